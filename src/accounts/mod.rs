@@ -1,0 +1,12 @@
+//! People and their access: users, roles, passwords, login, sessions.
+
+pub mod api;
+pub mod login;
+pub mod pages;
+pub mod password;
+pub mod rules;
+pub mod session;
+pub mod store;
+
+pub use rules::Role;
+pub use session::CurrentUser;

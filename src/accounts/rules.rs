@@ -1,0 +1,205 @@
+//! Pure account rules: roles, what a valid email, name or password is, login lockout.
+
+use chrono::{Duration, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Platform administrator: manages organisms.
+    Admin,
+    OrganismAdmin,
+    Trainer,
+    Trainee,
+    Doctor,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::OrganismAdmin,
+        Role::Trainer,
+        Role::Trainee,
+        Role::Doctor,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::OrganismAdmin => "organism_admin",
+            Role::Trainer => "trainer",
+            Role::Trainee => "trainee",
+            Role::Doctor => "doctor",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "Administrateur de la plateforme",
+            Role::OrganismAdmin => "Administrateur de l'organisme",
+            Role::Trainer => "Formateur",
+            Role::Trainee => "Assistant médical en formation",
+            Role::Doctor => "Médecin employeur",
+        }
+    }
+
+    /// Staff of a training organism.
+    pub fn is_staff(self) -> bool {
+        matches!(self, Role::OrganismAdmin | Role::Trainer)
+    }
+
+    /// Whether an account of this role must belong to an organism.
+    pub fn needs_organism(self) -> bool {
+        self.is_staff()
+    }
+}
+
+/// Lower-cases and checks an address; the stored form is the lower-cased one, so uniqueness
+/// is case-insensitive.
+pub fn normalize_email(raw: &str) -> Result<String, &'static str> {
+    let email = raw.trim().to_lowercase();
+    if email.is_empty() {
+        return Err("L'adresse e-mail est obligatoire.");
+    }
+    if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("L'adresse e-mail est invalide.");
+    }
+    let Some((local, domain)) = email.split_once('@') else {
+        return Err("L'adresse e-mail doit contenir un @.");
+    };
+    let domain_ok = domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && domain
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.contains(['"', ',', ';', '<', '>', '(', ')', '[', ']', '\\', ':']);
+    if local_ok && domain_ok {
+        Ok(email)
+    } else {
+        Err("L'adresse e-mail est invalide.")
+    }
+}
+
+pub fn validate_name(raw: &str) -> Result<String, &'static str> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err("Le nom est obligatoire.");
+    }
+    if name.chars().count() > 120 {
+        return Err("Le nom ne doit pas dépasser 120 caractères.");
+    }
+    if name.chars().any(char::is_control) {
+        return Err("Le nom contient des caractères non autorisés.");
+    }
+    Ok(name.to_string())
+}
+
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+pub fn validate_password(pw: &str) -> Result<(), &'static str> {
+    let n = pw.chars().count();
+    if n < MIN_PASSWORD_CHARS {
+        return Err("Le mot de passe doit contenir au moins 10 caractères.");
+    }
+    if n > 128 {
+        return Err("Le mot de passe ne doit pas dépasser 128 caractères.");
+    }
+    Ok(())
+}
+
+pub const LOCKOUT_WINDOW_SECS: i64 = 60;
+
+/// Given an account's failed logins, newest first, when may it try again?
+/// `None` means now: fewer than `max` failures in the last minute.
+pub fn lockout_until(
+    failures_newest_first: &[NaiveDateTime],
+    now: NaiveDateTime,
+    max: u32,
+) -> Option<NaiveDateTime> {
+    let window = Duration::seconds(LOCKOUT_WINDOW_SECS);
+    let recent: Vec<_> = failures_newest_first
+        .iter()
+        .filter(|t| **t > now - window)
+        .collect();
+    let max = max as usize;
+    if max == 0 || recent.len() < max {
+        return None;
+    }
+    // Allowed again once the max-th newest failure leaves the window.
+    Some(*recent[max - 1] + window)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn roles_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(Role::parse("superuser"), None);
+        assert!(Role::Trainer.is_staff() && !Role::Doctor.is_staff());
+    }
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(
+            normalize_email("  Marie.Dupont@Exemple.FR ").unwrap(),
+            "marie.dupont@exemple.fr"
+        );
+        for bad in [
+            "",
+            "pas-une-adresse",
+            "a@b",
+            "a@.fr",
+            "a b@c.fr",
+            "x\r\nBcc: y@z.fr",
+            "<a>@b.fr",
+        ] {
+            assert!(normalize_email(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn names_refuse_control_characters() {
+        assert!(validate_name("x\r\nBcc: evil@example.org").is_err());
+        assert!(validate_name("   ").is_err());
+        assert_eq!(validate_name(" Élodie Martin ").unwrap(), "Élodie Martin");
+    }
+
+    #[test]
+    fn password_policy() {
+        assert!(validate_password("court").is_err());
+        assert!(validate_password("assez-long-!").is_ok());
+    }
+
+    fn t(s: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, 11, 24)
+            .unwrap()
+            .and_hms_opt(10, 0, 0)
+            .unwrap()
+            + Duration::seconds(s as i64)
+    }
+
+    #[test]
+    fn ten_failures_in_a_minute_lock_the_account_until_the_tenth_newest_expires() {
+        let failures: Vec<_> = (0..10).rev().map(|i| t(i * 2)).collect(); // 0s..18s
+        assert_eq!(lockout_until(&failures[1..], t(20), 10), None);
+        assert_eq!(lockout_until(&failures, t(20), 10), Some(t(60)));
+        // Once the oldest leaves the window the account may try again.
+        assert_eq!(lockout_until(&failures, t(61), 10), None);
+        // Old failures do not count.
+        let old: Vec<_> = (0..20).map(|_| t(0)).collect();
+        assert_eq!(lockout_until(&old, t(120), 10), None);
+    }
+}

@@ -1,0 +1,252 @@
+//! Sessions as signed JWTs: in an HttpOnly cookie for pages, as a Bearer token for the API.
+//! The database stays the truth: every request checks the account is enabled and the token
+//! generation is current, so a password or role change ends old sessions.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::body::MessageBody;
+use actix_web::cookie::{Cookie, SameSite, time};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, header};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use super::rules::Role;
+use super::store::{self, User};
+use crate::config::AppConfig;
+use crate::web::{AppError, AppResult, State, csrf};
+
+pub const COOKIE: &str = "parcours_session";
+const ISSUER: &str = "parcours";
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Claims {
+    pub sub: i64,
+    pub role: String,
+    pub org: Option<i64>,
+    /// Token generation of the account when issued.
+    pub tv: i32,
+    pub iat: i64,
+    pub exp: i64,
+    pub iss: String,
+}
+
+impl Claims {
+    pub fn for_user(user: &User, ttl_secs: i64) -> Claims {
+        let now = chrono::Utc::now().timestamp();
+        Claims {
+            sub: user.id,
+            role: user.role.clone(),
+            org: user.organism_id,
+            tv: user.token_version,
+            iat: now,
+            exp: now + ttl_secs,
+            iss: ISSUER.into(),
+        }
+    }
+}
+
+pub fn encode(config: &AppConfig, claims: &Claims) -> AppResult<String> {
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(&config.secret),
+    )
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("jwt encode: {e}")))
+}
+
+/// Only HS256 under our secret, unexpired, from us: `alg: none` and forged tokens fail here.
+pub fn decode(config: &AppConfig, token: &str) -> Option<Claims> {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.leeway = 0;
+    validation.set_issuer(&[ISSUER]);
+    validation.set_required_spec_claims(&["exp", "iat", "iss"]);
+    jsonwebtoken::decode::<Claims>(
+        token,
+        &DecodingKey::from_secret(&config.secret),
+        &validation,
+    )
+    .ok()
+    .map(|d| d.claims)
+}
+
+pub fn session_cookie(config: &AppConfig, token: String) -> Cookie<'static> {
+    Cookie::build(COOKIE, token)
+        .path("/")
+        .http_only(true)
+        .secure(config.base_url.starts_with("https://"))
+        .same_site(SameSite::Lax)
+        .max_age(time::Duration::minutes(config.session_minutes))
+        .finish()
+}
+
+pub fn removal_cookie() -> Cookie<'static> {
+    let mut c = Cookie::build(COOKIE, "")
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .finish();
+    c.make_removal();
+    c
+}
+
+/// The signed-in person, checked against the database on every request.
+#[derive(Clone, Debug, Serialize)]
+pub struct CurrentUser {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub organism_id: Option<i64>,
+}
+
+impl CurrentUser {
+    pub fn is(&self, role: Role) -> bool {
+        self.role == role
+    }
+
+    pub fn require(&self, roles: &[Role]) -> AppResult<()> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden())
+        }
+    }
+
+    /// Platform admins, or staff (admin or trainer) of this very organism.
+    pub fn require_staff_of(&self, organism_id: i64) -> AppResult<()> {
+        match self.role {
+            Role::Admin => Ok(()),
+            r if r.is_staff() && self.organism_id == Some(organism_id) => Ok(()),
+            _ => Err(AppError::forbidden()),
+        }
+    }
+
+    /// Platform admins, or an administrator of this very organism.
+    pub fn require_org_admin_of(&self, organism_id: i64) -> AppResult<()> {
+        match self.role {
+            Role::Admin => Ok(()),
+            Role::OrganismAdmin if self.organism_id == Some(organism_id) => Ok(()),
+            _ => Err(AppError::forbidden()),
+        }
+    }
+
+    /// The organism of a staff member; anyone else is refused.
+    pub fn staff_organism(&self) -> AppResult<i64> {
+        match (self.role.is_staff(), self.organism_id) {
+            (true, Some(org)) => Ok(org),
+            _ => Err(AppError::forbidden()),
+        }
+    }
+
+    /// A view for templates.
+    pub fn view(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "name": self.name,
+            "email": self.email,
+            "role": self.role.as_str(),
+            "role_label": self.role.label(),
+            "organism_id": self.organism_id,
+        })
+    }
+}
+
+fn bearer(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(|t| t.trim().to_string())
+}
+
+impl FromRequest for CurrentUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            if let Some(user) = req.extensions().get::<CurrentUser>() {
+                return Ok(user.clone());
+            }
+            let state = req
+                .app_data::<State>()
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no app state")))?
+                .clone();
+            let (token, via_cookie) = match bearer(&req) {
+                Some(t) => (t, false),
+                None => (
+                    req.cookie(COOKIE)
+                        .map(|c| c.value().to_string())
+                        .ok_or(AppError::Unauthenticated)?,
+                    true,
+                ),
+            };
+            let claims = decode(&state.config, &token).ok_or(AppError::Unauthenticated)?;
+            // A browser calling the API with its cookie must prove the call comes from our page.
+            let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD);
+            if via_cookie && unsafe_method && req.path().starts_with("/api/") {
+                let header = req
+                    .headers()
+                    .get(csrf::HEADER)
+                    .and_then(|v| v.to_str().ok());
+                csrf::verify(&req, header)?;
+            }
+            let user = state
+                .db(move |conn| Ok(store::by_id(conn, claims.sub)?))
+                .await?
+                .ok_or(AppError::Unauthenticated)?;
+            let role = user.role().ok_or(AppError::Unauthenticated)?;
+            if user.disabled || user.token_version != claims.tv || user.role != claims.role {
+                return Err(AppError::Unauthenticated);
+            }
+            let current = CurrentUser {
+                id: user.id,
+                email: user.email,
+                name: user.name,
+                role,
+                organism_id: user.organism_id,
+            };
+            req.extensions_mut().insert(current.clone());
+            Ok(current)
+        })
+    }
+}
+
+/// Renews the session cookie of an active person once it is a few minutes old.
+pub async fn renew(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let old = req.cookie(COOKIE).map(|c| c.value().to_string());
+    let mut res = next.call(req).await?;
+    let Some(old) = old else { return Ok(res) };
+    if !res.status().is_success() && !res.status().is_redirection() {
+        return Ok(res);
+    }
+    if res.response().cookies().any(|c| c.name() == COOKIE) {
+        return Ok(res); // login or logout set it already
+    }
+    let Some(state) = res.request().app_data::<State>().cloned() else {
+        return Ok(res);
+    };
+    let config = &state.config;
+    if let Some(mut claims) = decode(config, &old) {
+        let now = chrono::Utc::now().timestamp();
+        let ttl = config.session_minutes * 60;
+        if now - claims.iat >= (ttl / 6).max(60) {
+            claims.iat = now;
+            claims.exp = now + ttl;
+            if let Ok(token) = encode(config, &claims) {
+                res.response_mut()
+                    .add_cookie(&session_cookie(config, token))?;
+            }
+        }
+    }
+    Ok(res)
+}

@@ -1,0 +1,490 @@
+//! Configuration, read once from `PARCOURS_*` variables and an optional `parcours.toml`,
+//! then passed around: no globals, so a test can start an app with its own settings.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// A setting that could not be used, named so the operator knows what to fix.
+#[derive(Debug, thiserror::Error)]
+#[error("réglage {setting} invalide : {message}")]
+pub struct ConfigError {
+    pub setting: &'static str,
+    pub message: String,
+}
+
+fn bad(setting: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        setting,
+        message: message.into(),
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpTls {
+    None,
+    StartTls,
+    Tls,
+}
+
+#[derive(Clone, Debug)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub user: Option<String>,
+    pub password: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct AppConfig {
+    pub bind: SocketAddr,
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub base_url: String,
+    pub secret: Vec<u8>,
+    pub smtp: Option<SmtpSettings>,
+    pub mail_from: String,
+    pub templates_dir: PathBuf,
+    pub content_dir: PathBuf,
+    pub session_minutes: i64,
+    pub login_ip_per_minute: u32,
+    pub login_account_failures: u32,
+    pub pool_size: u32,
+    pub log_json: bool,
+}
+
+impl std::fmt::Debug for AppConfig {
+    // The secret and SMTP password never reach a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppConfig")
+            .field("bind", &self.bind)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("data_dir", &self.data_dir)
+            .field("base_url", &self.base_url)
+            .field("smtp", &self.smtp.as_ref().map(|s| (&s.host, s.port)))
+            .finish_non_exhaustive()
+    }
+}
+
+fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => raw.to_string(),
+    }
+}
+
+/// The file form of the settings; every key is optional and the environment wins.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    bind: Option<String>,
+    database_url: Option<String>,
+    data_dir: Option<String>,
+    base_url: Option<String>,
+    secret: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    templates_dir: Option<String>,
+    content_dir: Option<String>,
+    session_minutes: Option<i64>,
+    login_ip_per_minute: Option<u32>,
+    login_account_failures: Option<u32>,
+    pool_size: Option<u32>,
+    log_json: Option<bool>,
+}
+
+impl AppConfig {
+    /// Reads the process environment and `parcours.toml` (or the file named by `PARCOURS_CONFIG`).
+    pub fn load() -> Result<Self, ConfigError> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        let file = match env.get("PARCOURS_CONFIG") {
+            Some(p) => Some(PathBuf::from(p)),
+            None => Some(PathBuf::from("parcours.toml")).filter(|p| p.exists()),
+        };
+        Self::from_sources(&env, file.as_deref())
+    }
+
+    /// Builds the configuration from explicit sources, so tests need not touch the process.
+    pub fn from_sources(
+        env: &HashMap<String, String>,
+        file: Option<&Path>,
+    ) -> Result<Self, ConfigError> {
+        let file: FileConfig = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    bad(
+                        "PARCOURS_CONFIG",
+                        format!("{} illisible : {e}", path.display()),
+                    )
+                })?;
+                toml::from_str(&text)
+                    .map_err(|e| bad("PARCOURS_CONFIG", format!("{} : {e}", path.display())))?
+            }
+            None => FileConfig::default(),
+        };
+        let get = |key: &str| env.get(key).filter(|v| !v.trim().is_empty()).cloned();
+
+        let bind_raw = get("PARCOURS_BIND")
+            .or(file.bind)
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
+        let bind: SocketAddr = bind_raw.parse().map_err(|_| {
+            bad(
+                "PARCOURS_BIND",
+                format!("« {bind_raw} » n'est pas une adresse IP:port (ex. 127.0.0.1:8080)"),
+            )
+        })?;
+
+        let data_dir = PathBuf::from(
+            get("PARCOURS_DATA_DIR")
+                .or(file.data_dir)
+                .unwrap_or_else(|| "data".into()),
+        );
+
+        let database_url = get("DATABASE_URL")
+            .or(file.database_url)
+            .unwrap_or_else(|| "sqlite://data/parcours.db".into());
+        check_database_url(&database_url)?;
+
+        let base_url = get("PARCOURS_BASE_URL")
+            .or(file.base_url)
+            .unwrap_or_else(|| format!("http://{bind}"));
+        let parsed = url::Url::parse(&base_url).map_err(|e| {
+            bad(
+                "PARCOURS_BASE_URL",
+                format!("« {base_url} » n'est pas une URL : {e}"),
+            )
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(bad(
+                "PARCOURS_BASE_URL",
+                "l'URL doit commencer par http:// ou https://",
+            ));
+        }
+        let base_url = base_url.trim_end_matches('/').to_string();
+
+        let secret = match get("PARCOURS_SECRET").or(file.secret) {
+            Some(s) if s.len() < 32 => {
+                return Err(bad(
+                    "PARCOURS_SECRET",
+                    "au moins 32 caractères sont nécessaires",
+                ));
+            }
+            Some(s) => s.into_bytes(),
+            None => load_or_create_secret(&data_dir)?,
+        };
+
+        let smtp = match get("PARCOURS_SMTP_URL").or(file.smtp_url) {
+            Some(raw) => Some(parse_smtp_url(&raw)?),
+            None => None,
+        };
+        let mail_from = get("PARCOURS_MAIL_FROM")
+            .or(file.mail_from)
+            .unwrap_or_else(|| "Parcours <no-reply@parcours.local>".into());
+        if !mail_from.contains('@') || mail_from.contains(['\r', '\n']) {
+            return Err(bad("PARCOURS_MAIL_FROM", "adresse d'expéditeur invalide"));
+        }
+
+        let templates_dir = PathBuf::from(
+            get("PARCOURS_TEMPLATES_DIR")
+                .or(file.templates_dir)
+                .unwrap_or_else(|| "templates".into()),
+        );
+        let content_dir = PathBuf::from(
+            get("PARCOURS_CONTENT_DIR")
+                .or(file.content_dir)
+                .unwrap_or_else(|| "content".into()),
+        );
+
+        let session_minutes = number(
+            "PARCOURS_SESSION_MINUTES",
+            get("PARCOURS_SESSION_MINUTES"),
+            file.session_minutes,
+            30,
+        )?;
+        if !(1..=24 * 60).contains(&session_minutes) {
+            return Err(bad("PARCOURS_SESSION_MINUTES", "entre 1 et 1440 minutes"));
+        }
+        let login_ip_per_minute = number(
+            "PARCOURS_LOGIN_IP_PER_MINUTE",
+            get("PARCOURS_LOGIN_IP_PER_MINUTE"),
+            file.login_ip_per_minute,
+            60,
+        )?;
+        let login_account_failures = number(
+            "PARCOURS_LOGIN_ACCOUNT_FAILURES",
+            get("PARCOURS_LOGIN_ACCOUNT_FAILURES"),
+            file.login_account_failures,
+            10,
+        )?;
+        if login_ip_per_minute == 0 || login_account_failures == 0 {
+            return Err(bad(
+                "PARCOURS_LOGIN_IP_PER_MINUTE",
+                "doit être supérieur à 0",
+            ));
+        }
+        let pool_size = number(
+            "PARCOURS_DB_POOL",
+            get("PARCOURS_DB_POOL"),
+            file.pool_size,
+            8,
+        )?;
+        if !(1..=200).contains(&pool_size) {
+            return Err(bad("PARCOURS_DB_POOL", "entre 1 et 200 connexions"));
+        }
+        let log_json = match get("PARCOURS_LOG_JSON") {
+            Some(v) => parse_bool("PARCOURS_LOG_JSON", &v)?,
+            None => file.log_json.unwrap_or(false),
+        };
+
+        Ok(AppConfig {
+            bind,
+            database_url,
+            data_dir,
+            base_url,
+            secret,
+            smtp,
+            mail_from,
+            templates_dir,
+            content_dir,
+            session_minutes,
+            login_ip_per_minute,
+            login_account_failures,
+            pool_size,
+            log_json,
+        })
+    }
+}
+
+fn number<T: std::str::FromStr>(
+    setting: &'static str,
+    env: Option<String>,
+    file: Option<T>,
+    default: T,
+) -> Result<T, ConfigError> {
+    match env {
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| bad(setting, format!("« {v} » n'est pas un nombre valide"))),
+        None => Ok(file.unwrap_or(default)),
+    }
+}
+
+fn parse_bool(setting: &'static str, v: &str) -> Result<bool, ConfigError> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "oui" => Ok(true),
+        "0" | "false" | "no" | "non" => Ok(false),
+        _ => Err(bad(setting, format!("« {v} » : attendu true ou false"))),
+    }
+}
+
+fn check_database_url(url: &str) -> Result<(), ConfigError> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        if path.is_empty() || path.contains(":memory:") {
+            return Err(bad(
+                "DATABASE_URL",
+                "un fichier SQLite est nécessaire (ex. sqlite://data/parcours.db)",
+            ));
+        }
+        Ok(())
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        url::Url::parse(url)
+            .map(|_| ())
+            .map_err(|e| bad("DATABASE_URL", format!("URL PostgreSQL illisible : {e}")))
+    } else {
+        Err(bad(
+            "DATABASE_URL",
+            "doit commencer par sqlite:// ou postgres://",
+        ))
+    }
+}
+
+/// The signing secret is generated once and kept beside the data, so sessions survive restarts.
+fn load_or_create_secret(data_dir: &Path) -> Result<Vec<u8>, ConfigError> {
+    let path = data_dir.join("secret.key");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let text = text.trim();
+        if text.len() < 32 {
+            return Err(bad(
+                "PARCOURS_SECRET",
+                format!("{} est trop court (32 caractères minimum)", path.display()),
+            ));
+        }
+        return Ok(text.as_bytes().to_vec());
+    }
+    std::fs::create_dir_all(data_dir).map_err(|e| {
+        bad(
+            "PARCOURS_DATA_DIR",
+            format!("impossible de créer {} : {e}", data_dir.display()),
+        )
+    })?;
+    let mut raw = [0u8; 32];
+    getrandom::fill(&mut raw)
+        .map_err(|e| bad("PARCOURS_SECRET", format!("aléa indisponible : {e}")))?;
+    let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    write_private(&path, &hex).map_err(|e| {
+        bad(
+            "PARCOURS_DATA_DIR",
+            format!("impossible d'écrire {} : {e}", path.display()),
+        )
+    })?;
+    Ok(hex.into_bytes())
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
+}
+
+/// `smtp://user:pass@host:587?tls=starttls`; `smtps://` means implicit TLS.
+pub fn parse_smtp_url(raw: &str) -> Result<SmtpSettings, ConfigError> {
+    const S: &str = "PARCOURS_SMTP_URL";
+    let url = url::Url::parse(raw).map_err(|e| bad(S, format!("URL illisible : {e}")))?;
+    let default_tls = match url.scheme() {
+        "smtp" => SmtpTls::StartTls,
+        "smtps" => SmtpTls::Tls,
+        other => {
+            return Err(bad(
+                S,
+                format!("schéma « {other} » : attendu smtp:// ou smtps://"),
+            ));
+        }
+    };
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| bad(S, "hôte manquant"))?
+        .to_string();
+    let mut tls = default_tls;
+    for (k, v) in url.query_pairs() {
+        match (k.as_ref(), v.as_ref()) {
+            ("tls", "none") => tls = SmtpTls::None,
+            ("tls", "starttls") => tls = SmtpTls::StartTls,
+            ("tls", "tls") => tls = SmtpTls::Tls,
+            ("tls", other) => {
+                return Err(bad(
+                    S,
+                    format!("tls={other} : attendu none, starttls ou tls"),
+                ));
+            }
+            (other, _) => return Err(bad(S, format!("paramètre inconnu « {other} »"))),
+        }
+    }
+    let port = url.port().unwrap_or(match tls {
+        SmtpTls::Tls => 465,
+        SmtpTls::StartTls => 587,
+        SmtpTls::None => 25,
+    });
+    let decode = |s: &str| {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    let user = Some(url.username()).filter(|u| !u.is_empty()).map(decode);
+    let password = url.password().map(decode);
+    Ok(SmtpSettings {
+        host,
+        port,
+        tls,
+        user,
+        password,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        let mut m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        m.entry("PARCOURS_SECRET".into())
+            .or_insert_with(|| "x".repeat(40));
+        m
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let c = AppConfig::from_sources(&env(&[]), None).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database_url, "sqlite://data/parcours.db");
+        assert_eq!(c.base_url, "http://127.0.0.1:8080");
+        assert!(c.smtp.is_none());
+    }
+
+    #[test]
+    fn a_wrong_value_names_its_setting() {
+        for (key, value) in [
+            ("PARCOURS_BIND", "nowhere"),
+            ("DATABASE_URL", "mysql://x"),
+            ("DATABASE_URL", "sqlite://:memory:"),
+            ("PARCOURS_BASE_URL", "ftp://x"),
+            ("PARCOURS_SECRET", "short"),
+            ("PARCOURS_SMTP_URL", "http://x"),
+            ("PARCOURS_SESSION_MINUTES", "abc"),
+        ] {
+            let err = AppConfig::from_sources(&env(&[(key, value)]), None).unwrap_err();
+            assert_eq!(err.setting, key, "{key}={value}: {err}");
+        }
+    }
+
+    #[test]
+    fn smtp_url_is_parsed() {
+        let s = parse_smtp_url("smtp://bob:p%40ss@mail.example.org:2525?tls=none").unwrap();
+        assert_eq!(s.host, "mail.example.org");
+        assert_eq!(s.port, 2525);
+        assert_eq!(s.tls, SmtpTls::None);
+        assert_eq!(s.user.as_deref(), Some("bob"));
+        assert_eq!(s.password.as_deref(), Some("p@ss"));
+        assert_eq!(parse_smtp_url("smtps://h").unwrap().port, 465);
+        assert_eq!(parse_smtp_url("smtp://h").unwrap().tls, SmtpTls::StartTls);
+    }
+
+    #[test]
+    fn file_values_apply_and_environment_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("parcours.toml");
+        std::fs::write(&path, "bind = \"127.0.0.1:9000\"\npool_size = 3\n").unwrap();
+        let c = AppConfig::from_sources(&env(&[]), Some(&path)).unwrap();
+        assert_eq!(c.bind.port(), 9000);
+        assert_eq!(c.pool_size, 3);
+        let c = AppConfig::from_sources(&env(&[("PARCOURS_BIND", "127.0.0.1:9100")]), Some(&path))
+            .unwrap();
+        assert_eq!(c.bind.port(), 9100);
+        std::fs::write(&path, "unknown_key = 1\n").unwrap();
+        let err = AppConfig::from_sources(&env(&[]), Some(&path)).unwrap_err();
+        assert_eq!(err.setting, "PARCOURS_CONFIG");
+    }
+
+    #[test]
+    fn generated_secret_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut e = HashMap::new();
+        e.insert(
+            "PARCOURS_DATA_DIR".to_string(),
+            dir.path().to_string_lossy().to_string(),
+        );
+        let a = AppConfig::from_sources(&e, None).unwrap();
+        let b = AppConfig::from_sources(&e, None).unwrap();
+        assert_eq!(a.secret, b.secret);
+        assert!(a.secret.len() >= 32);
+    }
+}

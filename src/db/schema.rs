@@ -1,0 +1,52 @@
+// One schema for both backends: keep to portable types (BigInt ids, naive UTC timestamps, Text).
+
+diesel::table! {
+    organisms (id) {
+        id -> BigInt,
+        name -> Text,
+        siret -> Nullable<Text>,
+        nda -> Nullable<Text>,
+        address -> Nullable<Text>,
+        qualiopi_number -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
+        contact_phone -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        email -> Text,
+        name -> Text,
+        password_hash -> Nullable<Text>,
+        role -> Text,
+        organism_id -> Nullable<BigInt>,
+        disabled -> Bool,
+        token_version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        last_login_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        actor_user_id -> Nullable<BigInt>,
+        organism_id -> Nullable<BigInt>,
+        action -> Text,
+        subject_type -> Text,
+        subject_id -> Nullable<BigInt>,
+        subject_key -> Nullable<Text>,
+        before_json -> Nullable<Text>,
+        after_json -> Nullable<Text>,
+        ip -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(users -> organisms (organism_id));
+diesel::joinable!(audit_events -> organisms (organism_id));
+
+diesel::allow_tables_to_appear_in_same_query!(organisms, users, audit_events);

@@ -1,0 +1,13 @@
+//! Parcours: training of French assistants médicaux (CQP, FAE), hours, VAE and attestations.
+
+pub mod accounts;
+pub mod audit;
+pub mod cohorts;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod startup;
+pub mod web;
+
+pub use config::AppConfig;
+pub use startup::Application;

@@ -1,0 +1,140 @@
+//! The `parcours` command: a thin CLI over the library.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use parcours::{AppConfig, Application, db, demo};
+
+#[derive(Parser)]
+#[command(
+    name = "parcours",
+    version,
+    about = "Parcours — formation des assistants médicaux"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web application (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage platform administrators.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Create or refresh the demo organism and its accounts, and print their passwords.
+    Demo,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a platform administrator (password from PARCOURS_ADMIN_PASSWORD or asked).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match AppConfig::load() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("Erreur de configuration : {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing(config.log_json);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config),
+        Command::Migrate => with_db(&config, |conn| {
+            let applied = db::migrate(conn)?;
+            println!("{} migration(s) appliquée(s).", applied.len());
+            Ok(())
+        }),
+        Command::Admin {
+            command: AdminCommand::Create { email, name },
+        } => admin_create(&config, &email, &name),
+        Command::Demo => with_db(&config, |conn| {
+            db::migrate(conn)?;
+            let logins = demo::seed(conn)?;
+            println!(
+                "Données de démonstration prêtes. Comptes (mots de passe renouvelés à chaque exécution) :"
+            );
+            for l in logins {
+                println!("  {:<32} {:<30} {}", l.role.label(), l.email, l.password);
+            }
+            println!(
+                "Lancez le serveur : cargo run --release, puis ouvrez {}",
+                config.base_url
+            );
+            Ok(())
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Erreur : {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn with_db(
+    config: &AppConfig,
+    f: impl FnOnce(&mut db::DbConn) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let (pool, _) = db::connect(&config.database_url, 1)?;
+    let mut conn = pool.get()?;
+    f(&mut conn)
+}
+
+fn serve(config: AppConfig) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let base = config.base_url.clone();
+        let app = Application::build(config).await?;
+        tracing::info!("Parcours écoute sur {base} (port {})", app.port());
+        println!("Parcours est prêt : {base}");
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+fn admin_create(config: &AppConfig, email: &str, name: &str) -> anyhow::Result<()> {
+    let password = match std::env::var("PARCOURS_ADMIN_PASSWORD") {
+        Ok(p) if !p.is_empty() => p,
+        _ => {
+            let first = rpassword::prompt_password("Mot de passe : ")?;
+            let again = rpassword::prompt_password("Confirmez le mot de passe : ")?;
+            anyhow::ensure!(first == again, "les deux mots de passe diffèrent");
+            first
+        }
+    };
+    with_db(config, |conn| {
+        db::migrate(conn)?;
+        let id = demo::create_admin(conn, email, name, &password)?;
+        println!("Administrateur créé (n° {id}) : {email}");
+        Ok(())
+    })
+}

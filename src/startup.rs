@@ -1,0 +1,96 @@
+//! Builds the application: pool, migrations, state, routes of every domain.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::middleware::{Compress, Logger, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, dev::Server, web};
+
+use crate::config::AppConfig;
+use crate::web::{self as w, AppError, AppState};
+use crate::{accounts, cohorts, db};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Connects, migrates and binds (port 0 picks a free port), ready to run.
+    pub async fn build(config: AppConfig) -> anyhow::Result<Application> {
+        let config = Arc::new(config);
+        let cfg = config.clone();
+        let pool = tokio::task::spawn_blocking(move || -> anyhow::Result<db::Pool> {
+            let (pool, _) = db::connect(&cfg.database_url, cfg.pool_size)?;
+            let mut conn = pool.get()?;
+            let applied = db::migrate(&mut conn)?;
+            if !applied.is_empty() {
+                tracing::info!(?applied, "migrations applied");
+            }
+            Ok(pool)
+        })
+        .await??;
+        let state = web::Data::new(AppState::new(config.clone(), pool)?);
+        let listener = TcpListener::bind(config.bind)
+            .map_err(|e| anyhow::anyhow!("PARCOURS_BIND: cannot listen on {}: {e}", config.bind))?;
+        let port = listener.local_addr()?.port();
+        let data = state.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .app_data(web::FormConfig::default().limit(256 * 1024))
+                .wrap(from_fn(w::error_pages))
+                .wrap(from_fn(accounts::session::renew))
+                .wrap(from_fn(w::csrf::ensure_cookie))
+                .wrap(Compress::default())
+                .wrap(from_fn(w::security_headers))
+                .wrap(Logger::new("%r %s %Dms"))
+                .route("/healthz", web::get().to(healthz))
+                .route("/static/{name}", web::get().to(w::static_file))
+                .configure(accounts::pages::routes)
+                .configure(cohorts::pages::routes)
+                .service(
+                    web::scope("/api/v1")
+                        .app_data(web::JsonConfig::default().limit(256 * 1024).error_handler(
+                            |err, _| {
+                                AppError::invalid("body", format!("Corps JSON invalide : {err}"))
+                                    .into()
+                            },
+                        ))
+                        .configure(accounts::api::routes)
+                        .default_service(web::to(w::not_found)),
+                )
+                .default_service(web::to(w::not_found))
+        })
+        .listen(listener)?
+        .run();
+        Ok(Application {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+async fn healthz(state: w::State) -> HttpResponse {
+    match state.db(|c| Ok(c.ping()?)).await {
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({"status": "ok"})),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check failed");
+            HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "unavailable"}))
+        }
+    }
+}

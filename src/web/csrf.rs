@@ -1,0 +1,123 @@
+//! CSRF protection: a random cookie per browser and, in every form, an HMAC of it under the
+//! server secret. The secret is shared, so any instance accepts any instance's forms.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::body::MessageBody;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::de::DeserializeOwned;
+
+use super::{AppError, State};
+
+pub const COOKIE: &str = "parcours_csrf";
+pub const FIELD: &str = "csrf_token";
+pub const HEADER: &str = "x-csrf-token";
+
+#[derive(Clone)]
+struct BrowserKey(String);
+
+fn random_key() -> String {
+    let mut raw = [0u8; 24];
+    // Without randomness we cannot protect forms; an empty key makes every check fail safely.
+    if getrandom::fill(&mut raw).is_err() {
+        return String::new();
+    }
+    URL_SAFE_NO_PAD.encode(raw)
+}
+
+/// Makes sure the browser has its CSRF cookie, and remembers it for this request.
+pub async fn ensure_cookie(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let existing = req
+        .cookie(COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| v.len() == 32);
+    let fresh = existing.is_none();
+    let key = existing.unwrap_or_else(random_key);
+    req.extensions_mut().insert(BrowserKey(key.clone()));
+    let mut res = next.call(req).await?;
+    if fresh && !key.is_empty() {
+        let secure = res
+            .request()
+            .app_data::<State>()
+            .is_some_and(|s| s.config.base_url.starts_with("https://"));
+        let cookie = Cookie::build(COOKIE, key)
+            .path("/")
+            .http_only(true)
+            .secure(secure)
+            .same_site(SameSite::Lax)
+            .finish();
+        res.response_mut().add_cookie(&cookie)?;
+    }
+    Ok(res)
+}
+
+/// The token that this browser's forms must send back.
+pub fn token_for(req: &HttpRequest) -> String {
+    let key = req.extensions().get::<BrowserKey>().map(|k| k.0.clone());
+    match (key, req.app_data::<State>()) {
+        (Some(key), Some(state)) if !key.is_empty() => {
+            URL_SAFE_NO_PAD.encode(state.sign("csrf", key.as_bytes()))
+        }
+        _ => String::new(),
+    }
+}
+
+/// Constant-time check of a submitted token.
+pub fn verify(req: &HttpRequest, submitted: Option<&str>) -> Result<(), AppError> {
+    let expected = token_for(req);
+    let ok = match submitted {
+        Some(s) if !expected.is_empty() && s.len() == expected.len() => {
+            s.bytes()
+                .zip(expected.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "Le formulaire a expiré ou ne vient pas de ce site. Rechargez la page et recommencez."
+                .into(),
+        ))
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct TokenField {
+    csrf_token: Option<String>,
+}
+
+/// A URL-encoded form whose CSRF token has been checked: the only way pages read a form.
+pub struct CsrfForm<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let body = web::Bytes::from_request(&req, payload);
+        Box::pin(async move {
+            let body = body
+                .await
+                .map_err(|_| AppError::invalid("form", "Le formulaire envoyé est illisible."))?;
+            let token: TokenField = serde_urlencoded::from_bytes(&body)
+                .map_err(|_| AppError::invalid("form", "Le formulaire envoyé est illisible."))?;
+            verify(&req, token.csrf_token.as_deref())?;
+            serde_urlencoded::from_bytes(&body)
+                .map(CsrfForm)
+                .map_err(|e| AppError::invalid("form", format!("Formulaire incomplet : {e}")))
+        })
+    }
+}

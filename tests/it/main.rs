@@ -1,0 +1,5 @@
+//! Black-box tests: the real application over HTTP, on SQLite or PostgreSQL.
+
+mod common;
+mod foundation;
+mod schema;
