@@ -8,7 +8,11 @@ pub fn valid_siret(siret: &str) -> bool {
         return false;
     }
     if siret.starts_with("356000000") {
-        return siret.bytes().map(|b| (b - b'0') as u32).sum::<u32>().is_multiple_of(5);
+        return siret
+            .bytes()
+            .map(|b| (b - b'0') as u32)
+            .sum::<u32>()
+            .is_multiple_of(5);
     }
     let sum: u32 = siret
         .bytes()
