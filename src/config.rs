@@ -54,6 +54,20 @@ pub struct AppConfig {
     pub login_account_failures: u32,
     pub pool_size: u32,
     pub log_json: bool,
+    pub mail: MailSettings,
+    /// Whether this instance runs the outbox worker (every instance may; they never collide).
+    pub mail_worker: bool,
+}
+
+/// How the outbox worker retries.
+#[derive(Clone, Debug)]
+pub struct MailSettings {
+    /// First retry delay; doubles at each attempt, capped at six hours.
+    pub retry_base_secs: i64,
+    pub max_attempts: i32,
+    pub poll_ms: u64,
+    /// How long a claimed message stays reserved to an instance that may have died.
+    pub lease_secs: i64,
 }
 
 impl std::fmt::Debug for AppConfig {
@@ -97,6 +111,11 @@ struct FileConfig {
     login_account_failures: Option<u32>,
     pool_size: Option<u32>,
     log_json: Option<bool>,
+    mail_retry_base_secs: Option<i64>,
+    mail_max_attempts: Option<i32>,
+    mail_poll_ms: Option<u64>,
+    mail_lease_secs: Option<i64>,
+    mail_worker: Option<bool>,
 }
 
 impl AppConfig {
@@ -242,7 +261,51 @@ impl AppConfig {
             None => file.log_json.unwrap_or(false),
         };
 
+        let mail = MailSettings {
+            retry_base_secs: number(
+                "PARCOURS_MAIL_RETRY_BASE_SECS",
+                get("PARCOURS_MAIL_RETRY_BASE_SECS"),
+                file.mail_retry_base_secs,
+                60,
+            )?,
+            max_attempts: number(
+                "PARCOURS_MAIL_MAX_ATTEMPTS",
+                get("PARCOURS_MAIL_MAX_ATTEMPTS"),
+                file.mail_max_attempts,
+                10,
+            )?,
+            poll_ms: number(
+                "PARCOURS_MAIL_POLL_MS",
+                get("PARCOURS_MAIL_POLL_MS"),
+                file.mail_poll_ms,
+                2000,
+            )?,
+            lease_secs: number(
+                "PARCOURS_MAIL_LEASE_SECS",
+                get("PARCOURS_MAIL_LEASE_SECS"),
+                file.mail_lease_secs,
+                300,
+            )?,
+        };
+        if mail.retry_base_secs < 1
+            || mail.max_attempts < 1
+            || mail.poll_ms < 10
+            || mail.lease_secs < 5
+        {
+            return Err(bad(
+                "PARCOURS_MAIL_RETRY_BASE_SECS",
+                "les réglages de l'envoi de courriels doivent être positifs",
+            ));
+        }
+
+        let mail_worker = match get("PARCOURS_MAIL_WORKER") {
+            Some(v) => parse_bool("PARCOURS_MAIL_WORKER", &v)?,
+            None => file.mail_worker.unwrap_or(true),
+        };
+
         Ok(AppConfig {
+            mail_worker,
+            mail,
             bind,
             database_url,
             data_dir,

@@ -6,6 +6,7 @@ pub mod cohorts;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod mail;
 pub mod startup;
 pub mod web;
 

@@ -29,6 +29,22 @@ enum Command {
     },
     /// Create or refresh the demo organism and its accounts, and print their passwords.
     Demo,
+    /// Outgoing mail.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum MailCommand {
+    /// Send one test message through the configured transport.
+    Test {
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        subject: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -53,6 +69,14 @@ fn main() -> ExitCode {
     };
     init_tracing(config.log_json);
     let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Mail {
+            command: MailCommand::Test { to, subject },
+        } => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| rt.block_on(parcours::mail::send_test(&config, &to, subject.as_deref())))
+            .map(|msg| println!("{msg}")),
         Command::Serve => serve(config),
         Command::Migrate => with_db(&config, |conn| {
             let applied = db::migrate(conn)?;
@@ -90,7 +114,9 @@ fn main() -> ExitCode {
 fn init_tracing(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {
@@ -113,9 +139,12 @@ fn serve(config: AppConfig) -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async move {
         let base = config.base_url.clone();
+        let ip = config.bind.ip();
         let app = Application::build(config).await?;
-        tracing::info!("Parcours écoute sur {base} (port {})", app.port());
-        println!("Parcours est prêt : {base}");
+        println!(
+            "Parcours écoute sur http://{ip}:{} (adresse publique : {base})",
+            app.port()
+        );
         app.run_until_stopped().await?;
         Ok(())
     })

@@ -31,7 +31,12 @@ impl Application {
             Ok(pool)
         })
         .await??;
-        let state = web::Data::new(AppState::new(config.clone(), pool)?);
+        let mail_templates = crate::mail::load_templates(&config.templates_dir)?;
+        let state = web::Data::new(AppState::new(config.clone(), pool.clone(), mail_templates)?);
+        if config.mail_worker {
+            let worker = crate::mail::worker::Worker::new(&config, pool)?;
+            tokio::spawn(worker.run());
+        }
         let listener = TcpListener::bind(config.bind)
             .map_err(|e| anyhow::anyhow!("PARCOURS_BIND: cannot listen on {}: {e}", config.bind))?;
         let port = listener.local_addr()?.port();
@@ -49,6 +54,7 @@ impl Application {
                 .route("/healthz", web::get().to(healthz))
                 .route("/static/{name}", web::get().to(w::static_file))
                 .configure(accounts::pages::routes)
+                .configure(accounts::links::routes)
                 .configure(cohorts::pages::routes)
                 .service(
                     web::scope("/api/v1")

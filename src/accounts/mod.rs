@@ -1,6 +1,8 @@
 //! People and their access: users, roles, passwords, login, sessions.
 
 pub mod api;
+pub mod invite;
+pub mod links;
 pub mod login;
 pub mod pages;
 pub mod password;

@@ -114,12 +114,6 @@ async fn logout(
 async fn home(req: HttpRequest, state: State, user: CurrentUser) -> AppResult<HttpResponse> {
     let mut ctx = w::context(&req);
     ctx.insert("me", &user.view());
-    if user.is(Role::Admin) {
-        let organisms = state
-            .db(|conn| Ok(crate::cohorts::store::list_organisms(conn)?))
-            .await?;
-        ctx.insert("organisms", &organisms);
-    }
     state.render("accounts/home.html", &ctx)
 }
 

@@ -203,3 +203,67 @@ mod tests {
         assert_eq!(lockout_until(&old, t(120), 10), None);
     }
 }
+
+/// The state of a single-use link (invitation or password reset).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    Valid,
+    Used,
+    Expired,
+}
+
+pub fn link_state(
+    expires_at: NaiveDateTime,
+    used_at: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> LinkState {
+    match used_at {
+        Some(_) => LinkState::Used,
+        None if now >= expires_at => LinkState::Expired,
+        None => LinkState::Valid,
+    }
+}
+
+pub const INVITATION_DAYS: i64 = 7;
+pub const RESET_HOURS: i64 = 24;
+
+/// Which roles a person may invite into an organism.
+pub fn may_invite(inviter: Role, invitee: Role) -> bool {
+    match inviter {
+        Role::Admin => invitee.is_staff(),
+        Role::OrganismAdmin => invitee != Role::Admin,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod link_tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn links_are_single_use_and_expire() {
+        let t = NaiveDate::from_ymd_opt(2026, 11, 24)
+            .unwrap()
+            .and_hms_opt(8, 0, 0)
+            .unwrap();
+        let exp = t + Duration::days(INVITATION_DAYS);
+        assert_eq!(link_state(exp, None, t), LinkState::Valid);
+        assert_eq!(link_state(exp, Some(t), t), LinkState::Used);
+        assert_eq!(link_state(exp, None, exp), LinkState::Expired);
+        assert_eq!(
+            link_state(exp, None, exp - Duration::seconds(1)),
+            LinkState::Valid
+        );
+    }
+
+    #[test]
+    fn only_admins_invite() {
+        assert!(may_invite(Role::OrganismAdmin, Role::Trainer));
+        assert!(may_invite(Role::OrganismAdmin, Role::Doctor));
+        assert!(!may_invite(Role::OrganismAdmin, Role::Admin));
+        assert!(!may_invite(Role::Trainer, Role::Trainee));
+        assert!(may_invite(Role::Admin, Role::OrganismAdmin));
+        assert!(!may_invite(Role::Admin, Role::Trainee));
+    }
+}

@@ -49,4 +49,60 @@ diesel::table! {
 diesel::joinable!(users -> organisms (organism_id));
 diesel::joinable!(audit_events -> organisms (organism_id));
 
-diesel::allow_tables_to_appear_in_same_query!(organisms, users, audit_events);
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        organism_id -> Nullable<BigInt>,
+        kind -> Text,
+        cause -> Text,
+        recipients -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Nullable<Text>,
+        message_id -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        locked_by -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox_attachments (id) {
+        id -> BigInt,
+        outbox_id -> BigInt,
+        file_name -> Text,
+        mime_type -> Text,
+        content -> Binary,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        purpose -> Text,
+        token_hash -> Text,
+        organism_id -> Nullable<BigInt>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(outbox_attachments -> outbox (outbox_id));
+diesel::joinable!(invitations -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organisms,
+    users,
+    audit_events,
+    outbox,
+    outbox_attachments,
+    invitations
+);

@@ -30,6 +30,7 @@ pub struct AppState {
     pub config: Arc<AppConfig>,
     pub pool: Pool,
     pub templates: Arc<tera::Tera>,
+    pub mail_templates: Arc<tera::Tera>,
     pub assets: Arc<Assets>,
     pub login_ip_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
 }
@@ -37,7 +38,11 @@ pub struct AppState {
 pub type State = web::Data<AppState>;
 
 impl AppState {
-    pub fn new(config: Arc<AppConfig>, pool: Pool) -> anyhow::Result<AppState> {
+    pub fn new(
+        config: Arc<AppConfig>,
+        pool: Pool,
+        mail_templates: tera::Tera,
+    ) -> anyhow::Result<AppState> {
         let assets = Arc::new(Assets::load(&config.templates_dir.join("static"))?);
         let templates = Arc::new(load_templates(&config.templates_dir, &assets)?);
         let per_minute = NonZeroU32::new(config.login_ip_per_minute).unwrap_or(NonZeroU32::MIN);
@@ -46,6 +51,7 @@ impl AppState {
             config,
             pool,
             templates,
+            mail_templates: Arc::new(mail_templates),
             assets,
         })
     }

@@ -67,6 +67,8 @@ pub fn base_env(dir: &std::path::Path, database_url: &str) -> HashMap<String, St
         ("PARCOURS_CONTENT_DIR".into(), format!("{root}/content")),
         ("PARCOURS_LOGIN_IP_PER_MINUTE".into(), "1000".into()),
         ("PARCOURS_DB_POOL".into(), "4".into()),
+        ("PARCOURS_MAIL_POLL_MS".into(), "50".into()),
+        ("PARCOURS_MAIL_RETRY_BASE_SECS".into(), "1".into()),
     ])
 }
 
@@ -222,3 +224,225 @@ pub async fn signed_in(
     assert_eq!(res.status(), 303, "login of {email}");
     (c, id)
 }
+
+/// A free port on 127.0.0.1 (bound then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16) {
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("nothing listens on port {port}");
+}
+
+/// A real SMTP server (Debian's aiosmtpd) writing each message to `DIR/new/`.
+pub struct Smtp {
+    pub port: u16,
+    pub dir: std::path::PathBuf,
+    _root: tempfile::TempDir,
+    child: Option<std::process::Child>,
+}
+
+impl Smtp {
+    pub fn start() -> Smtp {
+        let root = tempfile::tempdir().unwrap();
+        let mut smtp = Smtp {
+            port: free_port(),
+            dir: root.path().join("maildir"),
+            _root: root,
+            child: None,
+        };
+        smtp.resume();
+        smtp
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}?tls=none", self.port)
+    }
+
+    pub fn resume(&mut self) {
+        let child = std::process::Command::new("aiosmtpd")
+            .args(["-n", "-l", &format!("127.0.0.1:{}", self.port)])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&self.dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("aiosmtpd (Debian package python3-aiosmtpd) must be installed");
+        self.child = Some(child);
+        wait_for_port(self.port);
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn messages(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(self.dir.join("new")) else {
+            return vec![];
+        };
+        let mut files: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+        files.sort();
+        files
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect()
+    }
+
+    /// Waits until at least `n` messages arrived, then returns them all.
+    pub async fn wait_for(&self, n: usize, secs: u64) -> Vec<String> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            let got = self.messages();
+            if got.len() >= n || std::time::Instant::now() > deadline {
+                return got;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The readable text of a MIME message: headers with encoded words undone, and the
+/// quoted-printable and base64 parts decoded (tests only look for phrases in it).
+pub fn mail_text(raw: &str) -> String {
+    let raw = raw.replace("\r\n", "\n");
+    let mut out = decode_words(&decode_qp(&raw));
+    let mut rest = raw.as_str();
+    while let Some(i) = rest
+        .to_ascii_lowercase()
+        .find("content-transfer-encoding: base64\n\n")
+    {
+        let body = &rest[i + 35..];
+        let b64: String = body
+            .lines()
+            .take_while(|l| !l.trim().is_empty() && !l.starts_with("--"))
+            .collect();
+        if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b64.trim()) {
+            out.push('\n');
+            out.push_str(&String::from_utf8_lossy(&bytes));
+        }
+        rest = body;
+    }
+    out
+}
+
+/// Undoes RFC 2047 encoded words (`=?utf-8?b?…?=`) in headers.
+fn decode_words(raw: &str) -> String {
+    let mut out = String::new();
+    let mut rest = raw;
+    while let Some(start) = rest.find("=?utf-8?") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 8..];
+        let Some(end) = after[2..].find("?=") else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let (kind, data) = (&after[..1], &after[2..2 + end]);
+        let decoded = if kind.eq_ignore_ascii_case("b") {
+            base64::engine::general_purpose::STANDARD
+                .decode(data)
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default()
+        } else {
+            decode_qp(&data.replace('_', " "))
+        };
+        out.push_str(&decoded);
+        rest = &after[2 + end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn decode_qp(s: &str) -> String {
+    let s = s.replace("=\r\n", "").replace("=\n", "");
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The first link of a message that starts with this URL prefix.
+pub fn link_in(text: &str, prefix: &str) -> String {
+    let start = text.find(prefix).expect("link in mail");
+    text[start..]
+        .split(|c: char| c.is_whitespace() || c == '"' || c == '<')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// A `parcours serve` process, for tests that kill or run several instances.
+pub struct Server {
+    pub address: String,
+    child: std::process::Child,
+}
+
+impl Server {
+    pub fn start(env: &HashMap<String, String>) -> Server {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_parcours"))
+            .arg("serve")
+            .envs(env)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut reader = std::io::BufReader::new(stdout);
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        // Keep draining so the process never writes into a closed pipe.
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        let address = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .to_string();
+        Server { address, child }
+    }
+
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+use base64::Engine as _;

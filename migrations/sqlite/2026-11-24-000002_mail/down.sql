@@ -1,0 +1,3 @@
+DROP TABLE invitations;
+DROP TABLE outbox_attachments;
+DROP TABLE outbox;

@@ -1,0 +1,118 @@
+//! Mail that is never lost: messages are rendered and written to the `outbox` table in the
+//! transaction of the event that causes them, then sent by a background worker.
+
+pub mod outbox;
+pub mod rules;
+pub mod worker;
+
+use serde::{Deserialize, Serialize};
+
+pub use rules::MailError;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recipient {
+    pub name: Option<String>,
+    pub email: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attachment {
+    pub file_name: String,
+    pub mime_type: String,
+    pub content: Vec<u8>,
+}
+
+/// A message ready for the outbox, already checked (see `Mail::new`).
+#[derive(Clone, Debug)]
+pub struct Mail {
+    pub kind: String,
+    pub to: Vec<Recipient>,
+    pub subject: String,
+    pub text: String,
+    pub html: Option<String>,
+    pub attachments: Vec<Attachment>,
+}
+
+/// Renders `templates/mail/<name>/{subject.txt,body.txt,body.html}`.
+pub fn render(
+    templates: &tera::Tera,
+    name: &str,
+    ctx: &tera::Context,
+) -> Result<(String, String, Option<String>), MailError> {
+    let get = |file: &str| templates.render(&format!("{name}/{file}"), ctx);
+    let subject = get("subject.txt").map_err(|e| MailError::Template(format!("{name}: {e:?}")))?;
+    let text = get("body.txt").map_err(|e| MailError::Template(format!("{name}: {e:?}")))?;
+    let html = if templates
+        .get_template_names()
+        .any(|t| t == format!("{name}/body.html"))
+    {
+        Some(get("body.html").map_err(|e| MailError::Template(format!("{name}: {e:?}")))?)
+    } else {
+        None
+    };
+    Ok((rules::one_line(&subject), text, html))
+}
+
+pub fn load_templates(dir: &std::path::Path) -> anyhow::Result<tera::Tera> {
+    let glob = format!("{}/mail/**/*", dir.display());
+    let mut tera = tera::Tera::new(&glob).map_err(|e| anyhow::anyhow!("mail templates: {e:?}"))?;
+    tera.autoescape_on(vec![".html"]);
+    crate::web::format::register(&mut tera);
+    Ok(tera)
+}
+
+/// `parcours mail test`: queues one message and sends it at once through the configured
+/// transport; says what happened.
+pub async fn send_test(
+    config: &crate::config::AppConfig,
+    to: &str,
+    subject: Option<&str>,
+) -> anyhow::Result<String> {
+    let templates = load_templates(&config.templates_dir)?;
+    let mut ctx = tera::Context::new();
+    ctx.insert("base_url", &config.base_url);
+    ctx.insert("subject", subject.unwrap_or("Parcours : message de test"));
+    let (subject, text, html) = render(&templates, "test", &ctx)?;
+    let mail = Mail::new(
+        "test",
+        vec![Recipient {
+            name: None,
+            email: to.to_string(),
+        }],
+        &subject,
+        text,
+        html,
+        vec![],
+    )?;
+    let (pool, _) = crate::db::connect(&config.database_url, 2)?;
+    let domain = url::Url::parse(&config.base_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_else(|| "parcours.local".into());
+    let id = {
+        let mut conn = pool.get()?;
+        crate::db::migrate(&mut conn)?;
+        crate::db::transaction(&mut conn, |c| {
+            outbox::enqueue(c, None, "mail_test", &mail, &domain)
+        })?
+    };
+    let worker = worker::Worker::new(config, pool.clone())?;
+    let place = worker.transport().describe();
+    for _ in 0..20 {
+        worker.run_once().await?;
+        let (status, attempts, error) = outbox::status_of(&mut *pool.get()?, id)?;
+        match status.as_str() {
+            outbox::SENT => return Ok(format!("Message n° {id} envoyé à {to} via {place}.")),
+            outbox::FAILED => anyhow::bail!(
+                "échec de l'envoi via {place} : {}",
+                error.unwrap_or_default()
+            ),
+            outbox::PENDING if attempts > 0 => anyhow::bail!(
+                "échec de l'envoi via {place} : {} (le serveur réessaiera)",
+                error.unwrap_or_default()
+            ),
+            _ => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    }
+    anyhow::bail!("le message n° {id} n'a pas pu être traité")
+}
