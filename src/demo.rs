@@ -43,8 +43,11 @@ pub fn create_admin(
     })
 }
 
-/// Creates (or refreshes) the demo organism and its people, with new passwords each run.
-pub fn seed(conn: &mut DbConn) -> anyhow::Result<Vec<Login>> {
+pub const DEMO_COHORT: &str = "Promotion CQP démo";
+
+/// Creates (or refreshes) the demo organism and its people, with new passwords each run;
+/// the trainee is enrolled in a CQP cohort that started today.
+pub fn seed(conn: &mut DbConn, content: &crate::curriculum::Content) -> anyhow::Result<Vec<Login>> {
     let people = [
         (Role::Admin, "admin@parcours.local", "Camille Admin", false),
         (
@@ -100,23 +103,58 @@ pub fn seed(conn: &mut DbConn) -> anyhow::Result<Vec<Login>> {
                 },
             )?,
         };
+        let mut trainee = None;
         for (role, email, name, in_org, hash) in &prepared {
-            match users::by_email(conn, email)? {
-                Some(u) => users::set_password(conn, None, &u, hash)?,
-                None => {
-                    users::create(
-                        conn,
-                        None,
-                        NewUser {
-                            email,
-                            name,
-                            role: *role,
-                            organism_id: in_org.then_some(org_id),
-                            password_hash: Some(hash),
-                        },
-                    )?;
+            let id = match users::by_email(conn, email)? {
+                Some(u) => {
+                    users::set_password(conn, None, &u, hash)?;
+                    u.id
                 }
+                None => users::create(
+                    conn,
+                    None,
+                    NewUser {
+                        email,
+                        name,
+                        role: *role,
+                        organism_id: in_org.then_some(org_id),
+                        password_hash: Some(hash),
+                    },
+                )?,
+            };
+            if *role == Role::Trainee {
+                trainee = Some(id);
             }
+        }
+        let cqp = "CQP-AM";
+        let (Some(&program_id), Some(&version_id)) =
+            (content.ids.programs.get(cqp), content.ids.versions.get(cqp))
+        else {
+            anyhow::bail!("the CQP programme ({cqp}) is missing from the content folder");
+        };
+        let cohort = match organisms::cohort_by_name(conn, org_id, DEMO_COHORT)? {
+            Some(id) => id,
+            None => {
+                let today = crate::web::format::to_paris(db::now()).date_naive();
+                organisms::create_cohort(
+                    conn,
+                    None,
+                    &organisms::NewCohort {
+                        organism_id: org_id,
+                        program_id,
+                        content_version_id: version_id,
+                        name: DEMO_COHORT,
+                        start_date: today,
+                        end_date: today + chrono::Months::new(11),
+                    },
+                )?
+            }
+        };
+        if let Some(trainee) = trainee
+            && !organisms::is_enrolled(conn, trainee)?
+        {
+            let today = crate::web::format::to_paris(db::now()).date_naive();
+            organisms::enrol(conn, None, org_id, cohort, trainee, today)?;
         }
         Ok(())
     })?;

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod audit;
 pub mod cohorts;
 pub mod config;
+pub mod curriculum;
 pub mod db;
 pub mod demo;
 pub mod mail;

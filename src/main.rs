@@ -29,11 +29,22 @@ enum Command {
     },
     /// Create or refresh the demo organism and its accounts, and print their passwords.
     Demo,
+    /// The curriculum content files.
+    Content {
+        #[command(subcommand)]
+        command: ContentCommand,
+    },
     /// Outgoing mail.
     Mail {
         #[command(subcommand)]
         command: MailCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum ContentCommand {
+    /// Check a content folder (default: the configured one) and summarise it.
+    Check { dir: Option<std::path::PathBuf> },
 }
 
 #[derive(Subcommand)]
@@ -86,9 +97,14 @@ fn main() -> ExitCode {
         Command::Admin {
             command: AdminCommand::Create { email, name },
         } => admin_create(&config, &email, &name),
+        Command::Content {
+            command: ContentCommand::Check { dir },
+        } => check_content(dir.as_deref().unwrap_or(&config.content_dir)),
         Command::Demo => with_db(&config, |conn| {
             db::migrate(conn)?;
-            let logins = demo::seed(conn)?;
+            let (pool, _) = db::connect(&config.database_url, 1)?;
+            let content = parcours::curriculum::load_and_sync(&config.content_dir, &pool)?;
+            let logins = demo::seed(conn, &content)?;
             println!(
                 "Données de démonstration prêtes. Comptes (mots de passe renouvelés à chaque exécution) :"
             );
@@ -148,6 +164,36 @@ fn serve(config: AppConfig) -> anyhow::Result<()> {
         app.run_until_stopped().await?;
         Ok(())
     })
+}
+
+fn check_content(dir: &std::path::Path) -> anyhow::Result<()> {
+    let curriculum = parcours::curriculum::loader::load(dir)?;
+    for p in &curriculum.programs {
+        println!(
+            "{} — {} : {} h en {} modules, {} leçons, {} questions (version {})",
+            p.code,
+            p.title,
+            p.total_hours,
+            p.modules.len(),
+            p.lesson_count(),
+            p.question_count(),
+            &p.hash[..12]
+        );
+        for m in &p.modules {
+            println!(
+                "  {} {} : {} h ({} h à distance, {} h en présentiel), {} leçons, {} questions",
+                m.code,
+                m.title,
+                m.planned_hours,
+                m.distance_hours,
+                m.presentiel_hours,
+                m.lessons.len(),
+                m.evaluation.as_ref().map_or(0, |e| e.questions.len())
+            );
+        }
+    }
+    println!("Contenu valide.");
+    Ok(())
 }
 
 fn admin_create(config: &AppConfig, email: &str, name: &str) -> anyhow::Result<()> {

@@ -8,7 +8,7 @@ use actix_web::{App, HttpResponse, HttpServer, dev::Server, web};
 
 use crate::config::AppConfig;
 use crate::web::{self as w, AppError, AppState};
-use crate::{accounts, cohorts, db};
+use crate::{accounts, cohorts, curriculum, db};
 
 pub struct Application {
     port: u16,
@@ -21,16 +21,17 @@ impl Application {
     pub async fn build(config: AppConfig) -> anyhow::Result<Application> {
         let config = Arc::new(config);
         let cfg = config.clone();
-        let pool = tokio::task::spawn_blocking(move || -> anyhow::Result<db::Pool> {
+        let (pool, content) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let (pool, _) = db::connect(&cfg.database_url, cfg.pool_size)?;
-            let mut conn = pool.get()?;
-            let applied = db::migrate(&mut conn)?;
+            let applied = db::migrate(&mut *pool.get()?)?;
             if !applied.is_empty() {
                 tracing::info!(?applied, "migrations applied");
             }
-            Ok(pool)
+            let content = curriculum::load_and_sync(&cfg.content_dir, &pool)?;
+            Ok((pool, content))
         })
         .await??;
+        let content = web::Data::new(content);
         let mail_templates = crate::mail::load_templates(&config.templates_dir)?;
         let state = web::Data::new(AppState::new(config.clone(), pool.clone(), mail_templates)?);
         if config.mail_worker {
@@ -44,6 +45,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(content.clone())
                 .app_data(web::FormConfig::default().limit(256 * 1024))
                 .wrap(from_fn(w::error_pages))
                 .wrap(from_fn(accounts::session::renew))
@@ -56,6 +58,7 @@ impl Application {
                 .configure(accounts::pages::routes)
                 .configure(accounts::links::routes)
                 .configure(cohorts::pages::routes)
+                .configure(curriculum::pages::routes)
                 .service(
                     web::scope("/api/v1")
                         .app_data(web::JsonConfig::default().limit(256 * 1024).error_handler(
@@ -65,6 +68,7 @@ impl Application {
                             },
                         ))
                         .configure(accounts::api::routes)
+                        .configure(curriculum::api::routes)
                         .default_service(web::to(w::not_found)),
                 )
                 .default_service(web::to(w::not_found))

@@ -69,3 +69,85 @@ pub fn list_organisms(conn: &mut DbConn) -> QueryResult<Vec<OrganismRow>> {
         .select(OrganismRow::as_select())
         .load(conn)
 }
+
+pub struct NewCohort<'a> {
+    pub organism_id: i64,
+    pub program_id: i64,
+    pub content_version_id: i64,
+    pub name: &'a str,
+    pub start_date: chrono::NaiveDate,
+    pub end_date: chrono::NaiveDate,
+}
+
+pub fn create_cohort(conn: &mut DbConn, actor: Option<i64>, c: &NewCohort<'_>) -> QueryResult<i64> {
+    use crate::db::schema::cohorts;
+    let id: i64 = diesel::insert_into(cohorts::table)
+        .values((
+            cohorts::organism_id.eq(c.organism_id),
+            cohorts::program_id.eq(c.program_id),
+            cohorts::content_version_id.eq(c.content_version_id),
+            cohorts::name.eq(c.name),
+            cohorts::start_date.eq(c.start_date),
+            cohorts::end_date.eq(c.end_date),
+            cohorts::created_at.eq(db::now()),
+        ))
+        .returning(cohorts::id)
+        .get_result(conn)?;
+    audit::record(
+        conn,
+        Event::new("cohort_created", "cohort", Some(id))
+            .by(actor)
+            .in_organism(Some(c.organism_id))
+            .detail(serde_json::json!({"name": c.name, "start": c.start_date, "end": c.end_date})),
+    )?;
+    Ok(id)
+}
+
+pub fn cohort_by_name(conn: &mut DbConn, organism_id: i64, name: &str) -> QueryResult<Option<i64>> {
+    use crate::db::schema::cohorts;
+    cohorts::table
+        .filter(cohorts::organism_id.eq(organism_id))
+        .filter(cohorts::name.eq(name))
+        .select(cohorts::id)
+        .first(conn)
+        .optional()
+}
+
+/// Enrols a trainee in a cohort (the trainee must not be enrolled elsewhere).
+pub fn enrol(
+    conn: &mut DbConn,
+    actor: Option<i64>,
+    organism_id: i64,
+    cohort_id: i64,
+    trainee_id: i64,
+    on: chrono::NaiveDate,
+) -> QueryResult<i64> {
+    use crate::db::schema::enrolments;
+    let id: i64 = diesel::insert_into(enrolments::table)
+        .values((
+            enrolments::cohort_id.eq(cohort_id),
+            enrolments::trainee_id.eq(trainee_id),
+            enrolments::started_on.eq(on),
+            enrolments::created_at.eq(db::now()),
+        ))
+        .returning(enrolments::id)
+        .get_result(conn)?;
+    audit::record(
+        conn,
+        Event::new("enrolment_created", "enrolment", Some(id))
+            .by(actor)
+            .in_organism(Some(organism_id))
+            .detail(serde_json::json!({"cohort": cohort_id, "trainee": trainee_id, "on": on})),
+    )?;
+    Ok(id)
+}
+
+pub fn is_enrolled(conn: &mut DbConn, trainee_id: i64) -> QueryResult<bool> {
+    use crate::db::schema::enrolments;
+    diesel::select(diesel::dsl::exists(
+        enrolments::table
+            .filter(enrolments::trainee_id.eq(trainee_id))
+            .filter(enrolments::ended_on.is_null()),
+    ))
+    .get_result(conn)
+}

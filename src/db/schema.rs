@@ -95,6 +95,115 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    content_versions (id) {
+        id -> BigInt,
+        program_code -> Text,
+        hash -> Text,
+        snapshot -> Text,
+        loaded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    programs (id) {
+        id -> BigInt,
+        code -> Text,
+        kind -> Text,
+        title -> Text,
+        total_minutes -> Integer,
+        min_months -> Integer,
+        max_months -> Integer,
+        version_id -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    modules (id) {
+        id -> BigInt,
+        program_id -> BigInt,
+        code -> Text,
+        title -> Text,
+        position -> Integer,
+        planned_minutes -> Integer,
+        distance_minutes -> Integer,
+        presentiel_minutes -> Integer,
+        modality -> Text,
+        retired -> Bool,
+    }
+}
+
+diesel::table! {
+    lessons (id) {
+        id -> BigInt,
+        module_id -> BigInt,
+        slug -> Text,
+        title -> Text,
+        position -> Integer,
+        minutes -> Integer,
+        retired -> Bool,
+    }
+}
+
+diesel::table! {
+    cohorts (id) {
+        id -> BigInt,
+        organism_id -> BigInt,
+        program_id -> BigInt,
+        content_version_id -> BigInt,
+        name -> Text,
+        start_date -> Date,
+        end_date -> Date,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    enrolments (id) {
+        id -> BigInt,
+        cohort_id -> BigInt,
+        trainee_id -> BigInt,
+        started_on -> Date,
+        ended_on -> Nullable<Date>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    lesson_progress (id) {
+        id -> BigInt,
+        trainee_id -> BigInt,
+        lesson_id -> BigInt,
+        completed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    evaluation_attempts (id) {
+        id -> BigInt,
+        trainee_id -> BigInt,
+        module_id -> BigInt,
+        evaluation_hash -> Text,
+        attempt_no -> Integer,
+        status -> Text,
+        started_at -> Timestamp,
+        submitted_at -> Nullable<Timestamp>,
+        answers -> Nullable<Text>,
+        correct_count -> Nullable<Integer>,
+        question_count -> Integer,
+        score_pct -> Nullable<Integer>,
+        passed -> Nullable<Bool>,
+    }
+}
+
+diesel::joinable!(modules -> programs (program_id));
+diesel::joinable!(lessons -> modules (module_id));
+diesel::joinable!(cohorts -> programs (program_id));
+diesel::joinable!(enrolments -> cohorts (cohort_id));
+diesel::joinable!(lesson_progress -> lessons (lesson_id));
+diesel::joinable!(evaluation_attempts -> modules (module_id));
+
 diesel::joinable!(outbox_attachments -> outbox (outbox_id));
 diesel::joinable!(invitations -> users (user_id));
 
@@ -104,5 +213,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     outbox,
     outbox_attachments,
-    invitations
+    invitations,
+    content_versions,
+    programs,
+    modules,
+    lessons,
+    cohorts,
+    enrolments,
+    lesson_progress,
+    evaluation_attempts
 );

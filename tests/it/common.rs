@@ -446,3 +446,44 @@ impl Drop for Server {
 }
 
 use base64::Engine as _;
+
+impl TestApp {
+    /// A cohort of this organism on the given programme ("CQP-AM" or "FAE-AM").
+    pub fn create_cohort(&self, org: i64, program: &str) -> i64 {
+        use parcours::db::schema::programs;
+        let mut conn = self.conn();
+        let (pid, vid): (i64, i64) = programs::table
+            .filter(programs::code.eq(program))
+            .select((programs::id, programs::version_id))
+            .first(&mut *conn)
+            .unwrap();
+        let start = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+        parcours::cohorts::store::create_cohort(
+            &mut conn,
+            None,
+            &parcours::cohorts::store::NewCohort {
+                organism_id: org,
+                program_id: pid,
+                content_version_id: vid,
+                name: &format!("Promotion {program} {}", random_suffix()),
+                start_date: start,
+                end_date: start + chrono::Months::new(11),
+            },
+        )
+        .unwrap()
+    }
+
+    pub fn enrol(&self, org: i64, cohort: i64, trainee: i64) {
+        let mut conn = self.conn();
+        let on = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+        parcours::cohorts::store::enrol(&mut conn, None, org, cohort, trainee, on).unwrap();
+    }
+
+    /// A signed-in trainee enrolled in a new cohort of the programme.
+    pub async fn trainee_in(&self, org: i64, program: &str, email: &str) -> (reqwest::Client, i64) {
+        let cohort = self.create_cohort(org, program);
+        let (c, id) = signed_in(self, Role::Trainee, Some(org), email).await;
+        self.enrol(org, cohort, id);
+        (c, id)
+    }
+}

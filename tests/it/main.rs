@@ -1,6 +1,7 @@
 //! Black-box tests: the real application over HTTP, on SQLite or PostgreSQL.
 
 mod common;
+mod curriculum;
 mod foundation;
 mod mail;
 mod schema;

@@ -1,0 +1,368 @@
+//! Curriculum queries: syncing content into the database, lesson progress, attempts.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::rules::{Curriculum, Program};
+use crate::db::schema::{
+    cohorts, content_versions, enrolments, evaluation_attempts, lesson_progress, lessons, modules,
+    programs,
+};
+use crate::db::{self, DbConn};
+
+/// Database ids of the loaded content, so pages never look them up.
+#[derive(Debug, Default, Clone)]
+pub struct ContentIds {
+    pub programs: HashMap<String, i64>,
+    pub versions: HashMap<String, i64>,
+    pub modules: HashMap<String, i64>,
+    pub lessons: HashMap<(String, String), i64>,
+}
+
+/// The snapshot kept with each content version: what a cohort on that version plans.
+#[derive(Serialize)]
+struct Snapshot<'a> {
+    code: &'a str,
+    title: &'a str,
+    total_hours: u32,
+    modules: Vec<SnapshotModule<'a>>,
+}
+
+#[derive(Serialize)]
+struct SnapshotModule<'a> {
+    code: &'a str,
+    title: &'a str,
+    planned_hours: u32,
+    distance_hours: u32,
+    presentiel_hours: u32,
+    lessons: Vec<&'a str>,
+}
+
+fn snapshot(p: &Program) -> String {
+    serde_json::to_string(&Snapshot {
+        code: &p.code,
+        title: &p.title,
+        total_hours: p.total_hours,
+        modules: p
+            .modules
+            .iter()
+            .map(|m| SnapshotModule {
+                code: &m.code,
+                title: &m.title,
+                planned_hours: m.planned_hours,
+                distance_hours: m.distance_hours,
+                presentiel_hours: m.presentiel_hours,
+                lessons: m.lessons.iter().map(|l| l.slug.as_str()).collect(),
+            })
+            .collect(),
+    })
+    .unwrap_or_default()
+}
+
+/// Brings the database in line with the content files. A changed programme gets a new
+/// version; rows are updated by code and never deleted (a lesson that left the content is
+/// retired), so hours and attempts already recorded keep what they point to.
+pub fn sync(conn: &mut DbConn, curriculum: &Curriculum) -> QueryResult<ContentIds> {
+    db::transaction(conn, |conn| {
+        if let DbConn::Pg(c) = conn {
+            // Instances starting together sync one after the other.
+            diesel::sql_query("SELECT pg_advisory_xact_lock(7061726301)").execute(c)?;
+        }
+        let now = db::now();
+        let mut ids = ContentIds::default();
+        for p in &curriculum.programs {
+            let version_id: i64 = match content_versions::table
+                .filter(content_versions::program_code.eq(&p.code))
+                .filter(content_versions::hash.eq(&p.hash))
+                .select(content_versions::id)
+                .first(conn)
+                .optional()?
+            {
+                Some(id) => id,
+                None => diesel::insert_into(content_versions::table)
+                    .values((
+                        content_versions::program_code.eq(&p.code),
+                        content_versions::hash.eq(&p.hash),
+                        content_versions::snapshot.eq(snapshot(p)),
+                        content_versions::loaded_at.eq(now),
+                    ))
+                    .returning(content_versions::id)
+                    .get_result(conn)?,
+            };
+            let values = (
+                programs::kind.eq(match p.kind {
+                    super::rules::Kind::Cqp => "cqp",
+                    super::rules::Kind::Fae => "fae",
+                }),
+                programs::title.eq(&p.title),
+                programs::total_minutes.eq((p.total_hours * 60) as i32),
+                programs::min_months.eq(p.min_months as i32),
+                programs::max_months.eq(p.max_months as i32),
+                programs::version_id.eq(version_id),
+                programs::updated_at.eq(now),
+            );
+            let program_id: i64 = match programs::table
+                .filter(programs::code.eq(&p.code))
+                .select(programs::id)
+                .first(conn)
+                .optional()?
+            {
+                Some(id) => {
+                    diesel::update(programs::table.find(id))
+                        .set(values)
+                        .execute(conn)?;
+                    id
+                }
+                None => diesel::insert_into(programs::table)
+                    .values((programs::code.eq(&p.code), values))
+                    .returning(programs::id)
+                    .get_result(conn)?,
+            };
+            ids.programs.insert(p.code.clone(), program_id);
+            ids.versions.insert(p.code.clone(), version_id);
+            let existing: Vec<(i64, String)> = modules::table
+                .filter(modules::program_id.eq(program_id))
+                .select((modules::id, modules::code))
+                .load(conn)?;
+            let present: HashSet<&str> = p.modules.iter().map(|m| m.code.as_str()).collect();
+            for (id, code) in &existing {
+                if !present.contains(code.as_str()) {
+                    diesel::update(modules::table.find(id))
+                        .set(modules::retired.eq(true))
+                        .execute(conn)?;
+                }
+            }
+            for m in &p.modules {
+                let values = (
+                    modules::program_id.eq(program_id),
+                    modules::title.eq(&m.title),
+                    modules::position.eq(m.order as i32),
+                    modules::planned_minutes.eq((m.planned_hours * 60) as i32),
+                    modules::distance_minutes.eq((m.distance_hours * 60) as i32),
+                    modules::presentiel_minutes.eq((m.presentiel_hours * 60) as i32),
+                    modules::modality.eq(format!("{:?}", m.modality).to_lowercase()),
+                    modules::retired.eq(false),
+                );
+                let module_id: i64 = match existing.iter().find(|(_, c)| c == &m.code) {
+                    Some((id, _)) => {
+                        diesel::update(modules::table.find(id))
+                            .set(values)
+                            .execute(conn)?;
+                        *id
+                    }
+                    None => diesel::insert_into(modules::table)
+                        .values((modules::code.eq(&m.code), values))
+                        .returning(modules::id)
+                        .get_result(conn)?,
+                };
+                ids.modules.insert(m.code.clone(), module_id);
+                let known: Vec<(i64, String)> = lessons::table
+                    .filter(lessons::module_id.eq(module_id))
+                    .select((lessons::id, lessons::slug))
+                    .load(conn)?;
+                let slugs: HashSet<&str> = m.lessons.iter().map(|l| l.slug.as_str()).collect();
+                for (id, slug) in &known {
+                    if !slugs.contains(slug.as_str()) {
+                        diesel::update(lessons::table.find(id))
+                            .set(lessons::retired.eq(true))
+                            .execute(conn)?;
+                    }
+                }
+                for l in &m.lessons {
+                    let values = (
+                        lessons::title.eq(&l.title),
+                        lessons::position.eq(l.order as i32),
+                        lessons::minutes.eq(l.minutes as i32),
+                        lessons::retired.eq(false),
+                    );
+                    let lesson_id: i64 = match known.iter().find(|(_, s)| s == &l.slug) {
+                        Some((id, _)) => {
+                            diesel::update(lessons::table.find(id))
+                                .set(values)
+                                .execute(conn)?;
+                            *id
+                        }
+                        None => diesel::insert_into(lessons::table)
+                            .values((
+                                lessons::module_id.eq(module_id),
+                                lessons::slug.eq(&l.slug),
+                                values,
+                            ))
+                            .returning(lessons::id)
+                            .get_result(conn)?,
+                    };
+                    ids.lessons
+                        .insert((m.code.clone(), l.slug.clone()), lesson_id);
+                }
+            }
+        }
+        Ok(ids)
+    })
+}
+
+pub fn version_count(conn: &mut DbConn, program_code: &str) -> QueryResult<i64> {
+    content_versions::table
+        .filter(content_versions::program_code.eq(program_code))
+        .count()
+        .get_result(conn)
+}
+
+/// The programme code and cohort of a trainee's current enrolment.
+pub fn trainee_program(conn: &mut DbConn, trainee_id: i64) -> QueryResult<Option<(String, i64)>> {
+    enrolments::table
+        .inner_join(cohorts::table.inner_join(programs::table))
+        .filter(enrolments::trainee_id.eq(trainee_id))
+        .filter(enrolments::ended_on.is_null())
+        .order(enrolments::id.desc())
+        .select((programs::code, cohorts::id))
+        .first(conn)
+        .optional()
+}
+
+pub fn completed_lessons(conn: &mut DbConn, trainee_id: i64) -> QueryResult<HashSet<i64>> {
+    lesson_progress::table
+        .filter(lesson_progress::trainee_id.eq(trainee_id))
+        .select(lesson_progress::lesson_id)
+        .load::<i64>(conn)
+        .map(|v| v.into_iter().collect())
+}
+
+/// Marks a lesson done; doing it again changes nothing.
+pub fn complete_lesson(conn: &mut DbConn, trainee_id: i64, lesson_id: i64) -> QueryResult<()> {
+    db::transaction(conn, |conn| {
+        let done: bool = diesel::select(diesel::dsl::exists(
+            lesson_progress::table
+                .filter(lesson_progress::trainee_id.eq(trainee_id))
+                .filter(lesson_progress::lesson_id.eq(lesson_id)),
+        ))
+        .get_result(conn)?;
+        if !done {
+            diesel::insert_into(lesson_progress::table)
+                .values((
+                    lesson_progress::trainee_id.eq(trainee_id),
+                    lesson_progress::lesson_id.eq(lesson_id),
+                    lesson_progress::completed_at.eq(db::now()),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    })
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = evaluation_attempts)]
+pub struct Attempt {
+    pub id: i64,
+    pub trainee_id: i64,
+    pub module_id: i64,
+    pub evaluation_hash: String,
+    pub attempt_no: i32,
+    pub status: String,
+    pub started_at: NaiveDateTime,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub answers: Option<String>,
+    pub correct_count: Option<i32>,
+    pub question_count: i32,
+    pub score_pct: Option<i32>,
+    pub passed: Option<bool>,
+}
+
+pub const OPEN: &str = "open";
+pub const SUBMITTED: &str = "submitted";
+
+pub fn attempts(conn: &mut DbConn, trainee_id: i64, module_id: i64) -> QueryResult<Vec<Attempt>> {
+    evaluation_attempts::table
+        .filter(evaluation_attempts::trainee_id.eq(trainee_id))
+        .filter(evaluation_attempts::module_id.eq(module_id))
+        .order(evaluation_attempts::attempt_no.asc())
+        .select(Attempt::as_select())
+        .load(conn)
+}
+
+pub fn all_attempts(conn: &mut DbConn, trainee_id: i64) -> QueryResult<Vec<Attempt>> {
+    evaluation_attempts::table
+        .filter(evaluation_attempts::trainee_id.eq(trainee_id))
+        .order(evaluation_attempts::id.asc())
+        .select(Attempt::as_select())
+        .load(conn)
+}
+
+pub fn attempt(conn: &mut DbConn, id: i64) -> QueryResult<Option<Attempt>> {
+    evaluation_attempts::table
+        .find(id)
+        .select(Attempt::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub enum Start {
+    Started(Attempt),
+    LimitReached(usize),
+}
+
+/// The open attempt, or a new one while attempts remain. A double click reuses the open one.
+pub fn start_attempt(
+    conn: &mut DbConn,
+    trainee_id: i64,
+    module_id: i64,
+    evaluation_hash: &str,
+    question_count: i32,
+    max_attempts: u32,
+) -> QueryResult<Start> {
+    db::transaction(conn, |conn| {
+        let existing = attempts(conn, trainee_id, module_id)?;
+        if let Some(open) = existing.iter().find(|a| a.status == OPEN) {
+            return Ok(Start::Started(open.clone()));
+        }
+        if existing.len() >= max_attempts as usize {
+            return Ok(Start::LimitReached(existing.len()));
+        }
+        let id: i64 = diesel::insert_into(evaluation_attempts::table)
+            .values((
+                evaluation_attempts::trainee_id.eq(trainee_id),
+                evaluation_attempts::module_id.eq(module_id),
+                evaluation_attempts::evaluation_hash.eq(evaluation_hash),
+                evaluation_attempts::attempt_no.eq(existing.len() as i32 + 1),
+                evaluation_attempts::status.eq(OPEN),
+                evaluation_attempts::started_at.eq(db::now()),
+                evaluation_attempts::question_count.eq(question_count),
+            ))
+            .returning(evaluation_attempts::id)
+            .get_result(conn)?;
+        Ok(Start::Started(
+            attempt(conn, id)?.ok_or(diesel::result::Error::NotFound)?,
+        ))
+    })
+}
+
+/// Records the answers of an open attempt. Submitting again (a double click) changes
+/// nothing and returns the attempt as first recorded.
+pub fn submit_attempt(
+    conn: &mut DbConn,
+    id: i64,
+    answers_json: &str,
+    correct: i32,
+    pct: i32,
+    passed: bool,
+) -> QueryResult<Attempt> {
+    db::transaction(conn, |conn| {
+        diesel::update(
+            evaluation_attempts::table
+                .find(id)
+                .filter(evaluation_attempts::status.eq(OPEN)),
+        )
+        .set((
+            evaluation_attempts::status.eq(SUBMITTED),
+            evaluation_attempts::submitted_at.eq(db::now()),
+            evaluation_attempts::answers.eq(answers_json),
+            evaluation_attempts::correct_count.eq(correct),
+            evaluation_attempts::score_pct.eq(pct),
+            evaluation_attempts::passed.eq(passed),
+        ))
+        .execute(conn)?;
+        attempt(conn, id)?.ok_or(diesel::result::Error::NotFound)
+    })
+}
