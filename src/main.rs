@@ -34,10 +34,25 @@ enum Command {
         #[command(subcommand)]
         command: ContentCommand,
     },
+    /// Import data from files.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Outgoing mail.
     Mail {
         #[command(subcommand)]
         command: MailCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import a cohort's trainees from a CSV file (all or nothing).
+    Trainees {
+        #[arg(long)]
+        cohort: i64,
+        file: std::path::PathBuf,
     },
 }
 
@@ -97,6 +112,9 @@ fn main() -> ExitCode {
         Command::Admin {
             command: AdminCommand::Create { email, name },
         } => admin_create(&config, &email, &name),
+        Command::Import {
+            command: ImportCommand::Trainees { cohort, file },
+        } => import_trainees(&config, cohort, &file),
         Command::Content {
             command: ContentCommand::Check { dir },
         } => check_content(dir.as_deref().unwrap_or(&config.content_dir)),
@@ -163,6 +181,76 @@ fn serve(config: AppConfig) -> anyhow::Result<()> {
         );
         app.run_until_stopped().await?;
         Ok(())
+    })
+}
+
+fn import_trainees(
+    config: &AppConfig,
+    cohort_id: i64,
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
+    use parcours::cohorts::{enrolment, import, store};
+    let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let today = parcours::web::format::to_paris(db::now()).date_naive();
+    let rows = match import::parse(&bytes, today) {
+        Ok(rows) => rows,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("  {e}");
+            }
+            anyhow::bail!(
+                "fichier refusé ({} erreur(s)) : aucune ligne importée",
+                errors.len()
+            );
+        }
+    };
+    let templates = parcours::mail::load_templates(&config.templates_dir)?;
+    with_db(config, |conn| {
+        db::migrate(conn)?;
+        let cohort = store::cohort(conn, cohort_id)?
+            .ok_or_else(|| anyhow::anyhow!("promotion n° {cohort_id} introuvable"))?;
+        let organism = store::get(conn, cohort.organism_id)?
+            .ok_or_else(|| anyhow::anyhow!("organisme introuvable"))?;
+        let mc = parcours::accounts::invite::MailContext {
+            templates: &templates,
+            base_url: &config.base_url,
+        };
+        let bar = indicatif::ProgressBar::new(rows.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} stagiaires ({elapsed})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        let started = std::time::Instant::now();
+        let result = enrolment::apply(conn, &mc, None, &cohort, &organism.name, &rows, |i| {
+            bar.set_position(i as u64 + 1)
+        });
+        bar.finish_and_clear();
+        match result {
+            Ok(s) => {
+                println!(
+                    "{} stagiaire(s) ajouté(s), {} mis à jour, {} inchangé(s), {} médecin(s) invité(s) en {:.1} s.",
+                    s.created,
+                    s.updated,
+                    s.unchanged,
+                    s.doctors_invited,
+                    started.elapsed().as_secs_f64()
+                );
+                for w in s.warnings {
+                    println!("  attention : {w}");
+                }
+                Ok(())
+            }
+            Err(enrolment::ImportFailure::Refused(errors)) => {
+                for e in &errors {
+                    eprintln!("  {e}");
+                }
+                anyhow::bail!(
+                    "fichier refusé ({} erreur(s)) : aucune ligne importée",
+                    errors.len()
+                )
+            }
+            Err(enrolment::ImportFailure::Internal(e)) => Err(anyhow::anyhow!("{e:?}")),
+        }
     })
 }
 

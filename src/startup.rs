@@ -58,9 +58,13 @@ impl Application {
                 .configure(accounts::pages::routes)
                 .configure(accounts::links::routes)
                 .configure(cohorts::pages::routes)
+                .configure(cohorts::cohort_pages::routes)
+                .configure(cohorts::trainee_pages::routes)
+                .configure(cohorts::calendar::routes)
                 .configure(curriculum::pages::routes)
                 .service(
                     web::scope("/api/v1")
+                        .app_data(web::PayloadConfig::new(cohorts::import::MAX_BYTES + 1024))
                         .app_data(web::JsonConfig::default().limit(256 * 1024).error_handler(
                             |err, _| {
                                 AppError::invalid("body", format!("Corps JSON invalide : {err}"))
@@ -69,6 +73,7 @@ impl Application {
                         ))
                         .configure(accounts::api::routes)
                         .configure(curriculum::api::routes)
+                        .configure(cohorts::api::routes)
                         .default_service(web::to(w::not_found)),
                 )
                 .default_service(web::to(w::not_found))

@@ -80,6 +80,25 @@ fn mail_error(e: mail::MailError) -> AppError {
     }
 }
 
+/// Mails an invitation to an existing account without a password, in the caller's
+/// transaction (used when an import creates the account).
+pub fn send_invitation(
+    conn: &mut DbConn,
+    mc: &MailContext<'_>,
+    user: &User,
+    organism: (i64, &str),
+    actor: Option<i64>,
+) -> AppResult<i64> {
+    issue_link(
+        conn,
+        mc,
+        user,
+        Purpose::Invitation,
+        Some((organism.0, organism.1.to_string())),
+        actor,
+    )
+}
+
 /// Creates a link for a user and queues its mail, in the caller's transaction.
 fn issue_link(
     conn: &mut DbConn,

@@ -1,5 +1,11 @@
 //! Training organisms, and later their cohorts, calendars and trainees.
 
+pub mod api;
+pub mod calendar;
+pub mod cohort_pages;
+pub mod enrolment;
+pub mod import;
 pub mod pages;
 pub mod rules;
 pub mod store;
+pub mod trainee_pages;

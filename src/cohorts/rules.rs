@@ -155,3 +155,343 @@ mod tests {
         assert_eq!(ok.nda, None);
     }
 }
+
+use chrono::{Datelike, Months, NaiveDate, NaiveTime, Weekday};
+
+/// A trainee's care diploma, which decides the training: a diploma leads to the FAE,
+/// none to the CQP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    Ide,
+    As,
+    Ap,
+    Aucun,
+}
+
+impl Profile {
+    pub fn parse(raw: &str) -> Option<Profile> {
+        let s = fold(raw);
+        match s.as_str() {
+            "ide" | "infirmier" | "infirmiere" | "infirmier(e)" => Some(Profile::Ide),
+            "as" | "aide-soignant" | "aide-soignante" | "aide soignant" | "aide soignante" => {
+                Some(Profile::As)
+            }
+            "ap" | "auxiliaire de puericulture" => Some(Profile::Ap),
+            "" | "aucun" | "aucune" | "sans" | "sans diplome" | "non" => Some(Profile::Aucun),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Ide => "ide",
+            Profile::As => "as",
+            Profile::Ap => "ap",
+            Profile::Aucun => "aucun",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Profile::Ide => "Infirmier (IDE)",
+            Profile::As => "Aide-soignant (AS)",
+            Profile::Ap => "Auxiliaire de puériculture (AP)",
+            Profile::Aucun => "Sans diplôme de soignant",
+        }
+    }
+
+    pub fn has_care_diploma(self) -> bool {
+        self != Profile::Aucun
+    }
+}
+
+/// A warning when the cohort's programme does not fit the trainee's profile.
+pub fn program_fit_warning(profile: Profile, program_kind: &str) -> Option<String> {
+    match (profile.has_care_diploma(), program_kind) {
+        (true, "cqp") => Some(format!(
+            "{} : ce profil relève normalement de la FAE, pas du CQP.",
+            profile.label()
+        )),
+        (false, "fae") => Some(
+            "Sans diplôme de soignant, le parcours attendu est le CQP, pas la FAE.".to_string(),
+        ),
+        _ => None,
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Funding {
+    ContratPro,
+    Proa,
+    PlanDeveloppement,
+    Autre,
+}
+
+impl Funding {
+    pub fn parse(raw: &str) -> Option<Funding> {
+        let s = fold(raw);
+        match s.as_str() {
+            "contrat de professionnalisation" | "contrat pro" | "professionnalisation" | "cp" => {
+                Some(Funding::ContratPro)
+            }
+            "proa" | "pro-a" | "pro a" => Some(Funding::Proa),
+            "plan de developpement des competences" | "plan de developpement" | "pdc" => {
+                Some(Funding::PlanDeveloppement)
+            }
+            "autre" | "" => Some(Funding::Autre),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Funding::ContratPro => "contrat_pro",
+            Funding::Proa => "proa",
+            Funding::PlanDeveloppement => "plan_developpement",
+            Funding::Autre => "autre",
+        }
+    }
+
+    pub fn from_db(s: &str) -> Funding {
+        match s {
+            "contrat_pro" => Funding::ContratPro,
+            "proa" => Funding::Proa,
+            "plan_developpement" => Funding::PlanDeveloppement,
+            _ => Funding::Autre,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Funding::ContratPro => "Contrat de professionnalisation",
+            Funding::Proa => "ProA (reconversion ou promotion par alternance)",
+            Funding::PlanDeveloppement => "Plan de développement des compétences",
+            Funding::Autre => "Autre",
+        }
+    }
+}
+
+/// Lower case without accents, for matching what people type in spreadsheets.
+pub fn fold(raw: &str) -> String {
+    raw.trim()
+        .to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'à' | 'â' | 'ä' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'î' | 'ï' => 'i',
+            'ô' | 'ö' => 'o',
+            'ù' | 'û' | 'ü' => 'u',
+            'ç' => 'c',
+            '’' => '\'',
+            c => c,
+        })
+        .collect()
+}
+
+/// `23/11/2026` (also `23/11/26` is refused: four-digit years only).
+pub fn parse_fr_date(raw: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(raw.trim(), "%d/%m/%Y")
+        .ok()
+        .filter(|d| d.year() >= 1900)
+}
+
+/// The cohort's length must fall within the programme's range, in months from its start.
+pub fn check_cohort_dates(
+    start: NaiveDate,
+    end: NaiveDate,
+    min_months: u32,
+    max_months: u32,
+) -> Result<(), String> {
+    if end <= start {
+        return Err("La date de fin doit être après la date de début.".into());
+    }
+    let earliest = start + Months::new(min_months);
+    let latest = start + Months::new(max_months);
+    if end < earliest || end > latest {
+        return Err(format!(
+            "La durée d'une promotion de ce programme doit être comprise entre {min_months} et {max_months} mois : pour un début le {}, la fin doit tomber entre le {} et le {}.",
+            crate::web::format::date(start),
+            crate::web::format::date(earliest),
+            crate::web::format::date(latest)
+        ));
+    }
+    Ok(())
+}
+
+/// The convention of 22 June 2024 shortened the delay to obtain the certification.
+pub const CONVENTION_2024: NaiveDate = match NaiveDate::from_ymd_opt(2024, 6, 22) {
+    Some(d) => d,
+    None => panic!("valid date"),
+};
+
+/// Certification deadline: 3 years after a hire before 22/06/2024, 2 years from that date,
+/// moved by the days of a ProA funding suspension (an open one counts up to `today`).
+pub fn certification_deadline(
+    hire: NaiveDate,
+    suspension: Option<(NaiveDate, Option<NaiveDate>)>,
+    today: NaiveDate,
+) -> NaiveDate {
+    let years = if hire < CONVENTION_2024 { 36 } else { 24 };
+    let base = hire + Months::new(years);
+    let suspended = suspension
+        .map(|(from, to)| {
+            let to = to.unwrap_or(today).min(today.max(from));
+            (to - from.max(hire)).num_days().max(0)
+        })
+        .unwrap_or(0);
+    base + chrono::Duration::days(suspended)
+}
+
+/// One planned in-person session of a generated rhythm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedSession {
+    pub day: NaiveDate,
+    pub starts_at: NaiveTime,
+    pub ends_at: NaiveTime,
+    /// Index in the modules given, alternating day after day.
+    pub module: usize,
+}
+
+/// "Every Tuesday and Thursday, alternating modules": one session per slot on each chosen
+/// weekday between the two dates; the module changes from one training day to the next.
+pub fn weekly_rhythm(
+    from: NaiveDate,
+    to: NaiveDate,
+    weekdays: &[Weekday],
+    slots: &[(NaiveTime, NaiveTime)],
+    module_count: usize,
+) -> Vec<PlannedSession> {
+    let mut out = Vec::new();
+    if module_count == 0 {
+        return out;
+    }
+    let mut day_index = 0;
+    let mut day = from;
+    while day <= to {
+        if weekdays.contains(&day.weekday()) {
+            for (start, end) in slots {
+                out.push(PlannedSession {
+                    day,
+                    starts_at: *start,
+                    ends_at: *end,
+                    module: day_index % module_count,
+                });
+            }
+            day_index += 1;
+        }
+        day += chrono::Duration::days(1);
+    }
+    out
+}
+
+#[cfg(test)]
+mod cohort_tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn deadline_changes_on_22_june_2024() {
+        let today = d(2026, 11, 24);
+        assert_eq!(
+            certification_deadline(d(2024, 6, 21), None, today),
+            d(2027, 6, 21)
+        );
+        assert_eq!(
+            certification_deadline(d(2024, 6, 22), None, today),
+            d(2026, 6, 22)
+        );
+        assert_eq!(
+            certification_deadline(d(2025, 1, 15), None, today),
+            d(2027, 1, 15)
+        );
+    }
+
+    #[test]
+    fn a_proa_suspension_moves_the_deadline_by_its_days() {
+        let today = d(2026, 11, 24);
+        let hire = d(2025, 1, 15);
+        // Closed: 30 days.
+        assert_eq!(
+            certification_deadline(hire, Some((d(2025, 3, 1), Some(d(2025, 3, 31)))), today),
+            d(2027, 2, 14)
+        );
+        // Open: counts up to today, so it keeps moving.
+        assert_eq!(
+            certification_deadline(hire, Some((d(2026, 11, 14), None)), today),
+            d(2027, 1, 25)
+        );
+        // Starting in the future: nothing yet.
+        assert_eq!(
+            certification_deadline(hire, Some((d(2026, 12, 1), None)), today),
+            d(2027, 1, 15)
+        );
+        // Across the 2024 change, the suspension still adds.
+        assert_eq!(
+            certification_deadline(
+                d(2024, 6, 21),
+                Some((d(2024, 7, 1), Some(d(2024, 7, 11)))),
+                today
+            ),
+            d(2027, 7, 1)
+        );
+    }
+
+    #[test]
+    fn cohort_length_must_fit_the_programme() {
+        let start = d(2026, 9, 1);
+        assert!(check_cohort_dates(start, d(2027, 7, 1), 10, 12).is_ok());
+        assert!(check_cohort_dates(start, d(2027, 9, 1), 10, 12).is_ok());
+        let err = check_cohort_dates(start, d(2027, 10, 1), 10, 12).unwrap_err();
+        assert!(err.contains("entre 10 et 12 mois"), "{err}");
+        assert!(
+            err.contains("01/07/2027") && err.contains("01/09/2027"),
+            "{err}"
+        );
+        assert!(check_cohort_dates(start, d(2027, 6, 30), 10, 12).is_err());
+        assert!(
+            check_cohort_dates(start, d(2026, 8, 1), 10, 12)
+                .unwrap_err()
+                .contains("après")
+        );
+    }
+
+    #[test]
+    fn profiles_route_to_the_right_training() {
+        assert_eq!(Profile::parse("Infirmière"), Some(Profile::Ide));
+        assert_eq!(Profile::parse(" AS "), Some(Profile::As));
+        assert_eq!(Profile::parse(""), Some(Profile::Aucun));
+        assert_eq!(Profile::parse("chirurgien"), None);
+        assert!(program_fit_warning(Profile::Ide, "cqp").is_some());
+        assert!(program_fit_warning(Profile::Aucun, "fae").is_some());
+        assert!(program_fit_warning(Profile::Ap, "fae").is_none());
+        assert_eq!(
+            Funding::parse("Plan de développement des compétences"),
+            Some(Funding::PlanDeveloppement)
+        );
+        assert_eq!(parse_fr_date("23/11/2026"), Some(d(2026, 11, 23)));
+        assert_eq!(parse_fr_date("2026-11-23"), None);
+        assert_eq!(parse_fr_date("31/02/2026"), None);
+    }
+
+    #[test]
+    fn weekly_rhythm_alternates_modules_by_training_day() {
+        let t = |h| NaiveTime::from_hms_opt(h, 0, 0).unwrap();
+        let s = weekly_rhythm(
+            d(2026, 11, 23),
+            d(2026, 12, 4),
+            &[Weekday::Tue, Weekday::Thu],
+            &[(t(9), t(12)), (t(13), t(17))],
+            2,
+        );
+        assert_eq!(s.len(), 8);
+        assert_eq!(s[0].day, d(2026, 11, 24));
+        assert_eq!((s[0].module, s[1].module, s[2].module), (0, 0, 1));
+        assert_eq!(s[7].day, d(2026, 12, 3));
+    }
+}

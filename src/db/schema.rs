@@ -156,6 +156,7 @@ diesel::table! {
         start_date -> Date,
         end_date -> Date,
         created_at -> Timestamp,
+        ics_token -> Text,
     }
 }
 
@@ -197,6 +198,95 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    cohort_trainers (id) {
+        id -> BigInt,
+        cohort_id -> BigInt,
+        trainer_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    employers (id) {
+        id -> BigInt,
+        name -> Text,
+        kind -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    employer_doctors (id) {
+        id -> BigInt,
+        employer_id -> BigInt,
+        doctor_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    trainee_profiles (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        organism_id -> BigInt,
+        profile -> Text,
+        hire_date -> Date,
+        funding -> Text,
+        employer_id -> Nullable<BigInt>,
+        proa_suspended_from -> Nullable<Date>,
+        proa_suspended_to -> Nullable<Date>,
+        ics_token -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    path_adjustments (id) {
+        id -> BigInt,
+        trainee_id -> BigInt,
+        module_id -> BigInt,
+        kind -> Text,
+        exempted_minutes -> Integer,
+        reason -> Text,
+        document_ref -> Nullable<Text>,
+        updated_by -> Nullable<BigInt>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        cohort_id -> BigInt,
+        module_id -> BigInt,
+        trainer_id -> Nullable<BigInt>,
+        day -> Date,
+        starts_at -> Time,
+        ends_at -> Time,
+        place -> Text,
+        planned_minutes -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    distance_periods (id) {
+        id -> BigInt,
+        cohort_id -> BigInt,
+        module_id -> BigInt,
+        from_date -> Date,
+        to_date -> Date,
+    }
+}
+
+diesel::joinable!(cohort_trainers -> cohorts (cohort_id));
+diesel::joinable!(employer_doctors -> employers (employer_id));
+diesel::joinable!(trainee_profiles -> employers (employer_id));
+diesel::joinable!(path_adjustments -> modules (module_id));
+diesel::joinable!(sessions -> cohorts (cohort_id));
+diesel::joinable!(sessions -> modules (module_id));
+diesel::joinable!(distance_periods -> cohorts (cohort_id));
+diesel::joinable!(distance_periods -> modules (module_id));
+
 diesel::joinable!(modules -> programs (program_id));
 diesel::joinable!(lessons -> modules (module_id));
 diesel::joinable!(cohorts -> programs (program_id));
@@ -221,5 +311,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     cohorts,
     enrolments,
     lesson_progress,
-    evaluation_attempts
+    evaluation_attempts,
+    cohort_trainers,
+    employers,
+    employer_doctors,
+    trainee_profiles,
+    path_adjustments,
+    sessions,
+    distance_periods
 );

@@ -130,6 +130,7 @@ fn load_templates(dir: &Path, assets: &Assets) -> anyhow::Result<tera::Tera> {
     let glob = format!("{}/**/*.html", dir.display());
     let mut tera = tera::Tera::new(&glob).map_err(|e| anyhow::anyhow!("templates: {e:?}"))?;
     tera.autoescape_on(vec![".html"]);
+    tera.set_escape_fn(escape_html);
     format::register(&mut tera);
     let urls: HashMap<String, String> = assets
         .files
@@ -149,6 +150,23 @@ fn load_templates(dir: &Path, assets: &Assets) -> anyhow::Result<tera::Tera> {
         },
     );
     Ok(tera)
+}
+
+/// HTML escaping of the five characters that matter (tera's own also rewrites `/`, which
+/// makes dates and URLs unreadable in the source for no gain).
+pub fn escape_html(input: &str) -> String {
+    let mut out = String::with_capacity(input.len() + 8);
+    for c in input.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 pub struct Asset {
@@ -344,4 +362,12 @@ fn default_message(status: StatusCode) -> &'static str {
         _ if status.is_server_error() => "Une erreur interne est survenue.",
         _ => "La requête n'a pas pu aboutir.",
     }
+}
+
+/// A random URL-safe token (for links and secret feed URLs).
+pub fn random_token(bytes: usize) -> AppResult<String> {
+    use base64::Engine;
+    let mut raw = vec![0u8; bytes];
+    getrandom::fill(&mut raw).map_err(|e| AppError::Internal(anyhow::anyhow!("random: {e}")))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw))
 }

@@ -633,6 +633,13 @@ async fn staff_see_their_failed_mail_and_retry_it() {
     assert_eq!(res.status(), 303);
     let mails = smtp.wait_for(1, 20).await;
     assert_eq!(mails.len(), 1);
+    // The row is marked once the SMTP server has answered: wait for that commit.
+    for _ in 0..100 {
+        if outbox_rows(&app)[0].0 == "sent" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     assert_eq!(outbox_rows(&app)[0].0, "sent");
 }
 

@@ -1,0 +1,131 @@
+//! JSON API of organisms' cohorts and trainees, scoped like the pages.
+
+use actix_web::{HttpResponse, web};
+
+use super::cohort_pages::{
+    CohortForm, cohort_for_staff, run_import, today, trainee_view, validate_cohort,
+};
+use super::store::{self, NewCohort};
+use super::trainee_pages::{Access, access};
+use crate::accounts::{CurrentUser, Role};
+use crate::curriculum::Content;
+use crate::web::{AppError, AppResult, State};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/organisms/{id}/cohorts", web::get().to(list))
+        .route("/organisms/{id}/cohorts", web::post().to(create))
+        .route("/cohorts/{id}", web::get().to(show))
+        .route("/cohorts/{id}/trainees", web::get().to(trainees))
+        .route("/cohorts/{id}/import", web::post().to(import))
+        .route("/trainees/{id}", web::get().to(trainee))
+        .route("/me/assistants", web::get().to(assistants));
+}
+
+async fn list(state: State, me: CurrentUser, path: web::Path<i64>) -> AppResult<HttpResponse> {
+    let org = path.into_inner();
+    me.require_staff_of(org)?;
+    let list = state.db(move |c| Ok(store::cohorts_of(c, org)?)).await?;
+    let body: Vec<_> = list
+        .into_iter()
+        .map(|(c, n)| serde_json::json!({"cohort": c, "trainees": n}))
+        .collect();
+    Ok(HttpResponse::Ok().json(body))
+}
+
+async fn create(
+    state: State,
+    content: web::Data<Content>,
+    me: CurrentUser,
+    path: web::Path<i64>,
+    body: web::Json<CohortForm>,
+) -> AppResult<HttpResponse> {
+    let org = path.into_inner();
+    me.require_org_admin_of(org)?;
+    let (name, program_id, version_id, start_date, end_date) =
+        validate_cohort(&content, org, &body).map_err(AppError::Invalid)?;
+    let actor = me.id;
+    let id = state
+        .db(move |c| {
+            crate::db::transaction(c, |c| {
+                Ok(store::create_cohort(
+                    c,
+                    Some(actor),
+                    &NewCohort {
+                        organism_id: org,
+                        program_id,
+                        content_version_id: version_id,
+                        name: &name,
+                        start_date,
+                        end_date,
+                    },
+                )?)
+            })
+        })
+        .await?;
+    let cohort = state.db(move |c| Ok(store::cohort(c, id)?)).await?;
+    Ok(HttpResponse::Created().json(cohort))
+}
+
+async fn show(state: State, me: CurrentUser, path: web::Path<i64>) -> AppResult<HttpResponse> {
+    let cohort = cohort_for_staff(&state, &me, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(cohort))
+}
+
+async fn trainees(state: State, me: CurrentUser, path: web::Path<i64>) -> AppResult<HttpResponse> {
+    let cohort = cohort_for_staff(&state, &me, path.into_inner()).await?;
+    let (org, cid) = (cohort.organism_id, cohort.id);
+    let list = state
+        .db(move |c| Ok(store::trainees_of_cohort(c, org, cid)?))
+        .await?;
+    let today = today();
+    Ok(HttpResponse::Ok().json(
+        list.iter()
+            .map(|t| trainee_view(t, today))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// The CSV file as the request body; all or nothing, errors by line and column.
+async fn import(
+    state: State,
+    me: CurrentUser,
+    path: web::Path<i64>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let cohort = cohort_for_staff(&state, &me, path.into_inner()).await?;
+    match run_import(&state, &me, &cohort, body.to_vec()).await? {
+        Ok(summary) => Ok(HttpResponse::Ok().json(summary)),
+        Err(errors) => Ok(HttpResponse::UnprocessableEntity().json(serde_json::json!({
+            "error": {
+                "code": "invalid_input",
+                "message": "Le fichier est refusé : aucune ligne n'a été importée.",
+                "lines": errors,
+            }
+        }))),
+    }
+}
+
+async fn trainee(state: State, me: CurrentUser, path: web::Path<i64>) -> AppResult<HttpResponse> {
+    let (t, level) = access(&state, &me, path.into_inner()).await?;
+    let mut view = trainee_view(&t, today());
+    if level == Access::Employer {
+        // The employer follows progress and the deadline, not the organism's internals.
+        if let Some(o) = view.as_object_mut() {
+            o.remove("funding");
+            o.remove("funding_label");
+        }
+    }
+    Ok(HttpResponse::Ok().json(view))
+}
+
+async fn assistants(state: State, me: CurrentUser) -> AppResult<HttpResponse> {
+    me.require(&[Role::Doctor])?;
+    let id = me.id;
+    let list = state.db(move |c| Ok(store::assistants_of(c, id)?)).await?;
+    let today = today();
+    Ok(HttpResponse::Ok().json(
+        list.iter()
+            .map(|t| trainee_view(t, today))
+            .collect::<Vec<_>>(),
+    ))
+}

@@ -1,0 +1,474 @@
+//! Cohort pages for staff: list and creation, a cohort's trainees, import and export.
+
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+
+use super::enrolment::{self, ImportFailure};
+use super::import::{self, ImportError};
+use super::rules::{self, Funding, Profile, certification_deadline};
+use super::store::{self, CohortRow, NewCohort, TraineeLine};
+use crate::accounts::CurrentUser;
+use crate::accounts::invite::MailContext;
+use crate::curriculum::Content;
+use crate::web::csrf::{self, CsrfForm};
+use crate::web::{self as w, AppError, AppResult, FieldError, State};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/organismes/{id}/promotions", web::get().to(list))
+        .route("/organismes/{id}/promotions", web::post().to(create))
+        .route("/promotions/{id}", web::get().to(show))
+        .route("/promotions/{id}/import", web::post().to(import_file))
+        .route("/promotions/{id}/stagiaires.csv", web::get().to(export))
+        .route("/promotions/{id}/formateurs", web::post().to(set_trainers));
+}
+
+/// A cohort that the signed-in person may manage: platform admin or its organism's staff.
+pub async fn cohort_for_staff(state: &State, me: &CurrentUser, id: i64) -> AppResult<CohortRow> {
+    let cohort = state
+        .db(move |c| Ok(store::cohort(c, id)?))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    me.require_staff_of(cohort.organism_id)?;
+    Ok(cohort)
+}
+
+#[derive(Default, Serialize, Deserialize)]
+pub struct CohortForm {
+    pub name: String,
+    pub program: String,
+    pub start_date: String,
+    pub end_date: String,
+}
+
+/// The cohort form as it goes back to the page, with its problems.
+struct Submitted {
+    status: StatusCode,
+    form: CohortForm,
+    errors: Vec<FieldError>,
+}
+
+async fn render_list(
+    req: &HttpRequest,
+    state: &State,
+    content: &Content,
+    me: &CurrentUser,
+    org: i64,
+    submitted: Submitted,
+) -> AppResult<HttpResponse> {
+    let Submitted {
+        status,
+        form,
+        errors,
+    } = submitted;
+    let (organism, list) = state
+        .db(move |c| {
+            let o = super::store::get(c, org)?.ok_or(AppError::NotFound)?;
+            Ok((o, store::cohorts_of(c, org)?))
+        })
+        .await?;
+    let list: Vec<_> = list
+        .into_iter()
+        .map(|(c, n)| serde_json::json!({"cohort": c, "trainees": n}))
+        .collect();
+    let mut ctx = w::context(req);
+    ctx.insert("me", &me.view());
+    ctx.insert("organism", &organism);
+    ctx.insert("cohorts", &list);
+    ctx.insert("programs", &content.curriculum.programs);
+    ctx.insert("form", &form);
+    ctx.insert("errors", &errors);
+    ctx.insert("can_manage", &me.require_org_admin_of(org).is_ok());
+    state.render_status(status, "cohorts/cohorts.html", &ctx)
+}
+
+async fn list(
+    req: HttpRequest,
+    state: State,
+    content: web::Data<Content>,
+    me: CurrentUser,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let org = path.into_inner();
+    me.require_staff_of(org)?;
+    let blank = Submitted {
+        status: StatusCode::OK,
+        form: CohortForm::default(),
+        errors: vec![],
+    };
+    render_list(&req, &state, &content, &me, org, blank).await
+}
+
+fn parse_iso(field: &str, raw: &str, errors: &mut Vec<FieldError>) -> Option<chrono::NaiveDate> {
+    let d = chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .ok()
+        .or_else(|| rules::parse_fr_date(raw));
+    if d.is_none() {
+        errors.push(FieldError::new(field, "Date invalide (JJ/MM/AAAA)."));
+    }
+    d
+}
+
+/// Checks a new cohort against its programme; on success the values to insert.
+pub fn validate_cohort(
+    content: &Content,
+    organism_id: i64,
+    form: &CohortForm,
+) -> Result<(String, i64, i64, chrono::NaiveDate, chrono::NaiveDate), Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let name = form.name.trim();
+    if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
+        errors.push(FieldError::new(
+            "name",
+            "Le nom de la promotion est obligatoire (120 caractères au plus).",
+        ));
+    }
+    let program = content.curriculum.program(&form.program);
+    if program.is_none() {
+        errors.push(FieldError::new("program", "Choisissez un programme."));
+    }
+    let start = parse_iso("start_date", &form.start_date, &mut errors);
+    let end = parse_iso("end_date", &form.end_date, &mut errors);
+    if let (Some(p), Some(s), Some(e)) = (program, start, end)
+        && let Err(m) = rules::check_cohort_dates(s, e, p.min_months, p.max_months)
+    {
+        errors.push(FieldError::new("end_date", m));
+    }
+    let _ = organism_id;
+    match (errors.is_empty(), program, start, end) {
+        (true, Some(p), Some(s), Some(e)) => Ok((
+            name.to_string(),
+            content.ids.programs[&p.code],
+            content.ids.versions[&p.code],
+            s,
+            e,
+        )),
+        _ => Err(errors),
+    }
+}
+
+async fn create(
+    req: HttpRequest,
+    state: State,
+    content: web::Data<Content>,
+    me: CurrentUser,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<CohortForm>,
+) -> AppResult<HttpResponse> {
+    let org = path.into_inner();
+    me.require_org_admin_of(org)?;
+    match validate_cohort(&content, org, &form) {
+        Err(errors) => {
+            let refused = Submitted {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                form,
+                errors,
+            };
+            render_list(&req, &state, &content, &me, org, refused).await
+        }
+        Ok((name, program_id, version_id, start_date, end_date)) => {
+            let actor = me.id;
+            let id = state
+                .db(move |c| {
+                    crate::db::transaction(c, |c| {
+                        Ok(store::create_cohort(
+                            c,
+                            Some(actor),
+                            &NewCohort {
+                                organism_id: org,
+                                program_id,
+                                content_version_id: version_id,
+                                name: &name,
+                                start_date,
+                                end_date,
+                            },
+                        )?)
+                    })
+                })
+                .await?;
+            Ok(w::redirect(&format!("/promotions/{id}")))
+        }
+    }
+}
+
+/// A trainee line with what staff need at a glance.
+pub fn trainee_view(t: &TraineeLine, today: chrono::NaiveDate) -> serde_json::Value {
+    let suspension = t.proa_from.map(|f| (f, t.proa_to));
+    let deadline = certification_deadline(t.hire_date, suspension, today);
+    let profile = match t.profile.as_str() {
+        "ide" => Profile::Ide,
+        "as" => Profile::As,
+        "ap" => Profile::Ap,
+        _ => Profile::Aucun,
+    };
+    let mut v = serde_json::to_value(t).unwrap_or_default();
+    v["profile_label"] = profile.label().into();
+    v["funding_label"] = Funding::from_db(&t.funding).label().into();
+    v["deadline"] = serde_json::to_value(deadline).unwrap_or_default();
+    v["days_left"] = (deadline - today).num_days().into();
+    v
+}
+
+pub fn today() -> chrono::NaiveDate {
+    w::format::to_paris(crate::db::now()).date_naive()
+}
+
+async fn render_cohort(
+    req: &HttpRequest,
+    state: &State,
+    me: &CurrentUser,
+    cohort: CohortRow,
+    status: StatusCode,
+    import_result: Option<serde_json::Value>,
+) -> AppResult<HttpResponse> {
+    let (org, cid) = (cohort.organism_id, cohort.id);
+    let (trainees, trainers, staff) = state
+        .db(move |c| {
+            Ok((
+                store::trainees_of_cohort(c, org, cid)?,
+                store::trainers_of(c, cid)?,
+                crate::accounts::store::staff_of(c, org)?,
+            ))
+        })
+        .await?;
+    let today = today();
+    let lines: Vec<_> = trainees.iter().map(|t| trainee_view(t, today)).collect();
+    let mut ctx = w::context(req);
+    ctx.insert("me", &me.view());
+    ctx.insert("cohort", &cohort);
+    ctx.insert("trainees", &lines);
+    ctx.insert("trainers", &trainers);
+    ctx.insert("staff", &staff);
+    ctx.insert("import", &import_result);
+    ctx.insert("can_manage", &me.require_org_admin_of(org).is_ok());
+    ctx.insert(
+        "ics_url",
+        &format!(
+            "{}/calendrier/promotion/{}.ics",
+            state.config.base_url, cohort.ics_token
+        ),
+    );
+    state.render_status(status, "cohorts/cohort.html", &ctx)
+}
+
+async fn show(
+    req: HttpRequest,
+    state: State,
+    me: CurrentUser,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let cohort = cohort_for_staff(&state, &me, path.into_inner()).await?;
+    render_cohort(&req, &state, &me, cohort, StatusCode::OK, None).await
+}
+
+/// Reads the multipart form: its CSRF token and the file, never more than the limit.
+async fn read_upload(mut payload: Multipart) -> AppResult<(Option<String>, Vec<u8>)> {
+    let mut token = None;
+    let mut file = Vec::new();
+    while let Some(field) = payload.next().await {
+        let mut field =
+            field.map_err(|e| AppError::invalid("file", format!("Envoi illisible : {e}")))?;
+        let name = field.name().unwrap_or_default().to_string();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk =
+                chunk.map_err(|e| AppError::invalid("file", format!("Envoi interrompu : {e}")))?;
+            if bytes.len() + chunk.len() > import::MAX_BYTES {
+                return Err(AppError::invalid(
+                    "file",
+                    format!(
+                        "Le fichier dépasse la limite de {} Mo.",
+                        import::MAX_BYTES / 1_048_576
+                    ),
+                ));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        match name.as_str() {
+            csrf::FIELD => token = Some(String::from_utf8_lossy(&bytes).into_owned()),
+            "file" => file = bytes,
+            _ => {}
+        }
+    }
+    Ok((token, file))
+}
+
+/// Runs a whole import for a cohort: parse, then apply in one transaction.
+pub async fn run_import(
+    state: &State,
+    me: &CurrentUser,
+    cohort: &CohortRow,
+    bytes: Vec<u8>,
+) -> AppResult<Result<enrolment::ImportSummary, Vec<ImportError>>> {
+    me.require_staff_of(cohort.organism_id)?;
+    let rows = match import::parse(&bytes, today()) {
+        Ok(rows) => rows,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    let st = state.clone();
+    let cohort = cohort.clone();
+    let actor = me.id;
+    state
+        .db(move |c| {
+            let org = super::store::get(c, cohort.organism_id)?.ok_or(AppError::NotFound)?;
+            let mc = MailContext {
+                templates: &st.mail_templates,
+                base_url: &st.config.base_url,
+            };
+            match enrolment::apply(c, &mc, Some(actor), &cohort, &org.name, &rows, |_| {}) {
+                Ok(s) => Ok(Ok(s)),
+                Err(ImportFailure::Refused(e)) => Ok(Err(e)),
+                Err(ImportFailure::Internal(e)) => Err(e),
+            }
+        })
+        .await
+}
+
+async fn import_file(
+    req: HttpRequest,
+    state: State,
+    me: CurrentUser,
+    path: web::Path<i64>,
+    payload: Multipart,
+) -> AppResult<HttpResponse> {
+    let cohort = cohort_for_staff(&state, &me, path.into_inner()).await?;
+    let upload = read_upload(payload).await;
+    let (token, bytes) = match upload {
+        Ok(u) => u,
+        Err(AppError::Invalid(fields)) => {
+            let errors: Vec<_> = fields
+                .iter()
+                .map(|f| serde_json::json!({"line": 0, "column": "", "message": f.message}))
+                .collect();
+            let result = serde_json::json!({"errors": errors});
+            return render_cohort(
+                &req,
+                &state,
+                &me,
+                cohort,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(result),
+            )
+            .await;
+        }
+        Err(e) => return Err(e),
+    };
+    csrf::verify(&req, token.as_deref())?;
+    match run_import(&state, &me, &cohort, bytes).await? {
+        Ok(summary) => {
+            let result = serde_json::json!({"summary": summary});
+            render_cohort(&req, &state, &me, cohort, StatusCode::OK, Some(result)).await
+        }
+        Err(errors) => {
+            let result = serde_json::json!({"errors": errors});
+            render_cohort(
+                &req,
+                &state,
+                &me,
+                cohort,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(result),
+            )
+            .await
+        }
+    }
+}
+
+/// The cohort's trainees as a CSV for Excel in French: `;`, UTF-8 with BOM, formulas made inert.
+async fn export(state: State, me: CurrentUser, path: web::Path<i64>) -> AppResult<HttpResponse> {
+    let cohort = cohort_for_staff(&state, &me, path.into_inner()).await?;
+    let (org, cid) = (cohort.organism_id, cohort.id);
+    let trainees = state
+        .db(move |c| Ok(store::trainees_of_cohort(c, org, cid)?))
+        .await?;
+    let today = today();
+    let mut out = b"\xEF\xBB\xBF".to_vec();
+    {
+        let mut writer = csv::WriterBuilder::new()
+            .delimiter(b';')
+            .from_writer(&mut out);
+        let header = [
+            "Nom complet",
+            "E-mail",
+            "Profil",
+            "Date d'embauche",
+            "Médecin",
+            "Cabinet",
+            "Financement",
+            "Échéance de certification",
+        ];
+        writer
+            .write_record(header)
+            .map_err(|e| AppError::Internal(e.into()))?;
+        for t in &trainees {
+            let v = trainee_view(t, today);
+            let deadline = v["deadline"]
+                .as_str()
+                .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+            let record = [
+                import::spreadsheet_safe(&t.name),
+                import::spreadsheet_safe(&t.email),
+                v["profile_label"].as_str().unwrap_or_default().to_string(),
+                w::format::date(t.hire_date),
+                import::spreadsheet_safe(&t.doctors.join(", ")),
+                import::spreadsheet_safe(t.employer.as_deref().unwrap_or_default()),
+                v["funding_label"].as_str().unwrap_or_default().to_string(),
+                deadline.map(w::format::date).unwrap_or_default(),
+            ];
+            writer
+                .write_record(&record)
+                .map_err(|e| AppError::Internal(e.into()))?;
+        }
+        writer.flush().map_err(|e| AppError::Internal(e.into()))?;
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"promotion-{}.csv\"", cohort.id),
+        ))
+        .body(out))
+}
+
+async fn set_trainers(
+    state: State,
+    me: CurrentUser,
+    path: web::Path<i64>,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    let cohort = cohort_for_staff(&state, &me, path.into_inner()).await?;
+    me.require_org_admin_of(cohort.organism_id)?;
+    let wanted: Vec<i64> = pairs
+        .iter()
+        .filter(|(k, _)| k == "trainer")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    let (org, cid, actor) = (cohort.organism_id, cohort.id, me.id);
+    state
+        .db(move |c| {
+            // Only this organism's own staff can be trainers of its cohort.
+            let staff: Vec<i64> = crate::accounts::store::staff_of(c, org)?
+                .iter()
+                .map(|u| u.id)
+                .collect();
+            if wanted.iter().any(|t| !staff.contains(t)) {
+                return Err(AppError::forbidden());
+            }
+            crate::db::transaction(c, |c| {
+                let before = store::trainers_of(c, cid)?;
+                store::set_trainers(c, cid, &wanted)?;
+                crate::audit::record(
+                    c,
+                    crate::audit::Event::new("cohort_trainers_set", "cohort", Some(cid))
+                        .by(Some(actor))
+                        .in_organism(Some(org))
+                        .change(before, &wanted),
+                )?;
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(w::redirect(&format!("/promotions/{cid}")))
+}

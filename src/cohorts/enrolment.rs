@@ -1,0 +1,257 @@
+//! Enrolling trainees from checked import rows: accounts, profiles, employers, invitations.
+//! One transaction for the whole file: any refused line and nothing is written.
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::import::{ImportError, ImportRow};
+use super::store::{self, CohortRow, NewProfile};
+use crate::accounts::invite::{self, MailContext};
+use crate::accounts::rules::Role;
+use crate::accounts::store::{self as users, NewUser};
+use crate::audit::{self, Event};
+use crate::db::schema::trainee_profiles;
+use crate::db::{self, DbConn};
+use crate::web::AppError;
+
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub doctors_invited: usize,
+    pub warnings: Vec<String>,
+}
+
+pub enum ImportFailure {
+    Refused(Vec<ImportError>),
+    Internal(AppError),
+}
+
+impl From<diesel::result::Error> for ImportFailure {
+    fn from(e: diesel::result::Error) -> Self {
+        ImportFailure::Internal(e.into())
+    }
+}
+
+impl From<AppError> for ImportFailure {
+    fn from(e: AppError) -> Self {
+        ImportFailure::Internal(e)
+    }
+}
+
+/// Applies an import to a cohort. Running the same file again changes nothing.
+pub fn apply(
+    conn: &mut DbConn,
+    mc: &MailContext<'_>,
+    actor: Option<i64>,
+    cohort: &CohortRow,
+    organism_name: &str,
+    rows: &[ImportRow],
+    mut progress: impl FnMut(usize),
+) -> Result<ImportSummary, ImportFailure> {
+    let org = cohort.organism_id;
+    let today = crate::web::format::to_paris(db::now()).date_naive();
+    db::transaction(conn, |conn| {
+        let mut summary = ImportSummary::default();
+        let mut refused = Vec::new();
+        for (i, row) in rows.iter().enumerate() {
+            progress(i);
+            // The doctor: an existing doctor account, or a new one invited now.
+            let doctor = match users::by_email(conn, &row.doctor_email)? {
+                Some(u) if u.role() == Some(Role::Doctor) => u,
+                Some(_) => {
+                    refused.push(line_error(
+                        row,
+                        "E-mail du médecin",
+                        format!(
+                            "{} est déjà le compte d'une personne qui n'est pas médecin",
+                            row.doctor_email
+                        ),
+                    ));
+                    continue;
+                }
+                None => {
+                    let id = users::create(
+                        conn,
+                        actor,
+                        NewUser {
+                            email: &row.doctor_email,
+                            name: &row.doctor_name,
+                            role: Role::Doctor,
+                            organism_id: None,
+                            password_hash: None,
+                        },
+                    )?;
+                    let user = users::by_id(conn, id)?.ok_or(AppError::NotFound)?;
+                    invite::send_invitation(conn, mc, &user, (org, organism_name), actor)?;
+                    summary.doctors_invited += 1;
+                    user
+                }
+            };
+            let employer =
+                store::employer_for(conn, doctor.id, &row.doctor_name, row.practice.as_deref())?;
+            match users::by_email(conn, &row.email)? {
+                None => {
+                    let id = users::create(
+                        conn,
+                        actor,
+                        NewUser {
+                            email: &row.email,
+                            name: &row.name,
+                            role: Role::Trainee,
+                            organism_id: Some(org),
+                            password_hash: None,
+                        },
+                    )?;
+                    store::create_profile(
+                        conn,
+                        &NewProfile {
+                            user_id: id,
+                            organism_id: org,
+                            profile: row.profile.as_str(),
+                            hire_date: row.hire_date,
+                            funding: row.funding.as_str(),
+                            employer_id: Some(employer),
+                        },
+                    )?;
+                    store::enrol(conn, actor, org, cohort.id, id, today)?;
+                    let user = users::by_id(conn, id)?.ok_or(AppError::NotFound)?;
+                    invite::send_invitation(conn, mc, &user, (org, organism_name), actor)?;
+                    if let Some(w) =
+                        super::rules::program_fit_warning(row.profile, &cohort.program_kind)
+                    {
+                        summary
+                            .warnings
+                            .push(format!("ligne {} ({}) : {w}", row.line, row.name));
+                    }
+                    summary.created += 1;
+                }
+                Some(u) if u.role() != Some(Role::Trainee) => refused.push(line_error(
+                    row,
+                    "E-mail",
+                    format!(
+                        "{} est déjà le compte d'une personne qui n'est pas stagiaire",
+                        row.email
+                    ),
+                )),
+                Some(u) if u.organism_id != Some(org) => refused.push(line_error(
+                    row,
+                    "E-mail",
+                    format!(
+                        "{} est déjà utilisée par un stagiaire d'un autre organisme",
+                        row.email
+                    ),
+                )),
+                Some(u) => match store::active_cohort(conn, u.id)? {
+                    Some(c) if c != cohort.id => refused.push(line_error(
+                        row,
+                        "E-mail",
+                        format!(
+                            "{} est inscrit dans une autre promotion : utilisez le transfert",
+                            row.email
+                        ),
+                    )),
+                    _ => {
+                        if update_profile(conn, actor, org, u.id, row, employer)? {
+                            summary.updated += 1;
+                        } else {
+                            summary.unchanged += 1;
+                        }
+                        if store::active_cohort(conn, u.id)?.is_none() {
+                            store::enrol(conn, actor, org, cohort.id, u.id, today)?;
+                        }
+                    }
+                },
+            }
+        }
+        if !refused.is_empty() {
+            return Err(ImportFailure::Refused(refused));
+        }
+        audit::record(
+            conn,
+            Event::new("trainees_imported", "cohort", Some(cohort.id))
+                .by(actor)
+                .in_organism(Some(org))
+                .detail(serde_json::json!({
+                    "created": summary.created, "updated": summary.updated,
+                    "unchanged": summary.unchanged, "doctors_invited": summary.doctors_invited
+                })),
+        )?;
+        Ok(summary)
+    })
+}
+
+fn line_error(row: &ImportRow, column: &str, message: String) -> ImportError {
+    ImportError {
+        line: row.line,
+        column: column.to_string(),
+        message,
+    }
+}
+
+/// Brings an existing trainee's profile in line with the file; says whether anything changed.
+fn update_profile(
+    conn: &mut DbConn,
+    actor: Option<i64>,
+    org: i64,
+    user_id: i64,
+    row: &ImportRow,
+    employer: i64,
+) -> Result<bool, ImportFailure> {
+    let current: Option<(String, chrono::NaiveDate, String, Option<i64>)> = trainee_profiles::table
+        .filter(trainee_profiles::user_id.eq(user_id))
+        .select((
+            trainee_profiles::profile,
+            trainee_profiles::hire_date,
+            trainee_profiles::funding,
+            trainee_profiles::employer_id,
+        ))
+        .first(conn)
+        .optional()?;
+    let wanted = (
+        row.profile.as_str().to_string(),
+        row.hire_date,
+        row.funding.as_str().to_string(),
+        Some(employer),
+    );
+    match current {
+        Some(c) if c == wanted => Ok(false),
+        Some(c) => {
+            diesel::update(trainee_profiles::table.filter(trainee_profiles::user_id.eq(user_id)))
+                .set((
+                    trainee_profiles::profile.eq(&wanted.0),
+                    trainee_profiles::hire_date.eq(wanted.1),
+                    trainee_profiles::funding.eq(&wanted.2),
+                    trainee_profiles::employer_id.eq(wanted.3),
+                    trainee_profiles::updated_at.eq(db::now()),
+                ))
+                .execute(conn)?;
+            audit::record(
+                conn,
+                Event::new("trainee_updated", "trainee", Some(user_id))
+                    .by(actor)
+                    .in_organism(Some(org))
+                    .change(
+                        serde_json::json!({"profile": c.0, "hire_date": c.1, "funding": c.2, "employer": c.3}),
+                        serde_json::json!({"profile": wanted.0, "hire_date": wanted.1, "funding": wanted.2, "employer": wanted.3}),
+                    ),
+            )?;
+            Ok(true)
+        }
+        None => {
+            store::create_profile(
+                conn,
+                &NewProfile {
+                    user_id,
+                    organism_id: org,
+                    profile: row.profile.as_str(),
+                    hire_date: row.hire_date,
+                    funding: row.funding.as_str(),
+                    employer_id: Some(employer),
+                },
+            )?;
+            Ok(true)
+        }
+    }
+}

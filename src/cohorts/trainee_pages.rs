@@ -1,0 +1,425 @@
+//! A trainee's file (staff, and the employer doctor in part), the doctor's assistants and
+//! the trainee's own cohort page.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::cohort_pages::{today, trainee_view};
+use super::rules::{self, certification_deadline};
+use super::store::{self, TraineeLine};
+use crate::accounts::{CurrentUser, Role};
+use crate::web::csrf::CsrfForm;
+use crate::web::{self as w, AppError, AppResult, State};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/stagiaires/{id}", web::get().to(show))
+        .route("/stagiaires/{id}/parcours", web::post().to(adjust_path))
+        .route("/stagiaires/{id}/transfert", web::post().to(transfer))
+        .route("/stagiaires/{id}/proa", web::post().to(proa))
+        .route("/mes-assistants", web::get().to(assistants))
+        .route("/ma-promotion", web::get().to(my_cohort));
+}
+
+/// How much of a trainee someone may see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Staff,
+    Employer,
+}
+
+/// Staff of the trainee's organism see all; the employer doctor sees the follow-up; nobody
+/// else learns even that the trainee exists.
+pub async fn access(
+    state: &State,
+    me: &CurrentUser,
+    trainee_id: i64,
+) -> AppResult<(TraineeLine, Access)> {
+    let me2 = me.clone();
+    state
+        .db(move |c| {
+            let t = store::trainee(c, None, trainee_id)?.ok_or(AppError::NotFound)?;
+            match me2.role {
+                Role::Doctor if store::employs(c, me2.id, trainee_id)? => Ok((t, Access::Employer)),
+                Role::Doctor => Err(AppError::NotFound),
+                _ => {
+                    me2.require_staff_of(t.organism_id)?;
+                    Ok((t, Access::Staff))
+                }
+            }
+        })
+        .await
+}
+
+#[derive(Serialize)]
+struct PathLine {
+    module_id: i64,
+    code: String,
+    title: String,
+    planned_minutes: i32,
+    exempted_minutes: i32,
+    individual_minutes: i32,
+    kind: Option<String>,
+    reason: Option<String>,
+    document_ref: Option<String>,
+}
+
+async fn path_of(
+    state: &State,
+    trainee: &TraineeLine,
+) -> AppResult<(Option<store::CohortRow>, Vec<PathLine>)> {
+    let (tid, cid) = (trainee.id, trainee.cohort_id);
+    state
+        .db(move |c| {
+            let Some(cohort) = cid.map(|id| store::cohort(c, id)).transpose()?.flatten() else {
+                return Ok((None, vec![]));
+            };
+            let modules = store::program_modules(c, cohort.program_id)?;
+            let adjustments = store::adjustments(c, tid)?;
+            let lines = modules
+                .into_iter()
+                .map(|(id, code, title, planned)| {
+                    let a = adjustments.iter().find(|a| a.module_id == id);
+                    let exempted = a.map_or(0, |a| a.exempted_minutes);
+                    PathLine {
+                        module_id: id,
+                        code,
+                        title,
+                        planned_minutes: planned,
+                        exempted_minutes: exempted,
+                        individual_minutes: planned - exempted,
+                        kind: a.map(|a| a.kind.clone()),
+                        reason: a.map(|a| a.reason.clone()),
+                        document_ref: a.and_then(|a| a.document_ref.clone()),
+                    }
+                })
+                .collect();
+            Ok((Some(cohort), lines))
+        })
+        .await
+}
+
+async fn render_file(
+    req: &HttpRequest,
+    state: &State,
+    me: &CurrentUser,
+    trainee_id: i64,
+    error: Option<String>,
+) -> AppResult<HttpResponse> {
+    let (trainee, access) = access(state, me, trainee_id).await?;
+    let (cohort, path) = path_of(state, &trainee).await?;
+    let today = today();
+    let mut ctx = w::context(req);
+    ctx.insert("me", &me.view());
+    ctx.insert("trainee", &trainee_view(&trainee, today));
+    ctx.insert("cohort", &cohort);
+    ctx.insert("path", &path);
+    ctx.insert(
+        "planned_total",
+        &path
+            .iter()
+            .map(|p| p.individual_minutes as i64)
+            .sum::<i64>(),
+    );
+    ctx.insert("staff", &(access == Access::Staff));
+    ctx.insert(
+        "can_manage",
+        &me.require_org_admin_of(trainee.organism_id).is_ok(),
+    );
+    ctx.insert("error", &error);
+    if let Some(c) = &cohort
+        && let Some(w) = rules::program_fit_warning(profile_of(&trainee), &c.program_kind)
+    {
+        ctx.insert("fit_warning", &w);
+    }
+    if access == Access::Staff {
+        let (org, tid) = (trainee.organism_id, trainee.id);
+        let (history, cohorts) = state
+            .db(move |c| {
+                Ok((
+                    crate::audit::history(c, "trainee", tid, 100)?,
+                    store::cohorts_of(c, org)?,
+                ))
+            })
+            .await?;
+        ctx.insert("history", &history);
+        ctx.insert(
+            "cohorts",
+            &cohorts
+                .into_iter()
+                .map(|(c, _)| c)
+                .filter(|c| Some(c.id) != trainee.cohort_id)
+                .collect::<Vec<_>>(),
+        );
+    }
+    let status = if error.is_some() {
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        actix_web::http::StatusCode::OK
+    };
+    state.render_status(status, "cohorts/trainee.html", &ctx)
+}
+
+fn profile_of(t: &TraineeLine) -> rules::Profile {
+    rules::Profile::parse(&t.profile).unwrap_or(rules::Profile::Aucun)
+}
+
+async fn show(
+    req: HttpRequest,
+    state: State,
+    me: CurrentUser,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    render_file(&req, &state, &me, path.into_inner(), None).await
+}
+
+#[derive(Deserialize)]
+struct AdjustForm {
+    module_id: i64,
+    kind: String,
+    exempted_hours: String,
+    reason: String,
+    document_ref: String,
+}
+
+async fn adjust_path(
+    req: HttpRequest,
+    state: State,
+    me: CurrentUser,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<AdjustForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let (trainee, access) = access(&state, &me, id).await?;
+    if access != Access::Staff {
+        return Err(AppError::forbidden());
+    }
+    me.require_org_admin_of(trainee.organism_id)?;
+    let (_, lines) = path_of(&state, &trainee).await?;
+    let Some(line) = lines.iter().find(|l| l.module_id == form.module_id) else {
+        return render_file(
+            &req,
+            &state,
+            &me,
+            id,
+            Some("Ce module ne fait pas partie du parcours.".into()),
+        )
+        .await;
+    };
+    let hours: Option<f64> = form.exempted_hours.trim().replace(',', ".").parse().ok();
+    let minutes = hours.map(|h| (h * 60.0).round() as i32);
+    let problem = match minutes {
+        None => Some("Indiquez un nombre d'heures (par exemple 7 ou 3,5).".to_string()),
+        Some(m) if m < 0 || m > line.planned_minutes => Some(format!(
+            "Les heures dispensées doivent être comprises entre 0 et {} h.",
+            line.planned_minutes / 60
+        )),
+        Some(m) if m > 0 && form.reason.trim().is_empty() => {
+            Some("Le motif de l'allègement est obligatoire.".to_string())
+        }
+        _ => None,
+    }
+    .or_else(|| {
+        (!matches!(form.kind.as_str(), "positionnement" | "equivalence" | "vae"))
+            .then(|| "Type d'allègement inconnu.".to_string())
+    });
+    if let Some(p) = problem {
+        return render_file(&req, &state, &me, id, Some(p)).await;
+    }
+    let minutes = minutes.unwrap_or(0);
+    let (actor, org, module_id) = (me.id, trainee.organism_id, form.module_id);
+    let (kind, reason, doc) = (
+        form.kind,
+        form.reason.trim().to_string(),
+        form.document_ref.trim().to_string(),
+    );
+    state
+        .db(move |c| {
+            crate::db::transaction(c, |c| {
+                Ok(store::set_adjustment(
+                    c,
+                    Some(actor),
+                    org,
+                    id,
+                    module_id,
+                    &kind,
+                    minutes,
+                    &reason,
+                    Some(doc.as_str()).filter(|d| !d.is_empty()),
+                )?)
+            })
+        })
+        .await?;
+    Ok(w::redirect(&format!("/stagiaires/{id}")))
+}
+
+#[derive(Deserialize)]
+struct TransferForm {
+    cohort_id: i64,
+}
+
+async fn transfer(
+    req: HttpRequest,
+    state: State,
+    me: CurrentUser,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<TransferForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let (trainee, access) = access(&state, &me, id).await?;
+    if access != Access::Staff {
+        return Err(AppError::forbidden());
+    }
+    me.require_org_admin_of(trainee.organism_id)?;
+    let target = form.cohort_id;
+    let to = state.db(move |c| Ok(store::cohort(c, target)?)).await?;
+    match to {
+        Some(c) if c.organism_id == trainee.organism_id && Some(c.id) != trainee.cohort_id => {}
+        _ => {
+            return render_file(
+                &req,
+                &state,
+                &me,
+                id,
+                Some("Choisissez une autre promotion de l'organisme.".into()),
+            )
+            .await;
+        }
+    }
+    let actor = me.id;
+    let on = today();
+    state
+        .db(move |c| {
+            crate::db::transaction(c, |c| Ok(store::transfer(c, actor, &trainee, target, on)?))
+        })
+        .await?;
+    Ok(w::redirect(&format!("/stagiaires/{id}")))
+}
+
+#[derive(Deserialize)]
+struct ProaForm {
+    from: String,
+    to: String,
+}
+
+async fn proa(
+    req: HttpRequest,
+    state: State,
+    me: CurrentUser,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<ProaForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let (trainee, access) = access(&state, &me, id).await?;
+    if access != Access::Staff {
+        return Err(AppError::forbidden());
+    }
+    let parse = |s: &str| {
+        let s = s.trim();
+        if s.is_empty() {
+            Ok(None)
+        } else {
+            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .ok()
+                .or_else(|| rules::parse_fr_date(s))
+                .map(Some)
+                .ok_or(())
+        }
+    };
+    let (from, to) = match (parse(&form.from), parse(&form.to)) {
+        (Ok(f), Ok(t)) => (f, t),
+        _ => {
+            return render_file(
+                &req,
+                &state,
+                &me,
+                id,
+                Some("Dates de suspension invalides.".into()),
+            )
+            .await;
+        }
+    };
+    if from.is_none() && to.is_some() {
+        return render_file(
+            &req,
+            &state,
+            &me,
+            id,
+            Some("Une suspension a une date de début.".into()),
+        )
+        .await;
+    }
+    if let (Some(f), Some(t)) = (from, to)
+        && t < f
+    {
+        return render_file(
+            &req,
+            &state,
+            &me,
+            id,
+            Some("La fin de la suspension précède son début.".into()),
+        )
+        .await;
+    }
+    let actor = me.id;
+    state
+        .db(move |c| {
+            crate::db::transaction(c, |c| Ok(store::set_proa(c, actor, &trainee, from, to)?))
+        })
+        .await?;
+    Ok(w::redirect(&format!("/stagiaires/{id}")))
+}
+
+async fn assistants(req: HttpRequest, state: State, me: CurrentUser) -> AppResult<HttpResponse> {
+    me.require(&[Role::Doctor])?;
+    let id = me.id;
+    let list = state.db(move |c| Ok(store::assistants_of(c, id)?)).await?;
+    let today = today();
+    let lines: Vec<_> = list.iter().map(|t| trainee_view(t, today)).collect();
+    let mut ctx = w::context(&req);
+    ctx.insert("me", &me.view());
+    ctx.insert("assistants", &lines);
+    state.render("cohorts/assistants.html", &ctx)
+}
+
+async fn my_cohort(req: HttpRequest, state: State, me: CurrentUser) -> AppResult<HttpResponse> {
+    me.require(&[Role::Trainee])?;
+    let id = me.id;
+    let (trainee, cohort, sessions, token) = state
+        .db(move |c| {
+            let t = store::trainee(c, None, id)?;
+            let cohort = match t.as_ref().and_then(|t| t.cohort_id) {
+                Some(cid) => store::cohort(c, cid)?,
+                None => None,
+            };
+            let sessions = match &cohort {
+                Some(co) => store::sessions_of(c, co.id)?,
+                None => vec![],
+            };
+            Ok((t, cohort, sessions, store::trainee_ics_token(c, id)?))
+        })
+        .await?;
+    let today = today();
+    let mut ctx = w::context(&req);
+    ctx.insert("me", &me.view());
+    if let Some(t) = &trainee {
+        let deadline =
+            certification_deadline(t.hire_date, t.proa_from.map(|f| (f, t.proa_to)), today);
+        ctx.insert("trainee", &trainee_view(t, today));
+        ctx.insert("deadline", &deadline);
+        ctx.insert("days_left", &(deadline - today).num_days());
+    }
+    ctx.insert("cohort", &cohort);
+    ctx.insert(
+        "sessions",
+        &sessions
+            .iter()
+            .filter(|s| s.day >= today)
+            .take(20)
+            .collect::<Vec<_>>(),
+    );
+    ctx.insert(
+        "ics_url",
+        &token.map(|t| format!("{}/calendrier/stagiaire/{t}.ics", state.config.base_url)),
+    );
+    state.render("cohorts/my_cohort.html", &ctx)
+}

@@ -1,0 +1,696 @@
+//! Cohorts and trainees: creation rules, CSV import, scopes, individual path, calendar.
+
+use diesel::prelude::*;
+use parcours::accounts::Role;
+use parcours::db::schema::{audit_events, enrolments, outbox, users};
+
+use crate::common::*;
+
+const HEADER: &str =
+    "Nom;Prénom;E-mail;Profil;Date d'embauche;Médecin;E-mail du médecin;Financement\r\n";
+
+/// An Excel-like file: Windows-1252, `;`, CRLF, French dates; 30 trainees and 10 doctors.
+fn excel_file(n: usize, prefix: &str) -> Vec<u8> {
+    let mut text = HEADER.to_string();
+    for i in 0..n {
+        text.push_str(&format!(
+            "Lefèvre{i};Hélène;{prefix}{i}@cabinet.fr;aucun;0{}/03/2025;Dr Élise Roy{};roy{}@medecin.fr;Contrat de professionnalisation\r\n",
+            1 + i % 9,
+            i % 10,
+            i % 10
+        ));
+    }
+    encoding_rs::WINDOWS_1252.encode(&text).0.into_owned()
+}
+
+async fn upload(
+    app: &TestApp,
+    c: &reqwest::Client,
+    cohort: i64,
+    bytes: Vec<u8>,
+) -> reqwest::Response {
+    let t = csrf_from(c, &app.url("/")).await;
+    let form = reqwest::multipart::Form::new().text("csrf_token", t).part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes).file_name("stagiaires.csv"),
+    );
+    c.post(app.url(&format!("/promotions/{cohort}/import")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn n_users(app: &TestApp) -> i64 {
+    users::table.count().get_result(&mut *app.conn()).unwrap()
+}
+
+fn n_outbox(app: &TestApp) -> i64 {
+    outbox::table.count().get_result(&mut *app.conn()).unwrap()
+}
+
+#[tokio::test]
+async fn cohort_dates_must_fit_the_programme() {
+    let app = spawn_app().await;
+    let a = app.create_organism("Organisme A");
+    let b = app.create_organism("Organisme B");
+    let (chef, _) = signed_in(&app, Role::OrganismAdmin, Some(a), "chef@a.fr").await;
+    let (chef_b, _) = signed_in(&app, Role::OrganismAdmin, Some(b), "chef@b.fr").await;
+    let url = app.url(&format!("/organismes/{a}/promotions"));
+    let t = csrf_from(&chef, &url).await;
+    for (end, message) in [
+        (
+            "2026-08-01",
+            "La date de fin doit être après la date de début.",
+        ),
+        ("2027-10-01", "entre 10 et 12 mois"),
+    ] {
+        let res = chef
+            .post(&url)
+            .form(&[
+                ("csrf_token", t.as_str()),
+                ("name", "P1"),
+                ("program", "CQP-AM"),
+                ("start_date", "2026-09-01"),
+                ("end_date", end),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422, "{end}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains(message), "{html}");
+    }
+    let tb = csrf_from(&chef_b, &app.url("/")).await;
+    let res = chef_b
+        .post(&url)
+        .form(&[
+            ("csrf_token", tb.as_str()),
+            ("name", "Intrus"),
+            ("program", "CQP-AM"),
+            ("start_date", "2026-09-01"),
+            ("end_date", "2027-07-01"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(chef_b.get(&url).send().await.unwrap().status(), 403);
+    let res = chef
+        .post(&url)
+        .form(&[
+            ("csrf_token", t.as_str()),
+            ("name", "Promo 2026"),
+            ("program", "CQP-AM"),
+            ("start_date", "2026-09-01"),
+            ("end_date", "2027-07-01"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let page = chef.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Promo 2026") && !page.contains("Intrus"));
+}
+
+#[tokio::test]
+async fn an_excel_csv_enrols_thirty_trainees_and_invites_their_doctors_once() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let cohort = app.create_cohort(org, "CQP-AM");
+    let (chef, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "chef@a.fr").await;
+    let res = upload(&app, &chef, cohort, excel_file(30, "stagiaire")).await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("30 stagiaire(s) ajouté(s)"), "{html}");
+    assert!(html.contains("10 médecin(s) invité(s)"));
+    assert!(html.contains("Hélène Lefèvre7"));
+    assert_eq!(n_outbox(&app), 40, "30 trainees and 10 doctors invited");
+    let users_after = n_users(&app);
+    // The same file again changes nothing.
+    let res = upload(&app, &chef, cohort, excel_file(30, "stagiaire")).await;
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("0 stagiaire(s) ajouté(s), 0 mis à jour, 30 inchangé(s)"),
+        "{html}"
+    );
+    assert_eq!(n_outbox(&app), 40);
+    assert_eq!(n_users(&app), users_after);
+    let active: i64 = enrolments::table
+        .filter(enrolments::cohort_id.eq(cohort))
+        .count()
+        .get_result(&mut *app.conn())
+        .unwrap();
+    assert_eq!(active, 30);
+    // The doctors' and trainees' invitations arrive as mail files (no SMTP configured).
+    for _ in 0..100 {
+        let n = std::fs::read_dir(app.dir.path().join("mail"))
+            .map(|d| d.count())
+            .unwrap_or(0);
+        if n >= 40 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        std::fs::read_dir(app.dir.path().join("mail"))
+            .unwrap()
+            .count(),
+        40
+    );
+}
+
+#[tokio::test]
+async fn a_bad_file_is_refused_whole_with_every_error() {
+    let app = spawn_app().await;
+    let a = app.create_organism("Organisme A");
+    let b = app.create_organism("Organisme B");
+    let cohort = app.create_cohort(a, "CQP-AM");
+    let cohort_b = app.create_cohort(b, "CQP-AM");
+    let (chef, _) = signed_in(&app, Role::OrganismAdmin, Some(a), "chef@a.fr").await;
+    let (chef_b, _) = signed_in(&app, Role::OrganismAdmin, Some(b), "chef@b.fr").await;
+    // A trainee of organism B already uses an address.
+    let upload_b = upload(&app, &chef_b, cohort_b, excel_file(1, "deja")).await;
+    assert_eq!(upload_b.status(), 200);
+    let users_before = n_users(&app);
+    let outbox_before = n_outbox(&app);
+    let text = format!(
+        "{HEADER}Bon;Jean;jean@a.fr;aucun;01/02/2025;Dr A;a@med.fr;ProA\r\n\
+         Futur;Léa;lea@a.fr;aucun;01/02/2099;Dr A;a@med.fr;ProA\r\n\
+         Autre;Org;deja0@cabinet.fr;aucun;01/02/2025;Dr A;a@med.fr;ProA\r\n\
+         =HYPERLINK(\"http://x\");Zoé;pas-une-adresse;aucun;01/02/2025;Dr A;a@med.fr;ProA\r\n"
+    );
+    let res = upload(&app, &chef, cohort, text.into_bytes()).await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("aucune ligne n'a été importée"), "{html}");
+    assert!(
+        html.contains("Ligne 3, colonne « Date d&#x27;embauche » : 01/02/2099 est dans le futur"),
+        "{html}"
+    );
+    assert!(html.contains("Ligne 5, colonne « E-mail »"), "{html}");
+    // The other organism's address is only found when applying: the file is refused too.
+    let text =
+        format!("{HEADER}Autre;Org;deja0@cabinet.fr;aucun;01/02/2025;Dr A;a@med.fr;ProA\r\n");
+    let html = upload(&app, &chef, cohort, text.into_bytes())
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("déjà utilisée par un stagiaire d&#x27;un autre organisme"),
+        "{html}"
+    );
+    // An unknown doctor column, mixed encodings, a 20 MB file.
+    let text = "Nom;Prénom;E-mail;Profil;Date d'embauche;Médecin traitant;E-mail du médecin;Financement\r\nA;B;c@a.fr;aucun;01/02/2025;Dr;d@a.fr;ProA\r\n";
+    let html = upload(&app, &chef, cohort, text.as_bytes().to_vec())
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("colonne « Médecin traitant » : colonne inconnue"),
+        "{html}"
+    );
+    let mut mixed =
+        format!("{HEADER}Lefèvre;Hélène;h@a.fr;aucun;01/03/2025;Dr A;a@med.fr;ProA\r\n")
+            .into_bytes();
+    mixed.extend(
+        encoding_rs::WINDOWS_1252
+            .encode("Bérard;Zoé;z@a.fr;aucun;01/03/2025;Dr B;b@med.fr;ProA\r\n")
+            .0
+            .iter(),
+    );
+    let html = upload(&app, &chef, cohort, mixed)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("mélange deux encodages"), "{html}");
+    let res = upload(&app, &chef, cohort, vec![b'a'; 20 * 1024 * 1024]).await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("dépasse la limite de 5 Mo")
+    );
+    // Organism B cannot import into organism A's cohort.
+    let res = upload(&app, &chef_b, cohort, excel_file(2, "intrus")).await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(n_users(&app), users_before, "nothing created");
+    assert_eq!(n_outbox(&app), outbox_before, "nothing queued");
+}
+
+#[tokio::test]
+async fn exported_names_cannot_run_as_spreadsheet_formulas() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let cohort = app.create_cohort(org, "CQP-AM");
+    let (chef, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "chef@a.fr").await;
+    let text = "Nom complet;E-mail;Profil;Date d'embauche;Médecin;E-mail du médecin;Financement\r\n\"=HYPERLINK(\"\"http://evil\"\")\";z@a.fr;aucun;01/02/2025;Dr A;a@med.fr;ProA\r\n@SOMME(A1);y@a.fr;aucun;01/02/2025;Dr A;a@med.fr;ProA\r\n".to_string();
+    assert_eq!(
+        upload(&app, &chef, cohort, text.into_bytes())
+            .await
+            .status(),
+        200
+    );
+    let res = chef
+        .get(app.url(&format!("/promotions/{cohort}/stagiaires.csv")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let body = res.bytes().await.unwrap();
+    assert!(body.starts_with(b"\xEF\xBB\xBF"), "BOM for Excel");
+    let text = String::from_utf8(body[3..].to_vec()).unwrap();
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(text.as_bytes());
+    let names: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[0].to_string())
+        .collect();
+    assert_eq!(names, ["'=HYPERLINK(\"http://evil\")", "'@SOMME(A1)"]);
+}
+
+#[tokio::test]
+async fn a_doctor_sees_only_the_assistants_they_employ() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let cohort = app.create_cohort(org, "CQP-AM");
+    let (chef, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "chef@a.fr").await;
+    let text = String::from(
+        "Nom;Prénom;E-mail;Profil;Date d'embauche;Médecin;E-mail du médecin;Financement;Cabinet\r\n\
+         Un;Alice;alice@a.fr;aucun;01/02/2025;Dr Un;un@med.fr;ProA;\r\n\
+         Deux;Bruno;bruno@a.fr;aucun;01/02/2025;Dr Deux;deux@med.fr;ProA;\r\n\
+         Trois;Chloé;chloe@a.fr;IDE;21/06/2024;Dr Trois;trois@med.fr;Autre;Maison de santé des Tilleuls\r\n\
+         Quatre;Denis;denis@a.fr;aucun;22/06/2024;Dr Quatre;quatre@med.fr;Autre;Maison de santé des Tilleuls\r\n",
+    );
+    let res = upload(&app, &chef, cohort, text.into_bytes()).await;
+    let html = res.text().await.unwrap();
+    assert!(html.contains("4 stagiaire(s) ajouté(s)"), "{html}");
+    assert!(
+        html.contains("relève normalement de la FAE"),
+        "IDE in a CQP cohort is flagged"
+    );
+    let id = |email: &str| -> i64 {
+        users::table
+            .filter(users::email.eq(email))
+            .select(users::id)
+            .first(&mut *app.conn())
+            .unwrap()
+    };
+    // Give the doctors passwords and sign in.
+    let doctor = |email: &'static str| {
+        let hash = parcours::accounts::password::hash("mot-de-passe-solide").unwrap();
+        diesel::update(users::table.filter(users::email.eq(email)))
+            .set(users::password_hash.eq(hash))
+            .execute(&mut *app.conn())
+            .unwrap();
+        email
+    };
+    let un = client();
+    assert_eq!(
+        login(&app, &un, doctor("un@med.fr"), "mot-de-passe-solide")
+            .await
+            .status(),
+        303
+    );
+    let trois = client();
+    assert_eq!(
+        login(&app, &trois, doctor("trois@med.fr"), "mot-de-passe-solide")
+            .await
+            .status(),
+        303
+    );
+    let list = un
+        .get(app.url("/mes-assistants"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        list.contains("Alice Un") && !list.contains("Bruno"),
+        "{list}"
+    );
+    let own = un
+        .get(app.url(&format!("/stagiaires/{}", id("alice@a.fr"))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 200);
+    let own = own.text().await.unwrap();
+    assert!(
+        !own.contains("Financement") && !own.contains("Historique"),
+        "employer view is limited"
+    );
+    let other = un
+        .get(app.url(&format!("/stagiaires/{}", id("bruno@a.fr"))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 404);
+    assert!(!other.text().await.unwrap().contains("Bruno"));
+    // Through the group practice, both of its doctors see both assistants.
+    let list = trois
+        .get(app.url("/mes-assistants"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        list.contains("Chloé Trois") && list.contains("Denis Quatre") && !list.contains("Alice")
+    );
+    // Deadlines on each side of 22 June 2024: 3 years, then 2 years.
+    assert!(list.contains("21/06/2027"), "{list}");
+    assert!(list.contains("22/06/2026"), "{list}");
+    // The API answers the same.
+    let token = api_token(&app, "un@med.fr").await;
+    let res = client()
+        .get(app.url(&format!("/api/v1/trainees/{}", id("bruno@a.fr"))))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let list: serde_json::Value = client()
+        .get(app.url("/api/v1/me/assistants"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+}
+
+async fn api_token(app: &TestApp, email: &str) -> String {
+    let body: serde_json::Value = client()
+        .post(app.url("/api/v1/auth/token"))
+        .json(&serde_json::json!({"email": email, "password": "mot-de-passe-solide"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn the_individual_path_proa_and_transfer_are_audited() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let cohort = app.create_cohort(org, "CQP-AM");
+    let other = app.create_cohort(org, "CQP-AM");
+    let (chef, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "chef@a.fr").await;
+    let text = format!("{HEADER}Martin;Inès;ines@a.fr;aucun;15/01/2025;Dr A;a@med.fr;ProA\r\n");
+    upload(&app, &chef, cohort, text.into_bytes()).await;
+    let tid: i64 = users::table
+        .filter(users::email.eq("ines@a.fr"))
+        .select(users::id)
+        .first(&mut *app.conn())
+        .unwrap();
+    let page_url = app.url(&format!("/stagiaires/{tid}"));
+    let html = chef
+        .get(&page_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<strong>266 h</strong>"), "full path first");
+    assert!(html.contains("15/01/2027"), "2-year deadline");
+    let m2: i64 = {
+        use parcours::db::schema::modules;
+        modules::table
+            .filter(modules::code.eq("M2"))
+            .select(modules::id)
+            .first(&mut *app.conn())
+            .unwrap()
+    };
+    let t = csrf_of(&html);
+    let post = |path: &str, form: Vec<(&str, String)>| {
+        let mut form = form;
+        form.push(("csrf_token", t.clone()));
+        chef.post(app.url(path)).form(&form).send()
+    };
+    // Without a reason: refused, nothing changed.
+    let res = post(
+        &format!("/stagiaires/{tid}/parcours"),
+        vec![
+            ("module_id", m2.to_string()),
+            ("kind", "equivalence".into()),
+            ("exempted_hours", "20".into()),
+            ("reason", "".into()),
+            ("document_ref", "".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Le motif de l&#x27;allègement est obligatoire.")
+    );
+    let res = post(
+        &format!("/stagiaires/{tid}/parcours"),
+        vec![
+            ("module_id", m2.to_string()),
+            ("kind", "equivalence".into()),
+            ("exempted_hours", "20,5".into()),
+            ("reason", "Diplôme de secrétaire médicale".into()),
+            ("document_ref", "DIP-2019-44".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 303);
+    let html = chef
+        .get(&page_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<strong>245 h 30</strong>"), "{html}");
+    assert!(html.contains("DIP-2019-44"));
+    // A ProA suspension of 30 days moves the deadline.
+    let res = post(
+        &format!("/stagiaires/{tid}/proa"),
+        vec![("from", "2025-03-01".into()), ("to", "2025-03-31".into())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 303);
+    let html = chef
+        .get(&page_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("14/02/2027"), "deadline moved by 30 days");
+    // Transfer: progress stays, an audit row says so.
+    let lesson_ids = {
+        use parcours::db::schema::lessons;
+        lessons::table
+            .select(lessons::id)
+            .limit(2)
+            .load::<i64>(&mut *app.conn())
+            .unwrap()
+    };
+    for l in &lesson_ids {
+        parcours::curriculum::store::complete_lesson(&mut app.conn(), tid, *l).unwrap();
+    }
+    let res = post(
+        &format!("/stagiaires/{tid}/transfert"),
+        vec![("cohort_id", other.to_string())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        parcours::curriculum::store::completed_lessons(&mut app.conn(), tid)
+            .unwrap()
+            .len(),
+        2
+    );
+    let actions: Vec<String> = audit_events::table
+        .filter(audit_events::subject_type.eq("trainee"))
+        .filter(audit_events::subject_id.eq(tid))
+        .order(audit_events::id.asc())
+        .select(audit_events::action)
+        .load(&mut *app.conn())
+        .unwrap();
+    assert_eq!(
+        actions,
+        [
+            "path_adjusted",
+            "proa_suspension_set",
+            "trainee_transferred"
+        ]
+    );
+    let active: Vec<i64> = enrolments::table
+        .filter(enrolments::trainee_id.eq(tid))
+        .filter(enrolments::ended_on.is_null())
+        .select(enrolments::cohort_id)
+        .load(&mut *app.conn())
+        .unwrap();
+    assert_eq!(active, [other]);
+}
+
+#[tokio::test]
+async fn a_weekly_rhythm_fills_the_calendar_and_the_ics_feeds() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let b = app.create_organism("Organisme B");
+    let cohort = app.create_cohort(org, "CQP-AM");
+    let (chef, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "chef@a.fr").await;
+    let (chef_b, _) = signed_in(&app, Role::OrganismAdmin, Some(b), "chef@b.fr").await;
+    let cal = app.url(&format!("/promotions/{cohort}/calendrier"));
+    let html = chef.get(&cal).send().await.unwrap().text().await.unwrap();
+    let t = csrf_of(&html);
+    let modules: Vec<i64> = {
+        use parcours::db::schema::modules;
+        modules::table
+            .filter(modules::code.eq_any(["M1", "M2"]))
+            .order(modules::code.asc())
+            .select(modules::id)
+            .load(&mut *app.conn())
+            .unwrap()
+    };
+    let mut form = vec![
+        ("csrf_token", t.clone()),
+        ("from", "2026-10-26".into()),
+        ("to", "2026-11-06".into()),
+        ("day", "mardi".into()),
+        ("day", "jeudi".into()),
+        ("am_start", "09:00".into()),
+        ("am_end", "12:30".into()),
+        ("pm_start", "".into()),
+        ("pm_end", "".into()),
+        ("place", "Salle 2, 12 rue des Écoles".into()),
+        ("trainer", "".into()),
+    ];
+    for m in &modules {
+        form.push(("module", m.to_string()));
+    }
+    let res = chef
+        .post(app.url(&format!("/promotions/{cohort}/calendrier/rythme")))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let html = chef.get(&cal).send().await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains("4 séance(s) en présentiel, 14 h prévues"),
+        "{html}"
+    );
+    // Bad input: no weekday, end before start.
+    let bad: Vec<_> = form.iter().filter(|(k, _)| *k != "day").cloned().collect();
+    let res = chef
+        .post(app.url(&format!("/promotions/{cohort}/calendrier/rythme")))
+        .form(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Choisissez au moins un jour")
+    );
+    // The cohort feed: UTC times across the end of summer time (27/10 is winter time).
+    let token: String = {
+        use parcours::db::schema::cohorts;
+        cohorts::table
+            .find(cohort)
+            .select(cohorts::ics_token)
+            .first(&mut *app.conn())
+            .unwrap()
+    };
+    let res = client()
+        .get(app.url(&format!("/calendrier/promotion/{token}.ics")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/calendar")
+    );
+    let ics = res.text().await.unwrap();
+    assert_eq!(ics.matches("BEGIN:VEVENT").count(), 4);
+    assert!(ics.contains("DTSTART:20261027T080000Z"), "{ics}");
+    assert!(ics.contains("M1 · Suivi du parcours de santé du patient"));
+    assert_eq!(
+        client()
+            .get(app.url("/calendrier/promotion/inventeinventeinvente1234.ics"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    // Another organism sees nothing of it.
+    assert_eq!(chef_b.get(&cal).send().await.unwrap().status(), 403);
+}
+
+#[test]
+fn the_command_line_imports_a_thousand_trainees() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let app = rt.block_on(spawn_app());
+    let org = app.create_organism("Organisme A");
+    let cohort = app.create_cohort(org, "CQP-AM");
+    let file = app.dir.path().join("mille.csv");
+    std::fs::write(&file, excel_file(1000, "mille")).unwrap();
+    let started = std::time::Instant::now();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_parcours"))
+        .args(["import", "trainees", "--cohort", &cohort.to_string()])
+        .arg(&file)
+        .env("DATABASE_URL", &app.database_url)
+        .env("PARCOURS_DATA_DIR", app.dir.path())
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("1000 stagiaire(s) ajouté(s)"), "{stdout}");
+    println!("imported 1000 trainees in {:.2} s", took.as_secs_f64());
+    let bad = app.dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        format!("{HEADER}A;B;pas-une-adresse;aucun;01/02/2025;Dr;d@a.fr;ProA\r\n"),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_parcours"))
+        .args(["import", "trainees", "--cohort", &cohort.to_string()])
+        .arg(&bad)
+        .env("DATABASE_URL", &app.database_url)
+        .env("PARCOURS_DATA_DIR", app.dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ligne 2, colonne « E-mail »"));
+    drop(rt);
+}
