@@ -71,6 +71,7 @@ impl Application {
                                     .into()
                             },
                         ))
+                        .route("/openapi.json", web::get().to(crate::openapi::serve))
                         .configure(accounts::api::routes)
                         .configure(curriculum::api::routes)
                         .configure(cohorts::api::routes)

@@ -731,3 +731,48 @@ async fn the_first_admin_is_created_on_the_command_line_and_can_sign_in() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("existe déjà"));
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_api_route() {
+    let app = spawn_app().await;
+    let doc: serde_json::Value = client()
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["openapi"], "3.0.3");
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/auth/token",
+        "/me",
+        "/programs",
+        "/attempts/{id}/submit",
+        "/organisms/{id}/cohorts",
+        "/cohorts/{id}/import",
+        "/me/assistants",
+    ] {
+        assert!(paths.contains_key(p), "{p} documented");
+    }
+    // Every documented route answers (401 without a token, not 404).
+    for (path, ops) in paths {
+        for method in ops.as_object().unwrap().keys() {
+            let url = app.url(&format!(
+                "/api/v1{}",
+                path.replace("{id}", "1")
+                    .replace("{program}", "CQP-AM")
+                    .replace("{module}", "M1")
+                    .replace("{slug}", "x")
+            ));
+            let res = client()
+                .request(method.to_uppercase().parse().unwrap(), &url)
+                .send()
+                .await
+                .unwrap();
+            assert_ne!(res.status(), 404, "{method} {path}");
+            assert_ne!(res.status(), 405, "{method} {path}");
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! The OpenAPI 3 description of `/api/v1`, served at `/api/v1/openapi.json`.
+
+use actix_web::HttpResponse;
+use serde_json::{Value, json};
+
+fn error_response(description: &str) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+}
+
+fn ok(description: &str, schema: Value) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": schema}}})
+}
+
+fn id_param(name: &str, description: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "description": description, "schema": {"type": "integer", "format": "int64"}})
+}
+
+fn text_param(name: &str, description: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "description": description, "schema": {"type": "string"}})
+}
+
+fn secured(mut op: Value) -> Value {
+    op["security"] = json!([{"bearer": []}]);
+    let responses = op["responses"].as_object_mut().map(|r| {
+        r.entry("401")
+            .or_insert_with(|| error_response("Not signed in or token expired"));
+        r.entry("403")
+            .or_insert_with(|| error_response("Outside the caller's scope"));
+    });
+    let _ = responses;
+    op
+}
+
+pub fn document() -> Value {
+    let object = json!({"type": "object"});
+    let list = json!({"type": "array", "items": {"type": "object"}});
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Parcours API",
+            "version": "1",
+            "description": "JSON API of Parcours. Authenticate with POST /auth/token, then send `Authorization: Bearer <token>`. Every answer is scoped to the caller: a trainee sees their own data, a doctor their own employees, staff their own organism. Errors have the shape {\"error\": {\"code\", \"message\", \"fields\"?}} with French messages."
+        },
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+                        "code": {"type": "string", "enum": ["not_found", "unauthenticated", "forbidden", "invalid_input", "conflict", "too_many_requests", "unavailable", "internal"]},
+                        "message": {"type": "string"},
+                        "fields": {"type": "array", "items": {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}},
+                        "lines": {"type": "array", "items": {"type": "object", "properties": {"line": {"type": "integer"}, "column": {"type": "string"}, "message": {"type": "string"}}}}
+                    }}}
+                },
+                "Token": {"type": "object", "required": ["token", "token_type", "expires_at"], "properties": {
+                    "token": {"type": "string"}, "token_type": {"type": "string", "enum": ["Bearer"]}, "expires_at": {"type": "integer", "description": "Unix time"}
+                }},
+                "Me": {"type": "object", "required": ["id", "email", "name", "role"], "properties": {
+                    "id": {"type": "integer"}, "email": {"type": "string"}, "name": {"type": "string"},
+                    "role": {"type": "string", "enum": ["admin", "organism_admin", "trainer", "trainee", "doctor"]},
+                    "organism_id": {"type": "integer", "nullable": true}
+                }},
+                "Attempt": {"type": "object", "required": ["id", "attempt_no", "status", "question_count"], "properties": {
+                    "id": {"type": "integer"}, "module_id": {"type": "integer"}, "attempt_no": {"type": "integer"},
+                    "status": {"type": "string", "enum": ["open", "submitted"]},
+                    "score_pct": {"type": "integer", "nullable": true}, "passed": {"type": "boolean", "nullable": true},
+                    "correct_count": {"type": "integer", "nullable": true}, "question_count": {"type": "integer"},
+                    "started_at": {"type": "string"}, "submitted_at": {"type": "string", "nullable": true}
+                }},
+                "Answers": {"type": "object", "required": ["answers"], "properties": {"answers": {
+                    "type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                    "description": "Chosen choice ids by question id"
+                }}},
+                "CohortInput": {"type": "object", "required": ["name", "program", "start_date", "end_date"], "properties": {
+                    "name": {"type": "string"}, "program": {"type": "string", "example": "CQP-AM"},
+                    "start_date": {"type": "string", "format": "date"}, "end_date": {"type": "string", "format": "date"}
+                }},
+                "ImportSummary": {"type": "object", "properties": {
+                    "created": {"type": "integer"}, "updated": {"type": "integer"}, "unchanged": {"type": "integer"},
+                    "doctors_invited": {"type": "integer"}, "warnings": {"type": "array", "items": {"type": "string"}}
+                }}
+            }
+        },
+        "paths": {
+            "/auth/token": {"post": {
+                "summary": "Exchange an e-mail and password for a one-hour Bearer token",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["email", "password"], "properties": {"email": {"type": "string"}, "password": {"type": "string"}}}}}},
+                "responses": {
+                    "200": ok("A token", json!({"$ref": "#/components/schemas/Token"})),
+                    "401": error_response("Wrong e-mail or password"),
+                    "403": error_response("Account disabled"),
+                    "422": error_response("Malformed body"),
+                    "429": error_response("Too many attempts; see Retry-After")
+                }
+            }},
+            "/me": {"get": secured(json!({"summary": "The signed-in person", "responses": {"200": ok("Who am I", json!({"$ref": "#/components/schemas/Me"}))}}))},
+            "/programs": {"get": secured(json!({"summary": "Programmes and their modules", "responses": {"200": ok("Programmes", list.clone())}}))},
+            "/programs/{program}": {"get": secured(json!({"summary": "One programme with modules and lessons", "parameters": [text_param("program", "Programme code, e.g. CQP-AM")], "responses": {"200": ok("Programme", object.clone()), "404": error_response("Unknown programme")}}))},
+            "/programs/{program}/modules/{module}/lessons/{slug}": {"get": secured(json!({"summary": "A lesson as HTML", "parameters": [text_param("program", "Programme code"), text_param("module", "Module code"), text_param("slug", "Lesson slug")], "responses": {"200": ok("Lesson", object.clone()), "404": error_response("Unknown lesson")}}))},
+            "/programs/{program}/modules/{module}/evaluation": {"get": secured(json!({"summary": "A module's evaluation, without answers", "parameters": [text_param("program", "Programme code"), text_param("module", "Module code")], "responses": {"200": ok("Evaluation", object.clone()), "404": error_response("No evaluation")}}))},
+            "/programs/{program}/modules/{module}/evaluation/attempts": {"post": secured(json!({"summary": "Start (or resume) an attempt", "parameters": [text_param("program", "Programme code"), text_param("module", "Module code")], "responses": {"201": ok("The open attempt and its questions", object.clone()), "422": error_response("No attempt left")}}))},
+            "/attempts": {"get": secured(json!({"summary": "My attempts", "responses": {"200": ok("Attempts", json!({"type": "array", "items": {"$ref": "#/components/schemas/Attempt"}}))}}))},
+            "/attempts/{id}/submit": {"post": secured(json!({"summary": "Submit answers; submitting again returns the first result", "parameters": [id_param("id", "Attempt id")],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Answers"}}}},
+                "responses": {"200": ok("The scored attempt", json!({"$ref": "#/components/schemas/Attempt"})), "404": error_response("Unknown attempt"), "422": error_response("Unknown question or choice")}}))},
+            "/organisms/{id}/cohorts": {
+                "get": secured(json!({"summary": "An organism's cohorts", "parameters": [id_param("id", "Organism id")], "responses": {"200": ok("Cohorts", list.clone())}})),
+                "post": secured(json!({"summary": "Create a cohort (its length must fit the programme)", "parameters": [id_param("id", "Organism id")],
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CohortInput"}}}},
+                    "responses": {"201": ok("The cohort", object.clone()), "422": error_response("Invalid dates or programme")}}))
+            },
+            "/cohorts/{id}": {"get": secured(json!({"summary": "A cohort", "parameters": [id_param("id", "Cohort id")], "responses": {"200": ok("Cohort", object.clone()), "404": error_response("Unknown cohort")}}))},
+            "/cohorts/{id}/trainees": {"get": secured(json!({"summary": "A cohort's trainees with their deadline", "parameters": [id_param("id", "Cohort id")], "responses": {"200": ok("Trainees", list.clone())}}))},
+            "/cohorts/{id}/import": {"post": secured(json!({"summary": "Import trainees from a CSV file (all or nothing)", "parameters": [id_param("id", "Cohort id")],
+                "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}}},
+                "responses": {"200": ok("What was imported", json!({"$ref": "#/components/schemas/ImportSummary"})), "422": error_response("Refused, with every error by line and column")}}))},
+            "/trainees/{id}": {"get": secured(json!({"summary": "A trainee (staff of their organism, or their employer doctor)", "parameters": [id_param("id", "Trainee id")], "responses": {"200": ok("Trainee", object.clone()), "404": error_response("Unknown, or not yours")}}))},
+            "/me/assistants": {"get": secured(json!({"summary": "A doctor's assistants in training", "responses": {"200": ok("Assistants", list)}}))}
+        }
+    })
+}
+
+pub async fn serve() -> HttpResponse {
+    HttpResponse::Ok().json(document())
+}
