@@ -57,6 +57,17 @@ pub struct AppConfig {
     pub mail: MailSettings,
     /// Whether this instance runs the outbox worker (every instance may; they never collide).
     pub mail_worker: bool,
+    pub study: StudySettings,
+}
+
+/// Distance-time crediting (see `tracking::rules`).
+#[derive(Clone, Copy, Debug)]
+pub struct StudySettings {
+    /// How often an open, used page sends a heartbeat.
+    pub beat_seconds: i64,
+    pub beat_cap_secs: i64,
+    pub idle_limit_secs: i64,
+    pub daily_max_secs: i64,
 }
 
 /// How the outbox worker retries.
@@ -116,6 +127,10 @@ struct FileConfig {
     mail_poll_ms: Option<u64>,
     mail_lease_secs: Option<i64>,
     mail_worker: Option<bool>,
+    beat_seconds: Option<i64>,
+    beat_cap_secs: Option<i64>,
+    idle_limit_secs: Option<i64>,
+    daily_max_hours: Option<i64>,
 }
 
 impl AppConfig {
@@ -303,7 +318,46 @@ impl AppConfig {
             None => file.mail_worker.unwrap_or(true),
         };
 
+        let beat_seconds = number(
+            "PARCOURS_BEAT_SECONDS",
+            get("PARCOURS_BEAT_SECONDS"),
+            file.beat_seconds,
+            30,
+        )?;
+        let study = StudySettings {
+            beat_seconds,
+            beat_cap_secs: number(
+                "PARCOURS_BEAT_CAP_SECS",
+                get("PARCOURS_BEAT_CAP_SECS"),
+                file.beat_cap_secs,
+                beat_seconds * 3 / 2,
+            )?,
+            idle_limit_secs: number(
+                "PARCOURS_IDLE_LIMIT_SECS",
+                get("PARCOURS_IDLE_LIMIT_SECS"),
+                file.idle_limit_secs,
+                beat_seconds * 3,
+            )?,
+            daily_max_secs: number(
+                "PARCOURS_DAILY_MAX_HOURS",
+                get("PARCOURS_DAILY_MAX_HOURS"),
+                file.daily_max_hours,
+                8,
+            )? * 3600,
+        };
+        if !(1..=300).contains(&study.beat_seconds)
+            || study.beat_cap_secs < 1
+            || study.idle_limit_secs < study.beat_cap_secs
+            || !(3600..=24 * 3600).contains(&study.daily_max_secs)
+        {
+            return Err(bad(
+                "PARCOURS_BEAT_SECONDS",
+                "réglages du temps à distance incohérents (battement 1 à 300 s, limite d'inactivité au moins égale au plafond, 1 à 24 h par jour)",
+            ));
+        }
+
         Ok(AppConfig {
+            study,
             mail_worker,
             mail,
             bind,

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod mail;
 pub mod openapi;
 pub mod startup;
+pub mod tracking;
 pub mod web;
 
 pub use config::AppConfig;

@@ -32,6 +32,10 @@ impl Application {
         })
         .await??;
         let content = web::Data::new(content);
+        let beats = web::Data::new(crate::tracking::writer::BeatWriter::start(
+            pool.clone(),
+            crate::tracking::credit_settings(&config),
+        )?);
         let mail_templates = crate::mail::load_templates(&config.templates_dir)?;
         let state = web::Data::new(AppState::new(config.clone(), pool.clone(), mail_templates)?);
         if config.mail_worker {
@@ -46,6 +50,7 @@ impl Application {
             App::new()
                 .app_data(data.clone())
                 .app_data(content.clone())
+                .app_data(beats.clone())
                 .app_data(web::FormConfig::default().limit(256 * 1024))
                 .wrap(from_fn(w::error_pages))
                 .wrap(from_fn(accounts::session::renew))
@@ -61,6 +66,7 @@ impl Application {
                 .configure(cohorts::cohort_pages::routes)
                 .configure(cohorts::trainee_pages::routes)
                 .configure(cohorts::calendar::routes)
+                .configure(crate::tracking::pages::routes)
                 .configure(curriculum::pages::routes)
                 .service(
                     web::scope("/api/v1")
@@ -75,6 +81,7 @@ impl Application {
                         .configure(accounts::api::routes)
                         .configure(curriculum::api::routes)
                         .configure(cohorts::api::routes)
+                        .configure(crate::tracking::api::routes)
                         .default_service(web::to(w::not_found)),
                 )
                 .default_service(web::to(w::not_found))

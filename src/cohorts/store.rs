@@ -852,3 +852,18 @@ pub fn create_profile(conn: &mut DbConn, p: &NewProfile<'_>) -> QueryResult<()> 
         .execute(conn)
         .map(|_| ())
 }
+
+/// Exempted minutes of several trainees: (trainee, module, minutes).
+pub fn adjustments_of_many(
+    conn: &mut DbConn,
+    trainee_ids: &[i64],
+) -> QueryResult<Vec<(i64, i64, i32)>> {
+    path_adjustments::table
+        .filter(path_adjustments::trainee_id.eq_any(trainee_ids))
+        .select((
+            path_adjustments::trainee_id,
+            path_adjustments::module_id,
+            path_adjustments::exempted_minutes,
+        ))
+        .load(conn)
+}

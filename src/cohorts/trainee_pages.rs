@@ -16,7 +16,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/stagiaires/{id}/parcours", web::post().to(adjust_path))
         .route("/stagiaires/{id}/transfert", web::post().to(transfer))
         .route("/stagiaires/{id}/proa", web::post().to(proa))
-        .route("/mes-assistants", web::get().to(assistants))
         .route("/ma-promotion", web::get().to(my_cohort));
 }
 
@@ -367,18 +366,6 @@ async fn proa(
         })
         .await?;
     Ok(w::redirect(&format!("/stagiaires/{id}")))
-}
-
-async fn assistants(req: HttpRequest, state: State, me: CurrentUser) -> AppResult<HttpResponse> {
-    me.require(&[Role::Doctor])?;
-    let id = me.id;
-    let list = state.db(move |c| Ok(store::assistants_of(c, id)?)).await?;
-    let today = today();
-    let lines: Vec<_> = list.iter().map(|t| trainee_view(t, today)).collect();
-    let mut ctx = w::context(&req);
-    ctx.insert("me", &me.view());
-    ctx.insert("assistants", &lines);
-    state.render("cohorts/assistants.html", &ctx)
 }
 
 async fn my_cohort(req: HttpRequest, state: State, me: CurrentUser) -> AppResult<HttpResponse> {

@@ -75,6 +75,9 @@ fn find<'a>(
 
 fn base(req: &HttpRequest, me: &CurrentUser, viewer: Viewer) -> tera::Context {
     let mut ctx = w::context(req);
+    if let Some(state) = req.app_data::<State>() {
+        ctx.insert("beat_ms", &(state.config.study.beat_seconds * 1000));
+    }
     ctx.insert("me", &me.view());
     ctx.insert("preview", &(viewer == Viewer::Preview));
     ctx

@@ -278,6 +278,98 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    study_clocks (id) {
+        id -> BigInt,
+        trainee_id -> BigInt,
+        last_credit_at -> Timestamp,
+        day -> Date,
+        day_seconds -> Integer,
+    }
+}
+
+diesel::table! {
+    study_sessions (id) {
+        id -> BigInt,
+        trainee_id -> BigInt,
+        page_view -> Text,
+        module_id -> BigInt,
+        lesson_id -> Nullable<BigInt>,
+        started_at -> Timestamp,
+        last_beat_at -> Timestamp,
+        last_seq -> Integer,
+        seconds_credited -> Integer,
+    }
+}
+
+diesel::table! {
+    module_totals (id) {
+        id -> BigInt,
+        trainee_id -> BigInt,
+        module_id -> BigInt,
+        distance_seconds -> BigInt,
+        presentiel_seconds -> BigInt,
+        correction_seconds -> BigInt,
+        last_activity_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    daily_activity (id) {
+        id -> BigInt,
+        trainee_id -> BigInt,
+        day -> Date,
+        module_id -> BigInt,
+        distance_seconds -> BigInt,
+        first_at -> Timestamp,
+        last_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    hour_corrections (id) {
+        id -> BigInt,
+        trainee_id -> BigInt,
+        module_id -> BigInt,
+        seconds -> BigInt,
+        reason -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    attendance_sheets (id) {
+        id -> BigInt,
+        session_id -> BigInt,
+        status -> Text,
+        opened_by -> BigInt,
+        opened_at -> Timestamp,
+        closed_by -> Nullable<BigInt>,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    attendance_entries (id) {
+        id -> BigInt,
+        sheet_id -> BigInt,
+        trainee_id -> BigInt,
+        status -> Text,
+        signed_at -> Nullable<Timestamp>,
+        signed_via -> Nullable<Text>,
+        arrived_at -> Nullable<Time>,
+        left_at -> Nullable<Time>,
+        minutes_credited -> Integer,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(module_totals -> modules (module_id));
+diesel::joinable!(daily_activity -> modules (module_id));
+diesel::joinable!(attendance_sheets -> sessions (session_id));
+diesel::joinable!(attendance_entries -> attendance_sheets (sheet_id));
+
 diesel::joinable!(cohort_trainers -> cohorts (cohort_id));
 diesel::joinable!(employer_doctors -> employers (employer_id));
 diesel::joinable!(trainee_profiles -> employers (employer_id));
@@ -318,5 +410,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     trainee_profiles,
     path_adjustments,
     sessions,
-    distance_periods
+    distance_periods,
+    study_clocks,
+    study_sessions,
+    module_totals,
+    daily_activity,
+    hour_corrections,
+    attendance_sheets,
+    attendance_entries
 );

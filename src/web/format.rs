@@ -40,6 +40,15 @@ fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
 
 pub fn register(tera: &mut tera::Tera) {
     tera.register_filter(
+        "fr_secs",
+        |v: &Value, _: &HashMap<String, Value>| -> tera::Result<Value> {
+            v.as_i64()
+                .or_else(|| v.as_f64().map(|f| f as i64))
+                .map(|s| Value::String(minutes(s / 60)))
+                .ok_or_else(|| tera::Error::msg("fr_secs: not a number"))
+        },
+    );
+    tera.register_filter(
         "fr_date",
         |v: &Value, _: &HashMap<String, Value>| -> tera::Result<Value> {
             let s = v.as_str().unwrap_or_default();

@@ -473,10 +473,27 @@ impl TestApp {
         .unwrap()
     }
 
+    /// Enrols a trainee, giving them a profile (hired on 15/01/2025, no care diploma) if
+    /// they have none.
     pub fn enrol(&self, org: i64, cohort: i64, trainee: i64) {
+        use parcours::cohorts::store as cs;
         let mut conn = self.conn();
         let on = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
-        parcours::cohorts::store::enrol(&mut conn, None, org, cohort, trainee, on).unwrap();
+        if cs::trainee(&mut conn, None, trainee).unwrap().is_none() {
+            cs::create_profile(
+                &mut conn,
+                &cs::NewProfile {
+                    user_id: trainee,
+                    organism_id: org,
+                    profile: "aucun",
+                    hire_date: chrono::NaiveDate::from_ymd_opt(2025, 1, 15).unwrap(),
+                    funding: "proa",
+                    employer_id: None,
+                },
+            )
+            .unwrap();
+        }
+        cs::enrol(&mut conn, None, org, cohort, trainee, on).unwrap();
     }
 
     /// A signed-in trainee enrolled in a new cohort of the programme.

@@ -6,3 +6,4 @@ mod curriculum;
 mod foundation;
 mod mail;
 mod schema;
+mod tracking;

@@ -1,0 +1,433 @@
+//! Dashboards: the trainee's, a cohort's follow-up table for staff, a trainee's hours with
+//! corrections, and the employer doctor's view.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{Datelike, Duration, NaiveDate};
+use serde::Deserialize;
+
+use super::progress::{self, TraineeHours};
+use super::{chart, store};
+use crate::accounts::{CurrentUser, Role};
+use crate::cohorts::cohort_pages::{cohort_for_staff, today};
+use crate::cohorts::store as cohorts;
+use crate::cohorts::trainee_pages::{Access, access};
+use crate::curriculum::Content;
+use crate::web::csrf::CsrfForm;
+use crate::web::{self as w, AppError, AppResult, State};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/tableau-de-bord", web::get().to(trainee_dashboard))
+        .route("/promotions/{id}/suivi", web::get().to(cohort_table))
+        .route("/promotions/{id}/suivi.csv", web::get().to(cohort_csv))
+        .route("/stagiaires/{id}/heures", web::get().to(trainee_hours))
+        .route("/stagiaires/{id}/corrections", web::post().to(correct))
+        .route("/mes-assistants", web::get().to(doctor_dashboard));
+}
+
+/// Hours of one trainee, whoever may see them.
+async fn hours_of(
+    state: &State,
+    trainee: &cohorts::TraineeLine,
+) -> AppResult<Option<(cohorts::CohortRow, TraineeHours)>> {
+    let t = trainee.clone();
+    let today = today();
+    state
+        .db(move |c| {
+            let Some(cid) = t.cohort_id else {
+                return Ok(None);
+            };
+            let Some(cohort) = cohorts::cohort(c, cid)? else {
+                return Ok(None);
+            };
+            let mut list = progress::for_cohort(c, &cohort, std::slice::from_ref(&t), today)?;
+            Ok(list.pop().map(|h| (cohort, h)))
+        })
+        .await
+}
+
+async fn trainee_dashboard(
+    req: HttpRequest,
+    state: State,
+    content: web::Data<Content>,
+    me: CurrentUser,
+) -> AppResult<HttpResponse> {
+    me.require(&[Role::Trainee])?;
+    let id = me.id;
+    let trainee = state
+        .db(move |c| Ok(cohorts::trainee(c, None, id)?))
+        .await?;
+    let mut ctx = w::context(&req);
+    ctx.insert("me", &me.view());
+    let Some(trainee) = trainee else {
+        return state.render("tracking/dashboard.html", &ctx);
+    };
+    let Some((cohort, hours)) = hours_of(&state, &trainee).await? else {
+        return state.render("tracking/dashboard.html", &ctx);
+    };
+    let today = today();
+    let first = today.with_day(1).unwrap_or(today);
+    let days = state
+        .db(move |c| Ok(store::days_since(c, &[id], first)?))
+        .await?;
+    let month_len = (first + chrono::Months::new(1) - first).num_days() as usize;
+    let mut minutes = vec![0i64; month_len];
+    for (_, day, secs) in days {
+        if let Some(slot) = minutes.get_mut(day.day0() as usize) {
+            *slot += secs / 60;
+        }
+    }
+    let month_total: i64 = minutes.iter().sum();
+    // What to do next: the first lesson not marked done in the first unfinished module.
+    let done = state
+        .db(move |c| Ok(crate::curriculum::store::completed_lessons(c, id)?))
+        .await?;
+    let next = content.curriculum.program(&cohort.program_code).and_then(|p| {
+        p.modules.iter().find_map(|m| {
+            m.lessons.iter().find_map(|l| {
+                let lid = content.ids.lessons.get(&(m.code.clone(), l.slug.clone()))?;
+                (!done.contains(lid)).then(|| {
+                    serde_json::json!({"module": m.code, "title": l.title, "url": format!("/programmes/{}/{}/lecons/{}", p.code, m.code, l.slug)})
+                })
+            })
+        })
+    });
+    ctx.insert("cohort", &cohort);
+    ctx.insert("hours", &hours);
+    ctx.insert("days_left", &(hours.deadline - today).num_days());
+    ctx.insert(
+        "chart",
+        &chart::month_bars(
+            &minutes,
+            &format!("Temps à distance en {}", month_fr(today)),
+        ),
+    );
+    ctx.insert("month_total", &month_total);
+    ctx.insert("next", &next);
+    state.render("tracking/dashboard.html", &ctx)
+}
+
+fn month_fr(d: NaiveDate) -> String {
+    const MONTHS: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    format!("{} {}", MONTHS[d.month0() as usize], d.year())
+}
+
+#[derive(Deserialize)]
+struct TableQuery {
+    tri: Option<String>,
+    statut: Option<String>,
+}
+
+/// Every trainee of a cohort with their hours, alerts first.
+async fn cohort_rows(
+    state: &State,
+    me: &CurrentUser,
+    id: i64,
+    query: &TableQuery,
+) -> AppResult<(
+    cohorts::CohortRow,
+    Vec<serde_json::Value>,
+    Vec<(i64, String, String, i32)>,
+)> {
+    let cohort = cohort_for_staff(state, me, id).await?;
+    let c2 = cohort.clone();
+    let today = today();
+    let (trainees, hours, plan) = state
+        .db(move |c| {
+            let trainees = cohorts::trainees_of_cohort(c, c2.organism_id, c2.id)?;
+            let hours = progress::for_cohort(c, &c2, &trainees, today)?;
+            Ok((trainees, hours, cohorts::program_modules(c, c2.program_id)?))
+        })
+        .await?;
+    let by_id: HashMap<i64, &cohorts::TraineeLine> = trainees.iter().map(|t| (t.id, t)).collect();
+    let mut rows: Vec<(&TraineeHours, &cohorts::TraineeLine)> = hours
+        .iter()
+        .filter_map(|h| by_id.get(&h.trainee_id).map(|t| (h, *t)))
+        .filter(|(h, _)| {
+            query.statut.as_deref().is_none_or(|s| {
+                serde_json::to_value(h.pace.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(|x| x == s))
+                    .unwrap_or(false)
+            })
+        })
+        .collect();
+    match query.tri.as_deref() {
+        Some("nom") => rows.sort_by(|a, b| a.1.name.cmp(&b.1.name)),
+        Some("heures") => rows.sort_by_key(|r| std::cmp::Reverse(r.0.credited_secs)),
+        Some("activite") => rows.sort_by_key(|r| r.0.last_activity),
+        _ => rows.sort_by(|a, b| {
+            (a.0.pace.status.rank(), &a.1.name).cmp(&(b.0.pace.status.rank(), &b.1.name))
+        }),
+    }
+    let out = rows
+        .into_iter()
+        .map(|(h, t)| serde_json::json!({"trainee": t, "hours": h}))
+        .collect();
+    Ok((cohort, out, plan))
+}
+
+async fn cohort_table(
+    req: HttpRequest,
+    state: State,
+    me: CurrentUser,
+    path: web::Path<i64>,
+    query: web::Query<TableQuery>,
+) -> AppResult<HttpResponse> {
+    let (cohort, rows, plan) = cohort_rows(&state, &me, path.into_inner(), &query).await?;
+    let mut ctx = w::context(&req);
+    ctx.insert("me", &me.view());
+    ctx.insert("cohort", &cohort);
+    ctx.insert("rows", &rows);
+    ctx.insert("modules", &plan);
+    ctx.insert("tri", &query.tri);
+    ctx.insert("statut", &query.statut);
+    state.render("tracking/cohort.html", &ctx)
+}
+
+async fn cohort_csv(
+    state: State,
+    me: CurrentUser,
+    path: web::Path<i64>,
+    query: web::Query<TableQuery>,
+) -> AppResult<HttpResponse> {
+    let (cohort, rows, plan) = cohort_rows(&state, &me, path.into_inner(), &query).await?;
+    let mut out = b"\xEF\xBB\xBF".to_vec();
+    {
+        let mut wr = csv::WriterBuilder::new()
+            .delimiter(b';')
+            .from_writer(&mut out);
+        let mut header = vec!["Nom".to_string(), "E-mail".into(), "Statut".into()];
+        header.extend(plan.iter().map(|m| format!("{} (h)", m.1)));
+        header.extend([
+            "Total (h)".to_string(),
+            "Prévu (h)".into(),
+            "Dernière activité".into(),
+        ]);
+        wr.write_record(&header)
+            .map_err(|e| AppError::Internal(e.into()))?;
+        let h = |secs: i64| format!("{:.2}", secs as f64 / 3600.0).replace('.', ",");
+        for r in &rows {
+            let t = &r["trainee"];
+            let hours = &r["hours"];
+            let mut rec = vec![
+                crate::cohorts::import::spreadsheet_safe(t["name"].as_str().unwrap_or_default()),
+                crate::cohorts::import::spreadsheet_safe(t["email"].as_str().unwrap_or_default()),
+                hours["status_label"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            ];
+            for m in hours["modules"].as_array().into_iter().flatten() {
+                rec.push(h(m["credited_secs"].as_i64().unwrap_or(0)));
+            }
+            rec.push(h(hours["credited_secs"].as_i64().unwrap_or(0)));
+            rec.push(h(hours["planned_secs"].as_i64().unwrap_or(0)));
+            rec.push(
+                hours["last_activity"]
+                    .as_str()
+                    .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                    .map(w::format::date)
+                    .unwrap_or_default(),
+            );
+            wr.write_record(&rec)
+                .map_err(|e| AppError::Internal(e.into()))?;
+        }
+        wr.flush().map_err(|e| AppError::Internal(e.into()))?;
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"suivi-promotion-{}.csv\"", cohort.id),
+        ))
+        .body(out))
+}
+
+async fn render_hours(
+    req: &HttpRequest,
+    state: &State,
+    me: &CurrentUser,
+    id: i64,
+    error: Option<String>,
+) -> AppResult<HttpResponse> {
+    let (trainee, level) = access(state, me, id).await?;
+    let hours = hours_of(state, &trainee).await?;
+    let corrections = if level == Access::Staff {
+        state.db(move |c| Ok(store::corrections_of(c, id)?)).await?
+    } else {
+        vec![]
+    };
+    let mut ctx = w::context(req);
+    ctx.insert("me", &me.view());
+    ctx.insert("trainee", &trainee);
+    ctx.insert("staff", &(level == Access::Staff));
+    ctx.insert("cohort", &hours.as_ref().map(|h| &h.0));
+    ctx.insert("hours", &hours.as_ref().map(|h| &h.1));
+    ctx.insert("corrections", &corrections);
+    ctx.insert("error", &error);
+    let status = if error.is_some() {
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        actix_web::http::StatusCode::OK
+    };
+    state.render_status(status, "tracking/trainee.html", &ctx)
+}
+
+async fn trainee_hours(
+    req: HttpRequest,
+    state: State,
+    me: CurrentUser,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    render_hours(&req, &state, &me, path.into_inner(), None).await
+}
+
+#[derive(Deserialize)]
+struct CorrectionForm {
+    module_id: i64,
+    direction: String,
+    hours: String,
+    minutes: String,
+    reason: String,
+}
+
+/// Parses "3" hours and "30" minutes into seconds.
+pub fn parse_duration(hours: &str, minutes: &str) -> Option<i64> {
+    let h: i64 = if hours.trim().is_empty() {
+        0
+    } else {
+        hours.trim().parse().ok()?
+    };
+    let m: i64 = if minutes.trim().is_empty() {
+        0
+    } else {
+        minutes.trim().parse().ok()?
+    };
+    ((0..=500).contains(&h) && (0..60).contains(&m) && h * 60 + m > 0).then_some((h * 60 + m) * 60)
+}
+
+async fn correct(
+    req: HttpRequest,
+    state: State,
+    me: CurrentUser,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<CorrectionForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let (trainee, level) = access(&state, &me, id).await?;
+    if level != Access::Staff {
+        return Err(AppError::forbidden());
+    }
+    let Some(secs) = parse_duration(&form.hours, &form.minutes) else {
+        return render_hours(
+            &req,
+            &state,
+            &me,
+            id,
+            Some("Indiquez une durée (heures et minutes) supérieure à zéro.".into()),
+        )
+        .await;
+    };
+    let reason = form.reason.trim().to_string();
+    if reason.chars().count() < 3 {
+        return render_hours(
+            &req,
+            &state,
+            &me,
+            id,
+            Some("Le motif de la correction est obligatoire.".into()),
+        )
+        .await;
+    }
+    let secs = if form.direction == "retrait" {
+        -secs
+    } else {
+        secs
+    };
+    let hours = hours_of(&state, &trainee).await?;
+    let Some(module) = hours
+        .as_ref()
+        .and_then(|h| h.1.modules.iter().find(|m| m.module_id == form.module_id))
+    else {
+        return render_hours(
+            &req,
+            &state,
+            &me,
+            id,
+            Some("Ce module ne fait pas partie du parcours.".into()),
+        )
+        .await;
+    };
+    if module.distance_secs + module.presentiel_secs + module.correction_secs + secs < 0 {
+        return render_hours(
+            &req,
+            &state,
+            &me,
+            id,
+            Some("Le retrait dépasse les heures enregistrées pour ce module.".into()),
+        )
+        .await;
+    }
+    let (actor, org, module_id) = (me.id, trainee.organism_id, form.module_id);
+    state
+        .db(move |c| Ok(store::correct(c, actor, org, id, module_id, secs, &reason)?))
+        .await?;
+    Ok(w::redirect(&format!("/stagiaires/{id}/heures")))
+}
+
+async fn doctor_dashboard(
+    req: HttpRequest,
+    state: State,
+    me: CurrentUser,
+) -> AppResult<HttpResponse> {
+    me.require(&[Role::Doctor])?;
+    let id = me.id;
+    let today = today();
+    let list = state
+        .db(move |c| {
+            let trainees = cohorts::assistants_of(c, id)?;
+            let mut out = Vec::new();
+            for t in trainees {
+                let hours = match t
+                    .cohort_id
+                    .map(|cid| cohorts::cohort(c, cid))
+                    .transpose()?
+                    .flatten()
+                {
+                    Some(cohort) => {
+                        progress::for_cohort(c, &cohort, std::slice::from_ref(&t), today)?.pop()
+                    }
+                    None => None,
+                };
+                out.push(serde_json::json!({
+                    "trainee": crate::cohorts::cohort_pages::trainee_view(&t, today),
+                    "hours": hours,
+                }));
+            }
+            Ok(out)
+        })
+        .await?;
+    let mut ctx = w::context(&req);
+    ctx.insert("me", &me.view());
+    ctx.insert("assistants", &list);
+    ctx.insert(
+        "week_start",
+        &(today - Duration::days(today.weekday().num_days_from_monday() as i64)),
+    );
+    state.render("tracking/doctor.html", &ctx)
+}

@@ -1,0 +1,200 @@
+//! A trainee's hours against their individual plan, assembled from pre-aggregated totals.
+
+use std::collections::HashMap;
+
+use chrono::{Duration, NaiveDate};
+use serde::Serialize;
+
+use super::rules::{self, Pace};
+use super::store::{self, ModuleTotal};
+use crate::cohorts::store::{self as cohorts, CohortRow, TraineeLine};
+use crate::db::DbConn;
+use crate::web::AppResult;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModuleHours {
+    pub module_id: i64,
+    pub code: String,
+    pub title: String,
+    pub planned_secs: i64,
+    pub exempted_secs: i64,
+    pub distance_secs: i64,
+    pub presentiel_secs: i64,
+    pub correction_secs: i64,
+    /// Done + exempted, against the individual plan.
+    pub credited_secs: i64,
+    pub percent: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TraineeHours {
+    pub trainee_id: i64,
+    pub modules: Vec<ModuleHours>,
+    pub planned_secs: i64,
+    pub done_secs: i64,
+    pub credited_secs: i64,
+    pub percent: i64,
+    pub last_activity: Option<NaiveDate>,
+    pub pace: Pace,
+    pub status_label: &'static str,
+    pub deadline: NaiveDate,
+}
+
+/// Pure assembly: plan rows (module id, code, title, planned minutes), exemptions (minutes by
+/// module), totals, and the recent daily seconds.
+#[allow(clippy::too_many_arguments)]
+pub fn assemble(
+    trainee_id: i64,
+    plan: &[(i64, String, String, i32)],
+    exempted_minutes: &HashMap<i64, i32>,
+    totals: &[ModuleTotal],
+    recent_28d_secs: i64,
+    cohort: (NaiveDate, NaiveDate),
+    deadline: NaiveDate,
+    today: NaiveDate,
+) -> TraineeHours {
+    let modules: Vec<ModuleHours> = plan
+        .iter()
+        .map(|(id, code, title, planned)| {
+            let t = totals.iter().find(|t| t.module_id == *id);
+            let exempted = *exempted_minutes.get(id).unwrap_or(&0) as i64 * 60;
+            let planned = *planned as i64 * 60;
+            let (d, p, c) = t.map_or((0, 0, 0), |t| {
+                (
+                    t.distance_seconds,
+                    t.presentiel_seconds,
+                    t.correction_seconds,
+                )
+            });
+            let credited = (d + p + c + exempted).max(0);
+            ModuleHours {
+                module_id: *id,
+                code: code.clone(),
+                title: title.clone(),
+                planned_secs: planned,
+                exempted_secs: exempted,
+                distance_secs: d,
+                presentiel_secs: p,
+                correction_secs: c,
+                credited_secs: credited,
+                percent: (credited.min(planned) * 100)
+                    .checked_div(planned)
+                    .unwrap_or(100),
+            }
+        })
+        .collect();
+    let planned: i64 = modules.iter().map(|m| m.planned_secs).sum();
+    let exempted: i64 = modules.iter().map(|m| m.exempted_secs).sum();
+    let credited: i64 = modules
+        .iter()
+        .map(|m| m.credited_secs.min(m.planned_secs))
+        .sum();
+    let done = credited - exempted.min(credited);
+    let last_activity = totals
+        .iter()
+        .filter_map(|t| t.last_activity_at)
+        .max()
+        .map(|t| crate::web::format::to_paris(t).date_naive());
+    let individual = planned - exempted;
+    let pace = rules::pace(
+        cohort.0,
+        cohort.1,
+        deadline,
+        today,
+        individual,
+        done,
+        recent_28d_secs,
+        last_activity,
+    );
+    TraineeHours {
+        trainee_id,
+        planned_secs: planned,
+        done_secs: done,
+        credited_secs: credited,
+        percent: (credited * 100).checked_div(planned).unwrap_or(0),
+        last_activity,
+        status_label: pace.status.label(),
+        pace,
+        modules,
+        deadline,
+    }
+}
+
+/// Hours of some trainees of one cohort, with three queries whatever their number.
+pub fn for_cohort(
+    conn: &mut DbConn,
+    cohort: &CohortRow,
+    trainees: &[TraineeLine],
+    today: NaiveDate,
+) -> AppResult<Vec<TraineeHours>> {
+    let plan = cohorts::program_modules(conn, cohort.program_id)?;
+    let ids: Vec<i64> = trainees.iter().map(|t| t.id).collect();
+    let totals = store::totals(conn, &ids)?;
+    let exemptions = cohorts::adjustments_of_many(conn, &ids)?;
+    let days = store::days_since(conn, &ids, today - Duration::days(28))?;
+    Ok(trainees
+        .iter()
+        .map(|t| {
+            let exempted: HashMap<i64, i32> = exemptions
+                .iter()
+                .filter(|a| a.0 == t.id)
+                .map(|a| (a.1, a.2))
+                .collect();
+            let recent: i64 = days.iter().filter(|d| d.0 == t.id).map(|d| d.2).sum();
+            let deadline = crate::cohorts::rules::certification_deadline(
+                t.hire_date,
+                t.proa_from.map(|f| (f, t.proa_to)),
+                today,
+            );
+            assemble(
+                t.id,
+                &plan,
+                &exempted,
+                totals.get(&t.id).map(Vec::as_slice).unwrap_or(&[]),
+                recent,
+                (cohort.start_date, cohort.end_date),
+                deadline,
+                today,
+            )
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exempted_hours_count_towards_the_plan_but_not_as_done() {
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        let plan = vec![
+            (1, "M1".to_string(), "Un".to_string(), 600),
+            (2, "M2".into(), "Deux".into(), 300),
+        ];
+        let exempted = HashMap::from([(2, 300)]);
+        let totals = vec![ModuleTotal {
+            module_id: 1,
+            distance_seconds: 3600,
+            presentiel_seconds: 7200,
+            correction_seconds: -1800,
+            last_activity_at: None,
+        }];
+        let h = assemble(
+            7,
+            &plan,
+            &exempted,
+            &totals,
+            0,
+            (d(1, 1), d(11, 1)),
+            d(12, 31),
+            d(3, 1),
+        );
+        assert_eq!(h.modules[0].credited_secs, 9000);
+        assert_eq!(h.modules[1].credited_secs, 18000);
+        assert_eq!(h.modules[1].percent, 100);
+        assert_eq!(h.planned_secs, 54000);
+        assert_eq!(h.credited_secs, 27000);
+        assert_eq!(h.done_secs, 9000, "exempted is credited, not done");
+        assert_eq!(h.percent, 50);
+    }
+}

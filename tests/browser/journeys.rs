@@ -1,0 +1,391 @@
+//! Journeys through the pages that exist today, as a person does them in a browser.
+
+use std::path::Path;
+
+use fantoccini::Locator;
+use fantoccini::key::Key;
+use parcours::accounts::Role;
+use parcours::curriculum::loader;
+use parcours::curriculum::rules::{Curriculum, Lesson, Module, Program};
+
+use crate::common::*;
+use crate::driver::{Browser, DESKTOP, PHONE, Size};
+
+const PASSWORD: &str = "mot-de-passe-solide";
+
+fn curriculum() -> Curriculum {
+    loader::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("content")).unwrap()
+}
+
+fn m1(c: &Curriculum) -> (&Program, &Module, &Lesson) {
+    let program = c.program("CQP-AM").unwrap();
+    let module = program.module("M1").unwrap();
+    let first = module.lessons.iter().min_by_key(|l| l.order).unwrap();
+    (program, module, first)
+}
+
+/// Signs in through the login form; `page` names the login page's screenshot, if any.
+async fn sign_in(b: &Browser, email: &str, page: Option<&str>) {
+    b.goto("/connexion").await;
+    b.wait_title("Connexion").await;
+    match page {
+        Some(page) => b.check_page(page).await,
+        None => b.assert_accessible("login").await,
+    }
+    b.fill("email", email).await;
+    b.fill("password", PASSWORD).await;
+    b.button("Se connecter").await.click().await.unwrap();
+    b.wait_title("Accueil").await;
+    assert_eq!(b.path().await, "/");
+    b.wait_text("h1", &format!("Bonjour Personne {email}"))
+        .await;
+}
+
+async fn a_trainee_passes_module_1(size: Size) {
+    let app = spawn_app().await;
+    let org = app.create_organism("Institut Santé Plus");
+    let email = "camille.martin@exemple.fr";
+    app.trainee_in(org, "CQP-AM", email).await;
+    let content = curriculum();
+    let (program, module, lesson) = m1(&content);
+    let evaluation = module.evaluation.as_ref().unwrap();
+    let module_link = format!("M1 · {}", module.title);
+
+    let b = Browser::start(size, &app.address).await;
+    sign_in(&b, email, Some("login")).await;
+    b.check_page("home-trainee").await;
+
+    b.link("Mon parcours").await.click().await.unwrap();
+    b.wait_title(&program.title).await;
+    assert_eq!(b.path().await, "/programmes/CQP-AM");
+    b.wait_text(
+        "li.panel",
+        &format!("0 / {} leçons terminées", module.lessons.len()),
+    )
+    .await;
+    b.check_page("program").await;
+
+    b.link(&module_link).await.click().await.unwrap();
+    b.wait_title(&format!("M1 {}", module.title)).await;
+    b.check_page("module").await;
+
+    let first = b.find(Locator::Css("ol.lessons li:first-child a")).await;
+    assert_eq!(first.text().await.unwrap(), lesson.title);
+    first.click().await.unwrap();
+    b.wait_title(&lesson.title).await;
+    assert_eq!(
+        b.path().await,
+        format!("/programmes/CQP-AM/M1/lecons/{}", lesson.slug)
+    );
+    b.wait_text(
+        "article.lesson",
+        &format!("Leçon 1 sur {}", module.lessons.len()),
+    )
+    .await;
+    b.check_page("lesson").await;
+    lesson_page_stays_local_and_light(&b).await;
+
+    b.button("J'ai terminé cette leçon")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_text("p.notice", "Leçon terminée ✓").await;
+    b.check_page("lesson-done").await;
+
+    // Back to the module through the breadcrumb: the progress is recorded.
+    b.link(&module_link).await.click().await.unwrap();
+    b.wait_title(&format!("M1 {}", module.title)).await;
+    b.wait_text(
+        "dl.facts dd",
+        &format!("1 / {} leçons", module.lessons.len()),
+    )
+    .await;
+    b.wait_text("ol.lessons li:first-child", "terminée ✓").await;
+    b.assert_accessible("module with progress").await;
+
+    b.link("Voir l'évaluation").await.click().await.unwrap();
+    b.wait_title(&evaluation.title).await;
+    b.wait_text("dl.facts dd", "0 utilisée(s)").await;
+    b.check_page("evaluation").await;
+
+    b.button("Commencer une tentative")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_title(&format!("{} — tentative 1", evaluation.title))
+        .await;
+    b.check_page("attempt").await;
+    assert!(!evaluation.questions.is_empty());
+    for q in &evaluation.questions {
+        assert!(!q.correct.is_empty(), "question {} has an answer", q.id);
+        for choice in &q.correct {
+            let input = b.find(Locator::Id(&format!("{}-{choice}", q.id))).await;
+            input.click().await.unwrap();
+            assert!(input.is_selected().await.unwrap(), "{}-{choice}", q.id);
+        }
+    }
+    b.button("Valider mes réponses")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_text("#res", "Évaluation réussie").await;
+    let n = evaluation.questions.len();
+    b.wait_text(
+        ".result",
+        &format!("Score : 100 % ({n} bonne(s) réponse(s) sur {n})"),
+    )
+    .await;
+    b.check_page("result").await;
+}
+
+/// Every request of the lesson page goes to the app on 127.0.0.1, and the page with its
+/// resources weighs under 100 KB.
+async fn lesson_page_stays_local_and_light(b: &Browser) {
+    let requests = b.requests().await;
+    assert!(
+        requests
+            .iter()
+            .any(|(u, size)| u.contains("/static/parcours") && *size > 0),
+        "the stylesheet is among the measured requests: {requests:?}"
+    );
+    for (u, _) in &requests {
+        let parsed = url::Url::parse(u).unwrap_or_else(|e| panic!("{u}: {e}"));
+        assert_eq!(parsed.host_str(), Some("127.0.0.1"), "request to {u}");
+    }
+    let total: u64 = requests.iter().map(|(_, size)| size).sum();
+    eprintln!(
+        "lesson page: {total} bytes in {} requests",
+        requests.len() - 1
+    );
+    assert!(
+        total > 0 && total < 100_000,
+        "the lesson page transfers {total} bytes: {requests:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_trainee_reads_a_lesson_and_passes_the_m1_evaluation_on_a_desktop() {
+    a_trainee_passes_module_1(DESKTOP).await;
+}
+
+#[tokio::test]
+async fn a_trainee_reads_a_lesson_and_passes_the_m1_evaluation_on_a_phone() {
+    a_trainee_passes_module_1(PHONE).await;
+}
+
+async fn an_admin_invites_a_trainer_who_signs_up_from_the_mail(size: Size) {
+    let smtp = Smtp::start();
+    let smtp_url = smtp.url();
+    // A known port, so that the link in the mail leads to this very server.
+    let port = free_port();
+    let app = spawn_app_with(|env| {
+        env.insert("PARCOURS_SMTP_URL".into(), smtp_url);
+        env.insert("PARCOURS_BIND".into(), format!("127.0.0.1:{port}"));
+        env.insert(
+            "PARCOURS_BASE_URL".into(),
+            format!("http://127.0.0.1:{port}"),
+        );
+    })
+    .await;
+    assert_eq!(app.address, format!("http://127.0.0.1:{port}"));
+    let org = app.create_organism("Institut Santé Plus");
+    app.create_user(Role::OrganismAdmin, Some(org), "chef@isp.fr", PASSWORD);
+
+    let b = Browser::start(size, &app.address).await;
+    sign_in(&b, "chef@isp.fr", None).await;
+    b.check_page("home-organism-admin").await;
+
+    b.link("Mon organisme").await.click().await.unwrap();
+    b.wait_title("Institut Santé Plus").await;
+    assert_eq!(b.path().await, format!("/organismes/{org}"));
+    b.check_page("organism").await;
+
+    b.fill("inv-name", "Léa Roux").await;
+    b.fill("inv-email", "Lea.Roux@Exemple.fr").await;
+    b.find(Locator::Id("inv-role"))
+        .await
+        .select_by_label("Formateur")
+        .await
+        .unwrap();
+    b.button("Envoyer l'invitation")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_text("p.notice", "Invitation envoyée à lea.roux@exemple.fr.")
+        .await;
+    b.check_page("organism-invited").await;
+
+    let mails = smtp.wait_for(1, 20).await;
+    assert_eq!(mails.len(), 1, "one invitation mail");
+    let text = mail_text(&mails[0]);
+    assert!(text.contains("Bonjour Léa Roux"), "{text}");
+    let link = link_in(&text, &format!("{}/invitation/", app.address));
+
+    // The admin leaves; the invited person opens the link from the mail in this browser.
+    b.button("Se déconnecter").await.click().await.unwrap();
+    b.wait_title("Connexion").await;
+    b.assert_accessible("login after logout").await;
+    b.c.goto(&link).await.unwrap();
+    b.wait_title("Bienvenue").await;
+    b.wait_text("h1", "Bienvenue Léa Roux").await;
+    b.check_page("invitation").await;
+    b.fill("password", "un-mot-de-passe-neuf").await;
+    b.fill("password_confirm", "un-mot-de-passe-neuf").await;
+    b.button("Activer mon compte").await.click().await.unwrap();
+    b.wait_title("Accueil").await;
+    assert_eq!(b.path().await, "/");
+    b.wait_text("h1", "Bonjour Léa Roux").await;
+    b.wait_text(".who", "Léa Roux").await;
+    b.wait_text("main", "Formateur").await;
+    b.check_page("home-trainer").await;
+}
+
+#[tokio::test]
+async fn an_admin_invites_a_trainer_who_signs_up_from_the_mail_on_a_desktop() {
+    an_admin_invites_a_trainer_who_signs_up_from_the_mail(DESKTOP).await;
+}
+
+#[tokio::test]
+async fn an_admin_invites_a_trainer_who_signs_up_from_the_mail_on_a_phone() {
+    an_admin_invites_a_trainer_who_signs_up_from_the_mail(PHONE).await;
+}
+
+/// Presses Tab until `target` has the focus; returns what got the focus on the way, target
+/// included. Fails after `max` presses.
+async fn tab_to(b: &Browser, target: &str, max: usize) -> Vec<String> {
+    let mut seen = vec![];
+    for _ in 0..max {
+        b.press(Key::Tab).await;
+        let f = b.focused().await;
+        seen.push(f.clone());
+        if f == target {
+            return seen;
+        }
+    }
+    panic!("Tab never reached {target}: {seen:?}");
+}
+
+#[tokio::test]
+async fn the_login_and_a_lesson_work_with_the_keyboard_alone() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Institut Santé Plus");
+    let email = "clavier@exemple.fr";
+    app.trainee_in(org, "CQP-AM", email).await;
+    let content = curriculum();
+    let (_, _, lesson) = m1(&content);
+
+    let b = Browser::start(DESKTOP, &app.address).await;
+    b.goto("/connexion").await;
+    b.wait_title("Connexion").await;
+    b.assert_accessible("login").await;
+    assert_eq!(b.focused().await, "body");
+
+    // The first Tab shows the skip link on screen.
+    b.press(Key::Tab).await;
+    let skip = "a « Aller au contenu »";
+    assert_eq!(b.focused().await, skip);
+    let visible: bool = b
+        .js("const r = document.activeElement.getBoundingClientRect();\
+             return r.width > 0 && r.height > 0 && r.left >= 0 && r.top >= 0\
+               && r.right <= window.innerWidth && r.bottom <= window.innerHeight;")
+        .await;
+    assert!(visible, "the focused skip link is on screen");
+
+    // Then the email field, the password field and the button, in this order.
+    let mut order = vec![skip.to_string()];
+    order.extend(tab_to(&b, "#email", 5).await);
+    b.type_text(email).await;
+    order.extend(tab_to(&b, "#password", 5).await);
+    b.type_text(PASSWORD).await;
+    order.extend(tab_to(&b, "button « Se connecter »", 5).await);
+    let at = |what: &str| order.iter().position(|f| f == what).unwrap();
+    assert!(at(skip) < at("#email"), "{order:?}");
+    assert!(at("#email") < at("#password"), "{order:?}");
+    assert!(at("#password") < at("button « Se connecter »"), "{order:?}");
+    let fields: Vec<String> = order
+        .iter()
+        .filter(|f| f.starts_with('#') || f.starts_with("button") || f.starts_with("input"))
+        .cloned()
+        .collect();
+    assert_eq!(
+        fields,
+        ["#email", "#password", "button « Se connecter »"],
+        "no other form control in between: {order:?}"
+    );
+    b.press(Key::Enter).await;
+    b.wait_title("Accueil").await;
+    b.wait_text("h1", &format!("Bonjour Personne {email}"))
+        .await;
+    b.assert_accessible("home").await;
+
+    // A lesson: the skip link leads into the content, and Tab then reaches the button.
+    let path = format!("/programmes/CQP-AM/M1/lecons/{}", lesson.slug);
+    b.goto(&path).await;
+    b.wait_title(&lesson.title).await;
+    b.assert_accessible("lesson").await;
+    assert_eq!(b.focused().await, "body");
+    b.press(Key::Tab).await;
+    assert_eq!(b.focused().await, skip);
+    b.press(Key::Enter).await;
+    b.wait_until(
+        "the focus in the content",
+        "return document.activeElement === document.getElementById('contenu')",
+        vec![],
+    )
+    .await;
+    let done = "button « J'ai terminé cette leçon »";
+    let on_the_way = tab_to(&b, done, 100).await;
+    assert!(
+        on_the_way.iter().all(|f| !f.contains("Se déconnecter")),
+        "after the skip link, Tab starts in the content: {on_the_way:?}"
+    );
+    b.press(Key::Enter).await;
+    b.wait_text("p.notice", "Leçon terminée ✓").await;
+    assert_eq!(b.path().await, path);
+    let buttons: Vec<String> = b
+        .js("return Array.from(document.querySelectorAll('main button')).map(e => e.textContent)")
+        .await;
+    assert!(
+        !buttons.iter().any(|t| t.contains("J'ai terminé")),
+        "{buttons:?}"
+    );
+    b.assert_accessible("lesson-done").await;
+}
+
+/// The checks themselves can fail: a field without a label is an axe violation, and a wide
+/// block is seen as horizontal overflow.
+#[tokio::test]
+async fn the_page_checks_catch_a_missing_label_and_a_too_wide_page() {
+    let app = spawn_app().await;
+    let b = Browser::start(PHONE, &app.address).await;
+    b.goto("/connexion").await;
+    b.wait_title("Connexion").await;
+    let before = b.axe().await;
+    assert!(before.passes > 0 && before.violations.is_empty());
+    b.assert_no_horizontal_overflow("login").await;
+
+    let () = b
+        .js("const i = document.createElement('input'); i.id = 'sans-etiquette';\
+             document.querySelector('form').append(i);\
+             const d = document.createElement('div'); d.style.width = '800px'; d.textContent = 'large';\
+             document.querySelector('main').append(d);")
+        .await;
+    let after = b.axe().await;
+    let label = after
+        .violations
+        .iter()
+        .find(|v| v.id == "label")
+        .unwrap_or_else(|| panic!("no label violation: {:?}", after.violations));
+    assert!(
+        label
+            .nodes
+            .iter()
+            .any(|n| n.html.contains("sans-etiquette")),
+        "{label:?}"
+    );
+    assert!(b.overflows().await, "{:?}", b.widths().await);
+}

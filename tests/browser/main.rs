@@ -1,0 +1,10 @@
+//! End-to-end tests in a real headless Chromium (Debian's, through chromedriver) against the
+//! real server on 127.0.0.1, on SQLite or PostgreSQL like the other black-box tests. Each page
+//! a journey visits is checked with axe-core (WCAG 2.0/2.1 A and AA), at phone size for
+//! horizontal scrolling, and saved as a screenshot under `screenshots/`.
+
+#[allow(dead_code)]
+#[path = "../it/common.rs"]
+mod common;
+mod driver;
+mod journeys;

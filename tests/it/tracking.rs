@@ -1,0 +1,346 @@
+//! Hours: heartbeats credited by the server, corrections, dashboards and scopes.
+
+use diesel::prelude::*;
+use parcours::accounts::Role;
+use parcours::db::schema::{audit_events, daily_activity, lessons, module_totals, study_clocks};
+
+use crate::common::*;
+
+fn lesson_id(app: &TestApp, slug_prefix: &str) -> i64 {
+    lessons::table
+        .filter(lessons::slug.like(format!("{slug_prefix}%")))
+        .select(lessons::id)
+        .first(&mut *app.conn())
+        .unwrap()
+}
+
+async fn beat(app: &TestApp, token: &str, lesson: i64, view: &str, seq: i64) -> reqwest::Response {
+    client()
+        .post(app.url("/api/v1/study/heartbeats"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"page": "lesson", "lesson_id": lesson, "view": view, "seq": seq}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn token(app: &TestApp, email: &str) -> String {
+    let body: serde_json::Value = client()
+        .post(app.url("/api/v1/auth/token"))
+        .json(&serde_json::json!({"email": email, "password": "mot-de-passe-solide"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["token"].as_str().unwrap().to_string()
+}
+
+/// Moves the trainee's study clock back, as if time had passed since the last beat.
+fn rewind(app: &TestApp, trainee: i64, secs: i64) {
+    let mut conn = app.conn();
+    let at: chrono::NaiveDateTime = study_clocks::table
+        .filter(study_clocks::trainee_id.eq(trainee))
+        .select(study_clocks::last_credit_at)
+        .first(&mut *conn)
+        .unwrap();
+    diesel::update(study_clocks::table.filter(study_clocks::trainee_id.eq(trainee)))
+        .set(study_clocks::last_credit_at.eq(at - chrono::Duration::seconds(secs)))
+        .execute(&mut *conn)
+        .unwrap();
+}
+
+fn distance(app: &TestApp, trainee: i64) -> i64 {
+    module_totals::table
+        .filter(module_totals::trainee_id.eq(trainee))
+        .select(module_totals::distance_seconds)
+        .load::<i64>(&mut *app.conn())
+        .unwrap()
+        .iter()
+        .sum()
+}
+
+#[tokio::test]
+async fn the_server_credits_real_time_once_per_trainee() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let (_, trainee) = app.trainee_in(org, "CQP-AM", "eleve@a.fr").await;
+    let t = token(&app, "eleve@a.fr").await;
+    let lesson = lesson_id(&app, "01-role-assistant");
+    let first: serde_json::Value = beat(&app, &t, lesson, "vue-a", 1)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["outcome"], "started");
+    rewind(&app, trainee, 20);
+    let second: serde_json::Value = beat(&app, &t, lesson, "vue-a", 2)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(second["credited_seconds"], 20, "{second}");
+    // The same beat again, an older one: nothing.
+    let replay: serde_json::Value = beat(&app, &t, lesson, "vue-a", 2)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(replay["outcome"], "replay");
+    let older: serde_json::Value = beat(&app, &t, lesson, "vue-a", 1)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(older["outcome"], "replay");
+    // A second tab right away shares the clock: no second count of the same time.
+    let other: serde_json::Value = beat(&app, &t, lesson, "vue-b", 1)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(other["credited_seconds"].as_i64().unwrap() <= 1, "{other}");
+    // A long silence is not credited.
+    rewind(&app, trainee, 3600);
+    let late: serde_json::Value = beat(&app, &t, lesson, "vue-a", 3)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(late["outcome"], "started");
+    let total = distance(&app, trainee);
+    assert!((20..=21).contains(&total), "{total}");
+    let day: i64 = daily_activity::table
+        .filter(daily_activity::trainee_id.eq(trainee))
+        .select(daily_activity::distance_seconds)
+        .first(&mut *app.conn())
+        .unwrap();
+    assert_eq!(day, total, "the day's activity matches the module total");
+    // The dashboard reads it back.
+    let (c, _) = (client(), ());
+    assert_eq!(
+        login(&app, &c, "eleve@a.fr", "mot-de-passe-solide")
+            .await
+            .status(),
+        303
+    );
+    let html = c
+        .get(app.url("/tableau-de-bord"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<svg class=\"chart\""), "{html}");
+    assert!(html.contains("Temps à distance en "));
+    assert!(html.contains("Rythme"));
+}
+
+#[tokio::test]
+async fn a_flood_of_beats_is_credited_at_most_real_time() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let (_, trainee) = app.trainee_in(org, "CQP-AM", "flood@a.fr").await;
+    let t = token(&app, "flood@a.fr").await;
+    let lesson = lesson_id(&app, "01-role-assistant");
+    let started = std::time::Instant::now();
+    let mut handles = vec![];
+    for i in 0..200 {
+        let (url, t) = (app.url("/api/v1/study/heartbeats"), t.clone());
+        handles.push(tokio::spawn(async move {
+            client()
+                .post(url)
+                .bearer_auth(t)
+                .json(&serde_json::json!({"page": "lesson", "lesson_id": lesson, "view": format!("v{}", i % 7), "seq": i}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    for h in handles {
+        assert_eq!(h.await.unwrap(), 200);
+    }
+    let elapsed = started.elapsed().as_secs() as i64;
+    assert!(
+        distance(&app, trainee) <= elapsed + 1,
+        "credited at most the real time"
+    );
+}
+
+#[tokio::test]
+async fn beats_outside_the_path_or_from_others_are_refused() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    app.trainee_in(org, "FAE-AM", "fae@a.fr").await;
+    app.create_user(Role::Doctor, None, "dr@a.fr", "mot-de-passe-solide");
+    let fae = token(&app, "fae@a.fr").await;
+    let doctor = token(&app, "dr@a.fr").await;
+    let cqp_lesson = lesson_id(&app, "01-role-assistant");
+    let res = beat(&app, &fae, cqp_lesson, "v", 1).await;
+    assert_eq!(res.status(), 403, "a lesson outside the trainee's path");
+    assert_eq!(beat(&app, &doctor, cqp_lesson, "v", 1).await.status(), 403);
+    assert_eq!(beat(&app, &fae, 999_999, "v", 1).await.status(), 422);
+    assert_eq!(
+        beat(&app, &fae, cqp_lesson, "<script>", 1).await.status(),
+        422
+    );
+    // A page session must send its CSRF header.
+    let (page, _) = app.trainee_in(org, "CQP-AM", "page@a.fr").await;
+    let res = page
+        .post(app.url("/api/v1/study/heartbeats"))
+        .json(
+            &serde_json::json!({"page": "lesson", "lesson_id": cqp_lesson, "view": "v", "seq": 1}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let n: i64 = module_totals::table
+        .count()
+        .get_result(&mut *app.conn())
+        .unwrap();
+    assert_eq!(n, 0);
+}
+
+#[tokio::test]
+async fn a_module_not_open_yet_credits_nothing() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let (_, trainee) = app.trainee_in(org, "CQP-AM", "tot@a.fr").await;
+    // The cohort starts next year.
+    {
+        use parcours::db::schema::cohorts;
+        diesel::update(cohorts::table)
+            .set((
+                cohorts::start_date.eq(chrono::NaiveDate::from_ymd_opt(2099, 1, 1).unwrap()),
+                cohorts::end_date.eq(chrono::NaiveDate::from_ymd_opt(2099, 11, 1).unwrap()),
+            ))
+            .execute(&mut *app.conn())
+            .unwrap();
+    }
+    let t = token(&app, "tot@a.fr").await;
+    let lesson = lesson_id(&app, "01-role-assistant");
+    let body: serde_json::Value = beat(&app, &t, lesson, "v", 1).await.json().await.unwrap();
+    assert_eq!(body["outcome"], "module_not_open");
+    assert_eq!(distance(&app, trainee), 0);
+}
+
+#[tokio::test]
+async fn corrections_need_a_reason_and_are_audited() {
+    let app = spawn_app().await;
+    let a = app.create_organism("Organisme A");
+    let b = app.create_organism("Organisme B");
+    let (_, trainee) = app.trainee_in(a, "CQP-AM", "eleve@a.fr").await;
+    let (chef, _) = signed_in(&app, Role::OrganismAdmin, Some(a), "chef@a.fr").await;
+    let (chef_b, _) = signed_in(&app, Role::OrganismAdmin, Some(b), "chef@b.fr").await;
+    let m1: i64 = {
+        use parcours::db::schema::modules;
+        modules::table
+            .filter(modules::code.eq("M1"))
+            .select(modules::id)
+            .first(&mut *app.conn())
+            .unwrap()
+    };
+    let url = app.url(&format!("/stagiaires/{trainee}/heures"));
+    let html = chef.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Corriger les heures"));
+    let t = csrf_of(&html);
+    let post = |c: &reqwest::Client, form: Vec<(&str, String)>, t: &str| {
+        let mut form = form;
+        form.push(("csrf_token", t.to_string()));
+        c.post(app.url(&format!("/stagiaires/{trainee}/corrections")))
+            .form(&form)
+            .send()
+    };
+    let form = |dir: &str, h: &str, reason: &str| {
+        vec![
+            ("module_id", m1.to_string()),
+            ("direction", dir.to_string()),
+            ("hours", h.to_string()),
+            ("minutes", "30".to_string()),
+            ("reason", reason.to_string()),
+        ]
+    };
+    let res = post(&chef, form("ajout", "2", ""), &t).await.unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Le motif de la correction est obligatoire.")
+    );
+    let res = post(&chef, form("retrait", "9", "Erreur de saisie"), &t)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422, "cannot remove more than recorded");
+    let tb = csrf_from(&chef_b, &app.url("/")).await;
+    let res = post(&chef_b, form("ajout", "2", "Intrus"), &tb)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(chef_b.get(&url).send().await.unwrap().status(), 403);
+    let res = post(&chef, form("ajout", "2", "Séance rattrapée le 20/11"), &t)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let correction: i64 = module_totals::table
+        .filter(module_totals::trainee_id.eq(trainee))
+        .select(module_totals::correction_seconds)
+        .first(&mut *app.conn())
+        .unwrap();
+    assert_eq!(correction, 9000);
+    let after: String = audit_events::table
+        .filter(audit_events::action.eq("hours_corrected"))
+        .select(audit_events::after_json)
+        .first::<Option<String>>(&mut *app.conn())
+        .unwrap()
+        .unwrap();
+    assert!(after.contains("\"correction_seconds\":9000") && after.contains("Séance rattrapée"));
+    let html = chef.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains("+2 h 30 — Séance rattrapée le 20/11"),
+        "{html}"
+    );
+    // The cohort table shows it, with a CSV export.
+    let cohort: i64 = {
+        use parcours::db::schema::enrolments;
+        enrolments::table
+            .filter(enrolments::trainee_id.eq(trainee))
+            .select(enrolments::cohort_id)
+            .first(&mut *app.conn())
+            .unwrap()
+    };
+    let table = chef
+        .get(app.url(&format!("/promotions/{cohort}/suivi")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        table.contains("Personne eleve@a.fr") && table.contains("2 h 30"),
+        "{table}"
+    );
+    let csv = chef
+        .get(app.url(&format!("/promotions/{cohort}/suivi.csv")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains("2,50"), "{csv}");
+    assert_eq!(
+        chef_b
+            .get(app.url(&format!("/promotions/{cohort}/suivi")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+}
