@@ -67,6 +67,7 @@ impl Application {
                 .configure(cohorts::trainee_pages::routes)
                 .configure(cohorts::calendar::routes)
                 .configure(crate::tracking::pages::routes)
+                .configure(crate::tracking::attendance_pages::routes)
                 .configure(curriculum::pages::routes)
                 .service(
                     web::scope("/api/v1")

@@ -1,6 +1,8 @@
 //! Hours: distance time from heartbeats, corrections, totals, pace and dashboards.
 
 pub mod api;
+pub mod attendance;
+pub mod attendance_pages;
 pub mod chart;
 pub mod pages;
 pub mod progress;

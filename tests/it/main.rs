@@ -1,5 +1,6 @@
 //! Black-box tests: the real application over HTTP, on SQLite or PostgreSQL.
 
+mod attendance;
 mod cohorts;
 mod common;
 mod curriculum;

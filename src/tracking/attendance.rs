@@ -1,0 +1,372 @@
+//! Sign-in sheets (*émargement*) of in-person half-days: opened by a trainer, signed by each
+//! present trainee on their own device (or by the trainer for them), closed and signed by
+//! the trainer. A closed sheet never changes; its hours go to the module totals once.
+
+use chrono::{NaiveDateTime, NaiveTime};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::store;
+use crate::audit::{self, Event};
+use crate::cohorts::store::SessionRow;
+use crate::db::schema::{attendance_entries, attendance_sheets, enrolments, users};
+use crate::db::{self, DbConn};
+
+pub const OPEN: &str = "open";
+pub const CLOSED: &str = "closed";
+
+/// Entry statuses.
+pub const PENDING: &str = "pending";
+pub const PRESENT: &str = "present";
+pub const ABSENT: &str = "absent";
+pub const EXCUSED: &str = "absent_excuse";
+
+/// Minutes of a session a present trainee is credited, after a late arrival or an early
+/// departure.
+pub fn minutes_present(
+    start: NaiveTime,
+    end: NaiveTime,
+    arrived: Option<NaiveTime>,
+    left: Option<NaiveTime>,
+) -> i64 {
+    let from = arrived.map_or(start, |a| a.max(start));
+    let to = left.map_or(end, |l| l.min(end));
+    (to - from).num_minutes().max(0)
+}
+
+pub fn status_label(status: &str) -> &'static str {
+    match status {
+        PRESENT => "présent",
+        ABSENT => "absent (non excusé)",
+        EXCUSED => "absent (excusé)",
+        _ => "non signé",
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Queryable)]
+pub struct Sheet {
+    pub id: i64,
+    pub session_id: i64,
+    pub status: String,
+    pub opened_by: i64,
+    pub opened_at: NaiveDateTime,
+    pub closed_by: Option<i64>,
+    pub closed_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Serialize, Queryable)]
+pub struct Entry {
+    pub trainee_id: i64,
+    pub name: String,
+    pub status: String,
+    pub signed_at: Option<NaiveDateTime>,
+    pub signed_via: Option<String>,
+    pub arrived_at: Option<NaiveTime>,
+    pub left_at: Option<NaiveTime>,
+    pub minutes_credited: i32,
+}
+
+pub fn sheet_of(conn: &mut DbConn, session_id: i64) -> QueryResult<Option<Sheet>> {
+    attendance_sheets::table
+        .filter(attendance_sheets::session_id.eq(session_id))
+        .select((
+            attendance_sheets::id,
+            attendance_sheets::session_id,
+            attendance_sheets::status,
+            attendance_sheets::opened_by,
+            attendance_sheets::opened_at,
+            attendance_sheets::closed_by,
+            attendance_sheets::closed_at,
+        ))
+        .first(conn)
+        .optional()
+}
+
+pub fn entries(conn: &mut DbConn, sheet_id: i64) -> QueryResult<Vec<Entry>> {
+    attendance_entries::table
+        .inner_join(users::table.on(users::id.eq(attendance_entries::trainee_id)))
+        .filter(attendance_entries::sheet_id.eq(sheet_id))
+        .order(users::name.asc())
+        .select((
+            attendance_entries::trainee_id,
+            users::name,
+            attendance_entries::status,
+            attendance_entries::signed_at,
+            attendance_entries::signed_via,
+            attendance_entries::arrived_at,
+            attendance_entries::left_at,
+            attendance_entries::minutes_credited,
+        ))
+        .load(conn)
+}
+
+/// Opens the sheet of a session with a line for every trainee of the cohort.
+pub fn open(
+    conn: &mut DbConn,
+    actor: i64,
+    organism_id: i64,
+    session: &SessionRow,
+) -> QueryResult<i64> {
+    db::transaction(conn, |conn| {
+        if let Some(s) = sheet_of(conn, session.id)? {
+            return Ok(s.id);
+        }
+        let id: i64 = diesel::insert_into(attendance_sheets::table)
+            .values((
+                attendance_sheets::session_id.eq(session.id),
+                attendance_sheets::status.eq(OPEN),
+                attendance_sheets::opened_by.eq(actor),
+                attendance_sheets::opened_at.eq(db::now()),
+            ))
+            .returning(attendance_sheets::id)
+            .get_result(conn)?;
+        let trainees: Vec<i64> = enrolments::table
+            .filter(enrolments::cohort_id.eq(session.cohort_id))
+            .filter(enrolments::ended_on.is_null())
+            .select(enrolments::trainee_id)
+            .load(conn)?;
+        for t in &trainees {
+            diesel::insert_into(attendance_entries::table)
+                .values((
+                    attendance_entries::sheet_id.eq(id),
+                    attendance_entries::trainee_id.eq(t),
+                    attendance_entries::status.eq(PENDING),
+                ))
+                .execute(conn)?;
+        }
+        audit::record(
+            conn,
+            Event::new("sheet_opened", "session", Some(session.id))
+                .by(Some(actor))
+                .in_organism(Some(organism_id))
+                .detail(serde_json::json!({"trainees": trainees.len()})),
+        )?;
+        Ok(id)
+    })
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum SignError {
+    NoSheet,
+    Closed,
+    NotOnSheet,
+}
+
+impl SignError {
+    pub fn message(&self) -> &'static str {
+        match self {
+            SignError::NoSheet => "La feuille d'émargement de cette séance n'est pas ouverte.",
+            SignError::Closed => {
+                "La feuille d'émargement est close : elle ne peut plus être signée."
+            }
+            SignError::NotOnSheet => "Vous ne figurez pas sur cette feuille d'émargement.",
+        }
+    }
+}
+
+/// A trainee signs (themselves, or through the trainer's device); signing twice keeps the
+/// first signature.
+pub fn sign(
+    conn: &mut DbConn,
+    actor: i64,
+    organism_id: i64,
+    session_id: i64,
+    trainee_id: i64,
+    via: &str,
+) -> QueryResult<Result<(), SignError>> {
+    db::transaction(conn, |conn| {
+        let Some(sheet) = sheet_of(conn, session_id)? else {
+            return Ok(Err(SignError::NoSheet));
+        };
+        if sheet.status != OPEN {
+            return Ok(Err(SignError::Closed));
+        }
+        let target = attendance_entries::table
+            .filter(attendance_entries::sheet_id.eq(sheet.id))
+            .filter(attendance_entries::trainee_id.eq(trainee_id));
+        let current: Option<String> = target
+            .select(attendance_entries::status)
+            .first(conn)
+            .optional()?;
+        match current.as_deref() {
+            None => Ok(Err(SignError::NotOnSheet)),
+            Some(PRESENT) => Ok(Ok(())),
+            Some(before) => {
+                diesel::update(target)
+                    .set((
+                        attendance_entries::status.eq(PRESENT),
+                        attendance_entries::signed_at.eq(db::now()),
+                        attendance_entries::signed_via.eq(via),
+                    ))
+                    .execute(conn)?;
+                audit::record(
+                    conn,
+                    Event::new("attendance_signed", "session", Some(session_id))
+                        .by(Some(actor))
+                        .in_organism(Some(organism_id))
+                        .change(
+                            serde_json::json!({"trainee": trainee_id, "status": before}),
+                            serde_json::json!({"trainee": trainee_id, "status": PRESENT, "via": via}),
+                        ),
+                )?;
+                Ok(Ok(()))
+            }
+        }
+    })
+}
+
+/// The trainer records an absence, a late arrival or an early departure on an open sheet.
+#[allow(clippy::too_many_arguments)]
+pub fn mark(
+    conn: &mut DbConn,
+    actor: i64,
+    organism_id: i64,
+    session_id: i64,
+    trainee_id: i64,
+    status: &str,
+    arrived: Option<NaiveTime>,
+    left: Option<NaiveTime>,
+) -> QueryResult<Result<(), SignError>> {
+    db::transaction(conn, |conn| {
+        let Some(sheet) = sheet_of(conn, session_id)? else {
+            return Ok(Err(SignError::NoSheet));
+        };
+        if sheet.status != OPEN {
+            return Ok(Err(SignError::Closed));
+        }
+        let target = attendance_entries::table
+            .filter(attendance_entries::sheet_id.eq(sheet.id))
+            .filter(attendance_entries::trainee_id.eq(trainee_id));
+        let before: Option<(String, Option<NaiveTime>, Option<NaiveTime>)> = target
+            .select((
+                attendance_entries::status,
+                attendance_entries::arrived_at,
+                attendance_entries::left_at,
+            ))
+            .first(conn)
+            .optional()?;
+        let Some(before) = before else {
+            return Ok(Err(SignError::NotOnSheet));
+        };
+        diesel::update(target)
+            .set((
+                attendance_entries::status.eq(status),
+                attendance_entries::arrived_at.eq(arrived),
+                attendance_entries::left_at.eq(left),
+            ))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            Event::new("attendance_marked", "session", Some(session_id))
+                .by(Some(actor))
+                .in_organism(Some(organism_id))
+                .change(
+                    serde_json::json!({"trainee": trainee_id, "status": before.0, "arrived": before.1, "left": before.2}),
+                    serde_json::json!({"trainee": trainee_id, "status": status, "arrived": arrived, "left": left}),
+                ),
+        )?;
+        Ok(Ok(()))
+    })
+}
+
+/// Closes and signs the sheet: unsigned lines become absences, present trainees are credited
+/// their in-person time, and the sheet is frozen.
+pub fn close(
+    conn: &mut DbConn,
+    actor: i64,
+    organism_id: i64,
+    session: &SessionRow,
+) -> QueryResult<Result<(), SignError>> {
+    db::transaction(conn, |conn| {
+        let Some(sheet) = sheet_of(conn, session.id)? else {
+            return Ok(Err(SignError::NoSheet));
+        };
+        if sheet.status != OPEN {
+            return Ok(Err(SignError::Closed));
+        }
+        let now = db::now();
+        let mut credited = Vec::new();
+        for e in entries(conn, sheet.id)? {
+            let (status, minutes) = match e.status.as_str() {
+                PRESENT => (
+                    PRESENT,
+                    minutes_present(session.starts_at, session.ends_at, e.arrived_at, e.left_at),
+                ),
+                PENDING => (ABSENT, 0),
+                other => (if other == EXCUSED { EXCUSED } else { ABSENT }, 0),
+            };
+            diesel::update(
+                attendance_entries::table
+                    .filter(attendance_entries::sheet_id.eq(sheet.id))
+                    .filter(attendance_entries::trainee_id.eq(e.trainee_id)),
+            )
+            .set((
+                attendance_entries::status.eq(status),
+                attendance_entries::minutes_credited.eq(minutes as i32),
+            ))
+            .execute(conn)?;
+            if minutes > 0 {
+                store::add_to_totals(
+                    conn,
+                    e.trainee_id,
+                    session.module_id,
+                    0,
+                    minutes * 60,
+                    0,
+                    now,
+                )?;
+            }
+            credited.push(
+                serde_json::json!({"trainee": e.trainee_id, "status": status, "minutes": minutes}),
+            );
+        }
+        diesel::update(attendance_sheets::table.find(sheet.id))
+            .set((
+                attendance_sheets::status.eq(CLOSED),
+                attendance_sheets::closed_by.eq(actor),
+                attendance_sheets::closed_at.eq(now),
+            ))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            Event::new("sheet_closed", "session", Some(session.id))
+                .by(Some(actor))
+                .in_organism(Some(organism_id))
+                .change(
+                    serde_json::json!({"status": OPEN}),
+                    serde_json::json!({"status": CLOSED, "entries": credited}),
+                ),
+        )?;
+        Ok(Ok(()))
+    })
+}
+
+/// Open sheets a trainee can sign now.
+pub fn open_for_trainee(conn: &mut DbConn, trainee_id: i64) -> QueryResult<Vec<i64>> {
+    attendance_entries::table
+        .inner_join(attendance_sheets::table)
+        .filter(attendance_entries::trainee_id.eq(trainee_id))
+        .filter(attendance_sheets::status.eq(OPEN))
+        .select(attendance_sheets::session_id)
+        .load(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn late_arrivals_and_early_departures_reduce_the_credit() {
+        let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+        assert_eq!(minutes_present(t(9, 0), t(12, 30), None, None), 210);
+        assert_eq!(
+            minutes_present(t(9, 0), t(12, 30), Some(t(9, 20)), None),
+            190
+        );
+        assert_eq!(
+            minutes_present(t(9, 0), t(12, 30), Some(t(8, 45)), Some(t(12, 0))),
+            180
+        );
+        assert_eq!(minutes_present(t(9, 0), t(12, 30), Some(t(13, 0)), None), 0);
+    }
+}

@@ -1,0 +1,261 @@
+//! Pages of the sign-in sheets: the trainer's sheet of a half-day, and the trainee's signing.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::NaiveTime;
+use serde::Deserialize;
+
+use super::attendance::{self, SignError};
+use crate::accounts::{CurrentUser, Role};
+use crate::cohorts::cohort_pages::cohort_for_staff;
+use crate::cohorts::store::{self as cohorts, CohortRow, SessionRow};
+use crate::web::csrf::CsrfForm;
+use crate::web::{self as w, AppError, AppResult, State};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/seances/{id}/emargement", web::get().to(sheet_page))
+        .route("/seances/{id}/emargement/ouvrir", web::post().to(open))
+        .route("/seances/{id}/emargement/clore", web::post().to(close))
+        .route("/seances/{id}/emargement/{trainee}", web::post().to(mark))
+        .route(
+            "/seances/{id}/emargement/{trainee}/signer",
+            web::post().to(sign_for),
+        )
+        .route("/emargement", web::get().to(my_sheets))
+        .route("/seances/{id}/signer", web::post().to(sign_self));
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+async fn session_for_staff(
+    state: &State,
+    me: &CurrentUser,
+    id: i64,
+) -> AppResult<(SessionRow, CohortRow)> {
+    let session = state
+        .db(move |c| Ok(cohorts::session(c, id)?))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let cohort = cohort_for_staff(state, me, session.cohort_id).await?;
+    Ok((session, cohort))
+}
+
+async fn render_sheet(
+    req: &HttpRequest,
+    state: &State,
+    me: &CurrentUser,
+    id: i64,
+    error: Option<&str>,
+) -> AppResult<HttpResponse> {
+    let (session, cohort) = session_for_staff(state, me, id).await?;
+    let (sheet, entries, trainer) = state
+        .db(move |c| {
+            let sheet = attendance::sheet_of(c, id)?;
+            let entries = match &sheet {
+                Some(s) => attendance::entries(c, s.id)?,
+                None => vec![],
+            };
+            let trainer = match session.trainer_id {
+                Some(t) => crate::accounts::store::by_id(c, t)?.map(|u| u.name),
+                None => None,
+            };
+            Ok((sheet, entries, trainer))
+        })
+        .await?;
+    let entries: Vec<_> = entries
+        .iter()
+        .map(|e| {
+            let mut v = serde_json::to_value(e).unwrap_or_default();
+            v["label"] = attendance::status_label(&e.status).into();
+            v
+        })
+        .collect();
+    let mut ctx = w::context(req);
+    ctx.insert("me", &me.view());
+    ctx.insert("session", &session);
+    ctx.insert("cohort", &cohort);
+    ctx.insert("sheet", &sheet);
+    ctx.insert("entries", &entries);
+    ctx.insert("trainer", &trainer);
+    ctx.insert("error", &error);
+    let status = if error.is_some() {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::OK
+    };
+    state.render_status(status, "tracking/sheet.html", &ctx)
+}
+
+async fn sheet_page(
+    req: HttpRequest,
+    state: State,
+    me: CurrentUser,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    render_sheet(&req, &state, &me, path.into_inner(), None).await
+}
+
+async fn open(
+    state: State,
+    me: CurrentUser,
+    path: web::Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let (session, cohort) = session_for_staff(&state, &me, id).await?;
+    let (actor, org) = (me.id, cohort.organism_id);
+    state
+        .db(move |c| Ok(attendance::open(c, actor, org, &session)?))
+        .await?;
+    Ok(w::redirect(&format!("/seances/{id}/emargement")))
+}
+
+async fn close(
+    req: HttpRequest,
+    state: State,
+    me: CurrentUser,
+    path: web::Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let (session, cohort) = session_for_staff(&state, &me, id).await?;
+    let (actor, org) = (me.id, cohort.organism_id);
+    match state
+        .db(move |c| Ok(attendance::close(c, actor, org, &session)?))
+        .await?
+    {
+        Ok(()) => Ok(w::redirect(&format!("/seances/{id}/emargement"))),
+        Err(e) => render_sheet(&req, &state, &me, id, Some(e.message())).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct MarkForm {
+    status: String,
+    arrived_at: String,
+    left_at: String,
+}
+
+fn time(raw: &str) -> Result<Option<NaiveTime>, ()> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    NaiveTime::parse_from_str(raw, "%H:%M")
+        .map(Some)
+        .map_err(|_| ())
+}
+
+async fn mark(
+    req: HttpRequest,
+    state: State,
+    me: CurrentUser,
+    path: web::Path<(i64, i64)>,
+    CsrfForm(form): CsrfForm<MarkForm>,
+) -> AppResult<HttpResponse> {
+    let (id, trainee) = path.into_inner();
+    let (_, cohort) = session_for_staff(&state, &me, id).await?;
+    let status = match form.status.as_str() {
+        s @ (attendance::PRESENT
+        | attendance::ABSENT
+        | attendance::EXCUSED
+        | attendance::PENDING) => s.to_string(),
+        _ => return Err(AppError::invalid("status", "Statut inconnu.")),
+    };
+    let (Ok(arrived), Ok(left)) = (time(&form.arrived_at), time(&form.left_at)) else {
+        return Err(AppError::invalid("arrived_at", "Heure invalide (HH:MM)."));
+    };
+    let (actor, org) = (me.id, cohort.organism_id);
+    let result = state
+        .db(move |c| {
+            Ok(attendance::mark(
+                c, actor, org, id, trainee, &status, arrived, left,
+            )?)
+        })
+        .await?;
+    match result {
+        Ok(()) => Ok(w::redirect(&format!("/seances/{id}/emargement"))),
+        Err(e) => render_sheet(&req, &state, &me, id, Some(e.message())).await,
+    }
+}
+
+async fn sign_for(
+    req: HttpRequest,
+    state: State,
+    me: CurrentUser,
+    path: web::Path<(i64, i64)>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
+    let (id, trainee) = path.into_inner();
+    let (_, cohort) = session_for_staff(&state, &me, id).await?;
+    let (actor, org) = (me.id, cohort.organism_id);
+    let via = format!("formateur:{actor}");
+    match state
+        .db(move |c| Ok(attendance::sign(c, actor, org, id, trainee, &via)?))
+        .await?
+    {
+        Ok(()) => Ok(w::redirect(&format!("/seances/{id}/emargement"))),
+        Err(e) => render_sheet(&req, &state, &me, id, Some(e.message())).await,
+    }
+}
+
+async fn my_sheets(req: HttpRequest, state: State, me: CurrentUser) -> AppResult<HttpResponse> {
+    me.require(&[Role::Trainee])?;
+    let id = me.id;
+    let sessions = state
+        .db(move |c| {
+            let ids = attendance::open_for_trainee(c, id)?;
+            let mut out = Vec::new();
+            for s in ids {
+                if let Some(row) = cohorts::session(c, s)? {
+                    out.push(row);
+                }
+            }
+            Ok(out)
+        })
+        .await?;
+    let mut ctx = w::context(&req);
+    ctx.insert("me", &me.view());
+    ctx.insert("sessions", &sessions);
+    state.render("tracking/sign.html", &ctx)
+}
+
+async fn sign_self(
+    req: HttpRequest,
+    state: State,
+    me: CurrentUser,
+    path: web::Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
+    me.require(&[Role::Trainee])?;
+    let id = path.into_inner();
+    let trainee = me.id;
+    let result = state
+        .db(move |c| {
+            let session = cohorts::session(c, id)?.ok_or(AppError::NotFound)?;
+            let cohort = cohorts::cohort(c, session.cohort_id)?.ok_or(AppError::NotFound)?;
+            Ok(attendance::sign(
+                c,
+                trainee,
+                cohort.organism_id,
+                id,
+                trainee,
+                "stagiaire",
+            )?)
+        })
+        .await?;
+    match result {
+        Ok(()) => Ok(w::redirect("/emargement?signe=1")),
+        Err(SignError::NotOnSheet) => {
+            Err(AppError::Forbidden(SignError::NotOnSheet.message().into()))
+        }
+        Err(e) => {
+            let mut ctx = w::context(&req);
+            ctx.insert("me", &me.view());
+            ctx.insert("sessions", &Vec::<SessionRow>::new());
+            ctx.insert("error", e.message());
+            state.render_status(StatusCode::CONFLICT, "tracking/sign.html", &ctx)
+        }
+    }
+}
