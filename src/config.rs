@@ -58,6 +58,9 @@ pub struct AppConfig {
     /// Whether this instance runs the outbox worker (every instance may; they never collide).
     pub mail_worker: bool,
     pub study: StudySettings,
+    /// Whether this instance runs the scheduled jobs (digests, nudges); safe on every instance.
+    pub jobs: bool,
+    pub nudge_days: i64,
 }
 
 /// Distance-time crediting (see `tracking::rules`).
@@ -131,6 +134,8 @@ struct FileConfig {
     beat_cap_secs: Option<i64>,
     idle_limit_secs: Option<i64>,
     daily_max_hours: Option<i64>,
+    jobs: Option<bool>,
+    nudge_days: Option<i64>,
 }
 
 impl AppConfig {
@@ -356,7 +361,23 @@ impl AppConfig {
             ));
         }
 
+        let jobs = match get("PARCOURS_JOBS") {
+            Some(v) => parse_bool("PARCOURS_JOBS", &v)?,
+            None => file.jobs.unwrap_or(true),
+        };
+        let nudge_days = number(
+            "PARCOURS_NUDGE_DAYS",
+            get("PARCOURS_NUDGE_DAYS"),
+            file.nudge_days,
+            10,
+        )?;
+        if !(1..=90).contains(&nudge_days) {
+            return Err(bad("PARCOURS_NUDGE_DAYS", "entre 1 et 90 jours"));
+        }
+
         Ok(AppConfig {
+            jobs,
+            nudge_days,
             study,
             mail_worker,
             mail,

@@ -42,6 +42,9 @@ impl Application {
             let worker = crate::mail::worker::Worker::new(&config, pool)?;
             tokio::spawn(worker.run());
         }
+        if config.jobs {
+            tokio::spawn(crate::tracking::run_scheduler(state.clone()));
+        }
         let listener = TcpListener::bind(config.bind)
             .map_err(|e| anyhow::anyhow!("PARCOURS_BIND: cannot listen on {}: {e}", config.bind))?;
         let port = listener.local_addr()?.port();

@@ -27,6 +27,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         last_login_at -> Nullable<Timestamp>,
+        weekly_digest -> Bool,
     }
 }
 
@@ -365,6 +366,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    job_runs (id) {
+        id -> BigInt,
+        job -> Text,
+        period -> Text,
+        instance -> Text,
+        ran_at -> Timestamp,
+        messages -> Integer,
+    }
+}
+
+diesel::table! {
+    nudges (id) {
+        id -> BigInt,
+        trainee_id -> BigInt,
+        sent_on -> Date,
+    }
+}
+
 diesel::joinable!(module_totals -> modules (module_id));
 diesel::joinable!(daily_activity -> modules (module_id));
 diesel::joinable!(attendance_sheets -> sessions (session_id));
@@ -417,5 +437,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     daily_activity,
     hour_corrections,
     attendance_sheets,
-    attendance_entries
+    attendance_entries,
+    job_runs,
+    nudges
 );

@@ -4,6 +4,7 @@ pub mod api;
 pub mod attendance;
 pub mod attendance_pages;
 pub mod chart;
+pub mod engagement;
 pub mod pages;
 pub mod progress;
 pub mod rules;
@@ -15,5 +16,31 @@ pub fn credit_settings(config: &crate::config::AppConfig) -> rules::CreditSettin
         beat_cap_secs: config.study.beat_cap_secs,
         idle_limit_secs: config.study.idle_limit_secs,
         daily_max_secs: config.study.daily_max_secs,
+    }
+}
+
+/// Checks every minute whether a scheduled job is due; several instances may all run this.
+pub async fn run_scheduler(state: actix_web::web::Data<crate::web::AppState>) {
+    let instance = format!(
+        "{}-{}",
+        std::process::id(),
+        crate::web::random_token(4).unwrap_or_default()
+    );
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        let (st, inst) = (state.clone(), instance.clone());
+        let result = state
+            .db(move |c| {
+                let mc = crate::accounts::invite::MailContext {
+                    templates: &st.mail_templates,
+                    base_url: &st.config.base_url,
+                };
+                engagement::run_due(c, &mc, &inst, st.config.nudge_days)
+            })
+            .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "scheduled jobs");
+        }
     }
 }

@@ -23,7 +23,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/promotions/{id}/suivi.csv", web::get().to(cohort_csv))
         .route("/stagiaires/{id}/heures", web::get().to(trainee_hours))
         .route("/stagiaires/{id}/corrections", web::post().to(correct))
-        .route("/mes-assistants", web::get().to(doctor_dashboard));
+        .route("/mes-assistants", web::get().to(doctor_dashboard))
+        .route("/mes-assistants/resume", web::post().to(digest_choice));
 }
 
 /// Hours of one trainee, whoever may see them.
@@ -422,12 +423,57 @@ async fn doctor_dashboard(
             Ok(out)
         })
         .await?;
+    let digest = state
+        .db(move |c| {
+            use crate::db::schema::users;
+            use diesel::prelude::*;
+            Ok(users::table
+                .find(id)
+                .select(users::weekly_digest)
+                .first::<bool>(c)?)
+        })
+        .await?;
     let mut ctx = w::context(&req);
     ctx.insert("me", &me.view());
     ctx.insert("assistants", &list);
+    ctx.insert("weekly_digest", &digest);
     ctx.insert(
         "week_start",
         &(today - Duration::days(today.weekday().num_days_from_monday() as i64)),
     );
     state.render("tracking/doctor.html", &ctx)
+}
+
+#[derive(Deserialize)]
+struct DigestForm {
+    weekly_digest: Option<String>,
+}
+
+/// The doctor turns the weekly digest on or off.
+async fn digest_choice(
+    state: State,
+    me: CurrentUser,
+    CsrfForm(form): CsrfForm<DigestForm>,
+) -> AppResult<HttpResponse> {
+    me.require(&[Role::Doctor])?;
+    let (id, wanted) = (me.id, form.weekly_digest.as_deref() == Some("1"));
+    state
+        .db(move |c| {
+            use crate::db::schema::users;
+            use diesel::prelude::*;
+            crate::db::transaction(c, |c| {
+                diesel::update(users::table.find(id))
+                    .set(users::weekly_digest.eq(wanted))
+                    .execute(c)?;
+                crate::audit::record(
+                    c,
+                    crate::audit::Event::new("weekly_digest_set", "user", Some(id))
+                        .by(Some(id))
+                        .detail(serde_json::json!({"weekly_digest": wanted})),
+                )?;
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(w::redirect("/mes-assistants"))
 }

@@ -68,6 +68,7 @@ pub fn base_env(dir: &std::path::Path, database_url: &str) -> HashMap<String, St
         ("PARCOURS_LOGIN_IP_PER_MINUTE".into(), "1000".into()),
         ("PARCOURS_DB_POOL".into(), "4".into()),
         ("PARCOURS_MAIL_POLL_MS".into(), "50".into()),
+        ("PARCOURS_JOBS".into(), "false".into()),
         ("PARCOURS_MAIL_RETRY_BASE_SECS".into(), "1".into()),
     ])
 }

@@ -4,6 +4,7 @@ mod attendance;
 mod cohorts;
 mod common;
 mod curriculum;
+mod engagement;
 mod foundation;
 mod mail;
 mod schema;

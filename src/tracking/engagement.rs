@@ -1,0 +1,257 @@
+//! Keeping people engaged: a weekly digest to each doctor about their assistants, and a nudge
+//! to a trainee after some days without activity. Scheduled jobs run once per period even with
+//! several instances: the first to record the (job, period) row runs it, in one transaction
+//! with the mails it queues.
+
+use chrono::{Datelike, Duration, NaiveDate, Timelike};
+use diesel::prelude::*;
+
+use super::progress;
+use crate::accounts::invite::MailContext;
+use crate::cohorts::store as cohorts;
+use crate::db::schema::{
+    cohorts as cohort_table, enrolments, job_runs, module_totals, nudges, users,
+};
+use crate::db::{self, DbConn};
+use crate::mail::{self, Mail, Recipient, outbox};
+use crate::web::{AppError, AppResult};
+
+pub const WEEKLY_DIGEST: &str = "weekly_digest";
+pub const NUDGES: &str = "nudges";
+
+/// `2026-W48`: one digest per ISO week.
+pub fn week_period(day: NaiveDate) -> String {
+    let w = day.iso_week();
+    format!("{}-W{:02}", w.year(), w.week())
+}
+
+/// Records that this instance runs `job` for `period`; false when another one already did.
+fn claim(conn: &mut DbConn, job: &str, period: &str, instance: &str) -> QueryResult<bool> {
+    let values = (
+        job_runs::job.eq(job),
+        job_runs::period.eq(period),
+        job_runs::instance.eq(instance),
+        job_runs::ran_at.eq(db::now()),
+        job_runs::messages.eq(0),
+    );
+    let inserted = match conn {
+        DbConn::Sqlite(c) => diesel::insert_into(job_runs::table)
+            .values(values)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+        DbConn::Pg(c) => diesel::insert_into(job_runs::table)
+            .values(values)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    Ok(inserted == 1)
+}
+
+fn finish(conn: &mut DbConn, job: &str, period: &str, messages: usize) -> QueryResult<()> {
+    diesel::update(
+        job_runs::table
+            .filter(job_runs::job.eq(job))
+            .filter(job_runs::period.eq(period)),
+    )
+    .set(job_runs::messages.eq(messages as i32))
+    .execute(conn)
+    .map(|_| ())
+}
+
+fn queue(
+    conn: &mut DbConn,
+    mc: &MailContext<'_>,
+    template: &str,
+    ctx: &tera::Context,
+    to: Recipient,
+    cause: &str,
+) -> AppResult<()> {
+    let (subject, text, html) = mail::render(mc.templates, template, ctx)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+    let message = Mail::new(template, vec![to], &subject, text, html, vec![])
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+    outbox::enqueue(conn, None, cause, &message, &mc.domain())?;
+    Ok(())
+}
+
+/// The week's digest to every doctor who wants it; `None` when this week's already went.
+pub fn weekly_digest(
+    conn: &mut DbConn,
+    mc: &MailContext<'_>,
+    instance: &str,
+    today: NaiveDate,
+) -> AppResult<Option<usize>> {
+    let period = week_period(today);
+    db::transaction(conn, |conn| {
+        if !claim(conn, WEEKLY_DIGEST, &period, instance)? {
+            return Ok(None);
+        }
+        let doctors: Vec<(i64, String, String)> = users::table
+            .filter(users::role.eq("doctor"))
+            .filter(users::weekly_digest.eq(true))
+            .filter(users::disabled.eq(false))
+            .filter(users::password_hash.is_not_null())
+            .select((users::id, users::name, users::email))
+            .load(conn)?;
+        let monday = today - Duration::days(today.weekday().num_days_from_monday() as i64);
+        let mut sent = 0;
+        for (id, name, email) in doctors {
+            let mut lines = Vec::new();
+            for t in cohorts::assistants_of(conn, id)? {
+                let Some(cohort) = t
+                    .cohort_id
+                    .map(|c| cohorts::cohort(conn, c))
+                    .transpose()?
+                    .flatten()
+                else {
+                    continue;
+                };
+                let Some(h) =
+                    progress::for_cohort(conn, &cohort, std::slice::from_ref(&t), today)?.pop()
+                else {
+                    continue;
+                };
+                let week: i64 = super::store::days_since(conn, &[t.id], monday)?
+                    .iter()
+                    .map(|d| d.2)
+                    .sum();
+                lines.push(serde_json::json!({
+                    "name": t.name,
+                    "week_minutes": week / 60,
+                    "credited_minutes": h.credited_secs / 60,
+                    "planned_minutes": h.planned_secs / 60,
+                    "status": h.status_label,
+                    "deadline": h.deadline,
+                    "days_left": (h.deadline - today).num_days(),
+                }));
+            }
+            if lines.is_empty() {
+                continue;
+            }
+            let mut ctx = tera::Context::new();
+            ctx.insert("name", &name);
+            ctx.insert("assistants", &lines);
+            ctx.insert("base_url", mc.base_url);
+            ctx.insert("week", &monday);
+            queue(
+                conn,
+                mc,
+                "weekly_digest",
+                &ctx,
+                Recipient {
+                    name: Some(name.clone()),
+                    email,
+                },
+                &format!("weekly_digest:{period}:{id}"),
+            )?;
+            sent += 1;
+        }
+        finish(conn, WEEKLY_DIGEST, &period, sent)?;
+        Ok(Some(sent))
+    })
+}
+
+/// A nudge to each trainee without activity for `days` days (once per such stretch).
+pub fn nudges(
+    conn: &mut DbConn,
+    mc: &MailContext<'_>,
+    instance: &str,
+    today: NaiveDate,
+    days: i64,
+) -> AppResult<Option<usize>> {
+    let period = today.to_string();
+    db::transaction(conn, |conn| {
+        if !claim(conn, NUDGES, &period, instance)? {
+            return Ok(None);
+        }
+        let since = today - Duration::days(days);
+        let enrolled: Vec<(i64, String, String, NaiveDate)> = enrolments::table
+            .inner_join(users::table.on(users::id.eq(enrolments::trainee_id)))
+            .inner_join(cohort_table::table.on(cohort_table::id.eq(enrolments::cohort_id)))
+            .filter(enrolments::ended_on.is_null())
+            .filter(users::disabled.eq(false))
+            .filter(users::password_hash.is_not_null())
+            .filter(cohort_table::start_date.le(since))
+            .filter(cohort_table::end_date.ge(today))
+            .select((
+                users::id,
+                users::name,
+                users::email,
+                cohort_table::start_date,
+            ))
+            .load(conn)?;
+        let ids: Vec<i64> = enrolled.iter().map(|e| e.0).collect();
+        let active: Vec<(i64, Option<chrono::NaiveDateTime>)> = module_totals::table
+            .filter(module_totals::trainee_id.eq_any(&ids))
+            .select((module_totals::trainee_id, module_totals::last_activity_at))
+            .load(conn)?;
+        let nudged: Vec<i64> = nudges::table
+            .filter(nudges::trainee_id.eq_any(&ids))
+            .filter(nudges::sent_on.gt(since))
+            .select(nudges::trainee_id)
+            .load(conn)?;
+        let mut sent = 0;
+        for (id, name, email, _) in enrolled {
+            let last = active
+                .iter()
+                .filter(|a| a.0 == id)
+                .filter_map(|a| a.1)
+                .max()
+                .map(|t| crate::web::format::to_paris(t).date_naive());
+            if last.is_some_and(|d| d > since) || nudged.contains(&id) {
+                continue;
+            }
+            let mut ctx = tera::Context::new();
+            ctx.insert("name", &name);
+            ctx.insert("days", &days);
+            ctx.insert("base_url", mc.base_url);
+            queue(
+                conn,
+                mc,
+                "nudge",
+                &ctx,
+                Recipient {
+                    name: Some(name),
+                    email,
+                },
+                &format!("nudge:{period}:{id}"),
+            )?;
+            diesel::insert_into(nudges::table)
+                .values((nudges::trainee_id.eq(id), nudges::sent_on.eq(today)))
+                .execute(conn)?;
+            sent += 1;
+        }
+        finish(conn, NUDGES, &period, sent)?;
+        Ok(Some(sent))
+    })
+}
+
+/// Runs what is due at this Paris time: the digest on Mondays from 7 a.m., nudges daily from
+/// 8 a.m.
+pub fn run_due(
+    conn: &mut DbConn,
+    mc: &MailContext<'_>,
+    instance: &str,
+    nudge_days: i64,
+) -> AppResult<()> {
+    let now = crate::web::format::to_paris(db::now());
+    let today = now.date_naive();
+    if now.weekday() == chrono::Weekday::Mon && now.hour() >= 7 {
+        weekly_digest(conn, mc, instance, today)?;
+    }
+    if now.hour() >= 8 {
+        nudges(conn, mc, instance, today, nudge_days)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn weeks_are_iso_weeks() {
+        let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(super::week_period(d(2026, 11, 23)), "2026-W48");
+        assert_eq!(super::week_period(d(2026, 11, 29)), "2026-W48");
+        assert_eq!(super::week_period(d(2027, 1, 1)), "2026-W53");
+    }
+}

@@ -1,0 +1,201 @@
+//! Weekly digests to doctors and nudges to inactive trainees: once per period, opt-out.
+
+use diesel::prelude::*;
+use parcours::accounts::Role;
+use parcours::accounts::invite::MailContext;
+use parcours::db::schema::{outbox, users};
+use parcours::tracking::engagement;
+
+use crate::common::*;
+
+fn templates() -> tera::Tera {
+    parcours::mail::load_templates(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"),
+    )
+    .unwrap()
+}
+
+fn day(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+#[tokio::test]
+async fn a_doctor_gets_one_digest_a_week_and_can_turn_it_off() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let cohort = app.create_cohort(org, "CQP-AM");
+    let doctor = app.create_user(Role::Doctor, None, "dr@med.fr", "mot-de-passe-solide");
+    let other_doctor = app.create_user(Role::Doctor, None, "autre@med.fr", "mot-de-passe-solide");
+    let (_, trainee) = signed_in(&app, Role::Trainee, Some(org), "alice@a.fr").await;
+    app.enrol(org, cohort, trainee);
+    {
+        use parcours::db::schema::trainee_profiles;
+        let mut conn = app.conn();
+        let employer =
+            parcours::cohorts::store::employer_for(&mut conn, doctor, "Dr Roy", None).unwrap();
+        diesel::update(trainee_profiles::table.filter(trainee_profiles::user_id.eq(trainee)))
+            .set(trainee_profiles::employer_id.eq(employer))
+            .execute(&mut *conn)
+            .unwrap();
+        parcours::cohorts::store::employer_for(&mut conn, other_doctor, "Dr Autre", None).unwrap();
+    }
+    let tera = templates();
+    let mc = MailContext {
+        templates: &tera,
+        base_url: "https://parcours.exemple.fr",
+    };
+    let monday = day(2026, 11, 23);
+    let mut conn = app.conn();
+    assert_eq!(
+        engagement::weekly_digest(&mut conn, &mc, "a", monday).unwrap(),
+        Some(1)
+    );
+    assert_eq!(
+        engagement::weekly_digest(&mut conn, &mc, "b", monday + chrono::Duration::days(2)).unwrap(),
+        None,
+        "same week"
+    );
+    let (subject, body): (String, String) = outbox::table
+        .select((outbox::subject, outbox::body_text))
+        .first(&mut *conn)
+        .unwrap();
+    assert_eq!(
+        subject,
+        "Parcours : la semaine de vos assistants en formation"
+    );
+    assert!(
+        body.contains("Personne alice@a.fr")
+            && body.contains("échéance de certification le 15/01/2027"),
+        "{body}"
+    );
+    assert!(!body.contains("autre"), "only the doctor's own assistants");
+    drop(conn);
+    // The doctor turns it off from their page.
+    let c = client();
+    assert_eq!(
+        login(&app, &c, "dr@med.fr", "mot-de-passe-solide")
+            .await
+            .status(),
+        303
+    );
+    let page = c
+        .get(app.url("/mes-assistants"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Résumé hebdomadaire"));
+    let t = csrf_of(&page);
+    let res = c
+        .post(app.url("/mes-assistants/resume"))
+        .form(&[("csrf_token", t.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let on: bool = users::table
+        .find(doctor)
+        .select(users::weekly_digest)
+        .first(&mut *app.conn())
+        .unwrap();
+    assert!(!on);
+    let mut conn = app.conn();
+    assert_eq!(
+        engagement::weekly_digest(&mut conn, &mc, "a", monday + chrono::Duration::days(7)).unwrap(),
+        Some(0)
+    );
+    let n: i64 = outbox::table.count().get_result(&mut *conn).unwrap();
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn an_inactive_trainee_is_nudged_once() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let cohort = app.create_cohort(org, "CQP-AM");
+    let (_, idle) = signed_in(&app, Role::Trainee, Some(org), "idle@a.fr").await;
+    app.enrol(org, cohort, idle);
+    let (_, busy) = signed_in(&app, Role::Trainee, Some(org), "busy@a.fr").await;
+    app.enrol(org, cohort, busy);
+    let today = day(2026, 11, 24);
+    let m1: i64 = {
+        use parcours::db::schema::modules;
+        modules::table
+            .filter(modules::code.eq("M1"))
+            .select(modules::id)
+            .first(&mut *app.conn())
+            .unwrap()
+    };
+    parcours::tracking::store::add_to_totals(
+        &mut app.conn(),
+        busy,
+        m1,
+        600,
+        0,
+        0,
+        today.and_hms_opt(10, 0, 0).unwrap(),
+    )
+    .unwrap();
+    let tera = templates();
+    let mc = MailContext {
+        templates: &tera,
+        base_url: "https://parcours.exemple.fr",
+    };
+    let mut conn = app.conn();
+    assert_eq!(
+        engagement::nudges(&mut conn, &mc, "a", today, 10).unwrap(),
+        Some(1)
+    );
+    assert_eq!(
+        engagement::nudges(&mut conn, &mc, "b", today, 10).unwrap(),
+        None,
+        "same day, other instance"
+    );
+    assert_eq!(
+        engagement::nudges(&mut conn, &mc, "a", today + chrono::Duration::days(1), 10).unwrap(),
+        Some(0),
+        "not twice in the stretch"
+    );
+    let to: String = outbox::table
+        .select(outbox::recipients)
+        .first(&mut *conn)
+        .unwrap();
+    assert!(to.contains("idle@a.fr") && !to.contains("busy"));
+}
+
+#[test]
+fn two_instances_run_a_job_once() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let app = rt.block_on(spawn_app());
+    let url = app.database_url.clone();
+    let handles: Vec<_> = (0..2)
+        .map(|i| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let (pool, _) = parcours::db::connect(&url, 1).unwrap();
+                let tera = templates();
+                let mc = MailContext {
+                    templates: &tera,
+                    base_url: "https://parcours.exemple.fr",
+                };
+                engagement::weekly_digest(
+                    &mut pool.get().unwrap(),
+                    &mc,
+                    &format!("i{i}"),
+                    day(2026, 11, 30),
+                )
+                .unwrap()
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(
+        results.iter().filter(|r| r.is_some()).count(),
+        1,
+        "{results:?}"
+    );
+    drop(app);
+    drop(rt);
+}
