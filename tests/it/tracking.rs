@@ -344,3 +344,213 @@ async fn corrections_need_a_reason_and_are_audited() {
         403
     );
 }
+
+#[tokio::test]
+async fn a_killed_server_loses_no_acknowledged_beat_and_counts_none_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let (database_url, pg) = match pg_base() {
+        Some(server) => {
+            let (url, name) = create_pg_database(&server);
+            (url, Some((server, name)))
+        }
+        None => (format!("sqlite://{}/p.db", dir.path().display()), None),
+    };
+    let mut env = base_env(dir.path(), &database_url);
+    env.insert("PARCOURS_BEAT_SECONDS".into(), "1".into());
+    let first = Server::start(&env);
+    // Set up through the library on the same database.
+    let (pool, _) = parcours::db::connect(&database_url, 2).unwrap();
+    let setup = TestAppLike { pool: pool.clone() };
+    let org = setup.organism();
+    let cohort = setup.cohort(org);
+    let mut trainees = vec![];
+    for i in 0..8 {
+        trainees.push(setup.trainee(org, cohort, &format!("k{i}@a.fr")));
+    }
+    let lesson: i64 = lessons::table
+        .order(lessons::id.asc())
+        .select(lessons::id)
+        .first(&mut *pool.get().unwrap())
+        .unwrap();
+    let mut tokens = vec![];
+    for i in 0..8 {
+        let body: serde_json::Value = client()
+            .post(format!("{}/api/v1/auth/token", first.address))
+            .json(&serde_json::json!({"email": format!("k{i}@a.fr"), "password": "mot-de-passe-solide"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        tokens.push(body["token"].as_str().unwrap().to_string());
+    }
+    let base = first.address.clone();
+    let mut tasks = vec![];
+    for (k, token) in tokens.iter().cloned().enumerate() {
+        let base = base.clone();
+        tasks.push(tokio::spawn(async move {
+            let (mut acked_seq, mut acked_secs) = (0i64, 0i64);
+            let c = client();
+            for seq in 1..100_000i64 {
+                let res = c
+                    .post(format!("{base}/api/v1/study/heartbeats"))
+                    .bearer_auth(&token)
+                    .json(&serde_json::json!({"page": "lesson", "lesson_id": lesson, "view": format!("kill-{k}"), "seq": seq}))
+                    .send()
+                    .await;
+                let Ok(res) = res else { break };
+                if res.status() != 200 {
+                    break;
+                }
+                let Ok(body) = res.json::<serde_json::Value>().await else { break };
+                acked_seq = seq;
+                acked_secs += body["credited_seconds"].as_i64().unwrap_or(0);
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            (acked_seq, acked_secs)
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    first.kill(); // SIGKILL, in the middle of the load
+    let mut acked = vec![];
+    for t in tasks {
+        acked.push(t.await.unwrap());
+    }
+    assert!(
+        acked.iter().all(|(seq, _)| *seq > 10),
+        "the load ran: {acked:?}"
+    );
+    let second = Server::start(&env);
+    let mut conn = pool.get().unwrap();
+    for (k, trainee) in trainees.iter().enumerate() {
+        use parcours::db::schema::study_sessions;
+        let (seq, secs): (i32, i32) = study_sessions::table
+            .filter(study_sessions::trainee_id.eq(trainee))
+            .select((study_sessions::last_seq, study_sessions::seconds_credited))
+            .first(&mut *conn)
+            .unwrap();
+        let (acked_seq, acked_secs) = acked[k];
+        // Every acknowledged beat is there; at most the one in flight was also committed.
+        assert!(
+            seq as i64 >= acked_seq && seq as i64 <= acked_seq + 1,
+            "trainee {k}: {seq} vs {acked_seq}"
+        );
+        assert!(
+            secs as i64 >= acked_secs && secs as i64 <= acked_secs + 1,
+            "trainee {k}: {secs} s vs {acked_secs} s"
+        );
+        let total: i64 = module_totals::table
+            .filter(module_totals::trainee_id.eq(trainee))
+            .select(module_totals::distance_seconds)
+            .first(&mut *conn)
+            .unwrap_or(0);
+        assert_eq!(total, secs as i64, "totals match the sessions");
+        // Replaying the last beat after the restart credits nothing.
+        let res: serde_json::Value = client()
+            .post(format!("{}/api/v1/study/heartbeats", second.address))
+            .bearer_auth(&tokens[k])
+            .json(&serde_json::json!({"page": "lesson", "lesson_id": lesson, "view": format!("kill-{k}"), "seq": seq}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(res["outcome"], "replay");
+    }
+    drop(conn);
+    drop(second);
+    drop(pool);
+    if let Some((server, name)) = pg {
+        drop_pg_database(&server, &name);
+    }
+}
+
+/// Library-level setup on a database served by a separate process.
+struct TestAppLike {
+    pool: parcours::db::Pool,
+}
+
+impl TestAppLike {
+    fn organism(&self) -> i64 {
+        parcours::cohorts::store::create(
+            &mut self.pool.get().unwrap(),
+            None,
+            &parcours::cohorts::rules::Organism {
+                name: "Organisme K".into(),
+                siret: None,
+                nda: None,
+                address: None,
+                qualiopi_number: None,
+                contact_email: None,
+                contact_phone: None,
+            },
+        )
+        .unwrap()
+    }
+
+    fn cohort(&self, org: i64) -> i64 {
+        use parcours::db::schema::programs;
+        let mut conn = self.pool.get().unwrap();
+        let (pid, vid): (i64, i64) = programs::table
+            .filter(programs::code.eq("CQP-AM"))
+            .select((programs::id, programs::version_id))
+            .first(&mut *conn)
+            .unwrap();
+        let start = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+        parcours::cohorts::store::create_cohort(
+            &mut conn,
+            None,
+            &parcours::cohorts::store::NewCohort {
+                organism_id: org,
+                program_id: pid,
+                content_version_id: vid,
+                name: "Promotion K",
+                start_date: start,
+                end_date: start + chrono::Months::new(11),
+            },
+        )
+        .unwrap()
+    }
+
+    fn trainee(&self, org: i64, cohort: i64, email: &str) -> i64 {
+        use parcours::cohorts::store as cs;
+        let hash = parcours::accounts::password::hash("mot-de-passe-solide").unwrap();
+        let mut conn = self.pool.get().unwrap();
+        let id = parcours::accounts::store::create(
+            &mut conn,
+            None,
+            parcours::accounts::store::NewUser {
+                email,
+                name: email,
+                role: Role::Trainee,
+                organism_id: Some(org),
+                password_hash: Some(&hash),
+            },
+        )
+        .unwrap();
+        cs::create_profile(
+            &mut conn,
+            &cs::NewProfile {
+                user_id: id,
+                organism_id: org,
+                profile: "aucun",
+                hire_date: chrono::NaiveDate::from_ymd_opt(2025, 1, 15).unwrap(),
+                funding: "proa",
+                employer_id: None,
+            },
+        )
+        .unwrap();
+        cs::enrol(
+            &mut conn,
+            None,
+            org,
+            cohort,
+            id,
+            chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
+        )
+        .unwrap();
+        id
+    }
+}
