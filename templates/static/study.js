@@ -34,8 +34,8 @@
     }).then(function (data) {
       var out = document.getElementById("study-time");
       if (data && out && typeof data.session_seconds === "number") {
-        var m = Math.floor(data.session_seconds / 60);
-        out.textContent = m + " min d'étude sur cette page";
+        var s = data.session_seconds;
+        out.textContent = (s < 60 ? s + " s" : Math.floor(s / 60) + " min") + " d'étude sur cette page";
       }
     }).catch(function () { /* offline: the next beat tries again */ })
       .then(function () { inFlight = false; });

@@ -389,3 +389,43 @@ async fn the_page_checks_catch_a_missing_label_and_a_too_wide_page() {
     );
     assert!(b.overflows().await, "{:?}", b.widths().await);
 }
+
+#[tokio::test]
+async fn reading_a_lesson_in_the_browser_credits_study_time() {
+    let app = spawn_app_with(|env| {
+        env.insert("PARCOURS_BEAT_SECONDS".into(), "1".into());
+    })
+    .await;
+    let org = app.create_organism("Institut Santé Plus");
+    let email = "lecteur@exemple.fr";
+    let (_, trainee) = app.trainee_in(org, "CQP-AM", email).await;
+    let content = curriculum();
+    let (_, _, lesson) = m1(&content);
+    let b = Browser::start(DESKTOP, &app.address).await;
+    sign_in(&b, email, None).await;
+    b.goto(&format!("/programmes/CQP-AM/M1/lecons/{}", lesson.slug))
+        .await;
+    b.wait_title(&lesson.title).await;
+    // Read for a while: the page is used (scrolling), so beats go out every second.
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(6) {
+        let _: serde_json::Value = b
+            .js("window.scrollBy(0, 40); window.dispatchEvent(new Event('scroll')); return null")
+            .await;
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    }
+    b.wait_text("#study-time", "d'étude sur cette page").await;
+    let credited: i64 = {
+        use diesel::prelude::*;
+        use parcours::db::schema::module_totals;
+        module_totals::table
+            .filter(module_totals::trainee_id.eq(trainee))
+            .select(module_totals::distance_seconds)
+            .first(&mut *app.conn())
+            .unwrap()
+    };
+    assert!(
+        (3..=7).contains(&credited),
+        "about the time spent reading: {credited} s"
+    );
+}
