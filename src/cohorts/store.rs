@@ -285,6 +285,13 @@ fn trainee_lines(conn: &mut DbConn, rows: Vec<ProfileRow>) -> QueryResult<Vec<Tr
         .filter(enrolments::ended_on.is_null())
         .select((enrolments::trainee_id, enrolments::cohort_id))
         .load(conn)?;
+    let employer_names: std::collections::HashMap<i64, String> = names.into_iter().collect();
+    let mut doctors_by: std::collections::HashMap<i64, Vec<String>> =
+        std::collections::HashMap::new();
+    for (employer, name) in doctors {
+        doctors_by.entry(employer).or_default().push(name);
+    }
+    let cohort_by: std::collections::HashMap<i64, i64> = cohorts_of.into_iter().collect();
     Ok(rows
         .into_iter()
         .map(|r| TraineeLine {
@@ -297,15 +304,14 @@ fn trainee_lines(conn: &mut DbConn, rows: Vec<ProfileRow>) -> QueryResult<Vec<Tr
             hire_date: r.6,
             funding: r.7,
             employer_id: r.8,
-            employer: names.iter().find(|n| Some(n.0) == r.8).map(|n| n.1.clone()),
-            doctors: doctors
-                .iter()
-                .filter(|d| Some(d.0) == r.8)
-                .map(|d| d.1.clone())
-                .collect(),
+            employer: r.8.and_then(|e| employer_names.get(&e).cloned()),
+            doctors: r
+                .8
+                .and_then(|e| doctors_by.get(&e).cloned())
+                .unwrap_or_default(),
             proa_from: r.9,
             proa_to: r.10,
-            cohort_id: cohorts_of.iter().find(|c| c.0 == r.0).map(|c| c.1),
+            cohort_id: cohort_by.get(&r.0).copied(),
         })
         .collect())
 }

@@ -366,3 +366,23 @@ pub fn submit_attempt(
         attempt(conn, id)?.ok_or(diesel::result::Error::NotFound)
     })
 }
+
+/// The trainee's current programme code, cohort and cohort dates, in one query.
+pub fn trainee_enrolment(
+    conn: &mut DbConn,
+    trainee_id: i64,
+) -> QueryResult<Option<(String, i64, chrono::NaiveDate, chrono::NaiveDate)>> {
+    enrolments::table
+        .inner_join(cohorts::table.inner_join(programs::table))
+        .filter(enrolments::trainee_id.eq(trainee_id))
+        .filter(enrolments::ended_on.is_null())
+        .order(enrolments::id.desc())
+        .select((
+            programs::code,
+            cohorts::id,
+            cohorts::start_date,
+            cohorts::end_date,
+        ))
+        .first(conn)
+        .optional()
+}

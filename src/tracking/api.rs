@@ -32,18 +32,16 @@ pub struct BeatRequest {
     pub seq: i64,
 }
 
-/// Is the module open for study in this cohort today: the cohort has started, and when
-/// distance periods are planned for the module, today falls in one of them.
+/// Is the module open for study today: the cohort runs, and when distance periods are
+/// planned for the module, today falls in one of them.
 fn module_open(
-    cohort: &cohorts::CohortRow,
-    periods: &[(i64, String, chrono::NaiveDate, chrono::NaiveDate)],
-    module_code: &str,
+    (start, end): (chrono::NaiveDate, chrono::NaiveDate),
+    periods: &[(chrono::NaiveDate, chrono::NaiveDate)],
     today: chrono::NaiveDate,
 ) -> bool {
-    let mine: Vec<_> = periods.iter().filter(|p| p.1 == module_code).collect();
-    today >= cohort.start_date
-        && today <= cohort.end_date
-        && (mine.is_empty() || mine.iter().any(|p| p.2 <= today && today <= p.3))
+    today >= start
+        && today <= end
+        && (periods.is_empty() || periods.iter().any(|p| p.0 <= today && today <= p.1))
 }
 
 async fn heartbeat(
@@ -96,20 +94,24 @@ async fn heartbeat(
         .get(&module_code)
         .ok_or(AppError::NotFound)?;
     let trainee = me.id;
-    let code = module_code.clone();
     let open = state
         .db(move |c| {
-            let Some((enrolled, cohort_id)) =
-                crate::curriculum::store::trainee_program(c, trainee)?
+            use crate::db::schema::distance_periods as dp;
+            use diesel::prelude::*;
+            let Some((enrolled, cohort_id, start, end)) =
+                crate::curriculum::store::trainee_enrolment(c, trainee)?
             else {
                 return Ok(None);
             };
             if enrolled != program_code {
                 return Ok(None);
             }
-            let cohort = cohorts::cohort(c, cohort_id)?.ok_or(AppError::NotFound)?;
-            let periods = cohorts::distance_periods_of(c, cohort_id)?;
-            Ok(Some(module_open(&cohort, &periods, &code, today())))
+            let periods: Vec<(chrono::NaiveDate, chrono::NaiveDate)> = dp::table
+                .filter(dp::cohort_id.eq(cohort_id))
+                .filter(dp::module_id.eq(module_id))
+                .select((dp::from_date, dp::to_date))
+                .load(c)?;
+            Ok(Some(module_open((start, end), &periods, today())))
         })
         .await?;
     match open {

@@ -132,15 +132,24 @@ pub fn for_cohort(
     let totals = store::totals(conn, &ids)?;
     let exemptions = cohorts::adjustments_of_many(conn, &ids)?;
     let days = store::days_since(conn, &ids, today - Duration::days(28))?;
+    // Grouped once: a cohort of 1,000 must not cost 1,000 scans of every row.
+    let mut exempted_by: HashMap<i64, HashMap<i64, i32>> = HashMap::new();
+    for (trainee, module, minutes) in exemptions {
+        exempted_by
+            .entry(trainee)
+            .or_default()
+            .insert(module, minutes);
+    }
+    let mut recent_by: HashMap<i64, i64> = HashMap::new();
+    for (trainee, _, secs) in days {
+        *recent_by.entry(trainee).or_default() += secs;
+    }
+    let none = HashMap::new();
     Ok(trainees
         .iter()
         .map(|t| {
-            let exempted: HashMap<i64, i32> = exemptions
-                .iter()
-                .filter(|a| a.0 == t.id)
-                .map(|a| (a.1, a.2))
-                .collect();
-            let recent: i64 = days.iter().filter(|d| d.0 == t.id).map(|d| d.2).sum();
+            let exempted = exempted_by.get(&t.id).unwrap_or(&none);
+            let recent = recent_by.get(&t.id).copied().unwrap_or(0);
             let deadline = crate::cohorts::rules::certification_deadline(
                 t.hire_date,
                 t.proa_from.map(|f| (f, t.proa_to)),
@@ -149,7 +158,7 @@ pub fn for_cohort(
             assemble(
                 t.id,
                 &plan,
-                &exempted,
+                exempted,
                 totals.get(&t.id).map(Vec::as_slice).unwrap_or(&[]),
                 recent,
                 (cohort.start_date, cohort.end_date),
