@@ -565,12 +565,9 @@ pub struct SessionRow {
     pub planned_minutes: i32,
 }
 
-pub fn sessions_of(conn: &mut DbConn, cohort_id: i64) -> QueryResult<Vec<SessionRow>> {
-    sessions::table
-        .inner_join(modules::table)
-        .filter(sessions::cohort_id.eq(cohort_id))
-        .order((sessions::day.asc(), sessions::starts_at.asc()))
-        .select((
+macro_rules! session_select {
+    () => {
+        (
             sessions::id,
             sessions::cohort_id,
             sessions::module_id,
@@ -582,7 +579,16 @@ pub fn sessions_of(conn: &mut DbConn, cohort_id: i64) -> QueryResult<Vec<Session
             sessions::ends_at,
             sessions::place,
             sessions::planned_minutes,
-        ))
+        )
+    };
+}
+
+pub fn sessions_of(conn: &mut DbConn, cohort_id: i64) -> QueryResult<Vec<SessionRow>> {
+    sessions::table
+        .inner_join(modules::table)
+        .filter(sessions::cohort_id.eq(cohort_id))
+        .order((sessions::day.asc(), sessions::starts_at.asc()))
+        .select(session_select!())
         .load(conn)
 }
 
@@ -590,19 +596,7 @@ pub fn session(conn: &mut DbConn, id: i64) -> QueryResult<Option<SessionRow>> {
     sessions::table
         .inner_join(modules::table)
         .filter(sessions::id.eq(id))
-        .select((
-            sessions::id,
-            sessions::cohort_id,
-            sessions::module_id,
-            modules::code,
-            modules::title,
-            sessions::trainer_id,
-            sessions::day,
-            sessions::starts_at,
-            sessions::ends_at,
-            sessions::place,
-            sessions::planned_minutes,
-        ))
+        .select(session_select!())
         .first(conn)
         .optional()
 }

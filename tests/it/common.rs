@@ -13,9 +13,22 @@ pub const SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
 pub struct TestApp {
     pub address: String,
     pub database_url: String,
-    pub pool: db::Pool,
+    pub db: Db,
     pub dir: tempfile::TempDir,
     pg_database: Option<(String, String)>,
+}
+
+/// Setup and checks straight on a database, whichever process serves it.
+pub struct Db {
+    pub pool: db::Pool,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Db;
+
+    fn deref(&self) -> &Db {
+        &self.db
+    }
 }
 
 pub fn pg_base() -> Option<String> {
@@ -99,7 +112,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut HashMap<String, String>)) ->
     TestApp {
         address,
         database_url,
-        pool,
+        db: Db { pool },
         dir,
         pg_database,
     }
@@ -114,12 +127,14 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
-    pub fn conn(&self) -> db::PooledConn {
-        self.pool.get().unwrap()
-    }
-
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
+    }
+}
+
+impl Db {
+    pub fn conn(&self) -> db::PooledConn {
+        self.pool.get().unwrap()
     }
 
     pub fn create_organism(&self, name: &str) -> i64 {
@@ -448,7 +463,7 @@ impl Drop for Server {
 
 use base64::Engine as _;
 
-impl TestApp {
+impl Db {
     /// A cohort of this organism on the given programme ("CQP-AM" or "FAE-AM").
     pub fn create_cohort(&self, org: i64, program: &str) -> i64 {
         use parcours::db::schema::programs;
@@ -496,7 +511,9 @@ impl TestApp {
         }
         cs::enrol(&mut conn, None, org, cohort, trainee, on).unwrap();
     }
+}
 
+impl TestApp {
     /// A signed-in trainee enrolled in a new cohort of the programme.
     pub async fn trainee_in(&self, org: i64, program: &str, email: &str) -> (reqwest::Client, i64) {
         let cohort = self.create_cohort(org, program);

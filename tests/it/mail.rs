@@ -349,33 +349,32 @@ async fn mail_queued_during_an_outage_arrives_once_after_it_even_across_a_restar
     env.insert("PARCOURS_SMTP_URL".into(), smtp.url());
     let first = Server::start(&env);
     let app_pool = parcours::db::connect(&database_url, 2).unwrap().0;
-    let org = {
-        let mut c = app_pool.get().unwrap();
-        parcours::cohorts::store::create(
-            &mut c,
-            None,
-            &parcours::cohorts::rules::Organism {
-                name: "Organisme A".into(),
-                siret: None,
-                nda: None,
-                address: None,
-                qualiopi_number: None,
-                contact_email: None,
-                contact_phone: None,
-            },
-        )
-        .unwrap()
-    };
-    let shim = ShimApp {
-        address: first.address.clone(),
+    let setup = Db {
         pool: app_pool.clone(),
     };
-    let chef = shim
-        .signed_in(Role::OrganismAdmin, Some(org), "chef@a.fr")
-        .await;
-    let t = csrf_from(&chef, &format!("{}/organismes/{org}", shim.address)).await;
+    let org = setup.create_organism("Organisme A");
+    setup.create_user(
+        Role::OrganismAdmin,
+        Some(org),
+        "chef@a.fr",
+        "mot-de-passe-solide",
+    );
+    let chef = client();
+    let t = csrf_from(&chef, &format!("{}/connexion", first.address)).await;
     let res = chef
-        .post(format!("{}/organismes/{org}/invitations", shim.address))
+        .post(format!("{}/connexion", first.address))
+        .form(&[
+            ("csrf_token", t.as_str()),
+            ("email", "chef@a.fr"),
+            ("password", "mot-de-passe-solide"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let t = csrf_from(&chef, &format!("{}/organismes/{org}", first.address)).await;
+    let res = chef
+        .post(format!("{}/organismes/{org}/invitations", first.address))
         .form(&[
             ("csrf_token", t.as_str()),
             ("email", "panne@a.fr"),
@@ -641,43 +640,4 @@ async fn staff_see_their_failed_mail_and_retry_it() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(outbox_rows(&app)[0].0, "sent");
-}
-
-/// Setup helpers for a server running as its own process.
-struct ShimApp {
-    address: String,
-    pool: parcours::db::Pool,
-}
-
-impl ShimApp {
-    async fn signed_in(&self, role: Role, org: Option<i64>, email: &str) -> reqwest::Client {
-        let hash = parcours::accounts::password::hash("mot-de-passe-solide").unwrap();
-        let mut conn = self.pool.get().unwrap();
-        parcours::accounts::store::create(
-            &mut conn,
-            None,
-            parcours::accounts::store::NewUser {
-                email,
-                name: email,
-                role,
-                organism_id: org,
-                password_hash: Some(&hash),
-            },
-        )
-        .unwrap();
-        let c = client();
-        let t = csrf_from(&c, &format!("{}/connexion", self.address)).await;
-        let res = c
-            .post(format!("{}/connexion", self.address))
-            .form(&[
-                ("csrf_token", t.as_str()),
-                ("email", email),
-                ("password", "mot-de-passe-solide"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 303);
-        c
-    }
 }

@@ -360,12 +360,19 @@ async fn a_killed_server_loses_no_acknowledged_beat_and_counts_none_twice() {
     let first = Server::start(&env);
     // Set up through the library on the same database.
     let (pool, _) = parcours::db::connect(&database_url, 2).unwrap();
-    let setup = TestAppLike { pool: pool.clone() };
-    let org = setup.organism();
-    let cohort = setup.cohort(org);
+    let setup = Db { pool: pool.clone() };
+    let org = setup.create_organism("Organisme K");
+    let cohort = setup.create_cohort(org, "CQP-AM");
     let mut trainees = vec![];
     for i in 0..8 {
-        trainees.push(setup.trainee(org, cohort, &format!("k{i}@a.fr")));
+        let id = setup.create_user(
+            Role::Trainee,
+            Some(org),
+            &format!("k{i}@a.fr"),
+            "mot-de-passe-solide",
+        );
+        setup.enrol(org, cohort, id);
+        trainees.push(id);
     }
     let lesson: i64 = lessons::table
         .order(lessons::id.asc())
@@ -464,93 +471,5 @@ async fn a_killed_server_loses_no_acknowledged_beat_and_counts_none_twice() {
     drop(pool);
     if let Some((server, name)) = pg {
         drop_pg_database(&server, &name);
-    }
-}
-
-/// Library-level setup on a database served by a separate process.
-struct TestAppLike {
-    pool: parcours::db::Pool,
-}
-
-impl TestAppLike {
-    fn organism(&self) -> i64 {
-        parcours::cohorts::store::create(
-            &mut self.pool.get().unwrap(),
-            None,
-            &parcours::cohorts::rules::Organism {
-                name: "Organisme K".into(),
-                siret: None,
-                nda: None,
-                address: None,
-                qualiopi_number: None,
-                contact_email: None,
-                contact_phone: None,
-            },
-        )
-        .unwrap()
-    }
-
-    fn cohort(&self, org: i64) -> i64 {
-        use parcours::db::schema::programs;
-        let mut conn = self.pool.get().unwrap();
-        let (pid, vid): (i64, i64) = programs::table
-            .filter(programs::code.eq("CQP-AM"))
-            .select((programs::id, programs::version_id))
-            .first(&mut *conn)
-            .unwrap();
-        let start = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
-        parcours::cohorts::store::create_cohort(
-            &mut conn,
-            None,
-            &parcours::cohorts::store::NewCohort {
-                organism_id: org,
-                program_id: pid,
-                content_version_id: vid,
-                name: "Promotion K",
-                start_date: start,
-                end_date: start + chrono::Months::new(11),
-            },
-        )
-        .unwrap()
-    }
-
-    fn trainee(&self, org: i64, cohort: i64, email: &str) -> i64 {
-        use parcours::cohorts::store as cs;
-        let hash = parcours::accounts::password::hash("mot-de-passe-solide").unwrap();
-        let mut conn = self.pool.get().unwrap();
-        let id = parcours::accounts::store::create(
-            &mut conn,
-            None,
-            parcours::accounts::store::NewUser {
-                email,
-                name: email,
-                role: Role::Trainee,
-                organism_id: Some(org),
-                password_hash: Some(&hash),
-            },
-        )
-        .unwrap();
-        cs::create_profile(
-            &mut conn,
-            &cs::NewProfile {
-                user_id: id,
-                organism_id: org,
-                profile: "aucun",
-                hire_date: chrono::NaiveDate::from_ymd_opt(2025, 1, 15).unwrap(),
-                funding: "proa",
-                employer_id: None,
-            },
-        )
-        .unwrap();
-        cs::enrol(
-            &mut conn,
-            None,
-            org,
-            cohort,
-            id,
-            chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
-        )
-        .unwrap();
-        id
     }
 }
