@@ -2,7 +2,9 @@
 
 use diesel::prelude::*;
 use parcours::accounts::Role;
-use parcours::db::schema::{audit_events, daily_activity, lessons, module_totals, study_clocks};
+use parcours::db::schema::{
+    audit_events, daily_activity, lessons, module_totals, study_clocks, users,
+};
 
 use crate::common::*;
 
@@ -323,6 +325,23 @@ async fn corrections_need_a_reason_and_are_audited() {
         .unwrap();
     assert!(
         table.contains("Personne eleve@a.fr") && table.contains("2 h 30"),
+        "{table}"
+    );
+    // Names are escaped in the hand-written table rows.
+    diesel::update(users::table.find(trainee))
+        .set(users::name.eq("<b>Zoé</b>"))
+        .execute(&mut *app.conn())
+        .unwrap();
+    let table = chef
+        .get(app.url(&format!("/promotions/{cohort}/suivi")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        table.contains("&lt;b&gt;Zoé&lt;/b&gt;") && !table.contains("<b>Zoé"),
         "{table}"
     );
     let csv = chef
