@@ -429,3 +429,118 @@ async fn reading_a_lesson_in_the_browser_credits_study_time() {
         "about the time spent reading: {credited} s"
     );
 }
+
+/// From an empty platform to a cohort of 30 trainees whose doctors are invited, in a browser:
+/// the first administrator (made on the command line) creates the organism and invites its
+/// administrator, who creates a cohort and imports an Excel-exported CSV file.
+#[tokio::test]
+async fn a_newcomer_goes_from_an_empty_platform_to_a_cohort_of_thirty() {
+    let smtp = Smtp::start();
+    let smtp_url = smtp.url();
+    let port = free_port();
+    let app = spawn_app_with(|env| {
+        env.insert("PARCOURS_SMTP_URL".into(), smtp_url);
+        env.insert("PARCOURS_BIND".into(), format!("127.0.0.1:{port}"));
+        env.insert(
+            "PARCOURS_BASE_URL".into(),
+            format!("http://127.0.0.1:{port}"),
+        );
+    })
+    .await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_parcours"))
+        .args([
+            "admin",
+            "create",
+            "--email",
+            "admin@parcours.fr",
+            "--name",
+            "Personne admin@parcours.fr",
+        ])
+        .env("DATABASE_URL", &app.database_url)
+        .env("PARCOURS_DATA_DIR", app.dir.path())
+        .env("PARCOURS_ADMIN_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let b = Browser::start(DESKTOP, &app.address).await;
+    sign_in(&b, "admin@parcours.fr", None).await;
+    b.link("Gérer les organismes").await.click().await.unwrap();
+    b.wait_title("Organismes").await;
+    b.assert_accessible("organisms").await;
+    b.fill("name", "Institut Santé Plus").await;
+    b.fill("siret", "732 829 320 00074").await;
+    b.button("Créer l'organisme").await.click().await.unwrap();
+    b.wait_title("Institut Santé Plus").await;
+    b.fill("inv-name", "Nadia Benali").await;
+    b.fill("inv-email", "direction@isp.fr").await;
+    b.find(Locator::Id("inv-role"))
+        .await
+        .select_by_value("organism_admin")
+        .await
+        .unwrap();
+    b.button("Envoyer l'invitation")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_text("p.notice", "Invitation envoyée à direction@isp.fr.")
+        .await;
+    let mails = smtp.wait_for(1, 20).await;
+    let link = link_in(
+        &mail_text(&mails[0]),
+        &format!("{}/invitation/", app.address),
+    );
+    b.button("Se déconnecter").await.click().await.unwrap();
+    b.wait_title("Connexion").await;
+
+    b.c.goto(&link).await.unwrap();
+    b.wait_text("h1", "Bienvenue Nadia Benali").await;
+    b.fill("password", "un-mot-de-passe-neuf").await;
+    b.fill("password_confirm", "un-mot-de-passe-neuf").await;
+    b.button("Activer mon compte").await.click().await.unwrap();
+    b.wait_text("h1", "Bonjour Nadia Benali").await;
+    b.link("Voir les promotions").await.click().await.unwrap();
+    b.wait_title("Promotions — Institut Santé Plus").await;
+    b.assert_accessible("cohorts").await;
+    b.fill("name", "Promotion CQP automne 2026").await;
+    let _: serde_json::Value = b
+        .js("document.getElementById('start_date').value = '2026-09-01'; document.getElementById('end_date').value = '2027-07-15'; return null")
+        .await;
+    b.button("Créer la promotion").await.click().await.unwrap();
+    b.wait_title("Promotion CQP automne 2026").await;
+
+    let mut text = String::from(
+        "Nom;Prénom;E-mail;Profil;Date d'embauche;Médecin;E-mail du médecin;Financement\r\n",
+    );
+    for i in 0..30 {
+        text.push_str(&format!(
+            "Lefèvre{i};Hélène;stagiaire{i}@cabinet.fr;aucun;0{}/03/2025;Dr Élise Roy{};roy{}@medecin.fr;Contrat de professionnalisation\r\n",
+            1 + i % 9,
+            i % 10,
+            i % 10
+        ));
+    }
+    let file = app.dir.path().join("stagiaires.csv");
+    std::fs::write(&file, encoding_rs::WINDOWS_1252.encode(&text).0).unwrap();
+    b.find(Locator::Id("file"))
+        .await
+        .send_keys(&file.to_string_lossy())
+        .await
+        .unwrap();
+    b.button("Importer").await.click().await.unwrap();
+    b.wait_text("div.notice", "30 stagiaire(s) ajouté(s)").await;
+    b.wait_text("div.notice", "10 médecin(s) invité(s)").await;
+    b.assert_accessible("cohort after import").await;
+    b.screenshot("cohort-imported").await;
+    let mails = smtp.wait_for(41, 60).await;
+    assert_eq!(
+        mails.len(),
+        41,
+        "the organism admin, 30 trainees and 10 doctors were invited"
+    );
+}
