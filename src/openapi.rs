@@ -21,13 +21,12 @@ fn text_param(name: &str, description: &str) -> Value {
 
 fn secured(mut op: Value) -> Value {
     op["security"] = json!([{"bearer": []}]);
-    let responses = op["responses"].as_object_mut().map(|r| {
+    if let Some(r) = op["responses"].as_object_mut() {
         r.entry("401")
             .or_insert_with(|| error_response("Not signed in or token expired"));
         r.entry("403")
             .or_insert_with(|| error_response("Outside the caller's scope"));
-    });
-    let _ = responses;
+    }
     op
 }
 

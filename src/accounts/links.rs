@@ -193,16 +193,12 @@ async fn forgot_submit(
     CsrfForm(form): CsrfForm<ForgotForm>,
 ) -> AppResult<HttpResponse> {
     // Same limiter as logins: nobody floods an inbox or probes addresses from one place.
-    if let Err(not_until) = state.login_ip_limiter.check_key(&w::client_ip(&req)) {
-        let wait = not_until.wait_time_from(governor::clock::Clock::now(
-            &governor::clock::DefaultClock::default(),
-        ));
+    if let Err(retry_after) = state.check_ip(w::client_ip(&req)) {
         return Err(AppError::TooManyRequests {
             message: format!(
-                "Trop de demandes depuis votre adresse. Réessayez dans {} secondes.",
-                wait.as_secs().max(1)
+                "Trop de demandes depuis votre adresse. Réessayez dans {retry_after} secondes."
             ),
-            retry_after: wait.as_secs().max(1),
+            retry_after,
         });
     }
     let st = state.clone();

@@ -65,13 +65,8 @@ pub async fn authenticate(
     password: String,
     ip: std::net::IpAddr,
 ) -> Result<Result<User, LoginError>, AppError> {
-    if let Err(not_until) = state.login_ip_limiter.check_key(&ip) {
-        let wait = not_until.wait_time_from(governor::clock::Clock::now(
-            &governor::clock::DefaultClock::default(),
-        ));
-        return Ok(Err(LoginError::TooManyFromAddress {
-            retry_after: wait.as_secs().max(1),
-        }));
+    if let Err(retry_after) = state.check_ip(ip) {
+        return Ok(Err(LoginError::TooManyFromAddress { retry_after }));
     }
     let email =
         rules::normalize_email(raw_email).unwrap_or_else(|_| raw_email.trim().to_lowercase());

@@ -42,7 +42,7 @@ async fn create(
     let org = path.into_inner();
     me.require_org_admin_of(org)?;
     let (name, program_id, version_id, start_date, end_date) =
-        validate_cohort(&content, org, &body).map_err(AppError::Invalid)?;
+        validate_cohort(&content, &body).map_err(AppError::Invalid)?;
     let actor = me.id;
     let id = state
         .db(move |c| {

@@ -114,7 +114,6 @@ fn parse_iso(field: &str, raw: &str, errors: &mut Vec<FieldError>) -> Option<chr
 /// Checks a new cohort against its programme; on success the values to insert.
 pub fn validate_cohort(
     content: &Content,
-    organism_id: i64,
     form: &CohortForm,
 ) -> Result<(String, i64, i64, chrono::NaiveDate, chrono::NaiveDate), Vec<FieldError>> {
     let mut errors = Vec::new();
@@ -136,7 +135,6 @@ pub fn validate_cohort(
     {
         errors.push(FieldError::new("end_date", m));
     }
-    let _ = organism_id;
     match (errors.is_empty(), program, start, end) {
         (true, Some(p), Some(s), Some(e)) => Ok((
             name.to_string(),
@@ -159,7 +157,7 @@ async fn create(
 ) -> AppResult<HttpResponse> {
     let org = path.into_inner();
     me.require_org_admin_of(org)?;
-    match validate_cohort(&content, org, &form) {
+    match validate_cohort(&content, &form) {
         Err(errors) => {
             let refused = Submitted {
                 status: StatusCode::UNPROCESSABLE_ENTITY,

@@ -212,14 +212,7 @@ pub fn version_count(conn: &mut DbConn, program_code: &str) -> QueryResult<i64> 
 
 /// The programme code and cohort of a trainee's current enrolment.
 pub fn trainee_program(conn: &mut DbConn, trainee_id: i64) -> QueryResult<Option<(String, i64)>> {
-    enrolments::table
-        .inner_join(cohorts::table.inner_join(programs::table))
-        .filter(enrolments::trainee_id.eq(trainee_id))
-        .filter(enrolments::ended_on.is_null())
-        .order(enrolments::id.desc())
-        .select((programs::code, cohorts::id))
-        .first(conn)
-        .optional()
+    Ok(trainee_enrolment(conn, trainee_id)?.map(|(code, cohort, _, _)| (code, cohort)))
 }
 
 pub fn completed_lessons(conn: &mut DbConn, trainee_id: i64) -> QueryResult<HashSet<i64>> {

@@ -147,19 +147,9 @@ async fn my_hours(state: State, me: CurrentUser) -> AppResult<HttpResponse> {
     let id = me.id;
     let today = today();
     let hours = state
-        .db(move |c| {
-            let Some(t) = cohorts::trainee(c, None, id)? else {
-                return Ok(None);
-            };
-            let Some(cohort) = t
-                .cohort_id
-                .map(|cid| cohorts::cohort(c, cid))
-                .transpose()?
-                .flatten()
-            else {
-                return Ok(None);
-            };
-            Ok(progress::for_cohort(c, &cohort, &[t], today)?.pop())
+        .db(move |c| match cohorts::trainee(c, None, id)? {
+            Some(t) => Ok(progress::for_trainee(c, &t, today)?.map(|h| h.1)),
+            None => Ok(None),
         })
         .await?;
     Ok(HttpResponse::Ok().json(hours))
@@ -189,17 +179,7 @@ async fn trainee_hours(
     let (t, _) = access(&state, &me, path.into_inner()).await?;
     let today = today();
     let hours = state
-        .db(move |c| {
-            let Some(cohort) = t
-                .cohort_id
-                .map(|cid| cohorts::cohort(c, cid))
-                .transpose()?
-                .flatten()
-            else {
-                return Ok(None);
-            };
-            Ok(progress::for_cohort(c, &cohort, &[t], today)?.pop())
-        })
+        .db(move |c| Ok(progress::for_trainee(c, &t, today)?.map(|h| h.1)))
         .await?;
     Ok(HttpResponse::Ok().json(hours))
 }

@@ -98,17 +98,7 @@ pub fn weekly_digest(
         for (id, name, email) in doctors {
             let mut lines = Vec::new();
             for t in cohorts::assistants_of(conn, id)? {
-                let Some(cohort) = t
-                    .cohort_id
-                    .map(|c| cohorts::cohort(conn, c))
-                    .transpose()?
-                    .flatten()
-                else {
-                    continue;
-                };
-                let Some(h) =
-                    progress::for_cohort(conn, &cohort, std::slice::from_ref(&t), today)?.pop()
-                else {
+                let Some((_, h)) = progress::for_trainee(conn, &t, today)? else {
                     continue;
                 };
                 let week: i64 = super::store::days_since(conn, &[t.id], monday)?

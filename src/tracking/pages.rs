@@ -34,18 +34,7 @@ async fn hours_of(
 ) -> AppResult<Option<(cohorts::CohortRow, TraineeHours)>> {
     let t = trainee.clone();
     let today = today();
-    state
-        .db(move |c| {
-            let Some(cid) = t.cohort_id else {
-                return Ok(None);
-            };
-            let Some(cohort) = cohorts::cohort(c, cid)? else {
-                return Ok(None);
-            };
-            let mut list = progress::for_cohort(c, &cohort, std::slice::from_ref(&t), today)?;
-            Ok(list.pop().map(|h| (cohort, h)))
-        })
-        .await
+    state.db(move |c| progress::for_trainee(c, &t, today)).await
 }
 
 async fn trainee_dashboard(
@@ -438,38 +427,24 @@ async fn doctor_dashboard(
     me.require(&[Role::Doctor])?;
     let id = me.id;
     let today = today();
-    let list = state
+    let (list, digest) = state
         .db(move |c| {
             let trainees = cohorts::assistants_of(c, id)?;
             let mut out = Vec::new();
             for t in trainees {
-                let hours = match t
-                    .cohort_id
-                    .map(|cid| cohorts::cohort(c, cid))
-                    .transpose()?
-                    .flatten()
-                {
-                    Some(cohort) => {
-                        progress::for_cohort(c, &cohort, std::slice::from_ref(&t), today)?.pop()
-                    }
-                    None => None,
-                };
+                let hours = progress::for_trainee(c, &t, today)?.map(|h| h.1);
                 out.push(serde_json::json!({
                     "trainee": crate::cohorts::cohort_pages::trainee_view(&t, today),
                     "hours": hours,
                 }));
             }
-            Ok(out)
-        })
-        .await?;
-    let digest = state
-        .db(move |c| {
             use crate::db::schema::users;
             use diesel::prelude::*;
-            Ok(users::table
+            let digest: bool = users::table
                 .find(id)
                 .select(users::weekly_digest)
-                .first::<bool>(c)?)
+                .first(c)?;
+            Ok((out, digest))
         })
         .await?;
     let mut ctx = w::context(&req);

@@ -169,6 +169,24 @@ pub fn for_cohort(
         .collect())
 }
 
+/// Hours of one trainee in their current cohort, if they have one.
+pub fn for_trainee(
+    conn: &mut DbConn,
+    trainee: &TraineeLine,
+    today: NaiveDate,
+) -> AppResult<Option<(CohortRow, TraineeHours)>> {
+    let Some(cohort) = trainee
+        .cohort_id
+        .map(|c| cohorts::cohort(conn, c))
+        .transpose()?
+        .flatten()
+    else {
+        return Ok(None);
+    };
+    let hours = for_cohort(conn, &cohort, std::slice::from_ref(trainee), today)?.pop();
+    Ok(hours.map(|h| (cohort, h)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -56,6 +56,14 @@ impl AppState {
         })
     }
 
+    /// Counts one login-like attempt from an address; `Err(seconds)` to wait when over the limit.
+    pub fn check_ip(&self, ip: IpAddr) -> Result<(), u64> {
+        self.login_ip_limiter.check_key(&ip).map_err(|not_until| {
+            let now = governor::clock::Clock::now(&governor::clock::DefaultClock::default());
+            not_until.wait_time_from(now).as_secs().max(1)
+        })
+    }
+
     /// Runs blocking database work off the async workers.
     pub async fn db<T, F>(&self, f: F) -> AppResult<T>
     where

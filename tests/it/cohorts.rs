@@ -390,19 +390,6 @@ async fn a_doctor_sees_only_the_assistants_they_employ() {
     assert_eq!(list.as_array().unwrap().len(), 1);
 }
 
-async fn api_token(app: &TestApp, email: &str) -> String {
-    let body: serde_json::Value = client()
-        .post(app.url("/api/v1/auth/token"))
-        .json(&serde_json::json!({"email": email, "password": "mot-de-passe-solide"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["token"].as_str().unwrap().to_string()
-}
-
 #[tokio::test]
 async fn the_individual_path_proa_and_transfer_are_audited() {
     let app = spawn_app().await;

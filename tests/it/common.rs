@@ -522,3 +522,17 @@ impl TestApp {
         (c, id)
     }
 }
+
+/// A Bearer token for a harness user (password "mot-de-passe-solide").
+pub async fn api_token(app: &TestApp, email: &str) -> String {
+    let body: serde_json::Value = client()
+        .post(app.url("/api/v1/auth/token"))
+        .json(&serde_json::json!({"email": email, "password": "mot-de-passe-solide"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["token"].as_str().unwrap().to_string()
+}

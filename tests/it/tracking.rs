@@ -26,19 +26,6 @@ async fn beat(app: &TestApp, token: &str, lesson: i64, view: &str, seq: i64) -> 
         .unwrap()
 }
 
-async fn token(app: &TestApp, email: &str) -> String {
-    let body: serde_json::Value = client()
-        .post(app.url("/api/v1/auth/token"))
-        .json(&serde_json::json!({"email": email, "password": "mot-de-passe-solide"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["token"].as_str().unwrap().to_string()
-}
-
 /// Moves the trainee's study clock back, as if time had passed since the last beat.
 fn rewind(app: &TestApp, trainee: i64, secs: i64) {
     let mut conn = app.conn();
@@ -68,7 +55,7 @@ async fn the_server_credits_real_time_once_per_trainee() {
     let app = spawn_app().await;
     let org = app.create_organism("Organisme A");
     let (_, trainee) = app.trainee_in(org, "CQP-AM", "eleve@a.fr").await;
-    let t = token(&app, "eleve@a.fr").await;
+    let t = api_token(&app, "eleve@a.fr").await;
     let lesson = lesson_id(&app, "01-role-assistant");
     let first: serde_json::Value = beat(&app, &t, lesson, "vue-a", 1)
         .await
@@ -145,7 +132,7 @@ async fn a_flood_of_beats_is_credited_at_most_real_time() {
     let app = spawn_app().await;
     let org = app.create_organism("Organisme A");
     let (_, trainee) = app.trainee_in(org, "CQP-AM", "flood@a.fr").await;
-    let t = token(&app, "flood@a.fr").await;
+    let t = api_token(&app, "flood@a.fr").await;
     let lesson = lesson_id(&app, "01-role-assistant");
     let started = std::time::Instant::now();
     let mut handles = vec![];
@@ -178,8 +165,8 @@ async fn beats_outside_the_path_or_from_others_are_refused() {
     let org = app.create_organism("Organisme A");
     app.trainee_in(org, "FAE-AM", "fae@a.fr").await;
     app.create_user(Role::Doctor, None, "dr@a.fr", "mot-de-passe-solide");
-    let fae = token(&app, "fae@a.fr").await;
-    let doctor = token(&app, "dr@a.fr").await;
+    let fae = api_token(&app, "fae@a.fr").await;
+    let doctor = api_token(&app, "dr@a.fr").await;
     let cqp_lesson = lesson_id(&app, "01-role-assistant");
     let res = beat(&app, &fae, cqp_lesson, "v", 1).await;
     assert_eq!(res.status(), 403, "a lesson outside the trainee's path");
@@ -223,7 +210,7 @@ async fn a_module_not_open_yet_credits_nothing() {
             .execute(&mut *app.conn())
             .unwrap();
     }
-    let t = token(&app, "tot@a.fr").await;
+    let t = api_token(&app, "tot@a.fr").await;
     let lesson = lesson_id(&app, "01-role-assistant");
     let body: serde_json::Value = beat(&app, &t, lesson, "v", 1).await.json().await.unwrap();
     assert_eq!(body["outcome"], "module_not_open");
