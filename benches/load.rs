@@ -2,6 +2,8 @@
 //! trainees and 12 months of activity, starts the real server as its own process, drives it
 //! over HTTP from this process on 127.0.0.1, and writes BENCHMARKS.md. Runs on SQLite, then on
 //! PostgreSQL when one answers at `PARCOURS_BENCH_PG` (default postgres://postgres@127.0.0.1:5432).
+//! `PARCOURS_BENCH_ONLY=heartbeats,cohort` runs some lines only and `PARCOURS_BENCH_BACKENDS=sqlite`
+//! one backend only; such partial runs print their figures and leave BENCHMARKS.md alone.
 
 use std::io::BufRead;
 use std::sync::Arc;
@@ -38,6 +40,41 @@ fn summarise(mut lat: Vec<Duration>, errors: usize, took: Duration) -> Figures {
         p99_ms: pick(0.99),
         errors,
     }
+}
+
+/// Whether a line of the table is to be run (all of them unless `PARCOURS_BENCH_ONLY` says).
+fn wanted(line: &str) -> bool {
+    std::env::var("PARCOURS_BENCH_ONLY")
+        .map_or(true, |only| only.split(',').any(|l| l.trim() == line))
+}
+
+fn partial() -> bool {
+    std::env::var_os("PARCOURS_BENCH_ONLY").is_some()
+        || std::env::var_os("PARCOURS_BENCH_BACKENDS").is_some()
+}
+
+fn backend_wanted(name: &str) -> bool {
+    std::env::var("PARCOURS_BENCH_BACKENDS")
+        .map_or(true, |b| b.split(',').any(|x| x.trim() == name))
+}
+
+/// The `## ` sections of BENCHMARKS.md written by other benches (this one writes `## SQLite, …`
+/// and `## PostgreSQL, …`), kept as they are.
+fn sections_of_others(old: &str) -> String {
+    let mut out = String::new();
+    let mut keep = false;
+    for line in old.lines() {
+        if line.starts_with("## ") {
+            keep = !(line.starts_with("## SQLite, ") || line.starts_with("## PostgreSQL, "));
+        } else if line.starts_with("# ") {
+            keep = false;
+        }
+        if keep {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 fn root() -> std::path::PathBuf {
@@ -301,8 +338,9 @@ async fn run(backend: &str, database_url: &str) -> anyhow::Result<Vec<(String, F
     };
     let tokens = Arc::new(tokens);
     let mut out = Vec::new();
-    let (c, b, t) = (client.clone(), base.clone(), tokens.clone());
-    out.push((
+    if wanted("heartbeats") {
+        let (c, b, t) = (client.clone(), base.clone(), tokens.clone());
+        out.push((
         format!("POST /api/v1/study/heartbeats ({HEARTBEAT_CLIENTS} trainees)"),
         drive(HEARTBEAT_CLIENTS, move |k, n| {
             c.post(format!("{b}/api/v1/study/heartbeats"))
@@ -311,53 +349,64 @@ async fn run(backend: &str, database_url: &str) -> anyhow::Result<Vec<(String, F
         })
         .await,
     ));
-    let (c, b) = (client.clone(), base.clone());
-    out.push((
-        format!("GET /healthz ({HEARTBEAT_CLIENTS} clients)"),
-        drive(HEARTBEAT_CLIENTS, move |_, _| c.get(format!("{b}/healthz"))).await,
-    ));
-    let (c, b, s) = (client.clone(), base.clone(), staff.clone());
-    out.push((
-        format!("GET cohort follow-up of {TRAINEES} trainees ({PAGE_CLIENTS} clients)"),
-        drive(PAGE_CLIENTS, move |_, _| {
-            c.get(format!("{b}/promotions/{cohort}/suivi"))
-                .bearer_auth(&s)
-        })
-        .await,
-    ));
-    let (c, b, t) = (client.clone(), base.clone(), tokens.clone());
-    out.push((
-        format!("GET trainee dashboard ({PAGE_CLIENTS} clients)"),
-        drive(PAGE_CLIENTS, move |k, _| {
-            c.get(format!("{b}/tableau-de-bord")).bearer_auth(&t[k])
-        })
-        .await,
-    ));
-    let (c, b, t) = (client.clone(), base.clone(), tokens.clone());
-    out.push((
-        format!("GET programme page, Moodle's course page ({PAGE_CLIENTS} clients)"),
-        drive(PAGE_CLIENTS, move |k, _| {
-            c.get(format!("{b}/programmes/CQP-AM")).bearer_auth(&t[k])
-        })
-        .await,
-    ));
-    let (c, b, t) = (client.clone(), base.clone(), tokens.clone());
-    let lesson_path = {
-        let curriculum = parcours::curriculum::loader::load(&root().join("content"))
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let m = curriculum
-            .module("M1")
-            .map(|x| x.1.lessons[0].slug.clone())
-            .unwrap_or_default();
-        format!("/programmes/CQP-AM/M1/lecons/{m}")
-    };
-    out.push((
-        format!("GET lesson page, Moodle's activity page ({PAGE_CLIENTS} clients)"),
-        drive(PAGE_CLIENTS, move |k, _| {
-            c.get(format!("{b}{lesson_path}")).bearer_auth(&t[k])
-        })
-        .await,
-    ));
+    }
+    if wanted("healthz") {
+        let (c, b) = (client.clone(), base.clone());
+        out.push((
+            format!("GET /healthz ({HEARTBEAT_CLIENTS} clients)"),
+            drive(HEARTBEAT_CLIENTS, move |_, _| c.get(format!("{b}/healthz"))).await,
+        ));
+    }
+    if wanted("cohort") {
+        let (c, b, s) = (client.clone(), base.clone(), staff.clone());
+        out.push((
+            format!("GET cohort follow-up of {TRAINEES} trainees ({PAGE_CLIENTS} clients)"),
+            drive(PAGE_CLIENTS, move |_, _| {
+                c.get(format!("{b}/promotions/{cohort}/suivi"))
+                    .bearer_auth(&s)
+            })
+            .await,
+        ));
+    }
+    if wanted("dashboard") {
+        let (c, b, t) = (client.clone(), base.clone(), tokens.clone());
+        out.push((
+            format!("GET trainee dashboard ({PAGE_CLIENTS} clients)"),
+            drive(PAGE_CLIENTS, move |k, _| {
+                c.get(format!("{b}/tableau-de-bord")).bearer_auth(&t[k])
+            })
+            .await,
+        ));
+    }
+    if wanted("programme") {
+        let (c, b, t) = (client.clone(), base.clone(), tokens.clone());
+        out.push((
+            format!("GET programme page, Moodle's course page ({PAGE_CLIENTS} clients)"),
+            drive(PAGE_CLIENTS, move |k, _| {
+                c.get(format!("{b}/programmes/CQP-AM")).bearer_auth(&t[k])
+            })
+            .await,
+        ));
+    }
+    if wanted("lesson") {
+        let (c, b, t) = (client.clone(), base.clone(), tokens.clone());
+        let lesson_path = {
+            let curriculum = parcours::curriculum::loader::load(&root().join("content"))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let m = curriculum
+                .module("M1")
+                .map(|x| x.1.lessons[0].slug.clone())
+                .unwrap_or_default();
+            format!("/programmes/CQP-AM/M1/lecons/{m}")
+        };
+        out.push((
+            format!("GET lesson page, Moodle's activity page ({PAGE_CLIENTS} clients)"),
+            drive(PAGE_CLIENTS, move |k, _| {
+                c.get(format!("{b}{lesson_path}")).bearer_auth(&t[k])
+            })
+            .await,
+        ));
+    }
     let rss = peak_rss_mb(server.child.id());
     out.push((
         "server peak resident memory (MB)".into(),
@@ -379,19 +428,24 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     let mut sections = Vec::new();
     let dir = tempfile::tempdir()?;
-    let sqlite = format!("sqlite://{}/bench.db", dir.path().display());
-    sections.push(("SQLite".to_string(), rt.block_on(run("sqlite", &sqlite))?));
+    if backend_wanted("sqlite") {
+        let sqlite = format!("sqlite://{}/bench.db", dir.path().display());
+        sections.push(("SQLite".to_string(), rt.block_on(run("sqlite", &sqlite))?));
+    }
     let pg_server = std::env::var("PARCOURS_BENCH_PG")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    if let Ok(mut admin) = diesel::PgConnection::establish(&format!("{pg_server}/postgres")) {
-        let name = format!("parcours_bench_{}", std::process::id());
-        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin)?;
-        let result = rt.block_on(run("postgres", &format!("{pg_server}/{name}")));
-        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&mut admin);
-        sections.push(("PostgreSQL".to_string(), result?));
-    } else {
-        eprintln!("PostgreSQL not reachable at {pg_server}: skipped");
+    if backend_wanted("postgres") {
+        match diesel::PgConnection::establish(&format!("{pg_server}/postgres")) {
+            Ok(mut admin) => {
+                let name = format!("parcours_bench_{}", std::process::id());
+                diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin)?;
+                let result = rt.block_on(run("postgres", &format!("{pg_server}/{name}")));
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin);
+                sections.push(("PostgreSQL".to_string(), result?));
+            }
+            Err(_) => eprintln!("PostgreSQL not reachable at {pg_server}: skipped"),
+        }
     }
     let mut md = String::from("# Benchmarks\n\n");
     md.push_str(&format!(
@@ -414,7 +468,16 @@ fn main() -> anyhow::Result<()> {
         }
         md.push('\n');
     }
-    std::fs::write(root().join("BENCHMARKS.md"), &md)?;
+    if partial() {
+        println!("{md}(partial run: BENCHMARKS.md left as it was)");
+        return Ok(());
+    }
+    let path = root().join("BENCHMARKS.md");
+    let others = std::fs::read_to_string(&path)
+        .map(|old| sections_of_others(&old))
+        .unwrap_or_default();
+    md.push_str(&others);
+    std::fs::write(&path, &md)?;
     println!("{md}");
     Ok(())
 }

@@ -164,6 +164,37 @@ fn bearer(req: &HttpRequest) -> Option<String> {
         .map(|t| t.trim().to_string())
 }
 
+/// The signed claims of a request (Bearer token, else session cookie), before the account is
+/// checked against the database. A browser calling the API with its cookie must also prove
+/// the call comes from our page (CSRF header).
+pub fn claims_of(req: &HttpRequest, state: &State) -> AppResult<Claims> {
+    let (token, via_cookie) = match bearer(req) {
+        Some(t) => (t, false),
+        None => (
+            req.cookie(COOKIE)
+                .map(|c| c.value().to_string())
+                .ok_or(AppError::Unauthenticated)?,
+            true,
+        ),
+    };
+    let claims = decode(&state.config, &token).ok_or(AppError::Unauthenticated)?;
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD);
+    if via_cookie && unsafe_method && req.path().starts_with("/api/") {
+        let header = req
+            .headers()
+            .get(csrf::HEADER)
+            .and_then(|v| v.to_str().ok());
+        csrf::verify(req, header)?;
+    }
+    Ok(claims)
+}
+
+/// Whether an account still honours claims issued to it: enabled, same role, same token
+/// generation (a password or role change ends old sessions).
+pub fn still_valid(claims: &Claims, disabled: bool, token_version: i32, role: &str) -> bool {
+    !disabled && token_version == claims.tv && role == claims.role
+}
+
 impl FromRequest for CurrentUser {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
@@ -178,31 +209,13 @@ impl FromRequest for CurrentUser {
                 .app_data::<State>()
                 .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no app state")))?
                 .clone();
-            let (token, via_cookie) = match bearer(&req) {
-                Some(t) => (t, false),
-                None => (
-                    req.cookie(COOKIE)
-                        .map(|c| c.value().to_string())
-                        .ok_or(AppError::Unauthenticated)?,
-                    true,
-                ),
-            };
-            let claims = decode(&state.config, &token).ok_or(AppError::Unauthenticated)?;
-            // A browser calling the API with its cookie must prove the call comes from our page.
-            let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD);
-            if via_cookie && unsafe_method && req.path().starts_with("/api/") {
-                let header = req
-                    .headers()
-                    .get(csrf::HEADER)
-                    .and_then(|v| v.to_str().ok());
-                csrf::verify(&req, header)?;
-            }
+            let claims = claims_of(&req, &state)?;
             let user = state
                 .db(move |conn| Ok(store::by_id(conn, claims.sub)?))
                 .await?
                 .ok_or(AppError::Unauthenticated)?;
             let role = user.role().ok_or(AppError::Unauthenticated)?;
-            if user.disabled || user.token_version != claims.tv || user.role != claims.role {
+            if !still_valid(&claims, user.disabled, user.token_version, &user.role) {
                 return Err(AppError::Unauthenticated);
             }
             let current = CurrentUser {

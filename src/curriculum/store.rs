@@ -360,22 +360,32 @@ pub fn submit_attempt(
     })
 }
 
-/// The trainee's current programme code, cohort and cohort dates, in one query.
-pub fn trainee_enrolment(
+/// A trainee's current programme code, cohort and cohort dates.
+pub type Enrolment = (String, i64, chrono::NaiveDate, chrono::NaiveDate);
+
+pub fn trainee_enrolment(conn: &mut DbConn, trainee_id: i64) -> QueryResult<Option<Enrolment>> {
+    Ok(current_enrolments(conn, &[trainee_id])?.remove(&trainee_id))
+}
+
+/// Current enrolments of some trainees, in one query (the newest wins).
+pub fn current_enrolments(
     conn: &mut DbConn,
-    trainee_id: i64,
-) -> QueryResult<Option<(String, i64, chrono::NaiveDate, chrono::NaiveDate)>> {
-    enrolments::table
+    trainee_ids: &[i64],
+) -> QueryResult<HashMap<i64, Enrolment>> {
+    let rows: Vec<(i64, Enrolment)> = enrolments::table
         .inner_join(cohorts::table.inner_join(programs::table))
-        .filter(enrolments::trainee_id.eq(trainee_id))
+        .filter(enrolments::trainee_id.eq_any(trainee_ids))
         .filter(enrolments::ended_on.is_null())
-        .order(enrolments::id.desc())
+        .order(enrolments::id.asc())
         .select((
-            programs::code,
-            cohorts::id,
-            cohorts::start_date,
-            cohorts::end_date,
+            enrolments::trainee_id,
+            (
+                programs::code,
+                cohorts::id,
+                cohorts::start_date,
+                cohorts::end_date,
+            ),
         ))
-        .first(conn)
-        .optional()
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
 }

@@ -98,6 +98,18 @@ pub fn credit(
     (outcome, Some(next))
 }
 
+/// Is a module open for study today: the cohort runs, and when distance periods are planned
+/// for the module, today falls in one of them.
+pub fn module_open(
+    (start, end): (NaiveDate, NaiveDate),
+    periods: &[(NaiveDate, NaiveDate)],
+    today: NaiveDate,
+) -> bool {
+    today >= start
+        && today <= end
+        && (periods.is_empty() || periods.iter().any(|p| p.0 <= today && today <= p.1))
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {

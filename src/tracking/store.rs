@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::rules::{self, Clock, CreditSettings, Outcome};
+use crate::accounts::session::Claims;
 use crate::audit::{self, Event};
 use crate::db::schema::{
     daily_activity, hour_corrections, module_totals, study_clocks, study_sessions,
@@ -24,13 +25,35 @@ macro_rules! on_both {
     };
 }
 
+/// A heartbeat as the writer receives it: who claims to send it (checked against the account
+/// in the writer's transaction) and the page it comes from.
 #[derive(Clone, Debug)]
 pub struct Beat {
-    pub trainee_id: i64,
+    pub claims: Claims,
+    pub program_code: String,
     pub page_view: String,
     pub module_id: i64,
     pub lesson_id: Option<i64>,
     pub seq: i64,
+}
+
+impl Beat {
+    fn trainee_id(&self) -> i64 {
+        self.claims.sub
+    }
+}
+
+/// What became of one beat.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BeatAnswer {
+    /// The account no longer honours the token (disabled, role or password changed).
+    Unauthenticated,
+    /// The page is not part of the trainee's current path.
+    OutsidePath,
+    /// The module is not open for study today.
+    NotOpen,
+    /// Decided by the rules, with the seconds of the page view so far.
+    Decided(Outcome, i64),
 }
 
 /// Adds time to a trainee's module totals (and, for distance time, to the day's activity).
@@ -95,24 +118,33 @@ fn add_to_day(
     Ok(())
 }
 
-fn clock_of(conn: &mut DbConn, trainee_id: i64) -> QueryResult<Option<Clock>> {
+/// The study clocks of some trainees; on PostgreSQL locked in trainee order, so another
+/// instance crediting the same trainees waits instead of deadlocking.
+fn clocks_of(conn: &mut DbConn, trainee_ids: &[i64]) -> QueryResult<HashMap<i64, Clock>> {
     let q = study_clocks::table
-        .filter(study_clocks::trainee_id.eq(trainee_id))
+        .filter(study_clocks::trainee_id.eq_any(trainee_ids))
+        .order(study_clocks::trainee_id.asc())
         .select((
+            study_clocks::trainee_id,
             study_clocks::last_credit_at,
             study_clocks::day,
             study_clocks::day_seconds,
         ));
-    let row: Option<(NaiveDateTime, NaiveDate, i32)> = match conn {
-        // Another instance crediting the same trainee waits for this one.
-        DbConn::Pg(c) => q.for_update().first(c).optional()?,
-        DbConn::Sqlite(c) => q.first(c).optional()?,
+    let rows: Vec<(i64, NaiveDateTime, NaiveDate, i32)> = match conn {
+        DbConn::Pg(c) => q.for_update().load(c)?,
+        DbConn::Sqlite(c) => q.load(c)?,
     };
-    Ok(row.map(|(last_credit_at, day, secs)| Clock {
-        last_credit_at,
-        day,
-        day_seconds: secs as i64,
-    }))
+    Ok(rows
+        .into_iter()
+        .map(|(t, last_credit_at, day, secs)| {
+            let clock = Clock {
+                last_credit_at,
+                day,
+                day_seconds: secs as i64,
+            };
+            (t, clock)
+        })
+        .collect())
 }
 
 fn save_clock(conn: &mut DbConn, trainee_id: i64, existed: bool, c: &Clock) -> QueryResult<()> {
@@ -137,86 +169,208 @@ fn save_clock(conn: &mut DbConn, trainee_id: i64, existed: bool, c: &Clock) -> Q
     Ok(())
 }
 
+/// A page view's study session as the batch sees it.
+struct Session {
+    id: Option<i64>,
+    module_id: i64,
+    lesson_id: Option<i64>,
+    last_seq: i64,
+    seconds: i64,
+    changed: bool,
+}
+
+fn sessions_of(
+    conn: &mut DbConn,
+    beats: &[Beat],
+) -> QueryResult<HashMap<(i64, String), Session>> {
+    let ids: Vec<i64> = beats.iter().map(Beat::trainee_id).collect();
+    let views: Vec<&str> = beats.iter().map(|b| b.page_view.as_str()).collect();
+    let rows: Vec<(i64, i64, String, i64, Option<i64>, i32, i32)> = study_sessions::table
+        .filter(study_sessions::trainee_id.eq_any(&ids))
+        .filter(study_sessions::page_view.eq_any(&views))
+        .select((
+            study_sessions::id,
+            study_sessions::trainee_id,
+            study_sessions::page_view,
+            study_sessions::module_id,
+            study_sessions::lesson_id,
+            study_sessions::last_seq,
+            study_sessions::seconds_credited,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, t, view, module_id, lesson_id, seq, secs)| {
+            let s = Session {
+                id: Some(id),
+                module_id,
+                lesson_id,
+                last_seq: seq as i64,
+                seconds: secs as i64,
+                changed: false,
+            };
+            ((t, view), s)
+        })
+        .collect())
+}
+
+/// Which beats their senders may still send, and for which the module is open today.
+fn admissions(
+    conn: &mut DbConn,
+    beats: &[Beat],
+    today: NaiveDate,
+) -> QueryResult<Vec<Option<BeatAnswer>>> {
+    use crate::db::schema::{distance_periods as dp, users};
+    let ids: Vec<i64> = beats.iter().map(Beat::trainee_id).collect();
+    let accounts: HashMap<i64, (bool, i32, String)> = users::table
+        .filter(users::id.eq_any(&ids))
+        .select((
+            users::id,
+            (users::disabled, users::token_version, users::role),
+        ))
+        .load::<(i64, (bool, i32, String))>(conn)?
+        .into_iter()
+        .collect();
+    let enrolled = crate::curriculum::store::current_enrolments(conn, &ids)?;
+    let cohorts: Vec<i64> = enrolled.values().map(|e| e.1).collect();
+    let mut periods: HashMap<(i64, i64), Vec<(NaiveDate, NaiveDate)>> = HashMap::new();
+    for (cohort, module, from, to) in dp::table
+        .filter(dp::cohort_id.eq_any(&cohorts))
+        .select((dp::cohort_id, dp::module_id, dp::from_date, dp::to_date))
+        .load::<(i64, i64, NaiveDate, NaiveDate)>(conn)?
+    {
+        periods.entry((cohort, module)).or_default().push((from, to));
+    }
+    Ok(beats
+        .iter()
+        .map(|b| {
+            let valid = accounts.get(&b.trainee_id()).is_some_and(|(d, tv, role)| {
+                crate::accounts::session::still_valid(&b.claims, *d, *tv, role)
+            });
+            if !valid {
+                return Some(BeatAnswer::Unauthenticated);
+            }
+            let Some((program, cohort, start, end)) = enrolled.get(&b.trainee_id()) else {
+                return Some(BeatAnswer::OutsidePath);
+            };
+            if *program != b.program_code {
+                return Some(BeatAnswer::OutsidePath);
+            }
+            let planned = periods
+                .get(&(*cohort, b.module_id))
+                .map_or(&[][..], Vec::as_slice);
+            (!rules::module_open((*start, *end), planned, today)).then_some(BeatAnswer::NotOpen)
+        })
+        .collect())
+}
+
 /// Credits a batch of beats in one transaction (group commit): a beat is acknowledged only
-/// once this commits, so nothing acknowledged is ever lost.
+/// once this commits, so nothing acknowledged is ever lost. A few reads for the whole batch,
+/// the rules in memory, then one write per changed row.
 pub fn apply_beats(
     conn: &mut DbConn,
     beats: &[Beat],
     settings: &CreditSettings,
-) -> QueryResult<Vec<(Outcome, i64)>> {
+) -> QueryResult<Vec<BeatAnswer>> {
     db::transaction(conn, |conn| {
         let now = db::now();
         let today = crate::web::format::to_paris(now).date_naive();
+        let admitted = admissions(conn, beats, today)?;
+        let ids: Vec<i64> = beats.iter().map(Beat::trainee_id).collect();
+        let stored = clocks_of(conn, &ids)?;
+        let mut clocks = stored.clone();
+        let mut sessions = sessions_of(conn, beats)?;
+        let mut credited: HashMap<(i64, i64), i64> = HashMap::new();
         let mut out = Vec::with_capacity(beats.len());
-        for b in beats {
-            let clock = clock_of(conn, b.trainee_id)?;
-            let session: Option<(i64, i32, i32)> = study_sessions::table
-                .filter(study_sessions::trainee_id.eq(b.trainee_id))
-                .filter(study_sessions::page_view.eq(&b.page_view))
-                .select((
-                    study_sessions::id,
-                    study_sessions::last_seq,
-                    study_sessions::seconds_credited,
-                ))
-                .first(conn)
-                .optional()?;
+        for (b, refused) in beats.iter().zip(admitted) {
+            if let Some(answer) = refused {
+                out.push(answer);
+                continue;
+            }
+            let key = (b.trainee_id(), b.page_view.clone());
+            let session = sessions.get(&key);
+            let clock = clocks.get(&b.trainee_id()).copied();
             let (outcome, new_clock) = rules::credit(
                 now,
                 today,
                 clock,
-                session.map(|s| s.1 as i64),
+                session.map(|s| s.last_seq),
                 b.seq,
                 settings,
             );
             if outcome == Outcome::Replay {
-                out.push((outcome, session.map_or(0, |s| s.2 as i64)));
+                out.push(BeatAnswer::Decided(outcome, session.map_or(0, |s| s.seconds)));
                 continue;
             }
-            if let Some(c) = &new_clock
-                && Some(*c) != clock
-            {
-                save_clock(conn, b.trainee_id, clock.is_some(), c)?;
+            if let Some(c) = new_clock {
+                clocks.insert(b.trainee_id(), c);
             }
             let secs = match outcome {
                 Outcome::Credited(n) => n,
                 _ => 0,
             };
-            let session_total = match session {
-                Some((id, _, total)) => {
-                    diesel::update(study_sessions::table.find(id))
-                        .set((
-                            study_sessions::last_seq.eq(b.seq as i32),
-                            study_sessions::last_beat_at.eq(now),
-                            study_sessions::seconds_credited
-                                .eq(study_sessions::seconds_credited + secs as i32),
-                        ))
-                        .execute(conn)?;
-                    total as i64 + secs
-                }
-                None => {
-                    diesel::insert_into(study_sessions::table)
-                        .values((
-                            study_sessions::trainee_id.eq(b.trainee_id),
-                            study_sessions::page_view.eq(&b.page_view),
-                            study_sessions::module_id.eq(b.module_id),
-                            study_sessions::lesson_id.eq(b.lesson_id),
-                            study_sessions::started_at.eq(now),
-                            study_sessions::last_beat_at.eq(now),
-                            study_sessions::last_seq.eq(b.seq as i32),
-                            study_sessions::seconds_credited.eq(secs as i32),
-                        ))
-                        .execute(conn)?;
-                    secs
-                }
-            };
+            let s = sessions.entry(key).or_insert(Session {
+                id: None,
+                module_id: b.module_id,
+                lesson_id: b.lesson_id,
+                last_seq: b.seq,
+                seconds: 0,
+                changed: true,
+            });
+            s.last_seq = b.seq;
+            s.seconds += secs;
+            s.changed = true;
             if secs > 0 {
-                add_to_totals(conn, b.trainee_id, b.module_id, secs, 0, 0, now)?;
-                add_to_day(conn, b.trainee_id, today, b.module_id, secs, now)?;
+                *credited.entry((b.trainee_id(), b.module_id)).or_default() += secs;
             }
-            out.push((outcome, session_total));
+            out.push(BeatAnswer::Decided(outcome, s.seconds));
+        }
+        for (trainee, clock) in &clocks {
+            let before = stored.get(trainee);
+            if before != Some(clock) {
+                save_clock(conn, *trainee, before.is_some(), clock)?;
+            }
+        }
+        for ((trainee, view), s) in sessions.iter().filter(|(_, s)| s.changed) {
+            save_session(conn, *trainee, view, s, now)?;
+        }
+        for ((trainee, module), secs) in credited {
+            add_to_totals(conn, trainee, module, secs, 0, 0, now)?;
+            add_to_day(conn, trainee, today, module, secs, now)?;
         }
         Ok(out)
     })
+}
+
+fn save_session(
+    conn: &mut DbConn,
+    trainee_id: i64,
+    view: &str,
+    s: &Session,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    match s.id {
+        Some(id) => diesel::update(study_sessions::table.find(id))
+            .set((
+                study_sessions::last_seq.eq(s.last_seq as i32),
+                study_sessions::last_beat_at.eq(now),
+                study_sessions::seconds_credited.eq(s.seconds as i32),
+            ))
+            .execute(conn)?,
+        None => diesel::insert_into(study_sessions::table)
+            .values((
+                study_sessions::trainee_id.eq(trainee_id),
+                study_sessions::page_view.eq(view),
+                study_sessions::module_id.eq(s.module_id),
+                study_sessions::lesson_id.eq(s.lesson_id),
+                study_sessions::started_at.eq(now),
+                study_sessions::last_beat_at.eq(now),
+                study_sessions::last_seq.eq(s.last_seq as i32),
+                study_sessions::seconds_credited.eq(s.seconds as i32),
+            ))
+            .execute(conn)?,
+    };
+    Ok(())
 }
 
 #[derive(Clone, Debug, Default, Serialize, Queryable)]

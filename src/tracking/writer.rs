@@ -3,8 +3,8 @@
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::rules::{CreditSettings, Outcome};
-use super::store::{self, Beat};
+use super::rules::CreditSettings;
+use super::store::{self, Beat, BeatAnswer};
 use crate::db::Pool;
 use crate::web::{AppError, AppResult};
 
@@ -12,7 +12,7 @@ const MAX_BATCH: usize = 512;
 
 struct Job {
     beat: Beat,
-    reply: oneshot::Sender<Result<(Outcome, i64), String>>,
+    reply: oneshot::Sender<Result<BeatAnswer, String>>,
 }
 
 pub struct BeatWriter {
@@ -59,7 +59,7 @@ impl BeatWriter {
     }
 
     /// Credits one beat; returns once it is committed.
-    pub async fn submit(&self, beat: Beat) -> AppResult<(Outcome, i64)> {
+    pub async fn submit(&self, beat: Beat) -> AppResult<BeatAnswer> {
         let (reply, answer) = oneshot::channel();
         let busy = || AppError::Unavailable("Enregistrement momentanément indisponible.".into());
         self.tx
