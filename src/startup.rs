@@ -81,11 +81,12 @@ impl Application {
                                     .into()
                             },
                         ))
+                        // Routes are tried in order: the hottest one first.
+                        .configure(crate::tracking::api::routes)
                         .route("/openapi.json", web::get().to(crate::openapi::serve))
                         .configure(accounts::api::routes)
                         .configure(curriculum::api::routes)
                         .configure(cohorts::api::routes)
-                        .configure(crate::tracking::api::routes)
                         .default_service(web::to(w::not_found)),
                 )
                 .default_service(web::to(w::not_found))

@@ -334,6 +334,35 @@ macro_rules! profile_select {
     };
 }
 
+/// The trainees a query of hours is about: a few by id, or every current member of a cohort
+/// (one bound value however many they are, instead of a thousand).
+#[derive(Clone, Copy, Debug)]
+pub enum Trainees<'a> {
+    Ids(&'a [i64]),
+    OfCohort(i64),
+}
+
+/// Filters a boxed query on its trainee column by a `Trainees` set.
+macro_rules! of_trainees {
+    ($query:expr, $column:expr, $who:expr) => {
+        match $who {
+            $crate::cohorts::store::Trainees::Ids(ids) => $query.filter($column.eq_any(ids)),
+            $crate::cohorts::store::Trainees::OfCohort(cohort) => {
+                use $crate::db::schema::enrolments as e;
+                $query.filter(
+                    $column.eq_any(
+                        e::table
+                            .filter(e::cohort_id.eq(cohort))
+                            .filter(e::ended_on.is_null())
+                            .select(e::trainee_id),
+                    ),
+                )
+            }
+        }
+    };
+}
+pub(crate) use of_trainees;
+
 /// Active trainees of a cohort of this organism, by name.
 pub fn trainees_of_cohort(
     conn: &mut DbConn,
@@ -856,14 +885,17 @@ pub fn create_profile(conn: &mut DbConn, p: &NewProfile<'_>) -> QueryResult<()> 
 /// Exempted minutes of several trainees: (trainee, module, minutes).
 pub fn adjustments_of_many(
     conn: &mut DbConn,
-    trainee_ids: &[i64],
+    who: Trainees<'_>,
 ) -> QueryResult<Vec<(i64, i64, i32)>> {
-    path_adjustments::table
-        .filter(path_adjustments::trainee_id.eq_any(trainee_ids))
-        .select((
-            path_adjustments::trainee_id,
-            path_adjustments::module_id,
-            path_adjustments::exempted_minutes,
-        ))
-        .load(conn)
+    of_trainees!(
+        path_adjustments::table.into_boxed(),
+        path_adjustments::trainee_id,
+        who
+    )
+    .select((
+        path_adjustments::trainee_id,
+        path_adjustments::module_id,
+        path_adjustments::exempted_minutes,
+    ))
+    .load(conn)
 }

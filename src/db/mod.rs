@@ -60,8 +60,10 @@ pub struct Manager {
     backend: Backend,
 }
 
-const SQLITE_PRAGMAS: &str =
-    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;";
+// Memory-mapped reads: connections share the OS page cache instead of copying pages into
+// each connection's own cache through read().
+const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+     PRAGMA synchronous = NORMAL;";
 
 impl ManageConnection for Manager {
     type Connection = DbConn;

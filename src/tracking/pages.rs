@@ -1,8 +1,6 @@
 //! Dashboards: the trainee's, a cohort's follow-up table for staff, a trainee's hours with
 //! corrections, and the employer doctor's view.
 
-use std::collections::HashMap;
-
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::Deserialize;
@@ -122,6 +120,9 @@ struct TableQuery {
     statut: Option<String>,
 }
 
+/// A row of a cohort's follow-up: the trainee and their hours.
+type Row = (TraineeHours, cohorts::TraineeLine);
+
 /// Every trainee of a cohort with their hours, alerts first.
 async fn cohort_rows(
     state: &State,
@@ -130,7 +131,7 @@ async fn cohort_rows(
     query: &TableQuery,
 ) -> AppResult<(
     cohorts::CohortRow,
-    Vec<serde_json::Value>,
+    Vec<Row>,
     Vec<(i64, String, String, i32)>,
 )> {
     let cohort = cohort_for_staff(state, me, id).await?;
@@ -143,17 +144,15 @@ async fn cohort_rows(
             Ok((trainees, hours, cohorts::program_modules(c, c2.program_id)?))
         })
         .await?;
-    let by_id: HashMap<i64, &cohorts::TraineeLine> = trainees.iter().map(|t| (t.id, t)).collect();
-    let mut rows: Vec<(&TraineeHours, &cohorts::TraineeLine)> = hours
-        .iter()
-        .filter_map(|h| by_id.get(&h.trainee_id).map(|t| (h, *t)))
+    // for_cohort answers in the order of the trainees it is given.
+    let mut rows: Vec<Row> = hours
+        .into_iter()
+        .zip(trainees)
         .filter(|(h, _)| {
-            query.statut.as_deref().is_none_or(|s| {
-                serde_json::to_value(h.pace.status)
-                    .ok()
-                    .and_then(|v| v.as_str().map(|x| x == s))
-                    .unwrap_or(false)
-            })
+            query
+                .statut
+                .as_deref()
+                .is_none_or(|s| h.pace.status.code() == s)
         })
         .collect();
     match query.tri.as_deref() {
@@ -164,11 +163,7 @@ async fn cohort_rows(
             (a.0.pace.status.rank(), &a.1.name).cmp(&(b.0.pace.status.rank(), &b.1.name))
         }),
     }
-    let out = rows
-        .into_iter()
-        .map(|(h, t)| serde_json::json!({"trainee": t, "hours": h}))
-        .collect();
-    Ok((cohort, out, plan))
+    Ok((cohort, rows, plan))
 }
 
 async fn cohort_table(
@@ -192,37 +187,35 @@ async fn cohort_table(
 
 /// The table body of a cohort's follow-up, written directly: a thousand rows through the
 /// template engine cost ten times more than the whole rest of the request.
-fn rows_html(rows: &[serde_json::Value]) -> String {
+fn rows_html(rows: &[Row]) -> String {
     use std::fmt::Write;
     let e = crate::web::escape_html;
-    let secs = |v: &serde_json::Value| w::format::minutes(v.as_i64().unwrap_or(0) / 60);
+    let hm = |secs: i64| w::format::minutes(secs / 60);
     let mut out = String::with_capacity(rows.len() * 700);
-    for r in rows {
-        let (t, h) = (&r["trainee"], &r["hours"]);
+    for (h, t) in rows {
         let _ = write!(
             out,
             r#"<tr><td><a href="/stagiaires/{}/heures">{}</a></td><td><span class="status-{}">{}</span></td>"#,
-            t["id"].as_i64().unwrap_or(0),
-            e(t["name"].as_str().unwrap_or_default()),
-            e(h["pace"]["status"].as_str().unwrap_or_default()),
-            e(h["status_label"].as_str().unwrap_or_default()),
+            t.id,
+            e(&t.name),
+            h.pace.status.code(),
+            h.status_label,
         );
-        for m in h["modules"].as_array().into_iter().flatten() {
+        for m in &h.modules {
             let _ = write!(
                 out,
                 r#"<td>{}<br><span class="muted small">/ {}</span></td>"#,
-                secs(&m["credited_secs"]),
-                secs(&m["planned_secs"])
+                hm(m.credited_secs),
+                hm(m.planned_secs)
             );
         }
-        let last = h["last_activity"]
-            .as_str()
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        let last = h
+            .last_activity
             .map_or_else(|| "—".to_string(), w::format::date);
         let _ = write!(
             out,
             "<td><strong>{}</strong></td><td>{last}</td></tr>",
-            secs(&h["credited_secs"])
+            hm(h.credited_secs)
         );
     }
     out
@@ -250,29 +243,17 @@ async fn cohort_csv(
         wr.write_record(&header)
             .map_err(|e| AppError::Internal(e.into()))?;
         let h = |secs: i64| format!("{:.2}", secs as f64 / 3600.0).replace('.', ",");
-        for r in &rows {
-            let t = &r["trainee"];
-            let hours = &r["hours"];
+        let safe = crate::cohorts::import::spreadsheet_safe;
+        for (hours, t) in &rows {
             let mut rec = vec![
-                crate::cohorts::import::spreadsheet_safe(t["name"].as_str().unwrap_or_default()),
-                crate::cohorts::import::spreadsheet_safe(t["email"].as_str().unwrap_or_default()),
-                hours["status_label"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
+                safe(&t.name),
+                safe(&t.email),
+                hours.status_label.to_string(),
             ];
-            for m in hours["modules"].as_array().into_iter().flatten() {
-                rec.push(h(m["credited_secs"].as_i64().unwrap_or(0)));
-            }
-            rec.push(h(hours["credited_secs"].as_i64().unwrap_or(0)));
-            rec.push(h(hours["planned_secs"].as_i64().unwrap_or(0)));
-            rec.push(
-                hours["last_activity"]
-                    .as_str()
-                    .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-                    .map(w::format::date)
-                    .unwrap_or_default(),
-            );
+            rec.extend(hours.modules.iter().map(|m| h(m.credited_secs)));
+            rec.push(h(hours.credited_secs));
+            rec.push(h(hours.planned_secs));
+            rec.push(hours.last_activity.map(w::format::date).unwrap_or_default());
             wr.write_record(&rec)
                 .map_err(|e| AppError::Internal(e.into()))?;
         }

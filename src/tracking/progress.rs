@@ -2,12 +2,12 @@
 
 use std::collections::HashMap;
 
-use chrono::{Duration, NaiveDate};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use serde::Serialize;
 
 use super::rules::{self, Pace};
 use super::store::{self, ModuleTotal};
-use crate::cohorts::store::{self as cohorts, CohortRow, TraineeLine};
+use crate::cohorts::store::{self as cohorts, CohortRow, TraineeLine, Trainees};
 use crate::db::DbConn;
 use crate::web::AppResult;
 
@@ -41,13 +41,14 @@ pub struct TraineeHours {
 }
 
 /// Pure assembly: plan rows (module id, code, title, planned minutes), exemptions (minutes by
-/// module), totals, and the recent daily seconds.
+/// module), totals, when anything was last credited, and the recent daily seconds.
 #[allow(clippy::too_many_arguments)]
 pub fn assemble(
     trainee_id: i64,
     plan: &[(i64, String, String, i32)],
     exempted_minutes: &HashMap<i64, i32>,
     totals: &[ModuleTotal],
+    last_activity_at: Option<NaiveDateTime>,
     recent_28d_secs: i64,
     cohort: (NaiveDate, NaiveDate),
     deadline: NaiveDate,
@@ -90,11 +91,7 @@ pub fn assemble(
         .map(|m| m.credited_secs.min(m.planned_secs))
         .sum();
     let done = credited - exempted.min(credited);
-    let last_activity = totals
-        .iter()
-        .filter_map(|t| t.last_activity_at)
-        .max()
-        .map(|t| crate::web::format::to_paris(t).date_naive());
+    let last_activity = last_activity_at.map(|t| crate::web::format::to_paris(t).date_naive());
     let individual = planned - exempted;
     let pace = rules::pace(
         cohort.0,
@@ -120,18 +117,29 @@ pub fn assemble(
     }
 }
 
-/// Hours of some trainees of one cohort, with three queries whatever their number.
+/// Hours of the trainees of one cohort (in their order), with a few queries whatever their
+/// number.
 pub fn for_cohort(
     conn: &mut DbConn,
     cohort: &CohortRow,
     trainees: &[TraineeLine],
     today: NaiveDate,
 ) -> AppResult<Vec<TraineeHours>> {
+    hours(conn, cohort, trainees, Trainees::OfCohort(cohort.id), today)
+}
+
+fn hours(
+    conn: &mut DbConn,
+    cohort: &CohortRow,
+    trainees: &[TraineeLine],
+    who: Trainees<'_>,
+    today: NaiveDate,
+) -> AppResult<Vec<TraineeHours>> {
     let plan = cohorts::program_modules(conn, cohort.program_id)?;
-    let ids: Vec<i64> = trainees.iter().map(|t| t.id).collect();
-    let totals = store::totals(conn, &ids)?;
-    let exemptions = cohorts::adjustments_of_many(conn, &ids)?;
-    let days = store::days_since(conn, &ids, today - Duration::days(28))?;
+    let totals = store::totals(conn, who)?;
+    let last = store::last_activity(conn, who)?;
+    let exemptions = cohorts::adjustments_of_many(conn, who)?;
+    let recent_by = store::recent_seconds(conn, who, today - Duration::days(28))?;
     // Grouped once: a cohort of 1,000 must not cost 1,000 scans of every row.
     let mut exempted_by: HashMap<i64, HashMap<i64, i32>> = HashMap::new();
     for (trainee, module, minutes) in exemptions {
@@ -139,10 +147,6 @@ pub fn for_cohort(
             .entry(trainee)
             .or_default()
             .insert(module, minutes);
-    }
-    let mut recent_by: HashMap<i64, i64> = HashMap::new();
-    for (trainee, _, secs) in days {
-        *recent_by.entry(trainee).or_default() += secs;
     }
     let none = HashMap::new();
     Ok(trainees
@@ -160,6 +164,7 @@ pub fn for_cohort(
                 &plan,
                 exempted,
                 totals.get(&t.id).map(Vec::as_slice).unwrap_or(&[]),
+                last.get(&t.id).copied(),
                 recent,
                 (cohort.start_date, cohort.end_date),
                 deadline,
@@ -183,7 +188,8 @@ pub fn for_trainee(
     else {
         return Ok(None);
     };
-    let hours = for_cohort(conn, &cohort, std::slice::from_ref(trainee), today)?.pop();
+    let who = Trainees::Ids(std::slice::from_ref(&trainee.id));
+    let hours = hours(conn, &cohort, std::slice::from_ref(trainee), who, today)?.pop();
     Ok(hours.map(|h| (cohort, h)))
 }
 
@@ -204,13 +210,13 @@ mod tests {
             distance_seconds: 3600,
             presentiel_seconds: 7200,
             correction_seconds: -1800,
-            last_activity_at: None,
         }];
         let h = assemble(
             7,
             &plan,
             &exempted,
             &totals,
+            None,
             0,
             (d(1, 1), d(11, 1)),
             d(12, 31),

@@ -120,6 +120,16 @@ pub enum Status {
 }
 
 impl Status {
+    /// As in the API and in the follow-up's filter (`?statut=a_risque`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::AJour => "a_jour",
+            Status::EnRetard => "en_retard",
+            Status::ARisque => "a_risque",
+            Status::Inactif => "inactif",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Status::AJour => "à jour",
@@ -213,6 +223,18 @@ pub fn pace(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_codes_are_those_of_the_api() {
+        for s in [
+            Status::AJour,
+            Status::EnRetard,
+            Status::ARisque,
+            Status::Inactif,
+        ] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.code());
+        }
+    }
 
     fn t(s: i64) -> NaiveDateTime {
         NaiveDate::from_ymd_opt(2026, 11, 24)

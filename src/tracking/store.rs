@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::rules::{self, Clock, CreditSettings, Outcome};
 use crate::accounts::session::Claims;
 use crate::audit::{self, Event};
+use crate::cohorts::store::{Trainees, of_trainees};
 use crate::db::schema::{
     daily_activity, hour_corrections, module_totals, study_clocks, study_sessions,
 };
@@ -179,10 +180,7 @@ struct Session {
     changed: bool,
 }
 
-fn sessions_of(
-    conn: &mut DbConn,
-    beats: &[Beat],
-) -> QueryResult<HashMap<(i64, String), Session>> {
+fn sessions_of(conn: &mut DbConn, beats: &[Beat]) -> QueryResult<HashMap<(i64, String), Session>> {
     let ids: Vec<i64> = beats.iter().map(Beat::trainee_id).collect();
     let views: Vec<&str> = beats.iter().map(|b| b.page_view.as_str()).collect();
     let rows: Vec<(i64, i64, String, i64, Option<i64>, i32, i32)> = study_sessions::table
@@ -239,7 +237,10 @@ fn admissions(
         .select((dp::cohort_id, dp::module_id, dp::from_date, dp::to_date))
         .load::<(i64, i64, NaiveDate, NaiveDate)>(conn)?
     {
-        periods.entry((cohort, module)).or_default().push((from, to));
+        periods
+            .entry((cohort, module))
+            .or_default()
+            .push((from, to));
     }
     Ok(beats
         .iter()
@@ -299,7 +300,10 @@ pub fn apply_beats(
                 settings,
             );
             if outcome == Outcome::Replay {
-                out.push(BeatAnswer::Decided(outcome, session.map_or(0, |s| s.seconds)));
+                out.push(BeatAnswer::Decided(
+                    outcome,
+                    session.map_or(0, |s| s.seconds),
+                ));
                 continue;
             }
             if let Some(c) = new_clock {
@@ -379,27 +383,25 @@ pub struct ModuleTotal {
     pub distance_seconds: i64,
     pub presentiel_seconds: i64,
     pub correction_seconds: i64,
-    pub last_activity_at: Option<NaiveDateTime>,
 }
 
 /// Pre-aggregated totals of some trainees, by trainee then module.
-pub fn totals(
-    conn: &mut DbConn,
-    trainee_ids: &[i64],
-) -> QueryResult<HashMap<i64, Vec<ModuleTotal>>> {
-    let rows: Vec<(i64, ModuleTotal)> = module_totals::table
-        .filter(module_totals::trainee_id.eq_any(trainee_ids))
-        .select((
-            module_totals::trainee_id,
-            (
-                module_totals::module_id,
-                module_totals::distance_seconds,
-                module_totals::presentiel_seconds,
-                module_totals::correction_seconds,
-                module_totals::last_activity_at,
-            ),
-        ))
-        .load(conn)?;
+pub fn totals(conn: &mut DbConn, who: Trainees<'_>) -> QueryResult<HashMap<i64, Vec<ModuleTotal>>> {
+    let rows: Vec<(i64, ModuleTotal)> = of_trainees!(
+        module_totals::table.into_boxed(),
+        module_totals::trainee_id,
+        who
+    )
+    .select((
+        module_totals::trainee_id,
+        (
+            module_totals::module_id,
+            module_totals::distance_seconds,
+            module_totals::presentiel_seconds,
+            module_totals::correction_seconds,
+        ),
+    ))
+    .load(conn)?;
     let mut map: HashMap<i64, Vec<ModuleTotal>> = HashMap::new();
     for (t, m) in rows {
         map.entry(t).or_default().push(m);
@@ -407,7 +409,48 @@ pub fn totals(
     Ok(map)
 }
 
-/// Distance seconds by day since a date (for charts and the recent pace).
+/// When each trainee was last credited anything (one timestamp each, not one per module).
+pub fn last_activity(
+    conn: &mut DbConn,
+    who: Trainees<'_>,
+) -> QueryResult<HashMap<i64, NaiveDateTime>> {
+    let q = module_totals::table
+        .group_by(module_totals::trainee_id)
+        .select((
+            module_totals::trainee_id,
+            diesel::dsl::max(module_totals::last_activity_at),
+        ))
+        .into_boxed();
+    let rows: Vec<(i64, Option<NaiveDateTime>)> =
+        of_trainees!(q, module_totals::trainee_id, who).load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(t, at)| Some((t, at?)))
+        .collect())
+}
+
+/// Distance seconds of each trainee since a date, summed by the database (the recent pace).
+pub fn recent_seconds(
+    conn: &mut DbConn,
+    who: Trainees<'_>,
+    since: NaiveDate,
+) -> QueryResult<HashMap<i64, i64>> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::BigInt;
+    // SUM of a BIGINT is NUMERIC on PostgreSQL: cast so both backends answer the same type.
+    let q = daily_activity::table
+        .filter(daily_activity::day.ge(since))
+        .group_by(daily_activity::trainee_id)
+        .select((
+            daily_activity::trainee_id,
+            sql::<BigInt>("CAST(SUM(distance_seconds) AS BIGINT)"),
+        ))
+        .into_boxed();
+    let rows: Vec<(i64, i64)> = of_trainees!(q, daily_activity::trainee_id, who).load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Distance seconds by day since a date (for charts).
 pub fn days_since(
     conn: &mut DbConn,
     trainee_ids: &[i64],

@@ -36,15 +36,22 @@ pub async fn ensure_cookie(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    // API clients with a Bearer token and probes have no forms: no key to make for them.
+    let formless = req
+        .headers()
+        .contains_key(actix_web::http::header::AUTHORIZATION)
+        || req.path() == "/healthz";
     let existing = req
         .cookie(COOKIE)
         .map(|c| c.value().to_string())
         .filter(|v| v.len() == 32);
     let fresh = existing.is_none();
-    let key = existing.unwrap_or_else(random_key);
-    req.extensions_mut().insert(BrowserKey(key.clone()));
+    let key = existing.or_else(|| (!formless).then(random_key));
+    if let Some(k) = &key {
+        req.extensions_mut().insert(BrowserKey(k.clone()));
+    }
     let mut res = next.call(req).await?;
-    if fresh && !key.is_empty() {
+    if let Some(key) = key.filter(|k| fresh && !k.is_empty()) {
         let secure = res
             .request()
             .app_data::<State>()
