@@ -359,6 +359,9 @@ pub fn code_from_signature(signature_hex: &str) -> String {
     let mut body = Vec::with_capacity(CODE_LEN);
     let (mut acc, mut bits) = (0u32, 0u32);
     for b in bytes {
+        if body.len() == MAC_CHARS {
+            break;
+        }
         acc = (acc << 8) | b as u32;
         bits += 8;
         while bits >= 5 && body.len() < MAC_CHARS {
