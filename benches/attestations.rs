@@ -243,12 +243,14 @@ fn write_section(section: &str) -> anyhow::Result<()> {
     let new = match old.find("## Attestations\n") {
         Some(start) => {
             let rest = &old[start + 3..];
-            let end = rest
-                .find("\n## ")
-                .map_or(old.len(), |i| start + 3 + i + 1);
+            let end = rest.find("\n## ").map_or(old.len(), |i| start + 3 + i + 1);
             format!("{}{}{}", &old[..start], section, &old[end..])
         }
-        None => format!("{}\n{}", old.trim_end_matches('\n').to_string() + "\n", section),
+        None => format!(
+            "{}\n{}",
+            old.trim_end_matches('\n').to_string() + "\n",
+            section
+        ),
     };
     std::fs::write(path, new)?;
     Ok(())

@@ -281,8 +281,8 @@ fn issue_attestations(config: &AppConfig, cohort_id: i64) -> anyhow::Result<()> 
         db::migrate(conn)?;
         let cohort = parcours::cohorts::store::cohort(conn, cohort_id)?
             .ok_or_else(|| anyhow::anyhow!("promotion n° {cohort_id} introuvable"))?;
-        let (user_id, name) = attestations::first_org_admin(conn, cohort.organism_id)?
-            .ok_or_else(|| {
+        let (user_id, name) =
+            attestations::first_org_admin(conn, cohort.organism_id)?.ok_or_else(|| {
                 anyhow::anyhow!("l'organisme n'a aucun administrateur pour signer les attestations")
             })?;
         let ctx = issue::Issuer {

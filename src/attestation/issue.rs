@@ -185,8 +185,8 @@ pub fn issue(
     today: NaiveDate,
 ) -> AppResult<Outcome> {
     db::transaction(conn, |conn| {
-        let trainee = cohorts::trainee(conn, Some(organism_id), trainee_id)?
-            .ok_or(AppError::NotFound)?;
+        let trainee =
+            cohorts::trainee(conn, Some(organism_id), trainee_id)?.ok_or(AppError::NotFound)?;
         let state = state_of(conn, ctx.curriculum, &trainee, today)?.ok_or_else(|| {
             AppError::Conflict("Ce stagiaire n'est inscrit dans aucune promotion.".into())
         })?;
@@ -376,7 +376,15 @@ pub fn issue_in(
                 })),
         )?;
     }
-    send_mails(conn, ctx, trainee, &statement, &code, &pdf, "attestation_issued")?;
+    send_mails(
+        conn,
+        ctx,
+        trainee,
+        &statement,
+        &code,
+        &pdf,
+        "attestation_issued",
+    )?;
     Ok(Outcome::Issued(id))
 }
 
@@ -480,7 +488,15 @@ pub fn resend(
         let st: Statement = serde_json::from_str(&row.payload)
             .map_err(|e| AppError::Internal(anyhow::anyhow!("attestation payload: {e}")))?;
         let pdf = store::pdf(conn, row.id)?;
-        let n = send_mails(conn, ctx, &trainee, &st, &row.code, &pdf, "attestation_resent")?;
+        let n = send_mails(
+            conn,
+            ctx,
+            &trainee,
+            &st,
+            &row.code,
+            &pdf,
+            "attestation_resent",
+        )?;
         audit::record(
             conn,
             Event::new("attestation_resent", "attestation", Some(row.id))
@@ -575,7 +591,10 @@ pub fn verify(conn: &mut DbConn, key: &[u8; 32], raw: &str) -> AppResult<Verific
         return Ok(Verification::Unknown);
     };
     if !rules::is_genuine(key, &row.payload, &row.signature, &row.code) {
-        tracing::warn!(attestation = row.id, "attestation content does not match its signature");
+        tracing::warn!(
+            attestation = row.id,
+            "attestation content does not match its signature"
+        );
         return Ok(Verification::Tampered);
     }
     let Ok(statement) = serde_json::from_str::<Statement>(&row.payload) else {

@@ -96,10 +96,9 @@ async fn trainee_page(
     );
     ctx.insert(
         "final_title",
-        st.as_ref()
-            .map_or("Attestation de fin de formation", |s| {
-                Kind::final_for(&s.cohort.program_kind).title()
-            }),
+        st.as_ref().map_or("Attestation de fin de formation", |s| {
+            Kind::final_for(&s.cohort.program_kind).title()
+        }),
     );
     ctx.insert("today", &today.to_string());
     ctx.insert(
@@ -317,8 +316,8 @@ async fn revoke(
         return Err(AppError::forbidden());
     }
     me.require_org_admin_of(row.organism_id)?;
-    let reason = rules::check_revoke_reason(&form.reason)
-        .map_err(|m| AppError::invalid("reason", m))?;
+    let reason =
+        rules::check_revoke_reason(&form.reason).map_err(|m| AppError::invalid("reason", m))?;
     let (actor, trainee) = (me.id, row.trainee_id);
     let changed = state
         .db(move |c| crate::db::transaction(c, |c| Ok(store::revoke(c, actor, &row, &reason)?)))
@@ -391,9 +390,7 @@ async fn cpam(
     };
     let doctor = me.id;
     state
-        .db(move |c| {
-            crate::db::transaction(c, |c| Ok(store::mark_forwarded(c, doctor, &row, on)?))
-        })
+        .db(move |c| crate::db::transaction(c, |c| Ok(store::mark_forwarded(c, doctor, &row, on)?)))
         .await?;
     Ok(w::redirect("/mes-attestations"))
 }
@@ -555,7 +552,11 @@ async fn verify_form(req: HttpRequest, state: State) -> AppResult<HttpResponse> 
 }
 
 /// The public page: what the document states and whether it is valid, nothing more.
-async fn verify(req: HttpRequest, state: State, path: web::Path<String>) -> AppResult<HttpResponse> {
+async fn verify(
+    req: HttpRequest,
+    state: State,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     if let Err(retry_after) = state.check_verify_ip(w::client_ip(&req)) {
         return Err(AppError::TooManyRequests {
             message: format!(

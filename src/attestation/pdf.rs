@@ -36,7 +36,9 @@ impl Face {
         use skrifa::instance::{LocationRef, Size};
         let font = Font::new(bytes.into(), 0)?;
         let f = skrifa::FontRef::new(bytes).ok()?;
-        let upem = f.metrics(Size::unscaled(), LocationRef::default()).units_per_em as f32;
+        let upem = f
+            .metrics(Size::unscaled(), LocationRef::default())
+            .units_per_em as f32;
         let charmap = f.charmap();
         let metrics = f.glyph_metrics(Size::unscaled(), LocationRef::default());
         let advance = |c: char| {
@@ -234,8 +236,8 @@ pub fn render(st: &Statement, code: &str, verify_url: &str) -> Result<Vec<u8>, P
                 ),
         );
     }
-    let settings = PageSettings::from_wh(PAGE_W, PAGE_H)
-        .ok_or_else(|| PdfError::Pdf("page size".into()))?;
+    let settings =
+        PageSettings::from_wh(PAGE_W, PAGE_H).ok_or_else(|| PdfError::Pdf("page size".into()))?;
     let mut page = doc.start_page_with(settings);
     let mut surface = page.surface();
     {
@@ -335,10 +337,10 @@ fn draw(p: &mut Pen<'_, '_>, st: &Statement, code: &str, verify_url: &str, qr: &
 
     // Hours by module.
     let cols: [(f32, &str); 5] = [
-        (330.0, "Prévu"),
-        (385.0, "Distance"),
-        (440.0, "Présentiel"),
-        (492.0, "Dispense"),
+        (285.0, "Prévu"),
+        (340.0, "Distance"),
+        (400.0, "Présentiel"),
+        (450.0, "Dispense"),
         (PAGE_W - MARGIN, "Évaluation"),
     ];
     let size = 8.5;
@@ -351,7 +353,7 @@ fn draw(p: &mut Pen<'_, '_>, st: &Statement, code: &str, verify_url: &str, qr: &
     p.rule(MARGIN, PAGE_W - MARGIN, p.y, 0.5);
     for m in &st.modules {
         let title = format!("{} — {}", m.code, m.title);
-        let lines = wrap(p.face(false), &title, size, 225.0);
+        let lines = wrap(p.face(false), &title, size, 190.0);
         let first_y = p.y + size * 1.4;
         for (i, l) in lines.iter().enumerate() {
             p.y += size * 1.4;

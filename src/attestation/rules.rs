@@ -166,7 +166,9 @@ pub fn path_completion(modules: &[ModuleFacts]) -> PathCompletion {
 /// The best submitted result of a list of (score %, passed) attempts: a pass wins, then the
 /// highest score.
 pub fn best_result(attempts: impl IntoIterator<Item = (i32, bool)>) -> Option<(i32, bool)> {
-    attempts.into_iter().max_by_key(|(pct, passed)| (*passed, *pct))
+    attempts
+        .into_iter()
+        .max_by_key(|(pct, passed)| (*passed, *pct))
 }
 
 /// An override of completion needs a real reason.

@@ -245,18 +245,20 @@ pub fn organism_identity(
         ))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(name, siret, nda, qualiopi_number, address, city)| {
-        (
-            OrganismFacts {
-                name,
-                siret,
-                nda,
-                qualiopi_number,
-                address,
-            },
-            city,
-        )
-    }))
+    Ok(
+        row.map(|(name, siret, nda, qualiopi_number, address, city)| {
+            (
+                OrganismFacts {
+                    name,
+                    siret,
+                    nda,
+                    qualiopi_number,
+                    address,
+                },
+                city,
+            )
+        }),
+    )
 }
 
 pub struct Identity {

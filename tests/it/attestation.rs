@@ -389,7 +389,10 @@ async fn attestation_verify_page_valid_changed_unknown_revoked_and_discreet() {
     let res = s
         .admin
         .post(app.url(&format!("/attestations/{id}/revocation")))
-        .form(&[("csrf_token", token.as_str()), ("reason", "Erreur de dates")])
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("reason", "Erreur de dates"),
+        ])
         .send()
         .await
         .unwrap();
@@ -398,7 +401,10 @@ async fn attestation_verify_page_valid_changed_unknown_revoked_and_discreet() {
     assert_eq!(status, 200);
     assert!(page.contains("Document révoqué"), "{page}");
     assert!(!page.contains("authentique et valide"));
-    assert!(!page.contains("Erreur de dates"), "the reason stays internal");
+    assert!(
+        !page.contains("Erreur de dates"),
+        "the reason stays internal"
+    );
     let mut conn = app.conn();
     let revoked: i64 = audit_events::table
         .filter(audit_events::action.eq("attestation_revoked"))
@@ -507,7 +513,10 @@ async fn attestation_batch_issues_complete_paths_once() {
         .unwrap();
     assert_eq!(res.status(), 303);
     let location = res.headers()["location"].to_str().unwrap().to_string();
-    assert!(location.contains("emises=2&deja=0&incompletes=1"), "{location}");
+    assert!(
+        location.contains("emises=2&deja=0&incompletes=1"),
+        "{location}"
+    );
     assert_eq!(rows_of(&app, s.trainee).len(), 1);
     assert_eq!(rows_of(&app, second).len(), 1);
     assert!(rows_of(&app, unfinished).is_empty());
@@ -524,7 +533,11 @@ async fn attestation_batch_issues_complete_paths_once() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         stdout.contains("0 attestation(s) délivrée(s) et envoyée(s), 2 déjà délivrée(s), 1 parcours incomplet(s)"),
         "{stdout}"
@@ -596,7 +609,10 @@ async fn attestation_demo_trainee_end_to_end_mail_to_the_doctor_with_a_pdf_that_
     complete_path(&app, trainee, "CQP-AM", 0);
     let admin = client();
     let l = login_of(Role::OrganismAdmin);
-    assert_eq!(login(&app, &admin, &l.email, &l.password).await.status(), 303);
+    assert_eq!(
+        login(&app, &admin, &l.email, &l.password).await.status(),
+        303
+    );
     let res = post_issue(&app, &admin, trainee, &[("kind", "final")]).await;
     assert_eq!(res.status(), 303);
 
@@ -608,7 +624,10 @@ async fn attestation_demo_trainee_end_to_end_mail_to_the_doctor_with_a_pdf_that_
         .find(|m| m.contains(doctor_email.as_str()))
         .expect("the doctor's mail");
     let text = mail_text(to_doctor);
-    assert!(text.contains("envoyer une copie de cette attestation à la CPAM"), "{text}");
+    assert!(
+        text.contains("envoyer une copie de cette attestation à la CPAM"),
+        "{text}"
+    );
     assert!(text.contains("Madame, Monsieur"));
     assert!(text.contains("Julie Moreau"));
     let pdf = pdf_attachment(to_doctor);
@@ -628,8 +647,16 @@ async fn attestation_demo_trainee_end_to_end_mail_to_the_doctor_with_a_pdf_that_
             .arg(dir.path().join("page"))
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        assert!(out.stderr.is_empty(), "poppler complains: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "poppler complains: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let png = std::fs::read(dir.path().join("page-1.png")).unwrap();
         assert!(png.starts_with(b"\x89PNG"));
         if let Ok(keep) = std::env::var("PARCOURS_KEEP_PDF") {
@@ -648,7 +675,10 @@ async fn attestation_demo_trainee_end_to_end_mail_to_the_doctor_with_a_pdf_that_
     // The doctor's page lists it and takes "forwarded to the CPAM on …".
     let doctor = client();
     let d = login_of(Role::Doctor);
-    assert_eq!(login(&app, &doctor, &d.email, &d.password).await.status(), 303);
+    assert_eq!(
+        login(&app, &doctor, &d.email, &d.password).await.status(),
+        303
+    );
     let page = doctor
         .get(app.url("/mes-attestations"))
         .send()
@@ -683,7 +713,10 @@ async fn attestation_demo_trainee_end_to_end_mail_to_the_doctor_with_a_pdf_that_
     let today = parcours::web::format::date(
         parcours::web::format::to_paris(parcours::db::now()).date_naive(),
     );
-    assert!(page.contains(&format!("Transmise à la CPAM le {today}")), "{page}");
+    assert!(
+        page.contains(&format!("Transmise à la CPAM le {today}")),
+        "{page}"
+    );
     let res = doctor
         .get(app.url(&format!("/attestations/{id}/pdf")))
         .send()
