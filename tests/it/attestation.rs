@@ -745,3 +745,112 @@ async fn attestation_demo_trainee_end_to_end_mail_to_the_doctor_with_a_pdf_that_
         assert_eq!(pdf_attachment(m), pdf, "the very same PDF");
     }
 }
+
+#[tokio::test]
+async fn attestation_identity_is_filled_by_the_organism_admin_and_printed() {
+    let app = spawn_app().await;
+    let s = setup(&app, "identite").await;
+    complete_path(&app, s.trainee, "CQP-AM", 0);
+    let url = app.url(&format!("/organismes/{}/identite", s.org));
+    let (trainer, _) = signed_in(&app, Role::Trainer, Some(s.org), "f-identite@of.fr").await;
+    assert_eq!(trainer.get(&url).send().await.unwrap().status(), 403);
+    let page = s
+        .admin
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("73282932000074"), "current values are shown");
+    let token = csrf_of(&page);
+    let res = s
+        .admin
+        .post(&url)
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("siret", "12345678901234"),
+            ("nda", "11755555575"),
+            ("qualiopi_number", "Q-2"),
+            ("address", "5 avenue Jean Jaurès, 69100 Villeurbanne"),
+            ("city", "Villeurbanne"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422, "an invalid SIRET is refused");
+    let res = s
+        .admin
+        .post(&url)
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("siret", "732 829 320 00074"),
+            ("nda", "11755555575"),
+            ("qualiopi_number", "Q-2026-77"),
+            ("address", "5 avenue Jean Jaurès, 69100 Villeurbanne"),
+            ("city", "Villeurbanne"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let res = post_issue(&app, &s.admin, s.trainee, &[("kind", "final")]).await;
+    assert_eq!(res.status(), 303);
+    let (id, code, _) = rows_of(&app, s.trainee).remove(0);
+    let (_, page) = verify_page(&app, &code).await;
+    assert!(page.contains("à Villeurbanne, le"), "{page}");
+    assert!(page.contains("Qualiopi n° Q-2026-77"));
+    // The trainee sees and downloads their own document; another trainee does not.
+    let trainee = client();
+    assert_eq!(
+        login(
+            &app,
+            &trainee,
+            "assistante-identite@cabinet.fr",
+            "mot-de-passe-solide"
+        )
+        .await
+        .status(),
+        303
+    );
+    let mine = trainee
+        .get(app.url("/mes-attestations"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(mine.contains(&format!("/attestations/{id}/pdf")), "{mine}");
+    let res = trainee
+        .get(app.url(&format!("/attestations/{id}/pdf")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let (stranger, _) = signed_in(
+        &app,
+        Role::Trainee,
+        Some(s.org),
+        "autre-identite@cabinet.fr",
+    )
+    .await;
+    let res = stranger
+        .get(app.url(&format!("/attestations/{id}/pdf")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let (doctor, _) = signed_in(&app, Role::Doctor, None, "dr-autre-identite@cabinet.fr").await;
+    let res = doctor
+        .get(app.url(&format!("/attestations/{id}/pdf")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        404,
+        "a doctor who does not employ the trainee"
+    );
+}
