@@ -571,6 +571,12 @@ mod tests {
         let pdf = render(&st, "0123456789ABCDE", "http://x/verifier/0123").unwrap();
         assert!(pdf.starts_with(b"%PDF-"));
         assert!(pdf.len() > 5_000);
+        if let Ok(keep) = std::env::var("PARCOURS_KEEP_PDF") {
+            let mut r = sample(Kind::Realisation);
+            r.modules[0].correction_secs = 1800;
+            let other = render(&r, "0123456789ABCDE", "http://x/verifier/0123").unwrap();
+            std::fs::write(format!("{keep}-realisation.pdf"), other).unwrap();
+        }
         // Same statement, same bytes: a re-sent attachment is the same document.
         assert_eq!(
             pdf,

@@ -542,6 +542,15 @@ mod tests {
                 assert_eq!(parse_code(&changed), CodeInput::Malformed, "{changed}");
             }
         }
+        // And so is every swap of two different neighbours of the body.
+        for i in 0..MAC_CHARS - 1 {
+            let mut swapped = code.clone().into_bytes();
+            if swapped[i] != swapped[i + 1] {
+                swapped.swap(i, i + 1);
+                let swapped = String::from_utf8(swapped).unwrap();
+                assert_eq!(parse_code(&swapped), CodeInput::Malformed, "{swapped}");
+            }
+        }
         assert_eq!(parse_code("ABC"), CodeInput::Malformed);
         assert_eq!(parse_code("<script>"), CodeInput::Malformed);
         assert_eq!(parse_code(&format!("{code}0")), CodeInput::Malformed);
