@@ -157,9 +157,9 @@ fn modalities(curriculum: &Curriculum, program_code: &str) -> String {
     .to_string()
 }
 
-fn place_of(city: Option<String>, address: Option<&str>) -> String {
+fn place_of(city: Option<String>, address: Option<&str>) -> Option<String> {
     if let Some(c) = city.filter(|c| !c.trim().is_empty()) {
-        return c.trim().to_string();
+        return Some(c.trim().to_string());
     }
     // "12 rue des Écoles, 75005 Paris" → "Paris".
     address
@@ -170,7 +170,6 @@ fn place_of(city: Option<String>, address: Option<&str>) -> String {
                 .to_string()
         })
         .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "—".into())
 }
 
 /// Issues one attestation of a trainee of `organism_id` (another organism's trainee is not
@@ -245,6 +244,16 @@ pub fn issue_in(
     };
     let (organism, city) =
         store::organism_identity(conn, trainee.organism_id)?.ok_or(AppError::NotFound)?;
+    // What the Code du travail expects on the document: no attestation without it.
+    let place = place_of(city, organism.address.as_deref());
+    if organism.siret.is_none() || organism.nda.is_none() || place.is_none() {
+        return Err(AppError::Conflict(
+            "Complétez d'abord l'identité de l'organisme (SIRET, numéro de déclaration d'activité, \
+             adresse ou ville) : elle figure sur chaque attestation."
+                .into(),
+        ));
+    }
+    let place = place.unwrap_or_default();
     let modules: Vec<ModuleLine> = match kind {
         Kind::Realisation => {
             let period = store::hours_in_period(conn, trainee.id, from, to)?;
@@ -311,7 +320,7 @@ pub fn issue_in(
         v: 1,
         kind,
         number: rules::document_number(trainee.organism_id, today, id),
-        place: place_of(city, organism.address.as_deref()),
+        place,
         organism,
         trainee_name: trainee.name.clone(),
         employer: trainee.employer.clone(),

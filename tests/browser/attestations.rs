@@ -69,6 +69,22 @@ async fn sign_out(b: &Browser) {
 async fn an_admin_validates_a_path_and_anyone_verifies_it(size: Size) {
     let app = spawn_app().await;
     let org = app.create_organism("Institut Santé Plus");
+    {
+        let mut conn = app.conn();
+        parcours::attestation::store::set_identity(
+            &mut conn,
+            None,
+            org,
+            &parcours::attestation::store::Identity {
+                siret: Some("73282932000074".into()),
+                nda: Some("11755555575".into()),
+                qualiopi_number: Some("Q-ISP-2026".into()),
+                address: Some("8 quai Perrache, 69002 Lyon".into()),
+                city: Some("Lyon".into()),
+            },
+        )
+        .unwrap();
+    }
     let cohort = app.create_cohort(org, "CQP-AM");
     let admin = "direction@isp.fr";
     app.create_user(Role::OrganismAdmin, Some(org), admin, PASSWORD);

@@ -236,6 +236,28 @@ async fn attestation_a_trainer_cannot_issue_and_another_organism_neither_issues_
     let app = spawn_app().await;
     let s = setup(&app, "portee").await;
     complete_path(&app, s.trainee, "CQP-AM", 0);
+    // No attestation from an organism whose identity is missing.
+    let bare = app.create_organism("Organisme sans SIRET");
+    let (bare_admin, _) = signed_in(&app, Role::OrganismAdmin, Some(bare), "dir@bare.fr").await;
+    let bare_cohort = app.create_cohort(bare, "CQP-AM");
+    let bare_trainee = app.create_user(
+        Role::Trainee,
+        Some(bare),
+        "t@bare.fr",
+        "mot-de-passe-solide",
+    );
+    app.enrol(bare, bare_cohort, bare_trainee);
+    complete_path(&app, bare_trainee, "CQP-AM", 0);
+    let res = post_issue(&app, &bare_admin, bare_trainee, &[("kind", "final")]).await;
+    assert_eq!(res.status(), 409);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("identité de l&#x27;organisme")
+    );
+    assert!(rows_of(&app, bare_trainee).is_empty());
+
     let (trainer, _) = signed_in(&app, Role::Trainer, Some(s.org), "formateur@of.fr").await;
     let res = post_issue(&app, &trainer, s.trainee, &[("kind", "final")]).await;
     assert_eq!(res.status(), 403);
