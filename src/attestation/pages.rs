@@ -101,6 +101,19 @@ async fn trainee_page(
         }),
     );
     ctx.insert("today", &today.to_string());
+    let notice = web::Query::<NoticeQuery>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.into_inner().avis)
+        .and_then(|a| match a.as_str() {
+            "delivree" => Some("Document délivré ; il est envoyé au médecin employeur et au stagiaire."),
+            "existante" => Some(
+                "L'attestation de fin de parcours existe déjà : elle n'est jamais délivrée deux fois. Utilisez « Renvoyer » pour l'envoyer de nouveau.",
+            ),
+            "renvoyee" => Some("Le document est renvoyé au médecin employeur et au stagiaire."),
+            "revoquee" => Some("Le document est révoqué ; la page de vérification l'indique désormais."),
+            _ => None,
+        });
+    ctx.insert("notice", &notice);
     ctx.insert(
         "period_start",
         &st.as_ref()
@@ -108,6 +121,11 @@ async fn trainee_page(
             .to_string(),
     );
     state.render("attestation/trainee.html", &ctx)
+}
+
+#[derive(Deserialize)]
+struct NoticeQuery {
+    avis: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -228,7 +228,22 @@ async fn attestation_refused_for_an_incomplete_path_unless_derogation_with_reaso
     // Issuing again gives the same attestation, never a second one.
     let res = post_issue(&app, &s.admin, s.trainee, &[("kind", "final")]).await;
     assert_eq!(res.status(), 303);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
     assert_eq!(rows_of(&app, s.trainee).len(), 1);
+    let page = s
+        .admin
+        .get(app.url(&location))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("n&#x27;est jamais délivrée deux fois"),
+        "{page}"
+    );
+    assert!(page.contains("par dérogation"));
 }
 
 #[tokio::test]
