@@ -208,16 +208,25 @@ fn run(backend: &'static str, url: &str) -> anyhow::Result<Figures> {
     })
 }
 
-fn section(figures: &[Figures]) -> String {
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
+}
+
+fn section(figures: &[Figures], load: &str) -> String {
     let mut md = format!(
         "## Attestations\n\nWritten by `cargo bench --bench attestations` on {} ({} cores). \
          Issuing renders the PDF (krilla, DejaVu fonts subset, QR code), signs the statement, \
          stores both and queues two mails with the PDF attached (doctor, trainee), one \
-         transaction per trainee. Floor: a cohort of 200 in under 10 s on 2 cores.\n\n\
+         transaction per trainee. Floor: a cohort of 200 in under 10 s on 2 cores. Load average when the run started: {} \
+         (the machine is shared: compare ratios, not absolutes).\n\n\
          | backend | PDFs/s (one attestation) | ms per PDF | PDF size | issue a cohort of 200 | attestations | mails queued | issue the same cohort again |\n\
          |---|---|---|---|---|---|---|---|\n",
         chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
+        load,
     );
     for f in figures {
         md.push_str(&format!(
@@ -257,6 +266,7 @@ fn write_section(section: &str) -> anyhow::Result<()> {
 }
 
 fn main() -> anyhow::Result<()> {
+    let load = load_average();
     let dir = tempfile::tempdir()?;
     let mut figures = vec![run(
         "SQLite",
@@ -273,7 +283,7 @@ fn main() -> anyhow::Result<()> {
             .execute(&mut admin);
         figures.push(result?);
     }
-    let md = section(&figures);
+    let md = section(&figures, &load);
     print!("{md}");
     write_section(&md)?;
     Ok(())
