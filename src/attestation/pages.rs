@@ -522,17 +522,16 @@ async fn identity_save(
         qualiopi_number: form.qualiopi_number.clone(),
         ..Default::default()
     };
-    let mut errors = match crate::cohorts::rules::validate_organism(&input) {
-        Ok(_) => vec![],
-        Err(e) => e,
-    };
     let city = form.city.trim().to_string();
-    if city.chars().count() > 100 || city.chars().any(char::is_control) {
-        errors.push(w::FieldError::new("city", "100 caractères au plus."));
-    }
-    let checked = match crate::cohorts::rules::validate_organism(&input) {
-        Ok(o) if errors.is_empty() => o,
-        _ => return render_identity(&req, &state, &me, id, Some(form), errors).await,
+    let city_error = (city.chars().count() > 100 || city.chars().any(char::is_control))
+        .then(|| w::FieldError::new("city", "La ville : 100 caractères au plus."));
+    let checked = match (crate::cohorts::rules::validate_organism(&input), city_error) {
+        (Ok(o), None) => o,
+        (result, city_error) => {
+            let mut errors = result.err().unwrap_or_default();
+            errors.extend(city_error);
+            return render_identity(&req, &state, &me, id, Some(form), errors).await;
+        }
     };
     let identity = store::Identity {
         siret: checked.siret,
