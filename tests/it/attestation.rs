@@ -891,3 +891,157 @@ async fn attestation_identity_is_filled_by_the_organism_admin_and_printed() {
         "a doctor who does not employ the trainee"
     );
 }
+
+/// A closed sign-in sheet crediting `minutes` to the trainee on `day`.
+fn signed_sheet(
+    app: &Db,
+    cohort: i64,
+    module: i64,
+    trainee: i64,
+    opener: i64,
+    day: chrono::NaiveDate,
+    minutes: i32,
+) {
+    use parcours::db::schema::{attendance_entries, attendance_sheets, sessions};
+    let mut conn = app.conn();
+    let c = &mut *conn as &mut DbConn;
+    let session: i64 = diesel::insert_into(sessions::table)
+        .values((
+            sessions::cohort_id.eq(cohort),
+            sessions::module_id.eq(module),
+            sessions::day.eq(day),
+            sessions::starts_at.eq(chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap()),
+            sessions::ends_at.eq(chrono::NaiveTime::from_hms_opt(12, 30, 0).unwrap()),
+            sessions::place.eq("Salle 1"),
+            sessions::planned_minutes.eq(210),
+            sessions::created_at.eq(parcours::db::now()),
+        ))
+        .returning(sessions::id)
+        .get_result(c)
+        .unwrap();
+    let sheet: i64 = diesel::insert_into(attendance_sheets::table)
+        .values((
+            attendance_sheets::session_id.eq(session),
+            attendance_sheets::status.eq("closed"),
+            attendance_sheets::opened_by.eq(opener),
+            attendance_sheets::opened_at.eq(parcours::db::now()),
+            attendance_sheets::closed_by.eq(opener),
+            attendance_sheets::closed_at.eq(parcours::db::now()),
+        ))
+        .returning(attendance_sheets::id)
+        .get_result(c)
+        .unwrap();
+    diesel::insert_into(attendance_entries::table)
+        .values((
+            attendance_entries::sheet_id.eq(sheet),
+            attendance_entries::trainee_id.eq(trainee),
+            attendance_entries::status.eq("present"),
+            attendance_entries::minutes_credited.eq(minutes),
+        ))
+        .execute(c)
+        .unwrap();
+}
+
+#[tokio::test]
+async fn attestation_certificate_of_a_period_counts_only_the_hours_done_in_it() {
+    let app = spawn_app().await;
+    let s = setup(&app, "periode").await;
+    let trainer = app.create_user(
+        Role::Trainer,
+        Some(s.org),
+        "f-periode@of.fr",
+        "mot-de-passe-solide",
+    );
+    let (m1, _) = plan(&app, "CQP-AM")[0];
+    let (m2, _) = plan(&app, "CQP-AM")[1];
+    let d = |m, day| chrono::NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+    signed_sheet(&app, s.cohort, m1, s.trainee, trainer, d(10, 6), 210);
+    signed_sheet(&app, s.cohort, m2, s.trainee, trainer, d(11, 20), 180);
+    {
+        let mut conn = app.conn();
+        for (day, secs) in [
+            (d(9, 30), 3600i64),
+            (d(10, 1), 1800),
+            (d(10, 31), 900),
+            (d(11, 1), 7200),
+        ] {
+            diesel::insert_into(daily_activity::table)
+                .values((
+                    daily_activity::trainee_id.eq(s.trainee),
+                    daily_activity::day.eq(day),
+                    daily_activity::module_id.eq(m2),
+                    daily_activity::distance_seconds.eq(secs),
+                    daily_activity::first_at.eq(parcours::db::now()),
+                    daily_activity::last_at.eq(parcours::db::now()),
+                ))
+                .execute(&mut *conn as &mut DbConn)
+                .unwrap();
+        }
+    }
+    // A period in the future or upside down is refused.
+    let res = post_issue(
+        &app,
+        &s.admin,
+        s.trainee,
+        &[
+            ("kind", "realisation"),
+            ("from", "2026-10-31"),
+            ("to", "2026-10-01"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    let res = post_issue(
+        &app,
+        &s.admin,
+        s.trainee,
+        &[
+            ("kind", "realisation"),
+            ("from", "2026-10-01"),
+            ("to", "2099-01-01"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    let res = post_issue(
+        &app,
+        &s.admin,
+        s.trainee,
+        &[
+            ("kind", "realisation"),
+            ("from", "01/10/2026"),
+            ("to", "31/10/2026"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let mut conn = app.conn();
+    let payload: String = attestations::table
+        .filter(attestations::trainee_id.eq(s.trainee))
+        .select(attestations::payload)
+        .first(&mut *conn as &mut DbConn)
+        .unwrap();
+    let st: rules::Statement = serde_json::from_str(&payload).unwrap();
+    assert_eq!(st.kind, rules::Kind::Realisation);
+    assert_eq!(st.presentiel_secs(), 210 * 60, "only the sheet of October");
+    assert_eq!(
+        st.distance_secs(),
+        1800 + 900,
+        "only the days of October, both ends included"
+    );
+    assert_eq!(st.modules[0].presentiel_secs, 210 * 60);
+    assert_eq!(st.modules[1].distance_secs, 2700);
+    // A certificate is not the end of the path: the final attestation is still to come.
+    drop(conn);
+    let page = s
+        .admin
+        .get(app.url(&format!("/stagiaires/{}/attestations", s.trainee)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Valider et délivrer"));
+    assert!(page.contains("Certificat de réalisation"));
+}
