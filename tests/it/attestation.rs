@@ -978,6 +978,27 @@ async fn attestation_certificate_of_a_period_counts_only_the_hours_done_in_it() 
                 .unwrap();
         }
     }
+    // Corrections by Paris date: 01/10 at 00:30 Paris is in, 01/11 at 00:30 Paris is out.
+    {
+        use parcours::db::schema::hour_corrections;
+        let mut conn = app.conn();
+        for (at, secs) in [
+            (d(9, 30).and_hms_opt(22, 30, 0).unwrap(), 600i64),
+            (d(10, 31).and_hms_opt(23, 30, 0).unwrap(), 1200),
+        ] {
+            diesel::insert_into(hour_corrections::table)
+                .values((
+                    hour_corrections::trainee_id.eq(s.trainee),
+                    hour_corrections::module_id.eq(m1),
+                    hour_corrections::seconds.eq(secs),
+                    hour_corrections::reason.eq("rattrapage"),
+                    hour_corrections::created_by.eq(trainer),
+                    hour_corrections::created_at.eq(at),
+                ))
+                .execute(&mut *conn as &mut DbConn)
+                .unwrap();
+        }
+    }
     // A period in the future or upside down is refused.
     let res = post_issue(
         &app,
@@ -1030,6 +1051,11 @@ async fn attestation_certificate_of_a_period_counts_only_the_hours_done_in_it() 
         "only the days of October, both ends included"
     );
     assert_eq!(st.modules[0].presentiel_secs, 210 * 60);
+    assert_eq!(
+        st.correction_secs(),
+        600,
+        "corrections counted by Paris date"
+    );
     assert_eq!(st.modules[1].distance_secs, 2700);
     // A certificate is not the end of the path: the final attestation is still to come.
     drop(conn);
