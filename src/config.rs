@@ -61,6 +61,8 @@ pub struct AppConfig {
     /// Whether this instance runs the scheduled jobs (digests, nudges); safe on every instance.
     pub jobs: bool,
     pub nudge_days: i64,
+    /// Public verification page: look-ups allowed per minute from one address.
+    pub verify_ip_per_minute: u32,
 }
 
 /// Distance-time crediting (see `tracking::rules`).
@@ -136,6 +138,7 @@ struct FileConfig {
     daily_max_hours: Option<i64>,
     jobs: Option<bool>,
     nudge_days: Option<i64>,
+    verify_ip_per_minute: Option<u32>,
 }
 
 impl AppConfig {
@@ -374,10 +377,23 @@ impl AppConfig {
         if !(1..=90).contains(&nudge_days) {
             return Err(bad("PARCOURS_NUDGE_DAYS", "entre 1 et 90 jours"));
         }
+        let verify_ip_per_minute = number(
+            "PARCOURS_VERIFY_IP_PER_MINUTE",
+            get("PARCOURS_VERIFY_IP_PER_MINUTE"),
+            file.verify_ip_per_minute,
+            30,
+        )?;
+        if verify_ip_per_minute == 0 {
+            return Err(bad(
+                "PARCOURS_VERIFY_IP_PER_MINUTE",
+                "doit être supérieur à 0",
+            ));
+        }
 
         Ok(AppConfig {
             jobs,
             nudge_days,
+            verify_ip_per_minute,
             study,
             mail_worker,
             mail,

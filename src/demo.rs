@@ -103,7 +103,27 @@ pub fn seed(conn: &mut DbConn, content: &crate::curriculum::Content) -> anyhow::
                 },
             )?,
         };
+        // What attestations print: the identity and the place of issue.
+        let (identity, _) = crate::attestation::store::organism_identity(conn, org_id)?
+            .ok_or_else(|| anyhow::anyhow!("demo organism vanished"))?;
+        crate::attestation::store::set_identity(
+            conn,
+            None,
+            org_id,
+            &crate::attestation::store::Identity {
+                siret: identity.siret.or(Some("73282932000074".into())),
+                nda: identity.nda.or(Some("11755555575".into())),
+                qualiopi_number: identity
+                    .qualiopi_number
+                    .or(Some("QUALIOPI-DEMO-2026".into())),
+                address: identity
+                    .address
+                    .or(Some("12 rue des Écoles, 75005 Paris".into())),
+                city: Some("Paris".into()),
+            },
+        )?;
         let mut trainee = None;
+        let mut doctor = None;
         for (role, email, name, in_org, hash) in &prepared {
             let id = match users::by_email(conn, email)? {
                 Some(u) => {
@@ -124,6 +144,9 @@ pub fn seed(conn: &mut DbConn, content: &crate::curriculum::Content) -> anyhow::
             };
             if *role == Role::Trainee {
                 trainee = Some(id);
+            }
+            if *role == Role::Doctor {
+                doctor = Some((id, name.to_string()));
             }
         }
         let cqp = "CQP-AM";
@@ -150,6 +173,24 @@ pub fn seed(conn: &mut DbConn, content: &crate::curriculum::Content) -> anyhow::
                 )?
             }
         };
+        // The demo doctor employs the demo trainee: the doctor follows her and receives her
+        // attestation.
+        if let (Some(trainee), Some((doctor, doctor_name))) = (trainee, &doctor)
+            && organisms::trainee(conn, None, trainee)?.is_none()
+        {
+            let employer = organisms::employer_for(conn, *doctor, doctor_name, None)?;
+            organisms::create_profile(
+                conn,
+                &organisms::NewProfile {
+                    user_id: trainee,
+                    organism_id: org_id,
+                    profile: "aucun",
+                    hire_date: crate::web::format::to_paris(db::now()).date_naive(),
+                    funding: "contrat_pro",
+                    employer_id: Some(employer),
+                },
+            )?;
+        }
         if let Some(trainee) = trainee
             && !organisms::is_enrolled(conn, trainee)?
         {

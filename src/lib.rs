@@ -1,6 +1,7 @@
 //! Parcours: training of French assistants médicaux (CQP, FAE), hours, VAE and attestations.
 
 pub mod accounts;
+pub mod attestation;
 pub mod audit;
 pub mod cohorts;
 pub mod config;

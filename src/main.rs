@@ -39,6 +39,11 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Attestations (fin de formation, FAE, certificats de réalisation).
+    Attestations {
+        #[command(subcommand)]
+        command: AttestationsCommand,
+    },
     /// Outgoing mail.
     Mail {
         #[command(subcommand)]
@@ -53,6 +58,15 @@ enum ImportCommand {
         #[arg(long)]
         cohort: i64,
         file: std::path::PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum AttestationsCommand {
+    /// Issue the end-of-path attestation of every complete trainee of a cohort (never twice).
+    Issue {
+        #[arg(long)]
+        cohort: i64,
     },
 }
 
@@ -115,6 +129,9 @@ fn main() -> ExitCode {
         Command::Import {
             command: ImportCommand::Trainees { cohort, file },
         } => import_trainees(&config, cohort, &file),
+        Command::Attestations {
+            command: AttestationsCommand::Issue { cohort },
+        } => issue_attestations(&config, cohort),
         Command::Content {
             command: ContentCommand::Check { dir },
         } => check_content(dir.as_deref().unwrap_or(&config.content_dir)),
@@ -251,6 +268,53 @@ fn import_trainees(
             }
             Err(enrolment::ImportFailure::Internal(e)) => Err(anyhow::anyhow!("{e:?}")),
         }
+    })
+}
+
+fn issue_attestations(config: &AppConfig, cohort_id: i64) -> anyhow::Result<()> {
+    use parcours::attestation::{issue, store as attestations};
+    let templates = parcours::mail::load_templates(&config.templates_dir)?;
+    let curriculum = parcours::curriculum::loader::load(&config.content_dir)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", config.content_dir.display()))?;
+    let today = parcours::web::format::to_paris(db::now()).date_naive();
+    with_db(config, |conn| {
+        db::migrate(conn)?;
+        let cohort = parcours::cohorts::store::cohort(conn, cohort_id)?
+            .ok_or_else(|| anyhow::anyhow!("promotion n° {cohort_id} introuvable"))?;
+        let (user_id, name) =
+            attestations::first_org_admin(conn, cohort.organism_id)?.ok_or_else(|| {
+                anyhow::anyhow!("l'organisme n'a aucun administrateur pour signer les attestations")
+            })?;
+        let ctx = issue::Issuer {
+            key: parcours::attestation::key_of(config),
+            base_url: &config.base_url,
+            mail_templates: &templates,
+            curriculum: &curriculum,
+        };
+        let by = issue::Signatory {
+            user_id: Some(user_id),
+            name,
+        };
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} stagiaires ({elapsed})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        let started = std::time::Instant::now();
+        let result = issue::issue_cohort(conn, &ctx, &by, &cohort, today, |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        });
+        bar.finish_and_clear();
+        let s = result.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        println!(
+            "{} attestation(s) délivrée(s) et envoyée(s), {} déjà délivrée(s), {} parcours incomplet(s), en {:.1} s.",
+            s.issued,
+            s.already,
+            s.incomplete,
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
     })
 }
 

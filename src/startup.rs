@@ -72,6 +72,7 @@ impl Application {
                 .configure(crate::tracking::pages::routes)
                 .configure(crate::tracking::attendance_pages::routes)
                 .configure(curriculum::pages::routes)
+                .configure(crate::attestation::pages::routes)
                 .service(
                     web::scope("/api/v1")
                         .app_data(web::PayloadConfig::new(cohorts::import::MAX_BYTES + 1024))

@@ -11,6 +11,7 @@ diesel::table! {
         contact_email -> Nullable<Text>,
         contact_phone -> Nullable<Text>,
         created_at -> Timestamp,
+        city -> Nullable<Text>,
     }
 }
 
@@ -385,6 +386,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    attestations (id) {
+        id -> BigInt,
+        organism_id -> BigInt,
+        trainee_id -> BigInt,
+        cohort_id -> BigInt,
+        kind -> Text,
+        number -> Text,
+        code -> Text,
+        signature -> Text,
+        payload -> Text,
+        pdf -> Binary,
+        final_key -> Nullable<Text>,
+        period_from -> Date,
+        period_to -> Date,
+        override_reason -> Nullable<Text>,
+        issued_by -> Nullable<BigInt>,
+        issued_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_by -> Nullable<BigInt>,
+        revoked_reason -> Nullable<Text>,
+        cpam_forwarded_on -> Nullable<Date>,
+        cpam_marked_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(attestations -> cohorts (cohort_id));
 diesel::joinable!(module_totals -> modules (module_id));
 diesel::joinable!(daily_activity -> modules (module_id));
 diesel::joinable!(attendance_sheets -> sessions (session_id));
@@ -439,5 +467,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     attendance_sheets,
     attendance_entries,
     job_runs,
-    nudges
+    nudges,
+    attestations
 );

@@ -33,6 +33,8 @@ pub struct AppState {
     pub mail_templates: Arc<tera::Tera>,
     pub assets: Arc<Assets>,
     pub login_ip_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Look-ups of the public attestation verification page, per address.
+    pub verify_ip_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
 }
 
 pub type State = web::Data<AppState>;
@@ -46,8 +48,11 @@ impl AppState {
         let assets = Arc::new(Assets::load(&config.templates_dir.join("static"))?);
         let templates = Arc::new(load_templates(&config.templates_dir, &assets)?);
         let per_minute = NonZeroU32::new(config.login_ip_per_minute).unwrap_or(NonZeroU32::MIN);
+        let verify_per_minute =
+            NonZeroU32::new(config.verify_ip_per_minute).unwrap_or(NonZeroU32::MIN);
         Ok(AppState {
             login_ip_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+            verify_ip_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(verify_per_minute))),
             config,
             pool,
             templates,
@@ -58,10 +63,12 @@ impl AppState {
 
     /// Counts one login-like attempt from an address; `Err(seconds)` to wait when over the limit.
     pub fn check_ip(&self, ip: IpAddr) -> Result<(), u64> {
-        self.login_ip_limiter.check_key(&ip).map_err(|not_until| {
-            let now = governor::clock::Clock::now(&governor::clock::DefaultClock::default());
-            not_until.wait_time_from(now).as_secs().max(1)
-        })
+        check(&self.login_ip_limiter, ip)
+    }
+
+    /// Counts one look-up of the public verification page; `Err(seconds)` over the limit.
+    pub fn check_verify_ip(&self, ip: IpAddr) -> Result<(), u64> {
+        check(&self.verify_ip_limiter, ip)
     }
 
     /// Runs blocking database work off the async workers.
@@ -107,6 +114,13 @@ impl AppState {
         mac.update(data);
         mac.finalize().into_bytes().to_vec()
     }
+}
+
+fn check(limiter: &DefaultKeyedRateLimiter<IpAddr>, ip: IpAddr) -> Result<(), u64> {
+    limiter.check_key(&ip).map_err(|not_until| {
+        let now = governor::clock::Clock::now(&governor::clock::DefaultClock::default());
+        not_until.wait_time_from(now).as_secs().max(1)
+    })
 }
 
 /// The base context of every page: the CSRF token for its forms.

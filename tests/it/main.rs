@@ -1,6 +1,7 @@
 //! Black-box tests: the real application over HTTP, on SQLite or PostgreSQL.
 
 mod attendance;
+mod attestation;
 mod cohorts;
 mod common;
 mod curriculum;

@@ -1,0 +1,2 @@
+DROP TABLE attestations;
+ALTER TABLE organisms DROP COLUMN city;

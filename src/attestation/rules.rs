@@ -1,0 +1,578 @@
+//! Pure attestation rules: when a module and a path are complete, what an attestation
+//! states (its signed fields), and the verification code bound to them.
+
+use chrono::NaiveDate;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+/// The three documents an organism issues.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Attestation de fin de formation (CQP path, Code du travail L6353-1).
+    FinFormation,
+    /// Attestation de formation d'adaptation à l'emploi (FAE path).
+    Fae,
+    /// Certificat de réalisation, for any period, even mid-training.
+    Realisation,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::FinFormation => "fin_formation",
+            Kind::Fae => "fae",
+            Kind::Realisation => "realisation",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        [Kind::FinFormation, Kind::Fae, Kind::Realisation]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Kind::FinFormation => "Attestation de fin de formation",
+            Kind::Fae => "Attestation de formation d'adaptation à l'emploi",
+            Kind::Realisation => "Certificat de réalisation",
+        }
+    }
+
+    /// The end-of-path attestation of a programme kind (`cqp` or `fae`).
+    pub fn final_for(program_kind: &str) -> Kind {
+        if program_kind == "fae" {
+            Kind::Fae
+        } else {
+            Kind::FinFormation
+        }
+    }
+
+    /// Whether this document closes the path (one per trainee and cohort, needs completion).
+    pub fn is_final(self) -> bool {
+        !matches!(self, Kind::Realisation)
+    }
+
+    pub fn file_stem(self) -> &'static str {
+        match self {
+            Kind::FinFormation => "attestation-fin-de-formation",
+            Kind::Fae => "attestation-formation-adaptation-emploi",
+            Kind::Realisation => "certificat-de-realisation",
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Completion
+// ---------------------------------------------------------------------------------------
+
+/// What completion needs to know of one module of a trainee's path.
+#[derive(Clone, Debug)]
+pub struct ModuleFacts {
+    pub code: String,
+    pub title: String,
+    /// Planned hours of the module before exemptions.
+    pub planned_secs: i64,
+    pub exempted_secs: i64,
+    /// Distance + in-person + corrections + exempted.
+    pub credited_secs: i64,
+    /// Whether the content has an evaluation for this module.
+    pub has_evaluation: bool,
+    /// Best submitted result: (score %, passed).
+    pub best_result: Option<(i32, bool)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Missing {
+    /// Hours still to do to reach the individual plan.
+    Hours { secs: i64 },
+    /// The evaluation was never submitted.
+    EvaluationNotTaken,
+    /// Submitted but not passed (best score).
+    EvaluationNotPassed { best_pct: i32 },
+}
+
+impl Missing {
+    pub fn label(&self) -> String {
+        match self {
+            Missing::Hours { secs } => {
+                format!(
+                    "{} à réaliser",
+                    crate::web::format::minutes((secs + 59) / 60)
+                )
+            }
+            Missing::EvaluationNotTaken => "évaluation non passée".into(),
+            Missing::EvaluationNotPassed { best_pct } => {
+                format!("évaluation non réussie (meilleur score {best_pct} %)")
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ModuleCompletion {
+    pub code: String,
+    pub title: String,
+    pub complete: bool,
+    pub missing: Vec<String>,
+    #[serde(skip)]
+    pub missing_items: Vec<Missing>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PathCompletion {
+    pub modules: Vec<ModuleCompletion>,
+    pub complete: bool,
+}
+
+/// A module is complete when its credited hours reach the individual plan and its
+/// evaluation is passed. A module fully exempted (equivalence, VAE) needs no evaluation.
+pub fn module_completion(m: &ModuleFacts) -> ModuleCompletion {
+    let mut missing = Vec::new();
+    if m.credited_secs < m.planned_secs {
+        missing.push(Missing::Hours {
+            secs: m.planned_secs - m.credited_secs,
+        });
+    }
+    let fully_exempted = m.planned_secs > 0 && m.exempted_secs >= m.planned_secs;
+    if m.has_evaluation && !fully_exempted {
+        match m.best_result {
+            None => missing.push(Missing::EvaluationNotTaken),
+            Some((_, true)) => {}
+            Some((pct, false)) => missing.push(Missing::EvaluationNotPassed { best_pct: pct }),
+        }
+    }
+    ModuleCompletion {
+        code: m.code.clone(),
+        title: m.title.clone(),
+        complete: missing.is_empty(),
+        missing: missing.iter().map(Missing::label).collect(),
+        missing_items: missing,
+    }
+}
+
+/// The path is complete when every module is (and it has at least one).
+pub fn path_completion(modules: &[ModuleFacts]) -> PathCompletion {
+    let modules: Vec<ModuleCompletion> = modules.iter().map(module_completion).collect();
+    PathCompletion {
+        complete: !modules.is_empty() && modules.iter().all(|m| m.complete),
+        modules,
+    }
+}
+
+/// The best submitted result of a list of (score %, passed) attempts: a pass wins, then the
+/// highest score.
+pub fn best_result(attempts: impl IntoIterator<Item = (i32, bool)>) -> Option<(i32, bool)> {
+    attempts
+        .into_iter()
+        .max_by_key(|(pct, passed)| (*passed, *pct))
+}
+
+/// An override of completion needs a real reason.
+pub fn check_override_reason(reason: &str) -> Result<String, &'static str> {
+    let r = reason.trim();
+    if r.chars().count() < 10 {
+        return Err("Indiquez le motif de la dérogation (10 caractères au moins).");
+    }
+    if r.chars().count() > 500 {
+        return Err("Le motif ne doit pas dépasser 500 caractères.");
+    }
+    Ok(r.to_string())
+}
+
+pub fn check_revoke_reason(reason: &str) -> Result<String, &'static str> {
+    let r = reason.trim();
+    if r.chars().count() < 5 {
+        return Err("Indiquez le motif de la révocation (5 caractères au moins).");
+    }
+    if r.chars().count() > 500 {
+        return Err("Le motif ne doit pas dépasser 500 caractères.");
+    }
+    Ok(r.to_string())
+}
+
+/// A period of a certificate: within the cohort, not in the future, in order.
+pub fn check_period(
+    from: NaiveDate,
+    to: NaiveDate,
+    cohort_start: NaiveDate,
+    today: NaiveDate,
+) -> Result<(), &'static str> {
+    if to < from {
+        return Err("La fin de la période précède son début.");
+    }
+    if to > today {
+        return Err("La période ne peut pas se terminer après aujourd'hui.");
+    }
+    if from < cohort_start - chrono::Duration::days(366) {
+        return Err("La période commence trop tôt.");
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// What the document states (the signed fields)
+// ---------------------------------------------------------------------------------------
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganismFacts {
+    pub name: String,
+    pub siret: Option<String>,
+    pub nda: Option<String>,
+    pub qualiopi_number: Option<String>,
+    pub address: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModuleLine {
+    pub code: String,
+    pub title: String,
+    pub planned_secs: i64,
+    pub exempted_secs: i64,
+    pub distance_secs: i64,
+    pub presentiel_secs: i64,
+    pub correction_secs: i64,
+    /// Evaluation result as a percentage, when there is one.
+    pub evaluation_pct: Option<i32>,
+    pub evaluation_passed: Option<bool>,
+}
+
+impl ModuleLine {
+    pub fn done_secs(&self) -> i64 {
+        (self.distance_secs + self.presentiel_secs + self.correction_secs).max(0)
+    }
+}
+
+/// Everything an attestation states. Serialised once (field order fixed by this struct)
+/// and signed; the PDF and the verification page are drawn from it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Statement {
+    pub v: u32,
+    pub kind: Kind,
+    pub number: String,
+    pub organism: OrganismFacts,
+    pub trainee_name: String,
+    pub employer: Option<String>,
+    pub program_code: String,
+    pub program_title: String,
+    pub certification: String,
+    pub objectives: String,
+    pub nature: String,
+    pub modalities: String,
+    pub period_from: NaiveDate,
+    pub period_to: NaiveDate,
+    pub modules: Vec<ModuleLine>,
+    pub issued_on: NaiveDate,
+    pub place: String,
+    pub signatory: String,
+    /// Issued although the path was not complete (the reason is audited, not printed).
+    pub by_derogation: bool,
+    /// Random salt: two identical statements still get different codes.
+    pub nonce: String,
+}
+
+impl Statement {
+    pub fn distance_secs(&self) -> i64 {
+        self.modules.iter().map(|m| m.distance_secs).sum()
+    }
+    pub fn presentiel_secs(&self) -> i64 {
+        self.modules.iter().map(|m| m.presentiel_secs).sum()
+    }
+    pub fn correction_secs(&self) -> i64 {
+        self.modules.iter().map(|m| m.correction_secs).sum()
+    }
+    pub fn exempted_secs(&self) -> i64 {
+        self.modules.iter().map(|m| m.exempted_secs).sum()
+    }
+    pub fn done_secs(&self) -> i64 {
+        self.modules.iter().map(ModuleLine::done_secs).sum()
+    }
+    pub fn planned_secs(&self) -> i64 {
+        self.modules.iter().map(|m| m.planned_secs).sum()
+    }
+
+    /// The exact bytes that are signed.
+    pub fn canonical(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// The public number of a document: organism, year of issue, sequence.
+pub fn document_number(organism_id: i64, issued_on: NaiveDate, id: i64) -> String {
+    use chrono::Datelike;
+    format!("AT-{organism_id}-{}-{id:06}", issued_on.year())
+}
+
+// ---------------------------------------------------------------------------------------
+// Verification code
+// ---------------------------------------------------------------------------------------
+
+/// Crockford's base 32: no I, L, O or U, so a code read aloud or retyped stays unambiguous.
+const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+/// Characters of MAC in a code (15 × 5 = 75 bits), plus one check character.
+const MAC_CHARS: usize = 15;
+pub const CODE_LEN: usize = MAC_CHARS + 1;
+
+/// The key of attestation MACs, derived from the server secret with its own label, so that
+/// no other use of the secret (sessions, CSRF) can produce an attestation signature.
+pub fn derive_key(secret: &[u8]) -> [u8; 32] {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+    mac.update(b"parcours/attestation-signing-key/v1");
+    mac.finalize().into_bytes().into()
+}
+
+/// HMAC-SHA256 of the statement's canonical bytes, in hex.
+pub fn signature(key: &[u8; 32], canonical: &str) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+    mac.update(canonical.as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Multiplication by x in GF(32) (modulus x⁵ + x² + 1).
+fn times_x(v: u8) -> u8 {
+    let y = v << 1;
+    if y & 0x20 != 0 { (y ^ 0x25) & 0x1f } else { y }
+}
+
+fn check_char(body: &[u8]) -> u8 {
+    // c ← x·c + d over GF(32): each step is a bijection of both c and d, so any one changed
+    // character changes the result, and so does any swap of two neighbours (3·(a+b) ≠ 0).
+    let sum = body.iter().fold(0u8, |acc, c| {
+        let d = ALPHABET.iter().position(|a| a == c).unwrap_or(0) as u8;
+        times_x(acc) ^ d
+    });
+    ALPHABET[sum as usize]
+}
+
+/// The verification code of a signature: its first 75 bits in base 32, and a check character.
+pub fn code_from_signature(signature_hex: &str) -> String {
+    let bytes: Vec<u8> = (0..signature_hex.len() / 2)
+        .filter_map(|i| u8::from_str_radix(signature_hex.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect();
+    let mut body = Vec::with_capacity(CODE_LEN);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for b in bytes {
+        if body.len() == MAC_CHARS {
+            break;
+        }
+        acc = (acc << 8) | b as u32;
+        bits += 8;
+        while bits >= 5 && body.len() < MAC_CHARS {
+            bits -= 5;
+            body.push(ALPHABET[((acc >> bits) & 31) as usize]);
+        }
+        acc &= (1 << bits) - 1;
+    }
+    let c = check_char(&body);
+    body.push(c);
+    String::from_utf8(body).unwrap_or_default()
+}
+
+/// `ABCD-EFGH-JKMN-PQRS`, as printed.
+pub fn display_code(code: &str) -> String {
+    code.as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CodeInput {
+    /// Well formed: look it up.
+    Valid(String),
+    /// Wrong length or characters, or the check character does not match (a typo).
+    Malformed,
+}
+
+/// Normalises what someone typed or scanned: case, dashes and spaces, and the letters
+/// Crockford maps (O→0, I/L→1); then checks length and check character.
+pub fn parse_code(raw: &str) -> CodeInput {
+    let mut code = String::with_capacity(CODE_LEN);
+    for c in raw.chars() {
+        let c = c.to_ascii_uppercase();
+        match c {
+            '-' | ' ' => continue,
+            'O' => code.push('0'),
+            'I' | 'L' => code.push('1'),
+            c if c.is_ascii() && ALPHABET.contains(&(c as u8)) => code.push(c),
+            _ => return CodeInput::Malformed,
+        }
+        if code.len() > CODE_LEN {
+            return CodeInput::Malformed;
+        }
+    }
+    if code.len() != CODE_LEN {
+        return CodeInput::Malformed;
+    }
+    let (body, check) = code.as_bytes().split_at(MAC_CHARS);
+    if check_char(body) != check[0] {
+        return CodeInput::Malformed;
+    }
+    CodeInput::Valid(code)
+}
+
+/// Whether a stored statement, its signature and its code all agree under this key.
+pub fn is_genuine(key: &[u8; 32], canonical: &str, stored_signature: &str, code: &str) -> bool {
+    let expected = signature(key, canonical);
+    constant_time_eq(expected.as_bytes(), stored_signature.as_bytes())
+        && constant_time_eq(code_from_signature(&expected).as_bytes(), code.as_bytes())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn module(credited_h: i64, planned_h: i64, eval: Option<(i32, bool)>) -> ModuleFacts {
+        ModuleFacts {
+            code: "M1".into(),
+            title: "Suivi".into(),
+            planned_secs: planned_h * 3600,
+            exempted_secs: 0,
+            credited_secs: credited_h * 3600,
+            has_evaluation: true,
+            best_result: eval,
+        }
+    }
+
+    #[test]
+    fn a_module_needs_its_hours_and_a_passed_evaluation() {
+        let done = module_completion(&module(77, 77, Some((80, true))));
+        assert!(done.complete);
+        let short = module_completion(&module(70, 77, Some((80, true))));
+        assert!(!short.complete);
+        assert_eq!(short.missing_items, vec![Missing::Hours { secs: 7 * 3600 }]);
+        assert_eq!(short.missing, vec!["7 h à réaliser".to_string()]);
+        let failed = module_completion(&module(80, 77, Some((40, false))));
+        assert_eq!(
+            failed.missing_items,
+            vec![Missing::EvaluationNotPassed { best_pct: 40 }]
+        );
+        let none = module_completion(&module(0, 77, None));
+        assert_eq!(
+            none.missing_items,
+            vec![
+                Missing::Hours { secs: 77 * 3600 },
+                Missing::EvaluationNotTaken
+            ]
+        );
+    }
+
+    #[test]
+    fn exempted_hours_count_and_a_fully_exempted_module_needs_no_evaluation() {
+        let mut m = module(0, 35, None);
+        m.exempted_secs = 35 * 3600;
+        m.credited_secs = 35 * 3600;
+        assert!(module_completion(&m).complete);
+        // Partly exempted: the evaluation is still required.
+        m.exempted_secs = 10 * 3600;
+        assert!(!module_completion(&m).complete);
+        // Without an evaluation in the content, hours suffice.
+        m.has_evaluation = false;
+        assert!(module_completion(&m).complete);
+    }
+
+    #[test]
+    fn the_path_is_complete_only_when_every_module_is() {
+        let ok = module(77, 77, Some((100, true)));
+        let ko = module(76, 77, Some((100, true)));
+        assert!(path_completion(&[ok.clone(), ok.clone()]).complete);
+        assert!(!path_completion(&[ok.clone(), ko]).complete);
+        assert!(!path_completion(&[]).complete);
+    }
+
+    #[test]
+    fn best_result_prefers_a_pass_then_the_score() {
+        assert_eq!(
+            best_result([(90, false), (70, true), (60, true)]),
+            Some((70, true))
+        );
+        assert_eq!(best_result([(30, false), (50, false)]), Some((50, false)));
+        assert_eq!(best_result([]), None);
+    }
+
+    #[test]
+    fn codes_are_bound_to_the_content_and_the_key() {
+        let key = derive_key(b"a server secret of some length, 32+");
+        let other = derive_key(b"another server secret of some length");
+        assert_ne!(key, other);
+        let sig = signature(&key, r#"{"hours":266}"#);
+        let code = code_from_signature(&sig);
+        assert_eq!(code.len(), CODE_LEN);
+        assert!(is_genuine(&key, r#"{"hours":266}"#, &sig, &code));
+        // One byte of the content changed.
+        assert!(!is_genuine(&key, r#"{"hours":267}"#, &sig, &code));
+        // Another key (another server) does not vouch for it.
+        assert!(!is_genuine(&other, r#"{"hours":266}"#, &sig, &code));
+        // A code that is not this document's.
+        let wrong = code_from_signature(&signature(&key, "{}"));
+        assert!(!is_genuine(&key, r#"{"hours":266}"#, &sig, &wrong));
+    }
+
+    #[test]
+    fn a_typed_code_is_normalised_and_a_typo_is_caught() {
+        let key = derive_key(b"secret secret secret secret secret");
+        let code = code_from_signature(&signature(&key, "x"));
+        assert_eq!(parse_code(&code), CodeInput::Valid(code.clone()));
+        let shown = display_code(&code).to_lowercase();
+        assert_eq!(shown.len(), CODE_LEN + 3);
+        assert_eq!(parse_code(&shown), CodeInput::Valid(code.clone()));
+        // Every single-character change is detected by the check character.
+        for i in 0..CODE_LEN {
+            for &c in ALPHABET {
+                if code.as_bytes()[i] == c {
+                    continue;
+                }
+                let mut changed = code.clone().into_bytes();
+                changed[i] = c;
+                let changed = String::from_utf8(changed).unwrap();
+                assert_eq!(parse_code(&changed), CodeInput::Malformed, "{changed}");
+            }
+        }
+        // And so is every swap of two different neighbours of the body.
+        for i in 0..MAC_CHARS - 1 {
+            let mut swapped = code.clone().into_bytes();
+            if swapped[i] != swapped[i + 1] {
+                swapped.swap(i, i + 1);
+                let swapped = String::from_utf8(swapped).unwrap();
+                assert_eq!(parse_code(&swapped), CodeInput::Malformed, "{swapped}");
+            }
+        }
+        assert_eq!(parse_code("ABC"), CodeInput::Malformed);
+        assert_eq!(parse_code("<script>"), CodeInput::Malformed);
+        assert_eq!(parse_code(&format!("{code}0")), CodeInput::Malformed);
+    }
+
+    #[test]
+    fn numbers_and_kinds() {
+        let d = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        assert_eq!(document_number(3, d, 42), "AT-3-2026-000042");
+        assert_eq!(Kind::final_for("fae"), Kind::Fae);
+        assert_eq!(Kind::final_for("cqp"), Kind::FinFormation);
+        assert!(!Kind::Realisation.is_final());
+        assert_eq!(Kind::parse("fae"), Some(Kind::Fae));
+    }
+
+    #[test]
+    fn override_and_period_checks() {
+        assert!(check_override_reason("court").is_err());
+        assert!(check_override_reason("Décision du jury de fin de parcours").is_ok());
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        assert!(check_period(d(9, 1), d(11, 30), d(9, 1), d(12, 2)).is_ok());
+        assert!(check_period(d(11, 1), d(10, 1), d(9, 1), d(12, 2)).is_err());
+        assert!(check_period(d(9, 1), d(12, 3), d(9, 1), d(12, 2)).is_err());
+    }
+}

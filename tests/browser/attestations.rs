@@ -1,0 +1,165 @@
+//! The attestation journey in a browser: an organism admin validates a finished path, the
+//! doctor records the CPAM copy, a stranger checks the code on the public page.
+
+use diesel::prelude::*;
+use parcours::accounts::Role;
+use parcours::db::DbConn;
+use parcours::db::schema::{
+    evaluation_attempts, module_totals, modules, programs, trainee_profiles,
+};
+
+use crate::common::*;
+use crate::driver::{Browser, DESKTOP, PHONE, Size};
+
+const PASSWORD: &str = "mot-de-passe-solide";
+
+/// Every planned hour credited and every evaluation passed.
+fn finish_path(app: &Db, trainee: i64) {
+    let mut conn = app.conn();
+    let plan: Vec<(i64, i32)> = modules::table
+        .inner_join(programs::table)
+        .filter(programs::code.eq("CQP-AM"))
+        .select((modules::id, modules::planned_minutes))
+        .load(&mut *conn as &mut DbConn)
+        .unwrap();
+    for (module, planned) in plan {
+        diesel::insert_into(module_totals::table)
+            .values((
+                module_totals::trainee_id.eq(trainee),
+                module_totals::module_id.eq(module),
+                module_totals::distance_seconds.eq(planned as i64 * 30),
+                module_totals::presentiel_seconds.eq(planned as i64 * 30),
+                module_totals::correction_seconds.eq(0i64),
+            ))
+            .execute(&mut *conn as &mut DbConn)
+            .unwrap();
+        diesel::insert_into(evaluation_attempts::table)
+            .values((
+                evaluation_attempts::trainee_id.eq(trainee),
+                evaluation_attempts::module_id.eq(module),
+                evaluation_attempts::evaluation_hash.eq("browser"),
+                evaluation_attempts::attempt_no.eq(1),
+                evaluation_attempts::status.eq("submitted"),
+                evaluation_attempts::started_at.eq(parcours::db::now()),
+                evaluation_attempts::submitted_at.eq(parcours::db::now()),
+                evaluation_attempts::question_count.eq(10),
+                evaluation_attempts::correct_count.eq(9),
+                evaluation_attempts::score_pct.eq(90),
+                evaluation_attempts::passed.eq(true),
+            ))
+            .execute(&mut *conn as &mut DbConn)
+            .unwrap();
+    }
+}
+
+async fn sign_in(b: &Browser, email: &str) {
+    b.goto("/connexion").await;
+    b.wait_title("Connexion").await;
+    b.fill("email", email).await;
+    b.fill("password", PASSWORD).await;
+    b.button("Se connecter").await.click().await.unwrap();
+    b.wait_title("Accueil").await;
+}
+
+async fn sign_out(b: &Browser) {
+    b.button("Se déconnecter").await.click().await.unwrap();
+    b.wait_title("Connexion").await;
+}
+
+async fn an_admin_validates_a_path_and_anyone_verifies_it(size: Size) {
+    let app = spawn_app().await;
+    let org = app.create_organism("Institut Santé Plus");
+    {
+        let mut conn = app.conn();
+        parcours::attestation::store::set_identity(
+            &mut conn,
+            None,
+            org,
+            &parcours::attestation::store::Identity {
+                siret: Some("73282932000074".into()),
+                nda: Some("11755555575".into()),
+                qualiopi_number: Some("Q-ISP-2026".into()),
+                address: Some("8 quai Perrache, 69002 Lyon".into()),
+                city: Some("Lyon".into()),
+            },
+        )
+        .unwrap();
+    }
+    let cohort = app.create_cohort(org, "CQP-AM");
+    let admin = "direction@isp.fr";
+    app.create_user(Role::OrganismAdmin, Some(org), admin, PASSWORD);
+    let trainee = app.create_user(Role::Trainee, Some(org), "lea@cabinet.fr", PASSWORD);
+    app.enrol(org, cohort, trainee);
+    let doctor_email = "dr.roux@cabinet.fr";
+    let doctor = app.create_user(Role::Doctor, None, doctor_email, PASSWORD);
+    {
+        let mut conn = app.conn();
+        let employer =
+            parcours::cohorts::store::employer_for(&mut conn, doctor, "Dr Roux", None).unwrap();
+        diesel::update(trainee_profiles::table.filter(trainee_profiles::user_id.eq(trainee)))
+            .set(trainee_profiles::employer_id.eq(employer))
+            .execute(&mut *conn as &mut DbConn)
+            .unwrap();
+    }
+    finish_path(&app, trainee);
+
+    let b = Browser::start(size, &app.address).await;
+    sign_in(&b, admin).await;
+    b.goto(&format!("/stagiaires/{trainee}/attestations")).await;
+    b.wait_title("Attestations de").await;
+    b.wait_text("p.good", "Parcours terminé").await;
+    b.check_page("attestation-trainee").await;
+    b.button("Valider et délivrer").await.click().await.unwrap();
+    b.wait_text("td", "Valide").await;
+    b.wait_text("p", "Parcours validé").await;
+    b.check_page("attestation-issued").await;
+    b.goto(&format!("/promotions/{cohort}/attestations")).await;
+    b.wait_text("td", "Délivrée").await;
+    b.check_page("attestation-cohort").await;
+    sign_out(&b).await;
+
+    sign_in(&b, doctor_email).await;
+    b.link("Attestations").await.click().await.unwrap();
+    b.wait_title("Attestations").await;
+    b.check_page("attestation-doctor").await;
+    b.find(fantoccini::Locator::Css("input[name=forwarded]"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.button("Enregistrer").await.click().await.unwrap();
+    b.wait_text("label", "Transmise à la CPAM le").await;
+    sign_out(&b).await;
+
+    let code = {
+        use parcours::db::schema::attestations;
+        let mut conn = app.conn();
+        let code: String = attestations::table
+            .select(attestations::code)
+            .first(&mut *conn as &mut DbConn)
+            .unwrap();
+        parcours::attestation::rules::display_code(&code)
+    };
+    b.goto("/verifier").await;
+    b.wait_title("Vérifier une attestation").await;
+    b.check_page("verify-form").await;
+    b.fill("code", &code.to_lowercase()).await;
+    b.button("Vérifier").await.click().await.unwrap();
+    b.wait_text("p.notice", "Document authentique et valide")
+        .await;
+    b.check_page("verify-valid").await;
+    b.fill("code", "0000-0000-0000-0001").await;
+    b.button("Vérifier").await.click().await.unwrap();
+    b.wait_text("div.alert", "mal formé").await;
+    b.check_page("verify-malformed").await;
+}
+
+#[tokio::test]
+async fn an_admin_validates_a_path_and_anyone_verifies_it_on_a_phone() {
+    an_admin_validates_a_path_and_anyone_verifies_it(PHONE).await;
+}
+
+#[tokio::test]
+async fn an_admin_validates_a_path_and_anyone_verifies_it_on_a_desktop() {
+    an_admin_validates_a_path_and_anyone_verifies_it(DESKTOP).await;
+}
