@@ -98,7 +98,19 @@ enum AdminCommand {
     },
 }
 
+/// glibc gives each thread that allocates its own arena, and keeps what it freed there: with
+/// a blocking pool of many threads rendering large pages, that multiplies the resident memory.
+/// Two arenas are plenty for two cores.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
 fn main() -> ExitCode {
+    limit_malloc_arenas();
     let cli = Cli::parse();
     let config = match AppConfig::load() {
         Ok(c) => c,

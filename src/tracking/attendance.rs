@@ -351,6 +351,50 @@ pub fn open_for_trainee(conn: &mut DbConn, trainee_id: i64) -> QueryResult<Vec<i
         .load(conn)
 }
 
+/// A trainee's record on closed sheets, as the employer doctor sees it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Attendance {
+    pub present: i64,
+    /// Present, but arrived late or left early.
+    pub partial: i64,
+    pub excused: i64,
+    pub unexcused: i64,
+}
+
+/// Tallies entries of closed sheets: (status, arrived late or left early).
+pub fn tally<'a>(entries: impl IntoIterator<Item = (&'a str, bool)>) -> Attendance {
+    let mut a = Attendance::default();
+    for (status, partial) in entries {
+        match status {
+            PRESENT => {
+                a.present += 1;
+                a.partial += i64::from(partial);
+            }
+            EXCUSED => a.excused += 1,
+            ABSENT => a.unexcused += 1,
+            _ => {}
+        }
+    }
+    a
+}
+
+/// Attendance of one trainee over the closed sheets of their sessions.
+pub fn attendance_of(conn: &mut DbConn, trainee_id: i64) -> QueryResult<Attendance> {
+    let rows: Vec<(String, Option<NaiveTime>, Option<NaiveTime>)> = attendance_entries::table
+        .inner_join(attendance_sheets::table)
+        .filter(attendance_entries::trainee_id.eq(trainee_id))
+        .filter(attendance_sheets::status.eq(CLOSED))
+        .select((
+            attendance_entries::status,
+            attendance_entries::arrived_at,
+            attendance_entries::left_at,
+        ))
+        .load(conn)?;
+    Ok(tally(rows.iter().map(|(s, arrived, left)| {
+        (s.as_str(), arrived.is_some() || left.is_some())
+    })))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,5 +412,26 @@ mod tests {
             180
         );
         assert_eq!(minutes_present(t(9, 0), t(12, 30), Some(t(13, 0)), None), 0);
+    }
+
+    #[test]
+    fn attendance_counts_each_kind_of_entry() {
+        let a = tally([
+            (PRESENT, false),
+            (PRESENT, true),
+            (EXCUSED, false),
+            (ABSENT, false),
+            (ABSENT, false),
+            (PENDING, false),
+        ]);
+        assert_eq!(
+            a,
+            Attendance {
+                present: 2,
+                partial: 1,
+                excused: 1,
+                unexcused: 2
+            }
+        );
     }
 }

@@ -414,9 +414,11 @@ async fn doctor_dashboard(
             let mut out = Vec::new();
             for t in trainees {
                 let hours = progress::for_trainee(c, &t, today)?.map(|h| h.1);
+                let attendance = super::attendance::attendance_of(c, t.id)?;
                 out.push(serde_json::json!({
                     "trainee": crate::cohorts::cohort_pages::trainee_view(&t, today),
                     "hours": hours,
+                    "attendance": attendance,
                 }));
             }
             use crate::db::schema::users;

@@ -180,34 +180,38 @@ struct Session {
     changed: bool,
 }
 
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = study_sessions)]
+struct StoredSession {
+    id: i64,
+    trainee_id: i64,
+    page_view: String,
+    module_id: i64,
+    lesson_id: Option<i64>,
+    last_seq: i32,
+    seconds_credited: i32,
+}
+
 fn sessions_of(conn: &mut DbConn, beats: &[Beat]) -> QueryResult<HashMap<(i64, String), Session>> {
     let ids: Vec<i64> = beats.iter().map(Beat::trainee_id).collect();
     let views: Vec<&str> = beats.iter().map(|b| b.page_view.as_str()).collect();
-    let rows: Vec<(i64, i64, String, i64, Option<i64>, i32, i32)> = study_sessions::table
+    let rows: Vec<StoredSession> = study_sessions::table
         .filter(study_sessions::trainee_id.eq_any(&ids))
         .filter(study_sessions::page_view.eq_any(&views))
-        .select((
-            study_sessions::id,
-            study_sessions::trainee_id,
-            study_sessions::page_view,
-            study_sessions::module_id,
-            study_sessions::lesson_id,
-            study_sessions::last_seq,
-            study_sessions::seconds_credited,
-        ))
+        .select(StoredSession::as_select())
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, t, view, module_id, lesson_id, seq, secs)| {
+        .map(|r| {
             let s = Session {
-                id: Some(id),
-                module_id,
-                lesson_id,
-                last_seq: seq as i64,
-                seconds: secs as i64,
+                id: Some(r.id),
+                module_id: r.module_id,
+                lesson_id: r.lesson_id,
+                last_seq: r.last_seq as i64,
+                seconds: r.seconds_credited as i64,
                 changed: false,
             };
-            ((t, view), s)
+            ((r.trainee_id, r.page_view), s)
         })
         .collect())
 }

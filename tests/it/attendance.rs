@@ -192,6 +192,37 @@ async fn a_trainer_takes_attendance_for_a_half_day_end_to_end() {
         html.contains("close et signée le") && html.contains("3 h 10"),
         "{html}"
     );
+    // Bruno's employer doctor sees his attendance, late arrival included.
+    let (doctor, doctor_id) = signed_in(&app, Role::Doctor, None, "docteur@med.fr").await;
+    {
+        use parcours::db::schema::trainee_profiles;
+        let mut conn = app.conn();
+        let employer =
+            parcours::cohorts::store::employer_for(&mut conn, doctor_id, "Dr Roy", None).unwrap();
+        diesel::update(trainee_profiles::table.filter(trainee_profiles::user_id.eq(bruno_id)))
+            .set(trainee_profiles::employer_id.eq(employer))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    let html = doctor
+        .get(app.url("/mes-assistants"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(
+            "Présentiel : 1 demi-journée de présence (dont 1 avec retard ou départ anticipé)"
+        ),
+        "{html}"
+    );
+    assert_eq!(
+        html.matches("aria-labelledby=\"a-").count(),
+        1,
+        "only the doctor's own assistant: {html}"
+    );
     let actions: Vec<String> = audit_events::table
         .filter(audit_events::subject_type.eq("session"))
         .filter(audit_events::subject_id.eq(session))
