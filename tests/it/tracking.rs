@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use parcours::accounts::Role;
 use parcours::db::schema::{
-    audit_events, daily_activity, lessons, module_totals, study_clocks, users,
+    audit_events, daily_activity, lessons, module_totals, study_clocks, study_sessions, users,
 };
 
 use crate::common::*;
@@ -192,6 +192,49 @@ async fn beats_outside_the_path_or_from_others_are_refused() {
         .get_result(&mut *app.conn())
         .unwrap();
     assert_eq!(n, 0);
+}
+
+#[tokio::test]
+async fn a_disabled_account_or_an_old_token_credits_nothing() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let (_, trainee) = app.trainee_in(org, "CQP-AM", "partie@a.fr").await;
+    let (_, other) = app.trainee_in(org, "CQP-AM", "reste@a.fr").await;
+    let lesson = lesson_id(&app, "01-role-assistant");
+    let t = api_token(&app, "partie@a.fr").await;
+    let t_other = api_token(&app, "reste@a.fr").await;
+    assert_eq!(beat(&app, &t, lesson, "v1", 1).await.status(), 200);
+    assert_eq!(beat(&app, &t_other, lesson, "v2", 1).await.status(), 200);
+    rewind(&app, trainee, 30);
+    rewind(&app, other, 30);
+    // A password change bumps the token generation: the old token no longer credits.
+    {
+        diesel::update(users::table.find(trainee))
+            .set(users::token_version.eq(users::token_version + 1))
+            .execute(&mut *app.conn())
+            .unwrap();
+    }
+    assert_eq!(beat(&app, &t, lesson, "v1", 2).await.status(), 401);
+    assert_eq!(distance(&app, trainee), 0);
+    // Nor does a disabled account's.
+    {
+        diesel::update(users::table.find(other))
+            .set(users::disabled.eq(true))
+            .execute(&mut *app.conn())
+            .unwrap();
+    }
+    assert_eq!(beat(&app, &t_other, lesson, "v2", 2).await.status(), 401);
+    assert_eq!(distance(&app, other), 0);
+    let sessions: Vec<i32> = study_sessions::table
+        .filter(study_sessions::trainee_id.eq_any([trainee, other]))
+        .select(study_sessions::last_seq)
+        .load(&mut *app.conn())
+        .unwrap();
+    assert_eq!(
+        sessions,
+        [1, 1],
+        "refused beats leave the sessions as they were"
+    );
 }
 
 #[tokio::test]
