@@ -341,13 +341,16 @@ pub fn close(
     })
 }
 
-/// Open sheets a trainee can sign now.
-pub fn open_for_trainee(conn: &mut DbConn, trainee_id: i64) -> QueryResult<Vec<i64>> {
+/// Open sheets of a trainee's sessions, with when they signed (if they did).
+pub fn open_for_trainee(
+    conn: &mut DbConn,
+    trainee_id: i64,
+) -> QueryResult<Vec<(i64, Option<NaiveDateTime>)>> {
     attendance_entries::table
         .inner_join(attendance_sheets::table)
         .filter(attendance_entries::trainee_id.eq(trainee_id))
         .filter(attendance_sheets::status.eq(OPEN))
-        .select(attendance_sheets::session_id)
+        .select((attendance_sheets::session_id, attendance_entries::signed_at))
         .load(conn)
 }
 

@@ -205,11 +205,11 @@ async fn my_sheets(req: HttpRequest, state: State, me: CurrentUser) -> AppResult
     let id = me.id;
     let sessions = state
         .db(move |c| {
-            let ids = attendance::open_for_trainee(c, id)?;
+            let open = attendance::open_for_trainee(c, id)?;
             let mut out = Vec::new();
-            for s in ids {
+            for (s, signed_at) in open {
                 if let Some(row) = cohorts::session(c, s)? {
-                    out.push(row);
+                    out.push(serde_json::json!({"session": row, "signed_at": signed_at}));
                 }
             }
             Ok(out)
@@ -253,7 +253,7 @@ async fn sign_self(
         Err(e) => {
             let mut ctx = w::context(&req);
             ctx.insert("me", &me.view());
-            ctx.insert("sessions", &Vec::<SessionRow>::new());
+            ctx.insert("sessions", &Vec::<serde_json::Value>::new());
             ctx.insert("error", e.message());
             state.render_status(StatusCode::CONFLICT, "tracking/sign.html", &ctx)
         }

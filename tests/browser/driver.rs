@@ -516,6 +516,14 @@ impl Browser {
             self.size.name
         );
         self.screenshot(page).await;
+        // The CSP forbids inline styles: a `style` attribute would be silently ignored.
+        let styled: Vec<String> = self
+            .js("return [...document.querySelectorAll('[style]')].map(e => e.outerHTML.slice(0, 120))")
+            .await;
+        assert!(
+            styled.is_empty(),
+            "{page}: inline styles the CSP blocks: {styled:?}"
+        );
         if self.size == PHONE {
             self.assert_no_horizontal_overflow(page).await;
         }

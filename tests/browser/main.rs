@@ -3,6 +3,7 @@
 //! a journey visits is checked with axe-core (WCAG 2.0/2.1 A and AA), at phone size for
 //! horizontal scrolling, and saved as a screenshot under `screenshots/`.
 
+mod attendance;
 mod attestations;
 #[allow(dead_code)]
 #[path = "../it/common.rs"]

@@ -1,0 +1,189 @@
+//! In-person half-days in a browser: the trainer opens the sheet on a PC, a trainee signs on
+//! her phone, the trainer records a late arrival and an excused absence and closes the sheet;
+//! the employer doctor then sees his own assistant's attendance, and only hers.
+
+use diesel::prelude::*;
+use parcours::accounts::Role;
+use parcours::db::DbConn;
+use parcours::db::schema::{modules, sessions, trainee_profiles};
+
+use serde_json::Value;
+
+use crate::common::*;
+use crate::driver::{Browser, DESKTOP, PHONE};
+
+const PASSWORD: &str = "mot-de-passe-solide";
+
+async fn sign_in(b: &Browser, email: &str) {
+    b.goto("/connexion").await;
+    b.wait_title("Connexion").await;
+    b.fill("email", email).await;
+    b.fill("password", PASSWORD).await;
+    b.button("Se connecter").await.click().await.unwrap();
+    b.wait_title("Accueil").await;
+}
+
+async fn sign_out(b: &Browser) {
+    b.button("Se déconnecter").await.click().await.unwrap();
+    b.wait_title("Connexion").await;
+}
+
+/// Today's morning session of module M1 for the cohort.
+fn session_today(app: &Db, org: i64, cohort: i64) -> i64 {
+    let mut conn = app.conn();
+    let m1: i64 = modules::table
+        .filter(modules::code.eq("M1"))
+        .select(modules::id)
+        .first(&mut *conn as &mut DbConn)
+        .unwrap();
+    let t = |h, m| chrono::NaiveTime::from_hms_opt(h, m, 0).unwrap();
+    parcours::cohorts::store::add_sessions(
+        &mut conn,
+        1,
+        org,
+        cohort,
+        &[parcours::cohorts::store::NewSession {
+            module_id: m1,
+            trainer_id: None,
+            day: parcours::cohorts::cohort_pages::today(),
+            starts_at: t(9, 0),
+            ends_at: t(12, 30),
+            place: "Salle 2",
+        }],
+    )
+    .unwrap();
+    sessions::table
+        .order(sessions::id.desc())
+        .select(sessions::id)
+        .first(&mut *conn as &mut DbConn)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_trainer_takes_attendance_and_the_doctor_sees_his_assistant_only() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Institut Santé Plus");
+    let cohort = app.create_cohort(org, "CQP-AM");
+    app.create_user(Role::Trainer, Some(org), "formatrice@isp.fr", PASSWORD);
+    let lea = app.create_user(Role::Trainee, Some(org), "lea@cabinet.fr", PASSWORD);
+    let marc = app.create_user(Role::Trainee, Some(org), "marc@cabinet.fr", PASSWORD);
+    let zoe = app.create_user(Role::Trainee, Some(org), "zoe@cabinet.fr", PASSWORD);
+    for t in [lea, marc, zoe] {
+        app.enrol(org, cohort, t);
+    }
+    let doctor = app.create_user(Role::Doctor, None, "dr.roux@cabinet.fr", PASSWORD);
+    let other_doctor = app.create_user(Role::Doctor, None, "dr.vidal@cabinet.fr", PASSWORD);
+    {
+        let mut conn = app.conn();
+        for (d, name, t) in [(doctor, "Dr Roux", lea), (other_doctor, "Dr Vidal", marc)] {
+            let employer =
+                parcours::cohorts::store::employer_for(&mut conn, d, name, None).unwrap();
+            diesel::update(trainee_profiles::table.filter(trainee_profiles::user_id.eq(t)))
+                .set(trainee_profiles::employer_id.eq(employer))
+                .execute(&mut *conn as &mut DbConn)
+                .unwrap();
+        }
+    }
+    let session = session_today(&app, org, cohort);
+
+    let trainer = Browser::start(DESKTOP, &app.address).await;
+    sign_in(&trainer, "formatrice@isp.fr").await;
+    trainer
+        .goto(&format!("/seances/{session}/emargement"))
+        .await;
+    trainer.wait_title("Émargement du").await;
+    trainer.check_page("sheet-not-open").await;
+    trainer
+        .button("Ouvrir la feuille")
+        .await
+        .click()
+        .await
+        .unwrap();
+    trainer.wait_text("dd", "ouverte depuis").await;
+    trainer.check_page("sheet-open").await;
+
+    let phone = Browser::start(PHONE, &app.address).await;
+    sign_in(&phone, "lea@cabinet.fr").await;
+    phone.goto("/emargement").await;
+    phone.wait_title("Émargement").await;
+    phone.check_page("sign-on-phone").await;
+    phone
+        .button("Je signe : je suis présent(e)")
+        .await
+        .click()
+        .await
+        .unwrap();
+    phone.wait_text("p.good", "Vous avez signé le").await;
+    phone.check_page("signed-on-phone").await;
+
+    // Léa arrived at 09:15; Zoé is excused; Marc never signed.
+    trainer
+        .goto(&format!("/seances/{session}/emargement"))
+        .await;
+    trainer
+        .js::<Value>(&format!(
+            "document.getElementById('ar-{lea}').value = '09:15'; return null"
+        ))
+        .await;
+    trainer
+        .find(fantoccini::Locator::Css(&format!(
+            "form[action$='/emargement/{lea}'] button"
+        )))
+        .await
+        .click()
+        .await
+        .unwrap();
+    trainer.wait_text("td", "arrivée 09:15").await;
+    trainer
+        .js::<Value>(&format!(
+            "document.getElementById('st-{zoe}').value = 'absent_excuse'; return null"
+        ))
+        .await;
+    trainer
+        .find(fantoccini::Locator::Css(&format!(
+            "form[action$='/emargement/{zoe}'] button"
+        )))
+        .await
+        .click()
+        .await
+        .unwrap();
+    trainer.wait_text("td", "absent (excusé)").await;
+    trainer
+        .button("Clore et signer la feuille")
+        .await
+        .click()
+        .await
+        .unwrap();
+    trainer.wait_text("dd", "close et signée le").await;
+    trainer.wait_text("td", "3 h 15").await;
+    trainer.check_page("sheet-closed").await;
+
+    sign_out(&phone).await;
+    sign_in(&phone, "dr.roux@cabinet.fr").await;
+    phone.goto("/mes-assistants").await;
+    phone.wait_title("Mes assistants").await;
+    phone
+        .wait_text(
+            "p",
+            "Présentiel : 1 demi-journée de présence (dont 1 avec retard ou départ anticipé)",
+        )
+        .await;
+    phone.check_page("doctor-assistants").await;
+    let bar: f64 = phone
+        .js("return document.querySelector('progress.bar').position")
+        .await;
+    assert!(
+        bar > 0.0 && bar < 0.05,
+        "3 h 15 of 266 h, drawn as such: {bar}"
+    );
+    let names: Vec<String> = phone
+        .js("return [...document.querySelectorAll('main h2 a')].map(a => a.textContent)")
+        .await;
+    assert_eq!(names.len(), 1, "only the doctor's own assistant: {names:?}");
+    let status = phone
+        .js::<u16>(&format!(
+            "return fetch('/stagiaires/{marc}/heures').then(r => r.status)"
+        ))
+        .await;
+    assert_eq!(status, 404, "another doctor's employee stays hidden");
+}
