@@ -73,6 +73,7 @@ impl Application {
                 .configure(crate::tracking::attendance_pages::routes)
                 .configure(curriculum::pages::routes)
                 .configure(crate::attestation::pages::routes)
+                .configure(crate::vae::pages::routes)
                 .service(
                     web::scope("/api/v1")
                         .app_data(web::PayloadConfig::new(cohorts::import::MAX_BYTES + 1024))
@@ -88,6 +89,7 @@ impl Application {
                         .configure(accounts::api::routes)
                         .configure(curriculum::api::routes)
                         .configure(cohorts::api::routes)
+                        .configure(crate::vae::api::routes)
                         .default_service(web::to(w::not_found)),
                 )
                 .default_service(web::to(w::not_found))
