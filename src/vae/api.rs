@@ -30,7 +30,9 @@ async fn list(
 ) -> AppResult<HttpResponse> {
     let filter = match query.state.as_deref() {
         None | Some("") => None,
-        Some(s) => Some(Status::parse(s).ok_or_else(|| AppError::invalid("state", "État inconnu."))?),
+        Some(s) => {
+            Some(Status::parse(s).ok_or_else(|| AppError::invalid("state", "État inconnu."))?)
+        }
     };
     let scope = workflow::scope_of(&me).0;
     let body = state

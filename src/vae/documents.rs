@@ -214,7 +214,10 @@ pub async fn read(mut payload: Multipart, dir: &Path, limit: u64) -> AppResult<U
                 let chunk = chunk
                     .map_err(|e| AppError::invalid("form", format!("Envoi interrompu : {e}")))?;
                 if bytes.len() + chunk.len() > MAX_TEXT_FIELD {
-                    return Err(AppError::invalid("form", "Un champ du formulaire est trop long."));
+                    return Err(AppError::invalid(
+                        "form",
+                        "Un champ du formulaire est trop long.",
+                    ));
                 }
                 bytes.extend_from_slice(&chunk);
             }
@@ -223,13 +226,15 @@ pub async fn read(mut payload: Multipart, dir: &Path, limit: u64) -> AppResult<U
                 .push((name, String::from_utf8_lossy(&bytes).into_owned()));
             continue;
         };
+        let display =
+            super::rules::display_name(&file_name).map_err(|m| AppError::invalid("file", m))?;
         let temp = tmp_dir.join(format!("{}.part", crate::web::random_token(12)?));
         let mut staged = Staged {
             temp: Some(temp.clone()),
             sha256: String::new(),
             size: 0,
             kind: FileType::Pdf,
-            file_name: super::rules::display_name(&file_name),
+            file_name: display,
         };
         let mut out = std::fs::File::create(&temp)
             .map_err(|e| AppError::Internal(anyhow::anyhow!("VAE temp file: {e}")))?;

@@ -18,7 +18,10 @@ use crate::web::{self as w, AppError, AppResult, State};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/organismes/{org}/vae/demande", web::get().to(request_form))
-        .route("/organismes/{org}/vae/demande", web::post().to(submit_request))
+        .route(
+            "/organismes/{org}/vae/demande",
+            web::post().to(submit_request),
+        )
         .route("/organismes/{org}/vae", web::get().to(staff_list))
         .route("/ma-vae", web::get().to(my_files))
         .route("/ma-vae/{id}", web::get().to(my_file))
@@ -98,8 +101,8 @@ async fn organism(state: &State, org: i64) -> AppResult<(String, Vec<(i64, Strin
     state
         .db(move |c| {
             let o = crate::cohorts::store::get(c, org)?.ok_or(AppError::NotFound)?;
-            let (pid, _) = store::program_by_code(c, workflow::PROGRAM_CODE)?
-                .ok_or(AppError::NotFound)?;
+            let (pid, _) =
+                store::program_by_code(c, workflow::PROGRAM_CODE)?.ok_or(AppError::NotFound)?;
             Ok((o.name, store::modules_of(c, pid)?))
         })
         .await
@@ -132,15 +135,15 @@ async fn request_form(
     let (org_name, modules) = organism(&state, org).await?;
     let mut ctx = w::context(&req);
     ctx.insert("me", &me.as_ref().map(|m| m.view()));
-    ctx.insert("organism", &serde_json::json!({"id": org, "name": org_name}));
+    ctx.insert(
+        "organism",
+        &serde_json::json!({"id": org, "name": org_name}),
+    );
     ctx.insert("modules", &module_views(&modules));
     ctx.insert("missions", &rules::MISSIONS);
     ctx.insert("doc_kinds", &doc_kinds(false));
     ctx.insert("rows", &[1, 2, 3]);
-    ctx.insert(
-        "max_mb",
-        &(state.config.vae.max_upload_bytes / 1_048_576),
-    );
+    ctx.insert("max_mb", &(state.config.vae.max_upload_bytes / 1_048_576));
     ctx.insert("min_hours", &state.config.vae.min_hours);
     state.render("vae/request_form.html", &ctx)
 }
@@ -275,12 +278,15 @@ pub async fn full(state: &State, scope: Scope, id: i64) -> AppResult<Full> {
     state
         .db(move |c| {
             let r = store::get(c, scope, id)?.ok_or(AppError::NotFound)?;
-            let cand = crate::accounts::store::by_id(c, r.candidate_id)?.ok_or(AppError::NotFound)?;
+            let cand =
+                crate::accounts::store::by_id(c, r.candidate_id)?.ok_or(AppError::NotFound)?;
             let status = r.status();
             let docs = store::documents(c, id)?
                 .into_iter()
                 .map(|d| {
-                    let label = DocKind::parse(&d.kind).map(|k| k.label()).unwrap_or_default();
+                    let label = DocKind::parse(&d.kind)
+                        .map(|k| k.label())
+                        .unwrap_or_default();
                     serde_json::json!({
                         "id": d.id, "kind": d.kind, "label": label, "file_name": d.file_name,
                         "mime_type": d.mime_type, "size_bytes": d.size_bytes,
@@ -326,7 +332,11 @@ pub async fn full(state: &State, scope: Scope, id: i64) -> AppResult<Full> {
                     requested: r.requested(),
                     validated: r.validated(),
                     livret2_due: r.recevable_at.map(|t| rules::livret2_due(t, months)),
-                    decision: r.decision.as_deref().and_then(Outcome::parse).map(|o| o.label()),
+                    decision: r
+                        .decision
+                        .as_deref()
+                        .and_then(Outcome::parse)
+                        .map(|o| o.label()),
                     phone: r.phone,
                     address: r.address,
                     employer: r.employer,
@@ -522,11 +532,7 @@ async fn step(
     Ok(w::redirect(&to))
 }
 
-async fn download(
-    state: State,
-    me: CurrentUser,
-    path: web::Path<i64>,
-) -> AppResult<HttpResponse> {
+async fn download(state: State, me: CurrentUser, path: web::Path<i64>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let scope = workflow::scope_of(&me).0;
     let dir = state.config.vae.dir.clone();
@@ -545,7 +551,13 @@ async fn download(
     let ascii: String = doc
         .file_name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     Ok(HttpResponse::Ok()
         .content_type(doc.mime_type.as_str())

@@ -227,7 +227,10 @@ pub fn check_decision(
 
 /// The mission categories of an assistant médical (see the field notes).
 pub const MISSIONS: [(&str, &str); 3] = [
-    ("administratif", "Administratif (accueil, dossier patient, facturation)"),
+    (
+        "administratif",
+        "Administratif (accueil, dossier patient, facturation)",
+    ),
     (
         "consultation",
         "Préparation et déroulement de la consultation",
@@ -352,21 +355,18 @@ impl DocKind {
     }
 }
 
-/// The name shown for an uploaded file: its last path component, printable characters only,
-/// at most 100 of them. Never used to name anything on disk.
-pub fn display_name(raw: &str) -> String {
-    let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
-    let clean: String = last
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(100)
-        .collect();
-    let clean = clean.trim().trim_start_matches('.').to_string();
-    if clean.is_empty() {
+/// The name shown for an uploaded file, at most 100 printable characters. A name that tries
+/// to climb or name a folder (`../`, `/`, `\\`) is refused. Never used to name anything on disk.
+pub fn display_name(raw: &str) -> Result<String, &'static str> {
+    if raw.contains(['/', '\\']) || raw.contains("..") || raw.chars().any(char::is_control) {
+        return Err("Le nom du fichier n'est pas acceptable (chemin ou caractères interdits).");
+    }
+    let clean: String = raw.trim().chars().take(100).collect();
+    Ok(if clean.is_empty() {
         "document".into()
     } else {
         clean
-    }
+    })
 }
 
 #[cfg(test)]
@@ -393,7 +393,11 @@ mod tests {
     #[test]
     fn every_allowed_transition_by_the_right_actor() {
         for (from, action, to) in allowed() {
-            assert_eq!(next(from, action, action.by()), Ok(to), "{from:?} {action:?}");
+            assert_eq!(
+                next(from, action, action.by()),
+                Ok(to),
+                "{from:?} {action:?}"
+            );
         }
     }
 
@@ -506,10 +510,14 @@ mod tests {
     }
 
     #[test]
-    fn display_names_lose_their_path() {
-        assert_eq!(display_name("../../etc/passwd"), "passwd");
-        assert_eq!(display_name("C:\\x\\cerfa.pdf"), "cerfa.pdf");
-        assert_eq!(display_name("..."), "document");
-        assert_eq!(display_name(".htaccess"), "htaccess");
+    fn path_like_names_are_refused() {
+        assert!(display_name("../../etc/passwd").is_err());
+        assert!(display_name("C:\\x\\cerfa.pdf").is_err());
+        assert!(display_name("a\u{0}b.pdf").is_err());
+        assert_eq!(
+            display_name("CERFA 12818.pdf"),
+            Ok("CERFA 12818.pdf".into())
+        );
+        assert_eq!(display_name(""), Ok("document".into()));
     }
 }

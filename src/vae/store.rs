@@ -369,19 +369,29 @@ pub fn set_state(
     }
     let row = vae_requests::table.filter(vae_requests::id.eq(id));
     if let Some(r) = &c.reasons {
-        diesel::update(row).set(vae_requests::reasons.eq(r)).execute(conn)?;
+        diesel::update(row)
+            .set(vae_requests::reasons.eq(r))
+            .execute(conn)?;
     }
     if let Some(t) = c.recevable_at {
-        diesel::update(row).set(vae_requests::recevable_at.eq(t)).execute(conn)?;
+        diesel::update(row)
+            .set(vae_requests::recevable_at.eq(t))
+            .execute(conn)?;
     }
     if let Some(t) = c.jury_at {
-        diesel::update(row).set(vae_requests::jury_at.eq(t)).execute(conn)?;
+        diesel::update(row)
+            .set(vae_requests::jury_at.eq(t))
+            .execute(conn)?;
     }
     if let Some(p) = &c.jury_place {
-        diesel::update(row).set(vae_requests::jury_place.eq(p)).execute(conn)?;
+        diesel::update(row)
+            .set(vae_requests::jury_place.eq(p))
+            .execute(conn)?;
     }
     if let Some(d) = &c.decision {
-        diesel::update(row).set(vae_requests::decision.eq(d)).execute(conn)?;
+        diesel::update(row)
+            .set(vae_requests::decision.eq(d))
+            .execute(conn)?;
     }
     if let Some(v) = &c.validated_modules {
         diesel::update(row)
@@ -405,7 +415,10 @@ pub fn program_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<(i64
         .optional()
 }
 
-pub fn modules_of(conn: &mut DbConn, program_id: i64) -> QueryResult<Vec<(i64, String, String, i32)>> {
+pub fn modules_of(
+    conn: &mut DbConn,
+    program_id: i64,
+) -> QueryResult<Vec<(i64, String, String, i32)>> {
     modules::table
         .filter(modules::program_id.eq(program_id))
         .filter(modules::retired.eq(false))

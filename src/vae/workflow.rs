@@ -6,10 +6,10 @@ use serde::Serialize;
 
 use super::rules::{self, Action, Actor, DocKind, Experience, Outcome, Status};
 use super::store::{self, Change, Request, Scope};
+use crate::accounts::CurrentUser;
 use crate::accounts::invite::{self, MailContext};
 use crate::accounts::rules::Role;
 use crate::accounts::store::{self as users, NewUser, User};
-use crate::accounts::CurrentUser;
 use crate::audit::{self, Event};
 use crate::db::{self, DbConn};
 use crate::mail::{self, Mail, Recipient, outbox};
@@ -75,8 +75,7 @@ fn notify(
     ctx.insert("jury_place", &req.jury_place);
     ctx.insert(
         "decision",
-        &req
-            .decision
+        &req.decision
             .as_deref()
             .and_then(Outcome::parse)
             .map(|o| o.label()),
@@ -89,7 +88,8 @@ fn notify(
             .map(|t| format::date(rules::livret2_due(t, settings.livret2_months)))
             .unwrap_or_default(),
     );
-    let (subject, text, html) = mail::render(mc.templates, "vae_status", &ctx).map_err(mail_error)?;
+    let (subject, text, html) =
+        mail::render(mc.templates, "vae_status", &ctx).map_err(mail_error)?;
     let message = Mail::new(
         "vae_status",
         vec![Recipient {
@@ -155,7 +155,8 @@ pub fn create(
         Requester::New { email, name } => (
             crate::accounts::rules::normalize_email(email)
                 .map_err(|m| AppError::invalid("email", m))?,
-            crate::accounts::rules::validate_name(name).map_err(|m| AppError::invalid("name", m))?,
+            crate::accounts::rules::validate_name(name)
+                .map_err(|m| AppError::invalid("name", m))?,
         ),
     };
     if !problems.is_empty() {
@@ -291,8 +292,7 @@ pub fn transition(
     db::transaction(conn, |conn| {
         let req = store::get(conn, scope, id)?.ok_or(AppError::NotFound)?;
         let from = req.status();
-        let to = rules::next(from, action, actor)
-            .map_err(|r| AppError::Conflict(r.message()))?;
+        let to = rules::next(from, action, actor).map_err(|r| AppError::Conflict(r.message()))?;
         let mut change = Change::default();
         match action {
             Action::Reject => {
@@ -317,7 +317,10 @@ pub fn transition(
             }
             Action::PlanJury => {
                 let Some(at) = step.jury_at else {
-                    return Err(AppError::invalid("jury_at", "Indiquez la date et l'heure du jury."));
+                    return Err(AppError::invalid(
+                        "jury_at",
+                        "Indiquez la date et l'heure du jury.",
+                    ));
                 };
                 if step.jury_place.trim().is_empty() {
                     return Err(AppError::invalid("jury_place", "Indiquez le lieu du jury."));
@@ -327,7 +330,10 @@ pub fn transition(
             }
             Action::Decide => {
                 let Some(outcome) = step.outcome else {
-                    return Err(AppError::invalid("outcome", "Choisissez la décision du jury."));
+                    return Err(AppError::invalid(
+                        "outcome",
+                        "Choisissez la décision du jury.",
+                    ));
                 };
                 let validated = rules::check_decision(outcome, &step.validated, &req.requested())
                     .map_err(|m| AppError::invalid("validated", m))?;
@@ -424,7 +430,8 @@ pub fn add_document(
         .keep(dir)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("VAE file: {e}")))?;
     let result = db::transaction(conn, |conn| {
-        let req = store::get(conn, Scope::Candidate(candidate_id), id)?.ok_or(AppError::NotFound)?;
+        let req =
+            store::get(conn, Scope::Candidate(candidate_id), id)?.ok_or(AppError::NotFound)?;
         if !kind.accepted_in(req.status()) {
             return Err(AppError::Conflict("Le dossier vient de changer.".into()));
         }
