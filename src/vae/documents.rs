@@ -175,8 +175,8 @@ fn too_big(limit: u64) -> AppError {
     )
 }
 
-/// Refuses a body announced as larger than the limit before reading any of it.
-pub fn check_length(req: &actix_web::HttpRequest, limit: u64) -> AppResult<()> {
+/// Refuses a body announced as larger than `files` files at the limit before reading any of it.
+pub fn check_length(req: &actix_web::HttpRequest, limit: u64, files: u64) -> AppResult<()> {
     let announced = req
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)
@@ -184,7 +184,7 @@ pub fn check_length(req: &actix_web::HttpRequest, limit: u64) -> AppResult<()> {
         .and_then(|v| v.parse::<u64>().ok());
     match announced {
         // Room for the other fields of the form.
-        Some(n) if n > limit + 256 * 1024 => Err(too_big(limit)),
+        Some(n) if n > limit * files + 256 * 1024 => Err(too_big(limit)),
         _ => Ok(()),
     }
 }
@@ -192,7 +192,12 @@ pub fn check_length(req: &actix_web::HttpRequest, limit: u64) -> AppResult<()> {
 /// Reads a multipart form: text fields in memory (small), each file streamed to
 /// `dir/tmp/` while hashed and counted, refused past `limit` bytes or if its content is not
 /// an accepted document. On any error, nothing is left behind.
-pub async fn read(mut payload: Multipart, dir: &Path, limit: u64) -> AppResult<Upload> {
+pub async fn read(
+    mut payload: Multipart,
+    dir: &Path,
+    limit: u64,
+    max_files: usize,
+) -> AppResult<Upload> {
     let tmp_dir = dir.join("tmp");
     std::fs::create_dir_all(&tmp_dir)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("VAE folder {}: {e}", dir.display())))?;
@@ -226,6 +231,12 @@ pub async fn read(mut payload: Multipart, dir: &Path, limit: u64) -> AppResult<U
                 .push((name, String::from_utf8_lossy(&bytes).into_owned()));
             continue;
         };
+        if upload.files.len() >= max_files {
+            return Err(AppError::invalid(
+                "file",
+                "Trop de fichiers dans un seul envoi.",
+            ));
+        }
         let display =
             super::rules::display_name(&file_name).map_err(|m| AppError::invalid("file", m))?;
         let temp = tmp_dir.join(format!("{}.part", crate::web::random_token(12)?));

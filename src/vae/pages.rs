@@ -57,7 +57,9 @@ pub fn all<'a>(fields: &'a [(String, String)], name: &str) -> Vec<&'a str> {
 /// Hours as typed in French ("1607", "12,5").
 fn parse_hours(raw: &str) -> Option<i32> {
     let h: f64 = raw.trim().replace(',', ".").parse().ok()?;
-    (h.is_finite() && h >= 0.0 && h < 1_000_000.0).then(|| (h * 60.0).round() as i32)
+    (0.0..1_000_000.0)
+        .contains(&h)
+        .then(|| (h * 60.0).round() as i32)
 }
 
 /// The experience periods of the form (`exp1_from`, `exp1_to`…); empty rows are skipped.
@@ -148,11 +150,17 @@ async fn request_form(
     state.render("vae/request_form.html", &ctx)
 }
 
-/// Reads a multipart form with the VAE limit and checks its CSRF token.
-async fn read_form(req: &HttpRequest, state: &State, payload: Multipart) -> AppResult<Upload> {
+/// Reads a multipart form with the VAE limit (per file; `files` of them at most) and checks
+/// its CSRF token.
+async fn read_form(
+    req: &HttpRequest,
+    state: &State,
+    payload: Multipart,
+    files: u64,
+) -> AppResult<Upload> {
     let limit = state.config.vae.max_upload_bytes;
-    documents::check_length(req, limit)?;
-    let up = documents::read(payload, &state.config.vae.dir, limit).await?;
+    documents::check_length(req, limit, files)?;
+    let up = documents::read(payload, &state.config.vae.dir, limit, files as usize).await?;
     csrf::verify(req, up.get(csrf::FIELD))?;
     Ok(up)
 }
@@ -173,7 +181,7 @@ async fn submit_request(
         });
     }
     let (org_name, _) = organism(&state, org).await?;
-    let mut up = read_form(&req, &state, payload).await?;
+    let mut up = read_form(&req, &state, payload, 4).await?;
     if up.get("consent") != Some("1") {
         return Err(AppError::invalid(
             "consent",
@@ -397,7 +405,7 @@ async fn upload(
     payload: Multipart,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let mut up = read_form(&req, &state, payload).await?;
+    let mut up = read_form(&req, &state, payload, 1).await?;
     let kind = DocKind::parse(up.get("kind").unwrap_or_default())
         .ok_or_else(|| AppError::invalid("kind", "Choisissez le type de pièce."))?;
     let Some((_, staged)) = up.files.pop() else {

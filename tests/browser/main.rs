@@ -9,3 +9,4 @@ mod attestations;
 mod common;
 mod driver;
 mod journeys;
+mod vae;
