@@ -264,6 +264,22 @@ async fn vae_from_public_request_to_partial_decision_with_mails_and_a_shorter_pa
     )
     .await;
     assert_eq!(r.status(), 303);
+    // A trainer of another organism cannot decide.
+    let other = app.create_organism("Autre organisme");
+    let (intruder, _) = signed_in(&app, Role::Trainer, Some(other), "t@autre.fr").await;
+    let token = csrf_from(&intruder, &app.url("/")).await;
+    let r = intruder
+        .post(app.url(&format!("/vae/dossiers/{id}/etape")))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("action", "decide"),
+            ("outcome", "total"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(state_of(&app, id), "jury_planifie");
     let r = step(
         &app,
         &staff,
@@ -332,6 +348,42 @@ async fn vae_from_public_request_to_partial_decision_with_mails_and_a_shorter_pa
         .unwrap();
     assert!(path.contains(&format!("VAE n° {id}")), "{path}");
     assert!(path.contains("133 h"), "266 h minus 98 h and 35 h: {path}");
+    // Kept for good: the path form cannot undo a VAE validation.
+    let m2: i64 = {
+        use parcours::db::schema::{modules, programs};
+        let mut conn = app.conn();
+        modules::table
+            .inner_join(programs::table)
+            .filter(programs::code.eq("CQP-AM"))
+            .filter(modules::code.eq("M2"))
+            .select(modules::id)
+            .first(&mut *conn as &mut DbConn)
+            .unwrap()
+    };
+    let token = csrf_of(&path);
+    let r = staff
+        .post(app.url(&format!("/stagiaires/{candidate}/parcours")))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("module_id", &m2.to_string()),
+            ("kind", "positionnement"),
+            ("exempted_hours", "0"),
+            ("reason", ""),
+            ("document_ref", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let mut conn = app.conn();
+    let kept: i64 = path_adjustments::table
+        .filter(path_adjustments::trainee_id.eq(candidate))
+        .filter(path_adjustments::kind.eq("vae"))
+        .count()
+        .get_result(&mut *conn as &mut DbConn)
+        .unwrap();
+    drop(conn);
+    assert_eq!(kept, 2);
 
     // The candidate sees the decision.
     let mine = cand
