@@ -36,6 +36,10 @@ impl Application {
             pool.clone(),
             crate::tracking::credit_settings(&config),
         )?);
+        let removed = crate::vae::documents::clean_tmp(&config.vae.dir);
+        if removed > 0 {
+            tracing::info!(removed, "stale VAE uploads removed");
+        }
         let mail_templates = crate::mail::load_templates(&config.templates_dir)?;
         let state = web::Data::new(AppState::new(config.clone(), pool.clone(), mail_templates)?);
         if config.mail_worker {

@@ -141,6 +141,26 @@ impl Drop for Staged {
     }
 }
 
+/// Removes uploads left half-written in `dir/tmp/` by a process that stopped mid-upload
+/// (older than an hour, so another instance's upload in progress is left alone).
+pub fn clean_tmp(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir.join("tmp")) else {
+        return 0;
+    };
+    let hour = std::time::Duration::from_secs(3600);
+    entries
+        .flatten()
+        .filter(|e| {
+            e.metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > hour)
+        })
+        .filter(|e| std::fs::remove_file(e.path()).is_ok())
+        .count()
+}
+
 /// A multipart form: its text fields in order, and its files (by field name).
 #[derive(Debug, Default)]
 pub struct Upload {
