@@ -63,6 +63,19 @@ pub struct AppConfig {
     pub nudge_days: i64,
     /// Public verification page: look-ups allowed per minute from one address.
     pub verify_ip_per_minute: u32,
+    pub vae: VaeSettings,
+}
+
+/// VAE files (see `vae::rules`).
+#[derive(Clone, Debug)]
+pub struct VaeSettings {
+    /// Where uploaded documents are kept, named by their SHA-256 (outside templates/static).
+    pub dir: PathBuf,
+    pub max_upload_bytes: u64,
+    /// Experience below this many hours gives a warning (0: no warning).
+    pub min_hours: i64,
+    /// Months the candidate has to send the livret 2 after the recevabilité.
+    pub livret2_months: u32,
 }
 
 /// Distance-time crediting (see `tracking::rules`).
@@ -139,6 +152,10 @@ struct FileConfig {
     jobs: Option<bool>,
     nudge_days: Option<i64>,
     verify_ip_per_minute: Option<u32>,
+    vae_dir: Option<String>,
+    vae_max_upload_mb: Option<u64>,
+    vae_min_hours: Option<i64>,
+    vae_livret2_months: Option<u32>,
 }
 
 impl AppConfig {
@@ -389,8 +406,43 @@ impl AppConfig {
                 "doit être supérieur à 0",
             ));
         }
+        let vae = VaeSettings {
+            dir: get("PARCOURS_VAE_DIR")
+                .or(file.vae_dir)
+                .map(PathBuf::from)
+                .unwrap_or_else(|| data_dir.join("vae")),
+            max_upload_bytes: number(
+                "PARCOURS_VAE_MAX_UPLOAD_MB",
+                get("PARCOURS_VAE_MAX_UPLOAD_MB"),
+                file.vae_max_upload_mb,
+                10,
+            )?
+            .saturating_mul(1024 * 1024),
+            min_hours: number(
+                "PARCOURS_VAE_MIN_HOURS",
+                get("PARCOURS_VAE_MIN_HOURS"),
+                file.vae_min_hours,
+                1607,
+            )?,
+            livret2_months: number(
+                "PARCOURS_VAE_LIVRET2_MONTHS",
+                get("PARCOURS_VAE_LIVRET2_MONTHS"),
+                file.vae_livret2_months,
+                12,
+            )?,
+        };
+        if !(1..=100 * 1024 * 1024).contains(&vae.max_upload_bytes) {
+            return Err(bad("PARCOURS_VAE_MAX_UPLOAD_MB", "entre 1 et 100 Mo"));
+        }
+        if vae.min_hours < 0 {
+            return Err(bad("PARCOURS_VAE_MIN_HOURS", "ne peut pas être négatif"));
+        }
+        if !(1..=60).contains(&vae.livret2_months) {
+            return Err(bad("PARCOURS_VAE_LIVRET2_MONTHS", "entre 1 et 60 mois"));
+        }
 
         Ok(AppConfig {
+            vae,
             jobs,
             nudge_days,
             verify_ip_per_minute,

@@ -12,6 +12,7 @@ pub mod mail;
 pub mod openapi;
 pub mod startup;
 pub mod tracking;
+pub mod vae;
 pub mod web;
 
 pub use config::AppConfig;

@@ -77,6 +77,15 @@ pub fn document() -> Value {
                     "name": {"type": "string"}, "program": {"type": "string", "example": "CQP-AM"},
                     "start_date": {"type": "string", "format": "date"}, "end_date": {"type": "string", "format": "date"}
                 }},
+                "VaeState": {"type": "string", "enum": ["deposee", "en_examen", "recevable", "non_recevable", "livret2_depose", "jury_planifie", "decision", "abandonnee"]},
+                "VaeTransition": {"type": "object", "required": ["action"], "properties": {
+                    "action": {"type": "string", "enum": ["examine", "accept", "reject", "deposit_livret2", "plan_jury", "decide", "abandon"]},
+                    "note": {"type": "string"}, "reasons": {"type": "string", "description": "Required to reject"},
+                    "jury_date": {"type": "string", "format": "date"}, "jury_time": {"type": "string", "example": "14:30", "description": "Paris time"},
+                    "jury_place": {"type": "string"}, "outcome": {"type": "string", "enum": ["total", "partial", "none"]},
+                    "validated": {"type": "array", "items": {"type": "string"}, "description": "Module codes validated by a partial decision"},
+                    "recommendations": {"type": "string"}
+                }},
                 "ImportSummary": {"type": "object", "properties": {
                     "created": {"type": "integer"}, "updated": {"type": "integer"}, "unchanged": {"type": "integer"},
                     "doctors_invited": {"type": "integer"}, "warnings": {"type": "array", "items": {"type": "string"}}
@@ -117,7 +126,13 @@ pub fn document() -> Value {
                 "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}}},
                 "responses": {"200": ok("What was imported", json!({"$ref": "#/components/schemas/ImportSummary"})), "422": error_response("Refused, with every error by line and column")}}))},
             "/trainees/{id}": {"get": secured(json!({"summary": "A trainee (staff of their organism, or their employer doctor)", "parameters": [id_param("id", "Trainee id")], "responses": {"200": ok("Trainee", object.clone()), "404": error_response("Unknown, or not yours")}}))},
-            "/me/assistants": {"get": secured(json!({"summary": "A doctor's assistants in training", "responses": {"200": ok("Assistants", list)}}))}
+            "/me/assistants": {"get": secured(json!({"summary": "A doctor's assistants in training", "responses": {"200": ok("Assistants", list.clone())}}))},
+            "/vae/requests": {"get": secured(json!({"summary": "VAE files: the organism's for its staff, one's own for a candidate", "parameters": [{"name": "state", "in": "query", "required": false, "description": "Only files in this state", "schema": {"$ref": "#/components/schemas/VaeState"}}], "responses": {"200": ok("Files", list.clone()), "422": error_response("Unknown state")}}))},
+            "/vae/requests/{id}": {"get": secured(json!({"summary": "A VAE file with its periods, documents and history", "parameters": [id_param("id", "File id")], "responses": {"200": ok("File", object.clone()), "404": error_response("Unknown, or not in the caller's scope")}}))},
+            "/vae/requests/{id}/transitions": {"post": secured(json!({"summary": "Move a VAE file one step (audited; the candidate is mailed)", "parameters": [id_param("id", "File id")],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/VaeTransition"}}}},
+                "responses": {"200": ok("The new state", object.clone()), "404": error_response("Unknown, or not in the caller's scope"), "409": error_response("Not allowed from the current state, or not the caller's to take"), "422": error_response("Missing reasons, jury date or place, or an inconsistent decision")}}))},
+            "/organisms/{id}/vae/counts": {"get": secured(json!({"summary": "How many VAE files of the organism are in each state", "parameters": [id_param("id", "Organism id")], "responses": {"200": ok("Counts by state", list)}}))}
         }
     })
 }

@@ -36,6 +36,10 @@ impl Application {
             pool.clone(),
             crate::tracking::credit_settings(&config),
         )?);
+        let removed = crate::vae::documents::clean_tmp(&config.vae.dir);
+        if removed > 0 {
+            tracing::info!(removed, "stale VAE uploads removed");
+        }
         let mail_templates = crate::mail::load_templates(&config.templates_dir)?;
         let state = web::Data::new(AppState::new(config.clone(), pool.clone(), mail_templates)?);
         if config.mail_worker {
@@ -73,6 +77,7 @@ impl Application {
                 .configure(crate::tracking::attendance_pages::routes)
                 .configure(curriculum::pages::routes)
                 .configure(crate::attestation::pages::routes)
+                .configure(crate::vae::pages::routes)
                 .service(
                     web::scope("/api/v1")
                         .app_data(web::PayloadConfig::new(cohorts::import::MAX_BYTES + 1024))
@@ -88,6 +93,7 @@ impl Application {
                         .configure(accounts::api::routes)
                         .configure(curriculum::api::routes)
                         .configure(cohorts::api::routes)
+                        .configure(crate::vae::api::routes)
                         .default_service(web::to(w::not_found)),
                 )
                 .default_service(web::to(w::not_found))

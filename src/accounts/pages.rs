@@ -114,6 +114,12 @@ async fn logout(
 async fn home(req: HttpRequest, state: State, user: CurrentUser) -> AppResult<HttpResponse> {
     let mut ctx = w::context(&req);
     ctx.insert("me", &user.view());
+    if let (true, Some(org)) = (user.role.is_staff(), user.organism_id) {
+        let counts = state
+            .db(move |c| Ok(crate::vae::store::counts(c, org)?))
+            .await?;
+        ctx.insert("vae_counts", &crate::vae::pages::state_counts(&counts));
+    }
     state.render("accounts/home.html", &ctx)
 }
 

@@ -204,6 +204,16 @@ async fn adjust_path(
         )
         .await;
     };
+    if line.kind.as_deref() == Some("vae") {
+        return render_file(
+            &req,
+            &state,
+            &me,
+            id,
+            Some("Ce module a été validé par la VAE : il reste acquis définitivement.".into()),
+        )
+        .await;
+    }
     let hours: Option<f64> = form.exempted_hours.trim().replace(',', ".").parse().ok();
     let minutes = hours.map(|h| (h * 60.0).round() as i32);
     let problem = match minutes {

@@ -48,6 +48,60 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    vae_requests (id) {
+        id -> BigInt,
+        organism_id -> BigInt,
+        candidate_id -> BigInt,
+        program_id -> BigInt,
+        year -> Integer,
+        state -> Text,
+        phone -> Text,
+        address -> Text,
+        employer -> Text,
+        requested_modules -> Text,
+        experience_minutes -> Integer,
+        below_threshold -> Bool,
+        consent_at -> Timestamp,
+        reasons -> Nullable<Text>,
+        recevable_at -> Nullable<Timestamp>,
+        jury_at -> Nullable<Timestamp>,
+        jury_place -> Nullable<Text>,
+        decision -> Nullable<Text>,
+        validated_modules -> Nullable<Text>,
+        recommendations -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    vae_experiences (id) {
+        id -> BigInt,
+        request_id -> BigInt,
+        from_date -> Date,
+        to_date -> Date,
+        employer -> Text,
+        job_role -> Text,
+        minutes -> Integer,
+        missions -> Text,
+    }
+}
+
+diesel::table! {
+    vae_documents (id) {
+        id -> BigInt,
+        request_id -> BigInt,
+        kind -> Text,
+        file_name -> Text,
+        mime_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        uploaded_by -> BigInt,
+        uploaded_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> organisms (organism_id));
 diesel::joinable!(audit_events -> organisms (organism_id));
 
@@ -468,5 +522,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     attendance_entries,
     job_runs,
     nudges,
-    attestations
+    attestations,
+    vae_requests,
+    vae_experiences,
+    vae_documents
 );

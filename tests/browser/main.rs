@@ -10,3 +10,4 @@ mod attestations;
 mod common;
 mod driver;
 mod journeys;
+mod vae;

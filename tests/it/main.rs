@@ -10,3 +10,4 @@ mod foundation;
 mod mail;
 mod schema;
 mod tracking;
+mod vae;

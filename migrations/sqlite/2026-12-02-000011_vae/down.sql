@@ -1,0 +1,3 @@
+DROP TABLE vae_documents;
+DROP TABLE vae_experiences;
+DROP TABLE vae_requests;

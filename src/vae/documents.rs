@@ -1,0 +1,351 @@
+//! VAE documents: a multipart upload streamed to a temporary file under a size limit, its
+//! content sniffed (PDF, JPEG or PNG, whatever its name says), image dimensions read from the
+//! header, then moved into place under its SHA-256. The user's file name never names a file.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use actix_multipart::Multipart;
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+
+use crate::web::{AppError, AppResult};
+
+/// Images larger than this (width × height) are refused: a small file that would decode to
+/// gigabytes is a decompression bomb.
+pub const MAX_PIXELS: u64 = 60_000_000;
+pub const MAX_SIDE: u64 = 20_000;
+const HEAD_BYTES: usize = 256 * 1024;
+const MAX_TEXT_FIELD: usize = 64 * 1024;
+const MAX_FIELDS: usize = 300;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileType {
+    Pdf,
+    Jpeg,
+    Png,
+}
+
+impl FileType {
+    pub fn mime(self) -> &'static str {
+        match self {
+            FileType::Pdf => "application/pdf",
+            FileType::Jpeg => "image/jpeg",
+            FileType::Png => "image/png",
+        }
+    }
+}
+
+/// The type of a file from its first bytes, or `None` for anything else.
+pub fn sniff(head: &[u8]) -> Option<FileType> {
+    if head.starts_with(b"%PDF-") {
+        Some(FileType::Pdf)
+    } else if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(FileType::Jpeg)
+    } else if head.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
+        Some(FileType::Png)
+    } else {
+        None
+    }
+}
+
+/// Width and height declared by an image's header.
+pub fn dimensions(kind: FileType, head: &[u8]) -> Option<(u64, u64)> {
+    match kind {
+        FileType::Pdf => None,
+        FileType::Png => {
+            // Signature (8), IHDR length (4), "IHDR" (4), width (4), height (4).
+            if head.len() < 24 || &head[12..16] != b"IHDR" {
+                return None;
+            }
+            let w = u32::from_be_bytes([head[16], head[17], head[18], head[19]]);
+            let h = u32::from_be_bytes([head[20], head[21], head[22], head[23]]);
+            Some((u64::from(w), u64::from(h)))
+        }
+        FileType::Jpeg => {
+            let mut i = 2;
+            while i + 9 < head.len() {
+                if head[i] != 0xFF {
+                    return None;
+                }
+                let marker = head[i + 1];
+                if marker == 0xFF {
+                    i += 1;
+                    continue;
+                }
+                let len = usize::from(u16::from_be_bytes([head[i + 2], head[i + 3]]));
+                // Start of frame (baseline, progressive…), not DHT (C4), JPG (C8), DAC (CC).
+                if (0xC0..=0xCF).contains(&marker) && ![0xC4, 0xC8, 0xCC].contains(&marker) {
+                    let h = u16::from_be_bytes([head[i + 5], head[i + 6]]);
+                    let w = u16::from_be_bytes([head[i + 7], head[i + 8]]);
+                    return Some((u64::from(w), u64::from(h)));
+                }
+                i += 2 + len;
+            }
+            None
+        }
+    }
+}
+
+/// Why content is refused, in French.
+pub fn check_content(head: &[u8]) -> Result<FileType, String> {
+    let kind = sniff(head).ok_or_else(|| {
+        "Le fichier n'est ni un PDF, ni une image JPEG ou PNG (son contenu a été vérifié, \
+         pas seulement son nom)."
+            .to_string()
+    })?;
+    if kind != FileType::Pdf {
+        let Some((w, h)) = dimensions(kind, head) else {
+            return Err("L'image est illisible : son en-tête est incomplet.".into());
+        };
+        if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE || w * h > MAX_PIXELS {
+            return Err(format!(
+                "L'image annonce {w} × {h} pixels : c'est trop pour un document scanné."
+            ));
+        }
+    }
+    Ok(kind)
+}
+
+/// A file received and checked, still in the temporary folder; removed on drop unless kept.
+#[derive(Debug)]
+pub struct Staged {
+    temp: Option<PathBuf>,
+    pub sha256: String,
+    pub size: u64,
+    pub kind: FileType,
+    pub file_name: String,
+}
+
+impl Staged {
+    /// Moves the file to `dir/<sha256>` (atomic rename on the same file system). The same
+    /// content uploaded twice is kept once.
+    pub fn keep(mut self, dir: &Path) -> std::io::Result<PathBuf> {
+        let dest = dir.join(&self.sha256);
+        if let Some(temp) = self.temp.take() {
+            if dest.exists() {
+                let _ = std::fs::remove_file(&temp);
+            } else {
+                std::fs::rename(&temp, &dest)?;
+            }
+        }
+        Ok(dest)
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if let Some(t) = self.temp.take() {
+            let _ = std::fs::remove_file(t);
+        }
+    }
+}
+
+/// Removes uploads left half-written in `dir/tmp/` by a process that stopped mid-upload
+/// (older than an hour, so another instance's upload in progress is left alone).
+pub fn clean_tmp(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir.join("tmp")) else {
+        return 0;
+    };
+    let hour = std::time::Duration::from_secs(3600);
+    entries
+        .flatten()
+        .filter(|e| {
+            e.metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > hour)
+        })
+        .filter(|e| std::fs::remove_file(e.path()).is_ok())
+        .count()
+}
+
+/// A multipart form: its text fields in order, and its files (by field name).
+#[derive(Debug, Default)]
+pub struct Upload {
+    pub fields: Vec<(String, String)>,
+    pub files: Vec<(String, Staged)>,
+}
+
+impl Upload {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.fields
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+fn too_big(limit: u64) -> AppError {
+    AppError::invalid(
+        "file",
+        format!(
+            "Le fichier dépasse la taille autorisée de {} Mo.",
+            limit / 1_048_576
+        ),
+    )
+}
+
+/// Refuses a body announced as larger than `files` files at the limit before reading any of it.
+pub fn check_length(req: &actix_web::HttpRequest, limit: u64, files: u64) -> AppResult<()> {
+    let announced = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match announced {
+        // Room for the other fields of the form.
+        Some(n) if n > limit * files + 256 * 1024 => Err(too_big(limit)),
+        _ => Ok(()),
+    }
+}
+
+/// Reads a multipart form: text fields in memory (small), each file streamed to
+/// `dir/tmp/` while hashed and counted, refused past `limit` bytes or if its content is not
+/// an accepted document. On any error, nothing is left behind.
+pub async fn read(
+    mut payload: Multipart,
+    dir: &Path,
+    limit: u64,
+    max_files: usize,
+) -> AppResult<Upload> {
+    let tmp_dir = dir.join("tmp");
+    std::fs::create_dir_all(&tmp_dir)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("VAE folder {}: {e}", dir.display())))?;
+    let mut upload = Upload::default();
+    while let Some(field) = payload.next().await {
+        let mut field =
+            field.map_err(|e| AppError::invalid("file", format!("Envoi illisible : {e}")))?;
+        if upload.fields.len() + upload.files.len() > MAX_FIELDS {
+            return Err(AppError::invalid("form", "Formulaire trop long."));
+        }
+        let name = field.name().unwrap_or_default().to_string();
+        let file_name = field
+            .content_disposition()
+            .and_then(|cd| cd.get_filename())
+            .map(str::to_string);
+        let Some(file_name) = file_name else {
+            let mut bytes = Vec::new();
+            while let Some(chunk) = field.next().await {
+                let chunk = chunk
+                    .map_err(|e| AppError::invalid("form", format!("Envoi interrompu : {e}")))?;
+                if bytes.len() + chunk.len() > MAX_TEXT_FIELD {
+                    return Err(AppError::invalid(
+                        "form",
+                        "Un champ du formulaire est trop long.",
+                    ));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            upload
+                .fields
+                .push((name, String::from_utf8_lossy(&bytes).into_owned()));
+            continue;
+        };
+        if upload.files.len() >= max_files {
+            return Err(AppError::invalid(
+                "file",
+                "Trop de fichiers dans un seul envoi.",
+            ));
+        }
+        let display =
+            super::rules::display_name(&file_name).map_err(|m| AppError::invalid("file", m))?;
+        let temp = tmp_dir.join(format!("{}.part", crate::web::random_token(12)?));
+        let mut staged = Staged {
+            temp: Some(temp.clone()),
+            sha256: String::new(),
+            size: 0,
+            kind: FileType::Pdf,
+            file_name: display,
+        };
+        let mut out = std::fs::File::create(&temp)
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("VAE temp file: {e}")))?;
+        let mut hasher = Sha256::new();
+        let mut head = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk =
+                chunk.map_err(|e| AppError::invalid("file", format!("Envoi interrompu : {e}")))?;
+            staged.size += chunk.len() as u64;
+            if staged.size > limit {
+                return Err(too_big(limit));
+            }
+            if head.len() < HEAD_BYTES {
+                let take = (HEAD_BYTES - head.len()).min(chunk.len());
+                head.extend_from_slice(&chunk[..take]);
+            }
+            hasher.update(&chunk);
+            out.write_all(&chunk)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("VAE temp file: {e}")))?;
+        }
+        out.sync_all()
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("VAE temp file: {e}")))?;
+        if staged.size == 0 && file_name.is_empty() {
+            // A file input left empty.
+            continue;
+        }
+        if staged.size == 0 {
+            return Err(AppError::invalid("file", "Le fichier envoyé est vide."));
+        }
+        staged.kind = check_content(&head).map_err(|m| AppError::invalid("file", m))?;
+        staged.sha256 = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        upload.files.push((name, staged));
+    }
+    Ok(upload)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(w: u32, h: u32) -> Vec<u8> {
+        let mut v = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
+        v.extend_from_slice(b"IHDR");
+        v.extend_from_slice(&w.to_be_bytes());
+        v.extend_from_slice(&h.to_be_bytes());
+        v.extend_from_slice(&[8, 6, 0, 0, 0]);
+        v
+    }
+
+    #[test]
+    fn content_decides_not_the_name() {
+        assert_eq!(check_content(b"%PDF-1.7\n"), Ok(FileType::Pdf));
+        assert!(check_content(b"MZ\x90\x00 executable").is_err());
+        assert!(check_content(b"\x7fELF\x02\x01").is_err());
+        assert!(check_content(b"PK\x03\x04 zip").is_err());
+        assert_eq!(check_content(&png(2480, 3508)), Ok(FileType::Png));
+    }
+
+    #[test]
+    fn absurd_images_are_refused() {
+        assert!(check_content(&png(100_000, 100_000)).is_err());
+        assert!(check_content(&png(0, 10)).is_err());
+        assert!(check_content(&png(10_000, 10_000)).is_err());
+    }
+
+    #[test]
+    fn jpeg_dimensions_from_the_frame_header() {
+        let mut j = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0x00, 0x00];
+        j.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x11, 0x08, 0x0B, 0xB8, 0x07, 0xD0, 0x03]);
+        j.extend_from_slice(&[0; 16]);
+        assert_eq!(dimensions(FileType::Jpeg, &j), Some((2000, 3000)));
+        assert_eq!(check_content(&j), Ok(FileType::Jpeg));
+        j[13] = 0xFF;
+        j[14] = 0xFF;
+        j[15] = 0xFF;
+        j[16] = 0xFF;
+        assert!(check_content(&j).is_err());
+    }
+}

@@ -1,0 +1,9 @@
+//! VAE (validation des acquis de l'expérience): requests, documents, workflow, decisions,
+//! and the modules a decision validates kept in the candidate's path.
+
+pub mod api;
+pub mod documents;
+pub mod pages;
+pub mod rules;
+pub mod store;
+pub mod workflow;

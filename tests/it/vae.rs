@@ -1,0 +1,806 @@
+//! VAE: the public request, documents, the workflow with its mails, and the effect of a
+//! partial decision on the trainee's path; every bad input refused with nothing stored.
+
+use diesel::prelude::*;
+use parcours::accounts::Role;
+use parcours::db::DbConn;
+use parcours::db::schema::{
+    audit_events, outbox, path_adjustments, users, vae_documents, vae_requests,
+};
+use reqwest::multipart::{Form, Part};
+
+use crate::common::*;
+
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
+
+fn png_header(w: u32, h: u32) -> Vec<u8> {
+    let mut v = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
+    v.extend_from_slice(b"IHDR");
+    v.extend_from_slice(&w.to_be_bytes());
+    v.extend_from_slice(&h.to_be_bytes());
+    v.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    // A long run of zeros: what a decompression bomb's IDAT compresses to.
+    v.extend(std::iter::repeat_n(0u8, 4096));
+    v
+}
+
+fn request_form(token: &str, email: Option<&str>, hours: &str) -> Form {
+    let mut f = Form::new()
+        .text("csrf_token", token.to_string())
+        .text("phone", "06 12 34 56 78")
+        .text("address", "3 rue des Lilas, 69003 Lyon")
+        .text("employer", "Cabinet du Dr Martin")
+        .text("exp1_from", "2023-01-02")
+        .text("exp1_to", "2025-06-30")
+        .text("exp1_employer", "Cabinet du Dr Martin")
+        .text("exp1_role", "Secrétaire médicale")
+        .text("exp1_hours", hours.to_string())
+        .text("exp1_missions", "administratif")
+        .text("exp1_missions", "coordination");
+    for m in ["M1", "M2", "M3", "M4"] {
+        f = f.text("modules", m);
+    }
+    f = f.text("consent", "1");
+    if let Some(e) = email {
+        f = f
+            .text("email", e.to_string())
+            .text("name", "Camille Durand");
+    }
+    f
+}
+
+fn form_url(app: &TestApp, org: i64) -> String {
+    app.url(&format!("/organismes/{org}/vae/demande"))
+}
+
+async fn public_request(app: &TestApp, org: i64, email: &str, hours: &str) -> reqwest::Response {
+    let c = client();
+    let token = csrf_from(&c, &form_url(app, org)).await;
+    let form = request_form(&token, Some(email), hours).part(
+        "doc_cerfa_12818",
+        Part::bytes(PDF.to_vec())
+            .file_name("cerfa 12818.pdf")
+            .mime_str("application/pdf")
+            .unwrap(),
+    );
+    c.post(form_url(app, org))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn request_of(app: &TestApp, email: &str) -> (i64, i64) {
+    let mut conn = app.conn();
+    vae_requests::table
+        .inner_join(users::table.on(users::id.eq(vae_requests::candidate_id)))
+        .filter(users::email.eq(email))
+        .select((vae_requests::id, users::id))
+        .first(&mut *conn as &mut DbConn)
+        .unwrap()
+}
+
+fn state_of(app: &TestApp, id: i64) -> String {
+    let mut conn = app.conn();
+    vae_requests::table
+        .find(id)
+        .select(vae_requests::state)
+        .first(&mut *conn as &mut DbConn)
+        .unwrap()
+}
+
+fn documents_count(app: &TestApp) -> i64 {
+    let mut conn = app.conn();
+    vae_documents::table
+        .count()
+        .get_result(&mut *conn as &mut DbConn)
+        .unwrap()
+}
+
+/// Files kept in the VAE folder (temporary ones included).
+fn stored_files(app: &TestApp) -> Vec<String> {
+    let dir = app.dir.path().join("vae");
+    let mut out = vec![];
+    for d in [dir.clone(), dir.join("tmp")] {
+        if let Ok(entries) = std::fs::read_dir(&d) {
+            for e in entries.flatten() {
+                if e.path().is_file() {
+                    out.push(e.path().display().to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+fn set_password(app: &TestApp, user_id: i64) {
+    let hash = parcours::accounts::password::hash("mot-de-passe-solide").unwrap();
+    let mut conn = app.conn();
+    diesel::update(users::table.find(user_id))
+        .set(users::password_hash.eq(Some(hash)))
+        .execute(&mut *conn as &mut DbConn)
+        .unwrap();
+}
+
+async fn step(
+    app: &TestApp,
+    c: &reqwest::Client,
+    page: &str,
+    id: i64,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let token = csrf_from(c, &app.url(page)).await;
+    let mut body: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+    body.extend_from_slice(fields);
+    c.post(app.url(&format!("/vae/dossiers/{id}/etape")))
+        .form(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn upload(
+    app: &TestApp,
+    c: &reqwest::Client,
+    page_id: i64,
+    target_id: i64,
+    kind: &str,
+    bytes: Vec<u8>,
+    name: &str,
+) -> reqwest::Response {
+    let token = csrf_from(c, &app.url(&format!("/ma-vae/{page_id}"))).await;
+    let form = Form::new()
+        .text("csrf_token", token)
+        .text("kind", kind.to_string())
+        .part("file", Part::bytes(bytes).file_name(name.to_string()));
+    c.post(app.url(&format!("/ma-vae/{target_id}/documents")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn vae_from_public_request_to_partial_decision_with_mails_and_a_shorter_path() {
+    let smtp = Smtp::start();
+    let url = smtp.url();
+    let app = spawn_app_with(|env| {
+        env.insert("PARCOURS_SMTP_URL".into(), url);
+    })
+    .await;
+    let org = app.create_organism("Institut Santé Plus");
+    let (staff, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "chef@isp.fr").await;
+
+    let res = public_request(&app, org, "camille@exemple.fr", "2400").await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("Votre demande de VAE est enregistrée"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("inférieure"),
+        "no warning above the threshold"
+    );
+    let (id, candidate) = request_of(&app, "camille@exemple.fr");
+    assert_eq!(state_of(&app, id), "deposee");
+    assert_eq!(documents_count(&app), 1);
+    assert_eq!(stored_files(&app).len(), 1, "{:?}", stored_files(&app));
+
+    // Invitation and acknowledgement arrive.
+    let mails = smtp.wait_for(2, 20).await;
+    assert_eq!(mails.len(), 2);
+    let texts: Vec<String> = mails.iter().map(|m| mail_text(m)).collect();
+    assert!(texts.iter().any(|t| t.contains("/invitation/")));
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("Déposée") && t.contains("camille@exemple.fr"))
+    );
+
+    // Staff examine and accept; the candidate sees the livret 2 deadline.
+    let staff_page = format!("/vae/dossiers/{id}");
+    let r = step(&app, &staff, &staff_page, id, &[("action", "examine")]).await;
+    assert_eq!(r.status(), 303);
+    let r = step(
+        &app,
+        &staff,
+        &staff_page,
+        id,
+        &[("action", "accept"), ("note", "Livret 1 complet")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(state_of(&app, id), "recevable");
+
+    set_password(&app, candidate);
+    let cand = client();
+    assert_eq!(
+        login(&app, &cand, "camille@exemple.fr", "mot-de-passe-solide")
+            .await
+            .status(),
+        303
+    );
+    let mine = cand
+        .get(app.url(&format!("/ma-vae/{id}")))
+        .send()
+        .await
+        .unwrap();
+    let mine = mine.text().await.unwrap();
+    assert!(mine.contains("Livret 2 attendu avant le"), "{mine}");
+    // Depositing without a livret 2 is refused.
+    let r = step(
+        &app,
+        &cand,
+        &format!("/ma-vae/{id}"),
+        id,
+        &[("action", "deposit_livret2")],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    let r = upload(&app, &cand, id, id, "livret2", PDF.to_vec(), "livret2.pdf").await;
+    assert_eq!(r.status(), 303);
+    let r = step(
+        &app,
+        &cand,
+        &format!("/ma-vae/{id}"),
+        id,
+        &[("action", "deposit_livret2")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+
+    let r = step(
+        &app,
+        &staff,
+        &staff_page,
+        id,
+        &[
+            ("action", "plan_jury"),
+            ("jury_date", "2027-03-15"),
+            ("jury_time", "14:30"),
+            ("jury_place", "Lyon, salle 2"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    // A trainer of another organism cannot decide.
+    let other = app.create_organism("Autre organisme");
+    let (intruder, _) = signed_in(&app, Role::Trainer, Some(other), "t@autre.fr").await;
+    let token = csrf_from(&intruder, &app.url("/")).await;
+    let r = intruder
+        .post(app.url(&format!("/vae/dossiers/{id}/etape")))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("action", "decide"),
+            ("outcome", "total"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(state_of(&app, id), "jury_planifie");
+    let r = step(
+        &app,
+        &staff,
+        &staff_page,
+        id,
+        &[
+            ("action", "decide"),
+            ("outcome", "partial"),
+            ("validated", "M2"),
+            ("validated", "M3"),
+            ("recommendations", "Compléter M1 et M4 en formation."),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(state_of(&app, id), "decision");
+
+    // One mail per step: invitation, déposée, en examen, recevable, livret 2, jury, décision.
+    let mails = smtp.wait_for(7, 20).await;
+    let texts: Vec<String> = mails.iter().map(|m| mail_text(m)).collect();
+    assert_eq!(texts.len(), 7, "{texts:#?}");
+    for phrase in [
+        "En examen",
+        "Recevable",
+        "Livret 2 déposé",
+        "15/03/2027 à 14 h 30",
+        "Validation partielle",
+    ] {
+        assert!(
+            texts.iter().any(|t| t.contains(phrase)),
+            "no mail with {phrase}"
+        );
+    }
+    assert!(texts.iter().any(|t| t.contains("M2, M3")));
+
+    // The history shows who did what.
+    let file = staff
+        .get(app.url(&staff_page))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(file.contains("Livret 1 complet"));
+    assert!(file.contains("Décision rendue"));
+
+    // Validated modules are kept as VAE adjustments; enrolled, the path is shorter.
+    let mut conn = app.conn();
+    let adj: Vec<(String, i32)> = path_adjustments::table
+        .filter(path_adjustments::trainee_id.eq(candidate))
+        .select((path_adjustments::kind, path_adjustments::exempted_minutes))
+        .load(&mut *conn as &mut DbConn)
+        .unwrap();
+    drop(conn);
+    assert_eq!(adj, vec![("vae".into(), 98 * 60), ("vae".into(), 35 * 60)]);
+    let cohort = app.create_cohort(org, "CQP-AM");
+    app.enrol(org, cohort, candidate);
+    let path = staff
+        .get(app.url(&format!("/stagiaires/{candidate}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(path.contains(&format!("VAE n° {id}")), "{path}");
+    assert!(path.contains("133 h"), "266 h minus 98 h and 35 h: {path}");
+    // Kept for good: the path form cannot undo a VAE validation.
+    let m2: i64 = {
+        use parcours::db::schema::{modules, programs};
+        let mut conn = app.conn();
+        modules::table
+            .inner_join(programs::table)
+            .filter(programs::code.eq("CQP-AM"))
+            .filter(modules::code.eq("M2"))
+            .select(modules::id)
+            .first(&mut *conn as &mut DbConn)
+            .unwrap()
+    };
+    let token = csrf_of(&path);
+    let r = staff
+        .post(app.url(&format!("/stagiaires/{candidate}/parcours")))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("module_id", &m2.to_string()),
+            ("kind", "positionnement"),
+            ("exempted_hours", "0"),
+            ("reason", ""),
+            ("document_ref", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let mut conn = app.conn();
+    let kept: i64 = path_adjustments::table
+        .filter(path_adjustments::trainee_id.eq(candidate))
+        .filter(path_adjustments::kind.eq("vae"))
+        .count()
+        .get_result(&mut *conn as &mut DbConn)
+        .unwrap();
+    drop(conn);
+    assert_eq!(kept, 2);
+
+    // The candidate sees the decision.
+    let mine = cand
+        .get(app.url(&format!("/ma-vae/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(mine.contains("Validation partielle"));
+    assert!(mine.contains("modules validés M2, M3"));
+}
+
+#[tokio::test]
+async fn vae_a_second_request_in_the_same_year_is_refused_with_the_date() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Institut Santé Plus");
+    let (c, _) = signed_in(&app, Role::Trainee, Some(org), "lea@exemple.fr").await;
+    let send = || async {
+        let token = csrf_from(&c, &form_url(&app, org)).await;
+        c.post(form_url(&app, org))
+            .multipart(request_form(&token, None, "2000"))
+            .send()
+            .await
+            .unwrap()
+    };
+    assert_eq!(send().await.status(), 303);
+    let second = send().await;
+    assert_eq!(second.status(), 409);
+    let body = second.text().await.unwrap();
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .format("%d/%m/%Y")
+        .to_string();
+    assert!(
+        body.contains(&format!("déjà été déposée le {today}")),
+        "{body}"
+    );
+    let mut conn = app.conn();
+    let n: i64 = vae_requests::table
+        .count()
+        .get_result(&mut *conn as &mut DbConn)
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn vae_experience_below_the_threshold_is_accepted_with_a_warning() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Institut Santé Plus");
+    let res = public_request(&app, org, "jeune@exemple.fr", "600").await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("(600 h) est inférieure aux 1607 h"), "{page}");
+    let mut conn = app.conn();
+    let below: bool = vae_requests::table
+        .select(vae_requests::below_threshold)
+        .first(&mut *conn as &mut DbConn)
+        .unwrap();
+    assert!(below);
+
+    // 0 disables the warning.
+    let app = spawn_app_with(|env| {
+        env.insert("PARCOURS_VAE_MIN_HOURS".into(), "0".into());
+    })
+    .await;
+    let org = app.create_organism("Institut Santé Plus");
+    let page = public_request(&app, org, "jeune@exemple.fr", "600").await;
+    assert!(!page.text().await.unwrap().contains("inférieure"));
+}
+
+/// A candidate signed in with a request in the `deposee` state.
+async fn candidate_with_request(app: &TestApp, org: i64, email: &str) -> (reqwest::Client, i64) {
+    let (c, _) = signed_in(app, Role::Trainee, Some(org), email).await;
+    let token = csrf_from(&c, &form_url(app, org)).await;
+    let r = c
+        .post(form_url(app, org))
+        .multipart(request_form(&token, None, "2000"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (id, _) = request_of(app, email);
+    (c, id)
+}
+
+#[tokio::test]
+async fn vae_bad_uploads_are_refused_and_nothing_is_stored() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Institut Santé Plus");
+    let (c, id) = candidate_with_request(&app, org, "a@exemple.fr").await;
+    let (_, other) = candidate_with_request(&app, org, "b@exemple.fr").await;
+
+    let mut exe = b"MZ\x90\x00\x03\x00\x00\x00".to_vec();
+    exe.extend(std::iter::repeat_n(0u8, 1024));
+    let cases: Vec<(i64, Vec<u8>, &str, u16)> = vec![
+        (id, exe, "facture.pdf", 422),
+        (id, png_header(100_000, 100_000), "scan.png", 422),
+        (id, PDF.to_vec(), "../../etc/passwd", 422),
+        (other, PDF.to_vec(), "cerfa.pdf", 404),
+    ];
+    for (target, bytes, name, status) in cases {
+        let r = upload(&app, &c, id, target, "cerfa_12818", bytes, name).await;
+        assert_eq!(r.status(), status, "{name}");
+        assert_eq!(documents_count(&app), 0, "{name}");
+        assert!(
+            stored_files(&app).is_empty(),
+            "{name}: {:?}",
+            stored_files(&app)
+        );
+    }
+    // A livret 2 before the recevabilité is refused too.
+    let r = upload(&app, &c, id, id, "livret2", PDF.to_vec(), "l2.pdf").await;
+    assert_eq!(r.status(), 409);
+    assert_eq!(documents_count(&app), 0);
+    assert!(stored_files(&app).is_empty());
+
+    // A good one is kept under its hash, and only its owner and staff may download it.
+    let r = upload(&app, &c, id, id, "cerfa_12818", PDF.to_vec(), "cerfa.pdf").await;
+    assert_eq!(r.status(), 303);
+    let files = stored_files(&app);
+    assert_eq!(files.len(), 1);
+    let sha: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(PDF)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    assert!(files[0].ends_with(&sha));
+    let doc: i64 = {
+        let mut conn = app.conn();
+        vae_documents::table
+            .select(vae_documents::id)
+            .first(&mut *conn as &mut DbConn)
+            .unwrap()
+    };
+    let mine = c
+        .get(app.url(&format!("/vae/documents/{doc}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mine.status(), 200);
+    assert_eq!(mine.headers()["content-type"], "application/pdf");
+    assert_eq!(mine.bytes().await.unwrap().as_ref(), PDF);
+    let (b, _) = signed_in(&app, Role::Trainee, Some(org), "curieux@exemple.fr").await;
+    let r = b
+        .get(app.url(&format!("/vae/documents/{doc}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let other_org = app.create_organism("Autre organisme");
+    let (t, _) = signed_in(&app, Role::Trainer, Some(other_org), "t@autre.fr").await;
+    let r = t
+        .get(app.url(&format!("/vae/documents/{doc}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let (s, _) = signed_in(&app, Role::Trainer, Some(org), "t@isp.fr").await;
+    let r = s
+        .get(app.url(&format!("/vae/documents/{doc}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn vae_a_200_mb_upload_is_refused_while_streaming_and_nothing_is_stored() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    let org = app.create_organism("Institut Santé Plus");
+    let (c, id) = candidate_with_request(&app, org, "a@exemple.fr").await;
+    let token = csrf_from(&c, &app.url(&format!("/ma-vae/{id}"))).await;
+    // A chunked body announces no length: only counting while streaming can refuse it.
+    let addr = app.address.trim_start_matches("http://").to_string();
+    let session = session_cookies(&app, "a@exemple.fr").await;
+    let boundary = "XBOUNDARYX";
+    let head = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\ncerfa_12818\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"gros.pdf\"\r\n\
+         Content-Type: application/pdf\r\n\r\n%PDF-1.4\n"
+    );
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let req = format!(
+        "POST /ma-vae/{id}/documents HTTP/1.1\r\nHost: {addr}\r\nCookie: {session}\r\n\
+         Content-Type: multipart/form-data; boundary={boundary}\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let chunk = |data: &[u8]| {
+        let mut v = format!("{:x}\r\n", data.len()).into_bytes();
+        v.extend_from_slice(data);
+        v.extend_from_slice(b"\r\n");
+        v
+    };
+    s.write_all(&chunk(head.as_bytes())).await.unwrap();
+    let block = chunk(&vec![b'A'; 1024 * 1024]);
+    let mut sent = 0;
+    for _ in 0..200 {
+        if s.write_all(&block).await.is_err() {
+            break;
+        }
+        sent += 1;
+    }
+    let _ = sent;
+    let mut answer = vec![0u8; 4096];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(10), s.read(&mut answer))
+        .await
+        .ok()
+        .and_then(|r| r.ok())
+        .unwrap_or(0);
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(
+        answer.starts_with("HTTP/1.1 422") && answer.contains("10 Mo"),
+        "{answer}"
+    );
+    assert_eq!(documents_count(&app), 0);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(stored_files(&app).is_empty(), "{:?}", stored_files(&app));
+
+    // A body announced as too large is refused before it is read.
+    let r = c
+        .post(app.url(&format!("/ma-vae/{id}/documents")))
+        .header("content-type", "multipart/form-data; boundary=x")
+        .header("content-length", "209715200")
+        .body(Vec::<u8>::new())
+        .send()
+        .await;
+    if let Ok(r) = r {
+        assert_eq!(r.status(), 422);
+    }
+    assert_eq!(documents_count(&app), 0);
+}
+
+/// The `Cookie` header of a fresh login (session and CSRF cookies).
+async fn session_cookies(app: &TestApp, email: &str) -> String {
+    let c = client();
+    let page = c.get(app.url("/connexion")).send().await.unwrap();
+    let mut jar: Vec<String> = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or_default().to_string())
+        .collect();
+    let token = csrf_of(&page.text().await.unwrap());
+    let res = c
+        .post(app.url("/connexion"))
+        .header("cookie", jar.join("; "))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", email),
+            ("password", "mot-de-passe-solide"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    jar.extend(
+        res.headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or_default().to_string()),
+    );
+    jar.join("; ")
+}
+
+fn transitions_recorded(app: &TestApp, id: i64) -> i64 {
+    let mut conn = app.conn();
+    audit_events::table
+        .filter(audit_events::subject_type.eq("vae_request"))
+        .filter(audit_events::subject_id.eq(id))
+        .filter(audit_events::action.eq("vae_transition"))
+        .count()
+        .get_result(&mut *conn as &mut DbConn)
+        .unwrap()
+}
+
+fn mails_queued(app: &TestApp) -> i64 {
+    let mut conn = app.conn();
+    outbox::table
+        .count()
+        .get_result(&mut *conn as &mut DbConn)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn vae_a_skipped_step_or_another_organism_is_refused_and_nothing_changes() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Institut Santé Plus");
+    let (cand, id) = candidate_with_request(&app, org, "a@exemple.fr").await;
+    let (staff, _) = signed_in(&app, Role::Trainer, Some(org), "t@isp.fr").await;
+    let other = app.create_organism("Autre organisme");
+    let (intruder, _) = signed_in(&app, Role::Trainer, Some(other), "t@autre.fr").await;
+    let page = format!("/vae/dossiers/{id}");
+    let mails = mails_queued(&app);
+
+    // Skipping from déposée to recevable, or deciding now.
+    let r = step(&app, &staff, &page, id, &[("action", "accept")]).await;
+    assert_eq!(r.status(), 409);
+    let r = step(
+        &app,
+        &staff,
+        &page,
+        id,
+        &[("action", "decide"), ("outcome", "total")],
+    )
+    .await;
+    assert_eq!(r.status(), 409);
+    // The candidate cannot examine their own file.
+    let r = step(
+        &app,
+        &cand,
+        &format!("/ma-vae/{id}"),
+        id,
+        &[("action", "examine")],
+    )
+    .await;
+    assert_eq!(r.status(), 409);
+    // A trainer of another organism does not even see it.
+    let r = intruder.get(app.url(&page)).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    let token = csrf_from(&intruder, &app.url("/")).await;
+    let r = intruder
+        .post(app.url(&format!("/vae/dossiers/{id}/etape")))
+        .form(&[("csrf_token", token.as_str()), ("action", "examine")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    // Nor through the API.
+    let bearer = api_token(&app, "t@autre.fr").await;
+    let r = client()
+        .post(app.url(&format!("/api/v1/vae/requests/{id}/transitions")))
+        .bearer_auth(&bearer)
+        .json(&serde_json::json!({"action": "examine"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(state_of(&app, id), "deposee");
+    assert_eq!(transitions_recorded(&app, id), 0);
+    assert_eq!(mails_queued(&app), mails);
+
+    // Through the API, the right staff moves it one step at a time.
+    let bearer = api_token(&app, "t@isp.fr").await;
+    let api = client();
+    let r = api
+        .post(app.url(&format!("/api/v1/vae/requests/{id}/transitions")))
+        .bearer_auth(&bearer)
+        .json(&serde_json::json!({"action": "examine", "note": "vu"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = api
+        .post(app.url(&format!("/api/v1/vae/requests/{id}/transitions")))
+        .bearer_auth(&bearer)
+        .json(&serde_json::json!({"action": "reject"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "reasons are required");
+    let list: serde_json::Value = api
+        .get(app.url("/api/v1/vae/requests?state=en_examen"))
+        .bearer_auth(&bearer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.as_array().map(|a| a.len()), Some(1));
+    let counts: serde_json::Value = api
+        .get(app.url(&format!("/api/v1/organisms/{org}/vae/counts")))
+        .bearer_auth(&bearer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        counts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["state"] == "en_examen" && c["count"] == 1)
+    );
+    assert_eq!(transitions_recorded(&app, id), 1);
+
+    // The staff home shows the counts; the candidate can abandon, then nothing moves.
+    let home = staff
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("En examen</a> : 1"), "{home}");
+    let r = step(
+        &app,
+        &cand,
+        &format!("/ma-vae/{id}"),
+        id,
+        &[("action", "abandon")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(state_of(&app, id), "abandonnee");
+    let r = step(&app, &staff, &page, id, &[("action", "accept")]).await;
+    assert_eq!(r.status(), 409);
+    assert_eq!(state_of(&app, id), "abandonnee");
+}
