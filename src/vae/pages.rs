@@ -127,6 +127,11 @@ fn doc_kinds(livret2: bool) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The fields of the request form that are typed back when it is shown again.
+const TEXT_FIELDS: [&str; 5] = ["name", "email", "phone", "address", "employer"];
+const PERIOD_FIELDS: [&str; 5] = ["from", "to", "employer", "role", "hours"];
+const PERIODS: [u8; 3] = [1, 2, 3];
+
 async fn request_form(
     req: HttpRequest,
     state: State,
@@ -134,9 +139,60 @@ async fn request_form(
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let org = path.into_inner();
-    let (org_name, modules) = organism(&state, org).await?;
-    let mut ctx = w::context(&req);
-    ctx.insert("me", &me.as_ref().map(|m| m.view()));
+    render_request_form(&req, &state, me.as_ref(), org, Refusal::default(), None).await
+}
+
+/// Why a sent request form is shown again: the status and the messages to read.
+struct Refusal {
+    status: actix_web::http::StatusCode,
+    messages: Vec<String>,
+}
+
+impl Default for Refusal {
+    fn default() -> Self {
+        Refusal {
+            status: actix_web::http::StatusCode::OK,
+            messages: vec![],
+        }
+    }
+}
+
+/// The request form, empty or as the candidate sent it with what is wrong (files cannot be
+/// given back: the page asks for them again).
+async fn render_request_form(
+    req: &HttpRequest,
+    state: &State,
+    me: Option<&CurrentUser>,
+    org: i64,
+    refusal: Refusal,
+    sent: Option<&Upload>,
+) -> AppResult<HttpResponse> {
+    let (org_name, modules) = organism(state, org).await?;
+    let values: std::collections::HashMap<String, String> = TEXT_FIELDS
+        .iter()
+        .map(|k| k.to_string())
+        .chain(
+            PERIODS
+                .iter()
+                .flat_map(|i| PERIOD_FIELDS.iter().map(move |k| format!("exp{i}_{k}"))),
+        )
+        .map(|k| {
+            let v = sent.and_then(|u| u.get(&k)).unwrap_or_default().to_string();
+            (k, v)
+        })
+        .collect();
+    // Checked boxes as `name=value`; on a first visit every module is asked for.
+    let checked: Vec<String> = match sent {
+        Some(u) => u
+            .fields
+            .iter()
+            .filter(|(k, _)| k == "modules" || k == "consent" || k.ends_with("_missions"))
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect(),
+        None => modules.iter().map(|m| format!("modules={}", m.1)).collect(),
+    };
+    let mut ctx = w::context(req);
+    ctx.insert("me", &me.map(|m| m.view()));
     ctx.insert(
         "organism",
         &serde_json::json!({"id": org, "name": org_name}),
@@ -144,10 +200,13 @@ async fn request_form(
     ctx.insert("modules", &module_views(&modules));
     ctx.insert("missions", &rules::MISSIONS);
     ctx.insert("doc_kinds", &doc_kinds(false));
-    ctx.insert("rows", &[1, 2, 3]);
+    ctx.insert("rows", &PERIODS);
+    ctx.insert("values", &values);
+    ctx.insert("checked", &checked);
+    ctx.insert("errors", &refusal.messages);
     ctx.insert("max_mb", &(state.config.vae.max_upload_bytes / 1_048_576));
     ctx.insert("min_hours", &state.config.vae.min_hours);
-    state.render("vae/request_form.html", &ctx)
+    state.render_status(refusal.status, "vae/request_form.html", &ctx)
 }
 
 /// Reads a multipart form with the VAE limit (per file; `files` of them at most) and checks
@@ -163,6 +222,33 @@ async fn read_form(
     let up = documents::read(payload, &state.config.vae.dir, limit, files as usize).await?;
     csrf::verify(req, up.get(csrf::FIELD))?;
     Ok(up)
+}
+
+/// What the form itself must hold before anything is created: consent, readable periods.
+fn check_request(up: &Upload) -> AppResult<Vec<Experience>> {
+    if up.get("consent") != Some("1") {
+        return Err(AppError::invalid(
+            "consent",
+            "Votre accord pour le traitement de vos données est nécessaire.",
+        ));
+    }
+    experiences(up)
+}
+
+/// A refusal the candidate can mend in the form; any other error stays one.
+fn refusal_of(e: AppError) -> AppResult<Refusal> {
+    use actix_web::http::StatusCode;
+    match e {
+        AppError::Invalid(fields) => Ok(Refusal {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            messages: fields.into_iter().map(|f| f.message).collect(),
+        }),
+        AppError::Conflict(m) => Ok(Refusal {
+            status: StatusCode::CONFLICT,
+            messages: vec![m],
+        }),
+        other => Err(other),
+    }
 }
 
 async fn submit_request(
@@ -182,13 +268,13 @@ async fn submit_request(
     }
     let (org_name, _) = organism(&state, org).await?;
     let mut up = read_form(&req, &state, payload, 4).await?;
-    if up.get("consent") != Some("1") {
-        return Err(AppError::invalid(
-            "consent",
-            "Votre accord pour le traitement de vos données est nécessaire.",
-        ));
-    }
-    let experiences = experiences(&up)?;
+    let experiences = match check_request(&up) {
+        Ok(e) => e,
+        Err(e) => {
+            let refusal = refusal_of(e)?;
+            return render_request_form(&req, &state, me.as_ref(), org, refusal, Some(&up)).await;
+        }
+    };
     let files = std::mem::take(&mut up.files);
     let mut kinds = vec![];
     for (name, _) in &files {
@@ -203,7 +289,8 @@ async fn submit_request(
     let me2 = me.clone();
     let settings = settings(&state);
     let dir = state.config.vae.dir.clone();
-    let (created, logged_in) = state
+    let fields = up.fields.clone();
+    let result = state
         .db(move |c| {
             let mc = MailContext {
                 templates: &st.mail_templates,
@@ -236,7 +323,18 @@ async fn submit_request(
             }
             Ok((created, me2.is_some()))
         })
-        .await?;
+        .await;
+    let (created, logged_in) = match result {
+        Ok(done) => done,
+        Err(e) => {
+            let refusal = refusal_of(e)?;
+            let sent = Upload {
+                fields,
+                files: vec![],
+            };
+            return render_request_form(&req, &state, me.as_ref(), org, refusal, Some(&sent)).await;
+        }
+    };
     if logged_in {
         return Ok(w::redirect(&format!("/ma-vae/{}", created.id)));
     }

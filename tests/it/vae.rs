@@ -432,6 +432,76 @@ async fn vae_a_second_request_in_the_same_year_is_refused_with_the_date() {
 }
 
 #[tokio::test]
+async fn vae_a_form_with_mistakes_comes_back_filled_in_with_what_is_wrong() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Institut Santé Plus");
+    let c = client();
+    let token = csrf_from(&c, &form_url(&app, org)).await;
+    // A period with a date that does not exist, and no consent.
+    let form = Form::new()
+        .text("csrf_token", token)
+        .text("name", "Camille <Durand>")
+        .text("email", "camille@exemple.fr")
+        .text("phone", "06 12 34 56 78")
+        .text("address", "3 rue des Lilas")
+        .text("exp1_from", "2023-02-30")
+        .text("exp1_to", "2025-06-30")
+        .text("exp1_employer", "Cabinet du Dr Martin")
+        .text("exp1_role", "Secrétaire médicale")
+        .text("exp1_hours", "1700")
+        .text("exp1_missions", "coordination")
+        .text("modules", "M2");
+    let res = c
+        .post(form_url(&app, org))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Votre accord pour le traitement"), "{html}");
+    assert!(
+        html.contains("Camille &lt;Durand&gt;"),
+        "the name is typed back, escaped"
+    );
+    assert!(html.contains(r#"value="Cabinet du Dr Martin""#), "{html}");
+    assert!(html.contains(r#"value="coordination" checked"#), "{html}");
+    assert!(html.contains(r#"value="M2" checked"#) && !html.contains(r#"value="M1" checked"#));
+    // With consent, the impossible date is the one thing left to mend.
+    let token = csrf_from(&c, &form_url(&app, org)).await;
+    let form = Form::new()
+        .text("csrf_token", token)
+        .text("name", "Camille Durand")
+        .text("email", "camille@exemple.fr")
+        .text("exp1_from", "2023-02-30")
+        .text("consent", "1");
+    let res = c
+        .post(form_url(&app, org))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("Période 1 : indiquez des dates valides."),
+        "{html}"
+    );
+    assert!(html.contains(r#"name="consent" value="1" required checked"#));
+    let mut conn = app.conn();
+    let requests: i64 = vae_requests::table
+        .count()
+        .get_result(&mut *conn as &mut DbConn)
+        .unwrap();
+    let accounts: i64 = users::table
+        .filter(users::email.eq("camille@exemple.fr"))
+        .count()
+        .get_result(&mut *conn as &mut DbConn)
+        .unwrap();
+    assert_eq!((requests, accounts), (0, 0), "nothing is created");
+}
+
+#[tokio::test]
 async fn vae_experience_below_the_threshold_is_accepted_with_a_warning() {
     let app = spawn_app().await;
     let org = app.create_organism("Institut Santé Plus");
