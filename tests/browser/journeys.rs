@@ -83,7 +83,7 @@ async fn a_trainee_passes_module_1(size: Size) {
     )
     .await;
     b.check_page("lesson").await;
-    lesson_page_stays_local_and_light(&b).await;
+    page_stays_local_and_light(&b, "lesson page").await;
 
     b.button("J'ai terminé cette leçon")
         .await
@@ -139,11 +139,16 @@ async fn a_trainee_passes_module_1(size: Size) {
     )
     .await;
     b.check_page("result").await;
+
+    b.link("Mes heures").await.click().await.unwrap();
+    b.wait_title("Mon tableau de bord").await;
+    b.check_page("dashboard").await;
+    page_stays_local_and_light(&b, "trainee dashboard").await;
 }
 
-/// Every request of the lesson page goes to the app on 127.0.0.1, and the page with its
-/// resources weighs under 100 KB.
-async fn lesson_page_stays_local_and_light(b: &Browser) {
+/// Every request of the page goes to the app on 127.0.0.1, and the page with its resources
+/// weighs under 100 KB.
+async fn page_stays_local_and_light(b: &Browser, page: &str) {
     let requests = b.requests().await;
     assert!(
         requests
@@ -156,13 +161,10 @@ async fn lesson_page_stays_local_and_light(b: &Browser) {
         assert_eq!(parsed.host_str(), Some("127.0.0.1"), "request to {u}");
     }
     let total: u64 = requests.iter().map(|(_, size)| size).sum();
-    eprintln!(
-        "lesson page: {total} bytes in {} requests",
-        requests.len() - 1
-    );
+    eprintln!("{page}: {total} bytes in {} requests", requests.len() - 1);
     assert!(
         total > 0 && total < 100_000,
-        "the lesson page transfers {total} bytes: {requests:?}"
+        "the {page} transfers {total} bytes: {requests:?}"
     );
 }
 
