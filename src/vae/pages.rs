@@ -105,7 +105,7 @@ async fn organism(state: &State, org: i64) -> AppResult<(String, Vec<(i64, Strin
             let o = crate::cohorts::store::get(c, org)?.ok_or(AppError::NotFound)?;
             let (pid, _) =
                 store::program_by_code(c, workflow::PROGRAM_CODE)?.ok_or(AppError::NotFound)?;
-            Ok((o.name, store::modules_of(c, pid)?))
+            Ok((o.name, crate::cohorts::store::program_modules(c, pid)?))
         })
         .await
 }
@@ -422,7 +422,7 @@ pub async fn full(state: &State, scope: Scope, id: i64) -> AppResult<Full> {
                     })
                 })
                 .collect();
-            let modules = store::modules_of(c, r.program_id)?;
+            let modules = crate::cohorts::store::program_modules(c, r.program_id)?;
             Ok(Full {
                 experiences: store::experiences(c, id)?,
                 documents: docs,

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::rules::{Experience, Status};
-use crate::db::schema::{modules, programs, users, vae_documents, vae_experiences, vae_requests};
+use crate::db::schema::{programs, users, vae_documents, vae_experiences, vae_requests};
 use crate::db::{self, DbConn};
 
 /// Whose files a query may return.
@@ -406,28 +406,11 @@ pub fn set_state(
     Ok(true)
 }
 
-/// The programme a VAE asks for (the CQP), with its modules: (id, code, title, minutes).
+/// The programme a VAE asks for (the CQP): its id and title.
 pub fn program_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<(i64, String)>> {
     programs::table
         .filter(programs::code.eq(code))
         .select((programs::id, programs::title))
         .first(conn)
         .optional()
-}
-
-pub fn modules_of(
-    conn: &mut DbConn,
-    program_id: i64,
-) -> QueryResult<Vec<(i64, String, String, i32)>> {
-    modules::table
-        .filter(modules::program_id.eq(program_id))
-        .filter(modules::retired.eq(false))
-        .order(modules::position.asc())
-        .select((
-            modules::id,
-            modules::code,
-            modules::title,
-            modules::planned_minutes,
-        ))
-        .load(conn)
 }

@@ -168,7 +168,7 @@ pub fn create(
     db::transaction(conn, |conn| {
         let (program_id, _) =
             store::program_by_code(conn, PROGRAM_CODE)?.ok_or(AppError::NotFound)?;
-        let modules = store::modules_of(conn, program_id)?;
+        let modules = crate::cohorts::store::program_modules(conn, program_id)?;
         if input
             .requested
             .iter()
@@ -385,7 +385,7 @@ fn keep_validated(
     req: &Request,
     validated: &[String],
 ) -> AppResult<()> {
-    let modules = store::modules_of(conn, req.program_id)?;
+    let modules = crate::cohorts::store::program_modules(conn, req.program_id)?;
     let on = format::date(format::to_paris(db::now()).date_naive());
     for code in validated {
         let Some((module_id, _, _, minutes)) = modules.iter().find(|m| &m.1 == code) else {
