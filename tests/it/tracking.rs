@@ -522,3 +522,122 @@ async fn a_killed_server_loses_no_acknowledged_beat_and_counts_none_twice() {
         drop_pg_database(&server, &name);
     }
 }
+
+#[tokio::test]
+async fn one_batch_mixes_refused_replayed_and_credited_beats_and_writes_each_total_once() {
+    use parcours::tracking::rules::{CreditSettings, Outcome};
+    use parcours::tracking::store::{Beat, BeatAnswer, apply_beats};
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let (_, a) = app.trainee_in(org, "CQP-AM", "a@a.fr").await;
+    let (_, b) = app.trainee_in(org, "CQP-AM", "b@a.fr").await;
+    let (_, gone) = app.trainee_in(org, "CQP-AM", "parti@a.fr").await;
+    let lesson = lesson_id(&app, "01-role-assistant");
+    let m1: i64 = {
+        use parcours::db::schema::modules;
+        modules::table
+            .filter(modules::code.eq("M1"))
+            .select(modules::id)
+            .first(&mut *app.conn())
+            .unwrap()
+    };
+    let mut conn = app.conn();
+    let claims = |id: i64, conn: &mut parcours::db::DbConn| {
+        let user = parcours::accounts::store::by_id(conn, id).unwrap().unwrap();
+        parcours::accounts::session::Claims::for_user(&user, 600)
+    };
+    let (ca, cb, cg) = (
+        claims(a, &mut conn),
+        claims(b, &mut conn),
+        claims(gone, &mut conn),
+    );
+    diesel::update(users::table.find(gone))
+        .set(users::disabled.eq(true))
+        .execute(&mut *conn)
+        .unwrap();
+    let beat =
+        |claims: &parcours::accounts::session::Claims, program: &str, view: &str, seq| Beat {
+            claims: claims.clone(),
+            program_code: program.into(),
+            page_view: view.into(),
+            module_id: m1,
+            lesson_id: Some(lesson),
+            seq,
+        };
+    let s = CreditSettings::default();
+    let first = apply_beats(
+        &mut conn,
+        &[
+            beat(&ca, "CQP-AM", "va", 1),
+            beat(&cb, "CQP-AM", "vb", 1),
+            beat(&ca, "CQP-AM", "va", 1),
+            beat(&cg, "CQP-AM", "vg", 1),
+            beat(&cb, "FAE-AM", "vb2", 1),
+        ],
+        &s,
+    )
+    .unwrap();
+    assert_eq!(
+        first,
+        [
+            BeatAnswer::Decided(Outcome::Started, 0),
+            BeatAnswer::Decided(Outcome::Started, 0),
+            BeatAnswer::Decided(Outcome::Replay, 0),
+            BeatAnswer::Unauthenticated,
+            BeatAnswer::OutsidePath,
+        ]
+    );
+    drop(conn);
+    rewind(&app, a, 30);
+    rewind(&app, b, 20);
+    let mut conn = app.conn();
+    // Two beats of one trainee in one batch share her clock: the second adds nothing.
+    let second = apply_beats(
+        &mut conn,
+        &[
+            beat(&ca, "CQP-AM", "va", 2),
+            beat(&ca, "CQP-AM", "va2", 1),
+            beat(&cb, "CQP-AM", "vb", 2),
+        ],
+        &s,
+    )
+    .unwrap();
+    assert_eq!(
+        second,
+        [
+            BeatAnswer::Decided(Outcome::Credited(30), 30),
+            BeatAnswer::Decided(Outcome::Credited(0), 0),
+            BeatAnswer::Decided(Outcome::Credited(20), 20),
+        ]
+    );
+    drop(conn);
+    assert_eq!((distance(&app, a), distance(&app, b)), (30, 20));
+    let days: Vec<(i64, i64)> = daily_activity::table
+        .order(daily_activity::trainee_id.asc())
+        .select((daily_activity::trainee_id, daily_activity::distance_seconds))
+        .load(&mut *app.conn())
+        .unwrap();
+    assert_eq!(
+        days,
+        [(a, 30), (b, 20)],
+        "one row a trainee, module and day"
+    );
+    let sessions: Vec<(String, i32, i32)> = study_sessions::table
+        .order(study_sessions::page_view.asc())
+        .select((
+            study_sessions::page_view,
+            study_sessions::last_seq,
+            study_sessions::seconds_credited,
+        ))
+        .load(&mut *app.conn())
+        .unwrap();
+    assert_eq!(
+        sessions,
+        [
+            ("va".to_string(), 2, 30),
+            ("va2".to_string(), 1, 0),
+            ("vb".to_string(), 2, 20)
+        ],
+        "refused beats leave no session"
+    );
+}

@@ -451,12 +451,8 @@ async fn vae_a_form_with_mistakes_comes_back_filled_in_with_what_is_wrong() {
         .text("exp1_hours", "1700")
         .text("exp1_missions", "coordination")
         .text("modules", "M2");
-    let res = c
-        .post(form_url(&app, org))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let send = |form| c.post(form_url(&app, org)).multipart(form).send();
+    let res = send(form).await.unwrap();
     assert_eq!(res.status(), 422);
     let html = res.text().await.unwrap();
     assert!(html.contains("Votre accord pour le traitement"), "{html}");
@@ -475,12 +471,7 @@ async fn vae_a_form_with_mistakes_comes_back_filled_in_with_what_is_wrong() {
         .text("email", "camille@exemple.fr")
         .text("exp1_from", "2023-02-30")
         .text("consent", "1");
-    let res = c
-        .post(form_url(&app, org))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let res = send(form).await.unwrap();
     assert_eq!(res.status(), 422);
     let html = res.text().await.unwrap();
     assert!(
