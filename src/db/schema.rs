@@ -491,6 +491,80 @@ diesel::joinable!(evaluation_attempts -> modules (module_id));
 diesel::joinable!(outbox_attachments -> outbox (outbox_id));
 diesel::joinable!(invitations -> users (user_id));
 
+diesel::table! {
+    followup_threads (id) {
+        id -> BigInt,
+        organism_id -> BigInt,
+        cohort_id -> BigInt,
+        trainee_id -> BigInt,
+        module_id -> Nullable<BigInt>,
+        kind -> Text,
+        subject -> Text,
+        created_at -> Timestamp,
+        last_message_at -> Timestamp,
+        waiting_since -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    followup_messages (id) {
+        id -> BigInt,
+        thread_id -> BigInt,
+        author_id -> BigInt,
+        kind -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    followup_attachments (id) {
+        id -> BigInt,
+        message_id -> BigInt,
+        file_name -> Text,
+        mime_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+    }
+}
+
+diesel::table! {
+    followup_reads (id) {
+        id -> BigInt,
+        thread_id -> BigInt,
+        user_id -> BigInt,
+        last_read_message_id -> BigInt,
+        read_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    followup_digests (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        sent_on -> Date,
+        up_to_message_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        organism_id -> BigInt,
+        name -> Text,
+        prefix -> Text,
+        secret_sha256 -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(followup_messages -> followup_threads (thread_id));
+diesel::joinable!(followup_attachments -> followup_messages (message_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisms,
     users,
@@ -525,5 +599,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     attestations,
     vae_requests,
     vae_experiences,
-    vae_documents
+    vae_documents,
+    followup_threads,
+    followup_messages,
+    followup_attachments,
+    followup_reads,
+    followup_digests,
+    api_tokens
 );
