@@ -38,11 +38,11 @@ pub fn document() -> Value {
         "info": {
             "title": "Parcours API",
             "version": "1",
-            "description": "JSON API of Parcours. Authenticate with POST /auth/token, then send `Authorization: Bearer <token>`. Every answer is scoped to the caller: a trainee sees their own data, a doctor their own employees, staff their own organism. Errors have the shape {\"error\": {\"code\", \"message\", \"fields\"?}} with French messages."
+            "description": "JSON API of Parcours. Authenticate with POST /auth/token, then send `Authorization: Bearer <token>`; an organism's software uses an integration token (prc_…) created by its administrator, which acts as that administrator on the API only and is refused at once once revoked. Every answer is scoped to the caller: a trainee sees their own data, a doctor their own employees, staff their own organism. Errors have the shape {\"error\": {\"code\", \"message\", \"fields\"?}} with French messages."
         },
         "servers": [{"url": "/api/v1"}],
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "A one-hour JWT from POST /auth/token, or an organism's integration token (prc_…) created on its page of API tokens"}},
             "schemas": {
                 "Error": {
                     "type": "object",
@@ -85,6 +85,16 @@ pub fn document() -> Value {
                     "jury_place": {"type": "string"}, "outcome": {"type": "string", "enum": ["total", "partial", "none"]},
                     "validated": {"type": "array", "items": {"type": "string"}, "description": "Module codes validated by a partial decision"},
                     "recommendations": {"type": "string"}
+                }},
+                "Heartbeat": {"type": "object", "required": ["page", "view", "seq"], "properties": {
+                    "page": {"type": "string", "enum": ["lesson", "evaluation"]},
+                    "lesson_id": {"type": "integer", "format": "int64", "description": "Required when page is lesson"},
+                    "module": {"type": "string", "description": "Module code, required when page is evaluation"},
+                    "view": {"type": "string", "pattern": "^[A-Za-z0-9-]{1,64}$", "description": "Id of this page view"},
+                    "seq": {"type": "integer", "minimum": 0, "maximum": 1000000}
+                }},
+                "HeartbeatAnswer": {"type": "object", "required": ["outcome", "credited_seconds"], "properties": {
+                    "outcome": {}, "credited_seconds": {"type": "integer"}, "session_seconds": {"type": "integer"}
                 }},
                 "ImportSummary": {"type": "object", "properties": {
                     "created": {"type": "integer"}, "updated": {"type": "integer"}, "unchanged": {"type": "integer"},
@@ -132,11 +142,89 @@ pub fn document() -> Value {
             "/vae/requests/{id}/transitions": {"post": secured(json!({"summary": "Move a VAE file one step (audited; the candidate is mailed)", "parameters": [id_param("id", "File id")],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/VaeTransition"}}}},
                 "responses": {"200": ok("The new state", object.clone()), "404": error_response("Unknown, or not in the caller's scope"), "409": error_response("Not allowed from the current state, or not the caller's to take"), "422": error_response("Missing reasons, jury date or place, or an inconsistent decision")}}))},
-            "/organisms/{id}/vae/counts": {"get": secured(json!({"summary": "How many VAE files of the organism are in each state", "parameters": [id_param("id", "Organism id")], "responses": {"200": ok("Counts by state", list)}}))}
+            "/organisms/{id}/vae/counts": {"get": secured(json!({"summary": "How many VAE files of the organism are in each state", "parameters": [id_param("id", "Organism id")], "responses": {"200": ok("Counts by state", list.clone())}}))},
+            "/study/heartbeats": {"post": secured(json!({"summary": "A trainee's study heartbeat from a lesson or evaluation page (credited at most once per interval)",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Heartbeat"}}}},
+                "responses": {"200": ok("What was credited", json!({"$ref": "#/components/schemas/HeartbeatAnswer"})), "422": error_response("Unknown page, lesson or module; malformed view id or sequence")}}))},
+            "/me/hours": {"get": secured(json!({"summary": "A trainee's own hours by module, with the deadline", "responses": {"200": ok("Hours", object.clone())}}))},
+            "/cohorts/{id}/progress": {"get": secured(json!({"summary": "Hours and status of every trainee of a cohort (its staff only)", "parameters": [id_param("id", "Cohort id")], "responses": {"200": ok("Progress", list.clone()), "404": error_response("Unknown, or not the caller's organism")}}))},
+            "/trainees/{id}/hours": {"get": secured(json!({"summary": "A trainee's hours by module (staff of their organism, or their employer doctor)", "parameters": [id_param("id", "Trainee id")], "responses": {"200": ok("Hours", object.clone()), "404": error_response("Unknown, or not in the caller's scope")}}))},
+            "/openapi.json": {"get": {"summary": "This document", "responses": {"200": ok("OpenAPI 3 document", object)}}}
         }
     })
 }
 
 pub async fn serve() -> HttpResponse {
     HttpResponse::Ok().json(document())
+}
+
+/// One operation, flattened for the readable page.
+#[derive(serde::Serialize)]
+struct Operation {
+    method: String,
+    path: String,
+    summary: String,
+    secured: bool,
+    parameters: Vec<String>,
+    body: Option<String>,
+    responses: Vec<(String, String)>,
+}
+
+fn operations(doc: &Value) -> Vec<Operation> {
+    let mut ops = Vec::new();
+    let Some(paths) = doc["paths"].as_object() else {
+        return ops;
+    };
+    for (path, item) in paths {
+        let Some(methods) = item.as_object() else {
+            continue;
+        };
+        for (method, op) in methods {
+            let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+            let parameters = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| {
+                    format!(
+                        "{} ({}) : {}",
+                        text(&p["name"]),
+                        text(&p["in"]),
+                        text(&p["description"])
+                    )
+                })
+                .collect();
+            let body = op["requestBody"]["content"]
+                .as_object()
+                .and_then(|c| c.keys().next().cloned());
+            let responses = op["responses"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(code, r)| (code.clone(), text(&r["description"])))
+                .collect();
+            ops.push(Operation {
+                method: method.to_uppercase(),
+                path: path.clone(),
+                summary: text(&op["summary"]),
+                secured: op.get("security").is_some(),
+                parameters,
+                body,
+                responses,
+            });
+        }
+    }
+    ops
+}
+
+/// The same document as a page a person can read, without any script.
+pub async fn page(
+    req: actix_web::HttpRequest,
+    state: crate::web::State,
+) -> crate::web::AppResult<HttpResponse> {
+    let doc = document();
+    let mut ctx = crate::web::context(&req);
+    ctx.insert("description", &doc["info"]["description"]);
+    ctx.insert("operations", &operations(&doc));
+    state.render("api_docs.html", &ctx)
 }

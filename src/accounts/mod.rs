@@ -1,6 +1,7 @@
 //! People and their access: users, roles, passwords, login, sessions.
 
 pub mod api;
+pub mod api_tokens;
 pub mod invite;
 pub mod links;
 pub mod login;
@@ -9,6 +10,7 @@ pub mod password;
 pub mod rules;
 pub mod session;
 pub mod store;
+pub mod token_pages;
 
 pub use rules::Role;
 pub use session::CurrentUser;

@@ -209,6 +209,18 @@ impl FromRequest for CurrentUser {
                 .app_data::<State>()
                 .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no app state")))?
                 .clone();
+            if let Some(secret) = bearer(&req).filter(|t| super::api_tokens::looks_like(t)) {
+                // Integration tokens open the API only, never a page.
+                if !req.path().starts_with("/api/") {
+                    return Err(AppError::Unauthenticated);
+                }
+                let current = state
+                    .db(move |conn| Ok(super::api_tokens::authenticate(conn, &secret)?))
+                    .await?
+                    .ok_or(AppError::Unauthenticated)?;
+                req.extensions_mut().insert(current.clone());
+                return Ok(current);
+            }
             let claims = claims_of(&req, &state)?;
             let user = state
                 .db(move |conn| Ok(store::by_id(conn, claims.sub)?))

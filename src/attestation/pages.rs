@@ -14,7 +14,7 @@ use crate::cohorts::cohort_pages::{cohort_for_staff, today};
 use crate::cohorts::store as cohorts;
 use crate::cohorts::trainee_pages::{Access, access};
 use crate::curriculum::Content;
-use crate::web::csrf::CsrfForm;
+use crate::web::csrf::{CsrfForm, Empty};
 use crate::web::{self as w, AppError, AppResult, State};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -256,9 +256,6 @@ struct BatchQuery {
     deja: Option<usize>,
     incompletes: Option<usize>,
 }
-
-#[derive(Deserialize)]
-struct Empty {}
 
 async fn issue_batch(
     state: State,

@@ -10,7 +10,7 @@ use super::cohort_pages::cohort_for_staff;
 use super::rules;
 use super::store::{self, CohortRow, NewSession, SessionRow};
 use crate::accounts::CurrentUser;
-use crate::web::csrf::CsrfForm;
+use crate::web::csrf::{CsrfForm, Empty};
 use crate::web::{self as w, AppError, AppResult, FieldError, State};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -392,9 +392,6 @@ async fn update(
         .await?;
     Ok(w::redirect(&format!("/promotions/{cid}/calendrier")))
 }
-
-#[derive(Deserialize)]
-struct Empty {}
 
 async fn delete(
     state: State,

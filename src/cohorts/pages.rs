@@ -10,7 +10,7 @@ use super::store;
 use crate::accounts::invite::{self, Invitee, MailContext};
 use crate::accounts::{CurrentUser, Role};
 use crate::mail::outbox;
-use crate::web::csrf::CsrfForm;
+use crate::web::csrf::{CsrfForm, Empty};
 use crate::web::{self as w, AppError, AppResult, FieldError, State};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -245,9 +245,6 @@ async fn mails(
     ctx.insert("mails", &lines);
     state.render("cohorts/outbox.html", &ctx)
 }
-
-#[derive(Deserialize)]
-struct Empty {}
 
 async fn retry_mail(
     state: State,

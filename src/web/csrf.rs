@@ -106,6 +106,10 @@ struct TokenField {
 }
 
 /// A URL-encoded form whose CSRF token has been checked: the only way pages read a form.
+/// The form of a button that sends nothing but its CSRF token.
+#[derive(serde::Deserialize)]
+pub struct Empty {}
+
 pub struct CsrfForm<T>(pub T);
 
 impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {

@@ -1,5 +1,6 @@
 //! Black-box tests: the real application over HTTP, on SQLite or PostgreSQL.
 
+mod api_tokens;
 mod attendance;
 mod attestation;
 mod cohorts;
