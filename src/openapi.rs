@@ -170,6 +170,10 @@ struct Operation {
     responses: Vec<(String, String)>,
 }
 
+fn text(v: &Value) -> String {
+    v.as_str().unwrap_or_default().to_string()
+}
+
 fn operations(doc: &Value) -> Vec<Operation> {
     let mut ops = Vec::new();
     let Some(paths) = doc["paths"].as_object() else {
@@ -180,7 +184,6 @@ fn operations(doc: &Value) -> Vec<Operation> {
             continue;
         };
         for (method, op) in methods {
-            let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
             let parameters = op["parameters"]
                 .as_array()
                 .into_iter()

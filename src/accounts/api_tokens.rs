@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::rules::Role;
 use super::session::CurrentUser;
+use super::store::User;
 use crate::audit::{self, Event};
 use crate::db::schema::{api_tokens, users};
 use crate::db::{self, DbConn};
@@ -112,29 +113,34 @@ pub fn create(
 /// Revokes a token of this organism; false when there is no such live token.
 pub fn revoke(conn: &mut DbConn, organism: i64, admin: i64, id: i64) -> QueryResult<bool> {
     db::transaction(conn, |c| {
-        let n = diesel::update(
+        let prefix: Option<String> = diesel::update(
             api_tokens::table
                 .filter(api_tokens::id.eq(id))
                 .filter(api_tokens::organism_id.eq(organism))
                 .filter(api_tokens::revoked_at.is_null()),
         )
         .set(api_tokens::revoked_at.eq(db::now()))
-        .execute(c)?;
-        if n == 1 {
-            audit::record(
-                c,
-                Event::new("api_token.revoke", "api_token", Some(id))
-                    .by(Some(admin))
-                    .in_organism(Some(organism)),
-            )?;
-        }
-        Ok(n == 1)
+        .returning(api_tokens::prefix)
+        .get_result(c)
+        .optional()?;
+        let Some(prefix) = prefix else {
+            return Ok(false);
+        };
+        audit::record(
+            c,
+            Event::new("api_token.revoke", "api_token", Some(id))
+                .by(Some(admin))
+                .in_organism(Some(organism))
+                .key(prefix),
+        )?;
+        Ok(true)
     })
 }
 
 /// The caller a live token stands for, or None. Notes the use, at most once a minute.
 pub fn authenticate(conn: &mut DbConn, secret: &str) -> QueryResult<Option<CurrentUser>> {
-    let found: Option<(i64, i64, String, Option<NaiveDateTime>)> = api_tokens::table
+    let found: Option<(i64, i64, String, Option<NaiveDateTime>, User)> = api_tokens::table
+        .inner_join(users::table.on(users::id.eq(api_tokens::created_by)))
         .filter(api_tokens::secret_sha256.eq(digest(secret)))
         .filter(api_tokens::revoked_at.is_null())
         .select((
@@ -142,17 +148,13 @@ pub fn authenticate(conn: &mut DbConn, secret: &str) -> QueryResult<Option<Curre
             api_tokens::organism_id,
             api_tokens::name,
             api_tokens::last_used_at,
+            User::as_select(),
         ))
         .first(conn)
         .optional()?;
-    let Some((id, organism, name, last_used)) = found else {
+    let Some((id, organism, name, last_used, creator)) = found else {
         return Ok(None);
     };
-    let creator = api_tokens::table
-        .find(id)
-        .inner_join(users::table.on(users::id.eq(api_tokens::created_by)))
-        .select(super::store::User::as_select())
-        .first(conn)?;
     let still_admin = !creator.disabled
         && creator.role() == Some(Role::OrganismAdmin)
         && creator.organism_id == Some(organism);

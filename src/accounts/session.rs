@@ -134,6 +134,16 @@ impl CurrentUser {
         }
     }
 
+    /// An administrator of this very organism, not a platform admin: for what acts in the
+    /// organism's own name, such as its integration tokens.
+    pub fn require_own_admin_of(&self, organism_id: i64) -> AppResult<()> {
+        if self.role == Role::OrganismAdmin && self.organism_id == Some(organism_id) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden())
+        }
+    }
+
     /// The organism of a staff member; anyone else is refused.
     pub fn staff_organism(&self) -> AppResult<i64> {
         match (self.role.is_staff(), self.organism_id) {

@@ -1,12 +1,12 @@
 //! The organism administrator's page of integration tokens: list, create (secret shown once),
 //! revoke.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
+use super::CurrentUser;
 use super::api_tokens;
-use super::{CurrentUser, Role};
 use crate::web::csrf::{CsrfForm, Empty};
 use crate::web::{self as w, AppError, AppResult, FieldError, State};
 
@@ -17,15 +17,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/organismes/{id}/jetons/{token}/revoquer",
             web::post().to(revoke),
         );
-}
-
-/// Only the organism's own administrators: a token acts as the person who created it.
-fn own_admin(me: &CurrentUser, organism: i64) -> AppResult<()> {
-    if me.is(Role::OrganismAdmin) && me.organism_id == Some(organism) {
-        Ok(())
-    } else {
-        Err(AppError::forbidden())
-    }
 }
 
 #[derive(Default, Deserialize, serde::Serialize)]
@@ -60,12 +51,8 @@ async fn render(
     ctx.insert("form", &shown.form);
     ctx.insert("errors", &shown.errors);
     ctx.insert("secret", &shown.secret);
-    let mut res = state.render_status(shown.status, "accounts/tokens.html", &ctx)?;
-    res.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("private, no-store"),
-    );
-    Ok(res)
+    // Never cached: the security headers add `no-store` to every page.
+    state.render_status(shown.status, "accounts/tokens.html", &ctx)
 }
 
 async fn list(
@@ -75,7 +62,7 @@ async fn list(
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let organism = path.into_inner();
-    own_admin(&me, organism)?;
+    me.require_own_admin_of(organism)?;
     let shown = Shown {
         status: StatusCode::OK,
         form: TokenForm::default(),
@@ -93,7 +80,7 @@ async fn create(
     CsrfForm(form): CsrfForm<TokenForm>,
 ) -> AppResult<HttpResponse> {
     let organism = path.into_inner();
-    own_admin(&me, organism)?;
+    me.require_own_admin_of(organism)?;
     let name = match api_tokens::validate_name(&form.name) {
         Ok(name) => name,
         Err(message) => {
@@ -128,7 +115,7 @@ async fn revoke(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<HttpResponse> {
     let (organism, token) = path.into_inner();
-    own_admin(&me, organism)?;
+    me.require_own_admin_of(organism)?;
     let admin = me.id;
     let done = state
         .db(move |c| Ok(api_tokens::revoke(c, organism, admin, token)?))

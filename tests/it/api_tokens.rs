@@ -20,7 +20,7 @@ async fn create_token(
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert_eq!(res.headers()["cache-control"], "private, no-store");
+    assert_eq!(res.headers()["cache-control"], "no-store");
     let page = res.text().await.unwrap();
     let start = page.find("value=\"prc_").expect("secret shown once") + 7;
     let end = page[start..].find('"').unwrap() + start;
@@ -104,8 +104,23 @@ async fn a_token_opens_its_organism_api_only_and_dies_when_revoked() {
         .unwrap();
     assert!(!list.contains("<td>jamais</td>"), "last use is shown");
 
-    // Revoked: refused at the very next call.
-    let token_id = parcours_token_id(&app, &secret[..12]);
+    // Another organism's admin cannot revoke it, even through their own organism's URL.
+    let token_id = revoke_id(&list, org);
+    let (admin_b, _) = signed_in(&app, Role::OrganismAdmin, Some(other), "chef@b.fr").await;
+    let csrf = csrf_from(&admin_b, &app.url(&format!("/organismes/{other}/jetons"))).await;
+    for (target, refused) in [(org, 403), (other, 404)] {
+        let res = admin_b
+            .post(app.url(&format!("/organismes/{target}/jetons/{token_id}/revoquer")))
+            .form(&[("csrf_token", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), refused, "revoke through organism {target}");
+    }
+    let res = get_with(&app, &secret, &format!("/api/v1/organisms/{org}/cohorts")).await;
+    assert_eq!(res.status(), 200, "still alive");
+
+    // Revoked by its organism: refused at the very next call.
     let csrf = csrf_from(&admin, &app.url(&format!("/organismes/{org}/jetons"))).await;
     let res = admin
         .post(app.url(&format!("/organismes/{org}/jetons/{token_id}/revoquer")))
@@ -118,30 +133,18 @@ async fn a_token_opens_its_organism_api_only_and_dies_when_revoked() {
     assert_eq!(res.status(), 401);
     let err: serde_json::Value = res.json().await.unwrap();
     assert_eq!(err["error"]["code"], "unauthenticated");
-
-    let actions: Vec<String> = {
-        use diesel::prelude::*;
-        use parcours::db::schema::audit_events as a;
-        let mut conn = app.conn();
-        a::table
-            .filter(a::subject_type.eq("api_token"))
-            .order(a::id.asc())
-            .select(a::action)
-            .load(&mut *conn as &mut parcours::db::DbConn)
-            .unwrap()
-    };
-    assert_eq!(actions, ["api_token.create", "api_token.revoke"]);
+    assert_eq!(
+        app.audit_actions(&secret[..12]),
+        ["api_token.create", "api_token.revoke"]
+    );
 }
 
-fn parcours_token_id(app: &TestApp, prefix: &str) -> i64 {
-    use diesel::prelude::*;
-    use parcours::db::schema::api_tokens as t;
-    let mut conn = app.conn();
-    t::table
-        .filter(t::prefix.eq(prefix))
-        .select(t::id)
-        .first(&mut *conn as &mut parcours::db::DbConn)
-        .unwrap()
+/// The id in the first revoke form of an organism's token page.
+fn revoke_id(page: &str, org: i64) -> i64 {
+    let marker = format!("/organismes/{org}/jetons/");
+    let start = page.find(&marker).expect("a revoke form") + marker.len();
+    let end = page[start..].find('/').unwrap() + start;
+    page[start..end].parse().unwrap()
 }
 
 #[tokio::test]
@@ -155,6 +158,9 @@ async fn only_the_organism_admin_manages_tokens_and_a_token_dies_with_its_creato
     let url = app.url(&format!("/organismes/{org}/jetons"));
     assert_eq!(trainer.get(&url).send().await.unwrap().status(), 403);
     assert_eq!(admin_b.get(&url).send().await.unwrap().status(), 403);
+    // Not even the platform admin: a token acts in the organism's own name.
+    let (platform, _) = signed_in(&app, Role::Admin, None, "admin@exemple.fr").await;
+    assert_eq!(platform.get(&url).send().await.unwrap().status(), 403);
 
     // An empty name is refused, nothing is created.
     let csrf = csrf_from(&admin, &url).await;
@@ -195,15 +201,15 @@ async fn only_the_organism_admin_manages_tokens_and_a_token_dies_with_its_creato
     let forged = format!("{}x", &secret[..secret.len() - 1]);
     assert_eq!(get_with(&app, &forged, &path).await.status(), 401);
 
-    // The creator is disabled: the token stops at once.
-    {
-        use diesel::prelude::*;
-        use parcours::db::schema::users;
-        let mut conn = app.conn();
-        diesel::update(users::table.find(admin_id))
-            .set(users::disabled.eq(true))
-            .execute(&mut *conn as &mut parcours::db::DbConn)
-            .unwrap();
-    }
+    // Another administrator disables the creator: the token stops at once.
+    let (admin2, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "adjoint@a.fr").await;
+    let csrf = csrf_from(&admin2, &app.url(&format!("/organismes/{org}"))).await;
+    let res = admin2
+        .post(app.url(&format!("/utilisateurs/{admin_id}/statut")))
+        .form(&[("csrf_token", csrf.as_str()), ("disabled", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
     assert_eq!(get_with(&app, &secret, &path).await.status(), 401);
 }
