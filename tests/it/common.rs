@@ -48,19 +48,26 @@ fn random_suffix() -> String {
     raw.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A database of the test server. Without TLS: on loopback it protects nothing, and libpq's
+/// OpenSSL state torn down at process exit while the in-process server's pool still holds
+/// TLS connections crashed test processes after their test had passed (SIGSEGV).
+fn pg_url(server: &str, database: &str) -> String {
+    format!("{server}/{database}?sslmode=disable")
+}
+
 /// A fresh, empty PostgreSQL database; returns its URL and name.
 pub fn create_pg_database(server: &str) -> (String, String) {
     let name = format!("parcours_t_{}", random_suffix());
-    let mut admin = diesel::PgConnection::establish(&format!("{server}/postgres"))
+    let mut admin = diesel::PgConnection::establish(&pg_url(server, "postgres"))
         .expect("PostgreSQL must be running for this test (see .ci/run)");
     diesel::sql_query(format!("CREATE DATABASE {name}"))
         .execute(&mut admin)
         .unwrap();
-    (format!("{server}/{name}"), name)
+    (pg_url(server, &name), name)
 }
 
 pub fn drop_pg_database(server: &str, name: &str) {
-    if let Ok(mut admin) = diesel::PgConnection::establish(&format!("{server}/postgres")) {
+    if let Ok(mut admin) = diesel::PgConnection::establish(&pg_url(server, "postgres")) {
         let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
             .execute(&mut admin);
     }
