@@ -8,12 +8,14 @@ pub mod config;
 pub mod curriculum;
 pub mod db;
 pub mod demo;
+pub mod followup;
 pub mod mail;
 pub mod openapi;
 pub mod startup;
 pub mod tracking;
 pub mod vae;
 pub mod web;
+pub mod xapi;
 
 pub use config::AppConfig;
 pub use startup::Application;

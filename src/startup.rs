@@ -80,6 +80,7 @@ impl Application {
                 .configure(curriculum::pages::routes)
                 .configure(crate::attestation::pages::routes)
                 .configure(crate::vae::pages::routes)
+                .configure(crate::followup::pages::routes)
                 .service(
                     web::scope("/api/v1")
                         .app_data(web::PayloadConfig::new(cohorts::import::MAX_BYTES + 1024))
@@ -96,6 +97,7 @@ impl Application {
                         .configure(curriculum::api::routes)
                         .configure(cohorts::api::routes)
                         .configure(crate::vae::api::routes)
+                        .configure(crate::xapi::api::routes)
                         .default_service(web::to(w::not_found)),
                 )
                 .default_service(web::to(w::not_found))

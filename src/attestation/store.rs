@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -347,14 +347,7 @@ pub fn hours_in_period(
         by.entry(m).or_default().1 += minutes as i64 * 60;
     }
     // Period days are Europe/Paris dates; corrections are stamped in UTC.
-    let utc_midnight = |d: NaiveDate| {
-        use chrono::TimeZone;
-        let local = d.and_hms_opt(0, 0, 0).unwrap_or_default();
-        chrono_tz::Europe::Paris
-            .from_local_datetime(&local)
-            .earliest()
-            .map_or(local, |t| t.naive_utc())
-    };
+    let utc_midnight = |d: NaiveDate| crate::web::format::paris_to_utc(d.and_time(NaiveTime::MIN));
     let (start, end) = (
         utc_midnight(from),
         utc_midnight(to + chrono::Duration::days(1)),

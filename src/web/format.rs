@@ -15,6 +15,22 @@ pub fn to_paris(utc: NaiveDateTime) -> chrono::DateTime<chrono_tz::Tz> {
     Paris.from_utc_datetime(&utc)
 }
 
+/// The UTC instant of a Paris wall-clock time; in the hour skipped or repeated by a DST
+/// change, the earliest reading.
+pub fn paris_to_utc(local: NaiveDateTime) -> NaiveDateTime {
+    Paris
+        .from_local_datetime(&local)
+        .earliest()
+        .map_or(local, |t| t.naive_utc())
+}
+
+/// A day typed in a form: `23/11/2026`, or a date input's `2026-11-23`.
+pub fn parse_day(raw: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .ok()
+        .or_else(|| crate::cohorts::rules::parse_fr_date(raw))
+}
+
 /// `23/11/2026 à 14 h 05`, in Paris time.
 pub fn datetime(utc: NaiveDateTime) -> String {
     to_paris(utc).format("%d/%m/%Y à %H h %M").to_string()
