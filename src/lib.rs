@@ -11,6 +11,7 @@ pub mod demo;
 pub mod followup;
 pub mod mail;
 pub mod openapi;
+pub mod ops;
 pub mod startup;
 pub mod tracking;
 pub mod vae;

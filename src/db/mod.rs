@@ -138,6 +138,15 @@ pub fn migrate(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
     applied.map_err(|e| anyhow::anyhow!("migration failed: {e}"))
 }
 
+/// Whether this binary knows migrations the database has not applied yet.
+pub fn has_pending(conn: &mut DbConn) -> anyhow::Result<bool> {
+    let pending = match conn {
+        DbConn::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+        DbConn::Pg(c) => c.has_pending_migration(PG_MIGRATIONS),
+    };
+    pending.map_err(|e| anyhow::anyhow!("migrations: {e}"))
+}
+
 fn names(versions: Vec<diesel::migration::MigrationVersion<'_>>) -> Vec<String> {
     versions.into_iter().map(|v| v.to_string()).collect()
 }

@@ -10,6 +10,7 @@ mod engagement;
 mod followup;
 mod foundation;
 mod mail;
+mod ops;
 mod schema;
 mod tracking;
 mod vae;
