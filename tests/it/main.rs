@@ -9,6 +9,7 @@ mod curriculum;
 mod engagement;
 mod followup;
 mod foundation;
+mod instances;
 mod mail;
 mod ops;
 mod schema;
