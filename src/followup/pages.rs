@@ -157,8 +157,11 @@ async fn render_thread(
             let (messages, reads, trainee, cohort, module) = state
                 .db(move |c| {
                     let messages = store::messages(c, tid)?;
-                    if let Some(last) = messages.last() {
-                        store::mark_read(c, tid, reader, last.id)?;
+                    // A receipt that cannot be written (a full disk) must not hide the thread.
+                    if let Some(last) = messages.last()
+                        && let Err(e) = store::mark_read(c, tid, reader, last.id)
+                    {
+                        tracing::warn!(error = %e, thread = tid, "read receipt not recorded");
                     }
                     let reads = store::reads(c, tid)?;
                     let trainee =

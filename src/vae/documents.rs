@@ -300,8 +300,8 @@ pub async fn read(
             kind: FileType::Pdf,
             file_name: display,
         };
-        let mut out = std::fs::File::create(&temp)
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("VAE temp file: {e}")))?;
+        let mut out =
+            std::fs::File::create(&temp).map_err(|e| AppError::io("upload temp file", e))?;
         let mut hasher = Sha256::new();
         let mut head = Vec::new();
         while let Some(chunk) = field.next().await {
@@ -317,10 +317,10 @@ pub async fn read(
             }
             hasher.update(&chunk);
             out.write_all(&chunk)
-                .map_err(|e| AppError::Internal(anyhow::anyhow!("VAE temp file: {e}")))?;
+                .map_err(|e| AppError::io("upload temp file", e))?;
         }
         out.sync_all()
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("VAE temp file: {e}")))?;
+            .map_err(|e| AppError::io("upload temp file", e))?;
         if staged.size == 0 && file_name.is_empty() {
             // A file input left empty.
             continue;

@@ -87,10 +87,36 @@ impl AppError {
     }
 }
 
+const DISK_FULL: &str = "L'espace disque du serveur est plein : rien n'a été enregistré. \
+     Réessayez plus tard ; l'équipe technique est prévenue.";
+const DATABASE_DOWN: &str = "La base de données est momentanément injoignable : rien n'a été enregistré. Réessayez dans un instant.";
+
+impl AppError {
+    /// A file-system error: a full disk is the operator's to fix, and the person must know
+    /// nothing was kept; anything else stays internal.
+    pub fn io(context: &str, e: std::io::Error) -> AppError {
+        if e.kind() == std::io::ErrorKind::StorageFull {
+            tracing::error!(error = %e, context, "disk full");
+            AppError::Unavailable(DISK_FULL.into())
+        } else {
+            AppError::Internal(anyhow::anyhow!("{context}: {e}"))
+        }
+    }
+}
+
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind as K, Error as E};
         match e {
-            diesel::result::Error::NotFound => AppError::NotFound,
+            E::NotFound => AppError::NotFound,
+            E::DatabaseError(K::ClosedConnection | K::UnableToSendCommand, info) => {
+                tracing::error!(error = info.message(), "database connection lost");
+                AppError::Unavailable(DATABASE_DOWN.into())
+            }
+            E::DatabaseError(_, ref info) if info.message().contains("disk is full") => {
+                tracing::error!(error = info.message(), "database disk full");
+                AppError::Unavailable(DISK_FULL.into())
+            }
             other => AppError::Internal(other.into()),
         }
     }

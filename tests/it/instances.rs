@@ -11,62 +11,6 @@ use parcours::db::schema::{lessons, module_totals, study_clocks};
 
 use crate::common::*;
 
-struct Nginx {
-    child: std::process::Child,
-    address: String,
-}
-
-impl Nginx {
-    /// nginx in the foreground with the repository's site file, its two upstreams pointed at
-    /// `upstreams` and listening on a free port.
-    fn start(dir: &std::path::Path, upstreams: [&str; 2]) -> Nginx {
-        let site = std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/nginx-parcours.conf"),
-        )
-        .unwrap();
-        let port = free_port();
-        let site = site
-            .replace("127.0.0.1:8081", upstreams[0])
-            .replace("127.0.0.1:8082", upstreams[1])
-            .replace("listen 80;", &format!("listen 127.0.0.1:{port};"));
-        let d = dir.display();
-        let conf = format!(
-            "daemon off;\nmaster_process off;\nworker_processes 1;\npid {d}/nginx.pid;\n\
-             error_log {d}/nginx-error.log warn;\nevents {{ worker_connections 256; }}\n\
-             http {{\n access_log off;\n client_body_temp_path {d}/nginx-body;\n\
-             proxy_temp_path {d}/nginx-proxy;\n fastcgi_temp_path {d}/nginx-fcgi;\n\
-             uwsgi_temp_path {d}/nginx-uwsgi;\n scgi_temp_path {d}/nginx-scgi;\n{site}\n}}\n"
-        );
-        let path = dir.join("nginx.conf");
-        std::fs::write(&path, conf).unwrap();
-        let child = std::process::Command::new("/usr/sbin/nginx")
-            .arg("-c")
-            .arg(&path)
-            .arg("-e")
-            .arg(dir.join("nginx-error.log"))
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("nginx (Debian package nginx) must be installed");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        Nginx {
-            child,
-            address: format!("http://127.0.0.1:{port}"),
-        }
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn answered(metrics: &str) -> f64 {
     metrics
         .lines()
