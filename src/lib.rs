@@ -10,6 +10,7 @@ pub mod db;
 pub mod demo;
 pub mod mail;
 pub mod openapi;
+pub mod reporting;
 pub mod startup;
 pub mod tracking;
 pub mod vae;

@@ -9,6 +9,7 @@ mod curriculum;
 mod engagement;
 mod foundation;
 mod mail;
+mod reporting;
 mod schema;
 mod tracking;
 mod vae;
