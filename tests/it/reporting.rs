@@ -421,7 +421,7 @@ async fn reporting_names_survive_a_csv_round_trip_and_an_xlsx_without_formulas()
     let workbook = zip_text(&xlsx, "xl/workbook.xml");
     assert!(workbook.contains("name=\"Heures\"") && workbook.contains("name=\"Absences\""), "{workbook}");
     let strings = zip_text(&xlsx, "xl/sharedStrings.xml");
-    assert!(strings.contains("<t>=HYPERLINK(&quot;http://x&quot;)</t>"), "{strings}");
+    assert!(strings.contains("<t>=HYPERLINK(\"http://x\")</t>"), "{strings}");
     assert!(strings.contains("@SOMME(A1:A9)"));
     assert!(strings.contains("Total réalisé (h)"));
     let sheet = zip_text(&xlsx, "xl/worksheets/sheet1.xml");
@@ -503,13 +503,13 @@ async fn reporting_qualiopi_figures_of_a_small_cohort_on_the_page_and_in_the_csv
                 .unwrap();
         }
         // M1: one passed (after a failure), one failed.
-        for (t, passed) in [(done, false), (done, true), (gone, false)] {
+        for (t, no, passed) in [(done, 1, false), (done, 2, true), (gone, 1, false)] {
             diesel::insert_into(evaluation_attempts::table)
                 .values((
                     evaluation_attempts::trainee_id.eq(t),
                     evaluation_attempts::module_id.eq(mods[0]),
                     evaluation_attempts::evaluation_hash.eq("test"),
-                    evaluation_attempts::attempt_no.eq(1),
+                    evaluation_attempts::attempt_no.eq(no),
                     evaluation_attempts::status.eq("submitted"),
                     evaluation_attempts::started_at.eq(parcours::db::now()),
                     evaluation_attempts::submitted_at.eq(parcours::db::now()),
