@@ -109,7 +109,10 @@ pub fn of_year(
     for a in &issued {
         let is_final = Kind::parse(&a.kind).is_some_and(Kind::is_final);
         if is_final && a.revoked_at.is_none() && in_year(a.issued_at) {
-            completed.entry(a.cohort_id).or_default().insert(a.trainee_id);
+            completed
+                .entry(a.cohort_id)
+                .or_default()
+                .insert(a.trainee_id);
         }
     }
     let mut messages: HashMap<i64, Vec<rules::Message>> = HashMap::new();
@@ -125,8 +128,11 @@ pub fn of_year(
             completions: completed.get(&cohort.id).map_or(0, |s| s.len() as i64),
             ..Tally::default()
         };
-        let (delays, unanswered) =
-            rules::answer_delays(messages.get(&cohort.id).map_or(&[], Vec::as_slice), start, end);
+        let (delays, unanswered) = rules::answer_delays(
+            messages.get(&cohort.id).map_or(&[], Vec::as_slice),
+            start,
+            end,
+        );
         (t.delays, t.unanswered) = (delays, unanswered);
         // Hours of those enrolled in the year, as the dashboard counts them.
         let members: Vec<&store::Enrolled> = enrolled
@@ -178,7 +184,13 @@ pub fn of_year(
 
     let mut evaluations = Sheet::new(
         "Évaluations",
-        &["Module", "Tentatives", "Stagiaires évalués", "Réussis", "Taux de réussite"],
+        &[
+            "Module",
+            "Tentatives",
+            "Stagiaires évalués",
+            "Réussis",
+            "Taux de réussite",
+        ],
     );
     for (module, r) in rules::pass_rates(&store::attempts(conn, organism_id, start, end)?) {
         evaluations.rows.push(vec![
@@ -189,7 +201,15 @@ pub fn of_year(
             Cell::Rate(rules::rate(r.passed, r.trainees)),
         ]);
     }
-    let mut vae = Sheet::new("VAE", &["Module", "Validé", "Non validé", "Dont validations partielles"]);
+    let mut vae = Sheet::new(
+        "VAE",
+        &[
+            "Module",
+            "Validé",
+            "Non validé",
+            "Dont validations partielles",
+        ],
+    );
     for (module, v) in rules::vae_by_module(&store::vae_decisions(conn, organism_id, start, end)?) {
         vae.rows.push(vec![
             Cell::text(module),

@@ -1,6 +1,7 @@
 //! The funders' export: hours per trainee and module over a period, and the time missed.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use chrono::NaiveDate;
 
@@ -77,11 +78,11 @@ pub fn export(
             .into_iter()
             .map(|a| (a.module_id, a.exempted_minutes))
             .collect();
-        if !plans.contains_key(&e.program_id) {
-            let plan = cohorts::program_modules(conn, e.program_id)?;
-            plans.insert(e.program_id, plan);
-        }
-        for (module, code, title, planned) in plans.get(&e.program_id).into_iter().flatten() {
+        let plan = match plans.entry(e.program_id) {
+            Entry::Occupied(p) => p.into_mut(),
+            Entry::Vacant(v) => v.insert(cohorts::program_modules(conn, e.program_id)?),
+        };
+        for (module, code, title, planned) in plan.iter() {
             let (d, p, c) = done.get(module).copied().unwrap_or_default();
             let exempt = *exempted.get(module).unwrap_or(&0) as i64 * 60;
             hours.rows.push(vec![

@@ -14,11 +14,20 @@ use crate::web::{self as w, AppError, AppResult, State};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/organismes/{id}/financeurs", web::get().to(funders_page))
-        .route("/organismes/{id}/financeurs.csv", web::get().to(funders_csv))
-        .route("/organismes/{id}/financeurs.xlsx", web::get().to(funders_xlsx))
+        .route(
+            "/organismes/{id}/financeurs.csv",
+            web::get().to(funders_csv),
+        )
+        .route(
+            "/organismes/{id}/financeurs.xlsx",
+            web::get().to(funders_xlsx),
+        )
         .route("/organismes/{id}/qualiopi", web::get().to(qualiopi_page))
         .route("/organismes/{id}/qualiopi.csv", web::get().to(qualiopi_csv))
-        .route("/organismes/{id}/qualiopi.xlsx", web::get().to(qualiopi_xlsx));
+        .route(
+            "/organismes/{id}/qualiopi.xlsx",
+            web::get().to(qualiopi_xlsx),
+        );
 }
 
 /// Query values stay text until checked here, so that bad input gets a French 422.
@@ -148,9 +157,7 @@ async fn funders_page(
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let (organism, p, export) = funders_export(&req, &state, &me, id).await?;
-    let list = state
-        .db(move |c| Ok(cohorts::cohorts_of(c, id)?))
-        .await?;
+    let list = state.db(move |c| Ok(cohorts::cohorts_of(c, id)?)).await?;
     let choices: Vec<serde_json::Value> = list
         .iter()
         .map(|(c, _)| serde_json::json!({"id": c.id, "name": c.name}))
@@ -200,7 +207,9 @@ async fn funders_csv(
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let part = query::<PeriodQuery>(&req).map(|q| q.partie).unwrap_or_default();
+    let part = query::<PeriodQuery>(&req)
+        .map(|q| q.partie)
+        .unwrap_or_default();
     let (_, p, export) = funders_export(&req, &state, &me, id).await?;
     let (sheet, stem) = match part.as_str() {
         "" | "heures" => (&export.hours, "heures"),

@@ -21,16 +21,17 @@ impl Enrolment {
     /// The days of a period (both ends included) this enrolment covers, if any.
     pub fn within(&self, from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
         let start = self.started_on.max(from);
-        let end = self.ended_on.map_or(to, |e| (e - Duration::days(1)).min(to));
+        let end = self
+            .ended_on
+            .map_or(to, |e| (e - Duration::days(1)).min(to));
         (start <= end).then_some((start, end))
     }
 
     /// Whether the trainee left by a transfer: another enrolment of theirs starts that day.
     pub fn left_by_transfer(&self, all: &[Enrolment]) -> bool {
         self.ended_on.is_some_and(|end| {
-            all.iter().any(|o| {
-                o.id != self.id && o.trainee_id == self.trainee_id && o.started_on == end
-            })
+            all.iter()
+                .any(|o| o.id != self.id && o.trainee_id == self.trainee_id && o.started_on == end)
         })
     }
 
@@ -396,7 +397,13 @@ mod tests {
             // Trainee 103 finished with an attestation, then the enrolment was closed.
             e(5, 10, 103, d(1, 2), Some(d(11, 30))),
             // Last year's drop-out is not this year's.
-            e(6, 10, 104, NaiveDate::from_ymd_opt(2025, 3, 1).unwrap(), Some(NaiveDate::from_ymd_opt(2025, 12, 1).unwrap())),
+            e(
+                6,
+                10,
+                104,
+                NaiveDate::from_ymd_opt(2025, 3, 1).unwrap(),
+                Some(NaiveDate::from_ymd_opt(2025, 12, 1).unwrap()),
+            ),
         ];
         let finals = HashSet::from([(103, 10)]);
         let f = flow(10, &all, &finals, year);
@@ -446,7 +453,10 @@ mod tests {
     fn a_paris_day_starts_an_hour_or_two_earlier_in_utc() {
         let at = |m, day, h| d(m, day).and_hms_opt(h, 0, 0).unwrap();
         let new_year_eve = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
-        assert_eq!(paris_midnight(d(1, 1)), new_year_eve.and_hms_opt(23, 0, 0).unwrap());
+        assert_eq!(
+            paris_midnight(d(1, 1)),
+            new_year_eve.and_hms_opt(23, 0, 0).unwrap()
+        );
         assert_eq!(paris_midnight(d(7, 1)), at(6, 30, 22));
     }
 
@@ -479,25 +489,55 @@ mod tests {
             // A note of the trainer is not a question of the trainee.
             m(7, 3, 8, "question", at(5, 9)),
             // Outside the year.
-            m(8, 3, 7, "question", NaiveDate::from_ymd_opt(2025, 12, 31).unwrap().and_hms_opt(9, 0, 0).unwrap()),
+            m(
+                8,
+                3,
+                7,
+                "question",
+                NaiveDate::from_ymd_opt(2025, 12, 31)
+                    .unwrap()
+                    .and_hms_opt(9, 0, 0)
+                    .unwrap(),
+            ),
         ];
         let start = d(1, 1).and_hms_opt(0, 0, 0).unwrap();
-        let end = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
+        let end = NaiveDate::from_ymd_opt(2027, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
         let (mut delays, unanswered) = answer_delays(&msgs, start, end);
         delays.sort_unstable();
         assert_eq!(delays, vec![3 * 3600, 28 * 3600]);
-        assert_eq!(unanswered, 1, "only the last work: the trainer's note and last year's question are not counted");
+        assert_eq!(
+            unanswered, 1,
+            "only the last work: the trainer's note and last year's question are not counted"
+        );
     }
 
     #[test]
     fn missed_times_are_labelled_for_funders() {
         let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
         let (s, e) = (t(9, 0), t(12, 30));
-        assert_eq!(absence_label("absent", s, e, None, None), Some("absent (non excusé)"));
-        assert_eq!(absence_label("absent_excuse", s, e, None, None), Some("absent (excusé)"));
-        assert_eq!(absence_label("present", s, e, Some(t(9, 20)), None), Some("retard"));
-        assert_eq!(absence_label("present", s, e, None, Some(t(12, 0))), Some("départ anticipé"));
-        assert_eq!(absence_label("present", s, e, Some(t(9, 0)), Some(t(12, 30))), None);
+        assert_eq!(
+            absence_label("absent", s, e, None, None),
+            Some("absent (non excusé)")
+        );
+        assert_eq!(
+            absence_label("absent_excuse", s, e, None, None),
+            Some("absent (excusé)")
+        );
+        assert_eq!(
+            absence_label("present", s, e, Some(t(9, 20)), None),
+            Some("retard")
+        );
+        assert_eq!(
+            absence_label("present", s, e, None, Some(t(12, 0))),
+            Some("départ anticipé")
+        );
+        assert_eq!(
+            absence_label("present", s, e, Some(t(9, 0)), Some(t(12, 30))),
+            None
+        );
     }
 
     #[test]
@@ -508,7 +548,14 @@ mod tests {
             ("M1".into(), 2, false),
             ("M2".into(), 2, true),
         ]);
-        assert_eq!(r["M1"], PassRate { attempts: 3, trainees: 2, passed: 1 });
+        assert_eq!(
+            r["M1"],
+            PassRate {
+                attempts: 3,
+                trainees: 2,
+                passed: 1
+            }
+        );
         assert_eq!(percent(rate(r["M1"].passed, r["M1"].trainees)), "50 %");
         assert_eq!(r["M2"].passed, 1);
     }
@@ -517,12 +564,45 @@ mod tests {
     fn vae_decisions_count_by_module() {
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         let by = vae_by_module(&[
-            Decision { outcome: "total".into(), requested: s(&["M1", "M2"]), validated: s(&["M1", "M2"]) },
-            Decision { outcome: "partial".into(), requested: s(&["M1", "M3"]), validated: s(&["M3"]) },
-            Decision { outcome: "none".into(), requested: s(&["M2"]), validated: vec![] },
+            Decision {
+                outcome: "total".into(),
+                requested: s(&["M1", "M2"]),
+                validated: s(&["M1", "M2"]),
+            },
+            Decision {
+                outcome: "partial".into(),
+                requested: s(&["M1", "M3"]),
+                validated: s(&["M3"]),
+            },
+            Decision {
+                outcome: "none".into(),
+                requested: s(&["M2"]),
+                validated: vec![],
+            },
         ]);
-        assert_eq!(by["M1"], VaeModule { validated: 1, not_validated: 1, partial: 0 });
-        assert_eq!(by["M2"], VaeModule { validated: 1, not_validated: 1, partial: 0 });
-        assert_eq!(by["M3"], VaeModule { validated: 1, not_validated: 0, partial: 1 });
+        assert_eq!(
+            by["M1"],
+            VaeModule {
+                validated: 1,
+                not_validated: 1,
+                partial: 0
+            }
+        );
+        assert_eq!(
+            by["M2"],
+            VaeModule {
+                validated: 1,
+                not_validated: 1,
+                partial: 0
+            }
+        );
+        assert_eq!(
+            by["M3"],
+            VaeModule {
+                validated: 1,
+                not_validated: 0,
+                partial: 1
+            }
+        );
     }
 }

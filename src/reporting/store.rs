@@ -7,9 +7,8 @@ use diesel::prelude::*;
 use super::rules::{Decision, Enrolment, Message};
 use crate::db::DbConn;
 use crate::db::schema::{
-    attendance_entries, attendance_sheets, attestations, cohorts, enrolments,
-    evaluation_attempts, followup_messages, followup_threads, modules, sessions,
-    trainee_profiles, users, vae_requests,
+    attendance_entries, attendance_sheets, attestations, cohorts, enrolments, evaluation_attempts,
+    followup_messages, followup_threads, modules, sessions, trainee_profiles, users, vae_requests,
 };
 
 /// An enrolment with what exports print of its trainee and cohort.
@@ -86,23 +85,25 @@ pub fn enrolled(
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(e, cohort_name, program_id, name, email, funding, hire, pf, pt)| Enrolled {
-            enrolment: Enrolment {
-                id: e.0,
-                cohort_id: e.1,
-                trainee_id: e.2,
-                started_on: e.3,
-                ended_on: e.4,
+        .map(
+            |(e, cohort_name, program_id, name, email, funding, hire, pf, pt)| Enrolled {
+                enrolment: Enrolment {
+                    id: e.0,
+                    cohort_id: e.1,
+                    trainee_id: e.2,
+                    started_on: e.3,
+                    ended_on: e.4,
+                },
+                cohort_name,
+                program_id,
+                name,
+                email,
+                funding,
+                hire_date: hire,
+                proa_from: pf,
+                proa_to: pt,
             },
-            cohort_name,
-            program_id,
-            name,
-            email,
-            funding,
-            hire_date: hire,
-            proa_from: pf,
-            proa_to: pt,
-        })
+        )
         .collect())
 }
 
@@ -158,25 +159,29 @@ pub fn missed(
     if let Some(c) = cohort {
         q = q.filter(sessions::cohort_id.eq(c));
     }
-    q.order((sessions::day.asc(), sessions::starts_at.asc(), users::name.asc()))
-        .select((
-            cohorts::name,
-            attendance_entries::trainee_id,
-            users::name,
-            users::email,
-            sessions::day,
-            modules::code,
-            modules::title,
-            sessions::starts_at,
-            sessions::ends_at,
-            sessions::planned_minutes,
-            attendance_entries::status,
-            attendance_entries::arrived_at,
-            attendance_entries::left_at,
-            attendance_entries::minutes_credited,
-            attendance_entries::note,
-        ))
-        .load(conn)
+    q.order((
+        sessions::day.asc(),
+        sessions::starts_at.asc(),
+        users::name.asc(),
+    ))
+    .select((
+        cohorts::name,
+        attendance_entries::trainee_id,
+        users::name,
+        users::email,
+        sessions::day,
+        modules::code,
+        modules::title,
+        sessions::starts_at,
+        sessions::ends_at,
+        sessions::planned_minutes,
+        attendance_entries::status,
+        attendance_entries::arrived_at,
+        attendance_entries::left_at,
+        attendance_entries::minutes_credited,
+        attendance_entries::note,
+    ))
+    .load(conn)
 }
 
 /// An attestation of the organism, without its document.

@@ -181,21 +181,61 @@ async fn reporting_funders_csv_matches_the_hours_api_and_an_empty_period_has_onl
             .unwrap();
     }
     let credited: serde_json::Value = beat(2).await.unwrap().json().await.unwrap();
-    assert!(credited["credited_seconds"].as_i64().unwrap() >= 40, "{credited}");
+    assert!(
+        credited["credited_seconds"].as_i64().unwrap() >= 40,
+        "{credited}"
+    );
     // … more on another module, a signed half-day, an excused absence and a late arrival.
     distance_on(&app, trainee, mods[1], today(), 9000);
     let t = |h, m| NaiveTime::from_hms_opt(h, m, 0);
-    closed_sheet(&app, cohort, mods[0], trainee, admin_id, today(), "present", None, 210, None);
-    closed_sheet(&app, cohort, mods[2], trainee, admin_id, today(), "absent_excuse", None, 0, Some("Rendez-vous médical"));
-    closed_sheet(&app, cohort, mods[3], trainee, admin_id, today(), "present", t(9, 45), 165, None);
+    closed_sheet(
+        &app,
+        cohort,
+        mods[0],
+        trainee,
+        admin_id,
+        today(),
+        "present",
+        None,
+        210,
+        None,
+    );
+    closed_sheet(
+        &app,
+        cohort,
+        mods[2],
+        trainee,
+        admin_id,
+        today(),
+        "absent_excuse",
+        None,
+        0,
+        Some("Rendez-vous médical"),
+    );
+    closed_sheet(
+        &app,
+        cohort,
+        mods[3],
+        trainee,
+        admin_id,
+        today(),
+        "present",
+        t(9, 45),
+        165,
+        None,
+    );
     {
         use parcours::db::schema::module_totals as mt;
         let mut conn = app.conn();
         // What closing the sheets added to the totals.
-        diesel::update(mt::table.filter(mt::trainee_id.eq(trainee)).filter(mt::module_id.eq(mods[0])))
-            .set(mt::presentiel_seconds.eq(mt::presentiel_seconds + 210 * 60))
-            .execute(&mut *conn as &mut DbConn)
-            .unwrap();
+        diesel::update(
+            mt::table
+                .filter(mt::trainee_id.eq(trainee))
+                .filter(mt::module_id.eq(mods[0])),
+        )
+        .set(mt::presentiel_seconds.eq(mt::presentiel_seconds + 210 * 60))
+        .execute(&mut *conn as &mut DbConn)
+        .unwrap();
         diesel::insert_into(mt::table)
             .values((
                 mt::trainee_id.eq(trainee),
@@ -207,7 +247,15 @@ async fn reporting_funders_csv_matches_the_hours_api_and_an_empty_period_has_onl
             .execute(&mut *conn as &mut DbConn)
             .unwrap();
         parcours::cohorts::store::set_adjustment(
-            &mut conn, None, org, trainee, mods[2], "equivalence", 600, "Diplôme de secrétaire médicale", None,
+            &mut conn,
+            None,
+            org,
+            trainee,
+            mods[2],
+            "equivalence",
+            600,
+            "Diplôme de secrétaire médicale",
+            None,
         )
         .unwrap();
     }
@@ -223,12 +271,19 @@ async fn reporting_funders_csv_matches_the_hours_api_and_an_empty_period_has_onl
         .unwrap();
 
     // The current month by default.
-    let (status, body) = get(&admin, app.url(&format!("/organismes/{org}/financeurs.csv"))).await;
+    let (status, body) = get(
+        &admin,
+        app.url(&format!("/organismes/{org}/financeurs.csv")),
+    )
+    .await;
     assert_eq!(status, 200);
     let rows = records(&body);
     assert_eq!(rows[0][2], "Stagiaire");
     assert_eq!(rows[0][14], "Total réalisé (h)");
-    let mine: Vec<&Vec<String>> = rows[1..].iter().filter(|r| r[2] == "Camille Dupont").collect();
+    let mine: Vec<&Vec<String>> = rows[1..]
+        .iter()
+        .filter(|r| r[2] == "Camille Dupont")
+        .collect();
     assert_eq!(mine.len(), 4, "one line per module of the programme");
     for (line, m) in mine.iter().zip(api["modules"].as_array().unwrap()) {
         assert_eq!(line[0], "Organisme Financeurs");
@@ -237,13 +292,28 @@ async fn reporting_funders_csv_matches_the_hours_api_and_an_empty_period_has_onl
         assert_eq!(line[5], "01/09/2026");
         assert_eq!(line[7], m["code"].as_str().unwrap());
         assert_eq!(line[9], hours(m["planned_secs"].as_i64().unwrap()));
-        assert_eq!(line[10], hours(m["distance_secs"].as_i64().unwrap()), "{line:?}");
-        assert_eq!(line[11], hours(m["presentiel_secs"].as_i64().unwrap()), "{line:?}");
-        assert_eq!(line[13], hours(m["exempted_secs"].as_i64().unwrap()), "{line:?}");
+        assert_eq!(
+            line[10],
+            hours(m["distance_secs"].as_i64().unwrap()),
+            "{line:?}"
+        );
+        assert_eq!(
+            line[11],
+            hours(m["presentiel_secs"].as_i64().unwrap()),
+            "{line:?}"
+        );
+        assert_eq!(
+            line[13],
+            hours(m["exempted_secs"].as_i64().unwrap()),
+            "{line:?}"
+        );
     }
     assert_eq!(mine[1][10], "2,50");
     assert_eq!(mine[0][11], "3,50");
-    assert_eq!(mine[2][13], "10,00", "the exemption is shown, not counted as done");
+    assert_eq!(
+        mine[2][13], "10,00",
+        "the exemption is shown, not counted as done"
+    );
     assert_eq!(mine[2][14], "0,00");
     assert_eq!(mine[3][14], "2,75");
 
@@ -258,7 +328,10 @@ async fn reporting_funders_csv_matches_the_hours_api_and_an_empty_period_has_onl
     assert_eq!(rows.len(), 3, "{rows:?}");
     let excused = rows.iter().find(|r| r[9] == "absent (excusé)").unwrap();
     assert_eq!(excused[4], parcours::web::format::date(today()));
-    assert_eq!((excused[7].as_str(), excused[8].as_str()), ("09 h 00", "12 h 30"));
+    assert_eq!(
+        (excused[7].as_str(), excused[8].as_str()),
+        ("09 h 00", "12 h 30")
+    );
     assert_eq!(excused[10], "Rendez-vous médical");
     assert_eq!(excused[11], "210");
     let late = rows.iter().find(|r| r[9] == "retard").unwrap();
@@ -280,7 +353,9 @@ async fn reporting_funders_csv_matches_the_hours_api_and_an_empty_period_has_onl
     }
     let (status, body) = get(
         &admin,
-        app.url(&format!("/organismes/{org}/financeurs?du=2020-01-01&au=2020-01-31")),
+        app.url(&format!(
+            "/organismes/{org}/financeurs?du=2020-01-01&au=2020-01-31"
+        )),
     )
     .await;
     assert_eq!(status, 200);
@@ -311,7 +386,11 @@ async fn reporting_staff_of_another_organism_doctors_and_trainees_are_refused() 
     for page in pages {
         let url = app.url(&format!("/organismes/{a}/{page}"));
         assert_eq!(get(&trainer_a, url.clone()).await.0, 200, "{page}");
-        for (who, c) in [("B", &trainer_b), ("stagiaire", &trainee_a), ("médecin", &doctor)] {
+        for (who, c) in [
+            ("B", &trainer_b),
+            ("stagiaire", &trainee_a),
+            ("médecin", &doctor),
+        ] {
             let (status, body) = get(c, url.clone()).await;
             assert_eq!(status, 403, "{who} on {page}");
             let text = String::from_utf8_lossy(&body);
@@ -322,7 +401,9 @@ async fn reporting_staff_of_another_organism_doctors_and_trainees_are_refused() 
     let url = app.url(&format!("/organismes/{a}/financeurs.csv?du=n'importe"));
     assert_eq!(get(&trainer_b, url).await.0, 403);
     // A cohort of B through A's export is refused, not exported.
-    let url = app.url(&format!("/organismes/{a}/financeurs.csv?promotion={cohort_b}"));
+    let url = app.url(&format!(
+        "/organismes/{a}/financeurs.csv?promotion={cohort_b}"
+    ));
     let (status, body) = get(&trainer_a, url).await;
     assert_eq!(status, 422);
     assert!(String::from_utf8_lossy(&body).contains("Promotion inconnue."));
@@ -334,14 +415,23 @@ async fn reporting_bad_dates_and_years_get_a_french_422() {
     let org = app.create_organism("Organisme Dates");
     let (admin, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "direction@dates.fr").await;
     for (query, message) in [
-        ("financeurs?du=31/02/2026", "Date de début invalide : utilisez jj/mm/aaaa."),
-        ("financeurs.csv?au=2026-13-01", "Date de fin invalide : utilisez jj/mm/aaaa."),
+        (
+            "financeurs?du=31/02/2026",
+            "Date de début invalide : utilisez jj/mm/aaaa.",
+        ),
+        (
+            "financeurs.csv?au=2026-13-01",
+            "Date de fin invalide : utilisez jj/mm/aaaa.",
+        ),
         (
             "financeurs.xlsx?du=2026-03-01&au=2026-02-01",
             "La date de fin doit être postérieure ou égale à la date de début.",
         ),
         ("financeurs.csv?promotion=abc", "Promotion inconnue."),
-        ("financeurs.csv?partie=tout", "Partie inconnue : « heures » ou « absences »."),
+        (
+            "financeurs.csv?partie=tout",
+            "Partie inconnue : « heures » ou « absences ».",
+        ),
         ("qualiopi?annee=deux-mille", "Année invalide"),
         ("qualiopi.csv?annee=99999", "Année invalide"),
     ] {
@@ -352,10 +442,17 @@ async fn reporting_bad_dates_and_years_get_a_french_422() {
     }
     // French and ISO dates are both understood.
     for query in ["du=01/03/2026&au=31/03/2026", "du=2026-03-01&au=2026-03-31"] {
-        let (status, body) =
-            get(&admin, app.url(&format!("/organismes/{org}/financeurs?{query}"))).await;
+        let (status, body) = get(
+            &admin,
+            app.url(&format!("/organismes/{org}/financeurs?{query}")),
+        )
+        .await;
         assert_eq!(status, 200, "{query}");
-        assert!(String::from_utf8(body).unwrap().contains("du 01/03/2026 au 31/03/2026"));
+        assert!(
+            String::from_utf8(body)
+                .unwrap()
+                .contains("du 01/03/2026 au 31/03/2026")
+        );
     }
 }
 
@@ -391,7 +488,11 @@ async fn reporting_names_survive_a_csv_round_trip_and_an_xlsx_without_formulas()
         rename(&app, id, name);
         app.enrol(org, cohort, id);
     }
-    let (status, body) = get(&admin, app.url(&format!("/organismes/{org}/financeurs.csv"))).await;
+    let (status, body) = get(
+        &admin,
+        app.url(&format!("/organismes/{org}/financeurs.csv")),
+    )
+    .await;
     assert_eq!(status, 200);
     let rows = records(&body);
     let mut seen: Vec<String> = rows[1..].iter().map(|r| r[2].clone()).collect();
@@ -403,39 +504,67 @@ async fn reporting_names_survive_a_csv_round_trip_and_an_xlsx_without_formulas()
     expected.sort();
     let mut sorted = seen.clone();
     sorted.sort();
-    assert_eq!(sorted, expected, "every name comes back whole, formulas defused");
+    assert_eq!(
+        sorted, expected,
+        "every name comes back whole, formulas defused"
+    );
     assert!(seen.contains(&"'=HYPERLINK(\"http://x\")".to_string()));
     assert!(seen.contains(&"'-Dupont\nLigne deux".to_string()));
-    assert!(seen.contains(&"Martin; \"Camille\"".to_string()), "{seen:?}");
-    assert!(rows[1..].iter().all(|r| r[0] == "Organisme; \"Injection\"" && r.len() == 15));
+    assert!(
+        seen.contains(&"Martin; \"Camille\"".to_string()),
+        "{seen:?}"
+    );
+    assert!(
+        rows[1..]
+            .iter()
+            .all(|r| r[0] == "Organisme; \"Injection\"" && r.len() == 15)
+    );
     for r in &rows[1..] {
         for cell in r {
-            assert!(!cell.starts_with(['=', '+', '-', '@']), "a live formula: {cell}");
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@']),
+                "a live formula: {cell}"
+            );
         }
     }
 
     // The workbook: two sheets, text as shared strings, hours as numbers, no formula.
-    let (status, xlsx) = get(&admin, app.url(&format!("/organismes/{org}/financeurs.xlsx"))).await;
+    let (status, xlsx) = get(
+        &admin,
+        app.url(&format!("/organismes/{org}/financeurs.xlsx")),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(&xlsx[..2], b"PK");
     let workbook = zip_text(&xlsx, "xl/workbook.xml");
-    assert!(workbook.contains("name=\"Heures\"") && workbook.contains("name=\"Absences\""), "{workbook}");
+    assert!(
+        workbook.contains("name=\"Heures\"") && workbook.contains("name=\"Absences\""),
+        "{workbook}"
+    );
     let strings = zip_text(&xlsx, "xl/sharedStrings.xml");
-    assert!(strings.contains("<t>=HYPERLINK(\"http://x\")</t>"), "{strings}");
+    assert!(
+        strings.contains("<t>=HYPERLINK(\"http://x\")</t>"),
+        "{strings}"
+    );
     assert!(strings.contains("@SOMME(A1:A9)"));
     assert!(strings.contains("Total réalisé (h)"));
     let sheet = zip_text(&xlsx, "xl/worksheets/sheet1.xml");
     assert!(!sheet.contains("<f>"), "no formula in the sheet");
-    assert!(sheet.contains("<pane ySplit=\"1\""), "the header stays in view");
-    assert!(sheet.contains("<v>266</v>") || sheet.contains("<v>77</v>"), "planned hours as numbers");
+    assert!(
+        sheet.contains("<pane ySplit=\"1\""),
+        "the header stays in view"
+    );
+    assert!(
+        sheet.contains("<v>266</v>") || sheet.contains("<v>77</v>"),
+        "planned hours as numbers"
+    );
 }
 
 #[tokio::test]
 async fn reporting_qualiopi_figures_of_a_small_cohort_on_the_page_and_in_the_csv() {
     let app = spawn_app().await;
     let org = app.create_organism("Organisme Qualiopi");
-    let (admin, admin_id) =
-        signed_in(&app, Role::OrganismAdmin, Some(org), "direction@q.fr").await;
+    let (admin, admin_id) = signed_in(&app, Role::OrganismAdmin, Some(org), "direction@q.fr").await;
     let year = today().year();
     let on = |m, d| NaiveDate::from_ymd_opt(year, m, d).unwrap();
     let cohort_a = app.create_cohort(org, "CQP-AM");
@@ -445,7 +574,11 @@ async fn reporting_qualiopi_figures_of_a_small_cohort_on_the_page_and_in_the_csv
         app.enrol(org, cohort_a, id);
         id
     };
-    let (done, gone, moved) = (trainee("fini@q.fr"), trainee("parti@q.fr"), trainee("mute@q.fr"));
+    let (done, gone, moved) = (
+        trainee("fini@q.fr"),
+        trainee("parti@q.fr"),
+        trainee("mute@q.fr"),
+    );
     let mods = modules_of(&app, "CQP-AM");
     {
         let mut conn = app.conn();
@@ -464,7 +597,9 @@ async fn reporting_qualiopi_figures_of_a_small_cohort_on_the_page_and_in_the_csv
             .set(enrolments::ended_on.eq(on(3, 1)))
             .execute(c)
             .unwrap();
-        let line = parcours::cohorts::store::trainee(c, Some(org), moved).unwrap().unwrap();
+        let line = parcours::cohorts::store::trainee(c, Some(org), moved)
+            .unwrap()
+            .unwrap();
         parcours::cohorts::store::transfer(c, admin_id, &line, cohort_b, on(4, 1)).unwrap();
         // One hour done by the one who finished.
         diesel::insert_into(module_totals::table)
@@ -527,7 +662,8 @@ async fn reporting_qualiopi_figures_of_a_small_cohort_on_the_page_and_in_the_csv
             .select(programs::id)
             .first(c)
             .unwrap();
-        let candidate = app.create_user(Role::Trainee, Some(org), "vae@q.fr", "mot-de-passe-solide");
+        let candidate =
+            app.create_user(Role::Trainee, Some(org), "vae@q.fr", "mot-de-passe-solide");
         diesel::insert_into(vae_requests::table)
             .values((
                 vae_requests::organism_id.eq(org),
@@ -591,7 +727,11 @@ async fn reporting_qualiopi_figures_of_a_small_cohort_on_the_page_and_in_the_csv
     };
     let (a, b) = (name_of(cohort_a), name_of(cohort_b));
 
-    let (status, body) = get(&admin, app.url(&format!("/organismes/{org}/qualiopi?annee={year}"))).await;
+    let (status, body) = get(
+        &admin,
+        app.url(&format!("/organismes/{org}/qualiopi?annee={year}")),
+    )
+    .await;
     assert_eq!(status, 200);
     let html = String::from_utf8(body).unwrap();
     // Entries, completed, drop-outs, rate, average hours done and planned.
@@ -601,18 +741,36 @@ async fn reporting_qualiopi_figures_of_a_small_cohort_on_the_page_and_in_the_csv
         )),
         "{html}"
     );
-    assert!(html.contains(&format!("<th scope=\"row\">{b}</th><td>0</td><td>0</td><td>0</td><td>0 %</td>")));
+    assert!(html.contains(&format!(
+        "<th scope=\"row\">{b}</th><td>0</td><td>0</td><td>0</td><td>0 %</td>"
+    )));
     assert!(html.contains("<th scope=\"row\">Total de l&#x27;organisme</th><td>2</td><td>1</td><td>1</td><td>33,3 %</td>"), "{html}");
-    assert!(html.contains("<td>1</td><td>3 h</td><td>3 h</td><td>1</td>"), "answer times: {html}");
+    assert!(
+        html.contains("<td>1</td><td>3 h</td><td>3 h</td><td>1</td>"),
+        "answer times: {html}"
+    );
     assert!(html.contains("<th scope=\"row\">M1</th><td>3</td><td>2</td><td>1</td><td>50 %</td>"));
-    assert!(html.contains("<th scope=\"row\">M2</th><td>1</td><td>0</td><td>1</td>"), "VAE: {html}");
+    assert!(
+        html.contains("<th scope=\"row\">M2</th><td>1</td><td>0</td><td>1</td>"),
+        "VAE: {html}"
+    );
     assert!(html.contains("<th scope=\"row\">Certificat de réalisation</th><td>0</td><td>1</td>"));
-    assert!(html.contains("Abandons ÷ stagiaires inscrits"), "the note of the rate");
+    assert!(
+        html.contains("Abandons ÷ stagiaires inscrits"),
+        "the note of the rate"
+    );
 
-    let (status, body) = get(&admin, app.url(&format!("/organismes/{org}/qualiopi.csv?annee={year}"))).await;
+    let (status, body) = get(
+        &admin,
+        app.url(&format!("/organismes/{org}/qualiopi.csv?annee={year}")),
+    )
+    .await;
     assert_eq!(status, 200);
     let rows = records(&body);
-    assert_eq!(rows[0], ["Tableau", "Ligne", "Indicateur", "Valeur", "Mode de calcul"]);
+    assert_eq!(
+        rows[0],
+        ["Tableau", "Ligne", "Indicateur", "Valeur", "Mode de calcul"]
+    );
     let value = |line: &str, figure: &str| -> String {
         rows.iter()
             .find(|r| r[1] == line && r[2] == figure)
@@ -628,10 +786,17 @@ async fn reporting_qualiopi_figures_of_a_small_cohort_on_the_page_and_in_the_csv
     assert_eq!(value("M1", "Taux de réussite"), "50 %");
     assert_eq!(value("M1", "Non validé"), "1");
     assert_eq!(value("Attestation de fin de formation", "Délivrés"), "1");
-    assert!(rows.iter().all(|r| r.len() == 5 && (r[0] == "Tableau" || !r[4].is_empty())));
+    assert!(
+        rows.iter()
+            .all(|r| r.len() == 5 && (r[0] == "Tableau" || !r[4].is_empty()))
+    );
 
     // An empty year: dashes, not NaN nor 0 %.
-    let (status, body) = get(&admin, app.url(&format!("/organismes/{org}/qualiopi?annee=2019"))).await;
+    let (status, body) = get(
+        &admin,
+        app.url(&format!("/organismes/{org}/qualiopi?annee=2019")),
+    )
+    .await;
     assert_eq!(status, 200);
     let html = String::from_utf8(body).unwrap();
     assert!(!html.contains("NaN"));
