@@ -138,11 +138,6 @@ pub fn percent(r: Option<f64>) -> String {
     }
 }
 
-/// Hours with a decimal comma, as French spreadsheets read them: `12,50`.
-pub fn decimal_hours(secs: i64) -> String {
-    format!("{:.2}", secs as f64 / 3600.0).replace('.', ",")
-}
-
 pub fn mean(values: &[i64]) -> Option<i64> {
     let n = values.len() as i64;
     (n > 0).then(|| values.iter().sum::<i64>() / n)
@@ -446,7 +441,6 @@ mod tests {
         assert_eq!(delay(Some(2 * 86400)), "2 j");
         assert_eq!(delay(Some(3 * 3600 + 20 * 60)), "3 h 20");
         assert_eq!(delay(Some(5 * 60)), "0 h 05");
-        assert_eq!(decimal_hours(45_000), "12,50");
     }
 
     #[test]

@@ -29,7 +29,7 @@ impl Cell {
     pub fn display(&self) -> String {
         match self {
             Cell::Text(s) => s.clone(),
-            Cell::Hours(secs) => rules::decimal_hours(*secs),
+            Cell::Hours(secs) => crate::web::format::decimal_hours(*secs),
             Cell::Count(n) => n.to_string(),
             Cell::Date(d) => crate::web::format::date(*d),
             Cell::Rate(r) => rules::percent(*r),
@@ -65,11 +65,9 @@ impl Sheet {
 
 /// `;`-separated UTF-8 with a byte-order mark, so that Excel in French opens it as is.
 pub fn to_csv(sheet: &Sheet) -> Result<Vec<u8>, csv::Error> {
-    let mut out = b"\xEF\xBB\xBF".to_vec();
+    let mut out = Vec::new();
     {
-        let mut wr = csv::WriterBuilder::new()
-            .delimiter(b';')
-            .from_writer(&mut out);
+        let mut wr = crate::web::format::excel_csv(&mut out);
         wr.write_record(&sheet.header)?;
         for row in &sheet.rows {
             wr.write_record(row.iter().map(Cell::csv))?;

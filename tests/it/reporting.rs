@@ -141,7 +141,7 @@ async fn get(c: &reqwest::Client, url: String) -> (u16, Vec<u8>) {
 }
 
 fn hours(secs: i64) -> String {
-    format!("{:.2}", secs as f64 / 3600.0).replace('.', ",")
+    parcours::web::format::decimal_hours(secs)
 }
 
 #[tokio::test]
@@ -316,6 +316,14 @@ async fn reporting_funders_csv_matches_the_hours_api_and_an_empty_period_has_onl
     );
     assert_eq!(mine[2][14], "0,00");
     assert_eq!(mine[3][14], "2,75");
+
+    // One cohort at a time.
+    let other = app.create_cohort(org, "CQP-AM");
+    for (c, lines) in [(cohort, 5), (other, 1)] {
+        let url = app.url(&format!("/organismes/{org}/financeurs.csv?promotion={c}"));
+        let (status, body) = get(&admin, url).await;
+        assert_eq!((status, records(&body).len()), (200, lines), "cohort {c}");
+    }
 
     // The absences of the same period.
     let (status, body) = get(
