@@ -9,7 +9,7 @@ use super::rules;
 use super::store;
 use super::table::{Cell, Sheet};
 use crate::cohorts::rules::Funding;
-use crate::cohorts::store as cohorts;
+use crate::cohorts::store::{self as cohorts, Trainees};
 use crate::db::DbConn;
 use crate::web::AppResult;
 
@@ -68,23 +68,25 @@ pub fn export(
 ) -> AppResult<Export> {
     let mut hours = Sheet::new("Heures", &HOURS_HEADER);
     let mut plans: HashMap<i64, Vec<(i64, String, String, i32)>> = HashMap::new();
-    for e in store::enrolled(conn, organism_id, cohort, Some((from, to)))? {
+    let enrolled = store::enrolled(conn, organism_id, cohort, Some((from, to)))?;
+    let ids: Vec<i64> = enrolled.iter().map(|e| e.enrolment.trainee_id).collect();
+    let mut exempted: HashMap<(i64, i64), i32> = HashMap::new();
+    for (trainee, module, minutes) in cohorts::adjustments_of_many(conn, Trainees::Ids(&ids))? {
+        exempted.insert((trainee, module), minutes);
+    }
+    for e in enrolled {
         let Some((start, end)) = e.enrolment.within(from, to) else {
             continue;
         };
         let trainee = e.enrolment.trainee_id;
         let done = crate::attestation::store::hours_in_period(conn, trainee, start, end)?;
-        let exempted: HashMap<i64, i32> = cohorts::adjustments(conn, trainee)?
-            .into_iter()
-            .map(|a| (a.module_id, a.exempted_minutes))
-            .collect();
         let plan = match plans.entry(e.program_id) {
             Entry::Occupied(p) => p.into_mut(),
             Entry::Vacant(v) => v.insert(cohorts::program_modules(conn, e.program_id)?),
         };
         for (module, code, title, planned) in plan.iter() {
             let (d, p, c) = done.get(module).copied().unwrap_or_default();
-            let exempt = *exempted.get(module).unwrap_or(&0) as i64 * 60;
+            let exempt = *exempted.get(&(trainee, *module)).unwrap_or(&0) as i64 * 60;
             hours.rows.push(vec![
                 Cell::text(organism),
                 Cell::text(&e.cohort_name),
