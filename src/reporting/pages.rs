@@ -59,6 +59,8 @@ struct Period {
     cohort: Option<i64>,
     from: NaiveDate,
     to: NaiveDate,
+    /// Whether a CSV holds the absences rather than the hours.
+    absences: bool,
 }
 
 impl Period {
@@ -91,6 +93,16 @@ fn period(q: &PeriodQuery) -> AppResult<Period> {
             "La date de fin doit être postérieure ou égale à la date de début.",
         ));
     }
+    let absences = match q.partie.trim() {
+        "" | "heures" => false,
+        "absences" => true,
+        _ => {
+            return Err(AppError::invalid(
+                "partie",
+                "Partie inconnue : « heures » ou « absences ».",
+            ));
+        }
+    };
     let cohort = match q.promotion.trim() {
         "" => None,
         raw => Some(
@@ -98,7 +110,12 @@ fn period(q: &PeriodQuery) -> AppResult<Period> {
                 .map_err(|_| AppError::invalid("promotion", "Promotion inconnue."))?,
         ),
     };
-    Ok(Period { cohort, from, to })
+    Ok(Period {
+        cohort,
+        from,
+        to,
+        absences,
+    })
 }
 
 /// The organism's name, for its staff only; a cohort must be one of its own.
@@ -207,19 +224,11 @@ async fn funders_csv(
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let part = query::<PeriodQuery>(&req)
-        .map(|q| q.partie)
-        .unwrap_or_default();
     let (_, p, export) = funders_export(&req, &state, &me, id).await?;
-    let (sheet, stem) = match part.as_str() {
-        "" | "heures" => (&export.hours, "heures"),
-        "absences" => (&export.absences, "absences"),
-        _ => {
-            return Err(AppError::invalid(
-                "partie",
-                "Partie inconnue : « heures » ou « absences ».",
-            ));
-        }
+    let (sheet, stem) = if p.absences {
+        (&export.absences, "absences")
+    } else {
+        (&export.hours, "heures")
     };
     let name = format!("financeurs-{stem}-{id}-{}-{}.csv", p.from, p.to);
     Ok(download(csv_bytes(sheet)?, CSV, &name))
