@@ -813,3 +813,96 @@ async fn reporting_qualiopi_figures_of_a_small_cohort_on_the_page_and_in_the_csv
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn reporting_funders_export_keeps_those_who_left_and_splits_a_transfer_at_its_day() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme Départs");
+    let (admin, admin_id) =
+        signed_in(&app, Role::OrganismAdmin, Some(org), "direction@dep.fr").await;
+    let (cohort_a, cohort_b) = (
+        app.create_cohort(org, "CQP-AM"),
+        app.create_cohort(org, "CQP-AM"),
+    );
+    let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+    let m1 = modules_of(&app, "CQP-AM")[0];
+    let mut ids = Vec::new();
+    for (email, name) in [
+        ("mute@dep.fr", "Alice Mutée"),
+        ("partie@dep.fr", "Bob Parti"),
+    ] {
+        let id = app.create_user(Role::Trainee, Some(org), email, "mot-de-passe-solide");
+        rename(&app, id, name);
+        app.enrol(org, cohort_a, id);
+        ids.push(id);
+    }
+    let (moved, gone) = (ids[0], ids[1]);
+    {
+        let mut conn = app.conn();
+        let c = &mut *conn as &mut DbConn;
+        diesel::update(enrolments::table)
+            .set(enrolments::started_on.eq(d(1, 15)))
+            .execute(c)
+            .unwrap();
+        diesel::update(enrolments::table.filter(enrolments::trainee_id.eq(gone)))
+            .set(enrolments::ended_on.eq(d(3, 5)))
+            .execute(c)
+            .unwrap();
+        let line = parcours::cohorts::store::trainee(c, Some(org), moved)
+            .unwrap()
+            .unwrap();
+        parcours::cohorts::store::transfer(c, admin_id, &line, cohort_b, d(3, 15)).unwrap();
+    }
+    let day_of = |trainee, day, secs| {
+        diesel::insert_into(daily_activity::table)
+            .values((
+                daily_activity::trainee_id.eq(trainee),
+                daily_activity::day.eq(day),
+                daily_activity::module_id.eq(m1),
+                daily_activity::distance_seconds.eq(secs),
+                daily_activity::first_at.eq(parcours::db::now()),
+                daily_activity::last_at.eq(parcours::db::now()),
+            ))
+            .execute(&mut *app.conn() as &mut DbConn)
+            .unwrap();
+    };
+    day_of(moved, d(3, 10), 5400);
+    day_of(moved, d(3, 15), 3600);
+    day_of(gone, d(3, 2), 1800);
+    day_of(gone, d(3, 6), 900);
+    let url = app.url(&format!(
+        "/organismes/{org}/financeurs.csv?du=01/03/2026&au=31/03/2026"
+    ));
+    let (status, body) = get(&admin, url).await;
+    assert_eq!(status, 200);
+    let rows = records(&body);
+    let m1_of = |name: &str, cohort: i64| -> Vec<String> {
+        let cohort_name: String = parcours::db::schema::cohorts::table
+            .find(cohort)
+            .select(parcours::db::schema::cohorts::name)
+            .first(&mut *app.conn() as &mut DbConn)
+            .unwrap();
+        rows.iter()
+            .find(|r| r[2] == name && r[1] == cohort_name && r[7] == "M1")
+            .unwrap_or_else(|| panic!("{name} in {cohort_name}: {rows:?}"))
+            .clone()
+    };
+    let before = m1_of("Alice Mutée", cohort_a);
+    assert_eq!(
+        (before[6].as_str(), before[10].as_str()),
+        ("15/03/2026", "1,50")
+    );
+    let after = m1_of("Alice Mutée", cohort_b);
+    assert_eq!(
+        (after[5].as_str(), after[10].as_str()),
+        ("15/03/2026", "1,00"),
+        "the transfer day counts once"
+    );
+    let left = m1_of("Bob Parti", cohort_a);
+    assert_eq!(
+        (left[6].as_str(), left[10].as_str()),
+        ("05/03/2026", "0,50"),
+        "only while enrolled"
+    );
+    assert_eq!(rows.len(), 1 + 3 * 4, "three enrolments, four modules each");
+}
