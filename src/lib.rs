@@ -12,6 +12,7 @@ pub mod followup;
 pub mod mail;
 pub mod openapi;
 pub mod ops;
+pub mod reporting;
 pub mod startup;
 pub mod tracking;
 pub mod vae;

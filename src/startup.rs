@@ -81,6 +81,7 @@ impl Application {
                 .configure(crate::attestation::pages::routes)
                 .configure(crate::vae::pages::routes)
                 .configure(crate::followup::pages::routes)
+                .configure(crate::reporting::pages::routes)
                 .service(
                     web::scope("/api/v1")
                         .app_data(web::PayloadConfig::new(cohorts::import::MAX_BYTES + 1024))

@@ -228,11 +228,9 @@ async fn cohort_csv(
     query: web::Query<TableQuery>,
 ) -> AppResult<HttpResponse> {
     let (cohort, rows, plan) = cohort_rows(&state, &me, path.into_inner(), &query).await?;
-    let mut out = b"\xEF\xBB\xBF".to_vec();
+    let mut out = Vec::new();
     {
-        let mut wr = csv::WriterBuilder::new()
-            .delimiter(b';')
-            .from_writer(&mut out);
+        let mut wr = w::format::excel_csv(&mut out);
         let mut header = vec!["Nom".to_string(), "E-mail".into(), "Statut".into()];
         header.extend(plan.iter().map(|m| format!("{} (h)", m.1)));
         header.extend([
@@ -242,7 +240,7 @@ async fn cohort_csv(
         ]);
         wr.write_record(&header)
             .map_err(|e| AppError::Internal(e.into()))?;
-        let h = |secs: i64| format!("{:.2}", secs as f64 / 3600.0).replace('.', ",");
+        let h = w::format::decimal_hours;
         let safe = crate::cohorts::import::spreadsheet_safe;
         for (hours, t) in &rows {
             let mut rec = vec![

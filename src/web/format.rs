@@ -48,6 +48,18 @@ pub fn minutes(total: i64) -> String {
     }
 }
 
+/// Hours with a decimal comma, as French spreadsheets read them: `12,50`.
+pub fn decimal_hours(secs: i64) -> String {
+    format!("{:.2}", secs as f64 / 3600.0).replace('.', ",")
+}
+
+/// A CSV writer as Excel in French opens files without asking: UTF-8 with a byte-order mark,
+/// `;` between fields.
+pub fn excel_csv(out: &mut Vec<u8>) -> csv::Writer<&mut Vec<u8>> {
+    out.extend_from_slice(b"\xEF\xBB\xBF");
+    csv::WriterBuilder::new().delimiter(b';').from_writer(out)
+}
+
 fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
     NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
         .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f"))
@@ -106,6 +118,7 @@ mod tests {
         assert_eq!(minutes(5), "0 h 05");
         assert_eq!(minutes(266 * 60), "266 h");
         assert_eq!(minutes(-90), "-1 h 30");
+        assert_eq!(decimal_hours(45_000), "12,50");
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod foundation;
 mod instances;
 mod mail;
 mod ops;
+mod reporting;
 mod schema;
 mod tracking;
 mod vae;

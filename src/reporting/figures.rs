@@ -1,0 +1,287 @@
+//! Qualiopi figures of an organism for a calendar year, by cohort with a total, as tables
+//! that the page, the CSV and the XLSX all show the same way.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{Duration, NaiveDate};
+
+use super::rules::{self, Flow, NOTES};
+use super::store;
+use super::table::{Cell, Sheet};
+use crate::attestation::rules::Kind;
+use crate::cohorts::store::{self as cohorts, Trainees};
+use crate::db::DbConn;
+use crate::tracking::progress;
+use crate::web::AppResult;
+
+/// A table with, for each column, the index in `NOTES` of how it is computed (the first
+/// column names the row).
+pub struct Table {
+    pub title: &'static str,
+    pub sheet: Sheet,
+    pub notes: Vec<Option<usize>>,
+}
+
+/// What one cohort (or the whole organism) adds up to.
+#[derive(Default)]
+struct Tally {
+    flow: Flow,
+    completions: i64,
+    trainees: i64,
+    done_secs: i64,
+    planned_secs: i64,
+    delays: Vec<i64>,
+    unanswered: i64,
+}
+
+impl Tally {
+    fn add(&mut self, o: &Tally) {
+        self.flow += o.flow;
+        self.completions += o.completions;
+        self.trainees += o.trainees;
+        self.done_secs += o.done_secs;
+        self.planned_secs += o.planned_secs;
+        self.delays.extend_from_slice(&o.delays);
+        self.unanswered += o.unanswered;
+    }
+
+    fn cells(&self, name: &str) -> Vec<Cell> {
+        let avg = |secs: i64| match self.trainees {
+            0 => Cell::text("—"),
+            n => Cell::Hours(secs / n),
+        };
+        vec![
+            Cell::text(name),
+            Cell::Count(self.flow.entries),
+            Cell::Count(self.completions),
+            Cell::Count(self.flow.dropouts),
+            Cell::Rate(rules::rate(self.flow.dropouts, self.flow.enrolled)),
+            avg(self.done_secs),
+            avg(self.planned_secs),
+            Cell::Rate(rules::rate(self.done_secs, self.planned_secs)),
+            Cell::Count(self.delays.len() as i64),
+            Cell::text(rules::delay(rules::mean(&self.delays))),
+            Cell::text(rules::delay(rules::median(&self.delays))),
+            Cell::Count(self.unanswered),
+        ]
+    }
+}
+
+const COHORT_HEADER: [&str; 12] = [
+    "Promotion",
+    "Entrées",
+    "Terminés",
+    "Abandons",
+    "Taux d'abandon",
+    "Heures réalisées (moyenne, h)",
+    "Heures prévues (moyenne, h)",
+    "Réalisé / prévu",
+    "Questions répondues",
+    "Délai moyen de réponse",
+    "Délai médian de réponse",
+    "Sans réponse",
+];
+
+/// Every table of the year: cohorts and total, evaluations, VAE, attestations.
+pub fn of_year(
+    conn: &mut DbConn,
+    organism_id: i64,
+    year: i32,
+    today: NaiveDate,
+) -> AppResult<Vec<Table>> {
+    let Some((first, last)) = rules::year_bounds(year) else {
+        return Ok(Vec::new());
+    };
+    let (start, end) = (
+        rules::paris_midnight(first),
+        rules::paris_midnight(last + Duration::days(1)),
+    );
+    let in_year = |t: chrono::NaiveDateTime| t >= start && t < end;
+    let enrolled = store::enrolled(conn, organism_id, None, None)?;
+    let all: Vec<rules::Enrolment> = enrolled.iter().map(|e| e.enrolment.clone()).collect();
+    let issued = store::attestations_of(conn, organism_id)?;
+    let finals: HashSet<(i64, i64)> = issued
+        .iter()
+        .filter(|a| a.final_key.is_some())
+        .map(|a| (a.trainee_id, a.cohort_id))
+        .collect();
+    let mut completed: HashMap<i64, HashSet<i64>> = HashMap::new();
+    for a in &issued {
+        let is_final = Kind::parse(&a.kind).is_some_and(Kind::is_final);
+        if is_final && a.revoked_at.is_none() && in_year(a.issued_at) {
+            completed
+                .entry(a.cohort_id)
+                .or_default()
+                .insert(a.trainee_id);
+        }
+    }
+    let mut messages: HashMap<i64, Vec<rules::Message>> = HashMap::new();
+    for (cohort, m) in store::messages_since(conn, organism_id, start)? {
+        messages.entry(cohort).or_default().push(m);
+    }
+
+    let mut cohort_table = Sheet::new("Promotions", &COHORT_HEADER);
+    let mut total = Tally::default();
+    for (cohort, _) in cohorts::cohorts_of(conn, organism_id)? {
+        let mut t = Tally {
+            flow: rules::flow(cohort.id, &all, &finals, (first, last)),
+            completions: completed.get(&cohort.id).map_or(0, |s| s.len() as i64),
+            ..Tally::default()
+        };
+        let (delays, unanswered) = rules::answer_delays(
+            messages.get(&cohort.id).map_or(&[], Vec::as_slice),
+            start,
+            end,
+        );
+        (t.delays, t.unanswered) = (delays, unanswered);
+        // Hours of those enrolled in the year, as the dashboard counts them.
+        let members: Vec<&store::Enrolled> = enrolled
+            .iter()
+            .filter(|e| e.enrolment.cohort_id == cohort.id)
+            .filter(|e| e.enrolment.within(first, last).is_some())
+            .filter(|e| !e.enrolment.left_by_transfer(&all))
+            .collect();
+        let outside = cohort.end_date < first || cohort.start_date > last;
+        let nothing = t.flow == Flow::default() && t.completions == 0 && t.delays.is_empty();
+        if members.is_empty() && nothing && t.unanswered == 0 && outside {
+            continue;
+        }
+        let ids: Vec<i64> = members.iter().map(|e| e.enrolment.trainee_id).collect();
+        let plan = cohorts::program_modules(conn, cohort.program_id)?;
+        let totals = crate::tracking::store::totals(conn, Trainees::Ids(&ids))?;
+        let mut exempted: HashMap<i64, HashMap<i64, i32>> = HashMap::new();
+        for (trainee, module, minutes) in cohorts::adjustments_of_many(conn, Trainees::Ids(&ids))? {
+            exempted.entry(trainee).or_default().insert(module, minutes);
+        }
+        for e in members {
+            let id = e.enrolment.trainee_id;
+            let deadline = crate::cohorts::rules::certification_deadline(
+                e.hire_date,
+                e.proa_from.map(|f| (f, e.proa_to)),
+                today,
+            );
+            // The pace inputs (last activity, recent time) do not matter here.
+            let h = progress::assemble(
+                id,
+                &plan,
+                exempted.get(&id).unwrap_or(&HashMap::new()),
+                totals.get(&id).map(Vec::as_slice).unwrap_or(&[]),
+                None,
+                0,
+                (cohort.start_date, cohort.end_date),
+                deadline,
+                today,
+            );
+            let exempt: i64 = h.modules.iter().map(|m| m.exempted_secs).sum();
+            t.trainees += 1;
+            t.done_secs += h.done_secs;
+            t.planned_secs += h.planned_secs - exempt;
+        }
+        cohort_table.rows.push(t.cells(&cohort.name));
+        total.add(&t);
+    }
+    cohort_table.rows.push(total.cells("Total de l'organisme"));
+
+    let mut evaluations = Sheet::new(
+        "Évaluations",
+        &[
+            "Module",
+            "Tentatives",
+            "Stagiaires évalués",
+            "Réussis",
+            "Taux de réussite",
+        ],
+    );
+    for (module, r) in rules::pass_rates(&store::attempts(conn, organism_id, start, end)?) {
+        evaluations.rows.push(vec![
+            Cell::text(module),
+            Cell::Count(r.attempts),
+            Cell::Count(r.trainees),
+            Cell::Count(r.passed),
+            Cell::Rate(rules::rate(r.passed, r.trainees)),
+        ]);
+    }
+    let mut vae = Sheet::new(
+        "VAE",
+        &[
+            "Module",
+            "Validé",
+            "Non validé",
+            "Dont validations partielles",
+        ],
+    );
+    for (module, v) in rules::vae_by_module(&store::vae_decisions(conn, organism_id, start, end)?) {
+        vae.rows.push(vec![
+            Cell::text(module),
+            Cell::Count(v.validated),
+            Cell::Count(v.not_validated),
+            Cell::Count(v.partial),
+        ]);
+    }
+    let mut documents = Sheet::new("Attestations", &["Document", "Délivrés", "Révoqués"]);
+    for kind in [Kind::FinFormation, Kind::Fae, Kind::Realisation] {
+        let of_kind = issued
+            .iter()
+            .filter(|a| a.kind == kind.as_str() && in_year(a.issued_at));
+        let (valid, revoked): (Vec<_>, Vec<_>) = of_kind.partition(|a| a.revoked_at.is_none());
+        documents.rows.push(vec![
+            Cell::text(kind.title()),
+            Cell::Count(valid.len() as i64),
+            Cell::Count(revoked.len() as i64),
+        ]);
+    }
+    let notes = |n: usize, per: &[usize]| -> Vec<Option<usize>> {
+        std::iter::once(None)
+            .chain(per.iter().map(|i| Some(*i)))
+            .take(n)
+            .collect()
+    };
+    Ok(vec![
+        Table {
+            title: "Entrées, sorties, heures et réponses par promotion",
+            notes: notes(12, &[0, 1, 2, 3, 4, 4, 4, 8, 8, 8, 8]),
+            sheet: cohort_table,
+        },
+        Table {
+            title: "Réussite aux évaluations par module",
+            notes: notes(5, &[5, 5, 5, 5]),
+            sheet: evaluations,
+        },
+        Table {
+            title: "Décisions de VAE par module",
+            notes: notes(4, &[6, 6, 6]),
+            sheet: vae,
+        },
+        Table {
+            title: "Attestations délivrées",
+            notes: notes(3, &[7, 7]),
+            sheet: documents,
+        },
+    ])
+}
+
+/// All tables in one long sheet, one figure a line with how it is computed.
+pub fn long_sheet(tables: &[Table]) -> Sheet {
+    let mut out = Sheet::new(
+        "Indicateurs",
+        &["Tableau", "Ligne", "Indicateur", "Valeur", "Mode de calcul"],
+    );
+    for t in tables {
+        for row in &t.sheet.rows {
+            let Some(name) = row.first().map(Cell::display) else {
+                continue;
+            };
+            for (i, cell) in row.iter().enumerate().skip(1) {
+                let note = t.notes.get(i).copied().flatten().map_or("", |n| NOTES[n].1);
+                out.rows.push(vec![
+                    Cell::text(t.title),
+                    Cell::text(&name),
+                    Cell::text(t.sheet.header.get(i).cloned().unwrap_or_default()),
+                    cell.clone(),
+                    Cell::text(note),
+                ]);
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,132 @@
+//! The funders' export: hours per trainee and module over a period, and the time missed.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
+use chrono::NaiveDate;
+
+use super::rules;
+use super::store;
+use super::table::{Cell, Sheet};
+use crate::cohorts::rules::Funding;
+use crate::cohorts::store::{self as cohorts, Trainees};
+use crate::db::DbConn;
+use crate::web::AppResult;
+
+pub const HOURS_HEADER: [&str; 15] = [
+    "Organisme",
+    "Promotion",
+    "Stagiaire",
+    "E-mail",
+    "Financement",
+    "Entrée",
+    "Fin d'inscription",
+    "Code module",
+    "Module",
+    "Prévu (h)",
+    "À distance (h)",
+    "En présentiel (h)",
+    "Corrections (h)",
+    "Validé sans suivi : VAE, équivalences (h)",
+    "Total réalisé (h)",
+];
+
+pub const ABSENCES_HEADER: [&str; 12] = [
+    "Organisme",
+    "Promotion",
+    "Stagiaire",
+    "E-mail",
+    "Date",
+    "Code module",
+    "Module",
+    "Début",
+    "Fin",
+    "Statut",
+    "Motif",
+    "Minutes manquées",
+];
+
+pub struct Export {
+    pub hours: Sheet,
+    pub absences: Sheet,
+}
+
+fn time(t: chrono::NaiveTime) -> String {
+    t.format("%H h %M").to_string()
+}
+
+/// Both tables for an organism (or one of its cohorts) over a period, both ends included.
+/// Hours are those of the certificat de réalisation, counted only while each trainee was
+/// enrolled in the cohort, so that a transfer does not count a day twice.
+pub fn export(
+    conn: &mut DbConn,
+    organism: &str,
+    organism_id: i64,
+    cohort: Option<i64>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<Export> {
+    let mut hours = Sheet::new("Heures", &HOURS_HEADER);
+    let mut plans: HashMap<i64, Vec<(i64, String, String, i32)>> = HashMap::new();
+    let enrolled = store::enrolled(conn, organism_id, cohort, Some((from, to)))?;
+    let ids: Vec<i64> = enrolled.iter().map(|e| e.enrolment.trainee_id).collect();
+    let mut exempted: HashMap<(i64, i64), i32> = HashMap::new();
+    for (trainee, module, minutes) in cohorts::adjustments_of_many(conn, Trainees::Ids(&ids))? {
+        exempted.insert((trainee, module), minutes);
+    }
+    for e in enrolled {
+        let Some((start, end)) = e.enrolment.within(from, to) else {
+            continue;
+        };
+        let trainee = e.enrolment.trainee_id;
+        let done = crate::attestation::store::hours_in_period(conn, trainee, start, end)?;
+        let plan = match plans.entry(e.program_id) {
+            Entry::Occupied(p) => p.into_mut(),
+            Entry::Vacant(v) => v.insert(cohorts::program_modules(conn, e.program_id)?),
+        };
+        for (module, code, title, planned) in plan.iter() {
+            let (d, p, c) = done.get(module).copied().unwrap_or_default();
+            let exempt = *exempted.get(&(trainee, *module)).unwrap_or(&0) as i64 * 60;
+            hours.rows.push(vec![
+                Cell::text(organism),
+                Cell::text(&e.cohort_name),
+                Cell::text(&e.name),
+                Cell::text(&e.email),
+                Cell::text(Funding::from_db(&e.funding).label()),
+                Cell::Date(e.enrolment.started_on),
+                Cell::date(e.enrolment.ended_on),
+                Cell::text(code),
+                Cell::text(title),
+                Cell::Hours(*planned as i64 * 60),
+                Cell::Hours(d),
+                Cell::Hours(p),
+                Cell::Hours(c),
+                Cell::Hours(exempt),
+                Cell::Hours(d + p + c),
+            ]);
+        }
+    }
+    let mut absences = Sheet::new("Absences", &ABSENCES_HEADER);
+    for m in store::missed(conn, organism_id, cohort, from, to)? {
+        let Some(label) =
+            rules::absence_label(&m.status, m.starts_at, m.ends_at, m.arrived_at, m.left_at)
+        else {
+            continue;
+        };
+        absences.rows.push(vec![
+            Cell::text(organism),
+            Cell::text(&m.cohort_name),
+            Cell::text(&m.name),
+            Cell::text(&m.email),
+            Cell::Date(m.day),
+            Cell::text(&m.module_code),
+            Cell::text(&m.module_title),
+            Cell::text(time(m.starts_at)),
+            Cell::text(time(m.ends_at)),
+            Cell::text(label),
+            Cell::text(m.note.unwrap_or_default()),
+            Cell::Count((m.planned_minutes - m.minutes_credited).max(0) as i64),
+        ]);
+    }
+    Ok(Export { hours, absences })
+}
