@@ -347,17 +347,9 @@ pub fn hours_in_period(
         by.entry(m).or_default().1 += minutes as i64 * 60;
     }
     // Period days are Europe/Paris dates; corrections are stamped in UTC.
-    let utc_midnight = |d: NaiveDate| {
-        use chrono::TimeZone;
-        let local = d.and_hms_opt(0, 0, 0).unwrap_or_default();
-        chrono_tz::Europe::Paris
-            .from_local_datetime(&local)
-            .earliest()
-            .map_or(local, |t| t.naive_utc())
-    };
     let (start, end) = (
-        utc_midnight(from),
-        utc_midnight(to + chrono::Duration::days(1)),
+        crate::web::format::utc_start_of(from),
+        crate::web::format::utc_start_of(to + chrono::Duration::days(1)),
     );
     let corrections: Vec<(i64, i64)> = hour_corrections::table
         .filter(hour_corrections::trainee_id.eq(trainee_id))

@@ -15,6 +15,15 @@ pub fn to_paris(utc: NaiveDateTime) -> chrono::DateTime<chrono_tz::Tz> {
     Paris.from_utc_datetime(&utc)
 }
 
+/// The UTC instant at which a Paris day starts (the earlier one on a DST change).
+pub fn utc_start_of(day: NaiveDate) -> NaiveDateTime {
+    let local = day.and_time(chrono::NaiveTime::MIN);
+    Paris
+        .from_local_datetime(&local)
+        .earliest()
+        .map_or(local, |t| t.naive_utc())
+}
+
 /// `23/11/2026 à 14 h 05`, in Paris time.
 pub fn datetime(utc: NaiveDateTime) -> String {
     to_paris(utc).format("%d/%m/%Y à %H h %M").to_string()
@@ -110,5 +119,8 @@ mod tests {
             .and_hms_opt(1, 30, 0)
             .unwrap();
         assert_eq!(datetime(o), "25/10/2026 à 02 h 30");
+        let summer = NaiveDate::from_ymd_opt(2026, 3, 30).unwrap();
+        assert_eq!(utc_start_of(summer).to_string(), "2026-03-29 22:00:00");
+        assert_eq!(utc_start_of(d).to_string(), "2026-11-22 23:00:00");
     }
 }
