@@ -67,8 +67,7 @@ pub fn export_cohort(
             name,
         });
     let ids = store::trainees_over(&mut conn, cohort.id, period).map_err(failed)?;
-    std::fs::create_dir_all(out)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
+    std::fs::create_dir_all(out).map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
     let bar = indicatif::ProgressBar::new(ids.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} stagiaires ({elapsed})")

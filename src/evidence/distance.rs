@@ -172,10 +172,7 @@ pub fn pdf(organism: &str, trainee: &str, p: Period, rows: &[DayRow]) -> Result<
                 "Période :".into(),
                 format!("du {} au {}", format::date(p.from), format::date(p.to)),
             ),
-            (
-                "Total à distance :".into(),
-                format::minutes(all / 60),
-            ),
+            ("Total à distance :".into(), format::minutes(all / 60)),
         ],
         columns: vec![
             Column::left("Date", MARGIN, 55.0),
@@ -217,13 +214,24 @@ mod tests {
     }
 
     fn lesson(at: NaiveDateTime, code: &str, pos: i32, title: &str) -> LessonEvent {
-        (at, pos as i64, code.into(), format!("Module {code}"), pos, title.into())
+        (
+            at,
+            pos as i64,
+            code.into(),
+            format!("Module {code}"),
+            pos,
+            title.into(),
+        )
     }
 
     #[test]
     fn rows_by_paris_day_and_module_with_their_lessons() {
         let rows = day_rows(
-            &[act(6, "M2", 2, 1800), act(5, "M1", 1, 5400), act(6, "M1", 1, 600)],
+            &[
+                act(6, "M2", 2, 1800),
+                act(5, "M1", 1, 5400),
+                act(6, "M1", 1, 600),
+            ],
             &[
                 lesson(utc(5, 7, 0), "M1", 1, "Le rôle"),
                 lesson(utc(5, 8, 0), "M1", 1, "Le rôle"),
@@ -234,7 +242,13 @@ mod tests {
         );
         let keys: Vec<_> = rows
             .iter()
-            .map(|r| (r.day.format("%d").to_string(), r.module_code.as_str(), r.seconds))
+            .map(|r| {
+                (
+                    r.day.format("%d").to_string(),
+                    r.module_code.as_str(),
+                    r.seconds,
+                )
+            })
             .collect();
         assert_eq!(
             keys,

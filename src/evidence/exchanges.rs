@@ -63,7 +63,10 @@ pub fn exchanges_of(
         .filter(followup_threads::trainee_id.eq(trainee_id))
         .filter(followup_messages::created_at.ge(start))
         .filter(followup_messages::created_at.lt(end))
-        .order((followup_messages::created_at.asc(), followup_messages::id.asc()))
+        .order((
+            followup_messages::created_at.asc(),
+            followup_messages::id.asc(),
+        ))
         .select((
             followup_messages::id,
             followup_messages::created_at,
@@ -183,11 +186,7 @@ pub fn text(trainee: &str, p: Period, list: &[Exchange]) -> String {
         let mut first = true;
         for e in list.iter().filter(|e| e.thread_id == t) {
             if first {
-                out.push_str(&format!(
-                    "\n=== {} — {} ===\n",
-                    module_label(e),
-                    e.subject
-                ));
+                out.push_str(&format!("\n=== {} — {} ===\n", module_label(e), e.subject));
                 first = false;
             }
             out.push_str(&format!(
@@ -255,7 +254,9 @@ mod tests {
         let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
         assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
         assert!(text.starts_with("Date et heure (Paris);Sujet;Module;"));
-        assert!(text.contains("05/10/2026 à 10 h 30;'=Tension artérielle;M4;Julie Moreau;stagiaire;travail;"));
+        assert!(text.contains(
+            "05/10/2026 à 10 h 30;'=Tension artérielle;M4;Julie Moreau;stagiaire;travail;"
+        ));
         assert!(text.contains(&format!("releve.pdf (SHA-256 {})", "ab".repeat(32))));
         assert!(text.contains("Assistance technique;Nadia Benali;formateur;réponse;C'est réglé."));
     }

@@ -390,7 +390,9 @@ mod tests {
         assert!(r.contains("Stagiaire : Julie Moreau"));
         assert!(r.contains("Période : du 01/09/2026 au 30/11/2026"));
         assert!(r.contains("Produit le : 02/12/2026 à 16 h 00"));
-        assert!(r.contains("Heures réalisées sur la période : 1 h 30 (à distance 1 h 30, en présentiel 0 h)."));
+        assert!(r.contains(
+            "Heures réalisées sur la période : 1 h 30 (à distance 1 h 30, en présentiel 0 h)."
+        ));
         assert!(r.contains("- distanciel/activite.csv : activité à distance"));
         assert!(r.contains("sha256sum -c SHA256SUMS"));
         assert!(!r.contains("Aucune activité"));

@@ -119,7 +119,13 @@ mod tests {
         let paths: Vec<_> = files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(
             paths,
-            ["e/x.pdf", "e/x-2.pdf", "e/x-3.pdf", "LISEZMOI", "LISEZMOI-2"]
+            [
+                "e/x.pdf",
+                "e/x-2.pdf",
+                "e/x-3.pdf",
+                "LISEZMOI",
+                "LISEZMOI-2"
+            ]
         );
     }
 

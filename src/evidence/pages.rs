@@ -96,11 +96,7 @@ async fn sheet(state: State, me: CurrentUser, path: web::Path<i64>) -> AppResult
         .await?
         .ok_or(AppError::NotFound)?;
     let cohort = cohort_for_staff(&state, &me, session.cohort_id).await?;
-    let (day, starts_at, code) = (
-        session.day,
-        session.starts_at,
-        session.module_code.clone(),
-    );
+    let (day, starts_at, code) = (session.day, session.starts_at, session.module_code.clone());
     let pdf = state
         .db(move |c| {
             let doc = store::sheet_doc(c, session, &cohort)?;

@@ -121,8 +121,14 @@ mod tests {
                 to: d(11, 30)
             })
         );
-        assert_eq!(parse_period("05/10/2026", "05/10/2026").unwrap().to, d(10, 5));
-        assert_eq!(parse_period("31/02/2026", "01/03/2026").unwrap_err().0, "du");
+        assert_eq!(
+            parse_period("05/10/2026", "05/10/2026").unwrap().to,
+            d(10, 5)
+        );
+        assert_eq!(
+            parse_period("31/02/2026", "01/03/2026").unwrap_err().0,
+            "du"
+        );
         assert_eq!(parse_period("01/09/2026", "demain").unwrap_err().0, "au");
         assert_eq!(
             parse_period("30/11/2026", "01/09/2026").unwrap_err().1,

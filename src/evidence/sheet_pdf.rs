@@ -66,13 +66,12 @@ pub fn render(doc: &SheetDoc) -> Result<Vec<u8>, PdfError> {
         ),
     ];
     if let Some(sh) = &doc.sheet {
-        facts.push(("Feuille ouverte le :".into(), format::datetime(sh.opened_at)));
+        facts.push((
+            "Feuille ouverte le :".into(),
+            format::datetime(sh.opened_at),
+        ));
     }
-    let total: i64 = doc
-        .entries
-        .iter()
-        .map(|e| e.minutes_credited as i64)
-        .sum();
+    let total: i64 = doc.entries.iter().map(|e| e.minutes_credited as i64).sum();
     let notes = match closed.and_then(|sh| sh.closed_at) {
         Some(at) => vec![format!(
             "Feuille close le {} et signée par le formateur{} ; elle ne peut plus être \
@@ -101,12 +100,12 @@ pub fn render(doc: &SheetDoc) -> Result<Vec<u8>, PdfError> {
         facts,
         warning: closed.is_none().then(|| PROVISIONAL.to_string()),
         columns: vec![
-            Column::left("Stagiaire", MARGIN, 118.0),
-            Column::left("Statut", MARGIN + 121.0, 78.0),
-            Column::left("Arrivée", MARGIN + 201.0, 38.0),
-            Column::left("Départ", MARGIN + 241.0, 38.0),
-            Column::right("Crédité", MARGIN + 279.0, 42.0),
-            Column::left("Signature", MARGIN + 330.0, 165.0),
+            Column::left("Stagiaire", MARGIN, 110.0),
+            Column::left("Statut", MARGIN + 113.0, 92.0),
+            Column::left("Arrivée", MARGIN + 207.0, 36.0),
+            Column::left("Départ", MARGIN + 245.0, 36.0),
+            Column::right("Crédité", MARGIN + 281.0, 38.0),
+            Column::left("Signature", MARGIN + 328.0, 167.0),
         ],
         rows,
         empty: "Aucun stagiaire sur cette feuille.".into(),
@@ -158,7 +157,14 @@ mod tests {
                     name: format!("Stagiaire {i:03}"),
                     status: "present".into(),
                     signed_at: Some(at),
-                    signed_via: Some(if i % 2 == 0 { "stagiaire" } else { "formateur:2" }.into()),
+                    signed_via: Some(
+                        if i % 2 == 0 {
+                            "stagiaire"
+                        } else {
+                            "formateur:2"
+                        }
+                        .into(),
+                    ),
                     arrived_at: (i == 1).then(|| t(9, 20)),
                     left_at: None,
                     minutes_credited: if closed { 210 } else { 0 },

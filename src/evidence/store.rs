@@ -85,7 +85,11 @@ pub fn sheets_of_trainee(
         .filter(attendance_entries::trainee_id.eq(trainee_id))
         .filter(sessions::day.ge(p.from))
         .filter(sessions::day.le(p.to))
-        .order((sessions::day.asc(), sessions::starts_at.asc(), sessions::id.asc()))
+        .order((
+            sessions::day.asc(),
+            sessions::starts_at.asc(),
+            sessions::id.asc(),
+        ))
         .select((sessions::id, attendance_sheets::status))
         .load(conn)?;
     Ok(rows
@@ -212,7 +216,10 @@ pub fn attempts(conn: &mut DbConn, trainee_id: i64, p: Period) -> QueryResult<Ve
         .filter(evaluation_attempts::trainee_id.eq(trainee_id))
         .filter(evaluation_attempts::started_at.ge(start))
         .filter(evaluation_attempts::started_at.lt(end))
-        .order((evaluation_attempts::started_at.asc(), evaluation_attempts::id.asc()))
+        .order((
+            evaluation_attempts::started_at.asc(),
+            evaluation_attempts::id.asc(),
+        ))
         .select((
             modules::code,
             modules::title,

@@ -342,7 +342,13 @@ impl Report {
                 p.para(MARGIN, text_w, 8.5, false, h);
             }
             p.color(MUTED);
-            p.right(PAGE_W - MARGIN, MARGIN + 2.0, 8.0, false, &format!("page {n}"));
+            p.right(
+                PAGE_W - MARGIN,
+                MARGIN + 2.0,
+                8.0,
+                false,
+                &format!("page {n}"),
+            );
             p.color(INK);
             if n == 1 {
                 p.y += 6.0;

@@ -105,7 +105,12 @@ async fn half_day(
         .first(&mut *app.conn() as &mut DbConn)
         .unwrap();
     assert_eq!(
-        post(app, trainer, &format!("/seances/{session}/emargement/ouvrir")).await,
+        post(
+            app,
+            trainer,
+            &format!("/seances/{session}/emargement/ouvrir")
+        )
+        .await,
         303
     );
     assert_eq!(
@@ -119,7 +124,12 @@ async fn half_day(
     );
     if !keep_open {
         assert_eq!(
-            post(app, trainer, &format!("/seances/{session}/emargement/clore")).await,
+            post(
+                app,
+                trainer,
+                &format!("/seances/{session}/emargement/clore")
+            )
+            .await,
             303
         );
     }
@@ -241,7 +251,11 @@ fn unpack(bytes: &[u8]) -> (tempfile::TempDir, Vec<String>) {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         stdout.matches(": OK").count(),
         names.len() - 1,
@@ -267,7 +281,11 @@ fn render(path: &std::path::Path) -> String {
         .arg(path.with_extension("page"))
         .output()
         .expect("pdftoppm (poppler-utils) must be installed");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         out.stderr.is_empty(),
         "poppler complains about {}: {}",
@@ -328,7 +346,10 @@ async fn evidence_pack_verifies_renders_and_its_hours_are_the_dashboards() {
         "LISEZMOI.txt",
         "SHA256SUMS",
     ] {
-        assert!(names.iter().any(|n| n == expected), "{expected} in {names:?}");
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} in {names:?}"
+        );
     }
     let mut texts = std::collections::HashMap::new();
     for n in names.iter().filter(|n| n.ends_with(".pdf")) {
@@ -418,7 +439,10 @@ async fn evidence_pack_verifies_renders_and_its_hours_are_the_dashboards() {
         .count()
         .get_result(conn)
         .unwrap();
-    assert_eq!(attestation_mails, 0, "a pack mails nobody ({mails} other mails)");
+    assert_eq!(
+        attestation_mails, 0,
+        "a pack mails nobody ({mails} other mails)"
+    );
     let audits: Vec<Option<String>> = audit_events::table
         .filter(audit_events::action.eq("evidence.export"))
         .filter(audit_events::subject_id.eq(trainee))
@@ -458,13 +482,27 @@ async fn evidence_pack_scopes_bad_dates_and_an_honest_empty_pack() {
     let (status, bytes) = get(&trainer, path("du=01/01/2026&au=31/01/2026")).await;
     assert_eq!(status, 200);
     let (dir, names) = unpack(&bytes);
-    assert!(!names.iter().any(|n| n.starts_with("certificat")), "{names:?}");
+    assert!(
+        !names.iter().any(|n| n.starts_with("certificat")),
+        "{names:?}"
+    );
     assert!(!names.iter().any(|n| n.starts_with("emargements/")));
     let readme = read(&dir, "LISEZMOI.txt");
-    assert!(readme.contains("Aucune activité sur la période"), "{readme}");
+    assert!(
+        readme.contains("Aucune activité sur la période"),
+        "{readme}"
+    );
     assert!(readme.contains("Aucune heure réalisée sur la période"));
-    for csv in ["distanciel/activite.csv", "evaluations.csv", "suivi/echanges.csv"] {
-        assert_eq!(read(&dir, csv).lines().count(), 1, "{csv} has its header only");
+    for csv in [
+        "distanciel/activite.csv",
+        "evaluations.csv",
+        "suivi/echanges.csv",
+    ] {
+        assert_eq!(
+            read(&dir, csv).lines().count(),
+            1,
+            "{csv} has its header only"
+        );
     }
     render(&dir.path().join("distanciel/activite.pdf"));
 
@@ -516,7 +554,12 @@ async fn sign_in_sheet_pdf_alone_renders_open_then_closed() {
     assert!(text.contains("Bruno Lefèvre"));
 
     assert_eq!(
-        post(&app, &trainer, &format!("/seances/{session}/emargement/clore")).await,
+        post(
+            &app,
+            &trainer,
+            &format!("/seances/{session}/emargement/clore")
+        )
+        .await,
         303
     );
     let (status, pdf) = get(&trainer, url).await;
@@ -527,7 +570,10 @@ async fn sign_in_sheet_pdf_alone_renders_open_then_closed() {
     assert!(!text.contains("FEUILLE NON CLOSE"), "{text}");
     assert!(text.contains("Feuille close le"));
     assert!(text.contains("Camille Dupont"));
-    assert!(text.contains("absent (non excusé)"), "Bruno never signed");
+    assert!(
+        text.contains("absent (non excusé)"),
+        "Bruno never signed: {text}"
+    );
     assert!(text.contains("3 h 30"));
 }
 
@@ -535,7 +581,12 @@ async fn sign_in_sheet_pdf_alone_renders_open_then_closed() {
 async fn evidence_export_command_writes_a_pack_per_trainee_or_nothing() {
     let app = spawn_app().await;
     let org = organism(&app, "Organisme A");
-    app.create_user(Role::OrganismAdmin, Some(org), "dir@a.fr", "mot-de-passe-solide");
+    app.create_user(
+        Role::OrganismAdmin,
+        Some(org),
+        "dir@a.fr",
+        "mot-de-passe-solide",
+    );
     let (trainer, trainer_id) = signed_in(&app, Role::Trainer, Some(org), "f@a.fr").await;
     let cohort = app.create_cohort(org, "CQP-AM");
     let (_, stays) = signed_in(&app, Role::Trainee, Some(org), "a@a.fr").await;
@@ -571,8 +622,15 @@ async fn evidence_export_command_writes_a_pack_per_trainee_or_nothing() {
 
     let ok = run(&["--cohort", &c, "--from", "01/09/2026", "--to", &to]);
     let stdout = String::from_utf8_lossy(&ok.stdout);
-    assert!(ok.status.success(), "{stdout} {}", String::from_utf8_lossy(&ok.stderr));
-    assert!(stdout.contains("2 dossier(s) de preuves écrit(s)"), "{stdout}");
+    assert!(
+        ok.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(
+        stdout.contains("2 dossier(s) de preuves écrit(s)"),
+        "{stdout}"
+    );
     let mut files: Vec<_> = std::fs::read_dir(&out_dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -582,12 +640,31 @@ async fn evidence_export_command_writes_a_pack_per_trainee_or_nothing() {
     for f in &files {
         assert!(stdout.contains(f.as_str()));
     }
-    let stays_pack = std::fs::read(out_dir.join(files.iter().find(|f| f.contains(&format!("-{stays}-"))).unwrap())).unwrap();
+    let stays_pack = std::fs::read(
+        out_dir.join(
+            files
+                .iter()
+                .find(|f| f.contains(&format!("-{stays}-")))
+                .unwrap(),
+        ),
+    )
+    .unwrap();
     let (dir, names) = unpack(&stays_pack);
     // Issued in the name of the organism's administrator, since the command may.
-    assert!(names.iter().any(|n| n == "certificat-de-realisation.pdf"), "{names:?}");
+    assert!(
+        names.iter().any(|n| n == "certificat-de-realisation.pdf"),
+        "{names:?}"
+    );
     assert!(read(&dir, "LISEZMOI.txt").contains("en présentiel 3 h 30"));
-    let leaves_pack = std::fs::read(out_dir.join(files.iter().find(|f| f.contains(&format!("-{leaves}-"))).unwrap())).unwrap();
+    let leaves_pack = std::fs::read(
+        out_dir.join(
+            files
+                .iter()
+                .find(|f| f.contains(&format!("-{leaves}-")))
+                .unwrap(),
+        ),
+    )
+    .unwrap();
     let (dir, _) = unpack(&leaves_pack);
     assert!(read(&dir, "LISEZMOI.txt").contains("Aucune activité sur la période"));
 }
