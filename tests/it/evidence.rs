@@ -330,6 +330,9 @@ async fn evidence_pack_verifies_renders_and_its_hours_are_the_dashboards() {
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "application/zip");
     let bytes = res.bytes().await.unwrap();
+    if let Ok(keep) = std::env::var("PARCOURS_KEEP_PACK") {
+        std::fs::write(keep, &bytes).unwrap();
+    }
     let (dir, names) = unpack(&bytes);
     let sheet_file = format!(
         "emargements/{}-matin-M1.pdf",
@@ -470,6 +473,26 @@ async fn evidence_pack_scopes_bad_dates_and_an_honest_empty_pack() {
     let full = format!("du=2026-09-01&au={}", today().format("%Y-%m-%d"));
     assert_eq!(get(&trainer_b, path(&full)).await.0, 403);
     assert_eq!(get(&trainee_c, path(&full)).await.0, 403);
+    // Even the employer doctor, who sees the trainee's hours, gets no pack.
+    let (doctor_c, doctor) = signed_in(&app, Role::Doctor, None, "dr@cabinet.fr").await;
+    {
+        use parcours::db::schema::trainee_profiles;
+        let mut conn = app.conn();
+        let employer =
+            parcours::cohorts::store::employer_for(&mut conn, doctor, "Dr Martin", None).unwrap();
+        diesel::update(trainee_profiles::table.filter(trainee_profiles::user_id.eq(trainee)))
+            .set(trainee_profiles::employer_id.eq(employer))
+            .execute(&mut *conn as &mut DbConn)
+            .unwrap();
+    }
+    assert_eq!(
+        get(&doctor_c, app.url(&format!("/stagiaires/{trainee}/heures")))
+            .await
+            .0,
+        200,
+        "the doctor sees the hours"
+    );
+    assert_eq!(get(&doctor_c, path(&full)).await.0, 403);
     let (status, body) = get(&trainer, path("du=31/02/2026&au=30/11/2026")).await;
     assert_eq!(status, 422);
     assert!(String::from_utf8_lossy(&body).contains("Date de début invalide"));
