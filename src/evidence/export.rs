@@ -129,7 +129,6 @@ pub fn build(conn: &mut DbConn, ask: &Ask<'_>) -> AppResult<Pack> {
     // Sign-in sheets: closed ones are proof; open ones are only counted.
     let mut sheets = Vec::new();
     let mut open_sheets = 0;
-    let mut presentiel_min = 0i64;
     for (session_id, closed) in store::sheets_of_trainee(conn, t.id, p)? {
         if !closed {
             open_sheets += 1;
@@ -138,27 +137,21 @@ pub fn build(conn: &mut DbConn, ask: &Ask<'_>) -> AppResult<Pack> {
         let Some((session, cohort)) = store::session_and_cohort(conn, session_id)? else {
             continue;
         };
-        let doc = store::sheet_doc(conn, session, &cohort)?;
-        presentiel_min += doc
-            .entries
-            .iter()
-            .filter(|e| e.trainee_id == t.id)
-            .map(|e| e.minutes_credited as i64)
-            .sum::<i64>();
-        sheets.push(doc);
+        sheets.push(store::sheet_doc(conn, session, &cohort)?);
     }
     let rows = distance::day_rows(
         &store::activity(conn, t.id, p)?,
         &store::lessons_studied(conn, t.id, p)?,
         &store::lessons_completed(conn, t.id, p)?,
     );
-    let distance_secs: i64 = rows.iter().map(|r| r.seconds).sum();
     let attempts = store::attempts(conn, t.id, p)?;
     let talks = exchanges::exchanges_of(conn, t.id, p.from, p.to)?;
-    // The certificate's own formula of the period's hours.
+    // The certificate's own formula of the period's hours, for the LISEZMOI too.
     let period_hours = attestations::hours_in_period(conn, t.id, p.from, p.to)?;
+    let distance_secs: i64 = period_hours.values().map(|h| h.0).sum();
+    let presentiel_secs: i64 = period_hours.values().map(|h| h.1).sum();
     let corrections: i64 = period_hours.values().map(|h| h.2).sum();
-    let done_secs: i64 = period_hours.values().map(|h| h.0 + h.1 + h.2).sum();
+    let done_secs = distance_secs + presentiel_secs + corrections;
     let cert = certificate(conn, ask, done_secs)?;
 
     let mut files = Vec::new();
@@ -200,7 +193,7 @@ pub fn build(conn: &mut DbConn, ask: &Ask<'_>) -> AppResult<Pack> {
         period: p,
         now: ask.now,
         distance_secs,
-        presentiel_secs: presentiel_min * 60,
+        presentiel_secs,
         corrections,
         sheets: sheets.len(),
         open_sheets,
