@@ -64,6 +64,9 @@ pub struct AppConfig {
     /// Public verification page: look-ups allowed per minute from one address.
     pub verify_ip_per_minute: u32,
     pub vae: VaeSettings,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (the per-address limits would
+    /// otherwise see one address: the proxy's).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// VAE files (see `vae::rules`).
@@ -156,6 +159,7 @@ struct FileConfig {
     vae_max_upload_mb: Option<u64>,
     vae_min_hours: Option<i64>,
     vae_livret2_months: Option<u32>,
+    trusted_proxies: Option<String>,
 }
 
 impl AppConfig {
@@ -441,7 +445,24 @@ impl AppConfig {
             return Err(bad("PARCOURS_VAE_LIVRET2_MONTHS", "entre 1 et 60 mois"));
         }
 
+        let trusted_proxies = get("PARCOURS_TRUSTED_PROXIES")
+            .or(file.trusted_proxies)
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse().map_err(|_| {
+                    bad(
+                        "PARCOURS_TRUSTED_PROXIES",
+                        format!("« {s} » n'est pas une adresse IP"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<std::net::IpAddr>, _>>()?;
+
         Ok(AppConfig {
+            trusted_proxies,
             vae,
             jobs,
             nudge_days,
@@ -534,13 +555,30 @@ fn load_or_create_secret(data_dir: &Path) -> Result<Vec<u8>, ConfigError> {
     getrandom::fill(&mut raw)
         .map_err(|e| bad("PARCOURS_SECRET", format!("aléa indisponible : {e}")))?;
     let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
-    write_private(&path, &hex).map_err(|e| {
-        bad(
-            "PARCOURS_DATA_DIR",
-            format!("impossible d'écrire {} : {e}", path.display()),
-        )
-    })?;
-    Ok(hex.into_bytes())
+    match write_private(&path, &hex) {
+        // Another instance started at the same moment wrote it first: use that one, once
+        // it is complete, or sessions would not cross instances.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            for _ in 0..50 {
+                if let Ok(text) = std::fs::read_to_string(&path)
+                    && text.trim().len() >= hex.len()
+                {
+                    return Ok(text.trim().as_bytes().to_vec());
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(bad(
+                "PARCOURS_SECRET",
+                format!("{} est incomplet", path.display()),
+            ))
+        }
+        other => other.map(|()| hex.into_bytes()).map_err(|e| {
+            bad(
+                "PARCOURS_DATA_DIR",
+                format!("impossible d'écrire {} : {e}", path.display()),
+            )
+        }),
+    }
 }
 
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {

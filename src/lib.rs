@@ -9,12 +9,15 @@ pub mod curriculum;
 pub mod db;
 pub mod demo;
 pub mod evidence;
+pub mod followup;
 pub mod mail;
 pub mod openapi;
+pub mod ops;
 pub mod startup;
 pub mod tracking;
 pub mod vae;
 pub mod web;
+pub mod xapi;
 
 pub use config::AppConfig;
 pub use startup::Application;

@@ -54,6 +54,16 @@ enum Command {
         #[command(subcommand)]
         command: MailCommand,
     },
+    /// Copy the SQLite database to a file while the server runs.
+    Backup {
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Replace the SQLite database by a backup (stop every instance first).
+    Restore {
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -180,6 +190,15 @@ fn main() -> ExitCode {
         Command::Content {
             command: ContentCommand::Check { dir },
         } => check_content(dir.as_deref().unwrap_or(&config.content_dir)),
+        Command::Backup { to } => {
+            parcours::ops::backup::backup(&config.database_url, &to).map(|bytes| {
+                println!("Sauvegarde écrite : {} ({bytes} octets)", to.display());
+            })
+        }
+        Command::Restore { from } => parcours::ops::backup::restore(&config.database_url, &from)
+            .map(|()| {
+                println!("Base restaurée depuis {}", from.display());
+            }),
         Command::Demo => with_db(&config, |conn| {
             db::migrate(conn)?;
             let (pool, _) = db::connect(&config.database_url, 1)?;

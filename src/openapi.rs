@@ -33,6 +33,18 @@ fn secured(mut op: Value) -> Value {
 pub fn document() -> Value {
     let object = json!({"type": "object"});
     let list = json!({"type": "array", "items": {"type": "object"}});
+    let xapi = secured(
+        json!({"summary": "The organism's distance study by day and module, lessons completed, evaluation results and completed paths as xAPI 1.0.3 statements (stable ids: exporting twice gives the same statements)", "parameters": [id_param("id", "Organism id"),
+                {"name": "from", "in": "query", "required": false, "description": "First day, YYYY-MM-DD (default: 29 days before `to`)", "schema": {"type": "string", "format": "date"}},
+                {"name": "to", "in": "query", "required": false, "description": "Last day, YYYY-MM-DD (default: today); 366 days at most", "schema": {"type": "string", "format": "date"}}],
+                "responses": {"200": ok("Statements", json!({"$ref": "#/components/schemas/XapiExport"})), "422": error_response("Invalid or too long period")}}),
+    );
+    let xapi_export = json!({"type": "object", "required": ["from", "to", "count", "statements"], "properties": {
+        "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"}, "count": {"type": "integer"},
+        "statements": {"type": "array", "items": {"type": "object", "required": ["id", "actor", "verb", "object", "timestamp"], "properties": {
+            "id": {"type": "string", "format": "uuid"}, "actor": {"type": "object"}, "verb": {"type": "object"}, "object": {"type": "object"},
+            "result": {"type": "object"}, "context": {"type": "object"}, "timestamp": {"type": "string", "format": "date-time"}}}}
+    }});
     json!({
         "openapi": "3.0.3",
         "info": {
@@ -54,6 +66,7 @@ pub fn document() -> Value {
                         "lines": {"type": "array", "items": {"type": "object", "properties": {"line": {"type": "integer"}, "column": {"type": "string"}, "message": {"type": "string"}}}}
                     }}}
                 },
+                "XapiExport": xapi_export,
                 "Token": {"type": "object", "required": ["token", "token_type", "expires_at"], "properties": {
                     "token": {"type": "string"}, "token_type": {"type": "string", "enum": ["Bearer"]}, "expires_at": {"type": "integer", "description": "Unix time"}
                 }},
@@ -149,6 +162,7 @@ pub fn document() -> Value {
             "/me/hours": {"get": secured(json!({"summary": "A trainee's own hours by module, with the deadline", "responses": {"200": ok("Hours", object.clone())}}))},
             "/cohorts/{id}/progress": {"get": secured(json!({"summary": "Hours and status of every trainee of a cohort (its staff only)", "parameters": [id_param("id", "Cohort id")], "responses": {"200": ok("Progress", list.clone()), "404": error_response("Unknown, or not the caller's organism")}}))},
             "/trainees/{id}/hours": {"get": secured(json!({"summary": "A trainee's hours by module (staff of their organism, or their employer doctor)", "parameters": [id_param("id", "Trainee id")], "responses": {"200": ok("Hours", object.clone()), "404": error_response("Unknown, or not in the caller's scope")}}))},
+            "/organisms/{id}/xapi": {"get": xapi},
             "/openapi.json": {"get": {"summary": "This document", "responses": {"200": ok("OpenAPI 3 document", object)}}}
         }
     })

@@ -3,8 +3,8 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::middleware::{Compress, Logger, from_fn};
-use actix_web::{App, HttpResponse, HttpServer, dev::Server, web};
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer, dev::Server, web};
 
 use crate::config::AppConfig;
 use crate::web::{self as w, AppError, AppState};
@@ -64,8 +64,8 @@ impl Application {
                 .wrap(from_fn(w::csrf::ensure_cookie))
                 .wrap(Compress::default())
                 .wrap(from_fn(w::security_headers))
-                .wrap(Logger::new("%r %s %Dms"))
-                .route("/healthz", web::get().to(healthz))
+                .wrap(from_fn(crate::ops::observe::observe))
+                .configure(crate::ops::health::routes)
                 .route("/static/{name}", web::get().to(w::static_file))
                 .route("/documentation/api", web::get().to(crate::openapi::page))
                 .configure(accounts::pages::routes)
@@ -81,6 +81,7 @@ impl Application {
                 .configure(crate::attestation::pages::routes)
                 .configure(crate::evidence::pages::routes)
                 .configure(crate::vae::pages::routes)
+                .configure(crate::followup::pages::routes)
                 .service(
                     web::scope("/api/v1")
                         .app_data(web::PayloadConfig::new(cohorts::import::MAX_BYTES + 1024))
@@ -97,6 +98,7 @@ impl Application {
                         .configure(curriculum::api::routes)
                         .configure(cohorts::api::routes)
                         .configure(crate::vae::api::routes)
+                        .configure(crate::xapi::api::routes)
                         .default_service(web::to(w::not_found)),
                 )
                 .default_service(web::to(w::not_found))
@@ -120,15 +122,5 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
-    }
-}
-
-async fn healthz(state: w::State) -> HttpResponse {
-    match state.db(|c| Ok(c.ping()?)).await {
-        Ok(()) => HttpResponse::Ok().json(serde_json::json!({"status": "ok"})),
-        Err(e) => {
-            tracing::warn!(error = %e, "health check failed");
-            HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "unavailable"}))
-        }
     }
 }

@@ -142,10 +142,7 @@ struct IssueForm {
 }
 
 fn parse_date(field: &str, raw: &str) -> AppResult<NaiveDate> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .ok()
-        .or_else(|| crate::cohorts::rules::parse_fr_date(raw))
-        .ok_or_else(|| AppError::invalid(field, "Date invalide (jj/mm/aaaa)."))
+    w::format::parse_day(raw).ok_or_else(|| AppError::invalid(field, "Date invalide (jj/mm/aaaa)."))
 }
 
 fn signatory(me: &CurrentUser) -> Signatory {

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -347,9 +347,10 @@ pub fn hours_in_period(
         by.entry(m).or_default().1 += minutes as i64 * 60;
     }
     // Period days are Europe/Paris dates; corrections are stamped in UTC.
+    let utc_midnight = |d: NaiveDate| crate::web::format::paris_to_utc(d.and_time(NaiveTime::MIN));
     let (start, end) = (
-        crate::web::format::utc_start_of(from),
-        crate::web::format::utc_start_of(to + chrono::Duration::days(1)),
+        utc_midnight(from),
+        utc_midnight(to + chrono::Duration::days(1)),
     );
     let corrections: Vec<(i64, i64)> = hour_corrections::table
         .filter(hour_corrections::trainee_id.eq(trainee_id))

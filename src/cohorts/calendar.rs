@@ -2,7 +2,7 @@
 //! and ICS feeds (per cohort, per trainee) behind secret URLs for phone calendars.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{NaiveDate, NaiveTime, TimeZone, Weekday};
+use chrono::{NaiveDate, NaiveTime, Weekday};
 use icalendar::{Calendar, Component, EventLike};
 use serde::Deserialize;
 
@@ -410,11 +410,7 @@ async fn delete(
 }
 
 fn paris_utc(day: NaiveDate, t: NaiveTime) -> chrono::DateTime<chrono::Utc> {
-    chrono_tz::Europe::Paris
-        .from_local_datetime(&day.and_time(t))
-        .earliest()
-        .map(|d| d.with_timezone(&chrono::Utc))
-        .unwrap_or_else(|| day.and_time(t).and_utc())
+    crate::web::format::paris_to_utc(day.and_time(t)).and_utc()
 }
 
 /// The ICS text of a cohort's calendar. Times are written in UTC so every phone agrees.

@@ -119,7 +119,10 @@ fn prepare_sqlite_file(path: &Path) -> anyhow::Result<()> {
     let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())
         .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
     // Reading the schema catches a file that is not a database before anything else.
-    conn.batch_execute("PRAGMA journal_mode = WAL; SELECT count(*) FROM sqlite_master;")
+    // Waits for another instance that holds the lock (creating the file, or migrating).
+    conn.batch_execute(
+        "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; SELECT count(*) FROM sqlite_master;",
+    )
         .map_err(|e| anyhow::anyhow!("{} is not a usable SQLite database: {e}", path.display()))?;
     Ok(())
 }
@@ -127,7 +130,19 @@ fn prepare_sqlite_file(path: &Path) -> anyhow::Result<()> {
 /// Runs pending migrations; on PostgreSQL under an advisory lock so instances can start together.
 pub fn migrate(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
     let applied = match conn {
-        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(names),
+        // The write lock first: instances started together migrate one after the other, and
+        // the later ones find nothing pending.
+        DbConn::Sqlite(c) => {
+            type Tm = <SqliteConnection as Connection>::TransactionManager;
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+            match c.run_pending_migrations(SQLITE_MIGRATIONS).map(names) {
+                Ok(done) => Tm::commit_transaction(c).map(|()| done).map_err(Into::into),
+                Err(e) => {
+                    let _ = Tm::rollback_transaction(c);
+                    Err(e)
+                }
+            }
+        }
         DbConn::Pg(c) => {
             diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).execute(c)?;
             let result = c.run_pending_migrations(PG_MIGRATIONS).map(names);
@@ -136,6 +151,15 @@ pub fn migrate(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
         }
     };
     applied.map_err(|e| anyhow::anyhow!("migration failed: {e}"))
+}
+
+/// Whether this binary knows migrations the database has not applied yet.
+pub fn has_pending(conn: &mut DbConn) -> anyhow::Result<bool> {
+    let pending = match conn {
+        DbConn::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+        DbConn::Pg(c) => c.has_pending_migration(PG_MIGRATIONS),
+    };
+    pending.map_err(|e| anyhow::anyhow!("migrations: {e}"))
 }
 
 fn names(versions: Vec<diesel::migration::MigrationVersion<'_>>) -> Vec<String> {

@@ -2,6 +2,8 @@
 
 use chrono::{NaiveDate, NaiveTime};
 
+use crate::web::format::parse_day;
+
 /// A period of Paris days, both ends included.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Period {
@@ -12,17 +14,10 @@ pub struct Period {
 /// Supporting documents are kept six years: a longer period is surely a typing mistake.
 const MAX_DAYS: i64 = 6 * 366;
 
-/// A date as people type it (`05/10/2026`) or as forms send it (`2026-10-05`).
-pub fn parse_date(raw: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .ok()
-        .or_else(|| crate::cohorts::rules::parse_fr_date(raw))
-}
-
 /// The period of `du` and `au`, or the field at fault and why.
 pub fn parse_period(du: &str, au: &str) -> Result<Period, (&'static str, &'static str)> {
-    let from = parse_date(du).ok_or(("du", "Date de début invalide (jj/mm/aaaa)."))?;
-    let to = parse_date(au).ok_or(("au", "Date de fin invalide (jj/mm/aaaa)."))?;
+    let from = parse_day(du).ok_or(("du", "Date de début invalide (jj/mm/aaaa)."))?;
+    let to = parse_day(au).ok_or(("au", "Date de fin invalide (jj/mm/aaaa)."))?;
     if to < from {
         return Err(("au", "La fin de la période précède son début."));
     }

@@ -14,14 +14,12 @@ use crate::db::schema::{
     users,
 };
 use crate::tracking::attendance::{self, Entry, Sheet};
-use crate::web::format::utc_start_of;
+use crate::web::format::paris_to_utc;
 
 /// The UTC bounds `[start, end)` of a period of Paris days.
 pub fn utc_window(p: Period) -> (NaiveDateTime, NaiveDateTime) {
-    (
-        utc_start_of(p.from),
-        utc_start_of(p.to + chrono::Duration::days(1)),
-    )
+    let start = |d: NaiveDate| paris_to_utc(d.and_time(chrono::NaiveTime::MIN));
+    (start(p.from), start(p.to + chrono::Duration::days(1)))
 }
 
 /// Everything a sign-in sheet prints.

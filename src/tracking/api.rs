@@ -98,14 +98,18 @@ async fn heartbeat(
         BeatAnswer::OutsidePath => Err(AppError::Forbidden(
             "Cette page ne fait pas partie de votre parcours.".into(),
         )),
-        BeatAnswer::NotOpen => Ok(HttpResponse::Ok().json(serde_json::json!({
+        BeatAnswer::NotOpen => {
+            crate::ops::metrics::record_heartbeat("module_not_open", 0);
+            Ok(HttpResponse::Ok().json(serde_json::json!({
             "outcome": "module_not_open", "credited_seconds": 0
-        }))),
+            })))
+        }
         BeatAnswer::Decided(outcome, session) => {
             let credited = match outcome {
                 Outcome::Credited(n) => n,
                 _ => 0,
             };
+            crate::ops::metrics::record_heartbeat(outcome.label(), credited);
             Ok(HttpResponse::Ok().json(serde_json::json!({
                 "outcome": outcome, "credited_seconds": credited, "session_seconds": session
             })))

@@ -58,7 +58,7 @@ fn finish(conn: &mut DbConn, job: &str, period: &str, messages: usize) -> QueryR
     .map(|_| ())
 }
 
-fn queue(
+pub(crate) fn queue(
     conn: &mut DbConn,
     mc: &MailContext<'_>,
     template: &str,

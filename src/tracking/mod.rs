@@ -36,7 +36,8 @@ pub async fn run_scheduler(state: actix_web::web::Data<crate::web::AppState>) {
                     templates: &st.mail_templates,
                     base_url: &st.config.base_url,
                 };
-                engagement::run_due(c, &mc, &inst, st.config.nudge_days)
+                engagement::run_due(c, &mc, &inst, st.config.nudge_days)?;
+                crate::followup::digest::send_due(c, &mc, crate::db::now()).map(|_| ())
             })
             .await;
         if let Err(e) = result {

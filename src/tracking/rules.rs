@@ -46,6 +46,18 @@ pub enum Outcome {
     DailyMax,
 }
 
+impl Outcome {
+    /// Its name as in the API's answers and the metrics' labels.
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Credited(_) => "credited",
+            Outcome::Started => "started",
+            Outcome::Replay => "replay",
+            Outcome::DailyMax => "daily_max",
+        }
+    }
+}
+
 /// Decides one beat. `last_seq` is the last sequence number seen for this page view.
 /// The server's own clock is the only time used: a client cannot claim time.
 pub fn credit(

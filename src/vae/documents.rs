@@ -6,6 +6,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use actix_multipart::Multipart;
+use actix_web::HttpResponse;
+use actix_web::http::header;
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
@@ -139,6 +141,37 @@ impl Drop for Staged {
             let _ = std::fs::remove_file(t);
         }
     }
+}
+
+/// The bytes of a kept file. Its name on disk is a hex digest: nothing else is ever read.
+pub fn read_kept(dir: &Path, sha256: &str) -> AppResult<Vec<u8>> {
+    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(AppError::NotFound);
+    }
+    std::fs::read(dir.join(sha256))
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("kept file {sha256}: {e}")))
+}
+
+/// A kept file as a download, under an ASCII version of the name its sender gave it.
+pub fn attachment_response(file_name: &str, mime: &str, bytes: Vec<u8>) -> HttpResponse {
+    let ascii: String = file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    HttpResponse::Ok()
+        .content_type(mime)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{ascii}\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(bytes)
 }
 
 /// Removes uploads left half-written in `dir/tmp/` by a process that stopped mid-upload

@@ -2,9 +2,8 @@
 //! document downloads. Thin: read, authorise by scope, call `workflow`, render.
 
 use actix_multipart::Multipart;
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use serde::Serialize;
 
 use super::documents::{self, Upload};
@@ -588,10 +587,7 @@ async fn staff_file(
 pub fn paris_to_utc(date: &str, time: &str) -> Option<NaiveDateTime> {
     let d = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").ok()?;
     let t = NaiveTime::parse_from_str(time.trim(), "%H:%M").ok()?;
-    chrono_tz::Europe::Paris
-        .from_local_datetime(&d.and_time(t))
-        .earliest()
-        .map(|dt| dt.naive_utc())
+    Some(crate::web::format::paris_to_utc(d.and_time(t)))
 }
 
 pub fn step_of(fields: &[(String, String)]) -> Step {
@@ -645,32 +641,13 @@ async fn download(state: State, me: CurrentUser, path: web::Path<i64>) -> AppRes
     let (doc, bytes) = state
         .db(move |c| {
             let doc = store::document(c, scope, id)?.ok_or(AppError::NotFound)?;
-            // The name on disk is a hex digest: nothing else is ever read.
-            if doc.sha256.len() != 64 || !doc.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(AppError::NotFound);
-            }
-            let bytes = std::fs::read(dir.join(&doc.sha256))
-                .map_err(|e| AppError::Internal(anyhow::anyhow!("VAE file {}: {e}", doc.id)))?;
+            let bytes = documents::read_kept(&dir, &doc.sha256)?;
             Ok((doc, bytes))
         })
         .await?;
-    let ascii: String = doc
-        .file_name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    Ok(HttpResponse::Ok()
-        .content_type(doc.mime_type.as_str())
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{ascii}\""),
-        ))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .body(bytes))
+    Ok(documents::attachment_response(
+        &doc.file_name,
+        &doc.mime_type,
+        bytes,
+    ))
 }

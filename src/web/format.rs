@@ -15,13 +15,20 @@ pub fn to_paris(utc: NaiveDateTime) -> chrono::DateTime<chrono_tz::Tz> {
     Paris.from_utc_datetime(&utc)
 }
 
-/// The UTC instant at which a Paris day starts (the earlier one on a DST change).
-pub fn utc_start_of(day: NaiveDate) -> NaiveDateTime {
-    let local = day.and_time(chrono::NaiveTime::MIN);
+/// The UTC instant of a Paris wall-clock time; in the hour skipped or repeated by a DST
+/// change, the earliest reading.
+pub fn paris_to_utc(local: NaiveDateTime) -> NaiveDateTime {
     Paris
         .from_local_datetime(&local)
         .earliest()
         .map_or(local, |t| t.naive_utc())
+}
+
+/// A day typed in a form: `23/11/2026`, or a date input's `2026-11-23`.
+pub fn parse_day(raw: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .ok()
+        .or_else(|| crate::cohorts::rules::parse_fr_date(raw))
 }
 
 /// `23/11/2026 à 14 h 05`, in Paris time.
@@ -119,8 +126,5 @@ mod tests {
             .and_hms_opt(1, 30, 0)
             .unwrap();
         assert_eq!(datetime(o), "25/10/2026 à 02 h 30");
-        let summer = NaiveDate::from_ymd_opt(2026, 3, 30).unwrap();
-        assert_eq!(utc_start_of(summer).to_string(), "2026-03-29 22:00:00");
-        assert_eq!(utc_start_of(d).to_string(), "2026-11-22 23:00:00");
     }
 }

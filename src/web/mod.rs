@@ -131,11 +131,34 @@ pub fn context(req: &HttpRequest) -> tera::Context {
     ctx
 }
 
-/// The client's address as seen by this server (a proxy's own address sits behind it).
+/// The client's address: the peer's, or, when the peer is a trusted proxy, the nearest
+/// address of `X-Forwarded-For` that is not one of ours (what is further left was written by
+/// the client and proves nothing).
 pub fn client_ip(req: &HttpRequest) -> IpAddr {
-    req.peer_addr()
+    let peer = req
+        .peer_addr()
         .map(|a| a.ip())
-        .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+        return peer;
+    };
+    let trusted = &state.config.trusted_proxies;
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let header = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    forwarded_client(header, trusted).unwrap_or(peer)
+}
+
+pub fn forwarded_client(header: Option<&str>, trusted: &[IpAddr]) -> Option<IpAddr> {
+    header?
+        .rsplit(',')
+        .map(|s| s.trim().parse::<IpAddr>())
+        .find(|ip| !matches!(ip, Ok(ip) if trusted.contains(ip)))
+        .and_then(Result::ok)
 }
 
 pub fn redirect(to: &str) -> HttpResponse {
@@ -393,4 +416,31 @@ pub fn random_token(bytes: usize) -> AppResult<String> {
     let mut raw = vec![0u8; bytes];
     getrandom::fill(&mut raw).map_err(|e| AppError::Internal(anyhow::anyhow!("random: {e}")))?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::forwarded_client;
+    use std::net::IpAddr;
+
+    #[test]
+    fn only_the_address_our_proxy_saw_counts() {
+        let proxy: IpAddr = "127.0.0.1".parse().unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().ok();
+        assert_eq!(
+            forwarded_client(Some("203.0.113.7"), &[proxy]),
+            ip("203.0.113.7")
+        );
+        // A client writing its own header cannot choose the address that is limited.
+        assert_eq!(
+            forwarded_client(Some("1.2.3.4, 203.0.113.7"), &[proxy]),
+            ip("203.0.113.7")
+        );
+        assert_eq!(
+            forwarded_client(Some("203.0.113.7, 127.0.0.1"), &[proxy]),
+            ip("203.0.113.7")
+        );
+        assert_eq!(forwarded_client(Some("n'importe quoi"), &[proxy]), None);
+        assert_eq!(forwarded_client(None, &[proxy]), None);
+    }
 }

@@ -9,5 +9,6 @@ mod attestations;
 #[path = "../it/common.rs"]
 mod common;
 mod driver;
+mod followup;
 mod journeys;
 mod vae;

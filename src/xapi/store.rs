@@ -1,0 +1,170 @@
+//! The rows an organism's xAPI export is made of, for trainees of that organism in a period.
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{
+    attestations, daily_activity, evaluation_attempts, lesson_progress, lessons, modules, programs,
+    users,
+};
+
+/// Rows kept by the export, oldest first; each names the trainee.
+pub struct Rows {
+    pub days: Vec<Day>,
+    pub lessons: Vec<Lesson>,
+    pub attempts: Vec<Attempt>,
+    pub completions: Vec<Completion>,
+}
+
+#[derive(Queryable)]
+pub struct Day {
+    pub id: i64,
+    pub trainee_id: i64,
+    pub trainee: String,
+    pub program: String,
+    pub module: String,
+    pub module_title: String,
+    pub seconds: i64,
+    pub first_at: NaiveDateTime,
+    pub last_at: NaiveDateTime,
+}
+
+#[derive(Queryable)]
+pub struct Lesson {
+    pub id: i64,
+    pub trainee_id: i64,
+    pub trainee: String,
+    pub program: String,
+    pub module: String,
+    pub slug: String,
+    pub title: String,
+    pub at: NaiveDateTime,
+}
+
+#[derive(Queryable)]
+pub struct Completion {
+    pub id: i64,
+    pub trainee_id: i64,
+    pub trainee: String,
+    pub number: String,
+    pub program: String,
+    pub program_title: String,
+    pub at: NaiveDateTime,
+}
+
+#[derive(Queryable)]
+pub struct Attempt {
+    pub id: i64,
+    pub trainee_id: i64,
+    pub trainee: String,
+    pub program: String,
+    pub module: String,
+    pub module_title: String,
+    pub attempt_no: i32,
+    pub correct: Option<i32>,
+    pub questions: i32,
+    pub passed: Option<bool>,
+    pub started_at: NaiveDateTime,
+    pub submitted_at: Option<NaiveDateTime>,
+}
+
+/// Everything of `organism`'s trainees between two Paris days (inclusive).
+pub fn rows(conn: &mut DbConn, organism: i64, from: NaiveDate, to: NaiveDate) -> QueryResult<Rows> {
+    let start = crate::web::format::paris_to_utc(from.and_time(NaiveTime::MIN));
+    let end =
+        crate::web::format::paris_to_utc((to + chrono::Duration::days(1)).and_time(NaiveTime::MIN));
+    let days = daily_activity::table
+        .inner_join(users::table.on(users::id.eq(daily_activity::trainee_id)))
+        .inner_join(modules::table.on(modules::id.eq(daily_activity::module_id)))
+        .inner_join(programs::table.on(programs::id.eq(modules::program_id)))
+        .filter(users::organism_id.eq(organism))
+        .filter(daily_activity::day.ge(from))
+        .filter(daily_activity::day.le(to))
+        .filter(daily_activity::distance_seconds.gt(0))
+        .order(daily_activity::id.asc())
+        .select((
+            daily_activity::id,
+            users::id,
+            users::name,
+            programs::code,
+            modules::code,
+            modules::title,
+            daily_activity::distance_seconds,
+            daily_activity::first_at,
+            daily_activity::last_at,
+        ))
+        .load(conn)?;
+    let lessons = lesson_progress::table
+        .inner_join(users::table.on(users::id.eq(lesson_progress::trainee_id)))
+        .inner_join(lessons::table.on(lessons::id.eq(lesson_progress::lesson_id)))
+        .inner_join(modules::table.on(modules::id.eq(lessons::module_id)))
+        .inner_join(programs::table.on(programs::id.eq(modules::program_id)))
+        .filter(users::organism_id.eq(organism))
+        .filter(lesson_progress::completed_at.ge(start))
+        .filter(lesson_progress::completed_at.lt(end))
+        .order(lesson_progress::id.asc())
+        .select((
+            lesson_progress::id,
+            users::id,
+            users::name,
+            programs::code,
+            modules::code,
+            lessons::slug,
+            lessons::title,
+            lesson_progress::completed_at,
+        ))
+        .load(conn)?;
+    let attempts = evaluation_attempts::table
+        .inner_join(users::table.on(users::id.eq(evaluation_attempts::trainee_id)))
+        .inner_join(modules::table.on(modules::id.eq(evaluation_attempts::module_id)))
+        .inner_join(programs::table.on(programs::id.eq(modules::program_id)))
+        .filter(users::organism_id.eq(organism))
+        .filter(evaluation_attempts::submitted_at.ge(start))
+        .filter(evaluation_attempts::submitted_at.lt(end))
+        .order(evaluation_attempts::id.asc())
+        .select((
+            evaluation_attempts::id,
+            users::id,
+            users::name,
+            programs::code,
+            modules::code,
+            modules::title,
+            evaluation_attempts::attempt_no,
+            evaluation_attempts::correct_count,
+            evaluation_attempts::question_count,
+            evaluation_attempts::passed,
+            evaluation_attempts::started_at,
+            evaluation_attempts::submitted_at,
+        ))
+        .load(conn)?;
+    let final_kinds = [
+        crate::attestation::rules::Kind::FinFormation.as_str(),
+        crate::attestation::rules::Kind::Fae.as_str(),
+    ];
+    let completions = attestations::table
+        .inner_join(users::table.on(users::id.eq(attestations::trainee_id)))
+        .inner_join(crate::db::schema::cohorts::table.inner_join(programs::table))
+        .filter(attestations::organism_id.eq(organism))
+        .filter(attestations::kind.eq_any(final_kinds))
+        .filter(attestations::revoked_at.is_null())
+        .filter(attestations::issued_at.ge(start))
+        .filter(attestations::issued_at.lt(end))
+        .order(attestations::id.asc())
+        .select((
+            attestations::id,
+            users::id,
+            users::name,
+            attestations::number,
+            programs::code,
+            programs::title,
+            attestations::issued_at,
+        ))
+        .load(conn)?;
+    Ok(Rows {
+        days,
+        lessons,
+        attempts,
+        completions,
+    })
+}

@@ -1,0 +1,436 @@
+//! Pedagogical follow-up and technical assistance: threads between a trainee and her
+//! organism's staff, read receipts, the daily digest of answers, and who may see what.
+
+use diesel::prelude::*;
+use parcours::accounts::Role;
+use parcours::accounts::invite::MailContext;
+use parcours::db::DbConn;
+use parcours::db::schema::{audit_events, followup_messages, followup_threads, outbox};
+use reqwest::multipart::{Form, Part};
+
+use crate::common::*;
+
+type Fields<'a> = &'a [(&'a str, &'a str)];
+type File<'a> = (&'a str, &'a [u8]);
+
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+
+async fn post_message(
+    c: &reqwest::Client,
+    app: &TestApp,
+    page: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+    file: Option<(&str, &[u8])>,
+) -> reqwest::Response {
+    let html = c
+        .get(app.url(page))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("csrf_token"), "{page}: {html}");
+    let token = csrf_of(&html);
+    let mut form = Form::new().text("csrf_token", token);
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    if let Some((name, bytes)) = file {
+        form = form.part(
+            "file",
+            Part::bytes(bytes.to_vec()).file_name(name.to_string()),
+        );
+    }
+    c.post(app.url(action))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn location(res: &reqwest::Response) -> String {
+    res.headers()["location"].to_str().unwrap().to_string()
+}
+
+/// The id in "/suivi/12#dernier".
+fn thread_of(location: &str) -> i64 {
+    location
+        .trim_start_matches("/suivi/")
+        .trim_end_matches("#dernier")
+        .parse()
+        .unwrap()
+}
+
+/// The first module link of the trainee's follow-up page: (module id, page URL).
+async fn first_module(c: &reqwest::Client, app: &TestApp) -> String {
+    let html = c
+        .get(app.url("/mon-suivi"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("M1 — "), "{html}");
+    let start = html.find("/mon-suivi/modules/").unwrap();
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].to_string()
+}
+
+async fn page(c: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
+    let res = c.get(app.url(path)).send().await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+fn messages_count(app: &TestApp) -> i64 {
+    let mut conn = app.conn();
+    followup_messages::table
+        .count()
+        .get_result(&mut *conn as &mut DbConn)
+        .unwrap()
+}
+
+/// Moves every message back in time, as if written `minutes` ago.
+fn age_messages(app: &TestApp, minutes: i64) {
+    let mut conn = app.conn();
+    let at = parcours::db::now() - chrono::Duration::minutes(minutes);
+    diesel::update(followup_messages::table)
+        .set(followup_messages::created_at.eq(at))
+        .execute(&mut *conn as &mut DbConn)
+        .unwrap();
+}
+
+fn digest(app: &TestApp, now: chrono::NaiveDateTime) -> usize {
+    let tera = parcours::mail::load_templates(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"),
+    )
+    .unwrap();
+    let mc = MailContext {
+        templates: &tera,
+        base_url: "https://parcours.exemple.fr",
+    };
+    let mut conn = app.conn();
+    parcours::followup::digest::send_due(&mut conn, &mc, now).unwrap()
+}
+
+#[tokio::test]
+async fn a_question_with_work_is_answered_read_and_digested_once_a_day() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let (trainee, trainee_id) = app.trainee_in(org, "CQP-AM", "alice@a.fr").await;
+    let (trainer, _) = signed_in(&app, Role::Trainer, Some(org), "formateur@a.fr").await;
+    let module_page = first_module(&trainee, &app).await;
+
+    let res = post_message(
+        &trainee,
+        &app,
+        &module_page,
+        &module_page,
+        &[
+            ("kind", "travail"),
+            ("body", "Voici ma fiche sur l'accueil.\nMerci de la relire."),
+        ],
+        Some(("fiche accueil.pdf", PDF)),
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let thread = thread_of(&location(&res));
+    // A second visit of the module goes to the same thread.
+    let again = trainee.get(app.url(&module_page)).send().await.unwrap();
+    assert_eq!(location(&again), format!("/suivi/{thread}"));
+
+    let list = format!("/organismes/{org}/suivi");
+    let (status, html) = page(&trainer, &app, &list).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Personne alice@a.fr"), "{html}");
+    assert!(html.contains(">M1 — "), "module thread listed: {html}");
+    assert!(html.contains(" min</strong>"), "waiting time shown");
+    assert!(html.contains("non lu"));
+
+    let (_, html) = page(&trainer, &app, &format!("/suivi/{thread}")).await;
+    assert!(html.contains("Merci de la relire."));
+    assert!(html.contains("Travail écrit"));
+    assert!(html.contains("fiche accueil.pdf"));
+    assert!(
+        html.contains("en attente d&#x27;une réponse depuis")
+            || html.contains("en attente d'une réponse depuis")
+    );
+    let start = html.find("/suivi/pieces/").unwrap();
+    let end = html[start..].find('"').unwrap() + start;
+    let file_url = html[start..end].to_string();
+    let got = trainer.get(app.url(&file_url)).send().await.unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.bytes().await.unwrap().as_ref(), PDF);
+
+    let res = post_message(
+        &trainer,
+        &app,
+        &format!("/suivi/{thread}"),
+        &format!("/suivi/{thread}"),
+        &[
+            ("kind", "retour"),
+            ("body", "Très bien : pensez à la confidentialité."),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let (_, html) = page(&trainer, &app, &list).await;
+    assert!(html.contains("Aucune question en attente"), "{html}");
+    let (_, html) = page(&trainer, &app, &format!("{list}?filtre=tous")).await;
+    assert!(html.contains("répondu"));
+
+    // Not read yet and written 15 minutes ago: today's digest carries it, once.
+    age_messages(&app, 15);
+    let now = parcours::db::now();
+    assert_eq!(digest(&app, now), 1);
+    assert_eq!(digest(&app, now), 0, "one digest a day");
+    {
+        let mut conn = app.conn();
+        let (subject, body, to): (String, String, String) = outbox::table
+            .filter(outbox::kind.eq("followup_digest"))
+            .select((outbox::subject, outbox::body_text, outbox::recipients))
+            .first(&mut *conn as &mut DbConn)
+            .unwrap();
+        assert_eq!(subject, "Votre formateur vous a répondu sur Parcours");
+        assert!(to.contains("alice@a.fr"));
+        assert!(body.contains("pensez à la confidentialité"), "{body}");
+        assert!(body.contains(&format!("/suivi/{thread}")), "{body}");
+    }
+
+    // The trainee reads: receipts on both sides, nothing left for tomorrow's digest.
+    let (_, html) = page(&trainee, &app, &format!("/suivi/{thread}")).await;
+    assert!(html.contains("Retour sur le travail"));
+    assert!(html.contains("Lu par Personne formateur@a.fr"), "{html}");
+    let (_, html) = page(&trainer, &app, &format!("/suivi/{thread}")).await;
+    assert!(html.contains("Lu par Personne alice@a.fr"), "{html}");
+    assert!(html.contains("Dernière lecture par Personne alice@a.fr le "));
+    let tomorrow = now + chrono::Duration::days(1);
+    assert_eq!(digest(&app, tomorrow), 0, "already read");
+
+    // A new answer, unread: tomorrow's digest has it alone.
+    post_message(
+        &trainer,
+        &app,
+        &format!("/suivi/{thread}"),
+        &format!("/suivi/{thread}"),
+        &[("kind", "reponse"), ("body", "Autre précision.")],
+        None,
+    )
+    .await;
+    assert_eq!(digest(&app, now), 0, "too recent, and today's went");
+    age_messages(&app, 15);
+    assert_eq!(digest(&app, tomorrow), 1);
+
+    let mut conn = app.conn();
+    let audited: i64 = audit_events::table
+        .filter(audit_events::action.eq("followup.message"))
+        .filter(audit_events::subject_id.eq(thread))
+        .count()
+        .get_result(&mut *conn as &mut DbConn)
+        .unwrap();
+    assert_eq!(audited, 3);
+    let owner: i64 = followup_threads::table
+        .find(thread)
+        .select(followup_threads::trainee_id)
+        .first(&mut *conn as &mut DbConn)
+        .unwrap();
+    assert_eq!(owner, trainee_id);
+}
+
+#[tokio::test]
+async fn threads_are_seen_by_the_trainee_and_her_organism_only() {
+    let app = spawn_app().await;
+    let (a, b) = (app.create_organism("A"), app.create_organism("B"));
+    let (alice, _) = app.trainee_in(a, "CQP-AM", "alice@a.fr").await;
+    let (bob, _) = app.trainee_in(a, "CQP-AM", "bob@a.fr").await;
+    let (trainer_b, _) = signed_in(&app, Role::Trainer, Some(b), "formateur@b.fr").await;
+    let (doctor, _) = signed_in(&app, Role::Doctor, None, "dr@med.fr").await;
+    let (admin, _) = signed_in(&app, Role::Admin, None, "root@plateforme.fr").await;
+    let module_page = first_module(&alice, &app).await;
+    let res = post_message(
+        &alice,
+        &app,
+        &module_page,
+        &module_page,
+        &[("kind", "question"), ("body", "Question privée")],
+        Some(("scan.pdf", PDF)),
+    )
+    .await;
+    let thread = format!("/suivi/{}", thread_of(&location(&res)));
+    let (_, html) = page(&alice, &app, &thread).await;
+    let start = html.find("/suivi/pieces/").unwrap();
+    let end = html[start..].find('"').unwrap() + start;
+    let file = html[start..end].to_string();
+
+    for (who, c, expected) in [
+        ("another trainee", &bob, 404),
+        ("another organism's trainer", &trainer_b, 403),
+        ("a doctor", &doctor, 403),
+        ("the platform admin", &admin, 403),
+    ] {
+        let (status, body) = page(c, &app, &thread).await;
+        assert_eq!(status, expected, "{who} reads the thread");
+        assert!(!body.contains("Question privée"), "{who}");
+        assert_eq!(page(c, &app, &file).await.0, expected, "{who} downloads");
+    }
+    assert_eq!(
+        page(&trainer_b, &app, &format!("/organismes/{a}/suivi"))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        page(&bob, &app, &format!("/organismes/{a}/suivi")).await.0,
+        403
+    );
+
+    // Bob cannot post in Alice's thread, even with a valid token of his own.
+    let before = messages_count(&app);
+    let res = post_message(
+        &bob,
+        &app,
+        "/mon-suivi",
+        &thread,
+        &[("kind", "question"), ("body", "Intrusion")],
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(messages_count(&app), before);
+}
+
+#[tokio::test]
+async fn bad_messages_are_refused_and_change_nothing() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let (alice, _) = app.trainee_in(org, "CQP-AM", "alice@a.fr").await;
+    let module_page = first_module(&alice, &app).await;
+    let cases: [(Fields, Option<File>, &str); 4] = [
+        (
+            &[("kind", "question"), ("body", "   ")],
+            None,
+            "Le message est vide.",
+        ),
+        (
+            &[("kind", "reponse"), ("body", "Je me réponds")],
+            None,
+            "Type de message non accepté ici",
+        ),
+        (
+            &[("kind", "travail"), ("body", "Mon travail")],
+            Some(("travail.pdf", b"MZ\x90\x00 not a pdf")),
+            "ni un PDF",
+        ),
+        (
+            &[("kind", "question"), ("body", "Pièce")],
+            Some(("../../etc/passwd", PDF)),
+            "nom du fichier",
+        ),
+    ];
+    for (fields, file, message) in cases {
+        let res = post_message(&alice, &app, &module_page, &module_page, fields, file).await;
+        assert_eq!(res.status(), 422, "{message}");
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains(message) || html.contains(&message.replace('\'', "&#x27;")),
+            "{message}: {html}"
+        );
+    }
+    let too_long = "a".repeat(5001);
+    let res = post_message(
+        &alice,
+        &app,
+        &module_page,
+        &module_page,
+        &[("kind", "question"), ("body", &too_long)],
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("5001 caractères"));
+
+    // Without a CSRF token: refused before anything is read.
+    let form = Form::new()
+        .text("kind", "question")
+        .text("body", "Sans jeton");
+    let res = alice
+        .post(app.url(&module_page))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    // A module that is not in her programme.
+    assert_eq!(page(&alice, &app, "/mon-suivi/modules/999999").await.0, 404);
+
+    let mut conn = app.conn();
+    let threads: i64 = followup_threads::table
+        .count()
+        .get_result(&mut *conn as &mut DbConn)
+        .unwrap();
+    assert_eq!((threads, messages_count(&app)), (0, 0));
+}
+
+#[tokio::test]
+async fn a_help_request_reaches_the_organism_staff() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let (alice, _) = app.trainee_in(org, "FAE-AM", "alice@a.fr").await;
+    let (admin, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "admin@a.fr").await;
+    let res = post_message(
+        &alice,
+        &app,
+        "/aide",
+        "/aide",
+        &[("subject", "  "), ("body", "La vidéo ne se lance pas")],
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Indiquez l&#x27;objet") || html.contains("Indiquez l'objet"));
+    assert!(
+        html.contains("La vidéo ne se lance pas"),
+        "the draft is kept"
+    );
+    assert_eq!(messages_count(&app), 0);
+
+    let res = post_message(
+        &alice,
+        &app,
+        "/aide",
+        "/aide",
+        &[
+            ("subject", "Lecture de la leçon"),
+            ("body", "La page reste blanche sur mon téléphone."),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let thread = thread_of(&location(&res));
+    let (_, html) = page(&admin, &app, &format!("/organismes/{org}/suivi")).await;
+    assert!(html.contains("Assistance — Lecture de la leçon"), "{html}");
+    let res = post_message(
+        &admin,
+        &app,
+        &format!("/suivi/{thread}"),
+        &format!("/suivi/{thread}"),
+        &[
+            ("kind", "reponse"),
+            ("body", "Videz le cache du navigateur, puis rechargez."),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let (_, html) = page(&alice, &app, "/mon-suivi").await;
+    assert!(html.contains("Lecture de la leçon"));
+    assert!(html.contains("nouveau message"));
+    let (_, html) = page(&alice, &app, &format!("/suivi/{thread}")).await;
+    assert!(html.contains("Videz le cache du navigateur"));
+    assert!(html.contains("Assistance technique"));
+}
