@@ -255,10 +255,10 @@ mod tests {
         assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
         assert!(text.starts_with("Date et heure (Paris);Sujet;Module;"));
         assert!(text.contains(
-            "05/10/2026 à 10 h 30;'=Tension artérielle;M4;Julie Moreau;stagiaire;travail;"
+            "05/10/2026 à 10 h 30;'=Tension artérielle;M4;Julie Moreau;stagiaire;Travail écrit;"
         ));
         assert!(text.contains(&format!("releve.pdf (SHA-256 {})", "ab".repeat(32))));
-        assert!(text.contains("Assistance technique;Nadia Benali;formateur;réponse;C'est réglé."));
+        assert!(text.contains("Assistance technique;Nadia Benali;formateur;Réponse;C'est réglé."));
     }
 
     #[test]
@@ -270,7 +270,7 @@ mod tests {
         let t = text("Julie Moreau", p, &sample());
         assert!(t.contains("Période : du 01/10/2026 au 31/10/2026"));
         assert!(t.contains("=== M4 — =Tension artérielle ==="));
-        assert!(t.contains("[05/10/2026 à 13 h 30] Nadia Benali (formateur) — réponse"));
+        assert!(t.contains("[05/10/2026 à 13 h 30] Nadia Benali (formateur) — Réponse"));
         assert!(t.contains("    Deuxième ligne\n"));
         assert!(text("X", p, &[]).contains("Aucun échange sur la période."));
     }

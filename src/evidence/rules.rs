@@ -83,15 +83,10 @@ pub fn role_label(role: &str) -> &'static str {
     }
 }
 
-/// Kinds of follow-up messages (see the follow-up migration).
+/// A follow-up message's kind as the follow-up pages name it.
 pub fn message_kind_label(kind: &str) -> &'static str {
-    match kind {
-        "question" => "question",
-        "travail" => "travail",
-        "reponse" => "réponse",
-        "retour" => "retour",
-        _ => "message",
-    }
+    use crate::followup::rules::MessageKind;
+    MessageKind::parse(kind).map_or("Message", MessageKind::label)
 }
 
 /// Seconds as decimal hours with a comma, for spreadsheets: `12,50`.
@@ -154,7 +149,8 @@ mod tests {
         );
         assert_eq!(signed_via_label(None), "—");
         assert_eq!(role_label("trainer"), "formateur");
-        assert_eq!(message_kind_label("reponse"), "réponse");
+        assert_eq!(message_kind_label("reponse"), "Réponse");
+        assert_eq!(message_kind_label("autre"), "Message");
         assert_eq!(decimal_hours(45_000), "12,50");
         assert_eq!(decimal_hours(0), "0,00");
     }

@@ -420,7 +420,7 @@ async fn evidence_pack_verifies_renders_and_its_hours_are_the_dashboards() {
     let talks = read(&dir, "suivi/echanges.csv");
     assert!(talks.contains("Mon relevé du jour"), "{talks}");
     assert!(talks.contains(&format!("releve.pdf (SHA-256 {})", "ab".repeat(32))));
-    assert!(talks.contains(";M1;Julie Moreau;stagiaire;travail;"));
+    assert!(talks.contains(";M1;Julie Moreau;stagiaire;Travail écrit;"));
     assert!(!talks.contains("Message trop ancien"));
     assert!(read(&dir, "suivi/echanges.txt").contains("Relevé de tension"));
     assert!(read(&dir, "evaluations.csv").contains(";80;réussie;soumise"));
