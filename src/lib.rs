@@ -8,6 +8,7 @@ pub mod config;
 pub mod curriculum;
 pub mod db;
 pub mod demo;
+pub mod evidence;
 pub mod followup;
 pub mod mail;
 pub mod openapi;

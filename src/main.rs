@@ -44,6 +44,11 @@ enum Command {
         #[command(subcommand)]
         command: AttestationsCommand,
     },
+    /// Export files.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
     /// Outgoing mail.
     Mail {
         #[command(subcommand)]
@@ -68,6 +73,23 @@ enum ImportCommand {
         #[arg(long)]
         cohort: i64,
         file: std::path::PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// One evidence pack (ZIP) per trainee of a cohort over a period.
+    Evidence {
+        #[arg(long)]
+        cohort: i64,
+        /// First day, DD/MM/YYYY.
+        #[arg(long)]
+        from: String,
+        /// Last day, DD/MM/YYYY.
+        #[arg(long)]
+        to: String,
+        #[arg(long, default_value = "exports")]
+        out: std::path::PathBuf,
     },
 }
 
@@ -141,6 +163,15 @@ fn main() -> ExitCode {
             .map_err(anyhow::Error::from)
             .and_then(|rt| rt.block_on(parcours::mail::send_test(&config, &to, subject.as_deref())))
             .map(|msg| println!("{msg}")),
+        Command::Export {
+            command:
+                ExportCommand::Evidence {
+                    cohort,
+                    from,
+                    to,
+                    out,
+                },
+        } => return parcours::evidence::cli::run(&config, cohort, &from, &to, &out),
         Command::Serve => serve(config),
         Command::Migrate => with_db(&config, |conn| {
             let applied = db::migrate(conn)?;

@@ -126,8 +126,13 @@ pub enum Request {
     /// The end-of-path attestation (CQP or FAE); `derogation` issues an incomplete path,
     /// with its reason.
     Final { derogation: Option<String> },
-    /// A certificate of what was done in a period.
-    Realisation { from: NaiveDate, to: NaiveDate },
+    /// A certificate of what was done in a period; `notify` mails it to the employer doctor
+    /// and the trainee (an evidence pack takes it without mailing anyone).
+    Realisation {
+        from: NaiveDate,
+        to: NaiveDate,
+        notify: bool,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -236,7 +241,7 @@ pub fn issue_in(
                 today,
             )
         }
-        Request::Realisation { from, to } => {
+        Request::Realisation { from, to, .. } => {
             rules::check_period(*from, *to, cohort.start_date, today)
                 .map_err(|m| AppError::invalid("period", m))?;
             (Kind::Realisation, None, *from, *to)
@@ -385,15 +390,17 @@ pub fn issue_in(
                 })),
         )?;
     }
-    send_mails(
-        conn,
-        ctx,
-        trainee,
-        &statement,
-        &code,
-        &pdf,
-        "attestation_issued",
-    )?;
+    if !matches!(request, Request::Realisation { notify: false, .. }) {
+        send_mails(
+            conn,
+            ctx,
+            trainee,
+            &statement,
+            &code,
+            &pdf,
+            "attestation_issued",
+        )?;
+    }
     Ok(Outcome::Issued(id))
 }
 

@@ -173,6 +173,7 @@ async fn issue_one(
         "realisation" => Request::Realisation {
             from: parse_date("from", &form.from)?,
             to: parse_date("to", &form.to)?,
+            notify: true,
         },
         _ => return Err(AppError::invalid("kind", "Choisissez un document.")),
     };

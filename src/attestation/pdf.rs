@@ -2,213 +2,13 @@
 //! fonts shipped in `assets/fonts/` so that accents render, and a QR code of its
 //! verification URL.
 
-use std::sync::OnceLock;
-
-use krilla::Document;
-use krilla::color::rgb;
-use krilla::geom::{PathBuilder, Point, Rect};
+use krilla::geom::{PathBuilder, Rect};
 use krilla::metadata::{DateTime, Metadata};
-use krilla::page::PageSettings;
-use krilla::paint::{Fill, Stroke};
-use krilla::surface::Surface;
-use krilla::text::{Font, TextDirection};
 
 use super::rules::{Kind, Statement, display_code};
 use crate::web::format;
-
-static REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-static BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
-
-const PAGE_W: f32 = 595.28;
-const PAGE_H: f32 = 841.89;
-const MARGIN: f32 = 50.0;
-
-/// A font and the advance widths of the characters we print (per unit of font size).
-struct Face {
-    font: Font,
-    widths: Vec<f32>,
-    fallback: f32,
-}
-
-impl Face {
-    fn load(bytes: &'static [u8]) -> Option<Face> {
-        use skrifa::MetadataProvider;
-        use skrifa::instance::{LocationRef, Size};
-        let font = Font::new(bytes.into(), 0)?;
-        let f = skrifa::FontRef::new(bytes).ok()?;
-        let upem = f
-            .metrics(Size::unscaled(), LocationRef::default())
-            .units_per_em as f32;
-        let charmap = f.charmap();
-        let metrics = f.glyph_metrics(Size::unscaled(), LocationRef::default());
-        let advance = |c: char| {
-            charmap
-                .map(c)
-                .and_then(|g| metrics.advance_width(g))
-                .map(|w| w / upem)
-        };
-        let fallback = advance('n').unwrap_or(0.6);
-        let widths = (0u32..0x2100)
-            .map(|u| char::from_u32(u).and_then(advance).unwrap_or(fallback))
-            .collect();
-        Some(Face {
-            font,
-            widths,
-            fallback,
-        })
-    }
-
-    fn width(&self, text: &str, size: f32) -> f32 {
-        text.chars()
-            .map(|c| *self.widths.get(c as usize).unwrap_or(&self.fallback))
-            .sum::<f32>()
-            * size
-    }
-}
-
-struct Fonts {
-    regular: Face,
-    bold: Face,
-}
-
-fn fonts() -> Option<&'static Fonts> {
-    static FONTS: OnceLock<Option<Fonts>> = OnceLock::new();
-    FONTS
-        .get_or_init(|| {
-            Some(Fonts {
-                regular: Face::load(REGULAR)?,
-                bold: Face::load(BOLD)?,
-            })
-        })
-        .as_ref()
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum PdfError {
-    #[error("the embedded fonts could not be read")]
-    Fonts,
-    #[error("QR code: {0}")]
-    Qr(String),
-    #[error("PDF: {0}")]
-    Pdf(String),
-}
-
-/// Draws text on one page, top to bottom.
-struct Pen<'a, 'b> {
-    s: &'a mut Surface<'b>,
-    f: &'static Fonts,
-    y: f32,
-}
-
-const INK: (u8, u8, u8) = (27, 36, 48);
-const MUTED: (u8, u8, u8) = (74, 85, 99);
-const ACCENT: (u8, u8, u8) = (11, 92, 171);
-
-impl Pen<'_, '_> {
-    fn color(&mut self, (r, g, b): (u8, u8, u8)) {
-        self.s.set_stroke(None);
-        self.s.set_fill(Some(Fill {
-            paint: rgb::Color::new(r, g, b).into(),
-            ..Default::default()
-        }));
-    }
-
-    fn face(&self, bold: bool) -> &'static Face {
-        if bold { &self.f.bold } else { &self.f.regular }
-    }
-
-    fn at(&mut self, x: f32, y: f32, size: f32, bold: bool, text: &str) {
-        let face = self.face(bold);
-        self.s.draw_text(
-            Point::from_xy(x, y),
-            face.font.clone(),
-            size,
-            text,
-            false,
-            TextDirection::LeftToRight,
-        );
-    }
-
-    /// One line at the pen's position, then down.
-    fn line(&mut self, x: f32, size: f32, bold: bool, text: &str) {
-        self.y += size * 1.25;
-        self.at(x, self.y, size, bold, text);
-        self.y += size * 0.3;
-    }
-
-    fn centered(&mut self, size: f32, bold: bool, text: &str) {
-        let w = self.face(bold).width(text, size);
-        self.y += size * 1.25;
-        self.at((PAGE_W - w) / 2.0, self.y, size, bold, text);
-        self.y += size * 0.3;
-    }
-
-    fn right(&mut self, right_x: f32, y: f32, size: f32, bold: bool, text: &str) {
-        let w = self.face(bold).width(text, size);
-        self.at(right_x - w, y, size, bold, text);
-    }
-
-    /// A paragraph wrapped to `width`.
-    fn para(&mut self, x: f32, width: f32, size: f32, bold: bool, text: &str) {
-        for l in wrap(self.face(bold), text, size, width) {
-            self.line(x, size, bold, &l);
-        }
-    }
-
-    /// A label in bold followed by its value, wrapped.
-    fn fact(&mut self, label: &str, value: &str) {
-        let size = 9.5;
-        let lw = self.face(true).width(label, size) + 4.0;
-        let lines = wrap(self.face(false), value, size, PAGE_W - 2.0 * MARGIN - lw);
-        for (i, l) in lines.iter().enumerate() {
-            self.y += size * 1.25;
-            if i == 0 {
-                self.at(MARGIN, self.y, size, true, label);
-            }
-            self.at(MARGIN + lw, self.y, size, false, l);
-            self.y += size * 0.3;
-        }
-    }
-
-    fn rule(&mut self, x1: f32, x2: f32, y: f32, width: f32) {
-        let mut pb = PathBuilder::new();
-        pb.move_to(x1, y);
-        pb.line_to(x2, y);
-        if let Some(path) = pb.finish() {
-            self.s.set_fill(None);
-            self.s.set_stroke(Some(Stroke {
-                paint: rgb::Color::new(150, 160, 172).into(),
-                width,
-                ..Default::default()
-            }));
-            self.s.draw_path(&path);
-        }
-        self.color(INK);
-    }
-}
-
-/// Greedy word wrap with the font's real advance widths.
-fn wrap(face: &Face, text: &str, size: f32, width: f32) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut cur = String::new();
-    for word in text.split_whitespace() {
-        let candidate = if cur.is_empty() {
-            word.to_string()
-        } else {
-            format!("{cur} {word}")
-        };
-        if face.width(&candidate, size) <= width || cur.is_empty() {
-            cur = candidate;
-        } else {
-            lines.push(std::mem::take(&mut cur));
-            cur = word.to_string();
-        }
-    }
-    if !cur.is_empty() {
-        lines.push(cur);
-    }
-    lines
-}
+pub use crate::web::pdf::PdfError;
+use crate::web::pdf::{ACCENT, INK, MARGIN, MUTED, PAGE_H, PAGE_W, Pen, paged, wrap};
 
 fn hours(secs: i64) -> String {
     format::minutes(secs / 60)
@@ -216,41 +16,25 @@ fn hours(secs: i64) -> String {
 
 /// Renders the attestation; the same statement always gives the same bytes.
 pub fn render(st: &Statement, code: &str, verify_url: &str) -> Result<Vec<u8>, PdfError> {
-    let f = fonts().ok_or(PdfError::Fonts)?;
     let qr = qrcode::QrCode::with_error_correction_level(verify_url, qrcode::EcLevel::M)
         .map_err(|e| PdfError::Qr(e.to_string()))?;
-    let mut doc = Document::new();
-    {
-        use chrono::Datelike;
-        let d = st.issued_on;
-        doc.set_metadata(
-            Metadata::new()
-                .title(format!("{} n° {}", st.kind.title(), st.number))
-                .language("fr".into())
-                .creator("Parcours".into())
-                .authors(vec![st.organism.name.clone()])
-                .creation_date(
-                    DateTime::new(d.year() as u16)
-                        .month(d.month() as u8)
-                        .day(d.day() as u8),
-                ),
+    use chrono::Datelike;
+    let d = st.issued_on;
+    let metadata = Metadata::new()
+        .title(format!("{} n° {}", st.kind.title(), st.number))
+        .language("fr".into())
+        .creator("Parcours".into())
+        .authors(vec![st.organism.name.clone()])
+        .creation_date(
+            DateTime::new(d.year() as u16)
+                .month(d.month() as u8)
+                .day(d.day() as u8),
         );
-    }
-    let settings =
-        PageSettings::from_wh(PAGE_W, PAGE_H).ok_or_else(|| PdfError::Pdf("page size".into()))?;
-    let mut page = doc.start_page_with(settings);
-    let mut surface = page.surface();
-    {
-        let mut p = Pen {
-            s: &mut surface,
-            f,
-            y: MARGIN - 10.0,
-        };
-        draw(&mut p, st, code, verify_url, &qr);
-    }
-    surface.finish();
-    page.finish();
-    doc.finish().map_err(|e| PdfError::Pdf(format!("{e:?}")))
+    let (pdf, _) = paged(metadata, |p, _| {
+        draw(p, st, code, verify_url, &qr);
+        false
+    })?;
+    Ok(pdf)
 }
 
 fn draw(p: &mut Pen<'_, '_>, st: &Statement, code: &str, verify_url: &str, qr: &qrcode::QrCode) {
@@ -582,14 +366,5 @@ mod tests {
             pdf,
             render(&st, "0123456789ABCDE", "http://x/verifier/0123").unwrap()
         );
-    }
-
-    #[test]
-    fn wrapping_uses_real_widths() {
-        let f = fonts().unwrap();
-        let lines = wrap(&f.regular, &"mot ".repeat(60), 10.0, 200.0);
-        assert!(lines.len() > 3);
-        assert!(lines.iter().all(|l| f.regular.width(l, 10.0) <= 200.0));
-        assert!(f.bold.width("Évaluation", 10.0) > f.regular.width("é", 10.0));
     }
 }

@@ -4,6 +4,7 @@
 pub mod csrf;
 pub mod error;
 pub mod format;
+pub mod pdf;
 
 use std::collections::HashMap;
 use std::net::IpAddr;

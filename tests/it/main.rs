@@ -7,6 +7,7 @@ mod cohorts;
 mod common;
 mod curriculum;
 mod engagement;
+mod evidence;
 mod followup;
 mod foundation;
 mod instances;

@@ -1,0 +1,184 @@
+//! The PDF of one half-day's sign-in sheet: who was there, from when to when, what each
+//! trainee was credited, how and when each signed, and the trainer's closing signature.
+
+use chrono::NaiveTime;
+
+use super::rules::signed_via_label;
+use super::store::SheetDoc;
+use crate::tracking::attendance::{self, status_label};
+use crate::web::format;
+use crate::web::pdf::{Column, MARGIN, PdfError, Report, Row};
+
+pub const PROVISIONAL: &str = "FEUILLE NON CLOSE — document provisoire";
+
+fn hm(t: NaiveTime) -> String {
+    t.format("%H h %M").to_string()
+}
+
+pub fn render(doc: &SheetDoc) -> Result<Vec<u8>, PdfError> {
+    let s = &doc.session;
+    let closed = doc
+        .sheet
+        .as_ref()
+        .filter(|sh| sh.status == attendance::CLOSED);
+    let rows: Vec<Row> = doc
+        .entries
+        .iter()
+        .map(|e| Row {
+            cells: vec![
+                e.name.clone(),
+                status_label(&e.status).to_string(),
+                e.arrived_at.map(hm).unwrap_or_else(|| "—".into()),
+                e.left_at.map(hm).unwrap_or_else(|| "—".into()),
+                if closed.is_some() {
+                    format::minutes(e.minutes_credited as i64)
+                } else {
+                    "—".into()
+                },
+                match e.signed_at {
+                    Some(at) => format!(
+                        "{}\n{}",
+                        format::datetime(at),
+                        signed_via_label(e.signed_via.as_deref())
+                    ),
+                    None => "non signé".into(),
+                },
+            ],
+            bold: false,
+        })
+        .collect();
+    let mut facts = vec![
+        ("Organisme :".to_string(), doc.organism.clone()),
+        ("Promotion :".into(), doc.cohort.clone()),
+        (
+            "Module :".into(),
+            format!("{} — {}", s.module_code, s.module_title),
+        ),
+        ("Date :".into(), format::date(s.day)),
+        (
+            "Horaires :".into(),
+            format!("de {} à {}", hm(s.starts_at), hm(s.ends_at)),
+        ),
+        ("Lieu :".into(), s.place.clone()),
+        (
+            "Formateur :".into(),
+            doc.trainer.clone().unwrap_or_else(|| "non désigné".into()),
+        ),
+    ];
+    if let Some(sh) = &doc.sheet {
+        facts.push((
+            "Feuille ouverte le :".into(),
+            format::datetime(sh.opened_at),
+        ));
+    }
+    let total: i64 = doc.entries.iter().map(|e| e.minutes_credited as i64).sum();
+    let notes = match closed.and_then(|sh| sh.closed_at) {
+        Some(at) => vec![format!(
+            "Feuille close le {} et signée par le formateur{} ; elle ne peut plus être \
+             modifiée. Temps crédité à l'ensemble des stagiaires : {}.",
+            format::datetime(at),
+            doc.closed_by
+                .as_ref()
+                .map(|n| format!(" {n}"))
+                .unwrap_or_default(),
+            format::minutes(total)
+        )],
+        None => vec![
+            "Feuille non close : les présences ne sont pas encore comptées dans les heures \
+             et peuvent encore changer."
+                .into(),
+        ],
+    };
+    Report {
+        title: "Feuille d'émargement".into(),
+        author: doc.organism.clone(),
+        heading: vec![
+            "Demi-journée de formation en présentiel. Signature électronique de chaque \
+             stagiaire, sur son appareil ou sur celui du formateur."
+                .into(),
+        ],
+        facts,
+        warning: closed.is_none().then(|| PROVISIONAL.to_string()),
+        columns: vec![
+            Column::left("Stagiaire", MARGIN, 110.0),
+            Column::left("Statut", MARGIN + 113.0, 92.0),
+            Column::left("Arrivée", MARGIN + 207.0, 36.0),
+            Column::left("Départ", MARGIN + 245.0, 36.0),
+            Column::right("Crédité", MARGIN + 281.0, 38.0),
+            Column::left("Signature", MARGIN + 328.0, 167.0),
+        ],
+        rows,
+        empty: "Aucun stagiaire sur cette feuille.".into(),
+        notes,
+    }
+    .render()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cohorts::store::SessionRow;
+    use crate::tracking::attendance::{Entry, Sheet};
+
+    fn doc(closed: bool, trainees: usize) -> SheetDoc {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 10, 5).unwrap();
+        let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+        let at = day.and_hms_opt(7, 2, 0).unwrap();
+        SheetDoc {
+            organism: "Institut Santé Formation".into(),
+            cohort: "Promotion 2026".into(),
+            session: SessionRow {
+                id: 1,
+                cohort_id: 1,
+                module_id: 1,
+                module_code: "M1".into(),
+                module_title: "Suivi du parcours de santé du patient".into(),
+                trainer_id: Some(2),
+                day,
+                starts_at: t(9, 0),
+                ends_at: t(12, 30),
+                place: "Salle 2".into(),
+                planned_minutes: 210,
+            },
+            trainer: Some("Nadia Benali".into()),
+            sheet: Some(Sheet {
+                id: 1,
+                session_id: 1,
+                status: if closed { "closed" } else { "open" }.into(),
+                opened_by: 2,
+                opened_at: at,
+                closed_by: closed.then_some(2),
+                closed_at: closed.then_some(at + chrono::Duration::hours(4)),
+            }),
+            closed_by: closed.then(|| "Nadia Benali".into()),
+            entries: (0..trainees)
+                .map(|i| Entry {
+                    trainee_id: i as i64,
+                    name: format!("Stagiaire {i:03}"),
+                    status: "present".into(),
+                    signed_at: Some(at),
+                    signed_via: Some(
+                        if i % 2 == 0 {
+                            "stagiaire"
+                        } else {
+                            "formateur:2"
+                        }
+                        .into(),
+                    ),
+                    arrived_at: (i == 1).then(|| t(9, 20)),
+                    left_at: None,
+                    minutes_credited: if closed { 210 } else { 0 },
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn closed_and_open_sheets_render_and_long_lists_take_more_pages() {
+        let closed = render(&doc(true, 12)).unwrap();
+        assert!(closed.starts_with(b"%PDF-"));
+        assert_eq!(closed, render(&doc(true, 12)).unwrap());
+        assert_ne!(render(&doc(false, 12)).unwrap(), closed);
+        assert!(render(&doc(true, 120)).unwrap().len() > closed.len());
+    }
+}
