@@ -158,7 +158,9 @@ pub fn seed(conn: &mut DbConn, content: &crate::curriculum::Content) -> anyhow::
         let cohort = match organisms::cohort_by_name(conn, org_id, DEMO_COHORT)? {
             Some(id) => id,
             None => {
+                // Started two months ago, so that the demo has past activity to show.
                 let today = crate::web::format::to_paris(db::now()).date_naive();
+                let today = today - chrono::Months::new(2);
                 organisms::create_cohort(
                     conn,
                     None,
@@ -194,10 +196,161 @@ pub fn seed(conn: &mut DbConn, content: &crate::curriculum::Content) -> anyhow::
         if let Some(trainee) = trainee
             && !organisms::is_enrolled(conn, trainee)?
         {
-            let today = crate::web::format::to_paris(db::now()).date_naive();
-            organisms::enrol(conn, None, org_id, cohort, trainee, today)?;
+            let start = organisms::cohort(conn, cohort)?
+                .map(|c| c.start_date)
+                .unwrap_or_else(|| crate::web::format::to_paris(db::now()).date_naive());
+            organisms::enrol(conn, None, org_id, cohort, trainee, start)?;
+        }
+        let trainer = prepared
+            .iter()
+            .find(|p| p.0 == Role::Trainer)
+            .and_then(|p| users::by_email(conn, p.1).ok().flatten())
+            .map(|u| u.id);
+        if let (Some(trainee), Some(trainer)) = (trainee, trainer) {
+            activity(conn, org_id, cohort, program_id, trainee, trainer)?;
         }
         Ok(())
     })?;
     Ok(logins)
+}
+
+/// Past activity of the demo trainee, once: ten evenings of distance study of M1, a closed
+/// sign-in sheet of an in-person morning, and a question answered in her M1 thread. So the
+/// dashboards, the funders' export and the evidence pack have something true to show.
+fn activity(
+    conn: &mut DbConn,
+    org_id: i64,
+    cohort: i64,
+    program_id: i64,
+    trainee: i64,
+    trainer: i64,
+) -> anyhow::Result<()> {
+    use crate::db::schema::{daily_activity, module_totals};
+    use diesel::prelude::*;
+    let done: i64 = daily_activity::table
+        .filter(daily_activity::trainee_id.eq(trainee))
+        .count()
+        .get_result(conn)?;
+    if done > 0 {
+        return Ok(());
+    }
+    let Some((m1, code, title, _)) = organisms::program_modules(conn, program_id)?
+        .into_iter()
+        .next()
+    else {
+        return Ok(());
+    };
+    let today = crate::web::format::to_paris(db::now()).date_naive();
+    let at = |d: chrono::NaiveDate, h: u32, m: u32| {
+        crate::web::format::paris_to_utc(
+            d.and_time(chrono::NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default()),
+        )
+    };
+
+    // The in-person morning two weeks ago, signed by the trainee and closed by the trainer.
+    let day = today - chrono::Duration::days(14);
+    let t = |h, m| chrono::NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default();
+    organisms::add_sessions(
+        conn,
+        trainer,
+        org_id,
+        cohort,
+        &[organisms::NewSession {
+            module_id: m1,
+            trainer_id: Some(trainer),
+            day,
+            starts_at: t(9, 0),
+            ends_at: t(12, 30),
+            place: "Salle 2, 12 rue des Écoles",
+        }],
+    )?;
+    let session = organisms::sessions_of(conn, cohort)?
+        .into_iter()
+        .find(|s| s.day == day && s.module_id == m1)
+        .ok_or_else(|| anyhow::anyhow!("demo session not created"))?;
+    use crate::tracking::attendance;
+    attendance::open(conn, trainer, org_id, &session)?;
+    attendance::sign(conn, trainee, org_id, session.id, trainee, "stagiaire")?
+        .map_err(|e| anyhow::anyhow!("demo signature: {}", e.message()))?;
+    attendance::close(conn, trainer, org_id, &session)?
+        .map_err(|e| anyhow::anyhow!("demo sheet: {}", e.message()))?;
+
+    // Ten evenings of study, 35 to 53 minutes each.
+    let mut total = 0i64;
+    let mut last = None;
+    for i in 0..10i64 {
+        let d = today - chrono::Duration::days(20 - i);
+        let secs = (35 + 2 * i) * 60;
+        let first = at(d, 18, 30);
+        let end = first + chrono::Duration::seconds(secs + 120);
+        diesel::insert_into(daily_activity::table)
+            .values((
+                daily_activity::trainee_id.eq(trainee),
+                daily_activity::day.eq(d),
+                daily_activity::module_id.eq(m1),
+                daily_activity::distance_seconds.eq(secs),
+                daily_activity::first_at.eq(first),
+                daily_activity::last_at.eq(end),
+            ))
+            .execute(conn)?;
+        total += secs;
+        last = Some(end);
+    }
+    let updated = diesel::update(
+        module_totals::table
+            .filter(module_totals::trainee_id.eq(trainee))
+            .filter(module_totals::module_id.eq(m1)),
+    )
+    .set((
+        module_totals::distance_seconds.eq(module_totals::distance_seconds + total),
+        module_totals::last_activity_at.eq(last),
+    ))
+    .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(module_totals::table)
+            .values((
+                module_totals::trainee_id.eq(trainee),
+                module_totals::module_id.eq(m1),
+                module_totals::distance_seconds.eq(total),
+                module_totals::presentiel_seconds.eq(0i64),
+                module_totals::correction_seconds.eq(0i64),
+                module_totals::last_activity_at.eq(last),
+            ))
+            .execute(conn)?;
+    }
+
+    // A question in her M1 thread, and the trainer's answer.
+    use crate::followup::rules::MessageKind;
+    use crate::followup::store::{self as followup, NewMessage, Target};
+    let (thread, _) = followup::post(
+        conn,
+        Target::Module {
+            organism_id: org_id,
+            cohort_id: cohort,
+            trainee_id: trainee,
+            module_id: m1,
+            subject: format!("{code} — {title}"),
+        },
+        NewMessage {
+            author_id: trainee,
+            kind: MessageKind::Question,
+            body: "Bonjour, quand un patient appelle pour un renouvellement d'ordonnance, \
+                   dois-je lui proposer un rendez-vous ou transmettre au médecin ?",
+            attachment: None,
+            ip: "127.0.0.1".into(),
+        },
+    )?;
+    followup::post(
+        conn,
+        Target::Thread(thread),
+        NewMessage {
+            author_id: trainer,
+            kind: MessageKind::Reponse,
+            body: "Bonjour Julie, suivez le protocole du cabinet : notez la demande et \
+                   transmettez-la au médecin, qui décide. Nous le reverrons en séance.",
+            attachment: None,
+            ip: "127.0.0.1".into(),
+        },
+    )?;
+    Ok(())
 }

@@ -177,16 +177,28 @@ impl DbConn {
 }
 
 /// The one way to write: a transaction that takes SQLite's write lock up front
-/// (`BEGIN IMMEDIATE`), so a read-then-write never fails on a lock upgrade.
+/// (`BEGIN IMMEDIATE`), so a read-then-write never fails on a lock upgrade. Nested, it is a
+/// savepoint.
 pub fn transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
     type Tm = <DbConn as Connection>::TransactionManager;
+    // Inside another transaction the write lock is already held: a savepoint is enough.
+    let outermost = match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c)
+            .transaction_depth()
+            .ok()
+            .flatten()
+            .is_none(),
+        DbConn::Pg(_) => false,
+    };
     match conn {
-        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
-        DbConn::Pg(_) => Tm::begin_transaction(conn)?,
+        DbConn::Sqlite(c) if outermost => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
+        _ => Tm::begin_transaction(conn)?,
     }
     match f(conn) {
         Ok(value) => match Tm::commit_transaction(conn) {

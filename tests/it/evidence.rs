@@ -691,3 +691,109 @@ async fn evidence_export_command_writes_a_pack_per_trainee_or_nothing() {
     let (dir, _) = unpack(&leaves_pack);
     assert!(read(&dir, "LISEZMOI.txt").contains("Aucune activité sur la période"));
 }
+
+/// The "done when": the demo trainee (in-person and distance time) gets a pack from
+/// the command line that opens, whose PDFs render, whose manifest verifies with
+/// `sha256sum -c`, and whose hours are her dashboard's.
+#[tokio::test]
+async fn the_demo_trainees_pack_verifies_and_matches_her_dashboard() {
+    let app = spawn_app().await;
+    let env = base_env(app.dir.path(), &app.database_url);
+    let parcours = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_parcours"))
+            .args(args)
+            .envs(&env)
+            .output()
+            .unwrap()
+    };
+    let demo = parcours(&["demo"]);
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&demo.stdout).to_string();
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("assistante@cabinet-demo.fr"))
+        .unwrap();
+    let password = line.split_whitespace().last().unwrap().to_string();
+    let (cohort, start): (i64, chrono::NaiveDate) = parcours::db::schema::cohorts::table
+        .select((
+            parcours::db::schema::cohorts::id,
+            parcours::db::schema::cohorts::start_date,
+        ))
+        .first(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    let out_dir = app.dir.path().join("exports");
+    let (c, from, to) = (cohort.to_string(), fr(start), fr(today()));
+    let out_arg = out_dir.to_string_lossy().to_string();
+    let run = parcours(&[
+        "export", "evidence", "--cohort", &c, "--from", &from, "--to", &to, "--out", &out_arg,
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let zip = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let (dir, names) = unpack(&std::fs::read(&zip).unwrap());
+    let pdfs: Vec<&String> = names.iter().filter(|n| n.ends_with(".pdf")).collect();
+    assert!(
+        pdfs.len() >= 3,
+        "certificate, a sheet, the distance summary: {names:?}"
+    );
+    for p in &pdfs {
+        render(&dir.path().join(p));
+    }
+    assert!(names.iter().any(|n| n.starts_with("emargements/")));
+
+    // Her dashboard, through the API, signed in with the demo's password.
+    let token: serde_json::Value = client()
+        .post(app.url("/api/v1/auth/token"))
+        .json(&serde_json::json!({"email": "assistante@cabinet-demo.fr", "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let hours: serde_json::Value = client()
+        .get(app.url("/api/v1/me/hours"))
+        .bearer_auth(token["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sum = |key: &str| -> i64 {
+        hours["modules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m[key].as_i64().unwrap_or(0))
+            .sum()
+    };
+    let (distance, presence) = (sum("distance_secs"), sum("presentiel_secs"));
+    assert!(distance > 0 && presence > 0, "{hours:#}");
+    let fmt = |secs: i64| parcours::web::format::minutes(secs / 60);
+    let readme = read(&dir, "LISEZMOI.txt");
+    let expected = format!(
+        "{} (à distance {}, en présentiel {})",
+        fmt(distance + presence),
+        fmt(distance),
+        fmt(presence)
+    );
+    assert!(readme.contains(&expected), "{expected} in\n{readme}");
+    let exchanges = read(&dir, "suivi/echanges.csv");
+    assert!(
+        exchanges.contains("renouvellement d'ordonnance"),
+        "{exchanges}"
+    );
+}
