@@ -71,9 +71,7 @@ impl Period {
 }
 
 fn parse_day(field: &str, label: &str, raw: &str) -> AppResult<NaiveDate> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .ok()
-        .or_else(|| crate::cohorts::rules::parse_fr_date(raw))
+    w::format::parse_day(raw)
         .ok_or_else(|| AppError::invalid(field, format!("{label} invalide : utilisez jj/mm/aaaa.")))
 }
 
