@@ -199,3 +199,85 @@ async fn a_backup_taken_while_serving_restores_every_row() {
     );
     assert_eq!(after, live);
 }
+
+#[tokio::test]
+async fn a_stopping_instance_finishes_the_request_in_flight_then_exits_cleanly() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let (database_url, pg) = match pg_base() {
+        Some(server) => {
+            let (url, name) = create_pg_database(&server);
+            (url, Some((server, name)))
+        }
+        None => (format!("sqlite://{}/p.db", dir.path().display()), None),
+    };
+    let env = base_env(dir.path(), &database_url);
+    let mut server = Server::start(&env);
+    let db = Db {
+        pool: parcours::db::connect(&database_url, 1).unwrap().0,
+    };
+    let org = db.create_organism("Organisme A");
+    let cohort = db.create_cohort(org, "CQP-AM");
+    db.create_user(
+        Role::OrganismAdmin,
+        Some(org),
+        "chef@a.fr",
+        "mot-de-passe-solide",
+    );
+    let token: serde_json::Value = client()
+        .post(format!("{}/api/v1/auth/token", server.address))
+        .json(&serde_json::json!({"email": "chef@a.fr", "password": "mot-de-passe-solide"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let csv = "Nom;Prénom;E-mail;Profil;Date d'embauche;Médecin;E-mail du médecin;Financement\r\n\
+               Roux;Léa;lea.roux@cabinet.fr;aucun;03/03/2025;Dr Élise Roy;roy@medecin.fr;Contrat de professionnalisation\r\n";
+    let host = server.address.trim_start_matches("http://").to_string();
+    let mut tcp = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let head = format!(
+        "POST /api/v1/cohorts/{cohort}/import HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: text/csv\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        token["token"].as_str().unwrap(),
+        csv.len()
+    );
+    let (first, rest) = csv.as_bytes().split_at(40);
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    tcp.write_all(first).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    // Stopped while the upload is half sent: no new request is taken, this one completes.
+    server.terminate();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(
+        client()
+            .get(format!("{}/healthz", server.address))
+            .timeout(std::time::Duration::from_secs(2))
+            .send()
+            .await
+            .is_err(),
+        "a stopping instance accepts nothing new"
+    );
+    tcp.write_all(rest).await.unwrap();
+    let mut answer = String::new();
+    tcp.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains("\"created\":1") || answer.contains("\"created\": 1"),
+        "{answer}"
+    );
+    let status = server.exit_within(15).expect("the instance exits");
+    assert!(status.success(), "{status:?}");
+    let imported: i64 = parcours::db::schema::users::table
+        .filter(parcours::db::schema::users::email.eq("lea.roux@cabinet.fr"))
+        .count()
+        .get_result(&mut *db.conn() as &mut DbConn)
+        .unwrap();
+    assert_eq!(imported, 1);
+    drop(db);
+    if let Some((server, name)) = pg {
+        drop_pg_database(&server, &name);
+    }
+}
