@@ -21,11 +21,20 @@ fn text_param(name: &str, description: &str) -> Value {
 
 fn secured(mut op: Value) -> Value {
     op["security"] = json!([{"bearer": []}]);
+    let has_query = op["parameters"]
+        .as_array()
+        .is_some_and(|p| p.iter().any(|p| p["in"] == "query"));
     if let Some(r) = op["responses"].as_object_mut() {
         r.entry("401")
             .or_insert_with(|| error_response("Not signed in or token expired"));
         r.entry("403")
             .or_insert_with(|| error_response("Outside the caller's scope"));
+        r.entry("404")
+            .or_insert_with(|| error_response("Unknown, or not in the caller's scope"));
+        if has_query {
+            r.entry("422")
+                .or_insert_with(|| error_response("Invalid query parameters"));
+        }
     }
     op
 }

@@ -86,6 +86,15 @@ impl Application {
                 .service(
                     web::scope("/api/v1")
                         .app_data(web::PayloadConfig::new(cohorts::import::MAX_BYTES + 1024))
+                        // An id that is not a number (or too large for one) names nothing.
+                        .app_data(
+                            web::PathConfig::default()
+                                .error_handler(|_, _| AppError::NotFound.into()),
+                        )
+                        .app_data(web::QueryConfig::default().error_handler(|err, _| {
+                            AppError::invalid("query", format!("Paramètres invalides : {err}"))
+                                .into()
+                        }))
                         .app_data(web::JsonConfig::default().limit(256 * 1024).error_handler(
                             |err, _| {
                                 AppError::invalid("body", format!("Corps JSON invalide : {err}"))

@@ -815,3 +815,64 @@ async fn the_openapi_document_lists_every_api_route() {
         }
     }
 }
+
+/// Hostile input on the whole API: schemathesis (PyPI, installed by .ci/run) generates
+/// requests from the OpenAPI document and sends them with an organism's integration token.
+/// No answer may be a server error, or differ from what the document says.
+#[tokio::test]
+async fn schemathesis_finds_no_server_error_and_no_undocumented_answer() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let admin = app.create_user(
+        Role::OrganismAdmin,
+        Some(org),
+        "chef@a.fr",
+        "mot-de-passe-solide",
+    );
+    let cohort = app.create_cohort(org, "CQP-AM");
+    let trainee = app.create_user(Role::Trainee, Some(org), "t@a.fr", "mot-de-passe-solide");
+    app.enrol(org, cohort, trainee);
+    let token = {
+        let mut conn = app.conn();
+        parcours::accounts::api_tokens::create(
+            &mut conn,
+            org,
+            admin,
+            "schemathesis",
+            "c2NoZW1hdGhlc2lzLWRhbnMtbGEtY2ktZGUtcGFyY291cnM",
+        )
+        .unwrap()
+    };
+    // Off the test's runtime thread: the server under test runs on it.
+    let url = app.url("/api/v1/openapi.json");
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("schemathesis")
+        .arg("run")
+        .arg(&url)
+        .args(["-H", &format!("Authorization: Bearer {token}")])
+        .args([
+            "--checks",
+            "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance",
+            "--max-examples",
+            "15",
+            "--seed",
+            "1",
+            "--request-timeout",
+            "10",
+            "--workers",
+            "2",
+        ])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("schemathesis is installed (see .ci/run)")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains(" passed"), "{stdout}");
+}
