@@ -900,56 +900,6 @@ async fn attestation_identity_is_filled_by_the_organism_admin_and_printed() {
     );
 }
 
-/// A closed sign-in sheet crediting `minutes` to the trainee on `day`.
-fn signed_sheet(
-    app: &Db,
-    cohort: i64,
-    module: i64,
-    trainee: i64,
-    opener: i64,
-    day: chrono::NaiveDate,
-    minutes: i32,
-) {
-    use parcours::db::schema::{attendance_entries, attendance_sheets, sessions};
-    let mut conn = app.conn();
-    let c = &mut *conn as &mut DbConn;
-    let session: i64 = diesel::insert_into(sessions::table)
-        .values((
-            sessions::cohort_id.eq(cohort),
-            sessions::module_id.eq(module),
-            sessions::day.eq(day),
-            sessions::starts_at.eq(chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap()),
-            sessions::ends_at.eq(chrono::NaiveTime::from_hms_opt(12, 30, 0).unwrap()),
-            sessions::place.eq("Salle 1"),
-            sessions::planned_minutes.eq(210),
-            sessions::created_at.eq(parcours::db::now()),
-        ))
-        .returning(sessions::id)
-        .get_result(c)
-        .unwrap();
-    let sheet: i64 = diesel::insert_into(attendance_sheets::table)
-        .values((
-            attendance_sheets::session_id.eq(session),
-            attendance_sheets::status.eq("closed"),
-            attendance_sheets::opened_by.eq(opener),
-            attendance_sheets::opened_at.eq(parcours::db::now()),
-            attendance_sheets::closed_by.eq(opener),
-            attendance_sheets::closed_at.eq(parcours::db::now()),
-        ))
-        .returning(attendance_sheets::id)
-        .get_result(c)
-        .unwrap();
-    diesel::insert_into(attendance_entries::table)
-        .values((
-            attendance_entries::sheet_id.eq(sheet),
-            attendance_entries::trainee_id.eq(trainee),
-            attendance_entries::status.eq("present"),
-            attendance_entries::minutes_credited.eq(minutes),
-        ))
-        .execute(c)
-        .unwrap();
-}
-
 #[tokio::test]
 async fn attestation_certificate_of_a_period_counts_only_the_hours_done_in_it() {
     let app = spawn_app().await;
@@ -963,8 +913,13 @@ async fn attestation_certificate_of_a_period_counts_only_the_hours_done_in_it() 
     let (m1, _) = plan(&app, "CQP-AM")[0];
     let (m2, _) = plan(&app, "CQP-AM")[1];
     let d = |m, day| chrono::NaiveDate::from_ymd_opt(2026, m, day).unwrap();
-    signed_sheet(&app, s.cohort, m1, s.trainee, trainer, d(10, 6), 210);
-    signed_sheet(&app, s.cohort, m2, s.trainee, trainer, d(11, 20), 180);
+    let present = |module, day, minutes| {
+        closed_sheet(
+            &app, s.cohort, module, s.trainee, trainer, day, "present", None, minutes, None,
+        )
+    };
+    present(m1, d(10, 6), 210);
+    present(m2, d(11, 20), 180);
     {
         let mut conn = app.conn();
         for (day, secs) in [

@@ -543,6 +543,95 @@ impl Drop for Nginx {
     }
 }
 
+/// A closed sign-in sheet of 09 h 00 – 12 h 30 with one line.
+#[allow(clippy::too_many_arguments)]
+pub fn closed_sheet(
+    app: &Db,
+    cohort: i64,
+    module: i64,
+    trainee: i64,
+    opener: i64,
+    day: chrono::NaiveDate,
+    status: &str,
+    arrived: Option<chrono::NaiveTime>,
+    minutes: i32,
+    note: Option<&str>,
+) {
+    use parcours::db::schema::{attendance_entries, attendance_sheets, sessions};
+    let mut conn = app.conn();
+    let c = &mut *conn as &mut DbConn;
+    let t = |h, m| chrono::NaiveTime::from_hms_opt(h, m, 0).unwrap();
+    let session: i64 = diesel::insert_into(sessions::table)
+        .values((
+            sessions::cohort_id.eq(cohort),
+            sessions::module_id.eq(module),
+            sessions::day.eq(day),
+            sessions::starts_at.eq(t(9, 0)),
+            sessions::ends_at.eq(t(12, 30)),
+            sessions::place.eq("Salle 1"),
+            sessions::planned_minutes.eq(210),
+            sessions::created_at.eq(parcours::db::now()),
+        ))
+        .returning(sessions::id)
+        .get_result(c)
+        .unwrap();
+    let sheet: i64 = diesel::insert_into(attendance_sheets::table)
+        .values((
+            attendance_sheets::session_id.eq(session),
+            attendance_sheets::status.eq("closed"),
+            attendance_sheets::opened_by.eq(opener),
+            attendance_sheets::opened_at.eq(parcours::db::now()),
+            attendance_sheets::closed_by.eq(opener),
+            attendance_sheets::closed_at.eq(parcours::db::now()),
+        ))
+        .returning(attendance_sheets::id)
+        .get_result(c)
+        .unwrap();
+    diesel::insert_into(attendance_entries::table)
+        .values((
+            attendance_entries::sheet_id.eq(sheet),
+            attendance_entries::trainee_id.eq(trainee),
+            attendance_entries::status.eq(status),
+            attendance_entries::arrived_at.eq(arrived),
+            attendance_entries::minutes_credited.eq(minutes),
+            attendance_entries::note.eq(note),
+        ))
+        .execute(c)
+        .unwrap();
+}
+
+/// One study heartbeat of a lesson page, as `study.js` sends it.
+pub async fn beat(
+    app: &TestApp,
+    token: &str,
+    lesson: i64,
+    view: &str,
+    seq: i64,
+) -> reqwest::Response {
+    client()
+        .post(app.url("/api/v1/study/heartbeats"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"page": "lesson", "lesson_id": lesson, "view": view, "seq": seq}))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Moves the trainee's study clock back, as if time had passed since the last beat.
+pub fn rewind(app: &Db, trainee: i64, secs: i64) {
+    let mut conn = app.conn();
+    use parcours::db::schema::study_clocks;
+    let at: chrono::NaiveDateTime = study_clocks::table
+        .filter(study_clocks::trainee_id.eq(trainee))
+        .select(study_clocks::last_credit_at)
+        .first(&mut *conn as &mut DbConn)
+        .unwrap();
+    diesel::update(study_clocks::table.filter(study_clocks::trainee_id.eq(trainee)))
+        .set(study_clocks::last_credit_at.eq(at - chrono::Duration::seconds(secs)))
+        .execute(&mut *conn as &mut DbConn)
+        .unwrap();
+}
+
 use base64::Engine as _;
 
 impl Db {

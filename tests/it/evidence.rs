@@ -9,7 +9,7 @@ use parcours::accounts::Role;
 use parcours::db::DbConn;
 use parcours::db::schema::{
     attestations, audit_events, enrolments, evaluation_attempts, followup_attachments,
-    followup_messages, followup_threads, lessons, modules, outbox, sessions, study_clocks,
+    followup_messages, followup_threads, lessons, modules, outbox, sessions,
 };
 
 use crate::common::*;
@@ -146,25 +146,9 @@ async fn study(app: &TestApp, email: &str, trainee: i64) {
         .unwrap();
     for seq in 1..=4 {
         if seq > 1 {
-            let mut conn = app.conn();
-            let at: chrono::NaiveDateTime = study_clocks::table
-                .filter(study_clocks::trainee_id.eq(trainee))
-                .select(study_clocks::last_credit_at)
-                .first(&mut *conn as &mut DbConn)
-                .unwrap();
-            diesel::update(study_clocks::table.filter(study_clocks::trainee_id.eq(trainee)))
-                .set(study_clocks::last_credit_at.eq(at - chrono::Duration::seconds(40)))
-                .execute(&mut *conn as &mut DbConn)
-                .unwrap();
+            rewind(app, trainee, 40);
         }
-        let res = client()
-            .post(app.url("/api/v1/study/heartbeats"))
-            .bearer_auth(&token)
-            .json(&serde_json::json!({"page": "lesson", "lesson_id": lesson, "view": "v", "seq": seq}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
+        assert_eq!(beat(app, &token, lesson, "v", seq).await.status(), 200);
     }
 }
 

@@ -8,9 +8,8 @@ use diesel::prelude::*;
 use parcours::accounts::Role;
 use parcours::db::DbConn;
 use parcours::db::schema::{
-    attendance_entries, attendance_sheets, attestations, daily_activity, enrolments,
-    evaluation_attempts, followup_messages, followup_threads, lessons, module_totals, modules,
-    programs, sessions, study_clocks, users, vae_requests,
+    attestations, daily_activity, enrolments, evaluation_attempts, followup_messages,
+    followup_threads, lessons, module_totals, modules, programs, study_clocks, users, vae_requests,
 };
 
 use crate::common::*;
@@ -36,62 +35,6 @@ fn rename(app: &Db, user: i64, name: &str) {
 
 fn today() -> NaiveDate {
     parcours::cohorts::cohort_pages::today()
-}
-
-/// A closed sign-in sheet of 09 h 00 – 12 h 30 with one line.
-#[allow(clippy::too_many_arguments)]
-fn closed_sheet(
-    app: &Db,
-    cohort: i64,
-    module: i64,
-    trainee: i64,
-    opener: i64,
-    day: NaiveDate,
-    status: &str,
-    arrived: Option<NaiveTime>,
-    minutes: i32,
-    note: Option<&str>,
-) {
-    let mut conn = app.conn();
-    let c = &mut *conn as &mut DbConn;
-    let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
-    let session: i64 = diesel::insert_into(sessions::table)
-        .values((
-            sessions::cohort_id.eq(cohort),
-            sessions::module_id.eq(module),
-            sessions::day.eq(day),
-            sessions::starts_at.eq(t(9, 0)),
-            sessions::ends_at.eq(t(12, 30)),
-            sessions::place.eq("Salle 1"),
-            sessions::planned_minutes.eq(210),
-            sessions::created_at.eq(parcours::db::now()),
-        ))
-        .returning(sessions::id)
-        .get_result(c)
-        .unwrap();
-    let sheet: i64 = diesel::insert_into(attendance_sheets::table)
-        .values((
-            attendance_sheets::session_id.eq(session),
-            attendance_sheets::status.eq("closed"),
-            attendance_sheets::opened_by.eq(opener),
-            attendance_sheets::opened_at.eq(parcours::db::now()),
-            attendance_sheets::closed_by.eq(opener),
-            attendance_sheets::closed_at.eq(parcours::db::now()),
-        ))
-        .returning(attendance_sheets::id)
-        .get_result(c)
-        .unwrap();
-    diesel::insert_into(attendance_entries::table)
-        .values((
-            attendance_entries::sheet_id.eq(sheet),
-            attendance_entries::trainee_id.eq(trainee),
-            attendance_entries::status.eq(status),
-            attendance_entries::arrived_at.eq(arrived),
-            attendance_entries::minutes_credited.eq(minutes),
-            attendance_entries::note.eq(note),
-        ))
-        .execute(c)
-        .unwrap();
 }
 
 /// Distance time on a day, as the heartbeat writer records it (day row and module total).

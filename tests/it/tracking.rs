@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use parcours::accounts::Role;
 use parcours::db::schema::{
-    audit_events, daily_activity, lessons, module_totals, study_clocks, study_sessions, users,
+    audit_events, daily_activity, lessons, module_totals, study_sessions, users,
 };
 
 use crate::common::*;
@@ -14,30 +14,6 @@ fn lesson_id(app: &TestApp, slug_prefix: &str) -> i64 {
         .select(lessons::id)
         .first(&mut *app.conn())
         .unwrap()
-}
-
-async fn beat(app: &TestApp, token: &str, lesson: i64, view: &str, seq: i64) -> reqwest::Response {
-    client()
-        .post(app.url("/api/v1/study/heartbeats"))
-        .bearer_auth(token)
-        .json(&serde_json::json!({"page": "lesson", "lesson_id": lesson, "view": view, "seq": seq}))
-        .send()
-        .await
-        .unwrap()
-}
-
-/// Moves the trainee's study clock back, as if time had passed since the last beat.
-fn rewind(app: &TestApp, trainee: i64, secs: i64) {
-    let mut conn = app.conn();
-    let at: chrono::NaiveDateTime = study_clocks::table
-        .filter(study_clocks::trainee_id.eq(trainee))
-        .select(study_clocks::last_credit_at)
-        .first(&mut *conn)
-        .unwrap();
-    diesel::update(study_clocks::table.filter(study_clocks::trainee_id.eq(trainee)))
-        .set(study_clocks::last_credit_at.eq(at - chrono::Duration::seconds(secs)))
-        .execute(&mut *conn)
-        .unwrap();
 }
 
 fn distance(app: &TestApp, trainee: i64) -> i64 {

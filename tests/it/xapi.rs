@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use parcours::accounts::Role;
 use parcours::db::DbConn;
-use parcours::db::schema::{evaluation_attempts, lesson_progress, lessons, modules, study_clocks};
+use parcours::db::schema::{evaluation_attempts, lesson_progress, lessons, modules};
 
 use crate::common::*;
 
@@ -20,24 +20,9 @@ async fn export(app: &TestApp, token: &str, org: i64, query: &str) -> (u16, serd
 
 /// 30 seconds of reading credited through the real heartbeat API.
 async fn study_30_seconds(app: &TestApp, trainee: i64, token: &str, lesson: i64) {
-    for seq in 1..=2 {
-        let res = client()
-            .post(app.url("/api/v1/study/heartbeats"))
-            .bearer_auth(token)
-            .json(&serde_json::json!({"page": "lesson", "lesson_id": lesson, "view": "vue-x", "seq": seq}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-        let mut conn = app.conn();
-        diesel::update(study_clocks::table.filter(study_clocks::trainee_id.eq(trainee)))
-            .set(
-                study_clocks::last_credit_at
-                    .eq(parcours::db::now() - chrono::Duration::seconds(30)),
-            )
-            .execute(&mut *conn as &mut DbConn)
-            .unwrap();
-    }
+    assert_eq!(beat(app, token, lesson, "vue-x", 1).await.status(), 200);
+    rewind(app, trainee, 30);
+    assert_eq!(beat(app, token, lesson, "vue-x", 2).await.status(), 200);
 }
 
 #[tokio::test]
