@@ -99,6 +99,10 @@ async fn an_instance_killed_and_restarted_under_load_loses_nothing_and_counts_no
     let (database_url, pg) = db_setup(dir.path());
     let mut env: HashMap<String, String> = base_env(dir.path(), &database_url);
     env.insert("PARCOURS_TRUSTED_PROXIES".into(), "127.0.0.1".into());
+    // The mail server is down for the whole run.
+    let mut smtp = Smtp::start();
+    env.insert("PARCOURS_SMTP_URL".into(), smtp.url());
+    smtp.stop();
     let (pa, pb) = (free_port(), free_port());
     let env_a = {
         let mut e = env.clone();
@@ -243,6 +247,36 @@ async fn an_instance_killed_and_restarted_under_load_loses_nothing_and_counts_no
             kept
         })
     };
+    // Password resets asked meanwhile: each queues one mail the dead server cannot take.
+    let resets = {
+        let base = base.clone();
+        tokio::spawn(async move {
+            let c = client();
+            let mut asked = 0;
+            for i in 0..8 {
+                let page = format!("{base}/mot-de-passe-oublie");
+                let Ok(res) = c.get(&page).send().await else {
+                    continue;
+                };
+                let html = res.text().await.unwrap_or_default();
+                if !html.contains("csrf_token") {
+                    continue;
+                }
+                let email = format!("t{i}@a.fr");
+                let form = [("csrf_token", csrf_of(&html)), ("email", email)];
+                if c.post(&page)
+                    .form(&form)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status() == 200)
+                {
+                    asked += 1;
+                }
+                tokio::time::sleep(Duration::from_millis(700)).await;
+            }
+            asked
+        })
+    };
     tokio::time::sleep(Duration::from_millis(2500)).await;
     a.kill();
     eprintln!("instance A killed (SIGKILL) under load");
@@ -254,6 +288,22 @@ async fn an_instance_killed_and_restarted_under_load_loses_nothing_and_counts_no
         per_trainee.push(t.await.unwrap());
     }
     let kept = upload_task.await.unwrap();
+    let asked = resets.await.unwrap();
+    assert!(asked >= 4, "resets acknowledged: {asked}");
+    assert!(smtp.messages().is_empty());
+    // The mail server comes back: every acknowledged reset is delivered, once.
+    smtp.resume();
+    let mails = smtp.wait_for(asked, 60).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        smtp.messages().len(),
+        asked,
+        "each mail once: {}",
+        mails.len()
+    );
+    eprintln!(
+        "mail server down for the whole run: {asked} resets acknowledged, {asked} mails delivered once it came back"
+    );
 
     let mut conn = db.conn();
     for (id, acked, unanswered) in &per_trainee {
