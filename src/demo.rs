@@ -123,6 +123,7 @@ pub fn seed(conn: &mut DbConn, content: &crate::curriculum::Content) -> anyhow::
             },
         )?;
         let mut trainee = None;
+        let mut trainer = None;
         let mut doctor = None;
         for (role, email, name, in_org, hash) in &prepared {
             let id = match users::by_email(conn, email)? {
@@ -144,6 +145,9 @@ pub fn seed(conn: &mut DbConn, content: &crate::curriculum::Content) -> anyhow::
             };
             if *role == Role::Trainee {
                 trainee = Some(id);
+            }
+            if *role == Role::Trainer {
+                trainer = Some(id);
             }
             if *role == Role::Doctor {
                 doctor = Some((id, name.to_string()));
@@ -201,11 +205,6 @@ pub fn seed(conn: &mut DbConn, content: &crate::curriculum::Content) -> anyhow::
                 .unwrap_or_else(|| crate::web::format::to_paris(db::now()).date_naive());
             organisms::enrol(conn, None, org_id, cohort, trainee, start)?;
         }
-        let trainer = prepared
-            .iter()
-            .find(|p| p.0 == Role::Trainer)
-            .and_then(|p| users::by_email(conn, p.1).ok().flatten())
-            .map(|u| u.id);
         if let (Some(trainee), Some(trainer)) = (trainee, trainer) {
             activity(conn, org_id, cohort, program_id, trainee, trainer)?;
         }

@@ -434,3 +434,31 @@ async fn a_help_request_reaches_the_organism_staff() {
     assert!(html.contains("Videz le cache du navigateur"));
     assert!(html.contains("Assistance technique"));
 }
+
+#[tokio::test]
+async fn help_and_lists_refuse_what_is_not_the_readers() {
+    let app = spawn_app().await;
+    let (a, b) = (app.create_organism("A"), app.create_organism("B"));
+    let other_cohort = app.create_cohort(b, "CQP-AM");
+    let (trainer, _) = signed_in(&app, Role::Trainer, Some(a), "formateur@a.fr").await;
+    // A trainee in no cohort is told so, and nothing is created.
+    let (alone, _) = signed_in(&app, Role::Trainee, Some(a), "seule@a.fr").await;
+    let (_, html) = page(&alone, &app, "/aide").await;
+    assert!(html.contains("aucune promotion"), "{html}");
+    let res = post_message(
+        &alone,
+        &app,
+        "/connexion",
+        "/aide",
+        &[("subject", "Connexion"), ("body", "Je ne vois rien")],
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(messages_count(&app), 0);
+    // Another organism's cohort in the staff list's filter, or a filter that is not a number.
+    let list = format!("/organismes/{a}/suivi?promotion={other_cohort}");
+    assert_eq!(page(&trainer, &app, &list).await.0, 404);
+    let bad = format!("/organismes/{a}/suivi?promotion=abc");
+    assert_eq!(page(&trainer, &app, &bad).await.0, 422);
+}
