@@ -4,6 +4,8 @@
 //! PostgreSQL too when `PARCOURS_BENCH_PG` names a server (`postgres://postgres@127.0.0.1:5432`).
 //! Replaces only the `## Attestations` section of BENCHMARKS.md.
 
+mod common;
+
 use std::time::Instant;
 
 use chrono::NaiveDate;
@@ -16,10 +18,6 @@ use parcours::db::{self, DbConn};
 
 const COHORT_SIZE: usize = 200;
 const RENDERS: usize = 200;
-
-fn root() -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// A cohort of `n` trainees who all did every hour and passed every evaluation.
 fn seed(conn: &mut DbConn, n: usize) -> anyhow::Result<(cohorts::CohortRow, i64, String)> {
@@ -151,7 +149,7 @@ struct Figures {
 }
 
 fn run(backend: &'static str, url: &str) -> anyhow::Result<Figures> {
-    let root = root();
+    let root = common::root();
     let (pool, _) = db::connect(url, 2)?;
     let mut conn = pool.get()?;
     db::migrate(&mut conn)?;
@@ -208,13 +206,6 @@ fn run(backend: &'static str, url: &str) -> anyhow::Result<Figures> {
     })
 }
 
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|l| l.split_whitespace().next().map(str::to_string))
-        .unwrap_or_else(|| "?".into())
-}
-
 fn section(figures: &[Figures], load: &str) -> String {
     let mut md = format!(
         "## Attestations\n\nWritten by `cargo bench --bench attestations` on {} ({} cores). \
@@ -245,28 +236,8 @@ fn section(figures: &[Figures], load: &str) -> String {
     md
 }
 
-/// Replaces the `## Attestations` section (up to the next `## ` heading), or appends it.
-fn write_section(section: &str) -> anyhow::Result<()> {
-    let path = root().join("BENCHMARKS.md");
-    let old = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n".into());
-    let new = match old.find("## Attestations\n") {
-        Some(start) => {
-            let rest = &old[start + 3..];
-            let end = rest.find("\n## ").map_or(old.len(), |i| start + 3 + i + 1);
-            format!("{}{}{}", &old[..start], section, &old[end..])
-        }
-        None => format!(
-            "{}\n{}",
-            old.trim_end_matches('\n').to_string() + "\n",
-            section
-        ),
-    };
-    std::fs::write(path, new)?;
-    Ok(())
-}
-
 fn main() -> anyhow::Result<()> {
-    let load = load_average();
+    let load = common::load_average();
     let dir = tempfile::tempdir()?;
     let mut figures = vec![run(
         "SQLite",
@@ -285,6 +256,6 @@ fn main() -> anyhow::Result<()> {
     }
     let md = section(&figures, &load);
     print!("{md}");
-    write_section(&md)?;
+    common::write_section("## Attestations", &md)?;
     Ok(())
 }

@@ -5,42 +5,17 @@
 //! `PARCOURS_BENCH_ONLY=heartbeats,cohort` runs some lines only and `PARCOURS_BENCH_BACKENDS=sqlite`
 //! one backend only; such partial runs print their figures and leave BENCHMARKS.md alone.
 
-use std::io::BufRead;
+mod common;
+
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use common::{Figures, RUN, TRAINEES, drive, fill, peak_rss_mb, start, token};
 use diesel::prelude::*;
-use parcours::accounts::{Role, password, store as users};
-use parcours::db::{self, DbConn};
+use parcours::db;
 
-const TRAINEES: usize = 1000;
 const HEARTBEAT_CLIENTS: usize = 64;
 const PAGE_CLIENTS: usize = 8;
-const RUN: Duration = Duration::from_secs(8);
-const PASSWORD: &str = "mot-de-passe-de-bench";
-
-struct Figures {
-    requests: usize,
-    per_sec: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    errors: usize,
-}
-
-fn summarise(mut lat: Vec<Duration>, errors: usize, took: Duration) -> Figures {
-    lat.sort();
-    let pick = |q: f64| {
-        lat.get(((lat.len() as f64 * q) as usize).min(lat.len().saturating_sub(1)))
-            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
-    Figures {
-        requests: lat.len(),
-        per_sec: lat.len() as f64 / took.as_secs_f64(),
-        p50_ms: pick(0.50),
-        p99_ms: pick(0.99),
-        errors,
-    }
-}
 
 /// Whether a line of the table is to be run (all of them unless `PARCOURS_BENCH_ONLY` says).
 fn wanted(line: &str) -> bool {
@@ -77,238 +52,6 @@ fn sections_of_others(old: &str) -> String {
     out
 }
 
-fn root() -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// 1,000 trainees in one cohort that began 11 months ago, with a year of daily activity.
-fn fill(database_url: &str) -> anyhow::Result<(i64, i64)> {
-    let (pool, _) = db::connect(database_url, 2)?;
-    let mut conn = pool.get()?;
-    db::migrate(&mut conn)?;
-    let content = parcours::curriculum::load_and_sync(&root().join("content"), &pool)?;
-    let org = parcours::cohorts::store::create(
-        &mut conn,
-        None,
-        &parcours::cohorts::rules::Organism {
-            name: "Organisme de bench".into(),
-            siret: None,
-            nda: None,
-            address: None,
-            qualiopi_number: None,
-            contact_email: None,
-            contact_phone: None,
-        },
-    )?;
-    let today = parcours::web::format::to_paris(db::now()).date_naive();
-    let start = today - chrono::Months::new(11);
-    let cohort = parcours::cohorts::store::create_cohort(
-        &mut conn,
-        None,
-        &parcours::cohorts::store::NewCohort {
-            organism_id: org,
-            program_id: content.ids.programs["CQP-AM"],
-            content_version_id: content.ids.versions["CQP-AM"],
-            name: "Promotion de bench",
-            start_date: start,
-            end_date: start + chrono::Months::new(12),
-        },
-    )?;
-    let hash = password::hash(PASSWORD)?;
-    let modules: Vec<i64> = ["M1", "M2", "M3", "M4"]
-        .iter()
-        .map(|m| content.ids.modules[*m])
-        .collect();
-    db::transaction(&mut conn, |c: &mut DbConn| -> anyhow::Result<()> {
-        users::create(
-            c,
-            None,
-            users::NewUser {
-                email: "staff@bench.fr",
-                name: "Staff",
-                role: Role::OrganismAdmin,
-                organism_id: Some(org),
-                password_hash: Some(&hash),
-            },
-        )?;
-        for i in 0..TRAINEES {
-            let email = format!("t{i}@bench.fr");
-            let id = users::create(
-                c,
-                None,
-                users::NewUser {
-                    email: &email,
-                    name: &format!("Stagiaire {i:04}"),
-                    role: Role::Trainee,
-                    organism_id: Some(org),
-                    password_hash: Some(&hash),
-                },
-            )?;
-            parcours::cohorts::store::create_profile(
-                c,
-                &parcours::cohorts::store::NewProfile {
-                    user_id: id,
-                    organism_id: org,
-                    profile: "aucun",
-                    hire_date: start,
-                    funding: "proa",
-                    employer_id: None,
-                },
-            )?;
-            parcours::cohorts::store::enrol(c, None, org, cohort, id, start)?;
-            let mut values = Vec::new();
-            let mut day = start;
-            let mut n = 0;
-            while day < today {
-                // About three study days a week, one module at a time.
-                if (i + n) % 7 < 3 {
-                    let m = modules[(n / 60) % 4];
-                    let secs = 1800 + ((i * 37 + n * 11) % 3600);
-                    values.push(format!(
-                        "({id}, '{day}', {m}, {secs}, '{day} 09:00:00', '{day} 10:00:00')"
-                    ));
-                }
-                day += chrono::Duration::days(1);
-                n += 1;
-            }
-            for chunk in values.chunks(200) {
-                diesel::sql_query(format!(
-                    "INSERT INTO daily_activity (trainee_id, day, module_id, distance_seconds, first_at, last_at) VALUES {}",
-                    chunk.join(",")
-                ))
-                .execute(c)?;
-            }
-            for (k, m) in modules.iter().enumerate() {
-                parcours::tracking::store::add_to_totals(
-                    c,
-                    id,
-                    *m,
-                    3600 * (10 + (i + k) as i64 % 20),
-                    3600 * 12,
-                    0,
-                    db::now(),
-                )?;
-            }
-        }
-        Ok(())
-    })?;
-    Ok((org, cohort))
-}
-
-struct Server {
-    child: std::process::Child,
-    address: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(database_url: &str, dir: &std::path::Path) -> anyhow::Result<Server> {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_parcours"))
-        .arg("serve")
-        .env("PARCOURS_BIND", "127.0.0.1:0")
-        .env("DATABASE_URL", database_url)
-        .env("PARCOURS_DATA_DIR", dir)
-        .env(
-            "PARCOURS_SECRET",
-            "bench-secret-bench-secret-bench-secret-0123",
-        )
-        .env("PARCOURS_TEMPLATES_DIR", root().join("templates"))
-        .env("PARCOURS_CONTENT_DIR", root().join("content"))
-        .env("PARCOURS_LOGIN_IP_PER_MINUTE", "100000")
-        .env("RUST_LOG", "error")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()?;
-    let stdout = child
-        .stdout
-        .take()
-        .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
-    let mut reader = std::io::BufReader::new(stdout);
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-    let address = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .ok_or_else(|| anyhow::anyhow!("server did not start: {line}"))?
-        .to_string();
-    Ok(Server { child, address })
-}
-
-fn peak_rss_mb(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(str::to_string)
-        })
-        .and_then(|l| {
-            l.split_whitespace()
-                .nth(1)
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
-async fn token(client: &reqwest::Client, base: &str, email: &str) -> anyhow::Result<String> {
-    let body: serde_json::Value = client
-        .post(format!("{base}/api/v1/auth/token"))
-        .json(&serde_json::json!({"email": email, "password": PASSWORD}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    body["token"]
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(|| anyhow::anyhow!("no token for {email}: {body}"))
-}
-
-/// `clients` loops, each sending requests made by `make` for `RUN`.
-async fn drive<F>(clients: usize, make: F) -> Figures
-where
-    F: Fn(usize, u64) -> reqwest::RequestBuilder + Send + Sync + 'static,
-{
-    let make = Arc::new(make);
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for k in 0..clients {
-        let make = make.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
-            let mut errors = 0;
-            let mut n = 0u64;
-            while started.elapsed() < RUN {
-                n += 1;
-                let t = Instant::now();
-                match make(k, n).send().await {
-                    Ok(r) if r.status().is_success() => {
-                        let _ = r.bytes().await;
-                        lat.push(t.elapsed());
-                    }
-                    _ => errors += 1,
-                }
-            }
-            (lat, errors)
-        }));
-    }
-    let mut lat = Vec::new();
-    let mut errors = 0;
-    for t in tasks {
-        if let Ok((l, e)) = t.await {
-            lat.extend(l);
-            errors += e;
-        }
-    }
-    summarise(lat, errors, started.elapsed())
-}
-
 async fn run(backend: &str, database_url: &str) -> anyhow::Result<Vec<(String, Figures)>> {
     let dir = tempfile::tempdir()?;
     let filled = Instant::now();
@@ -317,7 +60,7 @@ async fn run(backend: &str, database_url: &str) -> anyhow::Result<Vec<(String, F
         "[{backend}] filled in {:.1} s",
         filled.elapsed().as_secs_f64()
     );
-    let server = start(database_url, dir.path())?;
+    let server = start(database_url, dir.path(), &[])?;
     let base = server.address.clone();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
@@ -327,14 +70,7 @@ async fn run(backend: &str, database_url: &str) -> anyhow::Result<Vec<(String, F
     for i in 0..HEARTBEAT_CLIENTS {
         tokens.push(token(&client, &base, &format!("t{i}@bench.fr")).await?);
     }
-    let lesson: i64 = {
-        let (pool, _) = db::connect(database_url, 1)?;
-        use parcours::db::schema::lessons;
-        lessons::table
-            .order(lessons::id.asc())
-            .select(lessons::id)
-            .first(&mut *pool.get()?)?
-    };
+    let (lesson, lesson_path) = common::first_lesson(database_url)?;
     let tokens = Arc::new(tokens);
     let mut out = Vec::new();
     if wanted("heartbeats") {
@@ -408,15 +144,6 @@ async fn run(backend: &str, database_url: &str) -> anyhow::Result<Vec<(String, F
     }
     if wanted("lesson") {
         let (c, b, t) = (client.clone(), base.clone(), tokens.clone());
-        let lesson_path = {
-            let curriculum = parcours::curriculum::loader::load(&root().join("content"))
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let m = curriculum
-                .module("M1")
-                .map(|x| x.1.lessons[0].slug.clone())
-                .unwrap_or_default();
-            format!("/programmes/CQP-AM/M1/lecons/{m}")
-        };
         out.push((
             format!("GET lesson page, Moodle's activity page ({PAGE_CLIENTS} clients)"),
             drive(PAGE_CLIENTS, move |k, _| {
@@ -450,20 +177,12 @@ fn main() -> anyhow::Result<()> {
         let sqlite = format!("sqlite://{}/bench.db", dir.path().display());
         sections.push(("SQLite".to_string(), rt.block_on(run("sqlite", &sqlite))?));
     }
-    let pg_server = std::env::var("PARCOURS_BENCH_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    if backend_wanted("postgres") {
-        match diesel::PgConnection::establish(&format!("{pg_server}/postgres")) {
-            Ok(mut admin) => {
-                let name = format!("parcours_bench_{}", std::process::id());
-                diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin)?;
-                let result = rt.block_on(run("postgres", &format!("{pg_server}/{name}")));
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut admin);
-                sections.push(("PostgreSQL".to_string(), result?));
-            }
-            Err(_) => eprintln!("PostgreSQL not reachable at {pg_server}: skipped"),
-        }
+    if backend_wanted("postgres")
+        && let Some(pg) = common::pg_database("parcours_bench")?
+    {
+        let result = rt.block_on(run("postgres", &pg.url));
+        drop(pg);
+        sections.push(("PostgreSQL".to_string(), result?));
     }
     let mut md = String::from("# Benchmarks\n\n");
     md.push_str(&format!(
@@ -490,7 +209,7 @@ fn main() -> anyhow::Result<()> {
         println!("{md}(partial run: BENCHMARKS.md left as it was)");
         return Ok(());
     }
-    let path = root().join("BENCHMARKS.md");
+    let path = common::root().join("BENCHMARKS.md");
     let others = std::fs::read_to_string(&path)
         .map(|old| sections_of_others(&old))
         .unwrap_or_default();

@@ -15,7 +15,10 @@ use std::time::{Duration, Instant};
 use diesel::prelude::*;
 use parcours::accounts::Role;
 use parcours::db::DbConn;
-use parcours::db::schema::{followup_attachments, lessons, module_totals};
+use parcours::db::schema::{
+    attendance_entries, attendance_sheets, audit_events, followup_attachments, lessons,
+    module_totals, modules,
+};
 
 use common::*;
 
@@ -148,10 +151,62 @@ async fn an_instance_killed_and_restarted_under_load_loses_nothing_and_counts_no
         .unwrap();
     let start = html.find("/mon-suivi/modules/").unwrap();
     let module_page = html[start..start + html[start..].find('"').unwrap()].to_string();
+    let sessions = open_half_days(&db, org, cohort, HALF_DAYS);
+    // Four trainees sign every open sheet from their phones while the instance dies.
+    let mut signers = vec![];
+    for (i, (id, _)) in trainees.iter().enumerate().skip(1).take(4) {
+        let c = signed_in_at(&base, &format!("t{i}@a.fr")).await;
+        let csrf = csrf_from(&c, &format!("{base}/emargement")).await;
+        signers.push((*id, c, csrf));
+    }
 
     let beats = Arc::new(Tally::default());
     let uploads = Arc::new(Tally::default());
+    let signatures = Arc::new(Tally::default());
     let until = Instant::now() + Duration::from_secs(8);
+    let mut signing = vec![];
+    for (id, c, csrf) in signers {
+        let (tally, base, sessions) = (signatures.clone(), base.clone(), sessions.clone());
+        signing.push(tokio::spawn(async move {
+            let mut signed = vec![];
+            for session in sessions {
+                if Instant::now() >= until {
+                    break;
+                }
+                // Signing again is harmless: an unanswered signature is simply sent again.
+                for _ in 0..20 {
+                    tally.requests.fetch_add(1, Ordering::Relaxed);
+                    let sent = c
+                        .post(format!("{base}/seances/{session}/signer"))
+                        .form(&[("csrf_token", csrf.as_str())])
+                        .timeout(Duration::from_secs(10))
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(res) if res.status() == 303 => {
+                            tally.acknowledged.fetch_add(1, Ordering::Relaxed);
+                            signed.push(session);
+                            break;
+                        }
+                        Ok(res) => {
+                            assert!(
+                                [502, 503, 504].contains(&res.status().as_u16()),
+                                "a fault is a clear 5xx: {}",
+                                res.status()
+                            );
+                            tally.refused.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(_) => {
+                            tally.unanswered.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            (id, signed)
+        }));
+    }
     let mut tasks = vec![];
     for (id, token) in trainees.clone() {
         let (beats, base) = (beats.clone(), base.clone());
@@ -288,6 +343,10 @@ async fn an_instance_killed_and_restarted_under_load_loses_nothing_and_counts_no
         per_trainee.push(t.await.unwrap());
     }
     let kept = upload_task.await.unwrap();
+    let mut signed = vec![];
+    for t in signing {
+        signed.push(t.await.unwrap());
+    }
     let asked = resets.await.unwrap();
     assert!(asked >= 4, "resets acknowledged: {asked}");
     assert!(smtp.messages().is_empty());
@@ -342,8 +401,39 @@ async fn an_instance_killed_and_restarted_under_load_loses_nothing_and_counts_no
         assert_eq!(rows, 1, "an acknowledged upload is recorded once");
         assert_eq!(&std::fs::read(dir_files.join(&sha)).unwrap(), pdf);
     }
+    for (trainee, sessions) in &signed {
+        assert!(!sessions.is_empty(), "trainee {trainee} signed");
+        for session in sessions {
+            let status: String = attendance_entries::table
+                .inner_join(attendance_sheets::table)
+                .filter(attendance_sheets::session_id.eq(session))
+                .filter(attendance_entries::trainee_id.eq(trainee))
+                .filter(attendance_entries::signed_at.is_not_null())
+                .select(attendance_entries::status)
+                .first(&mut *conn as &mut DbConn)
+                .unwrap();
+            assert_eq!(status, "present", "session {session}, trainee {trainee}");
+        }
+        // Each signature is one audited change, however often it was sent.
+        let audited: Vec<Option<i64>> = audit_events::table
+            .filter(audit_events::action.eq("attendance_signed"))
+            .filter(audit_events::actor_user_id.eq(trainee))
+            .select(audit_events::subject_id)
+            .load(&mut *conn as &mut DbConn)
+            .unwrap();
+        let mut audited: Vec<i64> = audited.into_iter().flatten().collect();
+        audited.sort();
+        let mut acknowledged = sessions.clone();
+        acknowledged.sort();
+        // A signature committed whose answer was lost is sent again and acknowledged then.
+        assert_eq!(audited, acknowledged, "trainee {trainee}");
+    }
     eprintln!("{}", beats.line("heartbeats"));
     eprintln!("{}", uploads.line("uploads"));
+    eprintln!(
+        "{} (each signed once on its sheet, one audit row each)",
+        signatures.line("signatures")
+    );
     eprintln!(
         "acknowledged seconds {} = stored seconds {} (lost: 0)",
         per_trainee.iter().map(|t| t.1).sum::<i64>(),
@@ -364,6 +454,37 @@ async fn an_instance_killed_and_restarted_under_load_loses_nothing_and_counts_no
     if let Some((server, name)) = pg {
         drop_pg_database(&server, &name);
     }
+}
+
+const HALF_DAYS: usize = 40;
+
+/// `n` in-person half-days of the cohort with their sheets open, as a trainer opens them.
+fn open_half_days(db: &Db, org: i64, cohort: i64, n: usize) -> Vec<i64> {
+    use parcours::cohorts::store as cohorts;
+    let mut conn = db.conn();
+    let c = &mut *conn as &mut DbConn;
+    let trainer = db.create_user(Role::Trainer, Some(org), "formatrice@a.fr", PW);
+    let module: i64 = modules::table.select(modules::id).first(c).unwrap();
+    let t = |h| chrono::NaiveTime::from_hms_opt(h, 0, 0).unwrap();
+    let first = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+    let list: Vec<cohorts::NewSession> = (0..n)
+        .map(|i| cohorts::NewSession {
+            module_id: module,
+            trainer_id: Some(trainer),
+            day: first + chrono::Duration::days(i as i64),
+            starts_at: t(9),
+            ends_at: t(12),
+            place: "Salle 1",
+        })
+        .collect();
+    cohorts::add_sessions(c, trainer, org, cohort, &list).unwrap();
+    let mut ids = vec![];
+    for s in cohorts::sessions_of(c, cohort).unwrap() {
+        parcours::tracking::attendance::open(c, trainer, org, &s).unwrap();
+        ids.push(s.id);
+    }
+    assert_eq!(ids.len(), n);
+    ids
 }
 
 /// A private PostgreSQL cluster on its own port, so that stopping it troubles no other test.

@@ -10,23 +10,7 @@ use parcours::db::schema::{modules, sessions, trainee_profiles};
 use serde_json::Value;
 
 use crate::common::*;
-use crate::driver::{Browser, DESKTOP, PHONE};
-
-const PASSWORD: &str = "mot-de-passe-solide";
-
-async fn sign_in(b: &Browser, email: &str) {
-    b.goto("/connexion").await;
-    b.wait_title("Connexion").await;
-    b.fill("email", email).await;
-    b.fill("password", PASSWORD).await;
-    b.button("Se connecter").await.click().await.unwrap();
-    b.wait_title("Accueil").await;
-}
-
-async fn sign_out(b: &Browser) {
-    b.button("Se déconnecter").await.click().await.unwrap();
-    b.wait_title("Connexion").await;
-}
+use crate::driver::{Browser, DESKTOP, PASSWORD, PHONE};
 
 /// Today's morning session of module M1 for the cohort.
 fn session_today(app: &Db, org: i64, cohort: i64) -> i64 {
@@ -87,7 +71,7 @@ async fn a_trainer_takes_attendance_and_the_doctor_sees_his_assistant_only() {
     let session = session_today(&app, org, cohort);
 
     let trainer = Browser::start(DESKTOP, &app.address).await;
-    sign_in(&trainer, "formatrice@isp.fr").await;
+    trainer.sign_in("formatrice@isp.fr").await;
     trainer
         .goto(&format!("/seances/{session}/emargement"))
         .await;
@@ -103,7 +87,7 @@ async fn a_trainer_takes_attendance_and_the_doctor_sees_his_assistant_only() {
     trainer.check_page("sheet-open").await;
 
     let phone = Browser::start(PHONE, &app.address).await;
-    sign_in(&phone, "lea@cabinet.fr").await;
+    phone.sign_in("lea@cabinet.fr").await;
     phone.goto("/emargement").await;
     phone.wait_title("Émargement").await;
     phone.check_page("sign-on-phone").await;
@@ -158,8 +142,8 @@ async fn a_trainer_takes_attendance_and_the_doctor_sees_his_assistant_only() {
     trainer.wait_text("td", "3 h 15").await;
     trainer.check_page("sheet-closed").await;
 
-    sign_out(&phone).await;
-    sign_in(&phone, "dr.roux@cabinet.fr").await;
+    phone.sign_out().await;
+    phone.sign_in("dr.roux@cabinet.fr").await;
     phone.goto("/mes-assistants").await;
     phone.wait_title("Mes assistants").await;
     phone

@@ -9,9 +9,7 @@ use parcours::db::schema::{
 };
 
 use crate::common::*;
-use crate::driver::{Browser, DESKTOP, PHONE, Size};
-
-const PASSWORD: &str = "mot-de-passe-solide";
+use crate::driver::{Browser, DESKTOP, PASSWORD, PHONE, Size};
 
 /// Every planned hour credited and every evaluation passed.
 fn finish_path(app: &Db, trainee: i64) {
@@ -52,20 +50,6 @@ fn finish_path(app: &Db, trainee: i64) {
     }
 }
 
-async fn sign_in(b: &Browser, email: &str) {
-    b.goto("/connexion").await;
-    b.wait_title("Connexion").await;
-    b.fill("email", email).await;
-    b.fill("password", PASSWORD).await;
-    b.button("Se connecter").await.click().await.unwrap();
-    b.wait_title("Accueil").await;
-}
-
-async fn sign_out(b: &Browser) {
-    b.button("Se déconnecter").await.click().await.unwrap();
-    b.wait_title("Connexion").await;
-}
-
 async fn an_admin_validates_a_path_and_anyone_verifies_it(size: Size) {
     let app = spawn_app().await;
     let org = app.create_organism("Institut Santé Plus");
@@ -104,7 +88,7 @@ async fn an_admin_validates_a_path_and_anyone_verifies_it(size: Size) {
     finish_path(&app, trainee);
 
     let b = Browser::start(size, &app.address).await;
-    sign_in(&b, admin).await;
+    b.sign_in(admin).await;
     b.goto(&format!("/stagiaires/{trainee}/attestations")).await;
     b.wait_title("Attestations de").await;
     b.wait_text("p.good", "Parcours terminé").await;
@@ -116,9 +100,9 @@ async fn an_admin_validates_a_path_and_anyone_verifies_it(size: Size) {
     b.goto(&format!("/promotions/{cohort}/attestations")).await;
     b.wait_text("td", "Délivrée").await;
     b.check_page("attestation-cohort").await;
-    sign_out(&b).await;
+    b.sign_out().await;
 
-    sign_in(&b, doctor_email).await;
+    b.sign_in(doctor_email).await;
     b.link("Attestations").await.click().await.unwrap();
     b.wait_title("Attestations").await;
     b.check_page("attestation-doctor").await;
@@ -129,7 +113,7 @@ async fn an_admin_validates_a_path_and_anyone_verifies_it(size: Size) {
         .unwrap();
     b.button("Enregistrer").await.click().await.unwrap();
     b.wait_text("label", "Transmise à la CPAM le").await;
-    sign_out(&b).await;
+    b.sign_out().await;
 
     let code = {
         use parcours::db::schema::attestations;

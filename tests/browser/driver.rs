@@ -170,6 +170,9 @@ pub struct AxeReport {
     pub passes: usize,
 }
 
+/// The password of every account the browser tests create.
+pub const PASSWORD: &str = "mot-de-passe-solide";
+
 pub struct Browser {
     pub c: Client,
     pub size: Size,
@@ -248,6 +251,21 @@ impl Browser {
                 .unwrap();
         }
         b
+    }
+
+    /// Signs in from the login page with [`PASSWORD`] and waits for the home page.
+    pub async fn sign_in(&self, email: &str) {
+        self.goto("/connexion").await;
+        self.wait_title("Connexion").await;
+        self.fill("email", email).await;
+        self.fill("password", PASSWORD).await;
+        self.button("Se connecter").await.click().await.unwrap();
+        self.wait_title("Accueil").await;
+    }
+
+    pub async fn sign_out(&self) {
+        self.button("Se déconnecter").await.click().await.unwrap();
+        self.wait_title("Connexion").await;
     }
 
     pub fn url(&self, path: &str) -> String {

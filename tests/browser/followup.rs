@@ -6,9 +6,7 @@
 use parcours::accounts::Role;
 
 use crate::common::*;
-use crate::driver::{Browser, DESKTOP, PHONE};
-
-const PASSWORD: &str = "mot-de-passe-solide";
+use crate::driver::{Browser, DESKTOP, PASSWORD, PHONE};
 
 #[tokio::test]
 async fn a_trainee_accepts_her_invitation_asks_a_question_and_her_trainer_answers() {

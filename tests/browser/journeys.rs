@@ -9,9 +9,7 @@ use parcours::curriculum::loader;
 use parcours::curriculum::rules::{Curriculum, Lesson, Module, Program};
 
 use crate::common::*;
-use crate::driver::{Browser, DESKTOP, PHONE, Size};
-
-const PASSWORD: &str = "mot-de-passe-solide";
+use crate::driver::{Browser, DESKTOP, PASSWORD, PHONE, Size};
 
 fn curriculum() -> Curriculum {
     loader::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("content")).unwrap()

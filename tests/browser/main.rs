@@ -5,7 +5,7 @@
 
 mod attendance;
 mod attestations;
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 #[path = "../it/common.rs"]
 mod common;
 mod driver;

@@ -7,23 +7,7 @@ use parcours::db::DbConn;
 use parcours::db::schema::{users, vae_requests};
 
 use crate::common::*;
-use crate::driver::{Browser, DESKTOP, PHONE, Size};
-
-const PASSWORD: &str = "mot-de-passe-solide";
-
-async fn sign_in(b: &Browser, email: &str) {
-    b.goto("/connexion").await;
-    b.wait_title("Connexion").await;
-    b.fill("email", email).await;
-    b.fill("password", PASSWORD).await;
-    b.button("Se connecter").await.click().await.unwrap();
-    b.wait_title("Accueil").await;
-}
-
-async fn sign_out(b: &Browser) {
-    b.button("Se déconnecter").await.click().await.unwrap();
-    b.wait_title("Connexion").await;
-}
+use crate::driver::{Browser, DESKTOP, PASSWORD, PHONE, Size};
 
 async fn set_value(b: &Browser, id: &str, value: &str) {
     let _: bool = b
@@ -90,7 +74,7 @@ async fn a_candidate_gets_a_partial_validation(size: Size) {
             .unwrap();
     }
 
-    sign_in(&b, staff).await;
+    b.sign_in(staff).await;
     b.check_page("vae-staff-home").await;
     b.goto(&format!("/organismes/{org}/vae")).await;
     b.wait_title("Dossiers de VAE").await;
@@ -103,9 +87,9 @@ async fn a_candidate_gets_a_partial_validation(size: Size) {
     b.wait_text("#vae-state", "En examen").await;
     b.button("Déclarer recevable").await.click().await.unwrap();
     b.wait_text("#vae-state", "Recevable").await;
-    sign_out(&b).await;
+    b.sign_out().await;
 
-    sign_in(&b, "camille@exemple.fr").await;
+    b.sign_in("camille@exemple.fr").await;
     b.goto(&format!("/ma-vae/{id}")).await;
     b.wait_title("Ma demande de VAE").await;
     b.wait_text("dt", "Livret 2 attendu avant le").await;
@@ -123,9 +107,9 @@ async fn a_candidate_gets_a_partial_validation(size: Size) {
         .await
         .unwrap();
     b.wait_text("#vae-state", "Livret 2 déposé").await;
-    sign_out(&b).await;
+    b.sign_out().await;
 
-    sign_in(&b, staff).await;
+    b.sign_in(staff).await;
     b.goto(&format!("/vae/dossiers/{id}")).await;
     b.wait_title(&format!("Dossier de VAE n° {id}")).await;
     set_value(&b, "jury_date", "2027-03-15").await;
@@ -145,9 +129,9 @@ async fn a_candidate_gets_a_partial_validation(size: Size) {
         .await
         .unwrap();
     b.wait_text("#vae-decision", "Validation partielle").await;
-    sign_out(&b).await;
+    b.sign_out().await;
 
-    sign_in(&b, "camille@exemple.fr").await;
+    b.sign_in("camille@exemple.fr").await;
     b.goto(&format!("/ma-vae/{id}")).await;
     b.wait_text("#vae-decision", "modules validés M2, M3").await;
     b.check_page("vae-candidate-decision").await;

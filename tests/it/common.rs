@@ -424,6 +424,11 @@ pub fn link_in(text: &str, prefix: &str) -> String {
         .to_string()
 }
 
+// Shared with the instances bench, which cannot use the rest of this file.
+#[path = "nginx.rs"]
+mod nginx;
+pub use nginx::Nginx;
+
 /// A `parcours serve` process, for tests that kill or run several instances.
 pub struct Server {
     pub address: String,
@@ -438,20 +443,27 @@ impl Server {
             .envs(env)
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
+        let mut stderr = child.stderr.take().unwrap();
+        // Kept so that a server that does not start says why.
+        let errors = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+            text
+        });
         let mut reader = std::io::BufReader::new(stdout);
         let mut line = String::new();
         reader.read_line(&mut line).unwrap();
         // Keep draining so the process never writes into a closed pipe.
         std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-        let address = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no address in {line:?}"))
-            .to_string();
+        let Some(address) = line.split_whitespace().find(|w| w.starts_with("http://")) else {
+            let _ = child.wait();
+            panic!("the server did not start: {}", errors.join().unwrap());
+        };
+        let address = address.to_string();
         Server { address, child }
     }
 
@@ -480,63 +492,6 @@ impl Server {
 }
 
 impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Debian's nginx in the foreground, for tests of several instances behind a proxy.
-pub struct Nginx {
-    child: std::process::Child,
-    pub address: String,
-}
-
-impl Nginx {
-    /// nginx in the foreground with the repository's site file, its two upstreams pointed at
-    /// `upstreams` and listening on a free port.
-    pub fn start(dir: &std::path::Path, upstreams: [&str; 2]) -> Nginx {
-        let site = std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/nginx-parcours.conf"),
-        )
-        .unwrap();
-        let port = free_port();
-        let site = site
-            .replace("127.0.0.1:8081", upstreams[0])
-            .replace("127.0.0.1:8082", upstreams[1])
-            .replace("listen 80;", &format!("listen 127.0.0.1:{port};"));
-        let d = dir.display();
-        let conf = format!(
-            "daemon off;\nmaster_process off;\nworker_processes 1;\npid {d}/nginx.pid;\n\
-             error_log {d}/nginx-error.log warn;\nevents {{ worker_connections 256; }}\n\
-             http {{\n access_log off;\n client_body_temp_path {d}/nginx-body;\n\
-             proxy_temp_path {d}/nginx-proxy;\n fastcgi_temp_path {d}/nginx-fcgi;\n\
-             uwsgi_temp_path {d}/nginx-uwsgi;\n scgi_temp_path {d}/nginx-scgi;\n{site}\n}}\n"
-        );
-        let path = dir.join("nginx.conf");
-        std::fs::write(&path, conf).unwrap();
-        let child = std::process::Command::new("/usr/sbin/nginx")
-            .arg("-c")
-            .arg(&path)
-            .arg("-e")
-            .arg(dir.join("nginx-error.log"))
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("nginx (Debian package nginx) must be installed");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        Nginx {
-            child,
-            address: format!("http://127.0.0.1:{port}"),
-        }
-    }
-}
-
-impl Drop for Nginx {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
