@@ -25,6 +25,27 @@ struct Line {
     lesson: Figures,
     /// Requests answered by each instance during the line, from their `/metrics`.
     shares: Vec<f64>,
+    /// CPU time each instance spent per request it answered, in microseconds.
+    cpu_us: Vec<f64>,
+}
+
+/// CPU seconds (user and system) a process has used so far, from `/proc`.
+fn cpu_seconds(pid: u32) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i)?.parse::<f64>().ok())
+        .sum();
+    // SAFETY: sysconf only reads a constant of the system.
+    ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
 }
 
 async fn answered(client: &reqwest::Client, instance: &str) -> f64 {
@@ -49,7 +70,9 @@ struct Load {
 }
 
 impl Load {
-    async fn line(&self, setup: &'static str, base: &str, instances: &[&str]) -> Line {
+    async fn line(&self, setup: &'static str, base: &str, instances: &[&common::Server]) -> Line {
+        let pids: Vec<u32> = instances.iter().map(|s| s.child.id()).collect();
+        let instances: Vec<&str> = instances.iter().map(|s| s.address.as_str()).collect();
         let tag = setup.split_whitespace().next().unwrap_or("x").to_string()
             + if base == instances[0] {
                 "-direct"
@@ -57,9 +80,10 @@ impl Load {
                 "-proxy"
             };
         let mut before = Vec::new();
-        for i in instances {
+        for i in &instances {
             before.push(answered(&self.client, i).await);
         }
+        let cpu_before: Vec<f64> = pids.iter().map(|&p| cpu_seconds(p)).collect();
         let (c, b, t, lesson, tag) = (
             self.client.clone(),
             base.to_string(),
@@ -87,12 +111,19 @@ impl Load {
             c.get(format!("{b}{p}")).bearer_auth(&t[k])
         })
         .await;
+        let cpu_us: Vec<f64> = pids.iter().map(|&p| cpu_seconds(p)).collect();
         let mut shares = Vec::new();
         for (i, b) in instances.iter().zip(before) {
             shares.push(answered(&self.client, i).await - b);
         }
+        let cpu_us: Vec<f64> = cpu_us
+            .iter()
+            .zip(&cpu_before)
+            .zip(&shares)
+            .map(|((after, before), n)| (after - before) * 1e6 / n.max(1.0))
+            .collect();
         eprintln!(
-            "[{setup}] heartbeats {:.0}/s p99 {:.1} ms, lesson {:.0}/s p99 {:.1} ms, shares {shares:?}",
+            "[{setup}] heartbeats {:.0}/s p99 {:.1} ms, lesson {:.0}/s p99 {:.1} ms, shares {shares:?}, CPU µs per request {cpu_us:?}",
             heartbeats.per_sec, heartbeats.p99_ms, lesson.per_sec, lesson.p99_ms
         );
         Line {
@@ -100,6 +131,7 @@ impl Load {
             heartbeats,
             lesson,
             shares,
+            cpu_us,
         }
     }
 }
@@ -115,16 +147,17 @@ fn section(lines: &[Line], load: &str) -> String {
          {PAGE_CLIENTS}. Everything shares the same 2 cores, so a second instance adds no CPU: \
          what this shows is that requests spread over the instances and what the proxy costs, \
          not the gain of a second machine. Load average when the run started: {load}.\n\n\
-         | setup | heartbeats/s | p50 (ms) | p99 (ms) | errors | lesson pages/s | p50 (ms) | p99 (ms) | errors | requests per instance |\n\
-         |---|---|---|---|---|---|---|---|---|---|\n",
+         | setup | heartbeats/s | p50 (ms) | p99 (ms) | errors | lesson pages/s | p50 (ms) | p99 (ms) | errors | requests per instance | CPU per request (µs) |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|\n",
         chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         RUN.as_secs()
     );
     for l in lines {
         let shares: Vec<String> = l.shares.iter().map(|s| format!("{s:.0}")).collect();
+        let cpu: Vec<String> = l.cpu_us.iter().map(|c| format!("{c:.0}")).collect();
         md.push_str(&format!(
-            "| {} | {:.0} | {:.2} | {:.2} | {} | {:.0} | {:.2} | {:.2} | {} | {} |\n",
+            "| {} | {:.0} | {:.2} | {:.2} | {} | {:.0} | {:.2} | {:.2} | {} | {} | {} |\n",
             l.setup,
             l.heartbeats.per_sec,
             l.heartbeats.p50_ms,
@@ -134,7 +167,8 @@ fn section(lines: &[Line], load: &str) -> String {
             l.lesson.p50_ms,
             l.lesson.p99_ms,
             l.lesson.errors,
-            shares.join(" / ")
+            shares.join(" / "),
+            cpu.join(" / ")
         ));
     }
     if let [.., one, two] = lines {
@@ -144,6 +178,23 @@ fn section(lines: &[Line], load: &str) -> String {
             two.heartbeats.p99_ms / one.heartbeats.p99_ms,
             two.lesson.per_sec / one.lesson.per_sec,
             two.lesson.p99_ms / one.lesson.p99_ms,
+        ));
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+        let (alone, shared) = (mean(&one.cpu_us), mean(&two.cpu_us));
+        let ratio = shared / alone.max(1e-9);
+        // Said only when measured: a request's own work, not the shared CPU, decides how
+        // instances on machines of their own would add up.
+        let reading = if ratio < 1.15 {
+            "The work of a request does not grow with the number of instances, so on machines \
+             of their own (PostgreSQL on its own) their throughput would add up"
+        } else {
+            "A request costs more CPU with two instances; part of that is two processes \
+             competing for the same 2 cores (caches, scheduling), which machines of their own \
+             would not share"
+        };
+        md.push_str(&format!(
+            "Each instance spends {shared:.0} µs of CPU per request with two instances against \
+             {alone:.0} µs alone (×{ratio:.2}). {reading}.\n"
         ));
     }
     md
@@ -182,16 +233,13 @@ fn main() -> anyhow::Result<()> {
             lesson_path: Arc::new(lesson_path),
         };
         let upstream = |s: &common::Server| s.address.trim_start_matches("http://").to_string();
-        let mut lines = vec![
-            load.line("one instance, direct", &a.address, &[&a.address])
-                .await,
-        ];
+        let mut lines = vec![load.line("one instance, direct", &a.address, &[&a]).await];
         {
             let proxy_dir = tempfile::tempdir()?;
             let ua = upstream(&a);
             let proxy = Nginx::with_workers(proxy_dir.path(), [&ua, &ua], 2);
             lines.push(
-                load.line("one instance behind nginx", &proxy.address, &[&a.address])
+                load.line("one instance behind nginx", &proxy.address, &[&a])
                     .await,
             );
         }
@@ -200,12 +248,8 @@ fn main() -> anyhow::Result<()> {
         let (ua, ub) = (upstream(&a), upstream(&b));
         let proxy = Nginx::with_workers(proxy_dir.path(), [&ua, &ub], 2);
         lines.push(
-            load.line(
-                "two instances behind nginx",
-                &proxy.address,
-                &[&a.address, &b.address],
-            )
-            .await,
+            load.line("two instances behind nginx", &proxy.address, &[&a, &b])
+                .await,
         );
         anyhow::Ok(lines)
     })?;
