@@ -9,6 +9,7 @@ use super::Content;
 use super::rules::{self, Answers, Evaluation, Module, Program};
 use super::store::{self, Attempt, Start};
 use crate::accounts::{CurrentUser, Role};
+use crate::db::DbConn;
 use crate::web::csrf::CsrfForm;
 use crate::web::{self as w, AppError, AppResult, State};
 
@@ -43,21 +44,38 @@ pub enum Viewer {
     Preview,
 }
 
-pub async fn viewer(state: &State, me: &CurrentUser, program: &str) -> AppResult<Viewer> {
-    match me.role {
-        Role::Trainee => {
-            let id = me.id;
-            let enrolled = state
-                .db(move |c| Ok(store::trainee_program(c, id)?))
-                .await?;
-            match enrolled {
-                Some((code, _)) if code == program => Ok(Viewer::Trainee(me.id)),
-                _ => Err(AppError::forbidden()),
-            }
-        }
-        Role::Admin | Role::OrganismAdmin | Role::Trainer => Ok(Viewer::Preview),
-        Role::Doctor => Err(AppError::forbidden()),
+/// Who is looking, and what `read` finds for them, in one trip to the database.
+pub async fn viewer_with<T, F>(
+    state: &State,
+    me: &CurrentUser,
+    program: &str,
+    read: F,
+) -> AppResult<(Viewer, T)>
+where
+    F: FnOnce(&mut DbConn, Viewer) -> AppResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    if me.is(Role::Doctor) {
+        return Err(AppError::forbidden());
     }
+    let (trainee, id, program) = (me.is(Role::Trainee), me.id, program.to_string());
+    state
+        .db(move |c| {
+            let viewer = if trainee {
+                match store::trainee_program(c, id)? {
+                    Some((code, _)) if code == program => Viewer::Trainee(id),
+                    _ => return Err(AppError::forbidden()),
+                }
+            } else {
+                Viewer::Preview
+            };
+            Ok((viewer, read(c, viewer)?))
+        })
+        .await
+}
+
+pub async fn viewer(state: &State, me: &CurrentUser, program: &str) -> AppResult<Viewer> {
+    Ok(viewer_with(state, me, program, |_, _| Ok(())).await?.0)
 }
 
 fn find<'a>(
@@ -119,20 +137,14 @@ struct ModuleProgress<'a> {
     evaluation_passed: bool,
 }
 
-async fn progress_of(state: &State, viewer: Viewer) -> AppResult<(HashSet<i64>, Vec<Attempt>)> {
-    match viewer {
-        Viewer::Trainee(id) => {
-            state
-                .db(move |c| {
-                    Ok((
-                        store::completed_lessons(c, id)?,
-                        store::all_attempts(c, id)?,
-                    ))
-                })
-                .await
-        }
-        Viewer::Preview => Ok((HashSet::new(), vec![])),
-    }
+fn progress(c: &mut DbConn, viewer: Viewer) -> AppResult<(HashSet<i64>, Vec<Attempt>)> {
+    Ok(match viewer {
+        Viewer::Trainee(id) => (
+            store::completed_lessons(c, id)?,
+            store::all_attempts(c, id)?,
+        ),
+        Viewer::Preview => (HashSet::new(), vec![]),
+    })
 }
 
 fn module_progress<'a>(
@@ -180,8 +192,7 @@ async fn program_page(
         .curriculum
         .program(&code)
         .ok_or(AppError::NotFound)?;
-    let viewer = viewer(&state, &me, &code).await?;
-    let (done, attempts) = progress_of(&state, viewer).await?;
+    let (viewer, (done, attempts)) = viewer_with(&state, &me, &code, progress).await?;
     let modules: Vec<_> = program
         .modules
         .iter()
@@ -210,8 +221,7 @@ async fn module_page(
 ) -> AppResult<HttpResponse> {
     let (pcode, mcode) = path.into_inner();
     let (program, module) = find(&content, &pcode, &mcode)?;
-    let viewer = viewer(&state, &me, &pcode).await?;
-    let (done, attempts) = progress_of(&state, viewer).await?;
+    let (viewer, (done, attempts)) = viewer_with(&state, &me, &pcode, progress).await?;
     let lessons: Vec<_> = module
         .lessons
         .iter()
@@ -262,21 +272,17 @@ async fn lesson_page(
     let (pcode, mcode, slug) = path.into_inner();
     let (program, module) = find(&content, &pcode, &mcode)?;
     let (index, lesson) = module.lesson(&slug).ok_or(AppError::NotFound)?;
-    let viewer = viewer(&state, &me, &pcode).await?;
     let lesson_id = content
         .ids
         .lessons
         .get(&(mcode.clone(), slug.clone()))
         .copied()
         .ok_or(AppError::NotFound)?;
-    let done = match viewer {
-        Viewer::Trainee(id) => {
-            state
-                .db(move |c| Ok(store::completed_lessons(c, id)?.contains(&lesson_id)))
-                .await?
-        }
-        Viewer::Preview => false,
-    };
+    let (viewer, done) = viewer_with(&state, &me, &pcode, move |c, viewer| match viewer {
+        Viewer::Trainee(id) => Ok(store::lesson_done(c, id, lesson_id)?),
+        Viewer::Preview => Ok(false),
+    })
+    .await?;
     let mut ctx = base(&req, &me, viewer);
     ctx.insert("program", program);
     ctx.insert("module", module);
@@ -339,21 +345,17 @@ async fn evaluation_page(
     let (pcode, mcode) = path.into_inner();
     let (program, module) = find(&content, &pcode, &mcode)?;
     let evaluation = evaluation_of(module)?;
-    let viewer = viewer(&state, &me, &pcode).await?;
     let module_id = content
         .ids
         .modules
         .get(&mcode)
         .copied()
         .ok_or(AppError::NotFound)?;
-    let attempts = match viewer {
-        Viewer::Trainee(id) => {
-            state
-                .db(move |c| Ok(store::attempts(c, id, module_id)?))
-                .await?
-        }
-        Viewer::Preview => vec![],
-    };
+    let (viewer, attempts) = viewer_with(&state, &me, &pcode, move |c, viewer| match viewer {
+        Viewer::Trainee(id) => Ok(store::attempts(c, id, module_id)?),
+        Viewer::Preview => Ok(vec![]),
+    })
+    .await?;
     let mut ctx = base(&req, &me, viewer);
     ctx.insert("program", program);
     ctx.insert("module", module);

@@ -223,16 +223,19 @@ pub fn completed_lessons(conn: &mut DbConn, trainee_id: i64) -> QueryResult<Hash
         .map(|v| v.into_iter().collect())
 }
 
+pub fn lesson_done(conn: &mut DbConn, trainee_id: i64, lesson_id: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        lesson_progress::table
+            .filter(lesson_progress::trainee_id.eq(trainee_id))
+            .filter(lesson_progress::lesson_id.eq(lesson_id)),
+    ))
+    .get_result(conn)
+}
+
 /// Marks a lesson done; doing it again changes nothing.
 pub fn complete_lesson(conn: &mut DbConn, trainee_id: i64, lesson_id: i64) -> QueryResult<()> {
     db::transaction(conn, |conn| {
-        let done: bool = diesel::select(diesel::dsl::exists(
-            lesson_progress::table
-                .filter(lesson_progress::trainee_id.eq(trainee_id))
-                .filter(lesson_progress::lesson_id.eq(lesson_id)),
-        ))
-        .get_result(conn)?;
-        if !done {
+        if !lesson_done(conn, trainee_id, lesson_id)? {
             diesel::insert_into(lesson_progress::table)
                 .values((
                     lesson_progress::trainee_id.eq(trainee_id),

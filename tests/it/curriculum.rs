@@ -246,6 +246,7 @@ async fn a_trainee_reads_lessons_and_passes_an_evaluation_once_despite_a_double_
     assert!(html.contains("Leçon 1 sur 6"));
     assert!(html.contains("<h2>Pourquoi ce métier a été créé</h2>"));
     assert!(html.contains("rel=\"next\""));
+    assert!(!html.contains("Leçon terminée ✓"));
     let t = csrf_of(&html);
     for _ in 0..2 {
         let res = c
@@ -256,6 +257,8 @@ async fn a_trainee_reads_lessons_and_passes_an_evaluation_once_despite_a_double_
             .unwrap();
         assert_eq!(res.status(), 303);
     }
+    let page = c.get(app.url(lesson)).send().await.unwrap();
+    assert!(page.text().await.unwrap().contains("Leçon terminée ✓"));
     let html = c
         .get(app.url("/programmes/CQP-AM"))
         .send()
