@@ -55,7 +55,7 @@ fn sections_of_others(old: &str) -> String {
 async fn run(backend: &str, database_url: &str) -> anyhow::Result<Vec<(String, Figures)>> {
     let dir = tempfile::tempdir()?;
     let filled = Instant::now();
-    let (_, cohort) = fill(database_url)?;
+    let (org, cohort) = fill(database_url)?;
     eprintln!(
         "[{backend}] filled in {:.1} s",
         filled.elapsed().as_secs_f64()
@@ -121,6 +121,22 @@ async fn run(backend: &str, database_url: &str) -> anyhow::Result<Vec<(String, F
                 .await,
             ));
         }
+    }
+    if wanted("funders") {
+        // The whole year of every trainee, as an organism sends it to its funders.
+        let (c, b, s) = (client.clone(), base.clone(), staff.clone());
+        let today = parcours::web::format::to_paris(db::now()).date_naive();
+        let from = today - chrono::Months::new(12);
+        out.push((
+            format!("GET funders' CSV of {TRAINEES} trainees over 12 months (1 client)"),
+            drive(1, move |_, _| {
+                c.get(format!(
+                    "{b}/organismes/{org}/financeurs.csv?du={from}&au={today}&partie=heures"
+                ))
+                .bearer_auth(&s)
+            })
+            .await,
+        ));
     }
     if wanted("dashboard") {
         let (c, b, t) = (client.clone(), base.clone(), tokens.clone());

@@ -316,52 +316,107 @@ pub fn doctors_of_employer(
         .load(conn)
 }
 
-/// Hours actually done in a period, by module: (distance, in-person, corrections) seconds.
-/// Distance from the daily totals, in-person from closed sign-in sheets of sessions held in
-/// the period, corrections recorded in it.
+/// Hours actually done in a period (Paris days, both included), by module: (distance,
+/// in-person, corrections) seconds. Distance from the daily totals, in-person from closed
+/// sign-in sheets of sessions held in the period, corrections recorded in it.
+pub type PeriodHours = HashMap<i64, (i64, i64, i64)>;
+
+/// One trainee's [`PeriodHours`].
 pub fn hours_in_period(
     conn: &mut DbConn,
     trainee_id: i64,
     from: NaiveDate,
     to: NaiveDate,
-) -> QueryResult<HashMap<i64, (i64, i64, i64)>> {
-    let mut by: HashMap<i64, (i64, i64, i64)> = HashMap::new();
-    let distance: Vec<(i64, i64)> = daily_activity::table
-        .filter(daily_activity::trainee_id.eq(trainee_id))
-        .filter(daily_activity::day.ge(from))
-        .filter(daily_activity::day.le(to))
-        .select((daily_activity::module_id, daily_activity::distance_seconds))
-        .load(conn)?;
-    for (m, s) in distance {
-        by.entry(m).or_default().0 += s;
+) -> QueryResult<PeriodHours> {
+    Ok(hours_in_periods(conn, &[(trainee_id, from, to)])?
+        .pop()
+        .unwrap_or_default())
+}
+
+/// [`PeriodHours`] of many (trainee, from, to) at once, in their order. The database sums
+/// them: three grouped queries per distinct period (an export's trainees mostly share one),
+/// not three per trainee.
+pub fn hours_in_periods(
+    conn: &mut DbConn,
+    periods: &[(i64, NaiveDate, NaiveDate)],
+) -> QueryResult<Vec<PeriodHours>> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::BigInt;
+    // SUM of a BIGINT is NUMERIC on PostgreSQL: cast so both backends answer the same type.
+    let mut windows: HashMap<(NaiveDate, NaiveDate), Vec<i64>> = HashMap::new();
+    for &(trainee, from, to) in periods {
+        windows.entry((from, to)).or_default().push(trainee);
     }
-    let presence: Vec<(i64, i32)> = attendance_entries::table
-        .inner_join(attendance_sheets::table.inner_join(sessions::table))
-        .filter(attendance_entries::trainee_id.eq(trainee_id))
-        .filter(attendance_sheets::status.eq(crate::tracking::attendance::CLOSED))
-        .filter(sessions::day.ge(from))
-        .filter(sessions::day.le(to))
-        .select((sessions::module_id, attendance_entries::minutes_credited))
-        .load(conn)?;
-    for (m, minutes) in presence {
-        by.entry(m).or_default().1 += minutes as i64 * 60;
-    }
+    let mut found: HashMap<(i64, NaiveDate, NaiveDate), PeriodHours> = HashMap::new();
     // Period days are Europe/Paris dates; corrections are stamped in UTC.
     let utc_midnight = |d: NaiveDate| crate::web::format::paris_to_utc(d.and_time(NaiveTime::MIN));
-    let (start, end) = (
-        utc_midnight(from),
-        utc_midnight(to + chrono::Duration::days(1)),
-    );
-    let corrections: Vec<(i64, i64)> = hour_corrections::table
-        .filter(hour_corrections::trainee_id.eq(trainee_id))
-        .filter(hour_corrections::created_at.ge(start))
-        .filter(hour_corrections::created_at.lt(end))
-        .select((hour_corrections::module_id, hour_corrections::seconds))
-        .load(conn)?;
-    for (m, s) in corrections {
-        by.entry(m).or_default().2 += s;
+    for ((from, to), mut ids) in windows {
+        ids.sort_unstable();
+        ids.dedup();
+        let (start, end) = (
+            utc_midnight(from),
+            utc_midnight(to + chrono::Duration::days(1)),
+        );
+        // Bounded lists keep under each backend's limit of bound parameters.
+        for chunk in ids.chunks(1000) {
+            let distance: Vec<(i64, i64, i64)> = daily_activity::table
+                .filter(daily_activity::trainee_id.eq_any(chunk))
+                .filter(daily_activity::day.ge(from))
+                .filter(daily_activity::day.le(to))
+                .group_by((daily_activity::trainee_id, daily_activity::module_id))
+                .select((
+                    daily_activity::trainee_id,
+                    daily_activity::module_id,
+                    sql::<BigInt>("CAST(SUM(daily_activity.distance_seconds) AS BIGINT)"),
+                ))
+                .load(conn)?;
+            let presence: Vec<(i64, i64, i64)> = attendance_entries::table
+                .inner_join(attendance_sheets::table.inner_join(sessions::table))
+                .filter(attendance_entries::trainee_id.eq_any(chunk))
+                .filter(attendance_sheets::status.eq(crate::tracking::attendance::CLOSED))
+                .filter(sessions::day.ge(from))
+                .filter(sessions::day.le(to))
+                .group_by((attendance_entries::trainee_id, sessions::module_id))
+                .select((
+                    attendance_entries::trainee_id,
+                    sessions::module_id,
+                    sql::<BigInt>("CAST(SUM(attendance_entries.minutes_credited) AS BIGINT)"),
+                ))
+                .load(conn)?;
+            let corrections: Vec<(i64, i64, i64)> = hour_corrections::table
+                .filter(hour_corrections::trainee_id.eq_any(chunk))
+                .filter(hour_corrections::created_at.ge(start))
+                .filter(hour_corrections::created_at.lt(end))
+                .group_by((hour_corrections::trainee_id, hour_corrections::module_id))
+                .select((
+                    hour_corrections::trainee_id,
+                    hour_corrections::module_id,
+                    sql::<BigInt>("CAST(SUM(hour_corrections.seconds) AS BIGINT)"),
+                ))
+                .load(conn)?;
+            for (t, m, s) in distance {
+                line(&mut found, (t, from, to), m).0 += s;
+            }
+            for (t, m, minutes) in presence {
+                line(&mut found, (t, from, to), m).1 += minutes * 60;
+            }
+            for (t, m, s) in corrections {
+                line(&mut found, (t, from, to), m).2 += s;
+            }
+        }
     }
-    Ok(by)
+    Ok(periods
+        .iter()
+        .map(|p| found.get(p).cloned().unwrap_or_default())
+        .collect())
+}
+
+fn line(
+    found: &mut HashMap<(i64, NaiveDate, NaiveDate), PeriodHours>,
+    period: (i64, NaiveDate, NaiveDate),
+    module: i64,
+) -> &mut (i64, i64, i64) {
+    found.entry(period).or_default().entry(module).or_default()
 }
 
 /// The first organism administrator, who signs what the command line issues.

@@ -2,6 +2,12 @@
 
 pub mod schema;
 
+// The in-person hours of a period are grouped by trainee and by the session's module.
+diesel::allow_columns_to_appear_in_same_group_by_clause!(
+    schema::attendance_entries::trainee_id,
+    schema::sessions::module_id,
+);
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

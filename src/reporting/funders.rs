@@ -74,12 +74,17 @@ pub fn export(
     for (trainee, module, minutes) in cohorts::adjustments_of_many(conn, Trainees::Ids(&ids))? {
         exempted.insert((trainee, module), minutes);
     }
-    for e in enrolled {
-        let Some((start, end)) = e.enrolment.within(from, to) else {
-            continue;
-        };
+    let within: Vec<_> = enrolled
+        .iter()
+        .filter_map(|e| Some((e, e.enrolment.within(from, to)?)))
+        .collect();
+    let periods: Vec<_> = within
+        .iter()
+        .map(|(e, (start, end))| (e.enrolment.trainee_id, *start, *end))
+        .collect();
+    let done_in = crate::attestation::store::hours_in_periods(conn, &periods)?;
+    for ((e, _), done) in within.into_iter().zip(done_in) {
         let trainee = e.enrolment.trainee_id;
-        let done = crate::attestation::store::hours_in_period(conn, trainee, start, end)?;
         let plan = match plans.entry(e.program_id) {
             Entry::Occupied(p) => p.into_mut(),
             Entry::Vacant(v) => v.insert(cohorts::program_modules(conn, e.program_id)?),

@@ -849,3 +849,96 @@ async fn reporting_funders_export_keeps_those_who_left_and_splits_a_transfer_at_
     );
     assert_eq!(rows.len(), 1 + 3 * 4, "three enrolments, four modules each");
 }
+
+#[tokio::test]
+async fn reporting_hours_of_many_periods_read_at_once_are_each_period_read_alone() {
+    use parcours::attestation::store::{hours_in_period, hours_in_periods};
+    use parcours::db::schema::hour_corrections;
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme Périodes");
+    let (_, admin) = signed_in(&app, Role::OrganismAdmin, Some(org), "direction@per.fr").await;
+    let (_, ana) = app.trainee_in(org, "CQP-AM", "ana@per.fr").await;
+    let (_, ben) = app.trainee_in(org, "CQP-AM", "ben@per.fr").await;
+    let cohort: i64 = enrolments::table
+        .filter(enrolments::trainee_id.eq(ana))
+        .select(enrolments::cohort_id)
+        .first(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    let mods = modules_of(&app, "CQP-AM");
+    let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+    let mut conn = app.conn();
+    let c = &mut *conn as &mut DbConn;
+    for (trainee, module, day, secs) in [
+        (ana, mods[0], d(10, 1), 600i64),
+        (ana, mods[0], d(10, 15), 1200),
+        (ana, mods[1], d(11, 2), 300),
+        (ben, mods[0], d(10, 15), 7200),
+    ] {
+        diesel::insert_into(daily_activity::table)
+            .values((
+                daily_activity::trainee_id.eq(trainee),
+                daily_activity::day.eq(day),
+                daily_activity::module_id.eq(module),
+                daily_activity::distance_seconds.eq(secs),
+                daily_activity::first_at.eq(parcours::db::now()),
+                daily_activity::last_at.eq(parcours::db::now()),
+            ))
+            .execute(c)
+            .unwrap();
+    }
+    // Paris is UTC+1 after 25/10/2026: 23:30 UTC on 31/10 is 00:30 on 01/11 in Paris.
+    for (utc, secs) in [("2026-10-31 23:30:00", 900i64), ("2026-10-31 22:30:00", 60)] {
+        diesel::insert_into(hour_corrections::table)
+            .values((
+                hour_corrections::trainee_id.eq(ana),
+                hour_corrections::module_id.eq(mods[0]),
+                hour_corrections::seconds.eq(secs),
+                hour_corrections::reason.eq("Feuille papier"),
+                hour_corrections::created_by.eq(admin),
+                hour_corrections::created_at.eq(chrono::NaiveDateTime::parse_from_str(
+                    utc,
+                    "%Y-%m-%d %H:%M:%S",
+                )
+                .unwrap()),
+            ))
+            .execute(c)
+            .unwrap();
+    }
+    drop(conn);
+    closed_sheet(
+        &app,
+        cohort,
+        mods[2],
+        ana,
+        admin,
+        d(10, 20),
+        "present",
+        None,
+        210,
+        None,
+    );
+    let periods = [
+        (ana, d(10, 1), d(10, 31)),
+        (ben, d(10, 1), d(10, 31)),
+        (ana, d(11, 1), d(11, 30)),
+        (ben, d(11, 1), d(11, 30)),
+    ];
+    let mut conn = app.conn();
+    let c = &mut *conn as &mut DbConn;
+    let many = hours_in_periods(c, &periods).unwrap();
+    // (module, (distance, in person, corrections)) of each period.
+    type Lines = Vec<(i64, (i64, i64, i64))>;
+    let expected: [Lines; 4] = [
+        vec![(mods[0], (1800, 0, 60)), (mods[2], (0, 210 * 60, 0))],
+        vec![(mods[0], (7200, 0, 0))],
+        vec![(mods[0], (0, 0, 900)), (mods[1], (300, 0, 0))],
+        vec![],
+    ];
+    assert_eq!(many.len(), 4);
+    for ((period, got), want) in periods.iter().zip(&many).zip(expected) {
+        assert_eq!(got, &want.into_iter().collect(), "{period:?}");
+        let alone = hours_in_period(c, period.0, period.1, period.2).unwrap();
+        assert_eq!(got, &alone, "{period:?} read alone");
+    }
+    assert!(hours_in_periods(c, &[]).unwrap().is_empty());
+}
