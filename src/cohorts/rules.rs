@@ -126,6 +126,39 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_departure_lies_between_the_start_and_today_with_a_known_reason() {
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day);
+        let (start, today) = (d(9, 1).unwrap(), d(12, 3).unwrap());
+        let check = |on, reason, note| check_departure(start, today, on, reason, note);
+        assert_eq!(
+            check(d(11, 2), "fin_contrat", "  "),
+            Ok((d(11, 2).unwrap(), EndReason::ContractEnded, None))
+        );
+        // The first day and today are both days a departure can happen.
+        assert!(check(d(9, 1), "abandon", "").is_ok());
+        assert!(check(d(12, 3), "sante", "").is_ok());
+        let field = |r: Result<_, FieldError>| r.map(|_| ()).unwrap_err().field;
+        assert_eq!(field(check(None, "abandon", "")), "on");
+        assert_eq!(field(check(d(8, 31), "abandon", "")), "on");
+        assert_eq!(field(check(d(12, 4), "abandon", "")), "on");
+        assert_eq!(field(check(d(11, 2), "transfert", "")), "reason");
+        assert_eq!(field(check(d(11, 2), "autre", " ")), "note");
+        let long = "é".repeat(501);
+        assert_eq!(field(check(d(11, 2), "sante", &long)), "note");
+        assert_eq!(
+            check(d(11, 2), "autre", " Déménagement "),
+            Ok((
+                d(11, 2).unwrap(),
+                EndReason::Other,
+                Some("Déménagement".into())
+            ))
+        );
+        for r in EndReason::ALL {
+            assert_eq!(EndReason::from_db(r.as_str()), Some(r));
+        }
+    }
+
+    #[test]
     fn siret_luhn() {
         assert!(valid_siret("73282932000074"));
         assert!(!valid_siret("73282932000075"));
@@ -319,6 +352,91 @@ pub fn check_cohort_dates(
         ));
     }
     Ok(())
+}
+
+/// Why a trainee left the training before its end (a transfer is not a departure).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    Abandon,
+    ContractEnded,
+    Health,
+    Other,
+}
+
+impl EndReason {
+    pub const ALL: [EndReason; 4] = [
+        EndReason::Abandon,
+        EndReason::ContractEnded,
+        EndReason::Health,
+        EndReason::Other,
+    ];
+
+    pub fn from_db(s: &str) -> Option<EndReason> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::Abandon => "abandon",
+            EndReason::ContractEnded => "fin_contrat",
+            EndReason::Health => "sante",
+            EndReason::Other => "autre",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            EndReason::Abandon => "Abandon du stagiaire",
+            EndReason::ContractEnded => "Fin ou rupture du contrat de travail",
+            EndReason::Health => "Raison de santé",
+            EndReason::Other => "Autre motif",
+        }
+    }
+}
+
+/// A departure as typed by staff: the day out (hours count until its eve), a reason, and a
+/// note that "autre" needs. The day lies between the enrolment's start and today.
+pub fn check_departure(
+    started_on: NaiveDate,
+    today: NaiveDate,
+    on: Option<NaiveDate>,
+    reason: &str,
+    note: &str,
+) -> Result<(NaiveDate, EndReason, Option<String>), FieldError> {
+    let on = on
+        .ok_or_else(|| FieldError::new("on", "Indiquez la date de sortie au format JJ/MM/AAAA."))?;
+    if on < started_on {
+        return Err(FieldError::new(
+            "on",
+            format!(
+                "La date de sortie ne peut précéder l'entrée en formation, le {}.",
+                crate::web::format::date(started_on)
+            ),
+        ));
+    }
+    if on > today {
+        return Err(FieldError::new(
+            "on",
+            "La date de sortie ne peut être dans le futur : enregistrez la sortie le jour venu.",
+        ));
+    }
+    let reason = EndReason::from_db(reason.trim())
+        .ok_or_else(|| FieldError::new("reason", "Choisissez le motif de la sortie."))?;
+    let note = note.trim();
+    if note.chars().count() > 500 {
+        return Err(FieldError::new(
+            "note",
+            "La précision ne peut dépasser 500 caractères.",
+        ));
+    }
+    if reason == EndReason::Other && note.is_empty() {
+        return Err(FieldError::new(
+            "note",
+            "Précisez le motif lorsque vous choisissez « Autre motif ».",
+        ));
+    }
+    Ok((on, reason, Some(note.to_string()).filter(|n| !n.is_empty())))
 }
 
 /// The convention of 22 June 2024 shortened the delay to obtain the certification.

@@ -437,10 +437,18 @@ pub fn trainee_by_ics_token(conn: &mut DbConn, token: &str) -> QueryResult<Optio
 }
 
 pub fn active_cohort(conn: &mut DbConn, trainee_id: i64) -> QueryResult<Option<i64>> {
+    Ok(active_enrolment(conn, trainee_id)?.map(|(cohort, _)| cohort))
+}
+
+/// The cohort the trainee is in now, and since when.
+pub fn active_enrolment(
+    conn: &mut DbConn,
+    trainee_id: i64,
+) -> QueryResult<Option<(i64, NaiveDate)>> {
     enrolments::table
         .filter(enrolments::trainee_id.eq(trainee_id))
         .filter(enrolments::ended_on.is_null())
-        .select(enrolments::cohort_id)
+        .select((enrolments::cohort_id, enrolments::started_on))
         .first(conn)
         .optional()
 }
@@ -539,6 +547,70 @@ pub fn set_proa(
                 serde_json::json!({"from": from, "to": to}),
             ),
     )
+}
+
+/// Ends the trainee's current enrolment on `on` (the first day out) for a reason, as a
+/// departure that Qualiopi counts. `false` when the trainee is in no cohort.
+pub fn end_enrolment(
+    conn: &mut DbConn,
+    actor: i64,
+    trainee: &TraineeLine,
+    on: NaiveDate,
+    reason: super::rules::EndReason,
+    note: Option<&str>,
+) -> QueryResult<bool> {
+    let Some(cohort) = active_cohort(conn, trainee.id)? else {
+        return Ok(false);
+    };
+    diesel::update(
+        enrolments::table
+            .filter(enrolments::trainee_id.eq(trainee.id))
+            .filter(enrolments::ended_on.is_null()),
+    )
+    .set((
+        enrolments::ended_on.eq(on),
+        enrolments::end_reason.eq(reason.as_str()),
+        enrolments::end_note.eq(note),
+    ))
+    .execute(conn)?;
+    audit::record(
+        conn,
+        Event::new("trainee_left", "trainee", Some(trainee.id))
+            .by(Some(actor))
+            .in_organism(Some(trainee.organism_id))
+            .change(
+                serde_json::json!({"cohort": cohort}),
+                serde_json::json!({"cohort": cohort, "ended_on": on, "reason": reason.as_str(), "note": note}),
+            ),
+    )?;
+    Ok(true)
+}
+
+/// A trainee's early departure from a cohort.
+#[derive(Debug, Clone, Queryable)]
+pub struct Departure {
+    pub cohort: String,
+    pub on: Option<NaiveDate>,
+    pub reason: Option<String>,
+    pub note: Option<String>,
+}
+
+/// The trainee's last departure, when the trainee is in no cohort now. A transfer is not a
+/// departure.
+pub fn last_departure(conn: &mut DbConn, trainee_id: i64) -> QueryResult<Option<Departure>> {
+    let last: Option<Departure> = enrolments::table
+        .inner_join(cohorts::table)
+        .filter(enrolments::trainee_id.eq(trainee_id))
+        .order(enrolments::id.desc())
+        .select((
+            cohorts::name,
+            enrolments::ended_on,
+            enrolments::end_reason,
+            enrolments::end_note,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(last.filter(|d| d.on.is_some() && d.reason.is_some()))
 }
 
 /// Moves a trainee to another cohort of the same organism. Hours belong to the trainee and

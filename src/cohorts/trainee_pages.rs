@@ -15,6 +15,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/stagiaires/{id}", web::get().to(show))
         .route("/stagiaires/{id}/parcours", web::post().to(adjust_path))
         .route("/stagiaires/{id}/transfert", web::post().to(transfer))
+        .route("/stagiaires/{id}/sortie", web::post().to(depart))
         .route("/stagiaires/{id}/proa", web::post().to(proa))
         .route("/ma-promotion", web::get().to(my_cohort));
 }
@@ -132,15 +133,35 @@ async fn render_file(
     }
     if access == Access::Staff {
         let (org, tid) = (trainee.organism_id, trainee.id);
-        let (history, cohorts) = state
+        let (history, cohorts, departure) = state
             .db(move |c| {
                 Ok((
                     crate::audit::history(c, "trainee", tid, 100)?,
                     store::cohorts_of(c, org)?,
+                    store::last_departure(c, tid)?,
                 ))
             })
             .await?;
         ctx.insert("history", &history);
+        if let Some(d) = departure {
+            let reason = d.reason.as_deref().and_then(rules::EndReason::from_db);
+            ctx.insert(
+                "departure",
+                &serde_json::json!({
+                    "cohort": d.cohort,
+                    "on": d.on,
+                    "reason": reason.map_or("—", |r| r.label()),
+                    "note": d.note,
+                }),
+            );
+        }
+        ctx.insert(
+            "end_reasons",
+            &rules::EndReason::ALL
+                .iter()
+                .map(|r| (r.as_str(), r.label()))
+                .collect::<Vec<_>>(),
+        );
         ctx.insert(
             "cohorts",
             &cohorts
@@ -302,6 +323,57 @@ async fn transfer(
         })
         .await?;
     Ok(w::redirect(&format!("/stagiaires/{id}")))
+}
+
+#[derive(Deserialize)]
+struct DepartureForm {
+    #[serde(default)]
+    on: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// Records that the trainee left the training early: the enrolment ends, the hours stay,
+/// and Qualiopi's figures count a drop-out.
+async fn depart(
+    req: HttpRequest,
+    state: State,
+    me: CurrentUser,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<DepartureForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let (trainee, access) = access(&state, &me, id).await?;
+    if access != Access::Staff {
+        return Err(AppError::forbidden());
+    }
+    me.require_org_admin_of(trainee.organism_id)?;
+    let (actor, today) = (me.id, today());
+    let on = crate::web::format::parse_day(&form.on);
+    let refused = state
+        .db(move |c| {
+            crate::db::transaction(c, |c| {
+                let Some((_, started)) = store::active_enrolment(c, trainee.id)? else {
+                    return Ok(Some(
+                        "Ce stagiaire n'est inscrit dans aucune promotion.".to_string(),
+                    ));
+                };
+                let (on, reason, note) =
+                    match rules::check_departure(started, today, on, &form.reason, &form.note) {
+                        Ok(departure) => departure,
+                        Err(e) => return Ok(Some(e.message)),
+                    };
+                store::end_enrolment(c, actor, &trainee, on, reason, note.as_deref())?;
+                Ok(None)
+            })
+        })
+        .await?;
+    match refused {
+        None => Ok(w::redirect(&format!("/stagiaires/{id}"))),
+        Some(message) => render_file(&req, &state, &me, id, Some(message)).await,
+    }
 }
 
 #[derive(Deserialize)]

@@ -224,6 +224,8 @@ diesel::table! {
         started_on -> Date,
         ended_on -> Nullable<Date>,
         created_at -> Timestamp,
+        end_reason -> Nullable<Text>,
+        end_note -> Nullable<Text>,
     }
 }
 

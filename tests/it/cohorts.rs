@@ -681,3 +681,143 @@ fn the_command_line_imports_a_thousand_trainees() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("ligne 2, colonne « E-mail »"));
     drop(rt);
 }
+
+#[tokio::test]
+async fn an_early_departure_ends_the_enrolment_once_and_counts_as_a_drop_out() {
+    use chrono::Datelike;
+    use parcours::db::schema::cohorts;
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let org_b = app.create_organism("Organisme B");
+    let (chef, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "chef@a.fr").await;
+    let (trainer, _) = signed_in(&app, Role::Trainer, Some(org), "formateur@a.fr").await;
+    let (chef_b, _) = signed_in(&app, Role::OrganismAdmin, Some(org_b), "chef@b.fr").await;
+    let (lea, tid) = app.trainee_in(org, "CQP-AM", "lea@a.fr").await;
+    let today = parcours::cohorts::cohort_pages::today();
+    let started = today - chrono::Duration::days(30);
+    diesel::update(enrolments::table.filter(enrolments::trainee_id.eq(tid)))
+        .set(enrolments::started_on.eq(started))
+        .execute(&mut *app.conn())
+        .unwrap();
+    let page = app.url(&format!("/stagiaires/{tid}"));
+    let html = chef.get(&page).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Sortie anticipée de la formation"), "{html}");
+    let send = |c: &reqwest::Client, csrf: &str, on: String, reason: &str, note: &str| {
+        c.post(app.url(&format!("/stagiaires/{tid}/sortie")))
+            .form(&[
+                ("csrf_token", csrf.to_string()),
+                ("on", on),
+                ("reason", reason.to_string()),
+                ("note", note.to_string()),
+            ])
+            .send()
+    };
+    let csrf = csrf_of(&html);
+    let ended = || -> (Option<chrono::NaiveDate>, Option<String>) {
+        enrolments::table
+            .filter(enrolments::trainee_id.eq(tid))
+            .select((enrolments::ended_on, enrolments::end_reason))
+            .first(&mut *app.conn())
+            .unwrap()
+    };
+    let fr = |d: chrono::NaiveDate| d.format("%d/%m/%Y").to_string();
+    // Bad input: a French 422 naming the problem, and the enrolment goes on.
+    for (on, reason, note, message) in [
+        (
+            fr(today + chrono::Duration::days(1)),
+            "abandon",
+            "",
+            "ne peut être dans le futur",
+        ),
+        (
+            fr(started - chrono::Duration::days(1)),
+            "abandon",
+            "",
+            "ne peut précéder l&#x27;entrée en formation",
+        ),
+        ("31/02/2026".into(), "abandon", "", "au format JJ/MM/AAAA"),
+        (fr(today), "transfert", "", "Choisissez le motif"),
+        (fr(today), "autre", "  ", "Précisez le motif"),
+    ] {
+        let res = send(&chef, &csrf, on.clone(), reason, note).await.unwrap();
+        assert_eq!(res.status(), 422, "{on} {reason}");
+        let body = res.text().await.unwrap();
+        assert!(body.contains(message), "{message}: {body}");
+        assert_eq!(ended(), (None, None));
+    }
+    // Others cannot: a trainer, another organism's admin, a form without its token.
+    let on = today - chrono::Duration::days(2);
+    for c in [&trainer, &chef_b] {
+        let token = csrf_from(c, &app.url("/")).await;
+        let res = send(c, &token, fr(on), "abandon", "").await.unwrap();
+        assert!([403, 404].contains(&res.status().as_u16()));
+    }
+    let res = send(&chef, "", fr(on), "abandon", "").await.unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(ended(), (None, None));
+
+    let res = send(
+        &chef,
+        &csrf,
+        fr(on),
+        "fin_contrat",
+        " Rupture conventionnelle ",
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(ended(), (Some(on), Some("fin_contrat".into())));
+    let after: Vec<Option<String>> = audit_events::table
+        .filter(audit_events::action.eq("trainee_left"))
+        .filter(audit_events::subject_id.eq(tid))
+        .select(audit_events::after_json)
+        .load(&mut *app.conn())
+        .unwrap();
+    assert_eq!(after.len(), 1);
+    let after: serde_json::Value = serde_json::from_str(after[0].as_deref().unwrap()).unwrap();
+    assert_eq!(after["reason"], "fin_contrat");
+    assert_eq!(after["note"], "Rupture conventionnelle");
+    assert_eq!(after["ended_on"], on.to_string());
+    let html = chef.get(&page).send().await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains(&format!(
+            "le {} : Fin ou rupture du contrat de travail — Rupture conventionnelle",
+            fr(on)
+        )),
+        "{html}"
+    );
+    assert!(
+        !html.contains("Enregistrer la sortie"),
+        "no second departure"
+    );
+    // Once out, nothing more to end; the trainee's programme is closed to her.
+    let res = send(&chef, &csrf, fr(on), "abandon", "").await.unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("aucune promotion"));
+    assert_eq!(ended(), (Some(on), Some("fin_contrat".into())));
+    let res = lea.get(app.url("/programmes/CQP-AM")).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    // Qualiopi counts her as a drop-out of her cohort.
+    let name: String = cohorts::table
+        .inner_join(enrolments::table)
+        .filter(enrolments::trainee_id.eq(tid))
+        .select(cohorts::name)
+        .first(&mut *app.conn())
+        .unwrap();
+    let csv = chef
+        .get(app.url(&format!(
+            "/organismes/{org}/qualiopi.csv?annee={}",
+            on.year()
+        )))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = csv
+        .lines()
+        .find(|l| l.contains(&name) && l.contains(";Abandons;"))
+        .unwrap_or_else(|| panic!("{csv}"));
+    assert!(line.contains(";Abandons;1;"), "{line}");
+}

@@ -1,0 +1,2 @@
+ALTER TABLE enrolments DROP COLUMN end_note;
+ALTER TABLE enrolments DROP COLUMN end_reason;
