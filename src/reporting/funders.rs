@@ -8,12 +8,12 @@ use chrono::NaiveDate;
 use super::rules;
 use super::store;
 use super::table::{Cell, Sheet};
-use crate::cohorts::rules::Funding;
+use crate::cohorts::rules::{EndReason, Funding};
 use crate::cohorts::store::{self as cohorts, Trainees};
 use crate::db::DbConn;
 use crate::web::AppResult;
 
-pub const HOURS_HEADER: [&str; 15] = [
+pub const HOURS_HEADER: [&str; 16] = [
     "Organisme",
     "Promotion",
     "Stagiaire",
@@ -29,6 +29,7 @@ pub const HOURS_HEADER: [&str; 15] = [
     "Corrections (h)",
     "Validé sans suivi : VAE, équivalences (h)",
     "Total réalisé (h)",
+    "Motif de sortie",
 ];
 
 pub const ABSENCES_HEADER: [&str; 12] = [
@@ -85,6 +86,11 @@ pub fn export(
     let done_in = crate::attestation::store::hours_in_periods(conn, &periods)?;
     for ((e, _), done) in within.into_iter().zip(done_in) {
         let trainee = e.enrolment.trainee_id;
+        let departure = e
+            .end_reason
+            .as_deref()
+            .and_then(EndReason::from_db)
+            .map_or("", |r| r.label());
         let plan = match plans.entry(e.program_id) {
             Entry::Occupied(p) => p.into_mut(),
             Entry::Vacant(v) => v.insert(cohorts::program_modules(conn, e.program_id)?),
@@ -108,6 +114,7 @@ pub fn export(
                 Cell::Hours(c),
                 Cell::Hours(exempt),
                 Cell::Hours(d + p + c),
+                Cell::text(departure),
             ]);
         }
     }

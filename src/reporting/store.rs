@@ -23,10 +23,12 @@ pub struct Enrolled {
     pub hire_date: NaiveDate,
     pub proa_from: Option<NaiveDate>,
     pub proa_to: Option<NaiveDate>,
+    /// Why the enrolment ended early, when it did (not a transfer).
+    pub end_reason: Option<String>,
 }
 
 type EnrolledRow = (
-    (i64, i64, i64, NaiveDate, Option<NaiveDate>),
+    (i64, i64, i64, NaiveDate, Option<NaiveDate>, Option<String>),
     String,
     i64,
     String,
@@ -72,6 +74,7 @@ pub fn enrolled(
                 enrolments::trainee_id,
                 enrolments::started_on,
                 enrolments::ended_on,
+                enrolments::end_reason,
             ),
             cohorts::name,
             cohorts::program_id,
@@ -102,6 +105,7 @@ pub fn enrolled(
                 hire_date: hire,
                 proa_from: pf,
                 proa_to: pt,
+                end_reason: e.5,
             },
         )
         .collect())

@@ -797,6 +797,24 @@ async fn an_early_departure_ends_the_enrolment_once_and_counts_as_a_drop_out() {
     assert_eq!(ended(), (Some(on), Some("fin_contrat".into())));
     let res = lea.get(app.url("/programmes/CQP-AM")).send().await.unwrap();
     assert_eq!(res.status(), 403);
+    // Funders see when and why she left, beside her hours.
+    let csv = chef
+        .get(app.url(&format!(
+            "/organismes/{org}/financeurs.csv?du={started}&au={today}&partie=heures"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mine: Vec<&str> = csv.lines().filter(|l| l.contains("lea@a.fr")).collect();
+    assert!(!mine.is_empty(), "{csv}");
+    assert!(
+        mine.iter()
+            .all(|l| l.contains(&fr(on)) && l.ends_with(";Fin ou rupture du contrat de travail")),
+        "{csv}"
+    );
     // Qualiopi counts her as a drop-out of her cohort.
     let name: String = cohorts::table
         .inner_join(enrolments::table)
