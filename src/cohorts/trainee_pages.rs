@@ -50,6 +50,16 @@ pub async fn access(
         .await
 }
 
+/// A trainee whose file `me` may change: an administrator of the trainee's organism.
+async fn managed(state: &State, me: &CurrentUser, trainee_id: i64) -> AppResult<TraineeLine> {
+    let (trainee, access) = access(state, me, trainee_id).await?;
+    if access != Access::Staff {
+        return Err(AppError::forbidden());
+    }
+    me.require_org_admin_of(trainee.organism_id)?;
+    Ok(trainee)
+}
+
 #[derive(Serialize)]
 struct PathLine {
     module_id: i64,
@@ -209,11 +219,7 @@ async fn adjust_path(
     CsrfForm(form): CsrfForm<AdjustForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let (trainee, access) = access(&state, &me, id).await?;
-    if access != Access::Staff {
-        return Err(AppError::forbidden());
-    }
-    me.require_org_admin_of(trainee.organism_id)?;
+    let trainee = managed(&state, &me, id).await?;
     let (_, lines) = path_of(&state, &trainee).await?;
     let Some(line) = lines.iter().find(|l| l.module_id == form.module_id) else {
         return render_file(
@@ -295,11 +301,7 @@ async fn transfer(
     CsrfForm(form): CsrfForm<TransferForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let (trainee, access) = access(&state, &me, id).await?;
-    if access != Access::Staff {
-        return Err(AppError::forbidden());
-    }
-    me.require_org_admin_of(trainee.organism_id)?;
+    let trainee = managed(&state, &me, id).await?;
     let target = form.cohort_id;
     let to = state.db(move |c| Ok(store::cohort(c, target)?)).await?;
     match to {
@@ -345,11 +347,7 @@ async fn depart(
     CsrfForm(form): CsrfForm<DepartureForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let (trainee, access) = access(&state, &me, id).await?;
-    if access != Access::Staff {
-        return Err(AppError::forbidden());
-    }
-    me.require_org_admin_of(trainee.organism_id)?;
+    let trainee = managed(&state, &me, id).await?;
     let (actor, today) = (me.id, today());
     let on = crate::web::format::parse_day(&form.on);
     let refused = state

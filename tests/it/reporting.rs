@@ -37,10 +37,8 @@ fn today() -> NaiveDate {
     parcours::cohorts::cohort_pages::today()
 }
 
-/// Distance time on a day, as the heartbeat writer records it (day row and module total).
-fn distance_on(app: &Db, trainee: i64, module: i64, day: NaiveDate, secs: i64) {
-    let mut conn = app.conn();
-    let c = &mut *conn as &mut DbConn;
+/// A day's distance time of a module, as the heartbeat writer records it.
+fn day_row(c: &mut DbConn, trainee: i64, module: i64, day: NaiveDate, secs: i64) {
     diesel::insert_into(daily_activity::table)
         .values((
             daily_activity::trainee_id.eq(trainee),
@@ -52,6 +50,13 @@ fn distance_on(app: &Db, trainee: i64, module: i64, day: NaiveDate, secs: i64) {
         ))
         .execute(c)
         .unwrap();
+}
+
+/// Distance time on a day, as the heartbeat writer records it (day row and module total).
+fn distance_on(app: &Db, trainee: i64, module: i64, day: NaiveDate, secs: i64) {
+    let mut conn = app.conn();
+    let c = &mut *conn as &mut DbConn;
+    day_row(c, trainee, module, day, secs);
     diesel::insert_into(module_totals::table)
         .values((
             module_totals::trainee_id.eq(trainee),
@@ -874,17 +879,7 @@ async fn reporting_hours_of_many_periods_read_at_once_are_each_period_read_alone
         (ana, mods[1], d(11, 2), 300),
         (ben, mods[0], d(10, 15), 7200),
     ] {
-        diesel::insert_into(daily_activity::table)
-            .values((
-                daily_activity::trainee_id.eq(trainee),
-                daily_activity::day.eq(day),
-                daily_activity::module_id.eq(module),
-                daily_activity::distance_seconds.eq(secs),
-                daily_activity::first_at.eq(parcours::db::now()),
-                daily_activity::last_at.eq(parcours::db::now()),
-            ))
-            .execute(c)
-            .unwrap();
+        day_row(c, trainee, module, day, secs);
     }
     // Paris is UTC+1 after 25/10/2026: 23:30 UTC on 31/10 is 00:30 on 01/11 in Paris.
     for (utc, secs) in [("2026-10-31 23:30:00", 900i64), ("2026-10-31 22:30:00", 60)] {
