@@ -355,7 +355,7 @@ pub fn check_cohort_dates(
 }
 
 /// Why a trainee left the training before its end (a transfer is not a departure).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EndReason {
     Abandon,

@@ -9,6 +9,7 @@ use super::rules::{self, Flow, NOTES};
 use super::store;
 use super::table::{Cell, Sheet};
 use crate::attestation::rules::Kind;
+use crate::cohorts::rules::EndReason;
 use crate::cohorts::store::{self as cohorts, Trainees};
 use crate::db::DbConn;
 use crate::tracking::progress;
@@ -230,6 +231,26 @@ pub fn of_year(
             Cell::Count(revoked.len() as i64),
         ]);
     }
+    // Drop-outs by the reason staff gave; a last line for ends recorded without one.
+    let mut reasons: HashMap<Option<EndReason>, i64> = HashMap::new();
+    for e in &enrolled {
+        if e.enrolment.dropped_out(&all, &finals, (first, last)) {
+            let reason = e.end_reason.as_deref().and_then(EndReason::from_db);
+            *reasons.entry(reason).or_default() += 1;
+        }
+    }
+    let mut departures = Sheet::new("Motifs de sortie", &["Motif", "Abandons"]);
+    for r in EndReason::ALL {
+        let n = reasons.get(&Some(r)).copied().unwrap_or(0);
+        departures
+            .rows
+            .push(vec![Cell::text(r.label()), Cell::Count(n)]);
+    }
+    if let Some(n) = reasons.get(&None) {
+        departures
+            .rows
+            .push(vec![Cell::text("Non renseigné"), Cell::Count(*n)]);
+    }
     let notes = |n: usize, per: &[usize]| -> Vec<Option<usize>> {
         std::iter::once(None)
             .chain(per.iter().map(|i| Some(*i)))
@@ -241,6 +262,11 @@ pub fn of_year(
             title: "Entrées, sorties, heures et réponses par promotion",
             notes: notes(12, &[0, 1, 2, 3, 4, 4, 4, 8, 8, 8, 8]),
             sheet: cohort_table,
+        },
+        Table {
+            title: "Abandons par motif de sortie",
+            notes: notes(2, &[9]),
+            sheet: departures,
         },
         Table {
             title: "Réussite aux évaluations par module",

@@ -35,6 +35,20 @@ impl Enrolment {
         })
     }
 
+    /// Whether this enrolment is a drop-out of the year: it ended in it, not by a transfer,
+    /// without a final attestation of its cohort.
+    pub fn dropped_out(
+        &self,
+        all: &[Enrolment],
+        finals: &HashSet<(i64, i64)>,
+        year: (NaiveDate, NaiveDate),
+    ) -> bool {
+        let (first, last) = year;
+        self.ended_on.is_some_and(|d| (first..=last).contains(&d))
+            && !self.left_by_transfer(all)
+            && !finals.contains(&(self.trainee_id, self.cohort_id))
+    }
+
     /// Whether the trainee came by a transfer: another enrolment of theirs ended that day.
     pub fn came_by_transfer(&self, all: &[Enrolment]) -> bool {
         all.iter().any(|o| {
@@ -110,8 +124,7 @@ pub fn flow(
         if (first..=last).contains(&e.started_on) && !e.came_by_transfer(all) {
             f.entries += 1;
         }
-        let ended_in_year = e.ended_on.is_some_and(|d| (first..=last).contains(&d));
-        if ended_in_year && !transferred_out && !finals.contains(&(e.trainee_id, cohort_id)) {
+        if e.dropped_out(all, finals, year) {
             f.dropouts += 1;
         }
     }
@@ -312,7 +325,7 @@ pub fn vae_by_module(decisions: &[Decision]) -> BTreeMap<String, VaeModule> {
 }
 
 /// What each Qualiopi figure means, as the page and the export explain it.
-pub const NOTES: [(&str, &str); 9] = [
+pub const NOTES: [(&str, &str); 10] = [
     (
         "Entrées",
         "Inscriptions commencées dans l'année (un transfert d'une promotion à une autre n'est pas une entrée).",
@@ -348,6 +361,10 @@ pub const NOTES: [(&str, &str); 9] = [
     (
         "Délai de réponse",
         "Pour chaque question ou travail envoyé par un stagiaire dans l'année : temps jusqu'à la première réponse ou au premier retour d'une autre personne dans le même fil ; moyenne et médiane, les messages sans réponse comptés à part.",
+    ),
+    (
+        "Motifs de sortie",
+        "Abandons de l'année (comme ci-dessus) par motif saisi à la sortie anticipée ; « Non renseigné » pour une inscription terminée sans motif.",
     ),
 ];
 

@@ -838,4 +838,10 @@ async fn an_early_departure_ends_the_enrolment_once_and_counts_as_a_drop_out() {
         .find(|l| l.contains(&name) && l.contains(";Abandons;"))
         .unwrap_or_else(|| panic!("{csv}"));
     assert!(line.contains(";Abandons;1;"), "{line}");
+    assert!(
+        csv.lines()
+            .any(|l| l.contains(";Fin ou rupture du contrat de travail;Abandons;1;")),
+        "{csv}"
+    );
+    assert!(!csv.contains(";Non renseigné;Abandons;"), "{csv}");
 }

@@ -737,6 +737,9 @@ async fn reporting_qualiopi_figures_of_a_small_cohort_on_the_page_and_in_the_csv
     assert_eq!(value(&a, "Abandons"), "1");
     assert_eq!(value(&a, "Terminés"), "1");
     assert_eq!(value(&a, "Taux d'abandon"), "50 %");
+    // Her enrolment ended without a reason given; nobody left for one.
+    assert_eq!(value("Non renseigné", "Abandons"), "1");
+    assert_eq!(value("Abandon du stagiaire", "Abandons"), "0");
     assert_eq!(value(&b, "Entrées"), "0", "a transfer is no entry");
     assert_eq!(value("Total de l'organisme", "Taux d'abandon"), "33,3 %");
     assert_eq!(value("M1", "Taux de réussite"), "50 %");
