@@ -586,6 +586,47 @@ pub fn end_enrolment(
     Ok(true)
 }
 
+/// Takes back a departure recorded by mistake: the trainee's last enrolment goes on as if it
+/// had not ended. `false` when there is no departure to take back (the trainee is in a
+/// cohort, or the last enrolment ended by a transfer).
+pub fn undo_departure(conn: &mut DbConn, actor: i64, trainee: &TraineeLine) -> QueryResult<bool> {
+    if active_cohort(conn, trainee.id)?.is_some() {
+        return Ok(false);
+    }
+    let last: Option<(i64, i64, Option<NaiveDate>, Option<String>)> = enrolments::table
+        .filter(enrolments::trainee_id.eq(trainee.id))
+        .order(enrolments::id.desc())
+        .select((
+            enrolments::id,
+            enrolments::cohort_id,
+            enrolments::ended_on,
+            enrolments::end_reason,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((id, cohort, Some(on), Some(reason))) = last else {
+        return Ok(false);
+    };
+    diesel::update(enrolments::table.find(id))
+        .set((
+            enrolments::ended_on.eq(None::<NaiveDate>),
+            enrolments::end_reason.eq(None::<String>),
+            enrolments::end_note.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    audit::record(
+        conn,
+        Event::new("trainee_departure_undone", "trainee", Some(trainee.id))
+            .by(Some(actor))
+            .in_organism(Some(trainee.organism_id))
+            .change(
+                serde_json::json!({"cohort": cohort, "ended_on": on, "reason": reason}),
+                serde_json::json!({"cohort": cohort}),
+            ),
+    )?;
+    Ok(true)
+}
+
 /// A trainee's early departure from a cohort.
 #[derive(Debug, Clone, Queryable)]
 pub struct Departure {

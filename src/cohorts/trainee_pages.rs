@@ -16,6 +16,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/stagiaires/{id}/parcours", web::post().to(adjust_path))
         .route("/stagiaires/{id}/transfert", web::post().to(transfer))
         .route("/stagiaires/{id}/sortie", web::post().to(depart))
+        .route(
+            "/stagiaires/{id}/sortie/annuler",
+            web::post().to(undo_departure),
+        )
         .route("/stagiaires/{id}/proa", web::post().to(proa))
         .route("/ma-promotion", web::get().to(my_cohort));
 }
@@ -371,6 +375,28 @@ async fn depart(
     match refused {
         None => Ok(w::redirect(&format!("/stagiaires/{id}"))),
         Some(message) => render_file(&req, &state, &me, id, Some(message)).await,
+    }
+}
+
+/// Takes back a departure recorded by mistake.
+async fn undo_departure(
+    req: HttpRequest,
+    state: State,
+    me: CurrentUser,
+    path: web::Path<i64>,
+    CsrfForm(_): CsrfForm<crate::web::csrf::Empty>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let trainee = managed(&state, &me, id).await?;
+    let actor = me.id;
+    let undone = state
+        .db(move |c| crate::db::transaction(c, |c| Ok(store::undo_departure(c, actor, &trainee)?)))
+        .await?;
+    if undone {
+        Ok(w::redirect(&format!("/stagiaires/{id}")))
+    } else {
+        let message = "Aucune sortie anticipée à annuler pour ce stagiaire.".to_string();
+        render_file(&req, &state, &me, id, Some(message)).await
     }
 }
 

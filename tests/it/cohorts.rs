@@ -844,4 +844,42 @@ async fn an_early_departure_ends_the_enrolment_once_and_counts_as_a_drop_out() {
         "{csv}"
     );
     assert!(!csv.contains(";Non renseigné;Abandons;"), "{csv}");
+
+    // Recorded by mistake: another organism's admin cannot take it back, hers can, once.
+    let undo = |c: &reqwest::Client, csrf: String| {
+        c.post(app.url(&format!("/stagiaires/{tid}/sortie/annuler")))
+            .form(&[("csrf_token", csrf)])
+            .send()
+    };
+    let token_b = csrf_from(&chef_b, &app.url("/")).await;
+    let res = undo(&chef_b, token_b).await.unwrap();
+    assert!([403, 404].contains(&res.status().as_u16()));
+    assert_eq!(ended(), (Some(on), Some("fin_contrat".into())));
+    assert_eq!(undo(&chef, csrf.clone()).await.unwrap().status(), 303);
+    assert_eq!(ended(), (None, None));
+    assert_eq!(
+        lea.get(app.url("/programmes/CQP-AM"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200,
+        "back in her programme"
+    );
+    let res = undo(&chef, csrf.clone()).await.unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Aucune sortie anticipée à annuler")
+    );
+    let actions: Vec<String> = audit_events::table
+        .filter(audit_events::subject_id.eq(tid))
+        .filter(audit_events::action.like("trainee_%"))
+        .order(audit_events::id.asc())
+        .select(audit_events::action)
+        .load(&mut *app.conn())
+        .unwrap();
+    assert_eq!(actions, ["trainee_left", "trainee_departure_undone"]);
 }
