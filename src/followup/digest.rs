@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::dsl::max;
 use diesel::prelude::*;
 
@@ -51,18 +51,10 @@ pub fn send_due(conn: &mut DbConn, mc: &MailContext<'_>, now: NaiveDateTime) -> 
     let today = crate::web::format::to_paris(now).date_naive();
     let mut queued = 0;
     for (trainee, msgs) in by_trainee {
-        let sent_today: i64 = followup_digests::table
-            .filter(followup_digests::user_id.eq(trainee))
-            .filter(followup_digests::sent_on.eq(today))
-            .count()
-            .get_result(conn)?;
-        if sent_today > 0 {
+        let (sent_today, digested) = digested(conn, trainee, today)?;
+        if sent_today {
             continue;
         }
-        let digested: Option<i64> = followup_digests::table
-            .filter(followup_digests::user_id.eq(trainee))
-            .select(max(followup_digests::up_to_message_id))
-            .first(conn)?;
         let read: BTreeMap<i64, i64> = followup_reads::table
             .filter(followup_reads::user_id.eq(trainee))
             .select((
@@ -83,7 +75,7 @@ pub fn send_due(conn: &mut DbConn, mc: &MailContext<'_>, now: NaiveDateTime) -> 
         let chosen = rules::digest_selection(
             &pending,
             |t| read.get(&t).copied().unwrap_or(0),
-            digested.unwrap_or(0),
+            digested,
             now,
             Duration::minutes(GRACE_MINUTES),
         );
@@ -101,31 +93,56 @@ pub fn send_due(conn: &mut DbConn, mc: &MailContext<'_>, now: NaiveDateTime) -> 
     Ok(queued)
 }
 
+/// Takes `user`'s digest of the day, up to message `last`; `false` when another run (or
+/// instance) took it first. Called in the transaction that queues the mail.
+pub(super) fn claim(
+    conn: &mut DbConn,
+    user: i64,
+    today: NaiveDate,
+    last: i64,
+) -> QueryResult<bool> {
+    let values = (
+        followup_digests::user_id.eq(user),
+        followup_digests::sent_on.eq(today),
+        followup_digests::up_to_message_id.eq(last),
+    );
+    let inserted = match conn {
+        DbConn::Sqlite(c) => diesel::insert_into(followup_digests::table)
+            .values(values)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+        DbConn::Pg(c) => diesel::insert_into(followup_digests::table)
+            .values(values)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    Ok(inserted > 0)
+}
+
+/// Whether `user` already had a digest today, and the last message the earlier ones named.
+pub(super) fn digested(conn: &mut DbConn, user: i64, today: NaiveDate) -> QueryResult<(bool, i64)> {
+    let sent_today: i64 = followup_digests::table
+        .filter(followup_digests::user_id.eq(user))
+        .filter(followup_digests::sent_on.eq(today))
+        .count()
+        .get_result(conn)?;
+    let up_to: Option<i64> = followup_digests::table
+        .filter(followup_digests::user_id.eq(user))
+        .select(max(followup_digests::up_to_message_id))
+        .first(conn)?;
+    Ok((sent_today > 0, up_to.unwrap_or(0)))
+}
+
 fn queue_one(
     conn: &mut DbConn,
     mc: &MailContext<'_>,
     trainee: i64,
-    today: chrono::NaiveDate,
+    today: NaiveDate,
     last: i64,
     items: &[&StaffMessage],
 ) -> AppResult<bool> {
     db::transaction(conn, |conn| {
-        let values = (
-            followup_digests::user_id.eq(trainee),
-            followup_digests::sent_on.eq(today),
-            followup_digests::up_to_message_id.eq(last),
-        );
-        let inserted = match conn {
-            DbConn::Sqlite(c) => diesel::insert_into(followup_digests::table)
-                .values(values)
-                .on_conflict_do_nothing()
-                .execute(c)?,
-            DbConn::Pg(c) => diesel::insert_into(followup_digests::table)
-                .values(values)
-                .on_conflict_do_nothing()
-                .execute(c)?,
-        };
-        if inserted == 0 {
+        if !claim(conn, trainee, today, last)? {
             return Ok(false);
         }
         let (name, email, disabled): (String, String, bool) = users::table

@@ -37,7 +37,9 @@ pub async fn run_scheduler(state: actix_web::web::Data<crate::web::AppState>) {
                     base_url: &st.config.base_url,
                 };
                 engagement::run_due(c, &mc, &inst, st.config.nudge_days)?;
-                crate::followup::digest::send_due(c, &mc, crate::db::now()).map(|_| ())
+                let now = crate::db::now();
+                crate::followup::digest::send_due(c, &mc, now)?;
+                crate::followup::staff_digest::send_due(c, &mc, now).map(|_| ())
             })
             .await;
         if let Err(e) = result {

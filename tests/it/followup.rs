@@ -462,3 +462,167 @@ async fn help_and_lists_refuse_what_is_not_the_readers() {
     let bad = format!("/organismes/{a}/suivi?promotion=abc");
     assert_eq!(page(&trainer, &app, &bad).await.0, 422);
 }
+
+/// Every waiting thread as if its question came `minutes` ago.
+fn age_waits(app: &TestApp, minutes: i64) {
+    let at = parcours::db::now() - chrono::Duration::minutes(minutes);
+    diesel::update(followup_threads::table.filter(followup_threads::waiting_since.is_not_null()))
+        .set(followup_threads::waiting_since.eq(at))
+        .execute(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+}
+
+fn staff_digest(app: &TestApp, now: chrono::NaiveDateTime) -> usize {
+    let tera = parcours::mail::load_templates(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"),
+    )
+    .unwrap();
+    let mc = MailContext {
+        templates: &tera,
+        base_url: "https://parcours.exemple.fr",
+    };
+    parcours::followup::staff_digest::send_due(&mut app.conn(), &mc, now).unwrap()
+}
+
+/// (recipients, text) of the staff digests queued so far, oldest first.
+fn staff_mails(app: &TestApp) -> Vec<(String, String)> {
+    outbox::table
+        .filter(outbox::kind.eq("followup_staff_digest"))
+        .order(outbox::id.asc())
+        .select((outbox::recipients, outbox::body_text))
+        .load(&mut *app.conn() as &mut DbConn)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_cohort_trainers_hear_of_a_waiting_question_once_and_admins_of_help_requests() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let other = app.create_organism("Organisme B");
+    let (alice, alice_id) = app.trainee_in(org, "CQP-AM", "alice@a.fr").await;
+    let own = app.create_user(
+        Role::Trainer,
+        Some(org),
+        "formatrice@a.fr",
+        "mot-de-passe-solide",
+    );
+    app.create_user(
+        Role::Trainer,
+        Some(org),
+        "autre@a.fr",
+        "mot-de-passe-solide",
+    );
+    app.create_user(
+        Role::OrganismAdmin,
+        Some(org),
+        "admin@a.fr",
+        "mot-de-passe-solide",
+    );
+    app.create_user(
+        Role::OrganismAdmin,
+        Some(other),
+        "admin@b.fr",
+        "mot-de-passe-solide",
+    );
+    let cohort = parcours::cohorts::store::active_cohort(&mut app.conn(), alice_id)
+        .unwrap()
+        .unwrap();
+    parcours::cohorts::store::set_trainers(&mut app.conn(), cohort, &[own]).unwrap();
+    let module_page = first_module(&alice, &app).await;
+    let res = post_message(
+        &alice,
+        &app,
+        &module_page,
+        &module_page,
+        &[
+            ("kind", "question"),
+            ("body", "Comment coder une consultation ?"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let thread = thread_of(&location(&res));
+    let now = parcours::db::now();
+    assert_eq!(
+        staff_digest(&app, now),
+        0,
+        "a question of a minute ago can still be answered"
+    );
+    age_waits(&app, 45);
+    let now = parcours::db::now();
+    assert_eq!(staff_digest(&app, now), 1);
+    assert_eq!(staff_digest(&app, now), 0, "one a day");
+    let mails = staff_mails(&app);
+    assert_eq!(mails.len(), 1);
+    assert!(
+        mails[0].0.contains("formatrice@a.fr"),
+        "the cohort's trainer only: {mails:?}"
+    );
+    assert!(
+        mails[0].1.contains("Question de Personne alice@a.fr"),
+        "{}",
+        mails[0].1
+    );
+    assert!(
+        mails[0].1.contains("en attente depuis 45 min"),
+        "{}",
+        mails[0].1
+    );
+    assert!(mails[0].1.contains(&format!("/suivi/{thread}")));
+    assert!(mails[0].1.contains(&format!("/organismes/{org}/suivi")));
+    // Still waiting tomorrow, but already named: no second mail for it.
+    let tomorrow = now + chrono::Duration::days(1);
+    assert_eq!(staff_digest(&app, tomorrow), 0);
+
+    // A help request goes to the organism's admins, not to trainers nor to organism B.
+    let res = post_message(
+        &alice,
+        &app,
+        "/aide",
+        "/aide",
+        &[("subject", "Vidéo"), ("body", "La vidéo ne se lance pas")],
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    age_waits(&app, 40);
+    assert_eq!(staff_digest(&app, tomorrow), 1);
+    let mails = staff_mails(&app);
+    assert_eq!(mails.len(), 2);
+    assert!(mails[1].0.contains("admin@a.fr"), "{mails:?}");
+    assert!(!mails[1].0.contains("admin@b.fr") && !mails[1].0.contains("formatrice"));
+    assert!(
+        mails[1]
+            .1
+            .contains("Demande d'aide de Personne alice@a.fr (Vidéo)"),
+        "{}",
+        mails[1].1
+    );
+    assert!(
+        !mails[1].1.contains("Comment coder"),
+        "the module question went to its trainer"
+    );
+
+    // Answered, a thread is no longer waiting: nothing to say about it.
+    let trainer = client();
+    let res = login(&app, &trainer, "formatrice@a.fr", "mot-de-passe-solide").await;
+    assert_eq!(res.status(), 303);
+    let res = post_message(
+        &trainer,
+        &app,
+        &format!("/suivi/{thread}"),
+        &format!("/suivi/{thread}"),
+        &[("kind", "reponse"), ("body", "Avec la nomenclature.")],
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let waiting: Option<chrono::NaiveDateTime> = followup_threads::table
+        .find(thread)
+        .select(followup_threads::waiting_since)
+        .first(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    assert_eq!(waiting, None);
+    assert_eq!(staff_digest(&app, tomorrow + chrono::Duration::days(1)), 0);
+}
