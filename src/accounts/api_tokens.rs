@@ -1,7 +1,8 @@
 //! An organism's integration tokens: created and revoked by its administrator, scoped to the
 //! organism, accepted on `/api` only. Only a SHA-256 of the secret is stored; the secret is
 //! shown once, at creation. A token acts as the administrator who created it, so it dies
-//! with that account (disabled, moved, or no longer an administrator).
+//! with that account (disabled, moved, or no longer an administrator). Every token expires:
+//! after 30, 90 or 365 days, as its creator chooses.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -30,6 +31,21 @@ fn digest(secret: &str) -> String {
     format!("{:x}", Sha256::digest(secret.as_bytes()))
 }
 
+/// The lifetimes an administrator may give a token, in days; the last is the default.
+pub const LIFETIMES: [i64; 3] = [30, 90, 365];
+
+/// A lifetime from the form: one of [`LIFETIMES`], the longest when left empty.
+pub fn validate_lifetime(raw: &str) -> Result<i64, &'static str> {
+    match raw.trim() {
+        "" => Ok(LIFETIMES[LIFETIMES.len() - 1]),
+        s => s
+            .parse::<i64>()
+            .ok()
+            .filter(|d| LIFETIMES.contains(d))
+            .ok_or("Choisissez une durée de validité de 30, 90 ou 365 jours."),
+    }
+}
+
 /// A display name of 1 to 80 characters, without control characters.
 pub fn validate_name(raw: &str) -> Result<String, &'static str> {
     let name = raw.trim();
@@ -54,6 +70,7 @@ pub struct ApiToken {
     pub created_at: NaiveDateTime,
     pub last_used_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
+    pub expires_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Serialize)]
@@ -61,6 +78,7 @@ pub struct Listed {
     #[serde(flatten)]
     pub token: ApiToken,
     pub created_by: String,
+    pub expired: bool,
 }
 
 pub fn list(conn: &mut DbConn, organism: i64) -> QueryResult<Vec<Listed>> {
@@ -70,9 +88,14 @@ pub fn list(conn: &mut DbConn, organism: i64) -> QueryResult<Vec<Listed>> {
         .order((api_tokens::revoked_at.is_not_null(), api_tokens::id.desc()))
         .select((ApiToken::as_select(), users::name))
         .load(conn)?;
+    let now = db::now();
     Ok(rows
         .into_iter()
-        .map(|(token, created_by)| Listed { token, created_by })
+        .map(|(token, created_by)| Listed {
+            expired: token.expires_at.is_some_and(|e| e <= now),
+            token,
+            created_by,
+        })
         .collect())
 }
 
@@ -83,9 +106,12 @@ pub fn create(
     admin: i64,
     name: &str,
     secret_body: &str,
+    lifetime_days: i64,
 ) -> QueryResult<String> {
     let secret = format!("{SCHEME}{secret_body}");
     let prefix: String = secret.chars().take(PREFIX_LEN).collect();
+    let now = db::now();
+    let expires_at = now + chrono::Duration::days(lifetime_days);
     db::transaction(conn, |c| {
         let id: i64 = diesel::insert_into(api_tokens::table)
             .values((
@@ -94,7 +120,8 @@ pub fn create(
                 api_tokens::prefix.eq(&prefix),
                 api_tokens::secret_sha256.eq(digest(&secret)),
                 api_tokens::created_by.eq(admin),
-                api_tokens::created_at.eq(db::now()),
+                api_tokens::created_at.eq(now),
+                api_tokens::expires_at.eq(expires_at),
             ))
             .returning(api_tokens::id)
             .get_result(c)?;
@@ -104,7 +131,7 @@ pub fn create(
                 .by(Some(admin))
                 .in_organism(Some(organism))
                 .key(prefix.clone())
-                .detail(serde_json::json!({"name": name})),
+                .detail(serde_json::json!({"name": name, "expires_at": expires_at})),
         )?;
         Ok(secret)
     })
@@ -143,6 +170,7 @@ pub fn authenticate(conn: &mut DbConn, secret: &str) -> QueryResult<Option<Curre
         .inner_join(users::table.on(users::id.eq(api_tokens::created_by)))
         .filter(api_tokens::secret_sha256.eq(digest(secret)))
         .filter(api_tokens::revoked_at.is_null())
+        .filter(api_tokens::expires_at.gt(db::now()))
         .select((
             api_tokens::id,
             api_tokens::organism_id,
@@ -179,6 +207,16 @@ pub fn authenticate(conn: &mut DbConn, secret: &str) -> QueryResult<Option<Curre
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lifetimes_are_one_of_the_choices() {
+        assert_eq!(validate_lifetime(""), Ok(365));
+        assert_eq!(validate_lifetime(" 30 "), Ok(30));
+        assert_eq!(validate_lifetime("90"), Ok(90));
+        for bad in ["0", "-30", "1000", "trente", "366"] {
+            assert!(validate_lifetime(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn names_are_checked() {

@@ -22,6 +22,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[derive(Default, Deserialize, serde::Serialize)]
 struct TokenForm {
     name: String,
+    #[serde(default)]
+    duree: String,
 }
 
 struct Shown {
@@ -51,6 +53,7 @@ async fn render(
     ctx.insert("form", &shown.form);
     ctx.insert("errors", &shown.errors);
     ctx.insert("secret", &shown.secret);
+    ctx.insert("lifetimes", &api_tokens::LIFETIMES);
     // Never cached: the security headers add `no-store` to every page.
     state.render_status(shown.status, "accounts/tokens.html", &ctx)
 }
@@ -81,13 +84,17 @@ async fn create(
 ) -> AppResult<HttpResponse> {
     let organism = path.into_inner();
     me.require_own_admin_of(organism)?;
-    let name = match api_tokens::validate_name(&form.name) {
-        Ok(name) => name,
-        Err(message) => {
+    let checked = (
+        api_tokens::validate_name(&form.name).map_err(|m| FieldError::new("name", m)),
+        api_tokens::validate_lifetime(&form.duree).map_err(|m| FieldError::new("duree", m)),
+    );
+    let (name, days) = match checked {
+        (Ok(name), Ok(days)) => (name, days),
+        (name, days) => {
             let shown = Shown {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 form,
-                errors: vec![FieldError::new("name", message)],
+                errors: [name.err(), days.err()].into_iter().flatten().collect(),
                 secret: None,
             };
             return render(&req, &state, &me, organism, shown).await;
@@ -96,7 +103,7 @@ async fn create(
     let body = w::random_token(32)?;
     let admin = me.id;
     let secret = state
-        .db(move |c| Ok(api_tokens::create(c, organism, admin, &name, &body)?))
+        .db(move |c| Ok(api_tokens::create(c, organism, admin, &name, &body, days)?))
         .await?;
     // Shown in this answer only; the list never shows more than the prefix.
     let shown = Shown {

@@ -213,3 +213,72 @@ async fn only_the_organism_admin_manages_tokens_and_a_token_dies_with_its_creato
     assert_eq!(res.status(), 303);
     assert_eq!(get_with(&app, &secret, &path).await.status(), 401);
 }
+
+#[tokio::test]
+async fn a_token_lives_the_days_chosen_and_is_refused_once_expired() {
+    use diesel::prelude::*;
+    use parcours::db::DbConn;
+    use parcours::db::schema::api_tokens;
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let (admin, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "chef@a.fr").await;
+    let url = app.url(&format!("/organismes/{org}/jetons"));
+    let count = || -> i64 {
+        api_tokens::table
+            .count()
+            .get_result(&mut *app.conn() as &mut DbConn)
+            .unwrap()
+    };
+    // A lifetime that is not offered: a French 422, no token.
+    let csrf = csrf_from(&admin, &url).await;
+    let res = admin
+        .post(&url)
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("name", "CRM"),
+            ("duree", "1000"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("30, 90 ou 365 jours"));
+    assert_eq!(count(), 0);
+
+    let res = admin
+        .post(&url)
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("name", "CRM"),
+            ("duree", "30"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    let start = page.find("value=\"prc_").unwrap() + 7;
+    let secret = page[start..start + page[start..].find('"').unwrap()].to_string();
+    let expires: Option<chrono::NaiveDateTime> = api_tokens::table
+        .select(api_tokens::expires_at)
+        .first(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    let days = (expires.unwrap() - parcours::db::now()).num_hours() as f64 / 24.0;
+    assert!((29.9..=30.0).contains(&days), "{days}");
+    let expiry = parcours::web::format::to_paris(expires.unwrap())
+        .format("%d/%m/%Y")
+        .to_string();
+    assert!(page.contains(&format!("Expire le {expiry}")), "{page}");
+    let path = format!("/api/v1/organisms/{org}/xapi");
+    assert_eq!(get_with(&app, &secret, &path).await.status(), 200);
+
+    // The day after its end it opens nothing, at once, and the list says so.
+    diesel::update(api_tokens::table)
+        .set(api_tokens::expires_at.eq(parcours::db::now() - chrono::Duration::seconds(1)))
+        .execute(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    let res = get_with(&app, &secret, &path).await;
+    assert_eq!(res.status(), 401);
+    let list = admin.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(list.contains("Expiré le"), "{list}");
+}

@@ -840,6 +840,7 @@ async fn schemathesis_finds_no_server_error_and_no_undocumented_answer() {
             admin,
             "schemathesis",
             "c2NoZW1hdGhlc2lzLWRhbnMtbGEtY2ktZGUtcGFyY291cnM",
+            30,
         )
         .unwrap()
     };
