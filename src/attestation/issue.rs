@@ -100,14 +100,24 @@ pub fn completion(
     rules::path_completion(&facts)
 }
 
-/// The state of a trainee seen from an organism; `None` without a current cohort.
+/// The state of a trainee seen from an organism: in her current cohort, or in the one she
+/// left early (her certificat de réalisation is owed for the hours done); `None` otherwise.
 pub fn state_of(
     conn: &mut DbConn,
     curriculum: &Curriculum,
     trainee: &TraineeLine,
     today: NaiveDate,
 ) -> AppResult<Option<TraineeState>> {
-    let Some((cohort, hours)) = progress::for_trainee(conn, trainee, today)? else {
+    let left = match trainee.cohort_id {
+        Some(_) => None,
+        None => cohorts::last_departure(conn, trainee.id)?.map(|d| TraineeLine {
+            cohort_id: Some(d.cohort_id),
+            ..trainee.clone()
+        }),
+    };
+    let Some((cohort, hours)) =
+        progress::for_trainee(conn, left.as_ref().unwrap_or(trainee), today)?
+    else {
         return Ok(None);
     };
     let results = results_of(conn, trainee.id)?;

@@ -630,6 +630,7 @@ pub fn undo_departure(conn: &mut DbConn, actor: i64, trainee: &TraineeLine) -> Q
 /// A trainee's early departure from a cohort.
 #[derive(Debug, Clone, Queryable)]
 pub struct Departure {
+    pub cohort_id: i64,
     pub cohort: String,
     pub on: Option<NaiveDate>,
     pub reason: Option<String>,
@@ -644,6 +645,7 @@ pub fn last_departure(conn: &mut DbConn, trainee_id: i64) -> QueryResult<Option<
         .filter(enrolments::trainee_id.eq(trainee_id))
         .order(enrolments::id.desc())
         .select((
+            cohorts::id,
             cohorts::name,
             enrolments::ended_on,
             enrolments::end_reason,

@@ -1007,3 +1007,77 @@ async fn attestation_certificate_of_a_period_counts_only_the_hours_done_in_it() 
     assert!(page.contains("Valider et délivrer"));
     assert!(page.contains("Certificat de réalisation"));
 }
+
+#[tokio::test]
+async fn a_trainee_who_left_early_still_gets_her_certificat_de_realisation() {
+    use parcours::db::schema::{cohorts, enrolments};
+    let app = spawn_app().await;
+    let s = setup(&app, "sortie").await;
+    let start: chrono::NaiveDate = cohorts::table
+        .find(s.cohort)
+        .select(cohorts::start_date)
+        .first(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    let today = parcours::cohorts::cohort_pages::today();
+    let from = start.min(today - chrono::Duration::days(20));
+    diesel::update(enrolments::table.filter(enrolments::trainee_id.eq(s.trainee)))
+        .set(enrolments::started_on.eq(from))
+        .execute(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    diesel::update(cohorts::table.find(s.cohort))
+        .set(cohorts::start_date.eq(from))
+        .execute(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    let m1: i64 = parcours::db::schema::modules::table
+        .filter(parcours::db::schema::modules::code.eq("M1"))
+        .select(parcours::db::schema::modules::id)
+        .first(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    let admin_id: i64 = parcours::db::schema::users::table
+        .filter(parcours::db::schema::users::email.eq("direction-sortie@of.fr"))
+        .select(parcours::db::schema::users::id)
+        .first(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    let half_day = from + chrono::Duration::days(3);
+    closed_sheet(
+        &app, s.cohort, m1, s.trainee, admin_id, half_day, "present", None, 210, None,
+    );
+    // She leaves ten days ago; the form on her file ends the enrolment.
+    let out = today - chrono::Duration::days(10);
+    let page = app.url(&format!("/stagiaires/{}", s.trainee));
+    let csrf = csrf_from(&s.admin, &page).await;
+    let res = s
+        .admin
+        .post(app.url(&format!("/stagiaires/{}/sortie", s.trainee)))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("on", &out.to_string()),
+            ("reason", "abandon"),
+            ("note", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let fr = |d: chrono::NaiveDate| d.format("%d/%m/%Y").to_string();
+    let (f, t) = (fr(from), fr(out - chrono::Duration::days(1)));
+    let form = [
+        ("kind", "realisation"),
+        ("from", f.as_str()),
+        ("to", t.as_str()),
+    ];
+    let res = post_issue(&app, &s.admin, s.trainee, &form).await;
+    assert_eq!(res.status(), 303);
+    let payload: String = attestations::table
+        .filter(attestations::trainee_id.eq(s.trainee))
+        .select(attestations::payload)
+        .first(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    let st: rules::Statement = serde_json::from_str(&payload).unwrap();
+    assert_eq!(st.kind, rules::Kind::Realisation);
+    assert_eq!(
+        st.presentiel_secs(),
+        210 * 60,
+        "the half-day before she left"
+    );
+}
