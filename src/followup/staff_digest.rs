@@ -68,8 +68,11 @@ pub fn send_due(conn: &mut DbConn, mc: &MailContext<'_>, now: NaiveDateTime) -> 
         .collect();
     let mut trainers: HashMap<i64, Vec<i64>> = HashMap::new();
     let cohorts: Vec<i64> = waiting.iter().map(|w| w.cohort_id).collect();
+    // A disabled trainer answers nobody: the admins hear of the question instead.
     for (cohort, trainer) in cohort_trainers::table
+        .inner_join(users::table.on(users::id.eq(cohort_trainers::trainer_id)))
         .filter(cohort_trainers::cohort_id.eq_any(&cohorts))
+        .filter(users::disabled.eq(false))
         .select((cohort_trainers::cohort_id, cohort_trainers::trainer_id))
         .load::<(i64, i64)>(conn)?
     {

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use parcours::accounts::Role;
 use parcours::accounts::invite::MailContext;
 use parcours::db::DbConn;
-use parcours::db::schema::{audit_events, followup_messages, followup_threads, outbox};
+use parcours::db::schema::{audit_events, followup_messages, followup_threads, outbox, users};
 use reqwest::multipart::{Form, Part};
 
 use crate::common::*;
@@ -625,4 +625,30 @@ async fn the_cohort_trainers_hear_of_a_waiting_question_once_and_admins_of_help_
         .unwrap();
     assert_eq!(waiting, None);
     assert_eq!(staff_digest(&app, tomorrow + chrono::Duration::days(1)), 0);
+
+    // Her trainer's account is disabled: the next question goes to the admins.
+    diesel::update(users::table.filter(users::email.eq("formatrice@a.fr")))
+        .set(users::disabled.eq(true))
+        .execute(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    let res = post_message(
+        &alice,
+        &app,
+        &format!("/suivi/{thread}"),
+        &format!("/suivi/{thread}"),
+        &[("kind", "question"), ("body", "Et pour un enfant ?")],
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    age_waits(&app, 40);
+    assert_eq!(staff_digest(&app, tomorrow + chrono::Duration::days(2)), 1);
+    let mails = staff_mails(&app);
+    assert_eq!(mails.len(), 3);
+    assert!(mails[2].0.contains("admin@a.fr"), "{mails:?}");
+    assert!(mails[2].1.contains("Question de Personne alice@a.fr"));
+    assert!(
+        !mails[2].1.contains("Vidéo"),
+        "the help request was named already"
+    );
 }
