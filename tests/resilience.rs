@@ -75,6 +75,39 @@ struct Tally {
 }
 
 impl Tally {
+    /// Sends until `expected` comes back (20 tries, 100 ms apart), counting every try; a
+    /// fault must be a clear 5xx. The answer, if one came, and how many tries failed.
+    async fn send(
+        &self,
+        make: impl Fn() -> reqwest::RequestBuilder,
+        expected: u16,
+    ) -> (Option<reqwest::Response>, i64) {
+        let mut failed = 0;
+        for _ in 0..20 {
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            match make().timeout(Duration::from_secs(10)).send().await {
+                Ok(res) if res.status() == expected => {
+                    self.acknowledged.fetch_add(1, Ordering::Relaxed);
+                    return (Some(res), failed);
+                }
+                Ok(res) => {
+                    assert!(
+                        [502, 503, 504].contains(&res.status().as_u16()),
+                        "a fault is a clear 5xx: {}",
+                        res.status()
+                    );
+                    self.refused.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(_) => {
+                    self.unanswered.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            failed += 1;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        (None, failed)
+    }
+
     fn line(&self, what: &str) -> String {
         format!(
             "{what}: {} requests, {} acknowledged, {} refused with an error status, {} without an answer",
@@ -174,33 +207,12 @@ async fn an_instance_killed_and_restarted_under_load_loses_nothing_and_counts_no
                     break;
                 }
                 // Signing again is harmless: an unanswered signature is simply sent again.
-                for _ in 0..20 {
-                    tally.requests.fetch_add(1, Ordering::Relaxed);
-                    let sent = c
-                        .post(format!("{base}/seances/{session}/signer"))
+                let sign = || {
+                    c.post(format!("{base}/seances/{session}/signer"))
                         .form(&[("csrf_token", csrf.as_str())])
-                        .timeout(Duration::from_secs(10))
-                        .send()
-                        .await;
-                    match sent {
-                        Ok(res) if res.status() == 303 => {
-                            tally.acknowledged.fetch_add(1, Ordering::Relaxed);
-                            signed.push(session);
-                            break;
-                        }
-                        Ok(res) => {
-                            assert!(
-                                [502, 503, 504].contains(&res.status().as_u16()),
-                                "a fault is a clear 5xx: {}",
-                                res.status()
-                            );
-                            tally.refused.fetch_add(1, Ordering::Relaxed);
-                        }
-                        Err(_) => {
-                            tally.unanswered.fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
-                    tokio::time::sleep(Duration::from_millis(100)).await;
+                };
+                if tally.send(sign, 303).await.0.is_some() {
+                    signed.push(session);
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
@@ -218,37 +230,16 @@ async fn an_instance_killed_and_restarted_under_load_loses_nothing_and_counts_no
                 seq += 1;
                 // A beat without an answer is sent again with the same sequence number: the
                 // server must not count it twice.
-                for _ in 0..20 {
-                    beats.requests.fetch_add(1, Ordering::Relaxed);
-                    let sent = c
-                        .post(format!("{base}/api/v1/study/heartbeats"))
+                let beat = || {
+                    c.post(format!("{base}/api/v1/study/heartbeats"))
                         .bearer_auth(&token)
-                        .timeout(Duration::from_secs(10))
                         .json(&serde_json::json!({"page": "lesson", "lesson_id": lesson, "view": format!("v{id}"), "seq": seq}))
-                        .send()
-                        .await;
-                    match sent {
-                        Ok(res) if res.status() == 200 => {
-                            let body: serde_json::Value = res.json().await.unwrap();
-                            acked += body["credited_seconds"].as_i64().unwrap();
-                            beats.acknowledged.fetch_add(1, Ordering::Relaxed);
-                            break;
-                        }
-                        Ok(res) => {
-                            assert!(
-                                [502, 503, 504].contains(&res.status().as_u16()),
-                                "a fault is a clear 5xx: {}",
-                                res.status()
-                            );
-                            beats.refused.fetch_add(1, Ordering::Relaxed);
-                            unanswered += 1;
-                        }
-                        Err(_) => {
-                            beats.unanswered.fetch_add(1, Ordering::Relaxed);
-                            unanswered += 1;
-                        }
-                    }
-                    tokio::time::sleep(Duration::from_millis(100)).await;
+                };
+                let (answer, failed) = beats.send(beat, 200).await;
+                unanswered += failed;
+                if let Some(res) = answer {
+                    let body: serde_json::Value = res.json().await.unwrap();
+                    acked += body["credited_seconds"].as_i64().unwrap();
                 }
                 tokio::time::sleep(Duration::from_millis(400)).await;
             }

@@ -52,12 +52,7 @@ pub fn fill(database_url: &str) -> anyhow::Result<(i64, i64)> {
         None,
         &parcours::cohorts::rules::Organism {
             name: "Organisme de bench".into(),
-            siret: None,
-            nda: None,
-            address: None,
-            qualiopi_number: None,
-            contact_email: None,
-            contact_phone: None,
+            ..Default::default()
         },
     )?;
     let today = parcours::web::format::to_paris(db::now()).date_naive();

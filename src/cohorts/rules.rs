@@ -48,7 +48,7 @@ pub struct OrganismInput {
     pub contact_phone: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Organism {
     pub name: String,
     pub siret: Option<String>,

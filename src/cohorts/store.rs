@@ -549,19 +549,17 @@ pub fn set_proa(
     )
 }
 
-/// Ends the trainee's current enrolment on `on` (the first day out) for a reason, as a
-/// departure that Qualiopi counts. `false` when the trainee is in no cohort.
+/// Ends the trainee's current enrolment, in `cohort`, on `on` (the first day out) for a
+/// reason, as a departure that Qualiopi counts.
 pub fn end_enrolment(
     conn: &mut DbConn,
     actor: i64,
     trainee: &TraineeLine,
+    cohort: i64,
     on: NaiveDate,
     reason: super::rules::EndReason,
     note: Option<&str>,
-) -> QueryResult<bool> {
-    let Some(cohort) = active_cohort(conn, trainee.id)? else {
-        return Ok(false);
-    };
+) -> QueryResult<()> {
     diesel::update(
         enrolments::table
             .filter(enrolments::trainee_id.eq(trainee.id))
@@ -582,32 +580,17 @@ pub fn end_enrolment(
                 serde_json::json!({"cohort": cohort}),
                 serde_json::json!({"cohort": cohort, "ended_on": on, "reason": reason.as_str(), "note": note}),
             ),
-    )?;
-    Ok(true)
+    )
 }
 
 /// Takes back a departure recorded by mistake: the trainee's last enrolment goes on as if it
 /// had not ended. `false` when there is no departure to take back (the trainee is in a
 /// cohort, or the last enrolment ended by a transfer).
 pub fn undo_departure(conn: &mut DbConn, actor: i64, trainee: &TraineeLine) -> QueryResult<bool> {
-    if active_cohort(conn, trainee.id)?.is_some() {
-        return Ok(false);
-    }
-    let last: Option<(i64, i64, Option<NaiveDate>, Option<String>)> = enrolments::table
-        .filter(enrolments::trainee_id.eq(trainee.id))
-        .order(enrolments::id.desc())
-        .select((
-            enrolments::id,
-            enrolments::cohort_id,
-            enrolments::ended_on,
-            enrolments::end_reason,
-        ))
-        .first(conn)
-        .optional()?;
-    let Some((id, cohort, Some(on), Some(reason))) = last else {
+    let Some(d) = last_departure(conn, trainee.id)? else {
         return Ok(false);
     };
-    diesel::update(enrolments::table.find(id))
+    diesel::update(enrolments::table.find(d.enrolment_id))
         .set((
             enrolments::ended_on.eq(None::<NaiveDate>),
             enrolments::end_reason.eq(None::<String>),
@@ -620,8 +603,8 @@ pub fn undo_departure(conn: &mut DbConn, actor: i64, trainee: &TraineeLine) -> Q
             .by(Some(actor))
             .in_organism(Some(trainee.organism_id))
             .change(
-                serde_json::json!({"cohort": cohort, "ended_on": on, "reason": reason}),
-                serde_json::json!({"cohort": cohort}),
+                serde_json::json!({"cohort": d.cohort_id, "ended_on": d.on, "reason": d.reason}),
+                serde_json::json!({"cohort": d.cohort_id}),
             ),
     )?;
     Ok(true)
@@ -630,6 +613,7 @@ pub fn undo_departure(conn: &mut DbConn, actor: i64, trainee: &TraineeLine) -> Q
 /// A trainee's early departure from a cohort.
 #[derive(Debug, Clone, Queryable)]
 pub struct Departure {
+    pub enrolment_id: i64,
     pub cohort_id: i64,
     pub cohort: String,
     pub on: Option<NaiveDate>,
@@ -637,7 +621,8 @@ pub struct Departure {
     pub note: Option<String>,
 }
 
-/// The trainee's last departure, when the trainee is in no cohort now. A transfer is not a
+/// The trainee's last departure, when her newest enrolment ended with one: she is in no
+/// cohort now (an enrolment is never older than the one it follows). A transfer is not a
 /// departure.
 pub fn last_departure(conn: &mut DbConn, trainee_id: i64) -> QueryResult<Option<Departure>> {
     let last: Option<Departure> = enrolments::table
@@ -645,6 +630,7 @@ pub fn last_departure(conn: &mut DbConn, trainee_id: i64) -> QueryResult<Option<
         .filter(enrolments::trainee_id.eq(trainee_id))
         .order(enrolments::id.desc())
         .select((
+            enrolments::id,
             cohorts::id,
             cohorts::name,
             enrolments::ended_on,

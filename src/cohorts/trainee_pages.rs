@@ -357,7 +357,7 @@ async fn depart(
     let refused = state
         .db(move |c| {
             crate::db::transaction(c, |c| {
-                let Some((_, started)) = store::active_enrolment(c, trainee.id)? else {
+                let Some((cohort, started)) = store::active_enrolment(c, trainee.id)? else {
                     return Ok(Some(
                         "Ce stagiaire n'est inscrit dans aucune promotion.".to_string(),
                     ));
@@ -367,7 +367,7 @@ async fn depart(
                         Ok(departure) => departure,
                         Err(e) => return Ok(Some(e.message)),
                     };
-                store::end_enrolment(c, actor, &trainee, on, reason, note.as_deref())?;
+                store::end_enrolment(c, actor, &trainee, cohort, on, reason, note.as_deref())?;
                 Ok(None)
             })
         })

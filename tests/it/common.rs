@@ -151,12 +151,7 @@ impl Db {
             None,
             &parcours::cohorts::rules::Organism {
                 name: name.into(),
-                siret: None,
-                nda: None,
-                address: None,
-                qualiopi_number: None,
-                contact_email: None,
-                contact_phone: None,
+                ..Default::default()
             },
         )
         .unwrap()

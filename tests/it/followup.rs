@@ -6,6 +6,7 @@ use parcours::accounts::Role;
 use parcours::accounts::invite::MailContext;
 use parcours::db::DbConn;
 use parcours::db::schema::{audit_events, followup_messages, followup_threads, outbox, users};
+use parcours::web::AppResult;
 use reqwest::multipart::{Form, Part};
 
 use crate::common::*;
@@ -102,7 +103,10 @@ fn age_messages(app: &TestApp, minutes: i64) {
         .unwrap();
 }
 
-fn digest(app: &TestApp, now: chrono::NaiveDateTime) -> usize {
+type DigestJob = fn(&mut DbConn, &MailContext<'_>, chrono::NaiveDateTime) -> AppResult<usize>;
+
+/// Runs a digest job at `now` with the real mail templates; how many mails it queued.
+fn run_digest(app: &TestApp, job: DigestJob, now: chrono::NaiveDateTime) -> usize {
     let tera = parcours::mail::load_templates(
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"),
     )
@@ -111,8 +115,11 @@ fn digest(app: &TestApp, now: chrono::NaiveDateTime) -> usize {
         templates: &tera,
         base_url: "https://parcours.exemple.fr",
     };
-    let mut conn = app.conn();
-    parcours::followup::digest::send_due(&mut conn, &mc, now).unwrap()
+    job(&mut app.conn(), &mc, now).unwrap()
+}
+
+fn digest(app: &TestApp, now: chrono::NaiveDateTime) -> usize {
+    run_digest(app, parcours::followup::digest::send_due, now)
 }
 
 #[tokio::test]
@@ -473,15 +480,7 @@ fn age_waits(app: &TestApp, minutes: i64) {
 }
 
 fn staff_digest(app: &TestApp, now: chrono::NaiveDateTime) -> usize {
-    let tera = parcours::mail::load_templates(
-        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"),
-    )
-    .unwrap();
-    let mc = MailContext {
-        templates: &tera,
-        base_url: "https://parcours.exemple.fr",
-    };
-    parcours::followup::staff_digest::send_due(&mut app.conn(), &mc, now).unwrap()
+    run_digest(app, parcours::followup::staff_digest::send_due, now)
 }
 
 /// (recipients, text) of the staff digests queued so far, oldest first.
