@@ -860,8 +860,10 @@ async fn schemathesis_finds_no_server_error_and_no_undocumented_answer() {
             "1",
             "--request-timeout",
             "10",
+            // One worker: CPython 3.11's ast module is not thread-safe (cpython#106905), and
+            // hypothesis parses lambdas with it; two workers once failed on that, not on us.
             "--workers",
-            "2",
+            "1",
         ])
         .env("NO_COLOR", "1")
         .output()
