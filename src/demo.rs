@@ -184,7 +184,7 @@ pub fn seed(conn: &mut DbConn, content: &crate::curriculum::Content) -> anyhow::
         if let (Some(trainee), Some((doctor, doctor_name))) = (trainee, &doctor)
             && organisms::trainee(conn, None, trainee)?.is_none()
         {
-            let employer = organisms::employer_for(conn, *doctor, doctor_name, None)?;
+            let employer = organisms::doctor_employer(conn, org_id, *doctor, doctor_name)?;
             organisms::create_profile(
                 conn,
                 &organisms::NewProfile {

@@ -69,6 +69,7 @@ impl Application {
                 .route("/static/{name}", web::get().to(w::static_file))
                 .route("/documentation/api", web::get().to(crate::openapi::page))
                 .configure(accounts::pages::routes)
+                .configure(accounts::account_pages::routes)
                 .configure(accounts::links::routes)
                 .configure(accounts::token_pages::routes)
                 .configure(cohorts::pages::routes)
@@ -85,6 +86,7 @@ impl Application {
                 .configure(crate::reporting::pages::routes)
                 .service(
                     web::scope("/api/v1")
+                        .wrap(from_fn(w::mark_api))
                         .app_data(web::PayloadConfig::new(cohorts::import::MAX_BYTES + 1024))
                         // An id that is not a number (or too large for one) names nothing.
                         .app_data(

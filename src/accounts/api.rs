@@ -4,7 +4,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::login;
-use super::session::{self, Claims, CurrentUser};
+use super::session::{self, CurrentUser};
+use super::sessions::Kind;
 use crate::web::{self as w, AppResult, State};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -36,9 +37,9 @@ async fn token(
     let body = body.into_inner();
     let user =
         login::authenticate(&state, &body.email, body.password, w::client_ip(&req)).await??;
-    let claims = Claims::for_user(&user, API_TOKEN_SECS);
+    let (token, claims) = session::start(&state, &req, &user, Kind::Api, API_TOKEN_SECS).await?;
     Ok(HttpResponse::Ok().json(TokenResponse {
-        token: session::encode(&state.config, &claims)?,
+        token,
         token_type: "Bearer",
         expires_at: claims.exp,
     }))

@@ -201,6 +201,7 @@ pub fn authenticate(conn: &mut DbConn, secret: &str) -> QueryResult<Option<Curre
         name: format!("Jeton « {name} »"),
         role: Role::OrganismAdmin,
         organism_id: Some(organism),
+        session_id: None,
     }))
 }
 

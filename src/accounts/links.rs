@@ -7,7 +7,8 @@ use serde::Deserialize;
 use super::invite::{self, MailContext, Purpose};
 use super::password;
 use super::rules::{self, LinkState};
-use super::session::{self, Claims};
+use super::session;
+use super::sessions::Kind;
 use crate::web::csrf::CsrfForm;
 use crate::web::{self as w, AppError, AppResult, State};
 
@@ -133,8 +134,8 @@ async fn submit(
     };
     match outcome {
         Ok(user) => {
-            let claims = Claims::for_user(&user, state.config.session_minutes * 60);
-            let token = session::encode(&state.config, &claims)?;
+            let ttl = state.config.session_minutes * 60;
+            let (token, _) = session::start(&state, &req, &user, Kind::Web, ttl).await?;
             Ok(HttpResponse::SeeOther()
                 .cookie(session::session_cookie(&state.config, token))
                 .insert_header(("Location", "/"))

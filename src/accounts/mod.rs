@@ -1,5 +1,6 @@
 //! People and their access: users, roles, passwords, login, sessions.
 
+pub mod account_pages;
 pub mod api;
 pub mod api_tokens;
 pub mod invite;
@@ -9,6 +10,7 @@ pub mod pages;
 pub mod password;
 pub mod rules;
 pub mod session;
+pub mod sessions;
 pub mod store;
 pub mod token_pages;
 

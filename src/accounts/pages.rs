@@ -6,7 +6,8 @@ use serde::Deserialize;
 
 use super::login::{self, LoginError};
 use super::rules::Role;
-use super::session::{self, Claims, CurrentUser};
+use super::session::{self, CurrentUser};
+use super::sessions::{self, Kind};
 use super::store;
 use crate::web::csrf::CsrfForm;
 use crate::web::{self as w, AppResult, State};
@@ -59,8 +60,8 @@ async fn login_submit(
     let next = safe_next(form.suite.as_deref());
     match login::authenticate(&state, &form.email, form.password, ip).await? {
         Ok(user) => {
-            let claims = Claims::for_user(&user, state.config.session_minutes * 60);
-            let token = session::encode(&state.config, &claims)?;
+            let ttl = state.config.session_minutes * 60;
+            let (token, _) = session::start(&state, &req, &user, Kind::Web, ttl).await?;
             Ok(HttpResponse::SeeOther()
                 .cookie(session::session_cookie(&state.config, token))
                 .insert_header(("Location", next))
@@ -94,6 +95,9 @@ async fn logout(
     if let Some(user) = user {
         state
             .db(move |conn| {
+                if let Some(sid) = user.session_id {
+                    sessions::close(conn, user.id, sid)?;
+                }
                 crate::audit::record(
                     conn,
                     crate::audit::Event::new("logout", "user", Some(user.id))

@@ -137,9 +137,61 @@ pub fn lockout_until(
     Some(*recent[max - 1] + window)
 }
 
+/// What a person recognises a session by, from its browser's User-Agent: "Firefox sur
+/// Windows", "Safari sur iPhone". Only a few families are told apart; the rest is named
+/// plainly rather than guessed.
+pub fn device_label(user_agent: &str, api: bool) -> String {
+    if api {
+        return "Client de l'API".into();
+    }
+    let ua = user_agent;
+    let browser = if ua.contains("Edg/") {
+        "Edge"
+    } else if ua.contains("Firefox/") {
+        "Firefox"
+    } else if ua.contains("Chrome/") || ua.contains("CriOS/") {
+        "Chrome"
+    } else if ua.contains("Safari/") {
+        "Safari"
+    } else {
+        "Navigateur inconnu"
+    };
+    let system = if ua.contains("iPhone") {
+        "iPhone"
+    } else if ua.contains("iPad") {
+        "iPad"
+    } else if ua.contains("Android") {
+        "Android"
+    } else if ua.contains("Windows") {
+        "Windows"
+    } else if ua.contains("Mac OS X") || ua.contains("Macintosh") {
+        "Mac"
+    } else if ua.contains("Linux") {
+        "Linux"
+    } else {
+        "système inconnu"
+    };
+    format!("{browser} sur {system}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_session_is_named_by_browser_and_system() {
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+        assert_eq!(device_label(iphone, false), "Safari sur iPhone");
+        let windows = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0";
+        assert_eq!(device_label(windows, false), "Edge sur Windows");
+        let android = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36";
+        assert_eq!(device_label(android, false), "Chrome sur Android");
+        assert_eq!(
+            device_label("curl/8.5.0", false),
+            "Navigateur inconnu sur système inconnu"
+        );
+        assert_eq!(device_label(windows, true), "Client de l'API");
+    }
     use chrono::NaiveDate;
 
     #[test]

@@ -1,6 +1,7 @@
 //! Sessions as signed JWTs: in an HttpOnly cookie for pages, as a Bearer token for the API.
-//! The database stays the truth: every request checks the account is enabled and the token
-//! generation is current, so a password or role change ends old sessions.
+//! The database stays the truth: every request checks, in one read, that the token's session
+//! is still open (see `sessions`), the account enabled and the token generation current, so a
+//! logout, a password or a role change ends old sessions at once.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -15,7 +16,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use super::rules::Role;
-use super::store::{self, User};
+use super::sessions;
+use super::store::User;
 use crate::config::AppConfig;
 use crate::web::{AppError, AppResult, State, csrf};
 
@@ -29,19 +31,24 @@ pub struct Claims {
     pub org: Option<i64>,
     /// Token generation of the account when issued.
     pub tv: i32,
+    /// The `login_sessions` row this token belongs to; tokens from before sessions had
+    /// rows carry 0, which names none.
+    #[serde(default)]
+    pub sid: i64,
     pub iat: i64,
     pub exp: i64,
     pub iss: String,
 }
 
 impl Claims {
-    pub fn for_user(user: &User, ttl_secs: i64) -> Claims {
+    pub fn for_session(user: &User, sid: i64, ttl_secs: i64) -> Claims {
         let now = chrono::Utc::now().timestamp();
         Claims {
             sub: user.id,
             role: user.role.clone(),
             org: user.organism_id,
             tv: user.token_version,
+            sid,
             iat: now,
             exp: now + ttl_secs,
             iss: ISSUER.into(),
@@ -73,6 +80,40 @@ pub fn decode(config: &AppConfig, token: &str) -> Option<Claims> {
     .map(|d| d.claims)
 }
 
+/// Opens a session for someone who just proved who they are, and signs its token.
+pub async fn start(
+    state: &State,
+    req: &HttpRequest,
+    user: &User,
+    kind: sessions::Kind,
+    ttl_secs: i64,
+) -> AppResult<(String, Claims)> {
+    let agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let device = super::rules::device_label(agent, kind == sessions::Kind::Api);
+    let ip = crate::web::client_ip(req).to_string();
+    let user_id = user.id;
+    let sid = state
+        .db(move |c| {
+            Ok(sessions::open(
+                c,
+                &sessions::NewSession {
+                    user_id,
+                    kind,
+                    device: &device,
+                    ip: Some(ip),
+                    ttl_secs,
+                },
+            )?)
+        })
+        .await?;
+    let claims = Claims::for_session(user, sid, ttl_secs);
+    Ok((encode(&state.config, &claims)?, claims))
+}
+
 pub fn session_cookie(config: &AppConfig, token: String) -> Cookie<'static> {
     Cookie::build(COOKIE, token)
         .path("/")
@@ -101,6 +142,9 @@ pub struct CurrentUser {
     pub name: String,
     pub role: Role,
     pub organism_id: Option<i64>,
+    /// The open session of a person signed in; none for an integration token.
+    #[serde(skip)]
+    pub session_id: Option<i64>,
 }
 
 impl CurrentUser {
@@ -189,7 +233,7 @@ pub fn claims_of(req: &HttpRequest, state: &State) -> AppResult<Claims> {
     };
     let claims = decode(&state.config, &token).ok_or(AppError::Unauthenticated)?;
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD);
-    if via_cookie && unsafe_method && req.path().starts_with("/api/") {
+    if via_cookie && unsafe_method && crate::web::is_api(req) {
         let header = req
             .headers()
             .get(csrf::HEADER)
@@ -221,7 +265,7 @@ impl FromRequest for CurrentUser {
                 .clone();
             if let Some(secret) = bearer(&req).filter(|t| super::api_tokens::looks_like(t)) {
                 // Integration tokens open the API only, never a page.
-                if !req.path().starts_with("/api/") {
+                if !crate::web::is_api(&req) {
                     return Err(AppError::Unauthenticated);
                 }
                 let current = state
@@ -232,8 +276,9 @@ impl FromRequest for CurrentUser {
                 return Ok(current);
             }
             let claims = claims_of(&req, &state)?;
+            let (sub, sid) = (claims.sub, claims.sid);
             let user = state
-                .db(move |conn| Ok(store::by_id(conn, claims.sub)?))
+                .db(move |conn| Ok(sessions::user_of(conn, sub, sid)?))
                 .await?
                 .ok_or(AppError::Unauthenticated)?;
             let role = user.role().ok_or(AppError::Unauthenticated)?;
@@ -246,6 +291,7 @@ impl FromRequest for CurrentUser {
                 name: user.name,
                 role,
                 organism_id: user.organism_id,
+                session_id: Some(sid),
             };
             req.extensions_mut().insert(current.clone());
             Ok(current)
@@ -253,7 +299,8 @@ impl FromRequest for CurrentUser {
     }
 }
 
-/// Renews the session cookie of an active person once it is a few minutes old.
+/// Renews the session of an active person once its token is a few minutes old: its row
+/// first, so a session closed meanwhile (a copied cookie after logout) is never renewed.
 pub async fn renew(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -277,6 +324,14 @@ pub async fn renew(
         if now - claims.iat >= (ttl / 6).max(60) {
             claims.iat = now;
             claims.exp = now + ttl;
+            let (sub, sid) = (claims.sub, claims.sid);
+            let renewed = state
+                .db(move |c| Ok(sessions::renew(c, sub, sid, ttl)?))
+                .await
+                .unwrap_or(false);
+            if !renewed {
+                return Ok(res);
+            }
             if let Ok(token) = encode(config, &claims) {
                 res.response_mut()
                     .add_cookie(&session_cookie(config, token))?;

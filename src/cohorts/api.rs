@@ -1,6 +1,6 @@
 //! JSON API of organisms' cohorts and trainees, scoped like the pages.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 
 use super::cohort_pages::{
     CohortForm, cohort_for_staff, run_import, today, trainee_view, validate_cohort,
@@ -85,13 +85,24 @@ async fn trainees(state: State, me: CurrentUser, path: web::Path<i64>) -> AppRes
     ))
 }
 
+/// What a CSV file is sent as: its own type, or the one Windows gives `.csv` files. A form or
+/// `text/plain` body is refused, so a cross-site form can never reach the import.
+const CSV_TYPES: [&str; 2] = ["text/csv", "application/vnd.ms-excel"];
+
 /// The CSV file as the request body; all or nothing, errors by line and column.
 async fn import(
+    req: HttpRequest,
     state: State,
     me: CurrentUser,
     path: web::Path<i64>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
+    let mime = req.mime_type().ok().flatten();
+    if !mime.is_some_and(|m| CSV_TYPES.contains(&m.essence_str())) {
+        return Err(AppError::UnsupportedMediaType(
+            "Envoyez le fichier CSV avec l'en-tête Content-Type: text/csv.".into(),
+        ));
+    }
     let cohort = cohort_for_staff(&state, &me, path.into_inner()).await?;
     match run_import(&state, &me, &cohort, body.to_vec()).await? {
         Ok(summary) => Ok(HttpResponse::Ok().json(summary)),

@@ -89,8 +89,16 @@ pub fn apply(
                     user
                 }
             };
-            let employer =
-                store::employer_for(conn, doctor.id, &row.doctor_name, row.practice.as_deref())?;
+            let employer = match &row.practice {
+                None => store::doctor_employer(conn, org, doctor.id, &row.doctor_name)?,
+                Some(practice) => match store::practice_employer(conn, org, doctor.id, practice)? {
+                    Ok(id) => id,
+                    Err(message) => {
+                        refused.push(line_error(row, "Cabinet", message));
+                        continue;
+                    }
+                },
+            };
             match users::by_email(conn, &row.email)? {
                 None => {
                     let id = users::create(

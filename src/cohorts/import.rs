@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::rules::{Funding, Profile, fold, parse_fr_date};
+use super::rules::{Funding, PracticeNumber, PracticeRef, Profile, fold, parse_fr_date};
 use crate::accounts::rules::{normalize_email, validate_name};
 
 pub const MAX_BYTES: usize = 5 * 1024 * 1024;
@@ -54,7 +54,7 @@ pub struct ImportRow {
     pub doctor_name: String,
     pub doctor_email: String,
     pub funding: Funding,
-    pub practice: Option<String>,
+    pub practice: Option<PracticeRef>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -69,6 +69,8 @@ enum Col {
     DoctorEmail,
     Funding,
     Practice,
+    Siret,
+    Finess,
 }
 
 fn column(header: &str) -> Option<Col> {
@@ -92,11 +94,15 @@ fn column(header: &str) -> Option<Col> {
         }
         "financement" => Col::Funding,
         "cabinet" | "structure" | "cabinet de groupe" => Col::Practice,
+        "siret" | "n° siret" | "no siret" | "numero siret" | "siret du cabinet" => Col::Siret,
+        "finess" | "n° finess" | "no finess" | "numero finess" | "finess du cabinet" => {
+            Col::Finess
+        }
         _ => return None,
     })
 }
 
-const EXPECTED: &str = "Nom, Prénom (ou Nom complet), E-mail, Profil, Date d'embauche, Médecin, E-mail du médecin, Financement, et en option Cabinet";
+const EXPECTED: &str = "Nom, Prénom (ou Nom complet), E-mail, Profil, Date d'embauche, Médecin, E-mail du médecin, Financement, et en option Cabinet, SIRET, FINESS";
 
 /// UTF-8 (with or without BOM) or Windows-1252; a file mixing both is refused.
 pub fn decode(bytes: &[u8]) -> Result<String, ImportError> {
@@ -320,7 +326,15 @@ pub fn parse(bytes: &[u8], today: NaiveDate) -> Result<Vec<ImportRow>, Vec<Impor
             ));
             Funding::Autre
         });
-        let practice = Some(get(Col::Practice)).filter(|p| !p.is_empty());
+        let practice = practice_of(get(Col::Practice), (&get(Col::Siret), &get(Col::Finess)))
+            .unwrap_or_else(|(col, message)| {
+                let header = cols
+                    .get(&col)
+                    .and_then(|i| headers.get(*i))
+                    .unwrap_or("Cabinet");
+                row_errors.push(ImportError::new(line, header, message));
+                None
+            });
         if row_errors.is_empty() {
             rows.push(ImportRow {
                 line,
@@ -348,6 +362,26 @@ pub fn parse(bytes: &[u8], today: NaiveDate) -> Result<Vec<ImportRow>, Vec<Impor
         Ok(rows)
     } else {
         Err(errors)
+    }
+}
+
+/// The group practice of a line: its name, identified by its SIRET or else its FINESS.
+fn practice_of(
+    name: String,
+    (siret, finess): (&str, &str),
+) -> Result<Option<PracticeRef>, (Col, String)> {
+    let number = match (siret.is_empty(), finess.is_empty()) {
+        (false, _) => Some(PracticeNumber::siret(siret).map_err(|m| (Col::Siret, m))?),
+        (true, false) => Some(PracticeNumber::finess(finess).map_err(|m| (Col::Finess, m))?),
+        (true, true) => None,
+    };
+    match (name.is_empty(), number) {
+        (true, None) => Ok(None),
+        (true, Some(_)) => Err((
+            Col::Practice,
+            "un SIRET ou un FINESS désigne un cabinet : indiquez aussi son nom".into(),
+        )),
+        (false, number) => Ok(Some(PracticeRef { name, number })),
     }
 }
 
@@ -452,6 +486,41 @@ mod tests {
                 .message
                 .contains("limite")
         );
+    }
+
+    #[test]
+    fn a_practice_comes_with_its_siret_or_finess() {
+        let text = "Nom;Prénom;E-mail;Profil;Date d'embauche;Médecin;E-mail du médecin;Financement;Cabinet;N° SIRET;FINESS\n\
+            A;B;a@ex.fr;AS;01/01/2025;Dr A;da@ex.fr;autre;Cabinet des Lilas;732 829 320 00074;\n\
+            C;D;c@ex.fr;AS;01/01/2025;Dr C;dc@ex.fr;autre;MSP du Port;;2A0001234\n\
+            E;F;e@ex.fr;AS;01/01/2025;Dr E;de@ex.fr;autre;;;\n";
+        let rows = parse(text.as_bytes(), today()).unwrap();
+        let numbers: Vec<Option<String>> = rows
+            .iter()
+            .map(|r| {
+                r.practice
+                    .as_ref()
+                    .and_then(|p| p.number.as_ref())
+                    .map(|n| n.key())
+            })
+            .collect();
+        assert_eq!(
+            numbers,
+            [
+                Some("siret:73282932000074".into()),
+                Some("finess:2A0001234".into()),
+                None
+            ]
+        );
+        assert_eq!(rows[2].practice, None);
+        let bad = "Nom;Prénom;E-mail;Profil;Date d'embauche;Médecin;E-mail du médecin;Financement;Cabinet;SIRET\n\
+            A;B;a@ex.fr;AS;01/01/2025;Dr A;da@ex.fr;autre;Cabinet des Lilas;73282932000075\n\
+            C;D;c@ex.fr;AS;01/01/2025;Dr C;dc@ex.fr;autre;;73282932000074\n";
+        let errors = parse(bad.as_bytes(), today()).unwrap_err();
+        let found: Vec<(usize, &str)> =
+            errors.iter().map(|e| (e.line, e.column.as_str())).collect();
+        assert_eq!(found, [(2, "SIRET"), (3, "Cabinet")]);
+        assert!(errors[0].message.contains("SIRET valide"), "{errors:?}");
     }
 
     #[test]

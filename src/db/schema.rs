@@ -102,6 +102,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    login_sessions (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        device -> Text,
+        ip -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(login_sessions -> users (user_id));
 diesel::joinable!(users -> organisms (organism_id));
 diesel::joinable!(audit_events -> organisms (organism_id));
 
@@ -270,6 +284,8 @@ diesel::table! {
         name -> Text,
         kind -> Text,
         created_at -> Timestamp,
+        organism_id -> Nullable<BigInt>,
+        registration -> Nullable<Text>,
     }
 }
 
@@ -571,6 +587,7 @@ diesel::joinable!(followup_attachments -> followup_messages (message_id));
 diesel::allow_tables_to_appear_in_same_query!(
     organisms,
     users,
+    login_sessions,
     audit_events,
     outbox,
     outbox_attachments,

@@ -36,6 +36,7 @@ pub async fn run_scheduler(state: actix_web::web::Data<crate::web::AppState>) {
                     templates: &st.mail_templates,
                     base_url: &st.config.base_url,
                 };
+                crate::accounts::sessions::purge_expired(c)?;
                 engagement::run_due(c, &mc, &inst, st.config.nudge_days)?;
                 let now = crate::db::now();
                 crate::followup::digest::send_due(c, &mc, now)?;

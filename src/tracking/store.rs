@@ -47,7 +47,8 @@ impl Beat {
 /// What became of one beat.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BeatAnswer {
-    /// The account no longer honours the token (disabled, role or password changed).
+    /// The account no longer honours the token (session closed, account disabled, role or
+    /// password changed).
     Unauthenticated,
     /// The page is not part of the trainee's current path.
     OutsidePath,
@@ -233,6 +234,10 @@ fn admissions(
         .load::<(i64, (bool, i32, String))>(conn)?
         .into_iter()
         .collect();
+    let sids: Vec<i64> = beats.iter().map(|b| b.claims.sid).collect();
+    let live: std::collections::HashSet<i64> = crate::accounts::sessions::live(conn, &sids)?
+        .into_iter()
+        .collect();
     let enrolled = crate::curriculum::store::current_enrolments(conn, &ids)?;
     let cohorts: Vec<i64> = enrolled.values().map(|e| e.1).collect();
     let mut periods: HashMap<(i64, i64), Vec<(NaiveDate, NaiveDate)>> = HashMap::new();
@@ -249,9 +254,10 @@ fn admissions(
     Ok(beats
         .iter()
         .map(|b| {
-            let valid = accounts.get(&b.trainee_id()).is_some_and(|(d, tv, role)| {
-                crate::accounts::session::still_valid(&b.claims, *d, *tv, role)
-            });
+            let valid = live.contains(&b.claims.sid)
+                && accounts.get(&b.trainee_id()).is_some_and(|(d, tv, role)| {
+                    crate::accounts::session::still_valid(&b.claims, *d, *tv, role)
+                });
             if !valid {
                 return Some(BeatAnswer::Unauthenticated);
             }

@@ -36,6 +36,8 @@ pub enum AppError {
     TooManyRequests { message: String, retry_after: u64 },
     #[error("unavailable: {0}")]
     Unavailable(String),
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -58,6 +60,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Unavailable(_) => "unavailable",
+            AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::Internal(_) => "internal",
         }
     }
@@ -67,7 +70,10 @@ impl AppError {
         match self {
             AppError::NotFound => "La page ou la ressource demandée n'existe pas.".into(),
             AppError::Unauthenticated => "Veuillez vous connecter.".into(),
-            AppError::Forbidden(m) | AppError::Conflict(m) | AppError::Unavailable(m) => m.clone(),
+            AppError::Forbidden(m)
+            | AppError::Conflict(m)
+            | AppError::Unavailable(m)
+            | AppError::UnsupportedMediaType(m) => m.clone(),
             AppError::Invalid(fields) => match fields.as_slice() {
                 [one] => one.message.clone(),
                 _ => "Certaines informations sont invalides.".into(),
@@ -160,6 +166,7 @@ impl ResponseError for AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -17,7 +17,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sha2::{Digest, Sha256};
 
@@ -324,13 +324,32 @@ pub async fn security_headers(
     Ok(res)
 }
 
-/// Errors outside `/api/` become French HTML pages; a missing login becomes a redirect.
+/// Marks a request that the router sent to the JSON API scope. What is checked (cookie
+/// calls need a CSRF header, integration tokens open nothing else) is then decided on what
+/// was routed, not on the raw path, which may spell `/api/` as `/%61pi/`.
+#[derive(Clone, Copy)]
+struct ApiRoute;
+
+pub async fn mark_api(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    req.extensions_mut().insert(ApiRoute);
+    next.call(req).await
+}
+
+/// Whether this request was routed to `/api/v1`.
+pub fn is_api(req: &HttpRequest) -> bool {
+    req.extensions().contains::<ApiRoute>()
+}
+
+/// Errors outside the API become French HTML pages; a missing login becomes a redirect.
 pub async fn error_pages(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let is_api = req.path().starts_with("/api/");
     let res = next.call(req).await?.map_into_boxed_body();
+    let is_api = is_api(res.request());
     let status = res.status();
     // Pages that render their own error (a form with its messages) carry no error value.
     if is_api || res.response().error().is_none() {

@@ -5,7 +5,7 @@
 use diesel::prelude::*;
 use parcours::accounts::Role;
 use parcours::db::DbConn;
-use parcours::db::schema::{modules, sessions, trainee_profiles};
+use parcours::db::schema::{modules, sessions};
 
 use serde_json::Value;
 
@@ -57,16 +57,8 @@ async fn a_trainer_takes_attendance_and_the_doctor_sees_his_assistant_only() {
     }
     let doctor = app.create_user(Role::Doctor, None, "dr.roux@cabinet.fr", PASSWORD);
     let other_doctor = app.create_user(Role::Doctor, None, "dr.vidal@cabinet.fr", PASSWORD);
-    {
-        let mut conn = app.conn();
-        for (d, name, t) in [(doctor, "Dr Roux", lea), (other_doctor, "Dr Vidal", marc)] {
-            let employer =
-                parcours::cohorts::store::employer_for(&mut conn, d, name, None).unwrap();
-            diesel::update(trainee_profiles::table.filter(trainee_profiles::user_id.eq(t)))
-                .set(trainee_profiles::employer_id.eq(employer))
-                .execute(&mut *conn as &mut DbConn)
-                .unwrap();
-        }
+    for (d, name, t) in [(doctor, "Dr Roux", lea), (other_doctor, "Dr Vidal", marc)] {
+        app.employ(t, d, name);
     }
     let session = session_today(&app, org, cohort);
 

@@ -4,9 +4,7 @@
 use diesel::prelude::*;
 use parcours::accounts::Role;
 use parcours::db::DbConn;
-use parcours::db::schema::{
-    evaluation_attempts, module_totals, modules, programs, trainee_profiles,
-};
+use parcours::db::schema::{evaluation_attempts, module_totals, modules, programs};
 
 use crate::common::*;
 use crate::driver::{Browser, DESKTOP, PASSWORD, PHONE, Size};
@@ -76,15 +74,7 @@ async fn an_admin_validates_a_path_and_anyone_verifies_it(size: Size) {
     app.enrol(org, cohort, trainee);
     let doctor_email = "dr.roux@cabinet.fr";
     let doctor = app.create_user(Role::Doctor, None, doctor_email, PASSWORD);
-    {
-        let mut conn = app.conn();
-        let employer =
-            parcours::cohorts::store::employer_for(&mut conn, doctor, "Dr Roux", None).unwrap();
-        diesel::update(trainee_profiles::table.filter(trainee_profiles::user_id.eq(trainee)))
-            .set(trainee_profiles::employer_id.eq(employer))
-            .execute(&mut *conn as &mut DbConn)
-            .unwrap();
-    }
+    app.employ(trainee, doctor, "Dr Roux");
     finish_path(&app, trainee);
 
     let b = Browser::start(size, &app.address).await;

@@ -194,16 +194,7 @@ async fn a_trainer_takes_attendance_for_a_half_day_end_to_end() {
     );
     // Bruno's employer doctor sees his attendance, late arrival included.
     let (doctor, doctor_id) = signed_in(&app, Role::Doctor, None, "docteur@med.fr").await;
-    {
-        use parcours::db::schema::trainee_profiles;
-        let mut conn = app.conn();
-        let employer =
-            parcours::cohorts::store::employer_for(&mut conn, doctor_id, "Dr Roy", None).unwrap();
-        diesel::update(trainee_profiles::table.filter(trainee_profiles::user_id.eq(bruno_id)))
-            .set(trainee_profiles::employer_id.eq(employer))
-            .execute(&mut *conn)
-            .unwrap();
-    }
+    app.employ(bruno_id, doctor_id, "Dr Roy");
     let html = doctor
         .get(app.url("/mes-assistants"))
         .send()

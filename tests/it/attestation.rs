@@ -8,7 +8,7 @@ use parcours::attestation::rules;
 use parcours::db::DbConn;
 use parcours::db::schema::{
     attestations, audit_events, daily_activity, evaluation_attempts, module_totals, modules,
-    outbox, programs, trainee_profiles,
+    outbox, programs,
 };
 
 use crate::common::*;
@@ -72,14 +72,7 @@ fn complete_path(app: &Db, trainee: i64, program: &str, short_secs: i64) {
 /// A doctor employing the trainee; returns the doctor's id.
 fn employ(app: &Db, trainee: i64, email: &str) -> i64 {
     let doctor = app.create_user(Role::Doctor, None, email, "mot-de-passe-solide");
-    let mut conn = app.conn();
-    let employer =
-        parcours::cohorts::store::employer_for(&mut conn, doctor, &format!("Dr {email}"), None)
-            .unwrap();
-    diesel::update(trainee_profiles::table.filter(trainee_profiles::user_id.eq(trainee)))
-        .set(trainee_profiles::employer_id.eq(employer))
-        .execute(&mut *conn as &mut DbConn)
-        .unwrap();
+    app.employ(trainee, doctor, &format!("Dr {email}"));
     doctor
 }
 

@@ -23,24 +23,6 @@ fn excel_file(n: usize, prefix: &str) -> Vec<u8> {
     encoding_rs::WINDOWS_1252.encode(&text).0.into_owned()
 }
 
-async fn upload(
-    app: &TestApp,
-    c: &reqwest::Client,
-    cohort: i64,
-    bytes: Vec<u8>,
-) -> reqwest::Response {
-    let t = csrf_from(c, &app.url("/")).await;
-    let form = reqwest::multipart::Form::new().text("csrf_token", t).part(
-        "file",
-        reqwest::multipart::Part::bytes(bytes).file_name("stagiaires.csv"),
-    );
-    c.post(app.url(&format!("/promotions/{cohort}/import")))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-}
-
 fn n_users(app: &TestApp) -> i64 {
     users::table.count().get_result(&mut *app.conn()).unwrap()
 }
@@ -119,7 +101,7 @@ async fn an_excel_csv_enrols_thirty_trainees_and_invites_their_doctors_once() {
     let org = app.create_organism("Organisme A");
     let cohort = app.create_cohort(org, "CQP-AM");
     let (chef, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "chef@a.fr").await;
-    let res = upload(&app, &chef, cohort, excel_file(30, "stagiaire")).await;
+    let res = upload_import(&app, &chef, cohort, excel_file(30, "stagiaire")).await;
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
     assert!(html.contains("30 stagiaire(s) ajouté(s)"), "{html}");
@@ -128,7 +110,7 @@ async fn an_excel_csv_enrols_thirty_trainees_and_invites_their_doctors_once() {
     assert_eq!(n_outbox(&app), 40, "30 trainees and 10 doctors invited");
     let users_after = n_users(&app);
     // The same file again changes nothing.
-    let res = upload(&app, &chef, cohort, excel_file(30, "stagiaire")).await;
+    let res = upload_import(&app, &chef, cohort, excel_file(30, "stagiaire")).await;
     let html = res.text().await.unwrap();
     assert!(
         html.contains("0 stagiaire(s) ajouté(s), 0 mis à jour, 30 inchangé(s)"),
@@ -170,7 +152,7 @@ async fn a_bad_file_is_refused_whole_with_every_error() {
     let (chef, _) = signed_in(&app, Role::OrganismAdmin, Some(a), "chef@a.fr").await;
     let (chef_b, _) = signed_in(&app, Role::OrganismAdmin, Some(b), "chef@b.fr").await;
     // A trainee of organism B already uses an address.
-    let upload_b = upload(&app, &chef_b, cohort_b, excel_file(1, "deja")).await;
+    let upload_b = upload_import(&app, &chef_b, cohort_b, excel_file(1, "deja")).await;
     assert_eq!(upload_b.status(), 200);
     let users_before = n_users(&app);
     let outbox_before = n_outbox(&app);
@@ -180,7 +162,7 @@ async fn a_bad_file_is_refused_whole_with_every_error() {
          Autre;Org;deja0@cabinet.fr;aucun;01/02/2025;Dr A;a@med.fr;ProA\r\n\
          =HYPERLINK(\"http://x\");Zoé;pas-une-adresse;aucun;01/02/2025;Dr A;a@med.fr;ProA\r\n"
     );
-    let res = upload(&app, &chef, cohort, text.into_bytes()).await;
+    let res = upload_import(&app, &chef, cohort, text.into_bytes()).await;
     assert_eq!(res.status(), 422);
     let html = res.text().await.unwrap();
     assert!(html.contains("aucune ligne n'a été importée"), "{html}");
@@ -192,7 +174,7 @@ async fn a_bad_file_is_refused_whole_with_every_error() {
     // The other organism's address is only found when applying: the file is refused too.
     let text =
         format!("{HEADER}Autre;Org;deja0@cabinet.fr;aucun;01/02/2025;Dr A;a@med.fr;ProA\r\n");
-    let html = upload(&app, &chef, cohort, text.into_bytes())
+    let html = upload_import(&app, &chef, cohort, text.into_bytes())
         .await
         .text()
         .await
@@ -203,7 +185,7 @@ async fn a_bad_file_is_refused_whole_with_every_error() {
     );
     // An unknown doctor column, mixed encodings, a 20 MB file.
     let text = "Nom;Prénom;E-mail;Profil;Date d'embauche;Médecin traitant;E-mail du médecin;Financement\r\nA;B;c@a.fr;aucun;01/02/2025;Dr;d@a.fr;ProA\r\n";
-    let html = upload(&app, &chef, cohort, text.as_bytes().to_vec())
+    let html = upload_import(&app, &chef, cohort, text.as_bytes().to_vec())
         .await
         .text()
         .await
@@ -221,13 +203,13 @@ async fn a_bad_file_is_refused_whole_with_every_error() {
             .0
             .iter(),
     );
-    let html = upload(&app, &chef, cohort, mixed)
+    let html = upload_import(&app, &chef, cohort, mixed)
         .await
         .text()
         .await
         .unwrap();
     assert!(html.contains("mélange deux encodages"), "{html}");
-    let res = upload(&app, &chef, cohort, vec![b'a'; 20 * 1024 * 1024]).await;
+    let res = upload_import(&app, &chef, cohort, vec![b'a'; 20 * 1024 * 1024]).await;
     assert_eq!(res.status(), 422);
     assert!(
         res.text()
@@ -236,7 +218,7 @@ async fn a_bad_file_is_refused_whole_with_every_error() {
             .contains("dépasse la limite de 5 Mo")
     );
     // Organism B cannot import into organism A's cohort.
-    let res = upload(&app, &chef_b, cohort, excel_file(2, "intrus")).await;
+    let res = upload_import(&app, &chef_b, cohort, excel_file(2, "intrus")).await;
     assert_eq!(res.status(), 403);
     assert_eq!(n_users(&app), users_before, "nothing created");
     assert_eq!(n_outbox(&app), outbox_before, "nothing queued");
@@ -250,7 +232,7 @@ async fn exported_names_cannot_run_as_spreadsheet_formulas() {
     let (chef, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "chef@a.fr").await;
     let text = "Nom complet;E-mail;Profil;Date d'embauche;Médecin;E-mail du médecin;Financement\r\n\"=HYPERLINK(\"\"http://evil\"\")\";z@a.fr;aucun;01/02/2025;Dr A;a@med.fr;ProA\r\n@SOMME(A1);y@a.fr;aucun;01/02/2025;Dr A;a@med.fr;ProA\r\n".to_string();
     assert_eq!(
-        upload(&app, &chef, cohort, text.into_bytes())
+        upload_import(&app, &chef, cohort, text.into_bytes())
             .await
             .status(),
         200
@@ -287,7 +269,7 @@ async fn a_doctor_sees_only_the_assistants_they_employ() {
          Trois;Chloé;chloe@a.fr;IDE;21/06/2024;Dr Trois;trois@med.fr;Autre;Maison de santé des Tilleuls\r\n\
          Quatre;Denis;denis@a.fr;aucun;22/06/2024;Dr Quatre;quatre@med.fr;Autre;Maison de santé des Tilleuls\r\n",
     );
-    let res = upload(&app, &chef, cohort, text.into_bytes()).await;
+    let res = upload_import(&app, &chef, cohort, text.into_bytes()).await;
     let html = res.text().await.unwrap();
     assert!(html.contains("4 stagiaire(s) ajouté(s)"), "{html}");
     assert!(
@@ -398,7 +380,7 @@ async fn the_individual_path_proa_and_transfer_are_audited() {
     let other = app.create_cohort(org, "CQP-AM");
     let (chef, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "chef@a.fr").await;
     let text = format!("{HEADER}Martin;Inès;ines@a.fr;aucun;15/01/2025;Dr A;a@med.fr;ProA\r\n");
-    upload(&app, &chef, cohort, text.into_bytes()).await;
+    upload_import(&app, &chef, cohort, text.into_bytes()).await;
     let tid: i64 = users::table
         .filter(users::email.eq("ines@a.fr"))
         .select(users::id)

@@ -243,6 +243,25 @@ pub async fn signed_in(
     (c, id)
 }
 
+/// A cohort's CSV file sent through its import page, as a person does.
+pub async fn upload_import(
+    app: &TestApp,
+    c: &reqwest::Client,
+    cohort: i64,
+    bytes: Vec<u8>,
+) -> reqwest::Response {
+    let t = csrf_from(c, &app.url("/")).await;
+    let form = reqwest::multipart::Form::new().text("csrf_token", t).part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes).file_name("stagiaires.csv"),
+    );
+    c.post(app.url(&format!("/promotions/{cohort}/import")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// A free port on 127.0.0.1 (bound then released).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -631,6 +650,24 @@ impl Db {
             .unwrap();
         }
         cs::enrol(&mut conn, None, org, cohort, trainee, on).unwrap();
+    }
+
+    /// Makes a doctor practising alone the employer of an enrolled trainee, in her organism.
+    pub fn employ(&self, trainee: i64, doctor: i64, doctor_name: &str) -> i64 {
+        use parcours::db::schema::trainee_profiles;
+        let mut conn = self.conn();
+        let org: i64 = trainee_profiles::table
+            .filter(trainee_profiles::user_id.eq(trainee))
+            .select(trainee_profiles::organism_id)
+            .first(&mut *conn)
+            .unwrap();
+        let employer =
+            parcours::cohorts::store::doctor_employer(&mut conn, org, doctor, doctor_name).unwrap();
+        diesel::update(trainee_profiles::table.filter(trainee_profiles::user_id.eq(trainee)))
+            .set(trainee_profiles::employer_id.eq(employer))
+            .execute(&mut *conn as &mut DbConn)
+            .unwrap();
+        employer
     }
 }
 

@@ -28,17 +28,9 @@ async fn a_doctor_gets_one_digest_a_week_and_can_turn_it_off() {
     let other_doctor = app.create_user(Role::Doctor, None, "autre@med.fr", "mot-de-passe-solide");
     let (_, trainee) = signed_in(&app, Role::Trainee, Some(org), "alice@a.fr").await;
     app.enrol(org, cohort, trainee);
-    {
-        use parcours::db::schema::trainee_profiles;
-        let mut conn = app.conn();
-        let employer =
-            parcours::cohorts::store::employer_for(&mut conn, doctor, "Dr Roy", None).unwrap();
-        diesel::update(trainee_profiles::table.filter(trainee_profiles::user_id.eq(trainee)))
-            .set(trainee_profiles::employer_id.eq(employer))
-            .execute(&mut *conn)
-            .unwrap();
-        parcours::cohorts::store::employer_for(&mut conn, other_doctor, "Dr Autre", None).unwrap();
-    }
+    app.employ(trainee, doctor, "Dr Roy");
+    parcours::cohorts::store::doctor_employer(&mut app.conn(), org, other_doctor, "Dr Autre")
+        .unwrap();
     let tera = templates();
     let mc = MailContext {
         templates: &tera,

@@ -459,16 +459,7 @@ async fn evidence_pack_scopes_bad_dates_and_an_honest_empty_pack() {
     assert_eq!(get(&trainee_c, path(&full)).await.0, 403);
     // Even the employer doctor, who sees the trainee's hours, gets no pack.
     let (doctor_c, doctor) = signed_in(&app, Role::Doctor, None, "dr@cabinet.fr").await;
-    {
-        use parcours::db::schema::trainee_profiles;
-        let mut conn = app.conn();
-        let employer =
-            parcours::cohorts::store::employer_for(&mut conn, doctor, "Dr Martin", None).unwrap();
-        diesel::update(trainee_profiles::table.filter(trainee_profiles::user_id.eq(trainee)))
-            .set(trainee_profiles::employer_id.eq(employer))
-            .execute(&mut *conn as &mut DbConn)
-            .unwrap();
-    }
+    app.employ(trainee, doctor, "Dr Martin");
     assert_eq!(
         get(&doctor_c, app.url(&format!("/stagiaires/{trainee}/heures")))
             .await
