@@ -197,3 +197,142 @@ async fn a_name_shared_by_two_numbered_practices_needs_the_number() {
     let users_after: i64 = users::table.count().get_result(&mut *app.conn()).unwrap();
     assert_eq!(users_before, users_after, "a refused file creates nobody");
 }
+
+/// A database as the leak left it: one practice shared by two organisms' trainees, with a
+/// doctor of each, and an employer nobody points at. The migration gives each organism its
+/// own copy and drops the orphan.
+#[test]
+fn the_migration_splits_a_practice_that_two_organisms_shared() {
+    use diesel_migrations::MigrationHarness;
+    use parcours::db::schema::{employer_doctors, trainee_profiles};
+    use parcours::db::{self, DbConn};
+    let dir = tempfile::tempdir().unwrap();
+    let (url, pg) = match pg_base() {
+        Some(server) => {
+            let (url, name) = create_pg_database(&server);
+            (url, Some((server, name)))
+        }
+        None => (
+            format!("sqlite://{}", dir.path().join("m.db").display()),
+            None,
+        ),
+    };
+    let (pool, _) = db::connect(&url, 1).unwrap();
+    let mut conn = pool.get().unwrap();
+    db::migrate(&mut conn).unwrap();
+    // Back to the schema before employers had an organism.
+    loop {
+        let version = match &mut *conn {
+            DbConn::Sqlite(c) => c.revert_last_migration(db::SQLITE_MIGRATIONS),
+            DbConn::Pg(c) => c.revert_last_migration(db::PG_MIGRATIONS),
+        }
+        .unwrap()
+        .to_string();
+        if version.starts_with("20261204000016") {
+            break;
+        }
+    }
+    let c: &mut DbConn = &mut conn;
+    let org = |c: &mut DbConn, name: &str| {
+        parcours::cohorts::store::create(
+            c,
+            None,
+            &parcours::cohorts::rules::Organism {
+                name: name.into(),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    };
+    let (a, b) = (org(c, "Organisme A"), org(c, "Organisme B"));
+    let user = |c: &mut DbConn, email: &str, role: Role, organism: Option<i64>| {
+        parcours::accounts::store::create(
+            c,
+            None,
+            parcours::accounts::store::NewUser {
+                email,
+                name: email,
+                role,
+                organism_id: organism,
+                password_hash: None,
+            },
+        )
+        .unwrap()
+    };
+    let (doctor_a, doctor_b) = (
+        user(c, "roy@lilas.fr", Role::Doctor, None),
+        user(c, "intrus@b.fr", Role::Doctor, None),
+    );
+    let (lea, ines) = (
+        user(c, "lea@a.fr", Role::Trainee, Some(a)),
+        user(c, "ines@b.fr", Role::Trainee, Some(b)),
+    );
+    let employer = |c: &mut DbConn, name: &str| -> i64 {
+        diesel::insert_into(employers::table)
+            .values((
+                employers::name.eq(name),
+                employers::kind.eq("practice"),
+                employers::created_at.eq(db::now()),
+            ))
+            .returning(employers::id)
+            .get_result(c)
+            .unwrap()
+    };
+    let (lilas, orphan) = (
+        employer(c, "Cabinet des Lilas"),
+        employer(c, "Cabinet fermé"),
+    );
+    for (e, d) in [(lilas, doctor_a), (lilas, doctor_b), (orphan, doctor_a)] {
+        diesel::insert_into(employer_doctors::table)
+            .values((
+                employer_doctors::employer_id.eq(e),
+                employer_doctors::doctor_id.eq(d),
+            ))
+            .execute(c)
+            .unwrap();
+    }
+    for (t, o) in [(lea, a), (ines, b)] {
+        parcours::cohorts::store::create_profile(
+            c,
+            &parcours::cohorts::store::NewProfile {
+                user_id: t,
+                organism_id: o,
+                profile: "aucun",
+                hire_date: chrono::NaiveDate::from_ymd_opt(2025, 2, 1).unwrap(),
+                funding: "proa",
+                employer_id: Some(lilas),
+            },
+        )
+        .unwrap();
+    }
+
+    db::migrate(c).unwrap();
+    let rows: Vec<(i64, String, Option<i64>)> = employers::table
+        .order(employers::id.asc())
+        .select((employers::id, employers::name, employers::organism_id))
+        .load(c)
+        .unwrap();
+    assert_eq!(rows.len(), 2, "one copy per organism, no orphan: {rows:?}");
+    assert_eq!(rows[0], (lilas, "Cabinet des Lilas".into(), Some(a)));
+    let copy = rows[1].0;
+    assert_eq!(rows[1].2, Some(b));
+    let of = |c: &mut DbConn, t: i64| -> Option<i64> {
+        trainee_profiles::table
+            .filter(trainee_profiles::user_id.eq(t))
+            .select(trainee_profiles::employer_id)
+            .first(c)
+            .unwrap()
+    };
+    assert_eq!((of(c, lea), of(c, ines)), (Some(lilas), Some(copy)));
+    let links: i64 = employer_doctors::table
+        .filter(employer_doctors::employer_id.eq(copy))
+        .count()
+        .get_result(c)
+        .unwrap();
+    assert_eq!(links, 2, "the copy keeps the doctors it had");
+    drop(conn);
+    drop(pool);
+    if let Some((server, name)) = pg {
+        drop_pg_database(&server, &name);
+    }
+}
