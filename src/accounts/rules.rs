@@ -99,6 +99,10 @@ pub fn validate_name(raw: &str) -> Result<String, &'static str> {
     if name.chars().any(char::is_control) {
         return Err("Le nom contient des caractères non autorisés.");
     }
+    // What a spreadsheet would run as a formula (`=HYPERLINK(…)`, `@SOMME(…)`) is no name.
+    if name.starts_with(['=', '+', '-', '@']) {
+        return Err("Le nom ne peut pas commencer par =, +, - ou @ (formule de tableur).");
+    }
     Ok(name.to_string())
 }
 
@@ -227,6 +231,18 @@ mod tests {
         assert!(validate_name("x\r\nBcc: evil@example.org").is_err());
         assert!(validate_name("   ").is_err());
         assert_eq!(validate_name(" Élodie Martin ").unwrap(), "Élodie Martin");
+        for formula in [
+            "=HYPERLINK(\"http://evil\")",
+            "@SOMME(A1)",
+            "+33 6 12",
+            "-2+3",
+        ] {
+            assert!(
+                validate_name(formula).unwrap_err().contains("formule"),
+                "{formula}"
+            );
+        }
+        assert!(validate_name("Marie-Hélène D'Arc").is_ok());
     }
 
     #[test]

@@ -7,7 +7,9 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::rules::{Funding, PracticeNumber, PracticeRef, Profile, fold, parse_fr_date};
+use super::rules::{
+    Funding, PracticeNumber, PracticeRef, Profile, fold, fr_date_problem, parse_fr_date,
+};
 use crate::accounts::rules::{normalize_email, validate_name};
 
 pub const MAX_BYTES: usize = 5 * 1024 * 1024;
@@ -297,7 +299,7 @@ pub fn parse(bytes: &[u8], today: NaiveDate) -> Result<Vec<ImportRow>, Vec<Impor
                 row_errors.push(ImportError::new(
                     line,
                     &header_name(Col::HireDate),
-                    format!("« {hire_raw} » : date attendue au format JJ/MM/AAAA"),
+                    fr_date_problem(&hire_raw),
                 ));
                 today
             }

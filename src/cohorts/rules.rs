@@ -319,6 +319,19 @@ mod tests {
     }
 
     #[test]
+    fn a_date_that_does_not_exist_is_told_apart_from_a_bad_format() {
+        assert_eq!(fr_date_problem("31/02/2026"), "31/02/2026 n'existe pas");
+        assert_eq!(fr_date_problem(" 29/02/2027 "), "29/02/2027 n'existe pas");
+        assert!(parse_fr_date("29/02/2028").is_some());
+        assert_eq!(
+            fr_date_problem("2026-02-03"),
+            "« 2026-02-03 » : date attendue au format JJ/MM/AAAA"
+        );
+        assert!(fr_date_problem("3/2/26").contains("format JJ/MM/AAAA"));
+        assert!(fr_date_problem("01/01/1850").contains("1900"));
+    }
+
+    #[test]
     fn siret_luhn() {
         assert!(valid_siret("73282932000074"));
         assert!(!valid_siret("73282932000075"));
@@ -489,6 +502,26 @@ pub fn parse_fr_date(raw: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(raw.trim(), "%d/%m/%Y")
         .ok()
         .filter(|d| d.year() >= 1900)
+}
+
+/// Why `parse_fr_date` refused a value, in words: a date written right that the calendar
+/// does not have (31/02/2026) is not a format error.
+pub fn fr_date_problem(raw: &str) -> String {
+    let raw = raw.trim();
+    let parts: Vec<&str> = raw.split('/').collect();
+    let numeric = |p: &str, max: usize| {
+        !p.is_empty() && p.len() <= max && p.bytes().all(|b| b.is_ascii_digit())
+    };
+    match parts.as_slice() {
+        [d, m, y] if numeric(d, 2) && numeric(m, 2) && y.len() == 4 && numeric(y, 4) => {
+            if y.parse::<i32>().is_ok_and(|y| y < 1900) {
+                format!("{raw} : l'année doit être 1900 ou après")
+            } else {
+                format!("{raw} n'existe pas")
+            }
+        }
+        _ => format!("« {raw} » : date attendue au format JJ/MM/AAAA"),
+    }
 }
 
 /// The cohort's length must fall within the programme's range, in months from its start.

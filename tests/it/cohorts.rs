@@ -230,13 +230,29 @@ async fn exported_names_cannot_run_as_spreadsheet_formulas() {
     let org = app.create_organism("Organisme A");
     let cohort = app.create_cohort(org, "CQP-AM");
     let (chef, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "chef@a.fr").await;
-    let text = "Nom complet;E-mail;Profil;Date d'embauche;Médecin;E-mail du médecin;Financement\r\n\"=HYPERLINK(\"\"http://evil\"\")\";z@a.fr;aucun;01/02/2025;Dr A;a@med.fr;ProA\r\n@SOMME(A1);y@a.fr;aucun;01/02/2025;Dr A;a@med.fr;ProA\r\n".to_string();
-    assert_eq!(
-        upload_import(&app, &chef, cohort, text.into_bytes())
-            .await
-            .status(),
-        200
+    // A formula is no name: the import refuses it, naming the line and the column.
+    let text = "Nom complet;E-mail;Profil;Date d'embauche;Médecin;E-mail du médecin;Financement\r\n\"=HYPERLINK(\"\"http://evil\"\")\";z@a.fr;aucun;01/02/2025;Dr A;a@med.fr;ProA\r\nZoé Roux;y@a.fr;aucun;01/02/2025;@SOMME(A1);a@med.fr;ProA\r\n".to_string();
+    let before = n_users(&app);
+    let res = upload_import(&app, &chef, cohort, text.into_bytes()).await;
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("Ligne 2, colonne « Nom complet »") && html.contains("formule de tableur"),
+        "{html}"
     );
+    assert!(html.contains("Ligne 3, colonne « Médecin »"), "{html}");
+    assert_eq!(n_users(&app), before);
+    // Names written before that rule are still neutralised on the way out.
+    for (name, email) in [
+        ("=HYPERLINK(\"http://evil\")", "z@a.fr"),
+        ("@SOMME(A1)", "y@a.fr"),
+    ] {
+        let id = app.create_user(Role::Trainee, Some(org), email, "mot-de-passe-solide");
+        diesel::update(users::table.find(id))
+            .set(users::name.eq(name))
+            .execute(&mut *app.conn())
+            .unwrap();
+        app.enrol(org, cohort, id);
+    }
     let res = chef
         .get(app.url(&format!("/promotions/{cohort}/stagiaires.csv")))
         .send()
@@ -249,10 +265,11 @@ async fn exported_names_cannot_run_as_spreadsheet_formulas() {
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(b';')
         .from_reader(text.as_bytes());
-    let names: Vec<String> = reader
+    let mut names: Vec<String> = reader
         .records()
         .map(|r| r.unwrap()[0].to_string())
         .collect();
+    names.sort();
     assert_eq!(names, ["'=HYPERLINK(\"http://evil\")", "'@SOMME(A1)"]);
 }
 
