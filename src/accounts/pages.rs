@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::login::{self, LoginError};
+use super::next_page;
 use super::rules::Role;
 use super::session::{self, Claims, CurrentUser};
 use super::store;
@@ -25,21 +26,13 @@ struct NextQuery {
     suite: Option<String>,
 }
 
-/// Only same-site paths: never an open redirect.
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/".to_string(),
-    }
-}
-
 async fn login_form(
     req: HttpRequest,
     state: State,
     query: web::Query<NextQuery>,
 ) -> AppResult<HttpResponse> {
     let mut ctx = w::context(&req);
-    ctx.insert("suite", &safe_next(query.suite.as_deref()));
+    ctx.insert("suite", &next_page::after_login(query.suite.as_deref()));
     state.render("accounts/login.html", &ctx)
 }
 
@@ -56,7 +49,7 @@ async fn login_submit(
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> AppResult<HttpResponse> {
     let ip = w::client_ip(&req);
-    let next = safe_next(form.suite.as_deref());
+    let next = next_page::after_login(form.suite.as_deref());
     match login::authenticate(&state, &form.email, form.password, ip).await? {
         Ok(user) => {
             let claims = Claims::for_user(&user, state.config.session_minutes * 60);

@@ -11,6 +11,7 @@ mod evidence;
 mod followup;
 mod foundation;
 mod instances;
+mod login_next;
 mod mail;
 mod ops;
 mod reporting;
