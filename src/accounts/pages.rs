@@ -136,6 +136,8 @@ async fn change_role(
         .db(move |conn| {
             let user = store::by_id(conn, target)?.ok_or(w::AppError::NotFound)?;
             let org = user.organism_id.ok_or(w::AppError::NotFound)?;
+            // Outside the organism, a person is answered like an id that does not exist.
+            me.hide_unless_staff_of(org)?;
             me.require_org_admin_of(org)?;
             if !user.role().is_some_and(|r| r.is_staff()) {
                 return Err(w::AppError::forbidden());
@@ -169,6 +171,8 @@ async fn change_status(
         .db(move |conn| {
             let user = store::by_id(conn, target)?.ok_or(w::AppError::NotFound)?;
             let org = user.organism_id.ok_or(w::AppError::NotFound)?;
+            // Outside the organism, a person is answered like an id that does not exist.
+            me.hide_unless_staff_of(org)?;
             me.require_org_admin_of(org)?;
             if user.id == me.id {
                 return Err(w::AppError::Conflict(

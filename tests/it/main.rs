@@ -16,6 +16,7 @@ mod mail;
 mod ops;
 mod reporting;
 mod schema;
+mod scope_hiding;
 mod tracking;
 mod vae;
 mod xapi;
