@@ -3,6 +3,7 @@
 mod api_tokens;
 mod attendance;
 mod attestation;
+mod calendar_feeds;
 mod cohorts;
 mod common;
 mod curriculum;

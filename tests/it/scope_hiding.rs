@@ -63,6 +63,8 @@ async fn a_foreign_trainee_or_cohort_answers_like_one_that_does_not_exist() {
     ];
     let forms = [
         "/stagiaires/{t}/proa",
+        "/stagiaires/{t}/agenda/renouveler",
+        "/promotions/{c}/calendrier/renouveler",
     ];
     let api = [
         "/api/v1/trainees/{t}",
