@@ -14,6 +14,7 @@ mod foundation;
 mod instances;
 mod login_next;
 mod mail;
+mod metrics_access;
 mod ops;
 mod reporting;
 mod schema;
