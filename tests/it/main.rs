@@ -17,6 +17,7 @@ mod mail;
 mod metrics_access;
 mod ops;
 mod reporting;
+mod reset_limits;
 mod schema;
 mod scope_hiding;
 mod tracking;
