@@ -2,7 +2,7 @@
 //! then passed around: no globals, so a test can start an app with its own settings.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -63,6 +63,10 @@ pub struct AppConfig {
     pub nudge_days: i64,
     /// Public verification page: look-ups allowed per minute from one address.
     pub verify_ip_per_minute: u32,
+    /// Client addresses or networks that may read `/metrics` (loopback by default).
+    pub metrics_allow: Vec<IpNet>,
+    /// A bearer token that opens `/metrics` from anywhere.
+    pub metrics_token: Option<String>,
     pub vae: VaeSettings,
     /// Reverse proxies whose `X-Forwarded-For` is believed (the per-address limits would
     /// otherwise see one address: the proxy's).
@@ -155,6 +159,8 @@ struct FileConfig {
     jobs: Option<bool>,
     nudge_days: Option<i64>,
     verify_ip_per_minute: Option<u32>,
+    metrics_allow: Option<String>,
+    metrics_token: Option<String>,
     vae_dir: Option<String>,
     vae_max_upload_mb: Option<u64>,
     vae_min_hours: Option<i64>,
@@ -410,6 +416,21 @@ impl AppConfig {
                 "doit être supérieur à 0",
             ));
         }
+        let metrics_allow = parse_metrics_allow(
+            get("PARCOURS_METRICS_ALLOW")
+                .or(file.metrics_allow)
+                .as_deref()
+                .unwrap_or("127.0.0.0/8,::1"),
+        )?;
+        let metrics_token = get("PARCOURS_METRICS_TOKEN").or(file.metrics_token);
+        if let Some(t) = &metrics_token
+            && (t.len() < 16 || !t.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(bad(
+                "PARCOURS_METRICS_TOKEN",
+                "au moins 16 caractères, sans espace ni accent",
+            ));
+        }
         let vae = VaeSettings {
             dir: get("PARCOURS_VAE_DIR")
                 .or(file.vae_dir)
@@ -467,6 +488,8 @@ impl AppConfig {
             jobs,
             nudge_days,
             verify_ip_per_minute,
+            metrics_allow,
+            metrics_token,
             study,
             mail_worker,
             mail,
@@ -485,6 +508,126 @@ impl AppConfig {
             pool_size,
             log_json,
         })
+    }
+}
+
+/// `none`, or addresses and networks separated by commas.
+fn parse_metrics_allow(raw: &str) -> Result<Vec<IpNet>, ConfigError> {
+    if raw.trim().eq_ignore_ascii_case("none") {
+        return Ok(vec![]);
+    }
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            IpNet::parse(s).ok_or_else(|| {
+                bad(
+                    "PARCOURS_METRICS_ALLOW",
+                    format!("« {s} » n'est ni une adresse IP ni un réseau (ex. 10.0.0.0/8)"),
+                )
+            })
+        })
+        .collect()
+}
+
+/// An address or a network in CIDR notation (`10.0.0.0/8`, `::1`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpNet {
+    addr: IpAddr,
+    prefix: u32,
+}
+
+impl IpNet {
+    pub fn parse(raw: &str) -> Option<IpNet> {
+        let (addr, prefix) = match raw.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (raw, None),
+        };
+        let addr: IpAddr = addr.trim().parse().ok()?;
+        let width = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p.trim().parse().ok().filter(|p| *p <= width)?,
+            None => width,
+        };
+        Some(IpNet { addr, prefix })
+    }
+
+    /// IPv4 clients seen through an IPv6 socket (`::ffff:a.b.c.d`) count as IPv4.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let (net, ip, width) = match (self.addr, ip.to_canonical()) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => (u32::from(n) as u128, u32::from(a) as u128, 32),
+            (IpAddr::V6(n), IpAddr::V6(a)) => (u128::from(n), u128::from(a), 128),
+            _ => return false,
+        };
+        let shift = width - self.prefix;
+        net.checked_shr(shift).unwrap_or(0) == ip.checked_shr(shift).unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod ip_net_tests {
+    use super::*;
+
+    #[test]
+    fn networks_contain_their_addresses_only() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let net = |s: &str| IpNet::parse(s).unwrap();
+        assert!(net("127.0.0.0/8").contains(ip("127.8.9.1")));
+        assert!(net("127.0.0.0/8").contains(ip("::ffff:127.0.0.1")));
+        assert!(!net("127.0.0.0/8").contains(ip("128.0.0.1")));
+        assert!(!net("127.0.0.0/8").contains(ip("::1")));
+        assert!(net("::1").contains(ip("::1")));
+        assert!(!net("::1").contains(ip("::2")));
+        assert!(net("10.1.2.3").contains(ip("10.1.2.3")));
+        assert!(!net("10.1.2.3").contains(ip("10.1.2.4")));
+        assert!(net("0.0.0.0/0").contains(ip("203.0.113.7")));
+        assert!(net("2001:db8::/32").contains(ip("2001:db8:1::5")));
+        assert!(!net("2001:db8::/32").contains(ip("2001:db9::5")));
+        for wrong in [
+            "",
+            "10.0.0.0/33",
+            "::/129",
+            "10.0.0/8",
+            "10.0.0.0/",
+            "exemple.fr",
+        ] {
+            assert_eq!(IpNet::parse(wrong), None, "{wrong}");
+        }
+    }
+
+    #[test]
+    fn metrics_settings_are_checked() {
+        let mut env = HashMap::from([("PARCOURS_SECRET".to_string(), "x".repeat(40))]);
+        let c = AppConfig::from_sources(&env, None).unwrap();
+        assert!(
+            c.metrics_allow
+                .iter()
+                .any(|n| n.contains(IpAddr::from([127, 0, 0, 1])))
+        );
+        assert!(
+            !c.metrics_allow
+                .iter()
+                .any(|n| n.contains(IpAddr::from([10, 0, 0, 1])))
+        );
+        assert_eq!(c.metrics_token, None);
+        env.insert("PARCOURS_METRICS_ALLOW".into(), "none".into());
+        assert!(
+            AppConfig::from_sources(&env, None)
+                .unwrap()
+                .metrics_allow
+                .is_empty()
+        );
+        for (key, value) in [
+            ("PARCOURS_METRICS_ALLOW", "10.0.0.0/40"),
+            ("PARCOURS_METRICS_ALLOW", "127.0.0.1, localhost"),
+            ("PARCOURS_METRICS_TOKEN", "court"),
+            ("PARCOURS_METRICS_TOKEN", "un jeton avec des espaces"),
+        ] {
+            let mut e = env.clone();
+            e.insert(key.into(), value.into());
+            let err = AppConfig::from_sources(&e, None).unwrap_err();
+            assert_eq!(err.setting, key, "{key}={value}: {err}");
+        }
     }
 }
 

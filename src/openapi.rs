@@ -152,7 +152,7 @@ pub fn document() -> Value {
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CohortInput"}}}},
                     "responses": {"201": ok("The cohort", object.clone()), "422": error_response("Invalid dates or programme")}}))
             },
-            "/cohorts/{id}": {"get": secured(json!({"summary": "A cohort", "parameters": [id_param("id", "Cohort id")], "responses": {"200": ok("Cohort", object.clone()), "404": error_response("Unknown cohort")}}))},
+            "/cohorts/{id}": {"get": secured(json!({"summary": "A cohort", "parameters": [id_param("id", "Cohort id")], "responses": {"200": ok("Cohort", object.clone()), "404": error_response("Unknown, or not the caller's organism")}}))},
             "/cohorts/{id}/trainees": {"get": secured(json!({"summary": "A cohort's trainees with their deadline", "parameters": [id_param("id", "Cohort id")], "responses": {"200": ok("Trainees", list.clone())}}))},
             "/cohorts/{id}/import": {"post": secured(json!({"summary": "Import trainees from a CSV file (all or nothing)", "parameters": [id_param("id", "Cohort id")],
                 "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}, "application/vnd.ms-excel": {"schema": {"type": "string", "format": "binary"}}}},

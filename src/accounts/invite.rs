@@ -250,8 +250,13 @@ pub fn invite(
     })
 }
 
-/// A reset link for an existing, enabled account; silently nothing otherwise, so the
-/// answer never tells whether an address has an account.
+/// Reset mails one account may receive in an hour: enough for a lost mail, too few to flood
+/// an inbox.
+pub const RESET_MAILS_PER_HOUR: i64 = 3;
+
+/// A reset link for an existing, enabled account, at most `RESET_MAILS_PER_HOUR` an hour;
+/// silently nothing otherwise, so the answer never tells whether an address has an account.
+/// The links already issued are the count, so it holds across instances.
 pub fn request_reset(conn: &mut DbConn, mc: &MailContext<'_>, raw_email: &str) -> AppResult<()> {
     let Ok(email) = rules::normalize_email(raw_email) else {
         return Ok(());
@@ -263,9 +268,38 @@ pub fn request_reset(conn: &mut DbConn, mc: &MailContext<'_>, raw_email: &str) -
         if user.disabled || user.password_hash.is_none() {
             return Ok(());
         }
+        if resets_in_last_hour(conn, user.id)? >= RESET_MAILS_PER_HOUR {
+            audit::record(
+                conn,
+                Event::new("password_reset_limited", "user", Some(user.id))
+                    .in_organism(user.organism_id)
+                    .key(user.email.clone()),
+            )?;
+            return Ok(());
+        }
         issue_link(conn, mc, &user, Purpose::Reset, None, None)?;
         Ok(())
     })
+}
+
+/// Reset links issued to the account in the last hour. On PostgreSQL the account's row is
+/// locked first, so that requests reaching several instances at once count one after the
+/// other (SQLite's write transaction already does that).
+fn resets_in_last_hour(conn: &mut DbConn, user_id: i64) -> QueryResult<i64> {
+    use crate::db::schema::users;
+    if let DbConn::Pg(c) = conn {
+        users::table
+            .find(user_id)
+            .select(users::id)
+            .for_update()
+            .first::<i64>(c)?;
+    }
+    invitations::table
+        .filter(invitations::user_id.eq(user_id))
+        .filter(invitations::purpose.eq(Purpose::Reset.as_str()))
+        .filter(invitations::created_at.gt(db::now() - Duration::hours(1)))
+        .count()
+        .get_result(conn)
 }
 
 pub struct Link {

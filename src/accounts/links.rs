@@ -202,8 +202,9 @@ async fn forgot_submit(
             retry_after,
         });
     }
+    let started = std::time::Instant::now();
     let st = state.clone();
-    state
+    let done = state
         .db(move |c| {
             let mc = MailContext {
                 templates: &st.mail_templates,
@@ -211,8 +212,22 @@ async fn forgot_submit(
             };
             invite::request_reset(c, &mc, &form.email)
         })
-        .await?;
+        .await;
+    // Only a known address gets work done (a link, a mail, an audit row): an error there
+    // must not answer differently either.
+    if let Err(e) = done {
+        tracing::error!(error = %e, "password reset request failed");
+    }
+    // The same time whatever the address: the answer waits for a floor well above the real
+    // work. Faking that work for unknown addresses would mean writing rows for nobody and
+    // would still differ in cost; the wait is async, so it holds no worker or connection.
+    if let Some(rest) = FORGOT_FLOOR.checked_sub(started.elapsed()) {
+        actix_web::rt::time::sleep(rest).await;
+    }
     let mut ctx = w::context(&req);
     ctx.insert("sent", &true);
     state.render("accounts/forgot.html", &ctx)
 }
+
+/// How long a password-reset request takes, known address or not.
+const FORGOT_FLOOR: std::time::Duration = std::time::Duration::from_millis(400);

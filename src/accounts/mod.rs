@@ -6,6 +6,7 @@ pub mod api_tokens;
 pub mod invite;
 pub mod links;
 pub mod login;
+pub mod next_page;
 pub mod pages;
 pub mod password;
 pub mod rules;

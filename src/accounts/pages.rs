@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::login::{self, LoginError};
+use super::next_page;
 use super::rules::Role;
 use super::session::{self, CurrentUser};
 use super::sessions::{self, Kind};
@@ -26,21 +27,13 @@ struct NextQuery {
     suite: Option<String>,
 }
 
-/// Only same-site paths: never an open redirect.
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/".to_string(),
-    }
-}
-
 async fn login_form(
     req: HttpRequest,
     state: State,
     query: web::Query<NextQuery>,
 ) -> AppResult<HttpResponse> {
     let mut ctx = w::context(&req);
-    ctx.insert("suite", &safe_next(query.suite.as_deref()));
+    ctx.insert("suite", &next_page::after_login(query.suite.as_deref()));
     state.render("accounts/login.html", &ctx)
 }
 
@@ -57,7 +50,7 @@ async fn login_submit(
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> AppResult<HttpResponse> {
     let ip = w::client_ip(&req);
-    let next = safe_next(form.suite.as_deref());
+    let next = next_page::after_login(form.suite.as_deref());
     match login::authenticate(&state, &form.email, form.password, ip).await? {
         Ok(user) => {
             let ttl = state.config.session_minutes * 60;
@@ -147,6 +140,8 @@ async fn change_role(
         .db(move |conn| {
             let user = store::by_id(conn, target)?.ok_or(w::AppError::NotFound)?;
             let org = user.organism_id.ok_or(w::AppError::NotFound)?;
+            // Outside the organism, a person is answered like an id that does not exist.
+            me.hide_unless_staff_of(org)?;
             me.require_org_admin_of(org)?;
             if !user.role().is_some_and(|r| r.is_staff()) {
                 return Err(w::AppError::forbidden());
@@ -180,6 +175,8 @@ async fn change_status(
         .db(move |conn| {
             let user = store::by_id(conn, target)?.ok_or(w::AppError::NotFound)?;
             let org = user.organism_id.ok_or(w::AppError::NotFound)?;
+            // Outside the organism, a person is answered like an id that does not exist.
+            me.hide_unless_staff_of(org)?;
             me.require_org_admin_of(org)?;
             if user.id == me.id {
                 return Err(w::AppError::Conflict(

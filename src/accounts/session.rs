@@ -169,6 +169,13 @@ impl CurrentUser {
         }
     }
 
+    /// `require_staff_of` for what is reached by its id: anyone outside the organism gets the
+    /// answer of an id that does not exist, so ids tell other organisms nothing.
+    pub fn hide_unless_staff_of(&self, organism_id: i64) -> AppResult<()> {
+        self.require_staff_of(organism_id)
+            .map_err(|_| AppError::NotFound)
+    }
+
     /// Platform admins, or an administrator of this very organism.
     pub fn require_org_admin_of(&self, organism_id: i64) -> AppResult<()> {
         match self.role {

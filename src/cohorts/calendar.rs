@@ -1,5 +1,5 @@
 //! A cohort's calendar: in-person sessions and distance periods, a weekly rhythm generator,
-//! and ICS feeds (per cohort, per trainee) behind secret URLs for phone calendars.
+//! and the ICS text of its feeds (see `feeds`).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{NaiveDate, NaiveTime, Weekday};
@@ -25,8 +25,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/seances/{id}", web::post().to(update))
         .route("/seances/{id}/supprimer", web::post().to(delete))
-        .route("/calendrier/promotion/{token}", web::get().to(cohort_feed))
-        .route("/calendrier/stagiaire/{token}", web::get().to(trainee_feed));
+        .configure(super::feeds::routes);
 }
 
 async fn render(
@@ -447,60 +446,4 @@ pub fn ics(
         );
     }
     cal.done().to_string()
-}
-
-async fn feed(state: &State, cohort: CohortRow) -> AppResult<HttpResponse> {
-    let cid = cohort.id;
-    let (sessions, periods) = state
-        .db(move |c| {
-            Ok((
-                store::sessions_of(c, cid)?,
-                store::distance_periods_of(c, cid)?,
-            ))
-        })
-        .await?;
-    let host = url::Url::parse(&state.config.base_url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_string))
-        .unwrap_or_else(|| "parcours.local".into());
-    Ok(HttpResponse::Ok()
-        .content_type("text/calendar; charset=utf-8")
-        .insert_header(("Cache-Control", "private, max-age=300"))
-        .body(ics(&cohort, &sessions, &periods, &host)))
-}
-
-fn token_of(raw: &str) -> &str {
-    raw.strip_suffix(".ics").unwrap_or(raw)
-}
-
-async fn cohort_feed(state: State, path: web::Path<String>) -> AppResult<HttpResponse> {
-    let token = token_of(&path).to_string();
-    if token.len() < 20 {
-        return Err(AppError::NotFound);
-    }
-    let cohort = state
-        .db(move |c| Ok(store::cohort_by_token(c, &token)?))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    feed(&state, cohort).await
-}
-
-async fn trainee_feed(state: State, path: web::Path<String>) -> AppResult<HttpResponse> {
-    let token = token_of(&path).to_string();
-    if token.len() < 20 {
-        return Err(AppError::NotFound);
-    }
-    let cohort = state
-        .db(move |c| {
-            let Some(trainee) = store::trainee_by_ics_token(c, &token)? else {
-                return Ok(None);
-            };
-            match store::active_cohort(c, trainee)? {
-                Some(cid) => Ok(store::cohort(c, cid)?),
-                None => Ok(None),
-            }
-        })
-        .await?
-        .ok_or(AppError::NotFound)?;
-    feed(&state, cohort).await
 }

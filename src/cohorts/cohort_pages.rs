@@ -26,12 +26,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// A cohort that the signed-in person may manage: platform admin or its organism's staff.
+/// Anyone else gets a 404, as for a cohort that does not exist.
 pub async fn cohort_for_staff(state: &State, me: &CurrentUser, id: i64) -> AppResult<CohortRow> {
     let cohort = state
         .db(move |c| Ok(store::cohort(c, id)?))
         .await?
         .ok_or(AppError::NotFound)?;
-    me.require_staff_of(cohort.organism_id)?;
+    me.hide_unless_staff_of(cohort.organism_id)?;
     Ok(cohort)
 }
 

@@ -4,6 +4,7 @@ pub mod api;
 pub mod calendar;
 pub mod cohort_pages;
 pub mod enrolment;
+pub mod feeds;
 pub mod import;
 pub mod pages;
 pub mod rules;

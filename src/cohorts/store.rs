@@ -90,8 +90,7 @@ pub fn create_cohort(conn: &mut DbConn, actor: Option<i64>, c: &NewCohort<'_>) -
             cohorts::start_date.eq(c.start_date),
             cohorts::end_date.eq(c.end_date),
             cohorts::created_at.eq(db::now()),
-            cohorts::ics_token.eq(crate::web::random_token(18)
-                .map_err(|_| diesel::result::Error::RollbackTransaction)?),
+            cohorts::ics_token.eq(new_ics_token()?),
         ))
         .returning(cohorts::id)
         .get_result(conn)?;
@@ -437,12 +436,71 @@ pub fn trainee_ics_token(conn: &mut DbConn, trainee_id: i64) -> QueryResult<Opti
         .optional()
 }
 
-pub fn trainee_by_ics_token(conn: &mut DbConn, token: &str) -> QueryResult<Option<i64>> {
-    trainee_profiles::table
+/// The cohort a trainee's feed shows: none once her account is disabled or she has no
+/// active enrolment, so that a feed dies with either.
+pub fn trainee_feed_cohort(conn: &mut DbConn, token: &str) -> QueryResult<Option<i64>> {
+    let trainee: Option<i64> = trainee_profiles::table
+        .inner_join(users::table.on(users::id.eq(trainee_profiles::user_id)))
         .filter(trainee_profiles::ics_token.eq(token))
+        .filter(users::disabled.eq(false))
         .select(trainee_profiles::user_id)
         .first(conn)
-        .optional()
+        .optional()?;
+    match trainee {
+        Some(id) => active_cohort(conn, id),
+        None => Ok(None),
+    }
+}
+
+fn new_ics_token() -> QueryResult<String> {
+    crate::web::random_token(18).map_err(|_| diesel::result::Error::RollbackTransaction)
+}
+
+/// A new secret for a trainee's feed, so the old address answers no more. Audited without
+/// the secret. `false` when the person has no trainee profile.
+pub fn renew_trainee_ics_token(
+    conn: &mut DbConn,
+    actor: i64,
+    trainee_id: i64,
+) -> QueryResult<bool> {
+    let Some(org) = trainee_profiles::table
+        .filter(trainee_profiles::user_id.eq(trainee_id))
+        .select(trainee_profiles::organism_id)
+        .first::<i64>(conn)
+        .optional()?
+    else {
+        return Ok(false);
+    };
+    diesel::update(trainee_profiles::table.filter(trainee_profiles::user_id.eq(trainee_id)))
+        .set((
+            trainee_profiles::ics_token.eq(new_ics_token()?),
+            trainee_profiles::updated_at.eq(db::now()),
+        ))
+        .execute(conn)?;
+    audit::record(
+        conn,
+        Event::new("ics_feed_renewed", "trainee", Some(trainee_id))
+            .by(Some(actor))
+            .in_organism(Some(org)),
+    )?;
+    Ok(true)
+}
+
+/// A new secret for a cohort's feed (audited without the secret).
+pub fn renew_cohort_ics_token(
+    conn: &mut DbConn,
+    actor: i64,
+    cohort: &CohortRow,
+) -> QueryResult<()> {
+    diesel::update(cohorts::table.find(cohort.id))
+        .set(cohorts::ics_token.eq(new_ics_token()?))
+        .execute(conn)?;
+    audit::record(
+        conn,
+        Event::new("ics_feed_renewed", "cohort", Some(cohort.id))
+            .by(Some(actor))
+            .in_organism(Some(cohort.organism_id)),
+    )
 }
 
 pub fn active_cohort(conn: &mut DbConn, trainee_id: i64) -> QueryResult<Option<i64>> {
@@ -1021,8 +1079,7 @@ pub fn create_profile(conn: &mut DbConn, p: &NewProfile<'_>) -> QueryResult<()> 
             trainee_profiles::hire_date.eq(p.hire_date),
             trainee_profiles::funding.eq(p.funding),
             trainee_profiles::employer_id.eq(p.employer_id),
-            trainee_profiles::ics_token.eq(crate::web::random_token(18)
-                .map_err(|_| diesel::result::Error::RollbackTransaction)?),
+            trainee_profiles::ics_token.eq(new_ics_token()?),
             trainee_profiles::updated_at.eq(db::now()),
         ))
         .execute(conn)

@@ -32,7 +32,7 @@ pub enum Access {
 }
 
 /// Staff of the trainee's organism see all; the employer doctor sees the follow-up; nobody
-/// else learns even that the trainee exists.
+/// else learns even that the trainee exists (404, as for an unknown id).
 pub async fn access(
     state: &State,
     me: &CurrentUser,
@@ -45,8 +45,10 @@ pub async fn access(
             match me2.role {
                 Role::Doctor if store::employs(c, me2.id, trainee_id)? => Ok((t, Access::Employer)),
                 Role::Doctor => Err(AppError::NotFound),
+                // Herself: she knows she exists, but this is no page of hers.
+                Role::Trainee if me2.id == trainee_id => Err(AppError::forbidden()),
                 _ => {
-                    me2.require_staff_of(t.organism_id)?;
+                    me2.hide_unless_staff_of(t.organism_id)?;
                     Ok((t, Access::Staff))
                 }
             }

@@ -428,8 +428,9 @@ async fn own_attempt<'a>(
         .db(move |c| Ok(store::attempt(c, id)?))
         .await?
         .ok_or(AppError::NotFound)?;
+    // Someone else's attempt is answered like one that does not exist.
     if attempt.trainee_id != me.id {
-        return Err(AppError::forbidden());
+        return Err(AppError::NotFound);
     }
     let code = content
         .ids

@@ -39,7 +39,7 @@ fn side_of(me: &CurrentUser, thread: &ThreadRow) -> AppResult<Side> {
     if me.is(Role::Admin) {
         return Err(AppError::forbidden());
     }
-    me.require_staff_of(thread.organism_id)?;
+    me.hide_unless_staff_of(thread.organism_id)?;
     Ok(Side::Staff)
 }
 

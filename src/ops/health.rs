@@ -2,10 +2,10 @@
 //! database answer; `/readyz` also says the schema is the one this binary expects, so a
 //! proxy sends nothing to an instance started before its migrations ran.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use crate::web::State;
+use crate::web::{AppError, AppResult, State};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
@@ -45,15 +45,23 @@ async fn readyz(state: State) -> HttpResponse {
 }
 
 /// Prometheus text format. The outbox length is read at scrape time, so it is the same on
-/// every instance: the queue is shared.
-async fn metrics(state: State) -> HttpResponse {
+/// every instance: the queue is shared. Anyone not allowed gets the 404 of an unknown path.
+async fn metrics(req: HttpRequest, state: State) -> AppResult<HttpResponse> {
+    let authorization = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let origin = crate::web::client_origin(&req);
+    if !super::metrics::may_read(&state.config, origin, authorization) {
+        return Err(AppError::NotFound);
+    }
     let queued = state
         .db(|c| Ok(crate::mail::outbox::queue_length(c)?))
         .await;
     if let (Some(m), Ok(n)) = (super::metrics::metrics(), &queued) {
         m.outbox_pending.set(*n);
     }
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(super::metrics::render())
+        .body(super::metrics::render()))
 }

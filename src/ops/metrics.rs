@@ -108,6 +108,33 @@ pub fn record_heartbeat(outcome: &str, credited: i64) {
     }
 }
 
+/// Who may read the metrics: a client of the allowed networks (`PARCOURS_METRICS_ALLOW`),
+/// or whoever presents the bearer token (`PARCOURS_METRICS_TOKEN`).
+pub fn may_read(
+    config: &crate::AppConfig,
+    origin: Option<std::net::IpAddr>,
+    authorization: Option<&str>,
+) -> bool {
+    let by_address = origin.is_some_and(|ip| config.metrics_allow.iter().any(|n| n.contains(ip)));
+    let by_token = match (&config.metrics_token, authorization.and_then(bearer)) {
+        (Some(expected), Some(given)) => same_secret(expected.as_bytes(), given.as_bytes()),
+        _ => false,
+    };
+    by_address || by_token
+}
+
+fn bearer(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+}
+
+/// Compares without stopping at the first difference, so timing tells nothing of the token.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// The text exposition of every metric, after `outbox_pending` is set by the caller.
 pub fn render() -> String {
     let Some(m) = metrics() else {
@@ -132,5 +159,45 @@ mod tests {
         assert_eq!(route_kind("/readyz"), "probe");
         assert_eq!(status_class(204), "2xx");
         assert_eq!(status_class(503), "5xx");
+    }
+
+    #[test]
+    fn metrics_open_to_allowed_addresses_or_the_token_only() {
+        let env = std::collections::HashMap::from([
+            ("PARCOURS_SECRET".to_string(), "x".repeat(40)),
+            (
+                "PARCOURS_METRICS_ALLOW".to_string(),
+                "10.0.0.0/8, ::1".to_string(),
+            ),
+            (
+                "PARCOURS_METRICS_TOKEN".to_string(),
+                "jeton-de-supervision".to_string(),
+            ),
+        ]);
+        let config = crate::AppConfig::from_sources(&env, None).unwrap();
+        let ip = |s: &str| s.parse().ok();
+        assert!(may_read(&config, ip("10.2.3.4"), None));
+        assert!(may_read(&config, ip("::1"), None));
+        assert!(!may_read(&config, ip("127.0.0.1"), None));
+        assert!(!may_read(&config, None, None));
+        let ok = Some("Bearer jeton-de-supervision");
+        assert!(may_read(&config, ip("203.0.113.7"), ok));
+        assert!(may_read(
+            &config,
+            None,
+            Some("bearer  jeton-de-supervision")
+        ));
+        for wrong in [
+            "Bearer jeton-de-supervisioN",
+            "Bearer jeton-de-supervision2",
+            "Basic jeton-de-supervision",
+            "jeton-de-supervision",
+            "Bearer ",
+        ] {
+            assert!(
+                !may_read(&config, ip("203.0.113.7"), Some(wrong)),
+                "{wrong}"
+            );
+        }
     }
 }

@@ -235,6 +235,11 @@ async fn sign_self(
         .db(move |c| {
             let session = cohorts::session(c, id)?.ok_or(AppError::NotFound)?;
             let cohort = cohorts::cohort(c, session.cohort_id)?.ok_or(AppError::NotFound)?;
+            // A session of another organism is answered like one that does not exist.
+            let own = cohorts::trainee(c, None, trainee)?;
+            if own.is_none_or(|t| t.organism_id != cohort.organism_id) {
+                return Err(AppError::NotFound);
+            }
             Ok(attendance::sign(
                 c,
                 trainee,

@@ -131,34 +131,55 @@ pub fn context(req: &HttpRequest) -> tera::Context {
     ctx
 }
 
-/// The client's address: the peer's, or, when the peer is a trusted proxy, the nearest
-/// address of `X-Forwarded-For` that is not one of ours (what is further left was written by
-/// the client and proves nothing).
+/// The client's address for per-address limits: `client_origin`, or the peer's when a
+/// trusted proxy forwarded no readable address.
 pub fn client_ip(req: &HttpRequest) -> IpAddr {
     let peer = req
         .peer_addr()
         .map(|a| a.ip())
         .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    client_origin(req).unwrap_or(peer)
+}
+
+/// The address the request came from: the peer's, or, when the peer is a trusted proxy, the
+/// nearest address of `X-Forwarded-For` that is not one of ours (what is further left was
+/// written by the client and proves nothing). `None` when a trusted proxy forwarded it
+/// without a readable address: nothing may be granted on the proxy's own address then.
+pub fn client_origin(req: &HttpRequest) -> Option<IpAddr> {
+    let peer = req.peer_addr()?.ip().to_canonical();
     let Some(state) = req.app_data::<web::Data<AppState>>() else {
-        return peer;
+        return Some(peer);
     };
     let trusted = &state.config.trusted_proxies;
     if !trusted.contains(&peer) {
-        return peer;
+        return Some(peer);
     }
-    let header = req
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
-    forwarded_client(header, trusted).unwrap_or(peer)
+    // Every header line, in order: a proxy may add its own line after the client's.
+    let mut lines = req.headers().get_all("x-forwarded-for").peekable();
+    if lines.peek().is_none() {
+        // Not forwarded: the proxy's host itself is asking.
+        return Some(peer);
+    }
+    let joined = lines
+        .map(|v| v.to_str().ok())
+        .collect::<Option<Vec<_>>>()?
+        .join(",");
+    forwarded_client(Some(&joined), trusted)
 }
 
+/// From the right, the first address that is not a trusted proxy; an unreadable one there
+/// tells nothing (`None`). When all are trusted, the request began on one of them: the
+/// leftmost.
 pub fn forwarded_client(header: Option<&str>, trusted: &[IpAddr]) -> Option<IpAddr> {
-    header?
-        .rsplit(',')
-        .map(|s| s.trim().parse::<IpAddr>())
-        .find(|ip| !matches!(ip, Ok(ip) if trusted.contains(ip)))
-        .and_then(Result::ok)
+    let mut last = None;
+    for entry in header?.rsplit(',') {
+        let ip = entry.trim().parse::<IpAddr>().ok()?.to_canonical();
+        if !trusted.contains(&ip) {
+            return Some(ip);
+        }
+        last = Some(ip);
+    }
+    last
 }
 
 pub fn redirect(to: &str) -> HttpResponse {
@@ -461,5 +482,16 @@ mod tests {
         );
         assert_eq!(forwarded_client(Some("n'importe quoi"), &[proxy]), None);
         assert_eq!(forwarded_client(None, &[proxy]), None);
+        // Unreadable where the client should be: unknown, never the proxy's own address.
+        assert_eq!(forwarded_client(Some("203.0.113.7, unix:"), &[proxy]), None);
+        // A request that began on the proxy's host.
+        assert_eq!(
+            forwarded_client(Some("127.0.0.1"), &[proxy]),
+            ip("127.0.0.1")
+        );
+        assert_eq!(
+            forwarded_client(Some("::ffff:203.0.113.7"), &[proxy]),
+            ip("203.0.113.7")
+        );
     }
 }

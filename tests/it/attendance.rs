@@ -73,7 +73,7 @@ async fn a_trainer_takes_attendance_for_a_half_day_end_to_end() {
         }
     };
     // Another organism's trainer sees nothing.
-    assert_eq!(trainer_b.get(&sheet).send().await.unwrap().status(), 403);
+    assert_eq!(trainer_b.get(&sheet).send().await.unwrap().status(), 404);
     assert_eq!(
         post(
             &trainer,

@@ -331,7 +331,7 @@ async fn bad_answers_and_other_trainees_attempts_change_nothing() {
         .to_str()
         .unwrap()
         .to_string();
-    // Bob answers Alice's attempt.
+    // Bob answers Alice's attempt: for him it does not exist.
     let t = csrf_from(&bob, &app.url("/")).await;
     let res = bob
         .post(app.url(&attempt_url))
@@ -339,14 +339,14 @@ async fn bad_answers_and_other_trainees_attempts_change_nothing() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 403);
+    assert_eq!(res.status(), 404);
     assert_eq!(
         bob.get(app.url(&attempt_url))
             .send()
             .await
             .unwrap()
             .status(),
-        403
+        404
     );
     // Unknown question, unknown answer.
     let t = csrf_from(&alice, &app.url(&attempt_url)).await;

@@ -455,7 +455,7 @@ async fn evidence_pack_scopes_bad_dates_and_an_honest_empty_pack() {
     app.enrol(org, cohort, trainee);
     let path = |q: &str| app.url(&format!("/stagiaires/{trainee}/preuves.zip?{q}"));
     let full = format!("du=2026-09-01&au={}", today().format("%Y-%m-%d"));
-    assert_eq!(get(&trainer_b, path(&full)).await.0, 403);
+    assert_eq!(get(&trainer_b, path(&full)).await.0, 404);
     assert_eq!(get(&trainee_c, path(&full)).await.0, 403);
     // Even the employer doctor, who sees the trainee's hours, gets no pack.
     let (doctor_c, doctor) = signed_in(&app, Role::Doctor, None, "dr@cabinet.fr").await;
@@ -530,8 +530,8 @@ async fn sign_in_sheet_pdf_alone_renders_open_then_closed() {
     app.enrol(org, cohort, other);
     let session = half_day(&app, &trainer, trainer_id, org, cohort, trainee, true).await;
     let url = app.url(&format!("/seances/{session}/emargement.pdf"));
-    assert_eq!(get(&trainer_b, url.clone()).await.0, 403);
-    assert_eq!(get(&trainee_c, url.clone()).await.0, 403);
+    assert_eq!(get(&trainer_b, url.clone()).await.0, 404);
+    assert_eq!(get(&trainee_c, url.clone()).await.0, 404);
     let page = trainer
         .get(app.url(&format!("/seances/{session}/emargement")))
         .send()

@@ -274,8 +274,8 @@ async fn threads_are_seen_by_the_trainee_and_her_organism_only() {
 
     for (who, c, expected) in [
         ("another trainee", &bob, 404),
-        ("another organism's trainer", &trainer_b, 403),
-        ("a doctor", &doctor, 403),
+        ("another organism's trainer", &trainer_b, 404),
+        ("a doctor", &doctor, 404),
         ("the platform admin", &admin, 403),
     ] {
         let (status, body) = page(c, &app, &thread).await;

@@ -412,7 +412,7 @@ async fn a_trainer_cannot_change_roles_and_a_role_change_is_audited() {
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
-    // Nor may another organism's administrator.
+    // Nor may another organism's administrator, who is not told the person exists.
     let t = csrf_from(&chef_b, &app.url("/")).await;
     let res = chef_b
         .post(app.url(&format!("/utilisateurs/{other_id}/role")))
@@ -420,7 +420,7 @@ async fn a_trainer_cannot_change_roles_and_a_role_change_is_audited() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 403);
+    assert_eq!(res.status(), 404);
     assert!(
         !app.audit_actions("autre@a.fr")
             .contains(&"role_changed".to_string())

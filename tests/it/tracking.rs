@@ -288,8 +288,8 @@ async fn corrections_need_a_reason_and_are_audited() {
     let res = post(&chef_b, form("ajout", "2", "Intrus"), &tb)
         .await
         .unwrap();
-    assert_eq!(res.status(), 403);
-    assert_eq!(chef_b.get(&url).send().await.unwrap().status(), 403);
+    assert_eq!(res.status(), 404);
+    assert_eq!(chef_b.get(&url).send().await.unwrap().status(), 404);
     let res = post(&chef, form("ajout", "2", "Séance rattrapée le 20/11"), &t)
         .await
         .unwrap();
@@ -366,7 +366,7 @@ async fn corrections_need_a_reason_and_are_audited() {
             .await
             .unwrap()
             .status(),
-        403
+        404
     );
 }
 
