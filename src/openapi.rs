@@ -69,7 +69,7 @@ pub fn document() -> Value {
                     "type": "object",
                     "required": ["error"],
                     "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-                        "code": {"type": "string", "enum": ["not_found", "unauthenticated", "forbidden", "invalid_input", "conflict", "too_many_requests", "unavailable", "internal"]},
+                        "code": {"type": "string", "enum": ["not_found", "unauthenticated", "forbidden", "invalid_input", "conflict", "too_many_requests", "unavailable", "unsupported_media_type", "internal"]},
                         "message": {"type": "string"},
                         "fields": {"type": "array", "items": {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}},
                         "lines": {"type": "array", "items": {"type": "object", "properties": {"line": {"type": "integer"}, "column": {"type": "string"}, "message": {"type": "string"}}}}

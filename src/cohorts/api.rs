@@ -97,13 +97,13 @@ async fn import(
     path: web::Path<i64>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
+    let cohort = cohort_for_staff(&state, &me, path.into_inner()).await?;
     let mime = req.mime_type().ok().flatten();
     if !mime.is_some_and(|m| CSV_TYPES.contains(&m.essence_str())) {
         return Err(AppError::UnsupportedMediaType(
             "Envoyez le fichier CSV avec l'en-tête Content-Type: text/csv.".into(),
         ));
     }
-    let cohort = cohort_for_staff(&state, &me, path.into_inner()).await?;
     match run_import(&state, &me, &cohort, body.to_vec()).await? {
         Ok(summary) => Ok(HttpResponse::Ok().json(summary)),
         Err(errors) => Ok(HttpResponse::UnprocessableEntity().json(serde_json::json!({

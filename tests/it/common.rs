@@ -652,6 +652,19 @@ impl Db {
         cs::enrol(&mut conn, None, org, cohort, trainee, on).unwrap();
     }
 
+    /// An open session of this user for hand-signed tokens, which must name one.
+    pub fn open_session(&self, user: i64) -> i64 {
+        use parcours::accounts::sessions;
+        let session = sessions::NewSession {
+            user_id: user,
+            kind: sessions::Kind::Api,
+            device: "test",
+            ip: None,
+            ttl_secs: 600,
+        };
+        sessions::open(&mut self.conn(), &session).unwrap()
+    }
+
     /// Makes a doctor practising alone the employer of an enrolled trainee, in her organism.
     pub fn employ(&self, trainee: i64, doctor: i64, doctor_name: &str) -> i64 {
         use parcours::db::schema::trainee_profiles;

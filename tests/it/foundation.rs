@@ -203,7 +203,8 @@ async fn tampered_tokens_are_refused() {
     );
     let now = chrono::Utc::now().timestamp();
     let claims = serde_json::json!({
-        "sub": id, "role": "trainee", "org": org, "tv": 0, "iat": now, "exp": now + 600, "iss": "parcours"
+        "sub": id, "role": "trainee", "org": org, "tv": 0, "sid": app.open_session(id),
+        "iat": now, "exp": now + 600, "iss": "parcours"
     });
     let valid = sign(&claims, SECRET.as_bytes());
     let res = client()
@@ -228,6 +229,20 @@ async fn tampered_tokens_are_refused() {
     let expired = sign(&old, SECRET.as_bytes());
     // Signed by us but claiming a role the account does not have.
     let forged_role = sign(&admin_claims, SECRET.as_bytes());
+    // Signed by us but naming no open session of this account: none at all (tokens from
+    // before sessions had rows), or someone else's.
+    let mut sessionless = claims.clone();
+    sessionless.as_object_mut().unwrap().remove("sid");
+    let sessionless = sign(&sessionless, SECRET.as_bytes());
+    let other = app.create_user(
+        Role::Trainee,
+        Some(org),
+        "autre@a.fr",
+        "mot-de-passe-solide",
+    );
+    let mut borrowed = claims.clone();
+    borrowed["sid"] = app.open_session(other).into();
+    let borrowed = sign(&borrowed, SECRET.as_bytes());
 
     for (what, token) in [
         ("changed role", changed_role),
@@ -235,6 +250,8 @@ async fn tampered_tokens_are_refused() {
         ("wrong signature", wrong_signature),
         ("expired", expired),
         ("role not the account's", forged_role),
+        ("no session", sessionless),
+        ("another account's session", borrowed),
     ] {
         let res = client()
             .get(app.url("/api/v1/me"))
@@ -530,7 +547,7 @@ async fn an_active_session_is_renewed() {
     let now = chrono::Utc::now().timestamp();
     let old = sign(
         &serde_json::json!({"sub": id, "role": "doctor", "org": null, "tv": 0,
-            "iat": now - 600, "exp": now + 600, "iss": "parcours"}),
+            "sid": app.open_session(id), "iat": now - 600, "exp": now + 600, "iss": "parcours"}),
         SECRET.as_bytes(),
     );
     let res = client()

@@ -519,17 +519,8 @@ async fn one_batch_mixes_refused_replayed_and_credited_beats_and_writes_each_tot
     };
     let mut conn = app.conn();
     let claims = |id: i64, conn: &mut parcours::db::DbConn| {
-        use parcours::accounts::sessions;
         let user = parcours::accounts::store::by_id(conn, id).unwrap().unwrap();
-        let session = sessions::NewSession {
-            user_id: id,
-            kind: sessions::Kind::Api,
-            device: "test",
-            ip: None,
-            ttl_secs: 600,
-        };
-        let sid = sessions::open(conn, &session).unwrap();
-        parcours::accounts::session::Claims::for_session(&user, sid, 600)
+        parcours::accounts::session::Claims::for_session(&user, app.open_session(id), 600)
     };
     let (ca, cb, cg) = (
         claims(a, &mut conn),
