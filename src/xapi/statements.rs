@@ -3,7 +3,6 @@
 
 use chrono::NaiveDateTime;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 pub const VERB_EXPERIENCED: &str = "http://adlnet.gov/expapi/verbs/experienced";
 pub const VERB_COMPLETED: &str = "http://adlnet.gov/expapi/verbs/completed";
@@ -26,22 +25,12 @@ pub struct Origin<'a> {
     pub organism: &'a str,
 }
 
-/// A UUID (version 8, RFC 9562) from the SHA-256 of what the statement describes.
+/// A UUID (version 5, RFC 9562) named after what the statement describes.
 pub fn statement_id(key: &str) -> String {
-    let h = Sha256::digest(key.as_bytes());
-    let mut b = [0u8; 16];
-    b.copy_from_slice(&h[..16]);
-    b[6] = (b[6] & 0x0f) | 0x80;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    // Version 5 (name-based): stable across exports, and accepted by LRSs that take
+    // versions 1 to 5 only.
+    let namespace = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, b"https://parcours/xapi");
+    uuid::Uuid::new_v5(&namespace, key.as_bytes()).to_string()
 }
 
 /// ISO 8601 duration of whole seconds: `PT1H5M30S`, `PT0S`.
@@ -218,7 +207,7 @@ mod tests {
             parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
             [8, 4, 4, 4, 12]
         );
-        assert!(parts[2].starts_with('8'), "version 8: {a}");
+        assert!(parts[2].starts_with('5'), "version 5: {a}");
         assert!("89ab".contains(&parts[3][..1]), "RFC variant: {a}");
     }
 
