@@ -7,8 +7,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::rules::{self, MessageKind, Side, ThreadKind};
 use super::attachments;
+use super::rules::{self, MessageKind, Side, ThreadKind};
 use super::store::{self, NewMessage, Target, ThreadRow};
 use crate::accounts::{CurrentUser, Role};
 use crate::cohorts::store as cohorts;

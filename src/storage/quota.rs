@@ -44,9 +44,7 @@ pub fn check(holder: Holder, used: u64, adding: u64, limit: u64) -> Result<(), S
 
 /// The clock hour an anonymous upload is counted in.
 pub fn hour_of(at: NaiveDateTime) -> NaiveDateTime {
-    at.date()
-        .and_hms_opt(at.hour(), 0, 0)
-        .unwrap_or(at)
+    at.date().and_hms_opt(at.hour(), 0, 0).unwrap_or(at)
 }
 
 /// Seconds until the next clock hour, when the anonymous cap opens again.

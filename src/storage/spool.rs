@@ -98,7 +98,11 @@ fn write(path: &std::path::Path, mut rx: mpsc::Receiver<Message>) -> std::io::Re
         }
         file.sync_all()?;
         Ok(Spooled {
-            sha256: hasher.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+            sha256: hasher
+                .finalize()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
             size,
             writer: std::thread::current().id(),
         })

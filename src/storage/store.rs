@@ -6,11 +6,11 @@ use diesel::dsl::{exists, sql};
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
+use crate::db::DbConn;
 use crate::db::schema::{
     anonymous_upload_hours as hours, followup_attachments, followup_messages, followup_threads,
     vae_documents, vae_pending_documents, vae_pending_requests, vae_requests,
 };
-use crate::db::DbConn;
 
 // SUM of a BIGINT is NUMERIC on PostgreSQL: cast so both backends answer the same type.
 macro_rules! total {

@@ -413,7 +413,9 @@ mod tests {
                 Some(f) => format!("form-data; name=\"{name}\"; filename=\"{f}\""),
                 None => format!("form-data; name=\"{name}\""),
             };
-            body.extend_from_slice(format!("Content-Disposition: {disposition}\r\n\r\n").as_bytes());
+            body.extend_from_slice(
+                format!("Content-Disposition: {disposition}\r\n\r\n").as_bytes(),
+            );
             body.extend_from_slice(content);
             body.extend_from_slice(b"\r\n");
         }
@@ -466,7 +468,13 @@ mod tests {
         let exe = b"MZ\x90\x00".repeat(1000);
         for (content, limit) in [(&exe, 1 << 20), (&vec![b'%'; 5000], 1000)] {
             let result = worker.block_on(async {
-                read(multipart(&[("f", Some("a.pdf"), content)]), dir.path(), limit, 1).await
+                read(
+                    multipart(&[("f", Some("a.pdf"), content)]),
+                    dir.path(),
+                    limit,
+                    1,
+                )
+                .await
             });
             assert!(result.is_err());
             let left: Vec<_> = std::fs::read_dir(dir.path().join("tmp"))

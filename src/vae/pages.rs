@@ -275,7 +275,12 @@ async fn submit_request(
         let cap = state.config.storage.anonymous_per_hour;
         let now = crate::db::now();
         let sent = state
-            .db(move |c| Ok(crate::storage::store::anonymous_bytes(c, quota::hour_of(now))?))
+            .db(move |c| {
+                Ok(crate::storage::store::anonymous_bytes(
+                    c,
+                    quota::hour_of(now),
+                )?)
+            })
             .await?;
         if sent >= cap {
             return Err(pending::cap_reached(now));
@@ -329,15 +334,8 @@ async fn submit_request(
                     email: up.get("email").unwrap_or_default(),
                     name: up.get("name").unwrap_or_default(),
                 };
-                let held = pending::hold(
-                    c,
-                    &mc,
-                    &settings,
-                    &quotas,
-                    &dir,
-                    input(requester),
-                    staged,
-                )?;
+                let held =
+                    pending::hold(c, &mc, &settings, &quotas, &dir, input(requester), staged)?;
                 return Ok(Answer::Held(held));
             };
             let bytes = staged.iter().map(|(_, f)| f.size).sum();

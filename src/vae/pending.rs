@@ -138,7 +138,13 @@ pub fn hold(
             vec![],
         )
         .map_err(mail_error)?;
-        outbox::enqueue(conn, None, &format!("vae_pending:{id}"), &message, &mc.domain())?;
+        outbox::enqueue(
+            conn,
+            None,
+            &format!("vae_pending:{id}"),
+            &message,
+            &mc.domain(),
+        )?;
         Ok(Held {
             warning: checked.warning,
             hours: rules::CONFIRM_HOURS,

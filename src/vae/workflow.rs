@@ -13,8 +13,8 @@ use crate::accounts::store::{self as users, NewUser, User};
 use crate::audit::{self, Event};
 use crate::config::StorageSettings;
 use crate::db::{self, DbConn};
-use crate::storage::{self, quota, quota::Holder};
 use crate::mail::{self, Mail, Recipient, outbox};
+use crate::storage::{self, quota, quota::Holder};
 use crate::web::{AppError, AppResult, format};
 
 /// The certification a VAE asks for.
@@ -129,7 +129,11 @@ pub struct Checked {
 
 /// Checks a request without looking at who holds the address: periods, modules, contact,
 /// address and name. The same refusals whether or not an account exists.
-pub fn check(conn: &mut DbConn, settings: &Settings, input: &RequestInput<'_>) -> AppResult<Checked> {
+pub fn check(
+    conn: &mut DbConn,
+    settings: &Settings,
+    input: &RequestInput<'_>,
+) -> AppResult<Checked> {
     let today = crate::cohorts::cohort_pages::today();
     let mut problems = vec![];
     for e in &input.experiences {
@@ -503,9 +507,7 @@ pub fn add_document(
     check_quotas(conn, quotas, candidate_id, req.organism_id, staged.size)?;
     let sha = staged.sha256.clone();
     let (size, mime, name) = (staged.size, staged.kind.mime(), staged.file_name.clone());
-    staged
-        .keep(dir)
-        .map_err(|e| AppError::io("VAE file", e))?;
+    staged.keep(dir).map_err(|e| AppError::io("VAE file", e))?;
     let result = db::transaction(conn, |conn| {
         let req =
             store::get(conn, Scope::Candidate(candidate_id), id)?.ok_or(AppError::NotFound)?;

@@ -71,7 +71,11 @@ async fn a_candidate_gets_a_partial_validation(size: Size) {
     b.goto(&link).await;
     b.wait_title("Confirmer ma demande de VAE").await;
     b.check_page("vae-confirm").await;
-    b.button("Confirmer ma demande").await.click().await.unwrap();
+    b.button("Confirmer ma demande")
+        .await
+        .click()
+        .await
+        .unwrap();
     b.wait_title("Demande enregistrée").await;
     b.check_page("vae-request-done").await;
 

@@ -674,7 +674,15 @@ async fn attachments_past_the_trainee_quota_are_refused_and_nothing_is_kept() {
     let module_page = first_module(&alice, &app).await;
     let work = [("kind", "travail"), ("body", "Mon travail")];
     let first = pdf(b'a');
-    let res = post_message(&alice, &app, &module_page, &module_page, &work, Some(("t1.pdf", &first))).await;
+    let res = post_message(
+        &alice,
+        &app,
+        &module_page,
+        &module_page,
+        &work,
+        Some(("t1.pdf", &first)),
+    )
+    .await;
     assert_eq!(res.status(), 303);
     let thread = location(&res).trim_end_matches("#dernier").to_string();
     assert_eq!(kept(), 1);
@@ -682,18 +690,42 @@ async fn attachments_past_the_trainee_quota_are_refused_and_nothing_is_kept() {
     // 700 KB more would pass her 1 MB: refused with the draft typed back, nothing kept.
     let second = pdf(b'b');
     let again = [("kind", "travail"), ("body", "Mon second travail")];
-    let res = post_message(&alice, &app, &thread, &thread, &again, Some(("t2.pdf", &second))).await;
+    let res = post_message(
+        &alice,
+        &app,
+        &thread,
+        &thread,
+        &again,
+        Some(("t2.pdf", &second)),
+    )
+    .await;
     assert_eq!(res.status(), 422);
     let html = res.text().await.unwrap();
     assert!(html.contains("suivi est plein"), "{html}");
     assert!(html.contains("Mon second travail"), "{html}");
     // Her help requests and her trainer's answers on her threads use the same space.
     let help = [("subject", "Souci"), ("body", "Voici une capture")];
-    let res = post_message(&alice, &app, "/aide", "/aide", &help, Some(("c.pdf", &second))).await;
+    let res = post_message(
+        &alice,
+        &app,
+        "/aide",
+        "/aide",
+        &help,
+        Some(("c.pdf", &second)),
+    )
+    .await;
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("suivi est plein"));
     let answer = [("kind", "reponse"), ("body", "Corrigé joint")];
-    let res = post_message(&staff, &app, &thread, &thread, &answer, Some(("corrige.pdf", &second))).await;
+    let res = post_message(
+        &staff,
+        &app,
+        &thread,
+        &thread,
+        &answer,
+        Some(("corrige.pdf", &second)),
+    )
+    .await;
     assert_eq!(res.status(), 422);
     assert_eq!(messages_count(&app), 1);
     assert_eq!(kept(), 1);

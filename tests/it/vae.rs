@@ -988,13 +988,21 @@ async fn vae_a_request_waits_for_its_address_and_never_tells_whether_it_has_an_a
     let app = spawn_app().await;
     let org = app.create_organism("Institut Santé Plus");
     let other = app.create_organism("Autre organisme");
-    let lea = app.create_user(Role::Trainee, Some(other), "lea@exemple.fr", "x-mot-de-passe");
+    let lea = app.create_user(
+        Role::Trainee,
+        Some(other),
+        "lea@exemple.fr",
+        "x-mot-de-passe",
+    );
     let (staff, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "chef@isp.fr").await;
 
     // Someone sends a request with Léa's address, another with an unknown one.
     let known = public_request(&app, org, "lea@exemple.fr", "2400").await;
     let unknown = public_request(&app, org, "nouveau@exemple.fr", "2400").await;
-    assert_eq!((known.status().as_u16(), unknown.status().as_u16()), (200, 200));
+    assert_eq!(
+        (known.status().as_u16(), unknown.status().as_u16()),
+        (200, 200)
+    );
     let (known, unknown) = (known.text().await.unwrap(), unknown.text().await.unwrap());
     assert_eq!(known, unknown, "the answer does not depend on the address");
     assert!(!known.contains("existe déjà"), "{known}");
@@ -1036,7 +1044,11 @@ async fn vae_a_request_waits_for_its_address_and_never_tells_whether_it_has_an_a
         (own, kinds)
     };
     assert_eq!(own_org, Some(other));
-    assert_eq!(kinds, ["vae_confirm", "vae_status"], "no invitation for an account");
+    assert_eq!(
+        kinds,
+        ["vae_confirm", "vae_status"],
+        "no invitation for an account"
+    );
     assert_eq!(documents_count(&app), 1);
     let list = staff
         .get(app.url(&format!("/organismes/{org}/vae")))
@@ -1080,7 +1092,10 @@ async fn vae_a_request_waits_for_its_address_and_never_tells_whether_it_has_an_a
 fn backdate_pending(app: &TestApp, email: &str, hours: i64) {
     let mut conn = app.conn();
     diesel::update(vae_pending_requests::table.filter(vae_pending_requests::email.eq(email)))
-        .set(vae_pending_requests::created_at.eq(parcours::db::now() - chrono::Duration::hours(hours)))
+        .set(
+            vae_pending_requests::created_at
+                .eq(parcours::db::now() - chrono::Duration::hours(hours)),
+        )
         .execute(&mut *conn as &mut DbConn)
         .unwrap();
 }
@@ -1099,10 +1114,21 @@ async fn vae_unconfirmed_requests_and_their_files_are_purged_after_48_hours() {
     let org = app.create_organism("Institut Santé Plus");
     let (shared, own, young) = (pdf_of(2, b'a'), pdf_of(2, b'b'), pdf_of(2, b'c'));
     // A confirmed file with the same content as one of the old request's: it must stay.
-    let res = public_request_at(&app.address, org, "garde@exemple.fr", "2000", Some(shared.clone())).await;
+    let res = public_request_at(
+        &app.address,
+        org,
+        "garde@exemple.fr",
+        "2000",
+        Some(shared.clone()),
+    )
+    .await;
     assert_eq!(res.status(), 200);
     confirm(&app, &confirmation_of(&app, "garde@exemple.fr")).await;
-    for (email, pdf) in [("ancien@exemple.fr", &shared), ("ancien@exemple.fr", &own), ("jeune@exemple.fr", &young)] {
+    for (email, pdf) in [
+        ("ancien@exemple.fr", &shared),
+        ("ancien@exemple.fr", &own),
+        ("jeune@exemple.fr", &young),
+    ] {
         let r = public_request_at(&app.address, org, email, "2000", Some(pdf.clone())).await;
         assert_eq!(r.status(), 200);
     }
@@ -1132,7 +1158,10 @@ async fn vae_unconfirmed_requests_and_their_files_are_purged_after_48_hours() {
         "both old requests go; of their files, only the one nothing else uses"
     );
     assert!(!dir.join(sha_of(&own)).exists());
-    assert!(dir.join(sha_of(&shared)).exists(), "a confirmed document uses it");
+    assert!(
+        dir.join(sha_of(&shared)).exists(),
+        "a confirmed document uses it"
+    );
     assert!(dir.join(sha_of(&young)).exists());
     let mut conn = app.conn();
     let left: Vec<String> = vae_pending_requests::table
@@ -1189,24 +1218,53 @@ async fn vae_storage_quotas_refuse_in_french_and_keep_nothing() {
     assert_eq!(stored_files(&app).len(), 1, "{:?}", stored_files(&app));
 
     let (b, id_b) = candidate_with_request(&app, org, "b@exemple.fr").await;
-    let r = upload(&app, &b, id_b, id_b, "cerfa_12818", pdf_of(700, b'c'), "b1.pdf").await;
+    let r = upload(
+        &app,
+        &b,
+        id_b,
+        id_b,
+        "cerfa_12818",
+        pdf_of(700, b'c'),
+        "b1.pdf",
+    )
+    .await;
     assert_eq!(r.status(), 303);
     // 1.4 MB used: 700 KB more would pass the organism's 2 MB, whoever sends it.
-    let r = public_request_at(&app.address, org, "c@exemple.fr", "2000", Some(pdf_of(700, b'd'))).await;
+    let r = public_request_at(
+        &app.address,
+        org,
+        "c@exemple.fr",
+        "2000",
+        Some(pdf_of(700, b'd')),
+    )
+    .await;
     assert_eq!(r.status(), 422);
     let body = r.text().await.unwrap();
-    assert!(
-        body.contains("organisme de formation est plein"),
-        "{body}"
-    );
+    assert!(body.contains("organisme de formation est plein"), "{body}");
     assert_eq!(pending_count(&app), 0);
-    let r = upload(&app, &b, id_b, id_b, "declaration", pdf_of(700, b'e'), "b2.pdf").await;
+    let r = upload(
+        &app,
+        &b,
+        id_b,
+        id_b,
+        "declaration",
+        pdf_of(700, b'e'),
+        "b2.pdf",
+    )
+    .await;
     assert_eq!(r.status(), 422);
     assert_eq!(documents_count(&app), 2);
     assert_eq!(stored_files(&app).len(), 2, "{:?}", stored_files(&app));
     // Another organism has its own space.
     let other = app.create_organism("Autre organisme");
-    let r = public_request_at(&app.address, other, "c@exemple.fr", "2000", Some(pdf_of(700, b'd'))).await;
+    let r = public_request_at(
+        &app.address,
+        other,
+        "c@exemple.fr",
+        "2000",
+        Some(pdf_of(700, b'd')),
+    )
+    .await;
     assert_eq!(r.status(), 200);
 }
 
@@ -1217,9 +1275,23 @@ async fn vae_anonymous_uploads_stop_at_the_hourly_cap_shared_by_every_instance()
     };
     let app = spawn_app_with(cap).await;
     let org = app.create_organism("Institut Santé Plus");
-    let r = public_request_at(&app.address, org, "a@exemple.fr", "2000", Some(pdf_of(700, b'a'))).await;
+    let r = public_request_at(
+        &app.address,
+        org,
+        "a@exemple.fr",
+        "2000",
+        Some(pdf_of(700, b'a')),
+    )
+    .await;
     assert_eq!(r.status(), 200);
-    let r = public_request_at(&app.address, org, "b@exemple.fr", "2000", Some(pdf_of(700, b'b'))).await;
+    let r = public_request_at(
+        &app.address,
+        org,
+        "b@exemple.fr",
+        "2000",
+        Some(pdf_of(700, b'b')),
+    )
+    .await;
     assert_eq!(r.status(), 429);
     assert!(r.headers().contains_key("retry-after"));
     let body = r.text().await.unwrap();
@@ -1230,15 +1302,30 @@ async fn vae_anonymous_uploads_stop_at_the_hourly_cap_shared_by_every_instance()
     let second_dir = tempfile::tempdir().unwrap();
     let mut env = base_env(second_dir.path(), &app.database_url);
     cap(&mut env);
-    let second = parcours::Application::build(parcours::AppConfig::from_sources(&env, None).unwrap())
-        .await
-        .unwrap();
+    let second =
+        parcours::Application::build(parcours::AppConfig::from_sources(&env, None).unwrap())
+            .await
+            .unwrap();
     let second_url = format!("http://127.0.0.1:{}", second.port());
     tokio::spawn(second.run_until_stopped());
-    let r = public_request_at(&second_url, org, "c@exemple.fr", "2000", Some(pdf_of(400, b'c'))).await;
+    let r = public_request_at(
+        &second_url,
+        org,
+        "c@exemple.fr",
+        "2000",
+        Some(pdf_of(400, b'c')),
+    )
+    .await;
     assert_eq!(r.status(), 429);
     // Within what is left of the hour, and without a file, requests still go through.
-    let r = public_request_at(&second_url, org, "d@exemple.fr", "2000", Some(pdf_of(200, b'd'))).await;
+    let r = public_request_at(
+        &second_url,
+        org,
+        "d@exemple.fr",
+        "2000",
+        Some(pdf_of(200, b'd')),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     let r = public_request_at(&app.address, org, "e@exemple.fr", "2000", None).await;
     assert_eq!(r.status(), 200);
