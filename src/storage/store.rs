@@ -1,5 +1,5 @@
 //! What uploaded files take, per organism, candidate and trainee, and the bytes anonymous
-//! people sent this hour. Sizes are those recorded with each file, pending VAE files included.
+//! people sent this hour. Sizes are those recorded with each file.
 
 use chrono::NaiveDateTime;
 use diesel::dsl::{exists, sql};
@@ -9,7 +9,7 @@ use diesel::sql_types::BigInt;
 use crate::db::DbConn;
 use crate::db::schema::{
     anonymous_upload_hours as hours, followup_attachments, followup_messages, followup_threads,
-    vae_documents, vae_pending_documents, vae_pending_requests, vae_requests,
+    vae_documents, vae_pending_documents, vae_requests,
 };
 
 // SUM of a BIGINT is NUMERIC on PostgreSQL: cast so both backends answer the same type.
@@ -43,24 +43,21 @@ pub fn trainee_usage(conn: &mut DbConn, trainee_id: i64) -> QueryResult<u64> {
         .map(bytes)
 }
 
-/// Everything kept for an organism: VAE documents, pending VAE documents, follow-up.
+/// Everything kept for an organism: its VAE documents and follow-up attachments. Files of
+/// unconfirmed requests are not counted: strangers could otherwise fill an organism's space;
+/// the hourly anonymous cap bounds them instead, and they count once confirmed.
 pub fn organism_usage(conn: &mut DbConn, organism_id: i64) -> QueryResult<u64> {
     let vae: i64 = vae_documents::table
         .inner_join(vae_requests::table.on(vae_requests::id.eq(vae_documents::request_id)))
         .filter(vae_requests::organism_id.eq(organism_id))
         .select(total!("vae_documents.size_bytes"))
         .first(conn)?;
-    let pending: i64 = vae_pending_documents::table
-        .inner_join(vae_pending_requests::table)
-        .filter(vae_pending_requests::organism_id.eq(organism_id))
-        .select(total!("vae_pending_documents.size_bytes"))
-        .first(conn)?;
     let followup: i64 = followup_attachments::table
         .inner_join(followup_messages::table.inner_join(followup_threads::table))
         .filter(followup_threads::organism_id.eq(organism_id))
         .select(total!("followup_attachments.size_bytes"))
         .first(conn)?;
-    Ok(bytes(vae) + bytes(pending) + bytes(followup))
+    Ok(bytes(vae) + bytes(followup))
 }
 
 /// Whether any record (VAE document, pending or not, follow-up attachment) uses a file.

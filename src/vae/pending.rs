@@ -33,6 +33,7 @@ fn mail_error(e: mail::MailError) -> AppError {
 
 /// The refusal once anonymous uploads of this hour reached the cap.
 pub fn cap_reached(now: NaiveDateTime) -> AppError {
+    tracing::warn!("hourly cap on anonymous VAE uploads reached");
     let wait = quota::seconds_to_next_hour(now);
     AppError::TooManyRequests {
         message: quota::anonymous_cap_message(wait),
@@ -41,8 +42,8 @@ pub fn cap_reached(now: NaiveDateTime) -> AppError {
 }
 
 /// Keeps an anonymous request and its files until its address is confirmed, and mails the
-/// link. Nothing here looks the address up. The files count against the organism's quota
-/// and the hour's anonymous cap at once.
+/// link. Nothing here looks the address up. The files count against the hour's anonymous
+/// cap, and must fit in the organism's quota (checked again on confirmation).
 pub fn hold(
     conn: &mut DbConn,
     mc: &MailContext<'_>,
@@ -208,6 +209,9 @@ pub fn confirm(
             Requester::New { .. } => 0,
         };
         quota::check(Holder::Candidate, used, bytes, quotas.candidate_quota)
+            .map_err(AppError::Conflict)?;
+        let used = storage::store::organism_usage(conn, p.organism_id)?;
+        quota::check(Holder::Organism, used, bytes, quotas.organism_quota)
             .map_err(AppError::Conflict)?;
         let created = workflow::create(
             conn,

@@ -1203,6 +1203,16 @@ async fn vae_storage_quotas_refuse_in_french_and_keep_nothing() {
     })
     .await;
     let org = app.create_organism("Institut Santé Plus");
+    // An unconfirmed request's file does not count: strangers cannot fill the space.
+    let r = public_request_at(
+        &app.address,
+        org,
+        "p@exemple.fr",
+        "2000",
+        Some(pdf_of(700, b'p')),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
     let (a, id) = candidate_with_request(&app, org, "a@exemple.fr").await;
     let r = upload(&app, &a, id, id, "cerfa_12818", pdf_of(700, b'a'), "a1.pdf").await;
     assert_eq!(r.status(), 303);
@@ -1215,7 +1225,7 @@ async fn vae_storage_quotas_refuse_in_french_and_keep_nothing() {
         "{body}"
     );
     assert_eq!(documents_count(&app), 1);
-    assert_eq!(stored_files(&app).len(), 1, "{:?}", stored_files(&app));
+    assert_eq!(stored_files(&app).len(), 2, "{:?}", stored_files(&app));
 
     let (b, id_b) = candidate_with_request(&app, org, "b@exemple.fr").await;
     let r = upload(
@@ -1241,7 +1251,17 @@ async fn vae_storage_quotas_refuse_in_french_and_keep_nothing() {
     assert_eq!(r.status(), 422);
     let body = r.text().await.unwrap();
     assert!(body.contains("organisme de formation est plein"), "{body}");
-    assert_eq!(pending_count(&app), 0);
+    assert_eq!(pending_count(&app), 1);
+    // Nor can the waiting request be confirmed now: its owner is told why.
+    let r = confirm(&app, &confirmation_of(&app, "p@exemple.fr")).await;
+    assert_eq!(r.status(), 409);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("organisme de formation est plein")
+    );
+    assert_eq!((requests_count(&app), pending_count(&app)), (2, 1));
     let r = upload(
         &app,
         &b,
@@ -1254,7 +1274,7 @@ async fn vae_storage_quotas_refuse_in_french_and_keep_nothing() {
     .await;
     assert_eq!(r.status(), 422);
     assert_eq!(documents_count(&app), 2);
-    assert_eq!(stored_files(&app).len(), 2, "{:?}", stored_files(&app));
+    assert_eq!(stored_files(&app).len(), 3, "{:?}", stored_files(&app));
     // Another organism has its own space.
     let other = app.create_organism("Autre organisme");
     let r = public_request_at(
