@@ -68,6 +68,7 @@ pub struct AppConfig {
     /// A bearer token that opens `/metrics` from anywhere.
     pub metrics_token: Option<String>,
     pub vae: VaeSettings,
+    pub storage: StorageSettings,
     /// Reverse proxies whose `X-Forwarded-For` is believed (the per-address limits would
     /// otherwise see one address: the proxy's).
     pub trusted_proxies: Vec<std::net::IpAddr>,
@@ -83,6 +84,19 @@ pub struct VaeSettings {
     pub min_hours: i64,
     /// Months the candidate has to send the livret 2 after the recevabilité.
     pub livret2_months: u32,
+}
+
+/// How much uploaded files (VAE documents, follow-up attachments) may take, in bytes.
+#[derive(Clone, Copy, Debug)]
+pub struct StorageSettings {
+    /// Everything kept for one organism: its VAE files (pending ones too) and follow-up.
+    pub organism_quota: u64,
+    /// A VAE candidate's documents, over all their requests.
+    pub candidate_quota: u64,
+    /// The attachments of a trainee's follow-up threads.
+    pub trainee_quota: u64,
+    /// Bytes accepted from anonymous VAE requests per clock hour, all instances together.
+    pub anonymous_per_hour: u64,
 }
 
 /// Distance-time crediting (see `tracking::rules`).
@@ -165,6 +179,10 @@ struct FileConfig {
     vae_max_upload_mb: Option<u64>,
     vae_min_hours: Option<i64>,
     vae_livret2_months: Option<u32>,
+    quota_organism_mb: Option<u64>,
+    quota_candidate_mb: Option<u64>,
+    quota_trainee_mb: Option<u64>,
+    vae_anonymous_mb_per_hour: Option<u64>,
     trusted_proxies: Option<String>,
 }
 
@@ -466,6 +484,28 @@ impl AppConfig {
             return Err(bad("PARCOURS_VAE_LIVRET2_MONTHS", "entre 1 et 60 mois"));
         }
 
+        let megabytes = |setting: &'static str, file: Option<u64>, default: u64| {
+            let mb = number(setting, get(setting), file, default)?;
+            if !(1..=100 * 1024 * 1024).contains(&mb) {
+                return Err(bad(setting, "entre 1 Mo et 100 To"));
+            }
+            Ok(mb * 1024 * 1024)
+        };
+        let storage = StorageSettings {
+            organism_quota: megabytes("PARCOURS_QUOTA_ORGANISM_MB", file.quota_organism_mb, 5120)?,
+            candidate_quota: megabytes(
+                "PARCOURS_QUOTA_CANDIDATE_MB",
+                file.quota_candidate_mb,
+                100,
+            )?,
+            trainee_quota: megabytes("PARCOURS_QUOTA_TRAINEE_MB", file.quota_trainee_mb, 100)?,
+            anonymous_per_hour: megabytes(
+                "PARCOURS_VAE_ANONYMOUS_MB_PER_HOUR",
+                file.vae_anonymous_mb_per_hour,
+                200,
+            )?,
+        };
+
         let trusted_proxies = get("PARCOURS_TRUSTED_PROXIES")
             .or(file.trusted_proxies)
             .unwrap_or_default()
@@ -485,6 +525,7 @@ impl AppConfig {
         Ok(AppConfig {
             trusted_proxies,
             vae,
+            storage,
             jobs,
             nudge_days,
             verify_ip_per_minute,
@@ -812,6 +853,10 @@ mod tests {
         assert_eq!(c.database_url, "sqlite://data/parcours.db");
         assert_eq!(c.base_url, "http://127.0.0.1:8080");
         assert!(c.smtp.is_none());
+        assert_eq!(c.storage.organism_quota, 5120 * 1024 * 1024);
+        assert_eq!(c.storage.candidate_quota, 100 * 1024 * 1024);
+        assert_eq!(c.storage.trainee_quota, 100 * 1024 * 1024);
+        assert_eq!(c.storage.anonymous_per_hour, 200 * 1024 * 1024);
     }
 
     #[test]
@@ -824,6 +869,9 @@ mod tests {
             ("PARCOURS_SECRET", "short"),
             ("PARCOURS_SMTP_URL", "http://x"),
             ("PARCOURS_SESSION_MINUTES", "abc"),
+            ("PARCOURS_QUOTA_ORGANISM_MB", "0"),
+            ("PARCOURS_QUOTA_TRAINEE_MB", "beaucoup"),
+            ("PARCOURS_VAE_ANONYMOUS_MB_PER_HOUR", "0"),
         ] {
             let err = AppConfig::from_sources(&env(&[(key, value)]), None).unwrap_err();
             assert_eq!(err.setting, key, "{key}={value}: {err}");

@@ -15,6 +15,7 @@ pub mod openapi;
 pub mod ops;
 pub mod reporting;
 pub mod startup;
+pub mod storage;
 pub mod tracking;
 pub mod vae;
 pub mod web;

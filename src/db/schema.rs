@@ -116,6 +116,45 @@ diesel::table! {
 }
 
 diesel::joinable!(login_sessions -> users (user_id));
+
+diesel::table! {
+    vae_pending_requests (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        organism_id -> BigInt,
+        email -> Text,
+        name -> Text,
+        phone -> Text,
+        address -> Text,
+        employer -> Text,
+        requested_modules -> Text,
+        experiences -> Text,
+        ip -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    vae_pending_documents (id) {
+        id -> BigInt,
+        pending_id -> BigInt,
+        kind -> Text,
+        file_name -> Text,
+        mime_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+    }
+}
+
+diesel::table! {
+    anonymous_upload_hours (hour_start) {
+        hour_start -> Timestamp,
+        bytes -> BigInt,
+    }
+}
+
+diesel::joinable!(vae_pending_documents -> vae_pending_requests (pending_id));
+
 diesel::joinable!(users -> organisms (organism_id));
 diesel::joinable!(audit_events -> organisms (organism_id));
 
@@ -620,6 +659,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     vae_requests,
     vae_experiences,
     vae_documents,
+    vae_pending_requests,
+    vae_pending_documents,
+    anonymous_upload_hours,
     followup_threads,
     followup_messages,
     followup_attachments,

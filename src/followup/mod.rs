@@ -3,6 +3,7 @@
 //! accompaniment that connection logs alone are not, the trainee's daily digest of answers
 //! and the staff's daily digest of questions.
 
+pub mod attachments;
 pub mod digest;
 pub mod pages;
 pub mod rules;

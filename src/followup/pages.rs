@@ -7,11 +7,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
+use super::attachments;
 use super::rules::{self, MessageKind, Side, ThreadKind};
-use super::store::{self, NewAttachment, NewMessage, Target, ThreadRow};
+use super::store::{self, NewMessage, Target, ThreadRow};
 use crate::accounts::{CurrentUser, Role};
 use crate::cohorts::store as cohorts;
-use crate::vae::documents::{self, Upload};
+use crate::vae::documents::{self, Staged, Upload};
 use crate::web::{self as w, AppError, AppResult, State, csrf};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -305,15 +306,16 @@ async fn read_message(req: &HttpRequest, state: &State, payload: Multipart) -> A
     Ok(up)
 }
 
-/// The message to post, or what to tell its author.
-fn message_of(
-    me: &CurrentUser,
-    side: Side,
-    thread: ThreadKind,
-    up: &mut Upload,
-    dir: &std::path::Path,
+/// A message ready to post; its file is kept only once the quotas allow it.
+struct Parts {
+    kind: MessageKind,
+    body: String,
+    file: Option<Staged>,
     ip: String,
-) -> Result<(MessageKind, String, Option<NewAttachment>, String), Draft> {
+}
+
+/// The message to post, or what to tell its author.
+fn message_of(side: Side, thread: ThreadKind, up: &mut Upload, ip: String) -> Result<Parts, Draft> {
     let draft = |error: String, up: &Upload| Draft {
         error: Some(error),
         body: up.get("body").unwrap_or_default().to_string(),
@@ -322,43 +324,50 @@ fn message_of(
     let kind = rules::check_kind(side, thread, up.get("kind").unwrap_or_default())
         .map_err(|e| draft(e, up))?;
     let body = rules::check_body(up.get("body").unwrap_or_default()).map_err(|e| draft(e, up))?;
-    let attachment = match up.files.pop() {
-        None => None,
-        Some((_, staged)) => {
-            let (file_name, mime, size, sha) = (
-                staged.file_name.clone(),
-                staged.kind.mime().to_string(),
-                staged.size as i64,
-                staged.sha256.clone(),
-            );
-            staged.keep(dir).map_err(|e| {
-                tracing::error!(error = %e, user = me.id, "follow-up attachment not kept");
-                draft(
-                    "Le fichier n'a pas pu être enregistré ; réessayez.".into(),
-                    up,
-                )
-            })?;
-            Some(NewAttachment {
-                file_name,
-                mime_type: mime,
-                size_bytes: size,
-                sha256: sha,
-            })
-        }
-    };
-    Ok((kind, body, attachment, ip))
+    let file = up.files.pop().map(|(_, staged)| staged);
+    Ok(Parts {
+        kind,
+        body,
+        file,
+        ip,
+    })
 }
 
+/// Posts the message (its file kept off the async workers); a file past a quota comes back
+/// as a `Draft` to show again, with nothing stored.
 async fn send(
     state: &State,
     me: &CurrentUser,
     target: Target,
-    parts: (MessageKind, String, Option<NewAttachment>, String),
-) -> AppResult<i64> {
+    parts: Parts,
+) -> AppResult<Result<i64, Draft>> {
     let author = me.id;
-    let (thread, _) = state
+    let dir = state.config.vae.dir.clone();
+    let quotas = state.config.storage;
+    state
         .db(move |c| {
-            let (kind, body, attachment, ip) = parts;
+            let Parts {
+                kind,
+                body,
+                file,
+                ip,
+            } = parts;
+            let attachment = match file {
+                None => None,
+                Some(staged) => match attachments::keep(c, &dir, &quotas, &target, staged) {
+                    Ok(a) => Some(a),
+                    Err(AppError::Invalid(fields)) => {
+                        let error = fields.into_iter().next().map(|f| f.message);
+                        return Ok(Err(Draft {
+                            error,
+                            body,
+                            kind: kind.as_str().to_string(),
+                        }));
+                    }
+                    Err(e) => return Err(e),
+                },
+            };
+            let sha = attachment.as_ref().map(|a| a.sha256.clone());
             let message = NewMessage {
                 author_id: author,
                 kind,
@@ -366,10 +375,15 @@ async fn send(
                 attachment,
                 ip,
             };
-            Ok(store::post(c, target, message)?)
+            let result = store::post(c, target, message);
+            if result.is_err()
+                && let Some(sha) = &sha
+            {
+                crate::storage::remove_unreferenced(c, &dir, sha);
+            }
+            Ok(Ok(result?.0))
         })
-        .await?;
-    Ok(thread)
+        .await
 }
 
 async fn post_thread(
@@ -383,14 +397,15 @@ async fn post_thread(
     let side = side_of(&me, &t)?;
     let mut up = read_message(&req, &state, payload).await?;
     let ip = w::client_ip(&req).to_string();
-    match message_of(&me, side, t.kind(), &mut up, &state.config.vae.dir, ip) {
+    let posted = match message_of(side, t.kind(), &mut up, ip) {
+        Err(draft) => Err(draft),
+        Ok(parts) => send(&state, &me, Target::Thread(t.id), parts).await?,
+    };
+    match posted {
+        Ok(id) => Ok(w::redirect(&format!("/suivi/{id}#dernier"))),
         Err(draft) => {
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             render_thread(&req, &state, &me, Ok(t), draft, status).await
-        }
-        Ok(parts) => {
-            let id = send(&state, &me, Target::Thread(t.id), parts).await?;
-            Ok(w::redirect(&format!("/suivi/{id}#dernier")))
         }
     }
 }
@@ -406,22 +421,25 @@ async fn post_module(
     let mut up = read_message(&req, &state, payload).await?;
     let ip = w::client_ip(&req).to_string();
     let kind = ThreadKind::Pedagogique;
-    match message_of(&me, Side::Trainee, kind, &mut up, &state.config.vae.dir, ip) {
-        Err(draft) => {
-            let blank = Blank { module_id, title };
-            let status = StatusCode::UNPROCESSABLE_ENTITY;
-            render_thread(&req, &state, &me, Err(blank), draft, status).await
-        }
+    let posted = match message_of(Side::Trainee, kind, &mut up, ip) {
+        Err(draft) => Err(draft),
         Ok(parts) => {
             let target = Target::Module {
                 organism_id: cohort.organism_id,
                 cohort_id: cohort.id,
                 trainee_id: me.id,
                 module_id,
-                subject: title,
+                subject: title.clone(),
             };
-            let id = send(&state, &me, target, parts).await?;
-            Ok(w::redirect(&format!("/suivi/{id}#dernier")))
+            send(&state, &me, target, parts).await?
+        }
+    };
+    match posted {
+        Ok(id) => Ok(w::redirect(&format!("/suivi/{id}#dernier"))),
+        Err(draft) => {
+            let blank = Blank { module_id, title };
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            render_thread(&req, &state, &me, Err(blank), draft, status).await
         }
     }
 }
@@ -476,21 +494,24 @@ async fn post_help(
         .push(("kind".into(), MessageKind::Question.as_str().into()));
     let ip = w::client_ip(&req).to_string();
     let kind = ThreadKind::Assistance;
-    match message_of(&me, Side::Trainee, kind, &mut up, &state.config.vae.dir, ip) {
-        Err(draft) => {
-            let draft = (draft.error, subject, draft.body);
-            let status = StatusCode::UNPROCESSABLE_ENTITY;
-            render_help(&req, &state, &me, draft, status).await
-        }
+    let posted = match message_of(Side::Trainee, kind, &mut up, ip) {
+        Err(draft) => Err(draft),
         Ok(parts) => {
             let target = Target::Assistance {
                 organism_id: cohort.organism_id,
                 cohort_id: cohort.id,
                 trainee_id: me.id,
-                subject,
+                subject: subject.clone(),
             };
-            let id = send(&state, &me, target, parts).await?;
-            Ok(w::redirect(&format!("/suivi/{id}#dernier")))
+            send(&state, &me, target, parts).await?
+        }
+    };
+    match posted {
+        Ok(id) => Ok(w::redirect(&format!("/suivi/{id}#dernier"))),
+        Err(draft) => {
+            let draft = (draft.error, subject, draft.body);
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            render_help(&req, &state, &me, draft, status).await
         }
     }
 }

@@ -46,5 +46,14 @@ pub async fn run_scheduler(state: actix_web::web::Data<crate::web::AppState>) {
         if let Err(e) = result {
             tracing::warn!(error = %e, "scheduled jobs");
         }
+        let dir = state.config.vae.dir.clone();
+        let purged = state
+            .db(move |c| crate::vae::pending::purge(c, &dir, crate::db::now()))
+            .await;
+        match purged {
+            Ok(p) if p.requests > 0 => tracing::info!(?p, "unconfirmed VAE requests purged"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "VAE purge"),
+        }
     }
 }

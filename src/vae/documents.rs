@@ -2,15 +2,14 @@
 //! content sniffed (PDF, JPEG or PNG, whatever its name says), image dimensions read from the
 //! header, then moved into place under its SHA-256. The user's file name never names a file.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use actix_multipart::Multipart;
 use actix_web::HttpResponse;
 use actix_web::http::header;
 use futures_util::StreamExt;
-use sha2::{Digest, Sha256};
 
+use crate::storage::spool::Spool;
 use crate::web::{AppError, AppResult};
 
 /// Images larger than this (width × height) are refused: a small file that would decode to
@@ -117,9 +116,16 @@ pub struct Staged {
     pub size: u64,
     pub kind: FileType,
     pub file_name: String,
+    /// The thread that wrote it (see `storage::spool`).
+    pub writer: std::thread::ThreadId,
 }
 
 impl Staged {
+    /// Removes the temporary file on the blocking pool.
+    pub async fn discard(self) {
+        let _ = actix_web::web::block(move || drop(self)).await;
+    }
+
     /// Moves the file to `dir/<sha256>` (atomic rename on the same file system). The same
     /// content uploaded twice is kept once.
     pub fn keep(mut self, dir: &Path) -> std::io::Result<PathBuf> {
@@ -127,8 +133,9 @@ impl Staged {
         if let Some(temp) = self.temp.take() {
             if dest.exists() {
                 let _ = std::fs::remove_file(&temp);
-            } else {
-                std::fs::rename(&temp, &dest)?;
+            } else if let Err(e) = std::fs::rename(&temp, &dest) {
+                let _ = std::fs::remove_file(&temp);
+                return Err(e);
             }
         }
         Ok(dest)
@@ -216,6 +223,16 @@ impl Upload {
             .map(|(_, v)| v.as_str())
             .collect()
     }
+
+    /// Bytes of the files received.
+    pub fn bytes(&self) -> u64 {
+        self.files.iter().map(|(_, f)| f.size).sum()
+    }
+
+    /// Removes the files received, on the blocking pool.
+    pub async fn discard(self) {
+        let _ = actix_web::web::block(move || drop(self)).await;
+    }
 }
 
 fn too_big(limit: u64) -> AppError {
@@ -243,8 +260,9 @@ pub fn check_length(req: &actix_web::HttpRequest, limit: u64, files: u64) -> App
 }
 
 /// Reads a multipart form: text fields in memory (small), each file streamed to
-/// `dir/tmp/` while hashed and counted, refused past `limit` bytes or if its content is not
-/// an accepted document. On any error, nothing is left behind.
+/// `dir/tmp/` while counted, refused past `limit` bytes or if its content is not an accepted
+/// document. The disk work (writes, hash, sync) runs on the blocking pool, never on this
+/// async worker. On any error, nothing is left behind.
 pub async fn read(
     mut payload: Multipart,
     dir: &Path,
@@ -252,8 +270,6 @@ pub async fn read(
     max_files: usize,
 ) -> AppResult<Upload> {
     let tmp_dir = dir.join("tmp");
-    std::fs::create_dir_all(&tmp_dir)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("VAE folder {}: {e}", dir.display())))?;
     let mut upload = Upload::default();
     while let Some(field) = payload.next().await {
         let mut field =
@@ -293,48 +309,67 @@ pub async fn read(
         let display =
             super::rules::display_name(&file_name).map_err(|m| AppError::invalid("file", m))?;
         let temp = tmp_dir.join(format!("{}.part", crate::web::random_token(12)?));
-        let mut staged = Staged {
-            temp: Some(temp.clone()),
-            sha256: String::new(),
-            size: 0,
-            kind: FileType::Pdf,
-            file_name: display,
-        };
-        let mut out =
-            std::fs::File::create(&temp).map_err(|e| AppError::io("upload temp file", e))?;
-        let mut hasher = Sha256::new();
+        let mut spool = Spool::create(temp.clone());
+        let mut size = 0u64;
         let mut head = Vec::new();
+        let mut refusal = None;
         while let Some(chunk) = field.next().await {
-            let chunk =
-                chunk.map_err(|e| AppError::invalid("file", format!("Envoi interrompu : {e}")))?;
-            staged.size += chunk.len() as u64;
-            if staged.size > limit {
-                return Err(too_big(limit));
+            let chunk = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    refusal = Some(AppError::invalid("file", format!("Envoi interrompu : {e}")));
+                    break;
+                }
+            };
+            size += chunk.len() as u64;
+            if size > limit {
+                refusal = Some(too_big(limit));
+                break;
             }
             if head.len() < HEAD_BYTES {
                 let take = (HEAD_BYTES - head.len()).min(chunk.len());
                 head.extend_from_slice(&chunk[..take]);
             }
-            hasher.update(&chunk);
-            out.write_all(&chunk)
-                .map_err(|e| AppError::io("upload temp file", e))?;
+            if spool.write(chunk).await.is_err() {
+                // The writer stopped (a full disk…): `finish` says why.
+                break;
+            }
         }
-        out.sync_all()
+        if let Some(e) = refusal {
+            spool.abort().await;
+            return Err(e);
+        }
+        let written = spool
+            .finish()
+            .await
             .map_err(|e| AppError::io("upload temp file", e))?;
+        let mut staged = Staged {
+            temp: Some(temp),
+            sha256: written.sha256,
+            size: written.size,
+            kind: FileType::Pdf,
+            file_name: display,
+            writer: written.writer,
+        };
         if staged.size == 0 && file_name.is_empty() {
             // A file input left empty.
+            staged.discard().await;
             continue;
         }
         if staged.size == 0 {
+            staged.discard().await;
             return Err(AppError::invalid("file", "Le fichier envoyé est vide."));
         }
-        staged.kind = check_content(&head).map_err(|m| AppError::invalid("file", m))?;
-        staged.sha256 = hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        upload.files.push((name, staged));
+        match check_content(&head) {
+            Ok(kind) => {
+                staged.kind = kind;
+                upload.files.push((name, staged));
+            }
+            Err(m) => {
+                staged.discard().await;
+                return Err(AppError::invalid("file", m));
+            }
+        }
     }
     Ok(upload)
 }
@@ -366,6 +401,87 @@ mod tests {
         assert!(check_content(&png(100_000, 100_000)).is_err());
         assert!(check_content(&png(0, 10)).is_err());
         assert!(check_content(&png(10_000, 10_000)).is_err());
+    }
+
+    /// A multipart body as a browser sends it, in small chunks like the network gives them.
+    fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> Multipart {
+        let boundary = "XBOUNDARYX";
+        let mut body = Vec::new();
+        for (name, file, content) in parts {
+            body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+            let disposition = match file {
+                Some(f) => format!("form-data; name=\"{name}\"; filename=\"{f}\""),
+                None => format!("form-data; name=\"{name}\""),
+            };
+            body.extend_from_slice(
+                format!("Content-Disposition: {disposition}\r\n\r\n").as_bytes(),
+            );
+            body.extend_from_slice(content);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let chunks: Vec<Result<actix_web::web::Bytes, actix_web::error::PayloadError>> = body
+            .chunks(4096)
+            .map(|c| Ok(actix_web::web::Bytes::copy_from_slice(c)))
+            .collect();
+        let mut headers = actix_web::http::header::HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_str(&format!("multipart/form-data; boundary={boundary}"))
+                .unwrap(),
+        );
+        Multipart::new(&headers, futures_util::stream::iter(chunks))
+    }
+
+    #[test]
+    fn an_upload_is_written_off_the_async_worker() {
+        // Before, the file was created, written and synced on the worker reading the request,
+        // so every other request of that worker waited for the disk.
+        let dir = tempfile::tempdir().unwrap();
+        let mut pdf = b"%PDF-1.4\n".to_vec();
+        pdf.extend(std::iter::repeat_n(b'x', 300_000));
+        let worker = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let up = worker
+            .block_on(async {
+                let form = multipart(&[
+                    ("csrf_token", None, b"t"),
+                    ("doc_cerfa", Some("cerfa.pdf"), &pdf),
+                ]);
+                read(form, dir.path(), 1 << 20, 1).await
+            })
+            .unwrap();
+        assert_eq!(up.get("csrf_token"), Some("t"));
+        let (_, staged) = &up.files[0];
+        assert_eq!(staged.size, pdf.len() as u64);
+        assert_eq!(staged.kind, FileType::Pdf);
+        assert_ne!(staged.writer, std::thread::current().id());
+    }
+
+    #[test]
+    fn a_refused_upload_leaves_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let worker = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let exe = b"MZ\x90\x00".repeat(1000);
+        for (content, limit) in [(&exe, 1 << 20), (&vec![b'%'; 5000], 1000)] {
+            let result = worker.block_on(async {
+                read(
+                    multipart(&[("f", Some("a.pdf"), content)]),
+                    dir.path(),
+                    limit,
+                    1,
+                )
+                .await
+            });
+            assert!(result.is_err());
+            let left: Vec<_> = std::fs::read_dir(dir.path().join("tmp"))
+                .map(|d| d.flatten().collect())
+                .unwrap_or_default();
+            assert!(left.is_empty(), "{left:?}");
+        }
     }
 
     #[test]

@@ -1,9 +1,12 @@
-//! VAE (validation des acquis de l'expérience): requests, documents, workflow, decisions,
-//! and the modules a decision validates kept in the candidate's path.
+//! VAE (validation des acquis de l'expérience): requests (held until their address is
+//! confirmed when anonymous), documents, workflow, decisions, and the modules a decision
+//! validates kept in the candidate's path.
 
 pub mod api;
 pub mod documents;
 pub mod pages;
+pub mod pending;
+pub mod pending_store;
 pub mod rules;
 pub mod store;
 pub mod workflow;

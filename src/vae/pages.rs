@@ -7,11 +7,13 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use serde::Serialize;
 
 use super::documents::{self, Upload};
+use super::pending;
 use super::rules::{self, Action, DocKind, Experience, Outcome, Status};
 use super::store::{self, Scope};
 use super::workflow::{self, Requester, Settings, Step};
 use crate::accounts::CurrentUser;
 use crate::accounts::invite::MailContext;
+use crate::storage::quota;
 use crate::web::csrf::{self, CsrfForm};
 use crate::web::{self as w, AppError, AppResult, State};
 
@@ -27,7 +29,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/ma-vae/{id}/documents", web::post().to(upload))
         .route("/vae/dossiers/{id}", web::get().to(staff_file))
         .route("/vae/dossiers/{id}/etape", web::post().to(step))
-        .route("/vae/documents/{id}", web::get().to(download));
+        .route("/vae/documents/{id}", web::get().to(download))
+        .route("/vae/confirmation/{token}", web::get().to(confirm_form))
+        .route("/vae/confirmation/{token}", web::post().to(confirm));
 }
 
 pub fn settings(state: &State) -> Settings {
@@ -266,27 +270,47 @@ async fn submit_request(
         });
     }
     let (org_name, _) = organism(&state, org).await?;
+    if me.is_none() {
+        // Refused before a byte is read once the hour's anonymous cap is reached.
+        let cap = state.config.storage.anonymous_per_hour;
+        let now = crate::db::now();
+        let sent = state
+            .db(move |c| {
+                Ok(crate::storage::store::anonymous_bytes(
+                    c,
+                    quota::hour_of(now),
+                )?)
+            })
+            .await?;
+        if sent >= cap {
+            return Err(pending::cap_reached(now));
+        }
+    }
     let mut up = read_form(&req, &state, payload, 4).await?;
     let experiences = match check_request(&up) {
         Ok(e) => e,
         Err(e) => {
             let refusal = refusal_of(e)?;
-            return render_request_form(&req, &state, me.as_ref(), org, refusal, Some(&up)).await;
+            let page = render_request_form(&req, &state, me.as_ref(), org, refusal, Some(&up));
+            let page = page.await;
+            up.discard().await;
+            return page;
         }
     };
     let files = std::mem::take(&mut up.files);
-    let mut kinds = vec![];
-    for (name, _) in &files {
+    let mut staged = vec![];
+    for (name, file) in files {
         let kind = name
             .strip_prefix("doc_")
             .and_then(DocKind::parse)
             .filter(|k| *k != DocKind::Livret2)
             .ok_or_else(|| AppError::invalid("file", "Pièce inconnue."))?;
-        kinds.push(kind);
+        staged.push((kind, file));
     }
     let st = state.clone();
     let me2 = me.clone();
     let settings = settings(&state);
+    let quotas = state.config.storage;
     let dir = state.config.vae.dir.clone();
     let fields = up.fields.clone();
     let result = state
@@ -295,35 +319,35 @@ async fn submit_request(
                 templates: &st.mail_templates,
                 base_url: &st.config.base_url,
             };
-            let requester = match &me2 {
-                Some(u) => Requester::Known(u),
-                None => Requester::New {
+            let input = |requester| workflow::RequestInput {
+                organism: (org, &org_name),
+                requester,
+                phone: up.get("phone").unwrap_or_default(),
+                address: up.get("address").unwrap_or_default(),
+                employer: up.get("employer").unwrap_or_default(),
+                requested: up.all("modules").into_iter().map(str::to_string).collect(),
+                experiences,
+                ip: ip.to_string(),
+            };
+            let Some(me) = &me2 else {
+                let requester = Requester::New {
                     email: up.get("email").unwrap_or_default(),
                     name: up.get("name").unwrap_or_default(),
-                },
+                };
+                let held =
+                    pending::hold(c, &mc, &settings, &quotas, &dir, input(requester), staged)?;
+                return Ok(Answer::Held(held));
             };
-            let created = workflow::create(
-                c,
-                &mc,
-                &settings,
-                workflow::RequestInput {
-                    organism: (org, &org_name),
-                    requester,
-                    phone: up.get("phone").unwrap_or_default(),
-                    address: up.get("address").unwrap_or_default(),
-                    employer: up.get("employer").unwrap_or_default(),
-                    requested: up.all("modules").into_iter().map(str::to_string).collect(),
-                    experiences,
-                    ip: ip.to_string(),
-                },
-            )?;
-            for ((_, staged), kind) in files.into_iter().zip(kinds) {
-                workflow::add_document(c, &dir, created.candidate_id, created.id, kind, staged)?;
+            let bytes = staged.iter().map(|(_, f)| f.size).sum();
+            workflow::check_quotas(c, &quotas, me.id, org, bytes)?;
+            let created = workflow::create(c, &mc, &settings, input(Requester::Account(me.id)))?;
+            for (kind, file) in staged {
+                workflow::add_document(c, &dir, &quotas, me.id, created.id, kind, file)?;
             }
-            Ok((created, me2.is_some()))
+            Ok(Answer::Created(created))
         })
         .await;
-    let (created, logged_in) = match result {
+    let answer = match result {
         Ok(done) => done,
         Err(e) => {
             let refusal = refusal_of(e)?;
@@ -334,9 +358,90 @@ async fn submit_request(
             return render_request_form(&req, &state, me.as_ref(), org, refusal, Some(&sent)).await;
         }
     };
-    if logged_in {
-        return Ok(w::redirect(&format!("/ma-vae/{}", created.id)));
+    let mut ctx = w::context(&req);
+    ctx.insert("me", &None::<()>);
+    match answer {
+        Answer::Created(created) => Ok(w::redirect(&format!("/ma-vae/{}", created.id))),
+        Answer::Held(held) => {
+            ctx.insert("held", &held);
+            state.render("vae/request_pending.html", &ctx)
+        }
     }
+}
+
+/// A signed-in person's request is a file at once; an anonymous one waits for its address.
+enum Answer {
+    Created(workflow::Created),
+    Held(pending::Held),
+}
+
+fn dead_confirmation(req: &HttpRequest, state: &State) -> AppResult<HttpResponse> {
+    let mut ctx = w::context(req);
+    ctx.insert("title", "Lien invalide ou expiré");
+    ctx.insert(
+        "message",
+        &format!(
+            "Ce lien de confirmation n'est pas valide, a déjà servi, ou a plus de {} heures : \
+             la demande non confirmée a été effacée. Déposez une nouvelle demande si besoin.",
+            rules::CONFIRM_HOURS
+        ),
+    );
+    state.render_status(
+        actix_web::http::StatusCode::NOT_FOUND,
+        "accounts/link_invalid.html",
+        &ctx,
+    )
+}
+
+/// The confirmation link of a mail: a page with a button, so that a mail scanner following
+/// links does not confirm for the person.
+async fn confirm_form(
+    req: HttpRequest,
+    state: State,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let token = path.into_inner();
+    let t = token.clone();
+    let found = state
+        .db(move |c| match pending::find(c, &t)? {
+            Some(org) => Ok(crate::cohorts::store::get(c, org)?.map(|o| o.name)),
+            None => Ok(None),
+        })
+        .await?;
+    let Some(organism) = found else {
+        return dead_confirmation(&req, &state);
+    };
+    let mut ctx = w::context(&req);
+    ctx.insert("me", &None::<()>);
+    ctx.insert("organism", &organism);
+    ctx.insert("token", &token);
+    state.render("vae/confirm.html", &ctx)
+}
+
+async fn confirm(
+    req: HttpRequest,
+    state: State,
+    path: web::Path<String>,
+    _form: CsrfForm<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    let token = path.into_inner();
+    let ip = w::client_ip(&req).to_string();
+    let st = state.clone();
+    let settings = settings(&state);
+    let quotas = state.config.storage;
+    let created = state
+        .db(move |c| {
+            let mc = MailContext {
+                templates: &st.mail_templates,
+                base_url: &st.config.base_url,
+            };
+            pending::confirm(c, &mc, &settings, &quotas, &token, &ip)
+        })
+        .await;
+    let created = match created {
+        Err(AppError::NotFound) => return dead_confirmation(&req, &state),
+        other => other?,
+    };
     let mut ctx = w::context(&req);
     ctx.insert("me", &None::<()>);
     ctx.insert("created", &created);
@@ -508,11 +613,14 @@ async fn upload(
     let Some((_, staged)) = up.files.pop() else {
         return Err(AppError::invalid("file", "Choisissez un fichier."));
     };
-    drop(up);
     let dir = state.config.vae.dir.clone();
+    let quotas = state.config.storage;
     let cid = me.id;
     state
-        .db(move |c| workflow::add_document(c, &dir, cid, id, kind, staged))
+        .db(move |c| {
+            drop(up);
+            workflow::add_document(c, &dir, &quotas, cid, id, kind, staged)
+        })
         .await?;
     Ok(w::redirect(&format!("/ma-vae/{id}")))
 }

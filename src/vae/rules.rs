@@ -2,7 +2,7 @@
 //! must contain, the experience threshold and the livret 2 deadline. No I/O.
 
 use chrono::{Datelike, Months, NaiveDate, NaiveDateTime};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -239,7 +239,7 @@ pub const MISSIONS: [(&str, &str); 3] = [
 ];
 
 /// One period of experience, as declared.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Experience {
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -294,6 +294,14 @@ pub fn threshold_warning(total_minutes: i64, min_hours: i64) -> Option<String> {
 /// The calendar year a request counts for (one request per certification and year).
 pub fn request_year(at: NaiveDateTime) -> i32 {
     at.year()
+}
+
+/// Hours an anonymous request waits for its address to be confirmed; then it is purged.
+pub const CONFIRM_HOURS: i64 = 48;
+
+/// The creation time before which an unconfirmed request is expired at `now`.
+pub fn pending_cutoff(now: NaiveDateTime) -> NaiveDateTime {
+    now - chrono::Duration::hours(CONFIRM_HOURS)
 }
 
 /// When the livret 2 is expected, counted from the recevabilité.
@@ -507,6 +515,15 @@ mod tests {
         e.minutes = 60;
         e.to = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
         assert!(check_experience(&e, today).is_err());
+    }
+
+    #[test]
+    fn an_unconfirmed_request_expires_after_48_hours() {
+        let now = NaiveDate::from_ymd_opt(2026, 12, 10)
+            .unwrap()
+            .and_hms_opt(9, 0, 0)
+            .unwrap();
+        assert_eq!(pending_cutoff(now).to_string(), "2026-12-08 09:00:00");
     }
 
     #[test]

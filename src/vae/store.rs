@@ -326,14 +326,6 @@ pub fn insert_document(conn: &mut DbConn, d: &NewDocument<'_>) -> QueryResult<i6
         .get_result(conn)
 }
 
-pub fn is_referenced(conn: &mut DbConn, sha256: &str) -> QueryResult<bool> {
-    use diesel::dsl::exists;
-    diesel::select(exists(
-        vae_documents::table.filter(vae_documents::sha256.eq(sha256)),
-    ))
-    .get_result(conn)
-}
-
 /// What a transition writes besides the state.
 #[derive(Debug, Default, Clone)]
 pub struct Change {

@@ -11,8 +11,10 @@ use crate::accounts::invite::{self, MailContext};
 use crate::accounts::rules::Role;
 use crate::accounts::store::{self as users, NewUser, User};
 use crate::audit::{self, Event};
+use crate::config::StorageSettings;
 use crate::db::{self, DbConn};
 use crate::mail::{self, Mail, Recipient, outbox};
+use crate::storage::{self, quota, quota::Holder};
 use crate::web::{AppError, AppResult, format};
 
 /// The certification a VAE asks for.
@@ -23,9 +25,10 @@ pub struct Settings {
     pub livret2_months: u32,
 }
 
-/// Who asks: a signed-in person, or a new candidate from the public form.
+/// Who asks: an account (signed in, or whose address was just confirmed), or a new
+/// candidate whose address was just confirmed.
 pub enum Requester<'a> {
-    Known(&'a CurrentUser),
+    Account(i64),
     New { email: &'a str, name: &'a str },
 }
 
@@ -116,14 +119,21 @@ fn audit_key(req: &Request) -> String {
     format!("vae:{}", req.id)
 }
 
-/// Records a request: the candidate's account (invited by mail when new), the file, its
-/// periods, the audit row and the mail. One per certification and calendar year.
-pub fn create(
+/// What a request form holds once checked, whoever sends it.
+pub struct Checked {
+    /// The new candidate's normalised address and name.
+    pub identity: Option<(String, String)>,
+    pub experience_minutes: i64,
+    pub warning: Option<String>,
+}
+
+/// Checks a request without looking at who holds the address: periods, modules, contact,
+/// address and name. The same refusals whether or not an account exists.
+pub fn check(
     conn: &mut DbConn,
-    mc: &MailContext<'_>,
     settings: &Settings,
-    input: RequestInput<'_>,
-) -> AppResult<Created> {
+    input: &RequestInput<'_>,
+) -> AppResult<Checked> {
     let today = crate::cohorts::cohort_pages::today();
     let mut problems = vec![];
     for e in &input.experiences {
@@ -150,57 +160,69 @@ pub fn create(
             "Le téléphone et l'adresse sont obligatoires.",
         ));
     }
-    let (email, name) = match &input.requester {
-        Requester::Known(u) => (u.email.clone(), u.name.clone()),
-        Requester::New { email, name } => (
+    let identity = match &input.requester {
+        Requester::Account(_) => None,
+        Requester::New { email, name } => Some((
             crate::accounts::rules::normalize_email(email)
                 .map_err(|m| AppError::invalid("email", m))?,
             crate::accounts::rules::validate_name(name)
                 .map_err(|m| AppError::invalid("name", m))?,
-        ),
+        )),
     };
     if !problems.is_empty() {
         return Err(AppError::Invalid(problems));
     }
-    let (organism_id, org_name) = input.organism;
+    let (program_id, _) = store::program_by_code(conn, PROGRAM_CODE)?.ok_or(AppError::NotFound)?;
+    let modules = crate::cohorts::store::program_modules(conn, program_id)?;
+    if input
+        .requested
+        .iter()
+        .any(|c| !modules.iter().any(|m| &m.1 == c))
+    {
+        return Err(AppError::invalid("modules", "Module demandé inconnu."));
+    }
     let total: i64 = input.experiences.iter().map(|e| i64::from(e.minutes)).sum();
-    let warning = rules::threshold_warning(total, settings.min_hours);
+    Ok(Checked {
+        identity,
+        experience_minutes: total,
+        warning: rules::threshold_warning(total, settings.min_hours),
+    })
+}
+
+/// Records a request: the candidate's account (invited by mail when new), the file, its
+/// periods, the audit row and the mail. One per certification and calendar year.
+pub fn create(
+    conn: &mut DbConn,
+    mc: &MailContext<'_>,
+    settings: &Settings,
+    input: RequestInput<'_>,
+) -> AppResult<Created> {
+    let checked = check(conn, settings, &input)?;
+    let (organism_id, org_name) = input.organism;
+    let total = checked.experience_minutes;
+    let warning = checked.warning;
     db::transaction(conn, |conn| {
         let (program_id, _) =
             store::program_by_code(conn, PROGRAM_CODE)?.ok_or(AppError::NotFound)?;
-        let modules = crate::cohorts::store::program_modules(conn, program_id)?;
-        if input
-            .requested
-            .iter()
-            .any(|c| !modules.iter().any(|m| &m.1 == c))
-        {
-            return Err(AppError::invalid("modules", "Module demandé inconnu."));
-        }
-        let (candidate, is_new) = match &input.requester {
-            Requester::Known(u) => (users::by_id(conn, u.id)?.ok_or(AppError::NotFound)?, false),
-            Requester::New { .. } => match users::by_email(conn, &email)? {
-                Some(_) => {
-                    return Err(AppError::Conflict(
-                        "Un compte existe déjà pour cette adresse : connectez-vous pour \
-                         déposer votre demande depuis votre espace."
-                            .into(),
-                    ));
-                }
-                None => {
-                    let id = users::create(
-                        conn,
-                        None,
-                        NewUser {
-                            email: &email,
-                            name: &name,
-                            role: Role::Trainee,
-                            organism_id: Some(organism_id),
-                            password_hash: None,
-                        },
-                    )?;
-                    (users::by_id(conn, id)?.ok_or(AppError::NotFound)?, true)
-                }
-            },
+        let (candidate, is_new) = match (&input.requester, &checked.identity) {
+            (Requester::Account(id), _) => {
+                (users::by_id(conn, *id)?.ok_or(AppError::NotFound)?, false)
+            }
+            (Requester::New { .. }, Some((email, name))) => {
+                let id = users::create(
+                    conn,
+                    None,
+                    NewUser {
+                        email,
+                        name,
+                        role: Role::Trainee,
+                        organism_id: Some(organism_id),
+                        password_hash: None,
+                    },
+                )?;
+                (users::by_id(conn, id)?.ok_or(AppError::NotFound)?, true)
+            }
+            (Requester::New { .. }, None) => return Err(AppError::NotFound),
         };
         let year = rules::request_year(db::now());
         if let Some(first) = store::same_year(conn, candidate.id, program_id, year)? {
@@ -406,11 +428,69 @@ fn keep_validated(
     Ok(())
 }
 
+/// A document's file, already kept under its digest, as recorded.
+pub struct KeptFile<'a> {
+    pub kind: DocKind,
+    pub file_name: &'a str,
+    pub mime_type: &'a str,
+    pub size: u64,
+    pub sha256: &'a str,
+}
+
+/// Records a kept file on a request with its audit row (the caller holds the transaction).
+pub fn record_document(
+    conn: &mut DbConn,
+    req: &Request,
+    uploaded_by: i64,
+    file: &KeptFile<'_>,
+) -> AppResult<i64> {
+    let doc = store::insert_document(
+        conn,
+        &store::NewDocument {
+            request_id: req.id,
+            kind: file.kind.as_str(),
+            file_name: file.file_name,
+            mime_type: file.mime_type,
+            size_bytes: i64::try_from(file.size).unwrap_or(i64::MAX),
+            sha256: file.sha256,
+            uploaded_by,
+        },
+    )?;
+    audit::record(
+        conn,
+        Event::new("vae_document_added", "vae_request", Some(req.id))
+            .by(Some(uploaded_by))
+            .in_organism(Some(req.organism_id))
+            .key(audit_key(req))
+            .detail(serde_json::json!({
+                "document": doc, "kind": file.kind.as_str(), "sha256": file.sha256,
+                "size": file.size,
+            })),
+    )?;
+    Ok(doc)
+}
+
+/// Refuses `adding` bytes past the candidate's or the organism's quota.
+pub fn check_quotas(
+    conn: &mut DbConn,
+    quotas: &StorageSettings,
+    candidate_id: i64,
+    organism_id: i64,
+    adding: u64,
+) -> AppResult<()> {
+    let refuse = |m: String| AppError::invalid("file", m);
+    let used = storage::store::candidate_usage(conn, candidate_id)?;
+    quota::check(Holder::Candidate, used, adding, quotas.candidate_quota).map_err(refuse)?;
+    let used = storage::store::organism_usage(conn, organism_id)?;
+    quota::check(Holder::Organism, used, adding, quotas.organism_quota).map_err(refuse)
+}
+
 /// Records an uploaded document on the candidate's own file: the file is moved into place
 /// first, and removed again if the row cannot be written, so no file is left unreferenced.
 pub fn add_document(
     conn: &mut DbConn,
     dir: &std::path::Path,
+    quotas: &StorageSettings,
     candidate_id: i64,
     id: i64,
     kind: DocKind,
@@ -424,43 +504,27 @@ pub fn add_document(
             req.status().label()
         )));
     }
+    check_quotas(conn, quotas, candidate_id, req.organism_id, staged.size)?;
     let sha = staged.sha256.clone();
     let (size, mime, name) = (staged.size, staged.kind.mime(), staged.file_name.clone());
-    staged
-        .keep(dir)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("VAE file: {e}")))?;
+    staged.keep(dir).map_err(|e| AppError::io("VAE file", e))?;
     let result = db::transaction(conn, |conn| {
         let req =
             store::get(conn, Scope::Candidate(candidate_id), id)?.ok_or(AppError::NotFound)?;
         if !kind.accepted_in(req.status()) {
             return Err(AppError::Conflict("Le dossier vient de changer.".into()));
         }
-        let doc = store::insert_document(
-            conn,
-            &store::NewDocument {
-                request_id: id,
-                kind: kind.as_str(),
-                file_name: &name,
-                mime_type: mime,
-                size_bytes: i64::try_from(size).unwrap_or(i64::MAX),
-                sha256: &sha,
-                uploaded_by: candidate_id,
-            },
-        )?;
-        audit::record(
-            conn,
-            Event::new("vae_document_added", "vae_request", Some(id))
-                .by(Some(candidate_id))
-                .in_organism(Some(req.organism_id))
-                .key(audit_key(&req))
-                .detail(serde_json::json!({
-                    "document": doc, "kind": kind.as_str(), "sha256": sha, "size": size
-                })),
-        )?;
-        Ok(doc)
+        let file = KeptFile {
+            kind,
+            file_name: &name,
+            mime_type: mime,
+            size,
+            sha256: &sha,
+        };
+        record_document(conn, &req, candidate_id, &file)
     });
-    if result.is_err() && !store::is_referenced(conn, &sha).unwrap_or(true) {
-        let _ = std::fs::remove_file(dir.join(&sha));
+    if result.is_err() {
+        storage::remove_unreferenced(conn, dir, &sha);
     }
     result
 }

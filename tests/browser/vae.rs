@@ -1,10 +1,11 @@
 //! The VAE journey in a browser: a candidate asks on the organism's public page with a
-//! document, staff move the file to a partial decision, the candidate sees it.
+//! document and confirms her address from the mail's link, staff move the file to a partial
+//! decision, the candidate sees it.
 
 use diesel::prelude::*;
 use parcours::accounts::Role;
 use parcours::db::DbConn;
-use parcours::db::schema::{users, vae_requests};
+use parcours::db::schema::{outbox, users, vae_requests};
 
 use crate::common::*;
 use crate::driver::{Browser, DESKTOP, PASSWORD, PHONE, Size};
@@ -54,6 +55,27 @@ async fn a_candidate_gets_a_partial_validation(size: Size) {
         .unwrap();
     click_id(&b, "consent").await;
     b.button("Déposer ma demande").await.click().await.unwrap();
+    b.wait_title("Confirmez votre adresse").await;
+    b.check_page("vae-request-pending").await;
+    // The link of the confirmation mail, as the candidate opens it.
+    let link: String = {
+        let mut conn = app.conn();
+        let body: String = outbox::table
+            .filter(outbox::kind.eq("vae_confirm"))
+            .select(outbox::body_text)
+            .first(&mut *conn as &mut DbConn)
+            .unwrap();
+        let start = body.find("/vae/confirmation/").unwrap();
+        body[start..].split_whitespace().next().unwrap().to_string()
+    };
+    b.goto(&link).await;
+    b.wait_title("Confirmer ma demande de VAE").await;
+    b.check_page("vae-confirm").await;
+    b.button("Confirmer ma demande")
+        .await
+        .click()
+        .await
+        .unwrap();
     b.wait_title("Demande enregistrée").await;
     b.check_page("vae-request-done").await;
 

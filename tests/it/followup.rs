@@ -651,3 +651,86 @@ async fn the_cohort_trainers_hear_of_a_waiting_question_once_and_admins_of_help_
         "the help request was named already"
     );
 }
+
+#[tokio::test]
+async fn attachments_past_the_trainee_quota_are_refused_and_nothing_is_kept() {
+    let app = spawn_app_with(|env| {
+        env.insert("PARCOURS_QUOTA_TRAINEE_MB".into(), "1".into());
+    })
+    .await;
+    let org = app.create_organism("Organisme A");
+    let (alice, _) = app.trainee_in(org, "CQP-AM", "alice@a.fr").await;
+    let (staff, _) = signed_in(&app, Role::Trainer, Some(org), "formateur@a.fr").await;
+    let pdf = |tag: u8| {
+        let mut v = PDF.to_vec();
+        v.extend(std::iter::repeat_n(tag, 700 * 1024));
+        v
+    };
+    let kept = || {
+        std::fs::read_dir(app.dir.path().join("vae"))
+            .map(|d| d.flatten().filter(|e| e.path().is_file()).count())
+            .unwrap_or(0)
+    };
+    let module_page = first_module(&alice, &app).await;
+    let work = [("kind", "travail"), ("body", "Mon travail")];
+    let first = pdf(b'a');
+    let res = post_message(
+        &alice,
+        &app,
+        &module_page,
+        &module_page,
+        &work,
+        Some(("t1.pdf", &first)),
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let thread = location(&res).trim_end_matches("#dernier").to_string();
+    assert_eq!(kept(), 1);
+
+    // 700 KB more would pass her 1 MB: refused with the draft typed back, nothing kept.
+    let second = pdf(b'b');
+    let again = [("kind", "travail"), ("body", "Mon second travail")];
+    let res = post_message(
+        &alice,
+        &app,
+        &thread,
+        &thread,
+        &again,
+        Some(("t2.pdf", &second)),
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("suivi est plein"), "{html}");
+    assert!(html.contains("Mon second travail"), "{html}");
+    // Her help requests and her trainer's answers on her threads use the same space.
+    let help = [("subject", "Souci"), ("body", "Voici une capture")];
+    let res = post_message(
+        &alice,
+        &app,
+        "/aide",
+        "/aide",
+        &help,
+        Some(("c.pdf", &second)),
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("suivi est plein"));
+    let answer = [("kind", "reponse"), ("body", "Corrigé joint")];
+    let res = post_message(
+        &staff,
+        &app,
+        &thread,
+        &thread,
+        &answer,
+        Some(("corrige.pdf", &second)),
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(messages_count(&app), 1);
+    assert_eq!(kept(), 1);
+    // Without the file, the message goes.
+    let res = post_message(&staff, &app, &thread, &thread, &answer, None).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(messages_count(&app), 2);
+}

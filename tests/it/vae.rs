@@ -5,7 +5,8 @@ use diesel::prelude::*;
 use parcours::accounts::Role;
 use parcours::db::DbConn;
 use parcours::db::schema::{
-    audit_events, outbox, path_adjustments, users, vae_documents, vae_requests,
+    audit_events, outbox, path_adjustments, users, vae_documents, vae_pending_documents,
+    vae_pending_requests, vae_requests,
 };
 use reqwest::multipart::{Form, Part};
 
@@ -54,19 +55,111 @@ fn form_url(app: &TestApp, org: i64) -> String {
 }
 
 async fn public_request(app: &TestApp, org: i64, email: &str, hours: &str) -> reqwest::Response {
+    public_request_at(&app.address, org, email, hours, Some(PDF.to_vec())).await
+}
+
+/// The public form sent to a server, with one document if given.
+async fn public_request_at(
+    base: &str,
+    org: i64,
+    email: &str,
+    hours: &str,
+    pdf: Option<Vec<u8>>,
+) -> reqwest::Response {
     let c = client();
-    let token = csrf_from(&c, &form_url(app, org)).await;
-    let form = request_form(&token, Some(email), hours).part(
-        "doc_cerfa_12818",
-        Part::bytes(PDF.to_vec())
-            .file_name("cerfa 12818.pdf")
-            .mime_str("application/pdf")
-            .unwrap(),
-    );
-    c.post(form_url(app, org))
-        .multipart(form)
+    let url = format!("{base}/organismes/{org}/vae/demande");
+    let token = csrf_from(&c, &url).await;
+    let mut form = request_form(&token, Some(email), hours);
+    if let Some(pdf) = pdf {
+        form = form.part(
+            "doc_cerfa_12818",
+            Part::bytes(pdf)
+                .file_name("cerfa 12818.pdf")
+                .mime_str("application/pdf")
+                .unwrap(),
+        );
+    }
+    c.post(url).multipart(form).send().await.unwrap()
+}
+
+/// A PDF of about `kb` KiB whose content differs with `tag`.
+fn pdf_of(kb: usize, tag: u8) -> Vec<u8> {
+    let mut v = b"%PDF-1.4\n".to_vec();
+    v.extend(std::iter::repeat_n(tag, kb * 1024));
+    v
+}
+
+/// The path of the confirmation link in a mail's text.
+fn confirmation_path(text: &str) -> String {
+    let start = text
+        .find("/vae/confirmation/")
+        .expect("confirmation link in mail");
+    text[start..]
+        .split(|c: char| c.is_whitespace() || c == '"' || c == '<')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// The confirmation link queued for an address (the newest one).
+fn confirmation_of(app: &TestApp, email: &str) -> String {
+    let mut conn = app.conn();
+    let body: String = outbox::table
+        .filter(outbox::kind.eq("vae_confirm"))
+        .filter(outbox::recipients.like(format!("%\"{email}\"%")))
+        .order(outbox::id.desc())
+        .select(outbox::body_text)
+        .first(&mut *conn as &mut DbConn)
+        .unwrap();
+    confirmation_path(&body)
+}
+
+/// Opens a confirmation link and presses its button, as the owner of the address does.
+async fn confirm(app: &TestApp, path: &str) -> reqwest::Response {
+    let c = client();
+    let page = c.get(app.url(path)).send().await.unwrap();
+    assert_eq!(page.status(), 200, "{path}");
+    let token = csrf_of(&page.text().await.unwrap());
+    c.post(app.url(path))
+        .form(&[("csrf_token", token.as_str())])
         .send()
         .await
+        .unwrap()
+}
+
+/// The status of a confirmation link's page.
+async fn confirm_status(app: &TestApp, path: &str) -> u16 {
+    client()
+        .get(app.url(path))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+fn accounts_with(app: &TestApp, email: &str) -> i64 {
+    let mut conn = app.conn();
+    users::table
+        .filter(users::email.eq(email))
+        .count()
+        .get_result(&mut *conn as &mut DbConn)
+        .unwrap()
+}
+
+fn requests_count(app: &TestApp) -> i64 {
+    let mut conn = app.conn();
+    vae_requests::table
+        .count()
+        .get_result(&mut *conn as &mut DbConn)
+        .unwrap()
+}
+
+fn pending_count(app: &TestApp) -> i64 {
+    let mut conn = app.conn();
+    vae_pending_requests::table
+        .count()
+        .get_result(&mut *conn as &mut DbConn)
         .unwrap()
 }
 
@@ -174,22 +267,41 @@ async fn vae_from_public_request_to_partial_decision_with_mails_and_a_shorter_pa
     let res = public_request(&app, org, "camille@exemple.fr", "2400").await;
     assert_eq!(res.status(), 200);
     let page = res.text().await.unwrap();
-    assert!(
-        page.contains("Votre demande de VAE est enregistrée"),
-        "{page}"
-    );
+    assert!(page.contains("Confirmez votre adresse e-mail"), "{page}");
     assert!(
         !page.contains("inférieure"),
         "no warning above the threshold"
     );
+    // Nothing exists for the organism until the address is confirmed; the file waits.
+    assert_eq!(accounts_with(&app, "camille@exemple.fr"), 0);
+    assert_eq!(requests_count(&app), 0);
+    assert_eq!(stored_files(&app).len(), 1, "{:?}", stored_files(&app));
+
+    // The link arrives by mail; opening it alone confirms nothing (mail scanners open links).
+    let mails = smtp.wait_for(1, 20).await;
+    assert_eq!(mails.len(), 1);
+    let link = confirmation_path(&mail_text(&mails[0]));
+    let page = client().get(app.url(&link)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Institut Santé Plus"));
+    assert_eq!(requests_count(&app), 0);
+    let res = confirm(&app, &link).await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("Votre demande de VAE est enregistrée"),
+        "{page}"
+    );
     let (id, candidate) = request_of(&app, "camille@exemple.fr");
     assert_eq!(state_of(&app, id), "deposee");
     assert_eq!(documents_count(&app), 1);
+    assert_eq!(pending_count(&app), 0);
     assert_eq!(stored_files(&app).len(), 1, "{:?}", stored_files(&app));
+    assert_eq!(confirm_status(&app, &link).await, 404, "a link serves once");
 
     // Invitation and acknowledgement arrive.
-    let mails = smtp.wait_for(2, 20).await;
-    assert_eq!(mails.len(), 2);
+    let mails = smtp.wait_for(3, 20).await;
+    assert_eq!(mails.len(), 3);
     let texts: Vec<String> = mails.iter().map(|m| mail_text(m)).collect();
     assert!(texts.iter().any(|t| t.contains("/invitation/")));
     assert!(
@@ -297,10 +409,11 @@ async fn vae_from_public_request_to_partial_decision_with_mails_and_a_shorter_pa
     assert_eq!(r.status(), 303);
     assert_eq!(state_of(&app, id), "decision");
 
-    // One mail per step: invitation, déposée, en examen, recevable, livret 2, jury, décision.
-    let mails = smtp.wait_for(7, 20).await;
+    // One mail per step: confirmation, invitation, déposée, en examen, recevable, livret 2,
+    // jury, décision.
+    let mails = smtp.wait_for(8, 20).await;
     let texts: Vec<String> = mails.iter().map(|m| mail_text(m)).collect();
-    assert_eq!(texts.len(), 7, "{texts:#?}");
+    assert_eq!(texts.len(), 8, "{texts:#?}");
     for phrase in [
         "En examen",
         "Recevable",
@@ -490,6 +603,8 @@ async fn vae_a_form_with_mistakes_comes_back_filled_in_with_what_is_wrong() {
         .get_result(&mut *conn as &mut DbConn)
         .unwrap();
     assert_eq!((requests, accounts), (0, 0), "nothing is created");
+    drop(conn);
+    assert_eq!(pending_count(&app), 0, "nothing waits either");
 }
 
 #[tokio::test]
@@ -500,6 +615,8 @@ async fn vae_experience_below_the_threshold_is_accepted_with_a_warning() {
     assert_eq!(res.status(), 200);
     let page = res.text().await.unwrap();
     assert!(page.contains("(600 h) est inférieure aux 1607 h"), "{page}");
+    let res = confirm(&app, &confirmation_of(&app, "jeune@exemple.fr")).await;
+    assert!(res.text().await.unwrap().contains("(600 h) est inférieure"));
     let mut conn = app.conn();
     let below: bool = vae_requests::table
         .select(vae_requests::below_threshold)
@@ -864,4 +981,377 @@ async fn vae_a_skipped_step_or_another_organism_is_refused_and_nothing_changes()
     let r = step(&app, &staff, &page, id, &[("action", "accept")]).await;
     assert_eq!(r.status(), 409);
     assert_eq!(state_of(&app, id), "abandonnee");
+}
+
+#[tokio::test]
+async fn vae_a_request_waits_for_its_address_and_never_tells_whether_it_has_an_account() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Institut Santé Plus");
+    let other = app.create_organism("Autre organisme");
+    let lea = app.create_user(
+        Role::Trainee,
+        Some(other),
+        "lea@exemple.fr",
+        "x-mot-de-passe",
+    );
+    let (staff, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "chef@isp.fr").await;
+
+    // Someone sends a request with Léa's address, another with an unknown one.
+    let known = public_request(&app, org, "lea@exemple.fr", "2400").await;
+    let unknown = public_request(&app, org, "nouveau@exemple.fr", "2400").await;
+    assert_eq!(
+        (known.status().as_u16(), unknown.status().as_u16()),
+        (200, 200)
+    );
+    let (known, unknown) = (known.text().await.unwrap(), unknown.text().await.unwrap());
+    assert_eq!(known, unknown, "the answer does not depend on the address");
+    assert!(!known.contains("existe déjà"), "{known}");
+
+    // Nothing exists for the organism yet: no account to squat, no file in the staff's list.
+    assert_eq!(accounts_with(&app, "nouveau@exemple.fr"), 0);
+    assert_eq!(requests_count(&app), 0);
+    let list = staff
+        .get(app.url(&format!("/organismes/{org}/vae")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!list.contains("exemple.fr"), "{list}");
+    assert_eq!(pending_count(&app), 2);
+
+    // Léa confirms: the file is hers, on her account, which stays in its own organism.
+    let res = confirm(&app, &confirmation_of(&app, "lea@exemple.fr")).await;
+    assert_eq!(res.status(), 200);
+    let (id, candidate) = request_of(&app, "lea@exemple.fr");
+    assert_eq!(candidate, lea);
+    assert_eq!(accounts_with(&app, "lea@exemple.fr"), 1);
+    let (own_org, kinds): (Option<i64>, Vec<String>) = {
+        let mut conn = app.conn();
+        let c = &mut *conn as &mut DbConn;
+        let own = users::table
+            .find(lea)
+            .select(users::organism_id)
+            .first(c)
+            .unwrap();
+        let kinds = outbox::table
+            .filter(outbox::recipients.like("%lea@exemple.fr%"))
+            .order(outbox::id.asc())
+            .select(outbox::kind)
+            .load(c)
+            .unwrap();
+        (own, kinds)
+    };
+    assert_eq!(own_org, Some(other));
+    assert_eq!(
+        kinds,
+        ["vae_confirm", "vae_status"],
+        "no invitation for an account"
+    );
+    assert_eq!(documents_count(&app), 1);
+    let list = staff
+        .get(app.url(&format!("/organismes/{org}/vae")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("lea@exemple.fr") && list.contains(&format!("n° {id}")));
+
+    // The unknown address confirms: a new account in this organism, invited by mail.
+    confirm(&app, &confirmation_of(&app, "nouveau@exemple.fr")).await;
+    assert_eq!(accounts_with(&app, "nouveau@exemple.fr"), 1);
+    assert_eq!(requests_count(&app), 2);
+    assert_eq!(pending_count(&app), 0);
+    let actions: Vec<String> = {
+        let mut conn = app.conn();
+        audit_events::table
+            .filter(audit_events::action.like("vae_request%"))
+            .order(audit_events::id.asc())
+            .select(audit_events::action)
+            .load(&mut *conn as &mut DbConn)
+            .unwrap()
+    };
+    assert_eq!(
+        actions,
+        [
+            "vae_request_pending",
+            "vae_request_pending",
+            "vae_requested",
+            "vae_request_confirmed",
+            "vae_requested",
+            "vae_request_confirmed",
+        ]
+    );
+    // A bad token is just an invalid link.
+    assert_eq!(confirm_status(&app, "/vae/confirmation/inconnu").await, 404);
+}
+
+fn backdate_pending(app: &TestApp, email: &str, hours: i64) {
+    let mut conn = app.conn();
+    diesel::update(vae_pending_requests::table.filter(vae_pending_requests::email.eq(email)))
+        .set(
+            vae_pending_requests::created_at
+                .eq(parcours::db::now() - chrono::Duration::hours(hours)),
+        )
+        .execute(&mut *conn as &mut DbConn)
+        .unwrap();
+}
+
+fn sha_of(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[tokio::test]
+async fn vae_unconfirmed_requests_and_their_files_are_purged_after_48_hours() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Institut Santé Plus");
+    let (shared, own, young) = (pdf_of(2, b'a'), pdf_of(2, b'b'), pdf_of(2, b'c'));
+    // A confirmed file with the same content as one of the old request's: it must stay.
+    let res = public_request_at(
+        &app.address,
+        org,
+        "garde@exemple.fr",
+        "2000",
+        Some(shared.clone()),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    confirm(&app, &confirmation_of(&app, "garde@exemple.fr")).await;
+    for (email, pdf) in [
+        ("ancien@exemple.fr", &shared),
+        ("ancien@exemple.fr", &own),
+        ("jeune@exemple.fr", &young),
+    ] {
+        let r = public_request_at(&app.address, org, email, "2000", Some(pdf.clone())).await;
+        assert_eq!(r.status(), 200);
+    }
+    let (old_link, young_link) = (
+        confirmation_of(&app, "ancien@exemple.fr"),
+        confirmation_of(&app, "jeune@exemple.fr"),
+    );
+    backdate_pending(&app, "ancien@exemple.fr", 49);
+    backdate_pending(&app, "jeune@exemple.fr", 47);
+    let dir = app.dir.path().join("vae");
+    for pdf in [&shared, &own, &young] {
+        assert!(dir.join(sha_of(pdf)).exists());
+    }
+    // An expired link confirms nothing, even before the purge runs.
+    assert_eq!(confirm_status(&app, &old_link).await, 404);
+
+    let purged = {
+        let mut conn = app.conn();
+        parcours::vae::pending::purge(&mut conn, &dir, parcours::db::now()).unwrap()
+    };
+    assert_eq!(
+        purged,
+        parcours::vae::pending::Purged {
+            requests: 2,
+            files: 1
+        },
+        "both old requests go; of their files, only the one nothing else uses"
+    );
+    assert!(!dir.join(sha_of(&own)).exists());
+    assert!(
+        dir.join(sha_of(&shared)).exists(),
+        "a confirmed document uses it"
+    );
+    assert!(dir.join(sha_of(&young)).exists());
+    let mut conn = app.conn();
+    let left: Vec<String> = vae_pending_requests::table
+        .select(vae_pending_requests::email)
+        .load(&mut *conn as &mut DbConn)
+        .unwrap();
+    let docs: i64 = vae_pending_documents::table
+        .count()
+        .get_result(&mut *conn as &mut DbConn)
+        .unwrap();
+    drop(conn);
+    assert_eq!(left, ["jeune@exemple.fr"]);
+    assert_eq!(docs, 1);
+    let purges: i64 = {
+        let mut conn = app.conn();
+        audit_events::table
+            .filter(audit_events::action.eq("vae_pending_purged"))
+            .count()
+            .get_result(&mut *conn as &mut DbConn)
+            .unwrap()
+    };
+    assert_eq!(purges, 1);
+    // The younger one can still be confirmed, with its file.
+    assert_eq!(confirm(&app, &young_link).await.status(), 200);
+    assert_eq!(documents_count(&app), 2);
+    // Run again: nothing left to do.
+    let again = {
+        let mut conn = app.conn();
+        parcours::vae::pending::purge(&mut conn, &dir, parcours::db::now()).unwrap()
+    };
+    assert_eq!(again, parcours::vae::pending::Purged::default());
+}
+
+#[tokio::test]
+async fn vae_storage_quotas_refuse_in_french_and_keep_nothing() {
+    let app = spawn_app_with(|env| {
+        env.insert("PARCOURS_QUOTA_CANDIDATE_MB".into(), "1".into());
+        env.insert("PARCOURS_QUOTA_ORGANISM_MB".into(), "2".into());
+    })
+    .await;
+    let org = app.create_organism("Institut Santé Plus");
+    // An unconfirmed request's file does not count: strangers cannot fill the space.
+    let r = public_request_at(
+        &app.address,
+        org,
+        "p@exemple.fr",
+        "2000",
+        Some(pdf_of(700, b'p')),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let (a, id) = candidate_with_request(&app, org, "a@exemple.fr").await;
+    let r = upload(&app, &a, id, id, "cerfa_12818", pdf_of(700, b'a'), "a1.pdf").await;
+    assert_eq!(r.status(), 303);
+    // The candidate's second 700 KB would pass her 1 MB.
+    let r = upload(&app, &a, id, id, "declaration", pdf_of(700, b'b'), "a2.pdf").await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("Votre espace de stockage pour la VAE est plein"),
+        "{body}"
+    );
+    assert_eq!(documents_count(&app), 1);
+    assert_eq!(stored_files(&app).len(), 2, "{:?}", stored_files(&app));
+
+    let (b, id_b) = candidate_with_request(&app, org, "b@exemple.fr").await;
+    let r = upload(
+        &app,
+        &b,
+        id_b,
+        id_b,
+        "cerfa_12818",
+        pdf_of(700, b'c'),
+        "b1.pdf",
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    // 1.4 MB used: 700 KB more would pass the organism's 2 MB, whoever sends it.
+    let r = public_request_at(
+        &app.address,
+        org,
+        "c@exemple.fr",
+        "2000",
+        Some(pdf_of(700, b'd')),
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("organisme de formation est plein"), "{body}");
+    assert_eq!(pending_count(&app), 1);
+    // Nor can the waiting request be confirmed now: its owner is told why.
+    let r = confirm(&app, &confirmation_of(&app, "p@exemple.fr")).await;
+    assert_eq!(r.status(), 409);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("organisme de formation est plein")
+    );
+    assert_eq!((requests_count(&app), pending_count(&app)), (2, 1));
+    let r = upload(
+        &app,
+        &b,
+        id_b,
+        id_b,
+        "declaration",
+        pdf_of(700, b'e'),
+        "b2.pdf",
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(documents_count(&app), 2);
+    assert_eq!(stored_files(&app).len(), 3, "{:?}", stored_files(&app));
+    // Another organism has its own space.
+    let other = app.create_organism("Autre organisme");
+    let r = public_request_at(
+        &app.address,
+        other,
+        "c@exemple.fr",
+        "2000",
+        Some(pdf_of(700, b'd')),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn vae_anonymous_uploads_stop_at_the_hourly_cap_shared_by_every_instance() {
+    let cap = |env: &mut std::collections::HashMap<String, String>| {
+        env.insert("PARCOURS_VAE_ANONYMOUS_MB_PER_HOUR".into(), "1".into());
+    };
+    let app = spawn_app_with(cap).await;
+    let org = app.create_organism("Institut Santé Plus");
+    let r = public_request_at(
+        &app.address,
+        org,
+        "a@exemple.fr",
+        "2000",
+        Some(pdf_of(700, b'a')),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let r = public_request_at(
+        &app.address,
+        org,
+        "b@exemple.fr",
+        "2000",
+        Some(pdf_of(700, b'b')),
+    )
+    .await;
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+    let body = r.text().await.unwrap();
+    assert!(body.contains("enregistré. Réessayez dans"), "{body}");
+    assert_eq!(pending_count(&app), 1);
+    assert_eq!(stored_files(&app).len(), 1, "{:?}", stored_files(&app));
+    // Another instance on the same database counts the same hour.
+    let second_dir = tempfile::tempdir().unwrap();
+    let mut env = base_env(second_dir.path(), &app.database_url);
+    cap(&mut env);
+    let second =
+        parcours::Application::build(parcours::AppConfig::from_sources(&env, None).unwrap())
+            .await
+            .unwrap();
+    let second_url = format!("http://127.0.0.1:{}", second.port());
+    tokio::spawn(second.run_until_stopped());
+    let r = public_request_at(
+        &second_url,
+        org,
+        "c@exemple.fr",
+        "2000",
+        Some(pdf_of(400, b'c')),
+    )
+    .await;
+    assert_eq!(r.status(), 429);
+    // Within what is left of the hour, and without a file, requests still go through.
+    let r = public_request_at(
+        &second_url,
+        org,
+        "d@exemple.fr",
+        "2000",
+        Some(pdf_of(200, b'd')),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let r = public_request_at(&app.address, org, "e@exemple.fr", "2000", None).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(pending_count(&app), 3);
+    // Signed-in candidates are not anonymous: their documents do not count.
+    let (c, id) = candidate_with_request(&app, org, "f@exemple.fr").await;
+    let r = upload(&app, &c, id, id, "cerfa_12818", pdf_of(700, b'f'), "f.pdf").await;
+    assert_eq!(r.status(), 303);
 }

@@ -1,0 +1,128 @@
+//! What uploaded files take, per organism, candidate and trainee, and the bytes anonymous
+//! people sent this hour. Sizes are those recorded with each file.
+
+use chrono::NaiveDateTime;
+use diesel::dsl::{exists, sql};
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+
+use crate::db::DbConn;
+use crate::db::schema::{
+    anonymous_upload_hours as hours, followup_attachments, followup_messages, followup_threads,
+    vae_documents, vae_pending_documents, vae_requests,
+};
+
+// SUM of a BIGINT is NUMERIC on PostgreSQL: cast so both backends answer the same type.
+macro_rules! total {
+    ($col:literal) => {
+        sql::<BigInt>(concat!("CAST(COALESCE(SUM(", $col, "), 0) AS BIGINT)"))
+    };
+}
+
+fn bytes(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+/// A candidate's VAE documents, over all their requests.
+pub fn candidate_usage(conn: &mut DbConn, candidate_id: i64) -> QueryResult<u64> {
+    vae_documents::table
+        .inner_join(vae_requests::table.on(vae_requests::id.eq(vae_documents::request_id)))
+        .filter(vae_requests::candidate_id.eq(candidate_id))
+        .select(total!("vae_documents.size_bytes"))
+        .first(conn)
+        .map(bytes)
+}
+
+/// The attachments of a trainee's follow-up threads, whoever sent them.
+pub fn trainee_usage(conn: &mut DbConn, trainee_id: i64) -> QueryResult<u64> {
+    followup_attachments::table
+        .inner_join(followup_messages::table.inner_join(followup_threads::table))
+        .filter(followup_threads::trainee_id.eq(trainee_id))
+        .select(total!("followup_attachments.size_bytes"))
+        .first(conn)
+        .map(bytes)
+}
+
+/// Everything kept for an organism: its VAE documents and follow-up attachments. Files of
+/// unconfirmed requests are not counted: strangers could otherwise fill an organism's space;
+/// the hourly anonymous cap bounds them instead, and they count once confirmed.
+pub fn organism_usage(conn: &mut DbConn, organism_id: i64) -> QueryResult<u64> {
+    let vae: i64 = vae_documents::table
+        .inner_join(vae_requests::table.on(vae_requests::id.eq(vae_documents::request_id)))
+        .filter(vae_requests::organism_id.eq(organism_id))
+        .select(total!("vae_documents.size_bytes"))
+        .first(conn)?;
+    let followup: i64 = followup_attachments::table
+        .inner_join(followup_messages::table.inner_join(followup_threads::table))
+        .filter(followup_threads::organism_id.eq(organism_id))
+        .select(total!("followup_attachments.size_bytes"))
+        .first(conn)?;
+    Ok(bytes(vae) + bytes(followup))
+}
+
+/// Whether any record (VAE document, pending or not, follow-up attachment) uses a file.
+pub fn is_referenced(conn: &mut DbConn, sha256: &str) -> QueryResult<bool> {
+    let documents = diesel::select(exists(
+        vae_documents::table.filter(vae_documents::sha256.eq(sha256)),
+    ))
+    .get_result(conn)?;
+    let pending = diesel::select(exists(
+        vae_pending_documents::table.filter(vae_pending_documents::sha256.eq(sha256)),
+    ))
+    .get_result(conn)?;
+    let attachments = diesel::select(exists(
+        followup_attachments::table.filter(followup_attachments::sha256.eq(sha256)),
+    ))
+    .get_result(conn)?;
+    Ok(documents || pending || attachments)
+}
+
+/// Bytes anonymous people sent in the clock hour starting at `hour`.
+pub fn anonymous_bytes(conn: &mut DbConn, hour: NaiveDateTime) -> QueryResult<u64> {
+    hours::table
+        .find(hour)
+        .select(hours::bytes)
+        .first::<i64>(conn)
+        .optional()
+        .map(|n| bytes(n.unwrap_or(0)))
+}
+
+/// Counts `adding` bytes in the hour if that keeps it within `cap`; false otherwise. One
+/// conditional update, so instances sharing the database never pass the cap together.
+pub fn reserve_anonymous(
+    conn: &mut DbConn,
+    hour: NaiveDateTime,
+    adding: u64,
+    cap: u64,
+) -> QueryResult<bool> {
+    let (Ok(adding), Ok(cap)) = (i64::try_from(adding), i64::try_from(cap)) else {
+        return Ok(false);
+    };
+    if adding > cap {
+        return Ok(false);
+    }
+    let row = (hours::hour_start.eq(hour), hours::bytes.eq(0i64));
+    match conn {
+        DbConn::Sqlite(c) => diesel::insert_into(hours::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+        DbConn::Pg(c) => diesel::insert_into(hours::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    let n = diesel::update(
+        hours::table
+            .filter(hours::hour_start.eq(hour))
+            .filter(hours::bytes.le(cap - adding)),
+    )
+    .set(hours::bytes.eq(hours::bytes + adding))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Forgets the hours before `before` (they no longer limit anything).
+pub fn forget_hours_before(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(hours::table.filter(hours::hour_start.lt(before))).execute(conn)
+}
