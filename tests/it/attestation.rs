@@ -563,13 +563,8 @@ async fn attestation_batch_issues_complete_paths_once() {
     assert_eq!(outbox_count(&app, "attestation_trainee"), 2);
 
     // The command line, on the same cohort: nothing new.
-    let mut env = base_env(app.dir.path(), &app.database_url);
-    env.insert("PARCOURS_MAIL_WORKER".into(), "false".into());
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_parcours"))
-        .args(["attestations", "issue", "--cohort", &s.cohort.to_string()])
-        .envs(&env)
-        .output()
-        .unwrap();
+    let cohort = s.cohort.to_string();
+    let out = app.cli(&["attestations", "issue", "--cohort", &cohort]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -588,11 +583,7 @@ async fn attestation_batch_issues_complete_paths_once() {
             .execute(&mut *conn as &mut DbConn)
             .unwrap();
     }
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_parcours"))
-        .args(["attestations", "issue", "--cohort", &s.cohort.to_string()])
-        .envs(&env)
-        .output()
-        .unwrap();
+    let out = app.cli(&["attestations", "issue", "--cohort", &cohort]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("1 attestation(s) délivrée(s)"), "{stdout}");
     assert_eq!(rows_of(&app, unfinished).len(), 1);

@@ -647,13 +647,13 @@ fn the_command_line_imports_a_thousand_trainees() {
     let file = app.dir.path().join("mille.csv");
     std::fs::write(&file, excel_file(1000, "mille")).unwrap();
     let started = std::time::Instant::now();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_parcours"))
-        .args(["import", "trainees", "--cohort", &cohort.to_string()])
-        .arg(&file)
-        .env("DATABASE_URL", &app.database_url)
-        .env("PARCOURS_DATA_DIR", app.dir.path())
-        .output()
-        .unwrap();
+    let out = app.cli(&[
+        "import".as_ref(),
+        "trainees".as_ref(),
+        "--cohort".as_ref(),
+        cohort.to_string().as_ref(),
+        file.as_os_str(),
+    ]);
     let took = started.elapsed();
     assert!(
         out.status.success(),
@@ -669,13 +669,13 @@ fn the_command_line_imports_a_thousand_trainees() {
         format!("{HEADER}A;B;pas-une-adresse;aucun;01/02/2025;Dr;d@a.fr;ProA\r\n"),
     )
     .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_parcours"))
-        .args(["import", "trainees", "--cohort", &cohort.to_string()])
-        .arg(&bad)
-        .env("DATABASE_URL", &app.database_url)
-        .env("PARCOURS_DATA_DIR", app.dir.path())
-        .output()
-        .unwrap();
+    let out = app.cli(&[
+        "import".as_ref(),
+        "trainees".as_ref(),
+        "--cohort".as_ref(),
+        cohort.to_string().as_ref(),
+        bad.as_os_str(),
+    ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("ligne 2, colonne « E-mail »"));
     drop(rt);

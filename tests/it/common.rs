@@ -685,6 +685,18 @@ impl Db {
 }
 
 impl TestApp {
+    /// Runs the `parcours` command line on this app's database and data folder (no mail
+    /// worker: the outbox is left for the tests to read).
+    pub fn cli<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> std::process::Output {
+        let mut env = base_env(self.dir.path(), &self.database_url);
+        env.insert("PARCOURS_MAIL_WORKER".into(), "false".into());
+        std::process::Command::new(env!("CARGO_BIN_EXE_parcours"))
+            .args(args)
+            .envs(&env)
+            .output()
+            .unwrap()
+    }
+
     /// A signed-in trainee enrolled in a new cohort of the programme.
     pub async fn trainee_in(&self, org: i64, program: &str, email: &str) -> (reqwest::Client, i64) {
         let cohort = self.create_cohort(org, program);

@@ -102,13 +102,13 @@ async fn a_practice_named_by_another_organism_reaches_none_of_its_trainees() {
         format!("{HEADER}Faure;Marc;marc@b.fr;aucun;01/02/2025;Dr Intrus Deux;intrus2@b.fr;ProA;Cabinet des Lilas;\r\n"),
     )
     .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_parcours"))
-        .args(["import", "trainees", "--cohort", &cohort_b.to_string()])
-        .arg(&file)
-        .env("DATABASE_URL", &app.database_url)
-        .env("PARCOURS_DATA_DIR", app.dir.path())
-        .output()
-        .unwrap();
+    let out = app.cli(&[
+        "import".as_ref(),
+        "trainees".as_ref(),
+        "--cohort".as_ref(),
+        cohort_b.to_string().as_ref(),
+        file.as_os_str(),
+    ]);
     assert!(
         out.status.success(),
         "{}",
