@@ -12,6 +12,7 @@ mod followup;
 mod foundation;
 mod instances;
 mod mail;
+mod matrix;
 mod ops;
 mod practices;
 mod reporting;
