@@ -1104,6 +1104,7 @@ async fn schemathesis_finds_no_server_error_in_the_forms_of_the_pages() {
         .await
         .unwrap();
     assert_eq!(res.status(), 422, "a NUL in a multipart form");
+    assert!(res.text().await.unwrap().contains("caractère nul"));
     let correction = format!(
         "csrf_token={}&module_id={}&direction=ajout&hours=1&minutes=0&reason=Rattrapage%00",
         admin.csrf, fx.module_id
@@ -1117,6 +1118,7 @@ async fn schemathesis_finds_no_server_error_in_the_forms_of_the_pages() {
         .await
         .unwrap();
     assert_eq!(res.status(), 422, "a NUL in a URL-encoded form");
+    assert!(res.text().await.unwrap().contains("caractère nul"));
     let doc = forms_document(&app, &fx, &callers);
     let operations = doc["paths"].as_object().unwrap().len();
     assert!(operations > 40, "forms: {operations}");
