@@ -295,6 +295,9 @@ pub async fn read(
                 }
                 bytes.extend_from_slice(&chunk);
             }
+            if bytes.contains(&0) {
+                return Err(crate::web::csrf::nul_refused());
+            }
             upload
                 .fields
                 .push((name, String::from_utf8_lossy(&bytes).into_owned()));

@@ -100,6 +100,21 @@ pub fn verify(req: &HttpRequest, submitted: Option<&str>) -> Result<(), AppError
     }
 }
 
+/// Whether a URL-encoded form holds a NUL character, raw or as `%00` (a literal `%00` is
+/// sent as `%2500`). PostgreSQL cannot store one in text: the form is refused before anything
+/// reads it, on either backend.
+fn has_nul(body: &[u8]) -> bool {
+    body.contains(&0) || body.windows(3).any(|w| w == b"%00")
+}
+
+/// The answer to a form holding a NUL character.
+pub fn nul_refused() -> AppError {
+    AppError::invalid(
+        "form",
+        "Le formulaire contient un caractère nul, qui n'est pas accepté.",
+    )
+}
+
 #[derive(serde::Deserialize)]
 struct TokenField {
     csrf_token: Option<String>,
@@ -126,9 +141,25 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             let token: TokenField = serde_urlencoded::from_bytes(&body)
                 .map_err(|_| AppError::invalid("form", "Le formulaire envoyé est illisible."))?;
             verify(&req, token.csrf_token.as_deref())?;
+            if has_nul(&body) {
+                return Err(nul_refused());
+            }
             serde_urlencoded::from_bytes(&body)
                 .map(CsrfForm)
                 .map_err(|e| AppError::invalid("form", format!("Formulaire incomplet : {e}")))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_nul;
+
+    #[test]
+    fn a_nul_character_is_found_raw_or_encoded_and_nothing_else() {
+        assert!(has_nul(b"csrf_token=x&body=%00"));
+        assert!(has_nul(b"body=a\0b"));
+        assert!(!has_nul(b"body=%2500&note=100%25"));
+        assert!(!has_nul(b"body=caf%C3%A9+%0A"));
     }
 }

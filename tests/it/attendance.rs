@@ -6,7 +6,7 @@ use parcours::db::schema::{audit_events, module_totals, modules};
 
 use crate::common::*;
 
-fn add_session(app: &TestApp, org: i64, cohort: i64) -> i64 {
+pub(crate) fn add_session(app: &TestApp, org: i64, cohort: i64) -> i64 {
     let m1: i64 = modules::table
         .filter(modules::code.eq("M1"))
         .select(modules::id)

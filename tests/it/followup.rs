@@ -16,7 +16,7 @@ type File<'a> = (&'a str, &'a [u8]);
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
 
-async fn post_message(
+pub(crate) async fn post_message(
     c: &reqwest::Client,
     app: &TestApp,
     page: &str,
@@ -51,12 +51,12 @@ async fn post_message(
         .unwrap()
 }
 
-fn location(res: &reqwest::Response) -> String {
+pub(crate) fn location(res: &reqwest::Response) -> String {
     res.headers()["location"].to_str().unwrap().to_string()
 }
 
 /// The id in "/suivi/12#dernier".
-fn thread_of(location: &str) -> i64 {
+pub(crate) fn thread_of(location: &str) -> i64 {
     location
         .trim_start_matches("/suivi/")
         .trim_end_matches("#dernier")
@@ -65,7 +65,7 @@ fn thread_of(location: &str) -> i64 {
 }
 
 /// The first module link of the trainee's follow-up page: (module id, page URL).
-async fn first_module(c: &reqwest::Client, app: &TestApp) -> String {
+pub(crate) async fn first_module(c: &reqwest::Client, app: &TestApp) -> String {
     let html = c
         .get(app.url("/mon-suivi"))
         .send()

@@ -14,6 +14,7 @@ mod foundation;
 mod instances;
 mod login_next;
 mod mail;
+mod matrix;
 mod metrics_access;
 mod ops;
 mod practices;

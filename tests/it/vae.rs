@@ -25,7 +25,7 @@ fn png_header(w: u32, h: u32) -> Vec<u8> {
     v
 }
 
-fn request_form(token: &str, email: Option<&str>, hours: &str) -> Form {
+pub(crate) fn request_form(token: &str, email: Option<&str>, hours: &str) -> Form {
     let mut f = Form::new()
         .text("csrf_token", token.to_string())
         .text("phone", "06 12 34 56 78")
@@ -50,7 +50,7 @@ fn request_form(token: &str, email: Option<&str>, hours: &str) -> Form {
     f
 }
 
-fn form_url(app: &TestApp, org: i64) -> String {
+pub(crate) fn form_url(app: &TestApp, org: i64) -> String {
     app.url(&format!("/organismes/{org}/vae/demande"))
 }
 
