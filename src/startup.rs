@@ -76,6 +76,7 @@ impl Application {
                 .configure(cohorts::cohort_pages::routes)
                 .configure(cohorts::trainee_pages::routes)
                 .configure(cohorts::calendar::routes)
+                .configure(cohorts::feeds::routes)
                 .configure(crate::tracking::pages::routes)
                 .configure(crate::tracking::attendance_pages::routes)
                 .configure(curriculum::pages::routes)

@@ -24,8 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(add_distance),
         )
         .route("/seances/{id}", web::post().to(update))
-        .route("/seances/{id}/supprimer", web::post().to(delete))
-        .configure(super::feeds::routes);
+        .route("/seances/{id}/supprimer", web::post().to(delete));
 }
 
 async fn render(

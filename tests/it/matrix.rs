@@ -72,14 +72,11 @@ enum Expect {
     Forbidden,
     /// 404, as for an id that does not exist: another person's or organism's resource.
     Hidden,
-    /// 403 or 404, until branch sec-a answers 404 (it hides trainees, cohorts, sessions,
-    /// threads, attempts and people outside one's organism): tighten to `Hidden` at merge.
-    Refused,
     /// Sign in first: 303 to `/connexion?suite=…` on a page, 401 on the API.
     SignIn,
 }
 
-use Expect::{Forbidden as F, Hidden as H, Ok as A, Refused as R};
+use Expect::{Forbidden as F, Hidden as H, Ok as A};
 
 /// Who may do what, as the handlers decide it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,26 +154,20 @@ impl Policy {
             Policy::OwnStaff           => [F, F, A, A, F, F],
             Policy::OrgAdmin           => [F, F, F, A, F, A],
             Policy::OwnAdmin           => [F, F, F, A, F, F],
-            // sec-a: 404 for the trainee, the doctor and B's admin (people outside A's staff).
-            Policy::PersonAdmin        => [R, R, F, A, R, A],
+            // People outside A's staff get the answer of an id that does not exist.
+            Policy::PersonAdmin        => [H, H, F, A, H, A],
             Policy::Learner            => [A, F, A, A, A, A],
-            // sec-a: 404 for the trainee, the doctor and B's admin.
-            Policy::CohortStaff        => [R, R, A, A, R, A],
-            // sec-a: 404 for the trainee, the doctor and B's admin.
-            Policy::CohortAdmin        => [R, R, F, A, R, A],
-            // sec-a: 404 for B's admin. The trainee knows she exists: 403 on her staff file.
-            Policy::TraineeFile        => [F, A, A, A, R, A],
-            // sec-a: 404 for B's admin.
-            Policy::TraineeStaff       => [F, F, A, A, R, A],
-            // sec-a: 404 for B's admin.
-            Policy::TraineeAdmin       => [F, F, F, A, R, A],
+            Policy::CohortStaff        => [H, H, A, A, H, A],
+            Policy::CohortAdmin        => [H, H, F, A, H, A],
+            // The trainee knows she exists: 403 on her staff file.
+            Policy::TraineeFile        => [F, A, A, A, H, A],
+            Policy::TraineeStaff       => [F, F, A, A, H, A],
+            Policy::TraineeAdmin       => [F, F, F, A, H, A],
             Policy::Attestation        => [A, A, A, A, H, A],
             Policy::AttestationAdmin   => [F, F, F, A, H, A],
             Policy::AttestationDoctor  => [F, A, F, F, F, F],
-            // sec-a: 404 for the doctor and B's admin.
-            Policy::Thread             => [A, R, A, A, R, F],
-            // sec-a: 404 for everyone but the trainee.
-            Policy::OwnAttempt         => [A, R, R, R, R, R],
+            Policy::Thread             => [A, H, A, A, H, F],
+            Policy::OwnAttempt         => [A, H, H, H, H, H],
             Policy::VaeFile            => [A, H, A, A, H, A],
             Policy::VaeStaffFile       => [F, F, A, A, H, A],
             Policy::VaeCandidate       => [A, H, H, H, H, H],
@@ -375,6 +366,9 @@ const ROUTES: &[Route] = &[
     post("/seances/{id}/supprimer", CohortAdmin),
     get("/calendrier/promotion/{token}", Public),
     get("/calendrier/stagiaire/{token}", Public),
+    post("/promotions/{id}/calendrier/renouveler", CohortAdmin),
+    post("/ma-promotion/agenda/renouveler", Trainee),
+    post("/stagiaires/{id}/agenda/renouveler", TraineeStaff),
     // src/tracking/pages.rs
     get("/tableau-de-bord", Trainee),
     get("/promotions/{id}/suivi", CohortStaff),
@@ -421,6 +415,8 @@ const ROUTES: &[Route] = &[
     // src/vae/pages.rs
     get("/organismes/{org}/vae/demande", Public),
     post("/organismes/{org}/vae/demande", Public).multipart(""),
+    get("/vae/confirmation/{token}", Public),
+    post("/vae/confirmation/{token}", Public),
     get("/organismes/{org}/vae", Staff),
     get("/ma-vae", SignedIn),
     get("/ma-vae/{id}", VaeCandidate),
@@ -492,8 +488,6 @@ struct Fixture {
     vae_document: i64,
     invitation: String,
     reset: String,
-    cohort_feed: String,
-    trainee_feed: String,
     /// A mail of A (the invitation).
     mail: i64,
     /// A second token of A, for the revocation.
@@ -540,8 +534,20 @@ impl Fixture {
                     ("name", "/static/{name}") => "parcours.css".into(),
                     ("token", "/invitation/{token}") => self.invitation.clone(),
                     ("token", "/mot-de-passe/{token}") => self.reset.clone(),
-                    ("token", "/calendrier/promotion/{token}") => self.cohort_feed.clone(),
-                    ("token", "/calendrier/stagiaire/{token}") => self.trainee_feed.clone(),
+                    // Read afresh: the renewal routes change them.
+                    ("token", "/calendrier/promotion/{token}") => {
+                        parcours::cohorts::store::cohort(&mut app.conn(), self.cohort)
+                            .unwrap()
+                            .unwrap()
+                            .ics_token
+                    }
+                    ("token", "/calendrier/stagiaire/{token}") => {
+                        parcours::cohorts::store::trainee_ics_token(&mut app.conn(), self.trainee)
+                            .unwrap()
+                            .unwrap()
+                    }
+                    // A request waiting for its address, new for each call: confirming uses it.
+                    ("token", "/vae/confirmation/{token}") => pending_request(app, self.org_a),
                     _ => panic!(
                         "no fixture value for {{{name}}} in {route}: add one to Fixture::param"
                     ),
@@ -675,7 +681,6 @@ fn answers(expect: Expect, api: bool, status: u16, location: &str) -> bool {
         Expect::Ok => matches!(status, 200 | 201 | 303 | 409 | 422) && !sign_in,
         Expect::Forbidden => status == 403,
         Expect::Hidden => status == 404,
-        Expect::Refused => matches!(status, 403 | 404),
         Expect::SignIn if api => status == 401,
         Expect::SignIn => sign_in,
     }
@@ -695,6 +700,29 @@ async fn post_form(
 }
 
 /// The raw token of the newest link of this kind in the outbox, and that mail's id.
+/// An anonymous VAE request waiting for its address to be confirmed; returns its link's token.
+fn pending_request(app: &TestApp, org: i64) -> String {
+    let token = parcours::web::random_token(32).unwrap();
+    let email = format!("candidat-{}@exemple.fr", &token[..8]).to_lowercase();
+    parcours::vae::pending_store::insert(
+        &mut app.conn(),
+        &parcours::vae::pending_store::NewPending {
+            token_hash: &parcours::accounts::invite::hash_token(&token),
+            organism_id: org,
+            email: &email,
+            name: "Camille Durand",
+            phone: "06 12 34 56 78",
+            address: "3 rue des Lilas, 69003 Lyon",
+            employer: "Cabinet du Dr Martin",
+            requested: &["M1".to_string()],
+            experiences: &[],
+            ip: "127.0.0.1",
+        },
+    )
+    .unwrap();
+    token
+}
+
 fn link_in_outbox(app: &TestApp, prefix: &str) -> (String, i64) {
     let mut conn = app.conn();
     let (id, body): (i64, String) = outbox::table
@@ -889,13 +917,6 @@ async fn setup(app: &TestApp) -> (Fixture, Vec<Caller>) {
     .await;
     assert_eq!(res.status(), 200, "reset asked");
     let (reset, _) = link_in_outbox(app, "/mot-de-passe/");
-    // Calendar feeds.
-    let cohort_row = parcours::cohorts::store::cohort(&mut app.conn(), cohort)
-        .unwrap()
-        .unwrap();
-    let trainee_feed = parcours::cohorts::store::trainee_ics_token(&mut app.conn(), trainee)
-        .unwrap()
-        .unwrap();
     // The trainee signed in on a second device.
     let res = login(app, &client(), "stagiaire@a.fr", PASSWORD).await;
     assert_eq!(res.status(), 303);
@@ -921,8 +942,6 @@ async fn setup(app: &TestApp) -> (Fixture, Vec<Caller>) {
         vae_document,
         invitation,
         reset,
-        cohort_feed: cohort_row.ics_token,
-        trainee_feed,
         mail,
         spare_token,
         other_session,
