@@ -311,6 +311,19 @@ pub fn transition(
     step: &Step,
 ) -> AppResult<Status> {
     let (scope, actor) = scope_of(me);
+    // PostgreSQL stores no NUL character: refuse it on both backends alike.
+    let texts = [
+        &step.note,
+        &step.reasons,
+        &step.jury_place,
+        &step.recommendations,
+    ];
+    if texts.iter().any(|t| t.contains('\0')) {
+        return Err(AppError::invalid(
+            "note",
+            "Le texte contient un caractère nul (U+0000) : retirez-le.",
+        ));
+    }
     db::transaction(conn, |conn| {
         let req = store::get(conn, scope, id)?.ok_or(AppError::NotFound)?;
         let from = req.status();

@@ -930,6 +930,24 @@ async fn vae_a_skipped_step_or_another_organism_is_refused_and_nothing_changes()
         .await
         .unwrap();
     assert_eq!(r.status(), 422, "reasons are required");
+    // A NUL character, which PostgreSQL cannot store, is refused on both backends.
+    let r = api
+        .post(app.url(&format!("/api/v1/vae/requests/{id}/transitions")))
+        .bearer_auth(&bearer)
+        .json(&serde_json::json!({"action": "reject", "reasons": "pièces\u{0}manquantes"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("caractère nul"),
+        "{body}"
+    );
+    assert_eq!(state_of(&app, id), "en_examen");
     let list: serde_json::Value = api
         .get(app.url("/api/v1/vae/requests?state=en_examen"))
         .bearer_auth(&bearer)
