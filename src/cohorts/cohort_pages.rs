@@ -206,7 +206,10 @@ pub fn trainee_view(t: &TraineeLine, today: chrono::NaiveDate) -> serde_json::Va
     v["profile_label"] = profile.label().into();
     v["funding_label"] = Funding::from_db(&t.funding).label().into();
     v["deadline"] = serde_json::to_value(deadline).unwrap_or_default();
-    v["days_left"] = (deadline - today).num_days().into();
+    let days_left = (deadline - today).num_days();
+    v["days_left"] = days_left.into();
+    v["deadline_words"] = super::rules::deadline_words(days_left).into();
+    v["overdue"] = (days_left < 0).into();
     v
 }
 

@@ -332,6 +332,15 @@ mod tests {
     }
 
     #[test]
+    fn a_past_deadline_says_so() {
+        assert_eq!(deadline_words(-92), "échéance dépassée depuis 92 jours");
+        assert_eq!(deadline_words(-1), "échéance dépassée depuis 1 jour");
+        assert_eq!(deadline_words(0), "échéance aujourd'hui");
+        assert_eq!(deadline_words(1), "1 jour restant");
+        assert_eq!(deadline_words(400), "400 jours restants");
+    }
+
+    #[test]
     fn siret_luhn() {
         assert!(valid_siret("73282932000074"));
         assert!(!valid_siret("73282932000075"));
@@ -654,6 +663,17 @@ pub fn certification_deadline(
         })
         .unwrap_or(0);
     base + chrono::Duration::days(suspended)
+}
+
+/// The time left to a deadline in words: never "-92 jours".
+pub fn deadline_words(days_left: i64) -> String {
+    match days_left {
+        d if d < -1 => format!("échéance dépassée depuis {} jours", -d),
+        -1 => "échéance dépassée depuis 1 jour".into(),
+        0 => "échéance aujourd'hui".into(),
+        1 => "1 jour restant".into(),
+        d => format!("{d} jours restants"),
+    }
 }
 
 /// One planned in-person session of a generated rhythm.

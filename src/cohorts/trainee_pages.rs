@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::cohort_pages::{today, trainee_view};
-use super::rules::{self, certification_deadline};
+use super::rules;
 use super::store::{self, TraineeLine};
 use crate::accounts::{CurrentUser, Role};
 use crate::web::csrf::CsrfForm;
@@ -497,11 +497,7 @@ async fn my_cohort(req: HttpRequest, state: State, me: CurrentUser) -> AppResult
     let mut ctx = w::context(&req);
     ctx.insert("me", &me.view());
     if let Some(t) = &trainee {
-        let deadline =
-            certification_deadline(t.hire_date, t.proa_from.map(|f| (f, t.proa_to)), today);
         ctx.insert("trainee", &trainee_view(t, today));
-        ctx.insert("deadline", &deadline);
-        ctx.insert("days_left", &(deadline - today).num_days());
     }
     ctx.insert("cohort", &cohort);
     ctx.insert(

@@ -112,7 +112,8 @@ pub fn weekly_digest(
                     "planned_minutes": h.planned_secs / 60,
                     "status": h.status_label,
                     "deadline": h.deadline,
-                    "days_left": (h.deadline - today).num_days(),
+                    "deadline_words": crate::cohorts::rules::deadline_words((h.deadline - today).num_days()),
+                    "overdue": h.deadline < today,
                 }));
             }
             if lines.is_empty() {

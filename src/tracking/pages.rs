@@ -83,7 +83,12 @@ async fn trainee_dashboard(
     });
     ctx.insert("cohort", &cohort);
     ctx.insert("hours", &hours);
-    ctx.insert("days_left", &(hours.deadline - today).num_days());
+    let days_left = (hours.deadline - today).num_days();
+    ctx.insert(
+        "deadline_words",
+        &crate::cohorts::rules::deadline_words(days_left),
+    );
+    ctx.insert("overdue", &(days_left < 0));
     ctx.insert(
         "chart",
         &chart::month_bars(

@@ -191,3 +191,61 @@ fn two_instances_run_a_job_once() {
     drop(app);
     drop(rt);
 }
+
+/// A deadline already passed reads as such, flagged, wherever it is shown: never "-92 jours".
+#[tokio::test]
+async fn a_past_deadline_is_said_and_flagged_to_everyone() {
+    use parcours::db::schema::trainee_profiles;
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let cohort = app.create_cohort(org, "CQP-AM");
+    let (chef, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "chef@a.fr").await;
+    let (lea, trainee) = signed_in(&app, Role::Trainee, Some(org), "lea@a.fr").await;
+    app.enrol(org, cohort, trainee);
+    let (doctor_c, doctor) = signed_in(&app, Role::Doctor, None, "dr@med.fr").await;
+    app.employ(trainee, doctor, "Dr Roy");
+    // Hired before the 2024 convention: three years, so the deadline was 01/03/2025.
+    diesel::update(trainee_profiles::table.filter(trainee_profiles::user_id.eq(trainee)))
+        .set(trainee_profiles::hire_date.eq(day(2022, 3, 1)))
+        .execute(&mut *app.conn())
+        .unwrap();
+    let today = parcours::cohorts::cohort_pages::today();
+    let late = (today - day(2025, 3, 1)).num_days();
+    let words = format!("échéance dépassée depuis {late} jours");
+    let flagged = format!("<strong class=\"overdue\">{words}</strong>");
+    for (who, c, path) in [
+        ("trainee", &lea, "/ma-promotion".to_string()),
+        ("trainee", &lea, "/tableau-de-bord".to_string()),
+        ("staff", &chef, format!("/stagiaires/{trainee}")),
+        ("staff", &chef, format!("/promotions/{cohort}")),
+        ("doctor", &doctor_c, "/mes-assistants".to_string()),
+    ] {
+        let page = c
+            .get(app.url(&path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains(&flagged), "{who} {path}: {page}");
+        assert!(!page.contains(&format!("-{late}")), "{who} {path}");
+    }
+    // The doctor's weekly digest says it too.
+    let tera = templates();
+    let mc = MailContext {
+        templates: &tera,
+        base_url: "https://parcours.exemple.fr",
+    };
+    let mut conn = app.conn();
+    assert_eq!(
+        engagement::weekly_digest(&mut conn, &mc, "a", today).unwrap(),
+        Some(1)
+    );
+    let body: String = outbox::table
+        .filter(outbox::subject.like("%semaine%"))
+        .select(outbox::body_text)
+        .first(&mut *conn)
+        .unwrap();
+    assert!(body.contains(&format!("ATTENTION : {words}")), "{body}");
+}
