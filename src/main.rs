@@ -319,6 +319,9 @@ fn import_trainees(
                 for w in s.warnings {
                     println!("  attention : {w}");
                 }
+                for i in s.information {
+                    println!("  pour information : {i}");
+                }
                 Ok(())
             }
             Err(enrolment::ImportFailure::Refused(errors)) => {

@@ -120,7 +120,8 @@ pub fn document() -> Value {
                 }},
                 "ImportSummary": {"type": "object", "properties": {
                     "created": {"type": "integer"}, "updated": {"type": "integer"}, "unchanged": {"type": "integer"},
-                    "doctors_invited": {"type": "integer"}, "warnings": {"type": "array", "items": {"type": "string"}}
+                    "doctors_invited": {"type": "integer"}, "warnings": {"type": "array", "items": {"type": "string"}},
+                    "information": {"type": "array", "items": {"type": "string"}}
                 }}
             }
         },

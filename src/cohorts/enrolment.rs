@@ -21,6 +21,8 @@ pub struct ImportSummary {
     pub unchanged: usize,
     pub doctors_invited: usize,
     pub warnings: Vec<String>,
+    /// Lines whose "Profil" was a former job, kept as prior experience (not an error).
+    pub information: Vec<String>,
 }
 
 pub enum ImportFailure {
@@ -123,6 +125,7 @@ pub fn apply(
                             employer_id: Some(employer),
                         },
                     )?;
+                    store::set_prior_experience(conn, id, row.prior_experience.as_deref())?;
                     store::enrol(conn, actor, org, cohort.id, id, today)?;
                     let user = users::by_id(conn, id)?.ok_or(AppError::NotFound)?;
                     invite::send_invitation(conn, mc, &user, (org, organism_name), actor)?;
@@ -176,6 +179,16 @@ pub fn apply(
         if !refused.is_empty() {
             return Err(ImportFailure::Refused(refused));
         }
+        summary.information = rows
+            .iter()
+            .filter_map(|r| {
+                let prior = r.prior_experience.as_deref()?;
+                Some(format!(
+                    "ligne {} ({}) : « {prior} » est gardé comme expérience antérieure, sans diplôme de soignant (parcours CQP)",
+                    r.line, r.name
+                ))
+            })
+            .collect();
         audit::record(
             conn,
             Event::new("trainees_imported", "cohort", Some(cohort.id))
@@ -207,13 +220,21 @@ fn update_profile(
     row: &ImportRow,
     employer: i64,
 ) -> Result<bool, ImportFailure> {
-    let current: Option<(String, chrono::NaiveDate, String, Option<i64>)> = trainee_profiles::table
+    type Fields = (
+        String,
+        chrono::NaiveDate,
+        String,
+        Option<i64>,
+        Option<String>,
+    );
+    let current: Option<Fields> = trainee_profiles::table
         .filter(trainee_profiles::user_id.eq(user_id))
         .select((
             trainee_profiles::profile,
             trainee_profiles::hire_date,
             trainee_profiles::funding,
             trainee_profiles::employer_id,
+            trainee_profiles::prior_experience,
         ))
         .first(conn)
         .optional()?;
@@ -222,6 +243,7 @@ fn update_profile(
         row.hire_date,
         row.funding.as_str().to_string(),
         Some(employer),
+        row.prior_experience.clone(),
     );
     match current {
         Some(c) if c == wanted => Ok(false),
@@ -232,6 +254,7 @@ fn update_profile(
                     trainee_profiles::hire_date.eq(wanted.1),
                     trainee_profiles::funding.eq(&wanted.2),
                     trainee_profiles::employer_id.eq(wanted.3),
+                    trainee_profiles::prior_experience.eq(&wanted.4),
                     trainee_profiles::updated_at.eq(db::now()),
                 ))
                 .execute(conn)?;
@@ -241,8 +264,8 @@ fn update_profile(
                     .by(actor)
                     .in_organism(Some(org))
                     .change(
-                        serde_json::json!({"profile": c.0, "hire_date": c.1, "funding": c.2, "employer": c.3}),
-                        serde_json::json!({"profile": wanted.0, "hire_date": wanted.1, "funding": wanted.2, "employer": wanted.3}),
+                        serde_json::json!({"profile": c.0, "hire_date": c.1, "funding": c.2, "employer": c.3, "prior_experience": c.4}),
+                        serde_json::json!({"profile": wanted.0, "hire_date": wanted.1, "funding": wanted.2, "employer": wanted.3, "prior_experience": wanted.4}),
                     ),
             )?;
             Ok(true)
@@ -259,6 +282,7 @@ fn update_profile(
                     employer_id: Some(employer),
                 },
             )?;
+            store::set_prior_experience(conn, user_id, row.prior_experience.as_deref())?;
             Ok(true)
         }
     }

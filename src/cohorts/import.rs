@@ -52,6 +52,8 @@ pub struct ImportRow {
     pub name: String,
     pub email: String,
     pub profile: Profile,
+    /// What the "Profil" cell said when it was not a care diploma: the prior job.
+    pub prior_experience: Option<String>,
     pub hire_date: NaiveDate,
     pub doctor_name: String,
     pub doctor_email: String,
@@ -276,14 +278,18 @@ pub fn parse(bytes: &[u8], today: NaiveDate) -> Result<Vec<ImportRow>, Vec<Impor
                 format!("{email} apparaît deux fois dans le fichier"),
             ));
         }
-        let profile = Profile::parse(&get(Col::Profile)).unwrap_or_else(|| {
+        let (profile, prior_experience) = Profile::read(&get(Col::Profile));
+        // Prior experience is kept as text: the same limits as a name (length, no control
+        // character, no spreadsheet formula).
+        if let Some(prior) = &prior_experience
+            && validate_name(prior).is_err()
+        {
             row_errors.push(ImportError::new(
                 line,
                 &header_name(Col::Profile),
-                format!("« {} » : attendu IDE, AS, AP ou aucun", get(Col::Profile)),
+                format!("« {prior} » : attendu un diplôme (IDE, AS, AP), « aucun » ou le métier exercé avant (120 caractères au plus, sans formule)"),
             ));
-            Profile::Aucun
-        });
+        }
         let hire_raw = get(Col::HireDate);
         let hire_date = match parse_fr_date(&hire_raw) {
             Some(d) if d > today => {
@@ -343,6 +349,7 @@ pub fn parse(bytes: &[u8], today: NaiveDate) -> Result<Vec<ImportRow>, Vec<Impor
                 name,
                 email,
                 profile,
+                prior_experience,
                 hire_date,
                 doctor_name,
                 doctor_email,
@@ -448,13 +455,12 @@ mod tests {
             found,
             [
                 (2, "E-mail"),
-                (2, "Profil"),
                 (2, "Date d'embauche"),
                 (3, "Date d'embauche"),
                 (3, "Financement")
             ]
         );
-        assert!(errors[2].message.contains("dans le futur"));
+        assert!(errors[1].message.contains("dans le futur"));
     }
 
     #[test]

@@ -332,6 +332,24 @@ mod tests {
     }
 
     #[test]
+    fn a_profile_cell_is_a_care_diploma_or_prior_experience() {
+        for diploma in ["IDE", "Infirmière D.E.", "infirmier diplômé d'état", "IDEL"] {
+            assert_eq!(Profile::read(diploma), (Profile::Ide, None), "{diploma}");
+        }
+        assert_eq!(Profile::read("Aide-soignante"), (Profile::As, None));
+        assert_eq!(Profile::read("DEAP"), (Profile::Ap, None));
+        assert_eq!(Profile::read(" aucun "), (Profile::Aucun, None));
+        assert_eq!(
+            Profile::read(" Secrétaire médicale "),
+            (Profile::Aucun, Some("Secrétaire médicale".to_string()))
+        );
+        assert_eq!(
+            Profile::read("Sans emploi"),
+            (Profile::Aucun, Some("Sans emploi".to_string()))
+        );
+    }
+
+    #[test]
     fn a_past_deadline_says_so() {
         assert_eq!(deadline_words(-92), "échéance dépassée depuis 92 jours");
         assert_eq!(deadline_words(-1), "échéance dépassée depuis 1 jour");
@@ -386,15 +404,42 @@ pub enum Profile {
 
 impl Profile {
     pub fn parse(raw: &str) -> Option<Profile> {
-        let s = fold(raw);
+        let s = fold(raw).replace('.', "").replace('\'', " ");
+        let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
         match s.as_str() {
-            "ide" | "infirmier" | "infirmiere" | "infirmier(e)" => Some(Profile::Ide),
-            "as" | "aide-soignant" | "aide-soignante" | "aide soignant" | "aide soignante" => {
-                Some(Profile::As)
+            "ide"
+            | "idel"
+            | "ide de"
+            | "infirmier"
+            | "infirmiere"
+            | "infirmier(e)"
+            | "infirmier de"
+            | "infirmiere de"
+            | "infirmier diplome d etat"
+            | "infirmiere diplomee d etat" => Some(Profile::Ide),
+            "as"
+            | "deas"
+            | "aide-soignant"
+            | "aide-soignante"
+            | "aide soignant"
+            | "aide soignante"
+            | "aide-soignant(e)"
+            | "aide-soignante diplomee" => Some(Profile::As),
+            "ap" | "deap" | "auxiliaire de puericulture" | "auxiliaire puericulture" => {
+                Some(Profile::Ap)
             }
-            "ap" | "auxiliaire de puericulture" => Some(Profile::Ap),
             "" | "aucun" | "aucune" | "sans" | "sans diplome" | "non" => Some(Profile::Aucun),
             _ => None,
+        }
+    }
+
+    /// What a "Profil" cell of a real file says: a care diploma routes to the FAE; any other
+    /// text ("Secrétaire médicale", "Aide à domicile"…) is the person's prior experience and
+    /// routes to the CQP; it is kept, for the positionnement.
+    pub fn read(raw: &str) -> (Profile, Option<String>) {
+        match Profile::parse(raw) {
+            Some(p) => (p, None),
+            None => (Profile::Aucun, Some(raw.trim().to_string())),
         }
     }
 

@@ -251,6 +251,7 @@ pub struct TraineeLine {
     pub doctors: Vec<String>,
     pub proa_from: Option<NaiveDate>,
     pub proa_to: Option<NaiveDate>,
+    pub prior_experience: Option<String>,
     pub cohort_id: Option<i64>,
 }
 
@@ -266,6 +267,7 @@ type ProfileRow = (
     Option<i64>,
     Option<NaiveDate>,
     Option<NaiveDate>,
+    Option<String>,
 );
 
 fn trainee_lines(conn: &mut DbConn, rows: Vec<ProfileRow>) -> QueryResult<Vec<TraineeLine>> {
@@ -311,6 +313,7 @@ fn trainee_lines(conn: &mut DbConn, rows: Vec<ProfileRow>) -> QueryResult<Vec<Tr
                 .unwrap_or_default(),
             proa_from: r.9,
             proa_to: r.10,
+            prior_experience: r.11,
             cohort_id: cohort_by.get(&r.0).copied(),
         })
         .collect())
@@ -330,6 +333,7 @@ macro_rules! profile_select {
             trainee_profiles::employer_id,
             trainee_profiles::proa_suspended_from,
             trainee_profiles::proa_suspended_to,
+            trainee_profiles::prior_experience,
         )
     };
 }
@@ -1082,6 +1086,18 @@ pub fn create_profile(conn: &mut DbConn, p: &NewProfile<'_>) -> QueryResult<()> 
             trainee_profiles::ics_token.eq(new_ics_token()?),
             trainee_profiles::updated_at.eq(db::now()),
         ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// What the trainee did before, as her organism's file said it.
+pub fn set_prior_experience(
+    conn: &mut DbConn,
+    user_id: i64,
+    prior: Option<&str>,
+) -> QueryResult<()> {
+    diesel::update(trainee_profiles::table.filter(trainee_profiles::user_id.eq(user_id)))
+        .set(trainee_profiles::prior_experience.eq(prior))
         .execute(conn)
         .map(|_| ())
 }

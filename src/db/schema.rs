@@ -349,6 +349,7 @@ diesel::table! {
         proa_suspended_to -> Nullable<Date>,
         ics_token -> Text,
         updated_at -> Timestamp,
+        prior_experience -> Nullable<Text>,
     }
 }
 

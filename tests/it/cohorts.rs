@@ -886,3 +886,90 @@ async fn an_early_departure_ends_the_enrolment_once_and_counts_as_a_drop_out() {
         .unwrap();
     assert_eq!(actions, ["trainee_left", "trainee_departure_undone"]);
 }
+
+/// A file as a French organism really makes it: Windows-1252, former jobs in the "Profil"
+/// column, a health centre with its doctors, accents everywhere.
+#[tokio::test]
+async fn a_real_french_file_with_former_jobs_and_a_health_centre_imports() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Institut Santé Plus");
+    let cohort = app.create_cohort(org, "CQP-AM");
+    let (chef, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "chef@isp.fr").await;
+    let text = "Nom;Prénom;Courriel;Profil;Date d'embauche;Médecin employeur;E-mail du médecin;Financement;Cabinet de groupe;SIRET\r\n\
+        Lefèvre;Hélène;helene.lefevre@orange.fr;Secrétaire médicale;02/09/2024;Dr Élise Roy;e.roy@msp-ecrins.fr;Contrat de professionnalisation;Maison de santé des Écrins;73282932000074\r\n\
+        N'Diaye;Aïssatou;aissatou.ndiaye@free.fr;Aide à domicile;15/10/2024;Dr Benoît Gaël;b.gael@msp-ecrins.fr;ProA;Maison de santé des Écrins;\r\n\
+        Da Silva;João;joao.dasilva@gmail.com;Sans emploi;06/01/2025;Dr Noémie Faure;n.faure@wanadoo.fr;Plan de développement des compétences;;\r\n\
+        Bérard;Zoé;zoe.berard@laposte.net;Infirmière D.E.;03/03/2025;Dr Élise Roy;e.roy@msp-ecrins.fr;Autre;Maison de santé des Écrins;\r\n";
+    let bytes = encoding_rs::WINDOWS_1252.encode(text).0.into_owned();
+    let html = upload_import(&app, &chef, cohort, bytes)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("4 stagiaire(s) ajouté(s)"), "{html}");
+    assert!(html.contains("3 médecin(s) invité(s)"), "{html}");
+    // Former jobs are information, not errors; the nurse is flagged for the FAE.
+    for job in ["Secrétaire médicale", "Aide à domicile", "Sans emploi"] {
+        assert!(
+            html.contains(&format!("« {job} » est gardé comme expérience antérieure")),
+            "{job}: {html}"
+        );
+    }
+    assert!(html.contains("relève normalement de la FAE"), "{html}");
+    // One health centre, its two doctors, three assistants.
+    let centre: Vec<(String, Option<String>)> = {
+        use parcours::db::schema::employers;
+        employers::table
+            .filter(employers::kind.eq("practice"))
+            .select((employers::name, employers::registration))
+            .load(&mut *app.conn())
+            .unwrap()
+    };
+    assert_eq!(
+        centre,
+        [(
+            "Maison de santé des Écrins".to_string(),
+            Some("siret:73282932000074".to_string())
+        )]
+    );
+    let helene: i64 = users::table
+        .filter(users::email.eq("helene.lefevre@orange.fr"))
+        .select(users::id)
+        .first(&mut *app.conn())
+        .unwrap();
+    let file = chef
+        .get(app.url(&format!("/stagiaires/{helene}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        file.contains("Expérience antérieure") && file.contains("Secrétaire médicale"),
+        "{file}"
+    );
+    assert!(file.contains("Hélène Lefèvre"), "{file}");
+    // Invitations greet people by their names, the doctor as a doctor.
+    let bodies: Vec<(String, String)> = outbox::table
+        .select((outbox::recipients, outbox::body_text))
+        .load(&mut *app.conn())
+        .unwrap();
+    let to = |who: &str| {
+        bodies
+            .iter()
+            .find(|(r, _)| r.contains(who))
+            .map(|(_, b)| b.clone())
+            .unwrap()
+    };
+    assert!(to("aissatou.ndiaye@free.fr").contains("Bonjour Aïssatou N'Diaye"));
+    assert!(to("b.gael@msp-ecrins.fr").contains("Bonjour Dr Benoît Gaël"));
+    // The same file again changes nothing.
+    let bytes = encoding_rs::WINDOWS_1252.encode(text).0.into_owned();
+    let html = upload_import(&app, &chef, cohort, bytes)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("4 inchangé(s)"), "{html}");
+}

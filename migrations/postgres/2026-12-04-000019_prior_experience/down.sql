@@ -1,0 +1,1 @@
+ALTER TABLE trainee_profiles DROP COLUMN prior_experience;
