@@ -532,6 +532,27 @@ mod tests {
     }
 
     #[test]
+    fn the_sample_file_of_the_readme_imports() {
+        let rows = parse(include_bytes!("../../examples/stagiaires.csv"), today()).unwrap();
+        let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["Hélène Lefèvre", "Aïssatou N'Diaye", "João Da Silva"]
+        );
+        assert_eq!(
+            rows[0].prior_experience.as_deref(),
+            Some("Secrétaire médicale")
+        );
+        assert!(
+            rows[0]
+                .practice
+                .as_ref()
+                .is_some_and(|p| p.number.is_some())
+        );
+        assert_eq!(rows[2].practice, None);
+    }
+
+    #[test]
     fn duplicates_in_the_file_are_refused() {
         let text = format!(
             "{HEADER}A;B;a@ex.fr;AS;01/01/2025;Dr;d@ex.fr;autre\nC;D;A@EX.FR;AS;01/01/2025;Dr;d@ex.fr;autre\n"
