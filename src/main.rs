@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use parcours::{AppConfig, Application, db, demo};
 
 #[derive(Parser)]
@@ -18,23 +18,23 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the web application (the default).
+    /// Sert l'application web (la commande par défaut).
     Serve,
-    /// Apply pending database migrations and exit.
+    /// Applique les migrations de la base de données en attente, puis s'arrête.
     Migrate,
-    /// Manage platform administrators.
+    /// Gère les administrateurs de la plateforme.
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
     },
-    /// Create or refresh the demo organism and its accounts, and print their passwords.
+    /// Crée ou rafraîchit l'organisme de démonstration et ses comptes, et affiche leurs mots de passe.
     Demo,
-    /// The curriculum content files.
+    /// Les fichiers du programme de formation (content/).
     Content {
         #[command(subcommand)]
         command: ContentCommand,
     },
-    /// Import data from files.
+    /// Importe des données depuis des fichiers.
     Import {
         #[command(subcommand)]
         command: ImportCommand,
@@ -44,23 +44,27 @@ enum Command {
         #[command(subcommand)]
         command: AttestationsCommand,
     },
-    /// Export files.
+    /// Exporte des fichiers.
     Export {
         #[command(subcommand)]
         command: ExportCommand,
     },
-    /// Outgoing mail.
+    /// Courriels sortants.
     Mail {
         #[command(subcommand)]
         command: MailCommand,
     },
-    /// Copy the SQLite database to a file while the server runs.
+    /// Liste les organismes et leurs promotions, avec leurs numéros.
+    List,
+    /// Copie la base SQLite dans un fichier pendant que le serveur tourne.
     Backup {
+        /// Fichier de sauvegarde à écrire.
         #[arg(long)]
         to: std::path::PathBuf,
     },
-    /// Replace the SQLite database by a backup (stop every instance first).
+    /// Remplace la base SQLite par une sauvegarde (arrêtez d'abord toutes les instances).
     Restore {
+        /// Sauvegarde à remettre en place.
         #[arg(long)]
         from: std::path::PathBuf,
     },
@@ -68,26 +72,31 @@ enum Command {
 
 #[derive(Subcommand)]
 enum ImportCommand {
-    /// Import a cohort's trainees from a CSV file (all or nothing).
+    /// Importe les stagiaires d'une promotion depuis un fichier CSV (tout ou rien).
     Trainees {
-        #[arg(long)]
+        /// Numéro de la promotion (voir `parcours list`).
+        #[arg(long, value_name = "NUMÉRO")]
         cohort: i64,
+        /// Fichier CSV au format d'Excel en français (voir examples/stagiaires.csv).
+        #[arg(value_name = "FICHIER")]
         file: std::path::PathBuf,
     },
 }
 
 #[derive(Subcommand)]
 enum ExportCommand {
-    /// One evidence pack (ZIP) per trainee of a cohort over a period.
+    /// Un dossier de preuves (ZIP) par stagiaire d'une promotion sur une période.
     Evidence {
-        #[arg(long)]
+        /// Numéro de la promotion (voir `parcours list`).
+        #[arg(long, value_name = "NUMÉRO")]
         cohort: i64,
-        /// First day, DD/MM/YYYY.
+        /// Premier jour, JJ/MM/AAAA.
         #[arg(long)]
         from: String,
-        /// Last day, DD/MM/YYYY.
+        /// Dernier jour, JJ/MM/AAAA.
         #[arg(long)]
         to: String,
+        /// Dossier où écrire les fichiers ZIP.
         #[arg(long, default_value = "exports")]
         out: std::path::PathBuf,
     },
@@ -95,25 +104,31 @@ enum ExportCommand {
 
 #[derive(Subcommand)]
 enum AttestationsCommand {
-    /// Issue the end-of-path attestation of every complete trainee of a cohort (never twice).
+    /// Délivre l'attestation de fin de parcours de chaque stagiaire qui a terminé (jamais deux fois).
     Issue {
-        #[arg(long)]
+        /// Numéro de la promotion (voir `parcours list`).
+        #[arg(long, value_name = "NUMÉRO")]
         cohort: i64,
     },
 }
 
 #[derive(Subcommand)]
 enum ContentCommand {
-    /// Check a content folder (default: the configured one) and summarise it.
-    Check { dir: Option<std::path::PathBuf> },
+    /// Vérifie un dossier de contenu (par défaut celui de la configuration) et le résume.
+    Check {
+        /// Dossier à vérifier.
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
 enum MailCommand {
-    /// Send one test message through the configured transport.
+    /// Envoie un message d'essai par le transport configuré.
     Test {
+        /// Adresse du destinataire.
         #[arg(long)]
         to: String,
+        /// Objet du message.
         #[arg(long)]
         subject: Option<String>,
     },
@@ -121,10 +136,12 @@ enum MailCommand {
 
 #[derive(Subcommand)]
 enum AdminCommand {
-    /// Create a platform administrator (password from PARCOURS_ADMIN_PASSWORD or asked).
+    /// Crée un administrateur de la plateforme (mot de passe lu dans PARCOURS_ADMIN_PASSWORD, ou demandé).
     Create {
+        /// Son adresse e-mail.
         #[arg(long)]
         email: String,
+        /// Son nom, tel qu'il apparaîtra.
         #[arg(long)]
         name: String,
     },
@@ -143,9 +160,48 @@ fn limit_malloc_arenas() {
     }
 }
 
+/// clap's own words in French: headings, and the help and version flags, on every command.
+fn in_french(cmd: clap::Command, top: bool) -> clap::Command {
+    use clap::{Arg, ArgAction};
+    const TEMPLATE: &str = "{before-help}{about-with-newline}\n\
+        Utilisation : {usage}\n\n{all-args}{after-help}";
+    let mut cmd = cmd
+        .help_template(TEMPLATE)
+        .subcommand_help_heading("Commandes")
+        .subcommand_value_name("COMMANDE")
+        .disable_help_subcommand(true)
+        .disable_help_flag(true)
+        .arg(
+            Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(ArgAction::Help)
+                .help("Affiche cette aide"),
+        );
+    if top {
+        cmd = cmd.disable_version_flag(true).arg(
+            Arg::new("version")
+                .short('V')
+                .long("version")
+                .action(ArgAction::Version)
+                .help("Affiche la version"),
+        );
+    }
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    names.iter().fold(cmd, |cmd, name| {
+        cmd.mut_subcommand(name, |c| in_french(c, false))
+    })
+}
+
 fn main() -> ExitCode {
     limit_malloc_arenas();
-    let cli = Cli::parse();
+    let cli = match Cli::from_arg_matches(&in_french(Cli::command(), true).get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let config = match AppConfig::load() {
         Ok(c) => c,
         Err(e) => {
@@ -199,6 +255,10 @@ fn main() -> ExitCode {
             .map(|()| {
                 println!("Base restaurée depuis {}", from.display());
             }),
+        Command::List => with_db(&config, |conn| {
+            db::migrate(conn)?;
+            list_organisms(conn)
+        }),
         Command::Demo => with_db(&config, |conn| {
             db::migrate(conn)?;
             let (pool, _) = db::connect(&config.database_url, 1)?;
@@ -210,9 +270,16 @@ fn main() -> ExitCode {
             for l in logins {
                 println!("  {:<32} {:<30} {}", l.role.label(), l.email, l.password);
             }
+            let org = parcours::cohorts::store::by_name(conn, demo::DEMO_ORGANISM)?
+                .ok_or_else(|| anyhow::anyhow!("organisme de démonstration introuvable"))?;
+            let cohort = parcours::cohorts::store::cohort_by_name(conn, org.id, demo::DEMO_COHORT)?
+                .ok_or_else(|| anyhow::anyhow!("promotion de démonstration introuvable"))?;
             println!(
                 "Lancez le serveur : cargo run --release, puis ouvrez {}",
                 config.base_url
+            );
+            println!(
+                "La promotion de démonstration porte le n° {cohort}. Pour y importer des stagiaires :\n  cargo run --release -- import trainees --cohort {cohort} examples/stagiaires.csv"
             );
             Ok(())
         }),
@@ -224,6 +291,36 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Every organism with its cohorts and their numbers, for the commands that take one.
+fn list_organisms(conn: &mut db::DbConn) -> anyhow::Result<()> {
+    use parcours::cohorts::store;
+    let organisms = store::list_organisms(conn)?;
+    if organisms.is_empty() {
+        println!(
+            "Aucun organisme. Créez-en un depuis /admin/organismes, ou lancez `parcours demo`."
+        );
+    }
+    for o in organisms {
+        println!("Organisme n° {} : {}", o.id, o.name);
+        let cohorts = store::cohorts_of(conn, o.id)?;
+        if cohorts.is_empty() {
+            println!("  aucune promotion");
+        }
+        for (c, trainees) in cohorts {
+            println!(
+                "  promotion n° {} : {} ({}, du {} au {}), {} stagiaire(s)",
+                c.id,
+                c.name,
+                c.program_code,
+                parcours::web::format::date(c.start_date),
+                parcours::web::format::date(c.end_date),
+                trainees
+            );
+        }
+    }
+    Ok(())
 }
 
 fn init_tracing(json: bool) {

@@ -973,3 +973,91 @@ async fn a_real_french_file_with_former_jobs_and_a_health_centre_imports() {
         .unwrap();
     assert!(html.contains("4 inchangé(s)"), "{html}");
 }
+
+/// The newcomer's path on the command line: the demo says which cohort to import into and
+/// how, `list` gives the numbers, and every command's help speaks French and describes each
+/// argument.
+#[tokio::test]
+async fn the_command_line_guides_a_newcomer_in_french() {
+    let app = spawn_app().await;
+    let text = |out: &std::process::Output| String::from_utf8_lossy(&out.stdout).to_string();
+    let demo = app.cli(&["demo"]);
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let cohort: i64 = {
+        use parcours::db::schema::cohorts;
+        cohorts::table
+            .filter(cohorts::name.eq(parcours::demo::DEMO_COHORT))
+            .select(cohorts::id)
+            .first(&mut *app.conn())
+            .unwrap()
+    };
+    let command =
+        format!("cargo run --release -- import trainees --cohort {cohort} examples/stagiaires.csv");
+    assert!(
+        text(&demo).contains(&format!("porte le n° {cohort}")),
+        "{}",
+        text(&demo)
+    );
+    assert!(text(&demo).contains(&command), "{}", text(&demo));
+    // The command it prints works, with the sample file the repository ships.
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/stagiaires.csv");
+    let cohort_arg = cohort.to_string();
+    let import = app.cli(&[
+        "import".as_ref(),
+        "trainees".as_ref(),
+        "--cohort".as_ref(),
+        cohort_arg.as_ref(),
+        sample.as_os_str(),
+    ]);
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    assert!(
+        text(&import).contains("3 stagiaire(s) ajouté(s)"),
+        "{}",
+        text(&import)
+    );
+    let list = text(&app.cli(&["list"]));
+    assert!(
+        list.contains(parcours::demo::DEMO_ORGANISM)
+            && list.contains(&format!(
+                "promotion n° {cohort} : {}",
+                parcours::demo::DEMO_COHORT
+            ))
+            && list.contains("4 stagiaire(s)"),
+        "{list}"
+    );
+    for args in [
+        vec!["--help"],
+        vec!["import", "trainees", "--help"],
+        vec!["export", "evidence", "--help"],
+        vec!["attestations", "issue", "--help"],
+        vec!["admin", "create", "--help"],
+        vec!["mail", "test", "--help"],
+        vec!["backup", "--help"],
+    ] {
+        let help = text(&app.cli(&args));
+        assert!(help.contains("Utilisation : parcours"), "{args:?}: {help}");
+        assert!(help.contains("Affiche cette aide"), "{args:?}: {help}");
+        for english in ["Usage:", "Print help", "Print version"] {
+            assert!(!help.contains(english), "{args:?}: {help}");
+        }
+        // Every argument and option line has its description after the name.
+        for line in help.lines().filter(|l| {
+            let t = l.trim_start();
+            t.starts_with('<') || t.starts_with('-')
+        }) {
+            let described = line
+                .trim()
+                .split_once("  ")
+                .is_some_and(|(_, d)| !d.trim().is_empty());
+            assert!(described, "{args:?}: undescribed {line:?}");
+        }
+    }
+}
