@@ -46,14 +46,6 @@ fn internal(what: &str, e: impl std::fmt::Display) -> AppError {
     AppError::Internal(anyhow::anyhow!("evidence {what}: {e}"))
 }
 
-pub fn file_name(trainee_id: i64, p: Period) -> String {
-    format!(
-        "preuves-stagiaire-{trainee_id}-{}-{}.zip",
-        p.from.format("%Y-%m-%d"),
-        p.to.format("%Y-%m-%d")
-    )
-}
-
 /// The certificate's PDF and number, or why the pack has none.
 fn certificate(
     conn: &mut DbConn,
@@ -224,7 +216,7 @@ pub fn build(conn: &mut DbConn, ask: &Ask<'_>) -> AppResult<Pack> {
         )
     })?;
     Ok(Pack {
-        file_name: file_name(t.id, p),
+        file_name: super::rules::pack_file_name(&t.name, t.id, p),
         bytes,
         sha256,
         paths,

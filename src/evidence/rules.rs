@@ -94,9 +94,54 @@ pub fn decimal_hours(secs: i64) -> String {
     format!("{:.2}", secs as f64 / 3600.0).replace('.', ",")
 }
 
+/// The pack's file name: who and which period, readable in a folder of packs
+/// (`preuves-helene-lefevre-12-2026-09-01-2026-11-30.zip`); the id keeps namesakes apart.
+pub fn pack_file_name(name: &str, trainee_id: i64, p: Period) -> String {
+    let folded = crate::cohorts::rules::fold(name);
+    let slug = folded
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let who = if slug.is_empty() {
+        "stagiaire".to_string()
+    } else {
+        slug
+    };
+    format!(
+        "preuves-{who}-{trainee_id}-{}-{}.zip",
+        p.from.format("%Y-%m-%d"),
+        p.to.format("%Y-%m-%d")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pack_is_named_by_its_trainee_and_period() {
+        let p = Period {
+            from: NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
+            to: NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+        };
+        assert_eq!(
+            pack_file_name("Hélène Lefèvre", 12, p),
+            "preuves-helene-lefevre-12-2026-09-01-2026-11-30.zip"
+        );
+        assert_eq!(
+            pack_file_name("Aïssatou N'Diaye", 7, p),
+            "preuves-aissatou-n-diaye-7-2026-09-01-2026-11-30.zip"
+        );
+        assert_eq!(
+            pack_file_name("João Da Silva", 9, p),
+            "preuves-joao-da-silva-9-2026-09-01-2026-11-30.zip"
+        );
+        assert_eq!(
+            pack_file_name("李", 3, p),
+            "preuves-stagiaire-3-2026-09-01-2026-11-30.zip"
+        );
+    }
 
     fn d(m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, m, day).unwrap()

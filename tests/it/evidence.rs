@@ -313,6 +313,18 @@ async fn evidence_pack_verifies_renders_and_its_hours_are_the_dashboards() {
     let res = admin.get(&url).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "application/zip");
+    // Named by the trainee and the period, as staff keep packs in one folder.
+    let disposition = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        disposition.contains(&format!(
+            "preuves-julie-moreau-{trainee}-2026-09-01-{}.zip",
+            today().format("%Y-%m-%d")
+        )),
+        "{disposition}"
+    );
     let bytes = res.bytes().await.unwrap();
     if let Ok(keep) = std::env::var("PARCOURS_KEEP_PACK") {
         std::fs::write(keep, &bytes).unwrap();
