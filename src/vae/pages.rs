@@ -476,7 +476,8 @@ struct FileView {
 #[derive(Serialize)]
 pub struct Full {
     file: FileView,
-    experiences: Vec<store::ExperienceRow>,
+    /// Each period as stored, with its missions' labels (`missions_label`) for people.
+    experiences: Vec<serde_json::Value>,
     documents: Vec<serde_json::Value>,
     history: Vec<serde_json::Value>,
     modules: Vec<serde_json::Value>,
@@ -528,7 +529,15 @@ pub async fn full(state: &State, scope: Scope, id: i64) -> AppResult<Full> {
                 .collect();
             let modules = crate::cohorts::store::program_modules(c, r.program_id)?;
             Ok(Full {
-                experiences: store::experiences(c, id)?,
+                experiences: store::experiences(c, id)?
+                    .into_iter()
+                    .map(|e| {
+                        let label = rules::mission_labels(&e.missions);
+                        let mut v = serde_json::to_value(e).unwrap_or_default();
+                        v["missions_label"] = label.into();
+                        v
+                    })
+                    .collect(),
                 documents: docs,
                 history,
                 modules: module_views(&modules),

@@ -238,6 +238,23 @@ pub const MISSIONS: [(&str, &str); 3] = [
     ("coordination", "Organisation et coordination des parcours"),
 ];
 
+/// The mission categories of a period as people read them, from their stored codes
+/// (`administratif,consultation`); a code we do not know is shown as it is.
+pub fn mission_labels(codes: &str) -> String {
+    codes
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            MISSIONS
+                .iter()
+                .find(|(code, _)| *code == c)
+                .map_or(c, |(_, label)| label)
+        })
+        .collect::<Vec<_>>()
+        .join(" ; ")
+}
+
 /// One period of experience, as declared.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Experience {
@@ -380,6 +397,19 @@ pub fn display_name(raw: &str) -> Result<String, &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn missions_read_as_labels() {
+        assert_eq!(
+            mission_labels("administratif,consultation"),
+            "Administratif (accueil, dossier patient, facturation) ; Préparation et déroulement de la consultation"
+        );
+        assert_eq!(
+            mission_labels("coordination, autre"),
+            "Organisation et coordination des parcours ; autre"
+        );
+        assert_eq!(mission_labels(""), "");
+    }
 
     fn allowed() -> Vec<(Status, Action, Status)> {
         use Action as A;

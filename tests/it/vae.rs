@@ -312,6 +312,20 @@ async fn vae_from_public_request_to_partial_decision_with_mails_and_a_shorter_pa
 
     // Staff examine and accept; the candidate sees the livret 2 deadline.
     let staff_page = format!("/vae/dossiers/{id}");
+    // The periods' missions read as words, not as stored codes.
+    let html = staff
+        .get(app.url(&staff_page))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Administratif (accueil, dossier patient, facturation) ; Organisation et coordination des parcours")
+            && !html.contains("administratif,coordination"),
+        "{html}"
+    );
     let r = step(&app, &staff, &staff_page, id, &[("action", "examine")]).await;
     assert_eq!(r.status(), 303);
     let r = step(
