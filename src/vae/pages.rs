@@ -666,6 +666,13 @@ async fn staff_list(
     let mut ctx = w::context(&req);
     ctx.insert("me", &me.view());
     ctx.insert("org", &org);
+    ctx.insert(
+        "public_url",
+        &format!(
+            "{}/organismes/{org}/vae/demande",
+            state.config.base_url.trim_end_matches('/')
+        ),
+    );
     ctx.insert("lines", &lines);
     ctx.insert("states", &state_counts(&counts));
     ctx.insert("filter", &filter.map(|s| s.as_str()));

@@ -1051,6 +1051,12 @@ async fn vae_a_request_waits_for_its_address_and_never_tells_whether_it_has_an_a
         .await
         .unwrap();
     assert!(!list.contains("exemple.fr"), "{list}");
+    // The public link to publish is shown whole, ready to copy.
+    assert!(
+        list.contains("id=\"public-url\" readonly value=\"http")
+            && list.contains(&format!("/organismes/{org}/vae/demande\" size")),
+        "{list}"
+    );
     assert_eq!(pending_count(&app), 2);
 
     // Léa confirms: the file is hers, on her account, which stays in its own organism.
