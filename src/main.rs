@@ -272,7 +272,7 @@ fn import_trainees(
 ) -> anyhow::Result<()> {
     use parcours::cohorts::{enrolment, import, store};
     let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    let today = parcours::web::format::to_paris(db::now()).date_naive();
+    let today = parcours::base::paris::today();
     let rows = match import::parse(&bytes, today) {
         Ok(rows) => rows,
         Err(errors) => {
@@ -340,7 +340,7 @@ fn issue_attestations(config: &AppConfig, cohort_id: i64) -> anyhow::Result<()> 
     let templates = parcours::mail::load_templates(&config.templates_dir)?;
     let curriculum = parcours::curriculum::loader::load(&config.content_dir)
         .map_err(|e| anyhow::anyhow!("{}: {e}", config.content_dir.display()))?;
-    let today = parcours::web::format::to_paris(db::now()).date_naive();
+    let today = parcours::base::paris::today();
     with_db(config, |conn| {
         db::migrate(conn)?;
         let cohort = parcours::cohorts::store::cohort(conn, cohort_id)?

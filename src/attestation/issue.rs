@@ -440,10 +440,10 @@ fn send_mails(
     c.insert("number", &st.number);
     c.insert("program", &st.program_title);
     c.insert("organism", &st.organism.name);
-    c.insert("issued_on", &crate::web::format::date(st.issued_on));
-    c.insert("period_from", &crate::web::format::date(st.period_from));
-    c.insert("period_to", &crate::web::format::date(st.period_to));
-    c.insert("done", &crate::web::format::minutes(st.done_secs() / 60));
+    c.insert("issued_on", &crate::base::format::date(st.issued_on));
+    c.insert("period_from", &crate::base::format::date(st.period_from));
+    c.insert("period_to", &crate::base::format::date(st.period_to));
+    c.insert("done", &crate::base::format::minutes(st.done_secs() / 60));
     c.insert("code", &display_code(code));
     c.insert("verify_url", &ctx.verify_url(code));
     c.insert("base_url", ctx.base_url);

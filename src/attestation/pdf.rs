@@ -6,7 +6,7 @@ use krilla::geom::{PathBuilder, Rect};
 use krilla::metadata::{DateTime, Metadata};
 
 use super::rules::{Kind, Statement, display_code};
-use crate::web::format;
+use crate::base::format;
 pub use crate::web::pdf::PdfError;
 use crate::web::pdf::{ACCENT, INK, MARGIN, MUTED, PAGE_H, PAGE_W, Pen, paged, wrap};
 

@@ -51,7 +51,7 @@ pub fn apply(
     mut progress: impl FnMut(usize),
 ) -> Result<ImportSummary, ImportFailure> {
     let org = cohort.organism_id;
-    let today = crate::web::format::to_paris(db::now()).date_naive();
+    let today = crate::base::paris::today();
     db::transaction(conn, |conn| {
         let mut summary = ImportSummary::default();
         let mut refused = Vec::new();

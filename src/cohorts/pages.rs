@@ -9,9 +9,10 @@ use super::rules::{self, OrganismInput};
 use super::store;
 use crate::accounts::invite::{self, Invitee, MailContext};
 use crate::accounts::{CurrentUser, Role};
+use crate::base::field::FieldError;
 use crate::mail::outbox;
 use crate::web::csrf::{CsrfForm, Empty};
-use crate::web::{self as w, AppError, AppResult, FieldError, State};
+use crate::web::{self as w, AppError, AppResult, State};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/organismes", web::get().to(list))

@@ -5,8 +5,8 @@ use chrono::NaiveTime;
 
 use super::rules::signed_via_label;
 use super::store::SheetDoc;
+use crate::base::format;
 use crate::tracking::attendance::{self, status_label};
-use crate::web::format;
 use crate::web::pdf::{Column, MARGIN, PdfError, Report, Row};
 
 pub const PROVISIONAL: &str = "FEUILLE NON CLOSE — document provisoire";

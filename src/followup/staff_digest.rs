@@ -100,7 +100,7 @@ pub fn send_due(conn: &mut DbConn, mc: &MailContext<'_>, now: NaiveDateTime) -> 
             by_person.entry(*person).or_default().push(w);
         }
     }
-    let today = crate::web::format::to_paris(now).date_naive();
+    let today = crate::base::paris::paris_date(now);
     let mut queued = 0;
     for (person, threads) in by_person {
         let (sent_today, up_to) = digest::digested(conn, person, today)?;

@@ -58,7 +58,7 @@ pub fn load_templates(dir: &std::path::Path) -> anyhow::Result<tera::Tera> {
     let mut tera = tera::Tera::new(&glob).map_err(|e| anyhow::anyhow!("mail templates: {e:?}"))?;
     tera.autoescape_on(vec![".html"]);
     tera.set_escape_fn(crate::web::escape_html);
-    crate::web::format::register(&mut tera);
+    crate::web::filters::register(&mut tera);
     Ok(tera)
 }
 

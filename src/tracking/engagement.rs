@@ -187,7 +187,7 @@ pub fn nudges(
                 .filter(|a| a.0 == id)
                 .filter_map(|a| a.1)
                 .max()
-                .map(|t| crate::web::format::to_paris(t).date_naive());
+                .map(crate::base::paris::paris_date);
             if last.is_some_and(|d| d > since) || nudged.contains(&id) {
                 continue;
             }
@@ -224,7 +224,7 @@ pub fn run_due(
     instance: &str,
     nudge_days: i64,
 ) -> AppResult<()> {
-    let now = crate::web::format::to_paris(db::now());
+    let now = crate::base::paris::to_paris(db::now());
     let today = now.date_naive();
     if now.weekday() == chrono::Weekday::Mon && now.hour() >= 7 {
         weekly_digest(conn, mc, instance, today)?;

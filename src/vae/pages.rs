@@ -695,7 +695,7 @@ async fn staff_file(
 pub fn paris_to_utc(date: &str, time: &str) -> Option<NaiveDateTime> {
     let d = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").ok()?;
     let t = NaiveTime::parse_from_str(time.trim(), "%H:%M").ok()?;
-    Some(crate::web::format::paris_to_utc(d.and_time(t)))
+    Some(crate::base::paris::paris_to_utc(d.and_time(t)))
 }
 
 pub fn step_of(fields: &[(String, String)]) -> Step {
