@@ -292,7 +292,7 @@ fn import_trainees(
             .ok_or_else(|| anyhow::anyhow!("promotion n° {cohort_id} introuvable"))?;
         let organism = store::get(conn, cohort.organism_id)?
             .ok_or_else(|| anyhow::anyhow!("organisme introuvable"))?;
-        let mc = parcours::accounts::invite::MailContext {
+        let mc = parcours::mail::MailContext {
             templates: &templates,
             base_url: &config.base_url,
         };

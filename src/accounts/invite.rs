@@ -12,7 +12,7 @@ use super::store::{self, NewUser, User};
 use crate::audit::{self, Event};
 use crate::db::schema::invitations;
 use crate::db::{self, DbConn};
-use crate::mail::{self, Mail, Recipient, outbox};
+use crate::mail::{self, Mail, MailContext, Recipient, outbox};
 use crate::web::{AppError, AppResult};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,21 +41,6 @@ impl Purpose {
             Purpose::Invitation => "/invitation",
             Purpose::Reset => "/mot-de-passe",
         }
-    }
-}
-
-/// What a mail needs from the running app.
-pub struct MailContext<'a> {
-    pub templates: &'a tera::Tera,
-    pub base_url: &'a str,
-}
-
-impl MailContext<'_> {
-    pub fn domain(&self) -> String {
-        url::Url::parse(self.base_url)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_string))
-            .unwrap_or_else(|| "parcours.local".into())
     }
 }
 

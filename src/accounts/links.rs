@@ -4,12 +4,13 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::invite::{self, MailContext, Purpose};
+use super::invite::{self, Purpose};
 use super::password;
 use super::rules::{self, LinkState};
 use super::session;
 use super::sessions::Kind;
 use crate::base::format;
+use crate::mail::MailContext;
 use crate::web::csrf::CsrfForm;
 use crate::web::{self as w, AppError, AppResult, State};
 

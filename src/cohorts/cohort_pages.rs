@@ -11,11 +11,11 @@ use super::import::{self, ImportError};
 use super::rules::{self, Funding, Profile, certification_deadline};
 use super::store::{self, CohortRow, NewCohort, TraineeLine};
 use crate::accounts::CurrentUser;
-use crate::accounts::invite::MailContext;
 use crate::base::field::FieldError;
 use crate::base::format;
 use crate::base::paris::today;
 use crate::curriculum::Content;
+use crate::mail::MailContext;
 use crate::web::csrf::{self, CsrfForm};
 use crate::web::{self as w, AppError, AppResult, State};
 

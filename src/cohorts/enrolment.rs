@@ -6,12 +6,13 @@ use serde::Serialize;
 
 use super::import::{ImportError, ImportRow};
 use super::store::{self, CohortRow, NewProfile};
-use crate::accounts::invite::{self, MailContext};
+use crate::accounts::invite;
 use crate::accounts::rules::Role;
 use crate::accounts::store::{self as users, NewUser};
 use crate::audit::{self, Event};
 use crate::db::schema::trainee_profiles;
 use crate::db::{self, DbConn};
+use crate::mail::MailContext;
 use crate::web::AppError;
 
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]

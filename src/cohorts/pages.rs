@@ -7,9 +7,10 @@ use serde::Deserialize;
 
 use super::rules::{self, OrganismInput};
 use super::store;
-use crate::accounts::invite::{self, Invitee, MailContext};
+use crate::accounts::invite::{self, Invitee};
 use crate::accounts::{CurrentUser, Role};
 use crate::base::field::FieldError;
+use crate::mail::MailContext;
 use crate::mail::outbox;
 use crate::web::csrf::{CsrfForm, Empty};
 use crate::web::{self as w, AppError, AppResult, State};

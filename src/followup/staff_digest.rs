@@ -13,9 +13,9 @@ use diesel::prelude::*;
 use super::digest;
 use super::rules::ThreadKind;
 use crate::accounts::Role;
-use crate::accounts::invite::MailContext;
 use crate::db::schema::{cohort_trainers, followup_messages, followup_threads, users};
 use crate::db::{self, DbConn};
+use crate::mail::MailContext;
 use crate::mail::Recipient;
 use crate::web::AppResult;
 

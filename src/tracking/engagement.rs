@@ -7,12 +7,12 @@ use chrono::{Datelike, Duration, NaiveDate, Timelike};
 use diesel::prelude::*;
 
 use super::progress;
-use crate::accounts::invite::MailContext;
 use crate::cohorts::store as cohorts;
 use crate::db::schema::{
     cohorts as cohort_table, enrolments, job_runs, module_totals, nudges, users,
 };
 use crate::db::{self, DbConn};
+use crate::mail::MailContext;
 use crate::mail::{self, Mail, Recipient, outbox};
 use crate::web::{AppError, AppResult};
 

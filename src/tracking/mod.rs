@@ -32,7 +32,7 @@ pub async fn run_scheduler(state: actix_web::web::Data<crate::web::AppState>) {
         let (st, inst) = (state.clone(), instance.clone());
         let result = state
             .db(move |c| {
-                let mc = crate::accounts::invite::MailContext {
+                let mc = crate::mail::MailContext {
                     templates: &st.mail_templates,
                     base_url: &st.config.base_url,
                 };

@@ -8,7 +8,7 @@ use super::rules::{Action, Outcome, Status};
 use super::store::{self, Scope};
 use super::workflow::{self, Step};
 use crate::accounts::CurrentUser;
-use crate::accounts::invite::MailContext;
+use crate::mail::MailContext;
 use crate::web::{AppError, AppResult, State};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

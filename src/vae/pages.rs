@@ -12,7 +12,7 @@ use super::rules::{self, Action, DocKind, Experience, Outcome, Status};
 use super::store::{self, Scope};
 use super::workflow::{self, Requester, Settings, Step};
 use crate::accounts::CurrentUser;
-use crate::accounts::invite::MailContext;
+use crate::mail::MailContext;
 use crate::storage::quota;
 use crate::web::csrf::{self, CsrfForm};
 use crate::web::{self as w, AppError, AppResult, State};

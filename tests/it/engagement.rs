@@ -2,8 +2,8 @@
 
 use diesel::prelude::*;
 use parcours::accounts::Role;
-use parcours::accounts::invite::MailContext;
 use parcours::db::schema::{outbox, users};
+use parcours::mail::MailContext;
 use parcours::tracking::engagement;
 
 use crate::common::*;
