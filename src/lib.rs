@@ -11,6 +11,7 @@ pub mod db;
 pub mod demo;
 pub mod evidence;
 pub mod followup;
+pub mod home;
 pub mod jobs;
 pub mod mail;
 pub mod openapi;

@@ -68,6 +68,7 @@ impl Application {
                 .configure(crate::ops::health::routes)
                 .route("/static/{name}", web::get().to(w::static_file))
                 .route("/documentation/api", web::get().to(crate::openapi::page))
+                .configure(crate::home::routes)
                 .configure(accounts::pages::routes)
                 .configure(accounts::account_pages::routes)
                 .configure(accounts::links::routes)

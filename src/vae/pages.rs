@@ -658,23 +658,9 @@ async fn staff_list(
     ctx.insert("me", &me.view());
     ctx.insert("org", &org);
     ctx.insert("lines", &lines);
-    ctx.insert("states", &state_counts(&counts));
+    ctx.insert("states", &rules::state_counts(&counts));
     ctx.insert("filter", &filter.map(|s| s.as_str()));
     state.render("vae/staff_list.html", &ctx)
-}
-
-/// Every state with its label and count, in workflow order.
-pub fn state_counts(counts: &[(String, i64)]) -> Vec<serde_json::Value> {
-    Status::ALL
-        .into_iter()
-        .map(|s| {
-            let n = counts
-                .iter()
-                .find(|(k, _)| k == s.as_str())
-                .map_or(0, |c| c.1);
-            serde_json::json!({"state": s.as_str(), "label": s.label(), "count": n})
-        })
-        .collect()
 }
 
 async fn staff_file(
