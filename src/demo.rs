@@ -21,8 +21,8 @@ pub fn create_admin(
     name: &str,
     password: &str,
 ) -> anyhow::Result<i64> {
-    let email = rules::normalize_email(email).map_err(|m| anyhow::anyhow!(m))?;
-    let name = rules::validate_name(name).map_err(|m| anyhow::anyhow!(m))?;
+    let email = crate::base::field::normalize_email(email).map_err(|m| anyhow::anyhow!(m))?;
+    let name = crate::base::field::validate_name(name).map_err(|m| anyhow::anyhow!(m))?;
     rules::validate_password(password).map_err(|m| anyhow::anyhow!(m))?;
     let hash = password::hash(password)?;
     db::transaction(conn, |conn| {

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 /// The floors, from the ground up. A file imports only from its own floor or below.
 const FLOORS: &[(&str, &[&str])] = &[
-    // Pure basics: French formats, Paris dates, field errors.
+    // Pure basics: French formats, Paris dates, field errors and checks.
     ("ground floor", &["base"]),
     // Plumbing shared by every domain; imports no domain.
     ("plumbing", &["config", "db", "audit", "web"]),
@@ -55,13 +55,6 @@ const KNOWN_CIRCLES: &[(&str, &str, &str, &str)] = &[
         "cohorts",
         "#24 item 4: organisms leave cohorts/store.rs for their own module, which \
          token_pages.rs reads (accounts <-> cohorts)",
-    ),
-    (
-        "src/mail/rules.rs",
-        "mail",
-        "accounts",
-        "#24 item 1: e-mail normalisation and name checks move to the ground floor \
-         (mail <-> accounts)",
     ),
 ];
 

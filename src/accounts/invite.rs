@@ -192,8 +192,10 @@ pub fn invite(
             "Vous ne pouvez pas inviter une personne avec ce rôle.".into(),
         ));
     }
-    let email = rules::normalize_email(invitee.email).map_err(|m| AppError::invalid("email", m))?;
-    let name = rules::validate_name(invitee.name).map_err(|m| AppError::invalid("name", m))?;
+    let email = crate::base::field::normalize_email(invitee.email)
+        .map_err(|m| AppError::invalid("email", m))?;
+    let name = crate::base::field::validate_name(invitee.name)
+        .map_err(|m| AppError::invalid("name", m))?;
     db::transaction(conn, |conn| {
         let user = match store::by_email(conn, &email)? {
             Some(u) if u.password_hash.is_some() => {
@@ -243,7 +245,7 @@ pub const RESET_MAILS_PER_HOUR: i64 = 3;
 /// silently nothing otherwise, so the answer never tells whether an address has an account.
 /// The links already issued are the count, so it holds across instances.
 pub fn request_reset(conn: &mut DbConn, mc: &MailContext<'_>, raw_email: &str) -> AppResult<()> {
-    let Ok(email) = rules::normalize_email(raw_email) else {
+    let Ok(email) = crate::base::field::normalize_email(raw_email) else {
         return Ok(());
     };
     db::transaction(conn, |conn| {

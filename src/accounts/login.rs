@@ -69,8 +69,8 @@ pub async fn authenticate(
     if let Err(retry_after) = state.check_ip(ip) {
         return Ok(Err(LoginError::TooManyFromAddress { retry_after }));
     }
-    let email =
-        rules::normalize_email(raw_email).unwrap_or_else(|_| raw_email.trim().to_lowercase());
+    let email = crate::base::field::normalize_email(raw_email)
+        .unwrap_or_else(|_| raw_email.trim().to_lowercase());
     let max = state.config.login_account_failures;
     state
         .db(move |conn| {

@@ -186,7 +186,7 @@ async fn invite_person(
     };
     match result {
         Ok(_) => {
-            let email = crate::accounts::rules::normalize_email(&form.email).unwrap_or_default();
+            let email = crate::base::field::normalize_email(&form.email).unwrap_or_default();
             let q: String = url::form_urlencoded::byte_serialize(email.as_bytes()).collect();
             Ok(w::redirect(&format!("/organismes/{id}?invitation={q}")))
         }

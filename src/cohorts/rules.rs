@@ -181,7 +181,7 @@ pub fn validate_organism(input: &OrganismInput) -> Result<Organism, Vec<FieldErr
     }
     let contact_email = opt(&input.contact_email);
     let contact_email = match contact_email {
-        Some(e) => match crate::accounts::rules::normalize_email(&e) {
+        Some(e) => match crate::base::field::normalize_email(&e) {
             Ok(e) => Some(e),
             Err(m) => {
                 errors.push(FieldError::new("contact_email", m));

@@ -165,10 +165,9 @@ pub fn check(
     let identity = match &input.requester {
         Requester::Account(_) => None,
         Requester::New { email, name } => Some((
-            crate::accounts::rules::normalize_email(email)
+            crate::base::field::normalize_email(email)
                 .map_err(|m| AppError::invalid("email", m))?,
-            crate::accounts::rules::validate_name(name)
-                .map_err(|m| AppError::invalid("name", m))?,
+            crate::base::field::validate_name(name).map_err(|m| AppError::invalid("name", m))?,
         )),
     };
     if !problems.is_empty() {
