@@ -9,8 +9,8 @@ use super::rules::{Period, decimal_hours};
 use super::store::{DayActivity, LessonEvent};
 use crate::base::format;
 use crate::base::paris;
+use crate::base::pdf::{Column, MARGIN, PdfError, Report, Row};
 use crate::cohorts::import::spreadsheet_safe;
-use crate::web::pdf::{Column, MARGIN, PdfError, Report, Row};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DayRow {

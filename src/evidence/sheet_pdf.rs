@@ -6,8 +6,8 @@ use chrono::NaiveTime;
 use super::rules::signed_via_label;
 use super::store::SheetDoc;
 use crate::base::format;
+use crate::base::pdf::{Column, MARGIN, PdfError, Report, Row};
 use crate::tracking::attendance::{self, status_label};
-use crate::web::pdf::{Column, MARGIN, PdfError, Report, Row};
 
 pub const PROVISIONAL: &str = "FEUILLE NON CLOSE — document provisoire";
 

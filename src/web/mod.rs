@@ -4,7 +4,6 @@
 pub mod csrf;
 pub mod error;
 pub mod filters;
-pub mod pdf;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
