@@ -373,7 +373,7 @@ pub fn hours_in_periods(
             let presence: Vec<(i64, i64, i64)> = attendance_entries::table
                 .inner_join(attendance_sheets::table.inner_join(sessions::table))
                 .filter(attendance_entries::trainee_id.eq_any(chunk))
-                .filter(attendance_sheets::status.eq(crate::tracking::attendance::CLOSED))
+                .filter(attendance_sheets::status.eq(crate::tracking::rules::CLOSED))
                 .filter(sessions::day.ge(from))
                 .filter(sessions::day.le(to))
                 .group_by((attendance_entries::trainee_id, sessions::module_id))

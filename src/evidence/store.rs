@@ -94,7 +94,7 @@ pub fn sheets_of_trainee(
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, status)| (id, status == attendance::CLOSED))
+        .map(|(id, status)| (id, status == crate::tracking::rules::CLOSED))
         .collect())
 }
 

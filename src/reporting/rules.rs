@@ -229,7 +229,7 @@ pub fn absence_label(
     arrived: Option<NaiveTime>,
     left: Option<NaiveTime>,
 ) -> Option<&'static str> {
-    use crate::tracking::attendance::{ABSENT, EXCUSED, PRESENT, status_label};
+    use crate::tracking::rules::{ABSENT, EXCUSED, PRESENT, status_label};
     match status {
         ABSENT | EXCUSED => Some(status_label(status)),
         PRESENT => {
