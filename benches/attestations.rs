@@ -166,7 +166,7 @@ fn run(backend: &'static str, url: &str) -> anyhow::Result<Figures> {
         user_id: Some(admin),
         name: admin_name,
     };
-    let today = parcours::web::format::to_paris(db::now()).date_naive();
+    let today = parcours::base::paris::today();
 
     let started = Instant::now();
     let summary = issue::issue_cohort(&mut conn, &ctx, &by, &cohort, today, |_, _| {})

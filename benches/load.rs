@@ -125,7 +125,7 @@ async fn run(backend: &str, database_url: &str) -> anyhow::Result<Vec<(String, F
     if wanted("funders") {
         // The whole year of every trainee, as an organism sends it to its funders.
         let (c, b, s) = (client.clone(), base.clone(), staff.clone());
-        let today = parcours::web::format::to_paris(db::now()).date_naive();
+        let today = parcours::base::paris::today();
         let from = today - chrono::Months::new(12);
         out.push((
             format!("GET funders' CSV of {TRAINEES} trainees over 12 months (1 client)"),

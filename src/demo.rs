@@ -21,8 +21,8 @@ pub fn create_admin(
     name: &str,
     password: &str,
 ) -> anyhow::Result<i64> {
-    let email = rules::normalize_email(email).map_err(|m| anyhow::anyhow!(m))?;
-    let name = rules::validate_name(name).map_err(|m| anyhow::anyhow!(m))?;
+    let email = crate::base::field::normalize_email(email).map_err(|m| anyhow::anyhow!(m))?;
+    let name = crate::base::field::validate_name(name).map_err(|m| anyhow::anyhow!(m))?;
     rules::validate_password(password).map_err(|m| anyhow::anyhow!(m))?;
     let hash = password::hash(password)?;
     db::transaction(conn, |conn| {
@@ -163,7 +163,7 @@ pub fn seed(conn: &mut DbConn, content: &crate::curriculum::Content) -> anyhow::
             Some(id) => id,
             None => {
                 // Started two months ago, so that the demo has past activity to show.
-                let today = crate::web::format::to_paris(db::now()).date_naive();
+                let today = crate::base::paris::today();
                 let today = today - chrono::Months::new(2);
                 organisms::create_cohort(
                     conn,
@@ -191,7 +191,7 @@ pub fn seed(conn: &mut DbConn, content: &crate::curriculum::Content) -> anyhow::
                     user_id: trainee,
                     organism_id: org_id,
                     profile: "aucun",
-                    hire_date: crate::web::format::to_paris(db::now()).date_naive(),
+                    hire_date: crate::base::paris::today(),
                     funding: "contrat_pro",
                     employer_id: Some(employer),
                 },
@@ -202,7 +202,7 @@ pub fn seed(conn: &mut DbConn, content: &crate::curriculum::Content) -> anyhow::
         {
             let start = organisms::cohort(conn, cohort)?
                 .map(|c| c.start_date)
-                .unwrap_or_else(|| crate::web::format::to_paris(db::now()).date_naive());
+                .unwrap_or_else(crate::base::paris::today);
             organisms::enrol(conn, None, org_id, cohort, trainee, start)?;
         }
         if let (Some(trainee), Some(trainer)) = (trainee, trainer) {
@@ -239,9 +239,9 @@ fn activity(
     else {
         return Ok(());
     };
-    let today = crate::web::format::to_paris(db::now()).date_naive();
+    let today = crate::base::paris::today();
     let at = |d: chrono::NaiveDate, h: u32, m: u32| {
-        crate::web::format::paris_to_utc(
+        crate::base::paris::paris_to_utc(
             d.and_time(chrono::NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default()),
         )
     };

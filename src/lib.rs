@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod attestation;
 pub mod audit;
+pub mod base;
 pub mod cohorts;
 pub mod config;
 pub mod curriculum;
@@ -10,6 +11,8 @@ pub mod db;
 pub mod demo;
 pub mod evidence;
 pub mod followup;
+pub mod home;
+pub mod jobs;
 pub mod mail;
 pub mod openapi;
 pub mod ops;

@@ -314,8 +314,8 @@ fn list_organisms(conn: &mut db::DbConn) -> anyhow::Result<()> {
                 c.id,
                 c.name,
                 c.program_code,
-                parcours::web::format::date(c.start_date),
-                parcours::web::format::date(c.end_date),
+                parcours::base::format::date(c.start_date),
+                parcours::base::format::date(c.end_date),
                 trainees
             );
         }
@@ -369,7 +369,7 @@ fn import_trainees(
 ) -> anyhow::Result<()> {
     use parcours::cohorts::{enrolment, import, store};
     let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    let today = parcours::web::format::to_paris(db::now()).date_naive();
+    let today = parcours::base::paris::today();
     let rows = match import::parse(&bytes, today) {
         Ok(rows) => rows,
         Err(errors) => {
@@ -389,7 +389,7 @@ fn import_trainees(
             .ok_or_else(|| anyhow::anyhow!("promotion n° {cohort_id} introuvable"))?;
         let organism = store::get(conn, cohort.organism_id)?
             .ok_or_else(|| anyhow::anyhow!("organisme introuvable"))?;
-        let mc = parcours::accounts::invite::MailContext {
+        let mc = parcours::mail::MailContext {
             templates: &templates,
             base_url: &config.base_url,
         };
@@ -440,7 +440,7 @@ fn issue_attestations(config: &AppConfig, cohort_id: i64) -> anyhow::Result<()> 
     let templates = parcours::mail::load_templates(&config.templates_dir)?;
     let curriculum = parcours::curriculum::loader::load(&config.content_dir)
         .map_err(|e| anyhow::anyhow!("{}: {e}", config.content_dir.display()))?;
-    let today = parcours::web::format::to_paris(db::now()).date_naive();
+    let today = parcours::base::paris::today();
     with_db(config, |conn| {
         db::migrate(conn)?;
         let cohort = parcours::cohorts::store::cohort(conn, cohort_id)?

@@ -47,7 +47,7 @@ impl Application {
             tokio::spawn(worker.run());
         }
         if config.jobs {
-            tokio::spawn(crate::tracking::run_scheduler(state.clone()));
+            tokio::spawn(crate::jobs::run_scheduler(state.clone()));
         }
         let listener = TcpListener::bind(config.bind)
             .map_err(|e| anyhow::anyhow!("PARCOURS_BIND: cannot listen on {}: {e}", config.bind))?;
@@ -68,6 +68,7 @@ impl Application {
                 .configure(crate::ops::health::routes)
                 .route("/static/{name}", web::get().to(w::static_file))
                 .route("/documentation/api", web::get().to(crate::openapi::page))
+                .configure(crate::home::routes)
                 .configure(accounts::pages::routes)
                 .configure(accounts::account_pages::routes)
                 .configure(accounts::links::routes)

@@ -55,7 +55,7 @@ pub fn fill(database_url: &str) -> anyhow::Result<(i64, i64)> {
             ..Default::default()
         },
     )?;
-    let today = parcours::web::format::to_paris(db::now()).date_naive();
+    let today = parcours::base::paris::today();
     let start = today - chrono::Months::new(11);
     let cohort = parcours::cohorts::store::create_cohort(
         &mut conn,

@@ -10,7 +10,6 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::rules::Role;
-use super::session::CurrentUser;
 use super::store::User;
 use crate::audit::{self, Event};
 use crate::db::schema::{api_tokens, users};
@@ -164,8 +163,17 @@ pub fn revoke(conn: &mut DbConn, organism: i64, admin: i64, id: i64) -> QueryRes
     })
 }
 
+/// Who a live token stands for: the organism's administrator who created it (`session.rs`
+/// makes the current user of it).
+pub struct TokenCaller {
+    pub creator: User,
+    pub organism_id: i64,
+    /// The token's name.
+    pub name: String,
+}
+
 /// The caller a live token stands for, or None. Notes the use, at most once a minute.
-pub fn authenticate(conn: &mut DbConn, secret: &str) -> QueryResult<Option<CurrentUser>> {
+pub fn authenticate(conn: &mut DbConn, secret: &str) -> QueryResult<Option<TokenCaller>> {
     let found: Option<(i64, i64, String, Option<NaiveDateTime>, User)> = api_tokens::table
         .inner_join(users::table.on(users::id.eq(api_tokens::created_by)))
         .filter(api_tokens::secret_sha256.eq(digest(secret)))
@@ -195,13 +203,10 @@ pub fn authenticate(conn: &mut DbConn, secret: &str) -> QueryResult<Option<Curre
             .set(api_tokens::last_used_at.eq(now))
             .execute(conn)?;
     }
-    Ok(Some(CurrentUser {
-        id: creator.id,
-        email: creator.email,
-        name: format!("Jeton « {name} »"),
-        role: Role::OrganismAdmin,
-        organism_id: Some(organism),
-        session_id: None,
+    Ok(Some(TokenCaller {
+        creator,
+        organism_id: organism,
+        name,
     }))
 }
 

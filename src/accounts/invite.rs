@@ -12,7 +12,7 @@ use super::store::{self, NewUser, User};
 use crate::audit::{self, Event};
 use crate::db::schema::invitations;
 use crate::db::{self, DbConn};
-use crate::mail::{self, Mail, Recipient, outbox};
+use crate::mail::{self, Mail, MailContext, Recipient, outbox};
 use crate::web::{AppError, AppResult};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,21 +41,6 @@ impl Purpose {
             Purpose::Invitation => "/invitation",
             Purpose::Reset => "/mot-de-passe",
         }
-    }
-}
-
-/// What a mail needs from the running app.
-pub struct MailContext<'a> {
-    pub templates: &'a tera::Tera,
-    pub base_url: &'a str,
-}
-
-impl MailContext<'_> {
-    pub fn domain(&self) -> String {
-        url::Url::parse(self.base_url)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_string))
-            .unwrap_or_else(|| "parcours.local".into())
     }
 }
 
@@ -207,8 +192,10 @@ pub fn invite(
             "Vous ne pouvez pas inviter une personne avec ce rôle.".into(),
         ));
     }
-    let email = rules::normalize_email(invitee.email).map_err(|m| AppError::invalid("email", m))?;
-    let name = rules::validate_name(invitee.name).map_err(|m| AppError::invalid("name", m))?;
+    let email = crate::base::field::normalize_email(invitee.email)
+        .map_err(|m| AppError::invalid("email", m))?;
+    let name = crate::base::field::validate_name(invitee.name)
+        .map_err(|m| AppError::invalid("name", m))?;
     db::transaction(conn, |conn| {
         let user = match store::by_email(conn, &email)? {
             Some(u) if u.password_hash.is_some() => {
@@ -258,7 +245,7 @@ pub const RESET_MAILS_PER_HOUR: i64 = 3;
 /// silently nothing otherwise, so the answer never tells whether an address has an account.
 /// The links already issued are the count, so it holds across instances.
 pub fn request_reset(conn: &mut DbConn, mc: &MailContext<'_>, raw_email: &str) -> AppResult<()> {
-    let Ok(email) = rules::normalize_email(raw_email) else {
+    let Ok(email) = crate::base::field::normalize_email(raw_email) else {
         return Ok(());
     };
     db::transaction(conn, |conn| {

@@ -4,11 +4,13 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::invite::{self, MailContext, Purpose};
+use super::invite::{self, Purpose};
 use super::password;
 use super::rules::{self, LinkState};
 use super::session;
 use super::sessions::Kind;
+use crate::base::format;
+use crate::mail::MailContext;
 use crate::web::csrf::CsrfForm;
 use crate::web::{self as w, AppError, AppResult, State};
 
@@ -45,7 +47,7 @@ fn dead_link(
             format!(
                 "Ce lien a expiré{}. {}",
                 expires
-                    .map(|e| format!(" le {}", w::format::datetime(e)))
+                    .map(|e| format!(" le {}", format::datetime(e)))
                     .unwrap_or_default(),
                 match purpose {
                     Purpose::Invitation => "Demandez à votre organisme de formation de vous inviter à nouveau.",

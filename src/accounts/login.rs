@@ -7,8 +7,9 @@ use super::password;
 use super::rules::{self, LOCKOUT_WINDOW_SECS};
 use super::store::{self, User};
 use crate::audit::{self, Event};
+use crate::base::paris;
 use crate::db;
-use crate::web::{AppError, State, format};
+use crate::web::{AppError, State};
 
 #[derive(Debug)]
 pub enum LoginError {
@@ -34,7 +35,7 @@ impl LoginError {
                 retry_after,
             } => format!(
                 "Trop de tentatives échouées pour ce compte. Réessayez à partir de {} (dans {} secondes).",
-                format::to_paris(*retry_at).format("%H h %M min %S s"),
+                paris::to_paris(*retry_at).format("%H h %M min %S s"),
                 retry_after
             ),
             LoginError::BadCredentials => "Adresse e-mail ou mot de passe incorrect.".into(),
@@ -68,8 +69,8 @@ pub async fn authenticate(
     if let Err(retry_after) = state.check_ip(ip) {
         return Ok(Err(LoginError::TooManyFromAddress { retry_after }));
     }
-    let email =
-        rules::normalize_email(raw_email).unwrap_or_else(|_| raw_email.trim().to_lowercase());
+    let email = crate::base::field::normalize_email(raw_email)
+        .unwrap_or_else(|_| raw_email.trim().to_lowercase());
     let max = state.config.login_account_failures;
     state
         .db(move |conn| {

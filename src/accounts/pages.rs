@@ -1,4 +1,4 @@
-//! Login, logout and the home page of each role.
+//! Login, logout, and staff roles and status.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -14,8 +14,7 @@ use crate::web::csrf::CsrfForm;
 use crate::web::{self as w, AppResult, State};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(home))
-        .route("/connexion", web::get().to(login_form))
+    cfg.route("/connexion", web::get().to(login_form))
         .route("/connexion", web::post().to(login_submit))
         .route("/deconnexion", web::post().to(logout))
         .route("/utilisateurs/{id}/role", web::post().to(change_role))
@@ -106,18 +105,6 @@ async fn logout(
         .cookie(session::removal_cookie())
         .insert_header(("Location", "/connexion"))
         .finish())
-}
-
-async fn home(req: HttpRequest, state: State, user: CurrentUser) -> AppResult<HttpResponse> {
-    let mut ctx = w::context(&req);
-    ctx.insert("me", &user.view());
-    if let (true, Some(org)) = (user.role.is_staff(), user.organism_id) {
-        let counts = state
-            .db(move |c| Ok(crate::vae::store::counts(c, org)?))
-            .await?;
-        ctx.insert("vae_counts", &crate::vae::pages::state_counts(&counts));
-    }
-    state.render("accounts/home.html", &ctx)
 }
 
 #[derive(Deserialize)]

@@ -275,10 +275,18 @@ impl FromRequest for CurrentUser {
                 if !crate::web::is_api(&req) {
                     return Err(AppError::Unauthenticated);
                 }
-                let current = state
+                let caller = state
                     .db(move |conn| Ok(super::api_tokens::authenticate(conn, &secret)?))
                     .await?
                     .ok_or(AppError::Unauthenticated)?;
+                let current = CurrentUser {
+                    id: caller.creator.id,
+                    email: caller.creator.email,
+                    name: format!("Jeton « {} »", caller.name),
+                    role: Role::OrganismAdmin,
+                    organism_id: Some(caller.organism_id),
+                    session_id: None,
+                };
                 req.extensions_mut().insert(current.clone());
                 return Ok(current);
             }

@@ -7,8 +7,9 @@ use serde::Deserialize;
 
 use super::CurrentUser;
 use super::api_tokens;
+use crate::base::field::FieldError;
 use crate::web::csrf::{CsrfForm, Empty};
-use crate::web::{self as w, AppError, AppResult, FieldError, State};
+use crate::web::{self as w, AppError, AppResult, State};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/organismes/{id}/jetons", web::get().to(list))

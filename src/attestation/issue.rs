@@ -15,7 +15,7 @@ use crate::audit::{self, Event};
 use crate::cohorts::store::{self as cohorts, CohortRow, TraineeLine};
 use crate::curriculum::Curriculum;
 use crate::db::{self, DbConn};
-use crate::mail::{self, Attachment, Mail, Recipient, outbox};
+use crate::mail::{self, Attachment, Mail, MailContext, Recipient, outbox};
 use crate::tracking::progress::{self, TraineeHours};
 use crate::web::{AppError, AppResult};
 
@@ -32,11 +32,11 @@ impl Issuer<'_> {
         format!("{}/verifier/{code}", self.base_url.trim_end_matches('/'))
     }
 
-    fn domain(&self) -> String {
-        url::Url::parse(self.base_url)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_string))
-            .unwrap_or_else(|| "parcours.local".into())
+    fn mail_context(&self) -> MailContext<'_> {
+        MailContext {
+            templates: self.mail_templates,
+            base_url: self.base_url,
+        }
     }
 }
 
@@ -440,14 +440,14 @@ fn send_mails(
     c.insert("number", &st.number);
     c.insert("program", &st.program_title);
     c.insert("organism", &st.organism.name);
-    c.insert("issued_on", &crate::web::format::date(st.issued_on));
-    c.insert("period_from", &crate::web::format::date(st.period_from));
-    c.insert("period_to", &crate::web::format::date(st.period_to));
-    c.insert("done", &crate::web::format::minutes(st.done_secs() / 60));
+    c.insert("issued_on", &crate::base::format::date(st.issued_on));
+    c.insert("period_from", &crate::base::format::date(st.period_from));
+    c.insert("period_to", &crate::base::format::date(st.period_to));
+    c.insert("done", &crate::base::format::minutes(st.done_secs() / 60));
     c.insert("code", &display_code(code));
     c.insert("verify_url", &ctx.verify_url(code));
     c.insert("base_url", ctx.base_url);
-    let domain = ctx.domain();
+    let domain = ctx.mail_context().domain();
     let mut sent = 0;
     if let Some(employer) = trainee.employer_id {
         let doctors = store::doctors_of_employer(conn, employer)?;

@@ -10,7 +10,10 @@ use super::issue::{self, Issuer, Outcome, Request, Signatory, Verification};
 use super::rules::{self, Kind, Statement};
 use super::store::{self, AttestationRow};
 use crate::accounts::{CurrentUser, Role};
-use crate::cohorts::cohort_pages::{cohort_for_staff, today};
+use crate::base::field::FieldError;
+use crate::base::format;
+use crate::base::paris::today;
+use crate::cohorts::cohort_pages::cohort_for_staff;
 use crate::cohorts::store as cohorts;
 use crate::cohorts::trainee_pages::{Access, access};
 use crate::curriculum::Content;
@@ -142,7 +145,7 @@ struct IssueForm {
 }
 
 fn parse_date(field: &str, raw: &str) -> AppResult<NaiveDate> {
-    w::format::parse_day(raw).ok_or_else(|| AppError::invalid(field, "Date invalide (jj/mm/aaaa)."))
+    format::parse_day(raw).ok_or_else(|| AppError::invalid(field, "Date invalide (jj/mm/aaaa)."))
 }
 
 fn signatory(me: &CurrentUser) -> Signatory {
@@ -451,7 +454,7 @@ async fn render_identity(
     me: &CurrentUser,
     id: i64,
     form: Option<IdentityForm>,
-    errors: Vec<w::FieldError>,
+    errors: Vec<FieldError>,
 ) -> AppResult<HttpResponse> {
     let identity = state
         .db(move |c| store::organism_identity(c, id)?.ok_or(AppError::NotFound))
@@ -519,7 +522,7 @@ async fn identity_save(
     };
     let city = form.city.trim().to_string();
     let city_error = (city.chars().count() > 100 || city.chars().any(char::is_control))
-        .then(|| w::FieldError::new("city", "La ville : 100 caractères au plus."));
+        .then(|| FieldError::new("city", "La ville : 100 caractères au plus."));
     let checked = match (crate::cohorts::rules::validate_organism(&input), city_error) {
         (Ok(o), None) => o,
         (result, city_error) => {

@@ -6,9 +6,9 @@ use krilla::geom::{PathBuilder, Rect};
 use krilla::metadata::{DateTime, Metadata};
 
 use super::rules::{Kind, Statement, display_code};
-use crate::web::format;
-pub use crate::web::pdf::PdfError;
-use crate::web::pdf::{ACCENT, INK, MARGIN, MUTED, PAGE_H, PAGE_W, Pen, paged, wrap};
+use crate::base::format;
+pub use crate::base::pdf::PdfError;
+use crate::base::pdf::{ACCENT, INK, MARGIN, MUTED, PAGE_H, PAGE_W, Pen, paged, wrap};
 
 fn hours(secs: i64) -> String {
     format::minutes(secs / 60)

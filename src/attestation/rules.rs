@@ -101,7 +101,7 @@ impl Missing {
             Missing::Hours { secs } => {
                 format!(
                     "{} à réaliser",
-                    crate::web::format::minutes((secs + 59) / 60)
+                    crate::base::format::minutes((secs + 59) / 60)
                 )
             }
             Missing::EvaluationNotTaken => "évaluation non passée".into(),

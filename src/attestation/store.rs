@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -349,7 +349,7 @@ pub fn hours_in_periods(
     }
     let mut found: HashMap<(i64, NaiveDate, NaiveDate), PeriodHours> = HashMap::new();
     // Period days are Europe/Paris dates; corrections are stamped in UTC.
-    let utc_midnight = |d: NaiveDate| crate::web::format::paris_to_utc(d.and_time(NaiveTime::MIN));
+    let utc_midnight = crate::base::paris::paris_midnight;
     for ((from, to), mut ids) in windows {
         ids.sort_unstable();
         ids.dedup();
@@ -373,7 +373,7 @@ pub fn hours_in_periods(
             let presence: Vec<(i64, i64, i64)> = attendance_entries::table
                 .inner_join(attendance_sheets::table.inner_join(sessions::table))
                 .filter(attendance_entries::trainee_id.eq_any(chunk))
-                .filter(attendance_sheets::status.eq(crate::tracking::attendance::CLOSED))
+                .filter(attendance_sheets::status.eq(crate::tracking::rules::CLOSED))
                 .filter(sessions::day.ge(from))
                 .filter(sessions::day.le(to))
                 .group_by((attendance_entries::trainee_id, sessions::module_id))

@@ -3,11 +3,12 @@
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 
 use super::cohort_pages::{
-    CohortForm, cohort_for_staff, run_import, today, trainee_view, validate_cohort,
+    CohortForm, cohort_for_staff, run_import, trainee_view, validate_cohort,
 };
 use super::store::{self, NewCohort};
 use super::trainee_pages::{Access, access};
 use crate::accounts::{CurrentUser, Role};
+use crate::base::paris::today;
 use crate::curriculum::Content;
 use crate::web::{AppError, AppResult, State};
 

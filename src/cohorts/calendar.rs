@@ -10,8 +10,10 @@ use super::cohort_pages::cohort_for_staff;
 use super::rules;
 use super::store::{self, CohortRow, NewSession, SessionRow};
 use crate::accounts::CurrentUser;
+use crate::base::field::FieldError;
+use crate::base::format;
 use crate::web::csrf::{CsrfForm, Empty};
-use crate::web::{self as w, AppError, AppResult, FieldError, State};
+use crate::web::{self as w, AppError, AppResult, State};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/promotions/{id}/calendrier", web::get().to(page))
@@ -84,7 +86,7 @@ async fn page(
 fn date(field: &str, raw: &str, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
     let d = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
         .ok()
-        .or_else(|| rules::parse_fr_date(raw));
+        .or_else(|| format::parse_fr_date(raw));
     if d.is_none() {
         errors.push(FieldError::new(
             field,
@@ -210,8 +212,8 @@ async fn generate(
                 "from",
                 format!(
                     "La période doit rester dans les dates de la promotion ({} – {}).",
-                    w::format::date(cohort.start_date),
-                    w::format::date(cohort.end_date)
+                    format::date(cohort.start_date),
+                    format::date(cohort.end_date)
                 ),
             ));
         }
@@ -408,7 +410,7 @@ async fn delete(
 }
 
 fn paris_utc(day: NaiveDate, t: NaiveTime) -> chrono::DateTime<chrono::Utc> {
-    crate::web::format::paris_to_utc(day.and_time(t)).and_utc()
+    crate::base::paris::paris_to_utc(day.and_time(t)).and_utc()
 }
 
 /// The ICS text of a cohort's calendar. Times are written in UTC so every phone agrees.

@@ -11,10 +11,13 @@ use super::import::{self, ImportError};
 use super::rules::{self, Funding, Profile, certification_deadline};
 use super::store::{self, CohortRow, NewCohort, TraineeLine};
 use crate::accounts::CurrentUser;
-use crate::accounts::invite::MailContext;
+use crate::base::field::FieldError;
+use crate::base::format;
+use crate::base::paris::today;
 use crate::curriculum::Content;
+use crate::mail::MailContext;
 use crate::web::csrf::{self, CsrfForm};
-use crate::web::{self as w, AppError, AppResult, FieldError, State};
+use crate::web::{self as w, AppError, AppResult, State};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/organismes/{id}/promotions", web::get().to(list))
@@ -105,7 +108,7 @@ async fn list(
 fn parse_iso(field: &str, raw: &str, errors: &mut Vec<FieldError>) -> Option<chrono::NaiveDate> {
     let d = chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
         .ok()
-        .or_else(|| rules::parse_fr_date(raw));
+        .or_else(|| format::parse_fr_date(raw));
     if d.is_none() {
         errors.push(FieldError::new(field, "Date invalide (JJ/MM/AAAA)."));
     }
@@ -211,10 +214,6 @@ pub fn trainee_view(t: &TraineeLine, today: chrono::NaiveDate) -> serde_json::Va
     v["deadline_words"] = super::rules::deadline_words(days_left).into();
     v["overdue"] = (days_left < 0).into();
     v
-}
-
-pub fn today() -> chrono::NaiveDate {
-    w::format::to_paris(crate::db::now()).date_naive()
 }
 
 async fn render_cohort(
@@ -413,11 +412,11 @@ async fn export(state: State, me: CurrentUser, path: web::Path<i64>) -> AppResul
                 import::spreadsheet_safe(&t.name),
                 import::spreadsheet_safe(&t.email),
                 v["profile_label"].as_str().unwrap_or_default().to_string(),
-                w::format::date(t.hire_date),
+                format::date(t.hire_date),
                 import::spreadsheet_safe(&t.doctors.join(", ")),
                 import::spreadsheet_safe(t.employer.as_deref().unwrap_or_default()),
                 v["funding_label"].as_str().unwrap_or_default().to_string(),
-                deadline.map(w::format::date).unwrap_or_default(),
+                deadline.map(format::date).unwrap_or_default(),
             ];
             writer
                 .write_record(&record)

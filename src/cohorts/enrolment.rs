@@ -6,12 +6,13 @@ use serde::Serialize;
 
 use super::import::{ImportError, ImportRow};
 use super::store::{self, CohortRow, NewProfile};
-use crate::accounts::invite::{self, MailContext};
+use crate::accounts::invite;
 use crate::accounts::rules::Role;
 use crate::accounts::store::{self as users, NewUser};
 use crate::audit::{self, Event};
 use crate::db::schema::trainee_profiles;
 use crate::db::{self, DbConn};
+use crate::mail::MailContext;
 use crate::web::AppError;
 
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
@@ -53,7 +54,7 @@ pub fn apply(
     mut progress: impl FnMut(usize),
 ) -> Result<ImportSummary, ImportFailure> {
     let org = cohort.organism_id;
-    let today = crate::web::format::to_paris(db::now()).date_naive();
+    let today = crate::base::paris::today();
     db::transaction(conn, |conn| {
         let mut summary = ImportSummary::default();
         let mut refused = Vec::new();

@@ -7,11 +7,13 @@ use serde::Deserialize;
 
 use super::rules::{self, OrganismInput};
 use super::store;
-use crate::accounts::invite::{self, Invitee, MailContext};
+use crate::accounts::invite::{self, Invitee};
 use crate::accounts::{CurrentUser, Role};
+use crate::base::field::FieldError;
+use crate::mail::MailContext;
 use crate::mail::outbox;
 use crate::web::csrf::{CsrfForm, Empty};
-use crate::web::{self as w, AppError, AppResult, FieldError, State};
+use crate::web::{self as w, AppError, AppResult, State};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/organismes", web::get().to(list))
@@ -184,7 +186,7 @@ async fn invite_person(
     };
     match result {
         Ok(_) => {
-            let email = crate::accounts::rules::normalize_email(&form.email).unwrap_or_default();
+            let email = crate::base::field::normalize_email(&form.email).unwrap_or_default();
             let q: String = url::form_urlencoded::byte_serialize(email.as_bytes()).collect();
             Ok(w::redirect(&format!("/organismes/{id}?invitation={q}")))
         }

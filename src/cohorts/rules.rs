@@ -1,6 +1,7 @@
 //! Pure rules about organisms.
 
-use crate::web::FieldError;
+use crate::base::field::FieldError;
+use crate::base::format;
 
 /// A SIRET is 14 digits passing the Luhn check (La Poste's establishments excepted).
 pub fn valid_siret(siret: &str) -> bool {
@@ -180,7 +181,7 @@ pub fn validate_organism(input: &OrganismInput) -> Result<Organism, Vec<FieldErr
     }
     let contact_email = opt(&input.contact_email);
     let contact_email = match contact_email {
-        Some(e) => match crate::accounts::rules::normalize_email(&e) {
+        Some(e) => match crate::base::field::normalize_email(&e) {
             Ok(e) => Some(e),
             Err(m) => {
                 errors.push(FieldError::new("contact_email", m));
@@ -316,19 +317,6 @@ mod tests {
         for r in EndReason::ALL {
             assert_eq!(EndReason::from_db(r.as_str()), Some(r));
         }
-    }
-
-    #[test]
-    fn a_date_that_does_not_exist_is_told_apart_from_a_bad_format() {
-        assert_eq!(fr_date_problem("31/02/2026"), "31/02/2026 n'existe pas");
-        assert_eq!(fr_date_problem(" 29/02/2027 "), "29/02/2027 n'existe pas");
-        assert!(parse_fr_date("29/02/2028").is_some());
-        assert_eq!(
-            fr_date_problem("2026-02-03"),
-            "« 2026-02-03 » : date attendue au format JJ/MM/AAAA"
-        );
-        assert!(fr_date_problem("3/2/26").contains("format JJ/MM/AAAA"));
-        assert!(fr_date_problem("01/01/1850").contains("1900"));
     }
 
     #[test]
@@ -553,33 +541,6 @@ pub fn fold(raw: &str) -> String {
         .collect()
 }
 
-/// `23/11/2026` (also `23/11/26` is refused: four-digit years only).
-pub fn parse_fr_date(raw: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(raw.trim(), "%d/%m/%Y")
-        .ok()
-        .filter(|d| d.year() >= 1900)
-}
-
-/// Why `parse_fr_date` refused a value, in words: a date written right that the calendar
-/// does not have (31/02/2026) is not a format error.
-pub fn fr_date_problem(raw: &str) -> String {
-    let raw = raw.trim();
-    let parts: Vec<&str> = raw.split('/').collect();
-    let numeric = |p: &str, max: usize| {
-        !p.is_empty() && p.len() <= max && p.bytes().all(|b| b.is_ascii_digit())
-    };
-    match parts.as_slice() {
-        [d, m, y] if numeric(d, 2) && numeric(m, 2) && y.len() == 4 && numeric(y, 4) => {
-            if y.parse::<i32>().is_ok_and(|y| y < 1900) {
-                format!("{raw} : l'année doit être 1900 ou après")
-            } else {
-                format!("{raw} n'existe pas")
-            }
-        }
-        _ => format!("« {raw} » : date attendue au format JJ/MM/AAAA"),
-    }
-}
-
 /// The cohort's length must fall within the programme's range, in months from its start.
 pub fn check_cohort_dates(
     start: NaiveDate,
@@ -595,9 +556,9 @@ pub fn check_cohort_dates(
     if end < earliest || end > latest {
         return Err(format!(
             "La durée d'une promotion de ce programme doit être comprise entre {min_months} et {max_months} mois : pour un début le {}, la fin doit tomber entre le {} et le {}.",
-            crate::web::format::date(start),
-            crate::web::format::date(earliest),
-            crate::web::format::date(latest)
+            format::date(start),
+            format::date(earliest),
+            format::date(latest)
         ));
     }
     Ok(())
@@ -660,7 +621,7 @@ pub fn check_departure(
             "on",
             format!(
                 "La date de sortie ne peut précéder l'entrée en formation, le {}.",
-                crate::web::format::date(started_on)
+                format::date(started_on)
             ),
         ));
     }
@@ -852,9 +813,6 @@ mod cohort_tests {
             Funding::parse("Plan de développement des compétences"),
             Some(Funding::PlanDeveloppement)
         );
-        assert_eq!(parse_fr_date("23/11/2026"), Some(d(2026, 11, 23)));
-        assert_eq!(parse_fr_date("2026-11-23"), None);
-        assert_eq!(parse_fr_date("31/02/2026"), None);
     }
 
     #[test]

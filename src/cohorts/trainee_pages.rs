@@ -4,10 +4,11 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use super::cohort_pages::{today, trainee_view};
+use super::cohort_pages::trainee_view;
 use super::rules;
 use super::store::{self, TraineeLine};
 use crate::accounts::{CurrentUser, Role};
+use crate::base::paris::today;
 use crate::web::csrf::CsrfForm;
 use crate::web::{self as w, AppError, AppResult, State};
 
@@ -355,7 +356,7 @@ async fn depart(
     let id = path.into_inner();
     let trainee = managed(&state, &me, id).await?;
     let (actor, today) = (me.id, today());
-    let on = crate::web::format::parse_day(&form.on);
+    let on = crate::base::format::parse_day(&form.on);
     let refused = state
         .db(move |c| {
             crate::db::transaction(c, |c| {
@@ -427,7 +428,7 @@ async fn proa(
         } else {
             chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
                 .ok()
-                .or_else(|| rules::parse_fr_date(s))
+                .or_else(|| crate::base::format::parse_fr_date(s))
                 .map(Some)
                 .ok_or(())
         }

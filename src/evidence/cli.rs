@@ -73,7 +73,7 @@ pub fn export_cohort(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} stagiaires ({elapsed})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let today = crate::web::format::to_paris(db::now()).date_naive();
+    let today = crate::base::paris::today();
     let mut written = Vec::new();
     for id in ids {
         let trainee = crate::cohorts::store::trainee(&mut conn, Some(cohort.organism_id), id)

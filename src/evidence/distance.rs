@@ -7,9 +7,10 @@ use chrono::{NaiveDate, NaiveDateTime};
 
 use super::rules::{Period, decimal_hours};
 use super::store::{DayActivity, LessonEvent};
+use crate::base::format;
+use crate::base::paris;
+use crate::base::pdf::{Column, MARGIN, PdfError, Report, Row};
 use crate::cohorts::import::spreadsheet_safe;
-use crate::web::format;
-use crate::web::pdf::{Column, MARGIN, PdfError, Report, Row};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DayRow {
@@ -44,7 +45,7 @@ pub fn day_rows(
     }
     for (list, done) in [(studied, false), (completed, true)] {
         for (at, _, code, title, position, lesson) in list {
-            let day = format::to_paris(*at).date_naive();
+            let day = crate::base::paris::paris_date(*at);
             let row = by.entry((day, *position, code.clone())).or_default();
             row.day = day;
             row.module_code = code.clone();
@@ -63,7 +64,7 @@ pub fn day_rows(
 }
 
 fn time_of(t: Option<NaiveDateTime>) -> String {
-    t.map(|t| format::to_paris(t).format("%H h %M").to_string())
+    t.map(|t| paris::to_paris(t).format("%H h %M").to_string())
         .unwrap_or_default()
 }
 

@@ -1,8 +1,8 @@
 //! Evaluation attempts of a trainee in a period, as a CSV.
 
 use super::store::AttemptLine;
+use crate::base::format;
 use crate::cohorts::import::spreadsheet_safe;
-use crate::web::format;
 
 pub const CSV_HEADER: [&str; 8] = [
     "Module",

@@ -8,12 +8,12 @@ use diesel::prelude::*;
 
 use super::rules::{self, Period};
 use super::store::utc_window;
+use crate::base::format;
 use crate::cohorts::import::spreadsheet_safe;
 use crate::db::DbConn;
 use crate::db::schema::{
     followup_attachments, followup_messages, followup_threads, modules, users,
 };
-use crate::web::format;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AttachmentLine {

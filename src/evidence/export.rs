@@ -11,9 +11,10 @@ use super::{distance, evaluations, exchanges, sheet_pdf, store};
 use crate::attestation::issue::{self, Issuer, Outcome, Signatory};
 use crate::attestation::store as attestations;
 use crate::audit::{self, Event};
+use crate::base::format;
+use crate::base::paris;
 use crate::cohorts::store::{CohortRow, TraineeLine};
 use crate::db::{self, DbConn};
-use crate::web::format;
 use crate::web::{AppError, AppResult};
 
 pub const ACTION: &str = "evidence.export";
@@ -197,7 +198,7 @@ pub fn build(conn: &mut DbConn, ask: &Ask<'_>) -> AppResult<Pack> {
     let readme = readme(&facts);
     files.push(File::new("LISEZMOI.txt", readme));
     let paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
-    let local_now = format::to_paris(ask.now).naive_local();
+    let local_now = paris::to_paris(ask.now).naive_local();
     let bytes = pack::zip(files, local_now).map_err(|e| internal("ZIP", e))?;
     let sha256 = pack::sha256_hex(&bytes);
     let certificate = cert.ok().map(|c| c.1);

@@ -2,7 +2,7 @@
 
 use chrono::{NaiveDate, NaiveTime};
 
-use crate::web::format::parse_day;
+use crate::base::format::parse_day;
 
 /// A period of Paris days, both ends included.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

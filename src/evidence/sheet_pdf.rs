@@ -5,9 +5,9 @@ use chrono::NaiveTime;
 
 use super::rules::signed_via_label;
 use super::store::SheetDoc;
-use crate::tracking::attendance::{self, status_label};
-use crate::web::format;
-use crate::web::pdf::{Column, MARGIN, PdfError, Report, Row};
+use crate::base::format;
+use crate::base::pdf::{Column, MARGIN, PdfError, Report, Row};
+use crate::tracking::rules::{CLOSED, status_label};
 
 pub const PROVISIONAL: &str = "FEUILLE NON CLOSE — document provisoire";
 
@@ -17,10 +17,7 @@ fn hm(t: NaiveTime) -> String {
 
 pub fn render(doc: &SheetDoc) -> Result<Vec<u8>, PdfError> {
     let s = &doc.session;
-    let closed = doc
-        .sheet
-        .as_ref()
-        .filter(|sh| sh.status == attendance::CLOSED);
+    let closed = doc.sheet.as_ref().filter(|sh| sh.status == CLOSED);
     let rows: Vec<Row> = doc
         .entries
         .iter()

@@ -6,6 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::rules::Period;
+use crate::base::paris::paris_midnight;
 use crate::cohorts::store::{self as cohorts, CohortRow, SessionRow};
 use crate::db::DbConn;
 use crate::db::schema::{
@@ -14,12 +15,13 @@ use crate::db::schema::{
     users,
 };
 use crate::tracking::attendance::{self, Entry, Sheet};
-use crate::web::format::paris_to_utc;
 
 /// The UTC bounds `[start, end)` of a period of Paris days.
 pub fn utc_window(p: Period) -> (NaiveDateTime, NaiveDateTime) {
-    let start = |d: NaiveDate| paris_to_utc(d.and_time(chrono::NaiveTime::MIN));
-    (start(p.from), start(p.to + chrono::Duration::days(1)))
+    (
+        paris_midnight(p.from),
+        paris_midnight(p.to + chrono::Duration::days(1)),
+    )
 }
 
 /// Everything a sign-in sheet prints.
@@ -92,7 +94,7 @@ pub fn sheets_of_trainee(
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, status)| (id, status == attendance::CLOSED))
+        .map(|(id, status)| (id, status == crate::tracking::rules::CLOSED))
         .collect())
 }
 

@@ -9,11 +9,11 @@ use diesel::dsl::max;
 use diesel::prelude::*;
 
 use super::rules::{self, MessageKind, Pending};
-use crate::accounts::invite::MailContext;
 use crate::db::schema::{
     followup_digests, followup_messages, followup_reads, followup_threads, users,
 };
 use crate::db::{self, DbConn};
+use crate::mail::MailContext;
 use crate::mail::Recipient;
 use crate::web::AppResult;
 
@@ -48,7 +48,7 @@ pub fn send_due(conn: &mut DbConn, mc: &MailContext<'_>, now: NaiveDateTime) -> 
     for m in recent {
         by_trainee.entry(m.2).or_default().push(m);
     }
-    let today = crate::web::format::to_paris(now).date_naive();
+    let today = crate::base::paris::paris_date(now);
     let mut queued = 0;
     for (trainee, msgs) in by_trainee {
         let (sent_today, digested) = digested(conn, trainee, today)?;
@@ -164,7 +164,7 @@ fn queue_one(
                 let excerpt: String = m.5.chars().take(200).collect();
                 serde_json::json!({
                     "thread_id": m.1,
-                    "at": crate::web::format::datetime(m.3),
+                    "at": crate::base::format::datetime(m.3),
                     "kind": MessageKind::parse(&m.4).map_or("Message", |k| k.label()),
                     "excerpt": if excerpt.len() < m.5.len() { format!("{excerpt}…") } else { excerpt },
                     "author": m.6,

@@ -11,6 +11,7 @@ use super::attachments;
 use super::rules::{self, MessageKind, Side, ThreadKind};
 use super::store::{self, NewMessage, Target, ThreadRow};
 use crate::accounts::{CurrentUser, Role};
+use crate::base::format;
 use crate::cohorts::store as cohorts;
 use crate::vae::documents::{self, Staged, Upload};
 use crate::web::{self as w, AppError, AppResult, State, csrf};
@@ -76,7 +77,7 @@ fn line_view(l: &store::ThreadLine, now: chrono::NaiveDateTime) -> serde_json::V
         "cohort": l.cohort_name,
         "messages": l.messages,
         "unread": l.unread,
-        "last": w::format::datetime(l.thread.last_message_at),
+        "last": format::datetime(l.thread.last_message_at),
         "waiting": l.thread.waiting_since.map(|t| rules::waiting_label(now - t)),
     })
 }
@@ -195,7 +196,7 @@ async fn render_thread(
                         "role": Role::parse(&m.author_role).map_or("", |r| r.label()),
                         "kind": MessageKind::parse(&m.kind).map_or("Message", |k| k.label()),
                         "body": m.body,
-                        "at": w::format::datetime(m.created_at),
+                        "at": format::datetime(m.created_at),
                         "attachments": m.attachments.iter().map(|a| serde_json::json!({
                             "id": a.id, "name": a.file_name, "kb": (a.size_bytes + 1023) / 1024,
                         })).collect::<Vec<_>>(),
@@ -206,7 +207,7 @@ async fn render_thread(
             let receipts: Vec<serde_json::Value> = reads
                 .iter()
                 .filter(|r| r.0 != me.id)
-                .map(|r| serde_json::json!({"name": r.1, "at": w::format::datetime(r.3)}))
+                .map(|r| serde_json::json!({"name": r.1, "at": format::datetime(r.3)}))
                 .collect();
             let title = match (&module, t.kind()) {
                 (Some((_, code, title, _)), _) => format!("{code} — {title}"),

@@ -13,9 +13,9 @@ use diesel::prelude::*;
 use super::digest;
 use super::rules::ThreadKind;
 use crate::accounts::Role;
-use crate::accounts::invite::MailContext;
 use crate::db::schema::{cohort_trainers, followup_messages, followup_threads, users};
 use crate::db::{self, DbConn};
+use crate::mail::MailContext;
 use crate::mail::Recipient;
 use crate::web::AppResult;
 
@@ -100,7 +100,7 @@ pub fn send_due(conn: &mut DbConn, mc: &MailContext<'_>, now: NaiveDateTime) -> 
             by_person.entry(*person).or_default().push(w);
         }
     }
-    let today = crate::web::format::to_paris(now).date_naive();
+    let today = crate::base::paris::paris_date(now);
     let mut queued = 0;
     for (person, threads) in by_person {
         let (sent_today, up_to) = digest::digested(conn, person, today)?;

@@ -33,6 +33,23 @@ pub struct Mail {
     pub attachments: Vec<Attachment>,
 }
 
+/// What a mail needs from the running app: its templates, and the address of the app for
+/// links and for the domain of message ids.
+pub struct MailContext<'a> {
+    pub templates: &'a tera::Tera,
+    pub base_url: &'a str,
+}
+
+impl MailContext<'_> {
+    /// The host of `base_url`, for message ids (`parcours.local` when it has none).
+    pub fn domain(&self) -> String {
+        url::Url::parse(self.base_url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_else(|| "parcours.local".into())
+    }
+}
+
 /// Renders `templates/mail/<name>/{subject.txt,body.txt,body.html}`.
 pub fn render(
     templates: &tera::Tera,
@@ -58,7 +75,7 @@ pub fn load_templates(dir: &std::path::Path) -> anyhow::Result<tera::Tera> {
     let mut tera = tera::Tera::new(&glob).map_err(|e| anyhow::anyhow!("mail templates: {e:?}"))?;
     tera.autoescape_on(vec![".html"]);
     tera.set_escape_fn(crate::web::escape_html);
-    crate::web::format::register(&mut tera);
+    crate::web::filters::register(&mut tera);
     Ok(tera)
 }
 

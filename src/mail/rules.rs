@@ -3,7 +3,7 @@
 use chrono::{Duration, NaiveDateTime};
 
 use super::{Attachment, Mail, Recipient};
-use crate::accounts::rules::{normalize_email, validate_name};
+use crate::base::field::{normalize_email, validate_name};
 
 pub const MAX_SUBJECT_CHARS: usize = 150;
 pub const MAX_ATTACHMENT_BYTES: usize = 15 * 1024 * 1024;

@@ -94,8 +94,8 @@ pub fn of_year(
         return Ok(Vec::new());
     };
     let (start, end) = (
-        rules::paris_midnight(first),
-        rules::paris_midnight(last + Duration::days(1)),
+        crate::base::paris::paris_midnight(first),
+        crate::base::paris::paris_midnight(last + Duration::days(1)),
     );
     let in_year = |t: chrono::NaiveDateTime| t >= start && t < end;
     let enrolled = store::enrolled(conn, organism_id, None, None)?;

@@ -8,7 +8,8 @@ use serde::Deserialize;
 use super::table::{self, Sheet};
 use super::{figures, funders, rules, xlsx};
 use crate::accounts::CurrentUser;
-use crate::cohorts::cohort_pages::today;
+use crate::base::format;
+use crate::base::paris::today;
 use crate::cohorts::store as cohorts;
 use crate::web::{self as w, AppError, AppResult, State};
 
@@ -71,7 +72,7 @@ impl Period {
 }
 
 fn parse_day(field: &str, label: &str, raw: &str) -> AppResult<NaiveDate> {
-    w::format::parse_day(raw)
+    format::parse_day(raw)
         .ok_or_else(|| AppError::invalid(field, format!("{label} invalide : utilisez jj/mm/aaaa.")))
 }
 
@@ -184,8 +185,8 @@ async fn funders_page(
     ctx.insert("cohort", &p.cohort);
     ctx.insert("from", &p.from.to_string());
     ctx.insert("to", &p.to.to_string());
-    ctx.insert("from_fr", &w::format::date(p.from));
-    ctx.insert("to_fr", &w::format::date(p.to));
+    ctx.insert("from_fr", &format::date(p.from));
+    ctx.insert("to_fr", &format::date(p.to));
     ctx.insert("query", &p.query_string());
     let mut parts = [sheet_view(&export.hours), sheet_view(&export.absences)];
     parts[0]["title"] = "Heures".into();

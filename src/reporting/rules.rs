@@ -67,16 +67,6 @@ pub fn year_bounds(year: i32) -> Option<(NaiveDate, NaiveDate)> {
     ))
 }
 
-/// The UTC instant a Europe/Paris day starts (periods are local days, stamps are UTC).
-pub fn paris_midnight(day: NaiveDate) -> NaiveDateTime {
-    use chrono::TimeZone;
-    let local = day.and_time(NaiveTime::MIN);
-    chrono_tz::Europe::Paris
-        .from_local_datetime(&local)
-        .earliest()
-        .map_or(local, |t| t.naive_utc())
-}
-
 /// The first and last day of the month of a date.
 pub fn month_of(day: NaiveDate) -> (NaiveDate, NaiveDate) {
     let first = day.with_day(1).unwrap_or(day);
@@ -175,7 +165,7 @@ pub fn delay(secs: Option<i64>) -> String {
     let minutes = secs.max(0) / 60;
     let (days, rest) = (minutes / (24 * 60), minutes % (24 * 60));
     if days == 0 {
-        return crate::web::format::minutes(rest);
+        return crate::base::format::minutes(rest);
     }
     match rest / 60 {
         0 => format!("{days} j"),
@@ -239,7 +229,7 @@ pub fn absence_label(
     arrived: Option<NaiveTime>,
     left: Option<NaiveTime>,
 ) -> Option<&'static str> {
-    use crate::tracking::attendance::{ABSENT, EXCUSED, PRESENT, status_label};
+    use crate::tracking::rules::{ABSENT, EXCUSED, PRESENT, status_label};
     match status {
         ABSENT | EXCUSED => Some(status_label(status)),
         PRESENT => {
@@ -458,17 +448,6 @@ mod tests {
         assert_eq!(delay(Some(2 * 86400)), "2 j");
         assert_eq!(delay(Some(3 * 3600 + 20 * 60)), "3 h 20");
         assert_eq!(delay(Some(5 * 60)), "0 h 05");
-    }
-
-    #[test]
-    fn a_paris_day_starts_an_hour_or_two_earlier_in_utc() {
-        let at = |m, day, h| d(m, day).and_hms_opt(h, 0, 0).unwrap();
-        let new_year_eve = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
-        assert_eq!(
-            paris_midnight(d(1, 1)),
-            new_year_eve.and_hms_opt(23, 0, 0).unwrap()
-        );
-        assert_eq!(paris_midnight(d(7, 1)), at(6, 30, 22));
     }
 
     #[test]

@@ -140,7 +140,7 @@ pub fn missed(
     from: NaiveDate,
     to: NaiveDate,
 ) -> QueryResult<Vec<Missed>> {
-    use crate::tracking::attendance::{CLOSED, PRESENT};
+    use crate::tracking::rules::{CLOSED, PRESENT};
     let mut q = attendance_entries::table
         .inner_join(
             attendance_sheets::table.inner_join(

@@ -29,9 +29,9 @@ impl Cell {
     pub fn display(&self) -> String {
         match self {
             Cell::Text(s) => s.clone(),
-            Cell::Hours(secs) => crate::web::format::decimal_hours(*secs),
+            Cell::Hours(secs) => crate::base::format::decimal_hours(*secs),
             Cell::Count(n) => n.to_string(),
-            Cell::Date(d) => crate::web::format::date(*d),
+            Cell::Date(d) => crate::base::format::date(*d),
             Cell::Rate(r) => rules::percent(*r),
             Cell::Empty => String::new(),
         }
@@ -67,7 +67,7 @@ impl Sheet {
 pub fn to_csv(sheet: &Sheet) -> Result<Vec<u8>, csv::Error> {
     let mut out = Vec::new();
     {
-        let mut wr = crate::web::format::excel_csv(&mut out);
+        let mut wr = crate::base::format::excel_csv(&mut out);
         wr.write_record(&sheet.header)?;
         for row in &sheet.rows {
             wr.write_record(row.iter().map(Cell::csv))?;

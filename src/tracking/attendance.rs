@@ -6,42 +6,14 @@ use chrono::{NaiveDateTime, NaiveTime};
 use diesel::prelude::*;
 use serde::Serialize;
 
+use super::rules::{
+    ABSENT, Attendance, CLOSED, EXCUSED, OPEN, PENDING, PRESENT, minutes_present, tally,
+};
 use super::store;
 use crate::audit::{self, Event};
 use crate::cohorts::store::SessionRow;
 use crate::db::schema::{attendance_entries, attendance_sheets, enrolments, users};
 use crate::db::{self, DbConn};
-
-pub const OPEN: &str = "open";
-pub const CLOSED: &str = "closed";
-
-/// Entry statuses.
-pub const PENDING: &str = "pending";
-pub const PRESENT: &str = "present";
-pub const ABSENT: &str = "absent";
-pub const EXCUSED: &str = "absent_excuse";
-
-/// Minutes of a session a present trainee is credited, after a late arrival or an early
-/// departure.
-pub fn minutes_present(
-    start: NaiveTime,
-    end: NaiveTime,
-    arrived: Option<NaiveTime>,
-    left: Option<NaiveTime>,
-) -> i64 {
-    let from = arrived.map_or(start, |a| a.max(start));
-    let to = left.map_or(end, |l| l.min(end));
-    (to - from).num_minutes().max(0)
-}
-
-pub fn status_label(status: &str) -> &'static str {
-    match status {
-        PRESENT => "présent",
-        ABSENT => "absent (non excusé)",
-        EXCUSED => "absent (excusé)",
-        _ => "non signé",
-    }
-}
 
 #[derive(Debug, Clone, Serialize, Queryable)]
 pub struct Sheet {
@@ -354,33 +326,6 @@ pub fn open_for_trainee(
         .load(conn)
 }
 
-/// A trainee's record on closed sheets, as the employer doctor sees it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Attendance {
-    pub present: i64,
-    /// Present, but arrived late or left early.
-    pub partial: i64,
-    pub excused: i64,
-    pub unexcused: i64,
-}
-
-/// Tallies entries of closed sheets: (status, arrived late or left early).
-pub fn tally<'a>(entries: impl IntoIterator<Item = (&'a str, bool)>) -> Attendance {
-    let mut a = Attendance::default();
-    for (status, partial) in entries {
-        match status {
-            PRESENT => {
-                a.present += 1;
-                a.partial += i64::from(partial);
-            }
-            EXCUSED => a.excused += 1,
-            ABSENT => a.unexcused += 1,
-            _ => {}
-        }
-    }
-    a
-}
-
 /// Attendance of one trainee over the closed sheets of their sessions.
 pub fn attendance_of(conn: &mut DbConn, trainee_id: i64) -> QueryResult<Attendance> {
     let rows: Vec<(String, Option<NaiveTime>, Option<NaiveTime>)> = attendance_entries::table
@@ -396,45 +341,4 @@ pub fn attendance_of(conn: &mut DbConn, trainee_id: i64) -> QueryResult<Attendan
     Ok(tally(rows.iter().map(|(s, arrived, left)| {
         (s.as_str(), arrived.is_some() || left.is_some())
     })))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn late_arrivals_and_early_departures_reduce_the_credit() {
-        let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
-        assert_eq!(minutes_present(t(9, 0), t(12, 30), None, None), 210);
-        assert_eq!(
-            minutes_present(t(9, 0), t(12, 30), Some(t(9, 20)), None),
-            190
-        );
-        assert_eq!(
-            minutes_present(t(9, 0), t(12, 30), Some(t(8, 45)), Some(t(12, 0))),
-            180
-        );
-        assert_eq!(minutes_present(t(9, 0), t(12, 30), Some(t(13, 0)), None), 0);
-    }
-
-    #[test]
-    fn attendance_counts_each_kind_of_entry() {
-        let a = tally([
-            (PRESENT, false),
-            (PRESENT, true),
-            (EXCUSED, false),
-            (ABSENT, false),
-            (ABSENT, false),
-            (PENDING, false),
-        ]);
-        assert_eq!(
-            a,
-            Attendance {
-                present: 2,
-                partial: 1,
-                excused: 1,
-                unexcused: 2
-            }
-        );
-    }
 }

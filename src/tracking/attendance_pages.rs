@@ -6,6 +6,7 @@ use chrono::NaiveTime;
 use serde::Deserialize;
 
 use super::attendance::{self, SignError};
+use super::rules;
 use crate::accounts::{CurrentUser, Role};
 use crate::cohorts::cohort_pages::cohort_for_staff;
 use crate::cohorts::store::{self as cohorts, CohortRow, SessionRow};
@@ -67,7 +68,7 @@ async fn render_sheet(
         .iter()
         .map(|e| {
             let mut v = serde_json::to_value(e).unwrap_or_default();
-            v["label"] = attendance::status_label(&e.status).into();
+            v["label"] = rules::status_label(&e.status).into();
             v
         })
         .collect();
@@ -157,10 +158,7 @@ async fn mark(
     let (id, trainee) = path.into_inner();
     let (_, cohort) = session_for_staff(&state, &me, id).await?;
     let status = match form.status.as_str() {
-        s @ (attendance::PRESENT
-        | attendance::ABSENT
-        | attendance::EXCUSED
-        | attendance::PENDING) => s.to_string(),
+        s @ (rules::PRESENT | rules::ABSENT | rules::EXCUSED | rules::PENDING) => s.to_string(),
         _ => return Err(AppError::invalid("status", "Statut inconnu.")),
     };
     let (Ok(arrived), Ok(left)) = (time(&form.arrived_at), time(&form.left_at)) else {

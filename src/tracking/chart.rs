@@ -31,7 +31,7 @@ pub fn month_bars(minutes: &[i64], label: &str) -> String {
             y = h - pad - bh,
             bw = (bar_w - 2.0).max(1.0),
             day = i + 1,
-            t = crate::web::format::minutes(*m),
+            t = crate::base::format::minutes(*m),
         );
     }
     let _ = write!(

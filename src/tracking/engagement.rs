@@ -7,12 +7,12 @@ use chrono::{Datelike, Duration, NaiveDate, Timelike};
 use diesel::prelude::*;
 
 use super::progress;
-use crate::accounts::invite::MailContext;
 use crate::cohorts::store as cohorts;
 use crate::db::schema::{
     cohorts as cohort_table, enrolments, job_runs, module_totals, nudges, users,
 };
 use crate::db::{self, DbConn};
+use crate::mail::MailContext;
 use crate::mail::{self, Mail, Recipient, outbox};
 use crate::web::{AppError, AppResult};
 
@@ -188,7 +188,7 @@ pub fn nudges(
                 .filter(|a| a.0 == id)
                 .filter_map(|a| a.1)
                 .max()
-                .map(|t| crate::web::format::to_paris(t).date_naive());
+                .map(crate::base::paris::paris_date);
             if last.is_some_and(|d| d > since) || nudged.contains(&id) {
                 continue;
             }
@@ -225,7 +225,7 @@ pub fn run_due(
     instance: &str,
     nudge_days: i64,
 ) -> AppResult<()> {
-    let now = crate::web::format::to_paris(db::now());
+    let now = crate::base::paris::to_paris(db::now());
     let today = now.date_naive();
     if now.weekday() == chrono::Weekday::Mon && now.hour() >= 7 {
         weekly_digest(conn, mc, instance, today)?;

@@ -8,7 +8,9 @@ use serde::Deserialize;
 use super::progress::{self, TraineeHours};
 use super::{chart, store};
 use crate::accounts::{CurrentUser, Role};
-use crate::cohorts::cohort_pages::{cohort_for_staff, today};
+use crate::base::format;
+use crate::base::paris::today;
+use crate::cohorts::cohort_pages::cohort_for_staff;
 use crate::cohorts::store as cohorts;
 use crate::cohorts::trainee_pages::{Access, access};
 use crate::curriculum::Content;
@@ -195,7 +197,7 @@ async fn cohort_table(
 fn rows_html(rows: &[Row]) -> String {
     use std::fmt::Write;
     let e = crate::web::escape_html;
-    let hm = |secs: i64| w::format::minutes(secs / 60);
+    let hm = |secs: i64| format::minutes(secs / 60);
     let mut out = String::with_capacity(rows.len() * 700);
     for (h, t) in rows {
         let _ = write!(
@@ -216,7 +218,7 @@ fn rows_html(rows: &[Row]) -> String {
         }
         let last = h
             .last_activity
-            .map_or_else(|| "—".to_string(), w::format::date);
+            .map_or_else(|| "—".to_string(), format::date);
         let _ = write!(
             out,
             "<td><strong>{}</strong></td><td>{last}</td></tr>",
@@ -235,7 +237,7 @@ async fn cohort_csv(
     let (cohort, rows, plan) = cohort_rows(&state, &me, path.into_inner(), &query).await?;
     let mut out = Vec::new();
     {
-        let mut wr = w::format::excel_csv(&mut out);
+        let mut wr = format::excel_csv(&mut out);
         let mut header = vec!["Nom".to_string(), "E-mail".into(), "Statut".into()];
         header.extend(plan.iter().map(|m| format!("{} (h)", m.1)));
         header.extend([
@@ -245,7 +247,7 @@ async fn cohort_csv(
         ]);
         wr.write_record(&header)
             .map_err(|e| AppError::Internal(e.into()))?;
-        let h = w::format::decimal_hours;
+        let h = format::decimal_hours;
         let safe = crate::cohorts::import::spreadsheet_safe;
         for (hours, t) in &rows {
             let mut rec = vec![
@@ -256,7 +258,7 @@ async fn cohort_csv(
             rec.extend(hours.modules.iter().map(|m| h(m.credited_secs)));
             rec.push(h(hours.credited_secs));
             rec.push(h(hours.planned_secs));
-            rec.push(hours.last_activity.map(w::format::date).unwrap_or_default());
+            rec.push(hours.last_activity.map(format::date).unwrap_or_default());
             wr.write_record(&rec)
                 .map_err(|e| AppError::Internal(e.into()))?;
         }

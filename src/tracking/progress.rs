@@ -91,7 +91,7 @@ pub fn assemble(
         .map(|m| m.credited_secs.min(m.planned_secs))
         .sum();
     let done = credited - exempted.min(credited);
-    let last_activity = last_activity_at.map(|t| crate::web::format::to_paris(t).date_naive());
+    let last_activity = last_activity_at.map(crate::base::paris::paris_date);
     let individual = planned - exempted;
     let pace = rules::pace(
         cohort.0,

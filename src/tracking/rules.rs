@@ -1,6 +1,6 @@
 //! Pure rules of hours: what a heartbeat credits, and where a trainee stands against plan.
 
-use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use serde::Serialize;
 
 /// How distance time is credited (configuration, not constants: funders' rules vary).
@@ -232,6 +232,66 @@ pub fn pace(
     }
 }
 
+// Attendance on the sign-in sheets of in-person sessions.
+
+pub const OPEN: &str = "open";
+pub const CLOSED: &str = "closed";
+
+/// Entry statuses.
+pub const PENDING: &str = "pending";
+pub const PRESENT: &str = "present";
+pub const ABSENT: &str = "absent";
+pub const EXCUSED: &str = "absent_excuse";
+
+/// Minutes of a session a present trainee is credited, after a late arrival or an early
+/// departure.
+pub fn minutes_present(
+    start: NaiveTime,
+    end: NaiveTime,
+    arrived: Option<NaiveTime>,
+    left: Option<NaiveTime>,
+) -> i64 {
+    let from = arrived.map_or(start, |a| a.max(start));
+    let to = left.map_or(end, |l| l.min(end));
+    (to - from).num_minutes().max(0)
+}
+
+pub fn status_label(status: &str) -> &'static str {
+    match status {
+        PRESENT => "présent",
+        ABSENT => "absent (non excusé)",
+        EXCUSED => "absent (excusé)",
+        _ => "non signé",
+    }
+}
+
+/// A trainee's record on closed sheets, as the employer doctor sees it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Attendance {
+    pub present: i64,
+    /// Present, but arrived late or left early.
+    pub partial: i64,
+    pub excused: i64,
+    pub unexcused: i64,
+}
+
+/// Tallies entries of closed sheets: (status, arrived late or left early).
+pub fn tally<'a>(entries: impl IntoIterator<Item = (&'a str, bool)>) -> Attendance {
+    let mut a = Attendance::default();
+    for (status, partial) in entries {
+        match status {
+            PRESENT => {
+                a.present += 1;
+                a.partial += i64::from(partial);
+            }
+            EXCUSED => a.excused += 1,
+            ABSENT => a.unexcused += 1,
+            _ => {}
+        }
+    }
+    a
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -421,5 +481,41 @@ mod tests {
             Some(d(5, 10)),
         );
         assert_eq!(p.status, Status::Inactif);
+    }
+
+    #[test]
+    fn late_arrivals_and_early_departures_reduce_the_credit() {
+        let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+        assert_eq!(minutes_present(t(9, 0), t(12, 30), None, None), 210);
+        assert_eq!(
+            minutes_present(t(9, 0), t(12, 30), Some(t(9, 20)), None),
+            190
+        );
+        assert_eq!(
+            minutes_present(t(9, 0), t(12, 30), Some(t(8, 45)), Some(t(12, 0))),
+            180
+        );
+        assert_eq!(minutes_present(t(9, 0), t(12, 30), Some(t(13, 0)), None), 0);
+    }
+
+    #[test]
+    fn attendance_counts_each_kind_of_entry() {
+        let a = tally([
+            (PRESENT, false),
+            (PRESENT, true),
+            (EXCUSED, false),
+            (ABSENT, false),
+            (ABSENT, false),
+            (PENDING, false),
+        ]);
+        assert_eq!(
+            a,
+            Attendance {
+                present: 2,
+                partial: 1,
+                excused: 1,
+                unexcused: 2
+            }
+        );
     }
 }

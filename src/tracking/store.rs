@@ -285,7 +285,7 @@ pub fn apply_beats(
 ) -> QueryResult<Vec<BeatAnswer>> {
     db::transaction(conn, |conn| {
         let now = db::now();
-        let today = crate::web::format::to_paris(now).date_naive();
+        let today = crate::base::paris::paris_date(now);
         let admitted = admissions(conn, beats, today)?;
         let ids: Vec<i64> = beats.iter().map(Beat::trainee_id).collect();
         let stored = clocks_of(conn, &ids)?;

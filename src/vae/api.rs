@@ -3,12 +3,13 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::pages::{full, paris_to_utc, settings, state_counts};
+use super::pages::{full, paris_to_utc, settings};
+use super::rules::state_counts;
 use super::rules::{Action, Outcome, Status};
 use super::store::{self, Scope};
 use super::workflow::{self, Step};
 use crate::accounts::CurrentUser;
-use crate::accounts::invite::MailContext;
+use crate::mail::MailContext;
 use crate::web::{AppError, AppResult, State};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

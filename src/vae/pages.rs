@@ -12,7 +12,7 @@ use super::rules::{self, Action, DocKind, Experience, Outcome, Status};
 use super::store::{self, Scope};
 use super::workflow::{self, Requester, Settings, Step};
 use crate::accounts::CurrentUser;
-use crate::accounts::invite::MailContext;
+use crate::mail::MailContext;
 use crate::storage::quota;
 use crate::web::csrf::{self, CsrfForm};
 use crate::web::{self as w, AppError, AppResult, State};
@@ -674,23 +674,9 @@ async fn staff_list(
         ),
     );
     ctx.insert("lines", &lines);
-    ctx.insert("states", &state_counts(&counts));
+    ctx.insert("states", &rules::state_counts(&counts));
     ctx.insert("filter", &filter.map(|s| s.as_str()));
     state.render("vae/staff_list.html", &ctx)
-}
-
-/// Every state with its label and count, in workflow order.
-pub fn state_counts(counts: &[(String, i64)]) -> Vec<serde_json::Value> {
-    Status::ALL
-        .into_iter()
-        .map(|s| {
-            let n = counts
-                .iter()
-                .find(|(k, _)| k == s.as_str())
-                .map_or(0, |c| c.1);
-            serde_json::json!({"state": s.as_str(), "label": s.label(), "count": n})
-        })
-        .collect()
 }
 
 async fn staff_file(
@@ -711,7 +697,7 @@ async fn staff_file(
 pub fn paris_to_utc(date: &str, time: &str) -> Option<NaiveDateTime> {
     let d = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").ok()?;
     let t = NaiveTime::parse_from_str(time.trim(), "%H:%M").ok()?;
-    Some(crate::web::format::paris_to_utc(d.and_time(t)))
+    Some(crate::base::paris::paris_to_utc(d.and_time(t)))
 }
 
 pub fn step_of(fields: &[(String, String)]) -> Step {

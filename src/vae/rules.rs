@@ -394,6 +394,20 @@ pub fn display_name(raw: &str) -> Result<String, &'static str> {
     })
 }
 
+/// Every state with its label and count, in workflow order.
+pub fn state_counts(counts: &[(String, i64)]) -> Vec<serde_json::Value> {
+    Status::ALL
+        .into_iter()
+        .map(|s| {
+            let n = counts
+                .iter()
+                .find(|(k, _)| k == s.as_str())
+                .map_or(0, |c| c.1);
+            serde_json::json!({"state": s.as_str(), "label": s.label(), "count": n})
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

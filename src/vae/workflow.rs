@@ -7,15 +7,17 @@ use serde::Serialize;
 use super::rules::{self, Action, Actor, DocKind, Experience, Outcome, Status};
 use super::store::{self, Change, Request, Scope};
 use crate::accounts::CurrentUser;
-use crate::accounts::invite::{self, MailContext};
+use crate::accounts::invite;
 use crate::accounts::rules::Role;
 use crate::accounts::store::{self as users, NewUser, User};
 use crate::audit::{self, Event};
+use crate::base::format;
 use crate::config::StorageSettings;
 use crate::db::{self, DbConn};
+use crate::mail::MailContext;
 use crate::mail::{self, Mail, Recipient, outbox};
 use crate::storage::{self, quota, quota::Holder};
-use crate::web::{AppError, AppResult, format};
+use crate::web::{AppError, AppResult};
 
 /// The certification a VAE asks for.
 pub const PROGRAM_CODE: &str = "CQP-AM";
@@ -134,28 +136,28 @@ pub fn check(
     settings: &Settings,
     input: &RequestInput<'_>,
 ) -> AppResult<Checked> {
-    let today = crate::cohorts::cohort_pages::today();
+    let today = crate::base::paris::today();
     let mut problems = vec![];
     for e in &input.experiences {
         if let Err(m) = rules::check_experience(e, today) {
-            problems.push(crate::web::FieldError::new("experience", m));
+            problems.push(crate::base::field::FieldError::new("experience", m));
             break;
         }
     }
     if input.experiences.is_empty() {
-        problems.push(crate::web::FieldError::new(
+        problems.push(crate::base::field::FieldError::new(
             "experience",
             "Déclarez au moins une période d'expérience.",
         ));
     }
     if input.requested.is_empty() {
-        problems.push(crate::web::FieldError::new(
+        problems.push(crate::base::field::FieldError::new(
             "modules",
             "Choisissez au moins un module demandé.",
         ));
     }
     if input.phone.trim().is_empty() || input.address.trim().is_empty() {
-        problems.push(crate::web::FieldError::new(
+        problems.push(crate::base::field::FieldError::new(
             "contact",
             "Le téléphone et l'adresse sont obligatoires.",
         ));
@@ -163,10 +165,9 @@ pub fn check(
     let identity = match &input.requester {
         Requester::Account(_) => None,
         Requester::New { email, name } => Some((
-            crate::accounts::rules::normalize_email(email)
+            crate::base::field::normalize_email(email)
                 .map_err(|m| AppError::invalid("email", m))?,
-            crate::accounts::rules::validate_name(name)
-                .map_err(|m| AppError::invalid("name", m))?,
+            crate::base::field::validate_name(name).map_err(|m| AppError::invalid("name", m))?,
         )),
     };
     if !problems.is_empty() {
@@ -229,7 +230,7 @@ pub fn create(
             return Err(AppError::Conflict(format!(
                 "Une demande de VAE pour ce CQP a déjà été déposée le {} : une seule demande \
                  par certification et par année civile est possible.",
-                format::date(format::to_paris(first).date_naive())
+                format::date(crate::base::paris::paris_date(first))
             )));
         }
         let id = store::insert(
@@ -421,7 +422,7 @@ fn keep_validated(
     validated: &[String],
 ) -> AppResult<()> {
     let modules = crate::cohorts::store::program_modules(conn, req.program_id)?;
-    let on = format::date(format::to_paris(db::now()).date_naive());
+    let on = format::date(crate::base::paris::today());
     for code in validated {
         let Some((module_id, _, _, minutes)) = modules.iter().find(|m| &m.1 == code) else {
             continue;

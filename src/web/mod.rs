@@ -3,8 +3,7 @@
 
 pub mod csrf;
 pub mod error;
-pub mod format;
-pub mod pdf;
+pub mod filters;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -21,7 +20,7 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sha2::{Digest, Sha256};
 
-pub use error::{AppError, AppResult, FieldError};
+pub use error::{AppError, AppResult};
 
 use crate::config::AppConfig;
 use crate::db::{DbConn, Pool};
@@ -198,7 +197,7 @@ fn load_templates(dir: &Path, assets: &Assets) -> anyhow::Result<tera::Tera> {
     let mut tera = tera::Tera::new(&glob).map_err(|e| anyhow::anyhow!("templates: {e:?}"))?;
     tera.autoescape_on(vec![".html"]);
     tera.set_escape_fn(escape_html);
-    format::register(&mut tera);
+    filters::register(&mut tera);
     let urls: HashMap<String, String> = assets
         .files
         .iter()

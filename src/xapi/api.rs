@@ -27,7 +27,7 @@ struct Period {
 fn day(field: &str, raw: Option<&str>, default: NaiveDate) -> AppResult<NaiveDate> {
     match raw {
         None => Ok(default),
-        Some(r) => crate::web::format::parse_day(r)
+        Some(r) => crate::base::format::parse_day(r)
             .ok_or_else(|| AppError::invalid(field, "Date invalide : AAAA-MM-JJ ou jj/mm/aaaa.")),
     }
 }
@@ -44,7 +44,7 @@ async fn export(
 ) -> AppResult<HttpResponse> {
     let org = path.into_inner();
     me.require_staff_of(org)?;
-    let today = crate::cohorts::cohort_pages::today();
+    let today = crate::base::paris::today();
     let to = day("to", query.to.as_deref(), today)?;
     let from = day("from", query.from.as_deref(), to - Duration::days(29))?;
     if from > to {

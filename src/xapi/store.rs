@@ -1,6 +1,6 @@
 //! The rows an organism's xAPI export is made of, for trainees of that organism in a period.
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::DbConn;
@@ -71,9 +71,8 @@ pub struct Attempt {
 
 /// Everything of `organism`'s trainees between two Paris days (inclusive).
 pub fn rows(conn: &mut DbConn, organism: i64, from: NaiveDate, to: NaiveDate) -> QueryResult<Rows> {
-    let start = crate::web::format::paris_to_utc(from.and_time(NaiveTime::MIN));
-    let end =
-        crate::web::format::paris_to_utc((to + chrono::Duration::days(1)).and_time(NaiveTime::MIN));
+    let start = crate::base::paris::paris_midnight(from);
+    let end = crate::base::paris::paris_midnight(to + chrono::Duration::days(1));
     let days = daily_activity::table
         .inner_join(users::table.on(users::id.eq(daily_activity::trainee_id)))
         .inner_join(modules::table.on(modules::id.eq(daily_activity::module_id)))

@@ -29,7 +29,7 @@ fn session_today(app: &Db, org: i64, cohort: i64) -> i64 {
         &[parcours::cohorts::store::NewSession {
             module_id: m1,
             trainer_id: None,
-            day: parcours::cohorts::cohort_pages::today(),
+            day: parcours::base::paris::today(),
             starts_at: t(9, 0),
             ends_at: t(12, 30),
             place: "Salle 2",

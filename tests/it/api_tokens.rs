@@ -265,7 +265,7 @@ async fn a_token_lives_the_days_chosen_and_is_refused_once_expired() {
         .unwrap();
     let days = (expires.unwrap() - parcours::db::now()).num_hours() as f64 / 24.0;
     assert!((29.9..=30.0).contains(&days), "{days}");
-    let expiry = parcours::web::format::to_paris(expires.unwrap())
+    let expiry = parcours::base::paris::to_paris(expires.unwrap())
         .format("%d/%m/%Y")
         .to_string();
     assert!(page.contains(&format!("Expire le {expiry}")), "{page}");

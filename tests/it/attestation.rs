@@ -739,8 +739,8 @@ async fn attestation_demo_trainee_end_to_end_mail_to_the_doctor_with_a_pdf_that_
         .text()
         .await
         .unwrap();
-    let today = parcours::web::format::date(
-        parcours::web::format::to_paris(parcours::db::now()).date_naive(),
+    let today = parcours::base::format::date(
+        parcours::base::paris::to_paris(parcours::db::now()).date_naive(),
     );
     assert!(
         page.contains(&format!("Transmise à la CPAM le {today}")),
@@ -1002,7 +1002,7 @@ async fn a_trainee_who_left_early_still_gets_her_certificat_de_realisation() {
         .select(cohorts::start_date)
         .first(&mut *app.conn() as &mut DbConn)
         .unwrap();
-    let today = parcours::cohorts::cohort_pages::today();
+    let today = parcours::base::paris::today();
     let from = start.min(today - chrono::Duration::days(20));
     diesel::update(enrolments::table.filter(enrolments::trainee_id.eq(s.trainee)))
         .set(enrolments::started_on.eq(from))

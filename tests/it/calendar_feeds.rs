@@ -75,7 +75,7 @@ async fn a_trainee_feed_dies_with_her_account_and_with_her_enrolment() {
     assert_eq!(status_of(&app, &feed).await, 200);
 
     // She leaves the training: no active enrolment, no feed.
-    let today = parcours::cohorts::cohort_pages::today();
+    let today = parcours::base::paris::today();
     diesel::update(enrolments::table.filter(enrolments::trainee_id.eq(tid)))
         .set(enrolments::started_on.eq(today - chrono::Duration::days(30)))
         .execute(&mut *app.conn())

@@ -692,7 +692,7 @@ async fn an_early_departure_ends_the_enrolment_once_and_counts_as_a_drop_out() {
     let (trainer, _) = signed_in(&app, Role::Trainer, Some(org), "formateur@a.fr").await;
     let (chef_b, _) = signed_in(&app, Role::OrganismAdmin, Some(org_b), "chef@b.fr").await;
     let (lea, tid) = app.trainee_in(org, "CQP-AM", "lea@a.fr").await;
-    let today = parcours::cohorts::cohort_pages::today();
+    let today = parcours::base::paris::today();
     let started = today - chrono::Duration::days(30);
     diesel::update(enrolments::table.filter(enrolments::trainee_id.eq(tid)))
         .set(enrolments::started_on.eq(started))

@@ -159,7 +159,7 @@ impl Db {
 
     pub fn create_user(&self, role: Role, organism: Option<i64>, email: &str, pw: &str) -> i64 {
         let hash = password::hash(pw).unwrap();
-        let email = parcours::accounts::rules::normalize_email(email).unwrap();
+        let email = parcours::base::field::normalize_email(email).unwrap();
         let mut conn = self.conn();
         users::create(
             &mut conn,

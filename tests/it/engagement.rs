@@ -2,8 +2,8 @@
 
 use diesel::prelude::*;
 use parcours::accounts::Role;
-use parcours::accounts::invite::MailContext;
 use parcours::db::schema::{outbox, users};
+use parcours::mail::MailContext;
 use parcours::tracking::engagement;
 
 use crate::common::*;
@@ -209,7 +209,7 @@ async fn a_past_deadline_is_said_and_flagged_to_everyone() {
         .set(trainee_profiles::hire_date.eq(day(2022, 3, 1)))
         .execute(&mut *app.conn())
         .unwrap();
-    let today = parcours::cohorts::cohort_pages::today();
+    let today = parcours::base::paris::today();
     let late = (today - day(2025, 3, 1)).num_days();
     let words = format!("échéance dépassée depuis {late} jours");
     let flagged = format!("<strong class=\"overdue\">{words}</strong>");

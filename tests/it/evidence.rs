@@ -15,7 +15,7 @@ use parcours::db::schema::{
 use crate::common::*;
 
 fn today() -> chrono::NaiveDate {
-    parcours::web::format::to_paris(parcours::db::now()).date_naive()
+    parcours::base::paris::to_paris(parcours::db::now()).date_naive()
 }
 
 fn fr(d: chrono::NaiveDate) -> String {
@@ -390,7 +390,7 @@ async fn evidence_pack_verifies_renders_and_its_hours_are_the_dashboards() {
         cells[5],
         format!("{:.2}", distance as f64 / 3600.0).replace('.', ",")
     );
-    assert_eq!(cells[6], parcours::web::format::minutes(distance / 60));
+    assert_eq!(cells[6], parcours::base::format::minutes(distance / 60));
     assert!(!cells[7].is_empty(), "the lesson studied: {csv}");
     // In person: the sheet credits 3 h 30 to Julie, signed on the trainer's device.
     let sheet_text = &texts[&sheet_file];
@@ -400,7 +400,7 @@ async fn evidence_pack_verifies_renders_and_its_hours_are_the_dashboards() {
     assert!(sheet_text.contains("Feuille close le"));
     assert!(sheet_text.contains("appareil du formateur"));
     let readme = read(&dir, "LISEZMOI.txt");
-    let minutes = parcours::web::format::minutes;
+    let minutes = parcours::base::format::minutes;
     assert!(
         readme.contains(&format!(
             "Heures réalisées sur la période : {} (à distance {}, en présentiel 3 h 30).",
@@ -769,7 +769,7 @@ async fn the_demo_trainees_pack_verifies_and_matches_her_dashboard() {
     };
     let (distance, presence) = (sum("distance_secs"), sum("presentiel_secs"));
     assert!(distance > 0 && presence > 0, "{hours:#}");
-    let fmt = |secs: i64| parcours::web::format::minutes(secs / 60);
+    let fmt = |secs: i64| parcours::base::format::minutes(secs / 60);
     let readme = read(&dir, "LISEZMOI.txt");
     let expected = format!(
         "{} (à distance {}, en présentiel {})",

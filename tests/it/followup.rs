@@ -3,9 +3,9 @@
 
 use diesel::prelude::*;
 use parcours::accounts::Role;
-use parcours::accounts::invite::MailContext;
 use parcours::db::DbConn;
 use parcours::db::schema::{audit_events, followup_messages, followup_threads, outbox, users};
+use parcours::mail::MailContext;
 use parcours::web::AppResult;
 use reqwest::multipart::{Form, Part};
 

@@ -314,8 +314,9 @@ const ROUTES: &[Route] = &[
     // src/startup.rs
     get("/static/{name}", Public),
     get("/documentation/api", Public),
-    // src/accounts/pages.rs
+    // src/home.rs
     get("/", SignedIn),
+    // src/accounts/pages.rs
     get("/connexion", Public),
     post("/connexion", Public).form("email=jetable%40exemple.fr&password=mot-de-passe-solide").spare(),
     post("/deconnexion", Public).spare(),

@@ -34,7 +34,7 @@ fn rename(app: &Db, user: i64, name: &str) {
 }
 
 fn today() -> NaiveDate {
-    parcours::cohorts::cohort_pages::today()
+    parcours::base::paris::today()
 }
 
 /// A day's distance time of a module, as the heartbeat writer records it.
@@ -89,7 +89,7 @@ async fn get(c: &reqwest::Client, url: String) -> (u16, Vec<u8>) {
 }
 
 fn hours(secs: i64) -> String {
-    parcours::web::format::decimal_hours(secs)
+    parcours::base::format::decimal_hours(secs)
 }
 
 #[tokio::test]
@@ -283,7 +283,7 @@ async fn reporting_funders_csv_matches_the_hours_api_and_an_empty_period_has_onl
     let rows = records(&body);
     assert_eq!(rows.len(), 3, "{rows:?}");
     let excused = rows.iter().find(|r| r[9] == "absent (excusé)").unwrap();
-    assert_eq!(excused[4], parcours::web::format::date(today()));
+    assert_eq!(excused[4], parcours::base::format::date(today()));
     assert_eq!(
         (excused[7].as_str(), excused[8].as_str()),
         ("09 h 00", "12 h 30")

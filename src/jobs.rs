@@ -1,0 +1,47 @@
+//! Scheduled jobs, started by `startup` when `PARCOURS_JOBS` is on: expired sessions,
+//! engagement nudges and digests, follow-up digests, and the purge of unconfirmed VAE
+//! requests. A top-level module, as it calls into several domains.
+
+use actix_web::web;
+
+use crate::mail::MailContext;
+use crate::web::AppState;
+
+/// Checks every minute whether a scheduled job is due; several instances may all run this.
+pub async fn run_scheduler(state: web::Data<AppState>) {
+    let instance = format!(
+        "{}-{}",
+        std::process::id(),
+        crate::web::random_token(4).unwrap_or_default()
+    );
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        let (st, inst) = (state.clone(), instance.clone());
+        let result = state
+            .db(move |c| {
+                let mc = MailContext {
+                    templates: &st.mail_templates,
+                    base_url: &st.config.base_url,
+                };
+                crate::accounts::sessions::purge_expired(c)?;
+                crate::tracking::engagement::run_due(c, &mc, &inst, st.config.nudge_days)?;
+                let now = crate::db::now();
+                crate::followup::digest::send_due(c, &mc, now)?;
+                crate::followup::staff_digest::send_due(c, &mc, now).map(|_| ())
+            })
+            .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "scheduled jobs");
+        }
+        let dir = state.config.vae.dir.clone();
+        let purged = state
+            .db(move |c| crate::vae::pending::purge(c, &dir, crate::db::now()))
+            .await;
+        match purged {
+            Ok(p) if p.requests > 0 => tracing::info!(?p, "unconfirmed VAE requests purged"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "VAE purge"),
+        }
+    }
+}
