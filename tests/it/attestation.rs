@@ -718,6 +718,17 @@ async fn attestation_demo_trainee_end_to_end_mail_to_the_doctor_with_a_pdf_that_
         .unwrap();
     assert!(page.contains("Attestation de fin de formation"), "{page}");
     assert!(page.contains("Julie Moreau"));
+    // His home page says it came and has not gone to the CPAM yet.
+    let home_url = app.url("/");
+    let home = |c: reqwest::Client| {
+        let url = home_url.clone();
+        async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let card = home(doctor.clone()).await;
+    assert!(
+        card.contains("Julie Moreau : n° ") && card.contains("pas encore transmise à la CPAM"),
+        "{card}"
+    );
     let id = rows_of(&app, trainee)[0].0;
     let token = csrf_of(&page);
     let res = doctor
@@ -745,6 +756,12 @@ async fn attestation_demo_trainee_end_to_end_mail_to_the_doctor_with_a_pdf_that_
     assert!(
         page.contains(&format!("Transmise à la CPAM le {today}")),
         "{page}"
+    );
+    let card = home(doctor.clone()).await;
+    assert!(
+        card.contains(&format!("transmise à la CPAM le {today}"))
+            && !card.contains("pas encore transmise"),
+        "{card}"
     );
     let res = doctor
         .get(app.url(&format!("/attestations/{id}/pdf")))

@@ -249,3 +249,74 @@ async fn a_past_deadline_is_said_and_flagged_to_everyone() {
         .unwrap();
     assert!(body.contains(&format!("ATTENTION : {words}")), "{body}");
 }
+
+/// The staff's home card lists what the data says needs attention, and changes with it.
+#[tokio::test]
+async fn the_staff_home_card_follows_the_data() {
+    use parcours::db::schema::trainee_profiles;
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let (chef, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "chef@a.fr").await;
+    let home = || async {
+        chef.get(app.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    assert!(home().await.contains("Aucune alerte : ni stagiaire"));
+    // A trainee whose deadline is past.
+    let cohort = app.create_cohort(org, "CQP-AM");
+    let (lea, trainee) = signed_in(&app, Role::Trainee, Some(org), "lea@a.fr").await;
+    app.enrol(org, cohort, trainee);
+    diesel::update(trainee_profiles::table.filter(trainee_profiles::user_id.eq(trainee)))
+        .set(trainee_profiles::hire_date.eq(day(2022, 3, 1)))
+        .execute(&mut *app.conn())
+        .unwrap();
+    let card = home().await;
+    assert!(!card.contains("Aucune alerte"), "{card}");
+    assert!(
+        card.contains(&format!(
+            "<a href=\"/promotions/{cohort}\"><strong>1</strong> stagiaire(s) dont l&#x27;échéance de certification est dépassée</a>"
+        )),
+        "{card}"
+    );
+    assert!(!card.contains("courriel(s) non remis"), "{card}");
+    // A mail that could not be delivered.
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::organism_id.eq(Some(org)),
+            outbox::kind.eq("test"),
+            outbox::cause.eq("test"),
+            outbox::recipients.eq("x@exemple.fr"),
+            outbox::subject.eq("Essai"),
+            outbox::body_text.eq("Essai"),
+            outbox::message_id.eq("<essai@parcours>"),
+            outbox::status.eq("failed"),
+            outbox::attempts.eq(10),
+            outbox::created_at.eq(parcours::db::now()),
+            outbox::next_attempt_at.eq(parcours::db::now()),
+        ))
+        .execute(&mut *app.conn())
+        .unwrap();
+    assert!(
+        home()
+            .await
+            .contains("<strong>1</strong> courriel(s) non remis")
+    );
+    // The trainee's own card says her deadline is past.
+    let mine = lea
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        mine.contains("<strong class=\"overdue\">échéance dépassée depuis"),
+        "{mine}"
+    );
+}
