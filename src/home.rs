@@ -117,7 +117,12 @@ fn staff_alerts(conn: &mut DbConn, me: i64, org: i64, today: NaiveDate) -> AppRe
     Ok(alerts(found))
 }
 
-async fn home(req: HttpRequest, state: State, user: CurrentUser) -> AppResult<HttpResponse> {
+async fn home(
+    req: HttpRequest,
+    state: State,
+    content: web::Data<crate::curriculum::Content>,
+    user: CurrentUser,
+) -> AppResult<HttpResponse> {
     let mut ctx = w::context(&req);
     ctx.insert("me", &user.view());
     let today = today();
@@ -136,13 +141,28 @@ async fn home(req: HttpRequest, state: State, user: CurrentUser) -> AppResult<Ht
             ctx.insert("alerts", &alerts);
         }
         (Role::Trainee, _) => {
-            let trainee = state
-                .db(move |c| Ok(crate::cohorts::store::trainee(c, None, me)?))
+            let (trainee, program, done) = state
+                .db(move |c| {
+                    let program = match crate::cohorts::store::active_cohort(c, me)? {
+                        Some(id) => crate::cohorts::store::cohort(c, id)?.map(|c| c.program_code),
+                        None => None,
+                    };
+                    Ok((
+                        crate::cohorts::store::trainee(c, None, me)?,
+                        program,
+                        crate::curriculum::store::completed_lessons(c, me)?,
+                    ))
+                })
                 .await?;
             let view = trainee
                 .as_ref()
                 .map(|t| crate::cohorts::cohort_pages::trainee_view(t, today));
             ctx.insert("trainee", &view);
+            ctx.insert("in_cohort", &program.is_some());
+            ctx.insert(
+                "next",
+                &program.and_then(|p| content.next_lesson(&p, &done)),
+            );
         }
         (Role::Doctor, _) => {
             let received = state

@@ -73,16 +73,7 @@ async fn trainee_dashboard(
     let done = state
         .db(move |c| Ok(crate::curriculum::store::completed_lessons(c, id)?))
         .await?;
-    let next = content.curriculum.program(&cohort.program_code).and_then(|p| {
-        p.modules.iter().find_map(|m| {
-            m.lessons.iter().find_map(|l| {
-                let lid = content.ids.lessons.get(&(m.code.clone(), l.slug.clone()))?;
-                (!done.contains(lid)).then(|| {
-                    serde_json::json!({"module": m.code, "title": l.title, "url": format!("/programmes/{}/{}/lecons/{}", p.code, m.code, l.slug)})
-                })
-            })
-        })
-    });
+    let next = content.next_lesson(&cohort.program_code, &done);
     ctx.insert("cohort", &cohort);
     ctx.insert("hours", &hours);
     let days_left = (hours.deadline - today).num_days();

@@ -319,4 +319,41 @@ async fn the_staff_home_card_follows_the_data() {
         mine.contains("<strong class=\"overdue\">échéance dépassée depuis"),
         "{mine}"
     );
+    // And which lesson comes next, which moves on once it is done.
+    let lessons: Vec<(i64, String)> = {
+        use parcours::db::schema::{lessons, modules};
+        lessons::table
+            .inner_join(modules::table)
+            .filter(modules::code.eq("M1"))
+            .order(lessons::position.asc())
+            .select((lessons::id, lessons::title))
+            .limit(2)
+            .load(&mut *app.conn())
+            .unwrap()
+    };
+    let resume = |title: &str| format!("Reprendre : {}", title.replace('\'', "&#x27;"));
+    assert!(mine.contains(&resume(&lessons[0].1)), "{mine}");
+    {
+        use parcours::db::schema::lesson_progress;
+        diesel::insert_into(lesson_progress::table)
+            .values((
+                lesson_progress::trainee_id.eq(trainee),
+                lesson_progress::lesson_id.eq(lessons[0].0),
+                lesson_progress::completed_at.eq(parcours::db::now()),
+            ))
+            .execute(&mut *app.conn())
+            .unwrap();
+    }
+    let mine = lea
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        mine.contains(&resume(&lessons[1].1)) && !mine.contains(&resume(&lessons[0].1)),
+        "{mine}"
+    );
 }
