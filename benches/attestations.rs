@@ -88,7 +88,12 @@ fn seed(conn: &mut DbConn, n: usize) -> anyhow::Result<(cohorts::CohortRow, i64,
                     password_hash: None,
                 },
             )?;
-            let employer = cohorts::doctor_employer(conn, org, doctor, &format!("Dr Médecin {i}"))?;
+            let employer = parcours::cohorts::employers::doctor_employer(
+                conn,
+                org,
+                doctor,
+                &format!("Dr Médecin {i}"),
+            )?;
             cohorts::create_profile(
                 conn,
                 &cohorts::NewProfile {

@@ -184,7 +184,8 @@ pub fn seed(conn: &mut DbConn, content: &crate::curriculum::Content) -> anyhow::
         if let (Some(trainee), Some((doctor, doctor_name))) = (trainee, &doctor)
             && organisms::trainee(conn, None, trainee)?.is_none()
         {
-            let employer = organisms::doctor_employer(conn, org_id, *doctor, doctor_name)?;
+            let employer =
+                crate::cohorts::employers::doctor_employer(conn, org_id, *doctor, doctor_name)?;
             organisms::create_profile(
                 conn,
                 &organisms::NewProfile {

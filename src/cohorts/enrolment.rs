@@ -93,14 +93,16 @@ pub fn apply(
                 }
             };
             let employer = match &row.practice {
-                None => store::doctor_employer(conn, org, doctor.id, &row.doctor_name)?,
-                Some(practice) => match store::practice_employer(conn, org, doctor.id, practice)? {
-                    Ok(id) => id,
-                    Err(message) => {
-                        refused.push(line_error(row, "Cabinet", message));
-                        continue;
+                None => super::employers::doctor_employer(conn, org, doctor.id, &row.doctor_name)?,
+                Some(practice) => {
+                    match super::employers::practice_employer(conn, org, doctor.id, practice)? {
+                        Ok(id) => id,
+                        Err(message) => {
+                            refused.push(line_error(row, "Cabinet", message));
+                            continue;
+                        }
                     }
-                },
+                }
             };
             match users::by_email(conn, &row.email)? {
                 None => {

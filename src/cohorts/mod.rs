@@ -3,6 +3,7 @@
 pub mod api;
 pub mod calendar;
 pub mod cohort_pages;
+pub mod employers;
 pub mod enrolment;
 pub mod feeds;
 pub mod import;

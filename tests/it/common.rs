@@ -675,7 +675,8 @@ impl Db {
             .first(&mut *conn)
             .unwrap();
         let employer =
-            parcours::cohorts::store::doctor_employer(&mut conn, org, doctor, doctor_name).unwrap();
+            parcours::cohorts::employers::doctor_employer(&mut conn, org, doctor, doctor_name)
+                .unwrap();
         diesel::update(trainee_profiles::table.filter(trainee_profiles::user_id.eq(trainee)))
             .set(trainee_profiles::employer_id.eq(employer))
             .execute(&mut *conn as &mut DbConn)

@@ -29,7 +29,7 @@ async fn a_doctor_gets_one_digest_a_week_and_can_turn_it_off() {
     let (_, trainee) = signed_in(&app, Role::Trainee, Some(org), "alice@a.fr").await;
     app.enrol(org, cohort, trainee);
     app.employ(trainee, doctor, "Dr Roy");
-    parcours::cohorts::store::doctor_employer(&mut app.conn(), org, other_doctor, "Dr Autre")
+    parcours::cohorts::employers::doctor_employer(&mut app.conn(), org, other_doctor, "Dr Autre")
         .unwrap();
     let tera = templates();
     let mc = MailContext {
