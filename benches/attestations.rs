@@ -21,10 +21,10 @@ const RENDERS: usize = 200;
 
 /// A cohort of `n` trainees who all did every hour and passed every evaluation.
 fn seed(conn: &mut DbConn, n: usize) -> anyhow::Result<(cohorts::CohortRow, i64, String)> {
-    let org = cohorts::create(
+    let org = parcours::organisms::store::create(
         conn,
         None,
-        &parcours::cohorts::rules::Organism {
+        &parcours::organisms::rules::Organism {
             name: "Institut de mesure".into(),
             siret: Some("73282932000074".into()),
             nda: Some("11755555575".into()),

@@ -2,9 +2,10 @@
 
 use crate::accounts::store::{self as users, NewUser};
 use crate::accounts::{Role, password, rules};
-use crate::cohorts::rules::Organism;
-use crate::cohorts::store as organisms;
+use crate::cohorts::store as cohorts;
 use crate::db::{self, DbConn};
+use crate::organisms::rules::Organism;
+use crate::organisms::store as organisms;
 
 pub const DEMO_ORGANISM: &str = "Institut Santé Formation (démo)";
 
@@ -159,16 +160,16 @@ pub fn seed(conn: &mut DbConn, content: &crate::curriculum::Content) -> anyhow::
         else {
             anyhow::bail!("the CQP programme ({cqp}) is missing from the content folder");
         };
-        let cohort = match organisms::cohort_by_name(conn, org_id, DEMO_COHORT)? {
+        let cohort = match cohorts::cohort_by_name(conn, org_id, DEMO_COHORT)? {
             Some(id) => id,
             None => {
                 // Started two months ago, so that the demo has past activity to show.
                 let today = crate::base::paris::today();
                 let today = today - chrono::Months::new(2);
-                organisms::create_cohort(
+                cohorts::create_cohort(
                     conn,
                     None,
-                    &organisms::NewCohort {
+                    &cohorts::NewCohort {
                         organism_id: org_id,
                         program_id,
                         content_version_id: version_id,
@@ -182,13 +183,14 @@ pub fn seed(conn: &mut DbConn, content: &crate::curriculum::Content) -> anyhow::
         // The demo doctor employs the demo trainee: the doctor follows her and receives her
         // attestation.
         if let (Some(trainee), Some((doctor, doctor_name))) = (trainee, &doctor)
-            && organisms::trainee(conn, None, trainee)?.is_none()
+            && crate::cohorts::store::trainee(conn, crate::cohorts::store::Scope::Checked, trainee)?
+                .is_none()
         {
             let employer =
                 crate::cohorts::employers::doctor_employer(conn, org_id, *doctor, doctor_name)?;
-            organisms::create_profile(
+            cohorts::create_profile(
                 conn,
-                &organisms::NewProfile {
+                &cohorts::NewProfile {
                     user_id: trainee,
                     organism_id: org_id,
                     profile: "aucun",
@@ -199,12 +201,12 @@ pub fn seed(conn: &mut DbConn, content: &crate::curriculum::Content) -> anyhow::
             )?;
         }
         if let Some(trainee) = trainee
-            && !organisms::is_enrolled(conn, trainee)?
+            && !cohorts::is_enrolled(conn, trainee)?
         {
-            let start = organisms::cohort(conn, cohort)?
+            let start = cohorts::cohort(conn, cohort)?
                 .map(|c| c.start_date)
                 .unwrap_or_else(crate::base::paris::today);
-            organisms::enrol(conn, None, org_id, cohort, trainee, start)?;
+            cohorts::enrol(conn, None, org_id, cohort, trainee, start)?;
         }
         if let (Some(trainee), Some(trainer)) = (trainee, trainer) {
             activity(conn, org_id, cohort, program_id, trainee, trainer)?;
@@ -234,7 +236,7 @@ fn activity(
     if done > 0 {
         return Ok(());
     }
-    let Some((m1, code, title, _)) = organisms::program_modules(conn, program_id)?
+    let Some((m1, code, title, _)) = cohorts::program_modules(conn, program_id)?
         .into_iter()
         .next()
     else {
@@ -250,12 +252,12 @@ fn activity(
     // The in-person morning two weeks ago, signed by the trainee and closed by the trainer.
     let day = today - chrono::Duration::days(14);
     let t = |h, m| chrono::NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default();
-    organisms::add_sessions(
+    cohorts::add_sessions(
         conn,
         trainer,
         org_id,
         cohort,
-        &[organisms::NewSession {
+        &[cohorts::NewSession {
             module_id: m1,
             trainer_id: Some(trainer),
             day,
@@ -264,7 +266,7 @@ fn activity(
             place: "Salle 2, 12 rue des Écoles",
         }],
     )?;
-    let session = organisms::sessions_of(conn, cohort)?
+    let session = cohorts::sessions_of(conn, cohort)?
         .into_iter()
         .find(|s| s.day == day && s.module_id == m1)
         .ok_or_else(|| anyhow::anyhow!("demo session not created"))?;

@@ -82,7 +82,16 @@ fn staff_alerts(conn: &mut DbConn, me: i64, org: i64, today: NaiveDate) -> AppRe
             format!("/promotions/{c}")
         }),
     ));
-    let waiting = crate::followup::store::lines(conn, me, None, Some(org), None, true)?.len();
+    let waiting = crate::followup::store::lines(
+        conn,
+        me,
+        crate::followup::store::Threads::OfOrganism {
+            organism: org,
+            cohort: None,
+        },
+        true,
+    )?
+    .len();
     found.push((
         waiting,
         "question(s) de stagiaires en attente de réponse",
@@ -148,7 +157,11 @@ async fn home(
                         None => None,
                     };
                     Ok((
-                        crate::cohorts::store::trainee(c, None, me)?,
+                        crate::cohorts::store::trainee(
+                            c,
+                            crate::cohorts::store::Scope::Checked,
+                            me,
+                        )?,
                         program,
                         crate::curriculum::store::completed_lessons(c, me)?,
                     ))
@@ -156,7 +169,7 @@ async fn home(
                 .await?;
             let view = trainee
                 .as_ref()
-                .map(|t| crate::cohorts::cohort_pages::trainee_view(t, today));
+                .map(|t| crate::cohorts::access::trainee_view(t, today));
             ctx.insert("trainee", &view);
             ctx.insert("in_cohort", &program.is_some());
             ctx.insert(

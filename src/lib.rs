@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod mail;
 pub mod openapi;
 pub mod ops;
+pub mod organisms;
 pub mod reporting;
 pub mod startup;
 pub mod storage;

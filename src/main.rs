@@ -270,7 +270,7 @@ fn main() -> ExitCode {
             for l in logins {
                 println!("  {:<32} {:<30} {}", l.role.label(), l.email, l.password);
             }
-            let org = parcours::cohorts::store::by_name(conn, demo::DEMO_ORGANISM)?
+            let org = parcours::organisms::store::by_name(conn, demo::DEMO_ORGANISM)?
                 .ok_or_else(|| anyhow::anyhow!("organisme de démonstration introuvable"))?;
             let cohort = parcours::cohorts::store::cohort_by_name(conn, org.id, demo::DEMO_COHORT)?
                 .ok_or_else(|| anyhow::anyhow!("promotion de démonstration introuvable"))?;
@@ -296,7 +296,7 @@ fn main() -> ExitCode {
 /// Every organism with its cohorts and their numbers, for the commands that take one.
 fn list_organisms(conn: &mut db::DbConn) -> anyhow::Result<()> {
     use parcours::cohorts::store;
-    let organisms = store::list_organisms(conn)?;
+    let organisms = parcours::organisms::store::list_organisms(conn)?;
     if organisms.is_empty() {
         println!(
             "Aucun organisme. Créez-en un depuis /admin/organismes, ou lancez `parcours demo`."
@@ -387,7 +387,7 @@ fn import_trainees(
         db::migrate(conn)?;
         let cohort = store::cohort(conn, cohort_id)?
             .ok_or_else(|| anyhow::anyhow!("promotion n° {cohort_id} introuvable"))?;
-        let organism = store::get(conn, cohort.organism_id)?
+        let organism = parcours::organisms::store::get(conn, cohort.organism_id)?
             .ok_or_else(|| anyhow::anyhow!("organisme introuvable"))?;
         let mc = parcours::mail::MailContext {
             templates: &templates,

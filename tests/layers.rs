@@ -5,8 +5,10 @@
 //!   std and external crates; `web`, `db`, `config` and `audit` import no domain; no domain
 //!   imports `startup`, `demo` or `openapi`),
 //! - a web framework, diesel or tera in `base`,
-//! - an import circle between top-level modules, except the known ones of `KNOWN_CIRCLES`,
-//! - a top-level module that no floor lists (put a new domain in `DOMAINS`).
+//! - an import circle between top-level modules,
+//! - a top-level module that no floor lists (put a new domain in `DOMAINS`),
+//! - a page or API file (`pages.rs`, `*_pages.rs`, `api.rs`) imported from another folder:
+//!   handlers are no library; only `startup` registers them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -41,21 +43,7 @@ const DOMAINS: &[&str] = &[
     "mail",
     "ops",
     "storage",
-];
-
-/// Import circles that exist today: each entry lets `file` import `to` from `from`, and
-/// names the item of issue #24 that removes it. Remove an entry when its import is gone
-/// (the check fails on an entry that matches nothing). With these imports left out, the
-/// modules must form no circle, so that no new one can appear.
-const KNOWN_CIRCLES: &[(&str, &str, &str, &str)] = &[
-    // (file, from, to, what removes it)
-    (
-        "src/accounts/token_pages.rs",
-        "accounts",
-        "cohorts",
-        "#24 item 4: organisms leave cohorts/store.rs for their own module, which \
-         token_pages.rs reads (accounts <-> cohorts)",
-    ),
+    "organisms",
 ];
 
 /// Crates the ground floor must not use: it stays pure.
@@ -271,12 +259,6 @@ fn read_source() -> Source {
     }
 }
 
-fn known(i: &Import) -> bool {
-    KNOWN_CIRCLES
-        .iter()
-        .any(|&(file, from, to, _)| i.file == file && i.from == from && i.to == to)
-}
-
 /// A circle of the graph, as the modules met along it (the first one repeated at the end).
 fn find_circle(graph: &BTreeMap<&str, BTreeSet<&str>>) -> Option<Vec<String>> {
     fn visit<'a>(
@@ -358,22 +340,8 @@ fn the_ground_floor_uses_no_web_framework_database_or_templates() {
 #[test]
 fn no_new_import_circle_between_modules() {
     let source = read_source();
-    let stale: Vec<_> = KNOWN_CIRCLES
-        .iter()
-        .filter(|&&(file, from, to, _)| {
-            !source
-                .imports
-                .iter()
-                .any(|i| i.file == file && i.from == from && i.to == to)
-        })
-        .collect();
-    assert!(
-        stale.is_empty(),
-        "these known circles are gone: remove them from KNOWN_CIRCLES in tests/layers.rs \
-         (and from ARCHITECTURE.md):\n{stale:#?}"
-    );
     let mut graph: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for i in source.imports.iter().filter(|i| !known(i)) {
+    for i in source.imports.iter() {
         graph.entry(&i.from).or_default().insert(&i.to);
     }
     if let Some(circle) = find_circle(&graph) {
@@ -383,7 +351,7 @@ fn no_new_import_circle_between_modules() {
                 source
                     .imports
                     .iter()
-                    .filter(|i| !known(i) && i.from == w[0] && i.to == w[1])
+                    .filter(|i| i.from == w[0] && i.to == w[1])
                     .take(3)
                     .map(|i| i.to_string())
             })
@@ -415,4 +383,75 @@ fn the_reader_sees_grouped_and_qualified_imports() {
         (4, "tracking"),
     ];
     assert_eq!(found, expected.map(|(l, m)| (l, m.to_string())).to_vec());
+}
+
+/// Handler files: what they hold is reached by a route, never by another domain.
+fn is_handler_file(name: &str) -> bool {
+    name == "pages" || name.ends_with("_pages") || name == "api"
+}
+
+/// `crate::<module>::<file>` paths of `text`, grouped ones included (`crate::a::{b, c::d}`).
+fn second_level_paths(text: &str) -> Vec<(usize, String, String)> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let code = code_of(line);
+        let mut at = 0;
+        while let Some(found) = code[at..].find("crate::") {
+            let start = at + found + "crate::".len();
+            at = start;
+            let module: String = code[start..].chars().take_while(|&c| is_ident(c)).collect();
+            let Some(rest) = code[start + module.len()..].strip_prefix("::") else {
+                continue;
+            };
+            let files = match rest.strip_prefix('{') {
+                Some(group) => group_heads(group.split('}').next().unwrap_or_default()),
+                None => vec![rest.chars().take_while(|&c| is_ident(c)).collect()],
+            };
+            for file in files {
+                out.push((n + 1, module.clone(), file));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn no_page_file_is_imported_outside_its_folder() {
+    let root = root();
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    let mut found = Vec::new();
+    for path in files {
+        let rel = path
+            .strip_prefix(&root)
+            .expect("under the crate")
+            .to_string_lossy()
+            .replace('\\', "/");
+        let from = top_module(&rel);
+        if floor_of(&from).is_some_and(|f| FLOORS[f].0 == "startup") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        for (line, module, file) in second_level_paths(&text) {
+            if module != from && is_handler_file(&file) {
+                found.push(format!("{rel}:{line}: crate::{module}::{file}"));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "page files imported outside their folder (move what they share to a rules, store or \
+         named module):\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_page_check_reads_grouped_paths() {
+    let paths = second_level_paths(
+        "use crate::cohorts::{access, cohort_pages::x};\nlet v = crate::vae::pages::f();",
+    );
+    assert!(paths.contains(&(1, "cohorts".into(), "cohort_pages".into())));
+    assert!(paths.contains(&(2, "vae".into(), "pages".into())));
+    assert!(is_handler_file("trainee_pages") && !is_handler_file("access"));
 }

@@ -47,10 +47,10 @@ pub fn fill(database_url: &str) -> anyhow::Result<(i64, i64)> {
     let mut conn = pool.get()?;
     db::migrate(&mut conn)?;
     let content = parcours::curriculum::load_and_sync(&root().join("content"), &pool)?;
-    let org = parcours::cohorts::store::create(
+    let org = parcours::organisms::store::create(
         &mut conn,
         None,
-        &parcours::cohorts::rules::Organism {
+        &parcours::organisms::rules::Organism {
             name: "Organisme de bench".into(),
             ..Default::default()
         },

@@ -43,7 +43,7 @@ async fn render(
 ) -> AppResult<HttpResponse> {
     let (org, tokens) = state
         .db(move |c| {
-            let org = crate::cohorts::store::get(c, organism)?.ok_or(AppError::NotFound)?;
+            let org = crate::organisms::store::get(c, organism)?.ok_or(AppError::NotFound)?;
             Ok((org, api_tokens::list(c, organism)?))
         })
         .await?;

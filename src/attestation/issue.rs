@@ -199,8 +199,8 @@ pub fn issue(
     today: NaiveDate,
 ) -> AppResult<Outcome> {
     db::transaction(conn, |conn| {
-        let trainee =
-            cohorts::trainee(conn, Some(organism_id), trainee_id)?.ok_or(AppError::NotFound)?;
+        let trainee = cohorts::trainee(conn, cohorts::Scope::Organism(organism_id), trainee_id)?
+            .ok_or(AppError::NotFound)?;
         let state = state_of(conn, ctx.curriculum, &trainee, today)?.ok_or_else(|| {
             AppError::Conflict("Ce stagiaire n'est inscrit dans aucune promotion.".into())
         })?;
@@ -509,8 +509,12 @@ pub fn resend(
         ));
     }
     db::transaction(conn, |conn| {
-        let trainee = cohorts::trainee(conn, Some(row.organism_id), row.trainee_id)?
-            .ok_or(AppError::NotFound)?;
+        let trainee = cohorts::trainee(
+            conn,
+            cohorts::Scope::Organism(row.organism_id),
+            row.trainee_id,
+        )?
+        .ok_or(AppError::NotFound)?;
         let st: Statement = serde_json::from_str(&row.payload)
             .map_err(|e| AppError::Internal(anyhow::anyhow!("attestation payload: {e}")))?;
         let pdf = store::pdf(conn, row.id)?;

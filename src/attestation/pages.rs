@@ -13,9 +13,9 @@ use crate::accounts::{CurrentUser, Role};
 use crate::base::field::FieldError;
 use crate::base::format;
 use crate::base::paris::today;
-use crate::cohorts::cohort_pages::cohort_for_staff;
+use crate::cohorts::access::cohort_for_staff;
+use crate::cohorts::access::staff_access;
 use crate::cohorts::store as cohorts;
-use crate::cohorts::trainee_pages::{Access, access};
 use crate::curriculum::Content;
 use crate::web::csrf::{CsrfForm, Empty};
 use crate::web::{self as w, AppError, AppResult, State};
@@ -70,10 +70,7 @@ async fn trainee_page(
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let (trainee, level) = access(&state, &me, id).await?;
-    if level != Access::Staff {
-        return Err(AppError::forbidden());
-    }
+    let trainee = staff_access(&state, &me, id).await?;
     let today = today();
     let (t, c) = (trainee.clone(), content.clone());
     let (st, rows) = state
@@ -163,10 +160,7 @@ async fn issue_one(
     CsrfForm(form): CsrfForm<IssueForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let (trainee, level) = access(&state, &me, id).await?;
-    if level != Access::Staff {
-        return Err(AppError::forbidden());
-    }
+    let trainee = staff_access(&state, &me, id).await?;
     // Issuing is an organism administrator's decision; trainers may only look.
     me.require_org_admin_of(trainee.organism_id)?;
     let request = match form.kind.as_str() {
@@ -512,7 +506,7 @@ async fn identity_save(
                 .name)
         })
         .await?;
-    let input = crate::cohorts::rules::OrganismInput {
+    let input = crate::organisms::rules::OrganismInput {
         name,
         siret: form.siret.clone(),
         nda: form.nda.clone(),
@@ -523,7 +517,10 @@ async fn identity_save(
     let city = form.city.trim().to_string();
     let city_error = (city.chars().count() > 100 || city.chars().any(char::is_control))
         .then(|| FieldError::new("city", "La ville : 100 caractères au plus."));
-    let checked = match (crate::cohorts::rules::validate_organism(&input), city_error) {
+    let checked = match (
+        crate::organisms::rules::validate_organism(&input),
+        city_error,
+    ) {
         (Ok(o), None) => o,
         (result, city_error) => {
             let mut errors = result.err().unwrap_or_default();

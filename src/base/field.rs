@@ -1,5 +1,6 @@
 //! A message about one field of a form or a file, shown next to it, and the small checks
-//! of fields that several domains share: e-mail addresses and people's names.
+//! of fields that several domains share: e-mail addresses, people's names, and the folding
+//! (case, accents) that matches what offices type.
 
 use serde::Serialize;
 
@@ -64,6 +65,26 @@ pub fn validate_name(raw: &str) -> Result<String, &'static str> {
         return Err("Le nom ne peut pas commencer par =, +, - ou @ (formule de tableur).");
     }
     Ok(name.to_string())
+}
+
+/// Lower case without accents, for matching what people type in spreadsheets.
+pub fn fold(raw: &str) -> String {
+    raw.trim()
+        .to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'à' | 'â' | 'ä' | 'á' | 'ã' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'î' | 'ï' | 'í' => 'i',
+            'ô' | 'ö' | 'ó' | 'õ' => 'o',
+            'ù' | 'û' | 'ü' | 'ú' => 'u',
+            'ç' => 'c',
+            'ñ' => 'n',
+            'ÿ' | 'ý' => 'y',
+            '’' => '\'',
+            c => c,
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -2,11 +2,10 @@
 
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 
-use super::cohort_pages::{
-    CohortForm, cohort_for_staff, run_import, trainee_view, validate_cohort,
-};
-use super::store::{self, NewCohort};
-use super::trainee_pages::{Access, access};
+use super::access::{Access, cohort_for_staff, trainee_access, trainee_view};
+use super::cohort_pages::run_import;
+use super::new_cohort::{self, CohortForm};
+use super::store;
 use crate::accounts::{CurrentUser, Role};
 use crate::base::paris::today;
 use crate::curriculum::Content;
@@ -42,27 +41,8 @@ async fn create(
 ) -> AppResult<HttpResponse> {
     let org = path.into_inner();
     me.require_org_admin_of(org)?;
-    let (name, program_id, version_id, start_date, end_date) =
-        validate_cohort(&content, &body).map_err(AppError::Invalid)?;
-    let actor = me.id;
-    let id = state
-        .db(move |c| {
-            crate::db::transaction(c, |c| {
-                Ok(store::create_cohort(
-                    c,
-                    Some(actor),
-                    &NewCohort {
-                        organism_id: org,
-                        program_id,
-                        content_version_id: version_id,
-                        name: &name,
-                        start_date,
-                        end_date,
-                    },
-                )?)
-            })
-        })
-        .await?;
+    let cohort = body.check(&content).map_err(AppError::Invalid)?;
+    let id = new_cohort::create(&state, me.id, org, cohort).await?;
     let cohort = state.db(move |c| Ok(store::cohort(c, id)?)).await?;
     Ok(HttpResponse::Created().json(cohort))
 }
@@ -118,7 +98,7 @@ async fn import(
 }
 
 async fn trainee(state: State, me: CurrentUser, path: web::Path<i64>) -> AppResult<HttpResponse> {
-    let (t, level) = access(&state, &me, path.into_inner()).await?;
+    let (t, level) = trainee_access(&state, &me, path.into_inner()).await?;
     let mut view = trainee_view(&t, today());
     if level == Access::Employer {
         // The employer follows progress and the deadline, not the organism's internals.

@@ -6,7 +6,7 @@ use chrono::{NaiveDate, NaiveTime, Weekday};
 use icalendar::{Calendar, Component, EventLike};
 use serde::Deserialize;
 
-use super::cohort_pages::cohort_for_staff;
+use super::access::cohort_for_staff;
 use super::rules;
 use super::store::{self, CohortRow, NewSession, SessionRow};
 use crate::accounts::CurrentUser;

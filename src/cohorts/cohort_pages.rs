@@ -4,12 +4,12 @@ use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
-use serde::{Deserialize, Serialize};
 
+use super::access::{cohort_for_staff, trainee_view};
 use super::enrolment::{self, ImportFailure};
 use super::import::{self, ImportError};
-use super::rules::{self, Funding, Profile, certification_deadline};
-use super::store::{self, CohortRow, NewCohort, TraineeLine};
+use super::new_cohort::{self, CohortForm};
+use super::store::{self, CohortRow};
 use crate::accounts::CurrentUser;
 use crate::base::field::FieldError;
 use crate::base::format;
@@ -26,25 +26,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/promotions/{id}/import", web::post().to(import_file))
         .route("/promotions/{id}/stagiaires.csv", web::get().to(export))
         .route("/promotions/{id}/formateurs", web::post().to(set_trainers));
-}
-
-/// A cohort that the signed-in person may manage: platform admin or its organism's staff.
-/// Anyone else gets a 404, as for a cohort that does not exist.
-pub async fn cohort_for_staff(state: &State, me: &CurrentUser, id: i64) -> AppResult<CohortRow> {
-    let cohort = state
-        .db(move |c| Ok(store::cohort(c, id)?))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    me.hide_unless_staff_of(cohort.organism_id)?;
-    Ok(cohort)
-}
-
-#[derive(Default, Serialize, Deserialize)]
-pub struct CohortForm {
-    pub name: String,
-    pub program: String,
-    pub start_date: String,
-    pub end_date: String,
 }
 
 /// The cohort form as it goes back to the page, with its problems.
@@ -69,7 +50,7 @@ async fn render_list(
     } = submitted;
     let (organism, list) = state
         .db(move |c| {
-            let o = super::store::get(c, org)?.ok_or(AppError::NotFound)?;
+            let o = crate::organisms::store::get(c, org)?.ok_or(AppError::NotFound)?;
             Ok((o, store::cohorts_of(c, org)?))
         })
         .await?;
@@ -105,52 +86,6 @@ async fn list(
     render_list(&req, &state, &content, &me, org, blank).await
 }
 
-fn parse_iso(field: &str, raw: &str, errors: &mut Vec<FieldError>) -> Option<chrono::NaiveDate> {
-    let d = chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .ok()
-        .or_else(|| format::parse_fr_date(raw));
-    if d.is_none() {
-        errors.push(FieldError::new(field, "Date invalide (JJ/MM/AAAA)."));
-    }
-    d
-}
-
-/// Checks a new cohort against its programme; on success the values to insert.
-pub fn validate_cohort(
-    content: &Content,
-    form: &CohortForm,
-) -> Result<(String, i64, i64, chrono::NaiveDate, chrono::NaiveDate), Vec<FieldError>> {
-    let mut errors = Vec::new();
-    let name = form.name.trim();
-    if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
-        errors.push(FieldError::new(
-            "name",
-            "Le nom de la promotion est obligatoire (120 caractères au plus).",
-        ));
-    }
-    let program = content.curriculum.program(&form.program);
-    if program.is_none() {
-        errors.push(FieldError::new("program", "Choisissez un programme."));
-    }
-    let start = parse_iso("start_date", &form.start_date, &mut errors);
-    let end = parse_iso("end_date", &form.end_date, &mut errors);
-    if let (Some(p), Some(s), Some(e)) = (program, start, end)
-        && let Err(m) = rules::check_cohort_dates(s, e, p.min_months, p.max_months)
-    {
-        errors.push(FieldError::new("end_date", m));
-    }
-    match (errors.is_empty(), program, start, end) {
-        (true, Some(p), Some(s), Some(e)) => Ok((
-            name.to_string(),
-            content.ids.programs[&p.code],
-            content.ids.versions[&p.code],
-            s,
-            e,
-        )),
-        _ => Err(errors),
-    }
-}
-
 async fn create(
     req: HttpRequest,
     state: State,
@@ -161,7 +96,7 @@ async fn create(
 ) -> AppResult<HttpResponse> {
     let org = path.into_inner();
     me.require_org_admin_of(org)?;
-    match validate_cohort(&content, &form) {
+    match form.check(&content) {
         Err(errors) => {
             let refused = Submitted {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
@@ -170,50 +105,11 @@ async fn create(
             };
             render_list(&req, &state, &content, &me, org, refused).await
         }
-        Ok((name, program_id, version_id, start_date, end_date)) => {
-            let actor = me.id;
-            let id = state
-                .db(move |c| {
-                    crate::db::transaction(c, |c| {
-                        Ok(store::create_cohort(
-                            c,
-                            Some(actor),
-                            &NewCohort {
-                                organism_id: org,
-                                program_id,
-                                content_version_id: version_id,
-                                name: &name,
-                                start_date,
-                                end_date,
-                            },
-                        )?)
-                    })
-                })
-                .await?;
+        Ok(cohort) => {
+            let id = new_cohort::create(&state, me.id, org, cohort).await?;
             Ok(w::redirect(&format!("/promotions/{id}")))
         }
     }
-}
-
-/// A trainee line with what staff need at a glance.
-pub fn trainee_view(t: &TraineeLine, today: chrono::NaiveDate) -> serde_json::Value {
-    let suspension = t.proa_from.map(|f| (f, t.proa_to));
-    let deadline = certification_deadline(t.hire_date, suspension, today);
-    let profile = match t.profile.as_str() {
-        "ide" => Profile::Ide,
-        "as" => Profile::As,
-        "ap" => Profile::Ap,
-        _ => Profile::Aucun,
-    };
-    let mut v = serde_json::to_value(t).unwrap_or_default();
-    v["profile_label"] = profile.label().into();
-    v["funding_label"] = Funding::from_db(&t.funding).label().into();
-    v["deadline"] = serde_json::to_value(deadline).unwrap_or_default();
-    let days_left = (deadline - today).num_days();
-    v["days_left"] = days_left.into();
-    v["deadline_words"] = super::rules::deadline_words(days_left).into();
-    v["overdue"] = (days_left < 0).into();
-    v
 }
 
 async fn render_cohort(
@@ -313,7 +209,8 @@ pub async fn run_import(
     let actor = me.id;
     state
         .db(move |c| {
-            let org = super::store::get(c, cohort.organism_id)?.ok_or(AppError::NotFound)?;
+            let org =
+                crate::organisms::store::get(c, cohort.organism_id)?.ok_or(AppError::NotFound)?;
             let mc = MailContext {
                 templates: &st.mail_templates,
                 base_url: &st.config.base_url,

@@ -3,9 +3,9 @@
 
 use diesel::prelude::*;
 
-use super::rules::{KnownPractice, PracticeNumber, PracticeRef, match_practice};
 use crate::db::schema::{employer_doctors, employers};
 use crate::db::{self, DbConn};
+use crate::organisms::rules::{KnownPractice, PracticeNumber, PracticeRef, match_practice};
 
 /// The employer of a doctor practising alone, as this organism knows him, created as needed.
 /// Employers belong to the organism that named them: another organism never reaches them.

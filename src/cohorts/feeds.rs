@@ -4,10 +4,10 @@
 
 use actix_web::{HttpResponse, web};
 
+use super::access::cohort_for_staff;
+use super::access::staff_access;
 use super::calendar::ics;
-use super::cohort_pages::cohort_for_staff;
 use super::store::{self, CohortRow};
-use super::trainee_pages::{Access, access};
 use crate::accounts::{CurrentUser, Role};
 use crate::web::csrf::{CsrfForm, Empty};
 use crate::web::{self as w, AppError, AppResult, State};
@@ -110,10 +110,7 @@ async fn renew_for_trainee(
     path: web::Path<i64>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<HttpResponse> {
-    let (trainee, level) = access(&state, &me, path.into_inner()).await?;
-    if level != Access::Staff {
-        return Err(AppError::forbidden());
-    }
+    let trainee = staff_access(&state, &me, path.into_inner()).await?;
     renew_trainee(&state, me.id, trainee.id).await?;
     Ok(w::redirect(&format!("/stagiaires/{}", trainee.id)))
 }

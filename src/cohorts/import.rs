@@ -7,9 +7,11 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::rules::{Funding, PracticeNumber, PracticeRef, Profile, fold};
+use super::rules::{Funding, Profile};
+use crate::base::field::fold;
 use crate::base::field::{normalize_email, validate_name};
 use crate::base::format::{fr_date_problem, parse_fr_date};
+use crate::organisms::rules::{PracticeNumber, PracticeRef};
 
 pub const MAX_BYTES: usize = 5 * 1024 * 1024;
 pub const MAX_ROWS: usize = 5000;

@@ -1,5 +1,6 @@
 //! Training organisms, and later their cohorts, calendars and trainees.
 
+pub mod access;
 pub mod api;
 pub mod calendar;
 pub mod cohort_pages;
@@ -7,6 +8,7 @@ pub mod employers;
 pub mod enrolment;
 pub mod feeds;
 pub mod import;
+pub mod new_cohort;
 pub mod pages;
 pub mod rules;
 pub mod store;

@@ -5,13 +5,13 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::rules::{self, OrganismInput};
-use super::store;
 use crate::accounts::invite::{self, Invitee};
 use crate::accounts::{CurrentUser, Role};
 use crate::base::field::FieldError;
 use crate::mail::MailContext;
 use crate::mail::outbox;
+use crate::organisms::rules::{self, OrganismInput};
+use crate::organisms::store;
 use crate::web::csrf::{CsrfForm, Empty};
 use crate::web::{self as w, AppError, AppResult, State};
 

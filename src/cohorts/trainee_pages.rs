@@ -4,13 +4,13 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use super::cohort_pages::trainee_view;
+use super::access::{Access, staff_access, trainee_access, trainee_view};
 use super::rules;
 use super::store::{self, TraineeLine};
 use crate::accounts::{CurrentUser, Role};
 use crate::base::paris::today;
 use crate::web::csrf::CsrfForm;
-use crate::web::{self as w, AppError, AppResult, State};
+use crate::web::{self as w, AppResult, State};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/stagiaires/{id}", web::get().to(show))
@@ -25,44 +25,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/ma-promotion", web::get().to(my_cohort));
 }
 
-/// How much of a trainee someone may see.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Access {
-    Staff,
-    Employer,
-}
-
-/// Staff of the trainee's organism see all; the employer doctor sees the follow-up; nobody
-/// else learns even that the trainee exists (404, as for an unknown id).
-pub async fn access(
-    state: &State,
-    me: &CurrentUser,
-    trainee_id: i64,
-) -> AppResult<(TraineeLine, Access)> {
-    let me2 = me.clone();
-    state
-        .db(move |c| {
-            let t = store::trainee(c, None, trainee_id)?.ok_or(AppError::NotFound)?;
-            match me2.role {
-                Role::Doctor if store::employs(c, me2.id, trainee_id)? => Ok((t, Access::Employer)),
-                Role::Doctor => Err(AppError::NotFound),
-                // Herself: she knows she exists, but this is no page of hers.
-                Role::Trainee if me2.id == trainee_id => Err(AppError::forbidden()),
-                _ => {
-                    me2.hide_unless_staff_of(t.organism_id)?;
-                    Ok((t, Access::Staff))
-                }
-            }
-        })
-        .await
-}
-
 /// A trainee whose file `me` may change: an administrator of the trainee's organism.
 async fn managed(state: &State, me: &CurrentUser, trainee_id: i64) -> AppResult<TraineeLine> {
-    let (trainee, access) = access(state, me, trainee_id).await?;
-    if access != Access::Staff {
-        return Err(AppError::forbidden());
-    }
+    let trainee = staff_access(state, me, trainee_id).await?;
     me.require_org_admin_of(trainee.organism_id)?;
     Ok(trainee)
 }
@@ -122,7 +87,7 @@ async fn render_file(
     trainee_id: i64,
     error: Option<String>,
 ) -> AppResult<HttpResponse> {
-    let (trainee, access) = access(state, me, trainee_id).await?;
+    let (trainee, access) = trainee_access(state, me, trainee_id).await?;
     let (cohort, path) = path_of(state, &trainee).await?;
     let today = today();
     let mut ctx = w::context(req);
@@ -417,10 +382,7 @@ async fn proa(
     CsrfForm(form): CsrfForm<ProaForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let (trainee, access) = access(&state, &me, id).await?;
-    if access != Access::Staff {
-        return Err(AppError::forbidden());
-    }
+    let trainee = staff_access(&state, &me, id).await?;
     let parse = |s: &str| {
         let s = s.trim();
         if s.is_empty() {
@@ -482,7 +444,7 @@ async fn my_cohort(req: HttpRequest, state: State, me: CurrentUser) -> AppResult
     let id = me.id;
     let (trainee, cohort, sessions, token) = state
         .db(move |c| {
-            let t = store::trainee(c, None, id)?;
+            let t = store::trainee(c, store::Scope::Checked, id)?;
             let cohort = match t.as_ref().and_then(|t| t.cohort_id) {
                 Some(cid) => store::cohort(c, cid)?,
                 None => None,

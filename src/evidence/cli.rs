@@ -76,8 +76,12 @@ pub fn export_cohort(
     let today = crate::base::paris::today();
     let mut written = Vec::new();
     for id in ids {
-        let trainee = crate::cohorts::store::trainee(&mut conn, Some(cohort.organism_id), id)
-            .map_err(failed)?;
+        let trainee = crate::cohorts::store::trainee(
+            &mut conn,
+            crate::cohorts::store::Scope::Organism(cohort.organism_id),
+            id,
+        )
+        .map_err(failed)?;
         if let Some(trainee) = trainee {
             let pack = export::build(
                 &mut conn,

@@ -9,9 +9,9 @@ use super::{rules, sheet_pdf, store};
 use crate::accounts::CurrentUser;
 use crate::attestation::issue::{Issuer, Signatory};
 use crate::base::paris::today;
-use crate::cohorts::cohort_pages::cohort_for_staff;
+use crate::cohorts::access::cohort_for_staff;
+use crate::cohorts::access::staff_access;
 use crate::cohorts::store as cohorts;
-use crate::cohorts::trainee_pages::{Access, access};
 use crate::curriculum::Content;
 use crate::web::{AppError, AppResult, State};
 
@@ -33,10 +33,7 @@ async fn pack(
     me: CurrentUser,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    let (trainee, level) = access(&state, &me, path.into_inner()).await?;
-    if level != Access::Staff {
-        return Err(AppError::forbidden());
-    }
+    let trainee = staff_access(&state, &me, path.into_inner()).await?;
     let q = web::Query::<PeriodQuery>::from_query(req.query_string())
         .map_err(|_| AppError::invalid("du", "Période invalide."))?
         .into_inner();

@@ -97,7 +97,7 @@ pub fn decimal_hours(secs: i64) -> String {
 /// The pack's file name: who and which period, readable in a folder of packs
 /// (`preuves-helene-lefevre-12-2026-09-01-2026-11-30.zip`); the id keeps namesakes apart.
 pub fn pack_file_name(name: &str, trainee_id: i64, p: Period) -> String {
-    let folded = crate::cohorts::rules::fold(name);
+    let folded = crate::base::field::fold(name);
     let slug = folded
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())

@@ -86,7 +86,7 @@ async fn mine(req: HttpRequest, state: State, me: CurrentUser) -> AppResult<Http
     let current = my_cohort(&state, &me).await?;
     let id = me.id;
     let lines = state
-        .db(move |c| Ok(store::lines(c, id, Some(id), None, None, false)?))
+        .db(move |c| Ok(store::lines(c, id, store::Threads::OfTrainee(id), false)?))
         .await?;
     let now = crate::db::now();
     let modules: Vec<serde_json::Value> = current
@@ -167,7 +167,8 @@ async fn render_thread(
                     }
                     let reads = store::reads(c, tid)?;
                     let trainee =
-                        cohorts::trainee(c, Some(t.organism_id), t.trainee_id)?.map(|l| l.name);
+                        cohorts::trainee(c, cohorts::Scope::Organism(t.organism_id), t.trainee_id)?
+                            .map(|l| l.name);
                     let cohort = cohorts::cohort(c, t.cohort_id)?;
                     let module = match t.module_id {
                         Some(m) => cohorts::program_modules(
@@ -571,7 +572,15 @@ async fn staff_list(
             {
                 return Err(AppError::NotFound);
             }
-            let lines = store::lines(c, reader, None, Some(org), cohort, only_waiting)?;
+            let lines = store::lines(
+                c,
+                reader,
+                store::Threads::OfOrganism {
+                    organism: org,
+                    cohort,
+                },
+                only_waiting,
+            )?;
             Ok((lines, list))
         })
         .await?;

@@ -95,14 +95,23 @@ pub fn module_thread(
         .optional()
 }
 
+/// Whose threads a list holds: always said, so no list means "every organism's".
+#[derive(Clone, Copy, Debug)]
+pub enum Threads {
+    OfTrainee(i64),
+    /// An organism's, or one of its cohorts'.
+    OfOrganism {
+        organism: i64,
+        cohort: Option<i64>,
+    },
+}
+
 /// Lines for `reader`: a trainee's own threads, or an organism's (one cohort's) for staff,
 /// those waiting for an answer first, the longest wait on top.
 pub fn lines(
     conn: &mut DbConn,
     reader: i64,
-    trainee: Option<i64>,
-    organism: Option<i64>,
-    cohort: Option<i64>,
+    of: Threads,
     only_waiting: bool,
 ) -> QueryResult<Vec<ThreadLine>> {
     let mut q = followup_threads::table
@@ -122,14 +131,14 @@ pub fn lines(
         ))
         .limit(500)
         .into_boxed();
-    if let Some(t) = trainee {
-        q = q.filter(followup_threads::trainee_id.eq(t));
-    }
-    if let Some(o) = organism {
-        q = q.filter(followup_threads::organism_id.eq(o));
-    }
-    if let Some(c) = cohort {
-        q = q.filter(followup_threads::cohort_id.eq(c));
+    match of {
+        Threads::OfTrainee(t) => q = q.filter(followup_threads::trainee_id.eq(t)),
+        Threads::OfOrganism { organism, cohort } => {
+            q = q.filter(followup_threads::organism_id.eq(organism));
+            if let Some(c) = cohort {
+                q = q.filter(followup_threads::cohort_id.eq(c));
+            }
+        }
     }
     if only_waiting {
         q = q.filter(followup_threads::waiting_since.is_not_null());

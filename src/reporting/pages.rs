@@ -123,11 +123,11 @@ async fn organism_for_staff(
     me: &CurrentUser,
     id: i64,
     cohort: Option<i64>,
-) -> AppResult<cohorts::OrganismRow> {
+) -> AppResult<crate::organisms::store::OrganismRow> {
     me.require_staff_of(id)?;
     state
         .db(move |c| {
-            let organism = cohorts::get(c, id)?.ok_or(AppError::NotFound)?;
+            let organism = crate::organisms::store::get(c, id)?.ok_or(AppError::NotFound)?;
             if let Some(cid) = cohort {
                 let row = cohorts::cohort(c, cid)?;
                 if row.is_none_or(|r| r.organism_id != id) {
@@ -144,7 +144,11 @@ async fn funders_export(
     state: &State,
     me: &CurrentUser,
     id: i64,
-) -> AppResult<(cohorts::OrganismRow, Period, funders::Export)> {
+) -> AppResult<(
+    crate::organisms::store::OrganismRow,
+    Period,
+    funders::Export,
+)> {
     // Scope before input: another organism's staff learn nothing from the answer.
     me.require_staff_of(id)?;
     let p = period(&query::<PeriodQuery>(req)?)?;
@@ -251,7 +255,11 @@ async fn qualiopi_tables(
     state: &State,
     me: &CurrentUser,
     id: i64,
-) -> AppResult<(cohorts::OrganismRow, i32, Vec<figures::Table>)> {
+) -> AppResult<(
+    crate::organisms::store::OrganismRow,
+    i32,
+    Vec<figures::Table>,
+)> {
     me.require_staff_of(id)?;
     let today = today();
     let year = match query::<YearQuery>(req)?.annee.trim() {

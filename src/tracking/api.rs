@@ -9,9 +9,9 @@ use super::store::{Beat, BeatAnswer};
 use super::writer::BeatWriter;
 use crate::accounts::{CurrentUser, Role, session};
 use crate::base::paris::today;
-use crate::cohorts::cohort_pages::cohort_for_staff;
+use crate::cohorts::access::cohort_for_staff;
+use crate::cohorts::access::trainee_access;
 use crate::cohorts::store as cohorts;
-use crate::cohorts::trainee_pages::access;
 use crate::curriculum::Content;
 use crate::web::{AppError, AppResult, State};
 
@@ -123,10 +123,12 @@ async fn my_hours(state: State, me: CurrentUser) -> AppResult<HttpResponse> {
     let id = me.id;
     let today = today();
     let hours = state
-        .db(move |c| match cohorts::trainee(c, None, id)? {
-            Some(t) => Ok(progress::for_trainee(c, &t, today)?.map(|h| h.1)),
-            None => Ok(None),
-        })
+        .db(
+            move |c| match cohorts::trainee(c, cohorts::Scope::Checked, id)? {
+                Some(t) => Ok(progress::for_trainee(c, &t, today)?.map(|h| h.1)),
+                None => Ok(None),
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(hours))
 }
@@ -152,7 +154,7 @@ async fn trainee_hours(
     me: CurrentUser,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    let (t, _) = access(&state, &me, path.into_inner()).await?;
+    let (t, _) = trainee_access(&state, &me, path.into_inner()).await?;
     let today = today();
     let hours = state
         .db(move |c| Ok(progress::for_trainee(c, &t, today)?.map(|h| h.1)))

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::attendance::{self, SignError};
 use super::rules;
 use crate::accounts::{CurrentUser, Role};
-use crate::cohorts::cohort_pages::cohort_for_staff;
+use crate::cohorts::access::cohort_for_staff;
 use crate::cohorts::store::{self as cohorts, CohortRow, SessionRow};
 use crate::web::csrf::CsrfForm;
 use crate::web::{self as w, AppError, AppResult, State};
@@ -234,7 +234,7 @@ async fn sign_self(
             let session = cohorts::session(c, id)?.ok_or(AppError::NotFound)?;
             let cohort = cohorts::cohort(c, session.cohort_id)?.ok_or(AppError::NotFound)?;
             // A session of another organism is answered like one that does not exist.
-            let own = cohorts::trainee(c, None, trainee)?;
+            let own = cohorts::trainee(c, cohorts::Scope::Checked, trainee)?;
             if own.is_none_or(|t| t.organism_id != cohort.organism_id) {
                 return Err(AppError::NotFound);
             }

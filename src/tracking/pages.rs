@@ -10,9 +10,9 @@ use super::{chart, store};
 use crate::accounts::{CurrentUser, Role};
 use crate::base::format;
 use crate::base::paris::today;
-use crate::cohorts::cohort_pages::cohort_for_staff;
+use crate::cohorts::access::cohort_for_staff;
+use crate::cohorts::access::{Access, staff_access, trainee_access};
 use crate::cohorts::store as cohorts;
-use crate::cohorts::trainee_pages::{Access, access};
 use crate::curriculum::Content;
 use crate::web::csrf::CsrfForm;
 use crate::web::{self as w, AppError, AppResult, State};
@@ -46,7 +46,7 @@ async fn trainee_dashboard(
     me.require(&[Role::Trainee])?;
     let id = me.id;
     let trainee = state
-        .db(move |c| Ok(cohorts::trainee(c, None, id)?))
+        .db(move |c| Ok(cohorts::trainee(c, cohorts::Scope::Checked, id)?))
         .await?;
     let mut ctx = w::context(&req);
     ctx.insert("me", &me.view());
@@ -271,7 +271,7 @@ async fn render_hours(
     id: i64,
     error: Option<String>,
 ) -> AppResult<HttpResponse> {
-    let (trainee, level) = access(state, me, id).await?;
+    let (trainee, level) = trainee_access(state, me, id).await?;
     let hours = hours_of(state, &trainee).await?;
     let corrections = if level == Access::Staff {
         state.db(move |c| Ok(store::corrections_of(c, id)?)).await?
@@ -335,10 +335,7 @@ async fn correct(
     CsrfForm(form): CsrfForm<CorrectionForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let (trainee, level) = access(&state, &me, id).await?;
-    if level != Access::Staff {
-        return Err(AppError::forbidden());
-    }
+    let trainee = staff_access(&state, &me, id).await?;
     let Some(secs) = parse_duration(&form.hours, &form.minutes) else {
         return render_hours(
             &req,
@@ -412,7 +409,7 @@ async fn doctor_dashboard(
                 let hours = progress::for_trainee(c, &t, today)?.map(|h| h.1);
                 let attendance = super::attendance::attendance_of(c, t.id)?;
                 out.push(serde_json::json!({
-                    "trainee": crate::cohorts::cohort_pages::trainee_view(&t, today),
+                    "trainee": crate::cohorts::access::trainee_view(&t, today),
                     "hours": hours,
                     "attendance": attendance,
                 }));

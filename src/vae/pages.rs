@@ -105,7 +105,7 @@ fn experiences(up: &Upload) -> AppResult<Vec<Experience>> {
 async fn organism(state: &State, org: i64) -> AppResult<(String, Vec<(i64, String, String, i32)>)> {
     state
         .db(move |c| {
-            let o = crate::cohorts::store::get(c, org)?.ok_or(AppError::NotFound)?;
+            let o = crate::organisms::store::get(c, org)?.ok_or(AppError::NotFound)?;
             let (pid, _) =
                 store::program_by_code(c, workflow::PROGRAM_CODE)?.ok_or(AppError::NotFound)?;
             Ok((o.name, crate::cohorts::store::program_modules(c, pid)?))
@@ -404,7 +404,7 @@ async fn confirm_form(
     let t = token.clone();
     let found = state
         .db(move |c| match pending::find(c, &t)? {
-            Some(org) => Ok(crate::cohorts::store::get(c, org)?.map(|o| o.name)),
+            Some(org) => Ok(crate::organisms::store::get(c, org)?.map(|o| o.name)),
             None => Ok(None),
         })
         .await?;

@@ -186,7 +186,7 @@ pub fn confirm(
         let p = pstore::by_token(conn, &invite::hash_token(token), cutoff)?
             .ok_or(AppError::NotFound)?;
         let docs = pstore::documents(conn, p.id)?;
-        let org = crate::cohorts::store::get(conn, p.organism_id)?.ok_or(AppError::NotFound)?;
+        let org = crate::organisms::store::get(conn, p.organism_id)?.ok_or(AppError::NotFound)?;
         let requester = match users::by_email(conn, &p.email)? {
             None => Requester::New {
                 email: &p.email,

@@ -8,7 +8,6 @@ use serde::Deserialize;
 use super::statements::{self as st, Actor, Origin};
 use super::store;
 use crate::accounts::CurrentUser;
-use crate::cohorts::store as cohorts;
 use crate::web::{AppError, AppResult, State};
 
 /// A year at most per call: an LRS loads one period after another.
@@ -61,7 +60,7 @@ async fn export(
     }
     let (organism, rows) = state
         .db(move |c| {
-            let o = cohorts::get(c, org)?.ok_or(AppError::NotFound)?;
+            let o = crate::organisms::store::get(c, org)?.ok_or(AppError::NotFound)?;
             Ok((o.name, store::rows(c, org, from, to)?))
         })
         .await?;

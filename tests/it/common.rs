@@ -146,10 +146,10 @@ impl Db {
 
     pub fn create_organism(&self, name: &str) -> i64 {
         let mut conn = self.conn();
-        parcours::cohorts::store::create(
+        parcours::organisms::store::create(
             &mut conn,
             None,
-            &parcours::cohorts::rules::Organism {
+            &parcours::organisms::rules::Organism {
                 name: name.into(),
                 ..Default::default()
             },
@@ -635,7 +635,10 @@ impl Db {
         use parcours::cohorts::store as cs;
         let mut conn = self.conn();
         let on = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
-        if cs::trainee(&mut conn, None, trainee).unwrap().is_none() {
+        if cs::trainee(&mut conn, cs::Scope::Checked, trainee)
+            .unwrap()
+            .is_none()
+        {
             cs::create_profile(
                 &mut conn,
                 &cs::NewProfile {

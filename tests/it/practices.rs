@@ -234,10 +234,10 @@ fn the_migration_splits_a_practice_that_two_organisms_shared() {
     }
     let c: &mut DbConn = &mut conn;
     let org = |c: &mut DbConn, name: &str| {
-        parcours::cohorts::store::create(
+        parcours::organisms::store::create(
             c,
             None,
-            &parcours::cohorts::rules::Organism {
+            &parcours::organisms::rules::Organism {
                 name: name.into(),
                 ..Default::default()
             },

@@ -553,9 +553,13 @@ async fn reporting_qualiopi_figures_of_a_small_cohort_on_the_page_and_in_the_csv
             .set(enrolments::ended_on.eq(on(3, 1)))
             .execute(c)
             .unwrap();
-        let line = parcours::cohorts::store::trainee(c, Some(org), moved)
-            .unwrap()
-            .unwrap();
+        let line = parcours::cohorts::store::trainee(
+            c,
+            parcours::cohorts::store::Scope::Organism(org),
+            moved,
+        )
+        .unwrap()
+        .unwrap();
         parcours::cohorts::store::transfer(c, admin_id, &line, cohort_b, on(4, 1)).unwrap();
         // One hour done by the one who finished.
         diesel::insert_into(module_totals::table)
@@ -800,9 +804,13 @@ async fn reporting_funders_export_keeps_those_who_left_and_splits_a_transfer_at_
             .set(enrolments::ended_on.eq(d(3, 5)))
             .execute(c)
             .unwrap();
-        let line = parcours::cohorts::store::trainee(c, Some(org), moved)
-            .unwrap()
-            .unwrap();
+        let line = parcours::cohorts::store::trainee(
+            c,
+            parcours::cohorts::store::Scope::Organism(org),
+            moved,
+        )
+        .unwrap()
+        .unwrap();
         parcours::cohorts::store::transfer(c, admin_id, &line, cohort_b, d(3, 15)).unwrap();
     }
     let day_of = |trainee, day, secs| {

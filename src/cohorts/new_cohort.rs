@@ -1,0 +1,102 @@
+//! A new cohort, for the page and the API alike: the form, parsed once into checked values,
+//! then one creation.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::rules;
+use super::store::{self, NewCohort};
+use crate::base::field::FieldError;
+use crate::base::format;
+use crate::curriculum::Content;
+use crate::web::{AppResult, State};
+
+#[derive(Default, Serialize, Deserialize)]
+pub struct CohortForm {
+    pub name: String,
+    pub program: String,
+    pub start_date: String,
+    pub end_date: String,
+}
+
+/// A cohort whose name, programme and dates have passed every check.
+pub struct CheckedCohort {
+    name: String,
+    program_id: i64,
+    content_version_id: i64,
+    start_date: NaiveDate,
+    end_date: NaiveDate,
+}
+
+/// The form's date, as a date field sends it or as a French office types it.
+fn parse_date(field: &str, raw: &str, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
+    let d = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .ok()
+        .or_else(|| format::parse_fr_date(raw));
+    if d.is_none() {
+        errors.push(FieldError::new(field, "Date invalide (JJ/MM/AAAA)."));
+    }
+    d
+}
+
+impl CohortForm {
+    /// Checks the cohort against its programme; every problem is reported at once, by field.
+    pub fn check(&self, content: &Content) -> Result<CheckedCohort, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
+            errors.push(FieldError::new(
+                "name",
+                "Le nom de la promotion est obligatoire (120 caractères au plus).",
+            ));
+        }
+        let program = content.curriculum.program(&self.program);
+        if program.is_none() {
+            errors.push(FieldError::new("program", "Choisissez un programme."));
+        }
+        let start = parse_date("start_date", &self.start_date, &mut errors);
+        let end = parse_date("end_date", &self.end_date, &mut errors);
+        if let (Some(p), Some(s), Some(e)) = (program, start, end)
+            && let Err(m) = rules::check_cohort_dates(s, e, p.min_months, p.max_months)
+        {
+            errors.push(FieldError::new("end_date", m));
+        }
+        match (errors.is_empty(), program, start, end) {
+            (true, Some(p), Some(start_date), Some(end_date)) => Ok(CheckedCohort {
+                name: name.to_string(),
+                program_id: content.ids.programs[&p.code],
+                content_version_id: content.ids.versions[&p.code],
+                start_date,
+                end_date,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// Creates the cohort in `organism` (audited by the store) and returns its id.
+pub async fn create(
+    state: &State,
+    actor: i64,
+    organism: i64,
+    cohort: CheckedCohort,
+) -> AppResult<i64> {
+    state
+        .db(move |c| {
+            crate::db::transaction(c, |c| {
+                Ok(store::create_cohort(
+                    c,
+                    Some(actor),
+                    &NewCohort {
+                        organism_id: organism,
+                        program_id: cohort.program_id,
+                        content_version_id: cohort.content_version_id,
+                        name: &cohort.name,
+                        start_date: cohort.start_date,
+                        end_date: cohort.end_date,
+                    },
+                )?)
+            })
+        })
+        .await
+}

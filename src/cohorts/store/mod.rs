@@ -1,0 +1,14 @@
+//! Cohort queries, one file per job; callers name them `cohorts::store::…`.
+
+// `trainees` first: its query macros serve the files after it.
+#[macro_use]
+mod trainees;
+#[macro_use]
+mod cohorts;
+mod paths;
+mod sessions;
+
+pub use cohorts::*;
+pub use paths::*;
+pub use sessions::*;
+pub use trainees::*;
