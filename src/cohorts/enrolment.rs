@@ -43,6 +43,18 @@ impl From<AppError> for ImportFailure {
     }
 }
 
+/// What every line of one import shares.
+struct Run<'a> {
+    mc: &'a MailContext<'a>,
+    actor: Option<i64>,
+    cohort: &'a CohortRow,
+    organism: (i64, &'a str),
+    today: chrono::NaiveDate,
+}
+
+/// A line is refused (with its reason) or the run stops on an internal error.
+type LineResult<T> = Result<Result<T, ImportError>, ImportFailure>;
+
 /// Applies an import to a cohort. Running the same file again changes nothing.
 pub fn apply(
     conn: &mut DbConn,
@@ -53,130 +65,20 @@ pub fn apply(
     rows: &[ImportRow],
     mut progress: impl FnMut(usize),
 ) -> Result<ImportSummary, ImportFailure> {
-    let org = cohort.organism_id;
-    let today = crate::base::paris::today();
+    let run = Run {
+        mc,
+        actor,
+        cohort,
+        organism: (cohort.organism_id, organism_name),
+        today: crate::base::paris::today(),
+    };
     db::transaction(conn, |conn| {
         let mut summary = ImportSummary::default();
         let mut refused = Vec::new();
         for (i, row) in rows.iter().enumerate() {
             progress(i);
-            // The doctor: an existing doctor account, or a new one invited now.
-            let doctor = match users::by_email(conn, &row.doctor_email)? {
-                Some(u) if u.role() == Some(Role::Doctor) => u,
-                Some(_) => {
-                    refused.push(line_error(
-                        row,
-                        "E-mail du médecin",
-                        format!(
-                            "{} est déjà le compte d'une personne qui n'est pas médecin",
-                            row.doctor_email
-                        ),
-                    ));
-                    continue;
-                }
-                None => {
-                    let id = users::create(
-                        conn,
-                        actor,
-                        NewUser {
-                            email: &row.doctor_email,
-                            name: &row.doctor_name,
-                            role: Role::Doctor,
-                            organism_id: None,
-                            password_hash: None,
-                        },
-                    )?;
-                    let user = users::by_id(conn, id)?.ok_or(AppError::NotFound)?;
-                    invite::send_invitation(conn, mc, &user, (org, organism_name), actor)?;
-                    summary.doctors_invited += 1;
-                    user
-                }
-            };
-            let employer = match &row.practice {
-                None => super::employers::doctor_employer(conn, org, doctor.id, &row.doctor_name)?,
-                Some(practice) => {
-                    match super::employers::practice_employer(conn, org, doctor.id, practice)? {
-                        Ok(id) => id,
-                        Err(message) => {
-                            refused.push(line_error(row, "Cabinet", message));
-                            continue;
-                        }
-                    }
-                }
-            };
-            match users::by_email(conn, &row.email)? {
-                None => {
-                    let id = users::create(
-                        conn,
-                        actor,
-                        NewUser {
-                            email: &row.email,
-                            name: &row.name,
-                            role: Role::Trainee,
-                            organism_id: Some(org),
-                            password_hash: None,
-                        },
-                    )?;
-                    store::create_profile(
-                        conn,
-                        &NewProfile {
-                            user_id: id,
-                            organism_id: org,
-                            profile: row.profile.as_str(),
-                            hire_date: row.hire_date,
-                            funding: row.funding.as_str(),
-                            employer_id: Some(employer),
-                        },
-                    )?;
-                    store::set_prior_experience(conn, id, row.prior_experience.as_deref())?;
-                    store::enrol(conn, actor, org, cohort.id, id, today)?;
-                    let user = users::by_id(conn, id)?.ok_or(AppError::NotFound)?;
-                    invite::send_invitation(conn, mc, &user, (org, organism_name), actor)?;
-                    if let Some(w) =
-                        super::rules::program_fit_warning(row.profile, &cohort.program_kind)
-                    {
-                        summary
-                            .warnings
-                            .push(format!("ligne {} ({}) : {w}", row.line, row.name));
-                    }
-                    summary.created += 1;
-                }
-                Some(u) if u.role() != Some(Role::Trainee) => refused.push(line_error(
-                    row,
-                    "E-mail",
-                    format!(
-                        "{} est déjà le compte d'une personne qui n'est pas stagiaire",
-                        row.email
-                    ),
-                )),
-                Some(u) if u.organism_id != Some(org) => refused.push(line_error(
-                    row,
-                    "E-mail",
-                    format!(
-                        "{} est déjà utilisée par un stagiaire d'un autre organisme",
-                        row.email
-                    ),
-                )),
-                Some(u) => match store::active_cohort(conn, u.id)? {
-                    Some(c) if c != cohort.id => refused.push(line_error(
-                        row,
-                        "E-mail",
-                        format!(
-                            "{} est inscrit dans une autre promotion : utilisez le transfert",
-                            row.email
-                        ),
-                    )),
-                    _ => {
-                        if update_profile(conn, actor, org, u.id, row, employer)? {
-                            summary.updated += 1;
-                        } else {
-                            summary.unchanged += 1;
-                        }
-                        if store::active_cohort(conn, u.id)?.is_none() {
-                            store::enrol(conn, actor, org, cohort.id, u.id, today)?;
-                        }
-                    }
-                },
+            if let Err(e) = run.line(conn, row, &mut summary)? {
+                refused.push(e);
             }
         }
         if !refused.is_empty() {
@@ -196,7 +98,7 @@ pub fn apply(
             conn,
             Event::new("trainees_imported", "cohort", Some(cohort.id))
                 .by(actor)
-                .in_organism(Some(org))
+                .in_organism(Some(cohort.organism_id))
                 .detail(serde_json::json!({
                     "created": summary.created, "updated": summary.updated,
                     "unchanged": summary.unchanged, "doctors_invited": summary.doctors_invited
@@ -204,6 +106,153 @@ pub fn apply(
         )?;
         Ok(summary)
     })
+}
+
+impl Run<'_> {
+    /// One line: its doctor, its employer, then the trainee.
+    fn line(
+        &self,
+        conn: &mut DbConn,
+        row: &ImportRow,
+        summary: &mut ImportSummary,
+    ) -> LineResult<()> {
+        let doctor = match self.doctor(conn, row, summary)? {
+            Ok(d) => d,
+            Err(e) => return Ok(Err(e)),
+        };
+        let org = self.organism.0;
+        let employer = match &row.practice {
+            None => super::employers::doctor_employer(conn, org, doctor.id, &row.doctor_name)?,
+            Some(practice) => {
+                match super::employers::practice_employer(conn, org, doctor.id, practice)? {
+                    Ok(id) => id,
+                    Err(message) => return Ok(Err(line_error(row, "Cabinet", message))),
+                }
+            }
+        };
+        self.trainee(conn, row, employer, summary)
+    }
+
+    /// The doctor: an existing doctor account, or a new one invited now.
+    fn doctor(
+        &self,
+        conn: &mut DbConn,
+        row: &ImportRow,
+        summary: &mut ImportSummary,
+    ) -> LineResult<users::User> {
+        match users::by_email(conn, &row.doctor_email)? {
+            Some(u) if u.role() == Some(Role::Doctor) => Ok(Ok(u)),
+            Some(_) => Ok(Err(line_error(
+                row,
+                "E-mail du médecin",
+                format!(
+                    "{} est déjà le compte d'une personne qui n'est pas médecin",
+                    row.doctor_email
+                ),
+            ))),
+            None => {
+                let id = users::create(
+                    conn,
+                    self.actor,
+                    NewUser {
+                        email: &row.doctor_email,
+                        name: &row.doctor_name,
+                        role: Role::Doctor,
+                        organism_id: None,
+                        password_hash: None,
+                    },
+                )?;
+                let user = users::by_id(conn, id)?.ok_or(AppError::NotFound)?;
+                invite::send_invitation(conn, self.mc, &user, self.organism, self.actor)?;
+                summary.doctors_invited += 1;
+                Ok(Ok(user))
+            }
+        }
+    }
+
+    /// The trainee: created and invited, or brought in line with the file if she is this
+    /// organism's and in no other cohort.
+    fn trainee(
+        &self,
+        conn: &mut DbConn,
+        row: &ImportRow,
+        employer: i64,
+        summary: &mut ImportSummary,
+    ) -> LineResult<()> {
+        let (org, cohort) = (self.organism.0, self.cohort);
+        let refuse = |message: String| Ok(Err(line_error(row, "E-mail", message)));
+        match users::by_email(conn, &row.email)? {
+            None => self.create_trainee(conn, row, employer, summary).map(Ok),
+            Some(u) if u.role() != Some(Role::Trainee) => refuse(format!(
+                "{} est déjà le compte d'une personne qui n'est pas stagiaire",
+                row.email
+            )),
+            Some(u) if u.organism_id != Some(org) => refuse(format!(
+                "{} est déjà utilisée par un stagiaire d'un autre organisme",
+                row.email
+            )),
+            Some(u) => match store::active_cohort(conn, u.id)? {
+                Some(c) if c != cohort.id => refuse(format!(
+                    "{} est inscrit dans une autre promotion : utilisez le transfert",
+                    row.email
+                )),
+                _ => {
+                    if update_profile(conn, self.actor, org, u.id, row, employer)? {
+                        summary.updated += 1;
+                    } else {
+                        summary.unchanged += 1;
+                    }
+                    if store::active_cohort(conn, u.id)?.is_none() {
+                        store::enrol(conn, self.actor, org, cohort.id, u.id, self.today)?;
+                    }
+                    Ok(Ok(()))
+                }
+            },
+        }
+    }
+
+    fn create_trainee(
+        &self,
+        conn: &mut DbConn,
+        row: &ImportRow,
+        employer: i64,
+        summary: &mut ImportSummary,
+    ) -> Result<(), ImportFailure> {
+        let (org, cohort) = (self.organism.0, self.cohort);
+        let id = users::create(
+            conn,
+            self.actor,
+            NewUser {
+                email: &row.email,
+                name: &row.name,
+                role: Role::Trainee,
+                organism_id: Some(org),
+                password_hash: None,
+            },
+        )?;
+        store::create_profile(
+            conn,
+            &NewProfile {
+                user_id: id,
+                organism_id: org,
+                profile: row.profile.as_str(),
+                hire_date: row.hire_date,
+                funding: row.funding.as_str(),
+                employer_id: Some(employer),
+            },
+        )?;
+        store::set_prior_experience(conn, id, row.prior_experience.as_deref())?;
+        store::enrol(conn, self.actor, org, cohort.id, id, self.today)?;
+        let user = users::by_id(conn, id)?.ok_or(AppError::NotFound)?;
+        invite::send_invitation(conn, self.mc, &user, self.organism, self.actor)?;
+        if let Some(w) = super::rules::program_fit_warning(row.profile, &cohort.program_kind) {
+            summary
+                .warnings
+                .push(format!("ligne {} ({}) : {w}", row.line, row.name));
+        }
+        summary.created += 1;
+        Ok(())
+    }
 }
 
 fn line_error(row: &ImportRow, column: &str, message: String) -> ImportError {
