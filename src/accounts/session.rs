@@ -3,6 +3,7 @@
 //! is still open (see `sessions`), the account enabled and the token generation current, so a
 //! logout, a password or a role change ends old sessions at once.
 
+use anyhow::Context;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -62,7 +63,8 @@ pub fn encode(config: &AppConfig, claims: &Claims) -> AppResult<String> {
         claims,
         &EncodingKey::from_secret(&config.secret),
     )
-    .map_err(|e| AppError::Internal(anyhow::anyhow!("jwt encode: {e}")))
+    .context("jwt encode")
+    .map_err(AppError::from)
 }
 
 /// Only HS256 under our secret, unexpired, from us: `alg: none` and forged tokens fail here.

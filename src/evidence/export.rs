@@ -43,8 +43,8 @@ pub struct Pack {
     pub certificate: Option<String>,
 }
 
-fn internal(what: &str, e: impl std::fmt::Display) -> AppError {
-    AppError::Internal(anyhow::anyhow!("evidence {what}: {e}"))
+fn internal(what: &str, e: impl std::error::Error + Send + Sync + 'static) -> AppError {
+    AppError::Internal(anyhow::Error::new(e).context(format!("evidence {what}")))
 }
 
 /// The certificate's PDF and number, or why the pack has none.

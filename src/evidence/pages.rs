@@ -1,6 +1,7 @@
 //! Routes of the evidence: a trainee's pack for a period, and one half-day's sign-in sheet
 //! as a PDF. Staff of the organism only.
 
+use anyhow::Context;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
@@ -98,8 +99,7 @@ async fn sheet(state: State, me: CurrentUser, path: web::Path<i64>) -> AppResult
     let pdf = state
         .db(move |c| {
             let doc = store::sheet_doc(c, session, &cohort)?;
-            sheet_pdf::render(&doc)
-                .map_err(|e| AppError::Internal(anyhow::anyhow!("sheet PDF: {e}")))
+            Ok(sheet_pdf::render(&doc).context("sheet PDF")?)
         })
         .await?;
     let name = rules::sheet_path(day, starts_at, &code);

@@ -2,6 +2,7 @@
 //! content sniffed (PDF, JPEG or PNG, whatever its name says), image dimensions read from the
 //! header, then moved into place under its SHA-256. The user's file name never names a file.
 
+use anyhow::Context;
 use std::path::{Path, PathBuf};
 
 use actix_multipart::Multipart;
@@ -155,8 +156,7 @@ pub fn read_kept(dir: &Path, sha256: &str) -> AppResult<Vec<u8>> {
     if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(AppError::NotFound);
     }
-    std::fs::read(dir.join(sha256))
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("kept file {sha256}: {e}")))
+    Ok(std::fs::read(dir.join(sha256)).with_context(|| format!("kept file {sha256}"))?)
 }
 
 /// A kept file as a download, under an ASCII version of the name its sender gave it.

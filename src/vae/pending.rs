@@ -29,7 +29,7 @@ pub struct Held {
 }
 
 fn mail_error(e: mail::MailError) -> AppError {
-    AppError::Internal(anyhow::anyhow!("VAE confirmation mail: {e:?}"))
+    AppError::Internal(anyhow::Error::new(e).context("VAE confirmation mail"))
 }
 
 /// The refusal once anonymous uploads of this hour reached the cap.

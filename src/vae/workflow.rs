@@ -53,7 +53,7 @@ pub struct Created {
 }
 
 fn mail_error(e: mail::MailError) -> AppError {
-    AppError::Internal(anyhow::anyhow!("VAE mail: {e:?}"))
+    AppError::Internal(anyhow::Error::new(e).context("VAE mail"))
 }
 
 /// Queues the candidate's mail about their file, in the caller's transaction.

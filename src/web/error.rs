@@ -92,7 +92,7 @@ impl AppError {
             tracing::error!(error = %e, context, "disk full");
             AppError::Unavailable(DISK_FULL.into())
         } else {
-            AppError::Internal(anyhow::anyhow!("{context}: {e}"))
+            AppError::Internal(anyhow::Error::new(e).context(context.to_string()))
         }
     }
 }
@@ -159,6 +159,7 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        // The one place an internal error is logged, with its whole chain of causes.
         if let AppError::Internal(e) = self {
             tracing::error!(error = ?e, "internal error");
         }

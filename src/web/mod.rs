@@ -5,6 +5,7 @@ pub mod csrf;
 pub mod error;
 pub mod filters;
 
+use anyhow::Context;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -98,7 +99,7 @@ impl AppState {
         let html = self
             .templates
             .render(name, ctx)
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("template {name}: {e:?}")))?;
+            .with_context(|| format!("template {name}"))?;
         Ok(HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
             .body(html))
@@ -453,7 +454,7 @@ fn default_message(status: StatusCode) -> &'static str {
 pub fn random_token(bytes: usize) -> AppResult<String> {
     use base64::Engine;
     let mut raw = vec![0u8; bytes];
-    getrandom::fill(&mut raw).map_err(|e| AppError::Internal(anyhow::anyhow!("random: {e}")))?;
+    getrandom::fill(&mut raw).context("random")?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw))
 }
 
