@@ -156,7 +156,12 @@ impl Run<'_> {
                     self.actor,
                     NewUser {
                         email: &row.doctor_email,
-                        name: &row.doctor_name,
+                        // A practice written in his place: his address, until he gives his name.
+                        name: if row.doctor_name.is_empty() {
+                            &row.doctor_email
+                        } else {
+                            &row.doctor_name
+                        },
                         role: Role::Doctor,
                         organism_id: None,
                         password_hash: None,

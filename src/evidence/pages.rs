@@ -1,8 +1,8 @@
 //! Routes of the evidence: a trainee's pack for a period, and one half-day's sign-in sheet
 //! as a PDF. Staff of the organism only.
 
-use anyhow::Context;
 use actix_web::{HttpRequest, HttpResponse, web};
+use anyhow::Context;
 use serde::Deserialize;
 
 use super::export::{self, Ask};

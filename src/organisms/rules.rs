@@ -79,6 +79,32 @@ impl PracticeNumber {
     }
 }
 
+/// Whether a name in the doctor's column is a structure (a maison de santé, a cabinet de
+/// groupe, a centre de santé…) rather than a person: offices often write the practice there.
+pub fn is_structure_name(name: &str) -> bool {
+    const STARTS: &[&str] = &[
+        "maison de sante",
+        "maison medicale",
+        "msp",
+        "cabinet",
+        "centre de sante",
+        "centre medical",
+        "cds",
+        "pole de sante",
+        "groupe medical",
+        "groupement",
+        "scm",
+        "selarl",
+        "selas",
+        "sisa",
+        "clinique",
+        "polyclinique",
+        "societe",
+    ];
+    let folded = fold_name(&name.replace(['-', '.', '&'], " ")) + " ";
+    STARTS.iter().any(|s| folded.starts_with(&format!("{s} ")))
+}
+
 /// A group practice as an import line names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PracticeRef {
@@ -284,6 +310,24 @@ mod tests {
         );
         assert!(PracticeNumber::finess("75000012").is_err());
         assert!(PracticeNumber::finess("7500X0123").is_err());
+    }
+
+    #[test]
+    fn a_structure_in_the_doctors_column_is_told_from_a_doctor() {
+        for s in [
+            "Maison de santé des Écrins",
+            "MSP du Val",
+            "Cabinet médical des Lilas",
+            "CENTRE DE SANTÉ municipal",
+            "SELARL Dr Martin & associés",
+            "Pôle de santé du Trièves",
+            "SCM des Tilleuls",
+        ] {
+            assert!(is_structure_name(s), "{s}");
+        }
+        for d in ["Dr Paul Martin", "Marie Cabinetti", "Maisonneuve Jean"] {
+            assert!(!is_structure_name(d), "{d}");
+        }
     }
 
     #[test]

@@ -336,3 +336,66 @@ fn the_migration_splits_a_practice_that_two_organisms_shared() {
         drop_pg_database(&server, &name);
     }
 }
+
+/// Offices often write the practice where the doctor's name goes. The practice becomes the
+/// employer with its doctors attached; no doctor account is named after it, and no mail greets
+/// "Maison de santé…" as a doctor.
+#[tokio::test]
+async fn a_practice_in_the_doctors_column_becomes_the_employer() {
+    use parcours::db::schema::{employer_doctors, outbox};
+    let app = spawn_app().await;
+    let org = app.create_organism("Institut des Alpes");
+    let cohort = app.create_cohort(org, "CQP-AM");
+    let (chef, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "chef@alpes.fr").await;
+    let text = "Nom;Prénom;E-mail;Profil;Date d'embauche;Médecin;E-mail du médecin;Financement\r\n\
+        Lefèvre;Hélène;helene@orange.fr;Secrétaire médicale;02/09/2024;Maison de santé des Écrins;e.roy@msp-ecrins.fr;ProA\r\n\
+        Bérard;Zoé;zoe@laposte.net;aucun;03/03/2025;MAISON DE SANTÉ DES ÉCRINS;b.gael@msp-ecrins.fr;Autre\r\n\
+        Faure;Noé;noe@free.fr;aucun;03/03/2025;Dr Noémie Faure;n.faure@wanadoo.fr;Autre\r\n";
+    let bytes = encoding_rs::WINDOWS_1252.encode(text).0.into_owned();
+    let res = upload_import(&app, &chef, cohort, bytes).await;
+    let html = res.text().await.unwrap();
+    assert!(html.contains("3 stagiaire(s) ajouté(s)"), "{html}");
+    let practices: Vec<(i64, String)> = employers::table
+        .filter(employers::organism_id.eq(org))
+        .filter(employers::kind.eq("practice"))
+        .select((employers::id, employers::name))
+        .load(&mut *app.conn())
+        .unwrap();
+    assert_eq!(practices.len(), 1, "{practices:?}");
+    assert_eq!(practices[0].1, "Maison de santé des Écrins");
+    let mut doctors: Vec<i64> = employer_doctors::table
+        .filter(employer_doctors::employer_id.eq(practices[0].0))
+        .select(employer_doctors::doctor_id)
+        .load(&mut *app.conn())
+        .unwrap();
+    doctors.sort();
+    let mut expected = vec![
+        user_id(&app, "e.roy@msp-ecrins.fr"),
+        user_id(&app, "b.gael@msp-ecrins.fr"),
+    ];
+    expected.sort();
+    assert_eq!(doctors, expected);
+    let names: Vec<String> = users::table
+        .select(users::name)
+        .load(&mut *app.conn())
+        .unwrap();
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.to_lowercase().contains("maison de sant")),
+        "{names:?}"
+    );
+    let bodies: Vec<String> = outbox::table
+        .select(outbox::body_text)
+        .load(&mut *app.conn())
+        .unwrap();
+    assert!(
+        bodies.iter().all(|b| !b.contains("Bonjour Maison")),
+        "{bodies:?}"
+    );
+    // A doctor named as a person still gets his own employer under his name.
+    assert!(
+        bodies.iter().any(|b| b.contains("Bonjour Dr Noémie Faure")),
+        "{bodies:?}"
+    );
+}

@@ -8,7 +8,7 @@ use super::{ImportError, ImportRow};
 use crate::base::field::{fold, normalize_email, validate_name};
 use crate::base::format::{fr_date_problem, parse_fr_date};
 use crate::cohorts::rules::{Funding, Profile};
-use crate::organisms::rules::{PracticeNumber, PracticeRef};
+use crate::organisms::rules::{PracticeNumber, PracticeRef, is_structure_name};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Col {
@@ -184,9 +184,17 @@ impl Line<'_> {
             ));
         }
         let hire_date = self.hire_date(today, &mut errors);
-        let doctor_name = validate_name(&self.get(Col::DoctorName))
+        let doctor_cell = validate_name(&self.get(Col::DoctorName))
             .map_err(|m| errors.push(self.error(Col::DoctorName, m)))
             .unwrap_or_default();
+        // A practice written where the doctor's name goes is the employer; the doctor is then
+        // known by his address until he signs in.
+        let (doctor_name, practice_cell) = match self.get(Col::Practice) {
+            cell if cell.is_empty() && is_structure_name(&doctor_cell) => {
+                (String::new(), doctor_cell)
+            }
+            cell => (doctor_cell, cell),
+        };
         let doctor_email = normalize_email(&self.get(Col::DoctorEmail))
             .map_err(|m| errors.push(self.error(Col::DoctorEmail, m)))
             .unwrap_or_default();
@@ -207,7 +215,7 @@ impl Line<'_> {
             Funding::Autre
         });
         let practice = practice_of(
-            self.get(Col::Practice),
+            practice_cell,
             (&self.get(Col::Siret), &self.get(Col::Finess)),
         )
         .unwrap_or_else(|(col, message)| {
