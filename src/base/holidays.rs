@@ -77,7 +77,10 @@ mod tests {
     fn the_moving_days_of_2027() {
         assert_eq!(holiday_name(d(2027, 3, 29), false), Some("Lundi de Pâques"));
         assert_eq!(holiday_name(d(2027, 5, 6), false), Some("Ascension"));
-        assert_eq!(holiday_name(d(2027, 5, 17), false), Some("Lundi de Pentecôte"));
+        assert_eq!(
+            holiday_name(d(2027, 5, 17), false),
+            Some("Lundi de Pentecôte")
+        );
         assert_eq!(holiday_name(d(2027, 7, 14), false), Some("Fête nationale"));
         assert_eq!(holiday_name(d(2027, 7, 15), false), None);
         assert_eq!(public_holidays(2027, false).len(), 11);

@@ -5,14 +5,18 @@
 
 use std::sync::OnceLock;
 
-use krilla::Document;
 use krilla::color::rgb;
+use krilla::configure::{Archival, ConfigurationBuilder};
 use krilla::geom::{PathBuilder, Point};
 use krilla::metadata::Metadata;
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, Stroke};
 use krilla::surface::Surface;
+use krilla::tagging::{
+    Artifact, ArtifactType, ContentTag, Identifier, SpanTag, Tag, TagGroup, TagTree,
+};
 use krilla::text::{Font, TextDirection};
+use krilla::{Document, SerializeSettings};
 
 static REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 static BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
@@ -101,6 +105,8 @@ pub(crate) struct Pen<'a, 'b> {
     pub(crate) s: &'a mut Surface<'b>,
     pub(crate) f: &'static Fonts,
     pub(crate) y: f32,
+    /// The text drawn so far, in reading order, for the tag tree read by screen readers.
+    marks: Vec<Identifier>,
 }
 
 impl Pen<'_, '_> {
@@ -118,6 +124,7 @@ impl Pen<'_, '_> {
 
     pub(crate) fn at(&mut self, x: f32, y: f32, size: f32, bold: bool, text: &str) {
         let face = self.face(bold);
+        let mark = self.s.start_tagged(ContentTag::Span(SpanTag::empty()));
         self.s.draw_text(
             Point::from_xy(x, y),
             face.font.clone(),
@@ -126,6 +133,8 @@ impl Pen<'_, '_> {
             false,
             TextDirection::LeftToRight,
         );
+        self.s.end_tagged();
+        self.marks.push(mark);
     }
 
     /// One line at the pen's position, then down.
@@ -180,7 +189,13 @@ impl Pen<'_, '_> {
                 width,
                 ..Default::default()
             }));
+            // A rule is decoration: screen readers skip it.
+            self.s
+                .start_tagged(ContentTag::Artifact(Artifact::with_kind(
+                    ArtifactType::Other,
+                )));
             self.s.draw_path(&path);
+            self.s.end_tagged();
         }
         self.color(INK);
     }
@@ -223,8 +238,19 @@ pub(crate) fn paged(
     let f = fonts().ok_or(PdfError::Fonts)?;
     let settings =
         PageSettings::from_wh(PAGE_W, PAGE_H).ok_or_else(|| PdfError::Pdf("page size".into()))?;
-    let mut doc = Document::new();
+    // PDF/A-2u, for archives kept six years (2b, plus text that can be extracted); krilla
+    // refuses to write a file that breaks it.
+    let configuration = ConfigurationBuilder::new()
+        .with_archival_validator(Archival::A2_U)
+        .finish()
+        .map_err(|e| PdfError::Pdf(format!("{e:?}")))?;
+    let mut doc = Document::new_with(SerializeSettings {
+        configuration,
+        enable_tagging: true,
+        ..Default::default()
+    });
     doc.set_metadata(metadata);
+    let mut tree = TagTree::new().with_lang(Some("fr".into()));
     let mut n = 0;
     loop {
         n += 1;
@@ -235,9 +261,15 @@ pub(crate) fn paged(
                 s: &mut surface,
                 f,
                 y: MARGIN - 10.0,
+                marks: Vec::new(),
             };
             p.color(INK);
-            draw(&mut p, n)
+            let more = draw(&mut p, n);
+            // Each line of text a paragraph, in the order it was drawn.
+            for mark in p.marks {
+                tree.push(TagGroup::with_children(Tag::P, vec![mark.into()]));
+            }
+            more
         };
         surface.finish();
         page.finish();
@@ -246,6 +278,7 @@ pub(crate) fn paged(
             break;
         }
     }
+    doc.set_tag_tree(tree);
     let bytes = doc.finish().map_err(|e| PdfError::Pdf(format!("{e:?}")))?;
     Ok((bytes, n))
 }
@@ -300,6 +333,16 @@ pub(crate) struct Report {
     /// Printed when there is no row.
     pub(crate) empty: String,
     pub(crate) notes: Vec<String>,
+    /// The day the document speaks of, written as its PDF date (PDF/A asks for one).
+    pub(crate) dated: chrono::NaiveDate,
+}
+
+/// A day as a PDF date.
+pub(crate) fn pdf_date(d: chrono::NaiveDate) -> krilla::metadata::DateTime {
+    use chrono::Datelike;
+    krilla::metadata::DateTime::new(d.year().clamp(0, 9999) as u16)
+        .month(d.month() as u8)
+        .day(d.day() as u8)
 }
 
 const CELL: f32 = 8.0;
@@ -331,7 +374,8 @@ impl Report {
             .title(self.title.clone())
             .language("fr".into())
             .creator("Parcours".into())
-            .authors(vec![self.author.clone()]);
+            .authors(vec![self.author.clone()])
+            .creation_date(pdf_date(self.dated));
         paged(metadata, |p, n| {
             p.color(ACCENT);
             p.line(MARGIN, 12.0, true, &self.author);
@@ -477,5 +521,51 @@ mod tests {
         let (empty, n) = report(0).render_counted().unwrap();
         assert!(empty.starts_with(b"%PDF-"));
         assert_eq!(n, 1);
+    }
+
+    /// PDF/A-2u for archives, tagged for screen readers, as poppler (an independent reader)
+    /// sees it. veraPDF has no Debian package; krilla's own validator refuses a file that
+    /// breaks the standard.
+    #[test]
+    fn documents_are_pdf_a_2u_and_tagged() {
+        let pdf = report(5).render().unwrap();
+        let dir = std::env::temp_dir().join(format!("parcours-pdfa-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("report.pdf");
+        std::fs::write(&path, &pdf).unwrap();
+        let run = |args: &[&str]| {
+            let out = std::process::Command::new("pdfinfo")
+                .args(args)
+                .arg(&path)
+                .output()
+                .expect("pdfinfo (poppler-utils) is installed by .ci/run");
+            assert!(out.status.success(), "{out:?}");
+            String::from_utf8_lossy(&out.stdout).to_string()
+        };
+        let info = run(&[]);
+        assert!(
+            info.lines()
+                .any(|l| l.starts_with("Tagged:") && l.ends_with("yes")),
+            "{info}"
+        );
+        let meta = run(&["-meta"]);
+        let compact: String = meta.split_whitespace().collect();
+        assert!(
+            compact.contains("<pdfaid:part>2</pdfaid:part>")
+                || compact.contains("pdfaid:part=\"2\""),
+            "{meta}"
+        );
+        assert!(
+            compact.contains("<pdfaid:conformance>U</pdfaid:conformance>")
+                || compact.contains("pdfaid:conformance=\"U\""),
+            "{meta}"
+        );
+        let text = std::process::Command::new("pdftotext")
+            .arg(&path)
+            .arg("-")
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&text.stdout).contains("Stagiaire n° 4"));
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

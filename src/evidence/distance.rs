@@ -185,6 +185,7 @@ pub fn pdf(organism: &str, trainee: &str, p: Period, rows: &[DayRow]) -> Result<
         ],
         rows: lines,
         empty: "Aucune activité à distance sur la période.".into(),
+        dated: p.to,
         ..Default::default()
     }
     .render()

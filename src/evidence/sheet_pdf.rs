@@ -107,6 +107,7 @@ pub fn render(doc: &SheetDoc) -> Result<Vec<u8>, PdfError> {
         rows,
         empty: "Aucun stagiaire sur cette feuille.".into(),
         notes,
+        dated: doc.session.day,
     }
     .render()
 }
