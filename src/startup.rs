@@ -82,6 +82,7 @@ impl Application {
                 .configure(crate::tracking::attendance_pages::routes)
                 .configure(curriculum::pages::routes)
                 .configure(crate::attestation::pages::routes)
+                .configure(crate::attestation::verify_pages::routes)
                 .configure(crate::evidence::pages::routes)
                 .configure(crate::vae::pages::routes)
                 .configure(crate::followup::pages::routes)

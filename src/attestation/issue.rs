@@ -1,21 +1,25 @@
 //! Issuing: completion of a trainee's path from their hours and evaluations, the statement,
-//! its signature, its PDF, and the mails to the employer doctor and the trainee — all in
-//! one transaction per attestation. Used by the pages, the command line and the benchmark.
+//! its signature, its PDF, and the mails to the employer doctor and the trainee (`mails.rs`)
+//! — all in one transaction per attestation. Used by the pages, the command line and the
+//! benchmark.
 
 use std::collections::HashMap;
 
+use anyhow::Context as _;
 use chrono::NaiveDate;
 
-use super::pdf;
-use super::rules::{
-    self, Kind, ModuleFacts, ModuleLine, PathCompletion, Statement, best_result, display_code,
+use super::completion::{
+    ModuleFacts, PathCompletion, best_result, check_override_reason, path_completion,
 };
-use super::store::{self, AttestationRow, NewAttestation};
+use super::mails;
+use super::pdf;
+use super::rules::{self, Kind, LineFacts, ModuleLine, OrganismFacts, Statement};
+use super::store::{self, NewAttestation};
 use crate::audit::{self, Event};
 use crate::cohorts::store::{self as cohorts, CohortRow, TraineeLine};
 use crate::curriculum::Curriculum;
 use crate::db::{self, DbConn};
-use crate::mail::{self, Attachment, Mail, MailContext, Recipient, outbox};
+use crate::mail::MailContext;
 use crate::tracking::progress::{self, TraineeHours};
 use crate::web::{AppError, AppResult};
 
@@ -32,7 +36,7 @@ impl Issuer<'_> {
         format!("{}/verifier/{code}", self.base_url.trim_end_matches('/'))
     }
 
-    fn mail_context(&self) -> MailContext<'_> {
+    pub(super) fn mail_context(&self) -> MailContext<'_> {
         MailContext {
             templates: self.mail_templates,
             base_url: self.base_url,
@@ -97,7 +101,7 @@ pub fn completion(
             best_result: results.get(&m.module_id).copied(),
         })
         .collect();
-    rules::path_completion(&facts)
+    path_completion(&facts)
 }
 
 /// The state of a trainee seen from an organism: in her current cohort, or in the one she
@@ -208,7 +212,8 @@ pub fn issue(
     })
 }
 
-/// Issues inside the caller's transaction, from an already computed state.
+/// Issues inside the caller's transaction, from an already computed state: the terms of the
+/// request, the lines of the document, then its sealing and audit, then the mails.
 pub fn issue_in(
     conn: &mut DbConn,
     ctx: &Issuer<'_>,
@@ -218,12 +223,57 @@ pub fn issue_in(
     request: &Request,
     today: NaiveDate,
 ) -> AppResult<Outcome> {
+    // Never a second end-of-path attestation.
+    if matches!(request, Request::Final { .. })
+        && let Some(id) = store::final_of(conn, trainee.id, state.cohort.id)?
+    {
+        return Ok(Outcome::AlreadyIssued(id));
+    }
+    let terms = terms_of(state, request, today)?;
+    let (organism, place) = printed_identity(conn, trainee.organism_id)?;
+    let facts = line_facts(conn, trainee.id, state, &terms)?;
+    let modules = rules::module_lines(terms.kind, facts);
+    let issuing = Issuing {
+        ctx,
+        by,
+        trainee,
+        state,
+        terms,
+        today,
+    };
+    let id = issuing.insert(conn)?;
+    let statement = issuing.statement(id, organism, place, modules)?;
+    let (code, pdf) = issuing.seal(conn, id, &statement)?;
+    issuing.audit(conn, id, &statement)?;
+    if !matches!(request, Request::Realisation { notify: false, .. }) {
+        mails::send(
+            conn,
+            ctx,
+            trainee,
+            &statement,
+            &code,
+            &pdf,
+            "attestation_issued",
+        )?;
+    }
+    Ok(Outcome::Issued(id))
+}
+
+/// What a request comes to once checked against the path.
+struct Terms {
+    kind: Kind,
+    /// The reason an incomplete path is closed anyway.
+    derogation: Option<String>,
+    from: NaiveDate,
+    to: NaiveDate,
+}
+
+/// An end-of-path attestation needs a complete path or a reasoned derogation, and covers the
+/// cohort up to today; a certificate needs a sound period.
+fn terms_of(state: &TraineeState, request: &Request, today: NaiveDate) -> AppResult<Terms> {
     let cohort = &state.cohort;
-    let (kind, derogation, from, to) = match request {
+    match request {
         Request::Final { derogation } => {
-            if let Some(id) = store::final_of(conn, trainee.id, cohort.id)? {
-                return Ok(Outcome::AlreadyIssued(id));
-            }
             let derogation = match (state.completion.complete, derogation) {
                 (true, _) => None,
                 (false, None) => {
@@ -240,303 +290,206 @@ pub fn issue_in(
                     )));
                 }
                 (false, Some(reason)) => Some(
-                    rules::check_override_reason(reason)
-                        .map_err(|m| AppError::invalid("reason", m))?,
+                    check_override_reason(reason).map_err(|m| AppError::invalid("reason", m))?,
                 ),
             };
-            (
-                Kind::final_for(&cohort.program_kind),
+            Ok(Terms {
+                kind: Kind::final_for(&cohort.program_kind),
                 derogation,
-                cohort.start_date.min(today),
-                today,
-            )
+                from: cohort.start_date.min(today),
+                to: today,
+            })
         }
         Request::Realisation { from, to, .. } => {
             rules::check_period(*from, *to, cohort.start_date, today)
                 .map_err(|m| AppError::invalid("period", m))?;
-            (Kind::Realisation, None, *from, *to)
+            Ok(Terms {
+                kind: Kind::Realisation,
+                derogation: None,
+                from: *from,
+                to: *to,
+            })
         }
-    };
+    }
+}
+
+/// The organism as the document prints it, and the place it is made at. What the Code du
+/// travail expects on the document: no attestation without it.
+fn printed_identity(conn: &mut DbConn, organism_id: i64) -> AppResult<(OrganismFacts, String)> {
     let (organism, city) =
-        store::organism_identity(conn, trainee.organism_id)?.ok_or(AppError::NotFound)?;
-    // What the Code du travail expects on the document: no attestation without it.
+        store::organism_identity(conn, organism_id)?.ok_or(AppError::NotFound)?;
     let place = place_of(city, organism.address.as_deref());
-    if organism.siret.is_none() || organism.nda.is_none() || place.is_none() {
-        return Err(AppError::Conflict(
+    match place {
+        Some(place) if organism.siret.is_some() && organism.nda.is_some() => Ok((organism, place)),
+        _ => Err(AppError::Conflict(
             "Complétez d'abord l'identité de l'organisme (SIRET, numéro de déclaration d'activité, \
              adresse ou ville) : elle figure sur chaque attestation."
                 .into(),
-        ));
+        )),
     }
-    let place = place.unwrap_or_default();
-    let modules: Vec<ModuleLine> = match kind {
-        Kind::Realisation => {
-            let period = store::hours_in_period(conn, trainee.id, from, to)?;
-            state
-                .hours
-                .modules
-                .iter()
-                .map(|m| {
-                    let (d, p, c) = period.get(&m.module_id).copied().unwrap_or_default();
-                    ModuleLine {
-                        code: m.code.clone(),
-                        title: m.title.clone(),
-                        planned_secs: m.planned_secs - m.exempted_secs,
-                        exempted_secs: 0,
-                        distance_secs: d,
-                        presentiel_secs: p,
-                        correction_secs: c,
-                        evaluation_pct: None,
-                        evaluation_passed: None,
-                    }
-                })
-                .collect()
-        }
-        _ => state
-            .hours
-            .modules
-            .iter()
-            .map(|m| {
-                let r = state.results.get(&m.module_id);
-                ModuleLine {
-                    code: m.code.clone(),
-                    title: m.title.clone(),
-                    planned_secs: m.planned_secs,
-                    exempted_secs: m.exempted_secs,
-                    distance_secs: m.distance_secs,
-                    presentiel_secs: m.presentiel_secs,
-                    correction_secs: m.correction_secs,
-                    evaluation_pct: r.map(|r| r.0),
-                    evaluation_passed: r.map(|r| r.1),
-                }
-            })
-            .collect(),
+}
+
+/// Each module's facts: its hours over the whole path, or in a certificate's period.
+fn line_facts(
+    conn: &mut DbConn,
+    trainee_id: i64,
+    state: &TraineeState,
+    terms: &Terms,
+) -> AppResult<Vec<LineFacts>> {
+    let period = match terms.kind {
+        Kind::Realisation => Some(store::hours_in_period(
+            conn, trainee_id, terms.from, terms.to,
+        )?),
+        Kind::FinFormation | Kind::Fae => None,
     };
-    let program = ctx.curriculum.program(&cohort.program_code);
-    let placeholder = format!("pending-{}", crate::web::random_token(12)?);
-    let id = store::insert(
-        conn,
-        &NewAttestation {
-            organism_id: trainee.organism_id,
-            trainee_id: trainee.id,
-            cohort_id: cohort.id,
-            kind: kind.as_str(),
-            final_key: kind
-                .is_final()
-                .then(|| store::final_key(trainee.id, cohort.id)),
-            period_from: from,
-            period_to: to,
-            override_reason: derogation.as_deref(),
-            issued_by: by.user_id,
-        },
-        &placeholder,
-    )?;
-    let statement = Statement {
-        v: 1,
-        kind,
-        number: rules::document_number(trainee.organism_id, today, id),
-        place,
-        organism,
-        trainee_name: trainee.name.clone(),
-        employer: trainee.employer.clone(),
-        program_code: cohort.program_code.clone(),
-        program_title: cohort.program_title.clone(),
-        certification: program
-            .map(|p| p.certification.clone())
-            .unwrap_or_else(|| cohort.program_title.clone()),
-        objectives: program.map(|p| p.summary.clone()).unwrap_or_default(),
-        nature: "Action de formation (article L6313-1 du Code du travail)".into(),
-        modalities: modalities(ctx.curriculum, &cohort.program_code),
-        period_from: from,
-        period_to: to,
-        modules,
-        issued_on: today,
-        signatory: by.name.clone(),
-        by_derogation: derogation.is_some(),
-        nonce: crate::web::random_token(12)?,
-    };
-    let canonical = statement.canonical();
-    let signature = rules::signature(&ctx.key, &canonical);
-    let code = rules::code_from_signature(&signature);
-    let pdf = pdf::render(&statement, &code, &ctx.verify_url(&code))
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("attestation PDF: {e}")))?;
-    store::seal(
-        conn,
-        id,
-        &statement.number,
-        &code,
-        &signature,
-        &canonical,
-        &pdf,
-    )?;
-    audit::record(
-        conn,
-        Event::new("attestation_issued", "attestation", Some(id))
-            .by(by.user_id)
-            .in_organism(Some(trainee.organism_id))
-            .key(statement.number.clone())
-            .detail(serde_json::json!({
-                "trainee": trainee.id,
-                "cohort": cohort.id,
-                "kind": kind.as_str(),
-                "period": [from, to],
-                "complete": state.completion.complete,
-                "derogation": derogation,
-                "done_secs": statement.done_secs(),
-            })),
-    )?;
-    if derogation.is_some() {
+    Ok(state
+        .hours
+        .modules
+        .iter()
+        .map(|m| LineFacts {
+            code: m.code.clone(),
+            title: m.title.clone(),
+            planned_secs: m.planned_secs,
+            exempted_secs: m.exempted_secs,
+            done: match &period {
+                Some(p) => p.get(&m.module_id).copied().unwrap_or_default(),
+                None => (m.distance_secs, m.presentiel_secs, m.correction_secs),
+            },
+            best_result: state.results.get(&m.module_id).copied(),
+        })
+        .collect())
+}
+
+/// One attestation being issued: who signs, for whom, on what terms.
+struct Issuing<'a> {
+    ctx: &'a Issuer<'a>,
+    by: &'a Signatory,
+    trainee: &'a TraineeLine,
+    state: &'a TraineeState,
+    terms: Terms,
+    today: NaiveDate,
+}
+
+impl Issuing<'_> {
+    /// The row, first with a placeholder code: its id gives the document its number.
+    fn insert(&self, conn: &mut DbConn) -> AppResult<i64> {
+        let (t, kind) = (self.trainee, self.terms.kind);
+        let placeholder = format!("pending-{}", crate::web::random_token(12)?);
+        Ok(store::insert(
+            conn,
+            &NewAttestation {
+                organism_id: t.organism_id,
+                trainee_id: t.id,
+                cohort_id: self.state.cohort.id,
+                kind: kind.as_str(),
+                final_key: kind
+                    .is_final()
+                    .then(|| store::final_key(t.id, self.state.cohort.id)),
+                period_from: self.terms.from,
+                period_to: self.terms.to,
+                override_reason: self.terms.derogation.as_deref(),
+                issued_by: self.by.user_id,
+            },
+            &placeholder,
+        )?)
+    }
+
+    /// Everything the document states, as it is signed.
+    fn statement(
+        &self,
+        id: i64,
+        organism: OrganismFacts,
+        place: String,
+        modules: Vec<ModuleLine>,
+    ) -> AppResult<Statement> {
+        let (t, cohort) = (self.trainee, &self.state.cohort);
+        let program = self.ctx.curriculum.program(&cohort.program_code);
+        Ok(Statement {
+            v: 1,
+            kind: self.terms.kind,
+            number: rules::document_number(t.organism_id, self.today, id),
+            place,
+            organism,
+            trainee_name: t.name.clone(),
+            employer: t.employer.clone(),
+            program_code: cohort.program_code.clone(),
+            program_title: cohort.program_title.clone(),
+            certification: program
+                .map(|p| p.certification.clone())
+                .unwrap_or_else(|| cohort.program_title.clone()),
+            objectives: program.map(|p| p.summary.clone()).unwrap_or_default(),
+            nature: "Action de formation (article L6313-1 du Code du travail)".into(),
+            modalities: modalities(self.ctx.curriculum, &cohort.program_code),
+            period_from: self.terms.from,
+            period_to: self.terms.to,
+            modules,
+            issued_on: self.today,
+            signatory: self.by.name.clone(),
+            by_derogation: self.terms.derogation.is_some(),
+            nonce: crate::web::random_token(12)?,
+        })
+    }
+
+    /// Signs the statement, draws its PDF and stores both: returns the code and the PDF.
+    fn seal(
+        &self,
+        conn: &mut DbConn,
+        id: i64,
+        statement: &Statement,
+    ) -> AppResult<(String, Vec<u8>)> {
+        let canonical = statement.canonical();
+        let signature = rules::signature(&self.ctx.key, &canonical);
+        let code = rules::code_from_signature(&signature);
+        let pdf = pdf::render(statement, &code, &self.ctx.verify_url(&code))
+            .context("attestation PDF")?;
+        store::seal(
+            conn,
+            id,
+            &statement.number,
+            &code,
+            &signature,
+            &canonical,
+            &pdf,
+        )?;
+        Ok((code, pdf))
+    }
+
+    /// The issue in the audit log, and a derogation with its reason and what was missing.
+    fn audit(&self, conn: &mut DbConn, id: i64, statement: &Statement) -> AppResult<()> {
+        let (t, terms, completion) = (self.trainee, &self.terms, &self.state.completion);
         audit::record(
             conn,
-            Event::new("attestation_derogation", "trainee", Some(trainee.id))
-                .by(by.user_id)
-                .in_organism(Some(trainee.organism_id))
+            Event::new("attestation_issued", "attestation", Some(id))
+                .by(self.by.user_id)
+                .in_organism(Some(t.organism_id))
                 .key(statement.number.clone())
                 .detail(serde_json::json!({
-                    "attestation": id,
-                    "reason": derogation,
-                    "missing": state.completion.modules.iter().filter(|m| !m.complete)
-                        .map(|m| (&m.code, &m.missing)).collect::<Vec<_>>(),
+                    "trainee": t.id,
+                    "cohort": self.state.cohort.id,
+                    "kind": terms.kind.as_str(),
+                    "period": [terms.from, terms.to],
+                    "complete": completion.complete,
+                    "derogation": terms.derogation,
+                    "done_secs": statement.done_secs(),
                 })),
         )?;
-    }
-    if !matches!(request, Request::Realisation { notify: false, .. }) {
-        send_mails(
-            conn,
-            ctx,
-            trainee,
-            &statement,
-            &code,
-            &pdf,
-            "attestation_issued",
-        )?;
-    }
-    Ok(Outcome::Issued(id))
-}
-
-fn mail_error(e: mail::MailError) -> AppError {
-    AppError::Internal(anyhow::anyhow!("attestation mail: {e}"))
-}
-
-/// Queues the doctor's mail (PDF attached, text to forward to the CPAM) and the trainee's.
-fn send_mails(
-    conn: &mut DbConn,
-    ctx: &Issuer<'_>,
-    trainee: &TraineeLine,
-    st: &Statement,
-    code: &str,
-    pdf: &[u8],
-    cause: &str,
-) -> AppResult<usize> {
-    let attachment = Attachment {
-        file_name: format!("{}-{}.pdf", st.kind.file_stem(), st.number),
-        mime_type: "application/pdf".into(),
-        content: pdf.to_vec(),
-    };
-    let mut c = tera::Context::new();
-    c.insert("trainee_name", &st.trainee_name);
-    c.insert("title", st.kind.title());
-    c.insert("kind", st.kind.as_str());
-    c.insert("number", &st.number);
-    c.insert("program", &st.program_title);
-    c.insert("organism", &st.organism.name);
-    c.insert("issued_on", &crate::base::format::date(st.issued_on));
-    c.insert("period_from", &crate::base::format::date(st.period_from));
-    c.insert("period_to", &crate::base::format::date(st.period_to));
-    c.insert("done", &crate::base::format::minutes(st.done_secs() / 60));
-    c.insert("code", &display_code(code));
-    c.insert("verify_url", &ctx.verify_url(code));
-    c.insert("base_url", ctx.base_url);
-    let domain = ctx.mail_context().domain();
-    let mut sent = 0;
-    if let Some(employer) = trainee.employer_id {
-        let doctors = store::doctors_of_employer(conn, employer)?;
-        if !doctors.is_empty() {
-            c.insert(
-                "doctors",
-                &doctors.iter().map(|d| d.0.clone()).collect::<Vec<_>>(),
-            );
-            let (subject, text, html) =
-                mail::render(ctx.mail_templates, "attestation_doctor", &c).map_err(mail_error)?;
-            let to = doctors
-                .into_iter()
-                .map(|(name, email)| Recipient {
-                    name: Some(name),
-                    email,
-                })
-                .collect();
-            let m = Mail::new(
-                "attestation_doctor",
-                to,
-                &subject,
-                text,
-                html,
-                vec![attachment.clone()],
-            )
-            .map_err(mail_error)?;
-            outbox::enqueue(conn, Some(trainee.organism_id), cause, &m, &domain)?;
-            sent += 1;
+        if terms.derogation.is_some() {
+            audit::record(
+                conn,
+                Event::new("attestation_derogation", "trainee", Some(t.id))
+                    .by(self.by.user_id)
+                    .in_organism(Some(t.organism_id))
+                    .key(statement.number.clone())
+                    .detail(serde_json::json!({
+                        "attestation": id,
+                        "reason": terms.derogation,
+                        "missing": completion.modules.iter().filter(|m| !m.complete)
+                            .map(|m| (&m.code, &m.missing)).collect::<Vec<_>>(),
+                    })),
+            )?;
         }
+        Ok(())
     }
-    let (subject, text, html) =
-        mail::render(ctx.mail_templates, "attestation_trainee", &c).map_err(mail_error)?;
-    let m = Mail::new(
-        "attestation_trainee",
-        vec![Recipient {
-            name: Some(trainee.name.clone()),
-            email: trainee.email.clone(),
-        }],
-        &subject,
-        text,
-        html,
-        vec![attachment],
-    )
-    .map_err(mail_error)?;
-    outbox::enqueue(conn, Some(trainee.organism_id), cause, &m, &domain)?;
-    Ok(sent + 1)
-}
-
-/// Sends an attestation again (same document, same number): never a second attestation.
-pub fn resend(
-    conn: &mut DbConn,
-    ctx: &Issuer<'_>,
-    actor: i64,
-    row: &AttestationRow,
-) -> AppResult<usize> {
-    if row.revoked_at.is_some() {
-        return Err(AppError::Conflict(
-            "Une attestation révoquée ne peut pas être renvoyée.".into(),
-        ));
-    }
-    db::transaction(conn, |conn| {
-        let trainee = cohorts::trainee(
-            conn,
-            cohorts::Scope::Organism(row.organism_id),
-            row.trainee_id,
-        )?
-        .ok_or(AppError::NotFound)?;
-        let st: Statement = serde_json::from_str(&row.payload)
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("attestation payload: {e}")))?;
-        let pdf = store::pdf(conn, row.id)?;
-        let n = send_mails(
-            conn,
-            ctx,
-            &trainee,
-            &st,
-            &row.code,
-            &pdf,
-            "attestation_resent",
-        )?;
-        audit::record(
-            conn,
-            Event::new("attestation_resent", "attestation", Some(row.id))
-                .by(Some(actor))
-                .in_organism(Some(row.organism_id))
-                .key(row.number.clone())
-                .detail(serde_json::json!({"messages": n})),
-        )?;
-        Ok(n)
-    })
 }
 
 #[derive(Clone, Debug, Default, serde::Serialize)]
@@ -596,42 +549,4 @@ pub fn issue_cohort(
         progress_cb(i + 1, total);
     }
     Ok(summary)
-}
-
-/// What the public page shows of a code.
-#[derive(Clone, Debug)]
-pub enum Verification {
-    /// Not a code (typo, wrong length): nothing was looked up.
-    Malformed,
-    Unknown,
-    /// Found, but the stored content no longer matches its signature.
-    Tampered,
-    Genuine {
-        statement: Box<Statement>,
-        revoked: Option<(chrono::NaiveDateTime, Option<String>)>,
-    },
-}
-
-pub fn verify(conn: &mut DbConn, key: &[u8; 32], raw: &str) -> AppResult<Verification> {
-    let code = match rules::parse_code(raw) {
-        rules::CodeInput::Valid(c) => c,
-        rules::CodeInput::Malformed => return Ok(Verification::Malformed),
-    };
-    let Some(row) = store::by_code(conn, &code)? else {
-        return Ok(Verification::Unknown);
-    };
-    if !rules::is_genuine(key, &row.payload, &row.signature, &row.code) {
-        tracing::warn!(
-            attestation = row.id,
-            "attestation content does not match its signature"
-        );
-        return Ok(Verification::Tampered);
-    }
-    let Ok(statement) = serde_json::from_str::<Statement>(&row.payload) else {
-        return Ok(Verification::Tampered);
-    };
-    Ok(Verification::Genuine {
-        statement: Box::new(statement),
-        revoked: row.revoked_at.map(|at| (at, row.revoked_reason.clone())),
-    })
 }

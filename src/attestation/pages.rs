@@ -1,12 +1,13 @@
 //! Attestation pages: a trainee's completion and documents (staff), a cohort's batch, the
-//! trainee's and the doctor's lists, the PDF, the organism's printed identity, and the
-//! public verification page.
+//! trainee's and the doctor's lists, the PDF and the organism's printed identity. The public
+//! verification pages are in `verify_pages.rs`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::issue::{self, Issuer, Outcome, Request, Signatory, Verification};
+use super::issue::{self, Issuer, Outcome, Request, Signatory};
+use super::mails;
 use super::rules::{self, Kind, Statement};
 use super::store::{self, AttestationRow};
 use crate::accounts::{CurrentUser, Role};
@@ -31,9 +32,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/attestations/{id}/cpam", web::post().to(cpam))
         .route("/mes-attestations", web::get().to(mine))
         .route("/organismes/{id}/identite", web::get().to(identity_page))
-        .route("/organismes/{id}/identite", web::post().to(identity_save))
-        .route("/verifier", web::get().to(verify_form))
-        .route("/verifier/{code}", web::get().to(verify));
+        .route("/organismes/{id}/identite", web::post().to(identity_save));
 }
 
 fn issuer<'a>(state: &'a State, content: &'a Content) -> Issuer<'a> {
@@ -359,7 +358,7 @@ async fn resend(
     state
         .db(move |c| {
             let ctx = issuer(&st, &content);
-            issue::resend(c, &ctx, actor, &row)
+            mails::resend(c, &ctx, actor, &row)
         })
         .await?;
     Ok(w::redirect(&format!(
@@ -544,91 +543,4 @@ async fn identity_save(
         })
         .await?;
     Ok(w::redirect(&format!("/organismes/{id}")))
-}
-
-#[derive(Deserialize)]
-struct VerifyQuery {
-    code: Option<String>,
-}
-
-async fn verify_form(req: HttpRequest, state: State) -> AppResult<HttpResponse> {
-    if let Ok(q) = web::Query::<VerifyQuery>::from_query(req.query_string())
-        && let Some(code) = q.code.as_deref().map(str::trim).filter(|c| !c.is_empty())
-    {
-        let safe: String = url::form_urlencoded::byte_serialize(code.as_bytes()).collect();
-        return Ok(w::redirect(&format!("/verifier/{safe}")));
-    }
-    let mut ctx = w::context(&req);
-    ctx.insert("outcome", "form");
-    state.render("attestation/verify.html", &ctx)
-}
-
-/// The public page: what the document states and whether it is valid, nothing more.
-async fn verify(
-    req: HttpRequest,
-    state: State,
-    path: web::Path<String>,
-) -> AppResult<HttpResponse> {
-    if let Err(retry_after) = state.check_verify_ip(w::client_ip(&req)) {
-        return Err(AppError::TooManyRequests {
-            message: format!(
-                "Trop de vérifications depuis votre adresse. Réessayez dans {retry_after} secondes."
-            ),
-            retry_after,
-        });
-    }
-    let raw: String = path.into_inner().chars().take(64).collect();
-    let key = rules::derive_key(&state.config.secret);
-    let r2 = raw.clone();
-    let outcome = state.db(move |c| issue::verify(c, &key, &r2)).await?;
-    let mut ctx = w::context(&req);
-    ctx.insert("code", &raw);
-    let status = match outcome {
-        Verification::Malformed => {
-            ctx.insert("outcome", "malformed");
-            actix_web::http::StatusCode::NOT_FOUND
-        }
-        Verification::Unknown => {
-            ctx.insert("outcome", "unknown");
-            actix_web::http::StatusCode::NOT_FOUND
-        }
-        Verification::Tampered => {
-            ctx.insert("outcome", "tampered");
-            actix_web::http::StatusCode::NOT_FOUND
-        }
-        Verification::Genuine { statement, revoked } => {
-            ctx.insert(
-                "outcome",
-                if revoked.is_some() {
-                    "revoked"
-                } else {
-                    "valid"
-                },
-            );
-            ctx.insert("revoked_at", &revoked.map(|r| r.0));
-            // Only what the document states; never the trainee's contact or other files.
-            ctx.insert(
-                "doc",
-                &serde_json::json!({
-                    "title": statement.kind.title(),
-                    "number": statement.number,
-                    "trainee_name": statement.trainee_name,
-                    "program_title": statement.program_title,
-                    "certification": statement.certification,
-                    "period_from": statement.period_from,
-                    "period_to": statement.period_to,
-                    "issued_on": statement.issued_on,
-                    "place": statement.place,
-                    "organism": statement.organism,
-                    "done_secs": statement.done_secs(),
-                    "distance_secs": statement.distance_secs(),
-                    "presentiel_secs": statement.presentiel_secs(),
-                    "exempted_secs": statement.exempted_secs(),
-                    "is_final": statement.kind.is_final(),
-                }),
-            );
-            actix_web::http::StatusCode::OK
-        }
-    };
-    state.render_status(status, "attestation/verify.html", &ctx)
 }

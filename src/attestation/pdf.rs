@@ -5,7 +5,7 @@
 use krilla::geom::{PathBuilder, Rect};
 use krilla::metadata::{DateTime, Metadata};
 
-use super::rules::{Kind, Statement, display_code};
+use super::rules::{Kind, ModuleLine, Statement, display_code};
 use crate::base::format;
 pub use crate::base::pdf::PdfError;
 use crate::base::pdf::{ACCENT, INK, MARGIN, MUTED, PAGE_H, PAGE_W, Pen, paged, wrap};
@@ -37,10 +37,37 @@ pub fn render(st: &Statement, code: &str, verify_url: &str) -> Result<Vec<u8>, P
     Ok(pdf)
 }
 
+/// Width of a paragraph between the margins.
+const TEXT_W: f32 = PAGE_W - 2.0 * MARGIN;
+
+/// Right edges and labels of the hours table's columns, after the module's name.
+const COLS: [(f32, &str); 5] = [
+    (285.0, "Prévu"),
+    (340.0, "Distance"),
+    (400.0, "Présentiel"),
+    (450.0, "Dispense"),
+    (PAGE_W - MARGIN, "Évaluation"),
+];
+
+/// The document, top to bottom.
 fn draw(p: &mut Pen<'_, '_>, st: &Statement, code: &str, verify_url: &str, qr: &qrcode::QrCode) {
+    let period = format!(
+        "du {} au {}",
+        format::date(st.period_from),
+        format::date(st.period_to)
+    );
+    organism_header(p, st);
+    title(p, st);
+    training(p, st, &period);
+    hours_table(p, st);
+    duration(p, st);
+    signature(p, st);
+    verification(p, code, verify_url, qr);
+}
+
+/// The organism's identity, as the Code du travail asks it on the document.
+fn organism_header(p: &mut Pen<'_, '_>, st: &Statement) {
     let o = &st.organism;
-    let text_w = PAGE_W - 2.0 * MARGIN;
-    // The organism's identity.
     p.color(ACCENT);
     p.line(MARGIN, 14.0, true, &o.name);
     p.color(MUTED);
@@ -60,7 +87,7 @@ fn draw(p: &mut Pen<'_, '_>, st: &Statement, code: &str, verify_url: &str, qr: &
     if let Some(n) = &o.nda {
         p.para(
             MARGIN,
-            text_w,
+            TEXT_W,
             8.0,
             false,
             &format!(
@@ -72,20 +99,21 @@ fn draw(p: &mut Pen<'_, '_>, st: &Statement, code: &str, verify_url: &str, qr: &
     p.y += 8.0;
     p.rule(MARGIN, PAGE_W - MARGIN, p.y, 0.8);
     p.y += 14.0;
+}
 
-    // Title and number.
+/// Title and number.
+fn title(p: &mut Pen<'_, '_>, st: &Statement) {
     p.color(INK);
     p.centered(17.0, true, &st.kind.title().to_uppercase());
     p.color(MUTED);
     p.centered(9.5, false, &format!("N° {}", st.number));
     p.y += 12.0;
     p.color(INK);
+}
 
-    let period = format!(
-        "du {} au {}",
-        format::date(st.period_from),
-        format::date(st.period_to)
-    );
+/// What the signatory certifies, then the trainee and the training.
+fn training(p: &mut Pen<'_, '_>, st: &Statement, period: &str) {
+    let o = &st.organism;
     let intro = match st.kind {
         Kind::Realisation => format!(
             "Je soussigné(e), {}, représentant l'organisme de formation {}, certifie que {} a \
@@ -99,7 +127,7 @@ fn draw(p: &mut Pen<'_, '_>, st: &Statement, code: &str, verify_url: &str, qr: &
             st.signatory, o.name, st.trainee_name
         ),
     };
-    p.para(MARGIN, text_w, 10.5, false, &intro);
+    p.para(MARGIN, TEXT_W, 10.5, false, &intro);
     p.y += 8.0;
 
     p.fact("Bénéficiaire :", &st.trainee_name);
@@ -116,56 +144,22 @@ fn draw(p: &mut Pen<'_, '_>, st: &Statement, code: &str, verify_url: &str, qr: &
     }
     p.fact("Nature de l'action :", &st.nature);
     p.fact("Modalités :", &st.modalities);
-    p.fact("Dates :", &period);
+    p.fact("Dates :", period);
     p.y += 10.0;
+}
 
-    // Hours by module.
-    let cols: [(f32, &str); 5] = [
-        (285.0, "Prévu"),
-        (340.0, "Distance"),
-        (400.0, "Présentiel"),
-        (450.0, "Dispense"),
-        (PAGE_W - MARGIN, "Évaluation"),
-    ];
+/// Hours by module, and their totals.
+fn hours_table(p: &mut Pen<'_, '_>, st: &Statement) {
     let size = 8.5;
     p.y += size * 1.3;
     p.at(MARGIN, p.y, size, true, "Module");
-    for (x, label) in cols {
+    for (x, label) in COLS {
         p.right(x, p.y, size, true, label);
     }
     p.y += 4.0;
     p.rule(MARGIN, PAGE_W - MARGIN, p.y, 0.5);
     for m in &st.modules {
-        let title = format!("{} — {}", m.code, m.title);
-        let lines = wrap(p.face(false), &title, size, 190.0);
-        let first_y = p.y + size * 1.4;
-        for (i, l) in lines.iter().enumerate() {
-            p.y += size * 1.4;
-            p.at(MARGIN, p.y, size, false, l);
-            if i == 0 {
-                let eval = match (m.evaluation_pct, m.evaluation_passed) {
-                    (Some(pct), Some(true)) => format!("réussie ({pct} %)"),
-                    (Some(pct), _) => format!("non réussie ({pct} %)"),
-                    _ => "—".to_string(),
-                };
-                let values = [
-                    hours(m.planned_secs),
-                    hours(m.distance_secs),
-                    hours(m.presentiel_secs),
-                    if m.exempted_secs > 0 {
-                        hours(m.exempted_secs)
-                    } else {
-                        "—".into()
-                    },
-                    eval,
-                ];
-                for ((x, _), v) in cols.iter().zip(values.iter()) {
-                    p.right(*x, first_y, size, false, v);
-                }
-            }
-        }
-        p.y += 4.0;
-        p.rule(MARGIN, PAGE_W - MARGIN, p.y, 0.3);
+        module_row(p, m, size);
     }
     p.y += size * 1.5;
     p.at(MARGIN, p.y, size, true, "Total");
@@ -175,10 +169,48 @@ fn draw(p: &mut Pen<'_, '_>, st: &Statement, code: &str, verify_url: &str, qr: &
         hours(st.presentiel_secs()),
         hours(st.exempted_secs()),
     ];
-    for ((x, _), v) in cols.iter().zip(totals.iter()) {
+    for ((x, _), v) in COLS.iter().zip(totals.iter()) {
         p.right(*x, p.y, size, true, v);
     }
     p.y += 10.0;
+}
+
+/// One module: its name, wrapped, and its figures on the first line.
+fn module_row(p: &mut Pen<'_, '_>, m: &ModuleLine, size: f32) {
+    let title = format!("{} — {}", m.code, m.title);
+    let lines = wrap(p.face(false), &title, size, 190.0);
+    let first_y = p.y + size * 1.4;
+    for (i, l) in lines.iter().enumerate() {
+        p.y += size * 1.4;
+        p.at(MARGIN, p.y, size, false, l);
+        if i == 0 {
+            let eval = match (m.evaluation_pct, m.evaluation_passed) {
+                (Some(pct), Some(true)) => format!("réussie ({pct} %)"),
+                (Some(pct), _) => format!("non réussie ({pct} %)"),
+                _ => "—".to_string(),
+            };
+            let values = [
+                hours(m.planned_secs),
+                hours(m.distance_secs),
+                hours(m.presentiel_secs),
+                if m.exempted_secs > 0 {
+                    hours(m.exempted_secs)
+                } else {
+                    "—".into()
+                },
+                eval,
+            ];
+            for ((x, _), v) in COLS.iter().zip(values.iter()) {
+                p.right(*x, first_y, size, false, v);
+            }
+        }
+    }
+    p.y += 4.0;
+    p.rule(MARGIN, PAGE_W - MARGIN, p.y, 0.3);
+}
+
+/// The duration done in words, a derogation's mention and a certificate's commitment.
+fn duration(p: &mut Pen<'_, '_>, st: &Statement) {
     let mut summary = format!(
         "Durée réalisée : {} ({} à distance, {} en présentiel",
         hours(st.done_secs()),
@@ -200,12 +232,12 @@ fn draw(p: &mut Pen<'_, '_>, st: &Statement, code: &str, verify_url: &str, qr: &
     } else {
         summary.push('.');
     }
-    p.para(MARGIN, text_w, 10.0, true, &summary);
+    p.para(MARGIN, TEXT_W, 10.0, true, &summary);
     if st.by_derogation {
         p.color(MUTED);
         p.para(
             MARGIN,
-            text_w,
+            TEXT_W,
             8.5,
             false,
             "Parcours validé par décision de l'organisme de formation.",
@@ -216,7 +248,7 @@ fn draw(p: &mut Pen<'_, '_>, st: &Statement, code: &str, verify_url: &str, qr: &
         p.color(MUTED);
         p.para(
             MARGIN,
-            text_w,
+            TEXT_W,
             8.5,
             false,
             "Sans préjudice des délais imposés par les règles fiscales, comptables ou \
@@ -226,8 +258,10 @@ fn draw(p: &mut Pen<'_, '_>, st: &Statement, code: &str, verify_url: &str, qr: &
         );
         p.color(INK);
     }
+}
 
-    // Date, place, signature line, and the verification block at the bottom.
+/// Date, place and the signature line, low on the page.
+fn signature(p: &mut Pen<'_, '_>, st: &Statement) {
     let sig_top = PAGE_H - MARGIN - 170.0;
     p.y = p.y.max(sig_top - 30.0) + 6.0;
     p.line(
@@ -248,7 +282,10 @@ fn draw(p: &mut Pen<'_, '_>, st: &Statement, code: &str, verify_url: &str, qr: &
     p.color(INK);
     p.y += 38.0;
     p.rule(330.0, PAGE_W - MARGIN, p.y, 0.6);
+}
 
+/// The QR code and the verification code at the bottom of the page.
+fn verification(p: &mut Pen<'_, '_>, code: &str, verify_url: &str, qr: &qrcode::QrCode) {
     let qr_size = 86.0;
     let qr_top = PAGE_H - MARGIN - qr_size;
     draw_qr(p, qr, MARGIN, qr_top, qr_size);
@@ -305,7 +342,7 @@ fn draw_qr(p: &mut Pen<'_, '_>, qr: &qrcode::QrCode, x: f32, y: f32, size: f32) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attestation::rules::{ModuleLine, OrganismFacts};
+    use crate::attestation::rules::OrganismFacts;
 
     pub fn sample(kind: Kind) -> Statement {
         let d = |m, day| chrono::NaiveDate::from_ymd_opt(2026, m, day).unwrap();

@@ -1,5 +1,6 @@
-//! Pure attestation rules: when a module and a path are complete, what an attestation
-//! states (its signed fields), and the verification code bound to them.
+//! Pure attestation rules: the documents, what an attestation states (its signed fields,
+//! its module lines), and the verification code bound to them. Completion of a path is in
+//! `completion.rs`.
 
 use chrono::NaiveDate;
 use hmac::{Hmac, Mac};
@@ -64,125 +65,6 @@ impl Kind {
     }
 }
 
-// ---------------------------------------------------------------------------------------
-// Completion
-// ---------------------------------------------------------------------------------------
-
-/// What completion needs to know of one module of a trainee's path.
-#[derive(Clone, Debug)]
-pub struct ModuleFacts {
-    pub code: String,
-    pub title: String,
-    /// Planned hours of the module before exemptions.
-    pub planned_secs: i64,
-    pub exempted_secs: i64,
-    /// Distance + in-person + corrections + exempted.
-    pub credited_secs: i64,
-    /// Whether the content has an evaluation for this module.
-    pub has_evaluation: bool,
-    /// Best submitted result: (score %, passed).
-    pub best_result: Option<(i32, bool)>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Missing {
-    /// Hours still to do to reach the individual plan.
-    Hours { secs: i64 },
-    /// The evaluation was never submitted.
-    EvaluationNotTaken,
-    /// Submitted but not passed (best score).
-    EvaluationNotPassed { best_pct: i32 },
-}
-
-impl Missing {
-    pub fn label(&self) -> String {
-        match self {
-            Missing::Hours { secs } => {
-                format!(
-                    "{} à réaliser",
-                    crate::base::format::minutes((secs + 59) / 60)
-                )
-            }
-            Missing::EvaluationNotTaken => "évaluation non passée".into(),
-            Missing::EvaluationNotPassed { best_pct } => {
-                format!("évaluation non réussie (meilleur score {best_pct} %)")
-            }
-        }
-    }
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct ModuleCompletion {
-    pub code: String,
-    pub title: String,
-    pub complete: bool,
-    pub missing: Vec<String>,
-    #[serde(skip)]
-    pub missing_items: Vec<Missing>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct PathCompletion {
-    pub modules: Vec<ModuleCompletion>,
-    pub complete: bool,
-}
-
-/// A module is complete when its credited hours reach the individual plan and its
-/// evaluation is passed. A module fully exempted (equivalence, VAE) needs no evaluation.
-pub fn module_completion(m: &ModuleFacts) -> ModuleCompletion {
-    let mut missing = Vec::new();
-    if m.credited_secs < m.planned_secs {
-        missing.push(Missing::Hours {
-            secs: m.planned_secs - m.credited_secs,
-        });
-    }
-    let fully_exempted = m.planned_secs > 0 && m.exempted_secs >= m.planned_secs;
-    if m.has_evaluation && !fully_exempted {
-        match m.best_result {
-            None => missing.push(Missing::EvaluationNotTaken),
-            Some((_, true)) => {}
-            Some((pct, false)) => missing.push(Missing::EvaluationNotPassed { best_pct: pct }),
-        }
-    }
-    ModuleCompletion {
-        code: m.code.clone(),
-        title: m.title.clone(),
-        complete: missing.is_empty(),
-        missing: missing.iter().map(Missing::label).collect(),
-        missing_items: missing,
-    }
-}
-
-/// The path is complete when every module is (and it has at least one).
-pub fn path_completion(modules: &[ModuleFacts]) -> PathCompletion {
-    let modules: Vec<ModuleCompletion> = modules.iter().map(module_completion).collect();
-    PathCompletion {
-        complete: !modules.is_empty() && modules.iter().all(|m| m.complete),
-        modules,
-    }
-}
-
-/// The best submitted result of a list of (score %, passed) attempts: a pass wins, then the
-/// highest score.
-pub fn best_result(attempts: impl IntoIterator<Item = (i32, bool)>) -> Option<(i32, bool)> {
-    attempts
-        .into_iter()
-        .max_by_key(|(pct, passed)| (*passed, *pct))
-}
-
-/// An override of completion needs a real reason.
-pub fn check_override_reason(reason: &str) -> Result<String, &'static str> {
-    let r = reason.trim();
-    if r.chars().count() < 10 {
-        return Err("Indiquez le motif de la dérogation (10 caractères au moins).");
-    }
-    if r.chars().count() > 500 {
-        return Err("Le motif ne doit pas dépasser 500 caractères.");
-    }
-    Ok(r.to_string())
-}
-
 pub fn check_revoke_reason(reason: &str) -> Result<String, &'static str> {
     let r = reason.trim();
     if r.chars().count() < 5 {
@@ -244,6 +126,53 @@ impl ModuleLine {
     pub fn done_secs(&self) -> i64 {
         (self.distance_secs + self.presentiel_secs + self.correction_secs).max(0)
     }
+}
+
+/// One module of the path as a document counts it.
+#[derive(Clone, Debug, Default)]
+pub struct LineFacts {
+    pub code: String,
+    pub title: String,
+    pub planned_secs: i64,
+    pub exempted_secs: i64,
+    /// Distance, in-person and correction seconds: over the whole path, or only in the
+    /// period of a certificate.
+    pub done: (i64, i64, i64),
+    /// Best submitted evaluation result: (score %, passed).
+    pub best_result: Option<(i32, bool)>,
+}
+
+/// The module lines a document states. An end-of-path attestation states the whole path with
+/// its evaluations; a certificate of a period states the hours done in it against the plan
+/// net of exemptions, and no evaluation.
+pub fn module_lines(kind: Kind, modules: Vec<LineFacts>) -> Vec<ModuleLine> {
+    modules
+        .into_iter()
+        .map(|m| {
+            let (distance_secs, presentiel_secs, correction_secs) = m.done;
+            let line = ModuleLine {
+                code: m.code,
+                title: m.title,
+                planned_secs: m.planned_secs,
+                exempted_secs: m.exempted_secs,
+                distance_secs,
+                presentiel_secs,
+                correction_secs,
+                evaluation_pct: m.best_result.map(|r| r.0),
+                evaluation_passed: m.best_result.map(|r| r.1),
+            };
+            match kind {
+                Kind::Realisation => ModuleLine {
+                    planned_secs: m.planned_secs - m.exempted_secs,
+                    exempted_secs: 0,
+                    evaluation_pct: None,
+                    evaluation_passed: None,
+                    ..line
+                },
+                Kind::FinFormation | Kind::Fae => line,
+            }
+        })
+        .collect()
 }
 
 /// Everything an attestation states. Serialised once (field order fixed by this struct)
@@ -436,74 +365,6 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    fn module(credited_h: i64, planned_h: i64, eval: Option<(i32, bool)>) -> ModuleFacts {
-        ModuleFacts {
-            code: "M1".into(),
-            title: "Suivi".into(),
-            planned_secs: planned_h * 3600,
-            exempted_secs: 0,
-            credited_secs: credited_h * 3600,
-            has_evaluation: true,
-            best_result: eval,
-        }
-    }
-
-    #[test]
-    fn a_module_needs_its_hours_and_a_passed_evaluation() {
-        let done = module_completion(&module(77, 77, Some((80, true))));
-        assert!(done.complete);
-        let short = module_completion(&module(70, 77, Some((80, true))));
-        assert!(!short.complete);
-        assert_eq!(short.missing_items, vec![Missing::Hours { secs: 7 * 3600 }]);
-        assert_eq!(short.missing, vec!["7 h à réaliser".to_string()]);
-        let failed = module_completion(&module(80, 77, Some((40, false))));
-        assert_eq!(
-            failed.missing_items,
-            vec![Missing::EvaluationNotPassed { best_pct: 40 }]
-        );
-        let none = module_completion(&module(0, 77, None));
-        assert_eq!(
-            none.missing_items,
-            vec![
-                Missing::Hours { secs: 77 * 3600 },
-                Missing::EvaluationNotTaken
-            ]
-        );
-    }
-
-    #[test]
-    fn exempted_hours_count_and_a_fully_exempted_module_needs_no_evaluation() {
-        let mut m = module(0, 35, None);
-        m.exempted_secs = 35 * 3600;
-        m.credited_secs = 35 * 3600;
-        assert!(module_completion(&m).complete);
-        // Partly exempted: the evaluation is still required.
-        m.exempted_secs = 10 * 3600;
-        assert!(!module_completion(&m).complete);
-        // Without an evaluation in the content, hours suffice.
-        m.has_evaluation = false;
-        assert!(module_completion(&m).complete);
-    }
-
-    #[test]
-    fn the_path_is_complete_only_when_every_module_is() {
-        let ok = module(77, 77, Some((100, true)));
-        let ko = module(76, 77, Some((100, true)));
-        assert!(path_completion(&[ok.clone(), ok.clone()]).complete);
-        assert!(!path_completion(&[ok.clone(), ko]).complete);
-        assert!(!path_completion(&[]).complete);
-    }
-
-    #[test]
-    fn best_result_prefers_a_pass_then_the_score() {
-        assert_eq!(
-            best_result([(90, false), (70, true), (60, true)]),
-            Some((70, true))
-        );
-        assert_eq!(best_result([(30, false), (50, false)]), Some((50, false)));
-        assert_eq!(best_result([]), None);
-    }
-
     #[test]
     fn codes_are_bound_to_the_content_and_the_key() {
         let key = derive_key(b"a server secret of some length, 32+");
@@ -557,6 +418,46 @@ mod tests {
     }
 
     #[test]
+    fn a_certificate_states_the_period_net_of_exemptions_without_evaluations() {
+        let facts = LineFacts {
+            code: "M1".into(),
+            title: "Suivi".into(),
+            planned_secs: 77 * 3600,
+            exempted_secs: 7 * 3600,
+            done: (10 * 3600, 5 * 3600, 1800),
+            best_result: Some((85, true)),
+        };
+        let [whole] = module_lines(Kind::Fae, vec![facts.clone()])
+            .try_into()
+            .unwrap();
+        assert_eq!(
+            (whole.planned_secs, whole.exempted_secs),
+            (77 * 3600, 7 * 3600)
+        );
+        assert_eq!(
+            (whole.evaluation_pct, whole.evaluation_passed),
+            (Some(85), Some(true))
+        );
+        assert_eq!(whole.done_secs(), 15 * 3600 + 1800);
+        let [period] = module_lines(Kind::Realisation, vec![facts])
+            .try_into()
+            .unwrap();
+        assert_eq!((period.planned_secs, period.exempted_secs), (70 * 3600, 0));
+        assert_eq!(
+            (period.evaluation_pct, period.evaluation_passed),
+            (None, None)
+        );
+        assert_eq!(
+            (
+                period.distance_secs,
+                period.presentiel_secs,
+                period.correction_secs
+            ),
+            (10 * 3600, 5 * 3600, 1800)
+        );
+    }
+
+    #[test]
     fn numbers_and_kinds() {
         let d = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
         assert_eq!(document_number(3, d, 42), "AT-3-2026-000042");
@@ -567,9 +468,7 @@ mod tests {
     }
 
     #[test]
-    fn override_and_period_checks() {
-        assert!(check_override_reason("court").is_err());
-        assert!(check_override_reason("Décision du jury de fin de parcours").is_ok());
+    fn period_checks() {
         let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
         assert!(check_period(d(9, 1), d(11, 30), d(9, 1), d(12, 2)).is_ok());
         assert!(check_period(d(11, 1), d(10, 1), d(9, 1), d(12, 2)).is_err());

@@ -3,14 +3,14 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{Duration, NaiveDate};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 
 use super::rules::{self, Flow, NOTES};
 use super::store;
 use super::table::{Cell, Sheet};
 use crate::attestation::rules::Kind;
 use crate::cohorts::rules::EndReason;
-use crate::cohorts::store::{self as cohorts, Trainees};
+use crate::cohorts::store::{self as cohorts, CohortRow, Trainees};
 use crate::db::DbConn;
 use crate::tracking::progress;
 use crate::web::AppResult;
@@ -90,167 +90,15 @@ pub fn of_year(
     year: i32,
     today: NaiveDate,
 ) -> AppResult<Vec<Table>> {
-    let Some((first, last)) = rules::year_bounds(year) else {
+    let Some(year) = Year::of(year) else {
         return Ok(Vec::new());
     };
-    let (start, end) = (
-        crate::base::paris::paris_midnight(first),
-        crate::base::paris::paris_midnight(last + Duration::days(1)),
-    );
-    let in_year = |t: chrono::NaiveDateTime| t >= start && t < end;
-    let enrolled = store::enrolled(conn, organism_id, None, None)?;
-    let all: Vec<rules::Enrolment> = enrolled.iter().map(|e| e.enrolment.clone()).collect();
-    let issued = store::attestations_of(conn, organism_id)?;
-    let finals: HashSet<(i64, i64)> = issued
-        .iter()
-        .filter(|a| a.final_key.is_some())
-        .map(|a| (a.trainee_id, a.cohort_id))
-        .collect();
-    let mut completed: HashMap<i64, HashSet<i64>> = HashMap::new();
-    for a in &issued {
-        let is_final = Kind::parse(&a.kind).is_some_and(Kind::is_final);
-        if is_final && a.revoked_at.is_none() && in_year(a.issued_at) {
-            completed
-                .entry(a.cohort_id)
-                .or_default()
-                .insert(a.trainee_id);
-        }
-    }
-    let mut messages: HashMap<i64, Vec<rules::Message>> = HashMap::new();
-    for (cohort, m) in store::messages_since(conn, organism_id, start)? {
-        messages.entry(cohort).or_default().push(m);
-    }
-
-    let mut cohort_table = Sheet::new("Promotions", &COHORT_HEADER);
-    let mut total = Tally::default();
-    for (cohort, _) in cohorts::cohorts_of(conn, organism_id)? {
-        let mut t = Tally {
-            flow: rules::flow(cohort.id, &all, &finals, (first, last)),
-            completions: completed.get(&cohort.id).map_or(0, |s| s.len() as i64),
-            ..Tally::default()
-        };
-        let (delays, unanswered) = rules::answer_delays(
-            messages.get(&cohort.id).map_or(&[], Vec::as_slice),
-            start,
-            end,
-        );
-        (t.delays, t.unanswered) = (delays, unanswered);
-        // Hours of those enrolled in the year, as the dashboard counts them.
-        let members: Vec<&store::Enrolled> = enrolled
-            .iter()
-            .filter(|e| e.enrolment.cohort_id == cohort.id)
-            .filter(|e| e.enrolment.within(first, last).is_some())
-            .filter(|e| !e.enrolment.left_by_transfer(&all))
-            .collect();
-        let outside = cohort.end_date < first || cohort.start_date > last;
-        let nothing = t.flow == Flow::default() && t.completions == 0 && t.delays.is_empty();
-        if members.is_empty() && nothing && t.unanswered == 0 && outside {
-            continue;
-        }
-        let ids: Vec<i64> = members.iter().map(|e| e.enrolment.trainee_id).collect();
-        let plan = cohorts::program_modules(conn, cohort.program_id)?;
-        let totals = crate::tracking::store::totals(conn, Trainees::Ids(&ids))?;
-        let mut exempted: HashMap<i64, HashMap<i64, i32>> = HashMap::new();
-        for (trainee, module, minutes) in cohorts::adjustments_of_many(conn, Trainees::Ids(&ids))? {
-            exempted.entry(trainee).or_default().insert(module, minutes);
-        }
-        for e in members {
-            let id = e.enrolment.trainee_id;
-            let deadline = crate::cohorts::rules::certification_deadline(
-                e.hire_date,
-                e.proa_from.map(|f| (f, e.proa_to)),
-                today,
-            );
-            // The pace inputs (last activity, recent time) do not matter here.
-            let h = progress::assemble(
-                id,
-                &plan,
-                exempted.get(&id).unwrap_or(&HashMap::new()),
-                totals.get(&id).map(Vec::as_slice).unwrap_or(&[]),
-                None,
-                0,
-                (cohort.start_date, cohort.end_date),
-                deadline,
-                today,
-            );
-            let exempt: i64 = h.modules.iter().map(|m| m.exempted_secs).sum();
-            t.trainees += 1;
-            t.done_secs += h.done_secs;
-            t.planned_secs += h.planned_secs - exempt;
-        }
-        cohort_table.rows.push(t.cells(&cohort.name));
-        total.add(&t);
-    }
-    cohort_table.rows.push(total.cells("Total de l'organisme"));
-
-    let mut evaluations = Sheet::new(
-        "Évaluations",
-        &[
-            "Module",
-            "Tentatives",
-            "Stagiaires évalués",
-            "Réussis",
-            "Taux de réussite",
-        ],
-    );
-    for (module, r) in rules::pass_rates(&store::attempts(conn, organism_id, start, end)?) {
-        evaluations.rows.push(vec![
-            Cell::text(module),
-            Cell::Count(r.attempts),
-            Cell::Count(r.trainees),
-            Cell::Count(r.passed),
-            Cell::Rate(rules::rate(r.passed, r.trainees)),
-        ]);
-    }
-    let mut vae = Sheet::new(
-        "VAE",
-        &[
-            "Module",
-            "Validé",
-            "Non validé",
-            "Dont validations partielles",
-        ],
-    );
-    for (module, v) in rules::vae_by_module(&store::vae_decisions(conn, organism_id, start, end)?) {
-        vae.rows.push(vec![
-            Cell::text(module),
-            Cell::Count(v.validated),
-            Cell::Count(v.not_validated),
-            Cell::Count(v.partial),
-        ]);
-    }
-    let mut documents = Sheet::new("Attestations", &["Document", "Délivrés", "Révoqués"]);
-    for kind in [Kind::FinFormation, Kind::Fae, Kind::Realisation] {
-        let of_kind = issued
-            .iter()
-            .filter(|a| a.kind == kind.as_str() && in_year(a.issued_at));
-        let (valid, revoked): (Vec<_>, Vec<_>) = of_kind.partition(|a| a.revoked_at.is_none());
-        documents.rows.push(vec![
-            Cell::text(kind.title()),
-            Cell::Count(valid.len() as i64),
-            Cell::Count(revoked.len() as i64),
-        ]);
-    }
-    // Drop-outs by the reason staff gave; a last line for ends recorded without one.
-    let mut reasons: HashMap<Option<EndReason>, i64> = HashMap::new();
-    for e in &enrolled {
-        if e.enrolment.dropped_out(&all, &finals, (first, last)) {
-            let reason = e.end_reason.as_deref().and_then(EndReason::from_db);
-            *reasons.entry(reason).or_default() += 1;
-        }
-    }
-    let mut departures = Sheet::new("Motifs de sortie", &["Motif", "Abandons"]);
-    for r in EndReason::ALL {
-        let n = reasons.get(&Some(r)).copied().unwrap_or(0);
-        departures
-            .rows
-            .push(vec![Cell::text(r.label()), Cell::Count(n)]);
-    }
-    if let Some(n) = reasons.get(&None) {
-        departures
-            .rows
-            .push(vec![Cell::text("Non renseigné"), Cell::Count(*n)]);
-    }
+    let facts = facts(conn, organism_id, &year)?;
+    let cohort_table = cohort_table(conn, organism_id, &year, &facts, today)?;
+    let evaluations = evaluations(conn, organism_id, &year)?;
+    let vae = vae(conn, organism_id, &year)?;
+    let documents = documents(&facts.issued, &year);
+    let departures = departures(&facts, &year);
     let notes = |n: usize, per: &[usize]| -> Vec<Option<usize>> {
         std::iter::once(None)
             .chain(per.iter().map(|i| Some(*i)))
@@ -284,6 +132,270 @@ pub fn of_year(
             sheet: documents,
         },
     ])
+}
+
+/// A calendar year: its first and last days, and its bounds as stored times (Paris
+/// midnights), end excluded.
+struct Year {
+    first: NaiveDate,
+    last: NaiveDate,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+}
+
+impl Year {
+    fn of(year: i32) -> Option<Year> {
+        let (first, last) = rules::year_bounds(year)?;
+        Some(Year {
+            first,
+            last,
+            start: crate::base::paris::paris_midnight(first),
+            end: crate::base::paris::paris_midnight(last + Duration::days(1)),
+        })
+    }
+
+    fn days(&self) -> (NaiveDate, NaiveDate) {
+        (self.first, self.last)
+    }
+
+    fn holds(&self, t: NaiveDateTime) -> bool {
+        t >= self.start && t < self.end
+    }
+}
+
+/// What several tables are computed from, read once.
+struct Facts {
+    enrolled: Vec<store::Enrolled>,
+    /// The same enrolments, as the flow rules take them.
+    all: Vec<rules::Enrolment>,
+    issued: Vec<store::Issued>,
+    /// (trainee, cohort) of every end-of-path attestation, of any year.
+    finals: HashSet<(i64, i64)>,
+    /// By cohort, the trainees whose end-of-path attestation was issued in the year and
+    /// stands.
+    completed: HashMap<i64, HashSet<i64>>,
+    /// Follow-up messages by cohort.
+    messages: HashMap<i64, Vec<rules::Message>>,
+}
+
+fn facts(conn: &mut DbConn, organism_id: i64, year: &Year) -> AppResult<Facts> {
+    let enrolled = store::enrolled(conn, organism_id, None, None)?;
+    let all: Vec<rules::Enrolment> = enrolled.iter().map(|e| e.enrolment.clone()).collect();
+    let issued = store::attestations_of(conn, organism_id)?;
+    let finals: HashSet<(i64, i64)> = issued
+        .iter()
+        .filter(|a| a.final_key.is_some())
+        .map(|a| (a.trainee_id, a.cohort_id))
+        .collect();
+    let mut completed: HashMap<i64, HashSet<i64>> = HashMap::new();
+    for a in &issued {
+        let is_final = Kind::parse(&a.kind).is_some_and(Kind::is_final);
+        if is_final && a.revoked_at.is_none() && year.holds(a.issued_at) {
+            completed
+                .entry(a.cohort_id)
+                .or_default()
+                .insert(a.trainee_id);
+        }
+    }
+    let mut messages: HashMap<i64, Vec<rules::Message>> = HashMap::new();
+    for (cohort, m) in store::messages_since(conn, organism_id, year.start)? {
+        messages.entry(cohort).or_default().push(m);
+    }
+    Ok(Facts {
+        enrolled,
+        all,
+        issued,
+        finals,
+        completed,
+        messages,
+    })
+}
+
+/// One line per cohort that had something to do with the year, and the organism's total.
+fn cohort_table(
+    conn: &mut DbConn,
+    organism_id: i64,
+    year: &Year,
+    facts: &Facts,
+    today: NaiveDate,
+) -> AppResult<Sheet> {
+    let mut sheet = Sheet::new("Promotions", &COHORT_HEADER);
+    let mut total = Tally::default();
+    for (cohort, _) in cohorts::cohorts_of(conn, organism_id)? {
+        if let Some(t) = cohort_tally(conn, &cohort, year, facts, today)? {
+            sheet.rows.push(t.cells(&cohort.name));
+            total.add(&t);
+        }
+    }
+    sheet.rows.push(total.cells("Total de l'organisme"));
+    Ok(sheet)
+}
+
+/// What a cohort adds up to in the year; `None` when it had nothing to do with it.
+fn cohort_tally(
+    conn: &mut DbConn,
+    cohort: &CohortRow,
+    year: &Year,
+    facts: &Facts,
+    today: NaiveDate,
+) -> AppResult<Option<Tally>> {
+    let mut t = Tally {
+        flow: rules::flow(cohort.id, &facts.all, &facts.finals, year.days()),
+        completions: facts
+            .completed
+            .get(&cohort.id)
+            .map_or(0, |s| s.len() as i64),
+        ..Tally::default()
+    };
+    let (delays, unanswered) = rules::answer_delays(
+        facts.messages.get(&cohort.id).map_or(&[], Vec::as_slice),
+        year.start,
+        year.end,
+    );
+    (t.delays, t.unanswered) = (delays, unanswered);
+    let members: Vec<&store::Enrolled> = facts
+        .enrolled
+        .iter()
+        .filter(|e| e.enrolment.cohort_id == cohort.id)
+        .filter(|e| e.enrolment.within(year.first, year.last).is_some())
+        .filter(|e| !e.enrolment.left_by_transfer(&facts.all))
+        .collect();
+    let outside = cohort.end_date < year.first || cohort.start_date > year.last;
+    let nothing = t.flow == Flow::default() && t.completions == 0 && t.delays.is_empty();
+    if members.is_empty() && nothing && t.unanswered == 0 && outside {
+        return Ok(None);
+    }
+    add_hours(conn, cohort, &members, today, &mut t)?;
+    Ok(Some(t))
+}
+
+/// Hours of those enrolled in the year, as the dashboard counts them.
+fn add_hours(
+    conn: &mut DbConn,
+    cohort: &CohortRow,
+    members: &[&store::Enrolled],
+    today: NaiveDate,
+    t: &mut Tally,
+) -> AppResult<()> {
+    let ids: Vec<i64> = members.iter().map(|e| e.enrolment.trainee_id).collect();
+    let plan = cohorts::program_modules(conn, cohort.program_id)?;
+    let totals = crate::tracking::store::totals(conn, Trainees::Ids(&ids))?;
+    let mut exempted: HashMap<i64, HashMap<i64, i32>> = HashMap::new();
+    for (trainee, module, minutes) in cohorts::adjustments_of_many(conn, Trainees::Ids(&ids))? {
+        exempted.entry(trainee).or_default().insert(module, minutes);
+    }
+    for e in members {
+        let id = e.enrolment.trainee_id;
+        let deadline = crate::cohorts::rules::certification_deadline(
+            e.hire_date,
+            e.proa_from.map(|f| (f, e.proa_to)),
+            today,
+        );
+        // The pace inputs (last activity, recent time) do not matter here.
+        let h = progress::assemble(
+            id,
+            &plan,
+            exempted.get(&id).unwrap_or(&HashMap::new()),
+            totals.get(&id).map(Vec::as_slice).unwrap_or(&[]),
+            None,
+            0,
+            (cohort.start_date, cohort.end_date),
+            deadline,
+            today,
+        );
+        let exempt: i64 = h.modules.iter().map(|m| m.exempted_secs).sum();
+        t.trainees += 1;
+        t.done_secs += h.done_secs;
+        t.planned_secs += h.planned_secs - exempt;
+    }
+    Ok(())
+}
+
+fn evaluations(conn: &mut DbConn, organism_id: i64, year: &Year) -> AppResult<Sheet> {
+    let mut sheet = Sheet::new(
+        "Évaluations",
+        &[
+            "Module",
+            "Tentatives",
+            "Stagiaires évalués",
+            "Réussis",
+            "Taux de réussite",
+        ],
+    );
+    let attempts = store::attempts(conn, organism_id, year.start, year.end)?;
+    for (module, r) in rules::pass_rates(&attempts) {
+        sheet.rows.push(vec![
+            Cell::text(module),
+            Cell::Count(r.attempts),
+            Cell::Count(r.trainees),
+            Cell::Count(r.passed),
+            Cell::Rate(rules::rate(r.passed, r.trainees)),
+        ]);
+    }
+    Ok(sheet)
+}
+
+fn vae(conn: &mut DbConn, organism_id: i64, year: &Year) -> AppResult<Sheet> {
+    let mut sheet = Sheet::new(
+        "VAE",
+        &[
+            "Module",
+            "Validé",
+            "Non validé",
+            "Dont validations partielles",
+        ],
+    );
+    let decisions = store::vae_decisions(conn, organism_id, year.start, year.end)?;
+    for (module, v) in rules::vae_by_module(&decisions) {
+        sheet.rows.push(vec![
+            Cell::text(module),
+            Cell::Count(v.validated),
+            Cell::Count(v.not_validated),
+            Cell::Count(v.partial),
+        ]);
+    }
+    Ok(sheet)
+}
+
+/// Documents issued in the year by kind, and how many of them were revoked since.
+fn documents(issued: &[store::Issued], year: &Year) -> Sheet {
+    let mut sheet = Sheet::new("Attestations", &["Document", "Délivrés", "Révoqués"]);
+    for kind in [Kind::FinFormation, Kind::Fae, Kind::Realisation] {
+        let of_kind = issued
+            .iter()
+            .filter(|a| a.kind == kind.as_str() && year.holds(a.issued_at));
+        let (valid, revoked): (Vec<_>, Vec<_>) = of_kind.partition(|a| a.revoked_at.is_none());
+        sheet.rows.push(vec![
+            Cell::text(kind.title()),
+            Cell::Count(valid.len() as i64),
+            Cell::Count(revoked.len() as i64),
+        ]);
+    }
+    sheet
+}
+
+/// Drop-outs by the reason staff gave; a last line for ends recorded without one.
+fn departures(facts: &Facts, year: &Year) -> Sheet {
+    let mut reasons: HashMap<Option<EndReason>, i64> = HashMap::new();
+    for e in &facts.enrolled {
+        if e.enrolment
+            .dropped_out(&facts.all, &facts.finals, year.days())
+        {
+            let reason = e.end_reason.as_deref().and_then(EndReason::from_db);
+            *reasons.entry(reason).or_default() += 1;
+        }
+    }
+    let mut sheet = Sheet::new("Motifs de sortie", &["Motif", "Abandons"]);
+    for r in EndReason::ALL {
+        let n = reasons.get(&Some(r)).copied().unwrap_or(0);
+        sheet.rows.push(vec![Cell::text(r.label()), Cell::Count(n)]);
+    }
+    if let Some(n) = reasons.get(&None) {
+        sheet
+            .rows
+            .push(vec![Cell::text("Non renseigné"), Cell::Count(*n)]);
+    }
+    sheet
 }
 
 /// All tables in one long sheet, one figure a line with how it is computed.

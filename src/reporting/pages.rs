@@ -2,6 +2,7 @@
 //! each as a page and as CSV and XLSX files with the same query.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use anyhow::Context as _;
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 
@@ -213,11 +214,11 @@ const CSV: &str = "text/csv; charset=utf-8";
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 fn csv_bytes(sheet: &Sheet) -> AppResult<Vec<u8>> {
-    table::to_csv(sheet).map_err(|e| AppError::Internal(e.into()))
+    Ok(table::to_csv(sheet).context("CSV export")?)
 }
 
 fn xlsx_bytes(sheets: &[Sheet]) -> AppResult<Vec<u8>> {
-    xlsx::workbook(sheets).map_err(|e| AppError::Internal(anyhow::anyhow!("xlsx: {e}")))
+    Ok(xlsx::workbook(sheets).context("XLSX export")?)
 }
 
 async fn funders_csv(
