@@ -28,6 +28,20 @@ pub enum DbConn {
     Pg(diesel::PgConnection),
 }
 
+/// Runs one diesel expression on whichever backend `conn` holds, `c` bound to that backend's
+/// own connection, for statements diesel types per backend (upserts):
+/// `db::db_run!(conn, |c| insert_into(t).values(v).on_conflict_do_nothing().execute(c))?`.
+/// Where the backends differ (a lock only PostgreSQL has), write the `match` and say why.
+macro_rules! db_run {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($c) => $body,
+            $crate::db::DbConn::Pg($c) => $body,
+        }
+    };
+}
+pub(crate) use db_run;
+
 pub type Pool = r2d2::Pool<Manager>;
 pub type PooledConn = r2d2::PooledConnection<Manager>;
 

@@ -34,16 +34,10 @@ fn claim(conn: &mut DbConn, job: &str, period: &str, instance: &str) -> QueryRes
         job_runs::ran_at.eq(db::now()),
         job_runs::messages.eq(0),
     );
-    let inserted = match conn {
-        DbConn::Sqlite(c) => diesel::insert_into(job_runs::table)
-            .values(values)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-        DbConn::Pg(c) => diesel::insert_into(job_runs::table)
-            .values(values)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-    };
+    let inserted = db::db_run!(conn, |c| diesel::insert_into(job_runs::table)
+        .values(values)
+        .on_conflict_do_nothing()
+        .execute(c))?;
     Ok(inserted == 1)
 }
 
