@@ -119,6 +119,56 @@ fn weekday(v: &str) -> Option<Weekday> {
     })
 }
 
+/// The morning and afternoon hours of a rhythm form; a half-day left empty is skipped.
+fn half_days(
+    get: impl Fn(&str) -> String,
+    errors: &mut Vec<FieldError>,
+) -> Vec<(NaiveTime, NaiveTime)> {
+    let mut slots = Vec::new();
+    for (s, e) in [("am_start", "am_end"), ("pm_start", "pm_end")] {
+        let (a, b) = (get(s), get(e));
+        if a.trim().is_empty() && b.trim().is_empty() {
+            continue;
+        }
+        if let (Some(a), Some(b)) = (time(s, &a, errors), time(e, &b, errors)) {
+            if b <= a {
+                errors.push(FieldError::new(
+                    e,
+                    "La fin d'une demi-journée doit suivre son début.",
+                ));
+            }
+            slots.push((a, b));
+        }
+    }
+    slots
+}
+
+/// A rhythm's period runs forwards and stays within the cohort's dates.
+fn check_period(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    cohort: &CohortRow,
+    errors: &mut Vec<FieldError>,
+) {
+    if let (Some(f), Some(t)) = (from, to) {
+        if t < f {
+            errors.push(FieldError::new(
+                "to",
+                "La période se termine avant de commencer.",
+            ));
+        } else if f < cohort.start_date || t > cohort.end_date {
+            errors.push(FieldError::new(
+                "from",
+                format!(
+                    "La période doit rester dans les dates de la promotion ({} – {}).",
+                    format::date(cohort.start_date),
+                    format::date(cohort.end_date)
+                ),
+            ));
+        }
+    }
+}
+
 /// Creates the sessions of a weekly rhythm; every problem is reported, nothing half-made.
 async fn generate(
     req: HttpRequest,
@@ -153,22 +203,7 @@ async fn generate(
             "Choisissez au moins un jour de la semaine.",
         ));
     }
-    let mut slots = Vec::new();
-    for (s, e) in [("am_start", "am_end"), ("pm_start", "pm_end")] {
-        let (a, b) = (get(s), get(e));
-        if a.trim().is_empty() && b.trim().is_empty() {
-            continue;
-        }
-        if let (Some(a), Some(b)) = (time(s, &a, &mut errors), time(e, &b, &mut errors)) {
-            if b <= a {
-                errors.push(FieldError::new(
-                    e,
-                    "La fin d'une demi-journée doit suivre son début.",
-                ));
-            }
-            slots.push((a, b));
-        }
-    }
+    let slots = half_days(get, &mut errors);
     if slots.is_empty() && errors.is_empty() {
         errors.push(FieldError::new(
             "am_start",
@@ -201,23 +236,7 @@ async fn generate(
             "Indiquez le lieu (200 caractères au plus).",
         ));
     }
-    if let (Some(f), Some(t)) = (from, to) {
-        if t < f {
-            errors.push(FieldError::new(
-                "to",
-                "La période se termine avant de commencer.",
-            ));
-        } else if f < cohort.start_date || t > cohort.end_date {
-            errors.push(FieldError::new(
-                "from",
-                format!(
-                    "La période doit rester dans les dates de la promotion ({} – {}).",
-                    format::date(cohort.start_date),
-                    format::date(cohort.end_date)
-                ),
-            ));
-        }
-    }
+    check_period(from, to, &cohort, &mut errors);
     let trainer: Option<i64> = get("trainer").parse().ok();
     if !errors.is_empty() {
         return render(&req, &state, &me, cohort, errors).await;

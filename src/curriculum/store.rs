@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::rules::{Curriculum, Program};
+use super::rules::{Curriculum, Module, Program};
 use crate::db::schema::{
     cohorts, content_versions, enrolments, evaluation_attempts, lesson_progress, lessons, modules,
     programs,
@@ -74,133 +74,171 @@ pub fn sync(conn: &mut DbConn, curriculum: &Curriculum) -> QueryResult<ContentId
         let now = db::now();
         let mut ids = ContentIds::default();
         for p in &curriculum.programs {
-            let version_id: i64 = match content_versions::table
-                .filter(content_versions::program_code.eq(&p.code))
-                .filter(content_versions::hash.eq(&p.hash))
-                .select(content_versions::id)
-                .first(conn)
-                .optional()?
-            {
-                Some(id) => id,
-                None => diesel::insert_into(content_versions::table)
-                    .values((
-                        content_versions::program_code.eq(&p.code),
-                        content_versions::hash.eq(&p.hash),
-                        content_versions::snapshot.eq(snapshot(p)),
-                        content_versions::loaded_at.eq(now),
-                    ))
-                    .returning(content_versions::id)
-                    .get_result(conn)?,
-            };
-            let values = (
-                programs::kind.eq(match p.kind {
-                    super::rules::Kind::Cqp => "cqp",
-                    super::rules::Kind::Fae => "fae",
-                }),
-                programs::title.eq(&p.title),
-                programs::total_minutes.eq((p.total_hours * 60) as i32),
-                programs::min_months.eq(p.min_months as i32),
-                programs::max_months.eq(p.max_months as i32),
-                programs::version_id.eq(version_id),
-                programs::updated_at.eq(now),
-            );
-            let program_id: i64 = match programs::table
-                .filter(programs::code.eq(&p.code))
-                .select(programs::id)
-                .first(conn)
-                .optional()?
-            {
-                Some(id) => {
-                    diesel::update(programs::table.find(id))
-                        .set(values)
-                        .execute(conn)?;
-                    id
-                }
-                None => diesel::insert_into(programs::table)
-                    .values((programs::code.eq(&p.code), values))
-                    .returning(programs::id)
-                    .get_result(conn)?,
-            };
+            let version_id = sync_version(conn, p, now)?;
+            let program_id = sync_program(conn, p, version_id, now)?;
             ids.programs.insert(p.code.clone(), program_id);
             ids.versions.insert(p.code.clone(), version_id);
-            let existing: Vec<(i64, String)> = modules::table
-                .filter(modules::program_id.eq(program_id))
-                .select((modules::id, modules::code))
-                .load(conn)?;
-            let present: HashSet<&str> = p.modules.iter().map(|m| m.code.as_str()).collect();
-            for (id, code) in &existing {
-                if !present.contains(code.as_str()) {
-                    diesel::update(modules::table.find(id))
-                        .set(modules::retired.eq(true))
-                        .execute(conn)?;
-                }
-            }
-            for m in &p.modules {
-                let values = (
-                    modules::program_id.eq(program_id),
-                    modules::title.eq(&m.title),
-                    modules::position.eq(m.order as i32),
-                    modules::planned_minutes.eq((m.planned_hours * 60) as i32),
-                    modules::distance_minutes.eq((m.distance_hours * 60) as i32),
-                    modules::presentiel_minutes.eq((m.presentiel_hours * 60) as i32),
-                    modules::modality.eq(format!("{:?}", m.modality).to_lowercase()),
-                    modules::retired.eq(false),
-                );
-                let module_id: i64 = match existing.iter().find(|(_, c)| c == &m.code) {
-                    Some((id, _)) => {
-                        diesel::update(modules::table.find(id))
-                            .set(values)
-                            .execute(conn)?;
-                        *id
-                    }
-                    None => diesel::insert_into(modules::table)
-                        .values((modules::code.eq(&m.code), values))
-                        .returning(modules::id)
-                        .get_result(conn)?,
-                };
-                ids.modules.insert(m.code.clone(), module_id);
-                let known: Vec<(i64, String)> = lessons::table
-                    .filter(lessons::module_id.eq(module_id))
-                    .select((lessons::id, lessons::slug))
-                    .load(conn)?;
-                let slugs: HashSet<&str> = m.lessons.iter().map(|l| l.slug.as_str()).collect();
-                for (id, slug) in &known {
-                    if !slugs.contains(slug.as_str()) {
-                        diesel::update(lessons::table.find(id))
-                            .set(lessons::retired.eq(true))
-                            .execute(conn)?;
-                    }
-                }
-                for l in &m.lessons {
-                    let values = (
-                        lessons::title.eq(&l.title),
-                        lessons::position.eq(l.order as i32),
-                        lessons::minutes.eq(l.minutes as i32),
-                        lessons::retired.eq(false),
-                    );
-                    let lesson_id: i64 = match known.iter().find(|(_, s)| s == &l.slug) {
-                        Some((id, _)) => {
-                            diesel::update(lessons::table.find(id))
-                                .set(values)
-                                .execute(conn)?;
-                            *id
-                        }
-                        None => diesel::insert_into(lessons::table)
-                            .values((
-                                lessons::module_id.eq(module_id),
-                                lessons::slug.eq(&l.slug),
-                                values,
-                            ))
-                            .returning(lessons::id)
-                            .get_result(conn)?,
-                    };
-                    ids.lessons
-                        .insert((m.code.clone(), l.slug.clone()), lesson_id);
-                }
-            }
+            sync_modules(conn, p, program_id, &mut ids)?;
         }
         Ok(ids)
     })
+}
+
+/// The version of a programme's content, recorded with its snapshot the first time it is seen.
+fn sync_version(conn: &mut DbConn, p: &Program, now: NaiveDateTime) -> QueryResult<i64> {
+    match content_versions::table
+        .filter(content_versions::program_code.eq(&p.code))
+        .filter(content_versions::hash.eq(&p.hash))
+        .select(content_versions::id)
+        .first(conn)
+        .optional()?
+    {
+        Some(id) => Ok(id),
+        None => diesel::insert_into(content_versions::table)
+            .values((
+                content_versions::program_code.eq(&p.code),
+                content_versions::hash.eq(&p.hash),
+                content_versions::snapshot.eq(snapshot(p)),
+                content_versions::loaded_at.eq(now),
+            ))
+            .returning(content_versions::id)
+            .get_result(conn),
+    }
+}
+
+/// The programme's row, updated by code or created, pointing to its current version.
+fn sync_program(
+    conn: &mut DbConn,
+    p: &Program,
+    version_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    let values = (
+        programs::kind.eq(match p.kind {
+            super::rules::Kind::Cqp => "cqp",
+            super::rules::Kind::Fae => "fae",
+        }),
+        programs::title.eq(&p.title),
+        programs::total_minutes.eq((p.total_hours * 60) as i32),
+        programs::min_months.eq(p.min_months as i32),
+        programs::max_months.eq(p.max_months as i32),
+        programs::version_id.eq(version_id),
+        programs::updated_at.eq(now),
+    );
+    match programs::table
+        .filter(programs::code.eq(&p.code))
+        .select(programs::id)
+        .first(conn)
+        .optional()?
+    {
+        Some(id) => {
+            diesel::update(programs::table.find(id))
+                .set(values)
+                .execute(conn)?;
+            Ok(id)
+        }
+        None => diesel::insert_into(programs::table)
+            .values((programs::code.eq(&p.code), values))
+            .returning(programs::id)
+            .get_result(conn),
+    }
+}
+
+/// The programme's modules: those gone from the content retired, the others updated or
+/// created, each with its lessons.
+fn sync_modules(
+    conn: &mut DbConn,
+    p: &Program,
+    program_id: i64,
+    ids: &mut ContentIds,
+) -> QueryResult<()> {
+    let existing: Vec<(i64, String)> = modules::table
+        .filter(modules::program_id.eq(program_id))
+        .select((modules::id, modules::code))
+        .load(conn)?;
+    let present: HashSet<&str> = p.modules.iter().map(|m| m.code.as_str()).collect();
+    for (id, code) in &existing {
+        if !present.contains(code.as_str()) {
+            diesel::update(modules::table.find(id))
+                .set(modules::retired.eq(true))
+                .execute(conn)?;
+        }
+    }
+    for m in &p.modules {
+        let values = (
+            modules::program_id.eq(program_id),
+            modules::title.eq(&m.title),
+            modules::position.eq(m.order as i32),
+            modules::planned_minutes.eq((m.planned_hours * 60) as i32),
+            modules::distance_minutes.eq((m.distance_hours * 60) as i32),
+            modules::presentiel_minutes.eq((m.presentiel_hours * 60) as i32),
+            modules::modality.eq(format!("{:?}", m.modality).to_lowercase()),
+            modules::retired.eq(false),
+        );
+        let module_id: i64 = match existing.iter().find(|(_, c)| c == &m.code) {
+            Some((id, _)) => {
+                diesel::update(modules::table.find(id))
+                    .set(values)
+                    .execute(conn)?;
+                *id
+            }
+            None => diesel::insert_into(modules::table)
+                .values((modules::code.eq(&m.code), values))
+                .returning(modules::id)
+                .get_result(conn)?,
+        };
+        ids.modules.insert(m.code.clone(), module_id);
+        sync_lessons(conn, m, module_id, ids)?;
+    }
+    Ok(())
+}
+
+/// A module's lessons: those gone from the content retired, the others updated or created.
+fn sync_lessons(
+    conn: &mut DbConn,
+    m: &Module,
+    module_id: i64,
+    ids: &mut ContentIds,
+) -> QueryResult<()> {
+    let known: Vec<(i64, String)> = lessons::table
+        .filter(lessons::module_id.eq(module_id))
+        .select((lessons::id, lessons::slug))
+        .load(conn)?;
+    let slugs: HashSet<&str> = m.lessons.iter().map(|l| l.slug.as_str()).collect();
+    for (id, slug) in &known {
+        if !slugs.contains(slug.as_str()) {
+            diesel::update(lessons::table.find(id))
+                .set(lessons::retired.eq(true))
+                .execute(conn)?;
+        }
+    }
+    for l in &m.lessons {
+        let values = (
+            lessons::title.eq(&l.title),
+            lessons::position.eq(l.order as i32),
+            lessons::minutes.eq(l.minutes as i32),
+            lessons::retired.eq(false),
+        );
+        let lesson_id: i64 = match known.iter().find(|(_, s)| s == &l.slug) {
+            Some((id, _)) => {
+                diesel::update(lessons::table.find(id))
+                    .set(values)
+                    .execute(conn)?;
+                *id
+            }
+            None => diesel::insert_into(lessons::table)
+                .values((
+                    lessons::module_id.eq(module_id),
+                    lessons::slug.eq(&l.slug),
+                    values,
+                ))
+                .returning(lessons::id)
+                .get_result(conn)?,
+        };
+        ids.lessons
+            .insert((m.code.clone(), l.slug.clone()), lesson_id);
+    }
+    Ok(())
 }
 
 pub fn version_count(conn: &mut DbConn, program_code: &str) -> QueryResult<i64> {

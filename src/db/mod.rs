@@ -11,6 +11,7 @@ diesel::allow_columns_to_appear_in_same_group_by_clause!(
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use anyhow::Context;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
@@ -27,6 +28,20 @@ pub enum DbConn {
     Sqlite(diesel::SqliteConnection),
     Pg(diesel::PgConnection),
 }
+
+/// Runs one diesel expression on whichever backend `conn` holds, `c` bound to that backend's
+/// own connection, for statements diesel types per backend (upserts):
+/// `db::db_run!(conn, |c| insert_into(t).values(v).on_conflict_do_nothing().execute(c))?`.
+/// Where the backends differ (a lock only PostgreSQL has), write the `match` and say why.
+macro_rules! db_run {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($c) => $body,
+            $crate::db::DbConn::Pg($c) => $body,
+        }
+    };
+}
+pub(crate) use db_run;
 
 pub type Pool = r2d2::Pool<Manager>;
 pub type PooledConn = r2d2::PooledConnection<Manager>;
@@ -113,23 +128,22 @@ pub fn connect(database_url: &str, size: u32) -> anyhow::Result<(Pool, Backend)>
         .build(Manager {
             backend: backend.clone(),
         })
-        .map_err(|e| anyhow::anyhow!("database unreachable ({}): {e}", backend.name()))?;
+        .with_context(|| format!("database unreachable ({})", backend.name()))?;
     Ok((pool, backend))
 }
 
 fn prepare_sqlite_file(path: &Path) -> anyhow::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())
-        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
+        .with_context(|| format!("cannot open {}", path.display()))?;
     // Reading the schema catches a file that is not a database before anything else.
     // Waits for another instance that holds the lock (creating the file, or migrating).
     conn.batch_execute(
         "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; SELECT count(*) FROM sqlite_master;",
     )
-        .map_err(|e| anyhow::anyhow!("{} is not a usable SQLite database: {e}", path.display()))?;
+        .with_context(|| format!("{} is not a usable SQLite database", path.display()))?;
     Ok(())
 }
 

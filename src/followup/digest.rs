@@ -106,16 +106,10 @@ pub(super) fn claim(
         followup_digests::sent_on.eq(today),
         followup_digests::up_to_message_id.eq(last),
     );
-    let inserted = match conn {
-        DbConn::Sqlite(c) => diesel::insert_into(followup_digests::table)
-            .values(values)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-        DbConn::Pg(c) => diesel::insert_into(followup_digests::table)
-            .values(values)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-    };
+    let inserted = db::db_run!(conn, |c| diesel::insert_into(followup_digests::table)
+        .values(values)
+        .on_conflict_do_nothing()
+        .execute(c))?;
     Ok(inserted > 0)
 }
 

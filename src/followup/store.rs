@@ -259,16 +259,10 @@ pub fn mark_read(
         followup_reads::last_read_message_id.eq(message_id),
         followup_reads::read_at.eq(now),
     );
-    let inserted = match conn {
-        DbConn::Sqlite(c) => diesel::insert_into(followup_reads::table)
-            .values(values)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-        DbConn::Pg(c) => diesel::insert_into(followup_reads::table)
-            .values(values)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-    };
+    let inserted = db::db_run!(conn, |c| diesel::insert_into(followup_reads::table)
+        .values(values)
+        .on_conflict_do_nothing()
+        .execute(c))?;
     if inserted == 0 {
         diesel::update(
             followup_reads::table

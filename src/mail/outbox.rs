@@ -84,6 +84,7 @@ pub fn claim(
 ) -> QueryResult<Vec<i64>> {
     let now = db::now();
     db::transaction(conn, |conn| {
+        // Not `db_run!`: only PostgreSQL has SKIP LOCKED (SQLite's write lock serialises).
         let ids: Vec<i64> = match conn {
             DbConn::Pg(c) => due!(now, limit).for_update().skip_locked().load(c)?,
             DbConn::Sqlite(c) => due!(now, limit).load(c)?,

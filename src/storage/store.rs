@@ -6,11 +6,11 @@ use diesel::dsl::{exists, sql};
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
-use crate::db::DbConn;
 use crate::db::schema::{
     anonymous_upload_hours as hours, followup_attachments, followup_messages, followup_threads,
     vae_documents, vae_pending_documents, vae_requests,
 };
+use crate::db::{self, DbConn};
 
 // SUM of a BIGINT is NUMERIC on PostgreSQL: cast so both backends answer the same type.
 macro_rules! total {
@@ -102,16 +102,10 @@ pub fn reserve_anonymous(
         return Ok(false);
     }
     let row = (hours::hour_start.eq(hour), hours::bytes.eq(0i64));
-    match conn {
-        DbConn::Sqlite(c) => diesel::insert_into(hours::table)
-            .values(row)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-        DbConn::Pg(c) => diesel::insert_into(hours::table)
-            .values(row)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-    };
+    db::db_run!(conn, |c| diesel::insert_into(hours::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(c))?;
     let n = diesel::update(
         hours::table
             .filter(hours::hour_start.eq(hour))

@@ -3,6 +3,7 @@
 //! several instances: the first to record the (job, period) row runs it, in one transaction
 //! with the mails it queues.
 
+use anyhow::Context;
 use chrono::{Datelike, Duration, NaiveDate, Timelike};
 use diesel::prelude::*;
 
@@ -14,7 +15,7 @@ use crate::db::schema::{
 use crate::db::{self, DbConn};
 use crate::mail::MailContext;
 use crate::mail::{self, Mail, Recipient, outbox};
-use crate::web::{AppError, AppResult};
+use crate::web::AppResult;
 
 pub const WEEKLY_DIGEST: &str = "weekly_digest";
 pub const NUDGES: &str = "nudges";
@@ -34,16 +35,10 @@ fn claim(conn: &mut DbConn, job: &str, period: &str, instance: &str) -> QueryRes
         job_runs::ran_at.eq(db::now()),
         job_runs::messages.eq(0),
     );
-    let inserted = match conn {
-        DbConn::Sqlite(c) => diesel::insert_into(job_runs::table)
-            .values(values)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-        DbConn::Pg(c) => diesel::insert_into(job_runs::table)
-            .values(values)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-    };
+    let inserted = db::db_run!(conn, |c| diesel::insert_into(job_runs::table)
+        .values(values)
+        .on_conflict_do_nothing()
+        .execute(c))?;
     Ok(inserted == 1)
 }
 
@@ -66,10 +61,10 @@ pub(crate) fn queue(
     to: Recipient,
     cause: &str,
 ) -> AppResult<()> {
-    let (subject, text, html) = mail::render(mc.templates, template, ctx)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
-    let message = Mail::new(template, vec![to], &subject, text, html, vec![])
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+    let (subject, text, html) =
+        mail::render(mc.templates, template, ctx).context("engagement mail")?;
+    let message =
+        Mail::new(template, vec![to], &subject, text, html, vec![]).context("engagement mail")?;
     outbox::enqueue(conn, None, cause, &message, &mc.domain())?;
     Ok(())
 }

@@ -3,10 +3,11 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::pages::{full, paris_to_utc, settings};
+use super::form::{paris_to_utc, settings};
 use super::rules::state_counts;
 use super::rules::{Action, Outcome, Status};
 use super::store::{self, Scope};
+use super::view::full;
 use super::workflow::{self, Step};
 use crate::accounts::CurrentUser;
 use crate::mail::MailContext;

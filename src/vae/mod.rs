@@ -4,9 +4,12 @@
 
 pub mod api;
 pub mod documents;
+pub mod form;
 pub mod pages;
 pub mod pending;
 pub mod pending_store;
+mod request_pages;
 pub mod rules;
 pub mod store;
+pub mod view;
 pub mod workflow;
