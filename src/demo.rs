@@ -46,41 +46,67 @@ pub fn create_admin(
 
 pub const DEMO_COHORT: &str = "Promotion CQP démo";
 
+/// The demo people: role, address, name, and whether they belong to the demo organism.
+const PEOPLE: [(Role, &str, &str, bool); 5] = [
+    (Role::Admin, "admin@parcours.local", "Camille Admin", false),
+    (
+        Role::OrganismAdmin,
+        "direction@isf-demo.fr",
+        "Nadia Benali",
+        true,
+    ),
+    (
+        Role::Trainer,
+        "formatrice@isf-demo.fr",
+        "Sophie Lefèvre",
+        true,
+    ),
+    (
+        Role::Doctor,
+        "dr.martin@cabinet-demo.fr",
+        "Dr Paul Martin",
+        false,
+    ),
+    (
+        Role::Trainee,
+        "assistante@cabinet-demo.fr",
+        "Julie Moreau",
+        true,
+    ),
+];
+
+/// One demo person with the hash of their new password.
+struct Prepared {
+    role: Role,
+    email: &'static str,
+    name: &'static str,
+    in_org: bool,
+    hash: String,
+}
+
+/// The demo people that the cohort, the follow-up and the activity need.
+#[derive(Default)]
+struct Cast {
+    trainee: Option<i64>,
+    trainer: Option<i64>,
+    doctor: Option<(i64, String)>,
+}
+
 /// Creates (or refreshes) the demo organism and its people, with new passwords each run;
 /// the trainee is enrolled in a CQP cohort that started today.
 pub fn seed(conn: &mut DbConn, content: &crate::curriculum::Content) -> anyhow::Result<Vec<Login>> {
-    let people = [
-        (Role::Admin, "admin@parcours.local", "Camille Admin", false),
-        (
-            Role::OrganismAdmin,
-            "direction@isf-demo.fr",
-            "Nadia Benali",
-            true,
-        ),
-        (
-            Role::Trainer,
-            "formatrice@isf-demo.fr",
-            "Sophie Lefèvre",
-            true,
-        ),
-        (
-            Role::Doctor,
-            "dr.martin@cabinet-demo.fr",
-            "Dr Paul Martin",
-            false,
-        ),
-        (
-            Role::Trainee,
-            "assistante@cabinet-demo.fr",
-            "Julie Moreau",
-            true,
-        ),
-    ];
+    // Passwords are hashed before the transaction, which then stays short.
     let mut logins = Vec::new();
     let mut prepared = Vec::new();
-    for (role, email, name, in_org) in people {
+    for (role, email, name, in_org) in PEOPLE {
         let pw = password::generate()?;
-        prepared.push((role, email, name, in_org, password::hash(&pw)?));
+        prepared.push(Prepared {
+            role,
+            email,
+            name,
+            in_org,
+            hash: password::hash(&pw)?,
+        });
         logins.push(Login {
             role,
             email: email.to_string(),
@@ -88,132 +114,159 @@ pub fn seed(conn: &mut DbConn, content: &crate::curriculum::Content) -> anyhow::
         });
     }
     db::transaction(conn, |conn| -> anyhow::Result<()> {
-        let org_id = match organisms::by_name(conn, DEMO_ORGANISM)? {
-            Some(o) => o.id,
-            None => organisms::create(
-                conn,
-                None,
-                &Organism {
-                    name: DEMO_ORGANISM.into(),
-                    siret: Some("73282932000074".into()),
-                    nda: Some("11755555575".into()),
-                    address: Some("12 rue des Écoles, 75005 Paris".into()),
-                    qualiopi_number: Some("QUALIOPI-DEMO-2026".into()),
-                    contact_email: Some("contact@isf-demo.fr".into()),
-                    contact_phone: Some("01 23 45 67 89".into()),
-                },
-            )?,
-        };
-        // What attestations print: the identity and the place of issue.
-        let (identity, _) = crate::attestation::store::organism_identity(conn, org_id)?
-            .ok_or_else(|| anyhow::anyhow!("demo organism vanished"))?;
-        crate::attestation::store::set_identity(
-            conn,
-            None,
-            org_id,
-            &crate::attestation::store::Identity {
-                siret: identity.siret.or(Some("73282932000074".into())),
-                nda: identity.nda.or(Some("11755555575".into())),
-                qualiopi_number: identity
-                    .qualiopi_number
-                    .or(Some("QUALIOPI-DEMO-2026".into())),
-                address: identity
-                    .address
-                    .or(Some("12 rue des Écoles, 75005 Paris".into())),
-                city: Some("Paris".into()),
-            },
-        )?;
-        let mut trainee = None;
-        let mut trainer = None;
-        let mut doctor = None;
-        for (role, email, name, in_org, hash) in &prepared {
-            let id = match users::by_email(conn, email)? {
-                Some(u) => {
-                    users::set_password(conn, None, &u, hash)?;
-                    u.id
-                }
-                None => users::create(
-                    conn,
-                    None,
-                    NewUser {
-                        email,
-                        name,
-                        role: *role,
-                        organism_id: in_org.then_some(org_id),
-                        password_hash: Some(hash),
-                    },
-                )?,
-            };
-            if *role == Role::Trainee {
-                trainee = Some(id);
-            }
-            if *role == Role::Trainer {
-                trainer = Some(id);
-            }
-            if *role == Role::Doctor {
-                doctor = Some((id, name.to_string()));
-            }
-        }
+        let org_id = demo_organism(conn)?;
+        let cast = people(conn, org_id, &prepared)?;
         let cqp = "CQP-AM";
         let (Some(&program_id), Some(&version_id)) =
             (content.ids.programs.get(cqp), content.ids.versions.get(cqp))
         else {
             anyhow::bail!("the CQP programme ({cqp}) is missing from the content folder");
         };
-        let cohort = match cohorts::cohort_by_name(conn, org_id, DEMO_COHORT)? {
-            Some(id) => id,
-            None => {
-                // Started two months ago, so that the demo has past activity to show.
-                let today = crate::base::paris::today();
-                let today = today - chrono::Months::new(2);
-                cohorts::create_cohort(
-                    conn,
-                    None,
-                    &cohorts::NewCohort {
-                        organism_id: org_id,
-                        program_id,
-                        content_version_id: version_id,
-                        name: DEMO_COHORT,
-                        start_date: today,
-                        end_date: today + chrono::Months::new(11),
-                    },
-                )?
-            }
-        };
-        // The demo doctor employs the demo trainee: the doctor follows her and receives her
-        // attestation.
-        if let (Some(trainee), Some((doctor, doctor_name))) = (trainee, &doctor)
-            && crate::cohorts::store::trainee(conn, crate::cohorts::store::Scope::Checked, trainee)?
-                .is_none()
-        {
-            let employer =
-                crate::cohorts::employers::doctor_employer(conn, org_id, *doctor, doctor_name)?;
-            cohorts::create_profile(
-                conn,
-                &cohorts::NewProfile {
-                    user_id: trainee,
-                    organism_id: org_id,
-                    profile: "aucun",
-                    hire_date: crate::base::paris::today(),
-                    funding: "contrat_pro",
-                    employer_id: Some(employer),
-                },
-            )?;
-        }
-        if let Some(trainee) = trainee
-            && !cohorts::is_enrolled(conn, trainee)?
-        {
-            let start = cohorts::cohort(conn, cohort)?
-                .map(|c| c.start_date)
-                .unwrap_or_else(crate::base::paris::today);
-            cohorts::enrol(conn, None, org_id, cohort, trainee, start)?;
-        }
-        if let (Some(trainee), Some(trainer)) = (trainee, trainer) {
+        let cohort = demo_cohort(conn, org_id, program_id, version_id)?;
+        employ_and_enrol(conn, org_id, cohort, &cast)?;
+        if let (Some(trainee), Some(trainer)) = (cast.trainee, cast.trainer) {
             activity(conn, org_id, cohort, program_id, trainee, trainer)?;
         }
         Ok(())
     })?;
     Ok(logins)
+}
+
+/// The demo organism, created once, with what attestations print: the identity and the place
+/// of issue.
+fn demo_organism(conn: &mut DbConn) -> anyhow::Result<i64> {
+    let org_id = match organisms::by_name(conn, DEMO_ORGANISM)? {
+        Some(o) => o.id,
+        None => organisms::create(
+            conn,
+            None,
+            &Organism {
+                name: DEMO_ORGANISM.into(),
+                siret: Some("73282932000074".into()),
+                nda: Some("11755555575".into()),
+                address: Some("12 rue des Écoles, 75005 Paris".into()),
+                qualiopi_number: Some("QUALIOPI-DEMO-2026".into()),
+                contact_email: Some("contact@isf-demo.fr".into()),
+                contact_phone: Some("01 23 45 67 89".into()),
+            },
+        )?,
+    };
+    let (identity, _) = crate::attestation::store::organism_identity(conn, org_id)?
+        .ok_or_else(|| anyhow::anyhow!("demo organism vanished"))?;
+    crate::attestation::store::set_identity(
+        conn,
+        None,
+        org_id,
+        &crate::attestation::store::Identity {
+            siret: identity.siret.or(Some("73282932000074".into())),
+            nda: identity.nda.or(Some("11755555575".into())),
+            qualiopi_number: identity
+                .qualiopi_number
+                .or(Some("QUALIOPI-DEMO-2026".into())),
+            address: identity
+                .address
+                .or(Some("12 rue des Écoles, 75005 Paris".into())),
+            city: Some("Paris".into()),
+        },
+    )?;
+    Ok(org_id)
+}
+
+/// Creates the demo people, or gives the existing ones their new password.
+fn people(conn: &mut DbConn, org_id: i64, prepared: &[Prepared]) -> anyhow::Result<Cast> {
+    let mut cast = Cast::default();
+    for p in prepared {
+        let id = match users::by_email(conn, p.email)? {
+            Some(u) => {
+                users::set_password(conn, None, &u, &p.hash)?;
+                u.id
+            }
+            None => users::create(
+                conn,
+                None,
+                NewUser {
+                    email: p.email,
+                    name: p.name,
+                    role: p.role,
+                    organism_id: p.in_org.then_some(org_id),
+                    password_hash: Some(&p.hash),
+                },
+            )?,
+        };
+        if p.role == Role::Trainee {
+            cast.trainee = Some(id);
+        }
+        if p.role == Role::Trainer {
+            cast.trainer = Some(id);
+        }
+        if p.role == Role::Doctor {
+            cast.doctor = Some((id, p.name.to_string()));
+        }
+    }
+    Ok(cast)
+}
+
+fn demo_cohort(
+    conn: &mut DbConn,
+    org_id: i64,
+    program_id: i64,
+    version_id: i64,
+) -> anyhow::Result<i64> {
+    if let Some(id) = cohorts::cohort_by_name(conn, org_id, DEMO_COHORT)? {
+        return Ok(id);
+    }
+    // Started two months ago, so that the demo has past activity to show.
+    let today = crate::base::paris::today();
+    let today = today - chrono::Months::new(2);
+    Ok(cohorts::create_cohort(
+        conn,
+        None,
+        &cohorts::NewCohort {
+            organism_id: org_id,
+            program_id,
+            content_version_id: version_id,
+            name: DEMO_COHORT,
+            start_date: today,
+            end_date: today + chrono::Months::new(11),
+        },
+    )?)
+}
+
+/// The demo doctor employs the demo trainee (he follows her and receives her attestation),
+/// and she is enrolled in the demo cohort.
+fn employ_and_enrol(
+    conn: &mut DbConn,
+    org_id: i64,
+    cohort: i64,
+    cast: &Cast,
+) -> anyhow::Result<()> {
+    if let (Some(trainee), Some((doctor, doctor_name))) = (cast.trainee, &cast.doctor)
+        && crate::cohorts::store::trainee(conn, crate::cohorts::store::Scope::Checked, trainee)?
+            .is_none()
+    {
+        let employer =
+            crate::cohorts::employers::doctor_employer(conn, org_id, *doctor, doctor_name)?;
+        cohorts::create_profile(
+            conn,
+            &cohorts::NewProfile {
+                user_id: trainee,
+                organism_id: org_id,
+                profile: "aucun",
+                hire_date: crate::base::paris::today(),
+                funding: "contrat_pro",
+                employer_id: Some(employer),
+            },
+        )?;
+    }
+    if let Some(trainee) = cast.trainee
+        && !cohorts::is_enrolled(conn, trainee)?
+    {
+        let start = cohorts::cohort(conn, cohort)?
+            .map(|c| c.start_date)
+            .unwrap_or_else(crate::base::paris::today);
+        cohorts::enrol(conn, None, org_id, cohort, trainee, start)?;
+    }
+    Ok(())
 }
 
 /// Past activity of the demo trainee, once: ten evenings of distance study of M1, a closed
@@ -227,7 +280,7 @@ fn activity(
     trainee: i64,
     trainer: i64,
 ) -> anyhow::Result<()> {
-    use crate::db::schema::{daily_activity, module_totals};
+    use crate::db::schema::daily_activity;
     use diesel::prelude::*;
     let done: i64 = daily_activity::table
         .filter(daily_activity::trainee_id.eq(trainee))
@@ -242,46 +295,82 @@ fn activity(
     else {
         return Ok(());
     };
-    let today = crate::base::paris::today();
-    let at = |d: chrono::NaiveDate, h: u32, m: u32| {
-        crate::base::paris::paris_to_utc(
-            d.and_time(chrono::NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default()),
-        )
+    let scene = Scene {
+        org_id,
+        cohort,
+        m1,
+        trainee,
+        trainer,
+        today: crate::base::paris::today(),
     };
+    signed_morning(conn, &scene)?;
+    study_evenings(conn, &scene)?;
+    question_answered(conn, &scene, &format!("{code} — {title}"))
+}
 
-    // The in-person morning two weeks ago, signed by the trainee and closed by the trainer.
-    let day = today - chrono::Duration::days(14);
+/// Who and what the demo activity is about.
+struct Scene {
+    org_id: i64,
+    cohort: i64,
+    /// The first module of the programme.
+    m1: i64,
+    trainee: i64,
+    trainer: i64,
+    today: chrono::NaiveDate,
+}
+
+/// The in-person morning two weeks ago, signed by the trainee and closed by the trainer.
+fn signed_morning(conn: &mut DbConn, s: &Scene) -> anyhow::Result<()> {
+    use crate::tracking::attendance;
+    let day = s.today - chrono::Duration::days(14);
     let t = |h, m| chrono::NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default();
     cohorts::add_sessions(
         conn,
-        trainer,
-        org_id,
-        cohort,
+        s.trainer,
+        s.org_id,
+        s.cohort,
         &[cohorts::NewSession {
-            module_id: m1,
-            trainer_id: Some(trainer),
+            module_id: s.m1,
+            trainer_id: Some(s.trainer),
             day,
             starts_at: t(9, 0),
             ends_at: t(12, 30),
             place: "Salle 2, 12 rue des Écoles",
         }],
     )?;
-    let session = cohorts::sessions_of(conn, cohort)?
+    let session = cohorts::sessions_of(conn, s.cohort)?
         .into_iter()
-        .find(|s| s.day == day && s.module_id == m1)
+        .find(|x| x.day == day && x.module_id == s.m1)
         .ok_or_else(|| anyhow::anyhow!("demo session not created"))?;
-    use crate::tracking::attendance;
-    attendance::open(conn, trainer, org_id, &session)?;
-    attendance::sign(conn, trainee, org_id, session.id, trainee, "stagiaire")?
-        .map_err(|e| anyhow::anyhow!("demo signature: {}", e.message()))?;
-    attendance::close(conn, trainer, org_id, &session)?
+    attendance::open(conn, s.trainer, s.org_id, &session)?;
+    attendance::sign(
+        conn,
+        s.trainee,
+        s.org_id,
+        session.id,
+        s.trainee,
+        "stagiaire",
+    )?
+    .map_err(|e| anyhow::anyhow!("demo signature: {}", e.message()))?;
+    attendance::close(conn, s.trainer, s.org_id, &session)?
         .map_err(|e| anyhow::anyhow!("demo sheet: {}", e.message()))?;
+    Ok(())
+}
 
-    // Ten evenings of study, 35 to 53 minutes each.
+/// Ten evenings of study, 35 to 53 minutes each, added to the module's total.
+fn study_evenings(conn: &mut DbConn, s: &Scene) -> anyhow::Result<()> {
+    use crate::db::schema::{daily_activity, module_totals};
+    use diesel::prelude::*;
+    let at = |d: chrono::NaiveDate, h: u32, m: u32| {
+        crate::base::paris::paris_to_utc(
+            d.and_time(chrono::NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default()),
+        )
+    };
+    let (trainee, m1) = (s.trainee, s.m1);
     let mut total = 0i64;
     let mut last = None;
     for i in 0..10i64 {
-        let d = today - chrono::Duration::days(20 - i);
+        let d = s.today - chrono::Duration::days(20 - i);
         let secs = (35 + 2 * i) * 60;
         let first = at(d, 18, 30);
         let end = first + chrono::Duration::seconds(secs + 120);
@@ -320,21 +409,24 @@ fn activity(
             ))
             .execute(conn)?;
     }
+    Ok(())
+}
 
-    // A question in her M1 thread, and the trainer's answer.
+/// A question in her M1 thread, and the trainer's answer.
+fn question_answered(conn: &mut DbConn, s: &Scene, subject: &str) -> anyhow::Result<()> {
     use crate::followup::rules::MessageKind;
     use crate::followup::store::{self as followup, NewMessage, Target};
     let (thread, _) = followup::post(
         conn,
         Target::Module {
-            organism_id: org_id,
-            cohort_id: cohort,
-            trainee_id: trainee,
-            module_id: m1,
-            subject: format!("{code} — {title}"),
+            organism_id: s.org_id,
+            cohort_id: s.cohort,
+            trainee_id: s.trainee,
+            module_id: s.m1,
+            subject: subject.to_string(),
         },
         NewMessage {
-            author_id: trainee,
+            author_id: s.trainee,
             kind: MessageKind::Question,
             body: "Bonjour, quand un patient appelle pour un renouvellement d'ordonnance, \
                    dois-je lui proposer un rendez-vous ou transmettre au médecin ?",
@@ -346,7 +438,7 @@ fn activity(
         conn,
         Target::Thread(thread),
         NewMessage {
-            author_id: trainer,
+            author_id: s.trainer,
             kind: MessageKind::Reponse,
             body: "Bonjour Julie, suivez le protocole du cabinet : notez la demande et \
                    transmettez-la au médecin, qui décide. Nous le reverrons en séance.",

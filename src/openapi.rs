@@ -39,21 +39,8 @@ fn secured(mut op: Value) -> Value {
     op
 }
 
+/// The whole document: what `/api/v1` offers, served as JSON and as a page.
 pub fn document() -> Value {
-    let object = json!({"type": "object"});
-    let list = json!({"type": "array", "items": {"type": "object"}});
-    let xapi = secured(
-        json!({"summary": "The organism's distance study by day and module, lessons completed, evaluation results and completed paths as xAPI 1.0.3 statements (stable ids: exporting twice gives the same statements)", "parameters": [id_param("id", "Organism id"),
-                {"name": "from", "in": "query", "required": false, "description": "First day, YYYY-MM-DD (default: 29 days before `to`)", "schema": {"type": "string", "format": "date"}},
-                {"name": "to", "in": "query", "required": false, "description": "Last day, YYYY-MM-DD (default: today); 366 days at most", "schema": {"type": "string", "format": "date"}}],
-                "responses": {"200": ok("Statements", json!({"$ref": "#/components/schemas/XapiExport"})), "422": error_response("Invalid or too long period")}}),
-    );
-    let xapi_export = json!({"type": "object", "required": ["from", "to", "count", "statements"], "properties": {
-        "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"}, "count": {"type": "integer"},
-        "statements": {"type": "array", "items": {"type": "object", "required": ["id", "actor", "verb", "object", "timestamp"], "properties": {
-            "id": {"type": "string", "format": "uuid"}, "actor": {"type": "object"}, "verb": {"type": "object"}, "object": {"type": "object"},
-            "result": {"type": "object"}, "context": {"type": "object"}, "timestamp": {"type": "string", "format": "date-time"}}}}
-    }});
     json!({
         "openapi": "3.0.3",
         "info": {
@@ -64,117 +51,141 @@ pub fn document() -> Value {
         "servers": [{"url": "/api/v1"}],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "A one-hour JWT from POST /auth/token, or an organism's integration token (prc_…) created on its page of API tokens"}},
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["error"],
-                    "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-                        "code": {"type": "string", "enum": ["not_found", "unauthenticated", "forbidden", "invalid_input", "conflict", "too_many_requests", "unavailable", "unsupported_media_type", "internal"]},
-                        "message": {"type": "string"},
-                        "fields": {"type": "array", "items": {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}},
-                        "lines": {"type": "array", "items": {"type": "object", "properties": {"line": {"type": "integer"}, "column": {"type": "string"}, "message": {"type": "string"}}}}
-                    }}}
-                },
-                "XapiExport": xapi_export,
-                "Token": {"type": "object", "required": ["token", "token_type", "expires_at"], "properties": {
-                    "token": {"type": "string"}, "token_type": {"type": "string", "enum": ["Bearer"]}, "expires_at": {"type": "integer", "description": "Unix time"}
-                }},
-                "Me": {"type": "object", "required": ["id", "email", "name", "role"], "properties": {
-                    "id": {"type": "integer"}, "email": {"type": "string"}, "name": {"type": "string"},
-                    "role": {"type": "string", "enum": ["admin", "organism_admin", "trainer", "trainee", "doctor"]},
-                    "organism_id": {"type": "integer", "nullable": true}
-                }},
-                "Attempt": {"type": "object", "required": ["id", "attempt_no", "status", "question_count"], "properties": {
-                    "id": {"type": "integer"}, "module_id": {"type": "integer"}, "attempt_no": {"type": "integer"},
-                    "status": {"type": "string", "enum": ["open", "submitted"]},
-                    "score_pct": {"type": "integer", "nullable": true}, "passed": {"type": "boolean", "nullable": true},
-                    "correct_count": {"type": "integer", "nullable": true}, "question_count": {"type": "integer"},
-                    "started_at": {"type": "string"}, "submitted_at": {"type": "string", "nullable": true}
-                }},
-                "Answers": {"type": "object", "required": ["answers"], "properties": {"answers": {
-                    "type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
-                    "description": "Chosen choice ids by question id"
-                }}},
-                "CohortInput": {"type": "object", "required": ["name", "program", "start_date", "end_date"], "properties": {
-                    "name": {"type": "string"}, "program": {"type": "string", "example": "CQP-AM"},
-                    "start_date": {"type": "string", "format": "date"}, "end_date": {"type": "string", "format": "date"}
-                }},
-                "VaeState": {"type": "string", "enum": ["deposee", "en_examen", "recevable", "non_recevable", "livret2_depose", "jury_planifie", "decision", "abandonnee"]},
-                "VaeTransition": {"type": "object", "required": ["action"], "properties": {
-                    "action": {"type": "string", "enum": ["examine", "accept", "reject", "deposit_livret2", "plan_jury", "decide", "abandon"]},
-                    "note": {"type": "string"}, "reasons": {"type": "string", "description": "Required to reject"},
-                    "jury_date": {"type": "string", "format": "date"}, "jury_time": {"type": "string", "example": "14:30", "description": "Paris time"},
-                    "jury_place": {"type": "string"}, "outcome": {"type": "string", "enum": ["total", "partial", "none"]},
-                    "validated": {"type": "array", "items": {"type": "string"}, "description": "Module codes validated by a partial decision"},
-                    "recommendations": {"type": "string"}
-                }},
-                "Heartbeat": {"type": "object", "required": ["page", "view", "seq"], "properties": {
-                    "page": {"type": "string", "enum": ["lesson", "evaluation"]},
-                    "lesson_id": {"type": "integer", "format": "int64", "description": "Required when page is lesson"},
-                    "module": {"type": "string", "description": "Module code, required when page is evaluation"},
-                    "view": {"type": "string", "pattern": "^[A-Za-z0-9-]{1,64}$", "description": "Id of this page view"},
-                    "seq": {"type": "integer", "minimum": 0, "maximum": 1000000}
-                }},
-                "HeartbeatAnswer": {"type": "object", "required": ["outcome", "credited_seconds"], "properties": {
-                    "outcome": {}, "credited_seconds": {"type": "integer"}, "session_seconds": {"type": "integer"}
-                }},
-                "ImportSummary": {"type": "object", "properties": {
-                    "created": {"type": "integer"}, "updated": {"type": "integer"}, "unchanged": {"type": "integer"},
-                    "doctors_invited": {"type": "integer"}, "warnings": {"type": "array", "items": {"type": "string"}},
-                    "information": {"type": "array", "items": {"type": "string"}}
-                }}
-            }
+            "schemas": schemas()
         },
-        "paths": {
-            "/auth/token": {"post": {
-                "summary": "Exchange an e-mail and password for a one-hour Bearer token",
-                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["email", "password"], "properties": {"email": {"type": "string"}, "password": {"type": "string"}}}}}},
-                "responses": {
-                    "200": ok("A token", json!({"$ref": "#/components/schemas/Token"})),
-                    "401": error_response("Wrong e-mail or password"),
-                    "403": error_response("Account disabled"),
-                    "422": error_response("Malformed body"),
-                    "429": error_response("Too many attempts; see Retry-After")
-                }
-            }},
-            "/me": {"get": secured(json!({"summary": "The signed-in person", "responses": {"200": ok("Who am I", json!({"$ref": "#/components/schemas/Me"}))}}))},
-            "/programs": {"get": secured(json!({"summary": "Programmes and their modules", "responses": {"200": ok("Programmes", list.clone())}}))},
-            "/programs/{program}": {"get": secured(json!({"summary": "One programme with modules and lessons", "parameters": [text_param("program", "Programme code, e.g. CQP-AM")], "responses": {"200": ok("Programme", object.clone()), "404": error_response("Unknown programme")}}))},
-            "/programs/{program}/modules/{module}/lessons/{slug}": {"get": secured(json!({"summary": "A lesson as HTML", "parameters": [text_param("program", "Programme code"), text_param("module", "Module code"), text_param("slug", "Lesson slug")], "responses": {"200": ok("Lesson", object.clone()), "404": error_response("Unknown lesson")}}))},
-            "/programs/{program}/modules/{module}/evaluation": {"get": secured(json!({"summary": "A module's evaluation, without answers", "parameters": [text_param("program", "Programme code"), text_param("module", "Module code")], "responses": {"200": ok("Evaluation", object.clone()), "404": error_response("No evaluation")}}))},
-            "/programs/{program}/modules/{module}/evaluation/attempts": {"post": secured(json!({"summary": "Start (or resume) an attempt", "parameters": [text_param("program", "Programme code"), text_param("module", "Module code")], "responses": {"201": ok("The open attempt and its questions", object.clone()), "422": error_response("No attempt left")}}))},
-            "/attempts": {"get": secured(json!({"summary": "My attempts", "responses": {"200": ok("Attempts", json!({"type": "array", "items": {"$ref": "#/components/schemas/Attempt"}}))}}))},
-            "/attempts/{id}/submit": {"post": secured(json!({"summary": "Submit answers; submitting again returns the first result", "parameters": [id_param("id", "Attempt id")],
-                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Answers"}}}},
-                "responses": {"200": ok("The scored attempt", json!({"$ref": "#/components/schemas/Attempt"})), "404": error_response("Unknown attempt"), "422": error_response("Unknown question or choice")}}))},
-            "/organisms/{id}/cohorts": {
-                "get": secured(json!({"summary": "An organism's cohorts", "parameters": [id_param("id", "Organism id")], "responses": {"200": ok("Cohorts", list.clone())}})),
-                "post": secured(json!({"summary": "Create a cohort (its length must fit the programme)", "parameters": [id_param("id", "Organism id")],
-                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CohortInput"}}}},
-                    "responses": {"201": ok("The cohort", object.clone()), "422": error_response("Invalid dates or programme")}}))
-            },
-            "/cohorts/{id}": {"get": secured(json!({"summary": "A cohort", "parameters": [id_param("id", "Cohort id")], "responses": {"200": ok("Cohort", object.clone()), "404": error_response("Unknown, or not the caller's organism")}}))},
-            "/cohorts/{id}/trainees": {"get": secured(json!({"summary": "A cohort's trainees with their deadline", "parameters": [id_param("id", "Cohort id")], "responses": {"200": ok("Trainees", list.clone())}}))},
-            "/cohorts/{id}/import": {"post": secured(json!({"summary": "Import trainees from a CSV file (all or nothing)", "parameters": [id_param("id", "Cohort id")],
-                "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}, "application/vnd.ms-excel": {"schema": {"type": "string", "format": "binary"}}}},
-                "responses": {"200": ok("What was imported", json!({"$ref": "#/components/schemas/ImportSummary"})), "415": error_response("Not sent as text/csv"), "422": error_response("Refused, with every error by line and column")}}))},
-            "/trainees/{id}": {"get": secured(json!({"summary": "A trainee (staff of their organism, or their employer doctor)", "parameters": [id_param("id", "Trainee id")], "responses": {"200": ok("Trainee", object.clone()), "404": error_response("Unknown, or not yours")}}))},
-            "/me/assistants": {"get": secured(json!({"summary": "A doctor's assistants in training", "responses": {"200": ok("Assistants", list.clone())}}))},
-            "/vae/requests": {"get": secured(json!({"summary": "VAE files: the organism's for its staff, one's own for a candidate", "parameters": [{"name": "state", "in": "query", "required": false, "description": "Only files in this state", "schema": {"$ref": "#/components/schemas/VaeState"}}], "responses": {"200": ok("Files", list.clone()), "422": error_response("Unknown state")}}))},
-            "/vae/requests/{id}": {"get": secured(json!({"summary": "A VAE file with its periods, documents and history", "parameters": [id_param("id", "File id")], "responses": {"200": ok("File", object.clone()), "404": error_response("Unknown, or not in the caller's scope")}}))},
-            "/vae/requests/{id}/transitions": {"post": secured(json!({"summary": "Move a VAE file one step (audited; the candidate is mailed)", "parameters": [id_param("id", "File id")],
-                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/VaeTransition"}}}},
-                "responses": {"200": ok("The new state", object.clone()), "404": error_response("Unknown, or not in the caller's scope"), "409": error_response("Not allowed from the current state, or not the caller's to take"), "422": error_response("Missing reasons, jury date or place, or an inconsistent decision")}}))},
-            "/organisms/{id}/vae/counts": {"get": secured(json!({"summary": "How many VAE files of the organism are in each state", "parameters": [id_param("id", "Organism id")], "responses": {"200": ok("Counts by state", list.clone())}}))},
-            "/study/heartbeats": {"post": secured(json!({"summary": "A trainee's study heartbeat from a lesson or evaluation page (credited at most once per interval)",
-                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Heartbeat"}}}},
-                "responses": {"200": ok("What was credited", json!({"$ref": "#/components/schemas/HeartbeatAnswer"})), "422": error_response("Unknown page, lesson or module; malformed view id or sequence")}}))},
-            "/me/hours": {"get": secured(json!({"summary": "A trainee's own hours by module, with the deadline", "responses": {"200": ok("Hours", object.clone())}}))},
-            "/cohorts/{id}/progress": {"get": secured(json!({"summary": "Hours and status of every trainee of a cohort (its staff only)", "parameters": [id_param("id", "Cohort id")], "responses": {"200": ok("Progress", list.clone()), "404": error_response("Unknown, or not the caller's organism")}}))},
-            "/trainees/{id}/hours": {"get": secured(json!({"summary": "A trainee's hours by module (staff of their organism, or their employer doctor)", "parameters": [id_param("id", "Trainee id")], "responses": {"200": ok("Hours", object.clone()), "404": error_response("Unknown, or not in the caller's scope")}}))},
-            "/organisms/{id}/xapi": {"get": xapi},
-            "/openapi.json": {"get": {"summary": "This document", "responses": {"200": ok("OpenAPI 3 document", object)}}}
-        }
+        "paths": paths()
+    })
+}
+
+/// The shapes named by `$ref`.
+fn schemas() -> Value {
+    let xapi_export = json!({"type": "object", "required": ["from", "to", "count", "statements"], "properties": {
+        "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"}, "count": {"type": "integer"},
+        "statements": {"type": "array", "items": {"type": "object", "required": ["id", "actor", "verb", "object", "timestamp"], "properties": {
+            "id": {"type": "string", "format": "uuid"}, "actor": {"type": "object"}, "verb": {"type": "object"}, "object": {"type": "object"},
+            "result": {"type": "object"}, "context": {"type": "object"}, "timestamp": {"type": "string", "format": "date-time"}}}}
+    }});
+    json!({
+        "Error": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+                "code": {"type": "string", "enum": ["not_found", "unauthenticated", "forbidden", "invalid_input", "conflict", "too_many_requests", "unavailable", "unsupported_media_type", "internal"]},
+                "message": {"type": "string"},
+                "fields": {"type": "array", "items": {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}},
+                "lines": {"type": "array", "items": {"type": "object", "properties": {"line": {"type": "integer"}, "column": {"type": "string"}, "message": {"type": "string"}}}}
+            }}}
+        },
+        "XapiExport": xapi_export,
+        "Token": {"type": "object", "required": ["token", "token_type", "expires_at"], "properties": {
+            "token": {"type": "string"}, "token_type": {"type": "string", "enum": ["Bearer"]}, "expires_at": {"type": "integer", "description": "Unix time"}
+        }},
+        "Me": {"type": "object", "required": ["id", "email", "name", "role"], "properties": {
+            "id": {"type": "integer"}, "email": {"type": "string"}, "name": {"type": "string"},
+            "role": {"type": "string", "enum": ["admin", "organism_admin", "trainer", "trainee", "doctor"]},
+            "organism_id": {"type": "integer", "nullable": true}
+        }},
+        "Attempt": {"type": "object", "required": ["id", "attempt_no", "status", "question_count"], "properties": {
+            "id": {"type": "integer"}, "module_id": {"type": "integer"}, "attempt_no": {"type": "integer"},
+            "status": {"type": "string", "enum": ["open", "submitted"]},
+            "score_pct": {"type": "integer", "nullable": true}, "passed": {"type": "boolean", "nullable": true},
+            "correct_count": {"type": "integer", "nullable": true}, "question_count": {"type": "integer"},
+            "started_at": {"type": "string"}, "submitted_at": {"type": "string", "nullable": true}
+        }},
+        "Answers": {"type": "object", "required": ["answers"], "properties": {"answers": {
+            "type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "description": "Chosen choice ids by question id"
+        }}},
+        "CohortInput": {"type": "object", "required": ["name", "program", "start_date", "end_date"], "properties": {
+            "name": {"type": "string"}, "program": {"type": "string", "example": "CQP-AM"},
+            "start_date": {"type": "string", "format": "date"}, "end_date": {"type": "string", "format": "date"}
+        }},
+        "VaeState": {"type": "string", "enum": ["deposee", "en_examen", "recevable", "non_recevable", "livret2_depose", "jury_planifie", "decision", "abandonnee"]},
+        "VaeTransition": {"type": "object", "required": ["action"], "properties": {
+            "action": {"type": "string", "enum": ["examine", "accept", "reject", "deposit_livret2", "plan_jury", "decide", "abandon"]},
+            "note": {"type": "string"}, "reasons": {"type": "string", "description": "Required to reject"},
+            "jury_date": {"type": "string", "format": "date"}, "jury_time": {"type": "string", "example": "14:30", "description": "Paris time"},
+            "jury_place": {"type": "string"}, "outcome": {"type": "string", "enum": ["total", "partial", "none"]},
+            "validated": {"type": "array", "items": {"type": "string"}, "description": "Module codes validated by a partial decision"},
+            "recommendations": {"type": "string"}
+        }},
+        "Heartbeat": {"type": "object", "required": ["page", "view", "seq"], "properties": {
+            "page": {"type": "string", "enum": ["lesson", "evaluation"]},
+            "lesson_id": {"type": "integer", "format": "int64", "description": "Required when page is lesson"},
+            "module": {"type": "string", "description": "Module code, required when page is evaluation"},
+            "view": {"type": "string", "pattern": "^[A-Za-z0-9-]{1,64}$", "description": "Id of this page view"},
+            "seq": {"type": "integer", "minimum": 0, "maximum": 1000000}
+        }},
+        "HeartbeatAnswer": {"type": "object", "required": ["outcome", "credited_seconds"], "properties": {
+            "outcome": {}, "credited_seconds": {"type": "integer"}, "session_seconds": {"type": "integer"}
+        }},
+        "ImportSummary": {"type": "object", "properties": {
+            "created": {"type": "integer"}, "updated": {"type": "integer"}, "unchanged": {"type": "integer"},
+            "doctors_invited": {"type": "integer"}, "warnings": {"type": "array", "items": {"type": "string"}},
+            "information": {"type": "array", "items": {"type": "string"}}
+        }}
+    })
+}
+
+/// Every operation, by path.
+fn paths() -> Value {
+    let object = json!({"type": "object"});
+    let list = json!({"type": "array", "items": {"type": "object"}});
+    let xapi = secured(
+        json!({"summary": "The organism's distance study by day and module, lessons completed, evaluation results and completed paths as xAPI 1.0.3 statements (stable ids: exporting twice gives the same statements)", "parameters": [id_param("id", "Organism id"),
+                {"name": "from", "in": "query", "required": false, "description": "First day, YYYY-MM-DD (default: 29 days before `to`)", "schema": {"type": "string", "format": "date"}},
+                {"name": "to", "in": "query", "required": false, "description": "Last day, YYYY-MM-DD (default: today); 366 days at most", "schema": {"type": "string", "format": "date"}}],
+                "responses": {"200": ok("Statements", json!({"$ref": "#/components/schemas/XapiExport"})), "422": error_response("Invalid or too long period")}}),
+    );
+    json!({
+        "/auth/token": {"post": {
+            "summary": "Exchange an e-mail and password for a one-hour Bearer token",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["email", "password"], "properties": {"email": {"type": "string"}, "password": {"type": "string"}}}}}},
+            "responses": {
+                "200": ok("A token", json!({"$ref": "#/components/schemas/Token"})),
+                "401": error_response("Wrong e-mail or password"),
+                "403": error_response("Account disabled"),
+                "422": error_response("Malformed body"),
+                "429": error_response("Too many attempts; see Retry-After")
+            }
+        }},
+        "/me": {"get": secured(json!({"summary": "The signed-in person", "responses": {"200": ok("Who am I", json!({"$ref": "#/components/schemas/Me"}))}}))},
+        "/programs": {"get": secured(json!({"summary": "Programmes and their modules", "responses": {"200": ok("Programmes", list.clone())}}))},
+        "/programs/{program}": {"get": secured(json!({"summary": "One programme with modules and lessons", "parameters": [text_param("program", "Programme code, e.g. CQP-AM")], "responses": {"200": ok("Programme", object.clone()), "404": error_response("Unknown programme")}}))},
+        "/programs/{program}/modules/{module}/lessons/{slug}": {"get": secured(json!({"summary": "A lesson as HTML", "parameters": [text_param("program", "Programme code"), text_param("module", "Module code"), text_param("slug", "Lesson slug")], "responses": {"200": ok("Lesson", object.clone()), "404": error_response("Unknown lesson")}}))},
+        "/programs/{program}/modules/{module}/evaluation": {"get": secured(json!({"summary": "A module's evaluation, without answers", "parameters": [text_param("program", "Programme code"), text_param("module", "Module code")], "responses": {"200": ok("Evaluation", object.clone()), "404": error_response("No evaluation")}}))},
+        "/programs/{program}/modules/{module}/evaluation/attempts": {"post": secured(json!({"summary": "Start (or resume) an attempt", "parameters": [text_param("program", "Programme code"), text_param("module", "Module code")], "responses": {"201": ok("The open attempt and its questions", object.clone()), "422": error_response("No attempt left")}}))},
+        "/attempts": {"get": secured(json!({"summary": "My attempts", "responses": {"200": ok("Attempts", json!({"type": "array", "items": {"$ref": "#/components/schemas/Attempt"}}))}}))},
+        "/attempts/{id}/submit": {"post": secured(json!({"summary": "Submit answers; submitting again returns the first result", "parameters": [id_param("id", "Attempt id")],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Answers"}}}},
+            "responses": {"200": ok("The scored attempt", json!({"$ref": "#/components/schemas/Attempt"})), "404": error_response("Unknown attempt"), "422": error_response("Unknown question or choice")}}))},
+        "/organisms/{id}/cohorts": {
+            "get": secured(json!({"summary": "An organism's cohorts", "parameters": [id_param("id", "Organism id")], "responses": {"200": ok("Cohorts", list.clone())}})),
+            "post": secured(json!({"summary": "Create a cohort (its length must fit the programme)", "parameters": [id_param("id", "Organism id")],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CohortInput"}}}},
+                "responses": {"201": ok("The cohort", object.clone()), "422": error_response("Invalid dates or programme")}}))
+        },
+        "/cohorts/{id}": {"get": secured(json!({"summary": "A cohort", "parameters": [id_param("id", "Cohort id")], "responses": {"200": ok("Cohort", object.clone()), "404": error_response("Unknown, or not the caller's organism")}}))},
+        "/cohorts/{id}/trainees": {"get": secured(json!({"summary": "A cohort's trainees with their deadline", "parameters": [id_param("id", "Cohort id")], "responses": {"200": ok("Trainees", list.clone())}}))},
+        "/cohorts/{id}/import": {"post": secured(json!({"summary": "Import trainees from a CSV file (all or nothing)", "parameters": [id_param("id", "Cohort id")],
+            "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}, "application/vnd.ms-excel": {"schema": {"type": "string", "format": "binary"}}}},
+            "responses": {"200": ok("What was imported", json!({"$ref": "#/components/schemas/ImportSummary"})), "415": error_response("Not sent as text/csv"), "422": error_response("Refused, with every error by line and column")}}))},
+        "/trainees/{id}": {"get": secured(json!({"summary": "A trainee (staff of their organism, or their employer doctor)", "parameters": [id_param("id", "Trainee id")], "responses": {"200": ok("Trainee", object.clone()), "404": error_response("Unknown, or not yours")}}))},
+        "/me/assistants": {"get": secured(json!({"summary": "A doctor's assistants in training", "responses": {"200": ok("Assistants", list.clone())}}))},
+        "/vae/requests": {"get": secured(json!({"summary": "VAE files: the organism's for its staff, one's own for a candidate", "parameters": [{"name": "state", "in": "query", "required": false, "description": "Only files in this state", "schema": {"$ref": "#/components/schemas/VaeState"}}], "responses": {"200": ok("Files", list.clone()), "422": error_response("Unknown state")}}))},
+        "/vae/requests/{id}": {"get": secured(json!({"summary": "A VAE file with its periods, documents and history", "parameters": [id_param("id", "File id")], "responses": {"200": ok("File", object.clone()), "404": error_response("Unknown, or not in the caller's scope")}}))},
+        "/vae/requests/{id}/transitions": {"post": secured(json!({"summary": "Move a VAE file one step (audited; the candidate is mailed)", "parameters": [id_param("id", "File id")],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/VaeTransition"}}}},
+            "responses": {"200": ok("The new state", object.clone()), "404": error_response("Unknown, or not in the caller's scope"), "409": error_response("Not allowed from the current state, or not the caller's to take"), "422": error_response("Missing reasons, jury date or place, or an inconsistent decision")}}))},
+        "/organisms/{id}/vae/counts": {"get": secured(json!({"summary": "How many VAE files of the organism are in each state", "parameters": [id_param("id", "Organism id")], "responses": {"200": ok("Counts by state", list.clone())}}))},
+        "/study/heartbeats": {"post": secured(json!({"summary": "A trainee's study heartbeat from a lesson or evaluation page (credited at most once per interval)",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Heartbeat"}}}},
+            "responses": {"200": ok("What was credited", json!({"$ref": "#/components/schemas/HeartbeatAnswer"})), "422": error_response("Unknown page, lesson or module; malformed view id or sequence")}}))},
+        "/me/hours": {"get": secured(json!({"summary": "A trainee's own hours by module, with the deadline", "responses": {"200": ok("Hours", object.clone())}}))},
+        "/cohorts/{id}/progress": {"get": secured(json!({"summary": "Hours and status of every trainee of a cohort (its staff only)", "parameters": [id_param("id", "Cohort id")], "responses": {"200": ok("Progress", list.clone()), "404": error_response("Unknown, or not the caller's organism")}}))},
+        "/trainees/{id}/hours": {"get": secured(json!({"summary": "A trainee's hours by module (staff of their organism, or their employer doctor)", "parameters": [id_param("id", "Trainee id")], "responses": {"200": ok("Hours", object.clone()), "404": error_response("Unknown, or not in the caller's scope")}}))},
+        "/organisms/{id}/xapi": {"get": xapi},
+        "/openapi.json": {"get": {"summary": "This document", "responses": {"200": ok("OpenAPI 3 document", object)}}}
     })
 }
 

@@ -50,18 +50,19 @@ impl MailContext<'_> {
     }
 }
 
-/// Renders `templates/mail/<name>/{subject.txt,body.txt,body.html}`.
+/// Renders `templates/mail/<name>/{subject.txt,body.txt,body.html}`; the bodies extend
+/// `templates/mail/base.{txt,html}`.
 pub fn render(
     templates: &tera::Tera,
     name: &str,
     ctx: &tera::Context,
 ) -> Result<(String, String, Option<String>), MailError> {
-    let get = |file: &str| templates.render(&format!("{name}/{file}"), ctx);
+    let get = |file: &str| templates.render(&format!("mail/{name}/{file}"), ctx);
     let subject = get("subject.txt").map_err(|e| MailError::Template(format!("{name}: {e:?}")))?;
     let text = get("body.txt").map_err(|e| MailError::Template(format!("{name}: {e:?}")))?;
     let html = if templates
         .get_template_names()
-        .any(|t| t == format!("{name}/body.html"))
+        .any(|t| t == format!("mail/{name}/body.html"))
     {
         Some(get("body.html").map_err(|e| MailError::Template(format!("{name}: {e:?}")))?)
     } else {
@@ -70,13 +71,46 @@ pub fn render(
     Ok((rules::one_line(&subject), text, html))
 }
 
+/// Loads `templates/mail/**` under names that start with `mail/`, the names the page loader
+/// gives the HTML ones too: `{% extends "mail/base.html" %}` means the same file in both.
 pub fn load_templates(dir: &std::path::Path) -> anyhow::Result<tera::Tera> {
-    let glob = format!("{}/mail/**/*", dir.display());
-    let mut tera = tera::Tera::new(&glob).map_err(|e| anyhow::anyhow!("mail templates: {e:?}"))?;
+    let root = dir.join("mail");
+    let mut files = Vec::new();
+    template_files(&root, &mut files)
+        .map_err(|e| anyhow::anyhow!("mail templates: {}: {e}", root.display()))?;
+    let named: Vec<(std::path::PathBuf, Option<String>)> = files
+        .into_iter()
+        .map(|path| {
+            let relative = path.strip_prefix(&root).unwrap_or(&path);
+            let name = format!("mail/{}", relative.to_string_lossy().replace('\\', "/"));
+            (path, Some(name))
+        })
+        .collect();
+    let mut tera = tera::Tera::default();
+    tera.add_template_files(named)
+        .map_err(|e| anyhow::anyhow!("mail templates: {e:?}"))?;
     tera.autoescape_on(vec![".html"]);
     tera.set_escape_fn(crate::web::escape_html);
     crate::web::filters::register(&mut tera);
     Ok(tera)
+}
+
+/// Every file under `dir`; a missing folder holds none (as the glob it replaces found none).
+fn template_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let path = entry?.path();
+        if path.is_dir() {
+            template_files(&path, out)?;
+        } else if path.is_file() {
+            out.push(path);
+        }
+    }
+    Ok(())
 }
 
 /// `parcours mail test`: queues one message and sends it at once through the configured
@@ -133,4 +167,29 @@ pub async fn send_test(
         }
     }
     anyhow::bail!("le message n° {id} n'a pas pu être traité")
+}
+
+#[cfg(test)]
+mod tests {
+    /// A new message keeps the common frame: every body extends the base layout.
+    #[test]
+    fn every_mail_body_extends_the_base_layout() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/mail");
+        let mut bodies = 0;
+        for entry in std::fs::read_dir(&root).unwrap() {
+            let dir = entry.unwrap().path();
+            for (file, base) in [
+                ("body.html", "mail/base.html"),
+                ("body.txt", "mail/base.txt"),
+            ] {
+                let Ok(text) = std::fs::read_to_string(dir.join(file)) else {
+                    continue;
+                };
+                let extends = format!("{{% extends \"{base}\" %}}");
+                assert!(text.starts_with(&extends), "{}/{file}", dir.display());
+                bodies += 1;
+            }
+        }
+        assert!(bodies >= 20, "only {bodies} mail bodies found");
+    }
 }

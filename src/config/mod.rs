@@ -1,0 +1,273 @@
+//! Configuration, read once from `PARCOURS_*` variables and an optional `parcours.toml`,
+//! then passed around: no globals, so a test can start an app with its own settings.
+
+mod ip_net;
+mod secret;
+mod sections;
+mod smtp;
+mod sources;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+pub use ip_net::IpNet;
+pub use smtp::{SmtpSettings, SmtpTls, parse_smtp_url};
+
+/// A setting that could not be used, named so the operator knows what to fix.
+#[derive(Debug, thiserror::Error)]
+#[error("réglage {setting} invalide : {message}")]
+pub struct ConfigError {
+    pub setting: &'static str,
+    pub message: String,
+}
+
+fn bad(setting: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        setting,
+        message: message.into(),
+    }
+}
+
+#[derive(Clone)]
+pub struct AppConfig {
+    pub bind: SocketAddr,
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub base_url: String,
+    pub secret: Vec<u8>,
+    pub smtp: Option<SmtpSettings>,
+    pub mail_from: String,
+    pub templates_dir: PathBuf,
+    pub content_dir: PathBuf,
+    pub session_minutes: i64,
+    pub login_ip_per_minute: u32,
+    pub login_account_failures: u32,
+    pub pool_size: u32,
+    pub log_json: bool,
+    pub mail: MailSettings,
+    /// Whether this instance runs the outbox worker (every instance may; they never collide).
+    pub mail_worker: bool,
+    pub study: StudySettings,
+    /// Whether this instance runs the scheduled jobs (digests, nudges); safe on every instance.
+    pub jobs: bool,
+    pub nudge_days: i64,
+    /// Public verification page: look-ups allowed per minute from one address.
+    pub verify_ip_per_minute: u32,
+    /// Client addresses or networks that may read `/metrics` (loopback by default).
+    pub metrics_allow: Vec<IpNet>,
+    /// A bearer token that opens `/metrics` from anywhere.
+    pub metrics_token: Option<String>,
+    pub vae: VaeSettings,
+    pub storage: StorageSettings,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (the per-address limits would
+    /// otherwise see one address: the proxy's).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+/// VAE files (see `vae::rules`).
+#[derive(Clone, Debug)]
+pub struct VaeSettings {
+    /// Where uploaded documents are kept, named by their SHA-256 (outside templates/static).
+    pub dir: PathBuf,
+    pub max_upload_bytes: u64,
+    /// Experience below this many hours gives a warning (0: no warning).
+    pub min_hours: i64,
+    /// Months the candidate has to send the livret 2 after the recevabilité.
+    pub livret2_months: u32,
+}
+
+/// How much uploaded files (VAE documents, follow-up attachments) may take, in bytes.
+#[derive(Clone, Copy, Debug)]
+pub struct StorageSettings {
+    /// Everything kept for one organism: its VAE files (pending ones too) and follow-up.
+    pub organism_quota: u64,
+    /// A VAE candidate's documents, over all their requests.
+    pub candidate_quota: u64,
+    /// The attachments of a trainee's follow-up threads.
+    pub trainee_quota: u64,
+    /// Bytes accepted from anonymous VAE requests per clock hour, all instances together.
+    pub anonymous_per_hour: u64,
+}
+
+/// Distance-time crediting (see `tracking::rules`).
+#[derive(Clone, Copy, Debug)]
+pub struct StudySettings {
+    /// How often an open, used page sends a heartbeat.
+    pub beat_seconds: i64,
+    pub beat_cap_secs: i64,
+    pub idle_limit_secs: i64,
+    pub daily_max_secs: i64,
+}
+
+/// How the outbox worker retries.
+#[derive(Clone, Debug)]
+pub struct MailSettings {
+    /// First retry delay; doubles at each attempt, capped at six hours.
+    pub retry_base_secs: i64,
+    pub max_attempts: i32,
+    pub poll_ms: u64,
+    /// How long a claimed message stays reserved to an instance that may have died.
+    pub lease_secs: i64,
+}
+
+impl std::fmt::Debug for AppConfig {
+    // The secret and SMTP password never reach a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppConfig")
+            .field("bind", &self.bind)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("data_dir", &self.data_dir)
+            .field("base_url", &self.base_url)
+            .field("smtp", &self.smtp.as_ref().map(|s| (&s.host, s.port)))
+            .finish_non_exhaustive()
+    }
+}
+
+fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => raw.to_string(),
+    }
+}
+
+impl AppConfig {
+    /// Reads the process environment and `parcours.toml` (or the file named by `PARCOURS_CONFIG`).
+    pub fn load() -> Result<Self, ConfigError> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        let file = match env.get("PARCOURS_CONFIG") {
+            Some(p) => Some(PathBuf::from(p)),
+            None => Some(PathBuf::from("parcours.toml")).filter(|p| p.exists()),
+        };
+        Self::from_sources(&env, file.as_deref())
+    }
+
+    /// Builds the configuration from explicit sources, so tests need not touch the process.
+    pub fn from_sources(
+        env: &HashMap<String, String>,
+        file: Option<&Path>,
+    ) -> Result<Self, ConfigError> {
+        let src = sources::Sources::read(env, file)?;
+        let server = sections::server(&src)?;
+        let secret = sections::secret(&src, &server.data_dir)?;
+        let (smtp, mail_from) = sections::smtp(&src)?;
+        let (templates_dir, content_dir) = sections::dirs(&src);
+        let login = sections::login(&src)?;
+        let (pool_size, log_json) = sections::process(&src)?;
+        let (mail, mail_worker) = sections::outbox(&src)?;
+        let study = sections::study(&src)?;
+        let (jobs, nudge_days) = sections::jobs(&src)?;
+        let verify_ip_per_minute = sections::verify_ip_per_minute(&src)?;
+        let (metrics_allow, metrics_token) = sections::metrics(&src)?;
+        let vae = sections::vae(&src, &server.data_dir)?;
+        let storage = sections::storage(&src)?;
+        let trusted_proxies = sections::trusted_proxies(&src)?;
+        Ok(AppConfig {
+            trusted_proxies,
+            vae,
+            storage,
+            jobs,
+            nudge_days,
+            verify_ip_per_minute,
+            metrics_allow,
+            metrics_token,
+            study,
+            mail_worker,
+            mail,
+            bind: server.bind,
+            database_url: server.database_url,
+            data_dir: server.data_dir,
+            base_url: server.base_url,
+            secret,
+            smtp,
+            mail_from,
+            templates_dir,
+            content_dir,
+            session_minutes: login.session_minutes,
+            login_ip_per_minute: login.ip_per_minute,
+            login_account_failures: login.account_failures,
+            pool_size,
+            log_json,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        let mut m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        m.entry("PARCOURS_SECRET".into())
+            .or_insert_with(|| "x".repeat(40));
+        m
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let c = AppConfig::from_sources(&env(&[]), None).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database_url, "sqlite://data/parcours.db");
+        assert_eq!(c.base_url, "http://127.0.0.1:8080");
+        assert!(c.smtp.is_none());
+        assert_eq!(c.storage.organism_quota, 5120 * 1024 * 1024);
+        assert_eq!(c.storage.candidate_quota, 100 * 1024 * 1024);
+        assert_eq!(c.storage.trainee_quota, 100 * 1024 * 1024);
+        assert_eq!(c.storage.anonymous_per_hour, 200 * 1024 * 1024);
+    }
+
+    #[test]
+    fn a_wrong_value_names_its_setting() {
+        for (key, value) in [
+            ("PARCOURS_BIND", "nowhere"),
+            ("DATABASE_URL", "mysql://x"),
+            ("DATABASE_URL", "sqlite://:memory:"),
+            ("PARCOURS_BASE_URL", "ftp://x"),
+            ("PARCOURS_SECRET", "short"),
+            ("PARCOURS_SMTP_URL", "http://x"),
+            ("PARCOURS_SESSION_MINUTES", "abc"),
+            ("PARCOURS_QUOTA_ORGANISM_MB", "0"),
+            ("PARCOURS_QUOTA_TRAINEE_MB", "beaucoup"),
+            ("PARCOURS_VAE_ANONYMOUS_MB_PER_HOUR", "0"),
+        ] {
+            let err = AppConfig::from_sources(&env(&[(key, value)]), None).unwrap_err();
+            assert_eq!(err.setting, key, "{key}={value}: {err}");
+        }
+    }
+
+    #[test]
+    fn file_values_apply_and_environment_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("parcours.toml");
+        std::fs::write(&path, "bind = \"127.0.0.1:9000\"\npool_size = 3\n").unwrap();
+        let c = AppConfig::from_sources(&env(&[]), Some(&path)).unwrap();
+        assert_eq!(c.bind.port(), 9000);
+        assert_eq!(c.pool_size, 3);
+        let c = AppConfig::from_sources(&env(&[("PARCOURS_BIND", "127.0.0.1:9100")]), Some(&path))
+            .unwrap();
+        assert_eq!(c.bind.port(), 9100);
+        std::fs::write(&path, "unknown_key = 1\n").unwrap();
+        let err = AppConfig::from_sources(&env(&[]), Some(&path)).unwrap_err();
+        assert_eq!(err.setting, "PARCOURS_CONFIG");
+    }
+
+    #[test]
+    fn generated_secret_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut e = HashMap::new();
+        e.insert(
+            "PARCOURS_DATA_DIR".to_string(),
+            dir.path().to_string_lossy().to_string(),
+        );
+        let a = AppConfig::from_sources(&e, None).unwrap();
+        let b = AppConfig::from_sources(&e, None).unwrap();
+        assert_eq!(a.secret, b.secret);
+        assert!(a.secret.len() >= 32);
+    }
+}
