@@ -11,14 +11,8 @@ async fn create_token(
     org: i64,
     name: &str,
 ) -> (String, String) {
-    let url = app.url(&format!("/organismes/{org}/jetons"));
-    let csrf = csrf_from(admin, &url).await;
-    let res = admin
-        .post(&url)
-        .form(&[("csrf_token", csrf.as_str()), ("name", name)])
-        .send()
-        .await
-        .unwrap();
+    let path = format!("/organismes/{org}/jetons");
+    let res = admin.post_form(app, &path, &[("name", name)]).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "no-store");
     let page = res.text().await.unwrap();
@@ -107,27 +101,17 @@ async fn a_token_opens_its_organism_api_only_and_dies_when_revoked() {
     // Another organism's admin cannot revoke it, even through their own organism's URL.
     let token_id = revoke_id(&list, org);
     let (admin_b, _) = signed_in(&app, Role::OrganismAdmin, Some(other), "chef@b.fr").await;
-    let csrf = csrf_from(&admin_b, &app.url(&format!("/organismes/{other}/jetons"))).await;
     for (target, refused) in [(org, 403), (other, 404)] {
-        let res = admin_b
-            .post(app.url(&format!("/organismes/{target}/jetons/{token_id}/revoquer")))
-            .form(&[("csrf_token", csrf.as_str())])
-            .send()
-            .await
-            .unwrap();
+        let path = format!("/organismes/{target}/jetons/{token_id}/revoquer");
+        let res = admin_b.post_form(&app, &path, NO_FIELDS).await;
         assert_eq!(res.status(), refused, "revoke through organism {target}");
     }
     let res = get_with(&app, &secret, &format!("/api/v1/organisms/{org}/cohorts")).await;
     assert_eq!(res.status(), 200, "still alive");
 
     // Revoked by its organism: refused at the very next call.
-    let csrf = csrf_from(&admin, &app.url(&format!("/organismes/{org}/jetons"))).await;
-    let res = admin
-        .post(app.url(&format!("/organismes/{org}/jetons/{token_id}/revoquer")))
-        .form(&[("csrf_token", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let path = format!("/organismes/{org}/jetons/{token_id}/revoquer");
+    let res = admin.post_form(&app, &path, NO_FIELDS).await;
     assert_eq!(res.status(), 303);
     let res = get_with(&app, &secret, &format!("/api/v1/organisms/{org}/cohorts")).await;
     assert_eq!(res.status(), 401);
@@ -155,7 +139,8 @@ async fn only_the_organism_admin_manages_tokens_and_a_token_dies_with_its_creato
     let (admin, admin_id) = signed_in(&app, Role::OrganismAdmin, Some(org), "chef@a.fr").await;
     let (trainer, _) = signed_in(&app, Role::Trainer, Some(org), "formateur@a.fr").await;
     let (admin_b, _) = signed_in(&app, Role::OrganismAdmin, Some(other), "chef@b.fr").await;
-    let url = app.url(&format!("/organismes/{org}/jetons"));
+    let jetons = format!("/organismes/{org}/jetons");
+    let url = app.url(&jetons);
     assert_eq!(trainer.get(&url).send().await.unwrap().status(), 403);
     assert_eq!(admin_b.get(&url).send().await.unwrap().status(), 403);
     // Not even the platform admin: a token acts in the organism's own name.
@@ -163,13 +148,7 @@ async fn only_the_organism_admin_manages_tokens_and_a_token_dies_with_its_creato
     assert_eq!(platform.get(&url).send().await.unwrap().status(), 403);
 
     // An empty name is refused, nothing is created.
-    let csrf = csrf_from(&admin, &url).await;
-    let res = admin
-        .post(&url)
-        .form(&[("csrf_token", csrf.as_str()), ("name", "   ")])
-        .send()
-        .await
-        .unwrap();
+    let res = admin.post_form(&app, &jetons, &[("name", "   ")]).await;
     assert_eq!(res.status(), 422);
     let page = res.text().await.unwrap();
     assert!(page.contains("Donnez un nom au jeton"));
@@ -203,13 +182,13 @@ async fn only_the_organism_admin_manages_tokens_and_a_token_dies_with_its_creato
 
     // Another administrator disables the creator: the token stops at once.
     let (admin2, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "adjoint@a.fr").await;
-    let csrf = csrf_from(&admin2, &app.url(&format!("/organismes/{org}"))).await;
     let res = admin2
-        .post(app.url(&format!("/utilisateurs/{admin_id}/statut")))
-        .form(&[("csrf_token", csrf.as_str()), ("disabled", "1")])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &app,
+            &format!("/utilisateurs/{admin_id}/statut"),
+            &[("disabled", "1")],
+        )
+        .await;
     assert_eq!(res.status(), 303);
     assert_eq!(get_with(&app, &secret, &path).await.status(), 401);
 }
@@ -222,7 +201,8 @@ async fn a_token_lives_the_days_chosen_and_is_refused_once_expired() {
     let app = spawn_app().await;
     let org = app.create_organism("Organisme A");
     let (admin, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "chef@a.fr").await;
-    let url = app.url(&format!("/organismes/{org}/jetons"));
+    let jetons = format!("/organismes/{org}/jetons");
+    let url = app.url(&jetons);
     let count = || -> i64 {
         api_tokens::table
             .count()
@@ -230,31 +210,16 @@ async fn a_token_lives_the_days_chosen_and_is_refused_once_expired() {
             .unwrap()
     };
     // A lifetime that is not offered: a French 422, no token.
-    let csrf = csrf_from(&admin, &url).await;
     let res = admin
-        .post(&url)
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("name", "CRM"),
-            ("duree", "1000"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(&app, &jetons, &[("name", "CRM"), ("duree", "1000")])
+        .await;
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("30, 90 ou 365 jours"));
     assert_eq!(count(), 0);
 
     let res = admin
-        .post(&url)
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("name", "CRM"),
-            ("duree", "30"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(&app, &jetons, &[("name", "CRM"), ("duree", "30")])
+        .await;
     assert_eq!(res.status(), 200);
     let page = res.text().await.unwrap();
     let start = page.find("value=\"prc_").unwrap() + 7;

@@ -64,13 +64,8 @@ async fn a_trainer_takes_attendance_for_a_half_day_end_to_end() {
     let sheet = app.url(&format!("/seances/{session}/emargement"));
     let post = |c: &reqwest::Client, path: String, form: Vec<(&'static str, String)>| {
         let c = c.clone();
-        let url = app.url(&path);
-        async move {
-            let t = csrf_from(&c, &app_home(&url)).await;
-            let mut form = form;
-            form.push(("csrf_token", t));
-            c.post(url).form(&form).send().await.unwrap()
-        }
+        let app = &app;
+        async move { c.post_form(app, &path, &form).await }
     };
     // Another organism's trainer sees nothing.
     assert_eq!(trainer_b.get(&sheet).send().await.unwrap().status(), 404);
@@ -231,9 +226,4 @@ async fn a_trainer_takes_attendance_for_a_half_day_end_to_end() {
             "sheet_closed"
         ]
     );
-}
-
-fn app_home(url: &str) -> String {
-    let base = url.split("/seances").next().unwrap();
-    format!("{base}/")
 }

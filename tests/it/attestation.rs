@@ -143,11 +143,8 @@ async fn post_issue(
     trainee: i64,
     fields: &[(&str, &str)],
 ) -> reqwest::Response {
-    let page = app.url(&format!("/stagiaires/{trainee}/attestations"));
-    let token = csrf_from(client, &app.url("/connexion")).await;
-    let mut form = vec![("csrf_token", token.as_str())];
-    form.extend_from_slice(fields);
-    client.post(page).form(&form).send().await.unwrap()
+    let page = format!("/stagiaires/{trainee}/attestations");
+    client.post_form(app, &page, fields).await
 }
 
 fn rows_of(app: &Db, trainee: i64) -> Vec<(i64, String, Option<String>)> {
@@ -295,13 +292,13 @@ async fn attestation_a_trainer_cannot_issue_and_another_organism_neither_issues_
     let res = post_issue(&app, &intruder, s.trainee, &[("kind", "final")]).await;
     assert_eq!(res.status(), 404);
     assert!(rows_of(&app, s.trainee).is_empty());
-    let token = csrf_from(&intruder, &app.url("/connexion")).await;
     let res = intruder
-        .post(app.url(&format!("/promotions/{}/attestations", s.cohort)))
-        .form(&[("csrf_token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &app,
+            &format!("/promotions/{}/attestations", s.cohort),
+            NO_FIELDS,
+        )
+        .await;
     assert_eq!(res.status(), 404);
     assert!(rows_of(&app, s.trainee).is_empty());
 
@@ -322,13 +319,13 @@ async fn attestation_a_trainer_cannot_issue_and_another_organism_neither_issues_
         .unwrap();
     assert_eq!(res.status(), 200);
     assert!(res.bytes().await.unwrap().starts_with(b"%PDF"));
-    let token = csrf_from(&intruder, &app.url("/connexion")).await;
     let res = intruder
-        .post(app.url(&format!("/attestations/{id}/revocation")))
-        .form(&[("csrf_token", token.as_str()), ("reason", "pour voir")])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &app,
+            &format!("/attestations/{id}/revocation"),
+            &[("reason", "pour voir")],
+        )
+        .await;
     assert_eq!(res.status(), 404);
 }
 
@@ -423,17 +420,14 @@ async fn attestation_verify_page_valid_changed_unknown_revoked_and_discreet() {
 
     // Revoked, with a reason (audited): shown as revoked.
     let id = rows_of(&app, s.trainee)[0].0;
-    let token = csrf_from(&s.admin, &app.url("/connexion")).await;
     let res = s
         .admin
-        .post(app.url(&format!("/attestations/{id}/revocation")))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("reason", "Erreur de dates"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &app,
+            &format!("/attestations/{id}/revocation"),
+            &[("reason", "Erreur de dates")],
+        )
+        .await;
     assert_eq!(res.status(), 303);
     let (status, page) = verify_page(&app, &code).await;
     assert_eq!(status, 200);
@@ -531,24 +525,10 @@ async fn attestation_batch_issues_complete_paths_once() {
     app.enrol(s.org, s.cohort, unfinished);
     complete_path(&app, unfinished, "CQP-AM", 600);
 
-    let page = s
-        .admin
-        .get(app.url(&format!("/promotions/{}/attestations", s.cohort)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let batch = format!("/promotions/{}/attestations", s.cohort);
+    let page = s.admin.get_text(&app, &batch).await;
     assert!(page.contains("2 stagiaire(s) ont terminé"), "{page}");
-    let token = csrf_of(&page);
-    let res = s
-        .admin
-        .post(app.url(&format!("/promotions/{}/attestations", s.cohort)))
-        .form(&[("csrf_token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let res = s.admin.post_form_of(&app, &page, &batch, NO_FIELDS).await;
     assert_eq!(res.status(), 303);
     let location = res.headers()["location"].to_str().unwrap().to_string();
     assert!(
@@ -730,17 +710,14 @@ async fn attestation_demo_trainee_end_to_end_mail_to_the_doctor_with_a_pdf_that_
         "{card}"
     );
     let id = rows_of(&app, trainee)[0].0;
-    let token = csrf_of(&page);
     let res = doctor
-        .post(app.url(&format!("/attestations/{id}/cpam")))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("forwarded", "1"),
-            ("forwarded_on", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form_of(
+            &app,
+            &page,
+            &format!("/attestations/{id}/cpam"),
+            &[("forwarded", "1"), ("forwarded_on", "")],
+        )
+        .await;
     assert_eq!(res.status(), 303);
     let page = doctor
         .get(app.url("/mes-attestations"))
@@ -771,13 +748,9 @@ async fn attestation_demo_trainee_end_to_end_mail_to_the_doctor_with_a_pdf_that_
     assert_eq!(res.status(), 200);
 
     // Re-sending sends the same document again, never a second attestation.
-    let token = csrf_from(&admin, &app.url("/connexion")).await;
     let res = admin
-        .post(app.url(&format!("/attestations/{id}/renvoi")))
-        .form(&[("csrf_token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
+        .post_form(&app, &format!("/attestations/{id}/renvoi"), NO_FIELDS)
+        .await;
     assert_eq!(res.status(), 303);
     let mails = smtp.wait_for(4, 30).await;
     assert_eq!(mails.len(), 4);
@@ -797,49 +770,43 @@ async fn attestation_identity_is_filled_by_the_organism_admin_and_printed() {
     let app = spawn_app().await;
     let s = setup(&app, "identite").await;
     complete_path(&app, s.trainee, "CQP-AM", 0);
-    let url = app.url(&format!("/organismes/{}/identite", s.org));
+    let identity = format!("/organismes/{}/identite", s.org);
+    let url = app.url(&identity);
     let (trainer, _) = signed_in(&app, Role::Trainer, Some(s.org), "f-identite@of.fr").await;
     assert_eq!(trainer.get(&url).send().await.unwrap().status(), 403);
-    let page = s
-        .admin
-        .get(&url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = s.admin.get_text(&app, &identity).await;
     assert!(page.contains("73282932000074"), "current values are shown");
-    let token = csrf_of(&page);
     let res = s
         .admin
-        .post(&url)
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("siret", "12345678901234"),
-            ("nda", "11755555575"),
-            ("qualiopi_number", "Q-2"),
-            ("address", "5 avenue Jean Jaurès, 69100 Villeurbanne"),
-            ("city", "Villeurbanne"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form_of(
+            &app,
+            &page,
+            &identity,
+            &[
+                ("siret", "12345678901234"),
+                ("nda", "11755555575"),
+                ("qualiopi_number", "Q-2"),
+                ("address", "5 avenue Jean Jaurès, 69100 Villeurbanne"),
+                ("city", "Villeurbanne"),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), 422, "an invalid SIRET is refused");
     let res = s
         .admin
-        .post(&url)
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("siret", "732 829 320 00074"),
-            ("nda", "11755555575"),
-            ("qualiopi_number", "Q-2026-77"),
-            ("address", "5 avenue Jean Jaurès, 69100 Villeurbanne"),
-            ("city", "Villeurbanne"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form_of(
+            &app,
+            &page,
+            &identity,
+            &[
+                ("siret", "732 829 320 00074"),
+                ("nda", "11755555575"),
+                ("qualiopi_number", "Q-2026-77"),
+                ("address", "5 avenue Jean Jaurès, 69100 Villeurbanne"),
+                ("city", "Villeurbanne"),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), 303);
     let res = post_issue(&app, &s.admin, s.trainee, &[("kind", "final")]).await;
     assert_eq!(res.status(), 303);
@@ -1045,20 +1012,18 @@ async fn a_trainee_who_left_early_still_gets_her_certificat_de_realisation() {
     );
     // She leaves ten days ago; the form on her file ends the enrolment.
     let out = today - chrono::Duration::days(10);
-    let page = app.url(&format!("/stagiaires/{}", s.trainee));
-    let csrf = csrf_from(&s.admin, &page).await;
     let res = s
         .admin
-        .post(app.url(&format!("/stagiaires/{}/sortie", s.trainee)))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("on", &out.to_string()),
-            ("reason", "abandon"),
-            ("note", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &app,
+            &format!("/stagiaires/{}/sortie", s.trainee),
+            &[
+                ("on", out.to_string().as_str()),
+                ("reason", "abandon"),
+                ("note", ""),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), 303);
     let fr = |d: chrono::NaiveDate| d.format("%d/%m/%Y").to_string();
     let (f, t) = (fr(from), fr(out - chrono::Duration::days(1)));

@@ -33,16 +33,7 @@ async fn status_of(app: &TestApp, path: &str) -> u16 {
 }
 
 async fn post(app: &TestApp, c: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> u16 {
-    let t = csrf_from(c, &app.url("/")).await;
-    let mut form = form.to_vec();
-    form.push(("csrf_token", &t));
-    c.post(app.url(path))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    c.post_form(app, path, form).await.status().as_u16()
 }
 
 fn renewals(app: &TestApp, subject_type: &str, id: i64) -> Vec<Option<i64>> {

@@ -38,8 +38,8 @@ async fn cohort_dates_must_fit_the_programme() {
     let b = app.create_organism("Organisme B");
     let (chef, _) = signed_in(&app, Role::OrganismAdmin, Some(a), "chef@a.fr").await;
     let (chef_b, _) = signed_in(&app, Role::OrganismAdmin, Some(b), "chef@b.fr").await;
-    let url = app.url(&format!("/organismes/{a}/promotions"));
-    let t = csrf_from(&chef, &url).await;
+    let cohorts = format!("/organismes/{a}/promotions");
+    let url = app.url(&cohorts);
     for (end, message) in [
         (
             "2026-08-01",
@@ -48,48 +48,47 @@ async fn cohort_dates_must_fit_the_programme() {
         ("2027-10-01", "entre 10 et 12 mois"),
     ] {
         let res = chef
-            .post(&url)
-            .form(&[
-                ("csrf_token", t.as_str()),
-                ("name", "P1"),
-                ("program", "CQP-AM"),
-                ("start_date", "2026-09-01"),
-                ("end_date", end),
-            ])
-            .send()
-            .await
-            .unwrap();
+            .post_form(
+                &app,
+                &cohorts,
+                &[
+                    ("name", "P1"),
+                    ("program", "CQP-AM"),
+                    ("start_date", "2026-09-01"),
+                    ("end_date", end),
+                ],
+            )
+            .await;
         assert_eq!(res.status(), 422, "{end}");
         let html = res.text().await.unwrap();
         assert!(html.contains(message), "{html}");
     }
-    let tb = csrf_from(&chef_b, &app.url("/")).await;
     let res = chef_b
-        .post(&url)
-        .form(&[
-            ("csrf_token", tb.as_str()),
-            ("name", "Intrus"),
-            ("program", "CQP-AM"),
-            ("start_date", "2026-09-01"),
-            ("end_date", "2027-07-01"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &app,
+            &cohorts,
+            &[
+                ("name", "Intrus"),
+                ("program", "CQP-AM"),
+                ("start_date", "2026-09-01"),
+                ("end_date", "2027-07-01"),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), 403);
     assert_eq!(chef_b.get(&url).send().await.unwrap().status(), 403);
     let res = chef
-        .post(&url)
-        .form(&[
-            ("csrf_token", t.as_str()),
-            ("name", "Promo 2026"),
-            ("program", "CQP-AM"),
-            ("start_date", "2026-09-01"),
-            ("end_date", "2027-07-01"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &app,
+            &cohorts,
+            &[
+                ("name", "Promo 2026"),
+                ("program", "CQP-AM"),
+                ("start_date", "2026-09-01"),
+                ("end_date", "2027-07-01"),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), 303);
     let page = chef.get(&url).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Promo 2026") && !page.contains("Intrus"));
@@ -422,11 +421,9 @@ async fn the_individual_path_proa_and_transfer_are_audited() {
             .first(&mut *app.conn())
             .unwrap()
     };
-    let t = csrf_of(&html);
-    let post = |path: &str, form: Vec<(&str, String)>| {
-        let mut form = form;
-        form.push(("csrf_token", t.clone()));
-        chef.post(app.url(path)).form(&form).send()
+    let post = |path: &str, form: Vec<(&'static str, String)>| {
+        let (app, chef, html, path) = (&app, &chef, &html, path.to_string());
+        async move { chef.post_form_of(app, html, &path, &form).await }
     };
     // Without a reason: refused, nothing changed.
     let res = post(
@@ -439,8 +436,7 @@ async fn the_individual_path_proa_and_transfer_are_audited() {
             ("document_ref", "".into()),
         ],
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(res.status(), 422);
     assert!(
         res.text()
@@ -458,8 +454,7 @@ async fn the_individual_path_proa_and_transfer_are_audited() {
             ("document_ref", "DIP-2019-44".into()),
         ],
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(res.status(), 303);
     let html = chef
         .get(&page_url)
@@ -476,8 +471,7 @@ async fn the_individual_path_proa_and_transfer_are_audited() {
         &format!("/stagiaires/{tid}/proa"),
         vec![("from", "2025-03-01".into()), ("to", "2025-03-31".into())],
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(res.status(), 303);
     let html = chef
         .get(&page_url)
@@ -504,8 +498,7 @@ async fn the_individual_path_proa_and_transfer_are_audited() {
         &format!("/stagiaires/{tid}/transfert"),
         vec![("cohort_id", other.to_string())],
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(res.status(), 303);
     assert_eq!(
         parcours::curriculum::store::completed_lessons(&mut app.conn(), tid)
@@ -546,8 +539,7 @@ async fn a_weekly_rhythm_fills_the_calendar_and_the_ics_feeds() {
     let (chef, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "chef@a.fr").await;
     let (chef_b, _) = signed_in(&app, Role::OrganismAdmin, Some(b), "chef@b.fr").await;
     let cal = app.url(&format!("/promotions/{cohort}/calendrier"));
-    let html = chef.get(&cal).send().await.unwrap().text().await.unwrap();
-    let t = csrf_of(&html);
+    let page = chef.get(&cal).send().await.unwrap().text().await.unwrap();
     let modules: Vec<i64> = {
         use parcours::db::schema::modules;
         modules::table
@@ -558,8 +550,7 @@ async fn a_weekly_rhythm_fills_the_calendar_and_the_ics_feeds() {
             .unwrap()
     };
     let mut form = vec![
-        ("csrf_token", t.clone()),
-        ("from", "2026-10-26".into()),
+        ("from", "2026-10-26".to_string()),
         ("to", "2026-11-06".into()),
         ("day", "mardi".into()),
         ("day", "jeudi".into()),
@@ -573,12 +564,8 @@ async fn a_weekly_rhythm_fills_the_calendar_and_the_ics_feeds() {
     for m in &modules {
         form.push(("module", m.to_string()));
     }
-    let res = chef
-        .post(app.url(&format!("/promotions/{cohort}/calendrier/rythme")))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let rhythm = format!("/promotions/{cohort}/calendrier/rythme");
+    let res = chef.post_form_of(&app, &page, &rhythm, &form).await;
     assert_eq!(res.status(), 303);
     let html = chef.get(&cal).send().await.unwrap().text().await.unwrap();
     assert!(
@@ -587,12 +574,7 @@ async fn a_weekly_rhythm_fills_the_calendar_and_the_ics_feeds() {
     );
     // Bad input: no weekday, end before start.
     let bad: Vec<_> = form.iter().filter(|(k, _)| *k != "day").cloned().collect();
-    let res = chef
-        .post(app.url(&format!("/promotions/{cohort}/calendrier/rythme")))
-        .form(&bad)
-        .send()
-        .await
-        .unwrap();
+    let res = chef.post_form_of(&app, &page, &rhythm, &bad).await;
     assert_eq!(res.status(), 422);
     assert!(
         res.text()
@@ -701,17 +683,16 @@ async fn an_early_departure_ends_the_enrolment_once_and_counts_as_a_drop_out() {
     let page = app.url(&format!("/stagiaires/{tid}"));
     let html = chef.get(&page).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Sortie anticipée de la formation"), "{html}");
-    let send = |c: &reqwest::Client, csrf: &str, on: String, reason: &str, note: &str| {
-        c.post(app.url(&format!("/stagiaires/{tid}/sortie")))
-            .form(&[
-                ("csrf_token", csrf.to_string()),
-                ("on", on),
-                ("reason", reason.to_string()),
-                ("note", note.to_string()),
-            ])
-            .send()
+    let departure = format!("/stagiaires/{tid}/sortie");
+    let send = |c: &reqwest::Client, on: String, reason: &str, note: &str| {
+        let fields = [
+            ("on", on),
+            ("reason", reason.to_string()),
+            ("note", note.to_string()),
+        ];
+        let (app, c, departure) = (&app, c.clone(), &departure);
+        async move { c.post_form(app, departure, &fields).await }
     };
-    let csrf = csrf_of(&html);
     let ended = || -> (Option<chrono::NaiveDate>, Option<String>) {
         enrolments::table
             .filter(enrolments::trainee_id.eq(tid))
@@ -738,7 +719,7 @@ async fn an_early_departure_ends_the_enrolment_once_and_counts_as_a_drop_out() {
         (fr(today), "transfert", "", "Choisissez le motif"),
         (fr(today), "autre", "  ", "Précisez le motif"),
     ] {
-        let res = send(&chef, &csrf, on.clone(), reason, note).await.unwrap();
+        let res = send(&chef, on.clone(), reason, note).await;
         assert_eq!(res.status(), 422, "{on} {reason}");
         let body = res.text().await.unwrap();
         assert!(body.contains(message), "{message}: {body}");
@@ -748,23 +729,24 @@ async fn an_early_departure_ends_the_enrolment_once_and_counts_as_a_drop_out() {
     let on = today - chrono::Duration::days(2);
     // The trainer sees the trainee but may not do this; organism B does not see her.
     for (c, refused) in [(&trainer, 403), (&chef_b, 404)] {
-        let token = csrf_from(c, &app.url("/")).await;
-        let res = send(c, &token, fr(on), "abandon", "").await.unwrap();
+        let res = send(c, fr(on), "abandon", "").await;
         assert_eq!(res.status(), refused);
     }
-    let res = send(&chef, "", fr(on), "abandon", "").await.unwrap();
+    let res = chef
+        .post(app.url(&departure))
+        .form(&[
+            ("csrf_token", ""),
+            ("on", &fr(on)),
+            ("reason", "abandon"),
+            ("note", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 403);
     assert_eq!(ended(), (None, None));
 
-    let res = send(
-        &chef,
-        &csrf,
-        fr(on),
-        "fin_contrat",
-        " Rupture conventionnelle ",
-    )
-    .await
-    .unwrap();
+    let res = send(&chef, fr(on), "fin_contrat", " Rupture conventionnelle ").await;
     assert_eq!(res.status(), 303);
     assert_eq!(ended(), (Some(on), Some("fin_contrat".into())));
     let after: Vec<Option<String>> = audit_events::table
@@ -791,7 +773,7 @@ async fn an_early_departure_ends_the_enrolment_once_and_counts_as_a_drop_out() {
         "no second departure"
     );
     // Once out, nothing more to end; the trainee's programme is closed to her.
-    let res = send(&chef, &csrf, fr(on), "abandon", "").await.unwrap();
+    let res = send(&chef, fr(on), "abandon", "").await;
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("aucune promotion"));
     assert_eq!(ended(), (Some(on), Some("fin_contrat".into())));
@@ -847,18 +829,17 @@ async fn an_early_departure_ends_the_enrolment_once_and_counts_as_a_drop_out() {
 
     // Recorded by mistake: a trainer or another organism's admin cannot take it back, hers
     // can, once.
-    let undo = |c: &reqwest::Client, csrf: String| {
-        c.post(app.url(&format!("/stagiaires/{tid}/sortie/annuler")))
-            .form(&[("csrf_token", csrf)])
-            .send()
+    let undo_path = format!("/stagiaires/{tid}/sortie/annuler");
+    let undo = |c: &reqwest::Client| {
+        let (app, c, undo_path) = (&app, c.clone(), &undo_path);
+        async move { c.post_form(app, undo_path, NO_FIELDS).await }
     };
     for (c, refused) in [(&trainer, 403), (&chef_b, 404)] {
-        let token = csrf_from(c, &app.url("/")).await;
-        let res = undo(c, token).await.unwrap();
+        let res = undo(c).await;
         assert_eq!(res.status(), refused);
     }
     assert_eq!(ended(), (Some(on), Some("fin_contrat".into())));
-    assert_eq!(undo(&chef, csrf.clone()).await.unwrap().status(), 303);
+    assert_eq!(undo(&chef).await.status(), 303);
     assert_eq!(ended(), (None, None));
     assert_eq!(
         lea.get(app.url("/programmes/CQP-AM"))
@@ -869,7 +850,7 @@ async fn an_early_departure_ends_the_enrolment_once_and_counts_as_a_drop_out() {
         200,
         "back in her programme"
     );
-    let res = undo(&chef, csrf.clone()).await.unwrap();
+    let res = undo(&chef).await;
     assert_eq!(res.status(), 422);
     assert!(
         res.text()

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use parcours::accounts::{Role, password, store as users};
 use parcours::db::{self, DbConn};
 use parcours::{AppConfig, Application};
+use reqwest::multipart::Form;
 
 pub const SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
 
@@ -209,23 +210,195 @@ pub async fn csrf_from(client: &reqwest::Client, url: &str) -> String {
     csrf_of(&html)
 }
 
+/// Where a visitor goes: a test app, a `parcours serve` process, or a base address such as
+/// `http://127.0.0.1:8080` (another instance, a proxy in front).
+pub trait Site {
+    fn url(&self, path: &str) -> String;
+}
+
+impl Site for TestApp {
+    fn url(&self, path: &str) -> String {
+        TestApp::url(self, path)
+    }
+}
+
+impl Site for Server {
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+}
+
+impl Site for str {
+    fn url(&self, path: &str) -> String {
+        format!("{self}{path}")
+    }
+}
+
+impl Site for String {
+    fn url(&self, path: &str) -> String {
+        format!("{self}{path}")
+    }
+}
+
+/// The page a visitor reads its CSRF token from when the test needs no other. The token
+/// belongs to the browser (an HMAC of its CSRF cookie, `src/web/csrf.rs`), not to a page:
+/// every form of every page carries the same one. The sign-in page opens for anyone, signed
+/// in or not, and reads nothing.
+pub const TOKEN_PAGE: &str = "/connexion";
+
+/// The fields of a form that is only a button: it sends its CSRF token and nothing else.
+pub const NO_FIELDS: &[(&str, &str)] = &[];
+
+/// What a person does in a browser: read a page, send a form of it. Every form is sent
+/// with this browser's CSRF token, read as the page would give it; the token goes first.
+/// Tests that send a wrong, missing or stale token build their request by hand.
+#[allow(async_fn_in_trait)]
+pub trait Visitor {
+    /// The text of a page.
+    async fn get_text(&self, site: &(impl Site + ?Sized), path: &str) -> String;
+
+    /// Sends a form with a token freshly read from [`TOKEN_PAGE`]. Repeated keys are sent
+    /// as given, in order.
+    async fn post_form<K: AsRef<str>, V: AsRef<str>>(
+        &self,
+        site: &(impl Site + ?Sized),
+        path: &str,
+        fields: &[(K, V)],
+    ) -> reqwest::Response;
+
+    /// Sends a form with a token read by opening `page` first, as a person who follows a
+    /// link to a form does.
+    async fn post_form_from<K: AsRef<str>, V: AsRef<str>>(
+        &self,
+        site: &(impl Site + ?Sized),
+        page: &str,
+        path: &str,
+        fields: &[(K, V)],
+    ) -> reqwest::Response;
+
+    /// Sends a form with the token of a page the test has already read (`html`), without
+    /// opening another page.
+    async fn post_form_of<K: AsRef<str>, V: AsRef<str>>(
+        &self,
+        site: &(impl Site + ?Sized),
+        html: &str,
+        path: &str,
+        fields: &[(K, V)],
+    ) -> reqwest::Response;
+
+    /// Sends a multipart form whose first part is a token freshly read from
+    /// [`TOKEN_PAGE`]; `parts` adds the rest.
+    async fn post_multipart(
+        &self,
+        site: &(impl Site + ?Sized),
+        path: &str,
+        parts: impl FnOnce(Form) -> Form,
+    ) -> reqwest::Response;
+
+    /// A multipart form with a token read by opening `page` first.
+    async fn post_multipart_from(
+        &self,
+        site: &(impl Site + ?Sized),
+        page: &str,
+        path: &str,
+        parts: impl FnOnce(Form) -> Form,
+    ) -> reqwest::Response;
+
+    /// A multipart form with the token of a page the test has already read.
+    async fn post_multipart_of(
+        &self,
+        site: &(impl Site + ?Sized),
+        html: &str,
+        path: &str,
+        parts: impl FnOnce(Form) -> Form,
+    ) -> reqwest::Response;
+}
+
+impl Visitor for reqwest::Client {
+    async fn get_text(&self, site: &(impl Site + ?Sized), path: &str) -> String {
+        let res = self.get(site.url(path)).send().await.unwrap();
+        res.text().await.unwrap()
+    }
+
+    async fn post_form<K: AsRef<str>, V: AsRef<str>>(
+        &self,
+        site: &(impl Site + ?Sized),
+        path: &str,
+        fields: &[(K, V)],
+    ) -> reqwest::Response {
+        self.post_form_from(site, TOKEN_PAGE, path, fields).await
+    }
+
+    async fn post_form_from<K: AsRef<str>, V: AsRef<str>>(
+        &self,
+        site: &(impl Site + ?Sized),
+        page: &str,
+        path: &str,
+        fields: &[(K, V)],
+    ) -> reqwest::Response {
+        let html = self.get_text(site, page).await;
+        self.post_form_of(site, &html, path, fields).await
+    }
+
+    async fn post_form_of<K: AsRef<str>, V: AsRef<str>>(
+        &self,
+        site: &(impl Site + ?Sized),
+        html: &str,
+        path: &str,
+        fields: &[(K, V)],
+    ) -> reqwest::Response {
+        let token = csrf_of(html);
+        let mut form = vec![("csrf_token", token.as_str())];
+        form.extend(fields.iter().map(|(k, v)| (k.as_ref(), v.as_ref())));
+        self.post(site.url(path)).form(&form).send().await.unwrap()
+    }
+
+    async fn post_multipart(
+        &self,
+        site: &(impl Site + ?Sized),
+        path: &str,
+        parts: impl FnOnce(Form) -> Form,
+    ) -> reqwest::Response {
+        self.post_multipart_from(site, TOKEN_PAGE, path, parts)
+            .await
+    }
+
+    async fn post_multipart_from(
+        &self,
+        site: &(impl Site + ?Sized),
+        page: &str,
+        path: &str,
+        parts: impl FnOnce(Form) -> Form,
+    ) -> reqwest::Response {
+        let html = self.get_text(site, page).await;
+        self.post_multipart_of(site, &html, path, parts).await
+    }
+
+    async fn post_multipart_of(
+        &self,
+        site: &(impl Site + ?Sized),
+        html: &str,
+        path: &str,
+        parts: impl FnOnce(Form) -> Form,
+    ) -> reqwest::Response {
+        let form = parts(Form::new().text("csrf_token", csrf_of(html)));
+        self.post(site.url(path))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
 pub async fn login(
     app: &TestApp,
     client: &reqwest::Client,
     email: &str,
     pw: &str,
 ) -> reqwest::Response {
-    let token = csrf_from(client, &app.url("/connexion")).await;
     client
-        .post(app.url("/connexion"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("email", email),
-            ("password", pw),
-        ])
-        .send()
+        .post_form(app, "/connexion", &[("email", email), ("password", pw)])
         .await
-        .unwrap()
 }
 
 /// A client already signed in as a new user of this role.
@@ -250,16 +423,14 @@ pub async fn upload_import(
     cohort: i64,
     bytes: Vec<u8>,
 ) -> reqwest::Response {
-    let t = csrf_from(c, &app.url("/")).await;
-    let form = reqwest::multipart::Form::new().text("csrf_token", t).part(
-        "file",
-        reqwest::multipart::Part::bytes(bytes).file_name("stagiaires.csv"),
-    );
-    c.post(app.url(&format!("/promotions/{cohort}/import")))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
+    let path = format!("/promotions/{cohort}/import");
+    c.post_multipart(app, &path, |form| {
+        form.part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name("stagiaires.csv"),
+        )
+    })
+    .await
 }
 
 /// A free port on 127.0.0.1 (bound then released).

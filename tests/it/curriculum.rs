@@ -205,13 +205,8 @@ fn all_right(module: &str) -> Vec<(String, String)> {
 }
 
 async fn start(app: &TestApp, c: &reqwest::Client, module: &str) -> reqwest::Response {
-    let url = app.url(&format!("/programmes/CQP-AM/{module}/evaluation"));
-    let t = csrf_from(c, &url).await;
-    c.post(url)
-        .form(&[("csrf_token", t.as_str())])
-        .send()
-        .await
-        .unwrap()
+    let path = format!("/programmes/CQP-AM/{module}/evaluation");
+    c.post_form(app, &path, NO_FIELDS).await
 }
 
 #[tokio::test]
@@ -247,14 +242,10 @@ async fn a_trainee_reads_lessons_and_passes_an_evaluation_once_despite_a_double_
     assert!(html.contains("<h2>Pourquoi ce métier a été créé</h2>"));
     assert!(html.contains("rel=\"next\""));
     assert!(!html.contains("Leçon terminée ✓"));
-    let t = csrf_of(&html);
     for _ in 0..2 {
         let res = c
-            .post(app.url(&format!("{lesson}/terminee")))
-            .form(&[("csrf_token", t.as_str())])
-            .send()
-            .await
-            .unwrap();
+            .post_form_of(&app, &html, &format!("{lesson}/terminee"), NO_FIELDS)
+            .await;
         assert_eq!(res.status(), 303);
     }
     let page = c.get(app.url(lesson)).send().await.unwrap();
@@ -282,16 +273,9 @@ async fn a_trainee_reads_lessons_and_passes_an_evaluation_once_despite_a_double_
         .text()
         .await
         .unwrap();
-    let t = csrf_of(&page);
-    let mut form = all_right("M1");
-    form.push(("csrf_token".into(), t.clone()));
+    let form = all_right("M1");
     for _ in 0..2 {
-        let res = c
-            .post(app.url(&attempt_url))
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
+        let res = c.post_form_of(&app, &page, &attempt_url, &form).await;
         assert_eq!(res.status(), 303);
     }
     let result = c
@@ -332,13 +316,7 @@ async fn bad_answers_and_other_trainees_attempts_change_nothing() {
         .unwrap()
         .to_string();
     // Bob answers Alice's attempt: for him it does not exist.
-    let t = csrf_from(&bob, &app.url("/")).await;
-    let res = bob
-        .post(app.url(&attempt_url))
-        .form(&[("csrf_token", t.as_str()), ("q1", "a")])
-        .send()
-        .await
-        .unwrap();
+    let res = bob.post_form(&app, &attempt_url, &[("q1", "a")]).await;
     assert_eq!(res.status(), 404);
     assert_eq!(
         bob.get(app.url(&attempt_url))
@@ -349,17 +327,11 @@ async fn bad_answers_and_other_trainees_attempts_change_nothing() {
         404
     );
     // Unknown question, unknown answer.
-    let t = csrf_from(&alice, &app.url(&attempt_url)).await;
     for (q, a, msg) in [
         ("q99", "a", "La question « q99 » n&#x27;existe pas."),
         ("q1", "z", "n&#x27;existe pas pour la question"),
     ] {
-        let res = alice
-            .post(app.url(&attempt_url))
-            .form(&[("csrf_token", t.as_str()), (q, a)])
-            .send()
-            .await
-            .unwrap();
+        let res = alice.post_form(&app, &attempt_url, &[(q, a)]).await;
         assert_eq!(res.status(), 422);
         assert!(res.text().await.unwrap().contains(msg));
     }
@@ -374,13 +346,7 @@ async fn bad_answers_and_other_trainees_attempts_change_nothing() {
             .to_str()
             .unwrap()
             .to_string();
-        let t = csrf_from(&alice, &app.url(&url)).await;
-        alice
-            .post(app.url(&url))
-            .form(&[("csrf_token", t.as_str())])
-            .send()
-            .await
-            .unwrap();
+        alice.post_form(&app, &url, NO_FIELDS).await;
     }
     let res = start(&app, &alice, "M3").await;
     assert_eq!(res.status(), 422);
@@ -569,12 +535,8 @@ async fn a_content_change_makes_a_new_version_and_keeps_progress() {
     let org = app.create_organism("Organisme A");
     let (c, trainee) = app.trainee_in(org, "CQP-AM", "v@a.fr").await;
     let lesson = "/programmes/CQP-AM/M1/lecons/01-role-assistant-parcours-sante";
-    let t = csrf_from(&c, &app.url(lesson)).await;
-    c.post(app.url(&format!("{lesson}/terminee")))
-        .form(&[("csrf_token", t.as_str())])
-        .send()
-        .await
-        .unwrap();
+    c.post_form(&app, &format!("{lesson}/terminee"), NO_FIELDS)
+        .await;
     let (dir, _) = broken(
         &format!("{M1}/lessons/01-role-assistant-parcours-sante.md"),
         |t| t.replace("title = \"Le rôle", "title = \"Nouveau titre : le rôle"),

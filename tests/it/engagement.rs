@@ -70,22 +70,11 @@ async fn a_doctor_gets_one_digest_a_week_and_can_turn_it_off() {
             .status(),
         303
     );
-    let page = c
-        .get(app.url("/mes-assistants"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = c.get_text(&app, "/mes-assistants").await;
     assert!(page.contains("Résumé hebdomadaire"));
-    let t = csrf_of(&page);
     let res = c
-        .post(app.url("/mes-assistants/resume"))
-        .form(&[("csrf_token", t.as_str())])
-        .send()
-        .await
-        .unwrap();
+        .post_form_of(&app, &page, "/mes-assistants/resume", NO_FIELDS)
+        .await;
     assert_eq!(res.status(), 303);
     let on: bool = users::table
         .find(doctor)

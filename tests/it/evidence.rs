@@ -59,14 +59,7 @@ fn rename(app: &TestApp, user: i64, name: &str) {
 }
 
 async fn post(app: &TestApp, c: &reqwest::Client, path: &str) -> u16 {
-    let t = csrf_from(c, &app.url("/")).await;
-    c.post(app.url(path))
-        .form(&[("csrf_token", t.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    c.post_form(app, path, NO_FIELDS).await.status().as_u16()
 }
 
 /// A morning session yesterday on M1, its sheet opened, signed for the trainee on the

@@ -24,31 +24,21 @@ pub(crate) async fn post_message(
     fields: &[(&str, &str)],
     file: Option<(&str, &[u8])>,
 ) -> reqwest::Response {
-    let html = c
-        .get(app.url(page))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = c.get_text(app, page).await;
     assert!(html.contains("csrf_token"), "{page}: {html}");
-    let token = csrf_of(&html);
-    let mut form = Form::new().text("csrf_token", token);
-    for (k, v) in fields {
-        form = form.text(k.to_string(), v.to_string());
-    }
-    if let Some((name, bytes)) = file {
-        form = form.part(
-            "file",
-            Part::bytes(bytes.to_vec()).file_name(name.to_string()),
-        );
-    }
-    c.post(app.url(action))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
+    c.post_multipart_of(app, &html, action, |mut form| {
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        if let Some((name, bytes)) = file {
+            form = form.part(
+                "file",
+                Part::bytes(bytes.to_vec()).file_name(name.to_string()),
+            );
+        }
+        form
+    })
+    .await
 }
 
 pub(crate) fn location(res: &reqwest::Response) -> String {

@@ -112,13 +112,13 @@ async fn a_disabled_account_is_refused() {
             .status(),
         303
     );
-    let token = csrf_from(&admin, &app.url(&format!("/organismes/{org}"))).await;
     let res = admin
-        .post(app.url(&format!("/utilisateurs/{id}/statut")))
-        .form(&[("csrf_token", token.as_str()), ("disabled", "1")])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &app,
+            &format!("/utilisateurs/{id}/statut"),
+            &[("disabled", "1")],
+        )
+        .await;
     assert_eq!(res.status(), 303);
     assert_eq!(
         trainer.get(app.url("/")).send().await.unwrap().status(),
@@ -421,22 +421,22 @@ async fn a_trainer_cannot_change_roles_and_a_role_change_is_audited() {
     let other_id = app.create_user(Role::Trainer, Some(a), "autre@a.fr", "mot-de-passe-solide");
 
     // A trainer may not promote anyone.
-    let t = csrf_from(&trainer, &app.url("/")).await;
     let res = trainer
-        .post(app.url(&format!("/utilisateurs/{other_id}/role")))
-        .form(&[("csrf_token", t.as_str()), ("role", "organism_admin")])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &app,
+            &format!("/utilisateurs/{other_id}/role"),
+            &[("role", "organism_admin")],
+        )
+        .await;
     assert_eq!(res.status(), 403);
     // Nor may another organism's administrator, who is not told the person exists.
-    let t = csrf_from(&chef_b, &app.url("/")).await;
     let res = chef_b
-        .post(app.url(&format!("/utilisateurs/{other_id}/role")))
-        .form(&[("csrf_token", t.as_str()), ("role", "organism_admin")])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &app,
+            &format!("/utilisateurs/{other_id}/role"),
+            &[("role", "organism_admin")],
+        )
+        .await;
     assert_eq!(res.status(), 404);
     assert!(
         !app.audit_actions("autre@a.fr")
@@ -444,13 +444,13 @@ async fn a_trainer_cannot_change_roles_and_a_role_change_is_audited() {
     );
 
     // The organism's own administrator can, and the old session of that person ends.
-    let t = csrf_from(&chef, &app.url("/")).await;
     let res = chef
-        .post(app.url(&format!("/utilisateurs/{trainer_id}/role")))
-        .form(&[("csrf_token", t.as_str()), ("role", "organism_admin")])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &app,
+            &format!("/utilisateurs/{trainer_id}/role"),
+            &[("role", "organism_admin")],
+        )
+        .await;
     assert_eq!(res.status(), 303);
     assert_eq!(
         app.audit_actions("formateur@a.fr"),
@@ -462,11 +462,12 @@ async fn a_trainer_cannot_change_roles_and_a_role_change_is_audited() {
     );
     // Roles outside the staff are refused with a clear message.
     let res = chef
-        .post(app.url(&format!("/utilisateurs/{other_id}/role")))
-        .form(&[("csrf_token", t.as_str()), ("role", "admin")])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &app,
+            &format!("/utilisateurs/{other_id}/role"),
+            &[("role", "admin")],
+        )
+        .await;
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("Rôle inconnu"));
 }
@@ -525,13 +526,7 @@ async fn api_tokens_carry_the_same_claims() {
 async fn logout_ends_the_session() {
     let app = spawn_app().await;
     let (c, _) = signed_in(&app, Role::Doctor, None, "dr@exemple.fr").await;
-    let t = csrf_from(&c, &app.url("/")).await;
-    let res = c
-        .post(app.url("/deconnexion"))
-        .form(&[("csrf_token", t.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let res = c.post_form(&app, "/deconnexion", NO_FIELDS).await;
     assert_eq!(res.status(), 303);
     assert_eq!(c.get(app.url("/")).send().await.unwrap().status(), 303);
     assert_eq!(
@@ -693,32 +688,25 @@ async fn the_first_admin_is_created_on_the_command_line_and_can_sign_in() {
         .unwrap();
     assert!(html.contains("Nouvel organisme"));
     // The admin creates an organism; bad input is refused by field and creates nothing.
-    let t = csrf_of(&html);
     let res = c
-        .post(app.url("/admin/organismes"))
-        .form(&[
-            ("csrf_token", t.as_str()),
-            ("name", "ISF"),
-            ("siret", "123"),
-            ("nda", "1"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form_of(
+            &app,
+            &html,
+            "/admin/organismes",
+            &[("name", "ISF"), ("siret", "123"), ("nda", "1")],
+        )
+        .await;
     assert_eq!(res.status(), 422);
     let html = res.text().await.unwrap();
     assert!(html.contains("Le SIRET doit comporter 14 chiffres valides."));
     assert!(html.contains("11 chiffres"));
     let res = c
-        .post(app.url("/admin/organismes"))
-        .form(&[
-            ("csrf_token", t.as_str()),
-            ("name", "Institut <Santé>"),
-            ("siret", "732 829 320 00074"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &app,
+            "/admin/organismes",
+            &[("name", "Institut <Santé>"), ("siret", "732 829 320 00074")],
+        )
+        .await;
     assert_eq!(res.status(), 303);
     let page = c
         .get(app.url(res.headers()["location"].to_str().unwrap()))

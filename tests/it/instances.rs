@@ -61,17 +61,13 @@ async fn two_instances_behind_nginx_share_sessions_limits_files_and_hours() {
     // A session and its CSRF token made on one instance are honoured by the other.
     let c = client();
     for _ in 0..3 {
-        let token = csrf_from(&c, &url("/connexion")).await;
         let res = c
-            .post(url("/connexion"))
-            .form(&[
-                ("csrf_token", token.as_str()),
-                ("email", "alice@a.fr"),
-                ("password", pw),
-            ])
-            .send()
-            .await
-            .unwrap();
+            .post_form(
+                &nginx.address,
+                "/connexion",
+                &[("email", "alice@a.fr"), ("password", pw)],
+            )
+            .await;
         assert_eq!(res.status(), 303);
         for _ in 0..4 {
             let res = c.get(url("/tableau-de-bord")).send().await.unwrap();
@@ -99,21 +95,14 @@ async fn two_instances_behind_nginx_share_sessions_limits_files_and_hours() {
     let start = html.find(&page).unwrap();
     let end = html[start..].find('"').unwrap() + start;
     let module_page = html[start..end].to_string();
-    let token = csrf_from(&c, &url(&module_page)).await;
-    let form = reqwest::multipart::Form::new()
-        .text("csrf_token", token)
-        .text("kind", "travail")
-        .text("body", "Ma fiche")
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(pdf.clone()).file_name("fiche.pdf"),
-        );
     let res = c
-        .post(url(&module_page))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+        .post_multipart(&nginx.address, &module_page, |form| {
+            form.text("kind", "travail").text("body", "Ma fiche").part(
+                "file",
+                reqwest::multipart::Part::bytes(pdf.clone()).file_name("fiche.pdf"),
+            )
+        })
+        .await;
     assert_eq!(res.status(), 303);
     let thread = res.headers()["location"]
         .to_str()
@@ -210,16 +199,8 @@ async fn two_instances_behind_nginx_share_sessions_limits_files_and_hours() {
 }
 
 async fn login_at(c: &reqwest::Client, base: &str, email: &str, pw: &str) -> u16 {
-    let token = csrf_from(c, &format!("{base}/connexion")).await;
-    c.post(format!("{base}/connexion"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("email", email),
-            ("password", pw),
-        ])
-        .send()
+    c.post_form(base, "/connexion", &[("email", email), ("password", pw)])
         .await
-        .unwrap()
         .status()
         .as_u16()
 }

@@ -25,17 +25,12 @@ async fn invite(
     name: &str,
     role: &str,
 ) -> reqwest::Response {
-    let t = csrf_from(c, &app.url(&format!("/organismes/{org}"))).await;
-    c.post(app.url(&format!("/organismes/{org}/invitations")))
-        .form(&[
-            ("csrf_token", t.as_str()),
-            ("email", email),
-            ("name", name),
-            ("role", role),
-        ])
-        .send()
-        .await
-        .unwrap()
+    c.post_form(
+        app,
+        &format!("/organismes/{org}/invitations"),
+        &[("email", email), ("name", name), ("role", role)],
+    )
+    .await
 }
 
 #[tokio::test]
@@ -103,17 +98,14 @@ async fn an_invitation_arrives_by_smtp_and_its_link_works_once() {
     assert_eq!(form.status(), 200);
     let html = form.text().await.unwrap();
     assert!(html.contains("Bienvenue Léa Roux"));
-    let t = csrf_of(&html);
     let short = c
-        .post(app.url(path))
-        .form(&[
-            ("csrf_token", t.as_str()),
-            ("password", "court"),
-            ("password_confirm", "court"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form_of(
+            &app,
+            &html,
+            path,
+            &[("password", "court"), ("password_confirm", "court")],
+        )
+        .await;
     assert_eq!(short.status(), 422);
     assert!(
         short
@@ -123,15 +115,16 @@ async fn an_invitation_arrives_by_smtp_and_its_link_works_once() {
             .contains("au moins 10 caractères")
     );
     let ok = c
-        .post(app.url(path))
-        .form(&[
-            ("csrf_token", t.as_str()),
-            ("password", "un-mot-de-passe-neuf"),
-            ("password_confirm", "un-mot-de-passe-neuf"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form_of(
+            &app,
+            &html,
+            path,
+            &[
+                ("password", "un-mot-de-passe-neuf"),
+                ("password_confirm", "un-mot-de-passe-neuf"),
+            ],
+        )
+        .await;
     assert_eq!(ok.status(), 303);
     let home = c
         .get(app.url("/"))
@@ -147,17 +140,16 @@ async fn an_invitation_arrives_by_smtp_and_its_link_works_once() {
     assert_eq!(again.status(), 410);
     assert!(again.text().await.unwrap().contains("déjà été utilisé"));
     let c2 = client();
-    let t2 = csrf_from(&c2, &app.url("/connexion")).await;
     let res = c2
-        .post(app.url(path))
-        .form(&[
-            ("csrf_token", t2.as_str()),
-            ("password", "autre-mot-de-passe"),
-            ("password_confirm", "autre-mot-de-passe"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &app,
+            path,
+            &[
+                ("password", "autre-mot-de-passe"),
+                ("password_confirm", "autre-mot-de-passe"),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), 410);
     assert_eq!(
         login(
@@ -276,18 +268,13 @@ async fn bad_invitations_are_refused_and_queue_nothing() {
     assert_eq!(res.status(), 422);
     let res = invite(&app, &trainer, a, "y@a.fr", "Y", "trainee").await;
     assert_eq!(res.status(), 403);
-    let t = csrf_from(&chef, &app.url("/")).await;
     let res = chef
-        .post(app.url(&format!("/organismes/{b}/invitations")))
-        .form(&[
-            ("csrf_token", t.as_str()),
-            ("email", "z@b.fr"),
-            ("name", "Z"),
-            ("role", "trainer"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &app,
+            &format!("/organismes/{b}/invitations"),
+            &[("email", "z@b.fr"), ("name", "Z"), ("role", "trainer")],
+        )
+        .await;
     assert_eq!(res.status(), 403);
 
     assert!(outbox_rows(&app).is_empty(), "nothing queued");
@@ -360,30 +347,25 @@ async fn mail_queued_during_an_outage_arrives_once_after_it_even_across_a_restar
         "mot-de-passe-solide",
     );
     let chef = client();
-    let t = csrf_from(&chef, &format!("{}/connexion", first.address)).await;
     let res = chef
-        .post(format!("{}/connexion", first.address))
-        .form(&[
-            ("csrf_token", t.as_str()),
-            ("email", "chef@a.fr"),
-            ("password", "mot-de-passe-solide"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &first,
+            "/connexion",
+            &[("email", "chef@a.fr"), ("password", "mot-de-passe-solide")],
+        )
+        .await;
     assert_eq!(res.status(), 303);
-    let t = csrf_from(&chef, &format!("{}/organismes/{org}", first.address)).await;
     let res = chef
-        .post(format!("{}/organismes/{org}/invitations", first.address))
-        .form(&[
-            ("csrf_token", t.as_str()),
-            ("email", "panne@a.fr"),
-            ("name", "Paul Panne"),
-            ("role", "trainer"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &first,
+            &format!("/organismes/{org}/invitations"),
+            &[
+                ("email", "panne@a.fr"),
+                ("name", "Paul Panne"),
+                ("role", "trainer"),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), 303);
     // The worker tries, fails, and schedules a retry with the reason.
     let mut row = (String::new(), 0, None::<String>);
@@ -531,17 +513,17 @@ async fn password_reset_does_not_reveal_accounts_and_works_once() {
     assert!(text.contains("Réinitialiser votre mot de passe Parcours"));
     let link = link_in(&text, "http://127.0.0.1:0/mot-de-passe/");
     let path = link.trim_start_matches("http://127.0.0.1:0");
-    let t = csrf_from(&c, &app.url(path)).await;
     let res = c
-        .post(app.url(path))
-        .form(&[
-            ("csrf_token", t.as_str()),
-            ("password", "nouveau-mot-de-passe"),
-            ("password_confirm", "nouveau-mot-de-passe"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form_from(
+            &app,
+            path,
+            path,
+            &[
+                ("password", "nouveau-mot-de-passe"),
+                ("password_confirm", "nouveau-mot-de-passe"),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), 303);
     assert_eq!(
         login(&app, &client(), "dr@exemple.fr", "ancien-mot-de-passe")
@@ -612,23 +594,24 @@ async fn staff_see_their_failed_mail_and_retry_it() {
             .status(),
         403
     );
-    let tb = csrf_from(&chef_b, &app.url("/")).await;
     let res = chef_b
-        .post(app.url(&format!("/organismes/{b}/courriels/{id}/renvoyer")))
-        .form(&[("csrf_token", tb.as_str())])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &app,
+            &format!("/organismes/{b}/courriels/{id}/renvoyer"),
+            NO_FIELDS,
+        )
+        .await;
     assert_eq!(res.status(), 404);
     assert_eq!(outbox_rows(&app)[0].0, "failed");
     smtp.resume();
-    let t = csrf_of(&html);
     let res = chef
-        .post(app.url(&format!("/organismes/{a}/courriels/{id}/renvoyer")))
-        .form(&[("csrf_token", t.as_str())])
-        .send()
-        .await
-        .unwrap();
+        .post_form_of(
+            &app,
+            &html,
+            &format!("/organismes/{a}/courriels/{id}/renvoyer"),
+            NO_FIELDS,
+        )
+        .await;
     assert_eq!(res.status(), 303);
     let mails = smtp.wait_for(1, 20).await;
     assert_eq!(mails.len(), 1);

@@ -26,7 +26,7 @@ use reqwest::multipart::{Form, Part};
 use crate::attendance::add_session;
 use crate::common::*;
 use crate::followup::{first_module, location, post_message, thread_of};
-use crate::vae::{form_url, request_form};
+use crate::vae::{form_path, request_form};
 
 const PASSWORD: &str = "mot-de-passe-solide";
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
@@ -687,19 +687,6 @@ fn answers(expect: Expect, api: bool, status: u16, location: &str) -> bool {
     }
 }
 
-/// A page's form, as a person sends it.
-async fn post_form(
-    app: &TestApp,
-    c: &reqwest::Client,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
-    let token = csrf_from(c, &app.url("/connexion")).await;
-    let mut form = vec![("csrf_token", token.as_str())];
-    form.extend_from_slice(fields);
-    c.post(app.url(path)).form(&form).send().await.unwrap()
-}
-
 /// The raw token of the newest link of this kind in the outbox, and that mail's id.
 /// An anonymous VAE request waiting for its address to be confirmed; returns its link's token.
 fn pending_request(app: &TestApp, org: i64) -> String {
@@ -803,26 +790,28 @@ async fn setup(app: &TestApp) -> (Fixture, Vec<Caller>) {
 
     // A sign-in sheet, opened by the trainer.
     let session = add_session(app, org_a, cohort);
-    let res = post_form(
-        app,
-        &as_trainer.client,
-        &format!("/seances/{session}/emargement/ouvrir"),
-        &[],
-    )
-    .await;
+    let res = as_trainer
+        .client
+        .post_form(
+            app,
+            &format!("/seances/{session}/emargement/ouvrir"),
+            NO_FIELDS,
+        )
+        .await;
     assert_eq!(res.status(), 303, "sheet opened");
     // An attestation, by derogation.
-    let res = post_form(
-        app,
-        &as_admin.client,
-        &format!("/stagiaires/{trainee}/attestations"),
-        &[
-            ("kind", "final"),
-            ("derogation", "1"),
-            ("reason", "Décision du jury : parcours validé en stage"),
-        ],
-    )
-    .await;
+    let res = as_admin
+        .client
+        .post_form(
+            app,
+            &format!("/stagiaires/{trainee}/attestations"),
+            &[
+                ("kind", "final"),
+                ("derogation", "1"),
+                ("reason", "Décision du jury : parcours validé en stage"),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), 303, "attestation issued");
     let (attestation, attestation_code): (i64, String) = attestations::table
         .filter(attestations::trainee_id.eq(trainee))
@@ -850,13 +839,10 @@ async fn setup(app: &TestApp) -> (Fixture, Vec<Caller>) {
         .first(&mut *app.conn() as &mut DbConn)
         .unwrap();
     // An evaluation attempt.
-    let res = post_form(
-        app,
-        &as_trainee.client,
-        "/programmes/CQP-AM/M1/evaluation",
-        &[],
-    )
-    .await;
+    let res = as_trainee
+        .client
+        .post_form(app, "/programmes/CQP-AM/M1/evaluation", NO_FIELDS)
+        .await;
     assert_eq!(res.status(), 303, "attempt started");
     let attempt = location(&res)
         .trim_start_matches("/tentatives/")
@@ -870,21 +856,18 @@ async fn setup(app: &TestApp) -> (Fixture, Vec<Caller>) {
         .first(&mut *app.conn() as &mut DbConn)
         .unwrap();
     // The trainee's VAE file, with one document.
-    let token = csrf_from(&as_trainee.client, &form_url(app, org_a)).await;
-    let form = request_form(&token, None, "2000").part(
-        "doc_cerfa_12818",
-        Part::bytes(PDF.to_vec())
-            .file_name("cerfa 12818.pdf")
-            .mime_str("application/pdf")
-            .unwrap(),
-    );
     let res = as_trainee
         .client
-        .post(form_url(app, org_a))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+        .post_multipart(app, &form_path(org_a), |form| {
+            request_form(form, None, "2000").part(
+                "doc_cerfa_12818",
+                Part::bytes(PDF.to_vec())
+                    .file_name("cerfa 12818.pdf")
+                    .mime_str("application/pdf")
+                    .unwrap(),
+            )
+        })
+        .await;
     assert_eq!(res.status(), 303, "VAE request");
     let vae = location(&res)
         .trim_start_matches("/ma-vae/")
@@ -896,26 +879,24 @@ async fn setup(app: &TestApp) -> (Fixture, Vec<Caller>) {
         .first(&mut *app.conn() as &mut DbConn)
         .unwrap();
     // An invitation and a password reset link.
-    let res = post_form(
-        app,
-        &as_admin.client,
-        &format!("/organismes/{org_a}/invitations"),
-        &[
-            ("email", "invitee@a.fr"),
-            ("name", "Nouvelle Formatrice"),
-            ("role", "trainer"),
-        ],
-    )
-    .await;
+    let res = as_admin
+        .client
+        .post_form(
+            app,
+            &format!("/organismes/{org_a}/invitations"),
+            &[
+                ("email", "invitee@a.fr"),
+                ("name", "Nouvelle Formatrice"),
+                ("role", "trainer"),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), 303, "invitation");
     let (invitation, mail) = link_in_outbox(app, "/invitation/");
-    let res = post_form(
-        app,
-        &anonymous.client,
-        "/mot-de-passe-oublie",
-        &[("email", THROWAWAY)],
-    )
-    .await;
+    let res = anonymous
+        .client
+        .post_form(app, "/mot-de-passe-oublie", &[("email", THROWAWAY)])
+        .await;
     assert_eq!(res.status(), 200, "reset asked");
     let (reset, _) = link_in_outbox(app, "/mot-de-passe/");
     // The trainee signed in on a second device.

@@ -19,13 +19,7 @@ async fn get(c: &reqwest::Client, url: String, bearer: Option<&str>) -> (u16, St
 }
 
 async fn post(app: &TestApp, c: &reqwest::Client, path: String) -> (u16, String) {
-    let t = csrf_from(c, &app.url("/")).await;
-    let res = c
-        .post(app.url(&path))
-        .form(&[("csrf_token", t.as_str()), ("from", ""), ("to", "")])
-        .send()
-        .await
-        .unwrap();
+    let res = c.post_form(app, &path, &[("from", ""), ("to", "")]).await;
     (res.status().as_u16(), res.text().await.unwrap())
 }
 

@@ -168,13 +168,7 @@ async fn logging_out_ends_the_session_at_once_even_for_a_copied_cookie() {
     let (browser, cookie) = session_cookie(&app, "chef@a.fr", FIREFOX).await;
     let copy = copy_of(&app, &cookie);
     assert_eq!(me_status(&app, &copy).await, 200);
-    let token = csrf_from(&browser, &app.url("/")).await;
-    let res = browser
-        .post(app.url("/deconnexion"))
-        .form(&[("csrf_token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let res = browser.post_form(&app, "/deconnexion", NO_FIELDS).await;
     assert_eq!(res.status(), 303);
     // The copy no longer works, on the API and on pages, and is not renewed.
     assert_eq!(me_status(&app, &copy).await, 401);
@@ -234,23 +228,12 @@ async fn a_person_lists_their_sessions_and_closes_one_or_all() {
             .first(&mut *app.conn())
             .unwrap()
     };
-    let t = csrf_from(&other, &app.url("/")).await;
-    let res = other
-        .post(app.url(&format!("/mon-compte/sessions/{phone_sid}/fermer")))
-        .form(&[("csrf_token", t.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let close_phone = format!("/mon-compte/sessions/{phone_sid}/fermer");
+    let res = other.post_form(&app, &close_phone, NO_FIELDS).await;
     assert_eq!(res.status(), 404);
     assert_eq!(me_status(&app, &phone).await, 200);
     // Closing the phone from the PC ends the phone's session only.
-    let t = csrf_from(&pc, &app.url("/")).await;
-    let res = pc
-        .post(app.url(&format!("/mon-compte/sessions/{phone_sid}/fermer")))
-        .form(&[("csrf_token", t.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let res = pc.post_form(&app, &close_phone, NO_FIELDS).await;
     assert_eq!(res.status(), 303);
     assert_eq!(me_status(&app, &phone).await, 401);
     assert_eq!(me_status(&app, &pc).await, 200);
@@ -271,13 +254,9 @@ async fn a_person_lists_their_sessions_and_closes_one_or_all() {
     assert_eq!(res.status(), 403, "a forged form closes nothing");
     assert_eq!(me_status(&app, &phone).await, 401);
     assert_eq!(me_status(&app, &pc).await, 200);
-    let t = csrf_from(&pc, &app.url("/")).await;
     let res = pc
-        .post(app.url("/mon-compte/deconnexion-partout"))
-        .form(&[("csrf_token", t.as_str())])
-        .send()
-        .await
-        .unwrap();
+        .post_form(&app, "/mon-compte/deconnexion-partout", NO_FIELDS)
+        .await;
     assert_eq!(res.status(), 303);
     assert_eq!(me_status(&app, &pc).await, 401);
     assert_eq!(beat(&app, &api, lesson, "v1", 1).await.status(), 401);

@@ -255,13 +255,10 @@ async fn corrections_need_a_reason_and_are_audited() {
     let url = app.url(&format!("/stagiaires/{trainee}/heures"));
     let html = chef.get(&url).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Corriger les heures"));
-    let t = csrf_of(&html);
-    let post = |c: &reqwest::Client, form: Vec<(&str, String)>, t: &str| {
-        let mut form = form;
-        form.push(("csrf_token", t.to_string()));
-        c.post(app.url(&format!("/stagiaires/{trainee}/corrections")))
-            .form(&form)
-            .send()
+    let corrections = format!("/stagiaires/{trainee}/corrections");
+    let post = |c: &reqwest::Client, form: Vec<(&'static str, String)>| {
+        let (app, c, corrections) = (&app, c.clone(), &corrections);
+        async move { c.post_form(app, corrections, &form).await }
     };
     let form = |dir: &str, h: &str, reason: &str| {
         vec![
@@ -272,7 +269,7 @@ async fn corrections_need_a_reason_and_are_audited() {
             ("reason", reason.to_string()),
         ]
     };
-    let res = post(&chef, form("ajout", "2", ""), &t).await.unwrap();
+    let res = post(&chef, form("ajout", "2", "")).await;
     assert_eq!(res.status(), 422);
     assert!(
         res.text()
@@ -280,19 +277,12 @@ async fn corrections_need_a_reason_and_are_audited() {
             .unwrap()
             .contains("Le motif de la correction est obligatoire.")
     );
-    let res = post(&chef, form("retrait", "9", "Erreur de saisie"), &t)
-        .await
-        .unwrap();
+    let res = post(&chef, form("retrait", "9", "Erreur de saisie")).await;
     assert_eq!(res.status(), 422, "cannot remove more than recorded");
-    let tb = csrf_from(&chef_b, &app.url("/")).await;
-    let res = post(&chef_b, form("ajout", "2", "Intrus"), &tb)
-        .await
-        .unwrap();
+    let res = post(&chef_b, form("ajout", "2", "Intrus")).await;
     assert_eq!(res.status(), 404);
     assert_eq!(chef_b.get(&url).send().await.unwrap().status(), 404);
-    let res = post(&chef, form("ajout", "2", "Séance rattrapée le 20/11"), &t)
-        .await
-        .unwrap();
+    let res = post(&chef, form("ajout", "2", "Séance rattrapée le 20/11")).await;
     assert_eq!(res.status(), 303);
     let correction: i64 = module_totals::table
         .filter(module_totals::trainee_id.eq(trainee))

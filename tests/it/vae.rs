@@ -25,9 +25,9 @@ fn png_header(w: u32, h: u32) -> Vec<u8> {
     v
 }
 
-pub(crate) fn request_form(token: &str, email: Option<&str>, hours: &str) -> Form {
-    let mut f = Form::new()
-        .text("csrf_token", token.to_string())
+/// The fields of the public request form, after the CSRF token `form` already holds.
+pub(crate) fn request_form(form: Form, email: Option<&str>, hours: &str) -> Form {
+    let mut f = form
         .text("phone", "06 12 34 56 78")
         .text("address", "3 rue des Lilas, 69003 Lyon")
         .text("employer", "Cabinet du Dr Martin")
@@ -50,8 +50,8 @@ pub(crate) fn request_form(token: &str, email: Option<&str>, hours: &str) -> For
     f
 }
 
-pub(crate) fn form_url(app: &TestApp, org: i64) -> String {
-    app.url(&format!("/organismes/{org}/vae/demande"))
+pub(crate) fn form_path(org: i64) -> String {
+    format!("/organismes/{org}/vae/demande")
 }
 
 async fn public_request(app: &TestApp, org: i64, email: &str, hours: &str) -> reqwest::Response {
@@ -67,19 +67,20 @@ async fn public_request_at(
     pdf: Option<Vec<u8>>,
 ) -> reqwest::Response {
     let c = client();
-    let url = format!("{base}/organismes/{org}/vae/demande");
-    let token = csrf_from(&c, &url).await;
-    let mut form = request_form(&token, Some(email), hours);
-    if let Some(pdf) = pdf {
-        form = form.part(
-            "doc_cerfa_12818",
-            Part::bytes(pdf)
-                .file_name("cerfa 12818.pdf")
-                .mime_str("application/pdf")
-                .unwrap(),
-        );
-    }
-    c.post(url).multipart(form).send().await.unwrap()
+    c.post_multipart(base, &form_path(org), |form| {
+        let mut form = request_form(form, Some(email), hours);
+        if let Some(pdf) = pdf {
+            form = form.part(
+                "doc_cerfa_12818",
+                Part::bytes(pdf)
+                    .file_name("cerfa 12818.pdf")
+                    .mime_str("application/pdf")
+                    .unwrap(),
+            );
+        }
+        form
+    })
+    .await
 }
 
 /// A PDF of about `kb` KiB whose content differs with `tag`.
@@ -119,12 +120,8 @@ async fn confirm(app: &TestApp, path: &str) -> reqwest::Response {
     let c = client();
     let page = c.get(app.url(path)).send().await.unwrap();
     assert_eq!(page.status(), 200, "{path}");
-    let token = csrf_of(&page.text().await.unwrap());
-    c.post(app.url(path))
-        .form(&[("csrf_token", token.as_str())])
-        .send()
-        .await
-        .unwrap()
+    let html = page.text().await.unwrap();
+    c.post_form_of(app, &html, path, NO_FIELDS).await
 }
 
 /// The status of a confirmation link's page.
@@ -222,14 +219,8 @@ async fn step(
     id: i64,
     fields: &[(&str, &str)],
 ) -> reqwest::Response {
-    let token = csrf_from(c, &app.url(page)).await;
-    let mut body: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
-    body.extend_from_slice(fields);
-    c.post(app.url(&format!("/vae/dossiers/{id}/etape")))
-        .form(&body)
-        .send()
+    c.post_form_from(app, page, &format!("/vae/dossiers/{id}/etape"), fields)
         .await
-        .unwrap()
 }
 
 async fn upload(
@@ -241,16 +232,16 @@ async fn upload(
     bytes: Vec<u8>,
     name: &str,
 ) -> reqwest::Response {
-    let token = csrf_from(c, &app.url(&format!("/ma-vae/{page_id}"))).await;
-    let form = Form::new()
-        .text("csrf_token", token)
-        .text("kind", kind.to_string())
-        .part("file", Part::bytes(bytes).file_name(name.to_string()));
-    c.post(app.url(&format!("/ma-vae/{target_id}/documents")))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
+    c.post_multipart_from(
+        app,
+        &format!("/ma-vae/{page_id}"),
+        &format!("/ma-vae/{target_id}/documents"),
+        |form| {
+            form.text("kind", kind.to_string())
+                .part("file", Part::bytes(bytes).file_name(name.to_string()))
+        },
+    )
+    .await
 }
 
 #[tokio::test]
@@ -393,17 +384,13 @@ async fn vae_from_public_request_to_partial_decision_with_mails_and_a_shorter_pa
     // A trainer of another organism cannot decide.
     let other = app.create_organism("Autre organisme");
     let (intruder, _) = signed_in(&app, Role::Trainer, Some(other), "t@autre.fr").await;
-    let token = csrf_from(&intruder, &app.url("/")).await;
     let r = intruder
-        .post(app.url(&format!("/vae/dossiers/{id}/etape")))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("action", "decide"),
-            ("outcome", "total"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &app,
+            &format!("/vae/dossiers/{id}/etape"),
+            &[("action", "decide"), ("outcome", "total")],
+        )
+        .await;
     assert_eq!(r.status(), 404);
     assert_eq!(state_of(&app, id), "jury_planifie");
     let r = step(
@@ -487,20 +474,20 @@ async fn vae_from_public_request_to_partial_decision_with_mails_and_a_shorter_pa
             .first(&mut *conn as &mut DbConn)
             .unwrap()
     };
-    let token = csrf_of(&path);
     let r = staff
-        .post(app.url(&format!("/stagiaires/{candidate}/parcours")))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("module_id", &m2.to_string()),
-            ("kind", "positionnement"),
-            ("exempted_hours", "0"),
-            ("reason", ""),
-            ("document_ref", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form_of(
+            &app,
+            &path,
+            &format!("/stagiaires/{candidate}/parcours"),
+            &[
+                ("module_id", m2.to_string().as_str()),
+                ("kind", "positionnement"),
+                ("exempted_hours", "0"),
+                ("reason", ""),
+                ("document_ref", ""),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), 422);
     let mut conn = app.conn();
     let kept: i64 = path_adjustments::table
@@ -531,12 +518,10 @@ async fn vae_a_second_request_in_the_same_year_is_refused_with_the_date() {
     let org = app.create_organism("Institut Santé Plus");
     let (c, _) = signed_in(&app, Role::Trainee, Some(org), "lea@exemple.fr").await;
     let send = || async {
-        let token = csrf_from(&c, &form_url(&app, org)).await;
-        c.post(form_url(&app, org))
-            .multipart(request_form(&token, None, "2000"))
-            .send()
-            .await
-            .unwrap()
+        c.post_multipart(&app, &form_path(org), |form| {
+            request_form(form, None, "2000")
+        })
+        .await
     };
     assert_eq!(send().await.status(), 303);
     let second = send().await;
@@ -563,23 +548,23 @@ async fn vae_a_form_with_mistakes_comes_back_filled_in_with_what_is_wrong() {
     let app = spawn_app().await;
     let org = app.create_organism("Institut Santé Plus");
     let c = client();
-    let token = csrf_from(&c, &form_url(&app, org)).await;
+    let path = form_path(org);
     // A period with a date that does not exist, and no consent.
-    let form = Form::new()
-        .text("csrf_token", token)
-        .text("name", "Camille <Durand>")
-        .text("email", "camille@exemple.fr")
-        .text("phone", "06 12 34 56 78")
-        .text("address", "3 rue des Lilas")
-        .text("exp1_from", "2023-02-30")
-        .text("exp1_to", "2025-06-30")
-        .text("exp1_employer", "Cabinet du Dr Martin")
-        .text("exp1_role", "Secrétaire médicale")
-        .text("exp1_hours", "1700")
-        .text("exp1_missions", "coordination")
-        .text("modules", "M2");
-    let send = |form| c.post(form_url(&app, org)).multipart(form).send();
-    let res = send(form).await.unwrap();
+    let res = c
+        .post_multipart(&app, &path, |form| {
+            form.text("name", "Camille <Durand>")
+                .text("email", "camille@exemple.fr")
+                .text("phone", "06 12 34 56 78")
+                .text("address", "3 rue des Lilas")
+                .text("exp1_from", "2023-02-30")
+                .text("exp1_to", "2025-06-30")
+                .text("exp1_employer", "Cabinet du Dr Martin")
+                .text("exp1_role", "Secrétaire médicale")
+                .text("exp1_hours", "1700")
+                .text("exp1_missions", "coordination")
+                .text("modules", "M2")
+        })
+        .await;
     assert_eq!(res.status(), 422);
     let html = res.text().await.unwrap();
     assert!(html.contains("Votre accord pour le traitement"), "{html}");
@@ -591,14 +576,14 @@ async fn vae_a_form_with_mistakes_comes_back_filled_in_with_what_is_wrong() {
     assert!(html.contains(r#"value="coordination" checked"#), "{html}");
     assert!(html.contains(r#"value="M2" checked"#) && !html.contains(r#"value="M1" checked"#));
     // With consent, the impossible date is the one thing left to mend.
-    let token = csrf_from(&c, &form_url(&app, org)).await;
-    let form = Form::new()
-        .text("csrf_token", token)
-        .text("name", "Camille Durand")
-        .text("email", "camille@exemple.fr")
-        .text("exp1_from", "2023-02-30")
-        .text("consent", "1");
-    let res = send(form).await.unwrap();
+    let res = c
+        .post_multipart(&app, &path, |form| {
+            form.text("name", "Camille Durand")
+                .text("email", "camille@exemple.fr")
+                .text("exp1_from", "2023-02-30")
+                .text("consent", "1")
+        })
+        .await;
     assert_eq!(res.status(), 422);
     let html = res.text().await.unwrap();
     assert!(
@@ -651,13 +636,11 @@ async fn vae_experience_below_the_threshold_is_accepted_with_a_warning() {
 /// A candidate signed in with a request in the `deposee` state.
 async fn candidate_with_request(app: &TestApp, org: i64, email: &str) -> (reqwest::Client, i64) {
     let (c, _) = signed_in(app, Role::Trainee, Some(org), email).await;
-    let token = csrf_from(&c, &form_url(app, org)).await;
     let r = c
-        .post(form_url(app, org))
-        .multipart(request_form(&token, None, "2000"))
-        .send()
-        .await
-        .unwrap();
+        .post_multipart(app, &form_path(org), |form| {
+            request_form(form, None, "2000")
+        })
+        .await;
     assert_eq!(r.status(), 303);
     let (id, _) = request_of(app, email);
     (c, id)
@@ -903,13 +886,13 @@ async fn vae_a_skipped_step_or_another_organism_is_refused_and_nothing_changes()
     // A trainer of another organism does not even see it.
     let r = intruder.get(app.url(&page)).send().await.unwrap();
     assert_eq!(r.status(), 404);
-    let token = csrf_from(&intruder, &app.url("/")).await;
     let r = intruder
-        .post(app.url(&format!("/vae/dossiers/{id}/etape")))
-        .form(&[("csrf_token", token.as_str()), ("action", "examine")])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &app,
+            &format!("/vae/dossiers/{id}/etape"),
+            &[("action", "examine")],
+        )
+        .await;
     assert_eq!(r.status(), 404);
     // Nor through the API.
     let bearer = api_token(&app, "t@autre.fr").await;
