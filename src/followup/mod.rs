@@ -8,4 +8,5 @@ pub mod digest;
 pub mod pages;
 pub mod rules;
 pub mod staff_digest;
+mod staff_pages;
 pub mod store;

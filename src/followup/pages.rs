@@ -1,11 +1,10 @@
 //! Follow-up pages: the trainee's threads (one per module, and help requests), a thread with
-//! its messages and read receipts, the staff's list with unanswered questions first, and the
-//! attachments' download. Only the trainee and her organism's staff see a thread.
+//! its messages and read receipts, and the attachments' download (the staff's list is in
+//! `staff_pages.rs`). Only the trainee and her organism's staff see a thread.
 
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Deserialize;
 
 use super::attachments;
 use super::rules::{self, MessageKind, Side, ThreadKind};
@@ -25,7 +24,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/suivi/pieces/{id}", web::get().to(download))
         .route("/suivi/{id}", web::get().to(thread_page))
         .route("/suivi/{id}", web::post().to(post_thread))
-        .route("/organismes/{id}/suivi", web::get().to(staff_list));
+        .route(
+            "/organismes/{id}/suivi",
+            web::get().to(super::staff_pages::staff_list),
+        );
 }
 
 /// The trainee herself, or her organism's own staff; a platform admin, a doctor or anyone
@@ -66,7 +68,7 @@ async fn my_cohort(
         .await
 }
 
-fn line_view(l: &store::ThreadLine, now: chrono::NaiveDateTime) -> serde_json::Value {
+pub(super) fn line_view(l: &store::ThreadLine, now: chrono::NaiveDateTime) -> serde_json::Value {
     serde_json::json!({
         "id": l.thread.id,
         "kind": l.thread.kind().label(),
@@ -535,69 +537,4 @@ async fn download(state: State, me: CurrentUser, path: web::Path<i64>) -> AppRes
         &file.mime_type,
         bytes,
     ))
-}
-
-#[derive(Deserialize)]
-struct ListQuery {
-    promotion: Option<String>,
-    filtre: Option<String>,
-}
-
-async fn staff_list(
-    req: HttpRequest,
-    state: State,
-    me: CurrentUser,
-    path: web::Path<i64>,
-    query: web::Query<ListQuery>,
-) -> AppResult<HttpResponse> {
-    let org = path.into_inner();
-    if me.is(Role::Admin) {
-        return Err(AppError::forbidden());
-    }
-    me.require_staff_of(org)?;
-    let cohort = match query.promotion.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(raw) => Some(
-            raw.parse::<i64>()
-                .map_err(|_| AppError::invalid("promotion", "Promotion inconnue."))?,
-        ),
-    };
-    let only_waiting = query.filtre.as_deref() != Some("tous");
-    let reader = me.id;
-    let (lines, cohorts_list) = state
-        .db(move |c| {
-            let list = cohorts::cohorts_of(c, org)?;
-            if let Some(id) = cohort
-                && !list.iter().any(|(row, _)| row.id == id)
-            {
-                return Err(AppError::NotFound);
-            }
-            let lines = store::lines(
-                c,
-                reader,
-                store::Threads::OfOrganism {
-                    organism: org,
-                    cohort,
-                },
-                only_waiting,
-            )?;
-            Ok((lines, list))
-        })
-        .await?;
-    let now = crate::db::now();
-    let views: Vec<serde_json::Value> = lines.iter().map(|l| line_view(l, now)).collect();
-    let mut ctx = w::context(&req);
-    ctx.insert("me", &me.view());
-    ctx.insert("organism_id", &org);
-    ctx.insert("lines", &views);
-    ctx.insert(
-        "cohorts",
-        &cohorts_list
-            .iter()
-            .map(|(c, _)| serde_json::json!({"id": c.id, "name": c.name}))
-            .collect::<Vec<_>>(),
-    );
-    ctx.insert("cohort", &cohort);
-    ctx.insert("all", &!only_waiting);
-    state.render("followup/staff_list.html", &ctx)
 }
