@@ -272,9 +272,19 @@ fn activity(
         .ok_or_else(|| anyhow::anyhow!("demo session not created"))?;
     use crate::tracking::attendance;
     attendance::open(conn, trainer, org_id, &session)?;
-    attendance::sign(conn, trainee, org_id, session.id, trainee, "stagiaire")?
-        .map_err(|e| anyhow::anyhow!("demo signature: {}", e.message()))?;
-    attendance::close(conn, trainer, org_id, &session)?
+    // Signed during the half-day itself, as she would have.
+    let signed_at = crate::base::paris::paris_to_utc(session.day.and_time(session.starts_at));
+    attendance::sign(
+        conn,
+        trainee,
+        org_id,
+        session.id,
+        trainee,
+        "stagiaire",
+        signed_at,
+    )?
+    .map_err(|e| anyhow::anyhow!("demo signature: {}", e.message()))?;
+    attendance::close(conn, Some(trainer), org_id, &session)?
         .map_err(|e| anyhow::anyhow!("demo sheet: {}", e.message()))?;
 
     // Ten evenings of study, 35 to 53 minutes each.
