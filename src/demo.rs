@@ -343,6 +343,8 @@ fn signed_morning(conn: &mut DbConn, s: &Scene) -> anyhow::Result<()> {
         .find(|x| x.day == day && x.module_id == s.m1)
         .ok_or_else(|| anyhow::anyhow!("demo session not created"))?;
     attendance::open(conn, s.trainer, s.org_id, &session)?;
+    // Signed during the half-day itself, as she would have.
+    let signed_at = crate::base::paris::paris_to_utc(session.day.and_time(session.starts_at));
     attendance::sign(
         conn,
         s.trainee,
@@ -350,9 +352,10 @@ fn signed_morning(conn: &mut DbConn, s: &Scene) -> anyhow::Result<()> {
         session.id,
         s.trainee,
         "stagiaire",
+        signed_at,
     )?
     .map_err(|e| anyhow::anyhow!("demo signature: {}", e.message()))?;
-    attendance::close(conn, s.trainer, s.org_id, &session)?
+    attendance::close(conn, Some(s.trainer), s.org_id, &session)?
         .map_err(|e| anyhow::anyhow!("demo sheet: {}", e.message()))?;
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! Scheduled jobs, started by `startup` when `PARCOURS_JOBS` is on: expired sessions,
-//! engagement nudges and digests, follow-up digests, and the purge of unconfirmed VAE
-//! requests. A top-level module, as it calls into several domains.
+//! engagement nudges and digests, sign-in sheets left open, follow-up digests, and the purge
+//! of unconfirmed VAE requests. A top-level module, as it calls into several domains.
 
 use actix_web::web;
 
@@ -27,6 +27,14 @@ pub async fn run_scheduler(state: web::Data<AppState>) {
                 crate::accounts::sessions::purge_expired(c)?;
                 crate::tracking::engagement::run_due(c, &mc, &inst, st.config.nudge_days)?;
                 let now = crate::db::now();
+                let closed = crate::tracking::attendance::close_overdue(
+                    c,
+                    now,
+                    st.config.sheet_close_hours,
+                )?;
+                if closed > 0 {
+                    tracing::info!(closed, "sign-in sheets left open closed by themselves");
+                }
                 crate::followup::digest::send_due(c, &mc, now)?;
                 crate::followup::staff_digest::send_due(c, &mc, now).map(|_| ())
             })

@@ -48,6 +48,12 @@ pub fn datetime(utc: NaiveDateTime) -> String {
     to_paris(utc).format("%d/%m/%Y à %H h %M").to_string()
 }
 
+/// A time of day as `8 h 30` or `14 h 05`.
+pub fn time(t: chrono::NaiveTime) -> String {
+    use chrono::Timelike;
+    format!("{} h {:02}", t.hour(), t.minute())
+}
+
 /// Minutes as `12 h 30`, `0 h 05` or `266 h`.
 pub fn minutes(total: i64) -> String {
     let sign = if total < 0 { "-" } else { "" };

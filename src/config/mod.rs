@@ -52,6 +52,8 @@ pub struct AppConfig {
     /// Whether this instance runs the scheduled jobs (digests, nudges); safe on every instance.
     pub jobs: bool,
     pub nudge_days: i64,
+    /// Hours after a half-day ends at which its sign-in sheet, if still open, closes by itself.
+    pub sheet_close_hours: i64,
     /// Public verification page: look-ups allowed per minute from one address.
     pub verify_ip_per_minute: u32,
     /// Client addresses or networks that may read `/metrics` (loopback by default).
@@ -159,7 +161,7 @@ impl AppConfig {
         let (pool_size, log_json) = sections::process(&src)?;
         let (mail, mail_worker) = sections::outbox(&src)?;
         let study = sections::study(&src)?;
-        let (jobs, nudge_days) = sections::jobs(&src)?;
+        let (jobs, nudge_days, sheet_close_hours) = sections::jobs(&src)?;
         let verify_ip_per_minute = sections::verify_ip_per_minute(&src)?;
         let (metrics_allow, metrics_token) = sections::metrics(&src)?;
         let vae = sections::vae(&src, &server.data_dir)?;
@@ -171,6 +173,7 @@ impl AppConfig {
             storage,
             jobs,
             nudge_days,
+            sheet_close_hours,
             verify_ip_per_minute,
             metrics_allow,
             metrics_token,

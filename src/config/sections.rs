@@ -222,14 +222,19 @@ pub(super) fn study(src: &Sources) -> Result<StudySettings, ConfigError> {
     Ok(study)
 }
 
-/// Whether this instance runs the scheduled jobs, and the nudge delay in days.
-pub(super) fn jobs(src: &Sources) -> Result<(bool, i64), ConfigError> {
+/// Whether this instance runs the scheduled jobs, the nudge delay in days, and the hours
+/// after a half-day at which a sheet left open closes by itself.
+pub(super) fn jobs(src: &Sources) -> Result<(bool, i64, i64), ConfigError> {
     let jobs = src.flag("PARCOURS_JOBS", src.file.jobs, true)?;
     let nudge_days = src.number("PARCOURS_NUDGE_DAYS", src.file.nudge_days, 10)?;
     if !(1..=90).contains(&nudge_days) {
         return Err(bad("PARCOURS_NUDGE_DAYS", "entre 1 et 90 jours"));
     }
-    Ok((jobs, nudge_days))
+    let close_hours = src.number("PARCOURS_SHEET_CLOSE_HOURS", src.file.sheet_close_hours, 24)?;
+    if !(1..=720).contains(&close_hours) {
+        return Err(bad("PARCOURS_SHEET_CLOSE_HOURS", "entre 1 et 720 heures"));
+    }
+    Ok((jobs, nudge_days, close_hours))
 }
 
 pub(super) fn verify_ip_per_minute(src: &Sources) -> Result<u32, ConfigError> {

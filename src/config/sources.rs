@@ -37,6 +37,7 @@ pub(super) struct FileConfig {
     pub(super) daily_max_hours: Option<i64>,
     pub(super) jobs: Option<bool>,
     pub(super) nudge_days: Option<i64>,
+    pub(super) sheet_close_hours: Option<i64>,
     pub(super) verify_ip_per_minute: Option<u32>,
     pub(super) metrics_allow: Option<String>,
     pub(super) metrics_token: Option<String>,

@@ -69,7 +69,15 @@ pub fn render(doc: &SheetDoc) -> Result<Vec<u8>, PdfError> {
         ));
     }
     let total: i64 = doc.entries.iter().map(|e| e.minutes_credited as i64).sum();
+    let by_itself = closed.is_some_and(|sh| sh.closed_at.is_some() && sh.closed_by.is_none());
     let notes = match closed.and_then(|sh| sh.closed_at) {
+        Some(at) if by_itself => vec![format!(
+            "Feuille close automatiquement le {}, faute d'avoir été close par le formateur : \
+             SIGNATURE DU FORMATEUR MANQUANTE. Les lignes non signées sont des absences ; elle \
+             ne peut plus être modifiée. Temps crédité à l'ensemble des stagiaires : {}.",
+            format::datetime(at),
+            format::minutes(total)
+        )],
         Some(at) => vec![format!(
             "Feuille close le {} et signée par le formateur{} ; elle ne peut plus être \
              modifiée. Temps crédité à l'ensemble des stagiaires : {}.",

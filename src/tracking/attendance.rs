@@ -7,7 +7,8 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::rules::{
-    ABSENT, Attendance, CLOSED, EXCUSED, OPEN, PENDING, PRESENT, minutes_present, tally,
+    ABSENT, Attendance, CLOSED, EXCUSED, OPEN, PENDING, PRESENT, check_signing_time,
+    minutes_present, self_closing_time, tally,
 };
 use super::store;
 use crate::audit::{self, Event};
@@ -122,22 +123,27 @@ pub enum SignError {
     NoSheet,
     Closed,
     NotOnSheet,
+    /// Outside the half-day's window (`rules::check_signing_time`), with what to tell.
+    OutOfTime(String),
 }
 
 impl SignError {
-    pub fn message(&self) -> &'static str {
+    pub fn message(&self) -> String {
         match self {
-            SignError::NoSheet => "La feuille d'émargement de cette séance n'est pas ouverte.",
-            SignError::Closed => {
-                "La feuille d'émargement est close : elle ne peut plus être signée."
+            SignError::NoSheet => {
+                "La feuille d'émargement de cette séance n'est pas ouverte.".into()
             }
-            SignError::NotOnSheet => "Vous ne figurez pas sur cette feuille d'émargement.",
+            SignError::Closed => {
+                "La feuille d'émargement est close : elle ne peut plus être signée.".into()
+            }
+            SignError::NotOnSheet => "Vous ne figurez pas sur cette feuille d'émargement.".into(),
+            SignError::OutOfTime(m) => m.clone(),
         }
     }
 }
 
-/// A trainee signs (themselves, or through the trainer's device); signing twice keeps the
-/// first signature.
+/// A trainee signs (themselves, or through the trainer's device) at `at` (UTC), during the
+/// half-day only; signing twice keeps the first signature.
 pub fn sign(
     conn: &mut DbConn,
     actor: i64,
@@ -145,13 +151,25 @@ pub fn sign(
     session_id: i64,
     trainee_id: i64,
     via: &str,
+    at: NaiveDateTime,
 ) -> QueryResult<Result<(), SignError>> {
     db::transaction(conn, |conn| {
-        let Some(sheet) = sheet_of(conn, session_id)? else {
+        let (Some(sheet), Some(session)) = (
+            sheet_of(conn, session_id)?,
+            crate::cohorts::store::session(conn, session_id)?,
+        ) else {
             return Ok(Err(SignError::NoSheet));
         };
         if sheet.status != OPEN {
             return Ok(Err(SignError::Closed));
+        }
+        if let Err(m) = check_signing_time(
+            crate::base::paris::to_paris(at).naive_local(),
+            session.day,
+            session.starts_at,
+            session.ends_at,
+        ) {
+            return Ok(Err(SignError::OutOfTime(m)));
         }
         let target = attendance_entries::table
             .filter(attendance_entries::sheet_id.eq(sheet.id))
@@ -167,7 +185,7 @@ pub fn sign(
                 diesel::update(target)
                     .set((
                         attendance_entries::status.eq(PRESENT),
-                        attendance_entries::signed_at.eq(db::now()),
+                        attendance_entries::signed_at.eq(at),
                         attendance_entries::signed_via.eq(via),
                     ))
                     .execute(conn)?;
@@ -242,10 +260,11 @@ pub fn mark(
 }
 
 /// Closes and signs the sheet: unsigned lines become absences, present trainees are credited
-/// their in-person time, and the sheet is frozen.
+/// their in-person time, and the sheet is frozen. Without an actor, the sheet closed by
+/// itself (`close_overdue`): the trainer's signature is missing, and the sheet says so.
 pub fn close(
     conn: &mut DbConn,
-    actor: i64,
+    actor: Option<i64>,
     organism_id: i64,
     session: &SessionRow,
 ) -> QueryResult<Result<(), SignError>> {
@@ -299,10 +318,15 @@ pub fn close(
                 attendance_sheets::closed_at.eq(now),
             ))
             .execute(conn)?;
+        let action = if actor.is_some() {
+            "sheet_closed"
+        } else {
+            "sheet_closed_automatically"
+        };
         audit::record(
             conn,
-            Event::new("sheet_closed", "session", Some(session.id))
-                .by(Some(actor))
+            Event::new(action, "session", Some(session.id))
+                .by(actor)
                 .in_organism(Some(organism_id))
                 .change(
                     serde_json::json!({"status": OPEN}),
@@ -311,6 +335,36 @@ pub fn close(
         )?;
         Ok(Ok(()))
     })
+}
+
+/// Closes the sheets still open `delay_hours` after their half-day ended (Paris time), as no
+/// trainer did; returns how many.
+pub fn close_overdue(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    delay_hours: i64,
+) -> QueryResult<usize> {
+    let open: Vec<i64> = attendance_sheets::table
+        .filter(attendance_sheets::status.eq(OPEN))
+        .select(attendance_sheets::session_id)
+        .load(conn)?;
+    let now_paris = crate::base::paris::to_paris(now).naive_local();
+    let mut closed = 0;
+    for session_id in open {
+        let Some(session) = crate::cohorts::store::session(conn, session_id)? else {
+            continue;
+        };
+        if self_closing_time(session.day, session.ends_at, delay_hours) > now_paris {
+            continue;
+        }
+        let Some(cohort) = crate::cohorts::store::cohort(conn, session.cohort_id)? else {
+            continue;
+        };
+        if close(conn, None, cohort.organism_id, &session)?.is_ok() {
+            closed += 1;
+        }
+    }
+    Ok(closed)
 }
 
 /// Open sheets of a trainee's sessions, with when they signed (if they did).

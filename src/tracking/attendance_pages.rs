@@ -123,11 +123,11 @@ async fn close(
     let (session, cohort) = session_for_staff(&state, &me, id).await?;
     let (actor, org) = (me.id, cohort.organism_id);
     match state
-        .db(move |c| Ok(attendance::close(c, actor, org, &session)?))
+        .db(move |c| Ok(attendance::close(c, Some(actor), org, &session)?))
         .await?
     {
         Ok(()) => Ok(w::redirect(&format!("/seances/{id}/emargement"))),
-        Err(e) => render_sheet(&req, &state, &me, id, Some(e.message())).await,
+        Err(e) => render_sheet(&req, &state, &me, id, Some(&e.message())).await,
     }
 }
 
@@ -174,7 +174,7 @@ async fn mark(
         .await?;
     match result {
         Ok(()) => Ok(w::redirect(&format!("/seances/{id}/emargement"))),
-        Err(e) => render_sheet(&req, &state, &me, id, Some(e.message())).await,
+        Err(e) => render_sheet(&req, &state, &me, id, Some(&e.message())).await,
     }
 }
 
@@ -190,11 +190,21 @@ async fn sign_for(
     let (actor, org) = (me.id, cohort.organism_id);
     let via = format!("formateur:{actor}");
     match state
-        .db(move |c| Ok(attendance::sign(c, actor, org, id, trainee, &via)?))
+        .db(move |c| {
+            Ok(attendance::sign(
+                c,
+                actor,
+                org,
+                id,
+                trainee,
+                &via,
+                crate::db::now(),
+            )?)
+        })
         .await?
     {
         Ok(()) => Ok(w::redirect(&format!("/seances/{id}/emargement"))),
-        Err(e) => render_sheet(&req, &state, &me, id, Some(e.message())).await,
+        Err(e) => render_sheet(&req, &state, &me, id, Some(&e.message())).await,
     }
 }
 
@@ -245,19 +255,18 @@ async fn sign_self(
                 id,
                 trainee,
                 "stagiaire",
+                crate::db::now(),
             )?)
         })
         .await?;
     match result {
         Ok(()) => Ok(w::redirect("/emargement?signe=1")),
-        Err(SignError::NotOnSheet) => {
-            Err(AppError::Forbidden(SignError::NotOnSheet.message().into()))
-        }
+        Err(SignError::NotOnSheet) => Err(AppError::Forbidden(SignError::NotOnSheet.message())),
         Err(e) => {
             let mut ctx = w::context(&req);
             ctx.insert("me", &me.view());
             ctx.insert("sessions", &Vec::<serde_json::Value>::new());
-            ctx.insert("error", e.message());
+            ctx.insert("error", &e.message());
             state.render_status(StatusCode::CONFLICT, "tracking/sign.html", &ctx)
         }
     }

@@ -12,15 +12,15 @@ use serde_json::Value;
 use crate::common::*;
 use crate::driver::{Browser, DESKTOP, PASSWORD, PHONE};
 
-/// Today's morning session of module M1 for the cohort.
-fn session_today(app: &Db, org: i64, cohort: i64) -> i64 {
+/// A session of module M1 for the cohort, going on now (so that it can be signed).
+fn session_today(app: &Db, org: i64, cohort: i64) -> (i64, chrono::NaiveTime) {
     let mut conn = app.conn();
     let m1: i64 = modules::table
         .filter(modules::code.eq("M1"))
         .select(modules::id)
         .first(&mut *conn as &mut DbConn)
         .unwrap();
-    let t = |h, m| chrono::NaiveTime::from_hms_opt(h, m, 0).unwrap();
+    let (day, starts_at, ends_at) = crate::common::half_day_now();
     parcours::cohorts::store::add_sessions(
         &mut conn,
         1,
@@ -29,18 +29,19 @@ fn session_today(app: &Db, org: i64, cohort: i64) -> i64 {
         &[parcours::cohorts::store::NewSession {
             module_id: m1,
             trainer_id: None,
-            day: parcours::base::paris::today(),
-            starts_at: t(9, 0),
-            ends_at: t(12, 30),
+            day,
+            starts_at,
+            ends_at,
             place: "Salle 2",
         }],
     )
     .unwrap();
-    sessions::table
+    let id = sessions::table
         .order(sessions::id.desc())
         .select(sessions::id)
         .first(&mut *conn as &mut DbConn)
-        .unwrap()
+        .unwrap();
+    (id, starts_at)
 }
 
 #[tokio::test]
@@ -60,7 +61,10 @@ async fn a_trainer_takes_attendance_and_the_doctor_sees_his_assistant_only() {
     for (d, name, t) in [(doctor, "Dr Roux", lea), (other_doctor, "Dr Vidal", marc)] {
         app.employ(t, d, name);
     }
-    let session = session_today(&app, org, cohort);
+    let (session, starts_at) = session_today(&app, org, cohort);
+    let late = (starts_at + chrono::Duration::minutes(15))
+        .format("%H:%M")
+        .to_string();
 
     let trainer = Browser::start(DESKTOP, &app.address).await;
     trainer.sign_in("formatrice@isp.fr").await;
@@ -92,13 +96,13 @@ async fn a_trainer_takes_attendance_and_the_doctor_sees_his_assistant_only() {
     phone.wait_text("p.good", "Vous avez signé le").await;
     phone.check_page("signed-on-phone").await;
 
-    // Léa arrived at 09:15; Zoé is excused; Marc never signed.
+    // Léa arrived 15 minutes late; Zoé is excused; Marc never signed.
     trainer
         .goto(&format!("/seances/{session}/emargement"))
         .await;
     trainer
         .js::<Value>(&format!(
-            "document.getElementById('ar-{lea}').value = '09:15'; return null"
+            "document.getElementById('ar-{lea}').value = '{late}'; return null"
         ))
         .await;
     trainer
@@ -109,7 +113,7 @@ async fn a_trainer_takes_attendance_and_the_doctor_sees_his_assistant_only() {
         .click()
         .await
         .unwrap();
-    trainer.wait_text("td", "arrivée 09:15").await;
+    trainer.wait_text("td", &format!("arrivée {late}")).await;
     trainer
         .js::<Value>(&format!(
             "document.getElementById('st-{zoe}').value = 'absent_excuse'; return null"

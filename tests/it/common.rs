@@ -894,3 +894,14 @@ pub async fn api_token(app: &TestApp, email: &str) -> String {
         .unwrap();
     body["token"].as_str().unwrap().to_string()
 }
+
+/// A half-day of 3 h 30 going on now (Paris time), so that its sheet can be signed: its day,
+/// start and end. It starts up to 3 h ago and never runs past midnight.
+pub fn half_day_now() -> (chrono::NaiveDate, chrono::NaiveTime, chrono::NaiveTime) {
+    use chrono::Timelike;
+    let now = parcours::base::paris::to_paris(chrono::Utc::now().naive_utc()).naive_local();
+    let minutes = (now.hour() * 60 + now.minute()) as i64;
+    let start = (minutes - 180).clamp(0, 20 * 60 + 29);
+    let at = |m: i64| chrono::NaiveTime::from_hms_opt((m / 60) as u32, (m % 60) as u32, 0).unwrap();
+    (now.date(), at(start), at(start + 210))
+}

@@ -106,15 +106,22 @@ async fn half_day(
         .await,
         303
     );
-    assert_eq!(
-        post(
-            app,
-            trainer,
-            &format!("/seances/{session}/emargement/{trainee}/signer")
-        )
-        .await,
-        303
+    // Signed yesterday during the half-day, on the trainer's device (a signature now would be
+    // refused: it is past the half-day's window).
+    let at = parcours::base::paris::paris_to_utc(
+        (today() - chrono::Duration::days(1)).and_time(t(9, 40)),
     );
+    let signed = parcours::tracking::attendance::sign(
+        &mut app.conn(),
+        trainer_id,
+        org,
+        session,
+        trainee,
+        &format!("formateur:{trainer_id}"),
+        at,
+    )
+    .unwrap();
+    assert_eq!(signed, Ok(()));
     if !keep_open {
         assert_eq!(
             post(
