@@ -55,6 +55,9 @@ pub struct Signatory {
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct TraineeState {
     pub cohort: CohortRow,
+    /// Her own dates in the cohort: entry, and exit if she left.
+    pub entered_on: NaiveDate,
+    pub left_on: Option<NaiveDate>,
     pub hours: TraineeHours,
     pub completion: PathCompletion,
     /// Best evaluation result by module id.
@@ -126,8 +129,12 @@ pub fn state_of(
     };
     let results = results_of(conn, trainee.id)?;
     let completion = completion(curriculum, &cohort, &hours, &results);
+    let (entered_on, left_on) =
+        cohorts::enrolment_dates(conn, trainee.id, cohort.id)?.unwrap_or((cohort.start_date, None));
     Ok(Some(TraineeState {
         cohort,
+        entered_on,
+        left_on,
         hours,
         completion,
         results,
@@ -293,11 +300,13 @@ fn terms_of(state: &TraineeState, request: &Request, today: NaiveDate) -> AppRes
                     check_override_reason(reason).map_err(|m| AppError::invalid("reason", m))?,
                 ),
             };
+            let (from, to) =
+                rules::path_dates(cohort.start_date, state.entered_on, state.left_on, today);
             Ok(Terms {
                 kind: Kind::final_for(&cohort.program_kind),
                 derogation,
-                from: cohort.start_date.min(today),
-                to: today,
+                from,
+                to,
             })
         }
         Request::Realisation { from, to, .. } => {
@@ -521,8 +530,12 @@ pub fn issue_cohort(
             let results = results_of(conn, t.id)?;
             let completion = completion(ctx.curriculum, cohort, &h, &results);
             if completion.complete {
+                let (entered_on, left_on) = cohorts::enrolment_dates(conn, t.id, cohort.id)?
+                    .unwrap_or((cohort.start_date, None));
                 let state = TraineeState {
                     cohort: cohort.clone(),
+                    entered_on,
+                    left_on,
                     hours: h,
                     completion,
                     results,

@@ -116,7 +116,15 @@ async fn trainee_page(
     ctx.insert(
         "period_start",
         &st.as_ref()
-            .map_or(today, |s| s.cohort.start_date.min(today))
+            .map_or(today, |s| {
+                crate::attestation::rules::path_dates(
+                    s.cohort.start_date,
+                    s.entered_on,
+                    s.left_on,
+                    today,
+                )
+                .0
+            })
             .to_string(),
     );
     state.render("attestation/trainee.html", &ctx)

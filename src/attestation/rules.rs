@@ -77,6 +77,19 @@ pub fn check_revoke_reason(reason: &str) -> Result<String, &'static str> {
 }
 
 /// A period of a certificate: within the cohort, not in the future, in order.
+/// The period an end-of-path document states: the trainee's own entry (a late joiner did not
+/// follow the weeks before it) to her exit, or today while she is still in the cohort.
+pub fn path_dates(
+    cohort_start: NaiveDate,
+    entered_on: NaiveDate,
+    left_on: Option<NaiveDate>,
+    today: NaiveDate,
+) -> (NaiveDate, NaiveDate) {
+    let from = cohort_start.max(entered_on).min(today);
+    let to = left_on.unwrap_or(today).min(today).max(from);
+    (from, to)
+}
+
 pub fn check_period(
     from: NaiveDate,
     to: NaiveDate,
@@ -470,6 +483,19 @@ mod tests {
     #[test]
     fn period_checks() {
         let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        // A late joiner's documents start at her entry, and end at her exit if she left.
+        assert_eq!(
+            path_dates(d(10, 4), d(12, 1), None, d(12, 4)),
+            (d(12, 1), d(12, 4))
+        );
+        assert_eq!(
+            path_dates(d(10, 4), d(9, 20), None, d(12, 4)),
+            (d(10, 4), d(12, 4))
+        );
+        assert_eq!(
+            path_dates(d(10, 4), d(10, 4), Some(d(11, 15)), d(12, 4)),
+            (d(10, 4), d(11, 15))
+        );
         assert!(check_period(d(9, 1), d(11, 30), d(9, 1), d(12, 2)).is_ok());
         assert!(check_period(d(11, 1), d(10, 1), d(9, 1), d(12, 2)).is_err());
         assert!(check_period(d(9, 1), d(12, 3), d(9, 1), d(12, 2)).is_err());

@@ -1047,3 +1047,39 @@ async fn a_trainee_who_left_early_still_gets_her_certificat_de_realisation() {
         "the half-day before she left"
     );
 }
+
+/// A trainee who joined the cohort two months after it started: her end-of-path attestation
+/// states her own entry date, as the funders' export does, not the cohort's start; the staff
+/// page proposes her entry as the start of a certificate's period.
+#[tokio::test]
+async fn a_late_joiners_attestation_starts_at_her_own_entry() {
+    use parcours::db::schema::enrolments;
+    let app = spawn_app().await;
+    let s = setup(&app, "tardive").await;
+    let entry = chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+    diesel::update(enrolments::table.filter(enrolments::trainee_id.eq(s.trainee)))
+        .set(enrolments::started_on.eq(entry))
+        .execute(&mut *app.conn())
+        .unwrap();
+    complete_path(&app, s.trainee, "CQP-AM", 0);
+    let page = s
+        .admin
+        .get(app.url(&format!("/stagiaires/{}/attestations", s.trainee)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("value=\"2026-11-02\""), "{page}");
+    let res = post_issue(&app, &s.admin, s.trainee, &[("kind", "final")]).await;
+    assert_eq!(res.status(), 303);
+    let payload: String = attestations::table
+        .filter(attestations::trainee_id.eq(s.trainee))
+        .select(attestations::payload)
+        .first(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    let st: rules::Statement = serde_json::from_str(&payload).unwrap();
+    assert_eq!(st.period_from, entry, "not the cohort's 01/09/2026");
+    assert_eq!(st.period_to, parcours::base::paris::today());
+}

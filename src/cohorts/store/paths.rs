@@ -254,6 +254,22 @@ pub fn last_departure(conn: &mut DbConn, trainee_id: i64) -> QueryResult<Option<
     Ok(last.filter(|d| d.on.is_some() && d.reason.is_some()))
 }
 
+/// The trainee's own dates in a cohort: when she entered it and, if she left, when (her latest
+/// enrolment in it).
+pub fn enrolment_dates(
+    conn: &mut DbConn,
+    trainee_id: i64,
+    cohort_id: i64,
+) -> QueryResult<Option<(NaiveDate, Option<NaiveDate>)>> {
+    enrolments::table
+        .filter(enrolments::trainee_id.eq(trainee_id))
+        .filter(enrolments::cohort_id.eq(cohort_id))
+        .order(enrolments::id.desc())
+        .select((enrolments::started_on, enrolments::ended_on))
+        .first(conn)
+        .optional()
+}
+
 /// Moves a trainee to another cohort of the same organism. Hours belong to the trainee and
 /// the module, not to the enrolment, so every hour done stays.
 pub fn transfer(
