@@ -80,6 +80,46 @@ pub fn record(conn: &mut DbConn, event: Event<'_>) -> QueryResult<()> {
         .map(|_| ())
 }
 
+/// The id of the latest `action` on `subject_type` n° `subject_id`: read in the transaction
+/// that recorded it, the event just written (an import's report, shown again after a redirect).
+pub fn latest(
+    conn: &mut DbConn,
+    action: &str,
+    subject_type: &str,
+    subject_id: i64,
+) -> QueryResult<Option<i64>> {
+    audit_events::table
+        .filter(audit_events::action.eq(action))
+        .filter(audit_events::subject_type.eq(subject_type))
+        .filter(audit_events::subject_id.eq(subject_id))
+        .order(audit_events::id.desc())
+        .select(audit_events::id)
+        .first(conn)
+        .optional()
+}
+
+/// What one event recorded after the change, if it is `action` on `subject_type` n° `subject_id`:
+/// the caller asks for exactly the event it may show.
+pub fn after_of(
+    conn: &mut DbConn,
+    id: i64,
+    action: &str,
+    subject_type: &str,
+    subject_id: i64,
+) -> QueryResult<Option<serde_json::Value>> {
+    let after: Option<Option<String>> = audit_events::table
+        .find(id)
+        .filter(audit_events::action.eq(action))
+        .filter(audit_events::subject_type.eq(subject_type))
+        .filter(audit_events::subject_id.eq(subject_id))
+        .select(audit_events::after_json)
+        .first(conn)
+        .optional()?;
+    Ok(after
+        .flatten()
+        .and_then(|text| serde_json::from_str(&text).ok()))
+}
+
 #[derive(Debug, Queryable, Serialize)]
 pub struct AuditRow {
     pub id: i64,

@@ -4,6 +4,7 @@ use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
+use serde::Deserialize;
 
 use super::access::{cohort_for_staff, trainee_view};
 use super::enrolment::{self, ImportFailure};
@@ -157,7 +158,35 @@ async fn show(
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let cohort = cohort_for_staff(&state, &me, path.into_inner()).await?;
-    render_cohort(&req, &state, &me, cohort, StatusCode::OK, None).await
+    // After an upload: its report, kept in the audit log (POST, redirect, GET).
+    let report = match web::Query::<ReportQuery>::from_query(req.query_string()) {
+        Ok(q) => match q.import {
+            Some(id) => {
+                let cid = cohort.id;
+                let summary = state
+                    .db(move |c| {
+                        Ok(crate::audit::after_of(
+                            c,
+                            id,
+                            "trainees_imported",
+                            "cohort",
+                            cid,
+                        )?)
+                    })
+                    .await?
+                    .ok_or(AppError::NotFound)?;
+                Some(serde_json::json!({ "summary": summary }))
+            }
+            None => None,
+        },
+        Err(_) => return Err(AppError::invalid("import", "Rapport d'import inconnu.")),
+    };
+    render_cohort(&req, &state, &me, cohort, StatusCode::OK, report).await
+}
+
+#[derive(Deserialize)]
+struct ReportQuery {
+    import: Option<i64>,
 }
 
 /// Reads the multipart form: its CSRF token and the file, never more than the limit.
@@ -255,10 +284,11 @@ async fn import_file(
     };
     csrf::verify(&req, token.as_deref())?;
     match run_import(&state, &me, &cohort, bytes).await? {
-        Ok(summary) => {
-            let result = serde_json::json!({"summary": summary});
-            render_cohort(&req, &state, &me, cohort, StatusCode::OK, Some(result)).await
-        }
+        // A reload shows the report again and sends nothing twice.
+        Ok(summary) => Ok(w::redirect(&match summary.report_id {
+            Some(report) => format!("/promotions/{}?import={report}", cohort.id),
+            None => format!("/promotions/{}", cohort.id),
+        })),
         Err(errors) => {
             let result = serde_json::json!({"errors": errors});
             render_cohort(

@@ -24,6 +24,9 @@ pub struct ImportSummary {
     pub warnings: Vec<String>,
     /// Lines whose "Profil" was a former job, kept as prior experience (not an error).
     pub information: Vec<String>,
+    /// The audit event that keeps this report, for the page shown after the upload.
+    #[serde(skip)]
+    pub report_id: Option<i64>,
 }
 
 pub enum ImportFailure {
@@ -99,11 +102,9 @@ pub fn apply(
             Event::new("trainees_imported", "cohort", Some(cohort.id))
                 .by(actor)
                 .in_organism(Some(cohort.organism_id))
-                .detail(serde_json::json!({
-                    "created": summary.created, "updated": summary.updated,
-                    "unchanged": summary.unchanged, "doctors_invited": summary.doctors_invited
-                })),
+                .detail(&summary),
         )?;
+        summary.report_id = audit::latest(conn, "trainees_imported", "cohort", cohort.id)?;
         Ok(summary)
     })
 }

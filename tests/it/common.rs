@@ -416,8 +416,26 @@ pub async fn signed_in(
     (c, id)
 }
 
-/// A cohort's CSV file sent through its import page, as a person does.
+/// A cohort's CSV file sent through its import page, as a person does: an accepted file
+/// answers with a redirect to its report (followed here, as a browser does), a refused one with
+/// the page and its errors.
 pub async fn upload_import(
+    app: &TestApp,
+    c: &reqwest::Client,
+    cohort: i64,
+    bytes: Vec<u8>,
+) -> reqwest::Response {
+    let res = post_import(app, c, cohort, bytes).await;
+    if res.status() != 303 {
+        return res;
+    }
+    let to = res.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with(&format!("/promotions/{cohort}?import=")), "{to}");
+    c.get(app.url(&to)).send().await.unwrap()
+}
+
+/// The upload itself, without following its answer.
+pub async fn post_import(
     app: &TestApp,
     c: &reqwest::Client,
     cohort: i64,

@@ -399,3 +399,56 @@ async fn a_practice_in_the_doctors_column_becomes_the_employer() {
         "{bodies:?}"
     );
 }
+
+/// After an upload the page redirects to the import's report (POST, redirect, GET): reloading
+/// it shows the same report and imports nothing twice. The report is the cohort's only:
+/// another organism's admin, or another cohort's address, gets 404.
+#[tokio::test]
+async fn an_upload_redirects_to_its_report_which_a_reload_shows_again() {
+    use parcours::db::schema::audit_events;
+    let app = spawn_app().await;
+    let org = app.create_organism("Institut des Alpes");
+    let cohort = app.create_cohort(org, "CQP-AM");
+    let other_cohort = app.create_cohort(org, "CQP-AM");
+    let (chef, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "chef@alpes.fr").await;
+    let other = app.create_organism("Autre organisme");
+    let (stranger, _) = signed_in(&app, Role::OrganismAdmin, Some(other), "chef@autre.fr").await;
+    let text = format!(
+        "{HEADER}Lefèvre;Hélène;helene@orange.fr;Secrétaire médicale;02/09/2024;Dr Élise Roy;e.roy@msp.fr;ProA;;\r\n"
+    );
+    let res = post_import(&app, &chef, cohort, text.clone().into_bytes()).await;
+    assert_eq!(res.status(), 303);
+    let to = res.headers()["location"].to_str().unwrap().to_string();
+    let report: i64 = to
+        .rsplit('=')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{to}"));
+    let page = |c: &reqwest::Client, path: String| {
+        let c = c.clone();
+        let url = app.url(&path);
+        async move { c.get(url).send().await.unwrap() }
+    };
+    for _ in 0..2 {
+        let res = page(&chef, to.clone()).await;
+        assert_eq!(res.status(), 200);
+        let html = res.text().await.unwrap();
+        assert!(html.contains("1 stagiaire(s) ajouté(s)"), "{html}");
+        assert!(html.contains("« Secrétaire médicale » est gardé"), "{html}");
+    }
+    let imports: i64 = audit_events::table
+        .filter(audit_events::action.eq("trainees_imported"))
+        .count()
+        .get_result(&mut *app.conn())
+        .unwrap();
+    assert_eq!(imports, 1, "a reload sends nothing");
+    let res = page(&stranger, to.clone()).await;
+    assert_eq!(res.status(), 404);
+    let res = page(&chef, format!("/promotions/{other_cohort}?import={report}")).await;
+    assert_eq!(res.status(), 404);
+    let res = page(&chef, format!("/promotions/{cohort}?import=abc")).await;
+    assert_eq!(res.status(), 422);
+    // A refused file changes nothing and says why on the page itself.
+    let res = post_import(&app, &chef, cohort, b"Nom;Courriel\r\n".to_vec()).await;
+    assert_eq!(res.status(), 422);
+}
