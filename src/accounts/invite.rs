@@ -120,7 +120,14 @@ fn issue_link(
         .get_result(conn)?;
     let role = user.role().map(|r| r.label()).unwrap_or_default();
     let mut ctx = tera::Context::new();
-    ctx.insert("name", &user.name);
+    // A doctor known by his address only (a practice was named in his place) is greeted
+    // without a name rather than by his address.
+    let name = if user.name == user.email {
+        ""
+    } else {
+        user.name.as_str()
+    };
+    ctx.insert("name", name);
     ctx.insert("role", role);
     ctx.insert("organism", &organism.as_ref().map(|o| o.1.clone()));
     ctx.insert(

@@ -430,7 +430,10 @@ pub async fn upload_import(
         return res;
     }
     let to = res.headers()["location"].to_str().unwrap().to_string();
-    assert!(to.starts_with(&format!("/promotions/{cohort}?import=")), "{to}");
+    assert!(
+        to.starts_with(&format!("/promotions/{cohort}?import=")),
+        "{to}"
+    );
     c.get(app.url(&to)).send().await.unwrap()
 }
 

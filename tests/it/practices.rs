@@ -398,6 +398,17 @@ async fn a_practice_in_the_doctors_column_becomes_the_employer() {
         bodies.iter().any(|b| b.contains("Bonjour Dr Noémie Faure")),
         "{bodies:?}"
     );
+    // The practice's doctor is greeted without a name, not by his address.
+    let mails: Vec<(String, String)> = outbox::table
+        .select((outbox::recipients, outbox::body_text))
+        .load(&mut *app.conn())
+        .unwrap();
+    let roy = mails
+        .iter()
+        .find(|(r, _)| r.contains("e.roy@msp-ecrins.fr"))
+        .map(|(_, b)| b.clone())
+        .unwrap();
+    assert!(roy.contains("Bonjour,"), "{roy}");
 }
 
 /// After an upload the page redirects to the import's report (POST, redirect, GET): reloading
