@@ -93,7 +93,8 @@ struct Cast {
 }
 
 /// Creates (or refreshes) the demo organism and its people, with new passwords each run;
-/// the trainee is enrolled in a CQP cohort that started today.
+/// the trainee, hired five months ago, is enrolled in a CQP cohort that started two months ago,
+/// led by the demo trainer.
 pub fn seed(conn: &mut DbConn, content: &crate::curriculum::Content) -> anyhow::Result<Vec<Login>> {
     // Passwords are hashed before the transaction, which then stays short.
     let mut logins = Vec::new();
@@ -124,6 +125,10 @@ pub fn seed(conn: &mut DbConn, content: &crate::curriculum::Content) -> anyhow::
         };
         let cohort = demo_cohort(conn, org_id, program_id, version_id)?;
         employ_and_enrol(conn, org_id, cohort, &cast)?;
+        if let Some(trainer) = cast.trainer {
+            // The trainer who leads the sessions is the cohort's.
+            cohorts::set_trainers(conn, cohort, &[trainer])?;
+        }
         if let (Some(trainee), Some(trainer)) = (cast.trainee, cast.trainer) {
             activity(conn, org_id, cohort, program_id, trainee, trainer)?;
         }
@@ -252,7 +257,8 @@ fn employ_and_enrol(
                 user_id: trainee,
                 organism_id: org_id,
                 profile: "aucun",
-                hire_date: crate::base::paris::today(),
+                // Hired some months before the cohort started, as assistants are.
+                hire_date: crate::base::paris::today() - chrono::Months::new(5),
                 funding: "contrat_pro",
                 employer_id: Some(employer),
             },
@@ -372,10 +378,21 @@ fn study_evenings(conn: &mut DbConn, s: &Scene) -> anyhow::Result<()> {
     let (trainee, m1) = (s.trainee, s.m1);
     let mut total = 0i64;
     let mut last = None;
+    // Nine evenings before today, then a session that ended a moment ago: this month's chart
+    // has data whatever the day the demo runs.
+    let now = crate::db::now();
     for i in 0..10i64 {
-        let d = s.today - chrono::Duration::days(20 - i);
-        let secs = (35 + 2 * i) * 60;
-        let first = at(d, 18, 30);
+        let d = s.today - chrono::Duration::days(9 - i);
+        let mut secs = (35 + 2 * i) * 60;
+        let mut first = at(d, 18, 30);
+        if i == 9 {
+            let since_midnight = (now - crate::base::paris::paris_midnight(d)).num_seconds();
+            secs = secs.min(since_midnight - 180);
+            if secs <= 0 {
+                break;
+            }
+            first = now - chrono::Duration::seconds(secs + 120);
+        }
         let end = first + chrono::Duration::seconds(secs + 120);
         diesel::insert_into(daily_activity::table)
             .values((
@@ -449,5 +466,32 @@ fn question_answered(conn: &mut DbConn, s: &Scene, subject: &str) -> anyhow::Res
             ip: "127.0.0.1".into(),
         },
     )?;
+    // Asked three evenings ago, answered the next morning: the answer time the Qualiopi
+    // figures show is a real one.
+    use crate::db::schema::{followup_messages, followup_threads};
+    use diesel::prelude::*;
+    let at = |days: i64, h: u32, m: u32| {
+        crate::base::paris::paris_to_utc(
+            (s.today - chrono::Duration::days(days))
+                .and_time(chrono::NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default()),
+        )
+    };
+    let (asked, answered) = (at(3, 19, 10), at(2, 8, 45));
+    let ids: Vec<i64> = followup_messages::table
+        .filter(followup_messages::thread_id.eq(thread))
+        .order(followup_messages::id.asc())
+        .select(followup_messages::id)
+        .load(conn)?;
+    for (id, when) in ids.iter().zip([asked, answered]) {
+        diesel::update(followup_messages::table.find(id))
+            .set(followup_messages::created_at.eq(when))
+            .execute(conn)?;
+    }
+    diesel::update(followup_threads::table.find(thread))
+        .set((
+            followup_threads::created_at.eq(asked),
+            followup_threads::last_message_at.eq(answered),
+        ))
+        .execute(conn)?;
     Ok(())
 }

@@ -341,7 +341,13 @@ async fn export(state: State, me: CurrentUser, path: web::Path<i64>) -> AppResul
                 v["profile_label"].as_str().unwrap_or_default().to_string(),
                 format::date(t.hire_date),
                 import::spreadsheet_safe(&t.doctors.join(", ")),
-                import::spreadsheet_safe(t.employer.as_deref().unwrap_or_default()),
+                // A doctor practising alone is his own employer: no "Cabinet" repeating him.
+                import::spreadsheet_safe(
+                    t.employer
+                        .as_deref()
+                        .filter(|e| !t.doctors.iter().any(|d| d == e))
+                        .unwrap_or_default(),
+                ),
                 v["funding_label"].as_str().unwrap_or_default().to_string(),
                 deadline.map(format::date).unwrap_or_default(),
             ];

@@ -7,6 +7,7 @@ mod calendar_feeds;
 mod cohorts;
 mod common;
 mod curriculum;
+mod demo_story;
 mod engagement;
 mod evidence;
 mod followup;
