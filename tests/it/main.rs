@@ -11,6 +11,7 @@ mod engagement;
 mod evidence;
 mod followup;
 mod foundation;
+mod holidays;
 mod instances;
 mod login_next;
 mod mail;
