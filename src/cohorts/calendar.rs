@@ -1,17 +1,22 @@
-//! A cohort's calendar: in-person sessions and distance periods, a weekly rhythm generator,
-//! and the ICS text of its feeds (see `feeds`).
+//! A cohort's calendar: in-person sessions and distance periods, a weekly rhythm generator
+//! that skips the organism's closed days (public holidays and its closures, kept in
+//! `closure_pages`), and the ICS text of its feeds (see `feeds`).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{NaiveDate, NaiveTime, Weekday};
 use icalendar::{Calendar, Component, EventLike};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::access::cohort_for_staff;
+use super::closure_pages;
 use super::rules;
 use super::store::{self, CohortRow, NewSession, SessionRow};
 use crate::accounts::CurrentUser;
+use crate::audit::{self, Event};
 use crate::base::field::FieldError;
 use crate::base::format;
+use crate::organisms::rules::ClosedDays;
+use crate::organisms::store as organisms;
 use crate::web::csrf::{CsrfForm, Empty};
 use crate::web::{self as w, AppError, AppResult, State};
 
@@ -25,11 +30,61 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/promotions/{id}/calendrier/distance",
             web::post().to(add_distance),
         )
+        .route(
+            "/promotions/{id}/calendrier/fermetures",
+            web::post().to(closure_pages::add),
+        )
+        .route(
+            "/promotions/{id}/calendrier/fermetures/{closure}/supprimer",
+            web::post().to(closure_pages::remove),
+        )
         .route("/seances/{id}", web::post().to(update))
         .route("/seances/{id}/supprimer", web::post().to(delete));
 }
 
-async fn render(
+/// The audit subject under which each generated rhythm records what it made and skipped (the
+/// cohort's id): the calendar page reads the latest.
+const RHYTHM_SUBJECT: &str = "cohort_rhythm";
+
+/// What one generation of a weekly rhythm did, as its audit row keeps it.
+#[derive(Debug, Serialize, Deserialize)]
+struct RhythmOutcome {
+    from: NaiveDate,
+    to: NaiveDate,
+    created: usize,
+    skipped_sessions: usize,
+    skipped: Vec<ClosedDay>,
+}
+
+/// A closed day, with why, and how many sessions are on it (or were left off it).
+#[derive(Debug, Serialize, Deserialize)]
+struct ClosedDay {
+    day: NaiveDate,
+    why: String,
+    sessions: usize,
+}
+
+/// The sessions already planned on a closed day (added before the closure, or by hand),
+/// one line per day.
+fn sessions_on_closed_days(sessions: &[SessionRow], closed: &ClosedDays) -> Vec<ClosedDay> {
+    let mut out: Vec<ClosedDay> = Vec::new();
+    for s in sessions {
+        let Some(why) = closed.why(s.day) else {
+            continue;
+        };
+        match out.last_mut() {
+            Some(last) if last.day == s.day => last.sessions += 1,
+            _ => out.push(ClosedDay {
+                day: s.day,
+                why,
+                sessions: 1,
+            }),
+        }
+    }
+    out
+}
+
+pub(super) async fn render(
     req: &HttpRequest,
     state: &State,
     me: &CurrentUser,
@@ -37,16 +92,28 @@ async fn render(
     errors: Vec<FieldError>,
 ) -> AppResult<HttpResponse> {
     let (cid, pid, org) = (cohort.id, cohort.program_id, cohort.organism_id);
-    let (sessions, periods, modules, staff) = state
+    let (start, end) = (cohort.start_date, cohort.end_date);
+    let (sessions, periods, modules, staff, organism, closures, last_rhythm) = state
         .db(move |c| {
             Ok((
                 store::sessions_of(c, cid)?,
                 store::distance_periods_of(c, cid)?,
                 store::program_modules(c, pid)?,
                 crate::accounts::store::staff_of(c, org)?,
+                organisms::get(c, org)?.ok_or(AppError::NotFound)?,
+                organisms::closures_between(c, org, start, end)?,
+                audit::history(c, RHYTHM_SUBJECT, cid, 1)?,
             ))
         })
         .await?;
+    let closed = ClosedDays {
+        alsace_moselle: organism.alsace_moselle,
+        closures: closures.iter().map(|c| c.closure()).collect(),
+    };
+    let last_rhythm: Option<RhythmOutcome> = last_rhythm
+        .first()
+        .and_then(|row| row.after_json.as_deref())
+        .and_then(|json| serde_json::from_str(json).ok());
     let planned: i64 = sessions.iter().map(|s| s.planned_minutes as i64).sum();
     let mut ctx = w::context(req);
     ctx.insert("me", &me.view());
@@ -56,6 +123,14 @@ async fn render(
     ctx.insert("modules", &modules);
     ctx.insert("staff", &staff);
     ctx.insert("planned_minutes", &planned);
+    ctx.insert("alsace_moselle", &organism.alsace_moselle);
+    ctx.insert("holidays", &closed.holidays_between(start, end));
+    ctx.insert("closures", &closures);
+    ctx.insert(
+        "sessions_on_closed_days",
+        &sessions_on_closed_days(&sessions, &closed),
+    );
+    ctx.insert("last_rhythm", &last_rhythm);
     ctx.insert("errors", &errors);
     ctx.insert("can_manage", &me.require_org_admin_of(org).is_ok());
     ctx.insert(
@@ -244,7 +319,6 @@ async fn generate(
     let (Some(from), Some(to)) = (from, to) else {
         return render(&req, &state, &me, cohort, errors).await;
     };
-    let plan = rules::weekly_rhythm(from, to, &days, &slots, modules.len());
     let (actor, org, cid) = (me.id, cohort.organism_id, cohort.id);
     state
         .db(move |c| {
@@ -255,7 +329,27 @@ async fn generate(
             if trainer.is_some_and(|t| !staff.contains(&t)) {
                 return Err(AppError::forbidden());
             }
+            let closed = organisms::closed_days(c, org, from, to)?;
+            let plan = rules::weekly_rhythm(from, to, &days, &slots, modules.len(), |d| {
+                closed.is_closed(d)
+            });
+            let outcome = RhythmOutcome {
+                from,
+                to,
+                created: plan.sessions.len(),
+                skipped_sessions: plan.skipped.len() * slots.len(),
+                skipped: plan
+                    .skipped
+                    .iter()
+                    .map(|&day| ClosedDay {
+                        day,
+                        why: closed.why(day).unwrap_or_default(),
+                        sessions: slots.len(),
+                    })
+                    .collect(),
+            };
             let list: Vec<NewSession> = plan
+                .sessions
                 .iter()
                 .map(|p| NewSession {
                     module_id: modules[p.module],
@@ -266,7 +360,17 @@ async fn generate(
                     place: &place,
                 })
                 .collect();
-            crate::db::transaction(c, |c| Ok(store::add_sessions(c, actor, org, cid, &list)?))
+            crate::db::transaction(c, |c| {
+                store::add_sessions(c, actor, org, cid, &list)?;
+                audit::record(
+                    c,
+                    Event::new("rhythm_generated", RHYTHM_SUBJECT, Some(cid))
+                        .by(Some(actor))
+                        .in_organism(Some(org))
+                        .detail(&outcome),
+                )?;
+                Ok(())
+            })
         })
         .await?;
     Ok(w::redirect(&format!("/promotions/{cid}/calendrier")))

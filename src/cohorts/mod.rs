@@ -3,6 +3,7 @@
 pub mod access;
 pub mod api;
 pub mod calendar;
+mod closure_pages;
 pub mod cohort_pages;
 pub mod employers;
 pub mod enrolment;

@@ -1,5 +1,5 @@
-//! Organism pages: the platform admin's list and form, an organism's own page with its team
-//! and invitations, and its outgoing mail.
+//! Organism pages: the platform admin's list and form, an organism's own page with its team,
+//! invitations and public holidays' setting, and its outgoing mail.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -22,6 +22,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/organismes/{id}/invitations",
             web::post().to(invite_person),
+        )
+        .route(
+            "/organismes/{id}/alsace-moselle",
+            web::post().to(set_alsace_moselle),
         )
         .route("/organismes/{id}/courriels", web::get().to(mails))
         .route(
@@ -210,6 +214,33 @@ async fn invite_person(
         }
         Err(other) => Err(other),
     }
+}
+
+#[derive(Deserialize)]
+struct LocalLawForm {
+    /// A checkbox: sent as `1` when ticked, absent otherwise.
+    alsace_moselle: Option<String>,
+}
+
+/// Whether the organism works under Alsace-Moselle's local law, where Good Friday and
+/// 26 December are public holidays too: its weekly rhythms skip them.
+async fn set_alsace_moselle(
+    state: State,
+    me: CurrentUser,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<LocalLawForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    me.require_org_admin_of(id)?;
+    let on = form.alsace_moselle.as_deref() == Some("1");
+    let actor = me.id;
+    state
+        .db(move |c| {
+            store::get(c, id)?.ok_or(AppError::NotFound)?;
+            crate::db::transaction(c, |c| Ok(store::set_alsace_moselle(c, actor, id, on)?))
+        })
+        .await?;
+    Ok(w::redirect(&format!("/organismes/{id}")))
 }
 
 async fn mails(

@@ -301,16 +301,26 @@ pub struct PlannedSession {
     pub module: usize,
 }
 
+/// A generated rhythm: its sessions, and the chosen weekdays it left out because the
+/// organism was closed (a public holiday or one of its closures).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rhythm {
+    pub sessions: Vec<PlannedSession>,
+    pub skipped: Vec<NaiveDate>,
+}
+
 /// "Every Tuesday and Thursday, alternating modules": one session per slot on each chosen
-/// weekday between the two dates; the module changes from one training day to the next.
+/// weekday between the two dates that is not `closed`; the module changes from one training
+/// day to the next, so a closed day is no training day and does not use up a module's turn.
 pub fn weekly_rhythm(
     from: NaiveDate,
     to: NaiveDate,
     weekdays: &[Weekday],
     slots: &[(NaiveTime, NaiveTime)],
     module_count: usize,
-) -> Vec<PlannedSession> {
-    let mut out = Vec::new();
+    closed: impl Fn(NaiveDate) -> bool,
+) -> Rhythm {
+    let mut out = Rhythm::default();
     if module_count == 0 {
         return out;
     }
@@ -318,15 +328,19 @@ pub fn weekly_rhythm(
     let mut day = from;
     while day <= to {
         if weekdays.contains(&day.weekday()) {
-            for (start, end) in slots {
-                out.push(PlannedSession {
-                    day,
-                    starts_at: *start,
-                    ends_at: *end,
-                    module: day_index % module_count,
-                });
+            if closed(day) {
+                out.skipped.push(day);
+            } else {
+                for (start, end) in slots {
+                    out.sessions.push(PlannedSession {
+                        day,
+                        starts_at: *start,
+                        ends_at: *end,
+                        module: day_index % module_count,
+                    });
+                }
+                day_index += 1;
             }
-            day_index += 1;
         }
         day += chrono::Duration::days(1);
     }
@@ -491,10 +505,71 @@ mod cohort_tests {
             &[Weekday::Tue, Weekday::Thu],
             &[(t(9), t(12)), (t(13), t(17))],
             2,
+            |_| false,
         );
+        assert!(s.skipped.is_empty());
+        let s = s.sessions;
         assert_eq!(s.len(), 8);
         assert_eq!(s[0].day, d(2026, 11, 24));
         assert_eq!((s[0].module, s[1].module, s[2].module), (0, 0, 1));
         assert_eq!(s[7].day, d(2026, 12, 3));
+    }
+
+    #[test]
+    fn weekly_rhythm_skips_closed_days_and_keeps_the_alternation() {
+        let t = |h| NaiveTime::from_hms_opt(h, 0, 0).unwrap();
+        // Easter Monday 2027 is 29 March (Easter is 28 March); 14 July is a Wednesday.
+        let closed: std::collections::BTreeSet<NaiveDate> = [d(2027, 3, 29), d(2027, 7, 14)].into();
+        let monday_and_wednesday = [Weekday::Mon, Weekday::Wed];
+        let slots = [(t(9), t(12)), (t(13), t(17))];
+        let march = weekly_rhythm(
+            d(2027, 3, 22),
+            d(2027, 4, 7),
+            &monday_and_wednesday,
+            &slots,
+            2,
+            |day| closed.contains(&day),
+        );
+        assert_eq!(march.skipped, [d(2027, 3, 29)]);
+        let days: Vec<(NaiveDate, usize)> = march
+            .sessions
+            .iter()
+            .step_by(2)
+            .map(|s| (s.day, s.module))
+            .collect();
+        // The day after the holiday takes the module the holiday would have had; 5 April,
+        // an ordinary Monday, is a training day.
+        assert_eq!(
+            days,
+            [
+                (d(2027, 3, 22), 0),
+                (d(2027, 3, 24), 1),
+                (d(2027, 3, 31), 0),
+                (d(2027, 4, 5), 1),
+                (d(2027, 4, 7), 0),
+            ]
+        );
+        assert_eq!(march.sessions.len(), 10);
+        let july = weekly_rhythm(
+            d(2027, 7, 12),
+            d(2027, 7, 16),
+            &monday_and_wednesday,
+            &slots,
+            3,
+            |day| closed.contains(&day),
+        );
+        assert_eq!(july.skipped, [d(2027, 7, 14)]);
+        assert!(july.sessions.iter().all(|s| s.day == d(2027, 7, 12)));
+        // Every chosen day closed: nothing planned, every day told.
+        let none = weekly_rhythm(
+            d(2027, 7, 14),
+            d(2027, 7, 14),
+            &[Weekday::Wed],
+            &slots,
+            1,
+            |day| closed.contains(&day),
+        );
+        assert!(none.sessions.is_empty());
+        assert_eq!(none.skipped, [d(2027, 7, 14)]);
     }
 }

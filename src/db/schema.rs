@@ -12,6 +12,7 @@ diesel::table! {
         contact_phone -> Nullable<Text>,
         created_at -> Timestamp,
         city -> Nullable<Text>,
+        alsace_moselle -> Bool,
     }
 }
 
@@ -621,6 +622,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    closure_days (id) {
+        id -> BigInt,
+        organism_id -> BigInt,
+        first_day -> Date,
+        last_day -> Date,
+        label -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(closure_days -> organisms (organism_id));
 diesel::joinable!(followup_messages -> followup_threads (thread_id));
 diesel::joinable!(followup_attachments -> followup_messages (message_id));
 
@@ -668,5 +682,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     followup_attachments,
     followup_reads,
     followup_digests,
-    api_tokens
+    api_tokens,
+    closure_days
 );

@@ -1,7 +1,10 @@
-//! Pure rules about establishments: a training organism's identity, and the SIRET or FINESS
-//! that tells one practice from another.
+//! Pure rules about establishments: a training organism's identity, the SIRET or FINESS
+//! that tells one practice from another, and the days an organism does not train.
+
+use chrono::NaiveDate;
 
 use crate::base::field::{FieldError, fold};
+use crate::base::{format, holidays};
 
 /// A SIRET is 14 digits passing the Luhn check (La Poste's establishments excepted).
 pub fn valid_siret(siret: &str) -> bool {
@@ -239,6 +242,137 @@ pub fn validate_organism(input: &OrganismInput) -> Result<Organism, Vec<FieldErr
     })
 }
 
+/// A closure of the organism, as its staff enter it: one day, or a run of days, and what it
+/// is ("Fermeture d'été").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Closure {
+    pub first_day: NaiveDate,
+    pub last_day: NaiveDate,
+    pub label: String,
+}
+
+/// The longest closure taken at once: a year (a longer one is a typing mistake).
+const MAX_CLOSURE_DAYS: i64 = 366;
+
+/// A day typed in the closure form, or why it is not one, in French.
+fn closure_day(raw: &str) -> Result<NaiveDate, String> {
+    let raw = raw.trim();
+    if let Some(d) = format::parse_day(raw) {
+        return Ok(d);
+    }
+    // A date input sends `2027-02-31` as typed: say that this day does not exist.
+    let iso: Vec<&str> = raw.split('-').collect();
+    if let [y, m, d] = iso.as_slice()
+        && y.len() == 4
+        && [y, m, d]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(format!("{d}/{m}/{y} n'existe pas"));
+    }
+    Err(format::fr_date_problem(raw))
+}
+
+/// Checks a closure form: the first day, the last one (left empty for a single day) and the
+/// label. Every problem is reported at once, by field.
+pub fn validate_closure(first: &str, last: &str, label: &str) -> Result<Closure, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let first_day = if first.trim().is_empty() {
+        errors.push(FieldError::new(
+            "closure_from",
+            "Indiquez le premier jour de la fermeture.",
+        ));
+        None
+    } else {
+        closure_day(first)
+            .map_err(|e| {
+                errors.push(FieldError::new(
+                    "closure_from",
+                    format!("Premier jour : {e}."),
+                ))
+            })
+            .ok()
+    };
+    let last_day = if last.trim().is_empty() {
+        first_day
+    } else {
+        closure_day(last)
+            .map_err(|e| {
+                errors.push(FieldError::new(
+                    "closure_to",
+                    format!("Dernier jour : {e}."),
+                ))
+            })
+            .ok()
+    };
+    if let (Some(f), Some(l)) = (first_day, last_day) {
+        if l < f {
+            errors.push(FieldError::new(
+                "closure_to",
+                "La fermeture se termine avant de commencer.",
+            ));
+        } else if (l - f).num_days() >= MAX_CLOSURE_DAYS {
+            errors.push(FieldError::new(
+                "closure_to",
+                "Une fermeture dure un an au plus : saisissez-en plusieurs.",
+            ));
+        }
+    }
+    let label = label.trim();
+    if label.is_empty() || label.chars().count() > 200 || label.chars().any(char::is_control) {
+        errors.push(FieldError::new(
+            "closure_label",
+            "Indiquez le libellé de la fermeture (200 caractères au plus).",
+        ));
+    }
+    match (first_day, last_day) {
+        (Some(first_day), Some(last_day)) if errors.is_empty() => Ok(Closure {
+            first_day,
+            last_day,
+            label: label.to_string(),
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// The days an organism does not train: the public holidays (with Alsace-Moselle's two when
+/// it works under that local law) and its own closures.
+#[derive(Debug, Clone, Default)]
+pub struct ClosedDays {
+    pub alsace_moselle: bool,
+    pub closures: Vec<Closure>,
+}
+
+impl ClosedDays {
+    /// Why `day` is closed: the holiday's name, else the first closure's label.
+    pub fn why(&self, day: NaiveDate) -> Option<String> {
+        if let Some(name) = holidays::holiday_name(day, self.alsace_moselle) {
+            return Some(name.to_string());
+        }
+        self.closures
+            .iter()
+            .find(|c| c.first_day <= day && day <= c.last_day)
+            .map(|c| c.label.clone())
+    }
+
+    pub fn is_closed(&self, day: NaiveDate) -> bool {
+        self.why(day).is_some()
+    }
+
+    /// The public holidays from `from` to `to`, both included, in date order.
+    pub fn holidays_between(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Vec<(NaiveDate, &'static str)> {
+        use chrono::Datelike;
+        (from.year()..=to.year())
+            .flat_map(|y| holidays::public_holidays(y, self.alsace_moselle))
+            .filter(|(d, _)| from <= *d && *d <= to)
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,5 +492,92 @@ mod tests {
         .unwrap();
         assert_eq!(ok.siret.as_deref(), Some("73282932000074"));
         assert_eq!(ok.nda, None);
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn a_closure_is_one_day_or_a_run_of_days_with_a_label() {
+        let one = validate_closure("2027-05-07", "", " Pont de l'Ascension ").unwrap();
+        assert_eq!(
+            (one.first_day, one.last_day),
+            (day(2027, 5, 7), day(2027, 5, 7))
+        );
+        assert_eq!(one.label, "Pont de l'Ascension");
+        let summer = validate_closure("02/08/2027", "2027-08-20", "Fermeture d'été").unwrap();
+        assert_eq!(summer.last_day, day(2027, 8, 20));
+        let fields = |r: Result<Closure, Vec<FieldError>>| {
+            r.unwrap_err()
+                .into_iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            fields(validate_closure("31/02/2027", "2027-02-30", "")),
+            [
+                "closure_from: Premier jour : 31/02/2027 n'existe pas.",
+                "closure_to: Dernier jour : 30/02/2027 n'existe pas.",
+                "closure_label: Indiquez le libellé de la fermeture (200 caractères au plus).",
+            ]
+        );
+        assert_eq!(
+            fields(validate_closure("", "", "Fermeture")),
+            ["closure_from: Indiquez le premier jour de la fermeture."]
+        );
+        assert_eq!(
+            fields(validate_closure("demain", "", "Fermeture")),
+            ["closure_from: Premier jour : « demain » : date attendue au format JJ/MM/AAAA."]
+        );
+        assert_eq!(
+            fields(validate_closure("2027-08-20", "2027-08-02", "Été")),
+            ["closure_to: La fermeture se termine avant de commencer."]
+        );
+        // A year at most, both ends counted: 366 days in a leap year, not 367.
+        assert!(validate_closure("2028-01-01", "2028-12-31", "Année sabbatique").is_ok());
+        assert_eq!(
+            fields(validate_closure("2027-12-31", "2028-12-31", "Été")),
+            ["closure_to: Une fermeture dure un an au plus : saisissez-en plusieurs."]
+        );
+    }
+
+    #[test]
+    fn closed_days_are_the_holidays_and_the_closures() {
+        let mut closed = ClosedDays {
+            alsace_moselle: false,
+            closures: vec![
+                validate_closure("2027-08-02", "2027-08-20", "Fermeture d'été").unwrap(),
+            ],
+        };
+        assert_eq!(
+            closed.why(day(2027, 3, 29)).as_deref(),
+            Some("Lundi de Pâques")
+        );
+        assert_eq!(
+            closed.why(day(2027, 7, 14)).as_deref(),
+            Some("Fête nationale")
+        );
+        assert_eq!(
+            closed.why(day(2027, 8, 10)).as_deref(),
+            Some("Fermeture d'été")
+        );
+        assert!(!closed.is_closed(day(2027, 4, 5)));
+        assert!(!closed.is_closed(day(2027, 3, 26)));
+        assert!(!closed.is_closed(day(2027, 8, 21)));
+        closed.alsace_moselle = true;
+        assert_eq!(
+            closed.why(day(2027, 3, 26)).as_deref(),
+            Some("Vendredi saint")
+        );
+        let listed = closed.holidays_between(day(2026, 12, 20), day(2027, 1, 5));
+        assert_eq!(
+            listed,
+            [
+                (day(2026, 12, 25), "Noël"),
+                (day(2026, 12, 26), "Saint-Étienne"),
+                (day(2027, 1, 1), "Jour de l'an"),
+            ]
+        );
     }
 }

@@ -12,6 +12,7 @@ mod engagement;
 mod evidence;
 mod followup;
 mod foundation;
+mod holidays;
 mod instances;
 mod login_next;
 mod mail;

@@ -342,6 +342,8 @@ const ROUTES: &[Route] = &[
     post("/admin/organismes", PlatformAdmin).form("name=&siret=&nda=&address=&qualiopi_number=&contact_email=&contact_phone="),
     get("/organismes/{id}", Staff),
     post("/organismes/{id}/invitations", OrgAdmin).form("email=&name=&role="),
+    // Unticked, as it already is: nothing changes for the other callers.
+    post("/organismes/{id}/alsace-moselle", OrgAdmin),
     get("/organismes/{id}/courriels", Staff),
     post("/organismes/{id}/courriels/{mail}/renvoyer", Staff),
     // src/cohorts/cohort_pages.rs
@@ -363,6 +365,8 @@ const ROUTES: &[Route] = &[
     get("/promotions/{id}/calendrier", CohortStaff),
     post("/promotions/{id}/calendrier/rythme", CohortAdmin).form("from=&to=&day=&am_start=&am_end=&pm_start=&pm_end=&module=&place=&trainer="),
     post("/promotions/{id}/calendrier/distance", CohortAdmin).form("module=0&from=&to="),
+    post("/promotions/{id}/calendrier/fermetures", CohortAdmin).form("from=&to=&label="),
+    post("/promotions/{id}/calendrier/fermetures/{closure}/supprimer", CohortAdmin),
     post("/seances/{id}", CohortAdmin).form("day=&starts_at=&ends_at=&place=&module=0&trainer="),
     post("/seances/{id}/supprimer", CohortAdmin),
     get("/calendrier/promotion/{token}", Public),
@@ -523,6 +527,8 @@ impl Fixture {
             "id" if under(&["/utilisateurs/"]) => self.bystander,
             "id" if under(&["/mon-compte/sessions/"]) => self.other_session,
             "token" if under(&["/organismes/"]) => self.spare_token,
+            // Removed by whoever may: a new one for each request.
+            "closure" => add_closure(app, self.org_a, self.trainer),
             "module" if under(&["/mon-suivi/"]) => self.module_id,
             _ => {
                 return match (name, route) {
@@ -685,6 +691,13 @@ fn answers(expect: Expect, api: bool, status: u16, location: &str) -> bool {
         Expect::SignIn if api => status == 401,
         Expect::SignIn => sign_in,
     }
+}
+
+/// A closure day of the organism; returns its id.
+fn add_closure(app: &TestApp, org: i64, by: i64) -> i64 {
+    let closure =
+        parcours::organisms::rules::validate_closure("2027-08-02", "", "Fermeture").unwrap();
+    parcours::organisms::store::add_closure(&mut app.conn(), by, org, &closure).unwrap()
 }
 
 /// The raw token of the newest link of this kind in the outbox, and that mail's id.

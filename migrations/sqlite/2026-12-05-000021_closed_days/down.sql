@@ -1,0 +1,2 @@
+DROP TABLE closure_days;
+ALTER TABLE organisms DROP COLUMN alsace_moselle;
