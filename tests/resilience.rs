@@ -456,15 +456,16 @@ fn open_half_days(db: &Db, org: i64, cohort: i64, n: usize) -> Vec<i64> {
     let c = &mut *conn as &mut DbConn;
     let trainer = db.create_user(Role::Trainer, Some(org), "formatrice@a.fr", PW);
     let module: i64 = modules::table.select(modules::id).first(c).unwrap();
-    let t = |h| chrono::NaiveTime::from_hms_opt(h, 0, 0).unwrap();
-    let first = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+    // Half-days going on now, so that they can be signed (a sheet is signed during its
+    // half-day only).
+    let (day, starts_at, ends_at) = common::half_day_now();
     let list: Vec<cohorts::NewSession> = (0..n)
-        .map(|i| cohorts::NewSession {
+        .map(|_| cohorts::NewSession {
             module_id: module,
             trainer_id: Some(trainer),
-            day: first + chrono::Duration::days(i as i64),
-            starts_at: t(9),
-            ends_at: t(12),
+            day,
+            starts_at,
+            ends_at,
             place: "Salle 1",
         })
         .collect();

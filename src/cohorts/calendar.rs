@@ -245,6 +245,32 @@ fn check_period(
 }
 
 /// Creates the sessions of a weekly rhythm; every problem is reported, nothing half-made.
+impl RhythmOutcome {
+    /// What a generation created, and what it left out because the organism was closed.
+    fn of(
+        (from, to): (NaiveDate, NaiveDate),
+        plan: &rules::Rhythm,
+        closed: &crate::organisms::rules::ClosedDays,
+        slots: usize,
+    ) -> RhythmOutcome {
+        RhythmOutcome {
+            from,
+            to,
+            created: plan.sessions.len(),
+            skipped_sessions: plan.skipped.len() * slots,
+            skipped: plan
+                .skipped
+                .iter()
+                .map(|&day| ClosedDay {
+                    day,
+                    why: closed.why(day).unwrap_or_default(),
+                    sessions: slots,
+                })
+                .collect(),
+        }
+    }
+}
+
 async fn generate(
     req: HttpRequest,
     state: State,
@@ -333,21 +359,7 @@ async fn generate(
             let plan = rules::weekly_rhythm(from, to, &days, &slots, modules.len(), |d| {
                 closed.is_closed(d)
             });
-            let outcome = RhythmOutcome {
-                from,
-                to,
-                created: plan.sessions.len(),
-                skipped_sessions: plan.skipped.len() * slots.len(),
-                skipped: plan
-                    .skipped
-                    .iter()
-                    .map(|&day| ClosedDay {
-                        day,
-                        why: closed.why(day).unwrap_or_default(),
-                        sessions: slots.len(),
-                    })
-                    .collect(),
-            };
+            let outcome = RhythmOutcome::of((from, to), &plan, &closed, slots.len());
             let list: Vec<NewSession> = plan
                 .sessions
                 .iter()
