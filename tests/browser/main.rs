@@ -9,6 +9,8 @@ mod attestations;
 #[path = "../it/common.rs"]
 mod common;
 mod driver;
+mod every_page;
 mod followup;
 mod journeys;
+mod routes;
 mod vae;
