@@ -258,3 +258,28 @@ pub fn registered() -> BTreeSet<(String, String)> {
     assert!(reader.found.len() > 100, "routes found: {:?}", reader.found);
     reader.found
 }
+
+/// The reading finds the routes of `src/startup.rs`, of the functions it configures, and of
+/// the API's scope under its prefix.
+#[test]
+fn the_routes_are_read_from_the_sources() {
+    let routes = registered();
+    for (method, path) in [
+        ("GET", "/static/{name}"),
+        ("GET", "/connexion"),
+        ("POST", "/connexion"),
+        ("GET", "/promotions/{id}"),
+        ("GET", "/api/v1/openapi.json"),
+        ("GET", "/api/v1/me"),
+    ] {
+        assert!(
+            routes.contains(&(method.to_string(), path.to_string())),
+            "{method} {path} in {routes:?}"
+        );
+    }
+    assert!(
+        !routes
+            .iter()
+            .any(|(_, p)| p == "/openapi.json" || p == "/me")
+    );
+}
