@@ -671,6 +671,7 @@ async fn every_page(size: Size) {
     let mut problems = vec![];
     let mut counts: BTreeMap<Who, usize> = BTreeMap::new();
     let mut current = Who::Anonymous;
+    let mut tallest_header = 0f64;
     for v in &visits {
         if v.who != current {
             b.c.delete_all_cookies().await.unwrap();
@@ -703,6 +704,7 @@ async fn every_page(size: Size) {
                 .js("const h = document.querySelector('body > header');\
                      return h ? h.getBoundingClientRect().height : 0")
                 .await;
+            tallest_header = tallest_header.max(header);
             if header > PHONE_HEADER_MAX {
                 problems.push(format!(
                     "{page}: the header is {header:.0} px high on a phone (at most {PHONE_HEADER_MAX})"
@@ -711,7 +713,8 @@ async fn every_page(size: Size) {
         }
     }
     eprintln!(
-        "every page at {} size: {} visits ({}) in {:.1} s (server and fixture {:.1} s)",
+        "every page at {} size: {} visits ({}) in {:.1} s (server and fixture {:.1} s); \
+         tallest phone header {tallest_header:.0} px",
         size.name,
         counts.values().sum::<usize>(),
         counts
