@@ -22,7 +22,9 @@ pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 /// axe-core, vendored (see tests/assets/README.md).
 const AXE: &str = include_str!("../assets/axe.min.js");
-const AXE_TAGS: [&str; 4] = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+/// Finds the words of table cells cut over two lines (see [`Browser::broken_cells`]).
+const BROKEN_WORDS: &str = include_str!("broken_words.js");
+const AXE_TAGS: [&str; 5] = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"];
 
 /// The longest any single wait may take before the test fails.
 const WAIT: Duration = Duration::from_secs(20);
@@ -422,44 +424,41 @@ impl Browser {
 
     /// Fails with the violations' ids, help and target nodes if the page breaks a WCAG A/AA rule.
     pub async fn assert_accessible(&self, page: &str) {
-        let report = self.axe().await;
-        assert!(report.passes > 0, "axe checked nothing on {page}");
-        if !report.violations.is_empty() {
-            let mut msg = format!(
-                "{} accessibility violation(s) on {page} ({}, {}):\n",
-                report.violations.len(),
-                self.size.name,
-                self.c.current_url().await.unwrap()
-            );
-            for v in &report.violations {
-                msg.push_str(&format!(
-                    "- {} [{}]: {}\n",
-                    v.id,
-                    v.impact.as_deref().unwrap_or("?"),
-                    v.help
-                ));
-                for n in &v.nodes {
-                    msg.push_str(&format!("    at {} {}\n", n.target, n.html));
-                    if let Some(s) = &n.summary {
-                        msg.push_str(&format!("       {}\n", s.replace('\n', " / ")));
-                    }
-                }
-            }
+        if let Some(msg) = self.accessibility_problems(page).await {
             panic!("{msg}");
         }
     }
 
-    /// The page is shown at the size this browser stands for.
-    pub async fn assert_viewport(&self, page: &str) {
-        let (w, h): (u32, u32) = self
-            .js("return [window.innerWidth, window.innerHeight]")
-            .await;
-        assert_eq!(
-            (w, h),
-            (self.size.width, self.size.height),
-            "viewport of {page} in the {} browser",
-            self.size.name
+    /// The violations' ids, help and target nodes if the page breaks a WCAG A/AA rule.
+    pub async fn accessibility_problems(&self, page: &str) -> Option<String> {
+        let report = self.axe().await;
+        if report.passes == 0 {
+            return Some(format!("axe checked nothing on {page}"));
+        }
+        if report.violations.is_empty() {
+            return None;
+        }
+        let mut msg = format!(
+            "{} accessibility violation(s) on {page} ({}, {}):\n",
+            report.violations.len(),
+            self.size.name,
+            self.c.current_url().await.unwrap()
         );
+        for v in &report.violations {
+            msg.push_str(&format!(
+                "- {} [{}]: {}\n",
+                v.id,
+                v.impact.as_deref().unwrap_or("?"),
+                v.help
+            ));
+            for n in &v.nodes {
+                msg.push_str(&format!("    at {} {}\n", n.target, n.html));
+                if let Some(s) = &n.summary {
+                    msg.push_str(&format!("       {}\n", s.replace('\n', " / ")));
+                }
+            }
+        }
+        Some(msg)
     }
 
     /// `(document.documentElement.scrollWidth, window.innerWidth)`.
@@ -525,28 +524,64 @@ impl Browser {
             .unwrap_or_else(|e| panic!("{cmd}: {e}"))
     }
 
-    /// What every main page of a journey gets: a screenshot, the accessibility rules and, at
-    /// phone size, no horizontal scrolling.
+    /// The words of the visible table cells that the layout cut over two lines, as
+    /// `td « cell text » : « wo ⏎ rd »`: any word of a header (`th`); a word of a data cell
+    /// (`td`) unless it is a compound word cut after its hyphen. See `broken_words.js`.
+    pub async fn broken_cells(&self) -> Vec<String> {
+        self.js(BROKEN_WORDS).await
+    }
+
+    /// What every main page of a journey gets: a screenshot, the accessibility rules, no
+    /// word of a table broken over two lines and, at phone size, no horizontal scrolling.
     pub async fn check_page(&self, page: &str) {
+        let problems = self.page_problems(page).await;
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    /// What [`Browser::check_page`] finds wrong with the current page, one line (or block) per
+    /// problem; the screenshot is saved whatever it finds.
+    pub async fn page_problems(&self, page: &str) -> Vec<String> {
         eprintln!(
             "[{:6.2} s] {} {page}",
             self.started.elapsed().as_secs_f64(),
             self.size.name
         );
+        let mut problems = vec![];
         self.screenshot(page).await;
         // The CSP forbids inline styles: a `style` attribute would be silently ignored.
         let styled: Vec<String> = self
             .js("return [...document.querySelectorAll('[style]')].map(e => e.outerHTML.slice(0, 120))")
             .await;
-        assert!(
-            styled.is_empty(),
-            "{page}: inline styles the CSP blocks: {styled:?}"
-        );
-        if self.size == PHONE {
-            self.assert_no_horizontal_overflow(page).await;
+        if !styled.is_empty() {
+            problems.push(format!("{page}: inline styles the CSP blocks: {styled:?}"));
         }
-        self.assert_viewport(page).await;
-        self.assert_accessible(page).await;
+        if self.size == PHONE && self.overflows().await {
+            let (scroll, inner) = self.widths().await;
+            problems.push(format!(
+                "{page} is {scroll}px wide, its window {inner}px, in a {}px wide {} browser",
+                self.size.width, self.size.name
+            ));
+        }
+        let (w, h): (u32, u32) = self
+            .js("return [window.innerWidth, window.innerHeight]")
+            .await;
+        if (w, h) != (self.size.width, self.size.height) {
+            problems.push(format!(
+                "viewport of {page} in the {} browser: {w}×{h}",
+                self.size.name
+            ));
+        }
+        let broken = self.broken_cells().await;
+        if !broken.is_empty() {
+            problems.push(format!(
+                "{page} ({}): words of a table cut over two lines: {broken:?}",
+                self.size.name
+            ));
+        }
+        if let Some(msg) = self.accessibility_problems(page).await {
+            problems.push(msg);
+        }
+        problems
     }
 
     /// Every request of the current page (the page itself and its resources): URL and bytes

@@ -390,6 +390,41 @@ async fn the_page_checks_catch_a_missing_label_and_a_too_wide_page() {
     assert!(b.overflows().await, "{:?}", b.widths().await);
 }
 
+/// The table check can fail too: a header cut inside a word, even after a hyphen, and a date
+/// cut in a cell are found; a compound name cut after its hyphen in a cell is not.
+#[tokio::test]
+async fn the_table_check_catches_a_word_cut_over_two_lines() {
+    let app = spawn_app().await;
+    let b = Browser::start(PHONE, &app.address).await;
+    b.goto("/connexion").await;
+    b.wait_title("Connexion").await;
+    assert!(b.broken_cells().await.is_empty());
+    // One-cell tables, each narrower than its word; the lines each word takes.
+    let lines: Vec<usize> = b
+        .js("const cut = (tag, text, width, anywhere) => {\
+               const t = document.createElement('table');\
+               t.style.tableLayout = 'fixed'; t.style.width = width;\
+               const c = document.createElement(tag); t.insertRow().append(c);\
+               c.textContent = text; c.style.padding = '0';\
+               if (anywhere) c.style.overflowWrap = 'anywhere';\
+               document.querySelector('main').append(t);\
+               const r = document.createRange(); r.selectNodeContents(c);\
+               return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size;\
+             };\
+             return [cut('th', 'Financement', '4ch', true), cut('td', '04/12/2028', '4ch', true),\
+                     cut('th', 'E-mail', '3ch', false), cut('td', 'Marie-Claude', '8ch', false)];")
+        .await;
+    assert!(lines.iter().all(|n| *n > 1), "every word is cut: {lines:?}");
+    let found = b.broken_cells().await;
+    for word in ["Financement", "04/12/2028", "E-mail"] {
+        assert!(found.iter().any(|f| f.contains(word)), "{word}: {found:?}");
+    }
+    assert!(
+        !found.iter().any(|f| f.contains("Marie")),
+        "a name may be cut after its hyphen: {found:?}"
+    );
+}
+
 #[tokio::test]
 async fn reading_a_lesson_in_the_browser_credits_study_time() {
     let app = spawn_app_with(|env| {
