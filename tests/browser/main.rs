@@ -14,5 +14,6 @@ mod driver;
 mod every_page;
 mod followup;
 mod journeys;
+#[path = "../it/routes.rs"]
 mod routes;
 mod vae;

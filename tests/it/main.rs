@@ -22,6 +22,7 @@ mod ops;
 mod practices;
 mod reporting;
 mod reset_limits;
+mod routes;
 mod schema;
 mod scope_hiding;
 mod security;

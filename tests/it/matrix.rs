@@ -1,8 +1,8 @@
 //! The authorization matrix (issue #21, "keep it closed"): every route that the code registers,
 //! asked by every kind of caller, gets exactly the answer written in `ROUTES`, the one table of
-//! who may do what. The routes are read from the sources (`src/startup.rs` and the `routes`
-//! functions it configures), so a route added to the code without its line here fails the
-//! test, and so does a line that names no route any more.
+//! who may do what. The routes are read from the sources (`routes.rs`: `src/startup.rs` and
+//! the `routes` functions it configures), so a route added to the code without its line here
+//! fails the test, and so does a line that names no route any more.
 //!
 //! The fixture: organism A with its administrator, a trainer of the cohort, an enrolled trainee
 //! and her employer doctor, and everything the routes name (a sign-in session, an attestation,
@@ -11,7 +11,6 @@
 //! integration token of A. Every resource is A's, so B's administrator is refused everywhere.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use diesel::prelude::*;
@@ -949,7 +948,7 @@ async fn setup(app: &TestApp) -> (Fixture, Vec<Caller>) {
 #[tokio::test]
 async fn matrix_every_route_answers_every_caller_as_the_table_says() {
     // The table names every route of the code, and nothing else.
-    let code = registered_routes();
+    let code = crate::routes::registered();
     let mut table = BTreeSet::new();
     for r in ROUTES {
         assert!(
@@ -1175,177 +1174,4 @@ async fn schemathesis_finds_no_server_error_in_the_forms_of_the_pages() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains(" passed"), "{stdout}");
-}
-
-// ---------------------------------------------------------------------------------------------
-// The routes of the code, read from its sources.
-
-fn src() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
-}
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
-
-/// The index of the bracket closing the one at `open`, skipping string literals.
-fn closing(text: &str, open: usize) -> usize {
-    let bytes = text.as_bytes();
-    let (up, down) = match bytes[open] {
-        b'(' => (b'(', b')'),
-        b'{' => (b'{', b'}'),
-        other => panic!("not a bracket: {}", other as char),
-    };
-    let (mut depth, mut i, mut in_str) = (0usize, open, false);
-    while i < bytes.len() {
-        let b = bytes[i];
-        if in_str {
-            if b == b'\\' {
-                i += 1;
-            } else if b == b'"' {
-                in_str = false;
-            }
-        } else if b == b'"' {
-            in_str = true;
-        } else if b == up {
-            depth += 1;
-        } else if b == down {
-            depth -= 1;
-            if depth == 0 {
-                return i;
-            }
-        }
-        i += 1;
-    }
-    panic!("unbalanced bracket at {open}")
-}
-
-/// The `(METHOD, path)` of each `.route("path", web::method()…)` in `text`.
-fn routes_in(text: &str, file: &Path) -> Vec<(usize, String, String)> {
-    let mut out = vec![];
-    for (i, _) in text.match_indices(".route(") {
-        let line = text[..i].lines().count();
-        let unreadable = || -> ! {
-            panic!(
-                "{}:{line}: a route this test cannot read; write it as \
-                 .route(\"/path\", web::get().to(handler)) or extend registered_routes()",
-                file.display()
-            )
-        };
-        let rest = text[i + ".route(".len()..].trim_start();
-        let Some(rest) = rest.strip_prefix('"') else {
-            unreadable()
-        };
-        let Some(end) = rest.find('"') else {
-            unreadable()
-        };
-        let path = rest[..end].to_string();
-        let rest = rest[end + 1..]
-            .trim_start()
-            .strip_prefix(',')
-            .unwrap_or_else(|| unreadable());
-        let Some(rest) = rest.trim_start().strip_prefix("web::") else {
-            unreadable()
-        };
-        let method = rest.split('(').next().unwrap().to_uppercase();
-        if !matches!(method.as_str(), "GET" | "POST" | "PUT" | "PATCH" | "DELETE") {
-            unreadable();
-        }
-        out.push((i, method, path));
-    }
-    out
-}
-
-/// Every `(METHOD, path)` the application registers: the routes of `src/startup.rs` and those
-/// of each `module::routes` function it configures, with `/api/v1` before those configured in
-/// the API scope. Any other way of registering a route stops the test, to be taught here.
-fn registered_routes() -> BTreeSet<(String, String)> {
-    let startup_file = src().join("startup.rs");
-    let startup = std::fs::read_to_string(&startup_file).unwrap();
-    let scope = startup
-        .find("web::scope(\"/api/v1\")")
-        .expect("the /api/v1 scope in src/startup.rs");
-    assert_eq!(
-        startup.matches("web::scope(").count(),
-        1,
-        "one scope in src/startup.rs"
-    );
-    let service = startup[..scope].rfind(".service(").unwrap() + ".service".len();
-    let api = service..closing(&startup, service);
-    let prefix = |at: usize| if api.contains(&at) { "/api/v1" } else { "" };
-    let mut found = BTreeSet::new();
-    for (at, method, path) in routes_in(&startup, &startup_file) {
-        found.insert((method, format!("{}{path}", prefix(at))));
-    }
-    let mut configured = vec![startup_file.clone()];
-    for (at, _) in startup.match_indices(".configure(") {
-        let arg_start = at + ".configure(".len();
-        let arg = &startup[arg_start..closing(&startup, arg_start - 1)];
-        let parts: Vec<&str> = arg
-            .trim()
-            .trim_start_matches("crate::")
-            .split("::")
-            .collect();
-        let (function, module) = parts.split_last().unwrap();
-        let file = src().join(format!("{}.rs", module.join("/")));
-        let text = std::fs::read_to_string(&file)
-            .unwrap_or_else(|e| panic!("{} (configured as {arg}): {e}", file.display()));
-        let head = format!("fn {function}(");
-        let start = text
-            .find(&head)
-            .unwrap_or_else(|| panic!("{head} in {}", file.display()));
-        let body_open = start + text[start..].find('{').unwrap();
-        let body = body_open..closing(&text, body_open);
-        for (i, method, path) in routes_in(&text, &file) {
-            if body.contains(&i) {
-                found.insert((method, format!("{}{path}", prefix(at))));
-            }
-        }
-        configured.push(file);
-    }
-    // A route written anywhere else, or registered another way, is not counted: refuse it.
-    let mut files = vec![];
-    rust_files(&src(), &mut files);
-    for file in files {
-        let text = std::fs::read_to_string(&file).unwrap();
-        if text.contains(".route(") && !configured.contains(&file) {
-            panic!(
-                "{} has routes that src/startup.rs does not configure",
-                file.display()
-            );
-        }
-        for other in [
-            "web::resource(",
-            "#[get(",
-            "#[post(",
-            "#[route(",
-            ".to_async(",
-        ] {
-            assert!(
-                !text.contains(other),
-                "{}: {other} is not read by this test",
-                file.display()
-            );
-        }
-        if file != startup_file {
-            assert!(
-                !text.contains(".service("),
-                "{}: .service( is not read by this test",
-                file.display()
-            );
-        }
-    }
-    assert_eq!(
-        startup.matches(".service(").count(),
-        1,
-        "one .service( in src/startup.rs"
-    );
-    found
 }

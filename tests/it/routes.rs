@@ -1,8 +1,9 @@
-//! The routes of the application, read from its sources as `tests/it/matrix.rs` does: the
-//! `.route("/path", web::method()…)` calls of `src/startup.rs` and of every `routes` function
-//! it configures, followed through further `.configure(…)` calls and `web::scope("…")`
-//! prefixes. A route registered any other way stops the test, so that no page escapes the
-//! visit of every page (`every_page.rs`).
+//! The routes of the application, read from its sources: the `.route("/path",
+//! web::method()…)` calls of `src/startup.rs` and of every `routes` function it configures,
+//! followed through further `.configure(…)` calls and `web::scope("…")` prefixes. A route
+//! registered any other way stops the test, so that no route escapes the authorization matrix
+//! (`matrix.rs`) or the visit of every page (`tests/browser/every_page.rs`, which includes this
+//! file).
 
 use std::collections::BTreeSet;
 use std::ops::Range;
@@ -250,7 +251,7 @@ pub fn registered() -> BTreeSet<(String, String)> {
         ] {
             assert!(
                 !text.contains(other),
-                "{}: {other} is not read by tests/browser/routes.rs",
+                "{}: {other} is not read by tests/it/routes.rs",
                 file.display()
             );
         }
