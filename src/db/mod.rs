@@ -139,12 +139,25 @@ fn prepare_sqlite_file(path: &Path) -> anyhow::Result<()> {
     let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())
         .with_context(|| format!("cannot open {}", path.display()))?;
     // Reading the schema catches a file that is not a database before anything else.
-    // Waits for another instance that holds the lock (creating the file, or migrating).
-    conn.batch_execute(
-        "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; SELECT count(*) FROM sqlite_master;",
-    )
-        .with_context(|| format!("{} is not a usable SQLite database", path.display()))?;
-    Ok(())
+    // Waits for another instance that holds the lock (creating the file, or migrating):
+    // switching to WAL can answer "locked" at once, without the busy timeout, so it is tried
+    // again for as long.
+    let setup = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; SELECT count(*) FROM sqlite_master;";
+    let mut tries = 0;
+    loop {
+        match conn.batch_execute(setup) {
+            Ok(()) => return Ok(()),
+            Err(e) if tries < 100 && e.to_string().contains("locked") => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(e) => {
+                return Err(e).with_context(|| {
+                    format!("{} is not a usable SQLite database", path.display())
+                });
+            }
+        }
+    }
 }
 
 /// Runs pending migrations; on PostgreSQL under an advisory lock so instances can start together.
