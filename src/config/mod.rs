@@ -223,6 +223,7 @@ mod tests {
         assert_eq!(c.storage.candidate_quota, 100 * 1024 * 1024);
         assert_eq!(c.storage.trainee_quota, 100 * 1024 * 1024);
         assert_eq!(c.storage.anonymous_per_hour, 200 * 1024 * 1024);
+        assert_eq!(c.sheet_close_hours, 24);
     }
 
     #[test]
@@ -238,6 +239,8 @@ mod tests {
             ("PARCOURS_QUOTA_ORGANISM_MB", "0"),
             ("PARCOURS_QUOTA_TRAINEE_MB", "beaucoup"),
             ("PARCOURS_VAE_ANONYMOUS_MB_PER_HOUR", "0"),
+            ("PARCOURS_SHEET_CLOSE_HOURS", "0"),
+            ("PARCOURS_SHEET_CLOSE_HOURS", "demain"),
         ] {
             let err = AppConfig::from_sources(&env(&[(key, value)]), None).unwrap_err();
             assert_eq!(err.setting, key, "{key}={value}: {err}");

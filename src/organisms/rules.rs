@@ -105,7 +105,12 @@ pub fn is_structure_name(name: &str) -> bool {
         "societe",
     ];
     let folded = fold_name(&name.replace(['-', '.', '&'], " ")) + " ";
-    STARTS.iter().any(|s| folded.starts_with(&format!("{s} ")))
+    // Whole words only: "Cabinetti" is a person.
+    STARTS.iter().any(|s| {
+        folded
+            .strip_prefix(s)
+            .is_some_and(|rest| rest.starts_with(' '))
+    })
 }
 
 /// A group practice as an import line names it.

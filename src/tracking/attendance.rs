@@ -2,7 +2,7 @@
 //! present trainee on their own device (or by the trainer for them), closed and signed by
 //! the trainer. A closed sheet never changes; its hours go to the module totals once.
 
-use chrono::{NaiveDateTime, NaiveTime};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -13,7 +13,9 @@ use super::rules::{
 use super::store;
 use crate::audit::{self, Event};
 use crate::cohorts::store::SessionRow;
-use crate::db::schema::{attendance_entries, attendance_sheets, enrolments, users};
+use crate::db::schema::{
+    attendance_entries, attendance_sheets, cohorts, enrolments, sessions, users,
+};
 use crate::db::{self, DbConn};
 
 #[derive(Debug, Clone, Serialize, Queryable)]
@@ -344,23 +346,30 @@ pub fn close_overdue(
     now: NaiveDateTime,
     delay_hours: i64,
 ) -> QueryResult<usize> {
-    let open: Vec<i64> = attendance_sheets::table
-        .filter(attendance_sheets::status.eq(OPEN))
-        .select(attendance_sheets::session_id)
-        .load(conn)?;
     let now_paris = crate::base::paris::to_paris(now).naive_local();
+    // One query a minute on every instance: only sheets whose day may be due are read.
+    let last_day = (now_paris - chrono::Duration::hours(delay_hours)).date();
+    let candidates: Vec<(i64, NaiveDate, NaiveTime, i64)> = attendance_sheets::table
+        .inner_join(sessions::table.on(sessions::id.eq(attendance_sheets::session_id)))
+        .inner_join(cohorts::table.on(cohorts::id.eq(sessions::cohort_id)))
+        .filter(attendance_sheets::status.eq(OPEN))
+        .filter(sessions::day.le(last_day))
+        .select((
+            sessions::id,
+            sessions::day,
+            sessions::ends_at,
+            cohorts::organism_id,
+        ))
+        .load(conn)?;
     let mut closed = 0;
-    for session_id in open {
+    for (session_id, day, ends_at, organism_id) in candidates {
+        if self_closing_time(day, ends_at, delay_hours) > now_paris {
+            continue;
+        }
         let Some(session) = crate::cohorts::store::session(conn, session_id)? else {
             continue;
         };
-        if self_closing_time(session.day, session.ends_at, delay_hours) > now_paris {
-            continue;
-        }
-        let Some(cohort) = crate::cohorts::store::cohort(conn, session.cohort_id)? else {
-            continue;
-        };
-        if close(conn, None, cohort.organism_id, &session)?.is_ok() {
+        if close(conn, None, organism_id, &session)?.is_ok() {
             closed += 1;
         }
     }
