@@ -483,32 +483,54 @@ fn issue_attestations(config: &AppConfig, cohort_id: i64) -> anyhow::Result<()> 
 }
 
 fn check_content(dir: &std::path::Path) -> anyhow::Result<()> {
+    use parcours::base::format::minutes;
+    use parcours::curriculum::rules::ActivityKind;
     let curriculum = parcours::curriculum::loader::load(dir)?;
+    let mut warnings = 0;
     for p in &curriculum.programs {
         println!(
-            "{} — {} : {} h en {} modules, {} leçons, {} questions (version {})",
+            "{} — {} : {} h en {} modules, {} activités, {} questions (version {})",
             p.code,
             p.title,
             p.total_hours,
             p.modules.len(),
-            p.lesson_count(),
+            p.activity_count(),
             p.question_count(),
             &p.hash[..12]
         );
         for m in &p.modules {
+            let count = |k: ActivityKind| m.activities.iter().filter(|a| a.kind == k).count();
             println!(
-                "  {} {} : {} h ({} h à distance, {} h en présentiel), {} leçons, {} questions",
+                "  {} {} : {} h ({} h à distance, {} h en présentiel) ; {} séquences, {} leçons, {} quiz, {} devoirs, {} ressources",
                 m.code,
                 m.title,
                 m.planned_hours,
                 m.distance_hours,
                 m.presentiel_hours,
-                m.lessons.len(),
-                m.evaluation.as_ref().map_or(0, |e| e.questions.len())
+                m.sequences.len(),
+                count(ActivityKind::Lesson),
+                count(ActivityKind::Quiz),
+                count(ActivityKind::Assignment),
+                count(ActivityKind::Resource),
             );
+            let warning = m.duration_warning();
+            println!(
+                "    à distance : {} prévues, activités obligatoires {} (évaluation comprise) {}",
+                minutes(i64::from(m.distance_hours) * 60),
+                minutes(m.required_minutes().into()),
+                if warning.is_none() { "✓" } else { "✗" }
+            );
+            if let Some(w) = warning {
+                warnings += 1;
+                println!("    avertissement : {w}");
+            }
         }
     }
-    println!("Contenu valide.");
+    if warnings == 0 {
+        println!("Contenu valide.");
+    } else {
+        println!("Contenu valide, {warnings} avertissement(s).");
+    }
     Ok(())
 }
 

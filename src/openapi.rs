@@ -110,8 +110,8 @@ fn schemas() -> Value {
             "recommendations": {"type": "string"}
         }},
         "Heartbeat": {"type": "object", "required": ["page", "view", "seq"], "properties": {
-            "page": {"type": "string", "enum": ["lesson", "evaluation"]},
-            "lesson_id": {"type": "integer", "format": "int64", "description": "Required when page is lesson"},
+            "page": {"type": "string", "enum": ["activity", "lesson", "evaluation"], "description": "activity: a lesson, quiz, assignment or resource page (lesson is its former name)"},
+            "lesson_id": {"type": "integer", "format": "int64", "description": "The activity's id; required when page is activity"},
             "module": {"type": "string", "description": "Module code, required when page is evaluation"},
             "view": {"type": "string", "pattern": "^[A-Za-z0-9-]{1,64}$", "description": "Id of this page view"},
             "seq": {"type": "integer", "minimum": 0, "maximum": 1000000}
@@ -178,7 +178,7 @@ fn paths() -> Value {
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/VaeTransition"}}}},
             "responses": {"200": ok("The new state", object.clone()), "404": error_response("Unknown, or not in the caller's scope"), "409": error_response("Not allowed from the current state, or not the caller's to take"), "422": error_response("Missing reasons, jury date or place, or an inconsistent decision")}}))},
         "/organisms/{id}/vae/counts": {"get": secured(json!({"summary": "How many VAE files of the organism are in each state", "parameters": [id_param("id", "Organism id")], "responses": {"200": ok("Counts by state", list.clone())}}))},
-        "/study/heartbeats": {"post": secured(json!({"summary": "A trainee's study heartbeat from a lesson or evaluation page (credited at most once per interval)",
+        "/study/heartbeats": {"post": secured(json!({"summary": "A trainee's study heartbeat from an activity or evaluation page (credited at most once per interval)",
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Heartbeat"}}}},
             "responses": {"200": ok("What was credited", json!({"$ref": "#/components/schemas/HeartbeatAnswer"})), "422": error_response("Unknown page, lesson or module; malformed view id or sequence")}}))},
         "/me/hours": {"get": secured(json!({"summary": "A trainee's own hours by module, with the deadline", "responses": {"200": ok("Hours", object.clone())}}))},

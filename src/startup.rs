@@ -81,6 +81,8 @@ impl Application {
                 .configure(crate::tracking::pages::routes)
                 .configure(crate::tracking::attendance_pages::routes)
                 .configure(curriculum::pages::routes)
+                .configure(curriculum::quiz_pages::routes)
+                .configure(curriculum::file_pages::routes)
                 .configure(crate::attestation::pages::routes)
                 .configure(crate::attestation::verify_pages::routes)
                 .configure(crate::evidence::pages::routes)

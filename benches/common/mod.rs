@@ -342,5 +342,5 @@ pub fn first_lesson(database_url: &str) -> anyhow::Result<(i64, String)> {
         .module("M1")
         .map(|x| x.1.lessons[0].slug.clone())
         .unwrap_or_default();
-    Ok((id, format!("/programmes/CQP-AM/M1/lecons/{slug}")))
+    Ok((id, format!("/programmes/CQP-AM/M1/activites/{slug}")))
 }

@@ -74,7 +74,7 @@ mod tests {
             "/",
             "/promotions/12",
             "/stagiaires/3/heures?du=2026-01-01&au=2026-02-01",
-            "/programmes/CQP-AM/M1/lecons/accueil-du-patient",
+            "/programmes/CQP-AM/M1/activites/accueil-du-patient",
             "/programmes/CQP-AM/M1?x=%C3%A9t%C3%A9",
             "/mes-attestations?avis=delivree",
         ] {

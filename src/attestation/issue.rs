@@ -70,7 +70,7 @@ fn results_of(conn: &mut DbConn, trainee_id: i64) -> AppResult<HashMap<i64, (i32
     let attempts = crate::curriculum::store::all_attempts(conn, trainee_id)?;
     let mut by: HashMap<i64, Vec<(i32, bool)>> = HashMap::new();
     for a in attempts {
-        if a.status == crate::curriculum::store::SUBMITTED {
+        if a.status == crate::curriculum::store::SUBMITTED && a.quiz.is_empty() {
             by.entry(a.module_id)
                 .or_default()
                 .push((a.score_pct.unwrap_or(0), a.passed.unwrap_or(false)));

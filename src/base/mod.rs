@@ -5,5 +5,6 @@
 pub mod field;
 pub mod format;
 pub mod holidays;
+pub mod media;
 pub mod paris;
 pub mod pdf;

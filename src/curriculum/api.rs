@@ -4,9 +4,10 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::Content;
-use super::pages::{Viewer, submit, viewer};
-use super::rules::{Evaluation, QuestionKind};
-use super::store::{self, Start};
+use super::pages::{Viewer, viewer};
+use super::quiz::Quiz;
+use super::quizzes::{self, PublicQuestion, QuizRef, public_question};
+use super::store;
 use crate::accounts::CurrentUser;
 use crate::web::{AppError, AppResult, State};
 
@@ -94,6 +95,7 @@ struct LessonBody<'a> {
     html: &'a str,
 }
 
+/// A lesson's text (the other kinds of activity are listed in the programme).
 async fn lesson(
     content: web::Data<Content>,
     state: State,
@@ -101,74 +103,36 @@ async fn lesson(
     path: web::Path<(String, String, String)>,
 ) -> AppResult<HttpResponse> {
     let (p, m, slug) = path.into_inner();
-    let module = content
-        .curriculum
-        .program(&p)
-        .and_then(|p| p.module(&m))
+    let (_, module) = content.module(&p, &m).ok_or(AppError::NotFound)?;
+    let (_, l) = module
+        .activity(&slug)
+        .filter(|(_, a)| a.kind == super::rules::ActivityKind::Lesson)
         .ok_or(AppError::NotFound)?;
-    let (_, l) = module.lesson(&slug).ok_or(AppError::NotFound)?;
     viewer(&state, &me, &p).await?;
     Ok(HttpResponse::Ok().json(LessonBody {
         slug: &l.slug,
         title: &l.title,
         minutes: l.minutes,
-        html: &l.html,
+        html: l.html(),
     }))
 }
 
-/// An evaluation as a trainee sees it before answering: no correct answers, no feedback.
+/// A quiz as a trainee sees it before answering: no correct answers, no feedback.
 #[derive(Serialize)]
-struct PublicEvaluation<'a> {
+struct PublicQuiz<'a> {
     title: &'a str,
     pass_mark: u32,
     max_attempts: u32,
     questions: Vec<PublicQuestion<'a>>,
 }
 
-#[derive(Serialize)]
-struct PublicQuestion<'a> {
-    id: &'a str,
-    kind: QuestionKind,
-    text: &'a str,
-    choices: Vec<(&'a str, &'a str)>,
-}
-
-fn public(e: &Evaluation) -> PublicEvaluation<'_> {
-    PublicEvaluation {
-        title: &e.title,
-        pass_mark: e.pass_mark,
-        max_attempts: e.max_attempts,
-        questions: e
-            .questions
-            .iter()
-            .map(|q| PublicQuestion {
-                id: &q.id,
-                kind: q.kind,
-                text: &q.text,
-                choices: q
-                    .choices
-                    .iter()
-                    .map(|c| (c.id.as_str(), c.text.as_str()))
-                    .collect(),
-            })
-            .collect(),
+fn public<'a>(q: &'a Quiz, asked: &[&'a super::quiz::Question]) -> PublicQuiz<'a> {
+    PublicQuiz {
+        title: &q.title,
+        pass_mark: q.pass_mark,
+        max_attempts: q.max_attempts,
+        questions: asked.iter().map(|q| public_question(q)).collect(),
     }
-}
-
-fn evaluation_for<'a>(content: &'a Content, p: &str, m: &str) -> AppResult<(&'a Evaluation, i64)> {
-    let module = content
-        .curriculum
-        .program(p)
-        .and_then(|p| p.module(m))
-        .ok_or(AppError::NotFound)?;
-    let e = module.evaluation.as_ref().ok_or(AppError::NotFound)?;
-    let id = content
-        .ids
-        .modules
-        .get(m)
-        .copied()
-        .ok_or(AppError::NotFound)?;
-    Ok((e, id))
 }
 
 async fn evaluation(
@@ -178,9 +142,10 @@ async fn evaluation(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (p, m) = path.into_inner();
-    let (e, _) = evaluation_for(&content, &p, &m)?;
+    let qr = QuizRef::find(&content, &p, &m, "")?;
     viewer(&state, &me, &p).await?;
-    Ok(HttpResponse::Ok().json(public(e)))
+    let all: Vec<_> = qr.quiz.questions.iter().collect();
+    Ok(HttpResponse::Ok().json(public(qr.quiz, &all)))
 }
 
 async fn start(
@@ -190,28 +155,16 @@ async fn start(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (p, m) = path.into_inner();
-    let (e, module_id) = evaluation_for(&content, &p, &m)?;
+    let qr = QuizRef::find(&content, &p, &m, "")?;
     let Viewer::Trainee(trainee) = viewer(&state, &me, &p).await? else {
         return Err(AppError::Forbidden("Réservé aux stagiaires.".into()));
     };
-    let (hash, count, max) = (e.hash.clone(), e.questions.len() as i32, e.max_attempts);
-    match state
-        .db(move |c| {
-            Ok(store::start_attempt(
-                c, trainee, module_id, &hash, count, max,
-            )?)
-        })
-        .await?
-    {
-        Start::Started(a) => Ok(HttpResponse::Created().json(serde_json::json!({
-            "attempt": a,
-            "evaluation": public(e),
-        }))),
-        Start::LimitReached(n) => Err(AppError::invalid(
-            "attempt",
-            format!("Vous avez utilisé vos {n} tentatives pour cette évaluation."),
-        )),
-    }
+    let a = quizzes::start(&state, trainee, &qr).await?;
+    let asked = qr.quiz.for_attempt(a.id);
+    Ok(HttpResponse::Created().json(serde_json::json!({
+        "attempt": a,
+        "evaluation": public(qr.quiz, &asked),
+    })))
 }
 
 async fn my_attempts(state: State, me: CurrentUser) -> AppResult<HttpResponse> {
@@ -222,7 +175,7 @@ async fn my_attempts(state: State, me: CurrentUser) -> AppResult<HttpResponse> {
 
 #[derive(Deserialize)]
 struct SubmitBody {
-    answers: super::rules::Answers,
+    answers: super::quiz::Answers,
 }
 
 async fn submit_answers(
@@ -232,7 +185,7 @@ async fn submit_answers(
     path: web::Path<i64>,
     body: web::Json<SubmitBody>,
 ) -> AppResult<HttpResponse> {
-    let attempt = submit(
+    let attempt = quizzes::submit(
         &state,
         &content,
         &me,

@@ -1,9 +1,15 @@
-//! The curriculum: programmes (CQP, FAE) as content files, their lessons and evaluations.
+//! The curriculum: programmes (CQP, FAE) as content files, their modules, sequences and
+//! activities (lessons, quizzes, assignments, resources) and evaluations.
 
 pub mod api;
+pub mod assignments;
+pub mod file_pages;
 pub mod loader;
 pub mod markdown;
 pub mod pages;
+pub mod quiz;
+pub mod quiz_pages;
+pub mod quizzes;
 pub mod rules;
 pub mod store;
 
@@ -25,6 +31,7 @@ pub struct NextLesson {
 }
 
 impl Content {
+    /// The next lesson to read: the first lesson, in the programme's order, not marked done.
     pub fn next_lesson(
         &self,
         program_code: &str,
@@ -32,15 +39,44 @@ impl Content {
     ) -> Option<NextLesson> {
         let p = self.curriculum.program(program_code)?;
         p.modules.iter().find_map(|m| {
-            m.lessons.iter().find_map(|l| {
-                let lid = self.ids.lessons.get(&(m.code.clone(), l.slug.clone()))?;
-                (!done.contains(lid)).then(|| NextLesson {
-                    module: m.code.clone(),
-                    title: l.title.clone(),
-                    url: format!("/programmes/{}/{}/lecons/{}", p.code, m.code, l.slug),
+            m.activities
+                .iter()
+                .filter(|a| a.kind == rules::ActivityKind::Lesson)
+                .find_map(|a| {
+                    let id = self.activity_id(&m.code, &a.slug)?;
+                    (!done.contains(&id)).then(|| NextLesson {
+                        module: m.code.clone(),
+                        title: a.title.clone(),
+                        url: rules::activity_url(&p.code, &m.code, a),
+                    })
                 })
-            })
         })
+    }
+
+    /// A programme and one of its modules, by their codes.
+    pub fn module(&self, program: &str, module: &str) -> Option<(&rules::Program, &rules::Module)> {
+        let p = self.curriculum.program(program)?;
+        Some((p, p.module(module)?))
+    }
+
+    pub fn module_id(&self, module: &str) -> Option<i64> {
+        self.ids.modules.get(module).copied()
+    }
+
+    pub fn activity_id(&self, module: &str, slug: &str) -> Option<i64> {
+        self.ids
+            .activities
+            .get(&(module.to_string(), slug.to_string()))
+            .copied()
+    }
+
+    /// The module code of a module id.
+    pub fn module_code(&self, module_id: i64) -> Option<&str> {
+        self.ids
+            .modules
+            .iter()
+            .find(|(_, id)| **id == module_id)
+            .map(|(code, _)| code.as_str())
     }
 }
 

@@ -1,13 +1,13 @@
 //! Trainee pages of the curriculum (staff see the same pages as a preview).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
 use super::Content;
-use super::rules::{self, Answers, Evaluation, Module, Program};
-use super::store::{self, Attempt, Start};
+use super::rules::{self, Activity, ActivityKind, ActivityState, Facts, Module, Program};
+use super::store::{self, Attempt};
 use crate::accounts::{CurrentUser, Role};
 use crate::db::DbConn;
 use crate::web::csrf::CsrfForm;
@@ -18,23 +18,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/programmes/{program}", web::get().to(program_page))
         .route("/programmes/{program}/{module}", web::get().to(module_page))
         .route(
-            "/programmes/{program}/{module}/lecons/{slug}",
-            web::get().to(lesson_page),
+            "/programmes/{program}/{module}/activites/{slug}",
+            web::get().to(activity_page),
         )
         .route(
-            "/programmes/{program}/{module}/lecons/{slug}/terminee",
-            web::post().to(lesson_done),
-        )
-        .route(
-            "/programmes/{program}/{module}/evaluation",
-            web::get().to(evaluation_page),
-        )
-        .route(
-            "/programmes/{program}/{module}/evaluation",
-            web::post().to(start_attempt),
-        )
-        .route("/tentatives/{id}", web::get().to(attempt_page))
-        .route("/tentatives/{id}", web::post().to(submit_attempt));
+            "/programmes/{program}/{module}/activites/{slug}/terminee",
+            web::post().to(activity_done),
+        );
 }
 
 /// Who is looking: a trainee of this programme, or staff previewing it.
@@ -83,15 +73,10 @@ fn find<'a>(
     program: &str,
     module: &str,
 ) -> AppResult<(&'a Program, &'a Module)> {
-    let p = content
-        .curriculum
-        .program(program)
-        .ok_or(AppError::NotFound)?;
-    let m = p.module(module).ok_or(AppError::NotFound)?;
-    Ok((p, m))
+    content.module(program, module).ok_or(AppError::NotFound)
 }
 
-fn base(req: &HttpRequest, me: &CurrentUser, viewer: Viewer) -> tera::Context {
+pub fn base(req: &HttpRequest, me: &CurrentUser, viewer: Viewer) -> tera::Context {
     let mut ctx = w::context(req);
     if let Some(state) = req.app_data::<State>() {
         ctx.insert("beat_ms", &(state.config.study.beat_seconds * 1000));
@@ -100,6 +85,9 @@ fn base(req: &HttpRequest, me: &CurrentUser, viewer: Viewer) -> tera::Context {
     ctx.insert("preview", &(viewer == Viewer::Preview));
     ctx
 }
+
+#[derive(serde::Deserialize)]
+pub struct Empty {}
 
 async fn my_path(
     req: HttpRequest,
@@ -127,56 +115,83 @@ async fn my_path(
     state.render("curriculum/programs.html", &ctx)
 }
 
+/// What is recorded about the trainee on every activity, read once per page.
+#[derive(Default)]
+struct Record {
+    done: HashSet<i64>,
+    attempts: Vec<Attempt>,
+    seconds: HashMap<i64, i64>,
+    submissions: HashMap<i64, rules::SubmissionState>,
+}
+
+fn record(c: &mut DbConn, viewer: Viewer) -> AppResult<Record> {
+    Ok(match viewer {
+        Viewer::Trainee(id) => Record {
+            done: store::completed_lessons(c, id)?,
+            attempts: store::all_attempts(c, id)?,
+            seconds: store::activity_seconds(c, id)?,
+            submissions: super::assignments::store::states(c, id)?,
+        },
+        Viewer::Preview => Record::default(),
+    })
+}
+
+impl Record {
+    fn facts(&self, content: &Content, m: &Module, a: &Activity) -> Facts {
+        let id = content.activity_id(&m.code, &a.slug);
+        let module_id = content.module_id(&m.code);
+        let attempts = || {
+            self.attempts
+                .iter()
+                .filter(move |t| Some(t.module_id) == module_id && t.quiz == a.slug)
+        };
+        Facts {
+            seconds: id.and_then(|id| self.seconds.get(&id)).copied().unwrap_or(0),
+            marked_done: id.is_some_and(|id| self.done.contains(&id)),
+            attempted: attempts().next().is_some(),
+            passed: attempts().any(|t| t.passed == Some(true)),
+            submission: id.and_then(|id| self.submissions.get(&id)).copied(),
+        }
+    }
+
+    fn evaluation_passed(&self, content: &Content, m: &Module) -> bool {
+        let module_id = content.module_id(&m.code);
+        self.attempts
+            .iter()
+            .any(|a| Some(a.module_id) == module_id && a.quiz.is_empty() && a.passed == Some(true))
+    }
+}
+
 #[derive(Serialize)]
 struct ModuleProgress<'a> {
     module: &'a Module,
     modality: &'static str,
-    lessons_done: usize,
-    lessons_total: usize,
+    required_done: usize,
+    required_total: usize,
     percent: usize,
     evaluation_passed: bool,
 }
 
-fn progress(c: &mut DbConn, viewer: Viewer) -> AppResult<(HashSet<i64>, Vec<Attempt>)> {
-    Ok(match viewer {
-        Viewer::Trainee(id) => (
-            store::completed_lessons(c, id)?,
-            store::all_attempts(c, id)?,
-        ),
-        Viewer::Preview => (HashSet::new(), vec![]),
-    })
-}
-
-fn module_progress<'a>(
-    content: &Content,
-    m: &'a Module,
-    done: &HashSet<i64>,
-    attempts: &[Attempt],
-) -> ModuleProgress<'a> {
-    let lessons_done = m
-        .lessons
+fn module_progress<'a>(content: &Content, m: &'a Module, r: &Record) -> ModuleProgress<'a> {
+    let required: Vec<&Activity> = m.activities.iter().filter(|a| a.required).collect();
+    let required_done = required
         .iter()
-        .filter(|l| {
-            content
-                .ids
-                .lessons
-                .get(&(m.code.clone(), l.slug.clone()))
-                .is_some_and(|id| done.contains(id))
+        .filter(|a| {
+            matches!(
+                rules::state_of(a.kind, &r.facts(content, m, a)),
+                ActivityState::Done | ActivityState::Graded
+            )
         })
         .count();
-    let module_id = content.ids.modules.get(&m.code).copied();
-    let evaluation_passed = attempts
-        .iter()
-        .any(|a| Some(a.module_id) == module_id && a.passed == Some(true));
     ModuleProgress {
         module: m,
         modality: m.modality.label(),
-        lessons_done,
-        lessons_total: m.lessons.len(),
-        percent: (lessons_done * 100)
-            .checked_div(m.lessons.len())
+        required_done,
+        required_total: required.len(),
+        percent: (required_done * 100)
+            .checked_div(required.len())
             .unwrap_or(0),
-        evaluation_passed,
+        evaluation_passed: r.evaluation_passed(content, m),
     }
 }
 
@@ -192,11 +207,11 @@ async fn program_page(
         .curriculum
         .program(&code)
         .ok_or(AppError::NotFound)?;
-    let (viewer, (done, attempts)) = viewer_with(&state, &me, &code, progress).await?;
+    let (viewer, r) = viewer_with(&state, &me, &code, record).await?;
     let modules: Vec<_> = program
         .modules
         .iter()
-        .map(|m| module_progress(&content, m, &done, &attempts))
+        .map(|m| module_progress(&content, m, &r))
         .collect();
     let mut ctx = base(&req, &me, viewer);
     ctx.insert("program", program);
@@ -204,12 +219,56 @@ async fn program_page(
     state.render("curriculum/program.html", &ctx)
 }
 
+/// One line of the module page: an activity, its duration, the trainee's state and time.
 #[derive(Serialize)]
-struct LessonLine<'a> {
-    slug: &'a str,
+struct ActivityLine<'a> {
+    url: String,
     title: &'a str,
-    minutes: u32,
-    done: bool,
+    kind: &'static str,
+    minutes: String,
+    required: bool,
+    state: ActivityState,
+    state_label: &'static str,
+    spent: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SequenceView<'a> {
+    title: &'a str,
+    minutes: String,
+    activities: Vec<ActivityLine<'a>>,
+}
+
+fn sequences<'a>(content: &Content, p: &Program, m: &'a Module, r: &Record) -> Vec<SequenceView<'a>> {
+    let fmt = |mins: i64| crate::base::format::minutes(mins);
+    m.sequences
+        .iter()
+        .enumerate()
+        .map(|(i, title)| {
+            let acts: Vec<&Activity> = m.activities.iter().filter(|a| a.sequence == i).collect();
+            SequenceView {
+                title,
+                minutes: fmt(acts.iter().map(|a| i64::from(a.minutes)).sum()),
+                activities: acts
+                    .into_iter()
+                    .map(|a| {
+                        let f = r.facts(content, m, a);
+                        let state = rules::state_of(a.kind, &f);
+                        ActivityLine {
+                            url: rules::activity_url(&p.code, &m.code, a),
+                            title: &a.title,
+                            kind: a.kind.label(),
+                            minutes: fmt(a.minutes.into()),
+                            required: a.required,
+                            state,
+                            state_label: state.label(),
+                            spent: (f.seconds > 0).then(|| fmt((f.seconds + 59) / 60)),
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
 }
 
 async fn module_page(
@@ -221,29 +280,16 @@ async fn module_page(
 ) -> AppResult<HttpResponse> {
     let (pcode, mcode) = path.into_inner();
     let (program, module) = find(&content, &pcode, &mcode)?;
-    let (viewer, (done, attempts)) = viewer_with(&state, &me, &pcode, progress).await?;
-    let lessons: Vec<_> = module
-        .lessons
-        .iter()
-        .map(|l| LessonLine {
-            slug: &l.slug,
-            title: &l.title,
-            minutes: l.minutes,
-            done: content
-                .ids
-                .lessons
-                .get(&(module.code.clone(), l.slug.clone()))
-                .is_some_and(|id| done.contains(id)),
-        })
-        .collect();
+    let (viewer, r) = viewer_with(&state, &me, &pcode, record).await?;
     let mut ctx = base(&req, &me, viewer);
     ctx.insert("program", program);
     ctx.insert("module", module);
+    ctx.insert("progress", &module_progress(&content, module, &r));
+    ctx.insert("sequences", &sequences(&content, program, module, &r));
     ctx.insert(
-        "progress",
-        &module_progress(&content, module, &done, &attempts),
+        "required_minutes",
+        &crate::base::format::minutes(module.required_minutes().into()),
     );
-    ctx.insert("lessons", &lessons);
     ctx.insert(
         "missions",
         &module
@@ -257,12 +303,13 @@ async fn module_page(
         &module
             .evaluation
             .as_ref()
-            .map(|e| (&e.title, e.questions.len(), e.minutes)),
+            .map(|e| (&e.title, e.attempt_size(), e.minutes)),
     );
     state.render("curriculum/module.html", &ctx)
 }
 
-async fn lesson_page(
+/// A lesson, a quiz or a resource (assignments have their own pages).
+async fn activity_page(
     req: HttpRequest,
     state: State,
     content: web::Data<Content>,
@@ -271,39 +318,54 @@ async fn lesson_page(
 ) -> AppResult<HttpResponse> {
     let (pcode, mcode, slug) = path.into_inner();
     let (program, module) = find(&content, &pcode, &mcode)?;
-    let (index, lesson) = module.lesson(&slug).ok_or(AppError::NotFound)?;
-    let lesson_id = content
-        .ids
-        .lessons
-        .get(&(mcode.clone(), slug.clone()))
-        .copied()
+    let (index, activity) = module.activity(&slug).ok_or(AppError::NotFound)?;
+    match activity.kind {
+        ActivityKind::Quiz => {
+            let qr = super::quizzes::QuizRef::find(&content, &pcode, &mcode, &slug)?;
+            return super::quiz_pages::quiz_page(&req, &state, &me, qr).await;
+        }
+        ActivityKind::Assignment => {
+            return Ok(w::redirect(&rules::activity_url(&pcode, &mcode, activity)));
+        }
+        ActivityKind::Lesson | ActivityKind::Resource => {}
+    }
+    let id = content
+        .activity_id(&mcode, &slug)
         .ok_or(AppError::NotFound)?;
     let (viewer, done) = viewer_with(&state, &me, &pcode, move |c, viewer| match viewer {
-        Viewer::Trainee(id) => Ok(store::lesson_done(c, id, lesson_id)?),
+        Viewer::Trainee(t) => Ok(store::lesson_done(c, t, id)?),
         Viewer::Preview => Ok(false),
     })
     .await?;
+    let link = |a: &Activity| {
+        serde_json::json!({"title": a.title, "url": rules::activity_url(&pcode, &mcode, a)})
+    };
     let mut ctx = base(&req, &me, viewer);
     ctx.insert("program", program);
     ctx.insert("module", module);
-    ctx.insert("lesson", lesson);
-    ctx.insert("lesson_id", &lesson_id);
-    ctx.insert("body", &lesson.html);
+    ctx.insert("activity", activity);
+    ctx.insert("activity_id", &id);
+    ctx.insert("body", activity.html());
     ctx.insert("done", &done);
     ctx.insert("position", &(index + 1));
-    ctx.insert("count", &module.lessons.len());
+    ctx.insert("count", &module.activities.len());
+    ctx.insert("sequence", &module.sequences.get(activity.sequence));
+    if let Some(r) = activity.resource() {
+        ctx.insert("resource", r);
+        ctx.insert("src", &rules::file_url(&pcode, &mcode, &r.file));
+        ctx.insert("media", r.media.family());
+        ctx.insert("mime", r.media.mime());
+    }
     ctx.insert(
         "previous",
-        &index.checked_sub(1).and_then(|i| module.lessons.get(i)),
+        &index.checked_sub(1).and_then(|i| module.activities.get(i)).map(link),
     );
-    ctx.insert("next", &module.lessons.get(index + 1));
-    state.render("curriculum/lesson.html", &ctx)
+    ctx.insert("next", &module.activities.get(index + 1).map(link));
+    state.render("curriculum/activity.html", &ctx)
 }
 
-#[derive(serde::Deserialize)]
-struct Empty {}
-
-async fn lesson_done(
+/// Marks a lesson or a resource done (quizzes are done when passed, assignments when graded).
+async fn activity_done(
     state: State,
     content: web::Data<Content>,
     me: CurrentUser,
@@ -311,213 +373,21 @@ async fn lesson_done(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<HttpResponse> {
     let (pcode, mcode, slug) = path.into_inner();
-    find(&content, &pcode, &mcode)?;
+    let (_, module) = find(&content, &pcode, &mcode)?;
+    let (_, activity) = module.activity(&slug).ok_or(AppError::NotFound)?;
+    if !matches!(activity.kind, ActivityKind::Lesson | ActivityKind::Resource) {
+        return Err(AppError::NotFound);
+    }
     let Viewer::Trainee(trainee) = viewer(&state, &me, &pcode).await? else {
         return Err(AppError::Forbidden(
             "L'aperçu ne permet pas d'enregistrer une progression.".into(),
         ));
     };
-    let lesson_id = content
-        .ids
-        .lessons
-        .get(&(mcode.clone(), slug.clone()))
-        .copied()
+    let id = content
+        .activity_id(&mcode, &slug)
         .ok_or(AppError::NotFound)?;
     state
-        .db(move |c| Ok(store::complete_lesson(c, trainee, lesson_id)?))
+        .db(move |c| Ok(store::complete_lesson(c, trainee, id)?))
         .await?;
-    Ok(w::redirect(&format!(
-        "/programmes/{pcode}/{mcode}/lecons/{slug}"
-    )))
-}
-
-fn evaluation_of(module: &Module) -> AppResult<&Evaluation> {
-    module.evaluation.as_ref().ok_or(AppError::NotFound)
-}
-
-async fn evaluation_page(
-    req: HttpRequest,
-    state: State,
-    content: web::Data<Content>,
-    me: CurrentUser,
-    path: web::Path<(String, String)>,
-) -> AppResult<HttpResponse> {
-    let (pcode, mcode) = path.into_inner();
-    let (program, module) = find(&content, &pcode, &mcode)?;
-    let evaluation = evaluation_of(module)?;
-    let module_id = content
-        .ids
-        .modules
-        .get(&mcode)
-        .copied()
-        .ok_or(AppError::NotFound)?;
-    let (viewer, attempts) = viewer_with(&state, &me, &pcode, move |c, viewer| match viewer {
-        Viewer::Trainee(id) => Ok(store::attempts(c, id, module_id)?),
-        Viewer::Preview => Ok(vec![]),
-    })
-    .await?;
-    let mut ctx = base(&req, &me, viewer);
-    ctx.insert("program", program);
-    ctx.insert("module", module);
-    ctx.insert("evaluation", evaluation);
-    ctx.insert("attempts", &attempts);
-    ctx.insert(
-        "remaining",
-        &(evaluation.max_attempts as usize).saturating_sub(attempts.len()),
-    );
-    ctx.insert(
-        "open",
-        &attempts
-            .iter()
-            .find(|a| a.status == store::OPEN)
-            .map(|a| a.id),
-    );
-    state.render("curriculum/evaluation.html", &ctx)
-}
-
-async fn start_attempt(
-    state: State,
-    content: web::Data<Content>,
-    me: CurrentUser,
-    path: web::Path<(String, String)>,
-    CsrfForm(_): CsrfForm<Empty>,
-) -> AppResult<HttpResponse> {
-    let (pcode, mcode) = path.into_inner();
-    let (_, module) = find(&content, &pcode, &mcode)?;
-    let evaluation = evaluation_of(module)?;
-    let Viewer::Trainee(trainee) = viewer(&state, &me, &pcode).await? else {
-        return Err(AppError::Forbidden(
-            "L'aperçu ne permet pas de passer l'évaluation.".into(),
-        ));
-    };
-    let module_id = content
-        .ids
-        .modules
-        .get(&mcode)
-        .copied()
-        .ok_or(AppError::NotFound)?;
-    let (hash, count, max) = (
-        evaluation.hash.clone(),
-        evaluation.questions.len() as i32,
-        evaluation.max_attempts,
-    );
-    let started = state
-        .db(move |c| {
-            Ok(store::start_attempt(
-                c, trainee, module_id, &hash, count, max,
-            )?)
-        })
-        .await?;
-    match started {
-        Start::Started(a) => Ok(w::redirect(&format!("/tentatives/{}", a.id))),
-        Start::LimitReached(n) => Err(AppError::invalid(
-            "attempt",
-            format!("Vous avez utilisé vos {n} tentatives pour cette évaluation."),
-        )),
-    }
-}
-
-/// An attempt of the signed-in trainee, with its module and evaluation.
-async fn own_attempt<'a>(
-    state: &State,
-    content: &'a Content,
-    me: &CurrentUser,
-    id: i64,
-) -> AppResult<(Attempt, &'a Program, &'a Module, &'a Evaluation)> {
-    let attempt = state
-        .db(move |c| Ok(store::attempt(c, id)?))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    // Someone else's attempt is answered like one that does not exist.
-    if attempt.trainee_id != me.id {
-        return Err(AppError::NotFound);
-    }
-    let code = content
-        .ids
-        .modules
-        .iter()
-        .find(|(_, mid)| **mid == attempt.module_id)
-        .map(|(c, _)| c.clone())
-        .ok_or(AppError::NotFound)?;
-    let (program, module) = content.curriculum.module(&code).ok_or(AppError::NotFound)?;
-    let evaluation = evaluation_of(module)?;
-    Ok((attempt, program, module, evaluation))
-}
-
-async fn attempt_page(
-    req: HttpRequest,
-    state: State,
-    content: web::Data<Content>,
-    me: CurrentUser,
-    path: web::Path<i64>,
-) -> AppResult<HttpResponse> {
-    let (attempt, program, module, evaluation) =
-        own_attempt(&state, &content, &me, path.into_inner()).await?;
-    let answers: Answers = attempt
-        .answers
-        .as_deref()
-        .and_then(|a| serde_json::from_str(a).ok())
-        .unwrap_or_default();
-    let right: HashSet<String> = rules::score(evaluation, &answers)
-        .map(|s| s.right.into_iter().collect())
-        .unwrap_or_default();
-    let mut ctx = base(&req, &me, Viewer::Trainee(me.id));
-    ctx.insert("program", program);
-    ctx.insert("module", module);
-    ctx.insert("evaluation", evaluation);
-    ctx.insert("attempt", &attempt);
-    ctx.insert("answers", &answers);
-    ctx.insert("right", &right);
-    state.render("curriculum/attempt.html", &ctx)
-}
-
-pub fn answers_from_pairs(pairs: Vec<(String, String)>) -> Answers {
-    let mut answers = Answers::new();
-    for (k, v) in pairs {
-        if k != crate::web::csrf::FIELD {
-            answers.entry(k).or_default().push(v);
-        }
-    }
-    answers
-}
-
-/// Scores and records an open attempt of the current trainee.
-pub async fn submit(
-    state: &State,
-    content: &Content,
-    me: &CurrentUser,
-    id: i64,
-    answers: Answers,
-) -> AppResult<Attempt> {
-    let (attempt, _, _, evaluation) = own_attempt(state, content, me, id).await?;
-    if attempt.status != store::OPEN {
-        return Ok(attempt);
-    }
-    let score = rules::score(evaluation, &answers)
-        .map_err(|e| AppError::invalid("answers", e.message()))?;
-    let json = serde_json::to_string(&answers).unwrap_or_default();
-    state
-        .db(move |c| {
-            Ok(store::submit_attempt(
-                c,
-                id,
-                &json,
-                score.correct as i32,
-                score.pct as i32,
-                score.passed,
-            )?)
-        })
-        .await
-}
-
-async fn submit_attempt(
-    state: State,
-    content: web::Data<Content>,
-    me: CurrentUser,
-    path: web::Path<i64>,
-    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
-) -> AppResult<HttpResponse> {
-    let id = path.into_inner();
-    submit(&state, &content, &me, id, answers_from_pairs(pairs)).await?;
-    Ok(w::redirect(&format!("/tentatives/{id}")))
+    Ok(w::redirect(&rules::activity_url(&pcode, &mcode, activity)))
 }

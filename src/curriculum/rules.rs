@@ -1,8 +1,8 @@
-//! The curriculum as loaded and checked, and the pure rules on it: lookups and scoring.
-
-use std::collections::{BTreeMap, BTreeSet};
+//! The curriculum as loaded and checked, and the pure rules on it: lookups and durations.
 
 use serde::{Deserialize, Serialize};
+
+pub use super::quiz::Quiz;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -49,47 +49,148 @@ impl Mission {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum QuestionKind {
-    Single,
-    Multiple,
+pub enum ActivityKind {
+    Lesson,
+    Quiz,
+    Assignment,
+    Resource,
+}
+
+impl ActivityKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActivityKind::Lesson => "lesson",
+            ActivityKind::Quiz => "quiz",
+            ActivityKind::Assignment => "assignment",
+            ActivityKind::Resource => "resource",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ActivityKind::Lesson => "Leçon",
+            ActivityKind::Quiz => "Quiz",
+            ActivityKind::Assignment => "Devoir",
+            ActivityKind::Resource => "Ressource",
+        }
+    }
+
+    /// The folder of a module that holds this kind's files.
+    pub fn folder(self) -> &'static str {
+        match self {
+            ActivityKind::Lesson => "lessons",
+            ActivityKind::Quiz => "quizzes",
+            ActivityKind::Assignment => "assignments",
+            ActivityKind::Resource => "resources",
+        }
+    }
+
+    pub const ALL: [ActivityKind; 4] = [
+        ActivityKind::Lesson,
+        ActivityKind::Quiz,
+        ActivityKind::Assignment,
+        ActivityKind::Resource,
+    ];
+}
+
+/// What a trainee hands in for an assignment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnswerForm {
+    Text,
+    Files,
+    TextAndFiles,
+}
+
+impl AnswerForm {
+    pub fn text(self) -> bool {
+        self != AnswerForm::Files
+    }
+    pub fn files(self) -> bool {
+        self != AnswerForm::Text
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct Choice {
-    pub id: String,
-    pub text: String,
-    pub feedback: String,
+pub struct Criterion {
+    pub criterion: String,
+    pub points: u32,
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct Question {
-    pub id: String,
-    pub kind: QuestionKind,
-    pub text: String,
-    pub correct: Vec<String>,
-    pub explanation: String,
-    pub choices: Vec<Choice>,
+pub struct Assignment {
+    pub answer: AnswerForm,
+    /// Paths inside the module folder (`files/…`).
+    pub case_files: Vec<String>,
+    pub rubric: Vec<Criterion>,
+}
+
+impl Assignment {
+    pub fn max_points(&self) -> u32 {
+        self.rubric.iter().map(|c| c.points).sum()
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct Evaluation {
-    pub title: String,
-    pub pass_mark: u32,
-    pub max_attempts: u32,
-    pub minutes: u32,
-    pub questions: Vec<Question>,
-    /// Hash of the evaluation file: attempts keep the version they answered.
-    pub hash: String,
+pub struct Resource {
+    /// Path inside the module folder (`files/…`).
+    pub file: String,
+    pub summary: String,
+    /// What the file is, read from its content when the programme was loaded.
+    pub media: crate::base::media::Media,
+}
+
+/// What an activity holds besides its common fields.
+#[derive(Clone, Debug)]
+pub enum Body {
+    Lesson { html: String },
+    Quiz(Quiz),
+    Assignment { html: String, spec: Assignment },
+    Resource(Resource),
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct Lesson {
+pub struct Activity {
+    /// The file name without its extension, unique in the module.
     pub slug: String,
     pub title: String,
+    pub kind: ActivityKind,
     pub minutes: u32,
-    pub order: u32,
+    pub required: bool,
+    /// Index in the module's `sequences`.
+    pub sequence: usize,
     #[serde(skip)]
-    pub html: String,
+    pub body: Body,
+}
+
+impl Activity {
+    pub fn html(&self) -> &str {
+        match &self.body {
+            Body::Lesson { html } | Body::Assignment { html, .. } => html,
+            _ => "",
+        }
+    }
+
+    pub fn quiz(&self) -> Option<&Quiz> {
+        match &self.body {
+            Body::Quiz(q) => Some(q),
+            _ => None,
+        }
+    }
+
+    pub fn assignment(&self) -> Option<&Assignment> {
+        match &self.body {
+            Body::Assignment { spec, .. } => Some(spec),
+            _ => None,
+        }
+    }
+
+    pub fn resource(&self) -> Option<&Resource> {
+        match &self.body {
+            Body::Resource(r) => Some(r),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -105,9 +206,13 @@ pub struct Module {
     pub missions: Vec<Mission>,
     pub objectives: Vec<String>,
     pub summary: String,
-    pub lessons: Vec<Lesson>,
+    pub sequences: Vec<String>,
+    pub activities: Vec<Activity>,
+    /// The module's folder, where its `files/` are.
     #[serde(skip)]
-    pub evaluation: Option<Evaluation>,
+    pub dir: std::path::PathBuf,
+    #[serde(skip)]
+    pub evaluation: Option<Quiz>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -126,15 +231,23 @@ pub struct Program {
 }
 
 impl Program {
-    pub fn lesson_count(&self) -> usize {
-        self.modules.iter().map(|m| m.lessons.len()).sum()
+    pub fn activity_count(&self) -> usize {
+        self.modules.iter().map(|m| m.activities.len()).sum()
     }
 
+    /// Distinct questions the module's quizzes and evaluations ask.
     pub fn question_count(&self) -> usize {
         self.modules
             .iter()
-            .filter_map(|m| m.evaluation.as_ref())
-            .map(|e| e.questions.len())
+            .map(|m| {
+                m.activities
+                    .iter()
+                    .filter_map(Activity::quiz)
+                    .chain(m.evaluation.as_ref())
+                    .flat_map(|q| q.questions.iter().map(|q| q.id.as_str()))
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len()
+            })
             .sum()
     }
 
@@ -144,12 +257,63 @@ impl Program {
 }
 
 impl Module {
-    pub fn lesson(&self, slug: &str) -> Option<(usize, &Lesson)> {
-        self.lessons
+    pub fn activity(&self, slug: &str) -> Option<(usize, &Activity)> {
+        self.activities
             .iter()
             .enumerate()
-            .find(|(_, l)| l.slug == slug)
+            .find(|(_, a)| a.slug == slug)
     }
+
+    /// Minutes of the required activities, the evaluation included: what the distance hours
+    /// should buy.
+    pub fn required_minutes(&self) -> u32 {
+        self.activities
+            .iter()
+            .filter(|a| a.required)
+            .map(|a| a.minutes)
+            .sum::<u32>()
+            + self.evaluation.as_ref().map_or(0, |e| e.minutes)
+    }
+
+    /// A warning when the required activities do not match the module's distance hours: an
+    /// organism must be able to say what the trainee does during them (Code du travail,
+    /// D6313-3-1). `None` when they match within 10 % above.
+    pub fn duration_warning(&self) -> Option<String> {
+        let planned = self.distance_hours * 60;
+        let required = self.required_minutes();
+        if required < planned {
+            Some(format!(
+                "les activités obligatoires durent {} mais le module prévoit {} à distance",
+                crate::base::format::minutes(required.into()),
+                crate::base::format::minutes(planned.into())
+            ))
+        } else if required * 10 > planned * 11 {
+            Some(format!(
+                "les activités obligatoires durent {}, plus que les {} à distance du module",
+                crate::base::format::minutes(required.into()),
+                crate::base::format::minutes(planned.into())
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+/// Where a trainee opens an activity. Assignments have their own pages (the `assignments`
+/// domain); the other kinds open under the module.
+pub fn activity_url(program: &str, module: &str, a: &Activity) -> String {
+    let part = if a.kind == ActivityKind::Assignment {
+        "devoirs"
+    } else {
+        "activites"
+    };
+    format!("/programmes/{program}/{module}/{part}/{}", a.slug)
+}
+
+/// Where a file of a module (`files/…`) is served.
+pub fn file_url(program: &str, module: &str, path: &str) -> String {
+    let name = path.strip_prefix("files/").unwrap_or(path);
+    format!("/programmes/{program}/{module}/fichiers/{name}")
 }
 
 /// Every programme, checked; shared read-only by the whole app.
@@ -171,164 +335,117 @@ impl Curriculum {
     }
 }
 
-/// Chosen answers by question id.
-pub type Answers = BTreeMap<String, Vec<String>>;
-
-#[derive(Debug, PartialEq, Eq)]
-pub enum AnswerError {
-    UnknownQuestion(String),
-    UnknownChoice { question: String, choice: String },
-    SeveralForSingle(String),
+/// Where a trainee stands on an activity, as her module page shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityState {
+    ToDo,
+    InProgress,
+    Submitted,
+    Graded,
+    Done,
 }
 
-impl AnswerError {
-    pub fn message(&self) -> String {
+impl ActivityState {
+    pub fn label(self) -> &'static str {
         match self {
-            AnswerError::UnknownQuestion(q) => format!("La question « {q} » n'existe pas."),
-            AnswerError::UnknownChoice { question, choice } => {
-                format!("La réponse « {choice} » n'existe pas pour la question « {question} ».")
-            }
-            AnswerError::SeveralForSingle(q) => {
-                format!("La question « {q} » n'attend qu'une seule réponse.")
-            }
+            ActivityState::ToDo => "À faire",
+            ActivityState::InProgress => "En cours",
+            ActivityState::Submitted => "Rendu",
+            ActivityState::Graded => "Noté",
+            ActivityState::Done => "Terminé",
         }
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Score {
-    pub correct: u32,
-    pub total: u32,
-    pub pct: u32,
+/// The latest version of a trainee's assignment, as far as her state goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubmissionState {
+    /// Handed in, waiting for the trainer.
+    Submitted,
+    /// The trainer asked for a new version.
+    RevisionRequested,
+    Graded,
+}
+
+/// What is recorded about a trainee and one activity.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Facts {
+    pub seconds: i64,
+    pub marked_done: bool,
+    pub attempted: bool,
     pub passed: bool,
-    /// Ids of the questions answered right.
-    pub right: Vec<String>,
+    pub submission: Option<SubmissionState>,
 }
 
-/// Scores answers: a question counts when the chosen set is exactly the correct set;
-/// an unanswered question counts as wrong. Unknown ids are refused, never ignored.
-pub fn score(evaluation: &Evaluation, answers: &Answers) -> Result<Score, AnswerError> {
-    for (qid, chosen) in answers {
-        let q = evaluation
-            .questions
-            .iter()
-            .find(|q| &q.id == qid)
-            .ok_or_else(|| AnswerError::UnknownQuestion(qid.clone()))?;
-        if let Some(bad) = chosen
-            .iter()
-            .find(|c| !q.choices.iter().any(|ch| &ch.id == *c))
-        {
-            return Err(AnswerError::UnknownChoice {
-                question: qid.clone(),
-                choice: bad.clone(),
-            });
-        }
-        if q.kind == QuestionKind::Single && chosen.len() > 1 {
-            return Err(AnswerError::SeveralForSingle(qid.clone()));
-        }
+pub fn state_of(kind: ActivityKind, f: &Facts) -> ActivityState {
+    let started = if f.seconds > 0 {
+        ActivityState::InProgress
+    } else {
+        ActivityState::ToDo
+    };
+    match kind {
+        ActivityKind::Lesson | ActivityKind::Resource if f.marked_done => ActivityState::Done,
+        ActivityKind::Quiz if f.passed => ActivityState::Done,
+        ActivityKind::Quiz if f.attempted => ActivityState::InProgress,
+        ActivityKind::Assignment => match f.submission {
+            Some(SubmissionState::Graded) => ActivityState::Graded,
+            Some(SubmissionState::Submitted) => ActivityState::Submitted,
+            Some(SubmissionState::RevisionRequested) => ActivityState::InProgress,
+            None => started,
+        },
+        _ => started,
     }
-    let right: Vec<String> = evaluation
-        .questions
-        .iter()
-        .filter(|q| {
-            let chosen: BTreeSet<&String> = answers.get(&q.id).into_iter().flatten().collect();
-            let correct: BTreeSet<&String> = q.correct.iter().collect();
-            !chosen.is_empty() && chosen == correct
-        })
-        .map(|q| q.id.clone())
-        .collect();
-    let total = evaluation.questions.len() as u32;
-    let correct = right.len() as u32;
-    let pct = (correct * 100 + total / 2)
-        .checked_div(total)
-        .unwrap_or(100);
-    Ok(Score {
-        correct,
-        total,
-        pct,
-        passed: pct >= evaluation.pass_mark,
-        right,
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn q(id: &str, kind: QuestionKind, correct: &[&str]) -> Question {
-        Question {
-            id: id.into(),
-            kind,
-            text: "?".into(),
-            correct: correct.iter().map(|s| s.to_string()).collect(),
-            explanation: String::new(),
-            choices: ["a", "b", "c"]
-                .iter()
-                .map(|c| Choice {
-                    id: c.to_string(),
-                    text: c.to_string(),
-                    feedback: String::new(),
-                })
-                .collect(),
-        }
-    }
-
-    fn eval() -> Evaluation {
-        Evaluation {
-            title: "E".into(),
-            pass_mark: 70,
-            max_attempts: 3,
-            minutes: 10,
-            questions: vec![
-                q("q1", QuestionKind::Single, &["b"]),
-                q("q2", QuestionKind::Multiple, &["a", "c"]),
-                q("q3", QuestionKind::Single, &["a"]),
-            ],
-            hash: "h".into(),
-        }
-    }
-
-    fn answers(pairs: &[(&str, &[&str])]) -> Answers {
-        pairs
-            .iter()
-            .map(|(q, c)| (q.to_string(), c.iter().map(|s| s.to_string()).collect()))
-            .collect()
-    }
-
     #[test]
-    fn exact_sets_score_and_the_pass_mark_decides() {
-        let s = score(
-            &eval(),
-            &answers(&[("q1", &["b"]), ("q2", &["c", "a"]), ("q3", &["a"])]),
-        )
-        .unwrap();
-        assert_eq!((s.correct, s.pct, s.passed), (3, 100, true));
-        // A partial multiple choice is wrong; 2/3 = 67 % is below 70 %.
-        let s = score(
-            &eval(),
-            &answers(&[("q1", &["b"]), ("q2", &["a"]), ("q3", &["a"])]),
-        )
-        .unwrap();
-        assert_eq!((s.correct, s.pct, s.passed), (2, 67, false));
-        assert_eq!(s.right, ["q1", "q3"]);
-        // Nothing answered: zero, not an error.
-        let s = score(&eval(), &Answers::new()).unwrap();
-        assert_eq!((s.correct, s.passed), (0, false));
-    }
-
-    #[test]
-    fn unknown_ids_are_refused() {
+    fn states_follow_what_each_kind_records() {
+        let none = Facts::default();
+        let spent = Facts {
+            seconds: 90,
+            ..Facts::default()
+        };
+        for kind in ActivityKind::ALL {
+            assert_eq!(state_of(kind, &none), ActivityState::ToDo);
+            assert_eq!(state_of(kind, &spent), ActivityState::InProgress);
+        }
+        let done = Facts {
+            marked_done: true,
+            ..spent
+        };
+        assert_eq!(state_of(ActivityKind::Lesson, &done), ActivityState::Done);
+        // Marking a quiz read does not pass it.
+        assert_eq!(state_of(ActivityKind::Quiz, &done), ActivityState::InProgress);
+        let failed = Facts {
+            attempted: true,
+            ..none
+        };
+        assert_eq!(state_of(ActivityKind::Quiz, &failed), ActivityState::InProgress);
+        let passed = Facts {
+            passed: true,
+            ..failed
+        };
+        assert_eq!(state_of(ActivityKind::Quiz, &passed), ActivityState::Done);
+        let with = |s| Facts {
+            submission: Some(s),
+            ..none
+        };
         assert_eq!(
-            score(&eval(), &answers(&[("q9", &["a"])])),
-            Err(AnswerError::UnknownQuestion("q9".into()))
+            state_of(ActivityKind::Assignment, &with(SubmissionState::Submitted)),
+            ActivityState::Submitted
         );
-        assert!(matches!(
-            score(&eval(), &answers(&[("q1", &["z"])])),
-            Err(AnswerError::UnknownChoice { .. })
-        ));
         assert_eq!(
-            score(&eval(), &answers(&[("q1", &["a", "b"])])),
-            Err(AnswerError::SeveralForSingle("q1".into()))
+            state_of(ActivityKind::Assignment, &with(SubmissionState::Graded)),
+            ActivityState::Graded
+        );
+        assert_eq!(
+            state_of(ActivityKind::Assignment, &with(SubmissionState::RevisionRequested)),
+            ActivityState::InProgress
         );
     }
 }

@@ -19,7 +19,9 @@ pub struct ContentIds {
     pub programs: HashMap<String, i64>,
     pub versions: HashMap<String, i64>,
     pub modules: HashMap<String, i64>,
-    pub lessons: HashMap<(String, String), i64>,
+    /// Activity ids by (module code, slug), and the other way round.
+    pub activities: HashMap<(String, String), i64>,
+    pub activity_of: HashMap<i64, (String, String)>,
 }
 
 /// The snapshot kept with each content version: what a cohort on that version plans.
@@ -38,7 +40,7 @@ struct SnapshotModule<'a> {
     planned_hours: u32,
     distance_hours: u32,
     presentiel_hours: u32,
-    lessons: Vec<&'a str>,
+    activities: Vec<(&'a str, &'a str, u32, bool)>,
 }
 
 fn snapshot(p: &Program) -> String {
@@ -55,7 +57,11 @@ fn snapshot(p: &Program) -> String {
                 planned_hours: m.planned_hours,
                 distance_hours: m.distance_hours,
                 presentiel_hours: m.presentiel_hours,
-                lessons: m.lessons.iter().map(|l| l.slug.as_str()).collect(),
+                activities: m
+                    .activities
+                    .iter()
+                    .map(|a| (a.slug.as_str(), a.kind.as_str(), a.minutes, a.required))
+                    .collect(),
             })
             .collect(),
     })
@@ -188,13 +194,13 @@ fn sync_modules(
                 .get_result(conn)?,
         };
         ids.modules.insert(m.code.clone(), module_id);
-        sync_lessons(conn, m, module_id, ids)?;
+        sync_activities(conn, m, module_id, ids)?;
     }
     Ok(())
 }
 
-/// A module's lessons: those gone from the content retired, the others updated or created.
-fn sync_lessons(
+/// A module's activities: those gone from the content retired, the others updated or created.
+fn sync_activities(
     conn: &mut DbConn,
     m: &Module,
     module_id: i64,
@@ -204,7 +210,7 @@ fn sync_lessons(
         .filter(lessons::module_id.eq(module_id))
         .select((lessons::id, lessons::slug))
         .load(conn)?;
-    let slugs: HashSet<&str> = m.lessons.iter().map(|l| l.slug.as_str()).collect();
+    let slugs: HashSet<&str> = m.activities.iter().map(|a| a.slug.as_str()).collect();
     for (id, slug) in &known {
         if !slugs.contains(slug.as_str()) {
             diesel::update(lessons::table.find(id))
@@ -212,12 +218,15 @@ fn sync_lessons(
                 .execute(conn)?;
         }
     }
-    for l in &m.lessons {
+    for (position, l) in m.activities.iter().enumerate() {
         let values = (
             lessons::title.eq(&l.title),
-            lessons::position.eq(l.order as i32),
+            lessons::position.eq(position as i32 + 1),
             lessons::minutes.eq(l.minutes as i32),
             lessons::retired.eq(false),
+            lessons::kind.eq(l.kind.as_str()),
+            lessons::required.eq(l.required),
+            lessons::sequence.eq(l.sequence as i32),
         );
         let lesson_id: i64 = match known.iter().find(|(_, s)| s == &l.slug) {
             Some((id, _)) => {
@@ -235,8 +244,10 @@ fn sync_lessons(
                 .returning(lessons::id)
                 .get_result(conn)?,
         };
-        ids.lessons
+        ids.activities
             .insert((m.code.clone(), l.slug.clone()), lesson_id);
+        ids.activity_of
+            .insert(lesson_id, (m.code.clone(), l.slug.clone()));
     }
     Ok(())
 }
@@ -302,15 +313,24 @@ pub struct Attempt {
     pub question_count: i32,
     pub score_pct: Option<i32>,
     pub passed: Option<bool>,
+    /// The quiz's slug; empty for the module's evaluation.
+    pub quiz: String,
 }
 
 pub const OPEN: &str = "open";
 pub const SUBMITTED: &str = "submitted";
 
-pub fn attempts(conn: &mut DbConn, trainee_id: i64, module_id: i64) -> QueryResult<Vec<Attempt>> {
+/// A trainee's attempts at one quiz of a module (`""`: its evaluation).
+pub fn attempts(
+    conn: &mut DbConn,
+    trainee_id: i64,
+    module_id: i64,
+    quiz: &str,
+) -> QueryResult<Vec<Attempt>> {
     evaluation_attempts::table
         .filter(evaluation_attempts::trainee_id.eq(trainee_id))
         .filter(evaluation_attempts::module_id.eq(module_id))
+        .filter(evaluation_attempts::quiz.eq(quiz))
         .order(evaluation_attempts::attempt_no.asc())
         .select(Attempt::as_select())
         .load(conn)
@@ -332,6 +352,13 @@ pub fn attempt(conn: &mut DbConn, id: i64) -> QueryResult<Option<Attempt>> {
         .optional()
 }
 
+/// Which quiz an attempt is at: its module, its slug (`""` for the evaluation), its version.
+pub struct QuizAt {
+    pub module_id: i64,
+    pub quiz: String,
+    pub hash: String,
+}
+
 pub enum Start {
     Started(Attempt),
     LimitReached(usize),
@@ -341,13 +368,12 @@ pub enum Start {
 pub fn start_attempt(
     conn: &mut DbConn,
     trainee_id: i64,
-    module_id: i64,
-    evaluation_hash: &str,
+    at: &QuizAt,
     question_count: i32,
     max_attempts: u32,
 ) -> QueryResult<Start> {
     db::transaction(conn, |conn| {
-        let existing = attempts(conn, trainee_id, module_id)?;
+        let existing = attempts(conn, trainee_id, at.module_id, &at.quiz)?;
         if let Some(open) = existing.iter().find(|a| a.status == OPEN) {
             return Ok(Start::Started(open.clone()));
         }
@@ -357,8 +383,9 @@ pub fn start_attempt(
         let id: i64 = diesel::insert_into(evaluation_attempts::table)
             .values((
                 evaluation_attempts::trainee_id.eq(trainee_id),
-                evaluation_attempts::module_id.eq(module_id),
-                evaluation_attempts::evaluation_hash.eq(evaluation_hash),
+                evaluation_attempts::module_id.eq(at.module_id),
+                evaluation_attempts::quiz.eq(&at.quiz),
+                evaluation_attempts::evaluation_hash.eq(&at.hash),
                 evaluation_attempts::attempt_no.eq(existing.len() as i32 + 1),
                 evaluation_attempts::status.eq(OPEN),
                 evaluation_attempts::started_at.eq(db::now()),
@@ -429,4 +456,14 @@ pub fn current_enrolments(
         ))
         .load(conn)?;
     Ok(rows.into_iter().collect())
+}
+
+/// Distance seconds a trainee spent on each activity, by activity id.
+pub fn activity_seconds(conn: &mut DbConn, trainee_id: i64) -> QueryResult<HashMap<i64, i64>> {
+    use crate::db::schema::activity_totals;
+    activity_totals::table
+        .filter(activity_totals::trainee_id.eq(trainee_id))
+        .select((activity_totals::lesson_id, activity_totals::seconds))
+        .load::<(i64, i64)>(conn)
+        .map(|v| v.into_iter().collect())
 }

@@ -253,6 +253,9 @@ diesel::table! {
         position -> Integer,
         minutes -> Integer,
         retired -> Bool,
+        kind -> Text,
+        required -> Bool,
+        sequence -> Integer,
     }
 }
 
@@ -307,6 +310,17 @@ diesel::table! {
         question_count -> Integer,
         score_pct -> Nullable<Integer>,
         passed -> Nullable<Bool>,
+        quiz -> Text,
+    }
+}
+
+diesel::table! {
+    activity_totals (id) {
+        id -> BigInt,
+        trainee_id -> BigInt,
+        lesson_id -> BigInt,
+        seconds -> BigInt,
+        last_at -> Timestamp,
     }
 }
 
@@ -545,6 +559,7 @@ diesel::joinable!(lessons -> modules (module_id));
 diesel::joinable!(cohorts -> programs (program_id));
 diesel::joinable!(enrolments -> cohorts (cohort_id));
 diesel::joinable!(lesson_progress -> lessons (lesson_id));
+diesel::joinable!(activity_totals -> lessons (lesson_id));
 diesel::joinable!(evaluation_attempts -> modules (module_id));
 
 diesel::joinable!(outbox_attachments -> outbox (outbox_id));
@@ -653,6 +668,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     cohorts,
     enrolments,
     lesson_progress,
+    activity_totals,
     evaluation_attempts,
     cohort_trainers,
     employers,

@@ -215,6 +215,8 @@ pub fn attempts(conn: &mut DbConn, trainee_id: i64, p: Period) -> QueryResult<Ve
         .inner_join(modules::table)
         .filter(evaluation_attempts::trainee_id.eq(trainee_id))
         .filter(evaluation_attempts::started_at.ge(start))
+        // The module evaluations; formative quizzes have their own name.
+        .filter(evaluation_attempts::quiz.eq(""))
         .filter(evaluation_attempts::started_at.lt(end))
         .order((
             evaluation_attempts::started_at.asc(),

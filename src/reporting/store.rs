@@ -230,6 +230,8 @@ pub fn attempts(
         )
         .filter(trainee_profiles::organism_id.eq(organism_id))
         .filter(evaluation_attempts::status.eq(crate::curriculum::store::SUBMITTED))
+        // The module evaluations; formative quizzes have their own name.
+        .filter(evaluation_attempts::quiz.eq(""))
         .filter(evaluation_attempts::submitted_at.ge(start))
         .filter(evaluation_attempts::submitted_at.lt(end))
         .select((

@@ -24,7 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 #[derive(Deserialize)]
 pub struct BeatRequest {
-    /// `lesson` or `evaluation`.
+    /// `activity` (with `lesson_id`, the activity's id) or `evaluation` (with `module`).
     pub page: String,
     pub lesson_id: Option<i64>,
     pub module: Option<String>,
@@ -62,15 +62,14 @@ async fn heartbeat(
         return Err(AppError::invalid("seq", "Numéro de séquence invalide."));
     }
     let (module_code, lesson_id) = match (b.page.as_str(), b.lesson_id, b.module.as_deref()) {
-        ("lesson", Some(id), _) => {
-            let code = content
+        // "lesson" is the name this page kind had before quizzes, assignments and resources.
+        ("activity" | "lesson", Some(id), _) => {
+            let (code, _) = content
                 .ids
-                .lessons
-                .iter()
-                .find(|(_, lid)| **lid == id)
-                .map(|((m, _), _)| m.clone())
-                .ok_or_else(|| AppError::invalid("lesson_id", "Leçon inconnue."))?;
-            (code, Some(id))
+                .activity_of
+                .get(&id)
+                .ok_or_else(|| AppError::invalid("lesson_id", "Activité inconnue."))?;
+            (code.clone(), Some(id))
         }
         ("evaluation", _, Some(code)) => (code.to_string(), None),
         _ => return Err(AppError::invalid("page", "Page inconnue.")),

@@ -116,7 +116,7 @@ pub fn lesson_done(o: &Origin<'_>, a: &Actor<'_>, l: &LessonDone<'_>) -> Value {
         "id": statement_id(&format!("{}:lesson_progress:{}", o.base_url, l.row_id)),
         "actor": actor(o, a),
         "verb": verb(VERB_COMPLETED, "a terminé"),
-        "object": activity(format!("{}/programmes/{}/{}/lecons/{}", o.base_url, l.program, l.module, l.slug), TYPE_LESSON, l.title),
+        "object": activity(format!("{}/programmes/{}/{}/activites/{}", o.base_url, l.program, l.module, l.slug), TYPE_LESSON, l.title),
         "result": {"completion": true},
         "context": context(o, l.program),
         "timestamp": timestamp(l.at),

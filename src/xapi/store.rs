@@ -120,6 +120,8 @@ pub fn rows(conn: &mut DbConn, organism: i64, from: NaiveDate, to: NaiveDate) ->
         .inner_join(programs::table.on(programs::id.eq(modules::program_id)))
         .filter(users::organism_id.eq(organism))
         .filter(evaluation_attempts::submitted_at.ge(start))
+        // The module evaluations; formative quizzes have their own name.
+        .filter(evaluation_attempts::quiz.eq(""))
         .filter(evaluation_attempts::submitted_at.lt(end))
         .order(evaluation_attempts::id.asc())
         .select((

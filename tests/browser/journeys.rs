@@ -6,7 +6,7 @@ use fantoccini::Locator;
 use fantoccini::key::Key;
 use parcours::accounts::Role;
 use parcours::curriculum::loader;
-use parcours::curriculum::rules::{Curriculum, Lesson, Module, Program};
+use parcours::curriculum::rules::{Activity, ActivityKind, Curriculum, Module, Program};
 
 use crate::common::*;
 use crate::driver::{Browser, DESKTOP, PASSWORD, PHONE, Size};
@@ -15,11 +15,16 @@ fn curriculum() -> Curriculum {
     loader::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("content")).unwrap()
 }
 
-fn m1(c: &Curriculum) -> (&Program, &Module, &Lesson) {
+fn m1(c: &Curriculum) -> (&Program, &Module, &Activity) {
     let program = c.program("CQP-AM").unwrap();
     let module = program.module("M1").unwrap();
-    let first = module.lessons.iter().min_by_key(|l| l.order).unwrap();
+    let first = &module.activities[0];
+    assert_eq!(first.kind, ActivityKind::Lesson, "M1 opens with a lesson");
     (program, module, first)
+}
+
+fn required(m: &Module) -> usize {
+    m.activities.iter().filter(|a| a.required).count()
 }
 
 /// Signs in through the login form; `page` names the login page's screenshot, if any.
@@ -58,7 +63,7 @@ async fn a_trainee_passes_module_1(size: Size) {
     assert_eq!(b.path().await, "/programmes/CQP-AM");
     b.wait_text(
         "li.panel",
-        &format!("0 / {} leçons terminées", module.lessons.len()),
+        &format!("0 / {} activités obligatoires terminées", required(module)),
     )
     .await;
     b.check_page("program").await;
@@ -67,28 +72,28 @@ async fn a_trainee_passes_module_1(size: Size) {
     b.wait_title(&format!("M1 {}", module.title)).await;
     b.check_page("module").await;
 
-    let first = b.find(Locator::Css("ol.lessons li:first-child a")).await;
+    let first = b.find(Locator::Css("ol.activities li:first-child a")).await;
     assert_eq!(first.text().await.unwrap(), lesson.title);
     first.click().await.unwrap();
     b.wait_title(&lesson.title).await;
     assert_eq!(
         b.path().await,
-        format!("/programmes/CQP-AM/M1/lecons/{}", lesson.slug)
+        format!("/programmes/CQP-AM/M1/activites/{}", lesson.slug)
     );
     b.wait_text(
         "article.lesson",
-        &format!("Leçon 1 sur {}", module.lessons.len()),
+        &format!("activité 1 sur {}", module.activities.len()),
     )
     .await;
     b.check_page("lesson").await;
     page_stays_local_and_light(&b, "lesson page").await;
 
-    b.button("J'ai terminé cette leçon")
+    b.button("J'ai terminé cette activité")
         .await
         .click()
         .await
         .unwrap();
-    b.wait_text("p.notice", "Leçon terminée ✓").await;
+    b.wait_text("p.notice", "Activité terminée ✓").await;
     b.check_page("lesson-done").await;
 
     // Back to the module through the breadcrumb: the progress is recorded.
@@ -96,10 +101,10 @@ async fn a_trainee_passes_module_1(size: Size) {
     b.wait_title(&format!("M1 {}", module.title)).await;
     b.wait_text(
         "dl.facts dd",
-        &format!("1 / {} leçons", module.lessons.len()),
+        &format!("1 / {} activités obligatoires", required(module)),
     )
     .await;
-    b.wait_text("ol.lessons li:first-child", "terminée ✓").await;
+    b.wait_text("ol.activities li:first-child", "Terminé").await;
     b.assert_accessible("module with progress").await;
 
     b.link("Voir l'évaluation").await.click().await.unwrap();
@@ -323,7 +328,7 @@ async fn the_login_and_a_lesson_work_with_the_keyboard_alone() {
     b.assert_accessible("home").await;
 
     // A lesson: the skip link leads into the content, and Tab then reaches the button.
-    let path = format!("/programmes/CQP-AM/M1/lecons/{}", lesson.slug);
+    let path = format!("/programmes/CQP-AM/M1/activites/{}", lesson.slug);
     b.goto(&path).await;
     b.wait_title(&lesson.title).await;
     b.assert_accessible("lesson").await;
@@ -344,7 +349,7 @@ async fn the_login_and_a_lesson_work_with_the_keyboard_alone() {
         "after the skip link, Tab starts in the content: {on_the_way:?}"
     );
     b.press(Key::Enter).await;
-    b.wait_text("p.notice", "Leçon terminée ✓").await;
+    b.wait_text("p.notice", "Activité terminée ✓").await;
     assert_eq!(b.path().await, path);
     let buttons: Vec<String> = b
         .js("return Array.from(document.querySelectorAll('main button')).map(e => e.textContent)")
@@ -440,7 +445,7 @@ async fn reading_a_lesson_in_the_browser_credits_study_time() {
     let (_, _, lesson) = m1(&content);
     let b = Browser::start(DESKTOP, &app.address).await;
     sign_in(&b, email, None).await;
-    b.goto(&format!("/programmes/CQP-AM/M1/lecons/{}", lesson.slug))
+    b.goto(&format!("/programmes/CQP-AM/M1/activites/{}", lesson.slug))
         .await;
     b.wait_title(&lesson.title).await;
     // Read for a while: the page is used (scrolling), so beats go out every two seconds.

@@ -67,12 +67,12 @@ fn the_real_content_checks_and_totals_266_and_112_hours() {
     let c = loader::load(&content_dir()).unwrap();
     for p in &c.programs {
         for m in &p.modules {
-            assert!(
-                m.lessons.len() >= 4,
-                "{} has {} lessons",
-                m.code,
-                m.lessons.len()
-            );
+            let lessons = m
+                .activities
+                .iter()
+                .filter(|a| a.kind == parcours::curriculum::rules::ActivityKind::Lesson)
+                .count();
+            assert!(lessons >= 4, "{} has {lessons} lessons", m.code);
             let q = m.evaluation.as_ref().map_or(0, |e| e.questions.len());
             assert!(q >= 8, "{} has {q} questions", m.code);
         }
@@ -191,7 +191,7 @@ async fn a_broken_content_folder_stops_the_start_with_the_file_and_reason() {
     assert!(!stderr.contains("panicked"));
 }
 
-fn evaluation(module: &str) -> parcours::curriculum::rules::Evaluation {
+fn evaluation(module: &str) -> parcours::curriculum::quiz::Quiz {
     let c = loader::load(&content_dir()).unwrap();
     c.module(module).unwrap().1.evaluation.clone().unwrap()
 }
@@ -228,7 +228,7 @@ async fn a_trainee_reads_lessons_and_passes_an_evaluation_once_despite_a_double_
     assert!(html.contains("77 h"));
     assert!(html.contains("0 / 6 leçons terminées"));
 
-    let lesson = "/programmes/CQP-AM/M1/lecons/01-role-assistant-parcours-sante";
+    let lesson = "/programmes/CQP-AM/M1/activites/01-role-assistant-parcours-sante";
     let html = c
         .get(app.url(lesson))
         .send()
@@ -370,14 +370,14 @@ async fn staff_preview_pages_and_others_are_kept_out() {
     let (trainer, _) = signed_in(&app, Role::Trainer, Some(org), "formateur@a.fr").await;
     let (doctor, _) = signed_in(&app, Role::Doctor, None, "dr@a.fr").await;
     let (fae, _) = app.trainee_in(org, "FAE-AM", "infirmiere@a.fr").await;
-    let lesson = "/programmes/CQP-AM/M4/lecons/01-constantes-vitales";
+    let lesson = "/programmes/CQP-AM/M4/activites/01-constantes-vitales";
     let lesson = {
         let c = loader::load(&content_dir()).unwrap();
-        let slug = c.module("M4").unwrap().1.lessons[0].slug.clone();
+        let slug = c.module("M4").unwrap().1.activities[0].slug.clone();
         if lesson.ends_with(&slug) {
             lesson.to_string()
         } else {
-            format!("/programmes/CQP-AM/M4/lecons/{slug}")
+            format!("/programmes/CQP-AM/M4/activites/{slug}")
         }
     };
     let html = trainer
@@ -534,7 +534,7 @@ async fn a_content_change_makes_a_new_version_and_keeps_progress() {
     let app = spawn_app().await;
     let org = app.create_organism("Organisme A");
     let (c, trainee) = app.trainee_in(org, "CQP-AM", "v@a.fr").await;
-    let lesson = "/programmes/CQP-AM/M1/lecons/01-role-assistant-parcours-sante";
+    let lesson = "/programmes/CQP-AM/M1/activites/01-role-assistant-parcours-sante";
     c.post_form(&app, &format!("{lesson}/terminee"), NO_FIELDS)
         .await;
     let (dir, _) = broken(
@@ -567,11 +567,11 @@ async fn a_content_change_makes_a_new_version_and_keeps_progress() {
         "01-role-assistant-parcours-sante".to_string(),
     );
     assert_eq!(
-        old_ids.lessons[&key], new_ids.lessons[&key],
+        old_ids.activities[&key], new_ids.activities[&key],
         "same lesson row"
     );
     let done = parcours::curriculum::store::completed_lessons(&mut conn, trainee).unwrap();
-    assert!(done.contains(&new_ids.lessons[&key]), "progress kept");
+    assert!(done.contains(&new_ids.activities[&key]), "progress kept");
     use parcours::db::schema::lessons;
     let retired: bool = lessons::table
         .filter(lessons::slug.eq("06-campagnes-sante-publique"))

@@ -393,12 +393,16 @@ const ROUTES: &[Route] = &[
     get("/parcours", Learner),
     get("/programmes/{program}", Learner),
     get("/programmes/{program}/{module}", Learner),
-    get("/programmes/{program}/{module}/lecons/{slug}", Learner),
-    post("/programmes/{program}/{module}/lecons/{slug}/terminee", Trainee),
+    get("/programmes/{program}/{module}/activites/{slug}", Learner),
+    post("/programmes/{program}/{module}/activites/{slug}/terminee", Trainee),
+    // src/curriculum/quiz_pages.rs
+    post("/programmes/{program}/{module}/activites/{slug}/tentatives", Trainee),
     get("/programmes/{program}/{module}/evaluation", Learner),
     post("/programmes/{program}/{module}/evaluation", Trainee),
     get("/tentatives/{id}", OwnAttempt),
     post("/tentatives/{id}", OwnAttempt),
+    // src/curriculum/file_pages.rs
+    get("/programmes/{program}/{module}/fichiers/{name}", Learner),
     // src/attestation/pages.rs
     get("/stagiaires/{id}/attestations", TraineeStaff),
     post("/stagiaires/{id}/attestations", TraineeAdmin).form("kind=&derogation=&reason=&from=&to="),
@@ -501,6 +505,9 @@ struct Fixture {
     /// The id of the trainee's first module, as `/mon-suivi/modules/{module}` names it.
     module_id: i64,
     lesson: String,
+    /// A quiz activity and a file of M1 (a case file or a resource).
+    quiz: String,
+    file: String,
 }
 
 impl Fixture {
@@ -533,7 +540,9 @@ impl Fixture {
                 return match (name, route) {
                     ("program", _) => "CQP-AM".into(),
                     ("module", _) => "M1".into(),
+                    ("slug", r) if r.ends_with("/tentatives") => self.quiz.clone(),
                     ("slug", _) => self.lesson.clone(),
+                    ("name", r) if r.contains("/fichiers/") => self.file.clone(),
                     ("code", _) => {
                         parcours::attestation::rules::display_code(&self.attestation_code)
                     }
@@ -867,6 +876,18 @@ async fn setup(app: &TestApp) -> (Fixture, Vec<Caller>) {
         .select(lessons::slug)
         .first(&mut *app.conn() as &mut DbConn)
         .unwrap();
+    let quiz: String = lessons::table
+        .inner_join(modules::table)
+        .filter(modules::code.eq("M1"))
+        .filter(lessons::kind.eq("quiz"))
+        .order(lessons::position.asc())
+        .select(lessons::slug)
+        .first(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    let file = crate::common::module_files("M1")
+        .into_iter()
+        .next()
+        .expect("M1 has a case file");
     // The trainee's VAE file, with one document.
     let res = as_trainee
         .client
@@ -941,6 +962,8 @@ async fn setup(app: &TestApp) -> (Fixture, Vec<Caller>) {
         other_session,
         module_id,
         lesson,
+        quiz,
+        file,
     };
     (fixture, callers)
 }

@@ -112,7 +112,7 @@ async fn an_organism_exports_its_trainees_activity_as_xapi_statements() {
         lesson_done["object"]["id"]
             .as_str()
             .unwrap()
-            .contains("/lecons/01-role-assistant")
+            .contains("/activites/01-role-assistant")
     );
     let failed = by_verb("/failed");
     assert_eq!(failed["result"]["score"]["scaled"], 0.6);

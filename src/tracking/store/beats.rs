@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use super::admission::admissions;
 use super::pg_batch;
-use super::totals::{add_to_day, add_to_totals};
+use super::totals::{add_to_activity, add_to_day, add_to_totals};
 use crate::accounts::session::Claims;
 use crate::db::schema::{study_clocks, study_sessions};
 use crate::db::{self, DbConn};
@@ -160,6 +160,7 @@ pub fn apply_beats(
         let mut clocks = stored.clone();
         let mut sessions = sessions_of(conn, beats)?;
         let mut credited: HashMap<(i64, i64), i64> = HashMap::new();
+        let mut by_activity: HashMap<(i64, i64), i64> = HashMap::new();
         let mut out = Vec::with_capacity(beats.len());
         for (b, refused) in beats.iter().zip(admitted) {
             if let Some(answer) = refused {
@@ -204,6 +205,9 @@ pub fn apply_beats(
             s.changed = true;
             if secs > 0 {
                 *credited.entry((b.trainee_id(), b.module_id)).or_default() += secs;
+                if let Some(activity) = b.lesson_id {
+                    *by_activity.entry((b.trainee_id(), activity)).or_default() += secs;
+                }
             }
             out.push(BeatAnswer::Decided(outcome, s.seconds));
         }
@@ -221,10 +225,10 @@ pub fn apply_beats(
             .filter(|(_, s)| s.changed && s.id.is_some())
             .map(|((t, view), s)| (*t, view.as_str(), s))
             .collect();
-        let credited: Vec<(i64, i64, i64)> = credited
-            .into_iter()
-            .map(|((t, m), secs)| (t, m, secs))
-            .collect();
+        let flat = |m: HashMap<(i64, i64), i64>| -> Vec<(i64, i64, i64)> {
+            m.into_iter().map(|((t, k), secs)| (t, k, secs)).collect()
+        };
+        let (credited, by_activity) = (flat(credited), flat(by_activity));
         // Not `db_run!`: PostgreSQL writes the batch in one statement per table.
         match conn {
             DbConn::Pg(pg) => pg_batch::save(
@@ -232,6 +236,7 @@ pub fn apply_beats(
                 &changed_clocks,
                 &changed_sessions,
                 &credited,
+                &by_activity,
                 now,
                 today,
             )?,
@@ -245,6 +250,9 @@ pub fn apply_beats(
                 for (trainee, module, secs) in &credited {
                     add_to_totals(conn, *trainee, *module, *secs, 0, 0, now)?;
                     add_to_day(conn, *trainee, today, *module, *secs, now)?;
+                }
+                for (trainee, activity, secs) in &by_activity {
+                    add_to_activity(conn, *trainee, *activity, *secs, now)?;
                 }
             }
         }

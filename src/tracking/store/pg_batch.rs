@@ -13,6 +13,7 @@ pub(super) fn save(
     clocks: &[(i64, Clock, bool)],
     sessions: &[(i64, &str, &Session)],
     credited: &[(i64, i64, i64)],
+    by_activity: &[(i64, i64, i64)],
     now: NaiveDateTime,
     today: NaiveDate,
 ) -> QueryResult<()> {
@@ -86,6 +87,19 @@ pub(super) fn save(
         .bind::<Array<BigInt>, _>(&modules)
         .bind::<Array<BigInt>, _>(&secs)
         .bind::<Date, _>(today)
+        .bind::<Timestamp, _>(now)
+        .execute(pg)?;
+    }
+    if !by_activity.is_empty() {
+        diesel::sql_query(
+            "INSERT INTO activity_totals (trainee_id, lesson_id, seconds, last_at) \
+             SELECT t, a, s, $4 FROM UNNEST($1, $2, $3) AS u(t, a, s) \
+             ON CONFLICT (trainee_id, lesson_id) DO UPDATE SET \
+             seconds = activity_totals.seconds + EXCLUDED.seconds, last_at = EXCLUDED.last_at",
+        )
+        .bind::<Array<BigInt>, _>(by_activity.iter().map(|c| c.0).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(by_activity.iter().map(|c| c.1).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(by_activity.iter().map(|c| c.2).collect::<Vec<_>>())
         .bind::<Timestamp, _>(now)
         .execute(pg)?;
     }

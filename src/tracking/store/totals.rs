@@ -4,7 +4,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::db::schema::{daily_activity, module_totals};
+use crate::db::schema::{activity_totals, daily_activity, module_totals};
 use crate::db::{self, DbConn};
 
 /// Adds time to a trainee's module totals (and, for distance time, to the day's activity).
@@ -65,6 +65,31 @@ pub(super) fn add_to_day(
         .set((
             daily_activity::distance_seconds.eq(daily_activity::distance_seconds + secs),
             daily_activity::last_at.eq(at),
+        ))
+        .execute(c))?;
+    Ok(())
+}
+
+/// Adds distance seconds to a trainee's time on one activity.
+pub(super) fn add_to_activity(
+    conn: &mut DbConn,
+    trainee_id: i64,
+    lesson_id: i64,
+    secs: i64,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    db::db_run!(conn, |c| diesel::insert_into(activity_totals::table)
+        .values((
+            activity_totals::trainee_id.eq(trainee_id),
+            activity_totals::lesson_id.eq(lesson_id),
+            activity_totals::seconds.eq(secs),
+            activity_totals::last_at.eq(at),
+        ))
+        .on_conflict((activity_totals::trainee_id, activity_totals::lesson_id))
+        .do_update()
+        .set((
+            activity_totals::seconds.eq(activity_totals::seconds + secs),
+            activity_totals::last_at.eq(at),
         ))
         .execute(c))?;
     Ok(())

@@ -1,0 +1,84 @@
+//! The files of a module (a resource's video, an assignment's case file), served to those who
+//! may open the module, with HTTP range requests so that a video can be sought and resumed.
+
+use actix_files::NamedFile;
+use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::Content;
+use super::pages::viewer;
+use crate::accounts::CurrentUser;
+use crate::base::media;
+use crate::web::{AppError, AppResult, State};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/programmes/{program}/{module}/fichiers/{name}",
+        web::get().to(module_file),
+    );
+}
+
+/// Only files an activity names: nothing else of the content folder is reachable.
+fn is_used(m: &super::rules::Module, path: &str) -> bool {
+    m.activities.iter().any(|a| {
+        a.resource().is_some_and(|r| r.file == path)
+            || a.assignment().is_some_and(|s| s.case_files.iter().any(|f| f == path))
+    })
+}
+
+async fn module_file(
+    req: HttpRequest,
+    state: State,
+    content: web::Data<Content>,
+    me: CurrentUser,
+    path: web::Path<(String, String, String)>,
+) -> AppResult<HttpResponse> {
+    let (pcode, mcode, name) = path.into_inner();
+    let (_, module) = content.module(&pcode, &mcode).ok_or(AppError::NotFound)?;
+    let rel = format!("files/{name}");
+    if !is_used(module, &rel) {
+        return Err(AppError::NotFound);
+    }
+    viewer(&state, &me, &pcode).await?;
+    let file = module.dir.join(&rel);
+    let head = web::block({
+        let file = file.clone();
+        move || -> std::io::Result<Vec<u8>> {
+            use std::io::Read;
+            let mut buf = vec![0u8; 8192];
+            let n = std::fs::File::open(file)?.read(&mut buf)?;
+            buf.truncate(n);
+            Ok(buf)
+        }
+    })
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?
+    .map_err(|_| AppError::NotFound)?;
+    let (mime, inline) = match media::sniff(&head) {
+        Some(m) => (m.mime().to_string(), true),
+        // Case files in text: downloaded as they are.
+        None if name.ends_with(".csv") => ("text/csv; charset=utf-8".to_string(), false),
+        None => ("text/plain; charset=utf-8".to_string(), name.ends_with(".txt")),
+    };
+    let named = NamedFile::open_async(&file)
+        .await
+        .map_err(|_| AppError::NotFound)?
+        .set_content_type(mime.parse().map_err(|_| AppError::NotFound)?)
+        .set_content_disposition(ContentDisposition {
+            disposition: if inline {
+                DispositionType::Inline
+            } else {
+                DispositionType::Attachment
+            },
+            parameters: vec![DispositionParam::Filename(name.clone())],
+        })
+        .use_etag(true)
+        .use_last_modified(true);
+    let mut res = named.into_response(&req);
+    // Private to the signed-in user: a shared cache must not keep it.
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("private, max-age=3600"),
+    );
+    Ok(res)
+}

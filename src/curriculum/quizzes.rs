@@ -1,0 +1,151 @@
+//! What the quiz pages and the JSON API share: finding an attempt's quiz, showing a quiz
+//! without its answers, and recording answers.
+
+use serde::Serialize;
+
+use super::Content;
+use super::quiz::{self, Answers, Question, QuestionKind, Quiz};
+use super::rules::{Module, Program};
+use super::store::{self, Attempt, QuizAt};
+use crate::accounts::CurrentUser;
+use crate::web::{AppError, AppResult, State};
+
+/// A quiz of a module: its evaluation (`slug` empty) or one of its quiz activities.
+pub struct QuizRef<'a> {
+    pub program: &'a Program,
+    pub module: &'a Module,
+    pub slug: &'a str,
+    pub quiz: &'a Quiz,
+    pub module_id: i64,
+}
+
+impl<'a> QuizRef<'a> {
+    pub fn find(content: &'a Content, program: &str, module: &str, slug: &'a str) -> AppResult<QuizRef<'a>> {
+        let (program, module) = content.module(program, module).ok_or(AppError::NotFound)?;
+        let quiz = if slug.is_empty() {
+            module.evaluation.as_ref()
+        } else {
+            module.activity(slug).and_then(|(_, a)| a.quiz())
+        }
+        .ok_or(AppError::NotFound)?;
+        let module_id = content.module_id(&module.code).ok_or(AppError::NotFound)?;
+        Ok(QuizRef {
+            program,
+            module,
+            slug,
+            quiz,
+            module_id,
+        })
+    }
+
+    /// The quiz an attempt was made at.
+    pub fn of_attempt(content: &'a Content, a: &'a Attempt) -> AppResult<QuizRef<'a>> {
+        let code = content.module_code(a.module_id).ok_or(AppError::NotFound)?;
+        let (program, _) = content.curriculum.module(code).ok_or(AppError::NotFound)?;
+        QuizRef::find(content, &program.code, code, &a.quiz)
+    }
+
+    pub fn at(&self) -> QuizAt {
+        QuizAt {
+            module_id: self.module_id,
+            quiz: self.slug.to_string(),
+            hash: self.quiz.hash.clone(),
+        }
+    }
+
+    /// The page of this quiz (where attempts start and are listed).
+    pub fn url(&self) -> String {
+        if self.slug.is_empty() {
+            format!("/programmes/{}/{}/evaluation", self.program.code, self.module.code)
+        } else {
+            format!("/programmes/{}/{}/activites/{}", self.program.code, self.module.code, self.slug)
+        }
+    }
+
+    pub fn is_evaluation(&self) -> bool {
+        self.slug.is_empty()
+    }
+}
+
+/// A question as a trainee sees it before answering: no correct answer, no feedback.
+#[derive(Serialize)]
+pub struct PublicQuestion<'a> {
+    pub id: &'a str,
+    pub kind: QuestionKind,
+    pub text: &'a str,
+    pub choices: Vec<(&'a str, &'a str)>,
+    /// Matching: the left-hand items, then the right-hand ones to pick from.
+    pub lefts: Vec<&'a str>,
+    pub rights: Vec<&'a str>,
+    pub unit: &'a str,
+}
+
+pub fn public_question(q: &Question) -> PublicQuestion<'_> {
+    PublicQuestion {
+        id: &q.id,
+        kind: q.kind,
+        text: &q.text,
+        choices: q.choices.iter().map(|c| (c.id.as_str(), c.text.as_str())).collect(),
+        lefts: q.pairs.iter().map(|p| p.left.as_str()).collect(),
+        rights: q.rights(),
+        unit: q.numeric.as_ref().map_or("", |n| n.unit.as_str()),
+    }
+}
+
+/// An attempt of the signed-in trainee; anyone else's is answered like an unknown one.
+pub async fn own_attempt(state: &State, me: &CurrentUser, id: i64) -> AppResult<Attempt> {
+    let attempt = state
+        .db(move |c| Ok(store::attempt(c, id)?))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if attempt.trainee_id != me.id {
+        return Err(AppError::NotFound);
+    }
+    Ok(attempt)
+}
+
+/// Scores and records an open attempt of the current trainee, on the questions it drew.
+pub async fn submit(
+    state: &State,
+    content: &Content,
+    me: &CurrentUser,
+    id: i64,
+    answers: Answers,
+) -> AppResult<Attempt> {
+    let attempt = own_attempt(state, me, id).await?;
+    if attempt.status != store::OPEN {
+        return Ok(attempt);
+    }
+    let qr = QuizRef::of_attempt(content, &attempt)?;
+    let score = quiz::score(qr.quiz, &qr.quiz.for_attempt(attempt.id), &answers)
+        .map_err(|e| AppError::invalid("answers", e.message()))?;
+    let json = serde_json::to_string(&answers).unwrap_or_default();
+    state
+        .db(move |c| {
+            Ok(store::submit_attempt(
+                c,
+                id,
+                &json,
+                score.correct as i32,
+                score.pct as i32,
+                score.passed,
+            )?)
+        })
+        .await
+}
+
+/// Starts (or reopens) an attempt of the trainee at this quiz.
+pub async fn start(state: &State, trainee: i64, qr: &QuizRef<'_>) -> AppResult<Attempt> {
+    let (at, count, max) = (qr.at(), qr.quiz.attempt_size() as i32, qr.quiz.max_attempts);
+    let what = if qr.is_evaluation() { "cette évaluation" } else { "ce quiz" };
+    match state
+        .db(move |c| Ok(store::start_attempt(c, trainee, &at, count, max)?))
+        .await?
+    {
+        store::Start::Started(a) => Ok(a),
+        store::Start::LimitReached(n) => Err(AppError::invalid(
+            "attempt",
+            format!("Vous avez utilisé vos {n} tentatives pour {what}."),
+        )),
+    }
+}
