@@ -84,6 +84,7 @@ impl Application {
                 .configure(crate::tracking::attendance_pages::routes)
                 .configure(curriculum::pages::routes)
                 .configure(curriculum::quiz_pages::routes)
+                .configure(curriculum::assignment_pages::routes)
                 .configure(curriculum::file_pages::routes)
                 .configure(crate::attestation::pages::routes)
                 .configure(crate::attestation::verify_pages::routes)

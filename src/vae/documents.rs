@@ -1,6 +1,8 @@
 //! VAE documents: a multipart upload streamed to a temporary file under a size limit, its
 //! content sniffed (PDF, JPEG or PNG, whatever its name says), image dimensions read from the
 //! header, then moved into place under its SHA-256. The user's file name never names a file.
+//! Follow-up attachments and assignment files go through the same layer; an assignment also
+//! takes office documents (`check_work`).
 
 use anyhow::Context;
 use std::path::{Path, PathBuf};
@@ -26,6 +28,11 @@ pub enum FileType {
     Pdf,
     Jpeg,
     Png,
+    /// Office Open XML and OpenDocument text and spreadsheets (`check_work` only).
+    Docx,
+    Xlsx,
+    Odt,
+    Ods,
 }
 
 impl FileType {
@@ -34,7 +41,33 @@ impl FileType {
             FileType::Pdf => "application/pdf",
             FileType::Jpeg => "image/jpeg",
             FileType::Png => "image/png",
+            FileType::Docx => {
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            }
+            FileType::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            FileType::Odt => "application/vnd.oasis.opendocument.text",
+            FileType::Ods => "application/vnd.oasis.opendocument.spreadsheet",
         }
+    }
+
+    /// The extensions a file of this type may have, the usual one first.
+    pub fn extensions(self) -> &'static [&'static str] {
+        match self {
+            FileType::Pdf => &["pdf"],
+            FileType::Jpeg => &["jpg", "jpeg"],
+            FileType::Png => &["png"],
+            FileType::Docx => &["docx"],
+            FileType::Xlsx => &["xlsx"],
+            FileType::Odt => &["odt"],
+            FileType::Ods => &["ods"],
+        }
+    }
+
+    pub fn from_mime(mime: &str) -> Option<FileType> {
+        use FileType::*;
+        [Pdf, Jpeg, Png, Docx, Xlsx, Odt, Ods]
+            .into_iter()
+            .find(|t| t.mime() == mime)
     }
 }
 
@@ -54,7 +87,7 @@ pub fn sniff(head: &[u8]) -> Option<FileType> {
 /// Width and height declared by an image's header.
 pub fn dimensions(kind: FileType, head: &[u8]) -> Option<(u64, u64)> {
     match kind {
-        FileType::Pdf => None,
+        FileType::Pdf | FileType::Docx | FileType::Xlsx | FileType::Odt | FileType::Ods => None,
         FileType::Png => {
             // Signature (8), IHDR length (4), "IHDR" (4), width (4), height (4).
             if head.len() < 24 || &head[12..16] != b"IHDR" {
@@ -106,6 +139,33 @@ pub fn check_content(head: &[u8]) -> Result<FileType, String> {
             ));
         }
     }
+    Ok(kind)
+}
+
+/// What an assignment takes: a document as `check_content` takes it, or a word-processing or
+/// spreadsheet file. Those are ZIP archives: `infer` reads the names of their first entries
+/// (`word/`, `xl/`, the OpenDocument `mimetype`); nothing is unpacked. Old binary formats
+/// (`.doc`, `.xls`) and presentations are refused.
+pub fn check_work(head: &[u8]) -> Result<FileType, String> {
+    if sniff(head).is_some() {
+        return check_content(head);
+    }
+    use infer::{doc, odf};
+    let kind = if doc::is_docx(head) {
+        FileType::Docx
+    } else if doc::is_xlsx(head) {
+        FileType::Xlsx
+    } else if odf::is_odt(head) {
+        FileType::Odt
+    } else if odf::is_ods(head) {
+        FileType::Ods
+    } else {
+        return Err(
+            "Le fichier n'est ni un PDF, ni une image JPEG ou PNG, ni un document Word, \
+             Excel ou OpenDocument (son contenu a été vérifié, pas seulement son nom)."
+                .into(),
+        );
+    };
     Ok(kind)
 }
 
@@ -264,10 +324,21 @@ pub fn check_length(req: &actix_web::HttpRequest, limit: u64, files: u64) -> App
 /// document. The disk work (writes, hash, sync) runs on the blocking pool, never on this
 /// async worker. On any error, nothing is left behind.
 pub async fn read(
+    payload: Multipart,
+    dir: &Path,
+    limit: u64,
+    max_files: usize,
+) -> AppResult<Upload> {
+    read_with(payload, dir, limit, max_files, check_content).await
+}
+
+/// `read`, with the content check of the caller (`check_content` or `check_work`).
+pub async fn read_with(
     mut payload: Multipart,
     dir: &Path,
     limit: u64,
     max_files: usize,
+    accept: fn(&[u8]) -> Result<FileType, String>,
 ) -> AppResult<Upload> {
     let tmp_dir = dir.join("tmp");
     let mut upload = Upload::default();
@@ -363,7 +434,7 @@ pub async fn read(
             staged.discard().await;
             return Err(AppError::invalid("file", "Le fichier envoyé est vide."));
         }
-        match check_content(&head) {
+        match accept(&head) {
             Ok(kind) => {
                 staged.kind = kind;
                 upload.files.push((name, staged));
@@ -485,6 +556,49 @@ mod tests {
                 .unwrap_or_default();
             assert!(left.is_empty(), "{left:?}");
         }
+    }
+
+    /// A ZIP holding these entries, in order, as an office suite writes them.
+    fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        use std::io::Write;
+        let mut out = std::io::Cursor::new(Vec::new());
+        let mut z = zip::ZipWriter::new(&mut out);
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for (name, bytes) in entries {
+            z.start_file(*name, stored).unwrap();
+            z.write_all(bytes).unwrap();
+        }
+        z.finish().unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn an_assignment_also_takes_office_documents_by_their_content() {
+        let docx = zip_of(&[
+            ("[Content_Types].xml", b"<Types/>"),
+            ("_rels/.rels", b"<Relationships/>"),
+            ("word/_rels/document.xml.rels", b"<Relationships/>"),
+            ("word/document.xml", b"<w:document/>"),
+            ("docProps/core.xml", b"<cp:coreProperties/>"),
+        ]);
+        assert_eq!(check_work(&docx), Ok(FileType::Docx));
+        let odt = zip_of(&[
+            ("mimetype", b"application/vnd.oasis.opendocument.text"),
+            ("content.xml", b"<office:document-content/>"),
+        ]);
+        assert_eq!(check_work(&odt), Ok(FileType::Odt));
+        assert_eq!(check_work(b"%PDF-1.7\n"), Ok(FileType::Pdf));
+        // Any other archive, or text named .docx, is still refused; VAE documents never
+        // take office files.
+        let other = zip_of(&[("notes.txt", b"bonjour")]);
+        assert!(check_work(&other).is_err());
+        assert!(check_work(b"Ceci n'est pas un document Word.").is_err());
+        assert!(check_content(&docx).is_err());
+        assert_eq!(
+            FileType::from_mime(FileType::Odt.mime()),
+            Some(FileType::Odt)
+        );
     }
 
     #[test]
