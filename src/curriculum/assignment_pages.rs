@@ -407,6 +407,9 @@ async fn grade(
     CsrfForm(form): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
     let (row, trainee) = staff_version(&state, &me, path.into_inner()).await?;
+    if let Some(why) = rules::grading_refusal(row.state()) {
+        return Err(AppError::Conflict(why.into()));
+    }
     let t = Target::of_activity(&content, row.lesson_id)?;
     let value = |k: &str| {
         form.iter()

@@ -1,0 +1,503 @@
+//! Assignments (devoirs): a trainee hands in versions (text and files), a trainer of her
+//! organism grades them with the rubric or asks for a new version, every version is kept, and
+//! nobody else sees them.
+
+use diesel::prelude::*;
+use parcours::accounts::Role;
+use parcours::curriculum::rules::AnswerForm;
+use parcours::db::DbConn;
+use parcours::db::schema::{assignment_files, assignment_submissions as subs, audit_events};
+use reqwest::multipart::Part;
+
+use crate::common::*;
+
+/// A real, small PDF: one empty page, its cross-reference table at the right offsets.
+pub(crate) fn small_pdf() -> Vec<u8> {
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+    ];
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = vec![];
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend(format!("{} 0 obj\n{o}\nendobj\n", i + 1).bytes());
+    }
+    let xref = pdf.len();
+    pdf.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).bytes());
+    for o in offsets {
+        pdf.extend(format!("{o:010} 00000 n \n").bytes());
+    }
+    pdf.extend(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .bytes(),
+    );
+    pdf
+}
+
+/// The first CQP assignment that takes this answer form: (module code, slug, rubric points).
+pub(crate) fn assignment(form: AnswerForm) -> (String, String, Vec<u32>) {
+    let c = curriculum();
+    let p = c.program("CQP-AM").unwrap();
+    p.modules
+        .iter()
+        .find_map(|m| {
+            m.activities.iter().find_map(|a| {
+                let spec = a.assignment().filter(|s| s.answer == form)?;
+                let points = spec.rubric.iter().map(|c| c.points).collect();
+                Some((m.code.clone(), a.slug.clone(), points))
+            })
+        })
+        .expect("the CQP has such an assignment")
+}
+
+fn page_of(module: &str, slug: &str) -> String {
+    format!("/programmes/CQP-AM/{module}/devoirs/{slug}")
+}
+
+/// Hands in a version from the assignment's page, as a browser does.
+pub(crate) async fn hand_in(
+    c: &reqwest::Client,
+    app: &TestApp,
+    page: &str,
+    text: &str,
+    files: &[(&str, Vec<u8>)],
+) -> reqwest::Response {
+    let html = c.get_text(app, page).await;
+    let files: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .map(|(n, b)| (n.to_string(), b.clone()))
+        .collect();
+    c.post_multipart_of(app, &html, page, |mut form| {
+        form = form.text("answer", text.to_string());
+        for (name, bytes) in files {
+            form = form.part("file", Part::bytes(bytes).file_name(name));
+        }
+        form
+    })
+    .await
+}
+
+async fn get(c: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
+    let res = c.get(app.url(path)).send().await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+fn rows(app: &TestApp) -> (i64, i64) {
+    let mut conn = app.conn();
+    let c: &mut DbConn = &mut conn;
+    (
+        subs::table.count().get_result(c).unwrap(),
+        assignment_files::table.count().get_result(c).unwrap(),
+    )
+}
+
+/// Files kept in the upload folder (temporary ones aside).
+fn kept_files(app: &TestApp) -> usize {
+    std::fs::read_dir(app.dir.path().join("vae"))
+        .map(|d| d.flatten().filter(|e| e.path().is_file()).count())
+        .unwrap_or(0)
+}
+
+/// (id, status, points) of a trainee's versions, oldest first.
+fn versions(app: &TestApp, trainee: i64) -> Vec<(i64, String, Option<i32>)> {
+    subs::table
+        .filter(subs::trainee_id.eq(trainee))
+        .order(subs::version_no.asc())
+        .select((subs::id, subs::status, subs::points))
+        .load(&mut *app.conn() as &mut DbConn)
+        .unwrap()
+}
+
+/// The grading form, as the grading page sends it.
+async fn grade(
+    c: &reqwest::Client,
+    app: &TestApp,
+    id: i64,
+    decision: &str,
+    scores: &[String],
+    feedback: &str,
+) -> reqwest::Response {
+    let mut fields: Vec<(String, String)> = scores
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (format!("score_{i}"), s.clone()))
+        .collect();
+    fields.push(("feedback".into(), feedback.into()));
+    fields.push(("decision".into(), decision.into()));
+    c.post_form(app, &format!("/devoirs/{id}/notation"), &fields)
+        .await
+}
+
+/// The state label of an activity on its module page.
+fn state_on_module_page(html: &str, slug: &str) -> String {
+    let at = html
+        .find(&format!("/devoirs/{slug}\""))
+        .expect("activity listed");
+    let rest = &html[at..];
+    let start = rest.find("<span class=\"state\">").unwrap() + "<span class=\"state\">".len();
+    rest[start..start + rest[start..].find(['<', '·']).unwrap()]
+        .trim()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_version_is_sent_back_then_graded_and_every_version_is_kept() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let cohort = app.create_cohort(org, "CQP-AM");
+    let (alice, alice_id) = signed_in(&app, Role::Trainee, Some(org), "alice@a.fr").await;
+    app.enrol(org, cohort, alice_id);
+    let (trainer, trainer_id) = signed_in(&app, Role::Trainer, Some(org), "form@a.fr").await;
+    let (module, slug, points) = assignment(AnswerForm::TextAndFiles);
+    let page = page_of(&module, &slug);
+    let module_page = format!("/programmes/CQP-AM/{module}");
+
+    let (status, html) = get(&alice, &app, &page).await;
+    assert_eq!(status, 200, "{html}");
+    for part in [
+        "Consignes",
+        "Barème",
+        "Dossier à télécharger",
+        "Rendre ma version 1",
+    ] {
+        assert!(html.contains(part), "{part}: {html}");
+    }
+    assert!(html.contains(&format!("/programmes/CQP-AM/{module}/fichiers/")));
+    assert!(html.contains("data-study-page=\"activity\""));
+    assert_eq!(
+        state_on_module_page(&get(&alice, &app, &module_page).await.1, &slug),
+        "À faire"
+    );
+
+    // Version 1: text and a PDF.
+    let pdf = small_pdf();
+    let res = hand_in(
+        &alice,
+        &app,
+        &page,
+        "Ma réponse, partie 1.",
+        &[("réponse.pdf", pdf.clone())],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers()["location"],
+        format!("{page}#version-1").as_str()
+    );
+    let (_, html) = get(&alice, &app, &page).await;
+    assert!(html.contains("Version 1") && html.contains("Rendu, en attente de correction"));
+    assert!(html.contains("attend la correction") && !html.contains("Rendre ma version"));
+    assert_eq!(
+        state_on_module_page(&get(&alice, &app, &module_page).await.1, &slug),
+        "Rendu"
+    );
+    let v1 = versions(&app, alice_id)[0].0;
+    let submitted: i64 = audit_events::table
+        .filter(audit_events::action.eq("assignment.submitted"))
+        .filter(audit_events::subject_id.eq(v1))
+        .filter(audit_events::actor_user_id.eq(alice_id))
+        .count()
+        .get_result(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    assert_eq!(submitted, 1);
+
+    // The trainer finds it in the cohort's list, reads it and downloads its file.
+    let (status, list) = get(&trainer, &app, &format!("/promotions/{cohort}/devoirs")).await;
+    assert_eq!(status, 200);
+    assert!(list.contains("Personne alice@a.fr") && list.contains(&format!("/devoirs/{v1}\"")));
+    let (status, grading) = get(&trainer, &app, &format!("/devoirs/{v1}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        grading.contains("Ma réponse, partie 1.")
+            && grading.contains("Demander une nouvelle version")
+    );
+    let file: i64 = assignment_files::table
+        .select(assignment_files::id)
+        .first(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    assert!(grading.contains(&format!("/devoirs/fichiers/{file}")));
+    let res = trainer
+        .get(app.url(&format!("/devoirs/fichiers/{file}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    let disposition = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        disposition.starts_with("attachment;") && disposition.contains(".pdf"),
+        "{disposition}"
+    );
+    assert_eq!(res.bytes().await.unwrap().as_ref(), pdf.as_slice());
+
+    // A new version is asked for, without scores.
+    let blank = vec![String::new(); points.len()];
+    let res = grade(
+        &trainer,
+        &app,
+        v1,
+        "reprendre",
+        &blank,
+        "Reprenez la partie 2.",
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let (_, html) = get(&alice, &app, &page).await;
+    assert!(html.contains("Nouvelle version demandée") && html.contains("Reprenez la partie 2."));
+    assert!(html.contains("Rendre ma version 2"));
+    assert_eq!(
+        state_on_module_page(&get(&alice, &app, &module_page).await.1, &slug),
+        "En cours"
+    );
+
+    // Version 2, text only; version 1 stays.
+    let res = hand_in(&alice, &app, &page, "Ma réponse, partie 2 reprise.", &[]).await;
+    assert_eq!(res.status(), 303);
+    let (_, html) = get(&alice, &app, &page).await;
+    assert!(html.contains("Version 2") && html.contains("Version 1"));
+    assert!(html.contains("Ma réponse, partie 1.") && html.contains("réponse.pdf"));
+    let all = versions(&app, alice_id);
+    assert_eq!(all.len(), 2);
+    let v2 = all[1].0;
+    let (_, grading) = get(&trainer, &app, &format!("/devoirs/{v2}")).await;
+    assert!(grading.contains("Autres versions") && grading.contains("Reprenez la partie 2."));
+
+    // A score above its criterion's points is refused, in French, and changes nothing.
+    let mut scores: Vec<String> = points.iter().map(|p| p.to_string()).collect();
+    scores[0] = (points[0] + 1).to_string();
+    let res = grade(&trainer, &app, v2, "noter", &scores, "Très bien.").await;
+    assert_eq!(res.status(), 422);
+    let body = res.text().await.unwrap();
+    let expected = format!("la note doit être comprise entre 0 et {} points", points[0]);
+    assert!(body.contains(&expected), "{body}");
+    assert_eq!(versions(&app, alice_id)[1], (v2, "submitted".into(), None));
+
+    // Graded with one score per criterion.
+    scores[0] = points[0].to_string();
+    scores[1] = "0".into();
+    let total: u32 = points.iter().sum::<u32>() - points[1];
+    let res = grade(
+        &trainer,
+        &app,
+        v2,
+        "noter",
+        &scores,
+        "Très bien, sauf le critère 2.",
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        versions(&app, alice_id)[1],
+        (v2, "graded".into(), Some(total as i32))
+    );
+    let (before, after): (Option<String>, Option<String>) = audit_events::table
+        .filter(audit_events::action.eq("assignment.graded"))
+        .filter(audit_events::subject_id.eq(v2))
+        .filter(audit_events::actor_user_id.eq(trainer_id))
+        .select((audit_events::before_json, audit_events::after_json))
+        .first(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    assert!(before.unwrap().contains("\"submitted\""));
+    assert!(after.unwrap().contains(&format!("\"points\":{total}")));
+
+    let (_, html) = get(&alice, &app, &page).await;
+    let max: u32 = points.iter().sum();
+    assert!(html.contains(&format!("Note : {total} / {max}")), "{html}");
+    assert!(html.contains("Très bien, sauf le critère 2.") && html.contains("Personne form@a.fr"));
+    assert!(html.contains("il ne peut plus être rendu") && !html.contains("Rendre ma version"));
+    assert_eq!(
+        state_on_module_page(&get(&alice, &app, &module_page).await.1, &slug),
+        "Noté"
+    );
+
+    // Grading again is refused; so is a third version.
+    let res = grade(&trainer, &app, v2, "noter", &blank, "Autre avis").await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("déjà notée"));
+    let res = hand_in(&alice, &app, &page, "Encore une version", &[]).await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(rows(&app), (2, 1));
+    let (_, list) = get(&trainer, &app, &format!("/promotions/{cohort}/devoirs")).await;
+    assert!(
+        list.contains("Aucun devoir n'attend de correction")
+            && list.contains(&format!("{total} / {max}"))
+    );
+}
+
+#[tokio::test]
+async fn a_refused_answer_keeps_nothing() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let (alice, _) = app.trainee_in(org, "CQP-AM", "alice@a.fr").await;
+    let (module, slug, _) = assignment(AnswerForm::TextAndFiles);
+    let page = page_of(&module, &slug);
+    let fake = b"Ceci est un texte, pas un PDF.".repeat(20);
+    // A fake PDF alone, and after a genuine one: nothing is kept either way.
+    for files in [
+        vec![("devoir.pdf", fake.clone())],
+        vec![("vrai.pdf", small_pdf()), ("faux.pdf", fake.clone())],
+    ] {
+        let res = hand_in(&alice, &app, &page, "Ma réponse", &files).await;
+        assert_eq!(res.status(), 422);
+        let body = res.text().await.unwrap();
+        assert!(
+            body.contains("ni un PDF") && body.contains("son contenu a été vérifié"),
+            "{body}"
+        );
+        assert_eq!(rows(&app), (0, 0));
+        assert_eq!(kept_files(&app), 0);
+    }
+    // Nothing at all.
+    let res = hand_in(&alice, &app, &page, "  ", &[]).await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Écrivez votre réponse ou joignez")
+    );
+    // A text-only assignment takes no file, and needs its text.
+    let (module, slug, _) = assignment(AnswerForm::Text);
+    let text_page = page_of(&module, &slug);
+    let res = hand_in(
+        &alice,
+        &app,
+        &text_page,
+        "Réponse",
+        &[("a.pdf", small_pdf())],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("sans fichier joint"));
+    let res = hand_in(&alice, &app, &text_page, "", &[]).await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(rows(&app), (0, 0));
+    assert_eq!(kept_files(&app), 0);
+}
+
+#[tokio::test]
+async fn files_past_the_quota_are_not_kept() {
+    let app = spawn_app_with(|env| {
+        env.insert("PARCOURS_QUOTA_TRAINEE_MB".into(), "1".into());
+    })
+    .await;
+    let org = app.create_organism("Organisme A");
+    let (alice, _) = app.trainee_in(org, "CQP-AM", "alice@a.fr").await;
+    let (module, slug, _) = assignment(AnswerForm::TextAndFiles);
+    let page = page_of(&module, &slug);
+    let mut big = small_pdf();
+    big.extend(std::iter::repeat_n(b'%', 1_200_000));
+    let res = hand_in(&alice, &app, &page, "Réponse", &[("gros.pdf", big)]).await;
+    assert_eq!(res.status(), 422);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains("Votre espace de stockage pour les devoirs est plein"),
+        "{body}"
+    );
+    assert_eq!(rows(&app), (0, 0));
+    assert_eq!(kept_files(&app), 0);
+}
+
+#[tokio::test]
+async fn only_the_trainee_and_her_organism_staff_see_a_version() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let other_org = app.create_organism("Organisme B");
+    let cohort = app.create_cohort(org, "CQP-AM");
+    let (alice, alice_id) = signed_in(&app, Role::Trainee, Some(org), "alice@a.fr").await;
+    app.enrol(org, cohort, alice_id);
+    let (bob, bob_id) = signed_in(&app, Role::Trainee, Some(org), "bob@a.fr").await;
+    app.enrol(org, cohort, bob_id);
+    let (fae, _) = app.trainee_in(org, "FAE-AM", "fae@a.fr").await;
+    let (doctor, doctor_id) = signed_in(&app, Role::Doctor, None, "dr@cabinet.fr").await;
+    app.employ(alice_id, doctor_id, "Dr Martin");
+    let (trainer, _) = signed_in(&app, Role::Trainer, Some(org), "form@a.fr").await;
+    let (stranger, _) = signed_in(&app, Role::Trainer, Some(other_org), "form@b.fr").await;
+    let (module, slug, points) = assignment(AnswerForm::TextAndFiles);
+    let page = page_of(&module, &slug);
+    let res = hand_in(
+        &alice,
+        &app,
+        &page,
+        "Réponse d'Alice",
+        &[("a.pdf", small_pdf())],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let id = versions(&app, alice_id)[0].0;
+    let file: i64 = assignment_files::table
+        .select(assignment_files::id)
+        .first(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    let scores: Vec<String> = points.iter().map(|p| p.to_string()).collect();
+    let grading = format!("/devoirs/{id}");
+    let download = format!("/devoirs/fichiers/{file}");
+
+    // Alice downloads her own file; her grading page is staff's (403).
+    assert_eq!(get(&alice, &app, &download).await.0, 200);
+    assert_eq!(get(&alice, &app, &grading).await.0, 403);
+    // Another trainee, a trainer of another organism: as if it did not exist.
+    for who in [&bob, &stranger] {
+        assert_eq!(get(who, &app, &grading).await.0, 404);
+        assert_eq!(get(who, &app, &download).await.0, 404);
+        assert_eq!(
+            grade(who, &app, id, "noter", &scores, "Bien")
+                .await
+                .status(),
+            404
+        );
+    }
+    assert_eq!(
+        get(&stranger, &app, &format!("/promotions/{cohort}/devoirs"))
+            .await
+            .0,
+        404
+    );
+    // Bob's page of the same assignment shows nothing of Alice's.
+    let (status, html) = get(&bob, &app, &page).await;
+    assert_eq!(status, 200);
+    assert!(!html.contains("Réponse d'Alice") && html.contains("Rendre ma version 1"));
+    // The employer doctor may not grade, nor open the files; no curriculum page either.
+    assert_eq!(
+        grade(&doctor, &app, id, "noter", &scores, "Bien")
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(get(&doctor, &app, &grading).await.0, 403);
+    assert_eq!(get(&doctor, &app, &download).await.0, 404);
+    assert_eq!(get(&doctor, &app, &page).await.0, 403);
+    // A trainee of another programme: forbidden, as the curriculum's pages.
+    assert_eq!(get(&fae, &app, &page).await.0, 403);
+    // Staff preview the page without its form, and cannot hand in.
+    let (status, html) = get(&trainer, &app, &page).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Aperçu") && !html.contains("multipart/form-data"));
+    assert!(!html.contains("Réponse d'Alice"));
+    assert_eq!(hand_in(&trainer, &app, &page, "x", &[]).await.status(), 403);
+    assert_eq!(versions(&app, alice_id)[0].1, "submitted");
+    assert_eq!(rows(&app), (1, 1));
+    // A lesson has no assignment page; an assignment's activity link leads to its page.
+    let lesson = curriculum()
+        .program("CQP-AM")
+        .and_then(|p| p.module(&module))
+        .and_then(|m| m.activities.iter().find(|a| a.assignment().is_none()))
+        .map(|a| a.slug.clone())
+        .unwrap();
+    assert_eq!(get(&alice, &app, &page_of(&module, &lesson)).await.0, 404);
+    let res = alice
+        .get(app.url(&format!("/programmes/CQP-AM/{module}/activites/{slug}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"], page.as_str());
+}
