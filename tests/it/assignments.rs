@@ -327,10 +327,31 @@ async fn a_version_is_sent_back_then_graded_and_every_version_is_kept() {
     assert_eq!(res.status(), 409);
     assert_eq!(rows(&app), (2, 1));
     let (_, list) = get(&trainer, &app, &format!("/promotions/{cohort}/devoirs")).await;
+    assert!(list.contains("Aucun devoir n'attend de correction"));
+    assert!(list.contains(&format!("{total} / {max}")));
+
+    // The evidence pack holds both versions, their decisions and the feedback.
+    let today = parcours::base::paris::today().format("%d/%m/%Y");
+    let pack = format!("/stagiaires/{alice_id}/preuves.zip?du={today}&au={today}");
+    let res = trainer.get(app.url(&pack)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let bytes = res.bytes().await.unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut read = |name: &str| {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name(name).unwrap(), &mut s).unwrap();
+        s
+    };
+    let table = read("devoirs/devoirs.csv");
+    assert_eq!(table.lines().count(), 3, "{table}");
+    assert!(table.contains(";Nouvelle version demandée;") && table.contains("réponse.pdf ("));
+    assert!(table.contains(";Noté;") && table.contains(&format!(";{total};{max};")));
+    let text = read("devoirs/devoirs.txt");
     assert!(
-        list.contains("Aucun devoir n'attend de correction")
-            && list.contains(&format!("{total} / {max}"))
+        text.contains("Appréciation :\nTrès bien, sauf le critère 2."),
+        "{text}"
     );
+    assert!(read("LISEZMOI.txt").contains("versions de devoirs rendues : 2"));
 }
 
 #[tokio::test]

@@ -102,17 +102,27 @@ pub fn versions(conn: &mut DbConn, trainee_id: i64, lesson_id: i64) -> QueryResu
         .order(subs::version_no.desc())
         .select(SubmissionRow::as_select())
         .load(conn)?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    with_files(conn, rows)
+}
+
+/// The versions with their files and the names of their graders.
+fn with_files(conn: &mut DbConn, rows: Vec<SubmissionRow>) -> QueryResult<Vec<Version>> {
     let mut by_version: HashMap<i64, Vec<FileRow>> = HashMap::new();
-    for f in files::table
-        .filter(files::submission_id.eq_any(&ids))
-        .order(files::id.asc())
-        .select(FileRow::as_select())
-        .load(conn)?
-    {
-        by_version.entry(f.submission_id).or_default().push(f);
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    // Bounded chunks: one bound value per version.
+    for chunk in ids.chunks(500) {
+        for f in files::table
+            .filter(files::submission_id.eq_any(chunk))
+            .order(files::id.asc())
+            .select(FileRow::as_select())
+            .load(conn)?
+        {
+            by_version.entry(f.submission_id).or_default().push(f);
+        }
     }
-    let grader_ids: Vec<i64> = rows.iter().filter_map(|r| r.graded_by).collect();
+    let mut grader_ids: Vec<i64> = rows.iter().filter_map(|r| r.graded_by).collect();
+    grader_ids.sort_unstable();
+    grader_ids.dedup();
     let graders: HashMap<i64, String> = users::table
         .filter(users::id.eq_any(&grader_ids))
         .select((users::id, users::name))
@@ -125,6 +135,40 @@ pub fn versions(conn: &mut DbConn, trainee_id: i64, lesson_id: i64) -> QueryResu
             files: by_version.remove(&row.id).unwrap_or_default(),
             grader: row.graded_by.and_then(|g| graders.get(&g).cloned()),
             row,
+        })
+        .collect())
+}
+
+/// A version with its activity, for the evidence pack.
+#[derive(Clone, Debug)]
+pub struct WorkLine {
+    pub module_code: String,
+    pub activity: String,
+    pub version: Version,
+}
+
+/// The versions a trainee handed in within `[start, end)` (UTC), oldest first.
+pub fn handed_in(
+    conn: &mut DbConn,
+    trainee_id: i64,
+    (start, end): (NaiveDateTime, NaiveDateTime),
+) -> QueryResult<Vec<WorkLine>> {
+    let rows: Vec<(SubmissionRow, String, String)> = subs::table
+        .inner_join(lessons::table.inner_join(modules::table))
+        .filter(subs::trainee_id.eq(trainee_id))
+        .filter(subs::submitted_at.ge(start))
+        .filter(subs::submitted_at.lt(end))
+        .order((subs::submitted_at.asc(), subs::id.asc()))
+        .select((SubmissionRow::as_select(), modules::code, lessons::title))
+        .load(conn)?;
+    let (rows, labels): (Vec<_>, Vec<_>) = rows.into_iter().map(|(r, m, a)| (r, (m, a))).unzip();
+    Ok(with_files(conn, rows)?
+        .into_iter()
+        .zip(labels)
+        .map(|(version, (module_code, activity))| WorkLine {
+            module_code,
+            activity,
+            version,
         })
         .collect())
 }
