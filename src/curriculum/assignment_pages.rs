@@ -218,7 +218,7 @@ async fn hand_in(
     let limit = state.config.vae.max_upload_bytes;
     documents::check_length(&req, limit, rules::MAX_FILES as u64)?;
     let dir = &state.config.vae.dir;
-    let read = documents::read_with(payload, dir, limit, rules::MAX_FILES, documents::check_work);
+    let read = documents::read_with(payload, dir, limit, rules::MAX_FILES, files::check_work);
     let up = match read.await {
         Ok(up) => up,
         Err(AppError::Invalid(f)) => {

@@ -2,7 +2,7 @@
 //! content sniffed (PDF, JPEG or PNG, whatever its name says), image dimensions read from the
 //! header, then moved into place under its SHA-256. The user's file name never names a file.
 //! Follow-up attachments and assignment files go through the same layer; an assignment also
-//! takes office documents (`check_work`).
+//! takes office documents (`curriculum::assignments::files::check_work`).
 
 use anyhow::Context;
 use std::path::{Path, PathBuf};
@@ -28,7 +28,7 @@ pub enum FileType {
     Pdf,
     Jpeg,
     Png,
-    /// Office Open XML and OpenDocument text and spreadsheets (`check_work` only).
+    /// Office Open XML and OpenDocument text and spreadsheets (assignments only).
     Docx,
     Xlsx,
     Odt,
@@ -139,33 +139,6 @@ pub fn check_content(head: &[u8]) -> Result<FileType, String> {
             ));
         }
     }
-    Ok(kind)
-}
-
-/// What an assignment takes: a document as `check_content` takes it, or a word-processing or
-/// spreadsheet file. Those are ZIP archives: `infer` reads the names of their first entries
-/// (`word/`, `xl/`, the OpenDocument `mimetype`); nothing is unpacked. Old binary formats
-/// (`.doc`, `.xls`) and presentations are refused.
-pub fn check_work(head: &[u8]) -> Result<FileType, String> {
-    if sniff(head).is_some() {
-        return check_content(head);
-    }
-    use infer::{doc, odf};
-    let kind = if doc::is_docx(head) {
-        FileType::Docx
-    } else if doc::is_xlsx(head) {
-        FileType::Xlsx
-    } else if odf::is_odt(head) {
-        FileType::Odt
-    } else if odf::is_ods(head) {
-        FileType::Ods
-    } else {
-        return Err(
-            "Le fichier n'est ni un PDF, ni une image JPEG ou PNG, ni un document Word, \
-             Excel ou OpenDocument (son contenu a été vérifié, pas seulement son nom)."
-                .into(),
-        );
-    };
     Ok(kind)
 }
 
@@ -332,7 +305,7 @@ pub async fn read(
     read_with(payload, dir, limit, max_files, check_content).await
 }
 
-/// `read`, with the content check of the caller (`check_content` or `check_work`).
+/// `read`, with the content check of the caller (`check_content`, or an assignment's).
 pub async fn read_with(
     mut payload: Multipart,
     dir: &Path,
@@ -556,49 +529,6 @@ mod tests {
                 .unwrap_or_default();
             assert!(left.is_empty(), "{left:?}");
         }
-    }
-
-    /// A ZIP holding these entries, in order, as an office suite writes them.
-    fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
-        use std::io::Write;
-        let mut out = std::io::Cursor::new(Vec::new());
-        let mut z = zip::ZipWriter::new(&mut out);
-        let stored = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Stored);
-        for (name, bytes) in entries {
-            z.start_file(*name, stored).unwrap();
-            z.write_all(bytes).unwrap();
-        }
-        z.finish().unwrap();
-        out.into_inner()
-    }
-
-    #[test]
-    fn an_assignment_also_takes_office_documents_by_their_content() {
-        let docx = zip_of(&[
-            ("[Content_Types].xml", b"<Types/>"),
-            ("_rels/.rels", b"<Relationships/>"),
-            ("word/_rels/document.xml.rels", b"<Relationships/>"),
-            ("word/document.xml", b"<w:document/>"),
-            ("docProps/core.xml", b"<cp:coreProperties/>"),
-        ]);
-        assert_eq!(check_work(&docx), Ok(FileType::Docx));
-        let odt = zip_of(&[
-            ("mimetype", b"application/vnd.oasis.opendocument.text"),
-            ("content.xml", b"<office:document-content/>"),
-        ]);
-        assert_eq!(check_work(&odt), Ok(FileType::Odt));
-        assert_eq!(check_work(b"%PDF-1.7\n"), Ok(FileType::Pdf));
-        // Any other archive, or text named .docx, is still refused; VAE documents never
-        // take office files.
-        let other = zip_of(&[("notes.txt", b"bonjour")]);
-        assert!(check_work(&other).is_err());
-        assert!(check_work(b"Ceci n'est pas un document Word.").is_err());
-        assert!(check_content(&docx).is_err());
-        assert_eq!(
-            FileType::from_mime(FileType::Odt.mime()),
-            Some(FileType::Odt)
-        );
     }
 
     #[test]
