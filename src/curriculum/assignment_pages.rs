@@ -231,7 +231,10 @@ async fn hand_in(
         }
         Err(e) => return Err(e),
     };
-    csrf::verify(&req, up.get(csrf::FIELD))?;
+    if let Err(e) = csrf::verify(&req, up.get(csrf::FIELD)) {
+        up.discard().await;
+        return Err(e);
+    }
     let typed = up.get("answer").unwrap_or_default().to_string();
     let staged: Vec<Staged> = up.files.into_iter().map(|(_, s)| s).collect();
     let answer = match rules::check_answer(t.spec.answer, &typed, staged.len()) {

@@ -520,3 +520,26 @@ async fn an_office_document_is_kept_and_sent_under_its_own_type() {
     assert_eq!(res.bytes().await.unwrap().as_ref(), docx().as_slice());
     assert_eq!(versions(&app, alice_id).len(), 1);
 }
+
+#[tokio::test]
+async fn time_on_an_assignment_page_is_credited_to_the_assignment() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let (alice, alice_id) = app.trainee_in(org, "CQP-AM", "alice@a.fr").await;
+    let (module, slug, _) = assignment(AnswerForm::TextAndFiles);
+    let html = get(&alice, &app, &page_of(&module, &slug)).await.1;
+    // The page names its activity for study.js, as a lesson page does.
+    let at = html.find("data-lesson=\"").unwrap() + "data-lesson=\"".len();
+    let id: i64 = html[at..at + html[at..].find('"').unwrap()]
+        .parse()
+        .unwrap();
+    let token = api_token(&app, "alice@a.fr").await;
+    assert_eq!(beat(&app, &token, id, "v", 1).await.status(), 200);
+    rewind(&app, alice_id, 30);
+    let second: serde_json::Value = beat(&app, &token, id, "v", 2).await.json().await.unwrap();
+    assert_eq!(second["credited_seconds"], 30, "{second}");
+    let module_page = get(&alice, &app, &format!("/programmes/CQP-AM/{module}"))
+        .await
+        .1;
+    assert_eq!(state_on_module_page(&module_page, &slug), "En cours");
+}
