@@ -340,7 +340,8 @@ pub fn first_lesson(database_url: &str) -> anyhow::Result<(i64, String)> {
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let slug = curriculum
         .module("M1")
-        .map(|x| x.1.lessons[0].slug.clone())
+        .and_then(|x| x.1.activities.first())
+        .map(|a| a.slug.clone())
         .unwrap_or_default();
     Ok((id, format!("/programmes/CQP-AM/M1/activites/{slug}")))
 }

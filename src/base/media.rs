@@ -61,9 +61,14 @@ mod tests {
     #[test]
     fn the_content_decides_not_the_name() {
         assert_eq!(sniff(b"%PDF-1.7\n%\xe2\xe3"), Some(Media::Pdf));
-        let mp4 = [0, 0, 0, 0x18, b'f', b't', b'y', b'p', b'i', b's', b'o', b'm', 0, 0, 2, 0];
+        let mp4 = [
+            0, 0, 0, 0x18, b'f', b't', b'y', b'p', b'i', b's', b'o', b'm', 0, 0, 2, 0,
+        ];
         assert_eq!(sniff(&mp4), Some(Media::Mp4));
-        assert_eq!(sniff(&[0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x86, 0x81]), Some(Media::Webm));
+        assert_eq!(
+            sniff(&[0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x86, 0x81]),
+            Some(Media::Webm)
+        );
         assert_eq!(sniff(b"ID3\x04\0\0\0\0\0\0"), Some(Media::Mp3));
         // A text file renamed video.mp4 is still text.
         assert_eq!(sniff(b"Ceci n'est pas une vid\xc3\xa9o."), None);

@@ -8,7 +8,6 @@ use super::new_cohort::{self, CohortForm};
 use super::store;
 use crate::accounts::{CurrentUser, Role};
 use crate::base::paris::today;
-use crate::curriculum::Content;
 use crate::web::{AppError, AppResult, State};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -34,14 +33,14 @@ async fn list(state: State, me: CurrentUser, path: web::Path<i64>) -> AppResult<
 
 async fn create(
     state: State,
-    content: web::Data<Content>,
+    programs: web::Data<super::new_cohort::Programs>,
     me: CurrentUser,
     path: web::Path<i64>,
     body: web::Json<CohortForm>,
 ) -> AppResult<HttpResponse> {
     let org = path.into_inner();
     me.require_org_admin_of(org)?;
-    let cohort = body.check(&content).map_err(AppError::Invalid)?;
+    let cohort = body.check(&programs).map_err(AppError::Invalid)?;
     let id = new_cohort::create(&state, me.id, org, cohort).await?;
     let cohort = state.db(move |c| Ok(store::cohort(c, id)?)).await?;
     Ok(HttpResponse::Created().json(cohort))

@@ -9,13 +9,12 @@ use serde::Deserialize;
 use super::access::{cohort_for_staff, trainee_view};
 use super::enrolment::{self, ImportFailure};
 use super::import::{self, ImportError};
-use super::new_cohort::{self, CohortForm};
+use super::new_cohort::{self, CohortForm, Programs};
 use super::store::{self, CohortRow};
 use crate::accounts::CurrentUser;
 use crate::base::field::FieldError;
 use crate::base::format;
 use crate::base::paris::today;
-use crate::curriculum::Content;
 use crate::mail::MailContext;
 use crate::web::csrf::{self, CsrfForm};
 use crate::web::{self as w, AppError, AppResult, State};
@@ -39,7 +38,7 @@ struct Submitted {
 async fn render_list(
     req: &HttpRequest,
     state: &State,
-    content: &Content,
+    programs: &Programs,
     me: &CurrentUser,
     org: i64,
     submitted: Submitted,
@@ -63,7 +62,7 @@ async fn render_list(
     ctx.insert("me", &me.view());
     ctx.insert("organism", &organism);
     ctx.insert("cohorts", &list);
-    ctx.insert("programs", &content.curriculum.programs);
+    ctx.insert("programs", &programs.0);
     ctx.insert("form", &form);
     ctx.insert("errors", &errors);
     ctx.insert("can_manage", &me.require_org_admin_of(org).is_ok());
@@ -73,7 +72,7 @@ async fn render_list(
 async fn list(
     req: HttpRequest,
     state: State,
-    content: web::Data<Content>,
+    programs: web::Data<Programs>,
     me: CurrentUser,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
@@ -84,27 +83,27 @@ async fn list(
         form: CohortForm::default(),
         errors: vec![],
     };
-    render_list(&req, &state, &content, &me, org, blank).await
+    render_list(&req, &state, &programs, &me, org, blank).await
 }
 
 async fn create(
     req: HttpRequest,
     state: State,
-    content: web::Data<Content>,
+    programs: web::Data<Programs>,
     me: CurrentUser,
     path: web::Path<i64>,
     CsrfForm(form): CsrfForm<CohortForm>,
 ) -> AppResult<HttpResponse> {
     let org = path.into_inner();
     me.require_org_admin_of(org)?;
-    match form.check(&content) {
+    match form.check(&programs) {
         Err(errors) => {
             let refused = Submitted {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 form,
                 errors,
             };
-            render_list(&req, &state, &content, &me, org, refused).await
+            render_list(&req, &state, &programs, &me, org, refused).await
         }
         Ok(cohort) => {
             let id = new_cohort::create(&state, me.id, org, cohort).await?;

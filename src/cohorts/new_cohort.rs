@@ -8,8 +8,33 @@ use super::rules;
 use super::store::{self, NewCohort};
 use crate::base::field::FieldError;
 use crate::base::format;
-use crate::curriculum::Content;
 use crate::web::{AppResult, State};
+
+/// A programme a cohort may follow, with its database ids. Built at start from the loaded
+/// curriculum (`startup`), so that cohorts need not import the curriculum, which asks
+/// cohorts who may see what.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProgramChoice {
+    pub code: String,
+    pub title: String,
+    pub total_hours: u32,
+    pub min_months: u32,
+    pub max_months: u32,
+    #[serde(skip)]
+    pub program_id: i64,
+    #[serde(skip)]
+    pub content_version_id: i64,
+}
+
+/// The programmes offered to new cohorts, registered as app data.
+#[derive(Clone, Debug, Default)]
+pub struct Programs(pub Vec<ProgramChoice>);
+
+impl Programs {
+    fn find(&self, code: &str) -> Option<&ProgramChoice> {
+        self.0.iter().find(|p| p.code == code)
+    }
+}
 
 #[derive(Default, Serialize, Deserialize)]
 pub struct CohortForm {
@@ -41,7 +66,7 @@ fn parse_date(field: &str, raw: &str, errors: &mut Vec<FieldError>) -> Option<Na
 
 impl CohortForm {
     /// Checks the cohort against its programme; every problem is reported at once, by field.
-    pub fn check(&self, content: &Content) -> Result<CheckedCohort, Vec<FieldError>> {
+    pub fn check(&self, programs: &Programs) -> Result<CheckedCohort, Vec<FieldError>> {
         let mut errors = Vec::new();
         let name = self.name.trim();
         if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
@@ -50,7 +75,7 @@ impl CohortForm {
                 "Le nom de la promotion est obligatoire (120 caractères au plus).",
             ));
         }
-        let program = content.curriculum.program(&self.program);
+        let program = programs.find(&self.program);
         if program.is_none() {
             errors.push(FieldError::new("program", "Choisissez un programme."));
         }
@@ -64,8 +89,8 @@ impl CohortForm {
         match (errors.is_empty(), program, start, end) {
             (true, Some(p), Some(start_date), Some(end_date)) => Ok(CheckedCohort {
                 name: name.to_string(),
-                program_id: content.ids.programs[&p.code],
-                content_version_id: content.ids.versions[&p.code],
+                program_id: p.program_id,
+                content_version_id: p.content_version_id,
                 start_date,
                 end_date,
             }),

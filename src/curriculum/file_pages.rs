@@ -22,7 +22,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 fn is_used(m: &super::rules::Module, path: &str) -> bool {
     m.activities.iter().any(|a| {
         a.resource().is_some_and(|r| r.file == path)
-            || a.assignment().is_some_and(|s| s.case_files.iter().any(|f| f == path))
+            || a.assignment()
+                .is_some_and(|s| s.case_files.iter().any(|f| f == path))
     })
 }
 
@@ -58,7 +59,10 @@ async fn module_file(
         Some(m) => (m.mime().to_string(), true),
         // Case files in text: downloaded as they are.
         None if name.ends_with(".csv") => ("text/csv; charset=utf-8".to_string(), false),
-        None => ("text/plain; charset=utf-8".to_string(), name.ends_with(".txt")),
+        None => (
+            "text/plain; charset=utf-8".to_string(),
+            name.ends_with(".txt"),
+        ),
     };
     let named = NamedFile::open_async(&file)
         .await

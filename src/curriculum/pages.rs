@@ -146,7 +146,10 @@ impl Record {
                 .filter(move |t| Some(t.module_id) == module_id && t.quiz == a.slug)
         };
         Facts {
-            seconds: id.and_then(|id| self.seconds.get(&id)).copied().unwrap_or(0),
+            seconds: id
+                .and_then(|id| self.seconds.get(&id))
+                .copied()
+                .unwrap_or(0),
             marked_done: id.is_some_and(|id| self.done.contains(&id)),
             attempted: attempts().next().is_some(),
             passed: attempts().any(|t| t.passed == Some(true)),
@@ -239,7 +242,12 @@ struct SequenceView<'a> {
     activities: Vec<ActivityLine<'a>>,
 }
 
-fn sequences<'a>(content: &Content, p: &Program, m: &'a Module, r: &Record) -> Vec<SequenceView<'a>> {
+fn sequences<'a>(
+    content: &Content,
+    p: &Program,
+    m: &'a Module,
+    r: &Record,
+) -> Vec<SequenceView<'a>> {
     let fmt = |mins: i64| crate::base::format::minutes(mins);
     m.sequences
         .iter()
@@ -337,9 +345,7 @@ async fn activity_page(
         Viewer::Preview => Ok(false),
     })
     .await?;
-    let link = |a: &Activity| {
-        serde_json::json!({"title": a.title, "url": rules::activity_url(&pcode, &mcode, a)})
-    };
+    let link = |a: &Activity| serde_json::json!({"title": a.title, "url": rules::activity_url(&pcode, &mcode, a)});
     let mut ctx = base(&req, &me, viewer);
     ctx.insert("program", program);
     ctx.insert("module", module);
@@ -358,7 +364,10 @@ async fn activity_page(
     }
     ctx.insert(
         "previous",
-        &index.checked_sub(1).and_then(|i| module.activities.get(i)).map(link),
+        &index
+            .checked_sub(1)
+            .and_then(|i| module.activities.get(i))
+            .map(link),
     );
     ctx.insert("next", &module.activities.get(index + 1).map(link));
     state.render("curriculum/activity.html", &ctx)

@@ -77,8 +77,9 @@ pub struct Quiz {
 impl Quiz {
     /// How many questions an attempt has.
     pub fn attempt_size(&self) -> usize {
-        self.draw
-            .map_or(self.questions.len(), |d| (d as usize).min(self.questions.len()))
+        self.draw.map_or(self.questions.len(), |d| {
+            (d as usize).min(self.questions.len())
+        })
     }
 
     /// The questions of one attempt, in the order shown: drawn and shuffled from the attempt's
@@ -125,9 +126,9 @@ impl AnswerError {
             AnswerError::SeveralForSingle(q) => {
                 format!("La question « {q} » n'attend qu'une seule réponse.")
             }
-            AnswerError::NotANumber { question, value } => format!(
-                "La réponse « {value} » à la question « {question} » n'est pas un nombre."
-            ),
+            AnswerError::NotANumber { question, value } => {
+                format!("La réponse « {value} » à la question « {question} » n'est pas un nombre.")
+            }
         }
     }
 }
@@ -167,7 +168,10 @@ fn check_answer(q: &Question, chosen: &[String]) -> Result<(), AnswerError> {
     };
     match q.kind {
         QuestionKind::Single | QuestionKind::Multiple | QuestionKind::TrueFalse => {
-            if let Some(c) = chosen.iter().find(|c| !q.choices.iter().any(|ch| &ch.id == *c)) {
+            if let Some(c) = chosen
+                .iter()
+                .find(|c| !q.choices.iter().any(|ch| &ch.id == *c))
+            {
                 return Err(bad(c));
             }
             if q.kind != QuestionKind::Multiple && chosen.len() > 1 {
@@ -183,7 +187,10 @@ fn check_answer(q: &Question, chosen: &[String]) -> Result<(), AnswerError> {
             if chosen.len() > 1 {
                 return Err(AnswerError::SeveralForSingle(q.id.clone()));
             }
-            if let Some(v) = chosen.iter().find(|v| !v.trim().is_empty() && parse_number(v).is_none()) {
+            if let Some(v) = chosen
+                .iter()
+                .find(|v| !v.trim().is_empty() && parse_number(v).is_none())
+            {
                 return Err(AnswerError::NotANumber {
                     question: q.id.clone(),
                     value: v.clone(),
@@ -235,7 +242,9 @@ pub fn score(quiz: &Quiz, asked: &[&Question], answers: &Answers) -> Result<Scor
         .collect();
     let total = asked.len() as u32;
     let correct = right.len() as u32;
-    let pct = (correct * 100 + total / 2).checked_div(total).unwrap_or(100);
+    let pct = (correct * 100 + total / 2)
+        .checked_div(total)
+        .unwrap_or(100);
     Ok(Score {
         correct,
         total,
@@ -304,12 +313,18 @@ mod tests {
     #[test]
     fn exact_sets_score_and_the_pass_mark_decides() {
         let e = eval();
-        let s = score_all(&e, &answers(&[("q1", &["b"]), ("q2", &["c", "a"]), ("q3", &["a"])]))
-            .unwrap();
+        let s = score_all(
+            &e,
+            &answers(&[("q1", &["b"]), ("q2", &["c", "a"]), ("q3", &["a"])]),
+        )
+        .unwrap();
         assert_eq!((s.correct, s.pct, s.passed), (3, 100, true));
         // A partial multiple choice is wrong; 2/3 = 67 % is below 70 %.
-        let s = score_all(&e, &answers(&[("q1", &["b"]), ("q2", &["a"]), ("q3", &["a"])]))
-            .unwrap();
+        let s = score_all(
+            &e,
+            &answers(&[("q1", &["b"]), ("q2", &["a"]), ("q3", &["a"])]),
+        )
+        .unwrap();
         assert_eq!((s.correct, s.pct, s.passed), (2, 67, false));
         assert_eq!(s.right, ["q1", "q3"]);
         let s = score_all(&e, &Answers::new()).unwrap();
@@ -337,13 +352,16 @@ mod tests {
     fn matching_needs_every_pair_right() {
         let mut m = q("m", QuestionKind::Matching, &[]);
         m.choices.clear();
-        m.pairs = [("ALD", "Affection de longue durée"), ("C2S", "Complémentaire santé solidaire")]
-            .iter()
-            .map(|(l, r)| Pair {
-                left: l.to_string(),
-                right: r.to_string(),
-            })
-            .collect();
+        m.pairs = [
+            ("ALD", "Affection de longue durée"),
+            ("C2S", "Complémentaire santé solidaire"),
+        ]
+        .iter()
+        .map(|(l, r)| Pair {
+            left: l.to_string(),
+            right: r.to_string(),
+        })
+        .collect();
         let rights = m.rights();
         let j = |r: &str| rights.iter().position(|x| *x == r).unwrap();
         let good = vec![
@@ -396,15 +414,24 @@ mod tests {
         );
         e.shuffle = true;
         e.draw = Some(4);
-        let ids = |seed| -> Vec<String> { e.for_attempt(seed).iter().map(|q| q.id.clone()).collect() };
+        let ids =
+            |seed| -> Vec<String> { e.for_attempt(seed).iter().map(|q| q.id.clone()).collect() };
         assert_eq!(ids(7), ids(7));
         assert_eq!(ids(7).len(), 4);
         // Across attempts the draw changes (10 seeds cannot all give the same four).
         assert!((1..=10).any(|s| ids(s) != ids(7)));
         // Questions outside the draw are refused, not silently scored.
-        let outside = e.questions.iter().find(|q| !ids(7).contains(&q.id)).unwrap();
+        let outside = e
+            .questions
+            .iter()
+            .find(|q| !ids(7).contains(&q.id))
+            .unwrap();
         assert!(matches!(
-            score(&e, &e.for_attempt(7), &answers(&[(outside.id.as_str(), &["a"])])),
+            score(
+                &e,
+                &e.for_attempt(7),
+                &answers(&[(outside.id.as_str(), &["a"])])
+            ),
             Err(AnswerError::UnknownQuestion(_))
         ));
     }

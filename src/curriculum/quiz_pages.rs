@@ -38,11 +38,12 @@ pub async fn quiz_page(
     qr: QuizRef<'_>,
 ) -> AppResult<HttpResponse> {
     let at = qr.at();
-    let (viewer, attempts) = viewer_with(state, me, &qr.program.code, move |c, viewer| match viewer {
-        Viewer::Trainee(id) => Ok(store::attempts(c, id, at.module_id, &at.quiz)?),
-        Viewer::Preview => Ok(vec![]),
-    })
-    .await?;
+    let (viewer, attempts) =
+        viewer_with(state, me, &qr.program.code, move |c, viewer| match viewer {
+            Viewer::Trainee(id) => Ok(store::attempts(c, id, at.module_id, &at.quiz)?),
+            Viewer::Preview => Ok(vec![]),
+        })
+        .await?;
     let mut ctx = base(req, me, viewer);
     ctx.insert("program", qr.program);
     ctx.insert("module", qr.module);
@@ -65,7 +66,10 @@ pub async fn quiz_page(
     );
     ctx.insert(
         "open",
-        &attempts.iter().find(|a| a.status == store::OPEN).map(|a| a.id),
+        &attempts
+            .iter()
+            .find(|a| a.status == store::OPEN)
+            .map(|a| a.id),
     );
     state.render("curriculum/evaluation.html", &ctx)
 }
@@ -139,7 +143,10 @@ async fn attempt_page(
     ctx.insert("is_evaluation", &qr.is_evaluation());
     ctx.insert("quiz_url", &qr.url());
     ctx.insert("questions", &asked);
-    ctx.insert("activity_id", &content.activity_id(&qr.module.code, qr.slug));
+    ctx.insert(
+        "activity_id",
+        &content.activity_id(&qr.module.code, qr.slug),
+    );
     ctx.insert("public", &public);
     ctx.insert("attempt", &attempt);
     ctx.insert("answers", &answers);

@@ -20,7 +20,12 @@ pub struct QuizRef<'a> {
 }
 
 impl<'a> QuizRef<'a> {
-    pub fn find(content: &'a Content, program: &str, module: &str, slug: &'a str) -> AppResult<QuizRef<'a>> {
+    pub fn find(
+        content: &'a Content,
+        program: &str,
+        module: &str,
+        slug: &'a str,
+    ) -> AppResult<QuizRef<'a>> {
         let (program, module) = content.module(program, module).ok_or(AppError::NotFound)?;
         let quiz = if slug.is_empty() {
             module.evaluation.as_ref()
@@ -56,9 +61,15 @@ impl<'a> QuizRef<'a> {
     /// The page of this quiz (where attempts start and are listed).
     pub fn url(&self) -> String {
         if self.slug.is_empty() {
-            format!("/programmes/{}/{}/evaluation", self.program.code, self.module.code)
+            format!(
+                "/programmes/{}/{}/evaluation",
+                self.program.code, self.module.code
+            )
         } else {
-            format!("/programmes/{}/{}/activites/{}", self.program.code, self.module.code, self.slug)
+            format!(
+                "/programmes/{}/{}/activites/{}",
+                self.program.code, self.module.code, self.slug
+            )
         }
     }
 
@@ -85,7 +96,11 @@ pub fn public_question(q: &Question) -> PublicQuestion<'_> {
         id: &q.id,
         kind: q.kind,
         text: &q.text,
-        choices: q.choices.iter().map(|c| (c.id.as_str(), c.text.as_str())).collect(),
+        choices: q
+            .choices
+            .iter()
+            .map(|c| (c.id.as_str(), c.text.as_str()))
+            .collect(),
         lefts: q.pairs.iter().map(|p| p.left.as_str()).collect(),
         rights: q.rights(),
         unit: q.numeric.as_ref().map_or("", |n| n.unit.as_str()),
@@ -137,7 +152,11 @@ pub async fn submit(
 /// Starts (or reopens) an attempt of the trainee at this quiz.
 pub async fn start(state: &State, trainee: i64, qr: &QuizRef<'_>) -> AppResult<Attempt> {
     let (at, count, max) = (qr.at(), qr.quiz.attempt_size() as i32, qr.quiz.max_attempts);
-    let what = if qr.is_evaluation() { "cette évaluation" } else { "ce quiz" };
+    let what = if qr.is_evaluation() {
+        "cette évaluation"
+    } else {
+        "ce quiz"
+    };
     match state
         .db(move |c| Ok(store::start_attempt(c, trainee, &at, count, max)?))
         .await?

@@ -369,6 +369,35 @@ pub enum SubmissionState {
     Graded,
 }
 
+impl SubmissionState {
+    /// As the `status` column stores it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubmissionState::Submitted => "submitted",
+            SubmissionState::RevisionRequested => "revision_requested",
+            SubmissionState::Graded => "graded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SubmissionState> {
+        [
+            SubmissionState::Submitted,
+            SubmissionState::RevisionRequested,
+            SubmissionState::Graded,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SubmissionState::Submitted => "Rendu, en attente de correction",
+            SubmissionState::RevisionRequested => "Nouvelle version demandée",
+            SubmissionState::Graded => "Noté",
+        }
+    }
+}
+
 /// What is recorded about a trainee and one activity.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Facts {
@@ -420,12 +449,18 @@ mod tests {
         };
         assert_eq!(state_of(ActivityKind::Lesson, &done), ActivityState::Done);
         // Marking a quiz read does not pass it.
-        assert_eq!(state_of(ActivityKind::Quiz, &done), ActivityState::InProgress);
+        assert_eq!(
+            state_of(ActivityKind::Quiz, &done),
+            ActivityState::InProgress
+        );
         let failed = Facts {
             attempted: true,
             ..none
         };
-        assert_eq!(state_of(ActivityKind::Quiz, &failed), ActivityState::InProgress);
+        assert_eq!(
+            state_of(ActivityKind::Quiz, &failed),
+            ActivityState::InProgress
+        );
         let passed = Facts {
             passed: true,
             ..failed
@@ -444,7 +479,10 @@ mod tests {
             ActivityState::Graded
         );
         assert_eq!(
-            state_of(ActivityKind::Assignment, &with(SubmissionState::RevisionRequested)),
+            state_of(
+                ActivityKind::Assignment,
+                &with(SubmissionState::RevisionRequested)
+            ),
             ActivityState::InProgress
         );
     }

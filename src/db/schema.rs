@@ -653,6 +653,38 @@ diesel::joinable!(closure_days -> organisms (organism_id));
 diesel::joinable!(followup_messages -> followup_threads (thread_id));
 diesel::joinable!(followup_attachments -> followup_messages (message_id));
 
+diesel::table! {
+    assignment_submissions (id) {
+        id -> BigInt,
+        trainee_id -> BigInt,
+        lesson_id -> BigInt,
+        version_no -> Integer,
+        answer_text -> Text,
+        submitted_at -> Timestamp,
+        status -> Text,
+        graded_by -> Nullable<BigInt>,
+        graded_at -> Nullable<Timestamp>,
+        scores -> Nullable<Text>,
+        points -> Nullable<Integer>,
+        max_points -> Nullable<Integer>,
+        feedback -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    assignment_files (id) {
+        id -> BigInt,
+        submission_id -> BigInt,
+        file_name -> Text,
+        mime_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+    }
+}
+
+diesel::joinable!(assignment_submissions -> lessons (lesson_id));
+diesel::joinable!(assignment_files -> assignment_submissions (submission_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisms,
     users,
@@ -699,5 +731,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     followup_reads,
     followup_digests,
     api_tokens,
-    closure_days
+    closure_days,
+    assignment_submissions,
+    assignment_files
 );

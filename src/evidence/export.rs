@@ -1,13 +1,14 @@
 //! Produces a trainee's evidence pack for a period from the database: the certificate of
 //! realisation (reused, or issued without mail), the closed sign-in sheets, the distance
-//! activity, the evaluation attempts, the follow-up exchanges, a LISEZMOI and the manifest;
+//! activity, the evaluation attempts, the assignments handed in and corrected, the follow-up
+//! exchanges, a LISEZMOI and the manifest;
 //! then records the export in the audit log with the pack's SHA-256.
 
 use chrono::{NaiveDate, NaiveDateTime};
 
 use super::pack::{self, File};
 use super::rules::Period;
-use super::{distance, evaluations, exchanges, sheet_pdf, store};
+use super::{assignments, distance, evaluations, exchanges, sheet_pdf, store};
 use crate::attestation::issue::{self, Issuer, Outcome, Signatory};
 use crate::attestation::store as attestations;
 use crate::audit::{self, Event};
@@ -138,6 +139,7 @@ pub fn build(conn: &mut DbConn, ask: &Ask<'_>) -> AppResult<Pack> {
         &store::lessons_completed(conn, t.id, p)?,
     );
     let attempts = store::attempts(conn, t.id, p)?;
+    let work = crate::curriculum::assignments::store::handed_in(conn, t.id, store::utc_window(p))?;
     let talks = exchanges::exchanges_of(conn, t.id, p.from, p.to)?;
     // The certificate's own formula of the period's hours, for the LISEZMOI too.
     let period_hours = attestations::hours_in_period(conn, t.id, p.from, p.to)?;
@@ -171,6 +173,14 @@ pub fn build(conn: &mut DbConn, ask: &Ask<'_>) -> AppResult<Pack> {
         evaluations::csv(&attempts).map_err(|e| internal("CSV", e))?,
     ));
     files.push(File::new(
+        "devoirs/devoirs.csv",
+        assignments::csv(&work).map_err(|e| internal("CSV", e))?,
+    ));
+    files.push(File::new(
+        "devoirs/devoirs.txt",
+        assignments::text(&t.name, p, &work),
+    ));
+    files.push(File::new(
         "suivi/echanges.csv",
         exchanges::csv(&talks).map_err(|e| internal("CSV", e))?,
     ));
@@ -191,6 +201,7 @@ pub fn build(conn: &mut DbConn, ask: &Ask<'_>) -> AppResult<Pack> {
         sheets: sheets.len(),
         open_sheets,
         attempts: attempts.len(),
+        assignments: work.len(),
         exchanges: talks.len(),
         certificate: cert.as_ref().map(|c| c.1.as_str()).map_err(String::as_str),
         paths: files.iter().map(|f| f.path.as_str()).collect(),
@@ -238,6 +249,8 @@ pub struct Facts<'a> {
     pub sheets: usize,
     pub open_sheets: usize,
     pub attempts: usize,
+    /// Versions of assignments handed in.
+    pub assignments: usize,
     pub exchanges: usize,
     /// The certificate's number, or why there is none.
     pub certificate: Result<&'a str, &'a str>,
@@ -254,6 +267,11 @@ fn describe(path: &str) -> &'static str {
         }
         "distanciel/activite.pdf" => "la même activité à lire, avec les totaux par module",
         "evaluations.csv" => "tentatives d'évaluation : module, n°, dates, score, résultat",
+        "devoirs/devoirs.csv" => {
+            "devoirs rendus : version, date, fichiers avec leur SHA-256, décision, note, \
+             correcteur, appréciation"
+        }
+        "devoirs/devoirs.txt" => "les mêmes devoirs à lire, avec les réponses écrites",
         "suivi/echanges.csv" => {
             "échanges datés entre formateurs et stagiaire, pièces jointes avec leur SHA-256"
         }
@@ -282,10 +300,12 @@ pub fn readme(f: &Facts<'_>) -> String {
         format::datetime(f.now)
     ));
     let done = f.distance_secs + f.presentiel_secs + f.corrections;
-    if done == 0 && f.attempts == 0 && f.exchanges == 0 && f.open_sheets == 0 {
+    let quiet = f.attempts == 0 && f.assignments == 0 && f.exchanges == 0;
+    if done == 0 && quiet && f.open_sheets == 0 {
         out.push_str(
             "Aucune activité sur la période : ni temps à distance, ni présence émargée, ni \
-             évaluation, ni échange. Les fichiers CSV ne contiennent que leurs en-têtes.\n\n",
+             évaluation, ni devoir, ni échange. Les fichiers CSV ne contiennent que leurs \
+             en-têtes.\n\n",
         );
     }
     out.push_str(&format!(
@@ -299,8 +319,9 @@ pub fn readme(f: &Facts<'_>) -> String {
     }
     out.push_str(").\n");
     out.push_str(&format!(
-        "Demi-journées émargées : {} ; tentatives d'évaluation : {} ; messages de suivi : {}.\n",
-        f.sheets, f.attempts, f.exchanges
+        "Demi-journées émargées : {} ; tentatives d'évaluation : {} ; versions de devoirs \
+         rendues : {} ; messages de suivi : {}.\n",
+        f.sheets, f.attempts, f.assignments, f.exchanges
     ));
     if f.open_sheets > 0 {
         out.push_str(&format!(
@@ -364,6 +385,7 @@ mod tests {
             sheets: 0,
             open_sheets: 0,
             attempts: 0,
+            assignments: 0,
             exchanges: 0,
             certificate: Err("Aucune heure réalisée sur la période."),
             paths: vec!["distanciel/activite.csv"],

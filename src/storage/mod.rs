@@ -1,7 +1,7 @@
 //! Uploaded files on disk, whichever domain keeps them (VAE documents, follow-up
-//! attachments): written off the async workers, counted against quotas, and the hourly cap
-//! on what anonymous people may send. Files are named by their SHA-256 in one folder, so a
-//! file is removed only when no record of any domain uses it any more.
+//! attachments, assignment files): written off the async workers, counted against quotas,
+//! and the hourly cap on what anonymous people may send. Files are named by their SHA-256 in
+//! one folder, so a file is removed only when no record of any domain uses it any more.
 
 pub mod quota;
 pub mod spool;

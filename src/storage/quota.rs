@@ -8,6 +8,8 @@ pub enum Holder {
     Organism,
     Candidate,
     Trainee,
+    /// The files of a trainee's assignments.
+    Assignments,
 }
 
 /// "12,3 Mo".
@@ -32,6 +34,11 @@ pub fn check(holder: Holder, used: u64, adding: u64, limit: u64) -> Result<(), S
         Holder::Trainee => (
             "L'espace de stockage des pièces jointes de ce suivi est plein",
             "Envoyez un fichier plus léger, ou contactez votre organisme.",
+        ),
+        Holder::Assignments => (
+            "Votre espace de stockage pour les devoirs est plein",
+            "Envoyez des fichiers plus légers (un PDF plutôt que des photos), ou contactez votre \
+             organisme.",
         ),
     };
     Err(format!(

@@ -7,8 +7,9 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
 use crate::db::schema::{
-    anonymous_upload_hours as hours, followup_attachments, followup_messages, followup_threads,
-    vae_documents, vae_pending_documents, vae_requests,
+    anonymous_upload_hours as hours, assignment_files, assignment_submissions,
+    followup_attachments, followup_messages, followup_threads, trainee_profiles, vae_documents,
+    vae_pending_documents, vae_requests,
 };
 use crate::db::{self, DbConn};
 
@@ -43,7 +44,18 @@ pub fn trainee_usage(conn: &mut DbConn, trainee_id: i64) -> QueryResult<u64> {
         .map(bytes)
 }
 
-/// Everything kept for an organism: its VAE documents and follow-up attachments. Files of
+/// The files of a trainee's assignments, over all their versions.
+pub fn assignment_usage(conn: &mut DbConn, trainee_id: i64) -> QueryResult<u64> {
+    assignment_files::table
+        .inner_join(assignment_submissions::table)
+        .filter(assignment_submissions::trainee_id.eq(trainee_id))
+        .select(total!("assignment_files.size_bytes"))
+        .first(conn)
+        .map(bytes)
+}
+
+/// Everything kept for an organism: its VAE documents, follow-up attachments and the files
+/// of its trainees' assignments. Files of
 /// unconfirmed requests are not counted: strangers could otherwise fill an organism's space;
 /// the hourly anonymous cap bounds them instead, and they count once confirmed.
 pub fn organism_usage(conn: &mut DbConn, organism_id: i64) -> QueryResult<u64> {
@@ -57,10 +69,20 @@ pub fn organism_usage(conn: &mut DbConn, organism_id: i64) -> QueryResult<u64> {
         .filter(followup_threads::organism_id.eq(organism_id))
         .select(total!("followup_attachments.size_bytes"))
         .first(conn)?;
-    Ok(bytes(vae) + bytes(followup))
+    let assignments: i64 = assignment_files::table
+        .inner_join(assignment_submissions::table)
+        .inner_join(
+            trainee_profiles::table
+                .on(trainee_profiles::user_id.eq(assignment_submissions::trainee_id)),
+        )
+        .filter(trainee_profiles::organism_id.eq(organism_id))
+        .select(total!("assignment_files.size_bytes"))
+        .first(conn)?;
+    Ok(bytes(vae) + bytes(followup) + bytes(assignments))
 }
 
-/// Whether any record (VAE document, pending or not, follow-up attachment) uses a file.
+/// Whether any record (VAE document, pending or not, follow-up attachment, assignment file)
+/// uses a file.
 pub fn is_referenced(conn: &mut DbConn, sha256: &str) -> QueryResult<bool> {
     let documents = diesel::select(exists(
         vae_documents::table.filter(vae_documents::sha256.eq(sha256)),
@@ -74,7 +96,11 @@ pub fn is_referenced(conn: &mut DbConn, sha256: &str) -> QueryResult<bool> {
         followup_attachments::table.filter(followup_attachments::sha256.eq(sha256)),
     ))
     .get_result(conn)?;
-    Ok(documents || pending || attachments)
+    let assignments = diesel::select(exists(
+        assignment_files::table.filter(assignment_files::sha256.eq(sha256)),
+    ))
+    .get_result(conn)?;
+    Ok(documents || pending || attachments || assignments)
 }
 
 /// Bytes anonymous people sent in the clock hour starting at `hour`.

@@ -1,6 +1,8 @@
 //! VAE documents: a multipart upload streamed to a temporary file under a size limit, its
 //! content sniffed (PDF, JPEG or PNG, whatever its name says), image dimensions read from the
 //! header, then moved into place under its SHA-256. The user's file name never names a file.
+//! Follow-up attachments and assignment files go through the same layer; an assignment also
+//! takes office documents (`curriculum::assignments::files::check_work`).
 
 use anyhow::Context;
 use std::path::{Path, PathBuf};
@@ -26,6 +28,11 @@ pub enum FileType {
     Pdf,
     Jpeg,
     Png,
+    /// Office Open XML and OpenDocument text and spreadsheets (assignments only).
+    Docx,
+    Xlsx,
+    Odt,
+    Ods,
 }
 
 impl FileType {
@@ -34,7 +41,33 @@ impl FileType {
             FileType::Pdf => "application/pdf",
             FileType::Jpeg => "image/jpeg",
             FileType::Png => "image/png",
+            FileType::Docx => {
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            }
+            FileType::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            FileType::Odt => "application/vnd.oasis.opendocument.text",
+            FileType::Ods => "application/vnd.oasis.opendocument.spreadsheet",
         }
+    }
+
+    /// The extensions a file of this type may have, the usual one first.
+    pub fn extensions(self) -> &'static [&'static str] {
+        match self {
+            FileType::Pdf => &["pdf"],
+            FileType::Jpeg => &["jpg", "jpeg"],
+            FileType::Png => &["png"],
+            FileType::Docx => &["docx"],
+            FileType::Xlsx => &["xlsx"],
+            FileType::Odt => &["odt"],
+            FileType::Ods => &["ods"],
+        }
+    }
+
+    pub fn from_mime(mime: &str) -> Option<FileType> {
+        use FileType::*;
+        [Pdf, Jpeg, Png, Docx, Xlsx, Odt, Ods]
+            .into_iter()
+            .find(|t| t.mime() == mime)
     }
 }
 
@@ -54,7 +87,7 @@ pub fn sniff(head: &[u8]) -> Option<FileType> {
 /// Width and height declared by an image's header.
 pub fn dimensions(kind: FileType, head: &[u8]) -> Option<(u64, u64)> {
     match kind {
-        FileType::Pdf => None,
+        FileType::Pdf | FileType::Docx | FileType::Xlsx | FileType::Odt | FileType::Ods => None,
         FileType::Png => {
             // Signature (8), IHDR length (4), "IHDR" (4), width (4), height (4).
             if head.len() < 24 || &head[12..16] != b"IHDR" {
@@ -264,10 +297,21 @@ pub fn check_length(req: &actix_web::HttpRequest, limit: u64, files: u64) -> App
 /// document. The disk work (writes, hash, sync) runs on the blocking pool, never on this
 /// async worker. On any error, nothing is left behind.
 pub async fn read(
+    payload: Multipart,
+    dir: &Path,
+    limit: u64,
+    max_files: usize,
+) -> AppResult<Upload> {
+    read_with(payload, dir, limit, max_files, check_content).await
+}
+
+/// `read`, with the content check of the caller (`check_content`, or an assignment's).
+pub async fn read_with(
     mut payload: Multipart,
     dir: &Path,
     limit: u64,
     max_files: usize,
+    accept: fn(&[u8]) -> Result<FileType, String>,
 ) -> AppResult<Upload> {
     let tmp_dir = dir.join("tmp");
     let mut upload = Upload::default();
@@ -363,7 +407,7 @@ pub async fn read(
             staged.discard().await;
             return Err(AppError::invalid("file", "Le fichier envoyé est vide."));
         }
-        match check_content(&head) {
+        match accept(&head) {
             Ok(kind) => {
                 staged.kind = kind;
                 upload.files.push((name, staged));

@@ -16,8 +16,8 @@ use diesel::prelude::*;
 use parcours::accounts::Role;
 use parcours::db::DbConn;
 use parcours::db::schema::{
-    followup_attachments, followup_messages, followup_threads, lessons, modules, outbox, programs,
-    vae_documents,
+    assignment_files, assignment_submissions, followup_attachments, followup_messages,
+    followup_threads, lessons, modules, outbox, programs, vae_documents,
 };
 use reqwest::multipart::{Form, Part};
 
@@ -101,6 +101,10 @@ struct Fixture {
     /// `/mon-suivi/modules/{M1}` leads to it).
     module_id: i64,
     lesson: String,
+    /// An assignment of M1, the trainee's version of it, and the file handed in with it.
+    assignment: String,
+    submission: i64,
+    submission_file: i64,
     cohort_feed: String,
     trainee_feed: String,
     /// `(email, password)` of each signed-in kind of person.
@@ -121,6 +125,8 @@ impl Fixture {
             "id" if under(&["/suivi/pieces/"]) => self.attachment,
             "id" if under(&["/suivi/"]) => self.thread,
             "id" if under(&["/tentatives/"]) => self.attempt,
+            "id" if under(&["/devoirs/fichiers/"]) => self.submission_file,
+            "id" if under(&["/devoirs/"]) => self.submission,
             "id" if under(&["/ma-vae/", "/vae/dossiers/"]) => self.vae,
             "id" if under(&["/vae/documents/"]) => self.vae_document,
             "module" if under(&["/mon-suivi/"]) => self.module_id,
@@ -128,6 +134,7 @@ impl Fixture {
                 return match (name, route) {
                     ("program", _) => Ok("CQP-AM".into()),
                     ("module", _) => Ok("M1".into()),
+                    ("slug", r) if r.contains("/devoirs/") => Ok(self.assignment.clone()),
                     ("slug", _) => Ok(self.lesson.clone()),
                     ("code", "/verifier/{code}") => Ok(parcours::attestation::rules::display_code(
                         &self.attestation_code,
@@ -392,6 +399,41 @@ async fn setup(app: &TestApp) -> (Fixture, BTreeMap<Who, reqwest::Client>) {
         .first(&mut *app.conn() as &mut DbConn)
         .unwrap();
 
+    // A version of an M1 assignment, with a file, waiting for the trainer.
+    let assignment = curriculum()
+        .module("M1")
+        .and_then(|(_, m)| {
+            m.activities.iter().find(|a| {
+                a.assignment().is_some_and(|s| {
+                    s.answer == parcours::curriculum::rules::AnswerForm::TextAndFiles
+                })
+            })
+        })
+        .map(|a| a.slug.clone())
+        .expect("M1 has an assignment taking text and files");
+    let page = format!("/programmes/CQP-AM/M1/devoirs/{assignment}");
+    let token = csrf_from(trainee_c, &app.url(&page)).await;
+    let form = Form::new()
+        .text("csrf_token", token)
+        .text(
+            "answer",
+            "Les seize situations, puis les missions de mon cabinet.",
+        )
+        .part("file", Part::bytes(PDF.to_vec()).file_name("devoir M1.pdf"));
+    let res = trainee_c
+        .post(app.url(&page))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "assignment handed in");
+    let (submission, submission_file): (i64, i64) = assignment_files::table
+        .inner_join(assignment_submissions::table)
+        .filter(assignment_submissions::trainee_id.eq(trainee))
+        .select((assignment_submissions::id, assignment_files::id))
+        .first(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+
     // The trainee's VAE file with one document.
     let request = format!("/organismes/{org}/vae/demande");
     let token = csrf_from(trainee_c, &app.url(&request)).await;
@@ -515,6 +557,9 @@ async fn setup(app: &TestApp) -> (Fixture, BTreeMap<Who, reqwest::Client>) {
             .first(&mut *app.conn() as &mut DbConn)
             .unwrap(),
         lesson,
+        assignment,
+        submission,
+        submission_file,
         cohort_feed,
         trainee_feed,
         logins,

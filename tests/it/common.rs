@@ -929,8 +929,10 @@ pub fn half_day_now() -> (chrono::NaiveDate, chrono::NaiveTime, chrono::NaiveTim
 
 /// The shipped curriculum, loaded as the server loads it.
 pub fn curriculum() -> parcours::curriculum::Curriculum {
-    parcours::curriculum::loader::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("content"))
-        .expect("the shipped content loads")
+    parcours::curriculum::loader::load(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("content"),
+    )
+    .expect("the shipped content loads")
 }
 
 /// The names of a module's files (`files/x` → `x`) that its activities use, in order.
@@ -940,10 +942,11 @@ pub fn module_files(code: &str) -> Vec<String> {
     m.activities
         .iter()
         .flat_map(|a| {
-            a.resource()
-                .map(|r| r.file.clone())
-                .into_iter()
-                .chain(a.assignment().into_iter().flat_map(|s| s.case_files.clone()))
+            a.resource().map(|r| r.file.clone()).into_iter().chain(
+                a.assignment()
+                    .into_iter()
+                    .flat_map(|s| s.case_files.clone()),
+            )
         })
         .map(|f| f.trim_start_matches("files/").to_string())
         .collect()

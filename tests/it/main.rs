@@ -1,6 +1,7 @@
 //! Black-box tests: the real application over HTTP, on SQLite or PostgreSQL.
 
 mod api_tokens;
+mod assignments;
 mod attendance;
 mod attestation;
 mod calendar_feeds;

@@ -17,8 +17,8 @@ use diesel::prelude::*;
 use parcours::accounts::Role;
 use parcours::db::DbConn;
 use parcours::db::schema::{
-    attestations, followup_attachments, followup_messages, lessons, login_sessions, modules,
-    outbox, vae_documents,
+    assignment_files, assignment_submissions, attestations, followup_attachments,
+    followup_messages, lessons, login_sessions, modules, outbox, vae_documents,
 };
 use reqwest::multipart::{Form, Part};
 
@@ -123,6 +123,9 @@ enum Policy {
     Thread,
     /// An evaluation attempt: the trainee who made it.
     OwnAttempt,
+    /// A file of an assignment: the trainee who handed it in, her organism's staff, a
+    /// platform admin; not her employer doctor.
+    Work,
     /// A VAE file: the candidate (here the trainee), the organism's staff, a platform admin.
     VaeFile,
     /// The staff's page of a VAE file.
@@ -167,6 +170,7 @@ impl Policy {
             Policy::AttestationDoctor  => [F, A, F, F, F, F],
             Policy::Thread             => [A, H, A, A, H, F],
             Policy::OwnAttempt         => [A, H, H, H, H, H],
+            Policy::Work               => [A, H, A, A, H, A],
             Policy::VaeFile            => [A, H, A, A, H, A],
             Policy::VaeStaffFile       => [F, F, A, A, H, A],
             Policy::VaeCandidate       => [A, H, H, H, H, H],
@@ -401,6 +405,15 @@ const ROUTES: &[Route] = &[
     post("/programmes/{program}/{module}/evaluation", Trainee),
     get("/tentatives/{id}", OwnAttempt),
     post("/tentatives/{id}", OwnAttempt),
+    // src/curriculum/assignment_pages.rs
+    get("/programmes/{program}/{module}/devoirs/{slug}", Learner),
+    // An empty answer: refused (422), nothing kept.
+    post("/programmes/{program}/{module}/devoirs/{slug}", Trainee).multipart("answer="),
+    get("/promotions/{id}/devoirs", CohortStaff),
+    get("/devoirs/fichiers/{id}", Work),
+    get("/devoirs/{id}", TraineeStaff),
+    // No feedback: refused (422), the version stays to grade.
+    post("/devoirs/{id}/notation", TraineeStaff).form("decision=noter&feedback=&score_0="),
     // src/curriculum/file_pages.rs
     get("/programmes/{program}/{module}/fichiers/{name}", Learner),
     // src/attestation/pages.rs
@@ -508,6 +521,10 @@ struct Fixture {
     /// A quiz activity and a file of M1 (a case file or a resource).
     quiz: String,
     file: String,
+    /// An assignment of M1, the trainee's version of it and the file handed in with it.
+    assignment: String,
+    submission: i64,
+    submission_file: i64,
 }
 
 impl Fixture {
@@ -528,6 +545,8 @@ impl Fixture {
             "id" if under(&["/suivi/pieces/"]) => self.attachment,
             "id" if under(&["/suivi/"]) => self.thread,
             "id" if under(&["/tentatives/", "/api/v1/attempts/"]) => self.attempt,
+            "id" if under(&["/devoirs/fichiers/"]) => self.submission_file,
+            "id" if under(&["/devoirs/"]) => self.submission,
             "id" if under(&["/ma-vae/", "/vae/dossiers/", "/api/v1/vae/requests/"]) => self.vae,
             "id" if under(&["/vae/documents/"]) => self.vae_document,
             "id" if under(&["/utilisateurs/"]) => self.bystander,
@@ -541,6 +560,7 @@ impl Fixture {
                     ("program", _) => "CQP-AM".into(),
                     ("module", _) => "M1".into(),
                     ("slug", r) if r.ends_with("/tentatives") => self.quiz.clone(),
+                    ("slug", r) if r.contains("/devoirs/") => self.assignment.clone(),
                     ("slug", _) => self.lesson.clone(),
                     ("name", r) if r.contains("/fichiers/") => self.file.clone(),
                     ("code", _) => {
@@ -888,6 +908,34 @@ async fn setup(app: &TestApp) -> (Fixture, Vec<Caller>) {
         .into_iter()
         .next()
         .expect("M1 has a case file");
+    // A version of an M1 assignment, with a file.
+    let assignment = crate::common::curriculum()
+        .module("M1")
+        .and_then(|(_, m)| {
+            m.activities.iter().find(|a| {
+                a.assignment().is_some_and(|s| {
+                    s.answer == parcours::curriculum::rules::AnswerForm::TextAndFiles
+                })
+            })
+        })
+        .map(|a| a.slug.clone())
+        .expect("M1 has an assignment taking text and files");
+    let page = format!("/programmes/CQP-AM/M1/devoirs/{assignment}");
+    let res = crate::assignments::hand_in(
+        &as_trainee.client,
+        app,
+        &page,
+        "Ma réponse au devoir.",
+        &[("devoir.pdf", PDF.to_vec())],
+    )
+    .await;
+    assert_eq!(res.status(), 303, "assignment handed in");
+    let (submission, submission_file): (i64, i64) = assignment_files::table
+        .inner_join(assignment_submissions::table)
+        .filter(assignment_submissions::trainee_id.eq(trainee))
+        .select((assignment_submissions::id, assignment_files::id))
+        .first(&mut *app.conn() as &mut DbConn)
+        .unwrap();
     // The trainee's VAE file, with one document.
     let res = as_trainee
         .client
@@ -964,6 +1012,9 @@ async fn setup(app: &TestApp) -> (Fixture, Vec<Caller>) {
         lesson,
         quiz,
         file,
+        assignment,
+        submission,
+        submission_file,
     };
     (fixture, callers)
 }

@@ -97,10 +97,17 @@ impl Files {
         text_ok: bool,
     ) -> Option<Media> {
         let inside = name.strip_prefix("files/").is_some_and(|rest| {
-            !rest.is_empty() && !rest.contains('/') && !rest.contains('\\') && !rest.starts_with('.')
+            !rest.is_empty()
+                && !rest.contains('/')
+                && !rest.contains('\\')
+                && !rest.starts_with('.')
         });
         if !inside {
-            report.err(from, line, format!("« {name} » : un fichier du dossier files/ du module est attendu"));
+            report.err(
+                from,
+                line,
+                format!("« {name} » : un fichier du dossier files/ du module est attendu"),
+            );
             return None;
         }
         let path = self.dir.join(name);
@@ -111,7 +118,10 @@ impl Files {
                 return None;
             }
         };
-        let ext = Path::new(name).extension().and_then(|e| e.to_str()).unwrap_or("");
+        let ext = Path::new(name)
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("");
         let sniffed = media::sniff(&bytes[..bytes.len().min(8192)]);
         let ok = match sniffed {
             Some(m) => allowed.contains(&m),
@@ -121,11 +131,14 @@ impl Files {
             report.err(
                 from,
                 line,
-                format!("« {name} » : contenu refusé ({})", if text_ok {
-                    "texte UTF-8 .md, .csv ou .txt, PDF, PNG ou JPEG"
-                } else {
-                    "PDF, MP3, OGG, M4A, MP4 ou WebM"
-                }),
+                format!(
+                    "« {name} » : contenu refusé ({})",
+                    if text_ok {
+                        "texte UTF-8 .md, .csv ou .txt, PDF, PNG ou JPEG"
+                    } else {
+                        "PDF, MP3, OGG, M4A, MP4 ou WebM"
+                    }
+                ),
             );
         }
         self.used.borrow_mut().insert(name.to_string());
@@ -149,9 +162,20 @@ impl Files {
 }
 
 /// Splits `+++` front matter from the Markdown body: (front, body, body's first line).
-fn split_front<'a>(report: &mut Report, path: &Path, text: &'a str) -> Option<(&'a str, &'a str, usize)> {
-    let Some(rest) = text.strip_prefix("+++\n").or_else(|| text.strip_prefix("+++\r\n")) else {
-        report.err(path, Some(1), "en-tête manquant : le fichier doit commencer par +++");
+fn split_front<'a>(
+    report: &mut Report,
+    path: &Path,
+    text: &'a str,
+) -> Option<(&'a str, &'a str, usize)> {
+    let Some(rest) = text
+        .strip_prefix("+++\n")
+        .or_else(|| text.strip_prefix("+++\r\n"))
+    else {
+        report.err(
+            path,
+            Some(1),
+            "en-tête manquant : le fichier doit commencer par +++",
+        );
         return None;
     };
     let Some(end) = rest.find("\n+++") else {
@@ -162,7 +186,11 @@ fn split_front<'a>(report: &mut Report, path: &Path, text: &'a str) -> Option<(&
     Some((&rest[..end], body, line_at(text, text.len() - body.len())))
 }
 
-fn parse_front<T: serde::de::DeserializeOwned>(report: &mut Report, path: &Path, front: &str) -> Option<T> {
+fn parse_front<T: serde::de::DeserializeOwned>(
+    report: &mut Report,
+    path: &Path,
+    front: &str,
+) -> Option<T> {
     match toml::from_str::<T>(front) {
         Ok(f) => Some(f),
         Err(e) => {
@@ -179,7 +207,12 @@ fn parse_front<T: serde::de::DeserializeOwned>(report: &mut Report, path: &Path,
 }
 
 /// Markdown of a lesson or of an assignment's instructions: no raw HTML.
-fn markdown_body(report: &mut Report, path: &Path, body: &str, first_line: usize) -> Option<String> {
+fn markdown_body(
+    report: &mut Report,
+    path: &Path,
+    body: &str,
+    first_line: usize,
+) -> Option<String> {
     let lines = markdown::raw_html_lines(body);
     for line in &lines {
         report.err(
@@ -198,13 +231,23 @@ fn check_common(report: &mut Report, path: &Path, text: &str, title: &str, minut
         ok = false;
     }
     if minutes == 0 {
-        report.err(path, line_of(text, "minutes", 1), "minutes doit être supérieur à 0");
+        report.err(
+            path,
+            line_of(text, "minutes", 1),
+            "minutes doit être supérieur à 0",
+        );
         ok = false;
     }
     ok
 }
 
-pub(super) fn load(report: &mut Report, kind: ActivityKind, path: &Path, text: &str, files: &Files) -> Option<Loaded> {
+pub(super) fn load(
+    report: &mut Report,
+    kind: ActivityKind,
+    path: &Path,
+    text: &str,
+    files: &Files,
+) -> Option<Loaded> {
     match kind {
         ActivityKind::Lesson => lesson(report, path, text),
         ActivityKind::Assignment => assignment(report, path, text, files),
@@ -232,7 +275,11 @@ fn assignment(report: &mut Report, path: &Path, text: &str, files: &Files) -> Op
     let before = report.errors.len();
     check_common(report, path, text, &f.title, f.minutes);
     if f.rubric.is_empty() {
-        report.err(path, Some(1), "devoir sans barème ([[rubric]] avec criterion et points)");
+        report.err(
+            path,
+            Some(1),
+            "devoir sans barème ([[rubric]] avec criterion et points)",
+        );
     }
     for c in &f.rubric {
         if c.criterion.trim().is_empty() || c.points == 0 {
@@ -244,7 +291,14 @@ fn assignment(report: &mut Report, path: &Path, text: &str, files: &Files) -> Op
         }
     }
     for name in &f.case_files {
-        files.check(report, path, line_of(text, name, 1), name, &[Media::Pdf, Media::Png, Media::Jpeg], true);
+        files.check(
+            report,
+            path,
+            line_of(text, name, 1),
+            name,
+            &[Media::Pdf, Media::Png, Media::Jpeg],
+            true,
+        );
     }
     if body.trim().is_empty() {
         report.err(path, Some(first), "devoir sans consigne");
@@ -281,7 +335,14 @@ fn resource(report: &mut Report, path: &Path, text: &str, files: &Files) -> Opti
         path,
         line_of(text, "file", 1),
         &f.file,
-        &[Media::Pdf, Media::Mp3, Media::Ogg, Media::M4a, Media::Mp4, Media::Webm],
+        &[
+            Media::Pdf,
+            Media::Mp3,
+            Media::Ogg,
+            Media::M4a,
+            Media::Mp4,
+            Media::Webm,
+        ],
         false,
     );
     let media = media.filter(|_| report.errors.len() == before)?;

@@ -278,7 +278,6 @@ pub(super) fn rel<'a>(path: &'a Path, root: &Path) -> &'a Path {
     path.strip_prefix(root).unwrap_or(path)
 }
 
-
 mod activities;
 mod module;
 mod questions;

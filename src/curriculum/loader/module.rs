@@ -50,7 +50,9 @@ fn check_hours(report: &mut Report, file: &Path, text: &str, mf: &ModuleFile) {
 /// else (another folder, `..`, an absolute path).
 fn kind_of(entry: &str) -> Option<(ActivityKind, &str)> {
     let (folder, name) = entry.split_once('/')?;
-    let kind = ActivityKind::ALL.into_iter().find(|k| k.folder() == folder)?;
+    let kind = ActivityKind::ALL
+        .into_iter()
+        .find(|k| k.folder() == folder)?;
     let ext = match kind {
         ActivityKind::Lesson | ActivityKind::Assignment => ".md",
         ActivityKind::Quiz | ActivityKind::Resource => ".toml",
@@ -141,13 +143,14 @@ pub(super) fn load_module(
             };
             hash_file(hasher, program_dir, &path, body.as_bytes());
             let loaded = match kind {
-                ActivityKind::Quiz => questions::load_quiz(report, &path, &body, &bank, false)
-                    .map(|(quiz, required)| activities::Loaded {
+                ActivityKind::Quiz => questions::load_quiz(report, &path, &body, &bank, false).map(
+                    |(quiz, required)| activities::Loaded {
                         title: quiz.title.clone(),
                         minutes: quiz.minutes,
                         required,
                         body: Body::Quiz(quiz),
-                    }),
+                    },
+                ),
                 _ => activities::load(report, kind, &path, &body, &files),
             };
             if let Some(a) = loaded {

@@ -81,7 +81,12 @@ pub(super) struct Banked {
 pub(super) type Bank = BTreeMap<String, Banked>;
 
 /// Reads `questions.toml` (a module may have none); a faulty question is reported and left out.
-pub(super) fn load_bank(report: &mut Report, dir: &Path, program_dir: &Path, hasher: &mut Sha256) -> Bank {
+pub(super) fn load_bank(
+    report: &mut Report,
+    dir: &Path,
+    program_dir: &Path,
+    hasher: &mut Sha256,
+) -> Bank {
     let file = dir.join("questions.toml");
     let mut bank = Bank::new();
     if !file.is_file() {
@@ -99,7 +104,11 @@ pub(super) fn load_bank(report: &mut Report, dir: &Path, program_dir: &Path, has
     for q in bf.questions {
         let line = line_of(&text, &format!("\"{}\"", q.id), 1).unwrap_or(1);
         if bank.contains_key(&q.id) {
-            report.err(&file, Some(line), format!("question « {} » en double", q.id));
+            report.err(
+                &file,
+                Some(line),
+                format!("question « {} » en double", q.id),
+            );
             continue;
         }
         let source = toml::to_string(&SourceOf(&q)).unwrap_or_default();
@@ -116,10 +125,28 @@ struct SourceOf<'a>(&'a QuestionFile);
 impl serde::Serialize for SourceOf<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let q = self.0;
-        let choices: Vec<(&str, &str, &str)> =
-            q.choices.iter().map(|c| (c.id.as_str(), c.text.as_str(), c.feedback.as_str())).collect();
-        let pairs: Vec<(&str, &str)> = q.pairs.iter().map(|p| (p.left.as_str(), p.right.as_str())).collect();
-        (&q.id, q.kind, &q.text, &q.correct, &q.explanation, choices, pairs, q.answer, q.tolerance, &q.unit)
+        let choices: Vec<(&str, &str, &str)> = q
+            .choices
+            .iter()
+            .map(|c| (c.id.as_str(), c.text.as_str(), c.feedback.as_str()))
+            .collect();
+        let pairs: Vec<(&str, &str)> = q
+            .pairs
+            .iter()
+            .map(|p| (p.left.as_str(), p.right.as_str()))
+            .collect();
+        (
+            &q.id,
+            q.kind,
+            &q.text,
+            &q.correct,
+            &q.explanation,
+            choices,
+            pairs,
+            q.answer,
+            q.tolerance,
+            &q.unit,
+        )
             .serialize(s)
     }
 }
@@ -145,7 +172,12 @@ fn choices_of(q: &mut QuestionFile) -> Vec<Choice> {
         .collect()
 }
 
-fn check_question(report: &mut Report, file: &Path, line: usize, mut q: QuestionFile) -> Option<Question> {
+fn check_question(
+    report: &mut Report,
+    file: &Path,
+    line: usize,
+    mut q: QuestionFile,
+) -> Option<Question> {
     let before = report.errors.len();
     let choices = choices_of(&mut q);
     let qid = q.id.clone();
@@ -167,7 +199,9 @@ fn check_question(report: &mut Report, file: &Path, line: usize, mut q: Question
             }
             for c in &q.correct {
                 if !ids.contains(c.as_str()) {
-                    fail(format!("la bonne réponse « {c} » n'existe pas parmi les choix"));
+                    fail(format!(
+                        "la bonne réponse « {c} » n'existe pas parmi les choix"
+                    ));
                 }
             }
             match (q.kind, q.correct.len()) {
@@ -224,22 +258,45 @@ pub(super) fn load_quiz(
     let qf: QuizFile = parse_toml(report, file, text)?;
     let before = report.errors.len();
     if !(1..=100).contains(&qf.pass_mark) {
-        report.err(file, line_of(text, "pass_mark", 1), "pass_mark entre 1 et 100");
+        report.err(
+            file,
+            line_of(text, "pass_mark", 1),
+            "pass_mark entre 1 et 100",
+        );
     }
     if qf.max_attempts == 0 {
-        report.err(file, line_of(text, "max_attempts", 1), "max_attempts au moins 1");
+        report.err(
+            file,
+            line_of(text, "max_attempts", 1),
+            "max_attempts au moins 1",
+        );
     }
     if evaluation && qf.required.is_some() {
-        report.err(file, line_of(text, "required", 1), "l'évaluation est toujours obligatoire : retirez required");
+        report.err(
+            file,
+            line_of(text, "required", 1),
+            "l'évaluation est toujours obligatoire : retirez required",
+        );
     }
     if !evaluation && (qf.title.trim().is_empty() || qf.minutes == 0) {
-        report.err(file, Some(1), "un quiz a un titre et une durée (minutes) supérieure à 0");
+        report.err(
+            file,
+            Some(1),
+            "un quiz a un titre et une durée (minutes) supérieure à 0",
+        );
     }
     if qf.questions.is_empty() {
         report.err(file, None, "aucune question");
     }
-    if qf.draw.is_some_and(|d| d == 0 || d as usize > qf.questions.len()) {
-        report.err(file, line_of(text, "draw", 1), "draw entre 1 et le nombre de questions");
+    if qf
+        .draw
+        .is_some_and(|d| d == 0 || d as usize > qf.questions.len())
+    {
+        report.err(
+            file,
+            line_of(text, "draw", 1),
+            "draw entre 1 et le nombre de questions",
+        );
     }
     let mut hasher = Sha256::new();
     hasher.update(text.as_bytes());
@@ -253,7 +310,11 @@ pub(super) fn load_quiz(
             hasher.update(b.source.as_bytes());
             questions.push(b.question.clone());
         } else {
-            report.err(file, line, format!("la question « {id} » n'est pas dans la banque (questions.toml)"));
+            report.err(
+                file,
+                line,
+                format!("la question « {id} » n'est pas dans la banque (questions.toml)"),
+            );
         }
     }
     (report.errors.len() == before).then(|| {

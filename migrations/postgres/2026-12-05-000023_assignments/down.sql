@@ -1,0 +1,2 @@
+DROP TABLE assignment_files;
+DROP TABLE assignment_submissions;
