@@ -81,6 +81,7 @@ impl Application {
                 .configure(cohorts::calendar::routes)
                 .configure(cohorts::feeds::routes)
                 .configure(crate::tracking::pages::routes)
+                .configure(crate::tracking::activity_pages::routes)
                 .configure(crate::tracking::attendance_pages::routes)
                 .configure(curriculum::pages::routes)
                 .configure(curriculum::quiz_pages::routes)

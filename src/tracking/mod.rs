@@ -1,5 +1,7 @@
 //! Hours: distance time from heartbeats, corrections, totals, pace and dashboards.
 
+pub mod activity_pages;
+pub mod activity_times;
 pub mod api;
 pub mod attendance;
 pub mod attendance_pages;

@@ -6,6 +6,7 @@ use fantoccini::Locator;
 use fantoccini::key::Key;
 use parcours::accounts::Role;
 use parcours::curriculum::loader;
+use parcours::curriculum::quiz::QuestionKind;
 use parcours::curriculum::rules::{Activity, ActivityKind, Curriculum, Module, Program};
 
 use crate::common::*;
@@ -120,13 +121,28 @@ async fn a_trainee_passes_module_1(size: Size) {
     b.wait_title(&format!("{} — tentative 1", evaluation.title))
         .await;
     b.check_page("attempt").await;
-    assert!(!evaluation.questions.is_empty());
-    for q in &evaluation.questions {
-        assert!(!q.correct.is_empty(), "question {} has an answer", q.id);
-        for choice in &q.correct {
-            let input = b.find(Locator::Id(&format!("{}-{choice}", q.id))).await;
-            input.click().await.unwrap();
-            assert!(input.is_selected().await.unwrap(), "{}-{choice}", q.id);
+    let attempt: i64 = b
+        .path()
+        .await
+        .trim_start_matches("/tentatives/")
+        .parse()
+        .unwrap();
+    let asked = evaluation.for_attempt(attempt);
+    assert!(!asked.is_empty());
+    for (qid, value) in right_answers(evaluation, attempt) {
+        let q = asked.iter().find(|q| q.id == qid).unwrap();
+        match q.kind {
+            QuestionKind::Matching => {
+                let left = value.split(':').next().unwrap();
+                let select = b.find(Locator::Id(&format!("{qid}-{left}"))).await;
+                select.select_by_value(&value).await.unwrap();
+            }
+            QuestionKind::Numeric => b.fill(&format!("{qid}-n"), &value).await,
+            _ => {
+                let input = b.find(Locator::Id(&format!("{qid}-{value}"))).await;
+                input.click().await.unwrap();
+                assert!(input.is_selected().await.unwrap(), "{qid}-{value}");
+            }
         }
     }
     b.button("Valider mes réponses")
@@ -135,7 +151,7 @@ async fn a_trainee_passes_module_1(size: Size) {
         .await
         .unwrap();
     b.wait_text("#res", "Évaluation réussie").await;
-    let n = evaluation.questions.len();
+    let n = asked.len();
     b.wait_text(
         ".result",
         &format!("Score : 100 % ({n} bonne(s) réponse(s) sur {n})"),

@@ -951,3 +951,40 @@ pub fn module_files(code: &str) -> Vec<String> {
         .map(|f| f.trim_start_matches("files/").to_string())
         .collect()
 }
+
+/// The right answer to each question an attempt drew, as the attempt form sends it: choice
+/// ids, `i:j` pairs for a matching question (left i with the j-th right-hand item as shown),
+/// a number with a French comma.
+pub fn right_answers(
+    quiz: &parcours::curriculum::quiz::Quiz,
+    attempt: i64,
+) -> Vec<(String, String)> {
+    use parcours::curriculum::quiz::QuestionKind;
+    quiz.for_attempt(attempt)
+        .iter()
+        .flat_map(|q| -> Vec<(String, String)> {
+            match q.kind {
+                QuestionKind::Matching => {
+                    let rights = q.rights();
+                    q.pairs
+                        .iter()
+                        .enumerate()
+                        .map(|(i, p)| {
+                            let j = rights.iter().position(|r| *r == p.right).unwrap();
+                            (q.id.clone(), format!("{i}:{j}"))
+                        })
+                        .collect()
+                }
+                QuestionKind::Numeric => {
+                    let n = q.numeric.as_ref().unwrap().answer;
+                    vec![(q.id.clone(), n.to_string().replace('.', ","))]
+                }
+                _ => q
+                    .correct
+                    .iter()
+                    .map(|c| (q.id.clone(), c.clone()))
+                    .collect(),
+            }
+        })
+        .collect()
+}

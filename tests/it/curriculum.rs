@@ -111,7 +111,7 @@ fn a_duplicate_module_code_is_refused() {
 
 #[test]
 fn a_quiz_answer_that_does_not_exist_is_refused_with_its_line() {
-    let (dir, file) = broken(&format!("{M1}/evaluation.toml"), |t| {
+    let (dir, file) = broken(&format!("{M1}/questions.toml"), |t| {
         t.replacen("correct = [\"b\"]", "correct = [\"z\"]", 1)
     });
     let text = std::fs::read_to_string(&file).unwrap();
@@ -123,7 +123,7 @@ fn a_quiz_answer_that_does_not_exist_is_refused_with_its_line() {
     let errors = errors_of(dir.path());
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(
-        errors[0].contains(&format!("evaluation.toml:{line}:")),
+        errors[0].contains(&format!("questions.toml:{line}:")),
         "{errors:?}"
     );
     assert!(errors[0].contains("la bonne réponse « z » n'existe pas"));
@@ -139,7 +139,7 @@ fn a_lesson_without_a_title_is_refused() {
     let errors = errors_of(dir.path());
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].contains("02-examens-soins-courants.md:"));
-    assert!(errors[0].contains("leçon sans titre"), "{errors:?}");
+    assert!(errors[0].contains("activité sans titre"), "{errors:?}");
 }
 
 #[test]
@@ -158,6 +158,124 @@ fn raw_html_in_a_lesson_is_refused_with_its_line() {
 }
 
 #[test]
+fn every_activity_file_is_in_one_sequence_and_quizzes_ask_bank_questions() {
+    // A lesson left out of module.toml is refused: it would never be shown.
+    let (dir, _) = broken(&format!("{M1}/module.toml"), |t| {
+        t.replacen("  \"lessons/03-coordination-parcours.md\",\n", "", 1)
+    });
+    let errors = errors_of(dir.path());
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].contains("lessons/03-coordination-parcours.md"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[0].contains("ne figure dans aucune séquence"),
+        "{errors:?}"
+    );
+    // A quiz naming a question the bank does not have.
+    let quiz = std::fs::read_dir(content_dir().join(M1).join("quizzes"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .file_name()
+        .into_string()
+        .unwrap();
+    let (dir, _) = broken(&format!("{M1}/quizzes/{quiz}"), |t| {
+        t.replacen("questions = [", "questions = [\"inconnue\", ", 1)
+    });
+    let errors = errors_of(dir.path());
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("la question « inconnue » n'est pas dans la banque")),
+        "{errors:?}"
+    );
+    // An entry outside the module's activity folders.
+    let (dir, _) = broken(&format!("{M1}/module.toml"), |t| {
+        t.replacen(
+            "activities = [",
+            "activities = [\"../../program.toml\", ",
+            1,
+        )
+    });
+    let errors = errors_of(dir.path());
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("« ../../program.toml » n'est pas une activité")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn a_resource_is_checked_by_its_content_not_its_name() {
+    let (dir, _) = broken(&format!("{M1}/module.toml"), |t| {
+        t.replacen(
+            "activities = [",
+            "activities = [\"resources/video.toml\", ",
+            1,
+        )
+    });
+    let m1 = dir.path().join(M1);
+    std::fs::create_dir_all(m1.join("resources")).unwrap();
+    std::fs::write(
+        m1.join("resources/video.toml"),
+        "title = \"Le circuit du patient\"\nminutes = 8\nrequired = false\nfile = \"files/circuit.mp4\"\n",
+    )
+    .unwrap();
+    // A text file named .mp4 is not a video.
+    std::fs::write(m1.join("files/circuit.mp4"), "Ceci n'est pas une vidéo.").unwrap();
+    let errors = errors_of(dir.path());
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].contains("« files/circuit.mp4 » : contenu refusé"),
+        "{errors:?}"
+    );
+    // A real MP4 header passes, and the resource knows it is a video.
+    let mut mp4 = vec![0, 0, 0, 0x18];
+    mp4.extend_from_slice(b"ftypisom\0\0\x02\0isomiso2mp41");
+    std::fs::write(m1.join("files/circuit.mp4"), &mp4).unwrap();
+    let c = loader::load(dir.path()).unwrap();
+    let (_, m) = c.module("M1").unwrap();
+    let (_, video) = m.activity("video").unwrap();
+    assert_eq!(video.resource().unwrap().media.family(), "video");
+    assert!(!video.required);
+}
+
+#[test]
+fn the_shipped_modules_plan_their_distance_hours_activity_by_activity() {
+    let c = loader::load(&content_dir()).unwrap();
+    for p in &c.programs {
+        for m in &p.modules {
+            assert_eq!(m.duration_warning(), None, "{}", m.code);
+            assert_eq!(m.required_minutes(), m.distance_hours * 60, "{}", m.code);
+            let graded = m
+                .activities
+                .iter()
+                .filter(|a| a.kind == parcours::curriculum::rules::ActivityKind::Assignment)
+                .count();
+            assert!(graded >= 2, "{} has {graded} assignments", m.code);
+        }
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_parcours"))
+        .args(["content", "check"])
+        .arg(content_dir())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains(
+            "à distance : 35 h prévues, activités obligatoires 35 h (évaluation comprise) ✓"
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("✗"), "{stdout}");
+}
+
+#[test]
 fn broken_toml_is_reported_with_its_line() {
     let (dir, _) = broken(&format!("{M1}/module.toml"), |t| {
         t.replace("order = 1", "order = = 1")
@@ -169,7 +287,7 @@ fn broken_toml_is_reported_with_its_line() {
 
 #[tokio::test]
 async fn a_broken_content_folder_stops_the_start_with_the_file_and_reason() {
-    let (content, _) = broken(&format!("{M1}/evaluation.toml"), |t| {
+    let (content, _) = broken(&format!("{M1}/questions.toml"), |t| {
         t.replacen("correct = [\"b\"]", "correct = [\"z\"]", 1)
     });
     let dir = tempfile::tempdir().unwrap();
@@ -186,7 +304,7 @@ async fn a_broken_content_folder_stops_the_start_with_the_file_and_reason() {
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("evaluation.toml:"), "{stderr}");
+    assert!(stderr.contains("questions.toml:"), "{stderr}");
     assert!(stderr.contains("n'existe pas parmi les choix"), "{stderr}");
     assert!(!stderr.contains("panicked"));
 }
@@ -196,12 +314,14 @@ fn evaluation(module: &str) -> parcours::curriculum::quiz::Quiz {
     c.module(module).unwrap().1.evaluation.clone().unwrap()
 }
 
-fn all_right(module: &str) -> Vec<(String, String)> {
-    evaluation(module)
-        .questions
-        .iter()
-        .flat_map(|q| q.correct.iter().map(|c| (q.id.clone(), c.clone())))
-        .collect()
+/// How many required activities a module has, and how many activities in all.
+fn activity_counts(module: &str) -> (usize, usize) {
+    let c = loader::load(&content_dir()).unwrap();
+    let m = c.module(module).unwrap().1;
+    (
+        m.activities.iter().filter(|a| a.required).count(),
+        m.activities.len(),
+    )
 }
 
 async fn start(app: &TestApp, c: &reqwest::Client, module: &str) -> reqwest::Response {
@@ -226,7 +346,8 @@ async fn a_trainee_reads_lessons_and_passes_an_evaluation_once_despite_a_double_
         .unwrap();
     assert!(html.contains("M1 · Suivi du parcours de santé du patient"));
     assert!(html.contains("77 h"));
-    assert!(html.contains("0 / 6 leçons terminées"));
+    let (required, all) = activity_counts("M1");
+    assert!(html.contains(&format!("0 / {required} activités obligatoires terminées")));
 
     let lesson = "/programmes/CQP-AM/M1/activites/01-role-assistant-parcours-sante";
     let html = c
@@ -238,10 +359,10 @@ async fn a_trainee_reads_lessons_and_passes_an_evaluation_once_despite_a_double_
         .await
         .unwrap();
     assert!(html.contains("Le rôle de l&#x27;assistant médical dans le parcours de santé"));
-    assert!(html.contains("Leçon 1 sur 6"));
+    assert!(html.contains(&format!("activité 1 sur {all}")));
     assert!(html.contains("<h2>Pourquoi ce métier a été créé</h2>"));
     assert!(html.contains("rel=\"next\""));
-    assert!(!html.contains("Leçon terminée ✓"));
+    assert!(!html.contains("Activité terminée ✓"));
     for _ in 0..2 {
         let res = c
             .post_form_of(&app, &html, &format!("{lesson}/terminee"), NO_FIELDS)
@@ -249,7 +370,7 @@ async fn a_trainee_reads_lessons_and_passes_an_evaluation_once_despite_a_double_
         assert_eq!(res.status(), 303);
     }
     let page = c.get(app.url(lesson)).send().await.unwrap();
-    assert!(page.text().await.unwrap().contains("Leçon terminée ✓"));
+    assert!(page.text().await.unwrap().contains("Activité terminée ✓"));
     let html = c
         .get(app.url("/programmes/CQP-AM"))
         .send()
@@ -258,7 +379,10 @@ async fn a_trainee_reads_lessons_and_passes_an_evaluation_once_despite_a_double_
         .text()
         .await
         .unwrap();
-    assert!(html.contains("1 / 6 leçons terminées"), "done once");
+    assert!(
+        html.contains(&format!("1 / {required} activités obligatoires terminées")),
+        "done once"
+    );
 
     // Start twice (double click): one attempt.
     let first = start(&app, &c, "M1").await;
@@ -273,7 +397,11 @@ async fn a_trainee_reads_lessons_and_passes_an_evaluation_once_despite_a_double_
         .text()
         .await
         .unwrap();
-    let form = all_right("M1");
+    let attempt_id: i64 = attempt_url
+        .trim_start_matches("/tentatives/")
+        .parse()
+        .unwrap();
+    let form = right_answers(&evaluation("M1"), attempt_id);
     for _ in 0..2 {
         let res = c.post_form_of(&app, &page, &attempt_url, &form).await;
         assert_eq!(res.status(), 303);
@@ -493,9 +621,9 @@ async fn the_api_serves_programmes_and_records_attempts() {
     assert_eq!(res.status(), 201);
     let started: serde_json::Value = res.json().await.unwrap();
     let id = started["attempt"]["id"].as_i64().unwrap();
-    let mut answers = serde_json::Map::new();
-    for q in evaluation("M2").questions {
-        answers.insert(q.id.clone(), serde_json::json!(q.correct));
+    let mut answers: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (q, a) in right_answers(&evaluation("M2"), id) {
+        answers.entry(q).or_default().push(a);
     }
     let res = api
         .post(app.url(&format!("/api/v1/attempts/{id}/submit")))
@@ -544,6 +672,14 @@ async fn a_content_change_makes_a_new_version_and_keeps_progress() {
     std::fs::remove_file(
         dir.path()
             .join(format!("{M1}/lessons/06-campagnes-sante-publique.md")),
+    )
+    .unwrap();
+    // The lesson leaves its sequence too.
+    let module_toml = dir.path().join(format!("{M1}/module.toml"));
+    let text = std::fs::read_to_string(&module_toml).unwrap();
+    std::fs::write(
+        &module_toml,
+        text.replace("  \"lessons/06-campagnes-sante-publique.md\",\n", ""),
     )
     .unwrap();
     let mut conn = app.conn();

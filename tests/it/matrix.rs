@@ -383,6 +383,8 @@ const ROUTES: &[Route] = &[
     get("/promotions/{id}/suivi.csv", CohortStaff),
     get("/stagiaires/{id}/heures", TraineeFile),
     post("/stagiaires/{id}/corrections", TraineeStaff).form("module_id=0&direction=&hours=&minutes=&reason="),
+    // src/tracking/activity_pages.rs
+    get("/promotions/{id}/activites", CohortStaff),
     get("/mes-assistants", Doctor),
     post("/mes-assistants/resume", Doctor).form("weekly_digest=1"),
     // src/tracking/attendance_pages.rs

@@ -78,7 +78,12 @@ pub(super) struct Banked {
     source: String,
 }
 
-pub(super) type Bank = BTreeMap<String, Banked>;
+#[derive(Default)]
+pub(super) struct Bank {
+    questions: BTreeMap<String, Banked>,
+    /// Questions with errors of their own: a quiz naming them adds no second error.
+    broken: BTreeSet<String>,
+}
 
 /// Reads `questions.toml` (a module may have none); a faulty question is reported and left out.
 pub(super) fn load_bank(
@@ -88,7 +93,7 @@ pub(super) fn load_bank(
     hasher: &mut Sha256,
 ) -> Bank {
     let file = dir.join("questions.toml");
-    let mut bank = Bank::new();
+    let mut bank = Bank::default();
     if !file.is_file() {
         return bank;
     }
@@ -103,7 +108,7 @@ pub(super) fn load_bank(
     };
     for q in bf.questions {
         let line = line_of(&text, &format!("\"{}\"", q.id), 1).unwrap_or(1);
-        if bank.contains_key(&q.id) {
+        if bank.questions.contains_key(&q.id) {
             report.err(
                 &file,
                 Some(line),
@@ -112,8 +117,17 @@ pub(super) fn load_bank(
             continue;
         }
         let source = toml::to_string(&SourceOf(&q)).unwrap_or_default();
-        if let Some(question) = check_question(report, &file, line, q) {
-            bank.insert(question.id.clone(), Banked { question, source });
+        // A wrong answer id is shown on its `correct` line, the rest on the question's.
+        let correct_line = line_of(&text, "correct", line).unwrap_or(line);
+        let id = q.id.clone();
+        match check_question(report, &file, (line, correct_line), q) {
+            Some(question) => {
+                bank.questions
+                    .insert(question.id.clone(), Banked { question, source });
+            }
+            None => {
+                bank.broken.insert(id);
+            }
         }
     }
     bank
@@ -175,39 +189,49 @@ fn choices_of(q: &mut QuestionFile) -> Vec<Choice> {
 fn check_question(
     report: &mut Report,
     file: &Path,
-    line: usize,
+    (line, correct_line): (usize, usize),
     mut q: QuestionFile,
 ) -> Option<Question> {
     let before = report.errors.len();
     let choices = choices_of(&mut q);
     let qid = q.id.clone();
-    let mut fail = |m: String| report.err(file, Some(line), format!("question « {qid} » : {m}"));
+    let fail = |report: &mut Report, m: String| {
+        report.err(file, Some(line), format!("question « {qid} » : {m}"))
+    };
     if q.text.trim().is_empty() {
-        fail("texte manquant".into());
+        fail(report, "texte manquant".into());
     }
     let ids: BTreeSet<&str> = choices.iter().map(|c| c.id.as_str()).collect();
     match q.kind {
         QuestionKind::Single | QuestionKind::Multiple | QuestionKind::TrueFalse => {
             if ids.len() != choices.len() {
-                fail("deux réponses ont le même identifiant".into());
+                fail(report, "deux réponses ont le même identifiant".into());
             }
             if choices.len() < 2 {
-                fail("au moins deux réponses".into());
+                fail(report, "au moins deux réponses".into());
             }
             if q.kind == QuestionKind::TrueFalse && ids != BTreeSet::from(["vrai", "faux"]) {
-                fail("les réponses d'un vrai/faux sont « vrai » et « faux »".into());
+                fail(
+                    report,
+                    "les réponses d'un vrai/faux sont « vrai » et « faux »".into(),
+                );
             }
             for c in &q.correct {
                 if !ids.contains(c.as_str()) {
-                    fail(format!(
-                        "la bonne réponse « {c} » n'existe pas parmi les choix"
-                    ));
+                    report.err(
+                        file,
+                        Some(correct_line),
+                        format!(
+                            "question « {} » : la bonne réponse « {c} » n'existe pas parmi les choix",
+                            q.id
+                        ),
+                    );
                 }
             }
             match (q.kind, q.correct.len()) {
-                (_, 0) => fail("aucune bonne réponse".into()),
+                (_, 0) => fail(report, "aucune bonne réponse".into()),
                 (QuestionKind::Single | QuestionKind::TrueFalse, n) if n > 1 => {
-                    fail("une seule bonne réponse attendue".into())
+                    fail(report, "une seule bonne réponse attendue".into())
                 }
                 _ => {}
             }
@@ -215,12 +239,18 @@ fn check_question(
         QuestionKind::Matching => {
             let rights: BTreeSet<&str> = q.pairs.iter().map(|p| p.right.as_str()).collect();
             if q.pairs.len() < 2 || rights.len() != q.pairs.len() {
-                fail("au moins deux paires, aux éléments de droite tous différents".into());
+                fail(
+                    report,
+                    "au moins deux paires, aux éléments de droite tous différents".into(),
+                );
             }
         }
         QuestionKind::Numeric => {
             if !q.answer.is_some_and(f64::is_finite) || q.tolerance < 0.0 {
-                fail("answer (un nombre) et une tolérance positive ou nulle".into());
+                fail(
+                    report,
+                    "answer (un nombre) et une tolérance positive ou nulle".into(),
+                );
             }
         }
     }
@@ -306,10 +336,10 @@ pub(super) fn load_quiz(
         let line = line_of(text, &format!("\"{id}\""), 1);
         if !seen.insert(id) {
             report.err(file, line, format!("question « {id} » en double"));
-        } else if let Some(b) = bank.get(id) {
+        } else if let Some(b) = bank.questions.get(id) {
             hasher.update(b.source.as_bytes());
             questions.push(b.question.clone());
-        } else {
+        } else if !bank.broken.contains(id) {
             report.err(
                 file,
                 line,

@@ -99,3 +99,16 @@ pub fn days_since(
         ))
         .load(conn)
 }
+
+/// Distance seconds each trainee spent on each activity: (activity id, seconds) rows.
+pub fn activity_times(conn: &mut DbConn, who: Trainees<'_>) -> QueryResult<Vec<(i64, i64)>> {
+    use crate::db::schema::activity_totals;
+    of_trainees!(
+        activity_totals::table.into_boxed(),
+        activity_totals::trainee_id,
+        who
+    )
+    .filter(activity_totals::seconds.gt(0))
+    .select((activity_totals::lesson_id, activity_totals::seconds))
+    .load(conn)
+}
