@@ -140,6 +140,10 @@ impl Fixture {
                         &self.attestation_code,
                     )),
                     ("name", "/static/{name}") => Ok("parcours.css".into()),
+                    ("name", r) if r.contains("/fichiers/") => crate::common::module_files("M1")
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| "M1 has no case file".to_string()),
                     ("token", "/invitation/{token}") => Ok(self.invitation.clone()),
                     ("token", "/mot-de-passe/{token}") => Ok(self.reset.clone()),
                     ("token", "/calendrier/promotion/{token}") => Ok(self.cohort_feed.clone()),
