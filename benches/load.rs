@@ -80,7 +80,7 @@ async fn run(backend: &str, database_url: &str) -> anyhow::Result<Vec<(String, F
         drive(HEARTBEAT_CLIENTS, move |k, n| {
             c.post(format!("{b}/api/v1/study/heartbeats"))
                 .bearer_auth(&t[k])
-                .json(&serde_json::json!({"page": "lesson", "lesson_id": lesson, "view": format!("bench-{k}"), "seq": n}))
+                .json(&serde_json::json!({"page": "activity", "lesson_id": lesson, "view": format!("bench-{k}"), "seq": n}))
         })
         .await,
     ));
@@ -168,6 +168,39 @@ async fn run(backend: &str, database_url: &str) -> anyhow::Result<Vec<(String, F
             .await,
         ));
     }
+    if wanted("module") {
+        let (c, b, t) = (client.clone(), base.clone(), tokens.clone());
+        out.push((
+            format!(
+                "GET module page, 30 activities with the trainee's states ({PAGE_CLIENTS} clients)"
+            ),
+            drive(PAGE_CLIENTS, move |k, _| {
+                c.get(format!("{b}/programmes/CQP-AM/M2"))
+                    .bearer_auth(&t[k])
+            })
+            .await,
+        ));
+    }
+    if wanted("video") {
+        // Each request one 256 KiB range of a 4 MiB video, as a player seeking asks.
+        let (c, b, t) = (client.clone(), base.clone(), tokens.clone());
+        out.push((
+            format!("GET video by 256 KiB ranges ({PAGE_CLIENTS} clients)"),
+            drive(PAGE_CLIENTS, move |k, n| {
+                let start = ((k as u64 * 7 + n) % 16) * 262_144;
+                c.get(format!("{b}/programmes/CQP-AM/M2/fichiers/video-bench.mp4"))
+                    .bearer_auth(&t[k])
+                    .header("Range", format!("bytes={start}-{}", start + 262_143))
+            })
+            .await,
+        ));
+    }
+    if wanted("quiz") {
+        out.push((
+            format!("POST quiz attempt submitted and scored ({PAGE_CLIENTS} clients)"),
+            submit_attempts(&client, &base, &tokens).await,
+        ));
+    }
     let rss = peak_rss_mb(server.child.id());
     out.push((
         "server peak resident memory (MB)".into(),
@@ -181,6 +214,75 @@ async fn run(backend: &str, database_url: &str) -> anyhow::Result<Vec<(String, F
     ));
     drop(server);
     Ok(out)
+}
+
+/// Each client starts an attempt at M2's evaluation (not timed), then submits its answers
+/// (timed), over and over: the cost of scoring and recording one attempt.
+async fn submit_attempts(
+    client: &reqwest::Client,
+    base: &str,
+    tokens: &Arc<Vec<String>>,
+) -> Figures {
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for k in 0..PAGE_CLIENTS {
+        let (c, b, t) = (client.clone(), base.to_string(), tokens.clone());
+        tasks.push(tokio::spawn(async move {
+            let (mut lat, mut errors) = (Vec::new(), 0);
+            while started.elapsed() < common::RUN {
+                let Ok(res) = c
+                    .post(format!(
+                        "{b}/api/v1/programs/CQP-AM/modules/M2/evaluation/attempts"
+                    ))
+                    .bearer_auth(&t[k])
+                    .send()
+                    .await
+                else {
+                    errors += 1;
+                    continue;
+                };
+                let Ok(body) = res.json::<serde_json::Value>().await else {
+                    errors += 1;
+                    continue;
+                };
+                let id = body["attempt"]["id"].as_i64().unwrap_or(0);
+                // The first choice of every question: a real, mostly wrong, answer sheet.
+                let answers: serde_json::Map<String, serde_json::Value> =
+                    body["evaluation"]["questions"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|q| {
+                            let first = q["choices"].get(0).and_then(|c| c.get(0))?.clone();
+                            Some((q["id"].as_str()?.to_string(), serde_json::json!([first])))
+                        })
+                        .collect();
+                let t0 = Instant::now();
+                match c
+                    .post(format!("{b}/api/v1/attempts/{id}/submit"))
+                    .bearer_auth(&t[k])
+                    .json(&serde_json::json!({ "answers": answers }))
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status().is_success() => {
+                        let _ = r.bytes().await;
+                        lat.push(t0.elapsed());
+                    }
+                    _ => errors += 1,
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let (mut lat, mut errors) = (Vec::new(), 0);
+    for t in tasks {
+        if let Ok((l, e)) = t.await {
+            lat.extend(l);
+            errors += e;
+        }
+    }
+    common::summarise(lat, errors, started.elapsed())
 }
 
 fn main() -> anyhow::Result<()> {

@@ -482,7 +482,26 @@ fn issue_attestations(config: &AppConfig, cohort_id: i64) -> anyhow::Result<()> 
     })
 }
 
-fn check_content(dir: &std::path::Path) -> anyhow::Result<()> {
+/// Checks a content folder, or a programme exported as a ZIP (unpacked in a temporary folder
+/// with the archive's limits and path checks).
+fn check_content(path: &std::path::Path) -> anyhow::Result<()> {
+    if !path.is_file() {
+        return check_folder(path);
+    }
+    let tmp = std::env::temp_dir().join(format!("parcours-check-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp)?;
+    let result = std::fs::File::open(path)
+        .map_err(anyhow::Error::from)
+        .and_then(|f| {
+            parcours::curriculum::archive::unpack(f, &tmp, parcours::curriculum::archive::LIMITS)
+                .map_err(|e| anyhow::anyhow!("{} : {}", path.display(), e.message()))
+        })
+        .and_then(|()| check_folder(&tmp));
+    let _ = std::fs::remove_dir_all(&tmp);
+    result
+}
+
+fn check_folder(dir: &std::path::Path) -> anyhow::Result<()> {
     use parcours::base::format::minutes;
     use parcours::curriculum::rules::ActivityKind;
     let curriculum = parcours::curriculum::loader::load(dir)?;

@@ -83,10 +83,11 @@ impl Application {
                 .configure(crate::tracking::pages::routes)
                 .configure(crate::tracking::activity_pages::routes)
                 .configure(crate::tracking::attendance_pages::routes)
+                // Before the pages: `/programmes/P/archive.zip` would else be taken for a module.
+                .configure(curriculum::file_pages::routes)
                 .configure(curriculum::pages::routes)
                 .configure(curriculum::quiz_pages::routes)
                 .configure(curriculum::assignment_pages::routes)
-                .configure(curriculum::file_pages::routes)
                 .configure(crate::attestation::pages::routes)
                 .configure(crate::attestation::verify_pages::routes)
                 .configure(crate::evidence::pages::routes)

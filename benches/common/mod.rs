@@ -41,12 +41,74 @@ pub fn root() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The shipped content, with three optional activities added to M2 so that its page lists 30
+/// (a video of 4 MiB among them, for the range requests) and an evaluation that allows as
+/// many attempts as a bench makes. Written afresh under `target/bench-content` at each run.
+pub fn content_dir() -> std::path::PathBuf {
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = root().join("target/bench-content");
+        let _ = std::fs::remove_dir_all(&dir);
+        copy_dir(&root().join("content"), &dir).expect("copy the content");
+        let m2 = dir.join("cqp-assistant-medical/02-accueil-administratif");
+        let write = |rel: &str, body: &[u8]| {
+            let path = m2.join(rel);
+            std::fs::create_dir_all(path.parent().expect("a parent")).expect("a folder");
+            std::fs::write(path, body).expect("a bench file");
+        };
+        let mut mp4 = vec![0, 0, 0, 0x18];
+        mp4.extend_from_slice(b"ftypisom\0\0\x02\0isomiso2mp41");
+        mp4.resize(4 << 20, 0);
+        write("files/video-bench.mp4", &mp4);
+        write(
+            "resources/90-video-bench.toml",
+            b"title = \"Vid\xc3\xa9o du bench\"\nminutes = 5\nrequired = false\nfile = \"files/video-bench.mp4\"\n",
+        );
+        write(
+            "quizzes/90-quiz-bench.toml",
+            b"title = \"Quiz du bench\"\nminutes = 5\nrequired = false\npass_mark = 50\nmax_attempts = 3\nquestions = [\"q1\", \"q2\", \"q3\"]\n",
+        );
+        write(
+            "lessons/90-lecture-bench.md",
+            "+++\ntitle = \"Lecture du bench\"\nminutes = 2\nrequired = false\n+++\n\nUne page courte.\n".as_bytes(),
+        );
+        let module = m2.join("module.toml");
+        let mut text = std::fs::read_to_string(&module).expect("module.toml");
+        text.push_str("\n[[sequences]]\ntitle = \"Bench\"\nactivities = [\"lessons/90-lecture-bench.md\", \"quizzes/90-quiz-bench.toml\", \"resources/90-video-bench.toml\"]\n");
+        std::fs::write(&module, text).expect("module.toml");
+        let eval = m2.join("evaluation.toml");
+        let text = std::fs::read_to_string(&eval).expect("evaluation.toml");
+        let text = text
+            .lines()
+            .map(|l| if l.starts_with("max_attempts") { "max_attempts = 1000000" } else { l })
+            .collect::<Vec<_>>()
+            .join("\n");
+        std::fs::write(&eval, text).expect("evaluation.toml");
+        dir
+    })
+    .clone()
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
 /// 1,000 trainees in one cohort that began 11 months ago, with a year of daily activity.
 pub fn fill(database_url: &str) -> anyhow::Result<(i64, i64)> {
     let (pool, _) = db::connect(database_url, 2)?;
     let mut conn = pool.get()?;
     db::migrate(&mut conn)?;
-    let content = parcours::curriculum::load_and_sync(&root().join("content"), &pool)?;
+    let content = parcours::curriculum::load_and_sync(&content_dir(), &pool)?;
     let org = parcours::organisms::store::create(
         &mut conn,
         None,
@@ -70,6 +132,13 @@ pub fn fill(database_url: &str) -> anyhow::Result<(i64, i64)> {
         },
     )?;
     let hash = password::hash(PASSWORD)?;
+    let m2_activities: Vec<i64> = content
+        .ids
+        .activities
+        .iter()
+        .filter(|((m, _), _)| m == "M2")
+        .map(|(_, id)| *id)
+        .collect();
     let modules: Vec<i64> = ["M1", "M2", "M3", "M4"]
         .iter()
         .map(|m| content.ids.modules[*m])
@@ -133,6 +202,19 @@ pub fn fill(database_url: &str) -> anyhow::Result<(i64, i64)> {
                 ))
                 .execute(c)?;
             }
+            if i < 64 {
+                // The module page's states: time on every M2 activity, half the lessons done.
+                for (n, a) in m2_activities.iter().enumerate() {
+                    diesel::sql_query(format!(
+                        "INSERT INTO activity_totals (trainee_id, lesson_id, seconds, last_at) VALUES ({id}, {a}, {}, '{today} 09:00:00')",
+                        300 + n * 60
+                    ))
+                    .execute(c)?;
+                    if n % 2 == 0 {
+                        parcours::curriculum::store::complete_lesson(c, id, *a)?;
+                    }
+                }
+            }
             for (k, m) in modules.iter().enumerate() {
                 parcours::tracking::store::add_to_totals(
                     c,
@@ -179,7 +261,7 @@ pub fn start(
             "bench-secret-bench-secret-bench-secret-0123",
         )
         .env("PARCOURS_TEMPLATES_DIR", root().join("templates"))
-        .env("PARCOURS_CONTENT_DIR", root().join("content"))
+        .env("PARCOURS_CONTENT_DIR", content_dir())
         .env("PARCOURS_LOGIN_IP_PER_MINUTE", "100000")
         .env("RUST_LOG", "error")
         .stdout(std::process::Stdio::piped())
@@ -336,8 +418,8 @@ pub fn first_lesson(database_url: &str) -> anyhow::Result<(i64, String)> {
         .order(lessons::id.asc())
         .select(lessons::id)
         .first(&mut *pool.get()?)?;
-    let curriculum = parcours::curriculum::loader::load(&root().join("content"))
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let curriculum =
+        parcours::curriculum::loader::load(&content_dir()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let slug = curriculum
         .module("M1")
         .and_then(|x| x.1.activities.first())

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::Content;
 use super::pages::viewer;
-use crate::accounts::CurrentUser;
+use crate::accounts::{CurrentUser, Role};
 use crate::base::media;
 use crate::web::{AppError, AppResult, State};
 
@@ -15,7 +15,40 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
         "/programmes/{program}/{module}/fichiers/{name}",
         web::get().to(module_file),
-    );
+    )
+    .route("/programmes/{program}/archive.zip", web::get().to(archive));
+}
+
+/// The programme as the folder format of `content/`, zipped: how it moves to another
+/// instance or into Git (`parcours content check` reads it back).
+async fn archive(
+    content: web::Data<Content>,
+    me: CurrentUser,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    me.require(&[Role::Admin, Role::OrganismAdmin])?;
+    let code = path.into_inner();
+    let program = content
+        .curriculum
+        .program(&code)
+        .ok_or(AppError::NotFound)?;
+    let dir = program
+        .modules
+        .first()
+        .and_then(|m| m.dir.parent())
+        .ok_or(AppError::NotFound)?
+        .to_path_buf();
+    let bytes = web::block(move || super::archive::pack(&dir))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/zip")
+        .insert_header(ContentDisposition {
+            disposition: DispositionType::Attachment,
+            parameters: vec![DispositionParam::Filename(format!("{code}.zip"))],
+        })
+        .body(bytes))
 }
 
 /// Only files an activity names: nothing else of the content folder is reachable.

@@ -2,6 +2,7 @@
 //! activities (lessons, quizzes, assignments, resources) and evaluations.
 
 pub mod api;
+pub mod archive;
 pub mod assignment_pages;
 pub mod assignments;
 pub mod file_pages;

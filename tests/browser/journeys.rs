@@ -358,7 +358,7 @@ async fn the_login_and_a_lesson_work_with_the_keyboard_alone() {
         vec![],
     )
     .await;
-    let done = "button « J'ai terminé cette leçon »";
+    let done = "button « J'ai terminé cette activité »";
     let on_the_way = tab_to(&b, done, 100).await;
     assert!(
         on_the_way.iter().all(|f| !f.contains("Se déconnecter")),

@@ -722,3 +722,68 @@ async fn a_content_change_makes_a_new_version_and_keeps_progress() {
         2
     );
 }
+
+#[tokio::test]
+async fn a_programme_exported_as_a_zip_is_checked_as_it_was() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let (admin, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "admin@a.fr").await;
+    let res = admin
+        .get(app.url("/programmes/CQP-AM/archive.zip"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/zip");
+    let bytes = res.bytes().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let zip = dir.path().join("CQP-AM.zip");
+    std::fs::write(&zip, &bytes).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_parcours"))
+        .args(["content", "check"])
+        .arg(&zip)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("CQP-AM — CQP Assistant médical : 266 h en 4 modules"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("FAE-AM"), "one programme only: {stdout}");
+    assert!(stdout.contains("Contenu valide."), "{stdout}");
+
+    // An archive that writes outside its folder is refused before anything is read.
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    w.start_file(
+        "../../programme.toml",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .unwrap();
+    std::io::Write::write_all(&mut w, b"code = \"X\"").unwrap();
+    let evil = dir.path().join("evil.zip");
+    std::fs::write(&evil, w.finish().unwrap().into_inner()).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_parcours"))
+        .args(["content", "check"])
+        .arg(&evil)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("« ../../programme.toml » : chemin refusé"),
+        "{stderr}"
+    );
+    // A trainee cannot take the programme away.
+    let (trainee, _) = app.trainee_in(org, "CQP-AM", "t@a.fr").await;
+    let res = trainee
+        .get(app.url("/programmes/CQP-AM/archive.zip"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}

@@ -103,6 +103,8 @@ enum Policy {
     PersonAdmin,
     /// The content: a trainee of the programme, any staff, a platform admin; not a doctor.
     Learner,
+    /// A programme's administrators: for a reference programme, every organism's.
+    ProgramAdmin,
     /// Staff of the cohort's organism, or a platform admin.
     CohortStaff,
     /// An administrator of the cohort's organism, or a platform admin.
@@ -159,6 +161,7 @@ impl Policy {
             // People outside A's staff get the answer of an id that does not exist.
             Policy::PersonAdmin        => [H, H, F, A, H, A],
             Policy::Learner            => [A, F, A, A, A, A],
+            Policy::ProgramAdmin       => [F, F, F, A, A, A],
             Policy::CohortStaff        => [H, H, A, A, H, A],
             Policy::CohortAdmin        => [H, H, F, A, H, A],
             // The trainee knows she exists: 403 on her staff file.
@@ -418,6 +421,7 @@ const ROUTES: &[Route] = &[
     post("/devoirs/{id}/notation", TraineeStaff).form("decision=noter&feedback=&score_0="),
     // src/curriculum/file_pages.rs
     get("/programmes/{program}/{module}/fichiers/{name}", Learner),
+    get("/programmes/{program}/archive.zip", ProgramAdmin),
     // src/attestation/pages.rs
     get("/stagiaires/{id}/attestations", TraineeStaff),
     post("/stagiaires/{id}/attestations", TraineeAdmin).form("kind=&derogation=&reason=&from=&to="),
