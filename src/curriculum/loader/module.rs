@@ -93,97 +93,17 @@ pub(super) fn load_module(
 
     let bank = questions::load_bank(report, dir, program_dir, hasher);
     let files = activities::Files::new(dir, program_dir);
-    let mut listed: BTreeMap<String, usize> = BTreeMap::new();
-    let mut slugs = HashSet::new();
-    let mut acts = Vec::new();
-    if mf.sequences.is_empty() {
-        report.err(&file, None, "le module n'a aucune séquence ([[sequences]])");
-    }
-    for (index, seq) in mf.sequences.iter().enumerate() {
-        let seq_line = line_of(&text, &seq.title, 1);
-        if seq.title.trim().is_empty() {
-            report.err(&file, seq_line, "séquence sans titre");
-        }
-        if seq.activities.is_empty() {
-            report.err(
-                &file,
-                seq_line,
-                format!("la séquence « {} » n'a aucune activité", seq.title),
-            );
-        }
-        for entry in &seq.activities {
-            *listed.entry(entry.clone()).or_default() += 1;
-            let line = line_of(&text, &format!("\"{entry}\""), 1);
-            let Some((kind, slug)) = kind_of(entry) else {
-                report.err(
-                    &file,
-                    line,
-                    format!(
-                        "« {entry} » n'est pas une activité : lessons/*.md, quizzes/*.toml, \
-                         assignments/*.md ou resources/*.toml, nom en minuscules sans espace"
-                    ),
-                );
-                continue;
-            };
-            if !slugs.insert(slug.to_string()) {
-                report.err(
-                    &file,
-                    line,
-                    format!("deux activités du module s'appellent « {slug} »"),
-                );
-                continue;
-            }
-            let path = dir.join(entry);
-            if !path.is_file() {
-                report.err(&file, line, format!("« {entry} » n'existe pas"));
-                continue;
-            }
-            let Some(body) = read(report, &path) else {
-                continue;
-            };
-            hash_file(hasher, program_dir, &path, body.as_bytes());
-            let loaded = match kind {
-                ActivityKind::Quiz => questions::load_quiz(report, &path, &body, &bank, false).map(
-                    |(quiz, required)| activities::Loaded {
-                        title: quiz.title.clone(),
-                        minutes: quiz.minutes,
-                        required,
-                        body: Body::Quiz(quiz),
-                    },
-                ),
-                _ => activities::load(report, kind, &path, &body, &files),
-            };
-            if let Some(a) = loaded {
-                acts.push(Activity {
-                    slug: slug.to_string(),
-                    title: a.title,
-                    kind,
-                    minutes: a.minutes,
-                    required: a.required,
-                    sequence: index,
-                    body: a.body,
-                });
-            }
-        }
-    }
-    for (entry, n) in &listed {
-        if *n > 1 {
-            report.err(
-                &file,
-                line_of(&text, &format!("\"{entry}\""), 1),
-                format!("« {entry} » figure dans {n} séquences (une seule attendue)"),
-            );
-        }
-    }
-    for entry in files_on_disk(dir) {
-        if !listed.contains_key(&entry) {
-            report.err(
-                &dir.join(&entry),
-                None,
-                "fichier d'activité qui ne figure dans aucune séquence de module.toml",
-            );
-        }
-    }
+    let acts = {
+        let mut walk = Walk {
+            report: &mut *report,
+            module: (dir, &file, &text),
+            program_dir,
+            hasher: &mut *hasher,
+            bank: &bank,
+            files: &files,
+        };
+        walk.sequences(&mf)
+    };
     files.hash_into(report, hasher);
 
     let eval_file = dir.join("evaluation.toml");
@@ -214,6 +134,127 @@ pub(super) fn load_module(
         activities: acts,
         evaluation,
     })
+}
+
+/// The walk through a module's sequences: what the activity files need while they are read.
+struct Walk<'a> {
+    report: &'a mut Report,
+    /// The module's folder, its `module.toml` and that file's text.
+    module: (&'a Path, &'a Path, &'a str),
+    program_dir: &'a Path,
+    hasher: &'a mut Sha256,
+    bank: &'a questions::Bank,
+    files: &'a activities::Files,
+}
+
+impl Walk<'_> {
+    /// Every activity the sequences list, in order; each file listed once and every activity
+    /// file listed.
+    fn sequences(&mut self, mf: &ModuleFile) -> Vec<Activity> {
+        let (dir, file, text) = self.module;
+        let mut listed: BTreeMap<String, usize> = BTreeMap::new();
+        let mut slugs = HashSet::new();
+        let mut acts = Vec::new();
+        if mf.sequences.is_empty() {
+            self.report
+                .err(file, None, "le module n'a aucune séquence ([[sequences]])");
+        }
+        for (index, seq) in mf.sequences.iter().enumerate() {
+            let seq_line = line_of(text, &seq.title, 1);
+            if seq.title.trim().is_empty() {
+                self.report.err(file, seq_line, "séquence sans titre");
+            }
+            if seq.activities.is_empty() {
+                self.report.err(
+                    file,
+                    seq_line,
+                    format!("la séquence « {} » n'a aucune activité", seq.title),
+                );
+            }
+            for entry in &seq.activities {
+                *listed.entry(entry.clone()).or_default() += 1;
+                if let Some(a) = self.activity(entry, index, &mut slugs) {
+                    acts.push(a);
+                }
+            }
+        }
+        for (entry, n) in &listed {
+            if *n > 1 {
+                self.report.err(
+                    file,
+                    line_of(text, &format!("\"{entry}\""), 1),
+                    format!("« {entry} » figure dans {n} séquences (une seule attendue)"),
+                );
+            }
+        }
+        for entry in files_on_disk(dir) {
+            if !listed.contains_key(&entry) {
+                self.report.err(
+                    &dir.join(&entry),
+                    None,
+                    "fichier d'activité qui ne figure dans aucune séquence de module.toml",
+                );
+            }
+        }
+        acts
+    }
+
+    /// One entry of a sequence, read and checked.
+    fn activity(
+        &mut self,
+        entry: &str,
+        sequence: usize,
+        slugs: &mut HashSet<String>,
+    ) -> Option<Activity> {
+        let (dir, file, text) = self.module;
+        let line = line_of(text, &format!("\"{entry}\""), 1);
+        let Some((kind, slug)) = kind_of(entry) else {
+            self.report.err(
+                file,
+                line,
+                format!(
+                    "« {entry} » n'est pas une activité : lessons/*.md, quizzes/*.toml, \
+                     assignments/*.md ou resources/*.toml, nom en minuscules sans espace"
+                ),
+            );
+            return None;
+        };
+        if !slugs.insert(slug.to_string()) {
+            self.report.err(
+                file,
+                line,
+                format!("deux activités du module s'appellent « {slug} »"),
+            );
+            return None;
+        }
+        let path = dir.join(entry);
+        if !path.is_file() {
+            self.report
+                .err(file, line, format!("« {entry} » n'existe pas"));
+            return None;
+        }
+        let body = read(self.report, &path)?;
+        hash_file(self.hasher, self.program_dir, &path, body.as_bytes());
+        let loaded = match kind {
+            ActivityKind::Quiz => questions::load_quiz(self.report, &path, &body, self.bank, false)
+                .map(|(quiz, required)| activities::Loaded {
+                    title: quiz.title.clone(),
+                    minutes: quiz.minutes,
+                    required,
+                    body: Body::Quiz(quiz),
+                }),
+            _ => activities::load(self.report, kind, &path, &body, self.files),
+        }?;
+        Some(Activity {
+            slug: slug.to_string(),
+            title: loaded.title,
+            kind,
+            minutes: loaded.minutes,
+            required: loaded.required,
+            sequence,
+            body: loaded.body,
+        })
+    }
 }
 
 #[cfg(test)]
