@@ -404,17 +404,7 @@ async fn setup(app: &TestApp) -> (Fixture, BTreeMap<Who, reqwest::Client>) {
         .unwrap();
 
     // A version of an M1 assignment, with a file, waiting for the trainer.
-    let assignment = curriculum()
-        .module("M1")
-        .and_then(|(_, m)| {
-            m.activities.iter().find(|a| {
-                a.assignment().is_some_and(|s| {
-                    s.answer == parcours::curriculum::rules::AnswerForm::TextAndFiles
-                })
-            })
-        })
-        .map(|a| a.slug.clone())
-        .expect("M1 has an assignment taking text and files");
+    let assignment = text_and_files_assignment("M1");
     let page = format!("/programmes/CQP-AM/M1/devoirs/{assignment}");
     let token = csrf_from(trainee_c, &app.url(&page)).await;
     let form = Form::new()

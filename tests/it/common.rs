@@ -988,3 +988,18 @@ pub fn right_answers(
         })
         .collect()
 }
+
+/// The slug of a module's first assignment that takes text and files.
+pub fn text_and_files_assignment(module: &str) -> String {
+    curriculum()
+        .module(module)
+        .and_then(|(_, m)| {
+            m.activities.iter().find(|a| {
+                a.assignment().is_some_and(|s| {
+                    s.answer == parcours::curriculum::rules::AnswerForm::TextAndFiles
+                })
+            })
+        })
+        .map(|a| a.slug.clone())
+        .expect("the module has an assignment taking text and files")
+}

@@ -915,17 +915,7 @@ async fn setup(app: &TestApp) -> (Fixture, Vec<Caller>) {
         .next()
         .expect("M1 has a case file");
     // A version of an M1 assignment, with a file.
-    let assignment = crate::common::curriculum()
-        .module("M1")
-        .and_then(|(_, m)| {
-            m.activities.iter().find(|a| {
-                a.assignment().is_some_and(|s| {
-                    s.answer == parcours::curriculum::rules::AnswerForm::TextAndFiles
-                })
-            })
-        })
-        .map(|a| a.slug.clone())
-        .expect("M1 has an assignment taking text and files");
+    let assignment = crate::common::text_and_files_assignment("M1");
     let page = format!("/programmes/CQP-AM/M1/devoirs/{assignment}");
     let res = crate::assignments::hand_in(
         &as_trainee.client,
