@@ -174,7 +174,7 @@ pub fn activity_lines(conn: &mut DbConn, whose: &[Whose]) -> QueryResult<Vec<Act
 
     // The activities concerned, with their module and programme.
     let mut lesson_ids: HashSet<i64> = grades.keys().map(|k| k.1).collect();
-    for ((t, l), _) in &totals {
+    for (t, l) in totals.keys() {
         if window.get(t).is_some_and(Option::is_none) {
             lesson_ids.insert(*l);
         }
