@@ -8,7 +8,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 
 use super::pack::{self, File};
 use super::rules::Period;
-use super::{assignments, distance, evaluations, exchanges, sheet_pdf, store};
+use super::{activities, assignments, distance, evaluations, exchanges, sheet_pdf, store};
 use crate::attestation::issue::{self, Issuer, Outcome, Signatory};
 use crate::attestation::store as attestations;
 use crate::audit::{self, Event};
@@ -140,6 +140,13 @@ pub fn build(conn: &mut DbConn, ask: &Ask<'_>) -> AppResult<Pack> {
     );
     let attempts = store::attempts(conn, t.id, p)?;
     let work = crate::curriculum::assignments::store::handed_in(conn, t.id, store::utc_window(p))?;
+    let per_activity = crate::tracking::store::activity_lines(
+        conn,
+        &[crate::tracking::store::Whose {
+            trainee_id: t.id,
+            window: Some(store::utc_window(p)),
+        }],
+    )?;
     let talks = exchanges::exchanges_of(conn, t.id, p.from, p.to)?;
     // The certificate's own formula of the period's hours, for the LISEZMOI too.
     let period_hours = attestations::hours_in_period(conn, t.id, p.from, p.to)?;
@@ -167,6 +174,10 @@ pub fn build(conn: &mut DbConn, ask: &Ask<'_>) -> AppResult<Pack> {
     files.push(File::new(
         "distanciel/activite.pdf",
         distance::pdf(&organism, &t.name, p, &rows).map_err(|e| internal("PDF", e))?,
+    ));
+    files.push(File::new(
+        activities::PATH,
+        activities::csv(ask.issuer.curriculum, &per_activity).map_err(|e| internal("CSV", e))?,
     ));
     files.push(File::new(
         "evaluations.csv",
@@ -203,6 +214,7 @@ pub fn build(conn: &mut DbConn, ask: &Ask<'_>) -> AppResult<Pack> {
         attempts: attempts.len(),
         assignments: work.len(),
         exchanges: talks.len(),
+        activities: activities::summary(&per_activity),
         certificate: cert.as_ref().map(|c| c.1.as_str()).map_err(String::as_str),
         paths: files.iter().map(|f| f.path.as_str()).collect(),
     };
@@ -252,6 +264,8 @@ pub struct Facts<'a> {
     /// Versions of assignments handed in.
     pub assignments: usize,
     pub exchanges: usize,
+    /// The line on time and results per activity.
+    pub activities: String,
     /// The certificate's number, or why there is none.
     pub certificate: Result<&'a str, &'a str>,
     pub paths: Vec<&'a str>,
@@ -266,6 +280,11 @@ fn describe(path: &str) -> &'static str {
             "activité à distance par jour et par module (tableur, séparateur « ; »)"
         }
         "distanciel/activite.pdf" => "la même activité à lire, avec les totaux par module",
+        activities::PATH => {
+            "par activité travaillée : module, séquence, type, durée estimée, temps passé sur \
+             la période et depuis le début, tentatives de quiz et scores, dernier devoir et sa \
+             note"
+        }
         "evaluations.csv" => "tentatives d'évaluation : module, n°, dates, score, résultat",
         "devoirs/devoirs.csv" => {
             "devoirs rendus : version, date, fichiers avec leur SHA-256, décision, note, \
@@ -323,6 +342,7 @@ pub fn readme(f: &Facts<'_>) -> String {
          rendues : {} ; messages de suivi : {}.\n",
         f.sheets, f.attempts, f.assignments, f.exchanges
     ));
+    out.push_str(&f.activities);
     if f.open_sheets > 0 {
         out.push_str(&format!(
             "{} feuille(s) d'émargement de la période ne sont pas encore closes : elles ne sont \
@@ -350,6 +370,11 @@ pub fn readme(f: &Facts<'_>) -> String {
          silence, un plafond par jour). Les jours sont ceux de l'heure de Paris.\n\
          - En présentiel : les minutes de chaque demi-journée dont la feuille d'émargement est \
          close et signée par le formateur, diminuées des retards et départs anticipés notés.\n\
+         - Par activité (distanciel/activites.csv) : le temps à distance est crédité à \
+         l'activité ouverte. « Temps passé sur la période » additionne les pages ouvertes \
+         pendant la période (une page ouverte le dernier soir compte en entier) ; « depuis le \
+         début » est le total courant de l'activité, toutes périodes confondues. Le temps \
+         passé sur l'évaluation finale d'un module n'est crédité à aucune activité : la somme par activité peut être inférieure aux heures à distance.\n\
          - Régularisations : corrections motivées et enregistrées par l'organisme.\n\
          Ces chiffres sont ceux du tableau de bord et du certificat de réalisation.\n",
     );
@@ -387,6 +412,7 @@ mod tests {
             attempts: 0,
             assignments: 0,
             exchanges: 0,
+            activities: String::new(),
             certificate: Err("Aucune heure réalisée sur la période."),
             paths: vec!["distanciel/activite.csv"],
         }

@@ -2,6 +2,7 @@
 //! realisation, signed sign-in sheets, distance activity, evaluations, assignments handed in
 //! and corrected, follow-up exchanges, a manifest that `sha256sum -c` checks), and each half-day's sign-in sheet as a PDF.
 
+pub mod activities;
 pub mod assignments;
 pub mod cli;
 pub mod distance;

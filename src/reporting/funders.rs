@@ -1,16 +1,20 @@
 //! The funders' export: hours per trainee and module over a period, and the time missed.
 
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 
 use super::rules;
 use super::store;
 use super::table::{Cell, Sheet};
+use crate::base::paris::paris_midnight;
 use crate::cohorts::rules::{EndReason, Funding};
 use crate::cohorts::store::{self as cohorts, Trainees};
+use crate::curriculum::rules::Curriculum;
 use crate::db::DbConn;
+use crate::tracking::per_activity::{ActivityLine, sequence_title};
+use crate::tracking::store::{self as tracking, Whose};
 use crate::web::AppResult;
 
 pub const HOURS_HEADER: [&str; 16] = [
@@ -47,9 +51,32 @@ pub const ABSENCES_HEADER: [&str; 12] = [
     "Minutes manquées",
 ];
 
+pub const ACTIVITIES_HEADER: [&str; 18] = [
+    "Organisme",
+    "Promotion",
+    "Stagiaire",
+    "E-mail",
+    "Code module",
+    "Module",
+    "Séquence",
+    "Activité",
+    "Type",
+    "Obligatoire",
+    "Durée estimée (h)",
+    "Temps passé sur la période (h)",
+    "Temps passé depuis le début (h)",
+    "Tentatives de quiz",
+    "Meilleur score (%)",
+    "Points du devoir",
+    "Sur",
+    "Résultat",
+];
+
 pub struct Export {
     pub hours: Sheet,
     pub absences: Sheet,
+    /// Per trainee and activity: time spent against the estimate, and the result.
+    pub activities: Sheet,
 }
 
 fn time(t: chrono::NaiveTime) -> String {
@@ -61,6 +88,7 @@ fn time(t: chrono::NaiveTime) -> String {
 /// enrolled in the cohort, so that a transfer does not count a day twice.
 pub fn export(
     conn: &mut DbConn,
+    curriculum: &Curriculum,
     organism: &str,
     organism_id: i64,
     cohort: Option<i64>,
@@ -84,6 +112,7 @@ pub fn export(
         .map(|(e, (start, end))| (e.enrolment.trainee_id, *start, *end))
         .collect();
     let done_in = crate::attestation::store::hours_in_periods(conn, &periods)?;
+    let activities = activities(conn, curriculum, organism, &within)?;
     for ((e, _), done) in within.into_iter().zip(done_in) {
         let trainee = e.enrolment.trainee_id;
         let departure = e
@@ -140,5 +169,76 @@ pub fn export(
             Cell::Count((m.planned_minutes - m.minutes_credited).max(0) as i64),
         ]);
     }
-    Ok(Export { hours, absences })
+    Ok(Export {
+        hours,
+        absences,
+        activities,
+    })
+}
+
+/// The activities each trainee worked on while enrolled in the cohort during the period.
+/// A trainee transferred in the period has two enrolments, hence two windows: they are read
+/// in rounds where each trainee appears once.
+fn activities(
+    conn: &mut DbConn,
+    curriculum: &Curriculum,
+    organism: &str,
+    within: &[(&store::Enrolled, (NaiveDate, NaiveDate))],
+) -> AppResult<Sheet> {
+    let mut sheet = Sheet::new("Activités", &ACTIVITIES_HEADER);
+    let mut left: Vec<&(&store::Enrolled, (NaiveDate, NaiveDate))> = within.iter().collect();
+    while !left.is_empty() {
+        let mut seen = HashSet::new();
+        let (round, rest): (Vec<_>, Vec<_>) = left
+            .into_iter()
+            .partition(|(e, _)| seen.insert(e.enrolment.trainee_id));
+        left = rest;
+        let whose: Vec<Whose> = round
+            .iter()
+            .map(|(e, (start, end))| Whose {
+                trainee_id: e.enrolment.trainee_id,
+                window: Some((
+                    paris_midnight(*start),
+                    paris_midnight(*end + chrono::Duration::days(1)),
+                )),
+            })
+            .collect();
+        let mut by_trainee: HashMap<i64, Vec<ActivityLine>> = HashMap::new();
+        for l in tracking::activity_lines(conn, &whose)? {
+            by_trainee.entry(l.trainee_id).or_default().push(l);
+        }
+        for (e, _) in round {
+            for l in by_trainee
+                .remove(&e.enrolment.trainee_id)
+                .unwrap_or_default()
+            {
+                let g = l.grade.as_ref();
+                let count = |n: Option<i32>| n.map_or(Cell::Empty, |n| Cell::Count(n.into()));
+                sheet.rows.push(vec![
+                    Cell::text(organism),
+                    Cell::text(&e.cohort_name),
+                    Cell::text(&e.name),
+                    Cell::text(&e.email),
+                    Cell::text(&l.module_code),
+                    Cell::text(&l.module_title),
+                    Cell::text(sequence_title(curriculum, &l.module_code, l.sequence)),
+                    Cell::text(&l.title),
+                    Cell::text(l.kind_label()),
+                    Cell::text(if l.required { "oui" } else { "non" }),
+                    Cell::Hours(i64::from(l.minutes) * 60),
+                    Cell::Hours(l.secs()),
+                    Cell::Hours(l.total_secs),
+                    match l.attempts.len() {
+                        0 => Cell::Empty,
+                        n => Cell::Count(n as i64),
+                    },
+                    count(l.best_score()),
+                    count(g.and_then(|g| g.points)),
+                    count(g.and_then(|g| g.max_points)),
+                    Cell::text(l.result()),
+                ]);
+            }
+        }
+    }
+    Ok(sheet)
 }

@@ -12,6 +12,7 @@ use crate::accounts::CurrentUser;
 use crate::base::format;
 use crate::base::paris::today;
 use crate::cohorts::store as cohorts;
+use crate::curriculum::Content;
 use crate::web::{self as w, AppError, AppResult, State};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -57,12 +58,19 @@ fn query<T: serde::de::DeserializeOwned>(req: &HttpRequest) -> AppResult<T> {
 }
 
 /// What an export is about, once checked.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Hours,
+    Absences,
+    Activities,
+}
+
 struct Period {
     cohort: Option<i64>,
     from: NaiveDate,
     to: NaiveDate,
-    /// Whether a CSV holds the absences rather than the hours.
-    absences: bool,
+    /// Which table a CSV holds.
+    part: Part,
 }
 
 impl Period {
@@ -93,13 +101,14 @@ fn period(q: &PeriodQuery) -> AppResult<Period> {
             "La date de fin doit être postérieure ou égale à la date de début.",
         ));
     }
-    let absences = match q.partie.trim() {
-        "" | "heures" => false,
-        "absences" => true,
+    let part = match q.partie.trim() {
+        "" | "heures" => Part::Hours,
+        "absences" => Part::Absences,
+        "activites" => Part::Activities,
         _ => {
             return Err(AppError::invalid(
                 "partie",
-                "Partie inconnue : « heures » ou « absences ».",
+                "Partie inconnue : « heures », « absences » ou « activites ».",
             ));
         }
     };
@@ -114,7 +123,7 @@ fn period(q: &PeriodQuery) -> AppResult<Period> {
         cohort,
         from,
         to,
-        absences,
+        part,
     })
 }
 
@@ -143,6 +152,7 @@ async fn organism_for_staff(
 async fn funders_export(
     req: &HttpRequest,
     state: &State,
+    content: &web::Data<Content>,
     me: &CurrentUser,
     id: i64,
 ) -> AppResult<(
@@ -155,8 +165,9 @@ async fn funders_export(
     let p = period(&query::<PeriodQuery>(req)?)?;
     let organism = organism_for_staff(state, me, id, p.cohort).await?;
     let (name, cohort, from, to) = (organism.name.clone(), p.cohort, p.from, p.to);
+    let content = content.clone();
     let export = state
-        .db(move |c| funders::export(c, &name, id, cohort, from, to))
+        .db(move |c| funders::export(c, &content.curriculum, &name, id, cohort, from, to))
         .await?;
     Ok((organism, p, export))
 }
@@ -173,11 +184,12 @@ fn sheet_view(sheet: &Sheet) -> serde_json::Value {
 async fn funders_page(
     req: HttpRequest,
     state: State,
+    content: web::Data<Content>,
     me: CurrentUser,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let (organism, p, export) = funders_export(&req, &state, &me, id).await?;
+    let (organism, p, export) = funders_export(&req, &state, &content, &me, id).await?;
     let list = state.db(move |c| Ok(cohorts::cohorts_of(c, id)?)).await?;
     let choices: Vec<serde_json::Value> = list
         .iter()
@@ -193,9 +205,14 @@ async fn funders_page(
     ctx.insert("from_fr", &format::date(p.from));
     ctx.insert("to_fr", &format::date(p.to));
     ctx.insert("query", &p.query_string());
-    let mut parts = [sheet_view(&export.hours), sheet_view(&export.absences)];
+    let mut parts = [
+        sheet_view(&export.hours),
+        sheet_view(&export.absences),
+        sheet_view(&export.activities),
+    ];
     parts[0]["title"] = "Heures".into();
     parts[1]["title"] = "Absences, retards et départs anticipés".into();
+    parts[2]["title"] = "Activités : temps passé et résultats".into();
     ctx.insert("parts", &parts);
     state.render("reporting/funders.html", &ctx)
 }
@@ -224,15 +241,16 @@ fn xlsx_bytes(sheets: &[Sheet]) -> AppResult<Vec<u8>> {
 async fn funders_csv(
     req: HttpRequest,
     state: State,
+    content: web::Data<Content>,
     me: CurrentUser,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let (_, p, export) = funders_export(&req, &state, &me, id).await?;
-    let (sheet, stem) = if p.absences {
-        (&export.absences, "absences")
-    } else {
-        (&export.hours, "heures")
+    let (_, p, export) = funders_export(&req, &state, &content, &me, id).await?;
+    let (sheet, stem) = match p.part {
+        Part::Hours => (&export.hours, "heures"),
+        Part::Absences => (&export.absences, "absences"),
+        Part::Activities => (&export.activities, "activites"),
     };
     let name = format!("financeurs-{stem}-{id}-{}-{}.csv", p.from, p.to);
     Ok(download(csv_bytes(sheet)?, CSV, &name))
@@ -241,13 +259,14 @@ async fn funders_csv(
 async fn funders_xlsx(
     req: HttpRequest,
     state: State,
+    content: web::Data<Content>,
     me: CurrentUser,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let (_, p, export) = funders_export(&req, &state, &me, id).await?;
+    let (_, p, export) = funders_export(&req, &state, &content, &me, id).await?;
     let name = format!("financeurs-{id}-{}-{}.xlsx", p.from, p.to);
-    let bytes = xlsx_bytes(&[export.hours, export.absences])?;
+    let bytes = xlsx_bytes(&[export.hours, export.absences, export.activities])?;
     Ok(download(bytes, XLSX, &name))
 }
 

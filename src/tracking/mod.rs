@@ -8,6 +8,7 @@ pub mod attendance_pages;
 pub mod chart;
 pub mod engagement;
 pub mod pages;
+pub mod per_activity;
 pub mod progress;
 pub mod rules;
 pub mod store;

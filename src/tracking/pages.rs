@@ -37,6 +37,34 @@ async fn hours_of(
     state.db(move |c| progress::for_trainee(c, &t, today)).await
 }
 
+/// The activities she worked on, by module, in the programme's order: time against the
+/// estimate, and the result.
+fn activity_views(lines: &[super::per_activity::ActivityLine]) -> Vec<serde_json::Value> {
+    let mut out: Vec<serde_json::Value> = Vec::new();
+    for l in lines {
+        let view = serde_json::json!({
+            "title": l.title,
+            "kind": l.kind_label(),
+            "estimate": crate::base::format::minutes(i64::from(l.minutes)),
+            "spent": l.time_text(),
+            "result": l.result(),
+        });
+        match out.last_mut() {
+            Some(m) if m["code"] == l.module_code.as_str() => {
+                if let Some(list) = m["lines"].as_array_mut() {
+                    list.push(view);
+                }
+            }
+            _ => out.push(serde_json::json!({
+                "code": l.module_code,
+                "title": l.module_title,
+                "lines": [view],
+            })),
+        }
+    }
+    out
+}
+
 async fn trainee_dashboard(
     req: HttpRequest,
     state: State,
@@ -74,6 +102,14 @@ async fn trainee_dashboard(
         .db(move |c| Ok(crate::curriculum::store::completed_lessons(c, id)?))
         .await?;
     let next = content.next_lesson(&cohort.program_code, &done);
+    let whose = [store::Whose {
+        trainee_id: id,
+        window: None,
+    }];
+    let lines = state
+        .db(move |c| Ok(store::activity_lines(c, &whose)?))
+        .await?;
+    ctx.insert("activities", &activity_views(&lines));
     ctx.insert("cohort", &cohort);
     ctx.insert("hours", &hours);
     let days_left = (hours.deadline - today).num_days();

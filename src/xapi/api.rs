@@ -122,6 +122,45 @@ async fn export(
             &attempt,
         ));
     }
+    for t in &rows.quiz_attempts {
+        let Some(submitted_at) = t.submitted_at else {
+            continue;
+        };
+        let attempt = st::QuizAttempt {
+            row_id: t.id,
+            program: &t.program,
+            module: &t.module,
+            slug: &t.slug,
+            title: &t.title,
+            attempt_no: t.attempt_no,
+            correct: t.correct.unwrap_or(0),
+            questions: t.questions,
+            passed: t.passed.unwrap_or(false),
+            started_at: t.started_at,
+            submitted_at,
+        };
+        out.push(st::quiz_attempt(
+            &origin,
+            &actor(t.trainee_id, &t.trainee),
+            &attempt,
+        ));
+    }
+    for g in &rows.graded {
+        let Some(graded_at) = g.graded_at else {
+            continue;
+        };
+        let work = st::Graded {
+            row_id: g.id,
+            program: &g.program,
+            module: &g.module,
+            slug: &g.slug,
+            title: &g.title,
+            version_no: g.version_no,
+            points: g.points.zip(g.max_points),
+            graded_at,
+        };
+        out.push(st::graded(&origin, &actor(g.trainee_id, &g.trainee), &work));
+    }
     for c in &rows.completions {
         let done = st::Completion {
             attestation_id: c.id,

@@ -8,9 +8,11 @@ pub const VERB_EXPERIENCED: &str = "http://adlnet.gov/expapi/verbs/experienced";
 pub const VERB_COMPLETED: &str = "http://adlnet.gov/expapi/verbs/completed";
 pub const VERB_PASSED: &str = "http://adlnet.gov/expapi/verbs/passed";
 pub const VERB_FAILED: &str = "http://adlnet.gov/expapi/verbs/failed";
+pub const VERB_SCORED: &str = "http://adlnet.gov/expapi/verbs/scored";
 const TYPE_MODULE: &str = "http://adlnet.gov/expapi/activities/module";
 const TYPE_LESSON: &str = "http://adlnet.gov/expapi/activities/lesson";
 const TYPE_ASSESSMENT: &str = "http://adlnet.gov/expapi/activities/assessment";
+const TYPE_ASSIGNMENT: &str = "http://id.tincanapi.com/activitytype/school-assignment";
 const TYPE_COURSE: &str = "http://adlnet.gov/expapi/activities/course";
 
 /// Who the statements are about: an account on this platform, not an e-mail address.
@@ -165,6 +167,100 @@ pub fn attempt(o: &Origin<'_>, a: &Actor<'_>, t: &Attempt<'_>) -> Value {
     })
 }
 
+fn scaled(raw: i32, max: i32) -> f64 {
+    if max > 0 {
+        (f64::from(raw) / f64::from(max) * 10000.0).round() / 10000.0
+    } else {
+        0.0
+    }
+}
+
+/// An attempt at one of a module's formative quizzes, on the quiz activity's own IRI.
+pub struct QuizAttempt<'a> {
+    pub row_id: i64,
+    pub program: &'a str,
+    pub module: &'a str,
+    pub slug: &'a str,
+    pub title: &'a str,
+    pub attempt_no: i32,
+    pub correct: i32,
+    pub questions: i32,
+    pub passed: bool,
+    pub started_at: NaiveDateTime,
+    pub submitted_at: NaiveDateTime,
+}
+
+pub fn quiz_attempt(o: &Origin<'_>, a: &Actor<'_>, t: &QuizAttempt<'_>) -> Value {
+    let (v, fr) = if t.passed {
+        (VERB_PASSED, "a réussi")
+    } else {
+        (VERB_FAILED, "a échoué à")
+    };
+    let mut ctx = context(o, t.program);
+    ctx["extensions"][format!("{}/xapi/tentative", o.base_url)] = json!(t.attempt_no);
+    ctx["contextActivities"]["parent"] = json!([{
+        "id": format!("{}/programmes/{}/{}", o.base_url, t.program, t.module),
+        "objectType": "Activity"
+    }]);
+    json!({
+        // The same key as a module evaluation's attempt: both are rows of one table.
+        "id": statement_id(&format!("{}:evaluation_attempt:{}", o.base_url, t.row_id)),
+        "actor": actor(o, a),
+        "verb": verb(v, fr),
+        "object": activity(format!("{}/programmes/{}/{}/activites/{}", o.base_url, t.program, t.module, t.slug), TYPE_ASSESSMENT, t.title),
+        "result": {
+            "score": {"scaled": scaled(t.correct, t.questions), "raw": t.correct, "min": 0, "max": t.questions},
+            "success": t.passed,
+            "completion": true,
+            "duration": duration((t.submitted_at - t.started_at).num_seconds()),
+        },
+        "context": ctx,
+        "timestamp": timestamp(t.submitted_at),
+    })
+}
+
+/// A version of an assignment graded: `scored` with its points, or `completed` when the
+/// correction gave none.
+pub struct Graded<'a> {
+    pub row_id: i64,
+    pub program: &'a str,
+    pub module: &'a str,
+    pub slug: &'a str,
+    pub title: &'a str,
+    pub version_no: i32,
+    pub points: Option<(i32, i32)>,
+    pub graded_at: NaiveDateTime,
+}
+
+pub fn graded(o: &Origin<'_>, a: &Actor<'_>, g: &Graded<'_>) -> Value {
+    let mut ctx = context(o, g.program);
+    ctx["extensions"][format!("{}/xapi/version", o.base_url)] = json!(g.version_no);
+    ctx["contextActivities"]["parent"] = json!([{
+        "id": format!("{}/programmes/{}/{}", o.base_url, g.program, g.module),
+        "objectType": "Activity"
+    }]);
+    let (v, fr, result) = match g.points {
+        Some((raw, max)) => (
+            VERB_SCORED,
+            "a obtenu une note à",
+            json!({
+                "score": {"scaled": scaled(raw, max), "raw": raw, "min": 0, "max": max},
+                "completion": true,
+            }),
+        ),
+        None => (VERB_COMPLETED, "a terminé", json!({"completion": true})),
+    };
+    json!({
+        "id": statement_id(&format!("{}:assignment_submission:{}", o.base_url, g.row_id)),
+        "actor": actor(o, a),
+        "verb": verb(v, fr),
+        "object": activity(format!("{}/programmes/{}/{}/devoirs/{}", o.base_url, g.program, g.module, g.slug), TYPE_ASSIGNMENT, g.title),
+        "result": result,
+        "context": ctx,
+        "timestamp": timestamp(g.graded_at),
+    })
+}
+
 pub struct Completion<'a> {
     pub attestation_id: i64,
     pub number: &'a str,
@@ -218,6 +314,69 @@ mod tests {
         assert_eq!(duration(3600), "PT1H");
         assert_eq!(duration(3930), "PT1H5M30S");
         assert_eq!(duration(-4), "PT0S");
+    }
+
+    #[test]
+    fn a_formative_quiz_and_a_graded_assignment_have_their_own_iris() {
+        let o = Origin {
+            base_url: "https://p.fr",
+            organism: "OF",
+        };
+        let a = Actor {
+            id: 7,
+            name: "Alice",
+        };
+        let q = quiz_attempt(
+            &o,
+            &a,
+            &QuizAttempt {
+                row_id: 4,
+                program: "CQP-AM",
+                module: "M1",
+                slug: "01-role",
+                title: "Rôle et limites",
+                attempt_no: 1,
+                correct: 3,
+                questions: 10,
+                passed: false,
+                started_at: at(9),
+                submitted_at: at(9),
+            },
+        );
+        assert_eq!(q["verb"]["id"], VERB_FAILED);
+        assert_eq!(
+            q["object"]["id"],
+            "https://p.fr/programmes/CQP-AM/M1/activites/01-role"
+        );
+        assert_eq!(q["result"]["score"]["scaled"], 0.3);
+        assert_eq!(
+            q["context"]["contextActivities"]["parent"][0]["id"],
+            "https://p.fr/programmes/CQP-AM/M1"
+        );
+        let mut work = Graded {
+            row_id: 4,
+            program: "CQP-AM",
+            module: "M1",
+            slug: "01-missions",
+            title: "Missions",
+            version_no: 2,
+            points: Some((15, 20)),
+            graded_at: at(11),
+        };
+        let g = graded(&o, &a, &work);
+        assert_eq!(g["verb"]["id"], VERB_SCORED);
+        assert_eq!(
+            g["object"]["id"],
+            "https://p.fr/programmes/CQP-AM/M1/devoirs/01-missions"
+        );
+        assert_eq!(g["result"]["score"]["scaled"], 0.75);
+        assert_eq!(g["result"]["score"]["raw"], 15);
+        assert_ne!(g["id"], q["id"], "two tables, two keys");
+        work.points = None;
+        let done = graded(&o, &a, &work);
+        assert_eq!(done["verb"]["id"], VERB_COMPLETED);
+        assert!(done["result"].get("score").is_none());
+        assert_eq!(done["id"], g["id"], "the statement of one version");
     }
 
     #[test]

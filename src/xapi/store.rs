@@ -5,8 +5,8 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{
-    attestations, daily_activity, evaluation_attempts, lesson_progress, lessons, modules, programs,
-    users,
+    assignment_submissions, attestations, daily_activity, evaluation_attempts, lesson_progress,
+    lessons, modules, programs, users,
 };
 
 /// Rows kept by the export, oldest first; each names the trainee.
@@ -14,7 +14,43 @@ pub struct Rows {
     pub days: Vec<Day>,
     pub lessons: Vec<Lesson>,
     pub attempts: Vec<Attempt>,
+    /// Attempts at a module's formative quizzes.
+    pub quiz_attempts: Vec<QuizAttempt>,
+    /// Assignment versions graded.
+    pub graded: Vec<Graded>,
     pub completions: Vec<Completion>,
+}
+
+#[derive(Queryable)]
+pub struct QuizAttempt {
+    pub id: i64,
+    pub trainee_id: i64,
+    pub trainee: String,
+    pub program: String,
+    pub module: String,
+    pub slug: String,
+    pub title: String,
+    pub attempt_no: i32,
+    pub correct: Option<i32>,
+    pub questions: i32,
+    pub passed: Option<bool>,
+    pub started_at: NaiveDateTime,
+    pub submitted_at: Option<NaiveDateTime>,
+}
+
+#[derive(Queryable)]
+pub struct Graded {
+    pub id: i64,
+    pub trainee_id: i64,
+    pub trainee: String,
+    pub program: String,
+    pub module: String,
+    pub slug: String,
+    pub title: String,
+    pub version_no: i32,
+    pub points: Option<i32>,
+    pub max_points: Option<i32>,
+    pub graded_at: Option<NaiveDateTime>,
 }
 
 #[derive(Queryable)]
@@ -139,6 +175,63 @@ pub fn rows(conn: &mut DbConn, organism: i64, from: NaiveDate, to: NaiveDate) ->
             evaluation_attempts::submitted_at,
         ))
         .load(conn)?;
+    let quiz_attempts = evaluation_attempts::table
+        .inner_join(users::table.on(users::id.eq(evaluation_attempts::trainee_id)))
+        .inner_join(
+            lessons::table.on(lessons::module_id
+                .eq(evaluation_attempts::module_id)
+                .and(lessons::slug.eq(evaluation_attempts::quiz))),
+        )
+        .inner_join(modules::table.on(modules::id.eq(evaluation_attempts::module_id)))
+        .inner_join(programs::table.on(programs::id.eq(modules::program_id)))
+        .filter(users::organism_id.eq(organism))
+        .filter(evaluation_attempts::quiz.ne(""))
+        .filter(evaluation_attempts::submitted_at.ge(start))
+        .filter(evaluation_attempts::submitted_at.lt(end))
+        .order(evaluation_attempts::id.asc())
+        .select((
+            evaluation_attempts::id,
+            users::id,
+            users::name,
+            programs::code,
+            modules::code,
+            lessons::slug,
+            lessons::title,
+            evaluation_attempts::attempt_no,
+            evaluation_attempts::correct_count,
+            evaluation_attempts::question_count,
+            evaluation_attempts::passed,
+            evaluation_attempts::started_at,
+            evaluation_attempts::submitted_at,
+        ))
+        .load(conn)?;
+    let graded = assignment_submissions::table
+        .inner_join(users::table.on(users::id.eq(assignment_submissions::trainee_id)))
+        .inner_join(lessons::table.on(lessons::id.eq(assignment_submissions::lesson_id)))
+        .inner_join(modules::table.on(modules::id.eq(lessons::module_id)))
+        .inner_join(programs::table.on(programs::id.eq(modules::program_id)))
+        .filter(users::organism_id.eq(organism))
+        .filter(
+            assignment_submissions::status
+                .eq(crate::curriculum::rules::SubmissionState::Graded.as_str()),
+        )
+        .filter(assignment_submissions::graded_at.ge(start))
+        .filter(assignment_submissions::graded_at.lt(end))
+        .order(assignment_submissions::id.asc())
+        .select((
+            assignment_submissions::id,
+            users::id,
+            users::name,
+            programs::code,
+            modules::code,
+            lessons::slug,
+            lessons::title,
+            assignment_submissions::version_no,
+            assignment_submissions::points,
+            assignment_submissions::max_points,
+            assignment_submissions::graded_at,
+        ))
+        .load(conn)?;
     let final_kinds = [
         crate::attestation::rules::Kind::FinFormation.as_str(),
         crate::attestation::rules::Kind::Fae.as_str(),
@@ -166,6 +259,8 @@ pub fn rows(conn: &mut DbConn, organism: i64, from: NaiveDate, to: NaiveDate) ->
         days,
         lessons,
         attempts,
+        quiz_attempts,
+        graded,
         completions,
     })
 }

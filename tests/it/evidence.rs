@@ -784,3 +784,171 @@ async fn the_demo_trainees_pack_verifies_and_matches_her_dashboard() {
         "{exchanges}"
     );
 }
+
+/// The id of one of M1's activities, by its slug.
+fn m1_activity(app: &TestApp, slug: &str) -> i64 {
+    lessons::table
+        .filter(lessons::module_id.eq(m1(app)))
+        .filter(lessons::slug.eq(slug))
+        .select(lessons::id)
+        .first(&mut *app.conn() as &mut DbConn)
+        .unwrap()
+}
+
+/// A formative quiz attempt on M1's first quiz, submitted at `at`.
+fn quiz_attempt(app: &TestApp, trainee: i64, no: i32, at: chrono::NaiveDateTime, score: i32) {
+    diesel::insert_into(evaluation_attempts::table)
+        .values((
+            evaluation_attempts::trainee_id.eq(trainee),
+            evaluation_attempts::module_id.eq(m1(app)),
+            evaluation_attempts::evaluation_hash.eq("test"),
+            evaluation_attempts::attempt_no.eq(no),
+            evaluation_attempts::status.eq("submitted"),
+            evaluation_attempts::started_at.eq(at),
+            evaluation_attempts::submitted_at.eq(at),
+            evaluation_attempts::question_count.eq(10),
+            evaluation_attempts::correct_count.eq(score / 10),
+            evaluation_attempts::score_pct.eq(score),
+            evaluation_attempts::passed.eq(score >= 70),
+            evaluation_attempts::quiz.eq("01-role-et-limites"),
+        ))
+        .execute(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+}
+
+#[tokio::test]
+async fn evidence_pack_says_time_and_results_per_activity() {
+    use parcours::db::schema::{activity_totals, assignment_submissions, study_sessions};
+    let app = spawn_app().await;
+    let org = organism(&app, "Institut Santé Formation");
+    let (admin, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "direction@isf.fr").await;
+    let (_, grader) = signed_in(&app, Role::Trainer, Some(org), "nadia@isf.fr").await;
+    let cohort = app.create_cohort(org, "CQP-AM");
+    let (_, trainee) = signed_in(&app, Role::Trainee, Some(org), "julie@cabinet.fr").await;
+    app.enrol(org, cohort, trainee);
+    study(&app, "julie@cabinet.fr", trainee).await;
+    let lesson = m1_activity(&app, "01-role-assistant-parcours-sante");
+    let assignment = m1_activity(&app, "01-missions-et-limites");
+    let now = parcours::db::now();
+    let august = chrono::NaiveDate::from_ymd_opt(2026, 8, 14)
+        .unwrap()
+        .and_hms_opt(9, 0, 0)
+        .unwrap();
+    {
+        let mut conn = app.conn();
+        let conn = &mut *conn as &mut DbConn;
+        // Ten minutes on the lesson in August, before the period: in the running total only.
+        diesel::insert_into(study_sessions::table)
+            .values((
+                study_sessions::trainee_id.eq(trainee),
+                study_sessions::page_view.eq("aout"),
+                study_sessions::module_id.eq(m1(&app)),
+                study_sessions::lesson_id.eq(Some(lesson)),
+                study_sessions::started_at.eq(august),
+                study_sessions::last_beat_at.eq(august),
+                study_sessions::last_seq.eq(20),
+                study_sessions::seconds_credited.eq(600),
+            ))
+            .execute(conn)
+            .unwrap();
+        diesel::update(
+            activity_totals::table
+                .filter(activity_totals::trainee_id.eq(trainee))
+                .filter(activity_totals::lesson_id.eq(lesson)),
+        )
+        .set(activity_totals::seconds.eq(activity_totals::seconds + 600))
+        .execute(conn)
+        .unwrap();
+        // Two versions of an assignment, the second graded 15 / 20.
+        for (no, status, points) in [(1, "revision_requested", None), (2, "graded", Some(15))] {
+            diesel::insert_into(assignment_submissions::table)
+                .values((
+                    assignment_submissions::trainee_id.eq(trainee),
+                    assignment_submissions::lesson_id.eq(assignment),
+                    assignment_submissions::version_no.eq(no),
+                    assignment_submissions::answer_text.eq("Ma réponse"),
+                    assignment_submissions::submitted_at.eq(now),
+                    assignment_submissions::status.eq(status),
+                    assignment_submissions::graded_by.eq(Some(grader)),
+                    assignment_submissions::graded_at.eq(Some(now)),
+                    assignment_submissions::points.eq(points),
+                    assignment_submissions::max_points.eq(points.map(|_| 20)),
+                ))
+                .execute(conn)
+                .unwrap();
+        }
+    }
+    // An attempt in August (outside), two in the period.
+    quiz_attempt(&app, trainee, 1, august, 40);
+    quiz_attempt(&app, trainee, 2, now, 60);
+    quiz_attempt(&app, trainee, 3, now, 90);
+
+    let url = app.url(&format!(
+        "/stagiaires/{trainee}/preuves.zip?du=01/09/2026&au={}",
+        fr(today())
+    ));
+    let (status, bytes) = get(&admin, url).await;
+    assert_eq!(status, 200);
+    let (dir, names) = unpack(&bytes);
+    assert!(names.iter().any(|n| n == "distanciel/activites.csv"));
+    let total: i64 = activity_totals::table
+        .filter(activity_totals::trainee_id.eq(trainee))
+        .filter(activity_totals::lesson_id.eq(lesson))
+        .select(activity_totals::seconds)
+        .first(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    let in_period = total - 600;
+    assert!(in_period >= 80, "the heartbeats of today: {in_period}");
+    let minutes = parcours::base::format::minutes;
+
+    let csv = read(&dir, "distanciel/activites.csv");
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(';').collect()).collect();
+    assert_eq!(rows.len(), 4, "lesson, quiz, assignment: {csv}");
+    assert_eq!(rows[0][0], "Module");
+    let seq = "Le rôle de l'assistant médical dans le parcours de santé";
+    // In the programme's order: the lesson, the quiz, the assignment of the first sequence.
+    let lesson_row = &rows[1];
+    assert_eq!(lesson_row[0], "M1");
+    assert_eq!(lesson_row[2], seq);
+    assert_eq!(lesson_row[4], "Leçon");
+    assert_eq!(lesson_row[7], minutes(in_period / 60), "{csv}");
+    assert_eq!(lesson_row[8], minutes(total / 60), "{csv}");
+    let quiz_row = &rows[2];
+    assert_eq!(quiz_row[4], "Quiz");
+    assert_eq!(quiz_row[9], "2", "the August attempt is outside: {csv}");
+    assert_eq!(quiz_row[10], "90");
+    assert_eq!(
+        quiz_row[11],
+        "n° 2 : 60 % (non réussie), n° 3 : 90 % (réussie)"
+    );
+    let work = &rows[3];
+    assert_eq!(work[4], "Devoir");
+    assert_eq!(
+        &work[12..],
+        [
+            "2",
+            &parcours::base::format::datetime(now),
+            "Noté",
+            "15",
+            "20"
+        ]
+    );
+
+    let readme = read(&dir, "LISEZMOI.txt");
+    assert!(
+        readme.contains(&format!(
+            "Activités : 3 activité(s) travaillée(s) sur la période, {} de temps à distance",
+            minutes(in_period / 60)
+        )),
+        "{readme}"
+    );
+    assert!(
+        readme.contains(
+            "2 tentative(s) sur 1 quiz formatif(s) ; 1 devoir(s) rendu(s), dont 1 noté(s)"
+        )
+    );
+    assert!(readme.contains("- distanciel/activites.csv : par activité travaillée"));
+    assert!(readme.contains("« depuis le début » est le total courant"));
+    // The module's final evaluation is no activity.
+    assert!(!csv.contains("Évaluation"));
+}

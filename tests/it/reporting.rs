@@ -386,7 +386,7 @@ async fn reporting_bad_dates_and_years_get_a_french_422() {
         ("financeurs.csv?promotion=abc", "Promotion inconnue."),
         (
             "financeurs.csv?partie=tout",
-            "Partie inconnue : « heures » ou « absences ».",
+            "Partie inconnue : « heures », « absences » ou « activites ».",
         ),
         ("qualiopi?annee=deux-mille", "Année invalide"),
         ("qualiopi.csv?annee=99999", "Année invalide"),
@@ -865,6 +865,45 @@ async fn reporting_funders_export_keeps_those_who_left_and_splits_a_transfer_at_
         "only while enrolled"
     );
     assert_eq!(rows.len(), 1 + 3 * 4, "three enrolments, four modules each");
+
+    // Per activity, too, time counts in the cohort she was in when she studied.
+    let lesson: i64 = lessons::table
+        .filter(lessons::module_id.eq(m1))
+        .filter(lessons::slug.eq("01-role-assistant-parcours-sante"))
+        .select(lessons::id)
+        .first(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    for (view, day, secs) in [("a", 10, 600), ("b", 16, 300)] {
+        let at = d(3, day).and_hms_opt(9, 0, 0).unwrap();
+        use parcours::db::schema::study_sessions;
+        diesel::insert_into(study_sessions::table)
+            .values((
+                study_sessions::trainee_id.eq(moved),
+                study_sessions::page_view.eq(view),
+                study_sessions::module_id.eq(m1),
+                study_sessions::lesson_id.eq(Some(lesson)),
+                study_sessions::started_at.eq(at),
+                study_sessions::last_beat_at.eq(at),
+                study_sessions::last_seq.eq(3),
+                study_sessions::seconds_credited.eq(secs),
+            ))
+            .execute(&mut *app.conn() as &mut DbConn)
+            .unwrap();
+    }
+    let url = app.url(&format!(
+        "/organismes/{org}/financeurs.csv?du=01/03/2026&au=31/03/2026&partie=activites"
+    ));
+    let (_, body) = get(&admin, url).await;
+    let rows = records(&body);
+    let times: Vec<(&str, &str)> = rows[1..]
+        .iter()
+        .map(|r| (r[1].as_str(), r[11].as_str()))
+        .collect();
+    assert_eq!(times.len(), 2, "{rows:?}");
+    let mut spent: Vec<&str> = times.iter().map(|t| t.1).collect();
+    spent.sort();
+    assert_eq!(spent, ["0,08", "0,17"], "{rows:?}");
+    assert_ne!(times[0].0, times[1].0, "one line per cohort: {rows:?}");
 }
 
 #[tokio::test]
@@ -948,4 +987,164 @@ async fn reporting_hours_of_many_periods_read_at_once_are_each_period_read_alone
         assert_eq!(got, &alone, "{period:?} read alone");
     }
     assert!(hours_in_periods(c, &[]).unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn reporting_funders_activities_part_gives_time_and_result_per_trainee_and_activity() {
+    use parcours::db::schema::{activity_totals, assignment_submissions, study_sessions};
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme Activités");
+    let (admin, admin_id) =
+        signed_in(&app, Role::OrganismAdmin, Some(org), "direction@act.fr").await;
+    let (_, trainee) = app.trainee_in(org, "CQP-AM", "eleve@act.fr").await;
+    rename(&app, trainee, "Camille Dupont");
+    let m1 = modules_of(&app, "CQP-AM")[0];
+    let activity = |slug: &str| -> i64 {
+        lessons::table
+            .filter(lessons::module_id.eq(m1))
+            .filter(lessons::slug.eq(slug))
+            .select(lessons::id)
+            .first(&mut *app.conn() as &mut DbConn)
+            .unwrap()
+    };
+    let (lesson, work) = (
+        activity("01-role-assistant-parcours-sante"),
+        activity("01-missions-et-limites"),
+    );
+    let now = parcours::db::now();
+    let october = NaiveDate::from_ymd_opt(2026, 10, 12)
+        .unwrap()
+        .and_hms_opt(9, 0, 0)
+        .unwrap();
+    {
+        let mut conn = app.conn();
+        let c = &mut *conn as &mut DbConn;
+        // 15 min on the lesson now, 10 min in October (before the period).
+        for (view, at, secs) in [("oct", october, 600), ("now", now, 900)] {
+            diesel::insert_into(study_sessions::table)
+                .values((
+                    study_sessions::trainee_id.eq(trainee),
+                    study_sessions::page_view.eq(view),
+                    study_sessions::module_id.eq(m1),
+                    study_sessions::lesson_id.eq(Some(lesson)),
+                    study_sessions::started_at.eq(at),
+                    study_sessions::last_beat_at.eq(at),
+                    study_sessions::last_seq.eq(9),
+                    study_sessions::seconds_credited.eq(secs),
+                ))
+                .execute(c)
+                .unwrap();
+        }
+        diesel::insert_into(activity_totals::table)
+            .values((
+                activity_totals::trainee_id.eq(trainee),
+                activity_totals::lesson_id.eq(lesson),
+                activity_totals::seconds.eq(1500i64),
+                activity_totals::last_at.eq(now),
+            ))
+            .execute(c)
+            .unwrap();
+        for (no, score) in [(1, 60), (2, 85)] {
+            diesel::insert_into(evaluation_attempts::table)
+                .values((
+                    evaluation_attempts::trainee_id.eq(trainee),
+                    evaluation_attempts::module_id.eq(m1),
+                    evaluation_attempts::evaluation_hash.eq("test"),
+                    evaluation_attempts::attempt_no.eq(no),
+                    evaluation_attempts::status.eq("submitted"),
+                    evaluation_attempts::started_at.eq(now),
+                    evaluation_attempts::submitted_at.eq(now),
+                    evaluation_attempts::question_count.eq(20),
+                    evaluation_attempts::correct_count.eq(score / 5),
+                    evaluation_attempts::score_pct.eq(score),
+                    evaluation_attempts::passed.eq(score >= 70),
+                    evaluation_attempts::quiz.eq("01-role-et-limites"),
+                ))
+                .execute(c)
+                .unwrap();
+        }
+        diesel::insert_into(assignment_submissions::table)
+            .values((
+                assignment_submissions::trainee_id.eq(trainee),
+                assignment_submissions::lesson_id.eq(work),
+                assignment_submissions::version_no.eq(1),
+                assignment_submissions::answer_text.eq("Réponse"),
+                assignment_submissions::submitted_at.eq(now),
+                assignment_submissions::status.eq("graded"),
+                assignment_submissions::graded_by.eq(Some(admin_id)),
+                assignment_submissions::graded_at.eq(Some(now)),
+                assignment_submissions::points.eq(Some(12)),
+                assignment_submissions::max_points.eq(Some(20)),
+            ))
+            .execute(c)
+            .unwrap();
+    }
+    let query = format!("du=01/11/2026&au={}", parcours::base::format::date(today()));
+    let (status, body) = get(
+        &admin,
+        app.url(&format!(
+            "/organismes/{org}/financeurs.csv?{query}&partie=activites"
+        )),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let rows = records(&body);
+    assert_eq!(rows[0][7], "Activité");
+    assert_eq!(rows[0][11], "Temps passé sur la période (h)");
+    assert_eq!(rows.len(), 4, "lesson, quiz, assignment: {rows:?}");
+    let of = |title_kind: &str| -> &Vec<String> {
+        rows.iter()
+            .find(|r| r[8] == title_kind)
+            .unwrap_or_else(|| panic!("{title_kind}: {rows:?}"))
+    };
+    let l = of("Leçon");
+    assert_eq!(&l[2], "Camille Dupont");
+    assert_eq!(&l[4], "M1");
+    assert_eq!(
+        &l[6],
+        "Le rôle de l'assistant médical dans le parcours de santé"
+    );
+    assert_eq!((l[11].as_str(), l[12].as_str()), ("0,25", "0,42"));
+    let q = of("Quiz");
+    assert_eq!(
+        &q[13..],
+        [
+            "2",
+            "85",
+            "",
+            "",
+            "Réussi, meilleur score 85 % (2 tentatives)"
+        ]
+    );
+    let w = of("Devoir");
+    assert_eq!(&w[15..], ["12", "20", "Noté 12 / 20"]);
+    assert!(!w[10].is_empty(), "the estimated duration: {w:?}");
+
+    // A period before any of it has only the header.
+    let (_, body) = get(
+        &admin,
+        app.url(&format!(
+            "/organismes/{org}/financeurs.csv?du=01/01/2026&au=31/01/2026&partie=activites"
+        )),
+    )
+    .await;
+    assert_eq!(records(&body).len(), 1);
+    // The workbook has the third sheet; the page shows the part.
+    let (status, xlsx) = get(
+        &admin,
+        app.url(&format!("/organismes/{org}/financeurs.xlsx?{query}")),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(zip_text(&xlsx, "xl/workbook.xml").contains("Activités"));
+    let sheet3 = zip_text(&xlsx, "xl/worksheets/sheet3.xml");
+    assert!(!sheet3.contains("<f>"), "no formula");
+    let (_, page) = get(
+        &admin,
+        app.url(&format!("/organismes/{org}/financeurs?{query}")),
+    )
+    .await;
+    let html = String::from_utf8(page).unwrap();
+    assert!(html.contains("Activités : temps passé et résultats"));
+    assert!(html.contains("Noté 12 / 20"));
 }

@@ -101,6 +101,21 @@ async fn the_server_credits_real_time_once_per_trainee() {
     assert!(html.contains("<svg class=\"chart\""), "{html}");
     assert!(html.contains("Temps à distance en "));
     assert!(html.contains("Rythme"));
+    // Her activities: the lesson she read, with its time against the estimate.
+    let title: String = lessons::table
+        .find(lesson)
+        .select(lessons::title)
+        .first(&mut *app.conn())
+        .unwrap();
+    assert!(
+        html.contains("<h2 id=\"act-title\">Activités</h2>"),
+        "{html}"
+    );
+    let title = title.replace('\'', "&#x27;");
+    assert!(
+        html.contains(&format!("<td>{title}</td><td>Leçon</td><td>0 h</td>")),
+        "{html}"
+    );
 }
 
 #[tokio::test]

@@ -168,3 +168,126 @@ async fn an_organism_exports_its_trainees_activity_as_xapi_statements() {
     let (status, _) = export(&app, &admin, a, "?from=2026-06-30&to=2026-06-01").await;
     assert_eq!(status, 422);
 }
+
+#[tokio::test]
+async fn formative_quizzes_and_graded_assignments_are_statements_on_their_activity() {
+    use parcours::db::schema::assignment_submissions;
+    let app = spawn_app().await;
+    let (a, b) = (
+        app.create_organism("Organisme A"),
+        app.create_organism("Organisme B"),
+    );
+    let (_, alice) = app.trainee_in(a, "CQP-AM", "alice@a.fr").await;
+    let (_, bob) = app.trainee_in(b, "CQP-AM", "bob@b.fr").await;
+    let grader = app.create_user(
+        Role::OrganismAdmin,
+        Some(a),
+        "admin@a.fr",
+        "mot-de-passe-solide",
+    );
+    let activity = |slug: &str| -> (i64, i64) {
+        lessons::table
+            .inner_join(modules::table)
+            .filter(modules::code.eq("M1"))
+            .filter(lessons::slug.eq(slug))
+            .select((lessons::id, lessons::module_id))
+            .first(&mut *app.conn() as &mut DbConn)
+            .unwrap()
+    };
+    let (_, m1) = activity("01-role-et-limites");
+    let (work, _) = activity("01-missions-et-limites");
+    let now = parcours::db::now();
+    {
+        let mut conn = app.conn();
+        let c = &mut *conn as &mut DbConn;
+        for (who, no, correct, passed, submitted) in [
+            (alice, 1, 4, false, Some(now)),
+            (alice, 2, 9, true, Some(now)),
+            (alice, 3, 0, false, None),
+            (bob, 1, 9, true, Some(now)),
+        ] {
+            diesel::insert_into(evaluation_attempts::table)
+                .values((
+                    evaluation_attempts::trainee_id.eq(who),
+                    evaluation_attempts::module_id.eq(m1),
+                    evaluation_attempts::evaluation_hash.eq("h"),
+                    evaluation_attempts::attempt_no.eq(no),
+                    evaluation_attempts::status.eq(if submitted.is_some() {
+                        "submitted"
+                    } else {
+                        "open"
+                    }),
+                    evaluation_attempts::started_at.eq(now - chrono::Duration::minutes(5)),
+                    evaluation_attempts::submitted_at.eq(submitted),
+                    evaluation_attempts::correct_count.eq(submitted.map(|_| correct)),
+                    evaluation_attempts::question_count.eq(10),
+                    evaluation_attempts::score_pct.eq(submitted.map(|_| correct * 10)),
+                    evaluation_attempts::passed.eq(submitted.map(|_| passed)),
+                    evaluation_attempts::quiz.eq("01-role-et-limites"),
+                ))
+                .execute(c)
+                .unwrap();
+        }
+        for (no, status, points) in [
+            (1, "revision_requested", None),
+            (2, "graded", Some(14)),
+            (3, "submitted", None),
+        ] {
+            diesel::insert_into(assignment_submissions::table)
+                .values((
+                    assignment_submissions::trainee_id.eq(alice),
+                    assignment_submissions::lesson_id.eq(work),
+                    assignment_submissions::version_no.eq(no),
+                    assignment_submissions::answer_text.eq("Réponse"),
+                    assignment_submissions::submitted_at.eq(now),
+                    assignment_submissions::status.eq(status),
+                    assignment_submissions::graded_by.eq((no < 3).then_some(grader)),
+                    assignment_submissions::graded_at.eq((no < 3).then_some(now)),
+                    assignment_submissions::points.eq(points),
+                    assignment_submissions::max_points.eq(points.map(|_| 20)),
+                ))
+                .execute(c)
+                .unwrap();
+        }
+    }
+    let admin = api_token(&app, "admin@a.fr").await;
+    let (status, body) = export(&app, &admin, a, "").await;
+    assert_eq!(status, 200, "{body}");
+    let statements = body["statements"].as_array().unwrap();
+    assert_eq!(
+        body["count"], 3,
+        "two quiz attempts, one graded version: {body:#}"
+    );
+    let on = |iri: &str| -> Vec<&serde_json::Value> {
+        statements
+            .iter()
+            .filter(|s| s["object"]["id"].as_str().unwrap().ends_with(iri))
+            .collect()
+    };
+    let quiz = on("/programmes/CQP-AM/M1/activites/01-role-et-limites");
+    assert_eq!(quiz.len(), 2, "{body:#}");
+    let verbs: Vec<&str> = quiz
+        .iter()
+        .map(|s| s["verb"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        verbs,
+        [
+            "http://adlnet.gov/expapi/verbs/failed",
+            "http://adlnet.gov/expapi/verbs/passed"
+        ]
+    );
+    assert_eq!(quiz[1]["result"]["score"]["scaled"], 0.9);
+    assert_eq!(quiz[1]["result"]["duration"], "PT5M");
+    let graded = on("/programmes/CQP-AM/M1/devoirs/01-missions-et-limites");
+    assert_eq!(graded.len(), 1, "only the graded version: {body:#}");
+    let g = graded[0];
+    assert_eq!(g["verb"]["id"], "http://adlnet.gov/expapi/verbs/scored");
+    assert_eq!(g["result"]["score"]["raw"], 14);
+    assert_eq!(g["result"]["score"]["max"], 20);
+    assert_eq!(g["result"]["score"]["scaled"], 0.7);
+    assert_eq!(g["actor"]["account"]["name"], alice.to_string());
+    // Stable ids across exports.
+    let (_, again) = export(&app, &admin, a, "").await;
+    assert_eq!(body["statements"], again["statements"]);
+}

@@ -5,11 +5,13 @@
 mod admission;
 mod beats;
 mod corrections;
+mod per_activity;
 mod pg_batch;
 mod reads;
 mod totals;
 
 pub use beats::*;
 pub use corrections::*;
+pub use per_activity::*;
 pub use reads::*;
 pub use totals::*;

@@ -1,0 +1,281 @@
+//! The rows of `tracking::per_activity`: time, quiz attempts and assignment versions per
+//! trainee and activity, for many trainees in a few queries.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{
+    activity_totals, assignment_submissions, evaluation_attempts, lessons, modules, programs,
+    study_sessions,
+};
+use crate::tracking::per_activity::{self, ActivityLine, Grade, QuizTry};
+
+/// Whose activities, over which UTC window `[start, end)`; `None` is "since she began".
+#[derive(Clone, Copy, Debug)]
+pub struct Whose {
+    pub trainee_id: i64,
+    pub window: Option<(NaiveDateTime, NaiveDateTime)>,
+}
+
+fn inside(w: Option<(NaiveDateTime, NaiveDateTime)>, t: NaiveDateTime) -> bool {
+    w.is_none_or(|(s, e)| s <= t && t < e)
+}
+
+type LessonRow = (i64, i64, String, String, i32, i32, String, i32, bool);
+type ModuleRow = (i64, String, String, i32, String);
+
+/// Every activity each trainee spent time on, attempted or handed in within her window, in
+/// the programme's order. Time is the sum of the page views opened in the window
+/// (`study_sessions`, credited by the same beats as `activity_totals`), next to the running
+/// total.
+pub fn activity_lines(conn: &mut DbConn, whose: &[Whose]) -> QueryResult<Vec<ActivityLine>> {
+    if whose.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = whose.iter().map(|w| w.trainee_id).collect();
+    let window: HashMap<i64, Option<(NaiveDateTime, NaiveDateTime)>> =
+        whose.iter().map(|w| (w.trainee_id, w.window)).collect();
+    let within = |t: i64, at: NaiveDateTime| window.get(&t).is_some_and(|w| inside(*w, at));
+
+    let totals: HashMap<(i64, i64), i64> = activity_totals::table
+        .filter(activity_totals::trainee_id.eq_any(&ids))
+        .filter(activity_totals::seconds.gt(0))
+        .select((
+            activity_totals::trainee_id,
+            activity_totals::lesson_id,
+            activity_totals::seconds,
+        ))
+        .load::<(i64, i64, i64)>(conn)?
+        .into_iter()
+        .map(|(t, l, s)| ((t, l), s))
+        .collect();
+
+    let windowed: Vec<i64> = whose
+        .iter()
+        .filter(|w| w.window.is_some())
+        .map(|w| w.trainee_id)
+        .collect();
+    let mut in_window: HashMap<(i64, i64), i64> = HashMap::new();
+    if !windowed.is_empty() {
+        let start = whose.iter().filter_map(|w| w.window).map(|w| w.0).min();
+        let end = whose.iter().filter_map(|w| w.window).map(|w| w.1).max();
+        if let (Some(start), Some(end)) = (start, end) {
+            let rows: Vec<(i64, Option<i64>, NaiveDateTime, i32)> = study_sessions::table
+                .filter(study_sessions::trainee_id.eq_any(&windowed))
+                .filter(study_sessions::lesson_id.is_not_null())
+                .filter(study_sessions::started_at.ge(start))
+                .filter(study_sessions::started_at.lt(end))
+                .filter(study_sessions::seconds_credited.gt(0))
+                .select((
+                    study_sessions::trainee_id,
+                    study_sessions::lesson_id,
+                    study_sessions::started_at,
+                    study_sessions::seconds_credited,
+                ))
+                .load(conn)?;
+            for (t, lesson, at, secs) in rows {
+                if let Some(l) = lesson.filter(|_| within(t, at)) {
+                    *in_window.entry((t, l)).or_default() += i64::from(secs);
+                }
+            }
+        }
+    }
+
+    // Formative quizzes only: the module's evaluation has an empty name.
+    type AttemptRow = (
+        i64,
+        i64,
+        i64,
+        String,
+        i32,
+        NaiveDateTime,
+        Option<NaiveDateTime>,
+        Option<i32>,
+        i32,
+        Option<i32>,
+        Option<bool>,
+    );
+    let attempt_rows: Vec<AttemptRow> = evaluation_attempts::table
+        .filter(evaluation_attempts::trainee_id.eq_any(&ids))
+        .filter(evaluation_attempts::quiz.ne(""))
+        .order((
+            evaluation_attempts::started_at.asc(),
+            evaluation_attempts::id.asc(),
+        ))
+        .select((
+            evaluation_attempts::id,
+            evaluation_attempts::trainee_id,
+            evaluation_attempts::module_id,
+            evaluation_attempts::quiz,
+            evaluation_attempts::attempt_no,
+            evaluation_attempts::started_at,
+            evaluation_attempts::submitted_at,
+            evaluation_attempts::correct_count,
+            evaluation_attempts::question_count,
+            evaluation_attempts::score_pct,
+            evaluation_attempts::passed,
+        ))
+        .load(conn)?;
+    let attempt_rows: Vec<AttemptRow> = attempt_rows
+        .into_iter()
+        .filter(|r| within(r.1, r.5))
+        .collect();
+
+    type SubmissionRow = (
+        i64,
+        i64,
+        i64,
+        i32,
+        NaiveDateTime,
+        String,
+        Option<i32>,
+        Option<i32>,
+        Option<NaiveDateTime>,
+    );
+    let submissions: Vec<SubmissionRow> = assignment_submissions::table
+        .filter(assignment_submissions::trainee_id.eq_any(&ids))
+        .order((
+            assignment_submissions::version_no.asc(),
+            assignment_submissions::id.asc(),
+        ))
+        .select((
+            assignment_submissions::id,
+            assignment_submissions::trainee_id,
+            assignment_submissions::lesson_id,
+            assignment_submissions::version_no,
+            assignment_submissions::submitted_at,
+            assignment_submissions::status,
+            assignment_submissions::points,
+            assignment_submissions::max_points,
+            assignment_submissions::graded_at,
+        ))
+        .load(conn)?;
+    let mut grades: HashMap<(i64, i64), Grade> = HashMap::new();
+    for (id, t, l, version_no, submitted_at, status, points, max_points, graded_at) in submissions {
+        if within(t, submitted_at) {
+            // Ordered by version: the last one stays.
+            grades.insert(
+                (t, l),
+                Grade {
+                    submission_id: id,
+                    version_no,
+                    submitted_at,
+                    status,
+                    points,
+                    max_points,
+                    graded_at,
+                },
+            );
+        }
+    }
+
+    // The activities concerned, with their module and programme.
+    let mut lesson_ids: HashSet<i64> = grades.keys().map(|k| k.1).collect();
+    for (t, l) in totals.keys() {
+        if window.get(t).is_some_and(Option::is_none) {
+            lesson_ids.insert(*l);
+        }
+    }
+    lesson_ids.extend(in_window.keys().map(|k| k.1));
+    let quiz_modules: HashSet<i64> = attempt_rows.iter().map(|r| r.2).collect();
+    let lesson_ids: Vec<i64> = lesson_ids.into_iter().collect();
+    let quiz_modules: Vec<i64> = quiz_modules.into_iter().collect();
+    let lesson_rows: Vec<LessonRow> = lessons::table
+        .filter(
+            lessons::id
+                .eq_any(&lesson_ids)
+                .or(lessons::module_id.eq_any(&quiz_modules)),
+        )
+        .select((
+            lessons::id,
+            lessons::module_id,
+            lessons::slug,
+            lessons::title,
+            lessons::position,
+            lessons::minutes,
+            lessons::kind,
+            lessons::sequence,
+            lessons::required,
+        ))
+        .load(conn)?;
+    let module_ids: Vec<i64> = lesson_rows.iter().map(|r| r.1).collect();
+    let module_rows: HashMap<i64, ModuleRow> = modules::table
+        .inner_join(programs::table)
+        .filter(modules::id.eq_any(&module_ids))
+        .select((
+            modules::id,
+            modules::code,
+            modules::title,
+            modules::position,
+            programs::code,
+        ))
+        .load::<ModuleRow>(conn)?
+        .into_iter()
+        .map(|m| (m.0, m))
+        .collect();
+    let by_slug: HashMap<(i64, &str), i64> = lesson_rows
+        .iter()
+        .map(|r| ((r.1, r.2.as_str()), r.0))
+        .collect();
+    let mut attempts: HashMap<(i64, i64), Vec<QuizTry>> = HashMap::new();
+    for r in &attempt_rows {
+        let Some(lesson) = by_slug.get(&(r.2, r.3.as_str())) else {
+            continue;
+        };
+        attempts.entry((r.1, *lesson)).or_default().push(QuizTry {
+            id: r.0,
+            attempt_no: r.4,
+            started_at: r.5,
+            submitted_at: r.6,
+            correct: r.7,
+            questions: r.8,
+            score_pct: r.9,
+            passed: r.10,
+        });
+    }
+    let lessons_by_id: HashMap<i64, &LessonRow> = lesson_rows.iter().map(|r| (r.0, r)).collect();
+
+    let mut keys: HashSet<(i64, i64)> = HashSet::new();
+    keys.extend(in_window.iter().filter(|(_, s)| **s > 0).map(|(k, _)| *k));
+    keys.extend(
+        totals
+            .keys()
+            .filter(|(t, _)| window.get(t).is_some_and(Option::is_none)),
+    );
+    keys.extend(attempts.keys());
+    keys.extend(grades.keys());
+    let mut out = Vec::with_capacity(keys.len());
+    for (t, l) in keys {
+        let Some(lesson) = lessons_by_id.get(&l) else {
+            continue;
+        };
+        let Some(module) = module_rows.get(&lesson.1) else {
+            continue;
+        };
+        let windowed = window.get(&t).copied().flatten().is_some();
+        out.push(ActivityLine {
+            trainee_id: t,
+            lesson_id: l,
+            program_code: module.4.clone(),
+            module_code: module.1.clone(),
+            module_title: module.2.clone(),
+            module_position: module.3,
+            sequence: lesson.7,
+            position: lesson.4,
+            slug: lesson.2.clone(),
+            title: lesson.3.clone(),
+            kind: lesson.6.clone(),
+            minutes: lesson.5,
+            required: lesson.8,
+            total_secs: totals.get(&(t, l)).copied().unwrap_or(0),
+            period_secs: windowed.then(|| in_window.get(&(t, l)).copied().unwrap_or(0)),
+            attempts: attempts.remove(&(t, l)).unwrap_or_default(),
+            grade: grades.remove(&(t, l)),
+        });
+    }
+    per_activity::sort(&mut out);
+    Ok(out)
+}
