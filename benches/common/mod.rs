@@ -335,7 +335,24 @@ where
                         let _ = r.bytes().await;
                         lat.push(t.elapsed());
                     }
-                    _ => errors += 1,
+                    other => {
+                        // The first failure of a client says why, so that a line of errors
+                        // can be understood without a second run.
+                        if errors == 0 {
+                            match other {
+                                Ok(r) => {
+                                    let status = r.status();
+                                    let body = r.text().await.unwrap_or_default();
+                                    eprintln!(
+                                        "client {k}: {status} {}",
+                                        body.chars().take(300).collect::<String>()
+                                    );
+                                }
+                                Err(e) => eprintln!("client {k}: {e}"),
+                            }
+                        }
+                        errors += 1
+                    }
                 }
             }
             (lat, errors)

@@ -59,8 +59,8 @@ fn render_page(
     let (p, m) = (&t.program.code, &t.module.code);
     let latest = versions.first().map(|v| (v.row.state(), v.row.version_no));
     let mut ctx = base(req, me, viewer);
-    ctx.insert("program", t.program);
-    ctx.insert("module", t.module);
+    ctx.insert("program", &t.program.head());
+    ctx.insert("module", &t.module.head());
     ctx.insert("activity", t.activity);
     ctx.insert("activity_id", &t.id);
     ctx.insert("body", t.activity.html());
@@ -372,8 +372,8 @@ async fn render_grading(
     let mut ctx = w::context(req);
     ctx.insert("me", &me.view());
     ctx.insert("trainee", &trainee);
-    ctx.insert("program", t.program);
-    ctx.insert("module", t.module);
+    ctx.insert("program", &t.program.head());
+    ctx.insert("module", &t.module.head());
     ctx.insert("activity", t.activity);
     ctx.insert("activity_url", &t.url());
     ctx.insert("version", &version_view(this, &t.spec.rubric));

@@ -72,6 +72,11 @@ impl Content {
             .copied()
     }
 
+    /// A module's activity ids, in the order of `Module::activities`.
+    pub fn activity_ids(&self, module: &str) -> &[i64] {
+        self.ids.by_module.get(module).map_or(&[], Vec::as_slice)
+    }
+
     /// The module code of a module id.
     pub fn module_code(&self, module_id: i64) -> Option<&str> {
         self.ids

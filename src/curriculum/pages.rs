@@ -125,11 +125,24 @@ struct Record {
 }
 
 fn record(c: &mut DbConn, viewer: Viewer) -> AppResult<Record> {
+    record_of(c, viewer, true)
+}
+
+/// The programme page shows what is done, not the time spent: one query fewer.
+fn progress_record(c: &mut DbConn, viewer: Viewer) -> AppResult<Record> {
+    record_of(c, viewer, false)
+}
+
+fn record_of(c: &mut DbConn, viewer: Viewer, with_times: bool) -> AppResult<Record> {
     Ok(match viewer {
         Viewer::Trainee(id) => Record {
             done: store::completed_lessons(c, id)?,
             attempts: store::all_attempts(c, id)?,
-            seconds: store::activity_seconds(c, id)?,
+            seconds: if with_times {
+                store::activity_seconds(c, id)?
+            } else {
+                HashMap::new()
+            },
             submissions: super::assignments::store::states(c, id)?,
         },
         Viewer::Preview => Record::default(),
@@ -137,24 +150,32 @@ fn record(c: &mut DbConn, viewer: Viewer) -> AppResult<Record> {
 }
 
 impl Record {
-    fn facts(&self, content: &Content, m: &Module, a: &Activity) -> Facts {
-        let id = content.activity_id(&m.code, &a.slug);
+    /// The facts of each activity of a module, in its order.
+    fn facts_of(&self, content: &Content, m: &Module) -> Vec<Facts> {
+        let ids = content.activity_ids(&m.code);
         let module_id = content.module_id(&m.code);
-        let attempts = || {
-            self.attempts
-                .iter()
-                .filter(move |t| Some(t.module_id) == module_id && t.quiz == a.slug)
-        };
-        Facts {
-            seconds: id
-                .and_then(|id| self.seconds.get(&id))
-                .copied()
-                .unwrap_or(0),
-            marked_done: id.is_some_and(|id| self.done.contains(&id)),
-            attempted: attempts().next().is_some(),
-            passed: attempts().any(|t| t.passed == Some(true)),
-            submission: id.and_then(|id| self.submissions.get(&id)).copied(),
-        }
+        m.activities
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let id = ids.get(i).copied();
+                let attempts = || {
+                    self.attempts
+                        .iter()
+                        .filter(move |t| Some(t.module_id) == module_id && t.quiz == a.slug)
+                };
+                Facts {
+                    seconds: id
+                        .and_then(|id| self.seconds.get(&id))
+                        .copied()
+                        .unwrap_or(0),
+                    marked_done: id.is_some_and(|id| self.done.contains(&id)),
+                    attempted: attempts().next().is_some(),
+                    passed: attempts().any(|t| t.passed == Some(true)),
+                    submission: id.and_then(|id| self.submissions.get(&id)).copied(),
+                }
+            })
+            .collect()
     }
 
     fn evaluation_passed(&self, content: &Content, m: &Module) -> bool {
@@ -167,7 +188,7 @@ impl Record {
 
 #[derive(Serialize)]
 struct ModuleProgress<'a> {
-    module: &'a Module,
+    module: rules::ModuleHead<'a>,
     modality: &'static str,
     required_done: usize,
     required_total: usize,
@@ -176,18 +197,22 @@ struct ModuleProgress<'a> {
 }
 
 fn module_progress<'a>(content: &Content, m: &'a Module, r: &Record) -> ModuleProgress<'a> {
+    let facts = r.facts_of(content, m);
     let required: Vec<&Activity> = m.activities.iter().filter(|a| a.required).collect();
-    let required_done = required
+    let required_done = m
+        .activities
         .iter()
-        .filter(|a| {
-            matches!(
-                rules::state_of(a.kind, &r.facts(content, m, a)),
-                ActivityState::Done | ActivityState::Graded
-            )
+        .zip(&facts)
+        .filter(|(a, f)| {
+            a.required
+                && matches!(
+                    rules::state_of(a.kind, f),
+                    ActivityState::Done | ActivityState::Graded
+                )
         })
         .count();
     ModuleProgress {
-        module: m,
+        module: m.head(),
         modality: m.modality.label(),
         required_done,
         required_total: required.len(),
@@ -210,14 +235,14 @@ async fn program_page(
         .curriculum
         .program(&code)
         .ok_or(AppError::NotFound)?;
-    let (viewer, r) = viewer_with(&state, &me, &code, record).await?;
+    let (viewer, r) = viewer_with(&state, &me, &code, progress_record).await?;
     let modules: Vec<_> = program
         .modules
         .iter()
         .map(|m| module_progress(&content, m, &r))
         .collect();
     let mut ctx = base(&req, &me, viewer);
-    ctx.insert("program", program);
+    ctx.insert("program", &program.head());
     ctx.insert("modules", &modules);
     state.render("curriculum/program.html", &ctx)
 }
@@ -249,19 +274,24 @@ fn sequences<'a>(
     r: &Record,
 ) -> Vec<SequenceView<'a>> {
     let fmt = |mins: i64| crate::base::format::minutes(mins);
+    let facts = r.facts_of(content, m);
     m.sequences
         .iter()
         .enumerate()
         .map(|(i, title)| {
-            let acts: Vec<&Activity> = m.activities.iter().filter(|a| a.sequence == i).collect();
+            let acts: Vec<(&Activity, &Facts)> = m
+                .activities
+                .iter()
+                .zip(&facts)
+                .filter(|(a, _)| a.sequence == i)
+                .collect();
             SequenceView {
                 title,
-                minutes: fmt(acts.iter().map(|a| i64::from(a.minutes)).sum()),
+                minutes: fmt(acts.iter().map(|(a, _)| i64::from(a.minutes)).sum()),
                 activities: acts
                     .into_iter()
-                    .map(|a| {
-                        let f = r.facts(content, m, a);
-                        let state = rules::state_of(a.kind, &f);
+                    .map(|(a, f)| {
+                        let state = rules::state_of(a.kind, f);
                         ActivityLine {
                             url: rules::activity_url(&p.code, &m.code, a),
                             title: &a.title,
@@ -290,8 +320,8 @@ async fn module_page(
     let (program, module) = find(&content, &pcode, &mcode)?;
     let (viewer, r) = viewer_with(&state, &me, &pcode, record).await?;
     let mut ctx = base(&req, &me, viewer);
-    ctx.insert("program", program);
-    ctx.insert("module", module);
+    ctx.insert("program", &program.head());
+    ctx.insert("module", &module.head());
     ctx.insert("progress", &module_progress(&content, module, &r));
     ctx.insert("sequences", &sequences(&content, program, module, &r));
     ctx.insert(
@@ -347,8 +377,8 @@ async fn activity_page(
     .await?;
     let link = |a: &Activity| serde_json::json!({"title": a.title, "url": rules::activity_url(&pcode, &mcode, a)});
     let mut ctx = base(&req, &me, viewer);
-    ctx.insert("program", program);
-    ctx.insert("module", module);
+    ctx.insert("program", &program.head());
+    ctx.insert("module", &module.head());
     ctx.insert("activity", activity);
     ctx.insert("activity_id", &id);
     ctx.insert("body", activity.html());

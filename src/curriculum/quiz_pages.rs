@@ -45,8 +45,8 @@ pub async fn quiz_page(
         })
         .await?;
     let mut ctx = base(req, me, viewer);
-    ctx.insert("program", qr.program);
-    ctx.insert("module", qr.module);
+    ctx.insert("program", &qr.program.head());
+    ctx.insert("module", &qr.module.head());
     ctx.insert("evaluation", qr.quiz);
     ctx.insert("is_evaluation", &qr.is_evaluation());
     ctx.insert("quiz_url", &qr.url());
@@ -137,8 +137,8 @@ async fn attempt_page(
         .unwrap_or_default();
     let public: Vec<_> = asked.iter().map(|q| quizzes::public_question(q)).collect();
     let mut ctx = base(&req, &me, Viewer::Trainee(me.id));
-    ctx.insert("program", qr.program);
-    ctx.insert("module", qr.module);
+    ctx.insert("program", &qr.program.head());
+    ctx.insert("module", &qr.module.head());
     ctx.insert("evaluation", qr.quiz);
     ctx.insert("is_evaluation", &qr.is_evaluation());
     ctx.insert("quiz_url", &qr.url());

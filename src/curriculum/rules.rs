@@ -230,7 +230,48 @@ pub struct Program {
     pub hash: String,
 }
 
+/// What a page shows of a programme: never its modules and their activities, which a page
+/// would otherwise serialise whole at every request.
+#[derive(Serialize)]
+pub struct ProgramHead<'a> {
+    pub code: &'a str,
+    pub title: &'a str,
+    pub kind: Kind,
+    pub certification: &'a str,
+    pub total_hours: u32,
+    pub min_months: u32,
+    pub max_months: u32,
+    pub summary: &'a str,
+}
+
+/// What a page shows of a module, without its activities.
+#[derive(Serialize)]
+pub struct ModuleHead<'a> {
+    pub code: &'a str,
+    pub title: &'a str,
+    pub bloc: &'a str,
+    pub planned_hours: u32,
+    pub distance_hours: u32,
+    pub presentiel_hours: u32,
+    pub objectives: &'a [String],
+    pub summary: &'a str,
+    pub has_evaluation: bool,
+}
+
 impl Program {
+    pub fn head(&self) -> ProgramHead<'_> {
+        ProgramHead {
+            code: &self.code,
+            title: &self.title,
+            kind: self.kind,
+            certification: &self.certification,
+            total_hours: self.total_hours,
+            min_months: self.min_months,
+            max_months: self.max_months,
+            summary: &self.summary,
+        }
+    }
+
     pub fn activity_count(&self) -> usize {
         self.modules.iter().map(|m| m.activities.len()).sum()
     }
@@ -257,6 +298,20 @@ impl Program {
 }
 
 impl Module {
+    pub fn head(&self) -> ModuleHead<'_> {
+        ModuleHead {
+            code: &self.code,
+            title: &self.title,
+            bloc: &self.bloc,
+            planned_hours: self.planned_hours,
+            distance_hours: self.distance_hours,
+            presentiel_hours: self.presentiel_hours,
+            objectives: &self.objectives,
+            summary: &self.summary,
+            has_evaluation: self.evaluation.is_some(),
+        }
+    }
+
     pub fn activity(&self, slug: &str) -> Option<(usize, &Activity)> {
         self.activities
             .iter()

@@ -22,6 +22,8 @@ pub struct ContentIds {
     /// Activity ids by (module code, slug), and the other way round.
     pub activities: HashMap<(String, String), i64>,
     pub activity_of: HashMap<i64, (String, String)>,
+    /// A module's activity ids in the order of its activities.
+    pub by_module: HashMap<String, Vec<i64>>,
 }
 
 /// The snapshot kept with each content version: what a cohort on that version plans.
@@ -248,6 +250,10 @@ fn sync_activities(
             .insert((m.code.clone(), l.slug.clone()), lesson_id);
         ids.activity_of
             .insert(lesson_id, (m.code.clone(), l.slug.clone()));
+        ids.by_module
+            .entry(m.code.clone())
+            .or_default()
+            .push(lesson_id);
     }
     Ok(())
 }
