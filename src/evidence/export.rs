@@ -120,19 +120,7 @@ pub fn build(conn: &mut DbConn, ask: &Ask<'_>) -> AppResult<Pack> {
             .select(organisms::name)
             .first(conn)?
     };
-    // Sign-in sheets: closed ones are proof; open ones are only counted.
-    let mut sheets = Vec::new();
-    let mut open_sheets = 0;
-    for (session_id, closed) in store::sheets_of_trainee(conn, t.id, p)? {
-        if !closed {
-            open_sheets += 1;
-            continue;
-        }
-        let Some((session, cohort)) = store::session_and_cohort(conn, session_id)? else {
-            continue;
-        };
-        sheets.push(store::sheet_doc(conn, session, &cohort)?);
-    }
+    let (sheets, open_sheets) = sheets_of(conn, t.id, p)?;
     let rows = distance::day_rows(
         &store::activity(conn, t.id, p)?,
         &store::lessons_studied(conn, t.id, p)?,
@@ -220,11 +208,42 @@ pub fn build(conn: &mut DbConn, ask: &Ask<'_>) -> AppResult<Pack> {
     };
     let readme = readme(&facts);
     files.push(File::new("LISEZMOI.txt", readme));
+    seal(conn, ask, files, cert.ok().map(|c| c.1))
+}
+
+/// Closed sign-in sheets of the period (proof), and how many are still open (only counted).
+fn sheets_of(
+    conn: &mut DbConn,
+    trainee: i64,
+    p: Period,
+) -> AppResult<(Vec<store::SheetDoc>, usize)> {
+    let mut sheets = Vec::new();
+    let mut open_sheets = 0;
+    for (session_id, closed) in store::sheets_of_trainee(conn, trainee, p)? {
+        if !closed {
+            open_sheets += 1;
+            continue;
+        }
+        let Some((session, cohort)) = store::session_and_cohort(conn, session_id)? else {
+            continue;
+        };
+        sheets.push(store::sheet_doc(conn, session, &cohort)?);
+    }
+    Ok((sheets, open_sheets))
+}
+
+/// Zips the files and records that the pack was made (who, when, its SHA-256).
+fn seal(
+    conn: &mut DbConn,
+    ask: &Ask<'_>,
+    files: Vec<File>,
+    certificate: Option<String>,
+) -> AppResult<Pack> {
+    let (t, p) = (ask.trainee, ask.period);
     let paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
     let local_now = paris::to_paris(ask.now).naive_local();
     let bytes = pack::zip(files, local_now).map_err(|e| internal("ZIP", e))?;
     let sha256 = pack::sha256_hex(&bytes);
-    let certificate = cert.ok().map(|c| c.1);
     db::transaction(conn, |c| {
         audit::record(
             c,

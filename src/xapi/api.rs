@@ -68,6 +68,20 @@ async fn export(
         base_url: state.config.base_url.trim_end_matches('/'),
         organism: &organism,
     };
+    let out = statements(&origin, &rows);
+    Ok(HttpResponse::Ok()
+        .insert_header(("X-Experience-API-Version", "1.0.3"))
+        .json(serde_json::json!({
+            "from": from,
+            "to": to,
+            "count": out.len(),
+            "statements": out,
+        })))
+}
+
+/// The statements of the rows, in a fixed order: days, lessons, evaluations, quizzes,
+/// graded assignments, completions.
+fn statements(origin: &Origin<'_>, rows: &store::Rows) -> Vec<serde_json::Value> {
     let mut out = Vec::new();
     for d in &rows.days {
         let day = st::StudyDay {
@@ -80,7 +94,7 @@ async fn export(
             last_at: d.last_at,
         };
         out.push(st::study_day(
-            &origin,
+            origin,
             &actor(d.trainee_id, &d.trainee),
             &day,
         ));
@@ -95,7 +109,7 @@ async fn export(
             at: l.at,
         };
         out.push(st::lesson_done(
-            &origin,
+            origin,
             &actor(l.trainee_id, &l.trainee),
             &lesson,
         ));
@@ -117,7 +131,7 @@ async fn export(
             submitted_at,
         };
         out.push(st::attempt(
-            &origin,
+            origin,
             &actor(t.trainee_id, &t.trainee),
             &attempt,
         ));
@@ -140,7 +154,7 @@ async fn export(
             submitted_at,
         };
         out.push(st::quiz_attempt(
-            &origin,
+            origin,
             &actor(t.trainee_id, &t.trainee),
             &attempt,
         ));
@@ -159,7 +173,7 @@ async fn export(
             points: g.points.zip(g.max_points),
             graded_at,
         };
-        out.push(st::graded(&origin, &actor(g.trainee_id, &g.trainee), &work));
+        out.push(st::graded(origin, &actor(g.trainee_id, &g.trainee), &work));
     }
     for c in &rows.completions {
         let done = st::Completion {
@@ -170,17 +184,10 @@ async fn export(
             at: c.at,
         };
         out.push(st::completion(
-            &origin,
+            origin,
             &actor(c.trainee_id, &c.trainee),
             &done,
         ));
     }
-    Ok(HttpResponse::Ok()
-        .insert_header(("X-Experience-API-Version", "1.0.3"))
-        .json(serde_json::json!({
-            "from": from,
-            "to": to,
-            "count": out.len(),
-            "statements": out,
-        })))
+    out
 }

@@ -109,13 +109,40 @@ pub struct Attempt {
 pub fn rows(conn: &mut DbConn, organism: i64, from: NaiveDate, to: NaiveDate) -> QueryResult<Rows> {
     let start = crate::base::paris::paris_midnight(from);
     let end = crate::base::paris::paris_midnight(to + chrono::Duration::days(1));
-    let days = daily_activity::table
+    let w = Window {
+        organism,
+        from,
+        to,
+        start,
+        end,
+    };
+    Ok(Rows {
+        days: day_rows(conn, &w)?,
+        lessons: lesson_rows(conn, &w)?,
+        attempts: attempt_rows(conn, &w)?,
+        quiz_attempts: quiz_attempt_rows(conn, &w)?,
+        graded: graded_rows(conn, &w)?,
+        completions: completion_rows(conn, &w)?,
+    })
+}
+
+/// An organism and a period, as Paris days and as their UTC bounds `[start, end)`.
+struct Window {
+    organism: i64,
+    from: NaiveDate,
+    to: NaiveDate,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+}
+
+fn day_rows(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Day>> {
+    daily_activity::table
         .inner_join(users::table.on(users::id.eq(daily_activity::trainee_id)))
         .inner_join(modules::table.on(modules::id.eq(daily_activity::module_id)))
         .inner_join(programs::table.on(programs::id.eq(modules::program_id)))
-        .filter(users::organism_id.eq(organism))
-        .filter(daily_activity::day.ge(from))
-        .filter(daily_activity::day.le(to))
+        .filter(users::organism_id.eq(w.organism))
+        .filter(daily_activity::day.ge(w.from))
+        .filter(daily_activity::day.le(w.to))
         .filter(daily_activity::distance_seconds.gt(0))
         .order(daily_activity::id.asc())
         .select((
@@ -129,15 +156,18 @@ pub fn rows(conn: &mut DbConn, organism: i64, from: NaiveDate, to: NaiveDate) ->
             daily_activity::first_at,
             daily_activity::last_at,
         ))
-        .load(conn)?;
-    let lessons = lesson_progress::table
+        .load(conn)
+}
+
+fn lesson_rows(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Lesson>> {
+    lesson_progress::table
         .inner_join(users::table.on(users::id.eq(lesson_progress::trainee_id)))
         .inner_join(lessons::table.on(lessons::id.eq(lesson_progress::lesson_id)))
         .inner_join(modules::table.on(modules::id.eq(lessons::module_id)))
         .inner_join(programs::table.on(programs::id.eq(modules::program_id)))
-        .filter(users::organism_id.eq(organism))
-        .filter(lesson_progress::completed_at.ge(start))
-        .filter(lesson_progress::completed_at.lt(end))
+        .filter(users::organism_id.eq(w.organism))
+        .filter(lesson_progress::completed_at.ge(w.start))
+        .filter(lesson_progress::completed_at.lt(w.end))
         .order(lesson_progress::id.asc())
         .select((
             lesson_progress::id,
@@ -149,16 +179,19 @@ pub fn rows(conn: &mut DbConn, organism: i64, from: NaiveDate, to: NaiveDate) ->
             lessons::title,
             lesson_progress::completed_at,
         ))
-        .load(conn)?;
-    let attempts = evaluation_attempts::table
+        .load(conn)
+}
+
+fn attempt_rows(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Attempt>> {
+    evaluation_attempts::table
         .inner_join(users::table.on(users::id.eq(evaluation_attempts::trainee_id)))
         .inner_join(modules::table.on(modules::id.eq(evaluation_attempts::module_id)))
         .inner_join(programs::table.on(programs::id.eq(modules::program_id)))
-        .filter(users::organism_id.eq(organism))
-        .filter(evaluation_attempts::submitted_at.ge(start))
+        .filter(users::organism_id.eq(w.organism))
+        .filter(evaluation_attempts::submitted_at.ge(w.start))
         // The module evaluations; formative quizzes have their own name.
         .filter(evaluation_attempts::quiz.eq(""))
-        .filter(evaluation_attempts::submitted_at.lt(end))
+        .filter(evaluation_attempts::submitted_at.lt(w.end))
         .order(evaluation_attempts::id.asc())
         .select((
             evaluation_attempts::id,
@@ -174,8 +207,11 @@ pub fn rows(conn: &mut DbConn, organism: i64, from: NaiveDate, to: NaiveDate) ->
             evaluation_attempts::started_at,
             evaluation_attempts::submitted_at,
         ))
-        .load(conn)?;
-    let quiz_attempts = evaluation_attempts::table
+        .load(conn)
+}
+
+fn quiz_attempt_rows(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<QuizAttempt>> {
+    evaluation_attempts::table
         .inner_join(users::table.on(users::id.eq(evaluation_attempts::trainee_id)))
         .inner_join(
             lessons::table.on(lessons::module_id
@@ -184,10 +220,10 @@ pub fn rows(conn: &mut DbConn, organism: i64, from: NaiveDate, to: NaiveDate) ->
         )
         .inner_join(modules::table.on(modules::id.eq(evaluation_attempts::module_id)))
         .inner_join(programs::table.on(programs::id.eq(modules::program_id)))
-        .filter(users::organism_id.eq(organism))
+        .filter(users::organism_id.eq(w.organism))
         .filter(evaluation_attempts::quiz.ne(""))
-        .filter(evaluation_attempts::submitted_at.ge(start))
-        .filter(evaluation_attempts::submitted_at.lt(end))
+        .filter(evaluation_attempts::submitted_at.ge(w.start))
+        .filter(evaluation_attempts::submitted_at.lt(w.end))
         .order(evaluation_attempts::id.asc())
         .select((
             evaluation_attempts::id,
@@ -204,19 +240,22 @@ pub fn rows(conn: &mut DbConn, organism: i64, from: NaiveDate, to: NaiveDate) ->
             evaluation_attempts::started_at,
             evaluation_attempts::submitted_at,
         ))
-        .load(conn)?;
-    let graded = assignment_submissions::table
+        .load(conn)
+}
+
+fn graded_rows(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Graded>> {
+    assignment_submissions::table
         .inner_join(users::table.on(users::id.eq(assignment_submissions::trainee_id)))
         .inner_join(lessons::table.on(lessons::id.eq(assignment_submissions::lesson_id)))
         .inner_join(modules::table.on(modules::id.eq(lessons::module_id)))
         .inner_join(programs::table.on(programs::id.eq(modules::program_id)))
-        .filter(users::organism_id.eq(organism))
+        .filter(users::organism_id.eq(w.organism))
         .filter(
             assignment_submissions::status
                 .eq(crate::curriculum::rules::SubmissionState::Graded.as_str()),
         )
-        .filter(assignment_submissions::graded_at.ge(start))
-        .filter(assignment_submissions::graded_at.lt(end))
+        .filter(assignment_submissions::graded_at.ge(w.start))
+        .filter(assignment_submissions::graded_at.lt(w.end))
         .order(assignment_submissions::id.asc())
         .select((
             assignment_submissions::id,
@@ -231,19 +270,22 @@ pub fn rows(conn: &mut DbConn, organism: i64, from: NaiveDate, to: NaiveDate) ->
             assignment_submissions::max_points,
             assignment_submissions::graded_at,
         ))
-        .load(conn)?;
+        .load(conn)
+}
+
+fn completion_rows(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<Completion>> {
     let final_kinds = [
         crate::attestation::rules::Kind::FinFormation.as_str(),
         crate::attestation::rules::Kind::Fae.as_str(),
     ];
-    let completions = attestations::table
+    attestations::table
         .inner_join(users::table.on(users::id.eq(attestations::trainee_id)))
         .inner_join(crate::db::schema::cohorts::table.inner_join(programs::table))
-        .filter(attestations::organism_id.eq(organism))
+        .filter(attestations::organism_id.eq(w.organism))
         .filter(attestations::kind.eq_any(final_kinds))
         .filter(attestations::revoked_at.is_null())
-        .filter(attestations::issued_at.ge(start))
-        .filter(attestations::issued_at.lt(end))
+        .filter(attestations::issued_at.ge(w.start))
+        .filter(attestations::issued_at.lt(w.end))
         .order(attestations::id.asc())
         .select((
             attestations::id,
@@ -254,13 +296,5 @@ pub fn rows(conn: &mut DbConn, organism: i64, from: NaiveDate, to: NaiveDate) ->
             programs::title,
             attestations::issued_at,
         ))
-        .load(conn)?;
-    Ok(Rows {
-        days,
-        lessons,
-        attempts,
-        quiz_attempts,
-        graded,
-        completions,
-    })
+        .load(conn)
 }

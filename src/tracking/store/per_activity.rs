@@ -27,6 +27,22 @@ fn inside(w: Option<(NaiveDateTime, NaiveDateTime)>, t: NaiveDateTime) -> bool {
 type LessonRow = (i64, i64, String, String, i32, i32, String, i32, bool);
 type ModuleRow = (i64, String, String, i32, String);
 
+type Window = Option<(NaiveDateTime, NaiveDateTime)>;
+
+/// Each trainee's window, to ask of a row whether it falls in it.
+struct Windows(HashMap<i64, Window>);
+
+impl Windows {
+    fn within(&self, trainee: i64, at: NaiveDateTime) -> bool {
+        self.0.get(&trainee).is_some_and(|w| inside(*w, at))
+    }
+
+    /// "Since she began": her running totals count whole.
+    fn unbounded(&self, trainee: i64) -> bool {
+        self.0.get(&trainee).is_some_and(Option::is_none)
+    }
+}
+
 /// Every activity each trainee spent time on, attempted or handed in within her window, in
 /// the programme's order. Time is the sum of the page views opened in the window
 /// (`study_sessions`, credited by the same beats as `activity_totals`), next to the running
@@ -36,12 +52,68 @@ pub fn activity_lines(conn: &mut DbConn, whose: &[Whose]) -> QueryResult<Vec<Act
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = whose.iter().map(|w| w.trainee_id).collect();
-    let window: HashMap<i64, Option<(NaiveDateTime, NaiveDateTime)>> =
-        whose.iter().map(|w| (w.trainee_id, w.window)).collect();
-    let within = |t: i64, at: NaiveDateTime| window.get(&t).is_some_and(|w| inside(*w, at));
+    let windows = Windows(whose.iter().map(|w| (w.trainee_id, w.window)).collect());
+    let totals = running_totals(conn, &ids)?;
+    let in_window = period_times(conn, whose, &windows)?;
+    let attempt_rows = quiz_attempts(conn, &ids, &windows)?;
+    let mut grades = latest_grades(conn, &ids, &windows)?;
 
-    let totals: HashMap<(i64, i64), i64> = activity_totals::table
-        .filter(activity_totals::trainee_id.eq_any(&ids))
+    // The activities concerned, with their module and programme.
+    let mut lesson_ids: HashSet<i64> = grades.keys().map(|k| k.1).collect();
+    lesson_ids.extend(
+        totals
+            .keys()
+            .filter(|(t, _)| windows.unbounded(*t))
+            .map(|k| k.1),
+    );
+    lesson_ids.extend(in_window.keys().map(|k| k.1));
+    let quiz_modules: HashSet<i64> = attempt_rows.iter().map(|r| r.2).collect();
+    let (lesson_rows, module_rows) = activities_of(conn, &lesson_ids, &quiz_modules)?;
+    let mut attempts = attempts_by_activity(&attempt_rows, &lesson_rows);
+    let lessons_by_id: HashMap<i64, &LessonRow> = lesson_rows.iter().map(|r| (r.0, r)).collect();
+
+    let mut keys: HashSet<(i64, i64)> = HashSet::new();
+    keys.extend(in_window.iter().filter(|(_, s)| **s > 0).map(|(k, _)| *k));
+    keys.extend(totals.keys().filter(|(t, _)| windows.unbounded(*t)));
+    keys.extend(attempts.keys());
+    keys.extend(grades.keys());
+    let mut out = Vec::with_capacity(keys.len());
+    for (t, l) in keys {
+        let Some(lesson) = lessons_by_id.get(&l) else {
+            continue;
+        };
+        let Some(module) = module_rows.get(&lesson.1) else {
+            continue;
+        };
+        let windowed = windows.0.get(&t).copied().flatten().is_some();
+        out.push(ActivityLine {
+            trainee_id: t,
+            lesson_id: l,
+            program_code: module.4.clone(),
+            module_code: module.1.clone(),
+            module_title: module.2.clone(),
+            module_position: module.3,
+            sequence: lesson.7,
+            position: lesson.4,
+            slug: lesson.2.clone(),
+            title: lesson.3.clone(),
+            kind: lesson.6.clone(),
+            minutes: lesson.5,
+            required: lesson.8,
+            total_secs: totals.get(&(t, l)).copied().unwrap_or(0),
+            period_secs: windowed.then(|| in_window.get(&(t, l)).copied().unwrap_or(0)),
+            attempts: attempts.remove(&(t, l)).unwrap_or_default(),
+            grade: grades.remove(&(t, l)),
+        });
+    }
+    per_activity::sort(&mut out);
+    Ok(out)
+}
+
+/// Running totals by (trainee, activity).
+fn running_totals(conn: &mut DbConn, ids: &[i64]) -> QueryResult<HashMap<(i64, i64), i64>> {
+    Ok(activity_totals::table
+        .filter(activity_totals::trainee_id.eq_any(ids))
         .filter(activity_totals::seconds.gt(0))
         .select((
             activity_totals::trainee_id,
@@ -51,55 +123,69 @@ pub fn activity_lines(conn: &mut DbConn, whose: &[Whose]) -> QueryResult<Vec<Act
         .load::<(i64, i64, i64)>(conn)?
         .into_iter()
         .map(|(t, l, s)| ((t, l), s))
-        .collect();
+        .collect())
+}
 
+/// Time of the page views opened in each trainee's window, by (trainee, activity).
+fn period_times(
+    conn: &mut DbConn,
+    whose: &[Whose],
+    windows: &Windows,
+) -> QueryResult<HashMap<(i64, i64), i64>> {
     let windowed: Vec<i64> = whose
         .iter()
         .filter(|w| w.window.is_some())
         .map(|w| w.trainee_id)
         .collect();
     let mut in_window: HashMap<(i64, i64), i64> = HashMap::new();
-    if !windowed.is_empty() {
-        let start = whose.iter().filter_map(|w| w.window).map(|w| w.0).min();
-        let end = whose.iter().filter_map(|w| w.window).map(|w| w.1).max();
-        if let (Some(start), Some(end)) = (start, end) {
-            let rows: Vec<(i64, Option<i64>, NaiveDateTime, i32)> = study_sessions::table
-                .filter(study_sessions::trainee_id.eq_any(&windowed))
-                .filter(study_sessions::lesson_id.is_not_null())
-                .filter(study_sessions::started_at.ge(start))
-                .filter(study_sessions::started_at.lt(end))
-                .filter(study_sessions::seconds_credited.gt(0))
-                .select((
-                    study_sessions::trainee_id,
-                    study_sessions::lesson_id,
-                    study_sessions::started_at,
-                    study_sessions::seconds_credited,
-                ))
-                .load(conn)?;
-            for (t, lesson, at, secs) in rows {
-                if let Some(l) = lesson.filter(|_| within(t, at)) {
-                    *in_window.entry((t, l)).or_default() += i64::from(secs);
-                }
-            }
+    let start = whose.iter().filter_map(|w| w.window).map(|w| w.0).min();
+    let end = whose.iter().filter_map(|w| w.window).map(|w| w.1).max();
+    let (Some(start), Some(end)) = (start, end) else {
+        return Ok(in_window);
+    };
+    let rows: Vec<(i64, Option<i64>, NaiveDateTime, i32)> = study_sessions::table
+        .filter(study_sessions::trainee_id.eq_any(&windowed))
+        .filter(study_sessions::lesson_id.is_not_null())
+        .filter(study_sessions::started_at.ge(start))
+        .filter(study_sessions::started_at.lt(end))
+        .filter(study_sessions::seconds_credited.gt(0))
+        .select((
+            study_sessions::trainee_id,
+            study_sessions::lesson_id,
+            study_sessions::started_at,
+            study_sessions::seconds_credited,
+        ))
+        .load(conn)?;
+    for (t, lesson, at, secs) in rows {
+        if let Some(l) = lesson.filter(|_| windows.within(t, at)) {
+            *in_window.entry((t, l)).or_default() += i64::from(secs);
         }
     }
+    Ok(in_window)
+}
 
-    // Formative quizzes only: the module's evaluation has an empty name.
-    type AttemptRow = (
-        i64,
-        i64,
-        i64,
-        String,
-        i32,
-        NaiveDateTime,
-        Option<NaiveDateTime>,
-        Option<i32>,
-        i32,
-        Option<i32>,
-        Option<bool>,
-    );
-    let attempt_rows: Vec<AttemptRow> = evaluation_attempts::table
-        .filter(evaluation_attempts::trainee_id.eq_any(&ids))
+type AttemptRow = (
+    i64,
+    i64,
+    i64,
+    String,
+    i32,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+    Option<i32>,
+    i32,
+    Option<i32>,
+    Option<bool>,
+);
+
+/// Formative quiz attempts started in the windows (the module's evaluation has an empty name).
+fn quiz_attempts(
+    conn: &mut DbConn,
+    ids: &[i64],
+    windows: &Windows,
+) -> QueryResult<Vec<AttemptRow>> {
+    let rows: Vec<AttemptRow> = evaluation_attempts::table
+        .filter(evaluation_attempts::trainee_id.eq_any(ids))
         .filter(evaluation_attempts::quiz.ne(""))
         .order((
             evaluation_attempts::started_at.asc(),
@@ -119,24 +205,32 @@ pub fn activity_lines(conn: &mut DbConn, whose: &[Whose]) -> QueryResult<Vec<Act
             evaluation_attempts::passed,
         ))
         .load(conn)?;
-    let attempt_rows: Vec<AttemptRow> = attempt_rows
+    Ok(rows
         .into_iter()
-        .filter(|r| within(r.1, r.5))
-        .collect();
+        .filter(|r| windows.within(r.1, r.5))
+        .collect())
+}
 
-    type SubmissionRow = (
-        i64,
-        i64,
-        i64,
-        i32,
-        NaiveDateTime,
-        String,
-        Option<i32>,
-        Option<i32>,
-        Option<NaiveDateTime>,
-    );
+type SubmissionRow = (
+    i64,
+    i64,
+    i64,
+    i32,
+    NaiveDateTime,
+    String,
+    Option<i32>,
+    Option<i32>,
+    Option<NaiveDateTime>,
+);
+
+/// The latest assignment version handed in within each window, by (trainee, activity).
+fn latest_grades(
+    conn: &mut DbConn,
+    ids: &[i64],
+    windows: &Windows,
+) -> QueryResult<HashMap<(i64, i64), Grade>> {
     let submissions: Vec<SubmissionRow> = assignment_submissions::table
-        .filter(assignment_submissions::trainee_id.eq_any(&ids))
+        .filter(assignment_submissions::trainee_id.eq_any(ids))
         .order((
             assignment_submissions::version_no.asc(),
             assignment_submissions::id.asc(),
@@ -153,9 +247,9 @@ pub fn activity_lines(conn: &mut DbConn, whose: &[Whose]) -> QueryResult<Vec<Act
             assignment_submissions::graded_at,
         ))
         .load(conn)?;
-    let mut grades: HashMap<(i64, i64), Grade> = HashMap::new();
+    let mut grades = HashMap::new();
     for (id, t, l, version_no, submitted_at, status, points, max_points, graded_at) in submissions {
-        if within(t, submitted_at) {
+        if windows.within(t, submitted_at) {
             // Ordered by version: the last one stays.
             grades.insert(
                 (t, l),
@@ -171,18 +265,18 @@ pub fn activity_lines(conn: &mut DbConn, whose: &[Whose]) -> QueryResult<Vec<Act
             );
         }
     }
+    Ok(grades)
+}
 
-    // The activities concerned, with their module and programme.
-    let mut lesson_ids: HashSet<i64> = grades.keys().map(|k| k.1).collect();
-    for (t, l) in totals.keys() {
-        if window.get(t).is_some_and(Option::is_none) {
-            lesson_ids.insert(*l);
-        }
-    }
-    lesson_ids.extend(in_window.keys().map(|k| k.1));
-    let quiz_modules: HashSet<i64> = attempt_rows.iter().map(|r| r.2).collect();
-    let lesson_ids: Vec<i64> = lesson_ids.into_iter().collect();
-    let quiz_modules: Vec<i64> = quiz_modules.into_iter().collect();
+/// The activities named, and every activity of the modules whose quizzes were tried, with
+/// their modules (and programme codes) by id.
+fn activities_of(
+    conn: &mut DbConn,
+    lesson_ids: &HashSet<i64>,
+    quiz_modules: &HashSet<i64>,
+) -> QueryResult<(Vec<LessonRow>, HashMap<i64, ModuleRow>)> {
+    let lesson_ids: Vec<i64> = lesson_ids.iter().copied().collect();
+    let quiz_modules: Vec<i64> = quiz_modules.iter().copied().collect();
     let lesson_rows: Vec<LessonRow> = lessons::table
         .filter(
             lessons::id
@@ -216,12 +310,20 @@ pub fn activity_lines(conn: &mut DbConn, whose: &[Whose]) -> QueryResult<Vec<Act
         .into_iter()
         .map(|m| (m.0, m))
         .collect();
+    Ok((lesson_rows, module_rows))
+}
+
+/// Attempts by (trainee, activity): a quiz is named by its module and slug.
+fn attempts_by_activity(
+    attempt_rows: &[AttemptRow],
+    lesson_rows: &[LessonRow],
+) -> HashMap<(i64, i64), Vec<QuizTry>> {
     let by_slug: HashMap<(i64, &str), i64> = lesson_rows
         .iter()
         .map(|r| ((r.1, r.2.as_str()), r.0))
         .collect();
     let mut attempts: HashMap<(i64, i64), Vec<QuizTry>> = HashMap::new();
-    for r in &attempt_rows {
+    for r in attempt_rows {
         let Some(lesson) = by_slug.get(&(r.2, r.3.as_str())) else {
             continue;
         };
@@ -236,46 +338,5 @@ pub fn activity_lines(conn: &mut DbConn, whose: &[Whose]) -> QueryResult<Vec<Act
             passed: r.10,
         });
     }
-    let lessons_by_id: HashMap<i64, &LessonRow> = lesson_rows.iter().map(|r| (r.0, r)).collect();
-
-    let mut keys: HashSet<(i64, i64)> = HashSet::new();
-    keys.extend(in_window.iter().filter(|(_, s)| **s > 0).map(|(k, _)| *k));
-    keys.extend(
-        totals
-            .keys()
-            .filter(|(t, _)| window.get(t).is_some_and(Option::is_none)),
-    );
-    keys.extend(attempts.keys());
-    keys.extend(grades.keys());
-    let mut out = Vec::with_capacity(keys.len());
-    for (t, l) in keys {
-        let Some(lesson) = lessons_by_id.get(&l) else {
-            continue;
-        };
-        let Some(module) = module_rows.get(&lesson.1) else {
-            continue;
-        };
-        let windowed = window.get(&t).copied().flatten().is_some();
-        out.push(ActivityLine {
-            trainee_id: t,
-            lesson_id: l,
-            program_code: module.4.clone(),
-            module_code: module.1.clone(),
-            module_title: module.2.clone(),
-            module_position: module.3,
-            sequence: lesson.7,
-            position: lesson.4,
-            slug: lesson.2.clone(),
-            title: lesson.3.clone(),
-            kind: lesson.6.clone(),
-            minutes: lesson.5,
-            required: lesson.8,
-            total_secs: totals.get(&(t, l)).copied().unwrap_or(0),
-            period_secs: windowed.then(|| in_window.get(&(t, l)).copied().unwrap_or(0)),
-            attempts: attempts.remove(&(t, l)).unwrap_or_default(),
-            grade: grades.remove(&(t, l)),
-        });
-    }
-    per_activity::sort(&mut out);
-    Ok(out)
+    attempts
 }
