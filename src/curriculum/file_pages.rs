@@ -8,7 +8,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::Content;
 use super::pages::viewer;
 use crate::accounts::{CurrentUser, Role};
-use crate::base::media;
 use crate::web::{AppError, AppResult, State};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -51,15 +50,6 @@ async fn archive(
         .body(bytes))
 }
 
-/// Only files an activity names: nothing else of the content folder is reachable.
-fn is_used(m: &super::rules::Module, path: &str) -> bool {
-    m.activities.iter().any(|a| {
-        a.resource().is_some_and(|r| r.file == path)
-            || a.assignment()
-                .is_some_and(|s| s.case_files.iter().any(|f| f == path))
-    })
-}
-
 async fn module_file(
     req: HttpRequest,
     state: State,
@@ -69,26 +59,12 @@ async fn module_file(
 ) -> AppResult<HttpResponse> {
     let (pcode, mcode, name) = path.into_inner();
     let (_, module) = content.module(&pcode, &mcode).ok_or(AppError::NotFound)?;
+    // Only files an activity names, with the type the loader read from their content.
     let rel = format!("files/{name}");
-    if !is_used(module, &rel) {
-        return Err(AppError::NotFound);
-    }
+    let known = *module.files.get(&rel).ok_or(AppError::NotFound)?;
     viewer(&state, &me, &pcode).await?;
     let file = module.dir.join(&rel);
-    let head = web::block({
-        let file = file.clone();
-        move || -> std::io::Result<Vec<u8>> {
-            use std::io::Read;
-            let mut buf = vec![0u8; 8192];
-            let n = std::fs::File::open(file)?.read(&mut buf)?;
-            buf.truncate(n);
-            Ok(buf)
-        }
-    })
-    .await
-    .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?
-    .map_err(|_| AppError::NotFound)?;
-    let (mime, inline) = match media::sniff(&head) {
+    let (mime, inline) = match known {
         Some(m) => (m.mime().to_string(), true),
         // Case files in text: downloaded as they are.
         None if name.ends_with(".csv") => ("text/csv; charset=utf-8".to_string(), false),

@@ -211,6 +211,10 @@ pub struct Module {
     /// The module's folder, where its `files/` are.
     #[serde(skip)]
     pub dir: std::path::PathBuf,
+    /// The `files/…` its activities use, with the type read at load (`None`: a text case
+    /// file): nothing else of the folder is served, and nothing is sniffed again per request.
+    #[serde(skip)]
+    pub files: std::collections::BTreeMap<String, Option<crate::base::media::Media>>,
     #[serde(skip)]
     pub evaluation: Option<Quiz>,
 }

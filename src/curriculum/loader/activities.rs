@@ -1,7 +1,7 @@
 //! Lessons, assignments and resources: a file each, with its front matter, and the module's
 //! `files/` they point to.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -70,7 +70,8 @@ struct ResourceFile {
 pub(super) struct Files {
     dir: PathBuf,
     program_dir: PathBuf,
-    used: std::cell::RefCell<BTreeSet<String>>,
+    /// Each file an activity uses, with its type as read (`None`: a text case file).
+    used: std::cell::RefCell<BTreeMap<String, Option<Media>>>,
 }
 
 /// Case files are read as they are: text a trainee opens anywhere, or a PDF or an image.
@@ -141,13 +142,19 @@ impl Files {
                 ),
             );
         }
-        self.used.borrow_mut().insert(name.to_string());
-        sniffed.filter(|_| ok)
+        let media = sniffed.filter(|_| ok);
+        self.used.borrow_mut().insert(name.to_string(), media);
+        media
+    }
+
+    /// The files activities use, with their types, for the module to serve them.
+    pub(super) fn into_used(self) -> BTreeMap<String, Option<Media>> {
+        self.used.into_inner()
     }
 
     /// Adds the files activities use to the programme's hash (a changed video is a new version).
     pub(super) fn hash_into(&self, report: &mut Report, hasher: &mut Sha256) {
-        for name in self.used.borrow().iter() {
+        for name in self.used.borrow().keys() {
             let path = self.dir.join(name);
             match std::fs::read(&path) {
                 Ok(bytes) => {

@@ -131,6 +131,7 @@ pub(super) fn load_module(
         summary: mf.summary,
         sequences: mf.sequences.into_iter().map(|s| s.title).collect(),
         dir: dir.to_path_buf(),
+        files: files.into_used(),
         activities: acts,
         evaluation,
     })
