@@ -30,6 +30,7 @@ diesel::table! {
         updated_at -> Timestamp,
         last_login_at -> Nullable<Timestamp>,
         weekly_digest -> Bool,
+        can_author -> Bool,
     }
 }
 
@@ -212,6 +213,22 @@ diesel::table! {
         hash -> Text,
         snapshot -> Text,
         loaded_at -> Timestamp,
+        program_id -> Nullable<BigInt>,
+        number -> Integer,
+        manifest -> Text,
+        published_by -> Nullable<BigInt>,
+        changes -> Text,
+    }
+}
+
+diesel::table! {
+    program_drafts (program_id) {
+        program_id -> BigInt,
+        revision -> Integer,
+        manifest -> Text,
+        based_on -> Nullable<BigInt>,
+        updated_by -> Nullable<BigInt>,
+        updated_at -> Timestamp,
     }
 }
 
@@ -226,6 +243,8 @@ diesel::table! {
         max_months -> Integer,
         version_id -> BigInt,
         updated_at -> Timestamp,
+        organism_id -> Nullable<BigInt>,
+        source_program_id -> Nullable<BigInt>,
     }
 }
 
@@ -694,6 +713,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox_attachments,
     invitations,
     content_versions,
+    program_drafts,
     programs,
     modules,
     lessons,

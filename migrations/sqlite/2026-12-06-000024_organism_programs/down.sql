@@ -1,0 +1,15 @@
+DROP TABLE program_drafts;
+ALTER TABLE users DROP COLUMN can_author;
+DROP INDEX modules_code_key;
+CREATE UNIQUE INDEX modules_code_key ON modules(code);
+DROP INDEX content_versions_number_key;
+DROP INDEX content_versions_hash_idx;
+CREATE UNIQUE INDEX content_versions_key ON content_versions(program_code, hash);
+ALTER TABLE content_versions DROP COLUMN changes;
+ALTER TABLE content_versions DROP COLUMN published_by;
+ALTER TABLE content_versions DROP COLUMN manifest;
+ALTER TABLE content_versions DROP COLUMN number;
+ALTER TABLE content_versions DROP COLUMN program_id;
+DROP INDEX programs_organism_idx;
+ALTER TABLE programs DROP COLUMN source_program_id;
+ALTER TABLE programs DROP COLUMN organism_id;
