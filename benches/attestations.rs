@@ -158,14 +158,16 @@ fn run(backend: &'static str, url: &str) -> anyhow::Result<Figures> {
     let (pool, _) = db::connect(url, 2)?;
     let mut conn = pool.get()?;
     db::migrate(&mut conn)?;
-    let content = parcours::curriculum::load_and_sync(&root.join("content"), &pool)?;
+    let data = std::env::temp_dir().join(format!("parcours-bench-att-{}", std::process::id()));
+    parcours::curriculum::load_and_sync(&root.join("content"), &data, &pool)?;
+    let curriculum = parcours::curriculum::loader::load(&root.join("content"))?;
     let templates = parcours::mail::load_templates(&root.join("templates"))?;
     let (cohort, admin, admin_name) = seed(&mut conn, COHORT_SIZE)?;
     let ctx = issue::Issuer {
         key: rules::derive_key(b"bench secret bench secret bench secret"),
         base_url: "https://parcours.example.fr",
         mail_templates: &templates,
-        curriculum: &content.curriculum,
+        curriculum: &curriculum,
     };
     let by = issue::Signatory {
         user_id: Some(admin),

@@ -95,7 +95,8 @@ struct Cast {
 /// Creates (or refreshes) the demo organism and its people, with new passwords each run;
 /// the trainee, hired five months ago, is enrolled in a CQP cohort that started two months ago,
 /// led by the demo trainer.
-pub fn seed(conn: &mut DbConn, content: &crate::curriculum::Content) -> anyhow::Result<Vec<Login>> {
+/// The reference programmes must be recorded first (`curriculum::load_and_sync`).
+pub fn seed(conn: &mut DbConn) -> anyhow::Result<Vec<Login>> {
     // Passwords are hashed before the transaction, which then stays short.
     let mut logins = Vec::new();
     let mut prepared = Vec::new();
@@ -118,8 +119,8 @@ pub fn seed(conn: &mut DbConn, content: &crate::curriculum::Content) -> anyhow::
         let org_id = demo_organism(conn)?;
         let cast = people(conn, org_id, &prepared)?;
         let cqp = "CQP-AM";
-        let (Some(&program_id), Some(&version_id)) =
-            (content.ids.programs.get(cqp), content.ids.versions.get(cqp))
+        let Some((program_id, version_id, _)) =
+            crate::curriculum::versions::program_by_code(conn, cqp)?
         else {
             anyhow::bail!("the CQP programme ({cqp}) is missing from the content folder");
         };

@@ -150,20 +150,18 @@ async fn home(
             ctx.insert("alerts", &alerts);
         }
         (Role::Trainee, _) => {
-            let (trainee, program, done) = state
+            let content = content.clone();
+            let (trainee, in_cohort, next) = state
                 .db(move |c| {
-                    let program = match crate::cohorts::store::active_cohort(c, me)? {
-                        Some(id) => crate::cohorts::store::cohort(c, id)?.map(|c| c.program_code),
-                        None => None,
-                    };
+                    let in_cohort = crate::cohorts::store::active_cohort(c, me)?.is_some();
                     Ok((
                         crate::cohorts::store::trainee(
                             c,
                             crate::cohorts::store::Scope::Checked,
                             me,
                         )?,
-                        program,
-                        crate::curriculum::store::completed_lessons(c, me)?,
+                        in_cohort,
+                        content.next_lesson(c, me)?,
                     ))
                 })
                 .await?;
@@ -171,11 +169,8 @@ async fn home(
                 .as_ref()
                 .map(|t| crate::cohorts::access::trainee_view(t, today));
             ctx.insert("trainee", &view);
-            ctx.insert("in_cohort", &program.is_some());
-            ctx.insert(
-                "next",
-                &program.and_then(|p| content.next_lesson(&p, &done)),
-            );
+            ctx.insert("in_cohort", &in_cohort);
+            ctx.insert("next", &next);
         }
         (Role::Doctor, _) => {
             let received = state

@@ -262,8 +262,8 @@ fn main() -> ExitCode {
         Command::Demo => with_db(&config, |conn| {
             db::migrate(conn)?;
             let (pool, _) = db::connect(&config.database_url, 1)?;
-            let content = parcours::curriculum::load_and_sync(&config.content_dir, &pool)?;
-            let logins = demo::seed(conn, &content)?;
+            parcours::curriculum::load_and_sync(&config.content_dir, &config.data_dir, &pool)?;
+            let logins = demo::seed(conn)?;
             println!(
                 "Données de démonstration prêtes. Comptes (mots de passe renouvelés à chaque exécution) :"
             );
@@ -438,13 +438,15 @@ fn import_trainees(
 fn issue_attestations(config: &AppConfig, cohort_id: i64) -> anyhow::Result<()> {
     use parcours::attestation::{issue, store as attestations};
     let templates = parcours::mail::load_templates(&config.templates_dir)?;
-    let curriculum = parcours::curriculum::loader::load(&config.content_dir)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", config.content_dir.display()))?;
     let today = parcours::base::paris::today();
     with_db(config, |conn| {
         db::migrate(conn)?;
+        let (pool, _) = db::connect(&config.database_url, 1)?;
+        let content =
+            parcours::curriculum::load_and_sync(&config.content_dir, &config.data_dir, &pool)?;
         let cohort = parcours::cohorts::store::cohort(conn, cohort_id)?
             .ok_or_else(|| anyhow::anyhow!("promotion n° {cohort_id} introuvable"))?;
+        let curriculum = content.curriculum_for_organism(conn, cohort.organism_id)?;
         let (user_id, name) =
             attestations::first_org_admin(conn, cohort.organism_id)?.ok_or_else(|| {
                 anyhow::anyhow!("l'organisme n'a aucun administrateur pour signer les attestations")

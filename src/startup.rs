@@ -27,11 +27,10 @@ impl Application {
             if !applied.is_empty() {
                 tracing::info!(?applied, "migrations applied");
             }
-            let content = curriculum::load_and_sync(&cfg.content_dir, &pool)?;
+            let content = curriculum::load_and_sync(&cfg.content_dir, &cfg.data_dir, &pool)?;
             Ok((pool, content))
         })
         .await??;
-        let programs = web::Data::new(program_choices(&content));
         let content = web::Data::new(content);
         let beats = web::Data::new(crate::tracking::writer::BeatWriter::start(
             pool.clone(),
@@ -58,7 +57,6 @@ impl Application {
             App::new()
                 .app_data(data.clone())
                 .app_data(content.clone())
-                .app_data(programs.clone())
                 .app_data(beats.clone())
                 .app_data(web::FormConfig::default().limit(256 * 1024))
                 .wrap(from_fn(w::error_pages))
@@ -145,27 +143,4 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
-}
-
-/// The programmes a new cohort may follow, for the cohorts' form and API.
-fn program_choices(content: &curriculum::Content) -> cohorts::new_cohort::Programs {
-    let ids = &content.ids;
-    cohorts::new_cohort::Programs(
-        content
-            .curriculum
-            .programs
-            .iter()
-            .filter_map(|p| {
-                Some(cohorts::new_cohort::ProgramChoice {
-                    code: p.code.clone(),
-                    title: p.title.clone(),
-                    total_hours: p.total_hours,
-                    min_months: p.min_months,
-                    max_months: p.max_months,
-                    program_id: *ids.programs.get(&p.code)?,
-                    content_version_id: *ids.versions.get(&p.code)?,
-                })
-            })
-            .collect(),
-    )
 }

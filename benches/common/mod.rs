@@ -108,7 +108,11 @@ pub fn fill(database_url: &str) -> anyhow::Result<(i64, i64)> {
     let (pool, _) = db::connect(database_url, 2)?;
     let mut conn = pool.get()?;
     db::migrate(&mut conn)?;
-    let content = parcours::curriculum::load_and_sync(&content_dir(), &pool)?;
+    let data = std::env::temp_dir().join(format!("parcours-bench-data-{}", std::process::id()));
+    let content = parcours::curriculum::load_and_sync(&content_dir(), &data, &pool)?;
+    let cqp = content
+        .current(&mut conn, "CQP-AM")?
+        .ok_or_else(|| anyhow::anyhow!("CQP-AM missing"))?;
     let org = parcours::organisms::store::create(
         &mut conn,
         None,
@@ -124,15 +128,15 @@ pub fn fill(database_url: &str) -> anyhow::Result<(i64, i64)> {
         None,
         &parcours::cohorts::store::NewCohort {
             organism_id: org,
-            program_id: content.ids.programs["CQP-AM"],
-            content_version_id: content.ids.versions["CQP-AM"],
+            program_id: cqp.program_id,
+            content_version_id: cqp.version_id,
             name: "Promotion de bench",
             start_date: start,
             end_date: start + chrono::Months::new(12),
         },
     )?;
     let hash = password::hash(PASSWORD)?;
-    let m2_activities: Vec<i64> = content
+    let m2_activities: Vec<i64> = cqp
         .ids
         .activities
         .iter()
@@ -141,7 +145,7 @@ pub fn fill(database_url: &str) -> anyhow::Result<(i64, i64)> {
         .collect();
     let modules: Vec<i64> = ["M1", "M2", "M3", "M4"]
         .iter()
-        .map(|m| content.ids.modules[*m])
+        .map(|m| cqp.ids.modules[*m])
         .collect();
     db::transaction(&mut conn, |c: &mut DbConn| -> anyhow::Result<()> {
         users::create(
@@ -438,8 +442,9 @@ pub fn first_lesson(database_url: &str) -> anyhow::Result<(i64, String)> {
     let curriculum =
         parcours::curriculum::loader::load(&content_dir()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let slug = curriculum
-        .module("M1")
-        .and_then(|x| x.1.activities.first())
+        .program("CQP-AM")
+        .and_then(|p| p.module("M1"))
+        .and_then(|m| m.activities.first())
         .map(|a| a.slug.clone())
         .unwrap_or_default();
     Ok((id, format!("/programmes/CQP-AM/M1/activites/{slug}")))

@@ -17,7 +17,7 @@ use crate::base::paris::today;
 use crate::cohorts::access::cohort_for_staff;
 use crate::cohorts::access::staff_access;
 use crate::cohorts::store as cohorts;
-use crate::curriculum::Content;
+use crate::curriculum::{Content, Curriculum};
 use crate::web::csrf::{CsrfForm, Empty};
 use crate::web::{self as w, AppError, AppResult, State};
 
@@ -35,12 +35,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/organismes/{id}/identite", web::post().to(identity_save));
 }
 
-fn issuer<'a>(state: &'a State, content: &'a Content) -> Issuer<'a> {
+fn issuer<'a>(state: &'a State, curriculum: &'a Curriculum) -> Issuer<'a> {
     Issuer {
         key: rules::derive_key(&state.config.secret),
         base_url: &state.config.base_url,
         mail_templates: &state.mail_templates,
-        curriculum: &content.curriculum,
+        curriculum,
     }
 }
 
@@ -74,7 +74,8 @@ async fn trainee_page(
     let (t, c) = (trainee.clone(), content.clone());
     let (st, rows) = state
         .db(move |conn| {
-            let st = issue::state_of(conn, &c.curriculum, &t, today)?;
+            let cur = c.curriculum_for_organism(conn, t.organism_id)?;
+            let st = issue::state_of(conn, &cur, &t, today)?;
             Ok((st, store::of_trainee(conn, t.id)?))
         })
         .await?;
@@ -187,7 +188,8 @@ async fn issue_one(
     let today = today();
     let outcome = state
         .db(move |c| {
-            let ctx = issuer(&st, &content);
+            let cur = content.curriculum_for_organism(c, org)?;
+            let ctx = issuer(&st, &cur);
             issue::issue(c, &ctx, &by, org, id, &request, today)
         })
         .await?;
@@ -213,10 +215,11 @@ async fn cohort_page(
     let lines = state
         .db(move |conn| {
             let trainees = cohorts::trainees_of_cohort(conn, c2.organism_id, c2.id)?;
+            let cur = content2.curriculum_for_organism(conn, c2.organism_id)?;
             let finals = store::finals_of_cohort(conn, c2.id)?;
             let mut out = Vec::with_capacity(trainees.len());
             for t in &trainees {
-                let st = issue::state_of(conn, &content2.curriculum, t, today)?;
+                let st = issue::state_of(conn, &cur, t, today)?;
                 out.push(serde_json::json!({
                     "trainee": t,
                     "complete": st.as_ref().is_some_and(|s| s.completion.complete),
@@ -273,7 +276,8 @@ async fn issue_batch(
     let (c2, today) = (cohort.clone(), today());
     let summary = state
         .db(move |c| {
-            let ctx = issuer(&st, &content);
+            let cur = content.curriculum_for_organism(c, c2.organism_id)?;
+            let ctx = issuer(&st, &cur);
             issue::issue_cohort(c, &ctx, &by, &c2, today, |_, _| {})
         })
         .await?;
@@ -365,7 +369,8 @@ async fn resend(
     let (st, actor) = (state.clone(), me.id);
     state
         .db(move |c| {
-            let ctx = issuer(&st, &content);
+            let cur = content.curriculum_for_organism(c, row.organism_id)?;
+            let ctx = issuer(&st, &cur);
             mails::resend(c, &ctx, actor, &row)
         })
         .await?;

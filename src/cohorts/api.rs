@@ -33,13 +33,13 @@ async fn list(state: State, me: CurrentUser, path: web::Path<i64>) -> AppResult<
 
 async fn create(
     state: State,
-    programs: web::Data<super::new_cohort::Programs>,
     me: CurrentUser,
     path: web::Path<i64>,
     body: web::Json<CohortForm>,
 ) -> AppResult<HttpResponse> {
     let org = path.into_inner();
     me.require_org_admin_of(org)?;
+    let programs = super::new_cohort::Programs::of_organism(&state, org).await?;
     let cohort = body.check(&programs).map_err(AppError::Invalid)?;
     let id = new_cohort::create(&state, me.id, org, cohort).await?;
     let cohort = state.db(move |c| Ok(store::cohort(c, id)?)).await?;

@@ -38,7 +38,6 @@ struct Submitted {
 async fn render_list(
     req: &HttpRequest,
     state: &State,
-    programs: &Programs,
     me: &CurrentUser,
     org: i64,
     submitted: Submitted,
@@ -48,10 +47,14 @@ async fn render_list(
         form,
         errors,
     } = submitted;
-    let (organism, list) = state
+    let (organism, list, programs) = state
         .db(move |c| {
             let o = crate::organisms::store::get(c, org)?.ok_or(AppError::NotFound)?;
-            Ok((o, store::cohorts_of(c, org)?))
+            Ok((
+                o,
+                store::cohorts_of(c, org)?,
+                store::program_choices(c, org)?,
+            ))
         })
         .await?;
     let list: Vec<_> = list
@@ -62,7 +65,7 @@ async fn render_list(
     ctx.insert("me", &me.view());
     ctx.insert("organism", &organism);
     ctx.insert("cohorts", &list);
-    ctx.insert("programs", &programs.0);
+    ctx.insert("programs", &programs);
     ctx.insert("form", &form);
     ctx.insert("errors", &errors);
     ctx.insert("can_manage", &me.require_org_admin_of(org).is_ok());
@@ -72,7 +75,6 @@ async fn render_list(
 async fn list(
     req: HttpRequest,
     state: State,
-    programs: web::Data<Programs>,
     me: CurrentUser,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
@@ -83,19 +85,19 @@ async fn list(
         form: CohortForm::default(),
         errors: vec![],
     };
-    render_list(&req, &state, &programs, &me, org, blank).await
+    render_list(&req, &state, &me, org, blank).await
 }
 
 async fn create(
     req: HttpRequest,
     state: State,
-    programs: web::Data<Programs>,
     me: CurrentUser,
     path: web::Path<i64>,
     CsrfForm(form): CsrfForm<CohortForm>,
 ) -> AppResult<HttpResponse> {
     let org = path.into_inner();
     me.require_org_admin_of(org)?;
+    let programs = Programs::of_organism(&state, org).await?;
     match form.check(&programs) {
         Err(errors) => {
             let refused = Submitted {
@@ -103,7 +105,7 @@ async fn create(
                 form,
                 errors,
             };
-            render_list(&req, &state, &programs, &me, org, refused).await
+            render_list(&req, &state, &me, org, refused).await
         }
         Ok(cohort) => {
             let id = new_cohort::create(&state, me.id, org, cohort).await?;

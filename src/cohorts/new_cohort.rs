@@ -10,9 +10,9 @@ use crate::base::field::FieldError;
 use crate::base::format;
 use crate::web::{AppResult, State};
 
-/// A programme a cohort may follow, with its database ids. Built at start from the loaded
-/// curriculum (`startup`), so that cohorts need not import the curriculum, which asks
-/// cohorts who may see what.
+/// A programme a cohort may follow, with its database ids and the version new cohorts start
+/// on. Read from the programmes' rows, so that cohorts need not import the curriculum, which
+/// asks cohorts who may see what.
 #[derive(Clone, Debug, Serialize)]
 pub struct ProgramChoice {
     pub code: String,
@@ -26,11 +26,20 @@ pub struct ProgramChoice {
     pub content_version_id: i64,
 }
 
-/// The programmes offered to new cohorts, registered as app data.
+/// The programmes offered to an organism's new cohorts: the references and its own published
+/// ones, never another organism's.
 #[derive(Clone, Debug, Default)]
 pub struct Programs(pub Vec<ProgramChoice>);
 
 impl Programs {
+    pub async fn of_organism(state: &State, organism: i64) -> AppResult<Programs> {
+        Ok(Programs(
+            state
+                .db(move |c| Ok(store::program_choices(c, organism)?))
+                .await?,
+        ))
+    }
+
     fn find(&self, code: &str) -> Option<&ProgramChoice> {
         self.0.iter().find(|p| p.code == code)
     }

@@ -4,10 +4,10 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::Content;
-use super::pages::{Viewer, viewer};
 use super::quiz::Quiz;
 use super::quizzes::{self, PublicQuestion, QuizRef, public_question};
 use super::store;
+use super::viewer::{Viewer, viewer};
 use crate::accounts::CurrentUser;
 use crate::web::{AppError, AppResult, State};
 
@@ -47,11 +47,26 @@ struct ModuleSummary<'a> {
     modality: super::rules::Modality,
 }
 
-async fn programs(content: web::Data<Content>, _me: CurrentUser) -> HttpResponse {
-    let list: Vec<_> = content
-        .curriculum
-        .programs
+/// The reference programmes and the caller's organism's own.
+async fn programs(
+    content: web::Data<Content>,
+    state: State,
+    me: CurrentUser,
+) -> AppResult<HttpResponse> {
+    let (organism, all) = (me.organism_id, me.is(crate::accounts::Role::Admin));
+    let content = content.clone();
+    let editions = state
+        .db(move |c| {
+            let mut list = Vec::new();
+            for (code, _) in super::versions::visible_programs(c, organism, all)? {
+                list.extend(content.current(c, &code)?);
+            }
+            Ok(list)
+        })
+        .await?;
+    let list: Vec<_> = editions
         .iter()
+        .map(|e| &e.program)
         .map(|p| ProgramSummary {
             code: &p.code,
             title: &p.title,
@@ -69,7 +84,7 @@ async fn programs(content: web::Data<Content>, _me: CurrentUser) -> HttpResponse
                 .collect(),
         })
         .collect();
-    HttpResponse::Ok().json(list)
+    Ok(HttpResponse::Ok().json(list))
 }
 
 async fn program(
@@ -79,12 +94,8 @@ async fn program(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let code = path.into_inner();
-    let p = content
-        .curriculum
-        .program(&code)
-        .ok_or(AppError::NotFound)?;
-    viewer(&state, &me, &code).await?;
-    Ok(HttpResponse::Ok().json(p))
+    let (_, ed) = viewer(&state, &content, &me, &code).await?;
+    Ok(HttpResponse::Ok().json(&ed.program))
 }
 
 #[derive(Serialize)]
@@ -103,12 +114,12 @@ async fn lesson(
     path: web::Path<(String, String, String)>,
 ) -> AppResult<HttpResponse> {
     let (p, m, slug) = path.into_inner();
-    let (_, module) = content.module(&p, &m).ok_or(AppError::NotFound)?;
+    let (_, ed) = viewer(&state, &content, &me, &p).await?;
+    let module = ed.module(&m).ok_or(AppError::NotFound)?;
     let (_, l) = module
         .activity(&slug)
         .filter(|(_, a)| a.kind == super::rules::ActivityKind::Lesson)
         .ok_or(AppError::NotFound)?;
-    viewer(&state, &me, &p).await?;
     Ok(HttpResponse::Ok().json(LessonBody {
         slug: &l.slug,
         title: &l.title,
@@ -142,8 +153,8 @@ async fn evaluation(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (p, m) = path.into_inner();
-    let qr = QuizRef::find(&content, &p, &m, "")?;
-    viewer(&state, &me, &p).await?;
+    let (_, ed) = viewer(&state, &content, &me, &p).await?;
+    let qr = QuizRef::find(&ed, &m, "")?;
     let all: Vec<_> = qr.quiz.questions.iter().collect();
     Ok(HttpResponse::Ok().json(public(qr.quiz, &all)))
 }
@@ -155,8 +166,9 @@ async fn start(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (p, m) = path.into_inner();
-    let qr = QuizRef::find(&content, &p, &m, "")?;
-    let Viewer::Trainee(trainee) = viewer(&state, &me, &p).await? else {
+    let (viewer, ed) = viewer(&state, &content, &me, &p).await?;
+    let qr = QuizRef::find(&ed, &m, "")?;
+    let Viewer::Trainee(trainee) = viewer else {
         return Err(AppError::Forbidden("Réservé aux stagiaires.".into()));
     };
     let a = quizzes::start(&state, trainee, &qr).await?;

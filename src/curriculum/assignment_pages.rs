@@ -9,8 +9,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::Content;
 use super::assignments::{Target, files, rules, store, version_view};
-use super::pages::{Viewer, base, viewer, viewer_with};
+use super::pages::base;
 use super::rules::SubmissionState;
+use super::viewer::{Viewer, viewer, viewer_with};
 use crate::accounts::{CurrentUser, Role};
 use crate::base::format;
 use crate::cohorts::access::{cohort_for_staff, staff_access};
@@ -113,13 +114,16 @@ async fn assignment_page(
     path: web::Path<(String, String, String)>,
 ) -> AppResult<HttpResponse> {
     let (p, m, slug) = path.into_inner();
-    let t = Target::find(&content, &p, &m, &slug)?;
-    let lesson = t.id;
-    let (viewer, versions) = viewer_with(&state, &me, &p, move |c, viewer| match viewer {
-        Viewer::Trainee(id) => Ok(store::versions(c, id, lesson)?),
-        Viewer::Preview => Ok(vec![]),
-    })
-    .await?;
+    let (m2, s2) = (m.clone(), slug.clone());
+    let (viewer, ed, versions) =
+        viewer_with(&state, &content, &me, &p, move |c, viewer, ed| {
+            match (viewer, ed.activity_id(&m2, &s2)) {
+                (Viewer::Trainee(id), Some(lesson)) => Ok(store::versions(c, id, lesson)?),
+                _ => Ok(vec![]),
+            }
+        })
+        .await?;
+    let t = Target::find(&ed, &m, &slug)?;
     let draft = Draft::default();
     render_page(
         &req,
@@ -209,8 +213,9 @@ async fn hand_in(
     payload: Multipart,
 ) -> AppResult<HttpResponse> {
     let (p, m, slug) = path.into_inner();
-    let t = Target::find(&content, &p, &m, &slug)?;
-    let Viewer::Trainee(trainee) = viewer(&state, &me, &p).await? else {
+    let (viewer, ed) = viewer(&state, &content, &me, &p).await?;
+    let t = Target::find(&ed, &m, &slug)?;
+    let Viewer::Trainee(trainee) = viewer else {
         return Err(AppError::Forbidden(
             "L'aperçu ne permet pas de rendre un devoir.".into(),
         ));
@@ -325,13 +330,14 @@ struct Marks {
 async fn render_grading(
     req: &HttpRequest,
     state: &State,
-    content: &Content,
+    content: &web::Data<Content>,
     me: &CurrentUser,
     (row, trainee): (store::SubmissionRow, crate::cohorts::store::TraineeLine),
     marks: Marks,
     status: StatusCode,
 ) -> AppResult<HttpResponse> {
-    let t = Target::of_activity(content, row.lesson_id)?;
+    let ed = trainee_edition(state, content, row.trainee_id).await?;
+    let t = Target::of_activity(&ed, row.lesson_id)?;
     let (tid, lesson) = (row.trainee_id, row.lesson_id);
     let versions = state
         .db(move |c| Ok(store::versions(c, tid, lesson)?))
@@ -413,7 +419,8 @@ async fn grade(
     if let Some(why) = rules::grading_refusal(row.state()) {
         return Err(AppError::Conflict(why.into()));
     }
-    let t = Target::of_activity(&content, row.lesson_id)?;
+    let ed = trainee_edition(&state, &content, row.trainee_id).await?;
+    let t = Target::of_activity(&ed, row.lesson_id)?;
     let value = |k: &str| {
         form.iter()
             .find(|(f, _)| f == k)
@@ -474,4 +481,20 @@ async fn download(state: State, me: CurrentUser, path: web::Path<i64>) -> AppRes
         .map_err(|e| AppError::Internal(e.into()))??;
     let mime = files::download_type(&file.mime_type);
     Ok(documents::attachment_response(&file.file_name, mime, bytes))
+}
+
+/// The version of the programme a trainee follows (her cohort's), for staff grading her work.
+async fn trainee_edition(
+    state: &State,
+    content: &web::Data<Content>,
+    trainee: i64,
+) -> AppResult<std::sync::Arc<super::Edition>> {
+    let content = content.clone();
+    state
+        .db(move |c| {
+            let (_, version) =
+                super::store::trainee_version(c, trainee)?.ok_or(AppError::NotFound)?;
+            Ok(content.edition(c, version)?)
+        })
+        .await
 }

@@ -6,7 +6,7 @@ use actix_web::http::header::{self, ContentDisposition, DispositionParam, Dispos
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::Content;
-use super::pages::viewer;
+use super::viewer::viewer;
 use crate::accounts::{CurrentUser, Role};
 use crate::web::{AppError, AppResult, State};
 
@@ -21,22 +21,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// The programme as the folder format of `content/`, zipped: how it moves to another
 /// instance or into Git (`parcours content check` reads it back).
 async fn archive(
+    state: State,
     content: web::Data<Content>,
     me: CurrentUser,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     me.require(&[Role::Admin, Role::OrganismAdmin])?;
     let code = path.into_inner();
-    let program = content
-        .curriculum
-        .program(&code)
-        .ok_or(AppError::NotFound)?;
-    let dir = program
-        .modules
-        .first()
-        .and_then(|m| m.dir.parent())
-        .ok_or(AppError::NotFound)?
-        .to_path_buf();
+    let (_, ed) = viewer(&state, &content, &me, &code).await?;
+    let dir = ed.program.dir.clone();
     let bytes = web::block(move || super::archive::pack(&dir))
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?
@@ -58,11 +51,11 @@ async fn module_file(
     path: web::Path<(String, String, String)>,
 ) -> AppResult<HttpResponse> {
     let (pcode, mcode, name) = path.into_inner();
-    let (_, module) = content.module(&pcode, &mcode).ok_or(AppError::NotFound)?;
+    let (_, ed) = viewer(&state, &content, &me, &pcode).await?;
+    let module = ed.module(&mcode).ok_or(AppError::NotFound)?;
     // Only files an activity names, with the type the loader read from their content.
     let rel = format!("files/{name}");
     let known = *module.files.get(&rel).ok_or(AppError::NotFound)?;
-    viewer(&state, &me, &pcode).await?;
     let file = module.dir.join(&rel);
     let (mime, inline) = match known {
         Some(m) => (m.mime().to_string(), true),

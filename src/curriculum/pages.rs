@@ -5,9 +5,10 @@ use std::collections::{HashMap, HashSet};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
-use super::Content;
 use super::rules::{self, Activity, ActivityKind, ActivityState, Facts, Module, Program};
 use super::store::{self, Attempt};
+use super::viewer::{Viewer, viewer, viewer_with};
+use super::{Content, Edition};
 use crate::accounts::{CurrentUser, Role};
 use crate::db::DbConn;
 use crate::web::csrf::CsrfForm;
@@ -25,55 +26,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/programmes/{program}/{module}/activites/{slug}/terminee",
             web::post().to(activity_done),
         );
-}
-
-/// Who is looking: a trainee of this programme, or staff previewing it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Viewer {
-    Trainee(i64),
-    Preview,
-}
-
-/// Who is looking, and what `read` finds for them, in one trip to the database.
-pub async fn viewer_with<T, F>(
-    state: &State,
-    me: &CurrentUser,
-    program: &str,
-    read: F,
-) -> AppResult<(Viewer, T)>
-where
-    F: FnOnce(&mut DbConn, Viewer) -> AppResult<T> + Send + 'static,
-    T: Send + 'static,
-{
-    if me.is(Role::Doctor) {
-        return Err(AppError::forbidden());
-    }
-    let (trainee, id, program) = (me.is(Role::Trainee), me.id, program.to_string());
-    state
-        .db(move |c| {
-            let viewer = if trainee {
-                match store::trainee_program(c, id)? {
-                    Some((code, _)) if code == program => Viewer::Trainee(id),
-                    _ => return Err(AppError::forbidden()),
-                }
-            } else {
-                Viewer::Preview
-            };
-            Ok((viewer, read(c, viewer)?))
-        })
-        .await
-}
-
-pub async fn viewer(state: &State, me: &CurrentUser, program: &str) -> AppResult<Viewer> {
-    Ok(viewer_with(state, me, program, |_, _| Ok(())).await?.0)
-}
-
-fn find<'a>(
-    content: &'a Content,
-    program: &str,
-    module: &str,
-) -> AppResult<(&'a Program, &'a Module)> {
-    content.module(program, module).ok_or(AppError::NotFound)
 }
 
 pub fn base(req: &HttpRequest, me: &CurrentUser, viewer: Viewer) -> tera::Context {
@@ -110,8 +62,25 @@ async fn my_path(
         };
     }
     me.require(&[Role::Admin, Role::OrganismAdmin, Role::Trainer])?;
+    let (organism, all) = (me.organism_id, me.is(Role::Admin));
+    let content = content.clone();
+    let editions = state
+        .db(move |c| {
+            let mut list = Vec::new();
+            for (code, org) in super::versions::visible_programs(c, organism, all)? {
+                if let Some(ed) = content.current(c, &code)? {
+                    list.push((ed, org));
+                }
+            }
+            Ok(list)
+        })
+        .await?;
+    let programs: Vec<_> = editions
+        .iter()
+        .map(|(ed, org)| serde_json::json!({"program": &ed.program, "own": org.is_some(), "version": ed.number}))
+        .collect();
     let mut ctx = base(&req, &me, Viewer::Preview);
-    ctx.insert("programs", &content.curriculum.programs);
+    ctx.insert("programs", &programs);
     state.render("curriculum/programs.html", &ctx)
 }
 
@@ -124,12 +93,12 @@ struct Record {
     submissions: HashMap<i64, rules::SubmissionState>,
 }
 
-fn record(c: &mut DbConn, viewer: Viewer) -> AppResult<Record> {
+fn record(c: &mut DbConn, viewer: Viewer, _: &Edition) -> AppResult<Record> {
     record_of(c, viewer, true)
 }
 
 /// The programme page shows what is done, not the time spent: one query fewer.
-fn progress_record(c: &mut DbConn, viewer: Viewer) -> AppResult<Record> {
+fn progress_record(c: &mut DbConn, viewer: Viewer, _: &Edition) -> AppResult<Record> {
     record_of(c, viewer, false)
 }
 
@@ -151,7 +120,7 @@ fn record_of(c: &mut DbConn, viewer: Viewer, with_times: bool) -> AppResult<Reco
 
 impl Record {
     /// The facts of each activity of a module, in its order.
-    fn facts_of(&self, content: &Content, m: &Module) -> Vec<Facts> {
+    fn facts_of(&self, content: &Edition, m: &Module) -> Vec<Facts> {
         let ids = content.activity_ids(&m.code);
         let module_id = content.module_id(&m.code);
         m.activities
@@ -178,7 +147,7 @@ impl Record {
             .collect()
     }
 
-    fn evaluation_passed(&self, content: &Content, m: &Module) -> bool {
+    fn evaluation_passed(&self, content: &Edition, m: &Module) -> bool {
         let module_id = content.module_id(&m.code);
         self.attempts
             .iter()
@@ -196,7 +165,7 @@ struct ModuleProgress<'a> {
     evaluation_passed: bool,
 }
 
-fn module_progress<'a>(content: &Content, m: &'a Module, r: &Record) -> ModuleProgress<'a> {
+fn module_progress<'a>(content: &Edition, m: &'a Module, r: &Record) -> ModuleProgress<'a> {
     let facts = r.facts_of(content, m);
     let required: Vec<&Activity> = m.activities.iter().filter(|a| a.required).collect();
     let required_done = m
@@ -231,15 +200,12 @@ async fn program_page(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let code = path.into_inner();
-    let program = content
-        .curriculum
-        .program(&code)
-        .ok_or(AppError::NotFound)?;
-    let (viewer, r) = viewer_with(&state, &me, &code, progress_record).await?;
+    let (viewer, ed, r) = viewer_with(&state, &content, &me, &code, progress_record).await?;
+    let program = &ed.program;
     let modules: Vec<_> = program
         .modules
         .iter()
-        .map(|m| module_progress(&content, m, &r))
+        .map(|m| module_progress(&ed, m, &r))
         .collect();
     let mut ctx = base(&req, &me, viewer);
     ctx.insert("program", &program.head());
@@ -268,7 +234,7 @@ struct SequenceView<'a> {
 }
 
 fn sequences<'a>(
-    content: &Content,
+    content: &Edition,
     p: &Program,
     m: &'a Module,
     r: &Record,
@@ -317,13 +283,13 @@ async fn module_page(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (pcode, mcode) = path.into_inner();
-    let (program, module) = find(&content, &pcode, &mcode)?;
-    let (viewer, r) = viewer_with(&state, &me, &pcode, record).await?;
+    let (viewer, ed, r) = viewer_with(&state, &content, &me, &pcode, record).await?;
+    let (program, module) = (&ed.program, ed.module(&mcode).ok_or(AppError::NotFound)?);
     let mut ctx = base(&req, &me, viewer);
     ctx.insert("program", &program.head());
     ctx.insert("module", &module.head());
-    ctx.insert("progress", &module_progress(&content, module, &r));
-    ctx.insert("sequences", &sequences(&content, program, module, &r));
+    ctx.insert("progress", &module_progress(&ed, module, &r));
+    ctx.insert("sequences", &sequences(&ed, program, module, &r));
     ctx.insert(
         "required_minutes",
         &crate::base::format::minutes(module.required_minutes().into()),
@@ -355,26 +321,28 @@ async fn activity_page(
     path: web::Path<(String, String, String)>,
 ) -> AppResult<HttpResponse> {
     let (pcode, mcode, slug) = path.into_inner();
-    let (program, module) = find(&content, &pcode, &mcode)?;
+    let (m2, s2) = (mcode.clone(), slug.clone());
+    let (viewer, ed, done) =
+        viewer_with(&state, &content, &me, &pcode, move |c, viewer, ed| {
+            match (viewer, ed.activity_id(&m2, &s2)) {
+                (Viewer::Trainee(t), Some(id)) => Ok(store::lesson_done(c, t, id)?),
+                _ => Ok(false),
+            }
+        })
+        .await?;
+    let (program, module) = (&ed.program, ed.module(&mcode).ok_or(AppError::NotFound)?);
     let (index, activity) = module.activity(&slug).ok_or(AppError::NotFound)?;
     match activity.kind {
         ActivityKind::Quiz => {
-            let qr = super::quizzes::QuizRef::find(&content, &pcode, &mcode, &slug)?;
-            return super::quiz_pages::quiz_page(&req, &state, &me, qr).await;
+            let qr = super::quizzes::QuizRef::find(&ed, &mcode, &slug)?;
+            return super::quiz_pages::quiz_page(&req, &state, &me, viewer, qr).await;
         }
         ActivityKind::Assignment => {
             return Ok(w::redirect(&rules::activity_url(&pcode, &mcode, activity)));
         }
         ActivityKind::Lesson | ActivityKind::Resource => {}
     }
-    let id = content
-        .activity_id(&mcode, &slug)
-        .ok_or(AppError::NotFound)?;
-    let (viewer, done) = viewer_with(&state, &me, &pcode, move |c, viewer| match viewer {
-        Viewer::Trainee(t) => Ok(store::lesson_done(c, t, id)?),
-        Viewer::Preview => Ok(false),
-    })
-    .await?;
+    let id = ed.activity_id(&mcode, &slug).ok_or(AppError::NotFound)?;
     let link = |a: &Activity| serde_json::json!({"title": a.title, "url": rules::activity_url(&pcode, &mcode, a)});
     let mut ctx = base(&req, &me, viewer);
     ctx.insert("program", &program.head());
@@ -412,19 +380,18 @@ async fn activity_done(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<HttpResponse> {
     let (pcode, mcode, slug) = path.into_inner();
-    let (_, module) = find(&content, &pcode, &mcode)?;
+    let (viewer, ed) = viewer(&state, &content, &me, &pcode).await?;
+    let module = ed.module(&mcode).ok_or(AppError::NotFound)?;
     let (_, activity) = module.activity(&slug).ok_or(AppError::NotFound)?;
     if !matches!(activity.kind, ActivityKind::Lesson | ActivityKind::Resource) {
         return Err(AppError::NotFound);
     }
-    let Viewer::Trainee(trainee) = viewer(&state, &me, &pcode).await? else {
+    let Viewer::Trainee(trainee) = viewer else {
         return Err(AppError::Forbidden(
             "L'aperçu ne permet pas d'enregistrer une progression.".into(),
         ));
     };
-    let id = content
-        .activity_id(&mcode, &slug)
-        .ok_or(AppError::NotFound)?;
+    let id = ed.activity_id(&mcode, &slug).ok_or(AppError::NotFound)?;
     state
         .db(move |c| Ok(store::complete_lesson(c, trainee, id)?))
         .await?;

@@ -5,10 +5,11 @@ use std::collections::HashSet;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::Content;
-use super::pages::{Empty, Viewer, base, viewer, viewer_with};
+use super::pages::{Empty, base};
 use super::quiz::{self, Answers};
 use super::quizzes::{self, QuizRef};
 use super::store;
+use super::viewer::{Viewer, viewer};
 use crate::accounts::CurrentUser;
 use crate::web::csrf::CsrfForm;
 use crate::web::{self as w, AppError, AppResult, State};
@@ -35,15 +36,18 @@ pub async fn quiz_page(
     req: &HttpRequest,
     state: &State,
     me: &CurrentUser,
+    viewer: Viewer,
     qr: QuizRef<'_>,
 ) -> AppResult<HttpResponse> {
     let at = qr.at();
-    let (viewer, attempts) =
-        viewer_with(state, me, &qr.program.code, move |c, viewer| match viewer {
-            Viewer::Trainee(id) => Ok(store::attempts(c, id, at.module_id, &at.quiz)?),
-            Viewer::Preview => Ok(vec![]),
-        })
-        .await?;
+    let attempts = match viewer {
+        Viewer::Trainee(id) => {
+            state
+                .db(move |c| Ok(store::attempts(c, id, at.module_id, &at.quiz)?))
+                .await?
+        }
+        Viewer::Preview => vec![],
+    };
     let mut ctx = base(req, me, viewer);
     ctx.insert("program", &qr.program.head());
     ctx.insert("module", &qr.module.head());
@@ -82,16 +86,23 @@ async fn evaluation_page(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (p, m) = path.into_inner();
-    quiz_page(&req, &state, &me, QuizRef::find(&content, &p, &m, "")?).await
+    let (viewer, ed) = viewer(&state, &content, &me, &p).await?;
+    quiz_page(&req, &state, &me, viewer, QuizRef::find(&ed, &m, "")?).await
 }
 
-async fn start(state: &State, me: &CurrentUser, qr: QuizRef<'_>) -> AppResult<HttpResponse> {
-    let Viewer::Trainee(trainee) = viewer(state, me, &qr.program.code).await? else {
+async fn start(
+    state: &State,
+    content: &web::Data<Content>,
+    me: &CurrentUser,
+    (p, m, slug): (String, String, String),
+) -> AppResult<HttpResponse> {
+    let (viewer, ed) = viewer(state, content, me, &p).await?;
+    let Viewer::Trainee(trainee) = viewer else {
         return Err(AppError::Forbidden(
             "L'aperçu ne permet pas de répondre.".into(),
         ));
     };
-    let a = quizzes::start(state, trainee, &qr).await?;
+    let a = quizzes::start(state, trainee, &QuizRef::find(&ed, &m, &slug)?).await?;
     Ok(w::redirect(&format!("/tentatives/{}", a.id)))
 }
 
@@ -103,7 +114,7 @@ async fn start_evaluation(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<HttpResponse> {
     let (p, m) = path.into_inner();
-    start(&state, &me, QuizRef::find(&content, &p, &m, "")?).await
+    start(&state, &content, &me, (p, m, String::new())).await
 }
 
 async fn start_quiz(
@@ -113,8 +124,7 @@ async fn start_quiz(
     path: web::Path<(String, String, String)>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<HttpResponse> {
-    let (p, m, slug) = path.into_inner();
-    start(&state, &me, QuizRef::find(&content, &p, &m, &slug)?).await
+    start(&state, &content, &me, path.into_inner()).await
 }
 
 async fn attempt_page(
@@ -124,8 +134,8 @@ async fn attempt_page(
     me: CurrentUser,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    let attempt = quizzes::own_attempt(&state, &me, path.into_inner()).await?;
-    let qr = QuizRef::of_attempt(&content, &attempt)?;
+    let (attempt, ed) = quizzes::own_attempt(&state, &content, &me, path.into_inner()).await?;
+    let qr = QuizRef::of_attempt(&ed, &attempt)?;
     let asked = qr.quiz.for_attempt(attempt.id);
     let answers: Answers = attempt
         .answers
@@ -143,11 +153,9 @@ async fn attempt_page(
     ctx.insert("is_evaluation", &qr.is_evaluation());
     ctx.insert("quiz_url", &qr.url());
     ctx.insert("questions", &asked);
-    ctx.insert(
-        "activity_id",
-        &content.activity_id(&qr.module.code, qr.slug),
-    );
+    ctx.insert("activity_id", &ed.activity_id(&qr.module.code, qr.slug));
     ctx.insert("public", &public);
+    ctx.insert("module_id", &qr.module_id);
     ctx.insert("attempt", &attempt);
     ctx.insert("answers", &answers);
     ctx.insert("right", &right);

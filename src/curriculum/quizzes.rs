@@ -3,10 +3,12 @@
 
 use serde::Serialize;
 
-use super::Content;
+use std::sync::Arc;
+
 use super::quiz::{self, Answers, Question, QuestionKind, Quiz};
 use super::rules::{Module, Program};
 use super::store::{self, Attempt, QuizAt};
+use super::{Content, Edition};
 use crate::accounts::CurrentUser;
 use crate::web::{AppError, AppResult, State};
 
@@ -20,20 +22,15 @@ pub struct QuizRef<'a> {
 }
 
 impl<'a> QuizRef<'a> {
-    pub fn find(
-        content: &'a Content,
-        program: &str,
-        module: &str,
-        slug: &'a str,
-    ) -> AppResult<QuizRef<'a>> {
-        let (program, module) = content.module(program, module).ok_or(AppError::NotFound)?;
+    pub fn find(ed: &'a Edition, module: &str, slug: &'a str) -> AppResult<QuizRef<'a>> {
+        let (program, module) = (&ed.program, ed.module(module).ok_or(AppError::NotFound)?);
         let quiz = if slug.is_empty() {
             module.evaluation.as_ref()
         } else {
             module.activity(slug).and_then(|(_, a)| a.quiz())
         }
         .ok_or(AppError::NotFound)?;
-        let module_id = content.module_id(&module.code).ok_or(AppError::NotFound)?;
+        let module_id = ed.module_id(&module.code).ok_or(AppError::NotFound)?;
         Ok(QuizRef {
             program,
             module,
@@ -44,10 +41,9 @@ impl<'a> QuizRef<'a> {
     }
 
     /// The quiz an attempt was made at.
-    pub fn of_attempt(content: &'a Content, a: &'a Attempt) -> AppResult<QuizRef<'a>> {
-        let code = content.module_code(a.module_id).ok_or(AppError::NotFound)?;
-        let (program, _) = content.curriculum.module(code).ok_or(AppError::NotFound)?;
-        QuizRef::find(content, &program.code, code, &a.quiz)
+    pub fn of_attempt(ed: &'a Edition, a: &'a Attempt) -> AppResult<QuizRef<'a>> {
+        let code = ed.module_code(a.module_id).ok_or(AppError::NotFound)?;
+        QuizRef::find(ed, code, &a.quiz)
     }
 
     pub fn at(&self) -> QuizAt {
@@ -107,31 +103,42 @@ pub fn public_question(q: &Question) -> PublicQuestion<'_> {
     }
 }
 
-/// An attempt of the signed-in trainee; anyone else's is answered like an unknown one.
-pub async fn own_attempt(state: &State, me: &CurrentUser, id: i64) -> AppResult<Attempt> {
-    let attempt = state
-        .db(move |c| Ok(store::attempt(c, id)?))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if attempt.trainee_id != me.id {
-        return Err(AppError::NotFound);
-    }
-    Ok(attempt)
+/// An attempt of the signed-in trainee, with the version of the programme she follows;
+/// anyone else's is answered like an unknown one.
+pub async fn own_attempt(
+    state: &State,
+    content: &actix_web::web::Data<Content>,
+    me: &CurrentUser,
+    id: i64,
+) -> AppResult<(Attempt, Arc<Edition>)> {
+    let (content, me) = (content.clone(), me.clone());
+    state
+        .db(move |c| {
+            let attempt = store::attempt(c, id)?.ok_or(AppError::NotFound)?;
+            if attempt.trainee_id != me.id {
+                return Err(AppError::NotFound);
+            }
+            let code = super::versions::program_code_of_module(c, attempt.module_id)?
+                .ok_or(AppError::NotFound)?;
+            let (_, ed) = super::viewer::edition_for(c, &content, &me, &code)?;
+            Ok((attempt, ed))
+        })
+        .await
 }
 
 /// Scores and records an open attempt of the current trainee, on the questions it drew.
 pub async fn submit(
     state: &State,
-    content: &Content,
+    content: &actix_web::web::Data<Content>,
     me: &CurrentUser,
     id: i64,
     answers: Answers,
 ) -> AppResult<Attempt> {
-    let attempt = own_attempt(state, me, id).await?;
+    let (attempt, ed) = own_attempt(state, content, me, id).await?;
     if attempt.status != store::OPEN {
         return Ok(attempt);
     }
-    let qr = QuizRef::of_attempt(content, &attempt)?;
+    let qr = QuizRef::of_attempt(&ed, &attempt)?;
     let score = quiz::score(qr.quiz, &qr.quiz.for_attempt(attempt.id), &answers)
         .map_err(|e| AppError::invalid("answers", e.message()))?;
     let json = serde_json::to_string(&answers).unwrap_or_default();

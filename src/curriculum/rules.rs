@@ -11,6 +11,16 @@ pub enum Kind {
     Fae,
 }
 
+impl Kind {
+    /// As the `programs.kind` column stores it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Cqp => "cqp",
+            Kind::Fae => "fae",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Modality {
@@ -232,6 +242,9 @@ pub struct Program {
     pub modules: Vec<Module>,
     /// Hash of every file of the programme: a change makes a new content version.
     pub hash: String,
+    /// The programme's folder.
+    #[serde(skip)]
+    pub dir: std::path::PathBuf,
 }
 
 /// What a page shows of a programme: never its modules and their activities, which a page
@@ -384,13 +397,6 @@ pub struct Curriculum {
 impl Curriculum {
     pub fn program(&self, code: &str) -> Option<&Program> {
         self.programs.iter().find(|p| p.code == code)
-    }
-
-    /// A module and its programme, by the module's code (codes are unique across programmes).
-    pub fn module(&self, code: &str) -> Option<(&Program, &Module)> {
-        self.programs
-            .iter()
-            .find_map(|p| p.module(code).map(|m| (p, m)))
     }
 }
 

@@ -6,261 +6,15 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::rules::{Curriculum, Module, Program};
 use crate::db::schema::{
-    cohorts, content_versions, enrolments, evaluation_attempts, lesson_progress, lessons, modules,
-    programs,
+    cohorts, content_versions, enrolments, evaluation_attempts, lesson_progress, programs,
 };
 use crate::db::{self, DbConn};
-
-/// Database ids of the loaded content, so pages never look them up.
-#[derive(Debug, Default, Clone)]
-pub struct ContentIds {
-    pub programs: HashMap<String, i64>,
-    pub versions: HashMap<String, i64>,
-    pub modules: HashMap<String, i64>,
-    /// Activity ids by (module code, slug), and the other way round.
-    pub activities: HashMap<(String, String), i64>,
-    pub activity_of: HashMap<i64, (String, String)>,
-    /// A module's activity ids in the order of its activities.
-    pub by_module: HashMap<String, Vec<i64>>,
-}
-
-/// The snapshot kept with each content version: what a cohort on that version plans.
-#[derive(Serialize)]
-struct Snapshot<'a> {
-    code: &'a str,
-    title: &'a str,
-    total_hours: u32,
-    modules: Vec<SnapshotModule<'a>>,
-}
-
-#[derive(Serialize)]
-struct SnapshotModule<'a> {
-    code: &'a str,
-    title: &'a str,
-    planned_hours: u32,
-    distance_hours: u32,
-    presentiel_hours: u32,
-    activities: Vec<(&'a str, &'a str, u32, bool)>,
-}
-
-fn snapshot(p: &Program) -> String {
-    serde_json::to_string(&Snapshot {
-        code: &p.code,
-        title: &p.title,
-        total_hours: p.total_hours,
-        modules: p
-            .modules
-            .iter()
-            .map(|m| SnapshotModule {
-                code: &m.code,
-                title: &m.title,
-                planned_hours: m.planned_hours,
-                distance_hours: m.distance_hours,
-                presentiel_hours: m.presentiel_hours,
-                activities: m
-                    .activities
-                    .iter()
-                    .map(|a| (a.slug.as_str(), a.kind.as_str(), a.minutes, a.required))
-                    .collect(),
-            })
-            .collect(),
-    })
-    .unwrap_or_default()
-}
-
-/// Brings the database in line with the content files. A changed programme gets a new
-/// version; rows are updated by code and never deleted (a lesson that left the content is
-/// retired), so hours and attempts already recorded keep what they point to.
-pub fn sync(conn: &mut DbConn, curriculum: &Curriculum) -> QueryResult<ContentIds> {
-    db::transaction(conn, |conn| {
-        if let DbConn::Pg(c) = conn {
-            // Instances starting together sync one after the other.
-            diesel::sql_query("SELECT pg_advisory_xact_lock(7061726301)").execute(c)?;
-        }
-        let now = db::now();
-        let mut ids = ContentIds::default();
-        for p in &curriculum.programs {
-            let version_id = sync_version(conn, p, now)?;
-            let program_id = sync_program(conn, p, version_id, now)?;
-            ids.programs.insert(p.code.clone(), program_id);
-            ids.versions.insert(p.code.clone(), version_id);
-            sync_modules(conn, p, program_id, &mut ids)?;
-        }
-        Ok(ids)
-    })
-}
-
-/// The version of a programme's content, recorded with its snapshot the first time it is seen.
-fn sync_version(conn: &mut DbConn, p: &Program, now: NaiveDateTime) -> QueryResult<i64> {
-    match content_versions::table
-        .filter(content_versions::program_code.eq(&p.code))
-        .filter(content_versions::hash.eq(&p.hash))
-        .select(content_versions::id)
-        .first(conn)
-        .optional()?
-    {
-        Some(id) => Ok(id),
-        None => diesel::insert_into(content_versions::table)
-            .values((
-                content_versions::program_code.eq(&p.code),
-                content_versions::hash.eq(&p.hash),
-                content_versions::snapshot.eq(snapshot(p)),
-                content_versions::loaded_at.eq(now),
-            ))
-            .returning(content_versions::id)
-            .get_result(conn),
-    }
-}
-
-/// The programme's row, updated by code or created, pointing to its current version.
-fn sync_program(
-    conn: &mut DbConn,
-    p: &Program,
-    version_id: i64,
-    now: NaiveDateTime,
-) -> QueryResult<i64> {
-    let values = (
-        programs::kind.eq(match p.kind {
-            super::rules::Kind::Cqp => "cqp",
-            super::rules::Kind::Fae => "fae",
-        }),
-        programs::title.eq(&p.title),
-        programs::total_minutes.eq((p.total_hours * 60) as i32),
-        programs::min_months.eq(p.min_months as i32),
-        programs::max_months.eq(p.max_months as i32),
-        programs::version_id.eq(version_id),
-        programs::updated_at.eq(now),
-    );
-    match programs::table
-        .filter(programs::code.eq(&p.code))
-        .select(programs::id)
-        .first(conn)
-        .optional()?
-    {
-        Some(id) => {
-            diesel::update(programs::table.find(id))
-                .set(values)
-                .execute(conn)?;
-            Ok(id)
-        }
-        None => diesel::insert_into(programs::table)
-            .values((programs::code.eq(&p.code), values))
-            .returning(programs::id)
-            .get_result(conn),
-    }
-}
-
-/// The programme's modules: those gone from the content retired, the others updated or
-/// created, each with its lessons.
-fn sync_modules(
-    conn: &mut DbConn,
-    p: &Program,
-    program_id: i64,
-    ids: &mut ContentIds,
-) -> QueryResult<()> {
-    let existing: Vec<(i64, String)> = modules::table
-        .filter(modules::program_id.eq(program_id))
-        .select((modules::id, modules::code))
-        .load(conn)?;
-    let present: HashSet<&str> = p.modules.iter().map(|m| m.code.as_str()).collect();
-    for (id, code) in &existing {
-        if !present.contains(code.as_str()) {
-            diesel::update(modules::table.find(id))
-                .set(modules::retired.eq(true))
-                .execute(conn)?;
-        }
-    }
-    for m in &p.modules {
-        let values = (
-            modules::program_id.eq(program_id),
-            modules::title.eq(&m.title),
-            modules::position.eq(m.order as i32),
-            modules::planned_minutes.eq((m.planned_hours * 60) as i32),
-            modules::distance_minutes.eq((m.distance_hours * 60) as i32),
-            modules::presentiel_minutes.eq((m.presentiel_hours * 60) as i32),
-            modules::modality.eq(format!("{:?}", m.modality).to_lowercase()),
-            modules::retired.eq(false),
-        );
-        let module_id: i64 = match existing.iter().find(|(_, c)| c == &m.code) {
-            Some((id, _)) => {
-                diesel::update(modules::table.find(id))
-                    .set(values)
-                    .execute(conn)?;
-                *id
-            }
-            None => diesel::insert_into(modules::table)
-                .values((modules::code.eq(&m.code), values))
-                .returning(modules::id)
-                .get_result(conn)?,
-        };
-        ids.modules.insert(m.code.clone(), module_id);
-        sync_activities(conn, m, module_id, ids)?;
-    }
-    Ok(())
-}
-
-/// A module's activities: those gone from the content retired, the others updated or created.
-fn sync_activities(
-    conn: &mut DbConn,
-    m: &Module,
-    module_id: i64,
-    ids: &mut ContentIds,
-) -> QueryResult<()> {
-    let known: Vec<(i64, String)> = lessons::table
-        .filter(lessons::module_id.eq(module_id))
-        .select((lessons::id, lessons::slug))
-        .load(conn)?;
-    let slugs: HashSet<&str> = m.activities.iter().map(|a| a.slug.as_str()).collect();
-    for (id, slug) in &known {
-        if !slugs.contains(slug.as_str()) {
-            diesel::update(lessons::table.find(id))
-                .set(lessons::retired.eq(true))
-                .execute(conn)?;
-        }
-    }
-    for (position, l) in m.activities.iter().enumerate() {
-        let values = (
-            lessons::title.eq(&l.title),
-            lessons::position.eq(position as i32 + 1),
-            lessons::minutes.eq(l.minutes as i32),
-            lessons::retired.eq(false),
-            lessons::kind.eq(l.kind.as_str()),
-            lessons::required.eq(l.required),
-            lessons::sequence.eq(l.sequence as i32),
-        );
-        let lesson_id: i64 = match known.iter().find(|(_, s)| s == &l.slug) {
-            Some((id, _)) => {
-                diesel::update(lessons::table.find(id))
-                    .set(values)
-                    .execute(conn)?;
-                *id
-            }
-            None => diesel::insert_into(lessons::table)
-                .values((
-                    lessons::module_id.eq(module_id),
-                    lessons::slug.eq(&l.slug),
-                    values,
-                ))
-                .returning(lessons::id)
-                .get_result(conn)?,
-        };
-        ids.activities
-            .insert((m.code.clone(), l.slug.clone()), lesson_id);
-        ids.activity_of
-            .insert(lesson_id, (m.code.clone(), l.slug.clone()));
-        ids.by_module
-            .entry(m.code.clone())
-            .or_default()
-            .push(lesson_id);
-    }
-    Ok(())
-}
 
 pub fn version_count(conn: &mut DbConn, program_code: &str) -> QueryResult<i64> {
     content_versions::table
         .filter(content_versions::program_code.eq(program_code))
+        .filter(content_versions::number.gt(0))
         .count()
         .get_result(conn)
 }
@@ -472,4 +226,16 @@ pub fn activity_seconds(conn: &mut DbConn, trainee_id: i64) -> QueryResult<HashM
         .select((activity_totals::lesson_id, activity_totals::seconds))
         .load::<(i64, i64)>(conn)
         .map(|v| v.into_iter().collect())
+}
+
+/// The programme code and version of a trainee's current enrolment (her cohort's version).
+pub fn trainee_version(conn: &mut DbConn, trainee_id: i64) -> QueryResult<Option<(String, i64)>> {
+    enrolments::table
+        .inner_join(cohorts::table.inner_join(programs::table))
+        .filter(enrolments::trainee_id.eq(trainee_id))
+        .filter(enrolments::ended_on.is_null())
+        .order(enrolments::id.desc())
+        .select((programs::code, cohorts::content_version_id))
+        .first(conn)
+        .optional()
 }

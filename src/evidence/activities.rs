@@ -40,7 +40,7 @@ pub fn csv(curriculum: &Curriculum, lines: &[ActivityLine]) -> csv::Result<Vec<u
             wr.write_record([
                 spreadsheet_safe(&l.module_code),
                 spreadsheet_safe(&l.module_title),
-                spreadsheet_safe(&sequence_title(curriculum, &l.module_code, l.sequence)),
+                spreadsheet_safe(&sequence_title(curriculum, l)),
                 spreadsheet_safe(&l.title),
                 l.kind_label().to_string(),
                 if l.required { "oui" } else { "non" }.to_string(),

@@ -51,8 +51,10 @@ pub fn export_cohort(
         .map_err(failed)?
         .ok_or_else(|| CliError::Usage(format!("promotion n° {cohort_id} introuvable")))?;
     let templates = crate::mail::load_templates(&config.templates_dir)?;
-    let curriculum = crate::curriculum::loader::load(&config.content_dir)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", config.content_dir.display()))?;
+    let content = crate::curriculum::load_and_sync(&config.content_dir, &config.data_dir, &pool)?;
+    let curriculum = content
+        .curriculum_for_organism(&mut conn, cohort.organism_id)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let issuer = Issuer {
         key: crate::attestation::key_of(config),
         base_url: &config.base_url,

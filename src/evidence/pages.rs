@@ -58,11 +58,12 @@ async fn pack(
                 Some(id) => cohorts::cohort(c, id)?,
                 None => None,
             };
+            let curriculum = content.curriculum_for_organism(c, trainee.organism_id)?;
             let issuer = Issuer {
                 key: crate::attestation::key_of(&st.config),
                 base_url: &st.config.base_url,
                 mail_templates: &st.mail_templates,
-                curriculum: &content.curriculum,
+                curriculum: &curriculum,
             };
             export::build(
                 c,

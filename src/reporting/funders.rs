@@ -221,7 +221,7 @@ fn activities(
                     Cell::text(&e.email),
                     Cell::text(&l.module_code),
                     Cell::text(&l.module_title),
-                    Cell::text(sequence_title(curriculum, &l.module_code, l.sequence)),
+                    Cell::text(sequence_title(curriculum, &l)),
                     Cell::text(&l.title),
                     Cell::text(l.kind_label()),
                     Cell::text(if l.required { "oui" } else { "non" }),

@@ -167,7 +167,10 @@ async fn funders_export(
     let (name, cohort, from, to) = (organism.name.clone(), p.cohort, p.from, p.to);
     let content = content.clone();
     let export = state
-        .db(move |c| funders::export(c, &content.curriculum, &name, id, cohort, from, to))
+        .db(move |c| {
+            let curriculum = content.curriculum_for_organism(c, id)?;
+            funders::export(c, &curriculum, &name, id, cohort, from, to)
+        })
         .await?;
     Ok((organism, p, export))
 }

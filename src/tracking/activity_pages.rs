@@ -11,7 +11,7 @@ use crate::base::format::minutes;
 use crate::cohorts::access::cohort_for_staff;
 use crate::cohorts::store::Trainees;
 use crate::curriculum::Content;
-use crate::web::{self as w, AppError, AppResult, State};
+use crate::web::{self as w, AppResult, State};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
@@ -46,15 +46,15 @@ async fn cohort_activities(
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let cohort = cohort_for_staff(&state, &me, path.into_inner()).await?;
-    let id = cohort.id;
-    let rows = state
-        .db(move |c| Ok(reads::activity_times(c, Trainees::OfCohort(id))?))
+    let (id, version, content) = (cohort.id, cohort.content_version_id, content.clone());
+    let (rows, ed) = state
+        .db(move |c| {
+            let rows = reads::activity_times(c, Trainees::OfCohort(id))?;
+            Ok((rows, content.edition(c, version)?))
+        })
         .await?;
     let spent = activity_times::by_activity(&rows);
-    let program = content
-        .curriculum
-        .program(&cohort.program_code)
-        .ok_or(AppError::NotFound)?;
+    let program = &ed.program;
     let modules: Vec<ModuleTimes> = program
         .modules
         .iter()
@@ -65,7 +65,7 @@ async fn cohort_activities(
                 .activities
                 .iter()
                 .map(|a| {
-                    let s: Option<&Spent> = content
+                    let s: Option<&Spent> = ed
                         .activity_id(&m.code, &a.slug)
                         .and_then(|id| spent.get(&id));
                     Line {

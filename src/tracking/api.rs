@@ -24,9 +24,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 #[derive(Deserialize)]
 pub struct BeatRequest {
-    /// `activity` (with `lesson_id`, the activity's id) or `evaluation` (with `module`).
+    /// `activity` (with `lesson_id`, the activity's id) or `evaluation` (with `module_id`).
     pub page: String,
     pub lesson_id: Option<i64>,
+    pub module_id: Option<i64>,
+    /// The module's code: older pages sent it for a reference programme's evaluation.
     pub module: Option<String>,
     /// A random id per page view.
     pub view: String,
@@ -61,32 +63,12 @@ async fn heartbeat(
     if !(0..=1_000_000).contains(&b.seq) {
         return Err(AppError::invalid("seq", "Numéro de séquence invalide."));
     }
-    let (module_code, lesson_id) = match (b.page.as_str(), b.lesson_id, b.module.as_deref()) {
-        // "lesson" is the name this page kind had before quizzes, assignments and resources.
-        ("activity" | "lesson", Some(id), _) => {
-            let (code, _) = content
-                .ids
-                .activity_of
-                .get(&id)
-                .ok_or_else(|| AppError::invalid("lesson_id", "Activité inconnue."))?;
-            (code.clone(), Some(id))
-        }
-        ("evaluation", _, Some(code)) => (code.to_string(), None),
-        _ => return Err(AppError::invalid("page", "Page inconnue.")),
-    };
-    let (program, _) = content
-        .curriculum
-        .module(&module_code)
-        .ok_or_else(|| AppError::invalid("module", "Module inconnu."))?;
-    let module_id = *content
-        .ids
-        .modules
-        .get(&module_code)
-        .ok_or(AppError::NotFound)?;
+    let page = (b.page.as_str(), b.lesson_id, b.module_id, b.module.clone());
+    let (program_code, module_id, lesson_id) = locate(&state, &content, page).await?;
     let answer = writer
         .submit(Beat {
             claims,
-            program_code: program.code.clone(),
+            program_code,
             page_view: b.view,
             module_id,
             lesson_id,
@@ -159,4 +141,51 @@ async fn trainee_hours(
         .db(move |c| Ok(progress::for_trainee(c, &t, today)?.map(|h| h.1)))
         .await?;
     Ok(HttpResponse::Ok().json(hours))
+}
+
+/// What a beat credits: the programme, the module and the activity open. From the loaded
+/// versions when they have it, else from the database (a version another instance loaded).
+async fn locate(
+    state: &State,
+    content: &Content,
+    (page, lesson, module_id, module): (&str, Option<i64>, Option<i64>, Option<String>),
+) -> AppResult<(String, i64, Option<i64>)> {
+    let unknown = |f: &str, m: &str| AppError::invalid(f, m);
+    match (page, lesson, module_id, module) {
+        // "lesson" is the name this page kind had before quizzes, assignments and resources.
+        ("activity" | "lesson", Some(id), _, _) => {
+            if let Some((module, program)) = content.locate_activity(id) {
+                return Ok((program, module, Some(id)));
+            }
+            let found = state
+                .db(move |c| Ok(crate::curriculum::versions::locate_activity(c, id)?))
+                .await?;
+            let (program, module) =
+                found.ok_or_else(|| unknown("lesson_id", "Activité inconnue."))?;
+            Ok((program, module, Some(id)))
+        }
+        ("evaluation", _, Some(id), _) => {
+            let program = match content.locate_module(id) {
+                Some(p) => Some(p),
+                None => {
+                    state
+                        .db(move |c| {
+                            Ok(crate::curriculum::versions::program_code_of_module(c, id)?)
+                        })
+                        .await?
+                }
+            };
+            let program = program.ok_or_else(|| unknown("module_id", "Module inconnu."))?;
+            Ok((program, id, None))
+        }
+        ("evaluation", _, None, Some(code)) => {
+            let (program, module) = content
+                .reference()
+                .find_map(|p| p.module(&code).map(|_| p.code.clone()))
+                .and_then(|p| Some((p.clone(), content.reference_module_id(&p, &code)?)))
+                .ok_or_else(|| unknown("module", "Module inconnu."))?;
+            Ok((program, module, None))
+        }
+        _ => Err(unknown("page", "Page inconnue.")),
+    }
 }

@@ -98,10 +98,8 @@ async fn trainee_dashboard(
     }
     let month_total: i64 = minutes.iter().sum();
     // What to do next: the first lesson not marked done in the first unfinished module.
-    let done = state
-        .db(move |c| Ok(crate::curriculum::store::completed_lessons(c, id)?))
-        .await?;
-    let next = content.next_lesson(&cohort.program_code, &done);
+    let content = content.clone();
+    let next = state.db(move |c| Ok(content.next_lesson(c, id)?)).await?;
     let whose = [store::Whose {
         trainee_id: id,
         window: None,

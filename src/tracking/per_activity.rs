@@ -154,10 +154,12 @@ pub fn duration(secs: i64) -> String {
 }
 
 /// The title of a module's sequence in the loaded content (`Séquence 2` when it is gone).
-pub fn sequence_title(curriculum: &Curriculum, module_code: &str, sequence: i32) -> String {
+pub fn sequence_title(curriculum: &Curriculum, l: &ActivityLine) -> String {
+    let sequence = l.sequence;
     curriculum
-        .module(module_code)
-        .and_then(|(_, m)| m.sequences.get(usize::try_from(sequence).ok()?))
+        .program(&l.program_code)
+        .and_then(|p| p.module(&l.module_code))
+        .and_then(|m| m.sequences.get(usize::try_from(sequence).ok()?))
         .cloned()
         .unwrap_or_else(|| format!("Séquence {}", sequence + 1))
 }
@@ -271,6 +273,6 @@ mod tests {
         sort(&mut v);
         assert_eq!(v, vec![c, b, a]);
         let none = Curriculum::default();
-        assert_eq!(sequence_title(&none, "M1", 1), "Séquence 2");
+        assert_eq!(sequence_title(&none, &v[1]), "Séquence 2");
     }
 }

@@ -16,8 +16,8 @@
   var body = { page: page.getAttribute("data-study-page"), view: view };
   var lesson = page.getAttribute("data-lesson");
   if (lesson) { body.lesson_id = parseInt(lesson, 10); }
-  var moduleCode = page.getAttribute("data-module");
-  if (moduleCode) { body.module = moduleCode; }
+  var moduleId = page.getAttribute("data-module-id");
+  if (moduleId) { body.module_id = parseInt(moduleId, 10); }
   function beat() {
     if (inFlight || document.visibilityState !== "visible") { return; }
     if (Date.now() - lastUse > 60000) { return; }

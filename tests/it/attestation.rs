@@ -596,16 +596,8 @@ async fn attestation_demo_trainee_end_to_end_mail_to_the_doctor_with_a_pdf_that_
     })
     .await;
     // The demo: organism with its identity, its admin, the doctor employing the trainee.
-    let logins = {
-        let (pool, _) = parcours::db::connect(&app.database_url, 1).unwrap();
-        let content = parcours::curriculum::load_and_sync(
-            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("content"),
-            &pool,
-        )
-        .unwrap();
-        let mut conn = app.conn();
-        parcours::demo::seed(&mut conn, &content).unwrap()
-    };
+    // The app recorded the reference programmes when it started.
+    let logins = parcours::demo::seed(&mut app.conn()).unwrap();
     let login_of = |role: Role| logins.iter().find(|l| l.role == role).unwrap();
     let trainee_email = &login_of(Role::Trainee).email;
     let trainee = {

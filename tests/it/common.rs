@@ -935,10 +935,22 @@ pub fn curriculum() -> parcours::curriculum::Curriculum {
     .expect("the shipped content loads")
 }
 
+/// A module of the shipped programmes by its code (M1…M4 are the CQP's, F1…F4 the FAE's).
+pub fn reference_module(
+    c: &parcours::curriculum::Curriculum,
+    code: &str,
+) -> parcours::curriculum::rules::Module {
+    c.programs
+        .iter()
+        .find_map(|p| p.module(code))
+        .cloned()
+        .expect("module")
+}
+
 /// The names of a module's files (`files/x` → `x`) that its activities use, in order.
 pub fn module_files(code: &str) -> Vec<String> {
     let c = curriculum();
-    let (_, m) = c.module(code).expect("module");
+    let m = reference_module(&c, code);
     m.activities
         .iter()
         .flat_map(|a| {
@@ -991,14 +1003,12 @@ pub fn right_answers(
 
 /// The slug of a module's first assignment that takes text and files.
 pub fn text_and_files_assignment(module: &str) -> String {
-    curriculum()
-        .module(module)
-        .and_then(|(_, m)| {
-            m.activities.iter().find(|a| {
-                a.assignment().is_some_and(|s| {
-                    s.answer == parcours::curriculum::rules::AnswerForm::TextAndFiles
-                })
-            })
+    let m = reference_module(&curriculum(), module);
+    m.activities
+        .iter()
+        .find(|a| {
+            a.assignment()
+                .is_some_and(|s| s.answer == parcours::curriculum::rules::AnswerForm::TextAndFiles)
         })
         .map(|a| a.slug.clone())
         .expect("the module has an assignment taking text and files")

@@ -316,12 +316,13 @@ fn the_sqlite_employers_rebuild_keeps_rows_references_and_ids() {
     let url = format!("sqlite://{}", dir.path().join("e.db").display());
     let (pool, _) = db::connect(&url, 2).unwrap();
     db::migrate(&mut pool.get().unwrap()).unwrap();
-    let content = parcours::curriculum::load_and_sync(
+    parcours::curriculum::load_and_sync(
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("content"),
+        dir.path(),
         &pool,
     )
     .unwrap();
-    parcours::demo::seed(&mut pool.get().unwrap(), &content).unwrap();
+    parcours::demo::seed(&mut pool.get().unwrap()).unwrap();
     let mut conn = pool.get().unwrap();
     let db::DbConn::Sqlite(lite) = &mut *conn else {
         panic!("a SQLite connection was asked for");

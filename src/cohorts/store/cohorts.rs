@@ -66,6 +66,8 @@ pub struct CohortRow {
     pub program_code: String,
     pub program_title: String,
     pub program_kind: String,
+    /// The programme version the cohort follows.
+    pub content_version_id: i64,
 }
 
 macro_rules! cohort_select {
@@ -81,6 +83,7 @@ macro_rules! cohort_select {
             programs::code,
             programs::title,
             programs::kind,
+            cohorts::content_version_id,
         )
     };
 }
@@ -163,4 +166,46 @@ pub fn program_modules(
             modules::planned_minutes,
         ))
         .load(conn)
+}
+
+/// The programmes an organism's new cohorts may follow, each at its current version: the
+/// references and the organism's own once published.
+pub fn program_choices(
+    conn: &mut DbConn,
+    organism: i64,
+) -> QueryResult<Vec<super::super::new_cohort::ProgramChoice>> {
+    use crate::db::schema::content_versions;
+    let rows: Vec<(String, String, i32, i32, i32, i64, i64)> = programs::table
+        .inner_join(content_versions::table.on(content_versions::id.eq(programs::version_id)))
+        .filter(
+            programs::organism_id
+                .is_null()
+                .or(programs::organism_id.eq(organism)),
+        )
+        .filter(content_versions::number.gt(0))
+        .order((programs::organism_id.is_not_null(), programs::code))
+        .select((
+            programs::code,
+            programs::title,
+            programs::total_minutes,
+            programs::min_months,
+            programs::max_months,
+            programs::id,
+            programs::version_id,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(code, title, total, min, max, program_id, version)| {
+            super::super::new_cohort::ProgramChoice {
+                code,
+                title,
+                total_hours: (total / 60) as u32,
+                min_months: min as u32,
+                max_months: max as u32,
+                program_id,
+                content_version_id: version,
+            }
+        })
+        .collect())
 }

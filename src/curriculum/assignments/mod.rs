@@ -8,7 +8,7 @@ pub mod store;
 
 use serde::Serialize;
 
-use super::Content;
+use super::Edition;
 use super::rules::{Activity, Assignment, Criterion, Module, Program};
 use crate::base::format;
 use crate::web::{AppError, AppResult};
@@ -26,11 +26,11 @@ pub struct Target<'a> {
 
 impl<'a> Target<'a> {
     /// The assignment at these codes; anything else (a lesson's slug…) is not found.
-    pub fn find(content: &'a Content, program: &str, module: &str, slug: &str) -> AppResult<Self> {
-        let (program, module) = content.module(program, module).ok_or(AppError::NotFound)?;
+    pub fn find(ed: &'a Edition, module: &str, slug: &str) -> AppResult<Self> {
+        let (program, module) = (&ed.program, ed.module(module).ok_or(AppError::NotFound)?);
         let (index, activity) = module.activity(slug).ok_or(AppError::NotFound)?;
         let spec = activity.assignment().ok_or(AppError::NotFound)?;
-        let id = content
+        let id = ed
             .activity_id(&module.code, slug)
             .ok_or(AppError::NotFound)?;
         Ok(Target {
@@ -44,13 +44,9 @@ impl<'a> Target<'a> {
     }
 
     /// The assignment a version was handed in for, by its activity id.
-    pub fn of_activity(content: &'a Content, id: i64) -> AppResult<Self> {
-        let (module, slug) = content.ids.activity_of.get(&id).ok_or(AppError::NotFound)?;
-        let (program, _) = content
-            .curriculum
-            .module(module)
-            .ok_or(AppError::NotFound)?;
-        Target::find(content, &program.code, module, slug)
+    pub fn of_activity(ed: &'a Edition, id: i64) -> AppResult<Self> {
+        let (module, slug) = ed.ids.activity_of.get(&id).ok_or(AppError::NotFound)?;
+        Target::find(ed, module, slug)
     }
 
     pub fn url(&self) -> String {

@@ -169,7 +169,7 @@ pub fn load(root: &Path) -> Result<Curriculum, ContentErrors> {
     if programs.is_empty() && report.errors.is_empty() {
         report.err(root, None, "aucun programme (dossier avec program.toml)");
     }
-    // Codes are unique across the whole curriculum.
+    // Programme codes are unique across the folder; module codes within their programme.
     let mut seen: HashMap<String, String> = HashMap::new();
     for p in &programs {
         if let Some(other) = seen.insert(p.code.clone(), p.title.clone()) {
@@ -182,10 +182,11 @@ pub fn load(root: &Path) -> Result<Curriculum, ContentErrors> {
                 ),
             );
         }
+        let mut modules: HashMap<&str, &str> = HashMap::new();
         for m in &p.modules {
-            if let Some(other) = seen.insert(m.code.clone(), m.title.clone()) {
+            if let Some(other) = modules.insert(&m.code, &m.title) {
                 report.err(
-                    root,
+                    &p.dir,
                     None,
                     format!(
                         "code de module « {} » en double (déjà pris par « {other} »)",
@@ -267,6 +268,7 @@ fn load_program(report: &mut Report, dir: &Path) -> Option<Program> {
         summary: pf.summary,
         modules,
         hash: hex(&hasher.finalize()),
+        dir: dir.to_path_buf(),
     })
 }
 

@@ -1,0 +1,288 @@
+//! Every programme version the pages may need, loaded once and kept: the reference
+//! programmes of `content/` and the versions organisms publish. The database says which
+//! version applies (a cohort's, a programme's current one); this only caches what versions
+//! hold, which never changes, so several instances need no message to stay in line.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use super::authoring::blobs::Blobs;
+use super::authoring::manifest::{self, Manifest};
+use super::edition::{Edition, ProgramIds};
+use super::rules::{Curriculum, Program};
+use super::versions::{self, VersionRow};
+use crate::db::DbConn;
+
+pub struct Content {
+    /// The reference programmes as read from `content/` at start, by code, with their version.
+    reference: HashMap<String, Arc<Program>>,
+    reference_versions: HashMap<String, i64>,
+    blobs: Blobs,
+    /// Where versions' files are written out to be read and served.
+    cache: PathBuf,
+    editions: RwLock<HashMap<i64, Arc<Edition>>>,
+    /// A draft's preview per programme, with the draft revision it shows.
+    drafts: RwLock<HashMap<i64, (i32, Arc<Edition>)>>,
+    /// Every loaded activity's module and every module's programme code, by id: a heartbeat
+    /// finds what it credits without a trip to the database.
+    index: RwLock<Index>,
+}
+
+#[derive(Default)]
+struct Index {
+    activities: HashMap<i64, i64>,
+    modules: HashMap<i64, String>,
+}
+
+impl Index {
+    fn add(&mut self, e: &Edition) {
+        for (code, id) in &e.ids.modules {
+            self.modules.insert(*id, e.program.code.clone());
+            for a in e.activity_ids(code).iter().filter(|a| **a > 0) {
+                self.activities.insert(*a, *id);
+            }
+        }
+    }
+}
+
+/// Why a version could not be loaded.
+#[derive(Debug)]
+pub enum LoadError {
+    Db(diesel::result::Error),
+    Files(String),
+}
+
+impl From<diesel::result::Error> for LoadError {
+    fn from(e: diesel::result::Error) -> Self {
+        LoadError::Db(e)
+    }
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Db(e) => write!(f, "{e}"),
+            LoadError::Files(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+impl Content {
+    /// Syncs the reference programmes read from `dir` (each change is a new version whose
+    /// files are kept as blobs) and keeps their current editions.
+    pub fn start(
+        curriculum: Curriculum,
+        data_dir: &Path,
+        conn: &mut DbConn,
+    ) -> anyhow::Result<Content> {
+        let blobs = Blobs::new(data_dir.join("programmes").join("blobs"));
+        let mut editions = HashMap::new();
+        let mut reference = HashMap::new();
+        let mut reference_versions = HashMap::new();
+        for program in curriculum.programs {
+            let files = manifest::from_dir(&blobs, &program.dir)?;
+            let row = versions::sync_reference(conn, &program, &files)?;
+            let ids = versions::ids(conn, row.program_id, &program)?;
+            let program = Arc::new(program);
+            reference.insert(program.code.clone(), program.clone());
+            reference_versions.insert(program.code.clone(), row.id);
+            editions.insert(
+                row.id,
+                Arc::new(edition(&row, None, (*program).clone(), ids)),
+            );
+        }
+        let mut index = Index::default();
+        editions.values().for_each(|e| index.add(e));
+        Ok(Content {
+            reference,
+            reference_versions,
+            blobs,
+            cache: data_dir.join("programmes").join("versions"),
+            editions: RwLock::new(editions),
+            drafts: RwLock::new(HashMap::new()),
+            index: RwLock::new(index),
+        })
+    }
+
+    pub fn blobs(&self) -> &Blobs {
+        &self.blobs
+    }
+
+    /// A version, loaded on first use (its files written out from their blobs).
+    pub fn edition(&self, conn: &mut DbConn, version_id: i64) -> Result<Arc<Edition>, LoadError> {
+        if let Some(e) = self.cached(version_id) {
+            return Ok(e);
+        }
+        let row = versions::version(conn, version_id)?
+            .ok_or(LoadError::Db(diesel::result::Error::NotFound))?;
+        let organism = versions::organism_of(conn, row.program_id)?;
+        let program = match self.reference.get(&row.program_code) {
+            Some(p) if p.hash == row.hash || row.manifest.is_empty() => (**p).clone(),
+            _ => {
+                let files = manifest::from_json(&row.manifest).map_err(LoadError::Files)?;
+                self.load_files(&format!("v{}", row.id), &files)?
+            }
+        };
+        let ids = versions::ids(conn, row.program_id, &program)?;
+        let e = Arc::new(edition(&row, organism, program, ids));
+        if let Ok(mut index) = self.index.write() {
+            index.add(&e);
+        }
+        if let Ok(mut map) = self.editions.write() {
+            map.insert(version_id, e.clone());
+        }
+        Ok(e)
+    }
+
+    pub fn cached(&self, version_id: i64) -> Option<Arc<Edition>> {
+        self.editions.read().ok()?.get(&version_id).cloned()
+    }
+
+    /// The current version of a programme, by its code.
+    pub fn current(
+        &self,
+        conn: &mut DbConn,
+        code: &str,
+    ) -> Result<Option<Arc<Edition>>, LoadError> {
+        match versions::current_version(conn, code)? {
+            Some(id) => Ok(Some(self.edition(conn, id)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// A draft's preview: its files loaded as a trainee would see them once published, or
+    /// every problem the checks found.
+    pub fn draft(
+        &self,
+        conn: &mut DbConn,
+        program_id: i64,
+        revision: i32,
+        files: &Manifest,
+    ) -> Result<Arc<Edition>, LoadError> {
+        if let Some((rev, e)) = self
+            .drafts
+            .read()
+            .ok()
+            .and_then(|m| m.get(&program_id).cloned())
+            && rev == revision
+        {
+            return Ok(e);
+        }
+        let program = self.load_files(&format!("d{program_id}-r{revision}"), files)?;
+        let ids = versions::ids(conn, program_id, &program)?;
+        let organism = versions::organism_of(conn, program_id)?;
+        let e = Arc::new(Edition {
+            version_id: 0,
+            number: 0,
+            program_id,
+            organism_id: organism,
+            program,
+            ids,
+        });
+        if let Ok(mut map) = self.drafts.write() {
+            map.insert(program_id, (revision, e.clone()));
+        }
+        Ok(e)
+    }
+
+    /// Writes a manifest's files out (once) and loads the programme they hold.
+    pub fn load_files(&self, name: &str, files: &Manifest) -> Result<Program, LoadError> {
+        let root = self.cache.join(name);
+        manifest::materialize(&self.blobs, files, &root.join("programme"))
+            .map_err(|e| LoadError::Files(format!("fichiers du programme : {e}")))?;
+        let mut c = super::loader::load(&root).map_err(|e| LoadError::Files(e.to_string()))?;
+        c.programs
+            .pop()
+            .ok_or_else(|| LoadError::Files("aucun programme".into()))
+    }
+
+    /// What a trainee should read next in the version she follows. Blocking.
+    pub fn next_lesson(
+        &self,
+        conn: &mut DbConn,
+        trainee: i64,
+    ) -> Result<Option<super::NextLesson>, LoadError> {
+        let Some((_, version)) = super::store::trainee_version(conn, trainee)? else {
+            return Ok(None);
+        };
+        let done = super::store::completed_lessons(conn, trainee)?;
+        Ok(self.edition(conn, version)?.next_lesson(&done))
+    }
+
+    /// The current versions of these programmes as one `Curriculum`, copied: for documents
+    /// and exports, which read a few programmes once, never for a page view.
+    pub fn curriculum_of(
+        &self,
+        conn: &mut DbConn,
+        codes: &[String],
+    ) -> Result<Curriculum, LoadError> {
+        let mut programs = Vec::new();
+        for code in codes {
+            if let Some(ed) = self.current(conn, code)? {
+                programs.push(ed.program.clone());
+            }
+        }
+        Ok(Curriculum { programs })
+    }
+
+    /// `curriculum_of` the programmes an organism's cohorts may follow: the references and its own.
+    pub fn curriculum_for_organism(
+        &self,
+        conn: &mut DbConn,
+        organism: i64,
+    ) -> Result<Curriculum, LoadError> {
+        let codes: Vec<String> = versions::visible_programs(conn, Some(organism), false)?
+            .into_iter()
+            .map(|(code, _)| code)
+            .collect();
+        self.curriculum_of(conn, &codes)
+    }
+
+    /// The module id and programme code of an activity, when a loaded version has it.
+    pub fn locate_activity(&self, activity_id: i64) -> Option<(i64, String)> {
+        let index = self.index.read().ok()?;
+        let module = *index.activities.get(&activity_id)?;
+        Some((module, index.modules.get(&module)?.clone()))
+    }
+
+    /// The programme code of a module, when a loaded version has it.
+    pub fn locate_module(&self, module_id: i64) -> Option<String> {
+        self.index.read().ok()?.modules.get(&module_id).cloned()
+    }
+
+    /// A module's id in a reference programme as shipped.
+    pub fn reference_module_id(&self, program: &str, module: &str) -> Option<i64> {
+        self.cached(*self.reference_versions.get(program)?)?
+            .module_id(module)
+    }
+
+    /// The reference programmes, as shipped.
+    pub fn reference(&self) -> impl Iterator<Item = &Program> {
+        let mut list: Vec<&Program> = self.reference.values().map(|p| &**p).collect();
+        list.sort_by(|a, b| a.code.cmp(&b.code));
+        list.into_iter()
+    }
+}
+
+fn edition(row: &VersionRow, organism: Option<i64>, program: Program, ids: ProgramIds) -> Edition {
+    Edition {
+        version_id: row.id,
+        number: row.number,
+        program_id: row.program_id,
+        organism_id: organism,
+        program,
+        ids,
+    }
+}
+
+impl From<LoadError> for crate::web::AppError {
+    fn from(e: LoadError) -> Self {
+        match e {
+            LoadError::Db(e) => e.into(),
+            LoadError::Files(e) => crate::web::AppError::Internal(anyhow::anyhow!(e)),
+        }
+    }
+}
