@@ -5,6 +5,7 @@ pub mod api;
 pub mod archive;
 pub mod assignment_pages;
 pub mod assignments;
+pub mod authoring;
 pub mod file_pages;
 pub mod loader;
 pub mod markdown;
