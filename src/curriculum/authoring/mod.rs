@@ -4,4 +4,5 @@
 //! saving the same draft is told it changed instead of overwriting it (`drafts`).
 
 pub mod blobs;
+pub mod drafts;
 pub mod manifest;
