@@ -9,6 +9,7 @@ mod cohorts;
 mod common;
 mod curriculum;
 mod demo_story;
+mod drafts;
 mod engagement;
 mod evidence;
 mod followup;

@@ -1,0 +1,8 @@
+//! Authoring organisms' own programmes: a programme's files kept once as blobs named by
+//! their SHA-256 (`blobs`), a version or a draft listed as a manifest of relative paths to
+//! those names (`manifest`), and the draft authors save with a revision, so a second author
+//! saving the same draft is told it changed instead of overwriting it (`drafts`).
+
+pub mod blobs;
+pub mod drafts;
+pub mod manifest;
