@@ -83,6 +83,7 @@ impl Application {
                 .configure(crate::tracking::attendance_pages::routes)
                 // Before the pages: `/programmes/P/archive.zip` would else be taken for a module.
                 .configure(curriculum::file_pages::routes)
+                .configure(curriculum::authoring_pages::routes)
                 .configure(curriculum::pages::routes)
                 .configure(curriculum::quiz_pages::routes)
                 .configure(curriculum::assignment_pages::routes)

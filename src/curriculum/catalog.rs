@@ -188,6 +188,34 @@ impl Content {
         Ok(e)
     }
 
+    /// Writes a manifest's files out and runs every check of `parcours content check` on them:
+    /// the programme, or each problem with its file (relative to the programme) and line.
+    pub fn check_files(&self, name: &str, files: &Manifest) -> Result<Program, Vec<String>> {
+        let root = self.cache.join(name);
+        let dir = root.join("programme");
+        if let Err(e) = manifest::materialize(&self.blobs, files, &dir) {
+            return Err(vec![format!("fichiers du programme illisibles : {e}")]);
+        }
+        match super::loader::load(&root) {
+            Ok(mut c) => c.programs.pop().ok_or_else(|| vec!["aucun programme".into()]),
+            Err(errors) => Err(errors
+                .0
+                .iter()
+                .map(|e| {
+                    let file = e.file.strip_prefix(&dir).unwrap_or(&e.file);
+                    let file = match file.as_os_str().is_empty() {
+                        true => "programme".to_string(),
+                        false => file.display().to_string(),
+                    };
+                    match e.line {
+                        Some(l) => format!("{file}:{l} : {}", e.message),
+                        None => format!("{file} : {}", e.message),
+                    }
+                })
+                .collect()),
+        }
+    }
+
     /// Writes a manifest's files out (once) and loads the programme they hold.
     pub fn load_files(&self, name: &str, files: &Manifest) -> Result<Program, LoadError> {
         let root = self.cache.join(name);

@@ -6,6 +6,7 @@ pub mod api;
 pub mod archive;
 pub mod assignment_pages;
 pub mod assignments;
+pub mod authoring_pages;
 pub mod authoring;
 pub mod catalog;
 pub mod edition;

@@ -15,7 +15,7 @@ use crate::db::schema::{content_versions, lessons, modules, programs};
 use crate::db::{self, DbConn};
 
 /// A version's row.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone)]
 pub struct VersionRow {
     pub id: i64,
     pub program_id: i64,
@@ -26,18 +26,27 @@ pub struct VersionRow {
 }
 
 pub fn version(conn: &mut DbConn, id: i64) -> QueryResult<Option<VersionRow>> {
-    content_versions::table
+    // A placeholder (number 0) may have no programme id: it is no version of anything.
+    let row: Option<(i64, Option<i64>, String, i32, String, String)> = content_versions::table
         .find(id)
         .select((
             content_versions::id,
-            content_versions::program_id.assume_not_null(),
+            content_versions::program_id,
             content_versions::program_code,
             content_versions::number,
             content_versions::hash,
             content_versions::manifest,
         ))
         .first(conn)
-        .optional()
+        .optional()?;
+    Ok(row.map(|(id, program_id, program_code, number, hash, manifest)| VersionRow {
+        id,
+        program_id: program_id.unwrap_or_default(),
+        program_code,
+        number,
+        hash,
+        manifest,
+    }))
 }
 
 pub fn organism_of(conn: &mut DbConn, program_id: i64) -> QueryResult<Option<i64>> {

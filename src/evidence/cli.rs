@@ -44,7 +44,8 @@ pub fn export_cohort(
         let opt = if field == "du" { "--from" } else { "--to" };
         CliError::Usage(format!("{opt} : {msg}"))
     })?;
-    let (pool, _) = db::connect(&config.database_url, 1)?;
+    // Two connections: recording the programmes takes one while `conn` is held.
+    let (pool, _) = db::connect(&config.database_url, 2)?;
     let mut conn = pool.get().map_err(anyhow::Error::from)?;
     db::migrate(&mut conn)?;
     let cohort = crate::cohorts::store::cohort(&mut conn, cohort_id)

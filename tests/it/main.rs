@@ -2,6 +2,7 @@
 
 mod api_tokens;
 mod assignments;
+mod authoring;
 mod attendance;
 mod attestation;
 mod calendar_feeds;

@@ -433,6 +433,15 @@ const ROUTES: &[Route] = &[
     post("/attestations/{id}/cpam", AttestationDoctor).form("forwarded_on="),
     get("/mes-attestations", TraineeOrDoctor),
     get("/organismes/{id}/identite", OrgAdmin),
+    get("/organismes/{id}/programmes", Staff),
+    post("/organismes/{id}/programmes", OrgAdmin).form("source=CQP-AM&code=&title="),
+    post("/organismes/{id}/auteurs", OrgAdmin),
+    get("/auteur/programmes/{code}", CohortAdmin),
+    get("/auteur/programmes/{code}/fichiers/{path:.*}", CohortAdmin),
+    // A stale revision: refused with 409 for whoever may save, nothing changed.
+    post("/auteur/programmes/{code}/fichiers/{path:.*}", CohortAdmin).form("revision=0&texte=x"),
+    // A stale revision: refused with 422, nothing published.
+    post("/auteur/programmes/{code}/publier", CohortAdmin).form("revision=0&note="),
     post("/organismes/{id}/identite", OrgAdmin).form("siret=123&nda=&qualiopi_number=&address=&city="),
     get("/verifier", Public),
     get("/verifier/{code}", Public),
@@ -564,14 +573,17 @@ impl Fixture {
             _ => {
                 return match (name, route) {
                     ("program", _) => "CQP-AM".into(),
+                    // A's own copy of the CQP, made by its administrator in the fixture.
+                    ("code", r) if r.starts_with("/auteur/") => "A-CQP".into(),
+                    ("code", _) => {
+                        parcours::attestation::rules::display_code(&self.attestation_code)
+                    }
+                    ("path:.*", _) => "program.toml".into(),
                     ("module", _) => "M1".into(),
                     ("slug", r) if r.ends_with("/tentatives") => self.quiz.clone(),
                     ("slug", r) if r.contains("/devoirs/") => self.assignment.clone(),
                     ("slug", _) => self.lesson.clone(),
                     ("name", r) if r.contains("/fichiers/") => self.file.clone(),
-                    ("code", _) => {
-                        parcours::attestation::rules::display_code(&self.attestation_code)
-                    }
                     ("name", "/static/{name}") => "parcours.css".into(),
                     ("token", "/invitation/{token}") => self.invitation.clone(),
                     ("token", "/mot-de-passe/{token}") => self.reset.clone(),
@@ -955,6 +967,16 @@ async fn setup(app: &TestApp) -> (Fixture, Vec<Caller>) {
         .select(vae_documents::id)
         .first(&mut *app.conn() as &mut DbConn)
         .unwrap();
+    // A's own programme, a copy of the CQP.
+    let res = as_admin
+        .client
+        .post_form(
+            app,
+            &format!("/organismes/{org_a}/programmes"),
+            &[("source", "CQP-AM"), ("code", "A-CQP"), ("title", "CQP d'A")],
+        )
+        .await;
+    assert_eq!(res.status(), 303, "copy of the CQP");
     // An invitation and a password reset link.
     let res = as_admin
         .client

@@ -6,3 +6,4 @@
 pub mod blobs;
 pub mod drafts;
 pub mod manifest;
+pub mod publish;

@@ -1,0 +1,423 @@
+//! An organism's programmes: copies of a reference, their authors, the draft edited file by
+//! file in the browser, and its publish as a new version.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use diesel::prelude::*;
+use serde::Deserialize;
+
+use super::Content;
+use super::authoring::drafts::{self, Draft, Saved};
+use super::authoring::manifest;
+use super::authoring::publish::{self, Refused};
+use super::versions;
+use crate::accounts::{CurrentUser, Role};
+use crate::db::DbConn;
+use crate::db::schema::{programs, users};
+use crate::web::csrf::CsrfForm;
+use crate::web::{self as w, AppError, AppResult, State};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/organismes/{id}/programmes", web::get().to(list))
+        .route("/organismes/{id}/programmes", web::post().to(copy))
+        .route("/organismes/{id}/auteurs", web::post().to(set_authors))
+        .route("/auteur/programmes/{code}", web::get().to(editor))
+        .route("/auteur/programmes/{code}/fichiers/{path:.*}", web::get().to(file_page))
+        .route("/auteur/programmes/{code}/fichiers/{path:.*}", web::post().to(save_file))
+        .route("/auteur/programmes/{code}/publier", web::post().to(publish_draft));
+}
+
+#[derive(Deserialize)]
+struct Notice {
+    avis: Option<String>,
+}
+
+/// What the page after a redirect tells (`?avis=…`), a word the templates know.
+fn notice(req: &HttpRequest) -> Option<String> {
+    web::Query::<Notice>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.into_inner().avis)
+}
+
+/// Organism admins, and the staff they named authors, of this organism.
+fn may_author(c: &mut DbConn, me: &CurrentUser, organism: i64) -> AppResult<()> {
+    me.hide_unless_staff_of(organism)?;
+    if me.is(Role::Admin) || me.is(Role::OrganismAdmin) {
+        return Ok(());
+    }
+    let author: bool = users::table
+        .find(me.id)
+        .select(users::can_author)
+        .first(c)?;
+    if author {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "Seuls les auteurs nommés par l'organisme modifient ses programmes.".into(),
+        ))
+    }
+}
+
+/// An organism's programme its author may edit, by code: its id, organism and draft.
+fn authored(c: &mut DbConn, me: &CurrentUser, code: &str) -> AppResult<(i64, i64, Draft)> {
+    let (id, organism): (i64, Option<i64>) = programs::table
+        .filter(programs::code.eq(code))
+        .select((programs::id, programs::organism_id))
+        .first(c)
+        .optional()?
+        .ok_or(AppError::NotFound)?;
+    // The references are edited as files, never in the browser.
+    let organism = organism.ok_or(AppError::NotFound)?;
+    may_author(c, me, organism)?;
+    let draft = drafts::get(c, id)?.ok_or(AppError::NotFound)?;
+    Ok((id, organism, draft))
+}
+
+async fn list(
+    req: HttpRequest,
+    state: State,
+    content: web::Data<Content>,
+    me: CurrentUser,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let org = path.into_inner();
+    me.require_staff_of(org)?;
+    let content2 = content.clone();
+    let (organism, own, staff) = state
+        .db(move |c| {
+            let content = content2;
+            let o = crate::organisms::store::get(c, org)?.ok_or(AppError::NotFound)?;
+            let mut own = Vec::new();
+            for (code, owner) in versions::visible_programs(c, Some(org), false)? {
+                if owner.is_some() {
+                    let ed = content.current(c, &code)?;
+                    own.push(serde_json::json!({
+                        "code": code,
+                        "title": ed.as_ref().map(|e| e.program.title.clone()),
+                        "version": ed.as_ref().map(|e| e.number),
+                    }));
+                }
+            }
+            let staff: Vec<(i64, String, String, bool)> = users::table
+                .filter(users::organism_id.eq(org))
+                .filter(users::role.eq(Role::Trainer.as_str()))
+                .filter(users::disabled.eq(false))
+                .order(users::name)
+                .select((users::id, users::name, users::email, users::can_author))
+                .load(c)?;
+            Ok((o, own, staff))
+        })
+        .await?;
+    let mut ctx = w::context(&req);
+    ctx.insert("me", &me.view());
+    ctx.insert("organism", &organism);
+    ctx.insert("own", &own);
+    ctx.insert("references", &content.reference().map(|p| p.head()).collect::<Vec<_>>());
+    ctx.insert("trainers", &staff);
+    ctx.insert("can_manage", &me.require_org_admin_of(org).is_ok());
+    ctx.insert("notice", &notice(&req));
+    state.render("curriculum/authoring/programs.html", &ctx)
+}
+
+#[derive(Deserialize)]
+struct CopyForm {
+    source: String,
+    code: String,
+    title: String,
+}
+
+/// Copies a reference programme as the organism's own, published as its version 1.
+async fn copy(
+    state: State,
+    content: web::Data<Content>,
+    me: CurrentUser,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<CopyForm>,
+) -> AppResult<HttpResponse> {
+    let org = path.into_inner();
+    me.require_org_admin_of(org)?;
+    let code = publish::check_code(&form.code).map_err(|e| AppError::Invalid(vec![e]))?;
+    let title = form.title.trim().to_string();
+    if title.is_empty() || title.chars().count() > 200 {
+        return Err(AppError::invalid("title", "Donnez un titre (200 caractères au plus)."));
+    }
+    let (content, me2, code2) = (content.clone(), me.clone(), code.clone());
+    state
+        .db(move |c| {
+            let (_, source) = super::viewer::edition_for(c, &content, &me2, &form.source)?;
+            publish::copy(&content, c, org, &source, (&code2, &title), me2.id)
+        })
+        .await?;
+    Ok(w::redirect(&format!("/auteur/programmes/{code}")))
+}
+
+/// The organism's trainers named authors: exactly those ticked.
+async fn set_authors(
+    state: State,
+    me: CurrentUser,
+    path: web::Path<i64>,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    let org = path.into_inner();
+    me.require_org_admin_of(org)?;
+    let chosen: Vec<i64> = pairs
+        .iter()
+        .filter(|(k, _)| k == "author")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    let actor = me.id;
+    state
+        .db(move |c| {
+            crate::db::transaction(c, |c| {
+                let trainers = users::table
+                    .filter(users::organism_id.eq(org))
+                    .filter(users::role.eq(Role::Trainer.as_str()));
+                diesel::update(trainers)
+                    .set(users::can_author.eq(false))
+                    .execute(c)?;
+                diesel::update(trainers.filter(users::id.eq_any(&chosen)))
+                    .set(users::can_author.eq(true))
+                    .execute(c)?;
+                crate::audit::record(
+                    c,
+                    crate::audit::Event {
+                        actor: Some(actor),
+                        organism: Some(org),
+                        after: Some(serde_json::json!({ "auteurs": chosen })),
+                        ..crate::audit::Event::new("program.authors", "organism", Some(org))
+                    },
+                )?;
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(w::redirect(&format!("/organismes/{org}/programmes?avis=auteurs")))
+}
+
+/// What the editor shows of a draft: its files by module folder and the checks' result.
+fn draft_view(content: &Content, program_id: i64, d: &Draft) -> serde_json::Value {
+    let mut folders: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for path in d.manifest.keys() {
+        let (folder, _) = path.split_once('/').unwrap_or(("", path));
+        folders.entry(folder).or_default().push(path);
+    }
+    let checked = content.check_files(&format!("d{program_id}-r{}", d.revision), &d.manifest);
+    let modules: Vec<_> = match &checked {
+        Ok(p) => p
+            .modules
+            .iter()
+            .map(|m| {
+                serde_json::json!({
+                    "code": m.code, "title": m.title,
+                    "distance": m.distance_hours,
+                    "required": crate::base::format::minutes(m.required_minutes().into()),
+                    "warning": m.duration_warning(),
+                    "activities": m.activities.len(),
+                })
+            })
+            .collect(),
+        Err(_) => vec![],
+    };
+    serde_json::json!({
+        "revision": d.revision,
+        "updated_by": d.updated_by_name,
+        "updated_at": crate::base::format::datetime(d.updated_at),
+        "folders": folders,
+        "problems": checked.as_ref().err(),
+        "modules": modules,
+    })
+}
+
+async fn render_editor(
+    req: &HttpRequest,
+    state: &State,
+    content: &web::Data<Content>,
+    me: &CurrentUser,
+    code: String,
+    status: StatusCode,
+    refusal: Option<Vec<String>>,
+) -> AppResult<HttpResponse> {
+    let (content2, me2, code2) = (content.clone(), me.clone(), code.clone());
+    let (view, current) = state
+        .db(move |c| {
+            let (id, _, draft) = authored(c, &me2, &code2)?;
+            let current = content2.current(c, &code2)?.map(|e| e.number);
+            Ok((draft_view(&content2, id, &draft), current))
+        })
+        .await?;
+    let mut ctx = w::context(req);
+    ctx.insert("me", &me.view());
+    ctx.insert("code", &code);
+    ctx.insert("draft", &view);
+    ctx.insert("current", &current);
+    ctx.insert("refusal", &refusal);
+    ctx.insert("notice", &notice(req));
+    state.render_status(status, "curriculum/authoring/editor.html", &ctx)
+}
+
+async fn editor(
+    req: HttpRequest,
+    state: State,
+    content: web::Data<Content>,
+    me: CurrentUser,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    render_editor(&req, &state, &content, &me, path.into_inner(), StatusCode::OK, None).await
+}
+
+/// Files authors write in the browser; the others (videos, images) are uploaded.
+fn is_text(path: &str) -> bool {
+    path.ends_with(".md") || path.ends_with(".toml") || path.ends_with(".csv") || path.ends_with(".txt")
+}
+
+async fn file_page(
+    req: HttpRequest,
+    state: State,
+    content: web::Data<Content>,
+    me: CurrentUser,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (code, file) = path.into_inner();
+    let (content2, me2, code2, file2) = (content.clone(), me.clone(), code.clone(), file.clone());
+    let (revision, text) = state
+        .db(move |c| {
+            let (_, _, draft) = authored(c, &me2, &code2)?;
+            let sha = draft.manifest.get(&file2).ok_or(AppError::NotFound)?;
+            if !is_text(&file2) {
+                return Err(AppError::NotFound);
+            }
+            let bytes = content2
+                .blobs()
+                .read(sha)
+                .map_err(|e| AppError::Internal(e.into()))?;
+            Ok((draft.revision, String::from_utf8_lossy(&bytes).into_owned()))
+        })
+        .await?;
+    render_file(&req, &state, &me, (&code, &file, revision, &text), None, StatusCode::OK)
+}
+
+fn render_file(
+    req: &HttpRequest,
+    state: &State,
+    me: &CurrentUser,
+    (code, file, revision, text): (&str, &str, i32, &str),
+    conflict: Option<&Draft>,
+    status: StatusCode,
+) -> AppResult<HttpResponse> {
+    let mut ctx = w::context(req);
+    ctx.insert("me", &me.view());
+    ctx.insert("code", code);
+    ctx.insert("file", file);
+    ctx.insert("revision", &revision);
+    ctx.insert("text", text);
+    ctx.insert("markdown", &file.ends_with(".md"));
+    ctx.insert(
+        "conflict",
+        &conflict.map(|d| {
+            serde_json::json!({
+                "by": d.updated_by_name,
+                "at": crate::base::format::datetime(d.updated_at),
+            })
+        }),
+    );
+    state.render_status(status, "curriculum/authoring/file.html", &ctx)
+}
+
+#[derive(Deserialize)]
+struct FileForm {
+    revision: i32,
+    texte: String,
+}
+
+/// Saves one file of the draft at the revision the author opened; if another author saved
+/// in between, nothing is saved and the author gets her text back with who changed what.
+async fn save_file(
+    req: HttpRequest,
+    state: State,
+    content: web::Data<Content>,
+    me: CurrentUser,
+    path: web::Path<(String, String)>,
+    CsrfForm(form): CsrfForm<FileForm>,
+) -> AppResult<HttpResponse> {
+    let (code, chemin) = path.into_inner();
+    if !is_text(&chemin) || manifest::check_path(&chemin).is_err() {
+        return Err(AppError::invalid("chemin", "Ce fichier ne se modifie pas ici."));
+    }
+    if form.texte.len() > 512 * 1024 {
+        return Err(AppError::invalid("texte", "Texte trop long (512 Ko au plus)."));
+    }
+    // Browsers send CRLF from a textarea; the files keep the line ends of content/.
+    let text = form.texte.replace("\r\n", "\n");
+    let (content2, me2, code2, file) = (content.clone(), me.clone(), code.clone(), chemin.clone());
+    let revision = form.revision;
+    let body = text.clone();
+    let saved = state
+        .db(move |c| {
+            let (id, _, draft) = authored(c, &me2, &code2)?;
+            if !draft.manifest.contains_key(&file) {
+                return Err(AppError::NotFound);
+            }
+            let sha = content2
+                .blobs()
+                .put(body.as_bytes())
+                .map_err(|e| AppError::Internal(e.into()))?;
+            Ok(drafts::save(c, id, revision, &[(file, Some(sha))], me2.id)?)
+        })
+        .await?;
+    match saved {
+        Saved::Saved(_) => Ok(w::redirect(&format!("/auteur/programmes/{code}?avis=enregistre"))),
+        Saved::Changed(now) => render_file(
+            &req,
+            &state,
+            &me,
+            (&code, &chemin, now.revision, &text),
+            Some(&now),
+            StatusCode::CONFLICT,
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+struct PublishForm {
+    revision: i32,
+    #[serde(default)]
+    note: String,
+}
+
+async fn publish_draft(
+    req: HttpRequest,
+    state: State,
+    content: web::Data<Content>,
+    me: CurrentUser,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<PublishForm>,
+) -> AppResult<HttpResponse> {
+    let code = path.into_inner();
+    let (content2, me2, code2) = (content.clone(), me.clone(), code.clone());
+    let outcome = state
+        .db(move |c| {
+            let (id, _, _) = authored(c, &me2, &code2)?;
+            let note: String = form.note.chars().take(500).collect();
+            publish::publish(&content2, c, id, form.revision, me2.id, note)
+        })
+        .await?;
+    let refusal = match outcome {
+        Ok(v) => {
+            return Ok(w::redirect(&format!(
+                "/auteur/programmes/{code}?avis=publie-{}",
+                v.number
+            )));
+        }
+        Err(Refused::Problems(p)) => p,
+        Err(Refused::Changed(d)) => vec![format!(
+            "Le brouillon a changé depuis que vous l'avez ouvert ({} le {}) : relisez-le avant de publier.",
+            d.updated_by_name.unwrap_or_default(),
+            crate::base::format::datetime(d.updated_at)
+        )],
+        Err(Refused::Unchanged(n)) => vec![format!(
+            "Rien n'a changé depuis la version {n} : il n'y a rien à publier."
+        )],
+    };
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    render_editor(&req, &state, &content, &me, code, status, Some(refusal)).await
+}
