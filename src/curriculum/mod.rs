@@ -8,6 +8,7 @@ pub mod assignment_pages;
 pub mod assignments;
 pub mod authoring;
 pub mod catalog;
+pub mod check;
 pub mod edition;
 pub mod file_pages;
 pub mod loader;

@@ -7,6 +7,7 @@ mod attestation;
 mod calendar_feeds;
 mod cohorts;
 mod common;
+mod content_check;
 mod curriculum;
 mod demo_story;
 mod drafts;
