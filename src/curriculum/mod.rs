@@ -13,6 +13,7 @@ pub mod edition;
 pub mod file_pages;
 pub mod loader;
 pub mod markdown;
+pub mod markdown_pages;
 pub mod pages;
 pub mod quiz;
 pub mod quiz_pages;

@@ -19,6 +19,7 @@ mod holidays;
 mod instances;
 mod login_next;
 mod mail;
+mod markdown_preview;
 mod matrix;
 mod metrics_access;
 mod ops;
