@@ -64,3 +64,58 @@ fn too_large() -> HttpResponse {
             MAX_BYTES / 1024
         ))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    /// The editor's partial, included as the authoring pages will include it.
+    fn render(page: &str) -> String {
+        let name = "curriculum/authoring/_editor.html";
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("templates")
+            .join(name);
+        let mut tera = tera::Tera::default();
+        tera.add_template_file(file, Some(name)).unwrap();
+        tera.autoescape_on(vec![".html"]);
+        tera.set_escape_fn(crate::web::escape_html);
+        tera.register_function("asset", |args: &HashMap<String, tera::Value>| {
+            Ok(format!("/static/{}?v=1", args["name"].as_str().unwrap_or_default()).into())
+        });
+        tera.add_raw_template("page.html", page).unwrap();
+        let mut ctx = tera::Context::new();
+        ctx.insert("csrf_token", "jeton");
+        ctx.insert("body", "\n## Titre\n</textarea><script>x()</script>");
+        tera.render("page.html", &ctx).unwrap()
+    }
+
+    #[test]
+    fn the_editor_partial_renders_its_textarea_preview_and_toggle() {
+        let html = render(
+            "<form>{% set name = \"body\" %}{% set value = body %}{% set rows = 20 %}\
+             {% include \"curriculum/authoring/_editor.html\" %}\
+             {% set name = \"instructions\" %}{% set value = \"\" %}\
+             {% set preview_url = \"/ailleurs\" %}{% set rows = 5 %}\
+             {% include \"curriculum/authoring/_editor.html\" %}</form>",
+        );
+        assert!(
+            html.contains(
+                "<textarea id=\"editeur-body\" name=\"body\" rows=\"20\" spellcheck=\"true\" \
+                 aria-describedby=\"editeur-body-aide\" data-preview-url=\"/auteur/apercu\" \
+                 data-preview-target=\"editeur-body-apercu\" data-csrf=\"jeton\">\n\n## Titre\n\
+                 &lt;/textarea&gt;&lt;script&gt;x()&lt;/script&gt;</textarea>"
+            ),
+            "the text kept whole, its first line break too, and escaped: {html}"
+        );
+        assert!(html.contains("<div id=\"editeur-body-apercu\" class=\"prose\">"));
+        assert!(html.contains("data-editor-toggle aria-controls=\"editeur-body editeur-body-apercu\" hidden>Aperçu</button>"));
+        assert!(html.contains("name=\"instructions\" rows=\"5\""), "{html}");
+        assert!(html.contains("data-preview-url=\"/ailleurs\""), "{html}");
+        assert!(
+            html.contains("id=\"editeur-instructions-apercu\""),
+            "{html}"
+        );
+        assert!(html.contains("<script src=\"/static/editor.js?v=1\" defer></script>"));
+        assert!(!html.contains("style="), "no inline style: {html}");
+    }
+}
