@@ -114,9 +114,10 @@ enum AttestationsCommand {
 
 #[derive(Subcommand)]
 enum ContentCommand {
-    /// Vérifie un dossier de contenu (par défaut celui de la configuration) et le résume.
+    /// Vérifie un dossier de contenu (par défaut celui de la configuration), ou un programme
+    /// exporté en archive ZIP, et le résume.
     Check {
-        /// Dossier à vérifier.
+        /// Dossier ou archive ZIP à vérifier.
         dir: Option<std::path::PathBuf>,
     },
 }
@@ -245,7 +246,9 @@ fn main() -> ExitCode {
         } => issue_attestations(&config, cohort),
         Command::Content {
             command: ContentCommand::Check { dir },
-        } => check_content(dir.as_deref().unwrap_or(&config.content_dir)),
+        } => parcours::curriculum::check::check(dir.as_deref().unwrap_or(&config.content_dir))
+            .map(|report| print!("{report}"))
+            .map_err(anyhow::Error::from),
         Command::Backup { to } => {
             parcours::ops::backup::backup(&config.database_url, &to).map(|bytes| {
                 println!("Sauvegarde écrite : {} ({bytes} octets)", to.display());
@@ -482,77 +485,6 @@ fn issue_attestations(config: &AppConfig, cohort_id: i64) -> anyhow::Result<()> 
         );
         Ok(())
     })
-}
-
-/// Checks a content folder, or a programme exported as a ZIP (unpacked in a temporary folder
-/// with the archive's limits and path checks).
-fn check_content(path: &std::path::Path) -> anyhow::Result<()> {
-    if !path.is_file() {
-        return check_folder(path);
-    }
-    let tmp = std::env::temp_dir().join(format!("parcours-check-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp)?;
-    let result = std::fs::File::open(path)
-        .map_err(anyhow::Error::from)
-        .and_then(|f| {
-            parcours::curriculum::archive::unpack(f, &tmp, parcours::curriculum::archive::LIMITS)
-                .map_err(|e| anyhow::anyhow!("{} : {}", path.display(), e.message()))
-        })
-        .and_then(|()| check_folder(&tmp));
-    let _ = std::fs::remove_dir_all(&tmp);
-    result
-}
-
-fn check_folder(dir: &std::path::Path) -> anyhow::Result<()> {
-    use parcours::base::format::minutes;
-    use parcours::curriculum::rules::ActivityKind;
-    let curriculum = parcours::curriculum::loader::load(dir)?;
-    let mut warnings = 0;
-    for p in &curriculum.programs {
-        println!(
-            "{} — {} : {} h en {} modules, {} activités, {} questions (version {})",
-            p.code,
-            p.title,
-            p.total_hours,
-            p.modules.len(),
-            p.activity_count(),
-            p.question_count(),
-            &p.hash[..12]
-        );
-        for m in &p.modules {
-            let count = |k: ActivityKind| m.activities.iter().filter(|a| a.kind == k).count();
-            println!(
-                "  {} {} : {} h ({} h à distance, {} h en présentiel) ; {} séquences, {} leçons, {} quiz, {} devoirs, {} ressources",
-                m.code,
-                m.title,
-                m.planned_hours,
-                m.distance_hours,
-                m.presentiel_hours,
-                m.sequences.len(),
-                count(ActivityKind::Lesson),
-                count(ActivityKind::Quiz),
-                count(ActivityKind::Assignment),
-                count(ActivityKind::Resource),
-            );
-            let warning = m.duration_warning();
-            println!(
-                "    à distance : {} prévues, activités obligatoires {} (évaluation comprise) {}",
-                minutes(i64::from(m.distance_hours) * 60),
-                minutes(m.required_minutes().into()),
-                if warning.is_none() { "✓" } else { "✗" }
-            );
-            if let Some(w) = warning {
-                warnings += 1;
-                println!("    avertissement : {w}");
-            }
-        }
-    }
-    if warnings == 0 {
-        println!("Contenu valide.");
-    } else {
-        println!("Contenu valide, {warnings} avertissement(s).");
-    }
-    Ok(())
 }
 
 fn admin_create(config: &AppConfig, email: &str, name: &str) -> anyhow::Result<()> {

@@ -87,6 +87,7 @@ impl Application {
                 .configure(curriculum::pages::routes)
                 .configure(curriculum::quiz_pages::routes)
                 .configure(curriculum::assignment_pages::routes)
+                .configure(curriculum::markdown_pages::routes)
                 .configure(crate::attestation::pages::routes)
                 .configure(crate::attestation::verify_pages::routes)
                 .configure(crate::evidence::pages::routes)

@@ -60,6 +60,42 @@ pub fn raw_html_lines(markdown: &str) -> Vec<usize> {
     lines
 }
 
+/// The body of a lesson or assignment file after its `+++` front matter, with the line it
+/// starts on; a text without a closed front matter is all body.
+fn body_of(text: &str) -> (&str, usize) {
+    let Some(rest) = text
+        .strip_prefix("+++\n")
+        .or_else(|| text.strip_prefix("+++\r\n"))
+    else {
+        return (text, 1);
+    };
+    let Some(end) = rest.find("\n+++") else {
+        return (text, 1);
+    };
+    let body = rest[end + 4..].trim_start_matches(['\r', '\n']);
+    let first = text[..text.len() - body.len()].matches('\n').count() + 1;
+    (body, first)
+}
+
+/// An author's preview: the Markdown body (after a `+++` front matter, if any) exactly as
+/// `to_html` renders it for trainees, after a warning naming the lines of raw HTML, which the
+/// content check refuses.
+pub fn preview(text: &str) -> String {
+    let (body, first) = body_of(text);
+    let html = to_html(body);
+    let lines = raw_html_lines(body);
+    if lines.is_empty() {
+        return html;
+    }
+    let lines: Vec<String> = lines.iter().map(|l| (l + first - 1).to_string()).collect();
+    format!(
+        "<p class=\"alert\">HTML brut interdit, affiché comme du texte et refusé à la \
+         vérification (écrivez en Markdown) : ligne{} {}.</p>\n{html}",
+        if lines.len() > 1 { "s" } else { "" },
+        lines.join(", ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +120,21 @@ mod tests {
         assert!(html.contains("<table>"));
         assert_eq!(raw_html_lines("a\n\nb <b>x</b>\n"), vec![3]);
         assert!(raw_html_lines("a < b et c > d").is_empty());
+    }
+
+    #[test]
+    fn a_preview_is_the_body_as_trainees_see_it_with_raw_html_pointed_out() {
+        let text = "+++\ntitle = \"Leçon\"\nminutes = 5\n+++\n\n## Titre\n\nDu <b>gras</b>\n";
+        let html = preview(text);
+        assert!(!html.contains("title ="), "{html}");
+        assert!(html.contains("<h2>Titre</h2>"), "{html}");
+        assert!(html.contains("ligne 8."), "the editor's line: {html}");
+        assert!(
+            html.ends_with(&to_html("## Titre\n\nDu <b>gras</b>\n")),
+            "{html}"
+        );
+        assert_eq!(preview("- un\n- deux\n"), to_html("- un\n- deux\n"));
+        assert_eq!(preview("+++\npas fermé\n"), to_html("+++\npas fermé\n"));
+        assert!(preview("<script>a()</script>\n\n<i>x</i>").contains("lignes 1, 3."));
     }
 }

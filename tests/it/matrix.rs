@@ -105,6 +105,8 @@ enum Policy {
     Learner,
     /// A programme's administrators: for a reference programme, every organism's.
     ProgramAdmin,
+    /// Whoever writes content: any organism's staff, a platform admin.
+    Author,
     /// Staff of the cohort's organism, or a platform admin.
     CohortStaff,
     /// An administrator of the cohort's organism, or a platform admin.
@@ -162,6 +164,7 @@ impl Policy {
             Policy::PersonAdmin        => [H, H, F, A, H, A],
             Policy::Learner            => [A, F, A, A, A, A],
             Policy::ProgramAdmin       => [F, F, F, A, A, A],
+            Policy::Author             => [F, F, A, A, A, A],
             Policy::CohortStaff        => [H, H, A, A, H, A],
             Policy::CohortAdmin        => [H, H, F, A, H, A],
             // The trainee knows she exists: 403 on her staff file.
@@ -419,6 +422,8 @@ const ROUTES: &[Route] = &[
     get("/devoirs/{id}", TraineeStaff),
     // No feedback: refused (422), the version stays to grade.
     post("/devoirs/{id}/notation", TraineeStaff).form("decision=noter&feedback=&score_0="),
+    // src/curriculum/markdown_pages.rs
+    post("/auteur/apercu", Author).form("text=%23%20Titre"),
     // src/curriculum/file_pages.rs
     get("/programmes/{program}/{module}/fichiers/{name}", Learner),
     get("/programmes/{program}/archive.zip", ProgramAdmin),
