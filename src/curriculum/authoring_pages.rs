@@ -22,9 +22,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/organismes/{id}/programmes", web::post().to(copy))
         .route("/organismes/{id}/auteurs", web::post().to(set_authors))
         .route("/auteur/programmes/{code}", web::get().to(editor))
-        .route("/auteur/programmes/{code}/fichiers/{path:.*}", web::get().to(file_page))
-        .route("/auteur/programmes/{code}/fichiers/{path:.*}", web::post().to(save_file))
-        .route("/auteur/programmes/{code}/publier", web::post().to(publish_draft));
+        .route(
+            "/auteur/programmes/{code}/fichiers/{path:.*}",
+            web::get().to(file_page),
+        )
+        .route(
+            "/auteur/programmes/{code}/fichiers/{path:.*}",
+            web::post().to(save_file),
+        )
+        .route(
+            "/auteur/programmes/{code}/publier",
+            web::post().to(publish_draft),
+        );
 }
 
 #[derive(Deserialize)]
@@ -112,7 +121,10 @@ async fn list(
     ctx.insert("me", &me.view());
     ctx.insert("organism", &organism);
     ctx.insert("own", &own);
-    ctx.insert("references", &content.reference().map(|p| p.head()).collect::<Vec<_>>());
+    ctx.insert(
+        "references",
+        &content.reference().map(|p| p.head()).collect::<Vec<_>>(),
+    );
     ctx.insert("trainers", &staff);
     ctx.insert("can_manage", &me.require_org_admin_of(org).is_ok());
     ctx.insert("notice", &notice(&req));
@@ -139,7 +151,10 @@ async fn copy(
     let code = publish::check_code(&form.code).map_err(|e| AppError::Invalid(vec![e]))?;
     let title = form.title.trim().to_string();
     if title.is_empty() || title.chars().count() > 200 {
-        return Err(AppError::invalid("title", "Donnez un titre (200 caractères au plus)."));
+        return Err(AppError::invalid(
+            "title",
+            "Donnez un titre (200 caractères au plus).",
+        ));
     }
     let (content, me2, code2) = (content.clone(), me.clone(), code.clone());
     state
@@ -191,7 +206,9 @@ async fn set_authors(
             })
         })
         .await?;
-    Ok(w::redirect(&format!("/organismes/{org}/programmes?avis=auteurs")))
+    Ok(w::redirect(&format!(
+        "/organismes/{org}/programmes?avis=auteurs"
+    )))
 }
 
 /// What the editor shows of a draft: its files by module folder and the checks' result.
@@ -262,12 +279,24 @@ async fn editor(
     me: CurrentUser,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    render_editor(&req, &state, &content, &me, path.into_inner(), StatusCode::OK, None).await
+    render_editor(
+        &req,
+        &state,
+        &content,
+        &me,
+        path.into_inner(),
+        StatusCode::OK,
+        None,
+    )
+    .await
 }
 
 /// Files authors write in the browser; the others (videos, images) are uploaded.
 fn is_text(path: &str) -> bool {
-    path.ends_with(".md") || path.ends_with(".toml") || path.ends_with(".csv") || path.ends_with(".txt")
+    path.ends_with(".md")
+        || path.ends_with(".toml")
+        || path.ends_with(".csv")
+        || path.ends_with(".txt")
 }
 
 async fn file_page(
@@ -293,7 +322,14 @@ async fn file_page(
             Ok((draft.revision, String::from_utf8_lossy(&bytes).into_owned()))
         })
         .await?;
-    render_file(&req, &state, &me, (&code, &file, revision, &text), None, StatusCode::OK)
+    render_file(
+        &req,
+        &state,
+        &me,
+        (&code, &file, revision, &text),
+        None,
+        StatusCode::OK,
+    )
 }
 
 fn render_file(
@@ -341,10 +377,16 @@ async fn save_file(
 ) -> AppResult<HttpResponse> {
     let (code, chemin) = path.into_inner();
     if !is_text(&chemin) || manifest::check_path(&chemin).is_err() {
-        return Err(AppError::invalid("chemin", "Ce fichier ne se modifie pas ici."));
+        return Err(AppError::invalid(
+            "chemin",
+            "Ce fichier ne se modifie pas ici.",
+        ));
     }
     if form.texte.len() > 512 * 1024 {
-        return Err(AppError::invalid("texte", "Texte trop long (512 Ko au plus)."));
+        return Err(AppError::invalid(
+            "texte",
+            "Texte trop long (512 Ko au plus).",
+        ));
     }
     // Browsers send CRLF from a textarea; the files keep the line ends of content/.
     let text = form.texte.replace("\r\n", "\n");
@@ -365,7 +407,9 @@ async fn save_file(
         })
         .await?;
     match saved {
-        Saved::Saved(_) => Ok(w::redirect(&format!("/auteur/programmes/{code}?avis=enregistre"))),
+        Saved::Saved(_) => Ok(w::redirect(&format!(
+            "/auteur/programmes/{code}?avis=enregistre"
+        ))),
         Saved::Changed(now) => render_file(
             &req,
             &state,

@@ -197,7 +197,10 @@ impl Content {
             return Err(vec![format!("fichiers du programme illisibles : {e}")]);
         }
         match super::loader::load(&root) {
-            Ok(mut c) => c.programs.pop().ok_or_else(|| vec!["aucun programme".into()]),
+            Ok(mut c) => c
+                .programs
+                .pop()
+                .ok_or_else(|| vec!["aucun programme".into()]),
             Err(errors) => Err(errors
                 .0
                 .iter()

@@ -39,14 +39,16 @@ pub fn version(conn: &mut DbConn, id: i64) -> QueryResult<Option<VersionRow>> {
         ))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(id, program_id, program_code, number, hash, manifest)| VersionRow {
-        id,
-        program_id: program_id.unwrap_or_default(),
-        program_code,
-        number,
-        hash,
-        manifest,
-    }))
+    Ok(row.map(
+        |(id, program_id, program_code, number, hash, manifest)| VersionRow {
+            id,
+            program_id: program_id.unwrap_or_default(),
+            program_code,
+            number,
+            hash,
+            manifest,
+        },
+    ))
 }
 
 pub fn organism_of(conn: &mut DbConn, program_id: i64) -> QueryResult<Option<i64>> {

@@ -136,6 +136,11 @@ impl Fixture {
                     ("module", _) => Ok("M1".into()),
                     ("slug", r) if r.contains("/devoirs/") => Ok(self.assignment.clone()),
                     ("slug", _) => Ok(self.lesson.clone()),
+                    ("code", r) if r.starts_with("/auteur/") => Ok("CQP-DEMO".into()),
+                    ("path:.*", _) => Ok(format!(
+                        "{}/lessons/01-role-assistant-parcours-sante.md",
+                        "01-suivi-parcours-sante"
+                    )),
                     ("code", "/verifier/{code}") => Ok(parcours::attestation::rules::display_code(
                         &self.attestation_code,
                     )),
@@ -264,6 +269,20 @@ async fn setup(app: &TestApp) -> (Fixture, BTreeMap<Who, reqwest::Client>) {
         &clients[&Who::Trainer],
         &clients[&Who::OrganismAdmin],
     );
+
+    // The organism's own copy of the CQP, for the authoring pages.
+    let res = admin_c
+        .post_form(
+            app,
+            &format!("/organismes/{org}/programmes"),
+            &[
+                ("source", "CQP-AM"),
+                ("code", "CQP-DEMO"),
+                ("title", "CQP de l'organisme"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303, "copy of the CQP");
 
     // The example file of the README, with its accents, former jobs and group practice.
     let csv = std::fs::read(root.join("examples/stagiaires.csv")).unwrap();

@@ -12,25 +12,40 @@ use crate::followup::location;
 
 const LESSON: &str = "01-suivi-parcours-sante/lessons/01-role-assistant-parcours-sante.md";
 
-async fn copy_of_cqp(app: &TestApp, admin: &reqwest::Client, org: i64, code: &str) -> reqwest::Response {
+async fn copy_of_cqp(
+    app: &TestApp,
+    admin: &reqwest::Client,
+    org: i64,
+    code: &str,
+) -> reqwest::Response {
     admin
         .post_form(
             app,
             &format!("/organismes/{org}/programmes"),
-            &[("source", "CQP-AM"), ("code", code), ("title", "CQP de Lyon")],
+            &[
+                ("source", "CQP-AM"),
+                ("code", code),
+                ("title", "CQP de Lyon"),
+            ],
         )
         .await
 }
 
 fn revision_in(html: &str) -> String {
-    let at = html.find("name=\"revision\" value=\"").expect("revision field") + 23;
+    let at = html
+        .find("name=\"revision\" value=\"")
+        .expect("revision field")
+        + 23;
     html[at..].split('"').next().unwrap().to_string()
 }
 
 #[tokio::test]
 async fn an_author_edits_and_publishes_a_copy_and_another_organism_sees_none_of_it() {
     let app = spawn_app().await;
-    let (a, b) = (app.create_organism("Organisme A"), app.create_organism("Organisme B"));
+    let (a, b) = (
+        app.create_organism("Organisme A"),
+        app.create_organism("Organisme B"),
+    );
     let (admin, _) = signed_in(&app, Role::OrganismAdmin, Some(a), "admin@a.fr").await;
     let (trainer, trainer_id) = signed_in(&app, Role::Trainer, Some(a), "formatrice@a.fr").await;
     let (other, _) = signed_in(&app, Role::OrganismAdmin, Some(b), "admin@b.fr").await;
@@ -60,9 +75,16 @@ async fn an_author_edits_and_publishes_a_copy_and_another_organism_sees_none_of_
 
     // A trainer is no author until the admin names her.
     let editor = "/auteur/programmes/CQP-LYON";
-    assert_eq!(trainer.get(app.url(editor)).send().await.unwrap().status(), 403);
+    assert_eq!(
+        trainer.get(app.url(editor)).send().await.unwrap().status(),
+        403
+    );
     let res = admin
-        .post_form(&app, &format!("/organismes/{a}/auteurs"), &[("author", trainer_id.to_string())])
+        .post_form(
+            &app,
+            &format!("/organismes/{a}/auteurs"),
+            &[("author", trainer_id.to_string())],
+        )
         .await;
     assert_eq!(res.status(), 303);
     let page = trainer.get(app.url(editor)).send().await.unwrap();
@@ -72,9 +94,20 @@ async fn an_author_edits_and_publishes_a_copy_and_another_organism_sees_none_of_
 
     // B's admin knows nothing of it: not in its lists, not its pages.
     for path in [editor, "/programmes/CQP-LYON", "/programmes/CQP-LYON/M1"] {
-        assert_eq!(other.get(app.url(path)).send().await.unwrap().status(), 404, "{path}");
+        assert_eq!(
+            other.get(app.url(path)).send().await.unwrap().status(),
+            404,
+            "{path}"
+        );
     }
-    let list = other.get(app.url("/parcours")).send().await.unwrap().text().await.unwrap();
+    let list = other
+        .get(app.url("/parcours"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(!list.contains("CQP-LYON"));
     let choices = other
         .get(app.url(&format!("/organismes/{b}/promotions")))
@@ -88,7 +121,14 @@ async fn an_author_edits_and_publishes_a_copy_and_another_organism_sees_none_of_
 
     // The author rewrites a lesson; a second author on the old revision is told, loses nothing.
     let file = format!("{editor}/fichiers/{LESSON}");
-    let form = trainer.get(app.url(&file)).send().await.unwrap().text().await.unwrap();
+    let form = trainer
+        .get(app.url(&file))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let rev = revision_in(&form);
     let text = "+++\ntitle = \"Le rôle de l'assistant, réécrit à Lyon\"\nminutes = 10\n+++\n\nUn texte propre à l'organisme.\n";
     let res = trainer
@@ -96,17 +136,35 @@ async fn an_author_edits_and_publishes_a_copy_and_another_organism_sees_none_of_
         .await;
     assert_eq!(res.status(), 303);
     let res = admin
-        .post_form(&app, &file, &[("revision", rev.as_str()), ("texte", "autre texte")])
+        .post_form(
+            &app,
+            &file,
+            &[("revision", rev.as_str()), ("texte", "autre texte")],
+        )
         .await;
     assert_eq!(res.status(), 409);
     let body = res.text().await.unwrap();
-    assert!(body.contains("a changé") && body.contains("autre texte"), "{body}");
+    assert!(
+        body.contains("a changé") && body.contains("autre texte"),
+        "{body}"
+    );
 
     // Published as version 2 after the checks, audited with what changed.
-    let html = trainer.get(app.url(editor)).send().await.unwrap().text().await.unwrap();
+    let html = trainer
+        .get(app.url(editor))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let rev = revision_in(&html);
     let res = trainer
-        .post_form(&app, &format!("{editor}/publier"), &[("revision", rev.as_str()), ("note", "Relecture")])
+        .post_form(
+            &app,
+            &format!("{editor}/publier"),
+            &[("revision", rev.as_str()), ("note", "Relecture")],
+        )
         .await;
     assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
     let mut conn = app.conn();
@@ -116,7 +174,10 @@ async fn an_author_edits_and_publishes_a_copy_and_another_organism_sees_none_of_
         .select(audit_events::after_json.assume_not_null())
         .first(&mut *conn as &mut DbConn)
         .unwrap();
-    assert!(after.contains("\"version\":2") && after.contains(LESSON), "{after}");
+    assert!(
+        after.contains("\"version\":2") && after.contains(LESSON),
+        "{after}"
+    );
     let author: bool = users::table
         .find(trainer_id)
         .select(users::can_author)
@@ -125,13 +186,29 @@ async fn an_author_edits_and_publishes_a_copy_and_another_organism_sees_none_of_
     assert!(author);
     drop(conn);
     // Publishing again with nothing changed is refused.
-    let html = trainer.get(app.url(editor)).send().await.unwrap().text().await.unwrap();
+    let html = trainer
+        .get(app.url(editor))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let rev = revision_in(&html);
     let res = trainer
-        .post_form(&app, &format!("{editor}/publier"), &[("revision", rev.as_str())])
+        .post_form(
+            &app,
+            &format!("{editor}/publier"),
+            &[("revision", rev.as_str())],
+        )
         .await;
     assert_eq!(res.status(), 422);
-    assert!(res.text().await.unwrap().contains("changé depuis la version 2 : il n"));
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("changé depuis la version 2 : il n")
+    );
 
     // A cohort of A on its programme: its trainee reads the new text; staff preview it too.
     let (trainee, _) = app.trainee_in(a, "CQP-LYON", "stagiaire@a.fr").await;
@@ -166,7 +243,14 @@ async fn a_draft_that_breaks_the_programme_rules_is_not_published_and_says_where
     assert_eq!(copy_of_cqp(&app, &admin, a, "CQP-A").await.status(), 303);
     let editor = "/auteur/programmes/CQP-A";
     let file = format!("{editor}/fichiers/01-suivi-parcours-sante/module.toml");
-    let form = admin.get(app.url(&file)).send().await.unwrap().text().await.unwrap();
+    let form = admin
+        .get(app.url(&file))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let rev = revision_in(&form);
     let module = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -176,18 +260,36 @@ async fn a_draft_that_breaks_the_programme_rules_is_not_published_and_says_where
     let broken = module.replace("planned_hours = 77", "planned_hours = 70");
     assert_ne!(broken, module, "the module plans 77 h");
     let res = admin
-        .post_form(&app, &file, &[("revision", rev.as_str()), ("texte", broken.as_str())])
+        .post_form(
+            &app,
+            &file,
+            &[("revision", rev.as_str()), ("texte", broken.as_str())],
+        )
         .await;
     assert_eq!(res.status(), 303);
-    let html = admin.get(app.url(editor)).send().await.unwrap().text().await.unwrap();
+    let html = admin
+        .get(app.url(editor))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("problème(s) à corriger"), "{html}");
     let rev = revision_in(&html);
     let res = admin
-        .post_form(&app, &format!("{editor}/publier"), &[("revision", rev.as_str())])
+        .post_form(
+            &app,
+            &format!("{editor}/publier"),
+            &[("revision", rev.as_str())],
+        )
         .await;
     assert_eq!(res.status(), 422);
     let body = res.text().await.unwrap();
-    assert!(body.contains("Publication refusée") && body.contains("module.toml"), "{body}");
+    assert!(
+        body.contains("Publication refusée") && body.contains("module.toml"),
+        "{body}"
+    );
     let versions: i64 = content_versions::table
         .filter(content_versions::program_code.eq("CQP-A"))
         .filter(content_versions::number.gt(0))

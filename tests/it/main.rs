@@ -2,9 +2,9 @@
 
 mod api_tokens;
 mod assignments;
-mod authoring;
 mod attendance;
 mod attestation;
+mod authoring;
 mod calendar_feeds;
 mod cohorts;
 mod common;

@@ -978,7 +978,11 @@ async fn setup(app: &TestApp) -> (Fixture, Vec<Caller>) {
         .post_form(
             app,
             &format!("/organismes/{org_a}/programmes"),
-            &[("source", "CQP-AM"), ("code", "A-CQP"), ("title", "CQP d'A")],
+            &[
+                ("source", "CQP-AM"),
+                ("code", "A-CQP"),
+                ("title", "CQP d'A"),
+            ],
         )
         .await;
     assert_eq!(res.status(), 303, "copy of the CQP");

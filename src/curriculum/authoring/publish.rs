@@ -59,13 +59,17 @@ pub fn copy(
     by: i64,
 ) -> AppResult<VersionRow> {
     let row = versions::version(conn, source.version_id)?.ok_or(AppError::NotFound)?;
-    let mut files = manifest::from_json(&row.manifest).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+    let mut files =
+        manifest::from_json(&row.manifest).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
     let sha = files.get("program.toml").ok_or(AppError::NotFound)?.clone();
     let io = |e: std::io::Error| AppError::Internal(e.into());
     let text = String::from_utf8(content.blobs().read(&sha).map_err(io)?)
         .map_err(|e| AppError::Internal(e.into()))?;
     let text = renamed(&text, code, title).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
-    files.insert("program.toml".into(), content.blobs().put(text.as_bytes()).map_err(io)?);
+    files.insert(
+        "program.toml".into(),
+        content.blobs().put(text.as_bytes()).map_err(io)?,
+    );
     db::transaction(conn, |conn| {
         let taken: i64 = programs::table
             .filter(programs::code.eq(code))
@@ -89,7 +93,14 @@ pub fn copy(
                 ..Event::new("program.create", "program", Some(id))
             },
         )?;
-        match publish(content, conn, id, 1, by, "Copie de ".to_string() + source.code())? {
+        match publish(
+            content,
+            conn,
+            id,
+            1,
+            by,
+            "Copie de ".to_string() + source.code(),
+        )? {
             Ok(v) => Ok(v),
             Err(Refused::Problems(p)) => Err(AppError::Internal(anyhow::anyhow!(p.join("\n")))),
             Err(_) => Err(AppError::Internal(anyhow::anyhow!("copy not published"))),
@@ -150,7 +161,8 @@ pub fn publish(
         .find(program_id)
         .select((programs::code, programs::organism_id, programs::version_id))
         .first(conn)?;
-    let program = match content.check_files(&format!("d{program_id}-r{revision}"), &draft.manifest) {
+    let program = match content.check_files(&format!("d{program_id}-r{revision}"), &draft.manifest)
+    {
         Ok(p) => p,
         Err(problems) => return Ok(Err(Refused::Problems(problems))),
     };
