@@ -162,7 +162,11 @@ async fn an_instance_killed_and_restarted_under_load_loses_nothing_and_counts_no
     };
     let org = db.create_organism("Organisme A");
     let cohort = db.create_cohort(org, "CQP-AM");
+    // A lesson of the cohort's programme (rows come in no set order on PostgreSQL).
     let lesson: i64 = lessons::table
+        .inner_join(modules::table.inner_join(parcours::db::schema::programs::table))
+        .filter(parcours::db::schema::programs::code.eq("CQP-AM"))
+        .order(lessons::id.asc())
         .select(lessons::id)
         .first(&mut *db.conn() as &mut DbConn)
         .unwrap();
@@ -643,6 +647,7 @@ async fn postgresql_restarted_under_load_gives_clear_503s_then_the_instance_reco
             pool: parcours::db::connect(&pg.url(), 1).unwrap().0,
         };
         lessons::table
+            .order(lessons::id.asc())
             .select(lessons::id)
             .first(&mut *db.conn() as &mut DbConn)
             .unwrap()
@@ -719,6 +724,7 @@ async fn a_full_disk_gives_clear_errors_and_loses_nothing_acknowledged() {
     let id = db.create_user(Role::Trainee, Some(org), "t@a.fr", PW);
     db.enrol(org, cohort, id);
     let lesson: i64 = lessons::table
+        .order(lessons::id.asc())
         .select(lessons::id)
         .first(&mut *db.conn() as &mut DbConn)
         .unwrap();

@@ -126,6 +126,7 @@ async fn two_instances_behind_nginx_share_sessions_limits_files_and_hours() {
     // Heartbeats alternate between instances and are each credited once.
     let bearer = api_token_at(&nginx.address, "alice@a.fr").await;
     let lesson: i64 = lessons::table
+        .order(lessons::id.asc())
         .select(lessons::id)
         .first(&mut *db.conn() as &mut DbConn)
         .unwrap();

@@ -241,6 +241,7 @@ async fn a_person_lists_their_sessions_and_closes_one_or_all() {
     let lesson: i64 = {
         use parcours::db::schema::lessons;
         lessons::table
+            .order(lessons::id.asc())
             .select(lessons::id)
             .first(&mut *app.conn())
             .unwrap()
