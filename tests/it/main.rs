@@ -5,6 +5,7 @@ mod assignments;
 mod attendance;
 mod attestation;
 mod calendar_feeds;
+mod cohort_version;
 mod cohorts;
 mod common;
 mod curriculum;
