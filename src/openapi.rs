@@ -100,6 +100,9 @@ fn schemas() -> Value {
             "name": {"type": "string"}, "program": {"type": "string", "example": "CQP-AM"},
             "start_date": {"type": "string", "format": "date"}, "end_date": {"type": "string", "format": "date"}
         }},
+        "VersionMove": {"type": "object", "required": ["version"], "properties": {
+            "version": {"type": "integer", "minimum": 1, "description": "The number of the programme's current version, as the caller last read it"}
+        }},
         "VaeState": {"type": "string", "enum": ["deposee", "en_examen", "recevable", "non_recevable", "livret2_depose", "jury_planifie", "decision", "abandonnee"]},
         "VaeTransition": {"type": "object", "required": ["action"], "properties": {
             "action": {"type": "string", "enum": ["examine", "accept", "reject", "deposit_livret2", "plan_jury", "decide", "abandon"]},
@@ -165,11 +168,14 @@ fn paths() -> Value {
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CohortInput"}}}},
                 "responses": {"201": ok("The cohort", object.clone()), "422": error_response("Invalid dates or programme")}}))
         },
-        "/cohorts/{id}": {"get": secured(json!({"summary": "A cohort", "parameters": [id_param("id", "Cohort id")], "responses": {"200": ok("Cohort", object.clone()), "404": error_response("Unknown, or not the caller's organism")}}))},
+        "/cohorts/{id}": {"get": secured(json!({"summary": "A cohort, with the programme version it follows (content_version_id, and version_number: 0 for a programme with no published version)", "parameters": [id_param("id", "Cohort id")], "responses": {"200": ok("Cohort", object.clone()), "404": error_response("Unknown, or not the caller's organism")}}))},
         "/cohorts/{id}/trainees": {"get": secured(json!({"summary": "A cohort's trainees with their deadline", "parameters": [id_param("id", "Cohort id")], "responses": {"200": ok("Trainees", list.clone())}}))},
         "/cohorts/{id}/import": {"post": secured(json!({"summary": "Import trainees from a CSV file (all or nothing)", "parameters": [id_param("id", "Cohort id")],
             "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}, "application/vnd.ms-excel": {"schema": {"type": "string", "format": "binary"}}}},
             "responses": {"200": ok("What was imported", json!({"$ref": "#/components/schemas/ImportSummary"})), "415": error_response("Not sent as text/csv"), "422": error_response("Refused, with every error by line and column")}}))},
+        "/cohorts/{id}/version": {"post": secured(json!({"summary": "Move a cohort on to its programme's current version (an administrator of its organism); recorded hours, attempts and progress stay as they are (audited)", "parameters": [id_param("id", "Cohort id")],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/VersionMove"}}}},
+            "responses": {"200": ok("The cohort, now on that version", object.clone()), "403": error_response("Not an administrator of the cohort's organism"), "404": error_response("Unknown, or not the caller's organism"), "409": error_response("`version` is not the programme's current version (another was published since) or the cohort already follows it: nothing changed"), "422": error_response("Malformed body")}}))},
         "/trainees/{id}": {"get": secured(json!({"summary": "A trainee (staff of their organism, or their employer doctor)", "parameters": [id_param("id", "Trainee id")], "responses": {"200": ok("Trainee", object.clone()), "404": error_response("Unknown, or not yours")}}))},
         "/me/assistants": {"get": secured(json!({"summary": "A doctor's assistants in training", "responses": {"200": ok("Assistants", list.clone())}}))},
         "/vae/requests": {"get": secured(json!({"summary": "VAE files: the organism's for its staff, one's own for a candidate", "parameters": [{"name": "state", "in": "query", "required": false, "description": "Only files in this state", "schema": {"$ref": "#/components/schemas/VaeState"}}], "responses": {"200": ok("Files", list.clone()), "422": error_response("Unknown state")}}))},

@@ -6,6 +6,7 @@ use super::access::{Access, cohort_for_staff, trainee_access, trainee_view};
 use super::cohort_pages::run_import;
 use super::new_cohort::{self, CohortForm};
 use super::store;
+use super::version;
 use crate::accounts::{CurrentUser, Role};
 use crate::base::paris::today;
 use crate::web::{AppError, AppResult, State};
@@ -16,6 +17,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/cohorts/{id}", web::get().to(show))
         .route("/cohorts/{id}/trainees", web::get().to(trainees))
         .route("/cohorts/{id}/import", web::post().to(import))
+        .route("/cohorts/{id}/version", web::post().to(move_version))
         .route("/trainees/{id}", web::get().to(trainee))
         .route("/me/assistants", web::get().to(assistants));
 }
@@ -48,6 +50,31 @@ async fn create(
 
 async fn show(state: State, me: CurrentUser, path: web::Path<i64>) -> AppResult<HttpResponse> {
     let cohort = cohort_for_staff(&state, &me, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(cohort))
+}
+
+#[derive(serde::Deserialize)]
+struct VersionInput {
+    /// The programme's current version number as the caller knows it: if the programme has
+    /// published another since, nothing moves (409).
+    version: i32,
+}
+
+/// Moves the cohort on to its programme's current version; answers the cohort as it is now.
+async fn move_version(
+    state: State,
+    me: CurrentUser,
+    path: web::Path<i64>,
+    body: web::Json<VersionInput>,
+) -> AppResult<HttpResponse> {
+    let cohort = cohort_for_staff(&state, &me, path.into_inner()).await?;
+    me.require_org_admin_of(cohort.organism_id)?;
+    version::move_on(&state, me.id, &cohort, body.version).await?;
+    let id = cohort.id;
+    let cohort = state
+        .db(move |c| Ok(store::cohort(c, id)?))
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok(HttpResponse::Ok().json(cohort))
 }
 

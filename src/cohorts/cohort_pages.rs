@@ -11,6 +11,7 @@ use super::enrolment::{self, ImportFailure};
 use super::import::{self, ImportError};
 use super::new_cohort::{self, CohortForm, Programs};
 use super::store::{self, CohortRow};
+use super::version::{self, VersionView};
 use crate::accounts::CurrentUser;
 use crate::base::field::FieldError;
 use crate::base::format;
@@ -25,7 +26,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/promotions/{id}", web::get().to(show))
         .route("/promotions/{id}/import", web::post().to(import_file))
         .route("/promotions/{id}/stagiaires.csv", web::get().to(export))
-        .route("/promotions/{id}/formateurs", web::post().to(set_trainers));
+        .route("/promotions/{id}/formateurs", web::post().to(set_trainers))
+        .route("/promotions/{id}/version", web::post().to(move_version));
 }
 
 /// The cohort form as it goes back to the page, with its problems.
@@ -120,15 +122,16 @@ async fn render_cohort(
     me: &CurrentUser,
     cohort: CohortRow,
     status: StatusCode,
-    import_result: Option<serde_json::Value>,
+    shown: Shown,
 ) -> AppResult<HttpResponse> {
     let (org, cid) = (cohort.organism_id, cohort.id);
-    let (trainees, trainers, staff) = state
+    let (trainees, trainers, staff, versions) = state
         .db(move |c| {
             Ok((
                 store::trainees_of_cohort(c, org, cid)?,
                 store::trainers_of(c, cid)?,
                 crate::accounts::store::staff_of(c, org)?,
+                store::versions_of(c, cid)?.ok_or(AppError::NotFound)?,
             ))
         })
         .await?;
@@ -140,7 +143,9 @@ async fn render_cohort(
     ctx.insert("trainees", &lines);
     ctx.insert("trainers", &trainers);
     ctx.insert("staff", &staff);
-    ctx.insert("import", &import_result);
+    ctx.insert("import", &shown.import);
+    ctx.insert("notice", &shown.notice);
+    ctx.insert("version", &VersionView::of(&versions));
     ctx.insert("can_manage", &me.require_org_admin_of(org).is_ok());
     ctx.insert(
         "ics_url",
@@ -159,35 +164,52 @@ async fn show(
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let cohort = cohort_for_staff(&state, &me, path.into_inner()).await?;
-    // After an upload: its report, kept in the audit log (POST, redirect, GET).
-    let report = match web::Query::<ReportQuery>::from_query(req.query_string()) {
-        Ok(q) => match q.import {
-            Some(id) => {
-                let cid = cohort.id;
-                let summary = state
-                    .db(move |c| {
-                        Ok(crate::audit::after_of(
-                            c,
-                            id,
-                            "trainees_imported",
-                            "cohort",
-                            cid,
-                        )?)
-                    })
-                    .await?
-                    .ok_or(AppError::NotFound)?;
-                Some(serde_json::json!({ "summary": summary }))
-            }
-            None => None,
-        },
-        Err(_) => return Err(AppError::invalid("import", "Rapport d'import inconnu.")),
+    let Ok(query) = web::Query::<ShowQuery>::from_query(req.query_string()) else {
+        return Err(AppError::invalid(
+            "query",
+            "Rapport d'import ou changement de version inconnu.",
+        ));
     };
-    render_cohort(&req, &state, &me, cohort, StatusCode::OK, report).await
+    let cid = cohort.id;
+    // After an upload: its report, kept in the audit log (POST, redirect, GET).
+    let import = match query.import {
+        Some(id) => {
+            let summary = state
+                .db(move |c| {
+                    Ok(crate::audit::after_of(
+                        c,
+                        id,
+                        "trainees_imported",
+                        "cohort",
+                        cid,
+                    )?)
+                })
+                .await?
+                .ok_or(AppError::NotFound)?;
+            Some(serde_json::json!({ "summary": summary }))
+        }
+        None => None,
+    };
+    // After a move to another version: what its audit event recorded.
+    let notice = match query.passage {
+        Some(event) => version::notice(&state, cid, event).await?,
+        None => None,
+    };
+    let shown = Shown { import, notice };
+    render_cohort(&req, &state, &me, cohort, StatusCode::OK, shown).await
 }
 
 #[derive(Deserialize)]
-struct ReportQuery {
+struct ShowQuery {
     import: Option<i64>,
+    passage: Option<i64>,
+}
+
+/// What the cohort page shows above its facts after a form: an import's report or errors,
+/// a move's notice.
+struct Shown {
+    import: Option<serde_json::Value>,
+    notice: Option<String>,
 }
 
 /// Reads the multipart form: its CSRF token and the file, never more than the limit.
@@ -277,7 +299,10 @@ async fn import_file(
                 &me,
                 cohort,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                Some(result),
+                Shown {
+                    import: Some(result),
+                    notice: None,
+                },
             )
             .await;
         }
@@ -298,7 +323,10 @@ async fn import_file(
                 &me,
                 cohort,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                Some(result),
+                Shown {
+                    import: Some(result),
+                    notice: None,
+                },
             )
             .await
         }
@@ -406,4 +434,27 @@ async fn set_trainers(
         })
         .await?;
     Ok(w::redirect(&format!("/promotions/{cid}")))
+}
+
+#[derive(Deserialize)]
+struct VersionForm {
+    /// The number of the version the page offered, so that a page shown before a later
+    /// publish cannot move the cohort to a version its administrator never saw.
+    version: i32,
+}
+
+/// Moves the cohort on to its programme's current version (its organism's administrator).
+async fn move_version(
+    state: State,
+    me: CurrentUser,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<VersionForm>,
+) -> AppResult<HttpResponse> {
+    let cohort = cohort_for_staff(&state, &me, path.into_inner()).await?;
+    me.require_org_admin_of(cohort.organism_id)?;
+    let moved = version::move_on(&state, me.id, &cohort, form.version).await?;
+    Ok(w::redirect(&format!(
+        "/promotions/{}?passage={}",
+        cohort.id, moved.event
+    )))
 }

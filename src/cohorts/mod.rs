@@ -14,3 +14,4 @@ pub mod pages;
 pub mod rules;
 pub mod store;
 pub mod trainee_pages;
+pub mod version;

@@ -6,6 +6,7 @@ mod attendance;
 mod attestation;
 mod authoring;
 mod calendar_feeds;
+mod cohort_version;
 mod cohorts;
 mod common;
 mod content_check;

@@ -362,6 +362,8 @@ const ROUTES: &[Route] = &[
     post("/promotions/{id}/import", CohortStaff).file("", "stagiaires.csv", b""),
     get("/promotions/{id}/stagiaires.csv", CohortStaff),
     post("/promotions/{id}/formateurs", CohortAdmin).form("trainer={trainer}"),
+    // No version 0 is ever current: refused (409), the cohort keeps its version.
+    post("/promotions/{id}/version", CohortAdmin).form("version=0"),
     // src/cohorts/trainee_pages.rs
     get("/stagiaires/{id}", TraineeFile),
     post("/stagiaires/{id}/parcours", TraineeAdmin).form("module_id=0&kind=&exempted_hours=&reason=&document_ref="),
@@ -502,6 +504,7 @@ const ROUTES: &[Route] = &[
     get("/api/v1/cohorts/{id}", CohortStaff),
     get("/api/v1/cohorts/{id}/trainees", CohortStaff),
     post("/api/v1/cohorts/{id}/import", CohortStaff).csv(""),
+    post("/api/v1/cohorts/{id}/version", CohortAdmin).json(r#"{"version": 0}"#),
     get("/api/v1/trainees/{id}", TraineeFile),
     get("/api/v1/me/assistants", Doctor),
     get("/api/v1/vae/requests", VaeList),

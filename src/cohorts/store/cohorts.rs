@@ -6,7 +6,9 @@ use serde::Serialize;
 
 use super::sessions::new_ics_token;
 use crate::audit::{self, Event};
-use crate::db::schema::{cohort_trainers, cohorts, enrolments, modules, programs};
+use crate::db::schema::{
+    cohort_trainers, cohorts, content_versions, enrolments, modules, programs,
+};
 use crate::db::{self, DbConn};
 
 pub struct NewCohort<'a> {
@@ -68,6 +70,8 @@ pub struct CohortRow {
     pub program_kind: String,
     /// The programme version the cohort follows.
     pub content_version_id: i64,
+    /// Its number (0 for a programme's placeholder, which no one published).
+    pub version_number: i32,
 }
 
 macro_rules! cohort_select {
@@ -84,13 +88,22 @@ macro_rules! cohort_select {
             programs::title,
             programs::kind,
             cohorts::content_version_id,
+            content_versions::number,
+        )
+    };
+}
+
+/// Cohorts with their programme and the version they follow.
+macro_rules! cohort_from {
+    () => {
+        cohorts::table.inner_join(programs::table).inner_join(
+            content_versions::table.on(content_versions::id.eq(cohorts::content_version_id)),
         )
     };
 }
 
 pub fn cohort(conn: &mut DbConn, id: i64) -> QueryResult<Option<CohortRow>> {
-    cohorts::table
-        .inner_join(programs::table)
+    cohort_from!()
         .filter(cohorts::id.eq(id))
         .select(cohort_select!())
         .first(conn)
@@ -98,8 +111,7 @@ pub fn cohort(conn: &mut DbConn, id: i64) -> QueryResult<Option<CohortRow>> {
 }
 
 pub fn cohort_by_token(conn: &mut DbConn, token: &str) -> QueryResult<Option<CohortRow>> {
-    cohorts::table
-        .inner_join(programs::table)
+    cohort_from!()
         .filter(cohorts::ics_token.eq(token))
         .select(cohort_select!())
         .first(conn)
@@ -108,8 +120,7 @@ pub fn cohort_by_token(conn: &mut DbConn, token: &str) -> QueryResult<Option<Coh
 
 /// Cohorts of one organism, newest first, with their number of active trainees.
 pub fn cohorts_of(conn: &mut DbConn, organism_id: i64) -> QueryResult<Vec<(CohortRow, i64)>> {
-    let list: Vec<CohortRow> = cohorts::table
-        .inner_join(programs::table)
+    let list: Vec<CohortRow> = cohort_from!()
         .filter(cohorts::organism_id.eq(organism_id))
         .order(cohorts::start_date.desc())
         .select(cohort_select!())
@@ -174,7 +185,6 @@ pub fn program_choices(
     conn: &mut DbConn,
     organism: i64,
 ) -> QueryResult<Vec<super::super::new_cohort::ProgramChoice>> {
-    use crate::db::schema::content_versions;
     let rows: Vec<(String, String, i32, i32, i32, i64, i64)> = programs::table
         .inner_join(content_versions::table.on(content_versions::id.eq(programs::version_id)))
         .filter(

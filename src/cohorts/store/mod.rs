@@ -7,8 +7,10 @@ mod trainees;
 mod cohorts;
 mod paths;
 mod sessions;
+mod versions;
 
 pub use cohorts::*;
 pub use paths::*;
 pub use sessions::*;
 pub use trainees::*;
+pub use versions::*;
