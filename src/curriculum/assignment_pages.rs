@@ -36,7 +36,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// What the form showed when it is sent back: the message and the text typed.
 #[derive(Default)]
-struct Draft {
+pub(super) struct Draft {
     error: Option<String>,
     answer: String,
 }
@@ -48,7 +48,7 @@ fn first_message(fields: &[crate::base::field::FieldError]) -> String {
         .unwrap_or_else(|| "Informations invalides.".into())
 }
 
-fn render_page(
+pub(super) fn render_page(
     req: &HttpRequest,
     state: &State,
     me: &CurrentUser,

@@ -68,7 +68,7 @@ fn may_author(c: &mut DbConn, me: &CurrentUser, organism: i64) -> AppResult<()> 
 }
 
 /// An organism's programme its author may edit, by code: its id, organism and draft.
-fn authored(c: &mut DbConn, me: &CurrentUser, code: &str) -> AppResult<(i64, i64, Draft)> {
+pub(super) fn authored(c: &mut DbConn, me: &CurrentUser, code: &str) -> AppResult<(i64, i64, Draft)> {
     let (id, organism): (i64, Option<i64>) = programs::table
         .filter(programs::code.eq(code))
         .select((programs::id, programs::organism_id))
@@ -224,8 +224,15 @@ fn draft_view(content: &Content, program_id: i64, d: &Draft) -> serde_json::Valu
             .modules
             .iter()
             .map(|m| {
+                let dir = m.dir.file_name().and_then(|d| d.to_str()).unwrap_or_default();
+                let files: Vec<&str> = d
+                    .manifest
+                    .keys()
+                    .filter_map(|p| p.strip_prefix(dir)?.strip_prefix("/files/"))
+                    .collect();
                 serde_json::json!({
-                    "code": m.code, "title": m.title,
+                    "code": m.code, "title": m.title, "dir": dir,
+                    "sequences": m.sequences, "files": files,
                     "distance": m.distance_hours,
                     "required": crate::base::format::minutes(m.required_minutes().into()),
                     "warning": m.duration_warning(),
@@ -245,7 +252,7 @@ fn draft_view(content: &Content, program_id: i64, d: &Draft) -> serde_json::Valu
     })
 }
 
-async fn render_editor(
+pub(super) async fn render_editor(
     req: &HttpRequest,
     state: &State,
     content: &web::Data<Content>,

@@ -56,8 +56,17 @@ async fn module_file(
     // Only files an activity names, with the type the loader read from their content.
     let rel = format!("files/{name}");
     let known = *module.files.get(&rel).ok_or(AppError::NotFound)?;
-    let file = module.dir.join(&rel);
-    let (mime, inline) = match known {
+    serve(&req, module.dir.join(&rel), &name, known).await
+}
+
+/// A module's file with the type its content showed (`None`: a text case file), with range
+/// requests, ETag and a private cache.
+pub(super) async fn serve(
+    req: &HttpRequest,
+    file: std::path::PathBuf,
+    name: &str,
+    known: Option<crate::base::media::Media>,
+) -> AppResult<HttpResponse> {    let (mime, inline) = match known {
         Some(m) => (m.mime().to_string(), true),
         // Case files in text: downloaded as they are.
         None if name.ends_with(".csv") => ("text/csv; charset=utf-8".to_string(), false),
@@ -76,11 +85,11 @@ async fn module_file(
             } else {
                 DispositionType::Attachment
             },
-            parameters: vec![DispositionParam::Filename(name.clone())],
+            parameters: vec![DispositionParam::Filename(name.to_string())],
         })
         .use_etag(true)
         .use_last_modified(true);
-    let mut res = named.into_response(&req);
+    let mut res = named.into_response(req);
     // Private to the signed-in user: a shared cache must not keep it.
     res.headers_mut().insert(
         header::CACHE_CONTROL,

@@ -9,6 +9,7 @@ pub mod assignments;
 pub mod authoring;
 pub mod authoring_pages;
 pub mod catalog;
+pub mod draft_pages;
 pub mod check;
 pub mod edition;
 pub mod file_pages;

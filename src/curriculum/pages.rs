@@ -86,7 +86,7 @@ async fn my_path(
 
 /// What is recorded about the trainee on every activity, read once per page.
 #[derive(Default)]
-struct Record {
+pub struct Record {
     done: HashSet<i64>,
     attempts: Vec<Attempt>,
     seconds: HashMap<i64, i64>,
@@ -201,13 +201,25 @@ async fn program_page(
 ) -> AppResult<HttpResponse> {
     let code = path.into_inner();
     let (viewer, ed, r) = viewer_with(&state, &content, &me, &code, progress_record).await?;
+    render_program(&req, &state, &me, viewer, &ed, &r)
+}
+
+/// The programme page of a version, for whoever `viewer` is (a draft's preview too).
+pub fn render_program(
+    req: &HttpRequest,
+    state: &State,
+    me: &CurrentUser,
+    viewer: Viewer,
+    ed: &Edition,
+    r: &Record,
+) -> AppResult<HttpResponse> {
     let program = &ed.program;
     let modules: Vec<_> = program
         .modules
         .iter()
-        .map(|m| module_progress(&ed, m, &r))
+        .map(|m| module_progress(ed, m, r))
         .collect();
-    let mut ctx = base(&req, &me, viewer);
+    let mut ctx = base(req, me, viewer);
     ctx.insert("program", &program.head());
     ctx.insert("modules", &modules);
     state.render("curriculum/program.html", &ctx)
@@ -284,12 +296,23 @@ async fn module_page(
 ) -> AppResult<HttpResponse> {
     let (pcode, mcode) = path.into_inner();
     let (viewer, ed, r) = viewer_with(&state, &content, &me, &pcode, record).await?;
-    let (program, module) = (&ed.program, ed.module(&mcode).ok_or(AppError::NotFound)?);
-    let mut ctx = base(&req, &me, viewer);
+    render_module(&req, &state, &me, (viewer, &ed, &r), &mcode)
+}
+
+/// A module's page in a version, for whoever `viewer` is (a draft's preview too).
+pub fn render_module(
+    req: &HttpRequest,
+    state: &State,
+    me: &CurrentUser,
+    (viewer, ed, r): (Viewer, &Edition, &Record),
+    mcode: &str,
+) -> AppResult<HttpResponse> {
+    let (program, module) = (&ed.program, ed.module(mcode).ok_or(AppError::NotFound)?);
+    let mut ctx = base(req, me, viewer);
     ctx.insert("program", &program.head());
     ctx.insert("module", &module.head());
-    ctx.insert("progress", &module_progress(&ed, module, &r));
-    ctx.insert("sequences", &sequences(&ed, program, module, &r));
+    ctx.insert("progress", &module_progress(ed, module, r));
+    ctx.insert("sequences", &sequences(ed, program, module, r));
     ctx.insert(
         "required_minutes",
         &crate::base::format::minutes(module.required_minutes().into()),
@@ -330,21 +353,33 @@ async fn activity_page(
             }
         })
         .await?;
-    let (program, module) = (&ed.program, ed.module(&mcode).ok_or(AppError::NotFound)?);
-    let (index, activity) = module.activity(&slug).ok_or(AppError::NotFound)?;
+    render_activity(&req, &state, &me, (viewer, &ed, done), (&mcode, &slug)).await
+}
+
+/// A lesson's, a quiz's or a resource's page in a version (a draft's preview too).
+pub async fn render_activity(
+    req: &HttpRequest,
+    state: &State,
+    me: &CurrentUser,
+    (viewer, ed, done): (Viewer, &Edition, bool),
+    (mcode, slug): (&str, &str),
+) -> AppResult<HttpResponse> {
+    let (program, module) = (&ed.program, ed.module(mcode).ok_or(AppError::NotFound)?);
+    let pcode = &program.code;
+    let (index, activity) = module.activity(slug).ok_or(AppError::NotFound)?;
     match activity.kind {
         ActivityKind::Quiz => {
-            let qr = super::quizzes::QuizRef::find(&ed, &mcode, &slug)?;
-            return super::quiz_pages::quiz_page(&req, &state, &me, viewer, qr).await;
+            let qr = super::quizzes::QuizRef::find(ed, mcode, slug)?;
+            return super::quiz_pages::quiz_page(req, state, me, viewer, qr).await;
         }
         ActivityKind::Assignment => {
-            return Ok(w::redirect(&rules::activity_url(&pcode, &mcode, activity)));
+            return Ok(w::redirect(&rules::activity_url(pcode, mcode, activity)));
         }
         ActivityKind::Lesson | ActivityKind::Resource => {}
     }
-    let id = ed.activity_id(&mcode, &slug).ok_or(AppError::NotFound)?;
-    let link = |a: &Activity| serde_json::json!({"title": a.title, "url": rules::activity_url(&pcode, &mcode, a)});
-    let mut ctx = base(&req, &me, viewer);
+    let id = ed.activity_id(mcode, slug).ok_or(AppError::NotFound)?;
+    let link = |a: &Activity| serde_json::json!({"title": a.title, "url": rules::activity_url(pcode, mcode, a)});
+    let mut ctx = base(req, me, viewer);
     ctx.insert("program", &program.head());
     ctx.insert("module", &module.head());
     ctx.insert("activity", activity);
@@ -356,7 +391,7 @@ async fn activity_page(
     ctx.insert("sequence", &module.sequences.get(activity.sequence));
     if let Some(r) = activity.resource() {
         ctx.insert("resource", r);
-        ctx.insert("src", &rules::file_url(&pcode, &mcode, &r.file));
+        ctx.insert("src", &rules::file_url(pcode, mcode, &r.file));
         ctx.insert("media", r.media.family());
         ctx.insert("mime", r.media.mime());
     }

@@ -177,3 +177,24 @@ fn checked_json(m: &Manifest) -> QueryResult<String> {
     manifest::check(m).map_err(|e| Error::SerializationError(e.into()))?;
     Ok(manifest::to_json(m))
 }
+
+/// Bytes the files of an organism's drafts take, each file counted once (a video used by two
+/// programmes is kept once): what its programmes' space holds.
+pub fn organism_bytes(
+    conn: &mut DbConn,
+    blobs: &super::blobs::Blobs,
+    organism: i64,
+) -> QueryResult<u64> {
+    use crate::db::schema::programs;
+    let manifests: Vec<String> = d::table
+        .inner_join(programs::table.on(programs::id.eq(d::program_id)))
+        .filter(programs::organism_id.eq(organism))
+        .select(d::manifest)
+        .load(conn)?;
+    let shas: std::collections::BTreeSet<String> = manifests
+        .iter()
+        .filter_map(|m| super::manifest::from_json(m).ok())
+        .flat_map(|m| m.into_values())
+        .collect();
+    Ok(shas.iter().filter_map(|s| blobs.size(s).ok()).sum())
+}

@@ -5,5 +5,6 @@
 
 pub mod blobs;
 pub mod drafts;
+pub mod additions;
 pub mod manifest;
 pub mod publish;
