@@ -28,7 +28,7 @@ const MAX_FILE: u64 = 512 << 20;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/auteur/programmes/{code}/activites", web::post().to(add_activity))
         .route(
-            "/auteur/programmes/{code}/modules/{module}/fichiers",
+            "/auteur/programmes/{code}/modules/{folder}/fichiers",
             web::post().to(upload),
         )
         .route("/auteur/apercu/{code}", web::get().to(preview_program))
@@ -206,6 +206,9 @@ async fn upload(
     mut payload: Multipart,
 ) -> AppResult<HttpResponse> {
     let (code, module) = path.into_inner();
+    // Who may send is known before a byte of the file is read.
+    let (me2, code2) = (me.clone(), code.clone());
+    state.db(move |c| authored(c, &me2, &code2).map(|_| ())).await?;
     crate::vae::documents::check_length(&req, MAX_FILE, 1)?;
     let tmp = state.config.data_dir.join("programmes").join("tmp");
     let mut fields: Vec<(String, String)> = Vec::new();

@@ -137,6 +137,7 @@ impl Fixture {
                     ("slug", r) if r.contains("/devoirs/") => Ok(self.assignment.clone()),
                     ("slug", _) => Ok(self.lesson.clone()),
                     ("code", r) if r.starts_with("/auteur/") => Ok("CQP-DEMO".into()),
+                    ("folder", _) => Ok("01-suivi-parcours-sante".into()),
                     ("path:.*", _) => Ok(format!(
                         "{}/lessons/01-role-assistant-parcours-sante.md",
                         "01-suivi-parcours-sante"

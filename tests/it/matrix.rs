@@ -449,6 +449,17 @@ const ROUTES: &[Route] = &[
     post("/auteur/programmes/{code}/fichiers/{path:.*}", CohortAdmin).form("revision=0&texte=x"),
     // A stale revision: refused with 422, nothing published.
     post("/auteur/programmes/{code}/publier", CohortAdmin).form("revision=0&note="),
+    // An activity without a title: refused with 422, nothing added.
+    post("/auteur/programmes/{code}/activites", CohortAdmin)
+        .form("revision=0&module=&sequence=nouvelle&sequence_title=&kind=lesson&slug=x&title=&minutes=5"),
+    // A stale revision: refused with 409, nothing kept.
+    post("/auteur/programmes/{code}/modules/{folder}/fichiers", CohortAdmin)
+        .file("revision=0", "cas.csv", b"nom;age\n"),
+    get("/auteur/apercu/{code}", CohortAdmin),
+    get("/auteur/apercu/{code}/{module}", CohortAdmin),
+    get("/auteur/apercu/{code}/{module}/activites/{slug}", CohortAdmin),
+    get("/auteur/apercu/{code}/{module}/devoirs/{slug}", CohortAdmin),
+    get("/auteur/apercu/{code}/{module}/fichiers/{name}", CohortAdmin),
     post("/organismes/{id}/identite", OrgAdmin).form("siret=123&nda=&qualiopi_number=&address=&city="),
     get("/verifier", Public),
     get("/verifier/{code}", Public),
@@ -587,6 +598,7 @@ impl Fixture {
                         parcours::attestation::rules::display_code(&self.attestation_code)
                     }
                     ("path:.*", _) => "program.toml".into(),
+                    ("folder", _) => "01-suivi-parcours-sante".into(),
                     ("module", _) => "M1".into(),
                     ("slug", r) if r.ends_with("/tentatives") => self.quiz.clone(),
                     ("slug", r) if r.contains("/devoirs/") => self.assignment.clone(),
