@@ -68,7 +68,11 @@ fn may_author(c: &mut DbConn, me: &CurrentUser, organism: i64) -> AppResult<()> 
 }
 
 /// An organism's programme its author may edit, by code: its id, organism and draft.
-pub(super) fn authored(c: &mut DbConn, me: &CurrentUser, code: &str) -> AppResult<(i64, i64, Draft)> {
+pub(super) fn authored(
+    c: &mut DbConn,
+    me: &CurrentUser,
+    code: &str,
+) -> AppResult<(i64, i64, Draft)> {
     let (id, organism): (i64, Option<i64>) = programs::table
         .filter(programs::code.eq(code))
         .select((programs::id, programs::organism_id))
@@ -224,7 +228,11 @@ fn draft_view(content: &Content, program_id: i64, d: &Draft) -> serde_json::Valu
             .modules
             .iter()
             .map(|m| {
-                let dir = m.dir.file_name().and_then(|d| d.to_str()).unwrap_or_default();
+                let dir = m
+                    .dir
+                    .file_name()
+                    .and_then(|d| d.to_str())
+                    .unwrap_or_default();
                 let files: Vec<&str> = d
                     .manifest
                     .keys()

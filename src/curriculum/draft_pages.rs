@@ -26,25 +26,31 @@ use crate::web::{self as w, AppError, AppResult, State};
 const MAX_FILE: u64 = 512 << 20;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/auteur/programmes/{code}/activites", web::post().to(add_activity))
-        .route(
-            "/auteur/programmes/{code}/modules/{folder}/fichiers",
-            web::post().to(upload),
-        )
-        .route("/auteur/apercu/{code}", web::get().to(preview_program))
-        .route("/auteur/apercu/{code}/{module}", web::get().to(preview_module))
-        .route(
-            "/auteur/apercu/{code}/{module}/activites/{slug}",
-            web::get().to(preview_activity),
-        )
-        .route(
-            "/auteur/apercu/{code}/{module}/devoirs/{slug}",
-            web::get().to(preview_assignment),
-        )
-        .route(
-            "/auteur/apercu/{code}/{module}/fichiers/{name}",
-            web::get().to(preview_file),
-        );
+    cfg.route(
+        "/auteur/programmes/{code}/activites",
+        web::post().to(add_activity),
+    )
+    .route(
+        "/auteur/programmes/{code}/modules/{folder}/fichiers",
+        web::post().to(upload),
+    )
+    .route("/auteur/apercu/{code}", web::get().to(preview_program))
+    .route(
+        "/auteur/apercu/{code}/{module}",
+        web::get().to(preview_module),
+    )
+    .route(
+        "/auteur/apercu/{code}/{module}/activites/{slug}",
+        web::get().to(preview_activity),
+    )
+    .route(
+        "/auteur/apercu/{code}/{module}/devoirs/{slug}",
+        web::get().to(preview_assignment),
+    )
+    .route(
+        "/auteur/apercu/{code}/{module}/fichiers/{name}",
+        web::get().to(preview_file),
+    );
 }
 
 #[derive(Deserialize)]
@@ -85,7 +91,8 @@ async fn add_activity(
         Ok(n) => n,
         Err(errors) => return refuse(errors.into_iter().map(|e| e.message).collect()).await,
     };
-    let (content2, me2, code2, revision) = (content.clone(), me.clone(), code.clone(), form.revision);
+    let (content2, me2, code2, revision) =
+        (content.clone(), me.clone(), code.clone(), form.revision);
     let outcome = state
         .db(move |c| {
             let (id, _, draft) = authored(c, &me2, &code2)?;
@@ -94,46 +101,69 @@ async fn add_activity(
                 let Some(sha) = draft.manifest.get(path) else {
                     return Ok(None);
                 };
-                let bytes = content2.blobs().read(sha).map_err(|e| AppError::Internal(e.into()))?;
+                let bytes = content2
+                    .blobs()
+                    .read(sha)
+                    .map_err(|e| AppError::Internal(e.into()))?;
                 Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
             };
             let Some(module_toml) = read(&format!("{dir}/module.toml"))? else {
-                return Ok(Err(vec!["Ce module n'existe pas dans le brouillon.".to_string()]));
+                return Ok(Err(vec![
+                    "Ce module n'existe pas dans le brouillon.".to_string(),
+                ]));
             };
-            let taken = ["lessons", "quizzes", "assignments", "resources"].iter().any(|f| {
-                draft
-                    .manifest
-                    .keys()
-                    .any(|p| p.starts_with(&format!("{dir}/{f}/{}.", new.slug)))
-            });
+            let taken = ["lessons", "quizzes", "assignments", "resources"]
+                .iter()
+                .any(|f| {
+                    draft
+                        .manifest
+                        .keys()
+                        .any(|p| p.starts_with(&format!("{dir}/{f}/{}.", new.slug)))
+                });
             if taken {
                 return Ok(Err(vec![format!(
                     "L'identifiant « {} » est déjà pris dans ce module.",
                     new.slug
                 )]));
             }
-            if !new.file.is_empty() && !draft.manifest.contains_key(&format!("{dir}/{}", new.file)) {
-                return Ok(Err(vec![format!("Le fichier {} n'est pas dans ce module.", new.file)]));
+            if !new.file.is_empty() && !draft.manifest.contains_key(&format!("{dir}/{}", new.file))
+            {
+                return Ok(Err(vec![format!(
+                    "Le fichier {} n'est pas dans ce module.",
+                    new.file
+                )]));
             }
             let bank = bank_ids(&read(&format!("{dir}/questions.toml"))?.unwrap_or_default());
             let module_toml = match new.module_toml(&module_toml) {
                 Ok(t) => t,
                 Err(e) => return Ok(Err(vec![e])),
             };
-            let put = |text: &str| content2.blobs().put(text.as_bytes()).map_err(|e| AppError::Internal(e.into()));
+            let put = |text: &str| {
+                content2
+                    .blobs()
+                    .put(text.as_bytes())
+                    .map_err(|e| AppError::Internal(e.into()))
+            };
             let edits = vec![
-                (format!("{dir}/{}", new.file_name()), Some(put(&new.text(&bank))?)),
+                (
+                    format!("{dir}/{}", new.file_name()),
+                    Some(put(&new.text(&bank))?),
+                ),
                 (format!("{dir}/module.toml"), Some(put(&module_toml)?)),
             ];
             Ok(Ok(drafts::save(c, id, revision, &edits, me2.id)?))
         })
         .await?;
     match outcome {
-        Ok(Saved::Saved(_)) => Ok(w::redirect(&format!("/auteur/programmes/{code}?avis=activite"))),
+        Ok(Saved::Saved(_)) => Ok(w::redirect(&format!(
+            "/auteur/programmes/{code}?avis=activite"
+        ))),
         Ok(Saved::Changed(d)) => {
             let who = d.updated_by_name.unwrap_or_default();
             let status = StatusCode::CONFLICT;
-            let msg = format!("Le brouillon a changé entre-temps ({who}) : rien n'a été ajouté, recommencez.");
+            let msg = format!(
+                "Le brouillon a changé entre-temps ({who}) : rien n'a été ajouté, recommencez."
+            );
             render_editor(&req, &state, &content, &me, code, status, Some(vec![msg])).await
         }
         Err(messages) => refuse(messages).await,
@@ -208,13 +238,21 @@ async fn upload(
     let (code, module) = path.into_inner();
     // Who may send is known before a byte of the file is read.
     let (me2, code2) = (me.clone(), code.clone());
-    state.db(move |c| authored(c, &me2, &code2).map(|_| ())).await?;
+    state
+        .db(move |c| authored(c, &me2, &code2).map(|_| ()))
+        .await?;
     crate::vae::documents::check_length(&req, MAX_FILE, 1)?;
     let tmp = state.config.data_dir.join("programmes").join("tmp");
     let mut fields: Vec<(String, String)> = Vec::new();
-    let mut staged: Option<(std::path::PathBuf, String, crate::storage::spool::Spooled, Vec<u8>)> = None;
+    let mut staged: Option<(
+        std::path::PathBuf,
+        String,
+        crate::storage::spool::Spooled,
+        Vec<u8>,
+    )> = None;
     while let Some(field) = payload.next().await {
-        let mut field = field.map_err(|e| AppError::invalid("file", format!("Envoi illisible : {e}")))?;
+        let mut field =
+            field.map_err(|e| AppError::invalid("file", format!("Envoi illisible : {e}")))?;
         let name = field.name().unwrap_or_default().to_string();
         let sent = field
             .content_disposition()
@@ -249,7 +287,10 @@ async fn upload(
             size += chunk.len() as u64;
             if size > MAX_FILE {
                 spool.abort().await;
-                return Err(AppError::invalid("file", format!("« {sent} » dépasse {} Mo.", MAX_FILE >> 20)));
+                return Err(AppError::invalid(
+                    "file",
+                    format!("« {sent} » dépasse {} Mo.", MAX_FILE >> 20),
+                ));
             }
             if head.len() < 4096 {
                 head.extend_from_slice(&chunk[..chunk.len().min(4096 - head.len())]);
@@ -258,7 +299,10 @@ async fn upload(
                 break;
             }
         }
-        let done = spool.finish().await.map_err(|e| AppError::Internal(e.into()))?;
+        let done = spool
+            .finish()
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
         staged = Some((temp, sent, done, head));
     }
     let Some((temp, sent, done, head)) = staged else {
@@ -307,9 +351,12 @@ async fn upload(
         .await;
     forget(&temp);
     match saved? {
-        Saved::Saved(_) => Ok(w::redirect(&format!("/auteur/programmes/{code}?avis=fichier"))),
+        Saved::Saved(_) => Ok(w::redirect(&format!(
+            "/auteur/programmes/{code}?avis=fichier"
+        ))),
         Saved::Changed(_) => Err(AppError::Conflict(
-            "Le brouillon a changé entre-temps : rien n'a été gardé, envoyez le fichier à nouveau.".into(),
+            "Le brouillon a changé entre-temps : rien n'a été gardé, envoyez le fichier à nouveau."
+                .into(),
         )),
     }
 }
@@ -340,10 +387,20 @@ async fn draft_edition(
 
 /// A published page's links and media, pointed at the preview of the draft.
 async fn within_preview(code: &str, res: HttpResponse) -> AppResult<HttpResponse> {
-    let (from, to) = (format!("/programmes/{code}/"), format!("/auteur/apercu/{code}/"));
-    let (from_top, to_top) = (format!("\"/programmes/{code}\""), format!("\"/auteur/apercu/{code}\""));
+    let (from, to) = (
+        format!("/programmes/{code}/"),
+        format!("/auteur/apercu/{code}/"),
+    );
+    let (from_top, to_top) = (
+        format!("\"/programmes/{code}\""),
+        format!("\"/auteur/apercu/{code}\""),
+    );
     let status = res.status();
-    if let Some(loc) = res.headers().get(header::LOCATION).and_then(|l| l.to_str().ok()) {
+    if let Some(loc) = res
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+    {
         return Ok(w::redirect(&loc.replace(&from, &to)));
     }
     let bytes = actix_web::body::to_bytes(res.into_body())
@@ -352,7 +409,9 @@ async fn within_preview(code: &str, res: HttpResponse) -> AppResult<HttpResponse
     let html = String::from_utf8_lossy(&bytes)
         .replace(&from, &to)
         .replace(&from_top, &to_top);
-    let mut out = HttpResponse::build(status).content_type("text/html; charset=utf-8").body(html);
+    let mut out = HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(html);
     out.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(out)
@@ -394,7 +453,14 @@ async fn preview_activity(
 ) -> AppResult<HttpResponse> {
     let (code, module, slug) = path.into_inner();
     let ed = draft_edition(&state, &content, &me, &code).await?;
-    let res = render_activity(&req, &state, &me, (Viewer::Preview, &ed, false), (&module, &slug)).await?;
+    let res = render_activity(
+        &req,
+        &state,
+        &me,
+        (Viewer::Preview, &ed, false),
+        (&module, &slug),
+    )
+    .await?;
     within_preview(&code, res).await
 }
 

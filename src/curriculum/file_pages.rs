@@ -66,7 +66,8 @@ pub(super) async fn serve(
     file: std::path::PathBuf,
     name: &str,
     known: Option<crate::base::media::Media>,
-) -> AppResult<HttpResponse> {    let (mime, inline) = match known {
+) -> AppResult<HttpResponse> {
+    let (mime, inline) = match known {
         Some(m) => (m.mime().to_string(), true),
         // Case files in text: downloaded as they are.
         None if name.ends_with(".csv") => ("text/csv; charset=utf-8".to_string(), false),

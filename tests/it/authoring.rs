@@ -317,46 +317,90 @@ async fn upload(
         app,
         "/auteur/programmes/CQP-B/modules/01-suivi-parcours-sante/fichiers",
         move |f| {
-            f.text("revision", rev)
-                .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name))
+            f.text("revision", rev).part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(name),
+            )
         },
     )
     .await
 }
 
 async fn add(app: &TestApp, c: &reqwest::Client, fields: &[(&str, &str)]) -> reqwest::Response {
-    let html = c.get(app.url("/auteur/programmes/CQP-B")).send().await.unwrap().text().await.unwrap();
+    let html = c
+        .get(app.url("/auteur/programmes/CQP-B"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let rev = revision_in(&html);
-    let mut all = vec![("revision", rev.as_str()), ("module", "01-suivi-parcours-sante")];
+    let mut all = vec![
+        ("revision", rev.as_str()),
+        ("module", "01-suivi-parcours-sante"),
+    ];
     all.extend_from_slice(fields);
-    c.post_form(app, "/auteur/programmes/CQP-B/activites", &all).await
+    c.post_form(app, "/auteur/programmes/CQP-B/activites", &all)
+        .await
 }
 
 #[tokio::test]
-async fn an_author_adds_a_sequence_with_a_video_a_quiz_and_an_assignment_previews_and_publishes_it() {
+async fn an_author_adds_a_sequence_with_a_video_a_quiz_and_an_assignment_previews_and_publishes_it()
+{
     let app = spawn_app().await;
-    let (a, b) = (app.create_organism("Organisme A"), app.create_organism("Organisme B"));
+    let (a, b) = (
+        app.create_organism("Organisme A"),
+        app.create_organism("Organisme B"),
+    );
     let (admin, _) = signed_in(&app, Role::OrganismAdmin, Some(a), "admin@a.fr").await;
     let (other, _) = signed_in(&app, Role::OrganismAdmin, Some(b), "admin@b.fr").await;
     assert_eq!(copy_of_cqp(&app, &admin, a, "CQP-B").await.status(), 303);
     let editor = || async {
-        admin.get(app.url("/auteur/programmes/CQP-B")).send().await.unwrap().text().await.unwrap()
+        admin
+            .get(app.url("/auteur/programmes/CQP-B"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
     };
     let rev = revision_in(&editor().await);
     // A file that is no video, whatever its name, is refused and nothing changes.
-    let res = upload(&app, &admin, &rev, ("accueil.mp4", b"ceci n'est pas une video".to_vec())).await;
+    let res = upload(
+        &app,
+        &admin,
+        &rev,
+        ("accueil.mp4", b"ceci n'est pas une video".to_vec()),
+    )
+    .await;
     assert_eq!(res.status(), 422);
-    assert!(res.text().await.unwrap().contains("son contenu a été vérifié"));
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("son contenu a été vérifié")
+    );
     assert_eq!(revision_in(&editor().await), rev, "nothing saved");
     // A real MP4 under a name with accents and spaces.
     let res = upload(&app, &admin, &rev, ("Accueil du patient é.MP4", mp4())).await;
     assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
-    assert!(editor().await.contains("01-suivi-parcours-sante/files/accueil-du-patient-e.mp4"));
+    assert!(
+        editor()
+            .await
+            .contains("01-suivi-parcours-sante/files/accueil-du-patient-e.mp4")
+    );
     // A new sequence: the video, then a quiz on the module's bank, then an assignment.
     let video = [
-        ("sequence", "nouvelle"), ("sequence_title", "Accueillir en vidéo"), ("kind", "resource"),
-        ("slug", "20-video-accueil"), ("title", "L'accueil filmé"), ("minutes", "6"),
-        ("required", "on"), ("file", "files/accueil-du-patient-e.mp4"),
+        ("sequence", "nouvelle"),
+        ("sequence_title", "Accueillir en vidéo"),
+        ("kind", "resource"),
+        ("slug", "20-video-accueil"),
+        ("title", "L'accueil filmé"),
+        ("minutes", "6"),
+        ("required", "on"),
+        ("file", "files/accueil-du-patient-e.mp4"),
     ];
     assert_eq!(add(&app, &admin, &video).await.status(), 303);
     // The same slug again is refused.
@@ -374,8 +418,12 @@ async fn an_author_adds_a_sequence_with_a_video_a_quiz_and_an_assignment_preview
         ("assignment", "22-devoir-accueil", "Devoir — votre accueil"),
     ] {
         let fields = [
-            ("sequence", last.as_str()), ("kind", kind), ("slug", slug), ("title", title),
-            ("minutes", "10"), ("required", "on"),
+            ("sequence", last.as_str()),
+            ("kind", kind),
+            ("slug", slug),
+            ("title", title),
+            ("minutes", "10"),
+            ("required", "on"),
         ];
         let res = add(&app, &admin, &fields).await;
         assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
@@ -389,11 +437,22 @@ async fn an_author_adds_a_sequence_with_a_video_a_quiz_and_an_assignment_preview
         .text()
         .await
         .unwrap();
-    assert!(module.contains("Accueillir en vidéo") && module.contains("/auteur/apercu/CQP-B/M1/activites/20-video-accueil"), "{module}");
-    let page = admin.get(app.url("/auteur/apercu/CQP-B/M1/activites/20-video-accueil")).send().await.unwrap();
+    assert!(
+        module.contains("Accueillir en vidéo")
+            && module.contains("/auteur/apercu/CQP-B/M1/activites/20-video-accueil"),
+        "{module}"
+    );
+    let page = admin
+        .get(app.url("/auteur/apercu/CQP-B/M1/activites/20-video-accueil"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
     let page = page.text().await.unwrap();
-    assert!(page.contains("/auteur/apercu/CQP-B/M1/fichiers/accueil-du-patient-e.mp4"), "{page}");
+    assert!(
+        page.contains("/auteur/apercu/CQP-B/M1/fichiers/accueil-du-patient-e.mp4"),
+        "{page}"
+    );
     let video = admin
         .get(app.url("/auteur/apercu/CQP-B/M1/fichiers/accueil-du-patient-e.mp4"))
         .header("range", "bytes=0-9")
@@ -403,29 +462,83 @@ async fn an_author_adds_a_sequence_with_a_video_a_quiz_and_an_assignment_preview
     assert_eq!(video.status(), 206);
     assert_eq!(video.headers()["content-type"], "video/mp4");
     assert_eq!(
-        admin.get(app.url("/auteur/apercu/CQP-B/M1/devoirs/22-devoir-accueil")).send().await.unwrap().status(),
+        admin
+            .get(app.url("/auteur/apercu/CQP-B/M1/devoirs/22-devoir-accueil"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
         200
     );
-    assert_eq!(other.get(app.url("/auteur/apercu/CQP-B/M1")).send().await.unwrap().status(), 404);
-    // Unpublished, the trainee of a cohort on the programme does not see it.
-    let (trainee, _) = app.trainee_in(a, "CQP-B", "stagiaire@a.fr").await;
-    let before = trainee.get(app.url("/programmes/CQP-B/M1")).send().await.unwrap().text().await.unwrap();
-    assert!(!before.contains("Accueillir en vidéo"));
     assert_eq!(
-        trainee.get(app.url("/programmes/CQP-B/M1/activites/20-video-accueil")).send().await.unwrap().status(),
+        other
+            .get(app.url("/auteur/apercu/CQP-B/M1"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
         404
     );
-    assert_eq!(trainee.get(app.url("/auteur/apercu/CQP-B/M1")).send().await.unwrap().status(), 404);
+    // Unpublished, the trainee of a cohort on the programme does not see it.
+    let (trainee, _) = app.trainee_in(a, "CQP-B", "stagiaire@a.fr").await;
+    let before = trainee
+        .get(app.url("/programmes/CQP-B/M1"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!before.contains("Accueillir en vidéo"));
+    assert_eq!(
+        trainee
+            .get(app.url("/programmes/CQP-B/M1/activites/20-video-accueil"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        trainee
+            .get(app.url("/auteur/apercu/CQP-B/M1"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
     // Published (the durations no longer match the distance hours: a warning, not a refusal).
     let rev = revision_in(&editor().await);
     let res = admin
-        .post_form(&app, "/auteur/programmes/CQP-B/publier", &[("revision", rev.as_str())])
+        .post_form(
+            &app,
+            "/auteur/programmes/CQP-B/publier",
+            &[("revision", rev.as_str())],
+        )
         .await;
     assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
     // The cohort started on version 1 keeps it until staff move it on.
-    let kept = trainee.get(app.url("/programmes/CQP-B/M1")).send().await.unwrap().text().await.unwrap();
+    let kept = trainee
+        .get(app.url("/programmes/CQP-B/M1"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(!kept.contains("Accueillir en vidéo"));
     let (late, _) = app.trainee_in(a, "CQP-B", "stagiaire2@a.fr").await;
-    let new = late.get(app.url("/programmes/CQP-B/M1")).send().await.unwrap().text().await.unwrap();
-    assert!(new.contains("Accueillir en vidéo"), "a cohort started on version 2 sees it");
+    let new = late
+        .get(app.url("/programmes/CQP-B/M1"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        new.contains("Accueillir en vidéo"),
+        "a cohort started on version 2 sees it"
+    );
 }

@@ -85,7 +85,10 @@ impl ActivityForm {
         let slug = check_slug(&self.slug).map_err(|e| errors.push(e)).ok();
         let title = self.title.trim().to_string();
         if title.is_empty() || title.chars().count() > 200 {
-            errors.push(FieldError::new("title", "Donnez un titre (200 caractères au plus)."));
+            errors.push(FieldError::new(
+                "title",
+                "Donnez un titre (200 caractères au plus).",
+            ));
         }
         let minutes = match self.minutes.trim().parse::<u32>() {
             Ok(n) if (1..=1200).contains(&n) => Some(n),
@@ -99,7 +102,10 @@ impl ActivityForm {
         };
         let sequence = match self.sequence.trim() {
             "nouvelle" if self.sequence_title.trim().is_empty() => {
-                errors.push(FieldError::new("sequence_title", "Donnez un titre à la nouvelle séquence."));
+                errors.push(FieldError::new(
+                    "sequence_title",
+                    "Donnez un titre à la nouvelle séquence.",
+                ));
                 None
             }
             "nouvelle" => Some(Sequence::New(self.sequence_title.trim().to_string())),
@@ -180,10 +186,9 @@ impl NewActivity {
                 "+++\n{head}answer = \"text\"\n\n[[rubric]]\ncriterion = \"La consigne est respectée\"\npoints = 5\n\n\
                  [[rubric]]\ncriterion = \"Le travail est exact et complet\"\npoints = 5\n+++\n\n## Consigne\n\nÀ rédiger.\n"
             ),
-            ActivityKind::Resource => format!(
-                "{head}file = {}\nsummary = \"\"\n",
-                quoted(&self.file)
-            ),
+            ActivityKind::Resource => {
+                format!("{head}file = {}\nsummary = \"\"\n", quoted(&self.file))
+            }
         }
     }
 
@@ -248,13 +253,22 @@ mod tests {
         let seqs = doc["sequences"].as_array().unwrap();
         assert_eq!(seqs.len(), 2);
         assert_eq!(seqs[1]["title"].as_str(), Some("Vidéos d'accueil"));
-        assert!(text.starts_with("code = \"M1\""), "keys keep their order: {text}");
+        assert!(
+            text.starts_with("code = \"M1\""),
+            "keys keep their order: {text}"
+        );
         assert!(form("lesson", "02-autre|0").check().is_err());
         let old = form("lesson", "01-m|0").check().unwrap();
         let doc: toml::Table = toml::from_str(&old.module_toml(MODULE).unwrap()).unwrap();
         let acts = doc["sequences"][0]["activities"].as_array().unwrap();
         assert_eq!(acts[1].as_str(), Some("lessons/accueil-video.md"));
-        assert!(form("lesson", "3").check().unwrap().module_toml(MODULE).is_err());
+        assert!(
+            form("lesson", "3")
+                .check()
+                .unwrap()
+                .module_toml(MODULE)
+                .is_err()
+        );
     }
 
     #[test]

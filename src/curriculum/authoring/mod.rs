@@ -3,8 +3,8 @@
 //! those names (`manifest`), and the draft authors save with a revision, so a second author
 //! saving the same draft is told it changed instead of overwriting it (`drafts`).
 
+pub mod additions;
 pub mod blobs;
 pub mod drafts;
-pub mod additions;
 pub mod manifest;
 pub mod publish;
