@@ -98,7 +98,7 @@ pub fn sync_reference(conn: &mut DbConn, p: &Program, files: &Manifest) -> Query
             diesel::sql_query("SELECT pg_advisory_xact_lock(7061726301)").execute(c)?;
         }
         let now = db::now();
-        let program_id = reference_program(conn, p, now)?;
+        let program_id = reference_program(conn, p)?;
         let known: Option<(i64, String)> = content_versions::table
             .filter(content_versions::program_code.eq(&p.code))
             .filter(content_versions::hash.eq(&p.hash))
@@ -173,7 +173,7 @@ fn insert_version(
 }
 
 /// The reference programme's row, created the first time it is seen.
-fn reference_program(conn: &mut DbConn, p: &Program, now: NaiveDateTime) -> QueryResult<i64> {
+fn reference_program(conn: &mut DbConn, p: &Program) -> QueryResult<i64> {
     if let Some(id) = programs::table
         .filter(programs::code.eq(&p.code))
         .select(programs::id)
@@ -182,10 +182,21 @@ fn reference_program(conn: &mut DbConn, p: &Program, now: NaiveDateTime) -> Quer
     {
         return Ok(id);
     }
-    // The row needs a version and the version a row: a placeholder version comes first.
+    insert_program(conn, p, (&p.code, &p.title), (None, None))
+}
+
+/// A new programme's row. It needs a version and a version needs its row: it points to a
+/// placeholder (number 0, no files) until its first version is recorded.
+pub fn insert_program(
+    conn: &mut DbConn,
+    p: &Program,
+    (code, title): (&str, &str),
+    (organism, source): (Option<i64>, Option<i64>),
+) -> QueryResult<i64> {
+    let now = db::now();
     let placeholder: i64 = diesel::insert_into(content_versions::table)
         .values((
-            content_versions::program_code.eq(&p.code),
+            content_versions::program_code.eq(code),
             content_versions::hash.eq(""),
             content_versions::snapshot.eq("{}"),
             content_versions::loaded_at.eq(now),
@@ -193,19 +204,25 @@ fn reference_program(conn: &mut DbConn, p: &Program, now: NaiveDateTime) -> Quer
         ))
         .returning(content_versions::id)
         .get_result(conn)?;
-    diesel::insert_into(programs::table)
+    let id = diesel::insert_into(programs::table)
         .values((
-            programs::code.eq(&p.code),
+            programs::code.eq(code),
             programs::kind.eq(p.kind.as_str()),
-            programs::title.eq(&p.title),
+            programs::title.eq(title),
             programs::total_minutes.eq((p.total_hours * 60) as i32),
             programs::min_months.eq(p.min_months as i32),
             programs::max_months.eq(p.max_months as i32),
             programs::version_id.eq(placeholder),
             programs::updated_at.eq(now),
+            programs::organism_id.eq(organism),
+            programs::source_program_id.eq(source),
         ))
         .returning(programs::id)
-        .get_result(conn)
+        .get_result(conn)?;
+    diesel::update(content_versions::table.find(placeholder))
+        .set(content_versions::program_id.eq(id))
+        .execute(conn)?;
+    Ok(id)
 }
 
 /// The programme's row points to its current version and says what that version plans.

@@ -10,7 +10,7 @@ use crate::audit::{self, Event};
 use crate::base::field::FieldError;
 use crate::curriculum::versions::{self, VersionRow};
 use crate::curriculum::{Content, Edition};
-use crate::db::schema::{content_versions, programs};
+use crate::db::schema::programs;
 use crate::db::{self, DbConn};
 use crate::web::{AppError, AppResult};
 
@@ -81,7 +81,8 @@ pub fn copy(
                 format!("Le code {code} est déjà pris : choisissez-en un autre."),
             )]));
         }
-        let id = insert_program(conn, organism, source, (code, title))?;
+        let owner = (Some(organism), Some(source.program_id));
+        let id = versions::insert_program(conn, &source.program, (code, title), owner)?;
         drafts::create(conn, id, &files, None, Some(by))?;
         audit::record(
             conn,
@@ -106,42 +107,6 @@ pub fn copy(
             Err(_) => Err(AppError::Internal(anyhow::anyhow!("copy not published"))),
         }
     })
-}
-
-/// The programme's row, pointing to a placeholder version (number 0) until its first publish.
-fn insert_program(
-    conn: &mut DbConn,
-    organism: i64,
-    source: &Edition,
-    (code, title): (&str, &str),
-) -> QueryResult<i64> {
-    let now = db::now();
-    let placeholder: i64 = diesel::insert_into(content_versions::table)
-        .values((
-            content_versions::program_code.eq(code),
-            content_versions::hash.eq(""),
-            content_versions::snapshot.eq("{}"),
-            content_versions::loaded_at.eq(now),
-            content_versions::number.eq(0),
-        ))
-        .returning(content_versions::id)
-        .get_result(conn)?;
-    let p = &source.program;
-    diesel::insert_into(programs::table)
-        .values((
-            programs::code.eq(code),
-            programs::kind.eq(p.kind.as_str()),
-            programs::title.eq(title),
-            programs::total_minutes.eq((p.total_hours * 60) as i32),
-            programs::min_months.eq(p.min_months as i32),
-            programs::max_months.eq(p.max_months as i32),
-            programs::version_id.eq(placeholder),
-            programs::updated_at.eq(now),
-            programs::organism_id.eq(organism),
-            programs::source_program_id.eq(source.program_id),
-        ))
-        .returning(programs::id)
-        .get_result(conn)
 }
 
 /// Publishes the draft at the revision the author saw as the programme's next version.
