@@ -206,10 +206,12 @@ async fn cohort_table(
     query: web::Query<TableQuery>,
 ) -> AppResult<HttpResponse> {
     let (cohort, rows, plan) = cohort_rows(&state, &me, path.into_inner(), &query).await?;
+    let ids: Vec<i64> = rows.iter().map(|(_, t)| t.id).collect();
+    let achieved = state.db(move |c| Ok(store::achieved(c, &ids)?)).await?;
     let mut ctx = w::context(&req);
     ctx.insert("me", &me.view());
     ctx.insert("cohort", &cohort);
-    ctx.insert("rows_html", &rows_html(&rows));
+    ctx.insert("rows_html", &rows_html(&rows, &achieved));
     ctx.insert("count", &rows.len());
     ctx.insert("modules", &plan);
     ctx.insert("tri", &query.tri);
@@ -219,7 +221,7 @@ async fn cohort_table(
 
 /// The table body of a cohort's follow-up, written directly: a thousand rows through the
 /// template engine cost ten times more than the whole rest of the request.
-fn rows_html(rows: &[Row]) -> String {
+fn rows_html(rows: &[Row], achieved: &std::collections::HashMap<i64, store::Achieved>) -> String {
     use std::fmt::Write;
     let e = crate::web::escape_html;
     let hm = |secs: i64| format::minutes(secs / 60);
@@ -244,10 +246,17 @@ fn rows_html(rows: &[Row]) -> String {
         let last = h
             .last_activity
             .map_or_else(|| "—".to_string(), format::date);
+        let a = achieved.get(&t.id).copied().unwrap_or_default();
+        let waiting = match a.to_grade {
+            0 => String::new(),
+            n => format!(r#"<br><span class="status-en_retard">{n} à noter</span>"#),
+        };
         let _ = write!(
             out,
-            "<td><strong>{}</strong></td><td>{last}</td></tr>",
-            hm(h.credited_secs)
+            "<td><strong>{}</strong></td><td>{} quiz réussi(s)<br>{} devoir(s) noté(s){waiting}</td><td>{last}</td></tr>",
+            hm(h.credited_secs),
+            a.quizzes_passed,
+            a.graded,
         );
     }
     out

@@ -340,3 +340,46 @@ fn attempts_by_activity(
     }
     attempts
 }
+
+/// What trainees achieved on their activities, for the cohort's follow-up: quizzes passed,
+/// assignments graded, and assignments waiting for a trainer (their latest version handed in).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Achieved {
+    pub quizzes_passed: usize,
+    pub graded: usize,
+    pub to_grade: usize,
+}
+
+pub fn achieved(conn: &mut DbConn, trainees: &[i64]) -> QueryResult<HashMap<i64, Achieved>> {
+    use crate::db::schema::{assignment_submissions as s, evaluation_attempts as e};
+    let mut out: HashMap<i64, Achieved> = HashMap::new();
+    let passed: Vec<(i64, i64, String)> = e::table
+        .filter(e::trainee_id.eq_any(trainees))
+        .filter(e::quiz.ne(""))
+        .filter(e::passed.eq(true))
+        .select((e::trainee_id, e::module_id, e::quiz))
+        .distinct()
+        .load(conn)?;
+    for (t, _, _) in passed {
+        out.entry(t).or_default().quizzes_passed += 1;
+    }
+    // The latest version of each assignment decides: ordered by version, the last one wins.
+    let versions: Vec<(i64, i64, String)> = s::table
+        .filter(s::trainee_id.eq_any(trainees))
+        .order((s::trainee_id, s::lesson_id, s::version_no))
+        .select((s::trainee_id, s::lesson_id, s::status))
+        .load(conn)?;
+    let latest: HashMap<(i64, i64), String> = versions
+        .into_iter()
+        .map(|(t, l, status)| ((t, l), status))
+        .collect();
+    for ((t, _), status) in latest {
+        let a = out.entry(t).or_default();
+        match status.as_str() {
+            "graded" => a.graded += 1,
+            "submitted" => a.to_grade += 1,
+            _ => {}
+        }
+    }
+    Ok(out)
+}

@@ -377,8 +377,20 @@ impl Story {
 async fn a_version_is_sent_back_then_graded_and_every_version_is_kept() {
     let story = Story::new().await;
     let v1 = story.first_version().await;
+    // The cohort's follow-up says what waits for a trainer, then what was graded.
+    let follow = format!("/promotions/{}/suivi", story.cohort);
+    let (_, page) = story.trainer_get(&follow).await;
+    assert!(
+        page.contains("0 devoir(s) noté(s)<br><span class=\"status-en_retard\">1 à noter"),
+        "{page}"
+    );
     let v2 = story.second_version(v1).await;
     let total = story.graded(v2).await;
+    let (_, page) = story.trainer_get(&follow).await;
+    assert!(
+        page.contains("1 devoir(s) noté(s)</td>") && !page.contains("à noter"),
+        "{page}"
+    );
 
     // Grading again is refused; so is a third version.
     let (app, blank) = (&story.app, vec![String::new(); story.points.len()]);
