@@ -7,6 +7,7 @@
 
 mod attendance;
 mod attestations;
+mod authoring;
 #[allow(dead_code, unused_imports)]
 #[path = "../it/common.rs"]
 mod common;
