@@ -1,5 +1,6 @@
 //! Lesson Markdown to HTML. Raw HTML is never passed through: it is shown as text, so a
-//! `<script>` in a lesson stays inert. Images and non-web links become plain text.
+//! `<script>` in a lesson stays inert. Non-web links become plain text; images are the
+//! module's own files only (`![…](files/schema.png)`), any other image is left out.
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
 
@@ -7,12 +8,37 @@ fn safe_link(dest: &str) -> bool {
     dest.starts_with("https://") || dest.starts_with("http://") || dest.starts_with('#')
 }
 
+/// `files/NAME` as an image may name it: one plain name in the module's `files/`.
+fn module_image(dest: &str) -> Option<&str> {
+    let name = dest.strip_prefix("files/")?;
+    let plain = !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    plain.then_some(name)
+}
+
+/// The module files a text shows as images, with their lines (1-based), for the checker.
+pub fn images(markdown: &str) -> Vec<(String, usize)> {
+    Parser::new_ext(markdown, Options::ENABLE_TABLES)
+        .into_offset_iter()
+        .filter_map(|(event, range)| match event {
+            Event::Start(Tag::Image { dest_url, .. }) if dest_url.starts_with("files/") => {
+                let line = markdown[..range.start].matches('\n').count() + 1;
+                Some((dest_url.to_string(), line))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 pub fn to_html(markdown: &str) -> String {
     let mut options = Options::empty();
     options.insert(Options::ENABLE_TABLES);
     options.insert(Options::ENABLE_STRIKETHROUGH);
     let mut link_stack: Vec<bool> = Vec::new();
-    let mut in_image = 0usize;
+    let mut image_stack: Vec<bool> = Vec::new();
     let events = Parser::new_ext(markdown, options).filter_map(|event| match event {
         Event::Html(raw) | Event::InlineHtml(raw) => Some(Event::Text(raw)),
         Event::Start(Tag::Link { dest_url, .. }) => {
@@ -31,14 +57,32 @@ pub fn to_html(markdown: &str) -> String {
             Some(true) => Some(Event::End(TagEnd::Link)),
             _ => None,
         },
-        Event::Start(Tag::Image { .. }) => {
-            in_image += 1;
-            None
-        }
-        Event::End(TagEnd::Image) => {
-            in_image = in_image.saturating_sub(1);
-            None
-        }
+        // The page of an activity is `…/{module}/activites/{slug}`: its module's files are
+        // one level up, in the published pages and in the draft's preview alike.
+        Event::Start(Tag::Image {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => match module_image(&dest_url).map(|n| format!("../fichiers/{n}")) {
+            Some(src) => {
+                image_stack.push(true);
+                Some(Event::Start(Tag::Image {
+                    link_type,
+                    dest_url: src.into(),
+                    title,
+                    id,
+                }))
+            }
+            None => {
+                image_stack.push(false);
+                None
+            }
+        },
+        Event::End(TagEnd::Image) => match image_stack.pop() {
+            Some(true) => Some(Event::End(TagEnd::Image)),
+            _ => None,
+        },
         other => Some(other),
     });
     let mut out = String::with_capacity(markdown.len() * 3 / 2);
@@ -101,12 +145,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_module_image_is_shown_from_the_module_files_and_listed_for_the_checker() {
+        let text = "Texte.\n\n![Le circuit du patient](files/circuit_patient.png \"Circuit\")\n";
+        let html = to_html(text);
+        assert!(
+            html.contains(r#"<img src="../fichiers/circuit_patient.png" alt="Le circuit du patient" title="Circuit" />"#),
+            "{html}"
+        );
+        assert_eq!(images(text), [("files/circuit_patient.png".to_string(), 3)]);
+    }
+
+    #[test]
     fn scripts_and_raw_html_are_inert() {
         let html = to_html("Bonjour <script>alert(1)</script>\n\n<div onclick=\"x()\">a</div>\n");
         assert!(!html.contains("<script"), "{html}");
         assert!(html.contains("&lt;script&gt;"), "{html}");
         assert!(!html.contains("<div"), "{html}");
-        let html = to_html("[clic](javascript:alert(1)) ![img](http://x/y.png)");
+        let html =
+            to_html("[clic](javascript:alert(1)) ![img](http://x/y.png) ![a](files/../x.png)");
         assert!(!html.contains("javascript:"), "{html}");
         assert!(!html.contains("<img"), "{html}");
         assert!(html.contains("clic"));

@@ -542,3 +542,95 @@ async fn an_author_adds_a_sequence_with_a_video_a_quiz_and_an_assignment_preview
         "a cohort started on version 2 sees it"
     );
 }
+
+#[tokio::test]
+async fn an_image_uploaded_into_a_module_shows_in_its_lesson_and_a_missing_one_is_a_problem_of_its_line()
+ {
+    let app = spawn_app().await;
+    let a = app.create_organism("Organisme A");
+    let (admin, _) = signed_in(&app, Role::OrganismAdmin, Some(a), "admin@a.fr").await;
+    assert_eq!(copy_of_cqp(&app, &admin, a, "CQP-B").await.status(), 303);
+    let editor = || async {
+        admin
+            .get(app.url("/auteur/programmes/CQP-B"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    png.extend_from_slice(&[0u8; 64]);
+    let rev = revision_in(&editor().await);
+    let res = upload(&app, &admin, &rev, ("Schéma circuit.png", png)).await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    // A lesson shows it; an image named in a lesson but absent is a problem of that line.
+    let file = format!("/auteur/programmes/CQP-B/fichiers/{LESSON}");
+    let save = |text: String| {
+        let (admin, app, file) = (&admin, &app, file.clone());
+        async move {
+            let form = admin
+                .get(app.url(&file))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let rev = revision_in(&form);
+            admin
+                .post_form(
+                    app,
+                    &file,
+                    &[("revision", rev.as_str()), ("texte", text.as_str())],
+                )
+                .await
+        }
+    };
+    let head = "+++\ntitle = \"Le circuit\"\nminutes = 7\n+++\n\n";
+    let res = save(format!(
+        "{head}Voici le schéma :\n\n![Le circuit](files/absent.png)\n"
+    ))
+    .await;
+    assert_eq!(res.status(), 303);
+    let html = editor().await;
+    assert!(
+        html.contains("01-role-assistant-parcours-sante.md:8") && html.contains("absent.png"),
+        "{html}"
+    );
+    let res = save(format!(
+        "{head}Voici le schéma :\n\n![Le circuit](files/schema-circuit.png)\n"
+    ))
+    .await;
+    assert_eq!(res.status(), 303);
+    let rev = revision_in(&editor().await);
+    let res = admin
+        .post_form(
+            &app,
+            "/auteur/programmes/CQP-B/publier",
+            &[("revision", rev.as_str())],
+        )
+        .await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    let (trainee, _) = app.trainee_in(a, "CQP-B", "stagiaire@a.fr").await;
+    let page = trainee
+        .get(app.url("/programmes/CQP-B/M1/activites/01-role-assistant-parcours-sante"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"<img src="../fichiers/schema-circuit.png" alt="Le circuit""#),
+        "{page}"
+    );
+    let img = trainee
+        .get(app.url("/programmes/CQP-B/M1/fichiers/schema-circuit.png"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(img.status(), 200);
+    assert_eq!(img.headers()["content-type"], "image/png");
+}

@@ -213,13 +213,19 @@ fn parse_front<T: serde::de::DeserializeOwned>(
     }
 }
 
-/// Markdown of a lesson or of an assignment's instructions: no raw HTML.
+/// Markdown of a lesson or of an assignment's instructions: no raw HTML; its images are
+/// files of the module's `files/`, PNG or JPEG by their content.
 fn markdown_body(
     report: &mut Report,
     path: &Path,
-    body: &str,
-    first_line: usize,
+    (body, first_line): (&str, usize),
+    files: &Files,
 ) -> Option<String> {
+    let before = report.errors.len();
+    for (name, line) in markdown::images(body) {
+        let line = Some(first_line + line - 1);
+        files.check(report, path, line, &name, &[Media::Png, Media::Jpeg], false);
+    }
     let lines = markdown::raw_html_lines(body);
     for line in &lines {
         report.err(
@@ -228,7 +234,7 @@ fn markdown_body(
             "HTML brut interdit (écrivez en Markdown)",
         );
     }
-    lines.is_empty().then(|| markdown::to_html(body))
+    (lines.is_empty() && report.errors.len() == before).then(|| markdown::to_html(body))
 }
 
 fn check_common(report: &mut Report, path: &Path, text: &str, title: &str, minutes: u32) -> bool {
@@ -256,18 +262,18 @@ pub(super) fn load(
     files: &Files,
 ) -> Option<Loaded> {
     match kind {
-        ActivityKind::Lesson => lesson(report, path, text),
+        ActivityKind::Lesson => lesson(report, path, text, files),
         ActivityKind::Assignment => assignment(report, path, text, files),
         ActivityKind::Resource => resource(report, path, text, files),
         ActivityKind::Quiz => None,
     }
 }
 
-fn lesson(report: &mut Report, path: &Path, text: &str) -> Option<Loaded> {
+fn lesson(report: &mut Report, path: &Path, text: &str, files: &Files) -> Option<Loaded> {
     let (front, body, first) = split_front(report, path, text)?;
     let f: LessonFront = parse_front(report, path, front)?;
     let ok = check_common(report, path, text, &f.title, f.minutes);
-    let html = markdown_body(report, path, body, first)?;
+    let html = markdown_body(report, path, (body, first), files)?;
     ok.then(|| Loaded {
         title: f.title.trim().to_string(),
         minutes: f.minutes,
@@ -310,7 +316,7 @@ fn assignment(report: &mut Report, path: &Path, text: &str, files: &Files) -> Op
     if body.trim().is_empty() {
         report.err(path, Some(first), "devoir sans consigne");
     }
-    let html = markdown_body(report, path, body, first)?;
+    let html = markdown_body(report, path, (body, first), files)?;
     (report.errors.len() == before).then(|| Loaded {
         title: f.title.trim().to_string(),
         minutes: f.minutes,
