@@ -57,7 +57,12 @@ pub fn edition_for(
             Some((code, version)) if code == program => {
                 Ok((Viewer::Trainee(me.id), content.edition(c, version)?))
             }
-            _ => Err(AppError::forbidden()),
+            // A reference programme is no secret: not hers, it is refused. An organism's own
+            // programme that is not hers is answered as if it did not exist.
+            _ => match super::versions::program_by_code(c, program)? {
+                Some((_, _, None)) => Err(AppError::forbidden()),
+                _ => Err(AppError::NotFound),
+            },
         };
     }
     if !me.role.is_staff() && !me.is(Role::Admin) {

@@ -92,13 +92,19 @@ async fn an_author_edits_and_publishes_a_copy_and_another_organism_sees_none_of_
     let html = page.text().await.unwrap();
     assert!(html.contains("Révision 1"), "{html}");
 
-    // B's admin knows nothing of it: not in its lists, not its pages.
+    // B's admin and trainee know nothing of it: not in their lists, not its pages.
+    let (b_trainee, _) = app.trainee_in(b, "CQP-AM", "stagiaire@b.fr").await;
     for path in [editor, "/programmes/CQP-LYON", "/programmes/CQP-LYON/M1"] {
-        assert_eq!(
-            other.get(app.url(path)).send().await.unwrap().status(),
-            404,
-            "{path}"
-        );
+        let status = other.get(app.url(path)).send().await.unwrap().status();
+        assert_eq!(status, 404, "{path}");
+        let lesson = format!("{path}/activites/01-role-assistant-parcours-sante");
+        let path = if path.ends_with("M1") {
+            lesson.as_str()
+        } else {
+            path
+        };
+        let status = b_trainee.get(app.url(path)).send().await.unwrap().status();
+        assert_eq!(status, 404, "{path}");
     }
     let list = other
         .get(app.url("/parcours"))
