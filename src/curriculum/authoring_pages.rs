@@ -7,13 +7,14 @@ use diesel::prelude::*;
 use serde::Deserialize;
 
 use super::Content;
+// `draft_pages` takes it from here too.
+pub(super) use super::authoring::access::authored;
 use super::authoring::drafts::{self, Draft, Saved};
 use super::authoring::manifest;
 use super::authoring::publish::{self, Refused};
 use super::versions;
 use crate::accounts::{CurrentUser, Role};
-use crate::db::DbConn;
-use crate::db::schema::{programs, users};
+use crate::db::schema::users;
 use crate::web::csrf::CsrfForm;
 use crate::web::{self as w, AppError, AppResult, State};
 
@@ -46,44 +47,6 @@ fn notice(req: &HttpRequest) -> Option<String> {
     web::Query::<Notice>::from_query(req.query_string())
         .ok()
         .and_then(|q| q.into_inner().avis)
-}
-
-/// Organism admins, and the staff they named authors, of this organism.
-fn may_author(c: &mut DbConn, me: &CurrentUser, organism: i64) -> AppResult<()> {
-    me.hide_unless_staff_of(organism)?;
-    if me.is(Role::Admin) || me.is(Role::OrganismAdmin) {
-        return Ok(());
-    }
-    let author: bool = users::table
-        .find(me.id)
-        .select(users::can_author)
-        .first(c)?;
-    if author {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "Seuls les auteurs nommés par l'organisme modifient ses programmes.".into(),
-        ))
-    }
-}
-
-/// An organism's programme its author may edit, by code: its id, organism and draft.
-pub(super) fn authored(
-    c: &mut DbConn,
-    me: &CurrentUser,
-    code: &str,
-) -> AppResult<(i64, i64, Draft)> {
-    let (id, organism): (i64, Option<i64>) = programs::table
-        .filter(programs::code.eq(code))
-        .select((programs::id, programs::organism_id))
-        .first(c)
-        .optional()?
-        .ok_or(AppError::NotFound)?;
-    // The references are edited as files, never in the browser.
-    let organism = organism.ok_or(AppError::NotFound)?;
-    may_author(c, me, organism)?;
-    let draft = drafts::get(c, id)?.ok_or(AppError::NotFound)?;
-    Ok((id, organism, draft))
 }
 
 async fn list(

@@ -3,6 +3,7 @@
 //! those names (`manifest`), and the draft authors save with a revision, so a second author
 //! saving the same draft is told it changed instead of overwriting it (`drafts`).
 
+pub mod access;
 pub mod additions;
 pub mod blobs;
 pub mod drafts;
