@@ -54,13 +54,22 @@ impl ArchiveError {
     }
 }
 
+/// An entry's name with '/' between its folders. Some Windows tools (PowerShell's
+/// `Compress-Archive` before 7, .NET before 4.6.1) write '\\' instead, against the ZIP format:
+/// read as a separator, as `unzip` does, the name gets the same checks as any other.
+fn slashed(name: &str) -> String {
+    name.replace('\\', "/")
+}
+
 /// The relative path an entry may be written to, or `None` for anything that could leave the
-/// destination (absolute, `..`, a drive letter, a backslash trick).
+/// destination (absolute, `..`, a drive letter or a network share, once backslashes are read
+/// as separators).
 fn safe_path(name: &str) -> Option<PathBuf> {
-    if name.contains('\\') || name.contains('\0') || name.contains(':') {
+    let name = slashed(name);
+    if name.contains('\0') || name.contains(':') {
         return None;
     }
-    let path = Path::new(name);
+    let path = Path::new(&name);
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {
@@ -117,8 +126,14 @@ pub fn pack(program_dir: &Path) -> std::io::Result<Vec<u8>> {
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_else(|| "programme".into());
+    pack_as(program_dir, &base)
+}
+
+/// `pack`, the entries starting with `base` whatever the folder is called (a draft written
+/// out under a name of the cache goes out under its programme's code).
+pub fn pack_as(program_dir: &Path, base: &str) -> std::io::Result<Vec<u8>> {
     let mut files = Vec::new();
-    collect(program_dir, Path::new(&base), &mut files)?;
+    collect(program_dir, Path::new(base), &mut files)?;
     files.sort();
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
@@ -181,6 +196,9 @@ mod tests {
             "/etc/cron.d/x",
             "C:\\x",
             "a\\..\\b",
+            "..\\evil.md",
+            "\\etc\\cron.d\\x",
+            "\\\\serveur\\partage\\evil.md",
         ] {
             let (dir, r) = try_unpack(zip_of(&[(bad, b"x")], None), LIMITS);
             assert!(
@@ -193,6 +211,25 @@ mod tests {
         assert_eq!(r, Err(ArchiveError::Link("p/lien".into())));
         let (_, r) = try_unpack(b"PK\x03\x04 pas un zip".to_vec(), LIMITS);
         assert_eq!(r, Err(ArchiveError::NotAZip));
+    }
+
+    #[test]
+    fn backslashes_of_windows_tools_separate_folders() {
+        let (dir, r) = try_unpack(
+            zip_of(
+                &[
+                    ("prog\\", b""),
+                    ("prog\\01-m\\lessons\\01-leçon.md", "é".as_bytes()),
+                ],
+                None,
+            ),
+            LIMITS,
+        );
+        r.unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("prog/01-m/lessons/01-leçon.md")).unwrap(),
+            "é"
+        );
     }
 
     #[test]

@@ -126,9 +126,21 @@ pub(super) fn parse_toml<T: serde::de::DeserializeOwned>(
     }
 }
 
+/// A text file of the content, in UTF-8, as Windows editors save it too: the byte order mark
+/// they may write first is left out (it would hide a lesson's `+++` or a TOML file's first
+/// key), and their CRLF line ends read as LF (a `\r` would end a lesson's header).
 pub(super) fn read(report: &mut Report, file: &Path) -> Option<String> {
     match std::fs::read_to_string(file) {
-        Ok(t) => Some(t),
+        Ok(t) => {
+            let t = t.strip_prefix('\u{feff}').unwrap_or(&t);
+            Some(t.replace("\r\n", "\n"))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            let why = "illisible : le texte n'est pas en UTF-8 (enregistré en « ANSI » ou \
+                       Windows-1252 ?) ; enregistrez-le en UTF-8";
+            report.err(file, None, why);
+            None
+        }
         Err(e) => {
             report.err(file, None, format!("illisible : {e}"));
             None
