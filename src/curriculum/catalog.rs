@@ -188,43 +188,30 @@ impl Content {
         Ok(e)
     }
 
+    /// Writes a manifest's files out (once: the folder of a name never changes) as the folder
+    /// `programme` of `name` in the cache, and returns where.
+    pub fn written_out(&self, name: &str, files: &Manifest) -> std::io::Result<PathBuf> {
+        let dir = self.cache.join(name).join("programme");
+        manifest::materialize(&self.blobs, files, &dir)?;
+        Ok(dir)
+    }
+
     /// Writes a manifest's files out and runs every check of `parcours content check` on them:
     /// the programme, or each problem with its file (relative to the programme) and line.
     pub fn check_files(&self, name: &str, files: &Manifest) -> Result<Program, Vec<String>> {
-        let root = self.cache.join(name);
-        let dir = root.join("programme");
-        if let Err(e) = manifest::materialize(&self.blobs, files, &dir) {
-            return Err(vec![format!("fichiers du programme illisibles : {e}")]);
-        }
-        match super::loader::load(&root) {
-            Ok(mut c) => c
-                .programs
-                .pop()
-                .ok_or_else(|| vec!["aucun programme".into()]),
-            Err(errors) => Err(errors
-                .0
-                .iter()
-                .map(|e| {
-                    let file = e.file.strip_prefix(&dir).unwrap_or(&e.file);
-                    let file = match file.as_os_str().is_empty() {
-                        true => "programme".to_string(),
-                        false => file.display().to_string(),
-                    };
-                    match e.line {
-                        Some(l) => format!("{file}:{l} : {}", e.message),
-                        None => format!("{file} : {}", e.message),
-                    }
-                })
-                .collect()),
+        match self.written_out(name, files) {
+            Ok(dir) => check_folder(&dir),
+            Err(e) => Err(vec![format!("fichiers du programme illisibles : {e}")]),
         }
     }
 
     /// Writes a manifest's files out (once) and loads the programme they hold.
     pub fn load_files(&self, name: &str, files: &Manifest) -> Result<Program, LoadError> {
-        let root = self.cache.join(name);
-        manifest::materialize(&self.blobs, files, &root.join("programme"))
+        let dir = self
+            .written_out(name, files)
             .map_err(|e| LoadError::Files(format!("fichiers du programme : {e}")))?;
-        let mut c = super::loader::load(&root).map_err(|e| LoadError::Files(e.to_string()))?;
+        let root = dir.parent().unwrap_or(&dir);
+        let mut c = super::loader::load(root).map_err(|e| LoadError::Files(e.to_string()))?;
         c.programs
             .pop()
             .ok_or_else(|| LoadError::Files("aucun programme".into()))
@@ -295,6 +282,33 @@ impl Content {
         let mut list: Vec<&Program> = self.reference.values().map(|p| &**p).collect();
         list.sort_by(|a, b| a.code.cmp(&b.code));
         list.into_iter()
+    }
+}
+
+/// Every check of `parcours content check` on the programme folder `dir`, alone in its parent
+/// folder: the programme, or each problem with its file (relative to `dir`) and line.
+pub fn check_folder(dir: &Path) -> Result<Program, Vec<String>> {
+    let root = dir.parent().unwrap_or(dir);
+    match super::loader::load(root) {
+        Ok(mut c) => c
+            .programs
+            .pop()
+            .ok_or_else(|| vec!["aucun programme".into()]),
+        Err(errors) => Err(errors
+            .0
+            .iter()
+            .map(|e| {
+                let file = e.file.strip_prefix(dir).unwrap_or(&e.file);
+                let file = match file.as_os_str().is_empty() {
+                    true => "programme".to_string(),
+                    false => file.display().to_string(),
+                };
+                match e.line {
+                    Some(l) => format!("{file}:{l} : {}", e.message),
+                    None => format!("{file} : {}", e.message),
+                }
+            })
+            .collect()),
     }
 }
 

@@ -1,7 +1,8 @@
 //! `parcours content check`: a content folder, or a programme exported as a ZIP (`archive::pack`),
 //! checked by the loader and summarised module by module. A ZIP is unpacked with the archive's
 //! limits and path checks into a private temporary folder, removed afterwards; its errors name
-//! the files as they are in the archive.
+//! the files as they are in the archive. A draft's import (`authoring::import`) finds the
+//! programme of an archive the same way (`program_folders`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -43,11 +44,18 @@ pub fn check(path: &Path) -> Result<String, CheckError> {
     Ok(summary(&curriculum))
 }
 
-/// A folder under the system's temporary folder, only for us, removed when dropped.
-struct TempDir(PathBuf);
+/// A folder only for us, removed with all it holds when dropped.
+pub struct TempDir(PathBuf);
 
 impl TempDir {
+    /// Under the system's temporary folder.
     fn new() -> std::io::Result<TempDir> {
+        TempDir::new_in(&std::env::temp_dir(), "parcours-check")
+    }
+
+    /// A new folder `PREFIX-…` in `parent` (created if needed), readable by us alone.
+    pub fn new_in(parent: &Path, prefix: &str) -> std::io::Result<TempDir> {
+        std::fs::create_dir_all(parent)?;
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
@@ -57,8 +65,8 @@ impl TempDir {
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
         let mut last = None;
         for attempt in 0..16u32 {
-            let dir = std::env::temp_dir().join(format!(
-                "parcours-check-{}-{nanos:08x}-{attempt}",
+            let dir = parent.join(format!(
+                "{prefix}-{}-{nanos:08x}-{attempt}",
                 std::process::id()
             ));
             // `create`, not `create_all`: a folder left by another run is never reused.
@@ -68,6 +76,10 @@ impl TempDir {
             }
         }
         Err(last.unwrap_or_else(|| std::io::Error::other("no temporary folder")))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
     }
 }
 
@@ -98,6 +110,22 @@ fn load_zip(zip: &Path) -> Result<Curriculum, CheckError> {
         }
         CheckError::Content(errors)
     })
+}
+
+/// The programme folders (each holding its `program.toml`) of an unpacked archive, whatever
+/// its layout (see `content_root`).
+pub fn program_folders(unpacked: &Path) -> Vec<PathBuf> {
+    let Some(root) = content_root(unpacked, 4) else {
+        return vec![];
+    };
+    let mut found: Vec<PathBuf> = std::fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir() && !ignored(p) && p.join("program.toml").is_file())
+        .collect();
+    found.sort();
+    found
 }
 
 /// The folder to hand to the loader (one that holds programme folders) for an unpacked archive:
