@@ -84,6 +84,7 @@ impl Application {
                 // Before the pages: `/programmes/P/archive.zip` would else be taken for a module.
                 .configure(curriculum::file_pages::routes)
                 .configure(curriculum::authoring_pages::routes)
+                .configure(curriculum::import_pages::routes)
                 .configure(curriculum::draft_pages::routes)
                 .configure(curriculum::pages::routes)
                 .configure(curriculum::quiz_pages::routes)

@@ -13,6 +13,7 @@ pub mod check;
 pub mod draft_pages;
 pub mod edition;
 pub mod file_pages;
+pub mod import_pages;
 pub mod loader;
 pub mod markdown;
 pub mod markdown_pages;

@@ -33,6 +33,8 @@ pub enum FileType {
     Xlsx,
     Odt,
     Ods,
+    /// A programme exported as a ZIP, imported by its authors (`curriculum::import_pages`).
+    Zip,
 }
 
 impl FileType {
@@ -47,6 +49,7 @@ impl FileType {
             FileType::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             FileType::Odt => "application/vnd.oasis.opendocument.text",
             FileType::Ods => "application/vnd.oasis.opendocument.spreadsheet",
+            FileType::Zip => "application/zip",
         }
     }
 
@@ -60,12 +63,13 @@ impl FileType {
             FileType::Xlsx => &["xlsx"],
             FileType::Odt => &["odt"],
             FileType::Ods => &["ods"],
+            FileType::Zip => &["zip"],
         }
     }
 
     pub fn from_mime(mime: &str) -> Option<FileType> {
         use FileType::*;
-        [Pdf, Jpeg, Png, Docx, Xlsx, Odt, Ods]
+        [Pdf, Jpeg, Png, Docx, Xlsx, Odt, Ods, Zip]
             .into_iter()
             .find(|t| t.mime() == mime)
     }
@@ -87,7 +91,12 @@ pub fn sniff(head: &[u8]) -> Option<FileType> {
 /// Width and height declared by an image's header.
 pub fn dimensions(kind: FileType, head: &[u8]) -> Option<(u64, u64)> {
     match kind {
-        FileType::Pdf | FileType::Docx | FileType::Xlsx | FileType::Odt | FileType::Ods => None,
+        FileType::Pdf
+        | FileType::Docx
+        | FileType::Xlsx
+        | FileType::Odt
+        | FileType::Ods
+        | FileType::Zip => None,
         FileType::Png => {
             // Signature (8), IHDR length (4), "IHDR" (4), width (4), height (4).
             if head.len() < 24 || &head[12..16] != b"IHDR" {
@@ -160,6 +169,11 @@ impl Staged {
         let _ = actix_web::web::block(move || drop(self)).await;
     }
 
+    /// Where the file waits, until it is kept or dropped: to be read, never written.
+    pub fn path(&self) -> Option<&Path> {
+        self.temp.as_deref()
+    }
+
     /// Moves the file to `dir/<sha256>` (atomic rename on the same file system). The same
     /// content uploaded twice is kept once.
     pub fn keep(mut self, dir: &Path) -> std::io::Result<PathBuf> {
@@ -217,10 +231,15 @@ pub fn attachment_response(file_name: &str, mime: &str, bytes: Vec<u8>) -> HttpR
 /// Removes uploads left half-written in `dir/tmp/` by a process that stopped mid-upload
 /// (older than an hour, so another instance's upload in progress is left alone).
 pub fn clean_tmp(dir: &Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir.join("tmp")) else {
+    remove_older(&dir.join("tmp"), std::time::Duration::from_secs(3600))
+}
+
+/// Removes what `dir` holds (files, and folders with all they hold) last changed more than
+/// `age` ago; returns how many.
+pub fn remove_older(dir: &Path, age: std::time::Duration) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
     };
-    let hour = std::time::Duration::from_secs(3600);
     entries
         .flatten()
         .filter(|e| {
@@ -228,9 +247,12 @@ pub fn clean_tmp(dir: &Path) -> usize {
                 .and_then(|m| m.modified())
                 .ok()
                 .and_then(|t| t.elapsed().ok())
-                .is_some_and(|age| age > hour)
+                .is_some_and(|old| old > age)
         })
-        .filter(|e| std::fs::remove_file(e.path()).is_ok())
+        .filter(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => std::fs::remove_dir_all(e.path()).is_ok(),
+            _ => std::fs::remove_file(e.path()).is_ok(),
+        })
         .count()
 }
 

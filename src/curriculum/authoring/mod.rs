@@ -1,11 +1,14 @@
 //! Authoring organisms' own programmes: a programme's files kept once as blobs named by
 //! their SHA-256 (`blobs`), a version or a draft listed as a manifest of relative paths to
 //! those names (`manifest`), and the draft authors save with a revision, so a second author
-//! saving the same draft is told it changed instead of overwriting it (`drafts`).
+//! saving the same draft is told it changed instead of overwriting it (`drafts`). Who may
+//! edit is `access`; a draft grows by `additions`, is published by `publish` and replaced by a
+//! ZIP by `import`.
 
 pub mod access;
 pub mod additions;
 pub mod blobs;
 pub mod drafts;
+pub mod import;
 pub mod manifest;
 pub mod publish;
