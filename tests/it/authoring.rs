@@ -10,9 +10,10 @@ use parcours::db::schema::{audit_events, cohorts, content_versions, programs, us
 use crate::common::*;
 use crate::followup::location;
 
-const LESSON: &str = "01-suivi-parcours-sante/lessons/01-role-assistant-parcours-sante.md";
+pub(crate) const LESSON: &str =
+    "01-suivi-parcours-sante/lessons/01-role-assistant-parcours-sante.md";
 
-async fn copy_of_cqp(
+pub(crate) async fn copy_of_cqp(
     app: &TestApp,
     admin: &reqwest::Client,
     org: i64,
@@ -31,7 +32,7 @@ async fn copy_of_cqp(
         .await
 }
 
-fn revision_in(html: &str) -> String {
+pub(crate) fn revision_in(html: &str) -> String {
     let at = html
         .find("name=\"revision\" value=\"")
         .expect("revision field")

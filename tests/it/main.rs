@@ -26,6 +26,7 @@ mod matrix;
 mod metrics_access;
 mod ops;
 mod practices;
+mod program_import;
 mod reporting;
 mod reset_limits;
 mod routes;

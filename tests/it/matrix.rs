@@ -460,6 +460,10 @@ const ROUTES: &[Route] = &[
     get("/auteur/apercu/{code}/{module}/activites/{slug}", CohortAdmin),
     get("/auteur/apercu/{code}/{module}/devoirs/{slug}", CohortAdmin),
     get("/auteur/apercu/{code}/{module}/fichiers/{name}", CohortAdmin),
+    // src/curriculum/import_pages.rs
+    get("/auteur/programmes/{code}/brouillon.zip", CohortAdmin),
+    // No archive (the matrix's file goes as `file`): refused with 422, nothing imported.
+    post("/auteur/programmes/{code}/import", CohortAdmin).multipart("revision=0"),
     post("/organismes/{id}/identite", OrgAdmin).form("siret=123&nda=&qualiopi_number=&address=&city="),
     get("/verifier", Public),
     get("/verifier/{code}", Public),
