@@ -12,6 +12,7 @@ use super::archive;
 use super::authoring::access::authored;
 use super::authoring::import::{self, Outcome};
 use crate::accounts::CurrentUser;
+use crate::base::field::FieldError;
 use crate::vae::documents::{self, Staged};
 use crate::web::{self as w, AppError, AppResult, State, csrf};
 
@@ -71,17 +72,29 @@ async fn import(
     let (me2, code2) = (me.clone(), code.clone());
     // Who may not edit the draft is answered before a byte of the archive is read.
     state.db(move |c| authored(c, &me2, &code2)).await?;
-    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
     let (revision, zip) = match receive(&req, &state, payload).await {
         Ok(received) => received,
-        Err(AppError::Invalid(fields)) => {
-            let problems = fields.into_iter().map(|f| f.message).collect();
-            return refused(&req, &state, &me, (&code, None), problems, unprocessable);
-        }
-        Err(e) => return Err(e),
+        Err(e) => return refused(&req, &state, &me, (&code, None), e),
     };
+    match put_in_place(&state, content, &me, &code, (revision, zip)).await {
+        Ok(notice) => Ok(w::redirect(&format!(
+            "/auteur/programmes/{code}?avis={notice}"
+        ))),
+        Err(e) => refused(&req, &state, &me, (&code, Some(revision)), e),
+    }
+}
+
+/// The archive's programme read and checked, then put in place of the draft: the notice to
+/// show. Its problems are `Invalid`, a draft that moved on a `Conflict`.
+async fn put_in_place(
+    state: &State,
+    content: web::Data<Content>,
+    me: &CurrentUser,
+    code: &str,
+    (revision, zip): (i32, Staged),
+) -> AppResult<&'static str> {
     let work = state.config.data_dir.join("programmes").join("imports");
-    let (content2, code2) = (content.clone(), code.clone());
+    let (content2, code2) = (content.clone(), code.to_string());
     let read = web::block(move || {
         let read = match zip.path() {
             Some(file) => import::read(&content2, file, &work, &code2),
@@ -93,37 +106,34 @@ async fn import(
     })
     .await?
     .map_err(|e| AppError::io("programme import", e))?;
-    let files = match read {
-        Ok(files) => files,
-        Err(problems) => {
-            let page = (code.as_str(), Some(revision));
-            return refused(&req, &state, &me, page, problems, unprocessable);
-        }
-    };
-    let (me2, code2) = (me.clone(), code.clone());
+    let files = read.map_err(|problems| {
+        AppError::Invalid(
+            problems
+                .into_iter()
+                .map(|p| FieldError::new("archive", p))
+                .collect(),
+        )
+    })?;
+    let (me2, code2) = (me.clone(), code.to_string());
+    let quota = state.config.storage.organism_quota;
     let outcome = state
         .db(move |c| {
             let (id, organism, _) = authored(c, &me2, &code2)?;
-            import::apply(c, (id, organism, &code2), revision, &files, me2.id)
+            let space = (content.blobs(), quota);
+            let program = (id, organism, code2.as_str());
+            import::apply(c, space, program, (revision, &files), me2.id)
         })
         .await?;
-    let notice = match outcome {
-        Outcome::Imported(_) => "importe",
-        Outcome::Unchanged => "importe-identique",
-        Outcome::Changed(d) => {
-            let why = format!(
-                "Le brouillon a changé depuis que vous l'avez ouvert ({}, le {}) : rien n'a été \
-                 importé. Relisez-le, puis importez l'archive à nouveau.",
-                d.updated_by_name.unwrap_or_default(),
-                crate::base::format::datetime(d.updated_at)
-            );
-            let status = StatusCode::CONFLICT;
-            return refused(&req, &state, &me, (&code, None), vec![why], status);
-        }
-    };
-    Ok(w::redirect(&format!(
-        "/auteur/programmes/{code}?avis={notice}"
-    )))
+    match outcome {
+        Outcome::Imported(_) => Ok("importe"),
+        Outcome::Unchanged => Ok("importe-identique"),
+        Outcome::Changed(d) => Err(AppError::Conflict(format!(
+            "Le brouillon a changé depuis que vous l'avez ouvert ({}, le {}) : rien n'a été \
+             importé. Relisez-le, puis importez l'archive à nouveau.",
+            d.updated_by_name.unwrap_or_default(),
+            crate::base::format::datetime(d.updated_at)
+        ))),
+    }
 }
 
 /// The form, its size limited (announced, then counted as it streams to disk), its CSRF token
@@ -158,16 +168,24 @@ async fn receive(req: &HttpRequest, state: &State, payload: Multipart) -> AppRes
     }
 }
 
-/// The page of a refused import: every problem, and the form again when the revision the
-/// author saw still stands.
+/// The page of a refused import: every problem (422), or who changed the draft (409), and
+/// the form again when the revision the author saw still stands. Other errors are their own.
 fn refused(
     req: &HttpRequest,
     state: &State,
     me: &CurrentUser,
     (code, revision): (&str, Option<i32>),
-    problems: Vec<String>,
-    status: StatusCode,
+    error: AppError,
 ) -> AppResult<HttpResponse> {
+    let (status, problems, revision) = match error {
+        AppError::Invalid(fields) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            fields.into_iter().map(|f| f.message).collect(),
+            revision,
+        ),
+        AppError::Conflict(why) => (StatusCode::CONFLICT, vec![why], None),
+        other => return Err(other),
+    };
     let mut ctx = w::context(req);
     ctx.insert("me", &me.view());
     ctx.insert("code", code);

@@ -29,7 +29,10 @@ type Entries = Vec<(String, Vec<u8>)>;
 
 /// Organism A's copy of the CQP, `CQP-LYON`, and A's administrator.
 async fn lyon() -> (TestApp, reqwest::Client, i64) {
-    let app = spawn_app().await;
+    lyon_in(spawn_app().await).await
+}
+
+async fn lyon_in(app: TestApp) -> (TestApp, reqwest::Client, i64) {
     let org = app.create_organism("Organisme de Lyon");
     let (admin, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "direction@lyon.fr").await;
     assert_eq!(copy_of_cqp(&app, &admin, org, CODE).await.status(), 303);
@@ -447,4 +450,32 @@ async fn only_the_organisms_authors_export_or_import_its_draft() {
         .await;
     assert_eq!(res.status(), 303);
     assert_eq!(export(&app, &trainer).await, zip);
+}
+
+#[tokio::test]
+async fn an_archive_that_would_overfill_the_organisms_programmes_space_changes_nothing() {
+    let app = spawn_app_with(|env| {
+        env.insert("PARCOURS_QUOTA_ORGANISM_MB".into(), "2".into());
+    })
+    .await;
+    let (app, admin, _) = lyon_in(app).await;
+    let zip = export(&app, &admin).await;
+    let before = draft_state(&app);
+    let table = "nom;prénom;âge\n".repeat(100_000);
+    let big = with_entry(
+        &zip,
+        "CQP-LYON/01-suivi-parcours-sante/files/registre.csv",
+        table.as_bytes(),
+    );
+    let res = send(&app, &admin, before.0, big).await;
+    assert_eq!(res.status(), 422);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains("au-delà de leur espace de 2 Mo : rien n&#x27;a été importé"),
+        "{body}"
+    );
+    assert_eq!(draft_state(&app), before);
+    // Within the space, the same programme imports.
+    let changed = with_file(&zip, LESSON, |t| rewrite(t, REWRITTEN));
+    assert_eq!(send(&app, &admin, before.0, changed).await.status(), 303);
 }

@@ -10,6 +10,7 @@ use std::io;
 use std::path::Path;
 use std::time::Duration;
 
+use super::blobs::Blobs;
 use super::drafts::{self, Draft, Saved};
 use super::manifest::{self, Manifest};
 use crate::audit::{self, Event};
@@ -123,12 +124,13 @@ fn code_in(dir: &Path) -> Option<String> {
 
 /// Puts `files` in place of the draft of the programme `(id, organism, code)` at the revision
 /// its author saw, with the audit event `program.import` (what changed from the draft), in
-/// one transaction.
+/// one transaction. Refused, and rolled back, when it would grow the organism's programmes
+/// past their space (`quota` bytes of `blobs`, each file counted once, as uploads are).
 pub fn apply(
     conn: &mut DbConn,
+    (blobs, quota): (&Blobs, u64),
     (id, organism, code): (i64, i64, &str),
-    revision: i32,
-    files: &Manifest,
+    (revision, files): (i32, &Manifest),
     by: i64,
 ) -> AppResult<Outcome> {
     db::transaction(conn, |c| {
@@ -140,10 +142,24 @@ pub fn apply(
         if changes.is_empty() {
             return Ok(Outcome::Unchanged);
         }
+        let used = drafts::organism_bytes(c, blobs, organism)?;
         let now = match drafts::replace(c, id, revision, files, by)? {
             Saved::Saved(now) => now,
             Saved::Changed(draft) => return Ok(Outcome::Changed(draft)),
         };
+        let after = drafts::organism_bytes(c, blobs, organism)?;
+        if after > quota && after > used {
+            // An error rolls the transaction back: the draft stays as it was.
+            return Err(AppError::invalid(
+                "archive",
+                format!(
+                    "Avec cette archive, les programmes de l'organisme occuperaient {} Mo, \
+                     au-delà de leur espace de {} Mo : rien n'a été importé.",
+                    after.div_ceil(1 << 20),
+                    quota >> 20
+                ),
+            ));
+        }
         audit::record(
             c,
             Event {
