@@ -184,28 +184,7 @@ pub fn fill(database_url: &str) -> anyhow::Result<(i64, i64)> {
                 },
             )?;
             parcours::cohorts::store::enrol(c, None, org, cohort, id, start)?;
-            let mut values = Vec::new();
-            let mut day = start;
-            let mut n = 0;
-            while day < today {
-                // About three study days a week, one module at a time.
-                if (i + n) % 7 < 3 {
-                    let m = modules[(n / 60) % 4];
-                    let secs = 1800 + ((i * 37 + n * 11) % 3600);
-                    values.push(format!(
-                        "({id}, '{day}', {m}, {secs}, '{day} 09:00:00', '{day} 10:00:00')"
-                    ));
-                }
-                day += chrono::Duration::days(1);
-                n += 1;
-            }
-            for chunk in values.chunks(200) {
-                diesel::sql_query(format!(
-                    "INSERT INTO daily_activity (trainee_id, day, module_id, distance_seconds, first_at, last_at) VALUES {}",
-                    chunk.join(",")
-                ))
-                .execute(c)?;
-            }
+            daily_activity(c, id, i, (start, today), &modules)?;
             if i < 64 {
                 // The module page's states: time on every M2 activity, half the lessons done.
                 for (n, a) in m2_activities.iter().enumerate() {
@@ -234,6 +213,38 @@ pub fn fill(database_url: &str) -> anyhow::Result<(i64, i64)> {
         Ok(())
     })?;
     Ok((org, cohort))
+}
+
+/// A year of study days of trainee `i` (user `id`): about three a week, one module at a time.
+fn daily_activity(
+    c: &mut DbConn,
+    id: i64,
+    i: usize,
+    (start, today): (chrono::NaiveDate, chrono::NaiveDate),
+    modules: &[i64],
+) -> anyhow::Result<()> {
+    let mut values = Vec::new();
+    let mut day = start;
+    let mut n = 0;
+    while day < today {
+        if (i + n) % 7 < 3 {
+            let m = modules[(n / 60) % 4];
+            let secs = 1800 + ((i * 37 + n * 11) % 3600);
+            values.push(format!(
+                "({id}, '{day}', {m}, {secs}, '{day} 09:00:00', '{day} 10:00:00')"
+            ));
+        }
+        day += chrono::Duration::days(1);
+        n += 1;
+    }
+    for chunk in values.chunks(200) {
+        diesel::sql_query(format!(
+            "INSERT INTO daily_activity (trainee_id, day, module_id, distance_seconds, first_at, last_at) VALUES {}",
+            chunk.join(",")
+        ))
+        .execute(c)?;
+    }
+    Ok(())
 }
 
 pub struct Server {
