@@ -28,6 +28,20 @@ impl Media {
         }
     }
 
+    /// The extension a file of this type is named with.
+    pub fn ext(self) -> &'static str {
+        match self {
+            Media::Pdf => "pdf",
+            Media::Png => "png",
+            Media::Jpeg => "jpg",
+            Media::Mp3 => "mp3",
+            Media::Ogg => "ogg",
+            Media::M4a => "m4a",
+            Media::Mp4 => "mp4",
+            Media::Webm => "webm",
+        }
+    }
+
     /// How a page shows it: `video`, `audio`, `image` or `document`.
     pub fn family(self) -> &'static str {
         match self {

@@ -202,16 +202,7 @@ fn file_name(sent: &str, ext: &str) -> String {
 /// text (Markdown, CSV) in UTF-8.
 fn accepted(head: &[u8], sent: &str) -> Result<&'static str, String> {
     if let Some(m) = media::sniff(head) {
-        return Ok(match m {
-            media::Media::Pdf => "pdf",
-            media::Media::Png => "png",
-            media::Media::Jpeg => "jpg",
-            media::Media::Mp3 => "mp3",
-            media::Media::Ogg => "ogg",
-            media::Media::M4a => "m4a",
-            media::Media::Mp4 => "mp4",
-            media::Media::Webm => "webm",
-        });
+        return Ok(m.ext());
     }
     let text = std::str::from_utf8(head).is_ok() && !head.contains(&0);
     match sent.rsplit('.').next().map(str::to_lowercase).as_deref() {
