@@ -159,15 +159,15 @@ fn run(backend: &'static str, url: &str) -> anyhow::Result<Figures> {
     let mut conn = pool.get()?;
     db::migrate(&mut conn)?;
     let data = std::env::temp_dir().join(format!("parcours-bench-att-{}", std::process::id()));
-    parcours::curriculum::load_and_sync(&root.join("content"), &data, &pool)?;
-    let curriculum = parcours::curriculum::loader::load(&root.join("content"))?;
+    let content = parcours::curriculum::load_and_sync(&root.join("content"), &data, &pool)?;
     let templates = parcours::mail::load_templates(&root.join("templates"))?;
     let (cohort, admin, admin_name) = seed(&mut conn, COHORT_SIZE)?;
+    let editions = content.cohort_editions(&mut conn, cohort.organism_id)?;
     let ctx = issue::Issuer {
         key: rules::derive_key(b"bench secret bench secret bench secret"),
         base_url: "https://parcours.example.fr",
         mail_templates: &templates,
-        curriculum: &curriculum,
+        editions: &editions,
     };
     let by = issue::Signatory {
         user_id: Some(admin),

@@ -449,7 +449,7 @@ fn issue_attestations(config: &AppConfig, cohort_id: i64) -> anyhow::Result<()> 
             parcours::curriculum::load_and_sync(&config.content_dir, &config.data_dir, &pool)?;
         let cohort = parcours::cohorts::store::cohort(conn, cohort_id)?
             .ok_or_else(|| anyhow::anyhow!("promotion n° {cohort_id} introuvable"))?;
-        let curriculum = content.curriculum_for_organism(conn, cohort.organism_id)?;
+        let editions = content.cohort_editions(conn, cohort.organism_id)?;
         let (user_id, name) =
             attestations::first_org_admin(conn, cohort.organism_id)?.ok_or_else(|| {
                 anyhow::anyhow!("l'organisme n'a aucun administrateur pour signer les attestations")
@@ -458,7 +458,7 @@ fn issue_attestations(config: &AppConfig, cohort_id: i64) -> anyhow::Result<()> 
             key: parcours::attestation::key_of(config),
             base_url: &config.base_url,
             mail_templates: &templates,
-            curriculum: &curriculum,
+            editions: &editions,
         };
         let by = issue::Signatory {
             user_id: Some(user_id),

@@ -17,7 +17,7 @@ use super::rules::{self, Kind, LineFacts, ModuleLine, OrganismFacts, Statement};
 use super::store::{self, NewAttestation};
 use crate::audit::{self, Event};
 use crate::cohorts::store::{self as cohorts, CohortRow, TraineeLine};
-use crate::curriculum::Curriculum;
+use crate::curriculum::Editions;
 use crate::db::{self, DbConn};
 use crate::mail::MailContext;
 use crate::tracking::progress::{self, TraineeHours};
@@ -28,7 +28,7 @@ pub struct Issuer<'a> {
     pub key: [u8; 32],
     pub base_url: &'a str,
     pub mail_templates: &'a tera::Tera,
-    pub curriculum: &'a Curriculum,
+    pub editions: &'a Editions,
 }
 
 impl Issuer<'_> {
@@ -83,12 +83,12 @@ fn results_of(conn: &mut DbConn, trainee_id: i64) -> AppResult<HashMap<i64, (i32
 }
 
 pub fn completion(
-    curriculum: &Curriculum,
+    editions: &Editions,
     cohort: &CohortRow,
     hours: &TraineeHours,
     results: &HashMap<i64, (i32, bool)>,
 ) -> PathCompletion {
-    let program = curriculum.program(&cohort.program_code);
+    let program = editions.program(cohort.content_version_id);
     let facts: Vec<ModuleFacts> = hours
         .modules
         .iter()
@@ -111,7 +111,7 @@ pub fn completion(
 /// left early (her certificat de réalisation is owed for the hours done); `None` otherwise.
 pub fn state_of(
     conn: &mut DbConn,
-    curriculum: &Curriculum,
+    editions: &Editions,
     trainee: &TraineeLine,
     today: NaiveDate,
 ) -> AppResult<Option<TraineeState>> {
@@ -128,7 +128,7 @@ pub fn state_of(
         return Ok(None);
     };
     let results = results_of(conn, trainee.id)?;
-    let completion = completion(curriculum, &cohort, &hours, &results);
+    let completion = completion(editions, &cohort, &hours, &results);
     let (entered_on, left_on) =
         cohorts::enrolment_dates(conn, trainee.id, cohort.id)?.unwrap_or((cohort.start_date, None));
     Ok(Some(TraineeState {
@@ -163,10 +163,10 @@ pub enum Outcome {
     AlreadyIssued(i64),
 }
 
-fn modalities(curriculum: &Curriculum, program_code: &str) -> String {
+fn modalities(editions: &Editions, version_id: i64) -> String {
     use crate::curriculum::rules::Modality;
-    let mods: Vec<Modality> = curriculum
-        .program(program_code)
+    let mods: Vec<Modality> = editions
+        .program(version_id)
         .map(|p| p.modules.iter().map(|m| m.modality).collect())
         .unwrap_or_default();
     let distance = mods
@@ -212,7 +212,7 @@ pub fn issue(
     db::transaction(conn, |conn| {
         let trainee = cohorts::trainee(conn, cohorts::Scope::Organism(organism_id), trainee_id)?
             .ok_or(AppError::NotFound)?;
-        let state = state_of(conn, ctx.curriculum, &trainee, today)?.ok_or_else(|| {
+        let state = state_of(conn, ctx.editions, &trainee, today)?.ok_or_else(|| {
             AppError::Conflict("Ce stagiaire n'est inscrit dans aucune promotion.".into())
         })?;
         issue_in(conn, ctx, by, &trainee, &state, request, today)
@@ -412,7 +412,7 @@ impl Issuing<'_> {
         modules: Vec<ModuleLine>,
     ) -> AppResult<Statement> {
         let (t, cohort) = (self.trainee, &self.state.cohort);
-        let program = self.ctx.curriculum.program(&cohort.program_code);
+        let program = self.ctx.editions.program(cohort.content_version_id);
         Ok(Statement {
             v: 1,
             kind: self.terms.kind,
@@ -428,7 +428,7 @@ impl Issuing<'_> {
                 .unwrap_or_else(|| cohort.program_title.clone()),
             objectives: program.map(|p| p.summary.clone()).unwrap_or_default(),
             nature: "Action de formation (article L6313-1 du Code du travail)".into(),
-            modalities: modalities(self.ctx.curriculum, &cohort.program_code),
+            modalities: modalities(self.ctx.editions, cohort.content_version_id),
             period_from: self.terms.from,
             period_to: self.terms.to,
             modules,
@@ -528,7 +528,7 @@ pub fn issue_cohort(
             summary.already += 1;
         } else {
             let results = results_of(conn, t.id)?;
-            let completion = completion(ctx.curriculum, cohort, &h, &results);
+            let completion = completion(ctx.editions, cohort, &h, &results);
             if completion.complete {
                 let (entered_on, left_on) = cohorts::enrolment_dates(conn, t.id, cohort.id)?
                     .unwrap_or((cohort.start_date, None));

@@ -17,7 +17,7 @@ use crate::base::paris::today;
 use crate::cohorts::access::cohort_for_staff;
 use crate::cohorts::access::staff_access;
 use crate::cohorts::store as cohorts;
-use crate::curriculum::{Content, Curriculum};
+use crate::curriculum::{Content, Editions};
 use crate::web::csrf::{CsrfForm, Empty};
 use crate::web::{self as w, AppError, AppResult, State};
 
@@ -35,12 +35,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/organismes/{id}/identite", web::post().to(identity_save));
 }
 
-fn issuer<'a>(state: &'a State, curriculum: &'a Curriculum) -> Issuer<'a> {
+fn issuer<'a>(state: &'a State, editions: &'a Editions) -> Issuer<'a> {
     Issuer {
         key: rules::derive_key(&state.config.secret),
         base_url: &state.config.base_url,
         mail_templates: &state.mail_templates,
-        curriculum,
+        editions,
     }
 }
 
@@ -74,8 +74,8 @@ async fn trainee_page(
     let (t, c) = (trainee.clone(), content.clone());
     let (st, rows) = state
         .db(move |conn| {
-            let cur = c.curriculum_for_organism(conn, t.organism_id)?;
-            let st = issue::state_of(conn, &cur, &t, today)?;
+            let eds = c.cohort_editions(conn, t.organism_id)?;
+            let st = issue::state_of(conn, &eds, &t, today)?;
             Ok((st, store::of_trainee(conn, t.id)?))
         })
         .await?;
@@ -188,8 +188,8 @@ async fn issue_one(
     let today = today();
     let outcome = state
         .db(move |c| {
-            let cur = content.curriculum_for_organism(c, org)?;
-            let ctx = issuer(&st, &cur);
+            let eds = content.cohort_editions(c, org)?;
+            let ctx = issuer(&st, &eds);
             issue::issue(c, &ctx, &by, org, id, &request, today)
         })
         .await?;
@@ -215,11 +215,11 @@ async fn cohort_page(
     let lines = state
         .db(move |conn| {
             let trainees = cohorts::trainees_of_cohort(conn, c2.organism_id, c2.id)?;
-            let cur = content2.curriculum_for_organism(conn, c2.organism_id)?;
+            let eds = content2.cohort_editions(conn, c2.organism_id)?;
             let finals = store::finals_of_cohort(conn, c2.id)?;
             let mut out = Vec::with_capacity(trainees.len());
             for t in &trainees {
-                let st = issue::state_of(conn, &cur, t, today)?;
+                let st = issue::state_of(conn, &eds, t, today)?;
                 out.push(serde_json::json!({
                     "trainee": t,
                     "complete": st.as_ref().is_some_and(|s| s.completion.complete),
@@ -276,8 +276,8 @@ async fn issue_batch(
     let (c2, today) = (cohort.clone(), today());
     let summary = state
         .db(move |c| {
-            let cur = content.curriculum_for_organism(c, c2.organism_id)?;
-            let ctx = issuer(&st, &cur);
+            let eds = content.cohort_editions(c, c2.organism_id)?;
+            let ctx = issuer(&st, &eds);
             issue::issue_cohort(c, &ctx, &by, &c2, today, |_, _| {})
         })
         .await?;
@@ -369,8 +369,8 @@ async fn resend(
     let (st, actor) = (state.clone(), me.id);
     state
         .db(move |c| {
-            let cur = content.curriculum_for_organism(c, row.organism_id)?;
-            let ctx = issuer(&st, &cur);
+            let eds = content.cohort_editions(c, row.organism_id)?;
+            let ctx = issuer(&st, &eds);
             mails::resend(c, &ctx, actor, &row)
         })
         .await?;

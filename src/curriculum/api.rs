@@ -95,7 +95,7 @@ async fn program(
 ) -> AppResult<HttpResponse> {
     let code = path.into_inner();
     let (_, ed) = viewer(&state, &content, &me, &code).await?;
-    Ok(HttpResponse::Ok().json(&ed.program))
+    Ok(HttpResponse::Ok().json(&*ed.program))
 }
 
 #[derive(Serialize)]

@@ -3,13 +3,13 @@
 //! version applies (a cohort's, a programme's current one); this only caches what versions
 //! hold, which never changes, so several instances need no message to stay in line.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use super::authoring::blobs::Blobs;
 use super::authoring::manifest::{self, Manifest};
-use super::edition::{Edition, ProgramIds};
+use super::edition::{Edition, Editions, ProgramIds};
 use super::rules::{Curriculum, Program};
 use super::versions::{self, VersionRow};
 use crate::db::DbConn;
@@ -22,6 +22,7 @@ pub struct Content {
     /// Where versions' files are written out to be read and served.
     cache: PathBuf,
     editions: RwLock<HashMap<i64, Arc<Edition>>>,
+    checks: Mutex<Checks>,
     /// A draft's preview per programme, with the draft revision it shows.
     drafts: RwLock<HashMap<i64, (i32, Arc<Edition>)>>,
     /// Every loaded activity's module and every module's programme code, by id: a heartbeat
@@ -43,6 +44,32 @@ impl Index {
                 self.activities.insert(*a, *id);
             }
         }
+    }
+}
+
+/// The latest checks of written-out folders, by folder name, oldest first. A few are enough:
+/// they serve the revision an author is working on.
+#[derive(Default)]
+struct Checks(VecDeque<(String, Checked)>);
+
+/// A programme, or every problem found in its files.
+pub type Checked = Result<Arc<Program>, Vec<String>>;
+
+impl Checks {
+    const KEPT: usize = 16;
+
+    fn get(&self, name: &str) -> Option<Checked> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, r)| r.clone())
+    }
+
+    fn put(&mut self, name: &str, checked: &Checked) {
+        if self.0.len() >= Self::KEPT {
+            self.0.pop_front();
+        }
+        self.0.push_back((name.to_string(), checked.clone()));
     }
 }
 
@@ -89,10 +116,7 @@ impl Content {
             let program = Arc::new(program);
             reference.insert(program.code.clone(), program.clone());
             reference_versions.insert(program.code.clone(), row.id);
-            editions.insert(
-                row.id,
-                Arc::new(edition(&row, None, (*program).clone(), ids)),
-            );
+            editions.insert(row.id, Arc::new(edition(&row, None, program.clone(), ids)));
         }
         let mut index = Index::default();
         editions.values().for_each(|e| index.add(e));
@@ -103,6 +127,7 @@ impl Content {
             cache: data_dir.join("programmes").join("versions"),
             editions: RwLock::new(editions),
             drafts: RwLock::new(HashMap::new()),
+            checks: Mutex::new(Checks::default()),
             index: RwLock::new(index),
         })
     }
@@ -120,7 +145,7 @@ impl Content {
             .ok_or(LoadError::Db(diesel::result::Error::NotFound))?;
         let organism = versions::organism_of(conn, row.program_id)?;
         let program = match self.reference.get(&row.program_code) {
-            Some(p) if p.hash == row.hash || row.manifest.is_empty() => (**p).clone(),
+            Some(p) if p.hash == row.hash || row.manifest.is_empty() => p.clone(),
             _ => {
                 let files = manifest::from_json(&row.manifest).map_err(LoadError::Files)?;
                 self.load_files(&format!("v{}", row.id), &files)?
@@ -197,24 +222,27 @@ impl Content {
     }
 
     /// Writes a manifest's files out and runs every check of `parcours content check` on them:
-    /// the programme, or each problem with its file (relative to the programme) and line.
-    pub fn check_files(&self, name: &str, files: &Manifest) -> Result<Program, Vec<String>> {
-        match self.written_out(name, files) {
-            Ok(dir) => check_folder(&dir),
-            Err(e) => Err(vec![format!("fichiers du programme illisibles : {e}")]),
+    /// the programme, or each problem with its file (relative to the programme) and line. The
+    /// result is kept by `name`, whose files never change: the editor, the preview and the
+    /// publish of one draft revision load it once.
+    pub fn check_files(&self, name: &str, files: &Manifest) -> Checked {
+        if let Some(found) = self.checks.lock().ok().and_then(|c| c.get(name)) {
+            return found;
         }
+        let checked = match self.written_out(name, files) {
+            Ok(dir) => check_folder(&dir).map(Arc::new),
+            Err(e) => Err(vec![format!("fichiers du programme illisibles : {e}")]),
+        };
+        if let Ok(mut c) = self.checks.lock() {
+            c.put(name, &checked);
+        }
+        checked
     }
 
     /// Writes a manifest's files out (once) and loads the programme they hold.
-    pub fn load_files(&self, name: &str, files: &Manifest) -> Result<Program, LoadError> {
-        let dir = self
-            .written_out(name, files)
-            .map_err(|e| LoadError::Files(format!("fichiers du programme : {e}")))?;
-        let root = dir.parent().unwrap_or(&dir);
-        let mut c = super::loader::load(root).map_err(|e| LoadError::Files(e.to_string()))?;
-        c.programs
-            .pop()
-            .ok_or_else(|| LoadError::Files("aucun programme".into()))
+    pub fn load_files(&self, name: &str, files: &Manifest) -> Result<Arc<Program>, LoadError> {
+        self.check_files(name, files)
+            .map_err(|problems| LoadError::Files(problems.join(" ; ")))
     }
 
     /// What a trainee should read next in the version she follows. Blocking.
@@ -230,33 +258,14 @@ impl Content {
         Ok(self.edition(conn, version)?.next_lesson(&done))
     }
 
-    /// The current versions of these programmes as one `Curriculum`, copied: for documents
-    /// and exports, which read a few programmes once, never for a page view.
-    pub fn curriculum_of(
-        &self,
-        conn: &mut DbConn,
-        codes: &[String],
-    ) -> Result<Curriculum, LoadError> {
-        let mut programs = Vec::new();
-        for code in codes {
-            if let Some(ed) = self.current(conn, code)? {
-                programs.push(ed.program.clone());
-            }
+    /// The versions an organism's cohorts follow, each cohort its own: what its documents
+    /// and exports read.
+    pub fn cohort_editions(&self, conn: &mut DbConn, organism: i64) -> Result<Editions, LoadError> {
+        let mut list = Vec::new();
+        for id in versions::cohort_versions(conn, organism)? {
+            list.push(self.edition(conn, id)?);
         }
-        Ok(Curriculum { programs })
-    }
-
-    /// `curriculum_of` the programmes an organism's cohorts may follow: the references and its own.
-    pub fn curriculum_for_organism(
-        &self,
-        conn: &mut DbConn,
-        organism: i64,
-    ) -> Result<Curriculum, LoadError> {
-        let codes: Vec<String> = versions::visible_programs(conn, Some(organism), false)?
-            .into_iter()
-            .map(|(code, _)| code)
-            .collect();
-        self.curriculum_of(conn, &codes)
+        Ok(Editions::new(list))
     }
 
     /// The module id and programme code of an activity, when a loaded version has it.
@@ -312,7 +321,12 @@ pub fn check_folder(dir: &Path) -> Result<Program, Vec<String>> {
     }
 }
 
-fn edition(row: &VersionRow, organism: Option<i64>, program: Program, ids: ProgramIds) -> Edition {
+fn edition(
+    row: &VersionRow,
+    organism: Option<i64>,
+    program: Arc<Program>,
+    ids: ProgramIds,
+) -> Edition {
     Edition {
         version_id: row.id,
         number: row.number,

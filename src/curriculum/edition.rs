@@ -2,6 +2,7 @@
 //! modules and activities. Editions never change once loaded; a new version is a new edition.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -66,7 +67,7 @@ pub struct Edition {
     pub program_id: i64,
     /// `None` for the platform's reference programmes.
     pub organism_id: Option<i64>,
-    pub program: Program,
+    pub program: Arc<Program>,
     pub ids: ProgramIds,
 }
 
@@ -128,5 +129,20 @@ impl Edition {
                     })
                 })
         })
+    }
+}
+
+/// The versions a document reads, by version id. Each cohort keeps its own version, so two
+/// cohorts of one programme may read two versions in one export.
+#[derive(Debug, Default, Clone)]
+pub struct Editions(HashMap<i64, Arc<Edition>>);
+
+impl Editions {
+    pub fn new(list: impl IntoIterator<Item = Arc<Edition>>) -> Self {
+        Editions(list.into_iter().map(|e| (e.version_id, e)).collect())
+    }
+
+    pub fn program(&self, version_id: i64) -> Option<&Program> {
+        self.0.get(&version_id).map(|e| &*e.program)
     }
 }

@@ -27,7 +27,7 @@ pub mod versions;
 pub mod viewer;
 
 pub use catalog::Content;
-pub use edition::{Edition, NextLesson};
+pub use edition::{Edition, Editions, NextLesson};
 pub use rules::Curriculum;
 
 /// Loads and checks the content folder, then records it; any mistake stops the start.

@@ -77,7 +77,7 @@ async fn my_path(
         .await?;
     let programs: Vec<_> = editions
         .iter()
-        .map(|(ed, org)| serde_json::json!({"program": &ed.program, "own": org.is_some(), "version": ed.number}))
+        .map(|(ed, org)| serde_json::json!({"program": &*ed.program, "own": org.is_some(), "version": ed.number}))
         .collect();
     let mut ctx = base(&req, &me, Viewer::Preview);
     ctx.insert("programs", &programs);

@@ -2,7 +2,7 @@
 //! programme read at start, or an organism's publish), its modules' and activities' rows,
 //! and which version applies where.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::authoring::manifest::{self, Manifest};
 use super::edition::ProgramIds;
 use super::rules::{Module, Program};
-use crate::db::schema::{content_versions, lessons, modules, programs};
+use crate::db::schema::{cohorts, content_versions, lessons, modules, programs};
 use crate::db::{self, DbConn};
 
 /// A version's row.
@@ -334,31 +334,72 @@ fn sync_modules(conn: &mut DbConn, p: &Program, program_id: i64) -> QueryResult<
     Ok(())
 }
 
+/// An activity's row as a publish writes it.
+#[derive(Queryable, PartialEq, Eq)]
+struct ActivityRow {
+    title: String,
+    position: i32,
+    minutes: i32,
+    retired: bool,
+    kind: String,
+    required: bool,
+    sequence: i32,
+}
+
 /// A module's activities: those gone from the content retired, the others updated or created.
+/// Only rows that differ are written: a publish that changed one lesson writes one row.
 fn sync_activities(conn: &mut DbConn, m: &Module, module_id: i64) -> QueryResult<()> {
-    let known: Vec<(i64, String)> = lessons::table
+    let known: HashMap<String, (i64, ActivityRow)> = lessons::table
         .filter(lessons::module_id.eq(module_id))
-        .select((lessons::id, lessons::slug))
-        .load(conn)?;
+        .select((
+            lessons::slug,
+            lessons::id,
+            (
+                lessons::title,
+                lessons::position,
+                lessons::minutes,
+                lessons::retired,
+                lessons::kind,
+                lessons::required,
+                lessons::sequence,
+            ),
+        ))
+        .load::<(String, i64, ActivityRow)>(conn)?
+        .into_iter()
+        .map(|(slug, id, row)| (slug, (id, row)))
+        .collect();
     let slugs: HashSet<&str> = m.activities.iter().map(|a| a.slug.as_str()).collect();
-    for (id, slug) in &known {
-        if !slugs.contains(slug.as_str()) {
-            diesel::update(lessons::table.find(id))
-                .set(lessons::retired.eq(true))
-                .execute(conn)?;
-        }
+    let gone: Vec<i64> = known
+        .iter()
+        .filter(|(slug, (_, row))| !row.retired && !slugs.contains(slug.as_str()))
+        .map(|(_, (id, _))| *id)
+        .collect();
+    if !gone.is_empty() {
+        diesel::update(lessons::table.filter(lessons::id.eq_any(&gone)))
+            .set(lessons::retired.eq(true))
+            .execute(conn)?;
     }
     for (position, l) in m.activities.iter().enumerate() {
+        let row = ActivityRow {
+            title: l.title.clone(),
+            position: position as i32 + 1,
+            minutes: l.minutes as i32,
+            retired: false,
+            kind: l.kind.as_str().to_string(),
+            required: l.required,
+            sequence: l.sequence as i32,
+        };
         let values = (
-            lessons::title.eq(&l.title),
-            lessons::position.eq(position as i32 + 1),
-            lessons::minutes.eq(l.minutes as i32),
+            lessons::title.eq(&row.title),
+            lessons::position.eq(row.position),
+            lessons::minutes.eq(row.minutes),
             lessons::retired.eq(false),
-            lessons::kind.eq(l.kind.as_str()),
-            lessons::required.eq(l.required),
-            lessons::sequence.eq(l.sequence as i32),
+            lessons::kind.eq(&row.kind),
+            lessons::required.eq(row.required),
+            lessons::sequence.eq(row.sequence),
         );
-        match known.iter().find(|(_, s)| s == &l.slug) {
+        match known.get(&l.slug) {
+            Some((_, old)) if *old == row => {}
             Some((id, _)) => {
                 diesel::update(lessons::table.find(id))
                     .set(values)
@@ -397,6 +438,15 @@ pub fn visible_programs(
         );
     }
     q.load(conn)
+}
+
+/// The versions the organism's cohorts follow.
+pub fn cohort_versions(conn: &mut DbConn, organism: i64) -> QueryResult<Vec<i64>> {
+    cohorts::table
+        .filter(cohorts::organism_id.eq(organism))
+        .select(cohorts::content_version_id)
+        .distinct()
+        .load(conn)
 }
 
 /// A programme's row by its code: its id, current version and owner.

@@ -4,7 +4,7 @@
 
 use crate::base::format;
 use crate::cohorts::import::spreadsheet_safe;
-use crate::curriculum::rules::Curriculum;
+use crate::curriculum::Editions;
 use crate::tracking::per_activity::{ActivityLine, duration, sequence_title};
 
 pub const PATH: &str = "distanciel/activites.csv";
@@ -29,7 +29,7 @@ pub const CSV_HEADER: [&str; 17] = [
     "Devoir : sur",
 ];
 
-pub fn csv(curriculum: &Curriculum, lines: &[ActivityLine]) -> csv::Result<Vec<u8>> {
+pub fn csv(editions: &Editions, lines: &[ActivityLine]) -> csv::Result<Vec<u8>> {
     let mut out = Vec::new();
     {
         let mut wr = format::excel_csv(&mut out);
@@ -40,7 +40,7 @@ pub fn csv(curriculum: &Curriculum, lines: &[ActivityLine]) -> csv::Result<Vec<u
             wr.write_record([
                 spreadsheet_safe(&l.module_code),
                 spreadsheet_safe(&l.module_title),
-                spreadsheet_safe(&sequence_title(curriculum, l)),
+                spreadsheet_safe(&sequence_title(editions, l)),
                 spreadsheet_safe(&l.title),
                 l.kind_label().to_string(),
                 if l.required { "oui" } else { "non" }.to_string(),
@@ -111,6 +111,7 @@ mod tests {
             trainee_id: 1,
             lesson_id: 2,
             program_code: "CQP-AM".into(),
+            version_id: 1,
             module_code: "M1".into(),
             module_title: "Suivi".into(),
             module_position: 1,
@@ -151,7 +152,7 @@ mod tests {
     #[test]
     fn each_activity_says_its_time_and_result() {
         let lines = [line("quiz"), line("assignment")];
-        let bytes = csv(&Curriculum::default(), &lines).unwrap();
+        let bytes = csv(&Editions::default(), &lines).unwrap();
         let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
         let rows: Vec<_> = text.lines().collect();
         assert_eq!(

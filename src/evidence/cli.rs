@@ -53,14 +53,14 @@ pub fn export_cohort(
         .ok_or_else(|| CliError::Usage(format!("promotion n° {cohort_id} introuvable")))?;
     let templates = crate::mail::load_templates(&config.templates_dir)?;
     let content = crate::curriculum::load_and_sync(&config.content_dir, &config.data_dir, &pool)?;
-    let curriculum = content
-        .curriculum_for_organism(&mut conn, cohort.organism_id)
+    let editions = content
+        .cohort_editions(&mut conn, cohort.organism_id)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let issuer = Issuer {
         key: crate::attestation::key_of(config),
         base_url: &config.base_url,
         mail_templates: &templates,
-        curriculum: &curriculum,
+        editions: &editions,
     };
     // Missing certificates are issued in the name of the organism's first administrator.
     let signatory = crate::attestation::store::first_org_admin(&mut conn, cohort.organism_id)

@@ -86,7 +86,7 @@ fn certificate(
         notify: false,
     };
     let issued = db::transaction(conn, |c| {
-        let state = issue::state_of(c, ask.issuer.curriculum, ask.trainee, ask.today)?
+        let state = issue::state_of(c, ask.issuer.editions, ask.trainee, ask.today)?
             .filter(|s| s.cohort.id == cohort.id)
             .ok_or_else(|| {
                 AppError::Conflict(
@@ -165,7 +165,7 @@ pub fn build(conn: &mut DbConn, ask: &Ask<'_>) -> AppResult<Pack> {
     ));
     files.push(File::new(
         activities::PATH,
-        activities::csv(ask.issuer.curriculum, &per_activity).map_err(|e| internal("CSV", e))?,
+        activities::csv(ask.issuer.editions, &per_activity).map_err(|e| internal("CSV", e))?,
     ));
     files.push(File::new(
         "evaluations.csv",

@@ -58,12 +58,12 @@ async fn pack(
                 Some(id) => cohorts::cohort(c, id)?,
                 None => None,
             };
-            let curriculum = content.curriculum_for_organism(c, trainee.organism_id)?;
+            let editions = content.cohort_editions(c, trainee.organism_id)?;
             let issuer = Issuer {
                 key: crate::attestation::key_of(&st.config),
                 base_url: &st.config.base_url,
                 mail_templates: &st.mail_templates,
-                curriculum: &curriculum,
+                editions: &editions,
             };
             export::build(
                 c,

@@ -11,7 +11,7 @@ use super::table::{Cell, Sheet};
 use crate::base::paris::paris_midnight;
 use crate::cohorts::rules::{EndReason, Funding};
 use crate::cohorts::store::{self as cohorts, Trainees};
-use crate::curriculum::rules::Curriculum;
+use crate::curriculum::Editions;
 use crate::db::DbConn;
 use crate::tracking::per_activity::{ActivityLine, sequence_title};
 use crate::tracking::store::{self as tracking, Whose};
@@ -88,7 +88,7 @@ fn time(t: chrono::NaiveTime) -> String {
 /// enrolled in the cohort, so that a transfer does not count a day twice.
 pub fn export(
     conn: &mut DbConn,
-    curriculum: &Curriculum,
+    editions: &Editions,
     organism: &str,
     organism_id: i64,
     cohort: Option<i64>,
@@ -112,7 +112,7 @@ pub fn export(
         .map(|(e, (start, end))| (e.enrolment.trainee_id, *start, *end))
         .collect();
     let done_in = crate::attestation::store::hours_in_periods(conn, &periods)?;
-    let activities = activities(conn, curriculum, organism, &within)?;
+    let activities = activities(conn, editions, organism, &within)?;
     for ((e, _), done) in within.into_iter().zip(done_in) {
         let trainee = e.enrolment.trainee_id;
         let departure = e
@@ -181,7 +181,7 @@ pub fn export(
 /// in rounds where each trainee appears once.
 fn activities(
     conn: &mut DbConn,
-    curriculum: &Curriculum,
+    editions: &Editions,
     organism: &str,
     within: &[(&store::Enrolled, (NaiveDate, NaiveDate))],
 ) -> AppResult<Sheet> {
@@ -221,7 +221,7 @@ fn activities(
                     Cell::text(&e.email),
                     Cell::text(&l.module_code),
                     Cell::text(&l.module_title),
-                    Cell::text(sequence_title(curriculum, &l)),
+                    Cell::text(sequence_title(editions, &l)),
                     Cell::text(&l.title),
                     Cell::text(l.kind_label()),
                     Cell::text(if l.required { "oui" } else { "non" }),

@@ -168,8 +168,8 @@ async fn funders_export(
     let content = content.clone();
     let export = state
         .db(move |c| {
-            let curriculum = content.curriculum_for_organism(c, id)?;
-            funders::export(c, &curriculum, &name, id, cohort, from, to)
+            let editions = content.cohort_editions(c, id)?;
+            funders::export(c, &editions, &name, id, cohort, from, to)
         })
         .await?;
     Ok((organism, p, export))

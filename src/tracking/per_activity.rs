@@ -6,7 +6,8 @@
 use chrono::NaiveDateTime;
 
 use crate::base::format;
-use crate::curriculum::rules::{ActivityKind, Curriculum, SubmissionState};
+use crate::curriculum::Editions;
+use crate::curriculum::rules::{ActivityKind, SubmissionState};
 
 /// One attempt at a formative quiz.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,6 +55,8 @@ pub struct ActivityLine {
     pub trainee_id: i64,
     pub lesson_id: i64,
     pub program_code: String,
+    /// The programme version of her cohort.
+    pub version_id: i64,
     pub module_code: String,
     pub module_title: String,
     pub module_position: i32,
@@ -153,15 +156,17 @@ pub fn duration(secs: i64) -> String {
     format::minutes(secs / 60)
 }
 
-/// The title of a module's sequence in the loaded content (`Séquence 2` when it is gone).
-pub fn sequence_title(curriculum: &Curriculum, l: &ActivityLine) -> String {
-    let sequence = l.sequence;
-    curriculum
-        .program(&l.program_code)
+/// The title of the activity's sequence in the version the trainee follows (`Séquence 2`
+/// when that version does not have it).
+pub fn sequence_title(editions: &Editions, l: &ActivityLine) -> String {
+    editions
+        .program(l.version_id)
         .and_then(|p| p.module(&l.module_code))
-        .and_then(|m| m.sequences.get(usize::try_from(sequence).ok()?))
-        .cloned()
-        .unwrap_or_else(|| format!("Séquence {}", sequence + 1))
+        .and_then(|m| {
+            let a = m.activities.iter().find(|a| a.slug == l.slug)?;
+            m.sequences.get(a.sequence).cloned()
+        })
+        .unwrap_or_else(|| format!("Séquence {}", l.sequence + 1))
 }
 
 /// Lines in the programme's order: module, sequence, activity.
@@ -191,6 +196,7 @@ mod tests {
             trainee_id: 1,
             lesson_id: 2,
             program_code: "CQP-AM".into(),
+            version_id: 1,
             module_code: "M1".into(),
             module_title: "Suivi".into(),
             module_position: 1,
@@ -272,7 +278,7 @@ mod tests {
         let mut v = vec![a.clone(), b.clone(), c.clone()];
         sort(&mut v);
         assert_eq!(v, vec![c, b, a]);
-        let none = Curriculum::default();
+        let none = Editions::default();
         assert_eq!(sequence_title(&none, &v[1]), "Séquence 2");
     }
 }

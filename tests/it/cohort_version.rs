@@ -9,7 +9,7 @@ use parcours::accounts::Role;
 use parcours::db::DbConn;
 use parcours::db::schema::{
     activity_totals, audit_events, cohorts, content_versions, daily_activity, evaluation_attempts,
-    lesson_progress, lessons, module_totals, programs, study_sessions,
+    lesson_progress, lessons, module_totals, modules, programs, study_sessions,
 };
 
 use crate::common::*;
@@ -420,4 +420,75 @@ async fn the_api_shows_the_version_and_moves_with_the_number_read() {
     assert_eq!(moved["content_version_id"], v2);
     assert_eq!(followed(app, cohort), v2);
     assert_eq!(moves(app, cohort).len(), 1);
+}
+
+/// The content of the CQP's first module as shipped, where the copy starts from.
+fn shipped_module_toml() -> String {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/content/cqp-assistant-medical/01-suivi-parcours-sante/module.toml"
+    );
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// The sequence of each line of the trainee's evidence pack's activities, as its CSV has them.
+async fn pack_sequences(s: &Setup, trainee: i64) -> Vec<String> {
+    let today = crate::evidence::fr(parcours::base::paris::today());
+    let url = format!("/stagiaires/{trainee}/preuves.zip?du=01/09/2026&au={today}");
+    let res = s.admin.get(s.app.url(&url)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let (dir, _) = crate::evidence::unpack(&res.bytes().await.unwrap());
+    let csv = crate::evidence::read(&dir, "distanciel/activites.csv");
+    csv.lines()
+        .skip(1)
+        .map(|l| l.split(';').nth(2).unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_cohorts_documents_read_the_version_it_follows() {
+    use crate::authoring::{copy_of_cqp, revision_in};
+    let s = setup().await;
+    let app = &s.app;
+    assert_eq!(
+        copy_of_cqp(app, &s.admin, s.org, "CQP-LYON").await.status(),
+        303
+    );
+    let cohort = app.create_cohort(s.org, "CQP-LYON");
+    let (_, trainee) = signed_in(app, Role::Trainee, Some(s.org), "stagiaire@a.fr").await;
+    app.enrol(s.org, cohort, trainee);
+    let token = api_token(app, "stagiaire@a.fr").await;
+    let lesson: i64 = lessons::table
+        .inner_join(modules::table.inner_join(programs::table))
+        .filter(programs::code.eq("CQP-LYON"))
+        .filter(lessons::slug.eq(LESSON))
+        .select(lessons::id)
+        .first(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    assert_eq!(beat(app, &token, lesson, "vue", 1).await.status(), 200);
+    rewind(app, trainee, 30);
+    assert_eq!(beat(app, &token, lesson, "vue", 2).await.status(), 200);
+
+    // Version 2 renames the lesson's sequence.
+    let old = "Le rôle de l'assistant médical dans le parcours de santé";
+    let new = "Le rôle de l'assistant, à la lyonnaise";
+    let editor = "/auteur/programmes/CQP-LYON";
+    let file = format!("{editor}/fichiers/01-suivi-parcours-sante/module.toml");
+    let (_, form) = page(&s.admin, app, &file).await;
+    let text = shipped_module_toml().replace(old, new);
+    let fields = [("revision", revision_in(&form)), ("texte", text)];
+    assert_eq!(s.admin.post_form(app, &file, &fields).await.status(), 303);
+    let (_, html) = page(&s.admin, app, editor).await;
+    let fields = [("revision", revision_in(&html))];
+    let res = s
+        .admin
+        .post_form(app, &format!("{editor}/publier"), &fields)
+        .await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+
+    // The cohort is still on version 1: its pack names the sequence as version 1 does.
+    assert_eq!(pack_sequences(&s, trainee).await, [old]);
+    // Moved on to version 2, the same time is read under the new name.
+    assert_eq!(post_version(&s.admin, app, cohort, 2).await.status(), 303);
+    assert_eq!(pack_sequences(&s, trainee).await, [new]);
 }

@@ -18,7 +18,7 @@ fn today() -> chrono::NaiveDate {
     parcours::base::paris::to_paris(parcours::db::now()).date_naive()
 }
 
-fn fr(d: chrono::NaiveDate) -> String {
+pub(crate) fn fr(d: chrono::NaiveDate) -> String {
     d.format("%d/%m/%Y").to_string()
 }
 
@@ -222,7 +222,7 @@ fn exchanges(app: &TestApp, org: i64, cohort: i64, trainee: i64, trainer: i64) {
 }
 
 /// Unzips a pack into a fresh folder and runs the real `sha256sum -c SHA256SUMS` there.
-fn unpack(bytes: &[u8]) -> (tempfile::TempDir, Vec<String>) {
+pub(crate) fn unpack(bytes: &[u8]) -> (tempfile::TempDir, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
     let names: Vec<String> = (0..archive.len())
@@ -248,7 +248,7 @@ fn unpack(bytes: &[u8]) -> (tempfile::TempDir, Vec<String>) {
     (dir, names)
 }
 
-fn read(dir: &tempfile::TempDir, path: &str) -> String {
+pub(crate) fn read(dir: &tempfile::TempDir, path: &str) -> String {
     let mut s = String::new();
     std::fs::File::open(dir.path().join(path))
         .unwrap()

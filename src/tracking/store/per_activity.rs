@@ -8,8 +8,8 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{
-    activity_totals, assignment_submissions, evaluation_attempts, lessons, modules, programs,
-    study_sessions,
+    activity_totals, assignment_submissions, cohorts, enrolments, evaluation_attempts, lessons,
+    modules, programs, study_sessions,
 };
 use crate::tracking::per_activity::{self, ActivityLine, Grade, QuizTry};
 
@@ -22,6 +22,17 @@ pub struct Whose {
 
 fn inside(w: Option<(NaiveDateTime, NaiveDateTime)>, t: NaiveDateTime) -> bool {
     w.is_none_or(|(s, e)| s <= t && t < e)
+}
+
+/// Each trainee's programme version: her latest enrolment's cohort's.
+fn versions_of(conn: &mut DbConn, ids: &[i64]) -> QueryResult<HashMap<i64, i64>> {
+    let rows: Vec<(i64, i64)> = enrolments::table
+        .inner_join(cohorts::table)
+        .filter(enrolments::trainee_id.eq_any(ids))
+        .order(enrolments::id)
+        .select((enrolments::trainee_id, cohorts::content_version_id))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
 }
 
 type LessonRow = (i64, i64, String, String, i32, i32, String, i32, bool);
@@ -71,6 +82,7 @@ pub fn activity_lines(conn: &mut DbConn, whose: &[Whose]) -> QueryResult<Vec<Act
     let (lesson_rows, module_rows) = activities_of(conn, &lesson_ids, &quiz_modules)?;
     let mut attempts = attempts_by_activity(&attempt_rows, &lesson_rows);
     let lessons_by_id: HashMap<i64, &LessonRow> = lesson_rows.iter().map(|r| (r.0, r)).collect();
+    let versions = versions_of(conn, &ids)?;
 
     let mut keys: HashSet<(i64, i64)> = HashSet::new();
     keys.extend(in_window.iter().filter(|(_, s)| **s > 0).map(|(k, _)| *k));
@@ -90,6 +102,7 @@ pub fn activity_lines(conn: &mut DbConn, whose: &[Whose]) -> QueryResult<Vec<Act
             trainee_id: t,
             lesson_id: l,
             program_code: module.4.clone(),
+            version_id: versions.get(&t).copied().unwrap_or_default(),
             module_code: module.1.clone(),
             module_title: module.2.clone(),
             module_position: module.3,
