@@ -5,7 +5,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
-use sha2::{Digest, Sha256};
 
 use super::rules::{self, LinkState, Role};
 use super::store::{self, NewUser, User};
@@ -52,10 +51,7 @@ fn new_token() -> AppResult<(String, String)> {
 }
 
 pub fn hash_token(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::base::digest::sha256_hex(token.as_bytes())
 }
 
 fn mail_error(e: mail::MailError) -> AppError {

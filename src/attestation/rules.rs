@@ -272,11 +272,7 @@ pub fn signature(key: &[u8; 32], canonical: &str) -> String {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
         .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
     mac.update(canonical.as_bytes());
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::base::digest::hex(&mac.finalize().into_bytes())
 }
 
 /// Multiplication by x in GF(32) (modulus x⁵ + x² + 1).

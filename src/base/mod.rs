@@ -2,6 +2,7 @@
 //! dates, public holidays, field errors and checks, PDF drawing). Imports std and external
 //! crates only: no domain, no web framework, no database (`tests/layers.rs` keeps it so).
 
+pub mod digest;
 pub mod field;
 pub mod format;
 pub mod holidays;

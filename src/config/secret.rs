@@ -19,7 +19,7 @@ pub(super) fn load_or_create_secret(data_dir: &Path) -> Result<Vec<u8>, ConfigEr
     let mut raw = [0u8; 32];
     getrandom::fill(&mut raw)
         .map_err(|e| bad("PARCOURS_SECRET", format!("aléa indisponible : {e}")))?;
-    let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::base::digest::hex(&raw);
     // Written whole beside, then linked into place: an instance starting at the same moment
     // sees either no file or a complete one, never an empty one. The first link wins.
     let tmp = data_dir.join(format!("secret.key.{}.tmp", &hex[..16]));

@@ -57,9 +57,10 @@ pub(super) fn render_page(
     draft: Draft,
     status: StatusCode,
 ) -> AppResult<HttpResponse> {
-    let (p, m) = (&t.program.code, &t.module.code);
+    let m = &t.module.code;
     let latest = versions.first().map(|v| (v.row.state(), v.row.version_no));
     let mut ctx = base(req, me, viewer);
+    ctx.insert("base", t.base);
     ctx.insert("program", &t.program.head());
     ctx.insert("module", &t.module.head());
     ctx.insert("activity", t.activity);
@@ -78,7 +79,7 @@ pub(super) fn render_page(
         .map(|f| {
             serde_json::json!({
                 "name": f.strip_prefix("files/").unwrap_or(f),
-                "url": super::rules::file_url(p, m, f),
+                "url": super::rules::file_url(t.base, m, f),
             })
         })
         .collect();
@@ -378,6 +379,7 @@ async fn render_grading(
     let mut ctx = w::context(req);
     ctx.insert("me", &me.view());
     ctx.insert("trainee", &trainee);
+    ctx.insert("base", t.base);
     ctx.insert("program", &t.program.head());
     ctx.insert("module", &t.module.head());
     ctx.insert("activity", t.activity);

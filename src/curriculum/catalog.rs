@@ -204,6 +204,7 @@ impl Content {
             number: 0,
             program_id,
             organism_id: organism,
+            base: format!("/auteur/apercu/{}", program.code),
             program,
             ids,
         });
@@ -332,6 +333,7 @@ fn edition(
         number: row.number,
         program_id: row.program_id,
         organism_id: organism,
+        base: format!("/programmes/{}", program.code),
         program,
         ids,
     }

@@ -34,22 +34,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         "/auteur/programmes/{code}/modules/{folder}/fichiers",
         web::post().to(upload),
     )
-    .route("/auteur/apercu/{code}", web::get().to(preview_program))
-    .route(
-        "/auteur/apercu/{code}/{module}",
-        web::get().to(preview_module),
-    )
+    .route("/auteur/apercu/{code}", web::get().to(preview))
+    .route("/auteur/apercu/{code}/{module}", web::get().to(preview))
     .route(
         "/auteur/apercu/{code}/{module}/activites/{slug}",
-        web::get().to(preview_activity),
+        web::get().to(preview),
     )
     .route(
         "/auteur/apercu/{code}/{module}/devoirs/{slug}",
-        web::get().to(preview_assignment),
+        web::get().to(preview),
     )
     .route(
         "/auteur/apercu/{code}/{module}/fichiers/{name}",
-        web::get().to(preview_file),
+        web::get().to(preview),
     );
 }
 
@@ -177,21 +174,18 @@ fn file_name(sent: &str, ext: &str) -> String {
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("fichier");
-    let mut clean: String = stem
+    // Accents folded as people would type them: "Éducation thérapeutique" gives
+    // "education-therapeutique".
+    let folded = deunicode::deunicode(stem).to_ascii_lowercase();
+    let words = folded.split(|c: char| !c.is_ascii_alphanumeric());
+    let mut clean: String = words
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
         .chars()
-        .map(|c| match c {
-            'a'..='z' | '0'..='9' => c,
-            'A'..='Z' => c.to_ascii_lowercase(),
-            'é' | 'è' | 'ê' | 'ë' => 'e',
-            'à' | 'â' => 'a',
-            'î' | 'ï' => 'i',
-            'ô' => 'o',
-            'ù' | 'û' | 'ü' => 'u',
-            'ç' => 'c',
-            _ => '-',
-        })
+        .take(60)
         .collect();
-    clean = clean.trim_matches('-').chars().take(60).collect();
+    clean = clean.trim_end_matches('-').to_string();
     if clean.is_empty() {
         clean = "fichier".into();
     }
@@ -376,119 +370,64 @@ async fn draft_edition(
         .await
 }
 
-/// A published page's links and media, pointed at the preview of the draft.
-async fn within_preview(code: &str, res: HttpResponse) -> AppResult<HttpResponse> {
-    let (from, to) = (
-        format!("/programmes/{code}/"),
-        format!("/auteur/apercu/{code}/"),
-    );
-    let (from_top, to_top) = (
-        format!("\"/programmes/{code}\""),
-        format!("\"/auteur/apercu/{code}\""),
-    );
-    let status = res.status();
-    if let Some(loc) = res
-        .headers()
-        .get(header::LOCATION)
-        .and_then(|l| l.to_str().ok())
-    {
-        return Ok(w::redirect(&loc.replace(&from, &to)));
-    }
-    let bytes = actix_web::body::to_bytes(res.into_body())
-        .await
-        .map_err(|_| AppError::Internal(anyhow::anyhow!("preview body")))?;
-    let html = String::from_utf8_lossy(&bytes)
-        .replace(&from, &to)
-        .replace(&from_top, &to_top);
-    let mut out = HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(html);
-    out.headers_mut()
+/// A page of the draft as a trainee will see it once published: the same renderers as the
+/// published pages, on the draft's edition, whose links stay inside the preview. Which page is
+/// told by the route that matched.
+async fn preview(
+    req: HttpRequest,
+    state: State,
+    content: web::Data<Content>,
+    me: CurrentUser,
+) -> AppResult<HttpResponse> {
+    let info = req.match_info();
+    let ed = draft_edition(&state, &content, &me, info.query("code")).await?;
+    let (none, pattern) = (Record::default(), req.match_pattern().unwrap_or_default());
+    let me = &me;
+    let mut res = match (info.get("module"), info.get("slug"), info.get("name")) {
+        (None, ..) => render_program(&req, &state, me, Viewer::Preview, &ed, &none)?,
+        (Some(m), None, None) => render_module(&req, &state, me, (Viewer::Preview, &ed, &none), m)?,
+        (Some(m), None, Some(name)) => {
+            let module = ed.module(m).ok_or(AppError::NotFound)?;
+            let rel = format!("files/{name}");
+            let known = module.files.get(&rel).ok_or(AppError::NotFound)?;
+            return super::file_pages::serve(&req, module.dir.join(&rel), name, *known).await;
+        }
+        (Some(m), Some(slug), _) if pattern.contains("/devoirs/") => {
+            let t = super::assignments::Target::find(&ed, m, slug)?;
+            let page = (t, Viewer::Preview);
+            super::assignment_pages::render_page(
+                &req,
+                &state,
+                me,
+                page,
+                &[],
+                Default::default(),
+                StatusCode::OK,
+            )?
+        }
+        (Some(m), Some(slug), _) => {
+            render_activity(&req, &state, me, (Viewer::Preview, &ed, false), (m, slug)).await?
+        }
+    };
+    res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(out)
+    Ok(res)
 }
 
-async fn preview_program(
-    req: HttpRequest,
-    state: State,
-    content: web::Data<Content>,
-    me: CurrentUser,
-    path: web::Path<String>,
-) -> AppResult<HttpResponse> {
-    let code = path.into_inner();
-    let ed = draft_edition(&state, &content, &me, &code).await?;
-    let res = render_program(&req, &state, &me, Viewer::Preview, &ed, &Record::default())?;
-    within_preview(&code, res).await
-}
+#[cfg(test)]
+mod tests {
+    use super::file_name;
 
-async fn preview_module(
-    req: HttpRequest,
-    state: State,
-    content: web::Data<Content>,
-    me: CurrentUser,
-    path: web::Path<(String, String)>,
-) -> AppResult<HttpResponse> {
-    let (code, module) = path.into_inner();
-    let ed = draft_edition(&state, &content, &me, &code).await?;
-    let r = Record::default();
-    let res = render_module(&req, &state, &me, (Viewer::Preview, &ed, &r), &module)?;
-    within_preview(&code, res).await
-}
-
-async fn preview_activity(
-    req: HttpRequest,
-    state: State,
-    content: web::Data<Content>,
-    me: CurrentUser,
-    path: web::Path<(String, String, String)>,
-) -> AppResult<HttpResponse> {
-    let (code, module, slug) = path.into_inner();
-    let ed = draft_edition(&state, &content, &me, &code).await?;
-    let res = render_activity(
-        &req,
-        &state,
-        &me,
-        (Viewer::Preview, &ed, false),
-        (&module, &slug),
-    )
-    .await?;
-    within_preview(&code, res).await
-}
-
-async fn preview_assignment(
-    req: HttpRequest,
-    state: State,
-    content: web::Data<Content>,
-    me: CurrentUser,
-    path: web::Path<(String, String, String)>,
-) -> AppResult<HttpResponse> {
-    let (code, module, slug) = path.into_inner();
-    let ed = draft_edition(&state, &content, &me, &code).await?;
-    let t = super::assignments::Target::find(&ed, &module, &slug)?;
-    let res = super::assignment_pages::render_page(
-        &req,
-        &state,
-        &me,
-        (t, Viewer::Preview),
-        &[],
-        Default::default(),
-        StatusCode::OK,
-    )?;
-    within_preview(&code, res).await
-}
-
-/// A file of the draft's module (a video, an image), served as the published one would be.
-async fn preview_file(
-    req: HttpRequest,
-    state: State,
-    content: web::Data<Content>,
-    me: CurrentUser,
-    path: web::Path<(String, String, String)>,
-) -> AppResult<HttpResponse> {
-    let (code, module, name) = path.into_inner();
-    let ed = draft_edition(&state, &content, &me, &code).await?;
-    let m = ed.module(&module).ok_or(AppError::NotFound)?;
-    let rel = format!("files/{name}");
-    let known = m.files.get(&rel).ok_or(AppError::NotFound)?;
-    super::file_pages::serve(&req, m.dir.join(&rel), &name, *known).await
+    #[test]
+    fn file_names_are_plain_lowercase_words() {
+        assert_eq!(
+            file_name("Éducation thérapeutique – œdème (v2).MOV", "mp4"),
+            "education-therapeutique-oedeme-v2.mp4"
+        );
+        assert_eq!(
+            file_name("C:\\Dossier patient.pdf", "pdf"),
+            "c-dossier-patient.pdf"
+        );
+        assert_eq!(file_name("¿?.png", "png"), "fichier.png");
+    }
 }

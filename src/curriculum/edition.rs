@@ -68,6 +68,9 @@ pub struct Edition {
     /// `None` for the platform's reference programmes.
     pub organism_id: Option<i64>,
     pub program: Arc<Program>,
+    /// Where its pages are: `/programmes/CODE`, or `/auteur/apercu/CODE` for a draft's
+    /// preview, whose links then stay inside the preview.
+    pub base: String,
     pub ids: ProgramIds,
 }
 
@@ -125,7 +128,7 @@ impl Edition {
                     (!done.contains(&id)).then(|| NextLesson {
                         module: m.code.clone(),
                         title: a.title.clone(),
-                        url: rules::activity_url(&p.code, &m.code, a),
+                        url: rules::activity_url(&self.base, &m.code, a),
                     })
                 })
         })

@@ -87,6 +87,18 @@ pub fn to_html(markdown: &str) -> String {
     });
     let mut out = String::with_capacity(markdown.len() * 3 / 2);
     html::push_html(&mut out, events);
+    // Aligned table columns come out with inline styles, which the pages' CSP refuses: classes
+    // say the same. Only tags are rewritten: a text's `<` is always escaped.
+    if out.contains(" style=\"text-align: ") {
+        for cell in ["th", "td"] {
+            for side in ["left", "center", "right"] {
+                out = out.replace(
+                    &format!("<{cell} style=\"text-align: {side}\">"),
+                    &format!("<{cell} class=\"align-{side}\">"),
+                );
+            }
+        }
+    }
     out
 }
 
@@ -143,6 +155,26 @@ pub fn preview(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aligned_table_columns_get_classes_not_inline_styles() {
+        let html = to_html("| Acte | Tarif |\n|:---|---:|\n| G | 30 € |\n");
+        assert!(!html.contains("style="), "{html}");
+        assert!(
+            html.contains("<th class=\"align-left\">Acte</th>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<td class=\"align-right\">30 €</td>"),
+            "{html}"
+        );
+        // A text that spells the style or the tag stays as written.
+        let text = to_html("Écrire <td style=\"text-align: left\"> ou style=\"text-align: left\"");
+        assert!(
+            text.contains("&lt;td style=\"text-align: left\"&gt; ou style=\"text-align: left\""),
+            "{text}"
+        );
+    }
 
     #[test]
     fn a_module_image_is_shown_from_the_module_files_and_listed_for_the_checker() {

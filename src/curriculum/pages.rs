@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
-use super::rules::{self, Activity, ActivityKind, ActivityState, Facts, Module, Program};
+use super::rules::{self, Activity, ActivityKind, ActivityState, Facts, Module};
 use super::store::{self, Attempt};
 use super::viewer::{Viewer, viewer, viewer_with};
 use super::{Content, Edition};
@@ -220,6 +220,7 @@ pub fn render_program(
         .map(|m| module_progress(ed, m, r))
         .collect();
     let mut ctx = base(req, me, viewer);
+    ctx.insert("base", &ed.base);
     ctx.insert("program", &program.head());
     ctx.insert("modules", &modules);
     state.render("curriculum/program.html", &ctx)
@@ -245,12 +246,7 @@ struct SequenceView<'a> {
     activities: Vec<ActivityLine<'a>>,
 }
 
-fn sequences<'a>(
-    content: &Edition,
-    p: &Program,
-    m: &'a Module,
-    r: &Record,
-) -> Vec<SequenceView<'a>> {
+fn sequences<'a>(content: &Edition, m: &'a Module, r: &Record) -> Vec<SequenceView<'a>> {
     let fmt = |mins: i64| crate::base::format::minutes(mins);
     let facts = r.facts_of(content, m);
     m.sequences
@@ -271,7 +267,7 @@ fn sequences<'a>(
                     .map(|(a, f)| {
                         let state = rules::state_of(a.kind, f);
                         ActivityLine {
-                            url: rules::activity_url(&p.code, &m.code, a),
+                            url: rules::activity_url(&content.base, &m.code, a),
                             title: &a.title,
                             kind: a.kind.label(),
                             minutes: fmt(a.minutes.into()),
@@ -309,10 +305,11 @@ pub fn render_module(
 ) -> AppResult<HttpResponse> {
     let (program, module) = (&ed.program, ed.module(mcode).ok_or(AppError::NotFound)?);
     let mut ctx = base(req, me, viewer);
+    ctx.insert("base", &ed.base);
     ctx.insert("program", &program.head());
     ctx.insert("module", &module.head());
     ctx.insert("progress", &module_progress(ed, module, r));
-    ctx.insert("sequences", &sequences(ed, program, module, r));
+    ctx.insert("sequences", &sequences(ed, module, r));
     ctx.insert(
         "required_minutes",
         &crate::base::format::minutes(module.required_minutes().into()),
@@ -365,7 +362,6 @@ pub async fn render_activity(
     (mcode, slug): (&str, &str),
 ) -> AppResult<HttpResponse> {
     let (program, module) = (&ed.program, ed.module(mcode).ok_or(AppError::NotFound)?);
-    let pcode = &program.code;
     let (index, activity) = module.activity(slug).ok_or(AppError::NotFound)?;
     match activity.kind {
         ActivityKind::Quiz => {
@@ -373,13 +369,14 @@ pub async fn render_activity(
             return super::quiz_pages::quiz_page(req, state, me, viewer, qr).await;
         }
         ActivityKind::Assignment => {
-            return Ok(w::redirect(&rules::activity_url(pcode, mcode, activity)));
+            return Ok(w::redirect(&rules::activity_url(&ed.base, mcode, activity)));
         }
         ActivityKind::Lesson | ActivityKind::Resource => {}
     }
     let id = ed.activity_id(mcode, slug).ok_or(AppError::NotFound)?;
-    let link = |a: &Activity| serde_json::json!({"title": a.title, "url": rules::activity_url(pcode, mcode, a)});
+    let link = |a: &Activity| serde_json::json!({"title": a.title, "url": rules::activity_url(&ed.base, mcode, a)});
     let mut ctx = base(req, me, viewer);
+    ctx.insert("base", &ed.base);
     ctx.insert("program", &program.head());
     ctx.insert("module", &module.head());
     ctx.insert("activity", activity);
@@ -391,7 +388,7 @@ pub async fn render_activity(
     ctx.insert("sequence", &module.sequences.get(activity.sequence));
     if let Some(r) = activity.resource() {
         ctx.insert("resource", r);
-        ctx.insert("src", &rules::file_url(pcode, mcode, &r.file));
+        ctx.insert("src", &rules::file_url(&ed.base, mcode, &r.file));
         ctx.insert("media", r.media.family());
         ctx.insert("mime", r.media.mime());
     }
@@ -430,5 +427,7 @@ async fn activity_done(
     state
         .db(move |c| Ok(store::complete_lesson(c, trainee, id)?))
         .await?;
-    Ok(w::redirect(&rules::activity_url(&pcode, &mcode, activity)))
+    Ok(w::redirect(&rules::activity_url(
+        &ed.base, &mcode, activity,
+    )))
 }

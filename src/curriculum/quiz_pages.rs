@@ -49,6 +49,7 @@ pub async fn quiz_page(
         Viewer::Preview => vec![],
     };
     let mut ctx = base(req, me, viewer);
+    ctx.insert("base", qr.base);
     ctx.insert("program", &qr.program.head());
     ctx.insert("module", &qr.module.head());
     ctx.insert("evaluation", qr.quiz);
@@ -147,6 +148,7 @@ async fn attempt_page(
         .unwrap_or_default();
     let public: Vec<_> = asked.iter().map(|q| quizzes::public_question(q)).collect();
     let mut ctx = base(&req, &me, Viewer::Trainee(me.id));
+    ctx.insert("base", qr.base);
     ctx.insert("program", &qr.program.head());
     ctx.insert("module", &qr.module.head());
     ctx.insert("evaluation", qr.quiz);

@@ -15,6 +15,8 @@ use crate::web::{AppError, AppResult, State};
 /// A quiz of a module: its evaluation (`slug` empty) or one of its quiz activities.
 pub struct QuizRef<'a> {
     pub program: &'a Program,
+    /// The edition's `base`: where its pages are.
+    pub base: &'a str,
     pub module: &'a Module,
     pub slug: &'a str,
     pub quiz: &'a Quiz,
@@ -33,6 +35,7 @@ impl<'a> QuizRef<'a> {
         let module_id = ed.module_id(&module.code).ok_or(AppError::NotFound)?;
         Ok(QuizRef {
             program,
+            base: &ed.base,
             module,
             slug,
             quiz,
@@ -57,15 +60,9 @@ impl<'a> QuizRef<'a> {
     /// The page of this quiz (where attempts start and are listed).
     pub fn url(&self) -> String {
         if self.slug.is_empty() {
-            format!(
-                "/programmes/{}/{}/evaluation",
-                self.program.code, self.module.code
-            )
+            format!("{}/{}/evaluation", self.base, self.module.code)
         } else {
-            format!(
-                "/programmes/{}/{}/activites/{}",
-                self.program.code, self.module.code, self.slug
-            )
+            format!("{}/{}/activites/{}", self.base, self.module.code, self.slug)
         }
     }
 

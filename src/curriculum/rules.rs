@@ -371,21 +371,21 @@ impl Module {
     }
 }
 
-/// Where a trainee opens an activity. Assignments have their own pages (the `assignments`
+/// Where an activity opens under an edition's `base`. Assignments have their own pages (the `assignments`
 /// domain); the other kinds open under the module.
-pub fn activity_url(program: &str, module: &str, a: &Activity) -> String {
+pub fn activity_url(base: &str, module: &str, a: &Activity) -> String {
     let part = if a.kind == ActivityKind::Assignment {
         "devoirs"
     } else {
         "activites"
     };
-    format!("/programmes/{program}/{module}/{part}/{}", a.slug)
+    format!("{base}/{module}/{part}/{}", a.slug)
 }
 
 /// Where a file of a module (`files/…`) is served.
-pub fn file_url(program: &str, module: &str, path: &str) -> String {
+pub fn file_url(base: &str, module: &str, path: &str) -> String {
     let name = path.strip_prefix("files/").unwrap_or(path);
-    format!("/programmes/{program}/{module}/fichiers/{name}")
+    format!("{base}/{module}/fichiers/{name}")
 }
 
 /// Every programme, checked; shared read-only by the whole app.

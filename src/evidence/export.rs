@@ -243,7 +243,7 @@ fn seal(
     let paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
     let local_now = paris::to_paris(ask.now).naive_local();
     let bytes = pack::zip(files, local_now).map_err(|e| internal("ZIP", e))?;
-    let sha256 = pack::sha256_hex(&bytes);
+    let sha256 = crate::base::digest::sha256_hex(&bytes);
     db::transaction(conn, |c| {
         audit::record(
             c,

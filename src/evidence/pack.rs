@@ -1,9 +1,8 @@
 //! Assembling a pack, pure over files in memory: a ZIP (deflate) of the files and a
 //! `SHA256SUMS` manifest in exactly the format `sha256sum -c` checks.
 
+use crate::base::digest::sha256_hex;
 use std::io::Write;
-
-use sha2::{Digest, Sha256};
 
 pub const MANIFEST: &str = "SHA256SUMS";
 
@@ -20,13 +19,6 @@ impl File {
             bytes: bytes.into(),
         }
     }
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// `<64 hex>  <path>` per file, in the order given.

@@ -98,11 +98,7 @@ fn write(path: &std::path::Path, mut rx: mpsc::Receiver<Message>) -> std::io::Re
         }
         file.sync_all()?;
         Ok(Spooled {
-            sha256: hasher
-                .finalize()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect(),
+            sha256: crate::base::digest::hex(&hasher.finalize()),
             size,
             writer: std::thread::current().id(),
         })
@@ -138,10 +134,7 @@ mod tests {
         assert_ne!(written.writer, std::thread::current().id());
         assert_eq!(written.size, 14);
         assert_eq!(std::fs::read(&path).unwrap(), b"%PDF-1.4\nhello");
-        let expected: String = Sha256::digest(b"%PDF-1.4\nhello")
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let expected = crate::base::digest::sha256_hex(b"%PDF-1.4\nhello");
         assert_eq!(written.sha256, expected);
     }
 

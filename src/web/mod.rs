@@ -271,10 +271,7 @@ impl Assets {
                 _ => continue,
             };
             let bytes = std::fs::read(&path)?;
-            let version: String = Sha256::digest(&bytes)[..6]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            let version = crate::base::digest::hex(&Sha256::digest(&bytes)[..6]);
             files.insert(
                 name,
                 Asset {

@@ -12,6 +12,7 @@ mod common;
 mod content_check;
 mod curriculum;
 mod demo_story;
+mod draft_preview;
 mod drafts;
 mod engagement;
 mod evidence;

@@ -17,6 +17,8 @@ use crate::web::{AppError, AppResult};
 #[derive(Clone, Copy)]
 pub struct Target<'a> {
     pub program: &'a Program,
+    /// The edition's `base`: where its pages are.
+    pub base: &'a str,
     pub module: &'a Module,
     pub index: usize,
     pub activity: &'a Activity,
@@ -35,6 +37,7 @@ impl<'a> Target<'a> {
             .ok_or(AppError::NotFound)?;
         Ok(Target {
             program,
+            base: &ed.base,
             module,
             index,
             activity,
@@ -50,7 +53,7 @@ impl<'a> Target<'a> {
     }
 
     pub fn url(&self) -> String {
-        super::rules::activity_url(&self.program.code, &self.module.code, self.activity)
+        super::rules::activity_url(self.base, &self.module.code, self.activity)
     }
 }
 

@@ -3,6 +3,7 @@
 //! temporary file of the same folder, synced, then renamed, so a crash never leaves half a
 //! blob under its final name; temporary names start with '.', never 64 hex digits.
 
+use crate::base::digest::hex;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -23,11 +24,6 @@ pub fn is_sha(s: &str) -> bool {
     s.len() == 64
         && s.bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
-/// The lowercase hex of a digest.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Blobs {

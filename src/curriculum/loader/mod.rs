@@ -1,6 +1,7 @@
 //! Reads `content/` and checks it. Every mistake is reported with its file and line, all at
 //! once, so an organism can fix its files in one go.
 
+use crate::base::digest::hex;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -120,9 +121,66 @@ pub(super) fn parse_toml<T: serde::de::DeserializeOwned>(
         Ok(v) => Some(v),
         Err(e) => {
             let line = e.span().map(|s| line_at(text, s.start));
-            report.err(file, line, e.message().trim().to_string());
+            report.err(file, line, in_french(e.message().trim()));
             None
         }
+    }
+}
+
+/// The TOML reader's message as authors read the others: the usual ones said in French,
+/// the rest kept, after a French lead.
+fn in_french(message: &str) -> String {
+    if let Some(field) = message.strip_prefix("missing field ") {
+        return format!("champ {} manquant", guillemets(field));
+    }
+    if let Some(rest) = message.strip_prefix("unknown field ") {
+        let (field, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
+        let expected = expected.strip_prefix("one of ").unwrap_or(expected);
+        return match expected {
+            "" => format!("champ {} inconnu", guillemets(field)),
+            e => format!(
+                "champ {} inconnu (attendus : {})",
+                guillemets(field),
+                guillemets_all(e)
+            ),
+        };
+    }
+    if let Some(rest) = message.strip_prefix("invalid type: ") {
+        let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, "?"));
+        return format!("type invalide : {found} trouvé, {} attendu", kind(expected));
+    }
+    if message.starts_with("invalid unquoted key") {
+        return "clé invalide : sans guillemets, une clé s'écrit en lettres sans accent, chiffres, « - » et « _ »".into();
+    }
+    if let Some(key) = message.strip_prefix("duplicate key") {
+        return match key.trim_start_matches(':').trim() {
+            "" => "clé en double".to_string(),
+            k => format!("clé {} en double", guillemets(k)),
+        };
+    }
+    format!("TOML invalide : {message}")
+}
+
+/// `` `x` `` as « x ».
+fn guillemets(s: &str) -> String {
+    format!("« {} »", s.trim().trim_matches('`'))
+}
+
+/// Every `` `x` `` of a list (`` `a`, `b` or `c` ``) as « a », « b », « c ».
+fn guillemets_all(list: &str) -> String {
+    let names: Vec<String> = list.split('`').skip(1).step_by(2).map(guillemets).collect();
+    names.join(", ")
+}
+
+/// What the reader expected, in words.
+fn kind(expected: &str) -> &str {
+    match expected {
+        "u32" | "u64" | "i32" | "i64" | "u16" | "u8" => "un nombre entier",
+        "f32" | "f64" => "un nombre",
+        "a string" => "un texte",
+        "a boolean" => "true ou false",
+        "a sequence" => "une liste",
+        other => other,
     }
 }
 
@@ -284,10 +342,6 @@ fn load_program(report: &mut Report, dir: &Path) -> Option<Program> {
     })
 }
 
-pub(super) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 pub(super) fn rel<'a>(path: &'a Path, root: &Path) -> &'a Path {
     path.strip_prefix(root).unwrap_or(path)
 }
@@ -297,3 +351,43 @@ mod module;
 mod questions;
 
 use module::load_module;
+
+#[cfg(test)]
+mod tests {
+    use super::in_french;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Module {
+        title: String,
+        minutes: u32,
+    }
+
+    fn message(text: &str) -> String {
+        let e = toml::from_str::<Module>(text).unwrap_err();
+        in_french(e.message().trim())
+    }
+
+    #[test]
+    fn the_toml_readers_usual_messages_are_said_in_french() {
+        assert_eq!(message("title = \"Accueil\""), "champ « minutes » manquant");
+        assert_eq!(
+            message("title = \"Accueil\"\nminutes = 5\nduree = 3"),
+            "champ « duree » inconnu (attendus : « title », « minutes »)"
+        );
+        assert_eq!(
+            message("title = \"Accueil\"\nminutes = 5\ndurée = 3"),
+            "clé invalide : sans guillemets, une clé s'écrit en lettres sans accent, chiffres, « - » et « _ »"
+        );
+        assert_eq!(
+            message("title = \"Accueil\"\nminutes = \"cinq\""),
+            "type invalide : string \"cinq\" trouvé, un nombre entier attendu"
+        );
+        assert_eq!(
+            message("title = \"A\"\ntitle = \"B\"\nminutes = 1"),
+            "clé en double"
+        );
+        assert!(message("title = ").starts_with("TOML invalide : "));
+    }
+}

@@ -6,7 +6,8 @@ use std::path::Path;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::{Report, hex, line_of, parse_toml, read, rel};
+use super::{Report, line_of, parse_toml, read, rel};
+use crate::base::digest::hex;
 use crate::curriculum::quiz::{Choice, Numeric, Pair, Question, QuestionKind, Quiz};
 
 #[derive(Deserialize)]
