@@ -306,6 +306,10 @@ async fn a_programme_from_scratch_gets_modules_and_lessons_and_is_published_as_v
     );
     let html = page(&app, &admin, EDITOR).await;
     assert!(!html.contains("problème(s) à corriger"), "{html}");
+    // Each activity has its button in its module's removal form.
+    let form = format!("action=\"{EDITOR}/modules/{m1}/retrait\"");
+    let button = "name=\"activite\" value=\"lessons/en-plus.md\"";
+    assert!(html.contains(&form) && html.contains(button), "{html}");
     let res = publish(&app, &admin).await;
     assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
     assert_eq!(location(&res), format!("{EDITOR}?avis=publie-1"));
