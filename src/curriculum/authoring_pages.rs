@@ -641,6 +641,10 @@ async fn add_module(
                 Ok(n) => n,
                 Err(errors) => return Ok(Err(errors.into_iter().map(|e| e.message).collect())),
             };
+            // Judged against the draft the author saw, or not at all.
+            if draft.revision != revision {
+                return Ok(Ok(Saved::Changed(draft)));
+            }
             let existing: Vec<ExistingModule> = draft
                 .manifest
                 .keys()
@@ -652,16 +656,10 @@ async fn add_module(
                 })
                 .collect();
             let mut problems = new.conflicts(&existing);
-            if draft
-                .manifest
-                .keys()
-                .any(|p| p.starts_with(&format!("{}/", new.dir)))
-            {
-                problems.push(format!(
-                    "Le dossier {} existe déjà dans le brouillon.",
-                    new.dir
-                ));
-                problems.dedup();
+            let taken = format!("Le dossier {} existe déjà dans le brouillon.", new.dir);
+            let prefix = format!("{}/", new.dir);
+            if draft.manifest.keys().any(|p| p.starts_with(&prefix)) && !problems.contains(&taken) {
+                problems.push(taken);
             }
             if !problems.is_empty() {
                 return Ok(Err(problems));
@@ -704,6 +702,9 @@ async fn remove_activity(
             let Some(text) = text_in(&content2, &draft, &module) else {
                 return Err(AppError::NotFound);
             };
+            if draft.revision != form.revision {
+                return Ok(Ok(Saved::Changed(draft)));
+            }
             let entry = form.activite.trim();
             let file = format!("{folder}/{entry}");
             if manifest::check_path(&file).is_err() {
