@@ -166,16 +166,23 @@ impl Content {
         self.editions.read().ok()?.get(&version_id).cloned()
     }
 
-    /// The current version of a programme, by its code.
+    /// The current version of a programme, by its code; none for a programme not yet
+    /// published (begun from nothing, its row points to a placeholder that holds no files).
     pub fn current(
         &self,
         conn: &mut DbConn,
         code: &str,
     ) -> Result<Option<Arc<Edition>>, LoadError> {
-        match versions::current_version(conn, code)? {
-            Some(id) => Ok(Some(self.edition(conn, id)?)),
-            None => Ok(None),
+        let Some(id) = versions::current_version(conn, code)? else {
+            return Ok(None);
+        };
+        if let Some(e) = self.cached(id) {
+            return Ok(Some(e));
         }
+        if versions::version(conn, id)?.is_none_or(|v| v.number == 0) {
+            return Ok(None);
+        }
+        Ok(Some(self.edition(conn, id)?))
     }
 
     /// A draft's preview: its files loaded as a trainee would see them once published, or

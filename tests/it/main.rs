@@ -28,6 +28,7 @@ mod metrics_access;
 mod ops;
 mod practices;
 mod program_import;
+mod program_scratch;
 mod reporting;
 mod reset_limits;
 mod routes;

@@ -442,6 +442,8 @@ const ROUTES: &[Route] = &[
     get("/organismes/{id}/identite", OrgAdmin),
     get("/organismes/{id}/programmes", Staff),
     post("/organismes/{id}/programmes", OrgAdmin).form("source=CQP-AM&code=&title="),
+    // No code nor title: refused with 422, nothing created.
+    post("/organismes/{id}/programmes/nouveau", OrgAdmin).form("code=&title=&kind=fae&total_hours=20"),
     post("/organismes/{id}/auteurs", OrgAdmin),
     get("/auteur/programmes/{code}", CohortAdmin),
     get("/auteur/programmes/{code}/fichiers/{path:.*}", CohortAdmin),
@@ -455,6 +457,11 @@ const ROUTES: &[Route] = &[
     // A stale revision: refused with 409, nothing kept.
     post("/auteur/programmes/{code}/modules/{folder}/fichiers", CohortAdmin)
         .file("revision=0", "cas.csv", b"nom;age\n"),
+    // A module without a title: refused with 422, nothing added.
+    post("/auteur/programmes/{code}/modules", CohortAdmin)
+        .form("revision=0&code=M9&title=&order=9&distance_hours=1&presentiel_hours=0&missions=administratif"),
+    // An activity no sequence lists: refused with 422, nothing removed.
+    post("/auteur/programmes/{code}/modules/{folder}/retrait", CohortAdmin).form("revision=0&activite=lessons/aucune.md"),
     get("/auteur/apercu/{code}", CohortAdmin),
     get("/auteur/apercu/{code}/{module}", CohortAdmin),
     get("/auteur/apercu/{code}/{module}/activites/{slug}", CohortAdmin),

@@ -3,7 +3,7 @@
 //! those names (`manifest`), and the draft authors save with a revision, so a second author
 //! saving the same draft is told it changed instead of overwriting it (`drafts`). Who may
 //! edit is `access`; a draft grows by `additions`, is published by `publish` and replaced by a
-//! ZIP by `import`.
+//! ZIP by `import`; a programme begun from nothing, its modules and removals are `scratch`.
 
 pub mod access;
 pub mod additions;
@@ -12,3 +12,4 @@ pub mod drafts;
 pub mod import;
 pub mod manifest;
 pub mod publish;
+pub mod scratch;

@@ -1,4 +1,4 @@
-//! An organism's own programme: made as a copy of one it may open, then published version by
+//! An organism's own programme: made as a copy of one it may open or from nothing, then published version by
 //! version from its draft. Every publish runs the checks of `parcours content check` and is
 //! audited with what changed. Blocking: call inside `state.db`.
 
@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::drafts::{self, Draft};
 use super::manifest::{self, Manifest};
+use super::scratch::{KindDefaults, NewProgram};
 use crate::audit::{self, Event};
 use crate::base::field::FieldError;
 use crate::curriculum::versions::{self, VersionRow};
@@ -48,6 +49,65 @@ fn renamed(text: &str, code: &str, title: &str) -> Result<String, String> {
     toml::to_string(&table).map_err(|e| e.to_string())
 }
 
+/// Refused when a programme (a reference or any organism's) already has the code.
+fn code_free(conn: &mut DbConn, code: &str) -> AppResult<()> {
+    let taken: i64 = programs::table
+        .filter(programs::code.eq(code))
+        .count()
+        .get_result(conn)?;
+    if taken > 0 {
+        return Err(AppError::Invalid(vec![FieldError::new(
+            "code",
+            format!("Le code {code} est déjà pris : choisissez-en un autre."),
+        )]));
+    }
+    Ok(())
+}
+
+/// Creates a programme of the organism from nothing: its row on the placeholder version (no
+/// cohort starts on it before its first publish) and a draft holding only its skeleton
+/// `program.toml`, which fails the checks until modules add up to its hours.
+pub fn create(
+    content: &Content,
+    conn: &mut DbConn,
+    organism: i64,
+    new: &NewProgram,
+    by: i64,
+) -> AppResult<i64> {
+    let reference = content.reference().find(|p| p.kind == new.kind);
+    let defaults = KindDefaults::of(new.kind, reference);
+    let text = new.program_toml(&defaults);
+    let sha = content
+        .blobs()
+        .put(text.as_bytes())
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let files = Manifest::from([("program.toml".to_string(), sha)]);
+    let code = new.code.as_str();
+    db::transaction(conn, |conn| {
+        code_free(conn, code)?;
+        let program = new.program(&defaults);
+        let id =
+            versions::insert_program(conn, &program, (code, &new.title), (Some(organism), None))?;
+        drafts::create(conn, id, &files, None, Some(by))?;
+        audit::record(
+            conn,
+            Event {
+                actor: Some(by),
+                organism: Some(organism),
+                subject_key: Some(code.to_string()),
+                after: Some(serde_json::json!({
+                    "vierge": true,
+                    "titre": new.title,
+                    "type": new.kind.as_str(),
+                    "heures": new.total_hours,
+                })),
+                ..Event::new("program.create", "program", Some(id))
+            },
+        )?;
+        Ok(id)
+    })
+}
+
 /// Copies a programme (its current version) as a new programme of the organism, published
 /// at once as its version 1 so its cohorts can start; its draft starts from the same files.
 pub fn copy(
@@ -71,16 +131,7 @@ pub fn copy(
         content.blobs().put(text.as_bytes()).map_err(io)?,
     );
     db::transaction(conn, |conn| {
-        let taken: i64 = programs::table
-            .filter(programs::code.eq(code))
-            .count()
-            .get_result(conn)?;
-        if taken > 0 {
-            return Err(AppError::Invalid(vec![FieldError::new(
-                "code",
-                format!("Le code {code} est déjà pris : choisissez-en un autre."),
-            )]));
-        }
+        code_free(conn, code)?;
         let owner = (Some(organism), Some(source.program_id));
         let id = versions::insert_program(conn, &source.program, (code, title), owner)?;
         drafts::create(conn, id, &files, None, Some(by))?;
