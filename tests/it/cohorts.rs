@@ -1042,3 +1042,47 @@ async fn the_command_line_guides_a_newcomer_in_french() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_cp1252_file_reads_both_spellings_of_auxiliaire_de_puericulture_as_one_profile() {
+    use parcours::db::schema::trainee_profiles;
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let cohort = app.create_cohort(org, "FAE-AM");
+    let (chef, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "chef@a.fr").await;
+    let text = format!(
+        "{HEADER}Un;Anaïs;anais@a.fr;Auxiliaire de puériculture;01/02/2025;Dr Un;un@med.fr;ProA\r\n\
+         Deux;Bérénice;berenice@a.fr;AUXILIAIRE DE PUERICULTRICE;01/02/2025;Dr Un;un@med.fr;ProA\r\n\
+         Trois;Célia;celia@a.fr;auxiliaire de puéricultrice;01/02/2025;Dr Un;un@med.fr;ProA\r\n\
+         Quatre;Dora;dora@a.fr;Puéricultrice;01/02/2025;Dr Un;un@med.fr;ProA\r\n"
+    );
+    let bytes = encoding_rs::WINDOWS_1252.encode(&text).0.into_owned();
+    assert!(std::str::from_utf8(&bytes).is_err(), "a real cp1252 file");
+    let res = upload_import(&app, &chef, cohort, bytes).await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("4 stagiaire(s) ajouté(s)"), "{html}");
+    let mut profiles: Vec<(String, String)> = trainee_profiles::table
+        .inner_join(users::table.on(users::id.eq(trainee_profiles::user_id)))
+        .order(users::email.asc())
+        .select((users::email, trainee_profiles::profile))
+        .load(&mut *app.conn())
+        .unwrap();
+    profiles.retain(|(e, _)| e.ends_with("@a.fr") && e != "chef@a.fr");
+    assert_eq!(
+        profiles,
+        [
+            ("anais@a.fr".to_string(), "ap".to_string()),
+            ("berenice@a.fr".into(), "ap".into()),
+            ("celia@a.fr".into(), "ap".into()),
+            // Just outside: a job without "auxiliaire" is prior experience, routed to the CQP.
+            ("dora@a.fr".into(), "aucun".into()),
+        ]
+    );
+    // The three AP are FAE-eligible: only Dora is flagged in this FAE cohort.
+    assert_eq!(
+        html.matches("le parcours attendu est le CQP").count(),
+        1,
+        "{html}"
+    );
+}
