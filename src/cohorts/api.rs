@@ -2,7 +2,7 @@
 
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 
-use super::access::{Access, cohort_for_staff, trainee_access, trainee_view};
+use super::access::{Access, cohort_for_staff, staff_access, trainee_access, trainee_view};
 use super::cohort_pages::run_import;
 use super::new_cohort::{self, CohortForm};
 use super::store;
@@ -19,6 +19,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/cohorts/{id}/import", web::post().to(import))
         .route("/cohorts/{id}/version", web::post().to(move_version))
         .route("/trainees/{id}", web::get().to(trainee))
+        .route("/trainees/{id}/transfer", web::post().to(transfer))
         .route("/me/assistants", web::get().to(assistants));
 }
 
@@ -134,6 +135,41 @@ async fn trainee(state: State, me: CurrentUser, path: web::Path<i64>) -> AppResu
         }
     }
     Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(serde::Deserialize)]
+struct TransferInput {
+    cohort_id: i64,
+    /// Staff confirm a transfer that leaves less than the programme's minimum length.
+    #[serde(default)]
+    confirm: bool,
+}
+
+/// Transfers a trainee today, as the page does. Without `confirm`, a transfer leaving less
+/// than the programme's minimum length answers 409 `confirmation_required` and changes nothing.
+async fn transfer(
+    state: State,
+    me: CurrentUser,
+    path: web::Path<i64>,
+    body: web::Json<TransferInput>,
+) -> AppResult<HttpResponse> {
+    let trainee = staff_access(&state, &me, path.into_inner()).await?;
+    me.require_org_admin_of(trainee.organism_id)?;
+    let (actor, on, target, confirm) = (me.id, today(), body.cohort_id, body.confirm);
+    let done = state
+        .db(move |c| super::enrolment::transfer_checked(c, actor, &trainee, target, on, confirm))
+        .await?;
+    Ok(match done {
+        super::enrolment::Transfer::Done(enrolment) => HttpResponse::Ok()
+            .json(serde_json::json!({"enrolment_id": enrolment, "cohort_id": target})),
+        super::enrolment::Transfer::NeedsConfirmation(warning) => {
+            HttpResponse::Conflict().json(serde_json::json!({
+                "error": {"code": "confirmation_required", "message": warning},
+                "confirm": false,
+                "hint": "Send the same request with \"confirm\": true once staff have confirmed.",
+            }))
+        }
+    })
 }
 
 async fn assistants(state: State, me: CurrentUser) -> AppResult<HttpResponse> {

@@ -345,3 +345,50 @@ fn update_profile(
         }
     }
 }
+
+/// What a transfer did, or the warning staff must confirm first.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Transfer {
+    /// The new enrolment's id.
+    Done(i64),
+    NeedsConfirmation(String),
+}
+
+/// Transfers a trainee to another cohort of their organism on `on`. Into a cohort under way
+/// with less than the programme's minimum length left, it waits for staff to confirm
+/// (`rules::short_stay_warning`); the confirmed warning is audited with the transfer.
+pub fn transfer_checked(
+    conn: &mut DbConn,
+    actor: i64,
+    trainee: &store::TraineeLine,
+    target: i64,
+    on: chrono::NaiveDate,
+    confirm: bool,
+) -> Result<Transfer, AppError> {
+    db::transaction(conn, |conn| {
+        let to = store::cohort(conn, target)?
+            .filter(|c| c.organism_id == trainee.organism_id && Some(c.id) != trainee.cohort_id);
+        let Some(to) = to else {
+            return Err(AppError::invalid(
+                "cohort_id",
+                "Choisissez une autre promotion de l'organisme.",
+            ));
+        };
+        let min = u32::try_from(store::min_months(conn, to.program_id)?).unwrap_or(0);
+        let warning = super::rules::short_stay_warning(on, to.start_date, to.end_date, min);
+        if let (Some(w), false) = (&warning, confirm) {
+            return Ok(Transfer::NeedsConfirmation(w.clone()));
+        }
+        let id = store::transfer(conn, actor, trainee, target, on)?;
+        if let Some(w) = warning {
+            audit::record(
+                conn,
+                Event::new("short_stay_confirmed", "trainee", Some(trainee.id))
+                    .by(Some(actor))
+                    .in_organism(Some(trainee.organism_id))
+                    .detail(serde_json::json!({"cohort": target, "entry": on, "warning": w})),
+            )?;
+        }
+        Ok(Transfer::Done(id))
+    })
+}

@@ -6,6 +6,9 @@ use chrono::{Datelike, Months, NaiveDate, NaiveTime, Weekday};
 use crate::base::field::{FieldError, fold};
 use crate::base::format;
 
+mod entry;
+pub use entry::short_stay_warning;
+
 /// A trainee's care diploma, which decides the training: a diploma leads to the FAE,
 /// none to the CQP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -494,9 +494,22 @@ async fn the_individual_path_proa_and_transfer_are_audited() {
     for l in &lesson_ids {
         parcours::curriculum::store::complete_lesson(&mut app.conn(), tid, *l).unwrap();
     }
+    // The other cohort started on 01/09/2026 and leaves less than 10 months: staff confirm.
     let res = post(
         &format!("/stagiaires/{tid}/transfert"),
         vec![("cohort_id", other.to_string())],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("durée minimale du programme (10 mois")
+    );
+    let res = post(
+        &format!("/stagiaires/{tid}/transfert"),
+        vec![("cohort_id", other.to_string()), ("confirm", "1".into())],
     )
     .await;
     assert_eq!(res.status(), 303);
@@ -518,7 +531,8 @@ async fn the_individual_path_proa_and_transfer_are_audited() {
         [
             "path_adjusted",
             "proa_suspension_set",
-            "trainee_transferred"
+            "trainee_transferred",
+            "short_stay_confirmed"
         ]
     );
     let active: Vec<i64> = enrolments::table
@@ -1084,5 +1098,140 @@ async fn a_cp1252_file_reads_both_spellings_of_auxiliaire_de_puericulture_as_one
         html.matches("le parcours attendu est le CQP").count(),
         1,
         "{html}"
+    );
+}
+
+/// A CQP cohort of `org` from `start` to `end`.
+fn cohort_between(
+    app: &TestApp,
+    org: i64,
+    start: chrono::NaiveDate,
+    end: chrono::NaiveDate,
+) -> i64 {
+    use parcours::db::schema::programs;
+    let mut conn = app.conn();
+    let (pid, vid): (i64, i64) = programs::table
+        .filter(programs::code.eq("CQP-AM"))
+        .select((programs::id, programs::version_id))
+        .first(&mut *conn)
+        .unwrap();
+    parcours::cohorts::store::create_cohort(
+        &mut conn,
+        None,
+        &parcours::cohorts::store::NewCohort {
+            organism_id: org,
+            program_id: pid,
+            content_version_id: vid,
+            name: &format!("Promotion du {end}"),
+            start_date: start,
+            end_date: end,
+        },
+    )
+    .unwrap()
+}
+
+fn active_cohort_of(app: &TestApp, trainee: i64) -> i64 {
+    enrolments::table
+        .filter(enrolments::trainee_id.eq(trainee))
+        .filter(enrolments::ended_on.is_null())
+        .select(enrolments::cohort_id)
+        .first(&mut *app.conn())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_transfer_leaving_less_than_the_programme_minimum_waits_for_staff_to_confirm() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let first = app.create_cohort(org, "CQP-AM");
+    let (chef, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "chef@a.fr").await;
+    let (_, tid) = signed_in(&app, Role::Trainee, Some(org), "ines@a.fr").await;
+    app.enrol(org, first, tid);
+    let today = parcours::base::paris::today();
+    let started = today - chrono::Months::new(1);
+    let ten_months = today + chrono::Months::new(10);
+    // Just inside: exactly the 10 months of the CQP are left.
+    let inside = cohort_between(&app, org, started, ten_months);
+    // Just outside: a day less.
+    let outside = cohort_between(&app, org, started, ten_months - chrono::Duration::days(1));
+    let page = format!("/stagiaires/{tid}");
+    let transfer = format!("/stagiaires/{tid}/transfert");
+    let res = chef
+        .post_form_from(
+            &app,
+            &page,
+            &transfer,
+            &[("cohort_id", outside.to_string().as_str())],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("Cochez « Je confirme »") && html.contains("10 mois"),
+        "{html}"
+    );
+    assert_eq!(active_cohort_of(&app, tid), first, "nothing changed");
+    let res = chef
+        .post_form_from(
+            &app,
+            &page,
+            &transfer,
+            &[("cohort_id", inside.to_string().as_str())],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(active_cohort_of(&app, tid), inside);
+
+    // The API: a 409 explaining it, then the same request with `confirm`.
+    let bearer = api_token(&app, "chef@a.fr").await;
+    let send = |confirm: Option<bool>| {
+        let mut body = serde_json::json!({"cohort_id": outside});
+        if let Some(c) = confirm {
+            body["confirm"] = c.into();
+        }
+        client()
+            .post(app.url(&format!("/api/v1/trainees/{tid}/transfer")))
+            .bearer_auth(&bearer)
+            .json(&body)
+            .send()
+    };
+    for confirm in [None, Some(false)] {
+        let res = send(confirm).await.unwrap();
+        assert_eq!(res.status(), 409);
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "confirmation_required", "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("durée minimale"),
+            "{body}"
+        );
+    }
+    assert_eq!(active_cohort_of(&app, tid), inside);
+    let confirmed_before: i64 = audit_events::table
+        .filter(audit_events::action.eq("short_stay_confirmed"))
+        .count()
+        .get_result(&mut *app.conn())
+        .unwrap();
+    assert_eq!(
+        confirmed_before, 0,
+        "the inside transfer needed no confirmation"
+    );
+    let res = send(Some(true)).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(active_cohort_of(&app, tid), outside);
+    let confirmed: Vec<Option<String>> = audit_events::table
+        .filter(audit_events::action.eq("short_stay_confirmed"))
+        .filter(audit_events::subject_id.eq(tid))
+        .select(audit_events::after_json)
+        .load(&mut *app.conn())
+        .unwrap();
+    assert_eq!(confirmed.len(), 1);
+    assert!(
+        confirmed[0]
+            .as_deref()
+            .unwrap_or_default()
+            .contains("10 mois")
     );
 }
