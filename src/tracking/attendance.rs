@@ -346,8 +346,8 @@ pub fn close(
         }
         let closed_as = match actor.map(|a| closer(session.trainer_id, a)) {
             None => None,
-            Some(Ok(c)) => Some(c.as_str()),
-            Some(Err(())) => {
+            Some(Some(c)) => Some(c.as_str()),
+            Some(None) => {
                 let name = match session.trainer_id {
                     Some(t) => crate::accounts::store::by_id(conn, t)?.map(|u| u.name),
                     None => None,
@@ -455,11 +455,11 @@ pub fn close_overdue(
     Ok(closed)
 }
 
+/// An open sheet's session, and when the trainee signed its morning and its afternoon.
+pub type OpenLine = (i64, Option<NaiveDateTime>, Option<NaiveDateTime>);
+
 /// Open sheets of a trainee's sessions, with when they signed each half-day (if they did).
-pub fn open_for_trainee(
-    conn: &mut DbConn,
-    trainee_id: i64,
-) -> QueryResult<Vec<(i64, Option<NaiveDateTime>, Option<NaiveDateTime>)>> {
+pub fn open_for_trainee(conn: &mut DbConn, trainee_id: i64) -> QueryResult<Vec<OpenLine>> {
     attendance_entries::table
         .inner_join(attendance_sheets::table)
         .filter(attendance_entries::trainee_id.eq(trainee_id))

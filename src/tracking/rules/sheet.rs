@@ -186,12 +186,12 @@ impl ClosedAs {
 }
 
 /// Who may close a session's sheet: its designated trainer only; if none is designated, any
-/// member of the staff (who is named as such). `Err` when another person tries.
-pub fn closer(designated: Option<i64>, actor: i64) -> Result<ClosedAs, ()> {
+/// member of the staff (who is named as such). `None` when another person tries.
+pub fn closer(designated: Option<i64>, actor: i64) -> Option<ClosedAs> {
     match designated {
-        Some(t) if t == actor => Ok(ClosedAs::Trainer),
-        Some(_) => Err(()),
-        None => Ok(ClosedAs::Staff),
+        Some(t) if t == actor => Some(ClosedAs::Trainer),
+        Some(_) => None,
+        None => Some(ClosedAs::Staff),
     }
 }
 
@@ -333,9 +333,9 @@ mod tests {
 
     #[test]
     fn only_the_designated_trainer_closes_or_any_staff_when_none_is() {
-        assert_eq!(closer(Some(7), 7), Ok(ClosedAs::Trainer));
-        assert_eq!(closer(Some(7), 8), Err(()));
-        assert_eq!(closer(None, 8), Ok(ClosedAs::Staff));
+        assert_eq!(closer(Some(7), 7), Some(ClosedAs::Trainer));
+        assert_eq!(closer(Some(7), 8), None);
+        assert_eq!(closer(None, 8), Some(ClosedAs::Staff));
         assert_eq!(ClosedAs::Staff.as_str(), "equipe");
     }
 
