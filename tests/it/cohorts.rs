@@ -1235,3 +1235,101 @@ async fn a_transfer_leaving_less_than_the_programme_minimum_waits_for_staff_to_c
             .contains("10 mois")
     );
 }
+
+#[tokio::test]
+async fn a_late_enrolment_by_import_waits_for_staff_to_confirm_on_the_page_and_the_api() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let (chef, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "chef@a.fr").await;
+    let today = parcours::base::paris::today();
+    let started = today - chrono::Months::new(1);
+    let ten_months = today + chrono::Months::new(10);
+    let inside = cohort_between(&app, org, started, ten_months);
+    let outside = cohort_between(&app, org, started, ten_months - chrono::Duration::days(1));
+    let file = |email: &str| {
+        let text = format!("{HEADER}Martin;Inès;{email};aucun;15/01/2025;Dr A;a@med.fr;ProA\r\n");
+        encoding_rs::WINDOWS_1252.encode(&text).0.into_owned()
+    };
+    let enrolled = |cohort: i64| -> i64 {
+        enrolments::table
+            .filter(enrolments::cohort_id.eq(cohort))
+            .count()
+            .get_result(&mut *app.conn())
+            .unwrap()
+    };
+    let send = |cohort: i64, bytes: Vec<u8>, confirm: bool| {
+        let chef = chef.clone();
+        let app = &app;
+        async move {
+            chef.post_multipart(app, &format!("/promotions/{cohort}/import"), |form| {
+                let form = form.part(
+                    "file",
+                    reqwest::multipart::Part::bytes(bytes).file_name("stagiaires.csv"),
+                );
+                if confirm {
+                    form.text("confirm", "1")
+                } else {
+                    form
+                }
+            })
+            .await
+        }
+    };
+    let (users_before, mails_before) = (n_users(&app), n_outbox(&app));
+    // Just outside, unconfirmed: refused with the reason, nothing written, no mail.
+    let res = send(outside, file("ines@a.fr"), false).await;
+    assert_eq!(res.status(), 409);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("durée minimale du programme (10 mois") && html.contains("Je confirme"),
+        "{html}"
+    );
+    assert_eq!(
+        (n_users(&app), n_outbox(&app)),
+        (users_before, mails_before)
+    );
+    assert_eq!(enrolled(outside), 0);
+    // Just inside: no confirmation needed.
+    let res = send(inside, file("jade@a.fr"), false).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(enrolled(inside), 1);
+    // Confirmed: imported, and the report says so.
+    let res = send(outside, file("ines@a.fr"), true).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(enrolled(outside), 1);
+
+    // The API: 409 with its code, then `?confirm=true`.
+    let bearer = api_token(&app, "chef@a.fr").await;
+    let post = |confirm: &str| {
+        client()
+            .post(app.url(&format!("/api/v1/cohorts/{outside}/import{confirm}")))
+            .bearer_auth(&bearer)
+            .header("content-type", "text/csv")
+            .body(file("leo@a.fr"))
+            .send()
+    };
+    let res = post("").await.unwrap();
+    assert_eq!(res.status(), 409);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "confirmation_required", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("?confirm=true"),
+        "{body}"
+    );
+    assert_eq!(enrolled(outside), 1);
+    let res = post("?confirm=true").await.unwrap();
+    assert_eq!(res.status(), 200);
+    let summary: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(summary["created"], 1);
+    assert!(
+        summary["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("en cours de promotion"),
+        "{summary}"
+    );
+    assert_eq!(enrolled(outside), 2);
+}

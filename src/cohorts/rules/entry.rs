@@ -24,7 +24,7 @@ pub fn short_stay_warning(
     Some(format!(
         "Entrée le {} dans une promotion qui se termine le {} : il reste moins que la durée \
          minimale du programme ({min_months} mois, soit jusqu'au {}). Le parcours devra être \
-         adapté (positionnement, allègement) : confirmez l'inscription pour continuer.",
+         adapté (positionnement, allègement).",
         format::date(entry),
         format::date(cohort_end),
         format::date(needed)
