@@ -166,7 +166,9 @@ async fn attendance_a_day_long_session_is_signed_morning_and_afternoon_each_coun
         .get_text(&app, &format!("/seances/{session}/emargement"))
         .await;
     assert!(
-        html.contains(r#"<th scope="col">Matin</th><th scope="col">Après-midi</th>"#),
+        html.contains(
+            r#"<th scope="col">Matin</th><th scope="col" class="nowrap">Après-midi</th>"#
+        ),
         "{html}"
     );
     assert!(html.matches("signé le").count() >= 3, "{html}");
