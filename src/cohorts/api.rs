@@ -2,8 +2,8 @@
 
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 
-use super::access::{Access, cohort_for_staff, trainee_access, trainee_view};
-use super::cohort_pages::run_import;
+use super::access::{Access, cohort_for_staff, staff_access, trainee_access, trainee_view};
+use super::cohort_pages::{Imported, run_import};
 use super::new_cohort::{self, CohortForm};
 use super::store;
 use super::version;
@@ -19,6 +19,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/cohorts/{id}/import", web::post().to(import))
         .route("/cohorts/{id}/version", web::post().to(move_version))
         .route("/trainees/{id}", web::get().to(trainee))
+        .route("/trainees/{id}/transfer", web::post().to(transfer))
         .route("/me/assistants", web::get().to(assistants));
 }
 
@@ -96,12 +97,20 @@ async fn trainees(state: State, me: CurrentUser, path: web::Path<i64>) -> AppRes
 /// `text/plain` body is refused, so a cross-site form can never reach the import.
 const CSV_TYPES: [&str; 2] = ["text/csv", "application/vnd.ms-excel"];
 
+#[derive(serde::Deserialize)]
+struct ImportQuery {
+    /// Staff confirm enrolments in a cohort under way with less than the minimum length left.
+    #[serde(default)]
+    confirm: bool,
+}
+
 /// The CSV file as the request body; all or nothing, errors by line and column.
 async fn import(
     req: HttpRequest,
     state: State,
     me: CurrentUser,
     path: web::Path<i64>,
+    query: web::Query<ImportQuery>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     let cohort = cohort_for_staff(&state, &me, path.into_inner()).await?;
@@ -111,14 +120,21 @@ async fn import(
             "Envoyez le fichier CSV avec l'en-tête Content-Type: text/csv.".into(),
         ));
     }
-    match run_import(&state, &me, &cohort, body.to_vec()).await? {
-        Ok(summary) => Ok(HttpResponse::Ok().json(summary)),
-        Err(errors) => Ok(HttpResponse::UnprocessableEntity().json(serde_json::json!({
+    match run_import(&state, &me, &cohort, body.to_vec(), query.confirm).await? {
+        Imported::Done(summary) => Ok(HttpResponse::Ok().json(summary)),
+        Imported::Refused(errors) => Ok(HttpResponse::UnprocessableEntity().json(serde_json::json!({
             "error": {
                 "code": "invalid_input",
                 "message": "Le fichier est refusé : aucune ligne n'a été importée.",
                 "lines": errors,
             }
+        }))),
+        Imported::NeedsConfirmation(warning) => Ok(HttpResponse::Conflict().json(serde_json::json!({
+            "error": {
+                "code": "confirmation_required",
+                "message": format!("{warning} Aucune ligne n'a été importée : confirmez avec « ?confirm=true »."),
+            },
+            "confirm": false,
         }))),
     }
 }
@@ -134,6 +150,41 @@ async fn trainee(state: State, me: CurrentUser, path: web::Path<i64>) -> AppResu
         }
     }
     Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(serde::Deserialize)]
+struct TransferInput {
+    cohort_id: i64,
+    /// Staff confirm a transfer that leaves less than the programme's minimum length.
+    #[serde(default)]
+    confirm: bool,
+}
+
+/// Transfers a trainee today, as the page does. Without `confirm`, a transfer leaving less
+/// than the programme's minimum length answers 409 `confirmation_required` and changes nothing.
+async fn transfer(
+    state: State,
+    me: CurrentUser,
+    path: web::Path<i64>,
+    body: web::Json<TransferInput>,
+) -> AppResult<HttpResponse> {
+    let trainee = staff_access(&state, &me, path.into_inner()).await?;
+    me.require_org_admin_of(trainee.organism_id)?;
+    let (actor, on, target, confirm) = (me.id, today(), body.cohort_id, body.confirm);
+    let done = state
+        .db(move |c| super::enrolment::transfer_checked(c, actor, &trainee, target, on, confirm))
+        .await?;
+    Ok(match done {
+        super::enrolment::Transfer::Done(enrolment) => HttpResponse::Ok()
+            .json(serde_json::json!({"enrolment_id": enrolment, "cohort_id": target})),
+        super::enrolment::Transfer::NeedsConfirmation(warning) => {
+            HttpResponse::Conflict().json(serde_json::json!({
+                "error": {"code": "confirmation_required", "message": format!("{warning} Confirmez le transfert : « \"confirm\": true ».")},
+                "confirm": false,
+                "hint": "Send the same request with \"confirm\": true once staff have confirmed.",
+            }))
+        }
+    })
 }
 
 async fn assistants(state: State, me: CurrentUser) -> AppResult<HttpResponse> {

@@ -212,10 +212,14 @@ struct Shown {
     notice: Option<String>,
 }
 
-/// Reads the multipart form: its CSRF token and the file, never more than the limit.
-async fn read_upload(mut payload: Multipart) -> AppResult<(Option<String>, Vec<u8>)> {
+/// The multipart form: its CSRF token, the file, and whether staff confirmed late entries.
+type Upload = (Option<String>, Vec<u8>, bool);
+
+/// Reads the multipart form, never more than the limit.
+async fn read_upload(mut payload: Multipart) -> AppResult<Upload> {
     let mut token = None;
     let mut file = Vec::new();
+    let mut confirm = false;
     while let Some(field) = payload.next().await {
         let mut field =
             field.map_err(|e| AppError::invalid("file", format!("Envoi illisible : {e}")))?;
@@ -238,23 +242,47 @@ async fn read_upload(mut payload: Multipart) -> AppResult<(Option<String>, Vec<u
         match name.as_str() {
             csrf::FIELD => token = Some(String::from_utf8_lossy(&bytes).into_owned()),
             "file" => file = bytes,
+            "confirm" => confirm = !bytes.is_empty(),
             _ => {}
         }
     }
-    Ok((token, file))
+    Ok((token, file, confirm))
 }
 
-/// Runs a whole import for a cohort: parse, then apply in one transaction.
+/// What an import came to.
+pub enum Imported {
+    Done(enrolment::ImportSummary),
+    Refused(Vec<ImportError>),
+    /// Trainees would enter a cohort under way with less than the programme's minimum length
+    /// left: nothing was written; staff confirm and send again.
+    NeedsConfirmation(String),
+}
+
+/// Why the import's transaction stops: the lines, or a late entry not confirmed.
+enum Stop {
+    Failure(ImportFailure),
+    Unconfirmed(String),
+}
+
+impl From<diesel::result::Error> for Stop {
+    fn from(e: diesel::result::Error) -> Self {
+        Stop::Failure(e.into())
+    }
+}
+
+/// Runs a whole import for a cohort: parse, then apply in one transaction, rolled back when
+/// it enrols late trainees (`enrolment::ImportSummary::late_entries`) without `confirm`.
 pub async fn run_import(
     state: &State,
     me: &CurrentUser,
     cohort: &CohortRow,
     bytes: Vec<u8>,
-) -> AppResult<Result<enrolment::ImportSummary, Vec<ImportError>>> {
+    confirm: bool,
+) -> AppResult<Imported> {
     me.require_staff_of(cohort.organism_id)?;
     let rows = match import::parse(&bytes, today()) {
         Ok(rows) => rows,
-        Err(errors) => return Ok(Err(errors)),
+        Err(errors) => return Ok(Imported::Refused(errors)),
     };
     let st = state.clone();
     let cohort = cohort.clone();
@@ -267,10 +295,19 @@ pub async fn run_import(
                 templates: &st.mail_templates,
                 base_url: &st.config.base_url,
             };
-            match enrolment::apply(c, &mc, Some(actor), &cohort, &org.name, &rows, |_| {}) {
-                Ok(s) => Ok(Ok(s)),
-                Err(ImportFailure::Refused(e)) => Ok(Err(e)),
-                Err(ImportFailure::Internal(e)) => Err(e),
+            let done = crate::db::transaction(c, |c| {
+                let s = enrolment::apply(c, &mc, Some(actor), &cohort, &org.name, &rows, |_| {})
+                    .map_err(Stop::Failure)?;
+                match (&s.late_warning, confirm) {
+                    (Some(w), false) => Err(Stop::Unconfirmed(w.clone())),
+                    _ => Ok(s),
+                }
+            });
+            match done {
+                Ok(s) => Ok(Imported::Done(s)),
+                Err(Stop::Unconfirmed(w)) => Ok(Imported::NeedsConfirmation(w)),
+                Err(Stop::Failure(ImportFailure::Refused(e))) => Ok(Imported::Refused(e)),
+                Err(Stop::Failure(ImportFailure::Internal(e))) => Err(e),
             }
         })
         .await
@@ -285,7 +322,7 @@ async fn import_file(
 ) -> AppResult<HttpResponse> {
     let cohort = cohort_for_staff(&state, &me, path.into_inner()).await?;
     let upload = read_upload(payload).await;
-    let (token, bytes) = match upload {
+    let (token, bytes, confirm) = match upload {
         Ok(u) => u,
         Err(AppError::Invalid(fields)) => {
             let errors: Vec<_> = fields
@@ -309,28 +346,37 @@ async fn import_file(
         Err(e) => return Err(e),
     };
     csrf::verify(&req, token.as_deref())?;
-    match run_import(&state, &me, &cohort, bytes).await? {
+    let (result, status) = match run_import(&state, &me, &cohort, bytes, confirm).await? {
         // A reload shows the report again and sends nothing twice.
-        Ok(summary) => Ok(w::redirect(&match summary.report_id {
-            Some(report) => format!("/promotions/{}?import={report}", cohort.id),
-            None => format!("/promotions/{}", cohort.id),
-        })),
-        Err(errors) => {
-            let result = serde_json::json!({"errors": errors});
-            render_cohort(
-                &req,
-                &state,
-                &me,
-                cohort,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Shown {
-                    import: Some(result),
-                    notice: None,
-                },
-            )
-            .await
+        Imported::Done(summary) => {
+            return Ok(w::redirect(&match summary.report_id {
+                Some(report) => format!("/promotions/{}?import={report}", cohort.id),
+                None => format!("/promotions/{}", cohort.id),
+            }));
         }
-    }
+        Imported::Refused(errors) => (
+            serde_json::json!({"errors": errors}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Imported::NeedsConfirmation(warning) => (
+            serde_json::json!({"errors": [{"line": 0, "column": "", "message": format!(
+                "{warning} Cochez « Je confirme les inscriptions en cours de promotion » et envoyez de nouveau le fichier."
+            )}], "confirm": true}),
+            StatusCode::CONFLICT,
+        ),
+    };
+    render_cohort(
+        &req,
+        &state,
+        &me,
+        cohort,
+        status,
+        Shown {
+            import: Some(result),
+            notice: None,
+        },
+    )
+    .await
 }
 
 /// The cohort's trainees as a CSV for Excel in French: `;`, UTF-8 with BOM, formulas made inert.

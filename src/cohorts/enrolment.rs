@@ -27,6 +27,12 @@ pub struct ImportSummary {
     /// The audit event that keeps this report, for the page shown after the upload.
     #[serde(skip)]
     pub report_id: Option<i64>,
+    /// Trainees enrolled in a cohort under way with less than the programme's minimum
+    /// length left (`rules::short_stay_warning`), and that warning: staff confirm it.
+    #[serde(skip)]
+    pub late_entries: usize,
+    #[serde(skip)]
+    pub late_warning: Option<String>,
 }
 
 pub enum ImportFailure {
@@ -53,6 +59,8 @@ struct Run<'a> {
     cohort: &'a CohortRow,
     organism: (i64, &'a str),
     today: chrono::NaiveDate,
+    /// The warning a new enrolment in this cohort today carries, if any.
+    late: Option<String>,
 }
 
 /// A line is refused (with its reason) or the run stops on an internal error.
@@ -68,12 +76,15 @@ pub fn apply(
     rows: &[ImportRow],
     mut progress: impl FnMut(usize),
 ) -> Result<ImportSummary, ImportFailure> {
+    let today = crate::base::paris::today();
+    let min = u32::try_from(store::min_months(conn, cohort.program_id)?).unwrap_or(0);
     let run = Run {
         mc,
         actor,
         cohort,
         organism: (cohort.organism_id, organism_name),
-        today: crate::base::paris::today(),
+        today,
+        late: super::rules::short_stay_warning(today, cohort.start_date, cohort.end_date, min),
     };
     db::transaction(conn, |conn| {
         let mut summary = ImportSummary::default();
@@ -86,6 +97,14 @@ pub fn apply(
         }
         if !refused.is_empty() {
             return Err(ImportFailure::Refused(refused));
+        }
+        if summary.late_entries > 0 {
+            summary.late_warning = run.late.clone();
+            summary.warnings.push(format!(
+                "{} stagiaire(s) inscrit(s) en cours de promotion : {}",
+                summary.late_entries,
+                run.late.as_deref().unwrap_or_default()
+            ));
         }
         summary.information = rows
             .iter()
@@ -210,6 +229,7 @@ impl Run<'_> {
                     }
                     if store::active_cohort(conn, u.id)?.is_none() {
                         store::enrol(conn, self.actor, org, cohort.id, u.id, self.today)?;
+                        summary.late_entries += usize::from(self.late.is_some());
                     }
                     Ok(Ok(()))
                 }
@@ -249,6 +269,7 @@ impl Run<'_> {
         )?;
         store::set_prior_experience(conn, id, row.prior_experience.as_deref())?;
         store::enrol(conn, self.actor, org, cohort.id, id, self.today)?;
+        summary.late_entries += usize::from(self.late.is_some());
         let user = users::by_id(conn, id)?.ok_or(AppError::NotFound)?;
         invite::send_invitation(conn, self.mc, &user, self.organism, self.actor)?;
         if let Some(w) = super::rules::program_fit_warning(row.profile, &cohort.program_kind) {
@@ -344,4 +365,51 @@ fn update_profile(
             Ok(true)
         }
     }
+}
+
+/// What a transfer did, or the warning staff must confirm first.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Transfer {
+    /// The new enrolment's id.
+    Done(i64),
+    NeedsConfirmation(String),
+}
+
+/// Transfers a trainee to another cohort of their organism on `on`. Into a cohort under way
+/// with less than the programme's minimum length left, it waits for staff to confirm
+/// (`rules::short_stay_warning`); the confirmed warning is audited with the transfer.
+pub fn transfer_checked(
+    conn: &mut DbConn,
+    actor: i64,
+    trainee: &store::TraineeLine,
+    target: i64,
+    on: chrono::NaiveDate,
+    confirm: bool,
+) -> Result<Transfer, AppError> {
+    db::transaction(conn, |conn| {
+        let to = store::cohort(conn, target)?
+            .filter(|c| c.organism_id == trainee.organism_id && Some(c.id) != trainee.cohort_id);
+        let Some(to) = to else {
+            return Err(AppError::invalid(
+                "cohort_id",
+                "Choisissez une autre promotion de l'organisme.",
+            ));
+        };
+        let min = u32::try_from(store::min_months(conn, to.program_id)?).unwrap_or(0);
+        let warning = super::rules::short_stay_warning(on, to.start_date, to.end_date, min);
+        if let (Some(w), false) = (&warning, confirm) {
+            return Ok(Transfer::NeedsConfirmation(w.clone()));
+        }
+        let id = store::transfer(conn, actor, trainee, target, on)?;
+        if let Some(w) = warning {
+            audit::record(
+                conn,
+                Event::new("short_stay_confirmed", "trainee", Some(trainee.id))
+                    .by(Some(actor))
+                    .in_organism(Some(trainee.organism_id))
+                    .detail(serde_json::json!({"cohort": target, "entry": on, "warning": w})),
+            )?;
+        }
+        Ok(Transfer::Done(id))
+    })
 }

@@ -6,6 +6,9 @@ use chrono::{Datelike, Months, NaiveDate, NaiveTime, Weekday};
 use crate::base::field::{FieldError, fold};
 use crate::base::format;
 
+mod entry;
+pub use entry::short_stay_warning;
+
 /// A trainee's care diploma, which decides the training: a diploma leads to the FAE,
 /// none to the CQP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -40,9 +43,13 @@ impl Profile {
             | "aide soignante"
             | "aide-soignant(e)"
             | "aide-soignante diplomee" => Some(Profile::As),
-            "ap" | "deap" | "auxiliaire de puericulture" | "auxiliaire puericulture" => {
-                Some(Profile::Ap)
-            }
+            // "puéricultrice" is the usual slip for the diploma's name: same profile.
+            "ap"
+            | "deap"
+            | "auxiliaire de puericulture"
+            | "auxiliaire puericulture"
+            | "auxiliaire de puericultrice"
+            | "auxiliaire puericultrice" => Some(Profile::Ap),
             "" | "aucun" | "aucune" | "sans" | "sans diplome" | "non" => Some(Profile::Aucun),
             _ => None,
         }
@@ -391,6 +398,18 @@ mod cohort_tests {
         }
         assert_eq!(Profile::read("Aide-soignante"), (Profile::As, None));
         assert_eq!(Profile::read("DEAP"), (Profile::Ap, None));
+        for ap in [
+            "auxiliaire de puériculture",
+            "Auxiliaire de Puéricultrice",
+            "AUXILIAIRE DE PUERICULTRICE",
+            "auxiliaire de puericulture",
+            "Auxiliaire puéricultrice",
+        ] {
+            assert_eq!(Profile::read(ap), (Profile::Ap, None), "{ap}");
+            assert!(program_fit_warning(Profile::Ap, "fae").is_none());
+        }
+        // Just outside: another word is prior experience, not the diploma.
+        assert_eq!(Profile::read("puéricultrice").0, Profile::Aucun);
         assert_eq!(Profile::read(" aucun "), (Profile::Aucun, None));
         assert_eq!(
             Profile::read(" Secrétaire médicale "),

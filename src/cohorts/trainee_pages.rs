@@ -263,6 +263,9 @@ async fn adjust_path(
 #[derive(Deserialize)]
 struct TransferForm {
     cohort_id: i64,
+    /// Staff confirm a transfer leaving less than the programme's minimum length.
+    #[serde(default)]
+    confirm: Option<String>,
 }
 
 async fn transfer(
@@ -274,29 +277,24 @@ async fn transfer(
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let trainee = managed(&state, &me, id).await?;
-    let target = form.cohort_id;
-    let to = state.db(move |c| Ok(store::cohort(c, target)?)).await?;
-    match to {
-        Some(c) if c.organism_id == trainee.organism_id && Some(c.id) != trainee.cohort_id => {}
-        _ => {
-            return render_file(
-                &req,
-                &state,
-                &me,
-                id,
-                Some("Choisissez une autre promotion de l'organisme.".into()),
-            )
-            .await;
+    let (actor, on, target) = (me.id, today(), form.cohort_id);
+    let confirm = form.confirm.is_some();
+    let done = state
+        .db(move |c| super::enrolment::transfer_checked(c, actor, &trainee, target, on, confirm))
+        .await;
+    let error = match done {
+        Ok(super::enrolment::Transfer::Done(_)) => {
+            return Ok(w::redirect(&format!("/stagiaires/{id}")));
         }
-    }
-    let actor = me.id;
-    let on = today();
-    state
-        .db(move |c| {
-            crate::db::transaction(c, |c| Ok(store::transfer(c, actor, &trainee, target, on)?))
-        })
-        .await?;
-    Ok(w::redirect(&format!("/stagiaires/{id}")))
+        Ok(super::enrolment::Transfer::NeedsConfirmation(warning)) => format!(
+            "{warning} Cochez « Je confirme » sous le choix de la promotion, puis transférez de nouveau."
+        ),
+        Err(crate::web::AppError::Invalid(_)) => {
+            "Choisissez une autre promotion de l'organisme.".into()
+        }
+        Err(e) => return Err(e),
+    };
+    render_file(&req, &state, &me, id, Some(error)).await
 }
 
 #[derive(Deserialize)]

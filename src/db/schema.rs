@@ -495,6 +495,7 @@ diesel::table! {
         opened_at -> Timestamp,
         closed_by -> Nullable<BigInt>,
         closed_at -> Nullable<Timestamp>,
+        closed_as -> Nullable<Text>,
     }
 }
 
@@ -510,6 +511,9 @@ diesel::table! {
         left_at -> Nullable<Time>,
         minutes_credited -> Integer,
         note -> Nullable<Text>,
+        pm_status -> Nullable<Text>,
+        pm_signed_at -> Nullable<Timestamp>,
+        pm_signed_via -> Nullable<Text>,
     }
 }
 

@@ -7,7 +7,8 @@ use super::rules::signed_via_label;
 use super::store::SheetDoc;
 use crate::base::format;
 use crate::base::pdf::{Column, MARGIN, PdfError, Report, Row};
-use crate::tracking::rules::{CLOSED, status_label};
+use crate::tracking::attendance::Entry;
+use crate::tracking::rules::{CLOSED, half_days, status_label};
 
 pub const PROVISIONAL: &str = "FEUILLE NON CLOSE — document provisoire";
 
@@ -15,34 +16,71 @@ fn hm(t: NaiveTime) -> String {
     t.format("%H h %M").to_string()
 }
 
+fn signature(at: Option<chrono::NaiveDateTime>, via: Option<&str>) -> String {
+    match at {
+        Some(at) => format!("{}\n{}", format::datetime(at), signed_via_label(via)),
+        None => "non signé".into(),
+    }
+}
+
+/// A trainee's line: one status and signature, or the morning's and the afternoon's.
+fn line(e: &Entry, two: bool, closed: bool) -> Row {
+    let mut cells = vec![e.name.clone()];
+    if two {
+        cells.push(format!(
+            "matin : {}\naprès-midi : {}",
+            status_label(&e.status),
+            status_label(e.pm_status.as_deref().unwrap_or_default())
+        ));
+    } else {
+        cells.push(status_label(&e.status).to_string());
+    }
+    cells.push(e.arrived_at.map(hm).unwrap_or_else(|| "—".into()));
+    cells.push(e.left_at.map(hm).unwrap_or_else(|| "—".into()));
+    cells.push(if closed {
+        format::minutes(e.minutes_credited as i64)
+    } else {
+        "—".into()
+    });
+    cells.push(signature(e.signed_at, e.signed_via.as_deref()));
+    if two {
+        cells.push(signature(e.pm_signed_at, e.pm_signed_via.as_deref()));
+    }
+    Row { cells, bold: false }
+}
+
+/// The signature columns: one, or the morning's and the afternoon's side by side.
+fn signature_columns(two: bool) -> Vec<Column> {
+    if two {
+        vec![
+            Column::left("Signature matin", MARGIN + 328.0, 82.0),
+            Column::left("Signature après-midi", MARGIN + 413.0, 82.0),
+        ]
+    } else {
+        vec![Column::left("Signature", MARGIN + 328.0, 167.0)]
+    }
+}
+
+/// Who closed and signed the sheet, and in which capacity.
+fn closer_words(doc: &SheetDoc) -> String {
+    let name = doc.closed_by.clone().unwrap_or_else(|| "—".into());
+    match doc.sheet.as_ref().and_then(|sh| sh.closed_as.as_deref()) {
+        Some("equipe") => format!(
+            "par {name}, membre de l'équipe de l'organisme (aucun formateur n'était désigné)"
+        ),
+        _ => format!("par le formateur {name}"),
+    }
+}
+
 pub fn render(doc: &SheetDoc) -> Result<Vec<u8>, PdfError> {
     let s = &doc.session;
     let closed = doc.sheet.as_ref().filter(|sh| sh.status == CLOSED);
+    let halves = half_days(s.starts_at, s.ends_at);
+    let two = halves.len() > 1;
     let rows: Vec<Row> = doc
         .entries
         .iter()
-        .map(|e| Row {
-            cells: vec![
-                e.name.clone(),
-                status_label(&e.status).to_string(),
-                e.arrived_at.map(hm).unwrap_or_else(|| "—".into()),
-                e.left_at.map(hm).unwrap_or_else(|| "—".into()),
-                if closed.is_some() {
-                    format::minutes(e.minutes_credited as i64)
-                } else {
-                    "—".into()
-                },
-                match e.signed_at {
-                    Some(at) => format!(
-                        "{}\n{}",
-                        format::datetime(at),
-                        signed_via_label(e.signed_via.as_deref())
-                    ),
-                    None => "non signé".into(),
-                },
-            ],
-            bold: false,
-        })
+        .map(|e| line(e, two, closed.is_some()))
         .collect();
     let mut facts = vec![
         ("Organisme :".to_string(), doc.organism.clone()),
@@ -54,7 +92,16 @@ pub fn render(doc: &SheetDoc) -> Result<Vec<u8>, PdfError> {
         ("Date :".into(), format::date(s.day)),
         (
             "Horaires :".into(),
-            format!("de {} à {}", hm(s.starts_at), hm(s.ends_at)),
+            if two {
+                format!(
+                    "de {} à {} : matin jusqu'à {}, après-midi ensuite, chacun signé",
+                    hm(s.starts_at),
+                    hm(s.ends_at),
+                    hm(halves[1].starts_at)
+                )
+            } else {
+                format!("de {} à {}", hm(s.starts_at), hm(s.ends_at))
+            },
         ),
         ("Lieu :".into(), s.place.clone()),
         (
@@ -79,13 +126,10 @@ pub fn render(doc: &SheetDoc) -> Result<Vec<u8>, PdfError> {
             format::minutes(total)
         )],
         Some(at) => vec![format!(
-            "Feuille close le {} et signée par le formateur{} ; elle ne peut plus être \
+            "Feuille close le {} et signée {} ; elle ne peut plus être \
              modifiée. Temps crédité à l'ensemble des stagiaires : {}.",
             format::datetime(at),
-            doc.closed_by
-                .as_ref()
-                .map(|n| format!(" {n}"))
-                .unwrap_or_default(),
+            closer_words(doc),
             format::minutes(total)
         )],
         None => vec![
@@ -104,14 +148,17 @@ pub fn render(doc: &SheetDoc) -> Result<Vec<u8>, PdfError> {
         ],
         facts,
         warning: closed.is_none().then(|| PROVISIONAL.to_string()),
-        columns: vec![
-            Column::left("Stagiaire", MARGIN, 110.0),
-            Column::left("Statut", MARGIN + 113.0, 92.0),
-            Column::left("Arrivée", MARGIN + 207.0, 36.0),
-            Column::left("Départ", MARGIN + 245.0, 36.0),
-            Column::right("Crédité", MARGIN + 281.0, 38.0),
-            Column::left("Signature", MARGIN + 328.0, 167.0),
-        ],
+        columns: [
+            vec![
+                Column::left("Stagiaire", MARGIN, 110.0),
+                Column::left("Statut", MARGIN + 113.0, 92.0),
+                Column::left("Arrivée", MARGIN + 207.0, 36.0),
+                Column::left("Départ", MARGIN + 245.0, 36.0),
+                Column::right("Crédité", MARGIN + 281.0, 38.0),
+            ],
+            signature_columns(two),
+        ]
+        .concat(),
         rows,
         empty: "Aucun stagiaire sur cette feuille.".into(),
         notes,
@@ -155,6 +202,7 @@ mod tests {
                 opened_at: at,
                 closed_by: closed.then_some(2),
                 closed_at: closed.then_some(at + chrono::Duration::hours(4)),
+                closed_as: closed.then(|| "formateur".into()),
             }),
             closed_by: closed.then(|| "Nadia Benali".into()),
             entries: (0..trainees)
@@ -174,6 +222,9 @@ mod tests {
                     arrived_at: (i == 1).then(|| t(9, 20)),
                     left_at: None,
                     minutes_credited: if closed { 210 } else { 0 },
+                    pm_status: None,
+                    pm_signed_at: None,
+                    pm_signed_via: None,
                 })
                 .collect(),
         }
@@ -186,5 +237,26 @@ mod tests {
         assert_eq!(closed, render(&doc(true, 12)).unwrap());
         assert_ne!(render(&doc(false, 12)).unwrap(), closed);
         assert!(render(&doc(true, 120)).unwrap().len() > closed.len());
+    }
+
+    #[test]
+    fn a_day_long_sheet_prints_a_signature_for_each_half_day() {
+        let mut d = doc(true, 3);
+        d.session.starts_at = NaiveTime::from_hms_opt(8, 0, 0).unwrap();
+        d.session.ends_at = NaiveTime::from_hms_opt(18, 0, 0).unwrap();
+        for e in &mut d.entries {
+            e.pm_status = Some("present".into());
+            e.pm_signed_at = e.signed_at;
+            e.pm_signed_via = Some("stagiaire".into());
+        }
+        let row = line(&d.entries[0], true, true);
+        assert_eq!(row.cells.len(), 7);
+        assert!(row.cells[1].contains("après-midi : présent"));
+        assert_eq!(signature_columns(true).len(), 2);
+        assert!(render(&d).unwrap().starts_with(b"%PDF-"));
+        if let Some(sh) = d.sheet.as_mut() {
+            sh.closed_as = Some("equipe".into());
+        }
+        assert!(closer_words(&d).contains("membre de l'équipe"));
     }
 }

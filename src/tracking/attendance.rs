@@ -7,8 +7,8 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::rules::{
-    ABSENT, Attendance, CLOSED, EXCUSED, OPEN, PENDING, PRESENT, check_signing_time,
-    minutes_present, self_closing_time, tally,
+    ABSENT, Attendance, CLOSED, EXCUSED, OPEN, PENDING, PRESENT, closer, credited_minutes,
+    half_days, half_to_sign, self_closing_time, tally,
 };
 use super::store;
 use crate::audit::{self, Event};
@@ -27,6 +27,8 @@ pub struct Sheet {
     pub opened_at: NaiveDateTime,
     pub closed_by: Option<i64>,
     pub closed_at: Option<NaiveDateTime>,
+    /// `formateur` (the designated trainer) or `equipe` (none was designated).
+    pub closed_as: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Queryable)]
@@ -39,6 +41,20 @@ pub struct Entry {
     pub arrived_at: Option<NaiveTime>,
     pub left_at: Option<NaiveTime>,
     pub minutes_credited: i32,
+    /// The afternoon of a session longer than a half-day (`None` for a single half-day).
+    pub pm_status: Option<String>,
+    pub pm_signed_at: Option<NaiveDateTime>,
+    pub pm_signed_via: Option<String>,
+}
+
+impl Entry {
+    /// Whether each half-day of the session was signed or marked present.
+    pub fn present(&self) -> [bool; 2] {
+        [
+            self.status == PRESENT,
+            self.pm_status.as_deref() == Some(PRESENT),
+        ]
+    }
 }
 
 pub fn sheet_of(conn: &mut DbConn, session_id: i64) -> QueryResult<Option<Sheet>> {
@@ -52,6 +68,7 @@ pub fn sheet_of(conn: &mut DbConn, session_id: i64) -> QueryResult<Option<Sheet>
             attendance_sheets::opened_at,
             attendance_sheets::closed_by,
             attendance_sheets::closed_at,
+            attendance_sheets::closed_as,
         ))
         .first(conn)
         .optional()
@@ -71,11 +88,15 @@ pub fn entries(conn: &mut DbConn, sheet_id: i64) -> QueryResult<Vec<Entry>> {
             attendance_entries::arrived_at,
             attendance_entries::left_at,
             attendance_entries::minutes_credited,
+            attendance_entries::pm_status,
+            attendance_entries::pm_signed_at,
+            attendance_entries::pm_signed_via,
         ))
         .load(conn)
 }
 
-/// Opens the sheet of a session with a line for every trainee of the cohort.
+/// Opens the sheet of a session with a line for every trainee of the cohort; a session
+/// longer than a half-day gets its afternoon column.
 pub fn open(
     conn: &mut DbConn,
     actor: i64,
@@ -100,12 +121,15 @@ pub fn open(
             .filter(enrolments::ended_on.is_null())
             .select(enrolments::trainee_id)
             .load(conn)?;
+        let afternoon =
+            (half_days(session.starts_at, session.ends_at).len() > 1).then_some(PENDING);
         for t in &trainees {
             diesel::insert_into(attendance_entries::table)
                 .values((
                     attendance_entries::sheet_id.eq(id),
                     attendance_entries::trainee_id.eq(t),
                     attendance_entries::status.eq(PENDING),
+                    attendance_entries::pm_status.eq(afternoon),
                 ))
                 .execute(conn)?;
         }
@@ -125,8 +149,10 @@ pub enum SignError {
     NoSheet,
     Closed,
     NotOnSheet,
-    /// Outside the half-day's window (`rules::check_signing_time`), with what to tell.
+    /// Outside the half-days' windows (`rules::half_to_sign`), with what to tell.
     OutOfTime(String),
+    /// A trainer is designated for the session and someone else tries to close: their name.
+    NotDesignated(String),
 }
 
 impl SignError {
@@ -140,12 +166,16 @@ impl SignError {
             }
             SignError::NotOnSheet => "Vous ne figurez pas sur cette feuille d'émargement.".into(),
             SignError::OutOfTime(m) => m.clone(),
+            SignError::NotDesignated(name) => format!(
+                "Seul le formateur désigné pour cette séance, {name}, peut clore et signer la feuille."
+            ),
         }
     }
 }
 
-/// A trainee signs (themselves, or through the trainer's device) at `at` (UTC), during the
-/// half-day only; signing twice keeps the first signature.
+/// A trainee signs (themselves, or through the trainer's device) at `at` (UTC), during a
+/// half-day only: the morning or the afternoon of a longer session, whichever is open and not
+/// yet signed; signing twice keeps the first signature.
 pub fn sign(
     conn: &mut DbConn,
     actor: i64,
@@ -165,59 +195,78 @@ pub fn sign(
         if sheet.status != OPEN {
             return Ok(Err(SignError::Closed));
         }
-        if let Err(m) = check_signing_time(
-            crate::base::paris::to_paris(at).naive_local(),
-            session.day,
-            session.starts_at,
-            session.ends_at,
-        ) {
-            return Ok(Err(SignError::OutOfTime(m)));
-        }
         let target = attendance_entries::table
             .filter(attendance_entries::sheet_id.eq(sheet.id))
             .filter(attendance_entries::trainee_id.eq(trainee_id));
-        let current: Option<String> = target
-            .select(attendance_entries::status)
+        let current: Option<(String, Option<String>)> = target
+            .select((attendance_entries::status, attendance_entries::pm_status))
             .first(conn)
             .optional()?;
-        match current.as_deref() {
-            None => Ok(Err(SignError::NotOnSheet)),
-            Some(PRESENT) => Ok(Ok(())),
-            Some(before) => {
-                diesel::update(target)
-                    .set((
-                        attendance_entries::status.eq(PRESENT),
-                        attendance_entries::signed_at.eq(at),
-                        attendance_entries::signed_via.eq(via),
-                    ))
-                    .execute(conn)?;
-                audit::record(
-                    conn,
-                    Event::new("attendance_signed", "session", Some(session_id))
-                        .by(Some(actor))
-                        .in_organism(Some(organism_id))
-                        .change(
-                            serde_json::json!({"trainee": trainee_id, "status": before}),
-                            serde_json::json!({"trainee": trainee_id, "status": PRESENT, "via": via}),
-                        ),
-                )?;
-                Ok(Ok(()))
-            }
+        let halves = half_days(session.starts_at, session.ends_at);
+        let signed = current.as_ref().map_or([false, false], |(am, pm)| {
+            [am == PRESENT, pm.as_deref() == Some(PRESENT)]
+        });
+        let now = crate::base::paris::to_paris(at).naive_local();
+        let half = match half_to_sign(now, session.day, &halves, &signed) {
+            Ok(h) => h,
+            Err(m) => return Ok(Err(SignError::OutOfTime(m))),
+        };
+        let Some((am, pm)) = current else {
+            return Ok(Err(SignError::NotOnSheet));
+        };
+        let before = if half == 0 { Some(am) } else { pm };
+        if signed[half] {
+            return Ok(Ok(()));
         }
+        if half == 0 {
+            diesel::update(target)
+                .set((
+                    attendance_entries::status.eq(PRESENT),
+                    attendance_entries::signed_at.eq(at),
+                    attendance_entries::signed_via.eq(via),
+                ))
+                .execute(conn)?;
+        } else {
+            diesel::update(target)
+                .set((
+                    attendance_entries::pm_status.eq(PRESENT),
+                    attendance_entries::pm_signed_at.eq(at),
+                    attendance_entries::pm_signed_via.eq(via),
+                ))
+                .execute(conn)?;
+        }
+        let part = halves.get(half).map_or("séance", |h| h.label);
+        audit::record(
+            conn,
+            Event::new("attendance_signed", "session", Some(session_id))
+                .by(Some(actor))
+                .in_organism(Some(organism_id))
+                .change(
+                    serde_json::json!({"trainee": trainee_id, "half": part, "status": before}),
+                    serde_json::json!({"trainee": trainee_id, "half": part, "status": PRESENT, "via": via}),
+                ),
+        )?;
+        Ok(Ok(()))
     })
 }
 
-/// The trainer records an absence, a late arrival or an early departure on an open sheet.
-#[allow(clippy::too_many_arguments)]
+/// What the trainer records on a trainee's line; `pm_status` only for a longer session.
+pub struct Marks<'a> {
+    pub status: &'a str,
+    pub pm_status: Option<&'a str>,
+    pub arrived: Option<NaiveTime>,
+    pub left: Option<NaiveTime>,
+}
+
+/// The trainer records an absence, a late arrival or an early departure on an open sheet;
+/// the afternoon's status only where the line has an afternoon.
 pub fn mark(
     conn: &mut DbConn,
     actor: i64,
     organism_id: i64,
     session_id: i64,
     trainee_id: i64,
-    status: &str,
-    arrived: Option<NaiveTime>,
-    left: Option<NaiveTime>,
+    m: &Marks<'_>,
 ) -> QueryResult<Result<(), SignError>> {
     db::transaction(conn, |conn| {
         let Some(sheet) = sheet_of(conn, session_id)? else {
@@ -229,9 +278,11 @@ pub fn mark(
         let target = attendance_entries::table
             .filter(attendance_entries::sheet_id.eq(sheet.id))
             .filter(attendance_entries::trainee_id.eq(trainee_id));
-        let before: Option<(String, Option<NaiveTime>, Option<NaiveTime>)> = target
+        type Line = (String, Option<String>, Option<NaiveTime>, Option<NaiveTime>);
+        let before: Option<Line> = target
             .select((
                 attendance_entries::status,
+                attendance_entries::pm_status,
                 attendance_entries::arrived_at,
                 attendance_entries::left_at,
             ))
@@ -240,11 +291,16 @@ pub fn mark(
         let Some(before) = before else {
             return Ok(Err(SignError::NotOnSheet));
         };
+        let pm = match (&before.1, m.pm_status) {
+            (Some(_), Some(p)) => Some(p.to_string()),
+            (kept, _) => kept.clone(),
+        };
         diesel::update(target)
             .set((
-                attendance_entries::status.eq(status),
-                attendance_entries::arrived_at.eq(arrived),
-                attendance_entries::left_at.eq(left),
+                attendance_entries::status.eq(m.status),
+                attendance_entries::pm_status.eq(&pm),
+                attendance_entries::arrived_at.eq(m.arrived),
+                attendance_entries::left_at.eq(m.left),
             ))
             .execute(conn)?;
         audit::record(
@@ -253,17 +309,28 @@ pub fn mark(
                 .by(Some(actor))
                 .in_organism(Some(organism_id))
                 .change(
-                    serde_json::json!({"trainee": trainee_id, "status": before.0, "arrived": before.1, "left": before.2}),
-                    serde_json::json!({"trainee": trainee_id, "status": status, "arrived": arrived, "left": left}),
+                    serde_json::json!({"trainee": trainee_id, "status": before.0, "pm_status": before.1, "arrived": before.2, "left": before.3}),
+                    serde_json::json!({"trainee": trainee_id, "status": m.status, "pm_status": pm, "arrived": m.arrived, "left": m.left}),
                 ),
         )?;
         Ok(Ok(()))
     })
 }
 
-/// Closes and signs the sheet: unsigned lines become absences, present trainees are credited
-/// their in-person time, and the sheet is frozen. Without an actor, the sheet closed by
-/// itself (`close_overdue`): the trainer's signature is missing, and the sheet says so.
+/// A half-day's status once the sheet closes: unsigned becomes absent.
+fn final_status(status: &str) -> &'static str {
+    match status {
+        PRESENT => PRESENT,
+        EXCUSED => EXCUSED,
+        _ => ABSENT,
+    }
+}
+
+/// Closes and signs the sheet: unsigned half-days become absences, present trainees are
+/// credited each half-day's in-person time, and the sheet is frozen. Only the designated
+/// trainer closes it, or, with none designated, a member of the staff, recorded as such.
+/// Without an actor, the sheet closed by itself (`close_overdue`): the trainer's signature is
+/// missing, and the sheet says so.
 pub fn close(
     conn: &mut DbConn,
     actor: Option<i64>,
@@ -277,17 +344,24 @@ pub fn close(
         if sheet.status != OPEN {
             return Ok(Err(SignError::Closed));
         }
+        let closed_as = match actor.map(|a| closer(session.trainer_id, a)) {
+            None => None,
+            Some(Some(c)) => Some(c.as_str()),
+            Some(None) => {
+                let name = match session.trainer_id {
+                    Some(t) => crate::accounts::store::by_id(conn, t)?.map(|u| u.name),
+                    None => None,
+                };
+                return Ok(Err(SignError::NotDesignated(name.unwrap_or_default())));
+            }
+        };
         let now = db::now();
+        let halves = half_days(session.starts_at, session.ends_at);
         let mut credited = Vec::new();
         for e in entries(conn, sheet.id)? {
-            let (status, minutes) = match e.status.as_str() {
-                PRESENT => (
-                    PRESENT,
-                    minutes_present(session.starts_at, session.ends_at, e.arrived_at, e.left_at),
-                ),
-                PENDING => (ABSENT, 0),
-                other => (if other == EXCUSED { EXCUSED } else { ABSENT }, 0),
-            };
+            let minutes = credited_minutes(&halves, &e.present(), e.arrived_at, e.left_at);
+            let status = final_status(&e.status);
+            let pm = e.pm_status.as_deref().map(final_status);
             diesel::update(
                 attendance_entries::table
                     .filter(attendance_entries::sheet_id.eq(sheet.id))
@@ -295,6 +369,7 @@ pub fn close(
             )
             .set((
                 attendance_entries::status.eq(status),
+                attendance_entries::pm_status.eq(pm),
                 attendance_entries::minutes_credited.eq(minutes as i32),
             ))
             .execute(conn)?;
@@ -309,15 +384,16 @@ pub fn close(
                     now,
                 )?;
             }
-            credited.push(
-                serde_json::json!({"trainee": e.trainee_id, "status": status, "minutes": minutes}),
-            );
+            credited.push(serde_json::json!({
+                "trainee": e.trainee_id, "status": status, "pm_status": pm, "minutes": minutes,
+            }));
         }
         diesel::update(attendance_sheets::table.find(sheet.id))
             .set((
                 attendance_sheets::status.eq(CLOSED),
                 attendance_sheets::closed_by.eq(actor),
                 attendance_sheets::closed_at.eq(now),
+                attendance_sheets::closed_as.eq(closed_as),
             ))
             .execute(conn)?;
         let action = if actor.is_some() {
@@ -332,7 +408,10 @@ pub fn close(
                 .in_organism(Some(organism_id))
                 .change(
                     serde_json::json!({"status": OPEN}),
-                    serde_json::json!({"status": CLOSED, "entries": credited}),
+                    serde_json::json!({
+                        "status": CLOSED, "closed_by": actor, "closed_as": closed_as,
+                        "entries": credited,
+                    }),
                 ),
         )?;
         Ok(Ok(()))
@@ -376,32 +455,46 @@ pub fn close_overdue(
     Ok(closed)
 }
 
-/// Open sheets of a trainee's sessions, with when they signed (if they did).
-pub fn open_for_trainee(
-    conn: &mut DbConn,
-    trainee_id: i64,
-) -> QueryResult<Vec<(i64, Option<NaiveDateTime>)>> {
+/// An open sheet's session, and when the trainee signed its morning and its afternoon.
+pub type OpenLine = (i64, Option<NaiveDateTime>, Option<NaiveDateTime>);
+
+/// Open sheets of a trainee's sessions, with when they signed each half-day (if they did).
+pub fn open_for_trainee(conn: &mut DbConn, trainee_id: i64) -> QueryResult<Vec<OpenLine>> {
     attendance_entries::table
         .inner_join(attendance_sheets::table)
         .filter(attendance_entries::trainee_id.eq(trainee_id))
         .filter(attendance_sheets::status.eq(OPEN))
-        .select((attendance_sheets::session_id, attendance_entries::signed_at))
+        .order(attendance_sheets::session_id.asc())
+        .select((
+            attendance_sheets::session_id,
+            attendance_entries::signed_at,
+            attendance_entries::pm_signed_at,
+        ))
         .load(conn)
 }
 
-/// Attendance of one trainee over the closed sheets of their sessions.
+/// Attendance of one trainee over the closed sheets of their sessions, by half-day: the
+/// morning carries a late arrival, the afternoon an early departure.
 pub fn attendance_of(conn: &mut DbConn, trainee_id: i64) -> QueryResult<Attendance> {
-    let rows: Vec<(String, Option<NaiveTime>, Option<NaiveTime>)> = attendance_entries::table
+    type Row = (String, Option<String>, Option<NaiveTime>, Option<NaiveTime>);
+    let rows: Vec<Row> = attendance_entries::table
         .inner_join(attendance_sheets::table)
         .filter(attendance_entries::trainee_id.eq(trainee_id))
         .filter(attendance_sheets::status.eq(CLOSED))
         .select((
             attendance_entries::status,
+            attendance_entries::pm_status,
             attendance_entries::arrived_at,
             attendance_entries::left_at,
         ))
         .load(conn)?;
-    Ok(tally(rows.iter().map(|(s, arrived, left)| {
-        (s.as_str(), arrived.is_some() || left.is_some())
-    })))
+    Ok(tally(rows.iter().flat_map(
+        |(s, pm, arrived, left)| match pm {
+            None => vec![(s.as_str(), arrived.is_some() || left.is_some())],
+            Some(pm) => vec![
+                (s.as_str(), arrived.is_some()),
+                (pm.as_str(), left.is_some()),
+            ],
+        },
+    )))
 }

@@ -47,21 +47,24 @@ async fn render_sheet(
     state: &State,
     me: &CurrentUser,
     id: i64,
-    error: Option<&str>,
+    error: Option<&SignError>,
 ) -> AppResult<HttpResponse> {
     let (session, cohort) = session_for_staff(state, me, id).await?;
-    let (sheet, entries, trainer) = state
+    let trainer_id = session.trainer_id;
+    let (sheet, entries, trainer, closed_by) = state
         .db(move |c| {
             let sheet = attendance::sheet_of(c, id)?;
             let entries = match &sheet {
                 Some(s) => attendance::entries(c, s.id)?,
                 None => vec![],
             };
-            let trainer = match session.trainer_id {
-                Some(t) => crate::accounts::store::by_id(c, t)?.map(|u| u.name),
-                None => None,
+            let name = |c: &mut crate::db::DbConn, id: Option<i64>| match id {
+                Some(t) => crate::accounts::store::by_id(c, t).map(|u| u.map(|u| u.name)),
+                None => Ok(None),
             };
-            Ok((sheet, entries, trainer))
+            let trainer = name(c, trainer_id)?;
+            let closed_by = name(c, sheet.as_ref().and_then(|s| s.closed_by))?;
+            Ok((sheet, entries, trainer, closed_by))
         })
         .await?;
     let entries: Vec<_> = entries
@@ -69,6 +72,7 @@ async fn render_sheet(
         .map(|e| {
             let mut v = serde_json::to_value(e).unwrap_or_default();
             v["label"] = rules::status_label(&e.status).into();
+            v["pm_label"] = e.pm_status.as_deref().map(rules::status_label).into();
             v
         })
         .collect();
@@ -79,11 +83,16 @@ async fn render_sheet(
     ctx.insert("sheet", &sheet);
     ctx.insert("entries", &entries);
     ctx.insert("trainer", &trainer);
-    ctx.insert("error", &error);
-    let status = if error.is_some() {
-        StatusCode::CONFLICT
-    } else {
-        StatusCode::OK
+    ctx.insert("closed_by", &closed_by);
+    ctx.insert(
+        "halves",
+        &rules::half_days(session.starts_at, session.ends_at),
+    );
+    ctx.insert("error", &error.map(|e| e.message()));
+    let status = match error {
+        None => StatusCode::OK,
+        Some(SignError::NotDesignated(_)) => StatusCode::FORBIDDEN,
+        Some(_) => StatusCode::CONFLICT,
     };
     state.render_status(status, "tracking/sheet.html", &ctx)
 }
@@ -127,15 +136,25 @@ async fn close(
         .await?
     {
         Ok(()) => Ok(w::redirect(&format!("/seances/{id}/emargement"))),
-        Err(e) => render_sheet(&req, &state, &me, id, Some(&e.message())).await,
+        Err(e) => render_sheet(&req, &state, &me, id, Some(&e)).await,
     }
 }
 
 #[derive(Deserialize)]
 struct MarkForm {
     status: String,
+    /// The afternoon of a session longer than a half-day.
+    #[serde(default)]
+    pm_status: Option<String>,
     arrived_at: String,
     left_at: String,
+}
+
+fn known_status(raw: &str) -> AppResult<String> {
+    match raw {
+        s @ (rules::PRESENT | rules::ABSENT | rules::EXCUSED | rules::PENDING) => Ok(s.to_string()),
+        _ => Err(AppError::invalid("status", "Statut inconnu.")),
+    }
 }
 
 fn time(raw: &str) -> Result<Option<NaiveTime>, ()> {
@@ -157,9 +176,10 @@ async fn mark(
 ) -> AppResult<HttpResponse> {
     let (id, trainee) = path.into_inner();
     let (_, cohort) = session_for_staff(&state, &me, id).await?;
-    let status = match form.status.as_str() {
-        s @ (rules::PRESENT | rules::ABSENT | rules::EXCUSED | rules::PENDING) => s.to_string(),
-        _ => return Err(AppError::invalid("status", "Statut inconnu.")),
+    let status = known_status(&form.status)?;
+    let pm_status = match form.pm_status.as_deref() {
+        Some(p) => Some(known_status(p)?),
+        None => None,
     };
     let (Ok(arrived), Ok(left)) = (time(&form.arrived_at), time(&form.left_at)) else {
         return Err(AppError::invalid("arrived_at", "Heure invalide (HH:MM)."));
@@ -167,14 +187,18 @@ async fn mark(
     let (actor, org) = (me.id, cohort.organism_id);
     let result = state
         .db(move |c| {
-            Ok(attendance::mark(
-                c, actor, org, id, trainee, &status, arrived, left,
-            )?)
+            let marks = attendance::Marks {
+                status: &status,
+                pm_status: pm_status.as_deref(),
+                arrived,
+                left,
+            };
+            Ok(attendance::mark(c, actor, org, id, trainee, &marks)?)
         })
         .await?;
     match result {
         Ok(()) => Ok(w::redirect(&format!("/seances/{id}/emargement"))),
-        Err(e) => render_sheet(&req, &state, &me, id, Some(&e.message())).await,
+        Err(e) => render_sheet(&req, &state, &me, id, Some(&e)).await,
     }
 }
 
@@ -204,7 +228,7 @@ async fn sign_for(
         .await?
     {
         Ok(()) => Ok(w::redirect(&format!("/seances/{id}/emargement"))),
-        Err(e) => render_sheet(&req, &state, &me, id, Some(&e.message())).await,
+        Err(e) => render_sheet(&req, &state, &me, id, Some(&e)).await,
     }
 }
 
@@ -215,9 +239,14 @@ async fn my_sheets(req: HttpRequest, state: State, me: CurrentUser) -> AppResult
         .db(move |c| {
             let open = attendance::open_for_trainee(c, id)?;
             let mut out = Vec::new();
-            for (s, signed_at) in open {
+            for (s, signed_at, pm_signed_at) in open {
                 if let Some(row) = cohorts::session(c, s)? {
-                    out.push(serde_json::json!({"session": row, "signed_at": signed_at}));
+                    let halves = rules::half_days(row.starts_at, row.ends_at);
+                    let done = signed_at.is_some() && (halves.len() < 2 || pm_signed_at.is_some());
+                    out.push(serde_json::json!({
+                        "session": row, "signed_at": signed_at, "pm_signed_at": pm_signed_at,
+                        "halves": halves, "done": done,
+                    }));
                 }
             }
             Ok(out)

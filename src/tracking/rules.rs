@@ -1,9 +1,7 @@
 //! Pure rules of hours: what a heartbeat credits, and where a trainee stands against plan.
 
-use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use serde::Serialize;
-
-use crate::base::format;
 
 /// How distance time is credited (configuration, not constants: funders' rules vary).
 #[derive(Clone, Copy, Debug)]
@@ -235,138 +233,12 @@ pub fn pace(
 }
 
 // Attendance on the sign-in sheets of in-person sessions.
-
-pub const OPEN: &str = "open";
-pub const CLOSED: &str = "closed";
-
-/// Entry statuses.
-pub const PENDING: &str = "pending";
-pub const PRESENT: &str = "present";
-pub const ABSENT: &str = "absent";
-pub const EXCUSED: &str = "absent_excuse";
-
-/// How long before a half-day starts, and after it ends, its trainees may sign its sheet.
-pub const SIGNING_MARGIN_MINUTES: i64 = 30;
-
-/// When a trainee may sign a half-day's sheet, in Paris time: from a little before it starts
-/// to a little after it ends. Later, a signature would prove nothing about that morning.
-pub fn signing_window(
-    day: NaiveDate,
-    starts_at: NaiveTime,
-    ends_at: NaiveTime,
-) -> (NaiveDateTime, NaiveDateTime) {
-    let margin = Duration::minutes(SIGNING_MARGIN_MINUTES);
-    (
-        day.and_time(starts_at) - margin,
-        day.and_time(ends_at) + margin,
-    )
-}
-
-/// Whether a signature at `now` (Paris time) falls in the window; if not, what to tell.
-pub fn check_signing_time(
-    now: NaiveDateTime,
-    day: NaiveDate,
-    starts_at: NaiveTime,
-    ends_at: NaiveTime,
-) -> Result<(), String> {
-    let (from, to) = signing_window(day, starts_at, ends_at);
-    if (from..=to).contains(&now) {
-        return Ok(());
-    }
-    let when = format!(
-        "le {} de {} à {}",
-        format::date(day),
-        format::time(from.time()),
-        format::time(to.time())
-    );
-    Err(if now < from {
-        format!("Cette feuille se signe pendant la séance, {when} : revenez à ce moment-là.")
-    } else {
-        format!(
-            "Cette feuille ne se signe plus : elle se signait {when}. Seul le formateur peut encore la clore."
-        )
-    })
-}
-
-/// When a sheet left open closes by itself: `delay_hours` after its session ends (Paris time).
-pub fn self_closing_time(day: NaiveDate, ends_at: NaiveTime, delay_hours: i64) -> NaiveDateTime {
-    day.and_time(ends_at) + Duration::hours(delay_hours)
-}
-
-/// Minutes of a session a present trainee is credited, after a late arrival or an early
-/// departure.
-pub fn minutes_present(
-    start: NaiveTime,
-    end: NaiveTime,
-    arrived: Option<NaiveTime>,
-    left: Option<NaiveTime>,
-) -> i64 {
-    let from = arrived.map_or(start, |a| a.max(start));
-    let to = left.map_or(end, |l| l.min(end));
-    (to - from).num_minutes().max(0)
-}
-
-pub fn status_label(status: &str) -> &'static str {
-    match status {
-        PRESENT => "présent",
-        ABSENT => "absent (non excusé)",
-        EXCUSED => "absent (excusé)",
-        _ => "non signé",
-    }
-}
-
-/// A trainee's record on closed sheets, as the employer doctor sees it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Attendance {
-    pub present: i64,
-    /// Present, but arrived late or left early.
-    pub partial: i64,
-    pub excused: i64,
-    pub unexcused: i64,
-}
-
-/// Tallies entries of closed sheets: (status, arrived late or left early).
-pub fn tally<'a>(entries: impl IntoIterator<Item = (&'a str, bool)>) -> Attendance {
-    let mut a = Attendance::default();
-    for (status, partial) in entries {
-        match status {
-            PRESENT => {
-                a.present += 1;
-                a.partial += i64::from(partial);
-            }
-            EXCUSED => a.excused += 1,
-            ABSENT => a.unexcused += 1,
-            _ => {}
-        }
-    }
-    a
-}
+mod sheet;
+pub use sheet::*;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_sheet_is_signed_during_its_half_day_only() {
-        let day = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-        let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
-        let (start, end) = (t(9, 0), t(12, 30));
-        assert!(check_signing_time(day.and_time(t(8, 30)), day, start, end).is_ok());
-        assert!(check_signing_time(day.and_time(t(13, 0)), day, start, end).is_ok());
-        let early = check_signing_time(day.and_time(t(8, 29)), day, start, end).unwrap_err();
-        assert!(
-            early.contains("le 23/11/2026 de 8 h 30 à 13 h 00"),
-            "{early}"
-        );
-        let late = check_signing_time(day.and_time(t(13, 1)), day, start, end).unwrap_err();
-        assert!(late.contains("ne se signe plus"), "{late}");
-        let weeks_later = (day + Duration::days(20)).and_time(t(10, 0));
-        assert!(check_signing_time(weeks_later, day, start, end).is_err());
-        assert_eq!(
-            self_closing_time(day, end, 24),
-            NaiveDate::from_ymd_opt(2026, 11, 24).unwrap().and_time(end)
-        );
-    }
 
     #[test]
     fn status_codes_are_those_of_the_api() {
@@ -553,41 +425,5 @@ mod tests {
             Some(d(5, 10)),
         );
         assert_eq!(p.status, Status::Inactif);
-    }
-
-    #[test]
-    fn late_arrivals_and_early_departures_reduce_the_credit() {
-        let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
-        assert_eq!(minutes_present(t(9, 0), t(12, 30), None, None), 210);
-        assert_eq!(
-            minutes_present(t(9, 0), t(12, 30), Some(t(9, 20)), None),
-            190
-        );
-        assert_eq!(
-            minutes_present(t(9, 0), t(12, 30), Some(t(8, 45)), Some(t(12, 0))),
-            180
-        );
-        assert_eq!(minutes_present(t(9, 0), t(12, 30), Some(t(13, 0)), None), 0);
-    }
-
-    #[test]
-    fn attendance_counts_each_kind_of_entry() {
-        let a = tally([
-            (PRESENT, false),
-            (PRESENT, true),
-            (EXCUSED, false),
-            (ABSENT, false),
-            (ABSENT, false),
-            (PENDING, false),
-        ]);
-        assert_eq!(
-            a,
-            Attendance {
-                present: 2,
-                partial: 1,
-                excused: 1,
-                unexcused: 2
-            }
-        );
     }
 }

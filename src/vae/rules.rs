@@ -4,6 +4,9 @@
 use chrono::{Datelike, Months, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
+mod steps;
+pub use steps::{check_decision_time, check_recevable};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -308,9 +311,10 @@ pub fn threshold_warning(total_minutes: i64, min_hours: i64) -> Option<String> {
     })
 }
 
-/// The calendar year a request counts for (one request per certification and year).
+/// The calendar year a request counts for (one request per certification and year): the
+/// Paris year of `at` (UTC), so that 31/12 at 23:30 in Paris still counts for that year.
 pub fn request_year(at: NaiveDateTime) -> i32 {
-    at.year()
+    crate::base::paris::to_paris(at).year()
 }
 
 /// Hours an anonymous request waits for its address to be confirmed; then it is purged.

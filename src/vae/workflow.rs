@@ -341,7 +341,14 @@ pub fn transition(
                 }
                 change.reasons = Some(r.to_string());
             }
-            Action::Accept => change.recevable_at = Some(db::now()),
+            Action::Accept => {
+                let kinds: Vec<DocKind> = store::documents(conn, id)?
+                    .iter()
+                    .filter_map(|d| DocKind::parse(&d.kind))
+                    .collect();
+                rules::check_recevable(&kinds).map_err(|m| AppError::invalid("livret1", m))?;
+                change.recevable_at = Some(db::now());
+            }
             Action::DepositLivret2 => {
                 let docs = store::documents(conn, id)?;
                 if !docs.iter().any(|d| d.kind == DocKind::Livret2.as_str()) {
@@ -365,6 +372,8 @@ pub fn transition(
                 change.jury_place = Some(step.jury_place.trim().to_string());
             }
             Action::Decide => {
+                rules::check_decision_time(db::now(), req.jury_at)
+                    .map_err(|m| AppError::invalid("jury_at", m))?;
                 let Some(outcome) = step.outcome else {
                     return Err(AppError::invalid(
                         "outcome",

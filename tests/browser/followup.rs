@@ -29,7 +29,7 @@ async fn a_trainee_accepts_her_invitation_asks_a_question_and_her_trainer_answer
     let csv = "Nom;Prénom;E-mail;Profil;Date d'embauche;Médecin;E-mail du médecin;Financement\r\n\
                Roux;Léa;lea.roux@cabinet.fr;aucun;03/03/2025;Dr Élise Roy;roy@medecin.fr;Contrat de professionnalisation\r\n";
     let res = client()
-        .post(app.url(&format!("/api/v1/cohorts/{cohort}/import")))
+        .post(app.url(&format!("/api/v1/cohorts/{cohort}/import?confirm=true")))
         .bearer_auth(api_token(&app, "chef@isp.fr").await)
         .header("Content-Type", "text/csv")
         .body(csv)

@@ -591,6 +591,12 @@ async fn a_newcomer_goes_from_an_empty_platform_to_a_cohort_of_thirty() {
         .send_keys(&file.to_string_lossy())
         .await
         .unwrap();
+    // The cohort began on 01/09/2026: staff confirm these late enrolments.
+    b.find(Locator::Id("imp-confirm"))
+        .await
+        .click()
+        .await
+        .unwrap();
     b.button("Importer").await.click().await.unwrap();
     b.wait_text("div.notice", "30 stagiaire(s) ajouté(s)").await;
     b.wait_text("div.notice", "10 médecin(s) invité(s)").await;

@@ -140,6 +140,15 @@ async fn a_candidate_gets_a_partial_validation(size: Size) {
     b.button("Planifier le jury").await.click().await.unwrap();
     b.wait_text("#vae-state", "Jury planifié").await;
     b.check_page("vae-staff-decision").await;
+    // A decision waits for the jury: move it to a minute ago, as if the day had come.
+    {
+        let past = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(1);
+        let mut conn = app.conn();
+        diesel::update(vae_requests::table.find(id))
+            .set(vae_requests::jury_at.eq(Some(past)))
+            .execute(&mut *conn as &mut DbConn)
+            .unwrap();
+    }
     click_id(&b, "o-partial").await;
     click_id(&b, "v-M2").await;
     click_id(&b, "v-M3").await;

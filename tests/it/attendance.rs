@@ -280,7 +280,7 @@ async fn a_late_signature_is_refused_and_a_forgotten_sheet_closes_by_itself() {
     let day = week_ago.format("%d/%m/%Y").to_string();
     assert!(
         body.contains("ne se signe plus")
-            && body.contains(&format!("le {day} de 8 h 30 à 13 h 00")),
+            && body.contains(&format!("le {day} de 8 h 45 à 12 h 30")),
         "{body}"
     );
     // On the trainer's device too: the signature would be as late.

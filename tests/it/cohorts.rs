@@ -494,9 +494,22 @@ async fn the_individual_path_proa_and_transfer_are_audited() {
     for l in &lesson_ids {
         parcours::curriculum::store::complete_lesson(&mut app.conn(), tid, *l).unwrap();
     }
+    // The other cohort started on 01/09/2026 and leaves less than 10 months: staff confirm.
     let res = post(
         &format!("/stagiaires/{tid}/transfert"),
         vec![("cohort_id", other.to_string())],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("durée minimale du programme (10 mois")
+    );
+    let res = post(
+        &format!("/stagiaires/{tid}/transfert"),
+        vec![("cohort_id", other.to_string()), ("confirm", "1".into())],
     )
     .await;
     assert_eq!(res.status(), 303);
@@ -518,7 +531,8 @@ async fn the_individual_path_proa_and_transfer_are_audited() {
         [
             "path_adjusted",
             "proa_suspension_set",
-            "trainee_transferred"
+            "trainee_transferred",
+            "short_stay_confirmed"
         ]
     );
     let active: Vec<i64> = enrolments::table
@@ -1041,4 +1055,281 @@ async fn the_command_line_guides_a_newcomer_in_french() {
             assert!(described, "{args:?}: undescribed {line:?}");
         }
     }
+}
+
+#[tokio::test]
+async fn a_cp1252_file_reads_both_spellings_of_auxiliaire_de_puericulture_as_one_profile() {
+    use parcours::db::schema::trainee_profiles;
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let cohort = app.create_cohort(org, "FAE-AM");
+    let (chef, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "chef@a.fr").await;
+    let text = format!(
+        "{HEADER}Un;Anaïs;anais@a.fr;Auxiliaire de puériculture;01/02/2025;Dr Un;un@med.fr;ProA\r\n\
+         Deux;Bérénice;berenice@a.fr;AUXILIAIRE DE PUERICULTRICE;01/02/2025;Dr Un;un@med.fr;ProA\r\n\
+         Trois;Célia;celia@a.fr;auxiliaire de puéricultrice;01/02/2025;Dr Un;un@med.fr;ProA\r\n\
+         Quatre;Dora;dora@a.fr;Puéricultrice;01/02/2025;Dr Un;un@med.fr;ProA\r\n"
+    );
+    let bytes = encoding_rs::WINDOWS_1252.encode(&text).0.into_owned();
+    assert!(std::str::from_utf8(&bytes).is_err(), "a real cp1252 file");
+    let res = upload_import(&app, &chef, cohort, bytes).await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("4 stagiaire(s) ajouté(s)"), "{html}");
+    let mut profiles: Vec<(String, String)> = trainee_profiles::table
+        .inner_join(users::table.on(users::id.eq(trainee_profiles::user_id)))
+        .order(users::email.asc())
+        .select((users::email, trainee_profiles::profile))
+        .load(&mut *app.conn())
+        .unwrap();
+    profiles.retain(|(e, _)| e.ends_with("@a.fr") && e != "chef@a.fr");
+    assert_eq!(
+        profiles,
+        [
+            ("anais@a.fr".to_string(), "ap".to_string()),
+            ("berenice@a.fr".into(), "ap".into()),
+            ("celia@a.fr".into(), "ap".into()),
+            // Just outside: a job without "auxiliaire" is prior experience, routed to the CQP.
+            ("dora@a.fr".into(), "aucun".into()),
+        ]
+    );
+    // The three AP are FAE-eligible: only Dora is flagged in this FAE cohort.
+    assert_eq!(
+        html.matches("le parcours attendu est le CQP").count(),
+        1,
+        "{html}"
+    );
+}
+
+/// A CQP cohort of `org` from `start` to `end`.
+fn cohort_between(
+    app: &TestApp,
+    org: i64,
+    start: chrono::NaiveDate,
+    end: chrono::NaiveDate,
+) -> i64 {
+    use parcours::db::schema::programs;
+    let mut conn = app.conn();
+    let (pid, vid): (i64, i64) = programs::table
+        .filter(programs::code.eq("CQP-AM"))
+        .select((programs::id, programs::version_id))
+        .first(&mut *conn)
+        .unwrap();
+    parcours::cohorts::store::create_cohort(
+        &mut conn,
+        None,
+        &parcours::cohorts::store::NewCohort {
+            organism_id: org,
+            program_id: pid,
+            content_version_id: vid,
+            name: &format!("Promotion du {end}"),
+            start_date: start,
+            end_date: end,
+        },
+    )
+    .unwrap()
+}
+
+fn active_cohort_of(app: &TestApp, trainee: i64) -> i64 {
+    enrolments::table
+        .filter(enrolments::trainee_id.eq(trainee))
+        .filter(enrolments::ended_on.is_null())
+        .select(enrolments::cohort_id)
+        .first(&mut *app.conn())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_transfer_leaving_less_than_the_programme_minimum_waits_for_staff_to_confirm() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let first = app.create_cohort(org, "CQP-AM");
+    let (chef, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "chef@a.fr").await;
+    let (_, tid) = signed_in(&app, Role::Trainee, Some(org), "ines@a.fr").await;
+    app.enrol(org, first, tid);
+    let today = parcours::base::paris::today();
+    let started = today - chrono::Months::new(1);
+    let ten_months = today + chrono::Months::new(10);
+    // Just inside: exactly the 10 months of the CQP are left.
+    let inside = cohort_between(&app, org, started, ten_months);
+    // Just outside: a day less.
+    let outside = cohort_between(&app, org, started, ten_months - chrono::Duration::days(1));
+    let page = format!("/stagiaires/{tid}");
+    let transfer = format!("/stagiaires/{tid}/transfert");
+    let res = chef
+        .post_form_from(
+            &app,
+            &page,
+            &transfer,
+            &[("cohort_id", outside.to_string().as_str())],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("Cochez « Je confirme »") && html.contains("10 mois"),
+        "{html}"
+    );
+    assert_eq!(active_cohort_of(&app, tid), first, "nothing changed");
+    let res = chef
+        .post_form_from(
+            &app,
+            &page,
+            &transfer,
+            &[("cohort_id", inside.to_string().as_str())],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(active_cohort_of(&app, tid), inside);
+
+    // The API: a 409 explaining it, then the same request with `confirm`.
+    let bearer = api_token(&app, "chef@a.fr").await;
+    let send = |confirm: Option<bool>| {
+        let mut body = serde_json::json!({"cohort_id": outside});
+        if let Some(c) = confirm {
+            body["confirm"] = c.into();
+        }
+        client()
+            .post(app.url(&format!("/api/v1/trainees/{tid}/transfer")))
+            .bearer_auth(&bearer)
+            .json(&body)
+            .send()
+    };
+    for confirm in [None, Some(false)] {
+        let res = send(confirm).await.unwrap();
+        assert_eq!(res.status(), 409);
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "confirmation_required", "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("durée minimale"),
+            "{body}"
+        );
+    }
+    assert_eq!(active_cohort_of(&app, tid), inside);
+    let confirmed_before: i64 = audit_events::table
+        .filter(audit_events::action.eq("short_stay_confirmed"))
+        .count()
+        .get_result(&mut *app.conn())
+        .unwrap();
+    assert_eq!(
+        confirmed_before, 0,
+        "the inside transfer needed no confirmation"
+    );
+    let res = send(Some(true)).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(active_cohort_of(&app, tid), outside);
+    let confirmed: Vec<Option<String>> = audit_events::table
+        .filter(audit_events::action.eq("short_stay_confirmed"))
+        .filter(audit_events::subject_id.eq(tid))
+        .select(audit_events::after_json)
+        .load(&mut *app.conn())
+        .unwrap();
+    assert_eq!(confirmed.len(), 1);
+    assert!(
+        confirmed[0]
+            .as_deref()
+            .unwrap_or_default()
+            .contains("10 mois")
+    );
+}
+
+#[tokio::test]
+async fn a_late_enrolment_by_import_waits_for_staff_to_confirm_on_the_page_and_the_api() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let (chef, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "chef@a.fr").await;
+    let today = parcours::base::paris::today();
+    let started = today - chrono::Months::new(1);
+    let ten_months = today + chrono::Months::new(10);
+    let inside = cohort_between(&app, org, started, ten_months);
+    let outside = cohort_between(&app, org, started, ten_months - chrono::Duration::days(1));
+    let file = |email: &str| {
+        let text = format!("{HEADER}Martin;Inès;{email};aucun;15/01/2025;Dr A;a@med.fr;ProA\r\n");
+        encoding_rs::WINDOWS_1252.encode(&text).0.into_owned()
+    };
+    let enrolled = |cohort: i64| -> i64 {
+        enrolments::table
+            .filter(enrolments::cohort_id.eq(cohort))
+            .count()
+            .get_result(&mut *app.conn())
+            .unwrap()
+    };
+    let send = |cohort: i64, bytes: Vec<u8>, confirm: bool| {
+        let chef = chef.clone();
+        let app = &app;
+        async move {
+            chef.post_multipart(app, &format!("/promotions/{cohort}/import"), |form| {
+                let form = form.part(
+                    "file",
+                    reqwest::multipart::Part::bytes(bytes).file_name("stagiaires.csv"),
+                );
+                if confirm {
+                    form.text("confirm", "1")
+                } else {
+                    form
+                }
+            })
+            .await
+        }
+    };
+    let (users_before, mails_before) = (n_users(&app), n_outbox(&app));
+    // Just outside, unconfirmed: refused with the reason, nothing written, no mail.
+    let res = send(outside, file("ines@a.fr"), false).await;
+    assert_eq!(res.status(), 409);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("durée minimale du programme (10 mois") && html.contains("Je confirme"),
+        "{html}"
+    );
+    assert_eq!(
+        (n_users(&app), n_outbox(&app)),
+        (users_before, mails_before)
+    );
+    assert_eq!(enrolled(outside), 0);
+    // Just inside: no confirmation needed.
+    let res = send(inside, file("jade@a.fr"), false).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(enrolled(inside), 1);
+    // Confirmed: imported, and the report says so.
+    let res = send(outside, file("ines@a.fr"), true).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(enrolled(outside), 1);
+
+    // The API: 409 with its code, then `?confirm=true`.
+    let bearer = api_token(&app, "chef@a.fr").await;
+    let post = |confirm: &str| {
+        client()
+            .post(app.url(&format!("/api/v1/cohorts/{outside}/import{confirm}")))
+            .bearer_auth(&bearer)
+            .header("content-type", "text/csv")
+            .body(file("leo@a.fr"))
+            .send()
+    };
+    let res = post("").await.unwrap();
+    assert_eq!(res.status(), 409);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "confirmation_required", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("?confirm=true"),
+        "{body}"
+    );
+    assert_eq!(enrolled(outside), 1);
+    let res = post("?confirm=true").await.unwrap();
+    assert_eq!(res.status(), 200);
+    let summary: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(summary["created"], 1);
+    assert!(
+        summary["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("en cours de promotion"),
+        "{summary}"
+    );
+    assert_eq!(enrolled(outside), 2);
 }

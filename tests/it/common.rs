@@ -446,7 +446,8 @@ pub async fn post_import(
 ) -> reqwest::Response {
     let path = format!("/promotions/{cohort}/import");
     c.post_multipart(app, &path, |form| {
-        form.part(
+        // Test cohorts began on 01/09/2026: staff confirm late enrolments.
+        form.text("confirm", "1").part(
             "file",
             reqwest::multipart::Part::bytes(bytes).file_name("stagiaires.csv"),
         )

@@ -3,6 +3,7 @@
 mod api_tokens;
 mod assignments;
 mod attendance;
+mod attendance_rules;
 mod attestation;
 mod authoring;
 mod calendar_feeds;

@@ -528,6 +528,7 @@ const ROUTES: &[Route] = &[
     post("/api/v1/cohorts/{id}/import", CohortStaff).csv(""),
     post("/api/v1/cohorts/{id}/version", CohortAdmin).json(r#"{"version": 0}"#),
     get("/api/v1/trainees/{id}", TraineeFile),
+    post("/api/v1/trainees/{id}/transfer", TraineeAdmin).json(r#"{"cohort_id": 0}"#),
     get("/api/v1/me/assistants", Doctor),
     get("/api/v1/vae/requests", VaeList),
     get("/api/v1/vae/requests/{id}", VaeFile),

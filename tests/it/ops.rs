@@ -238,7 +238,7 @@ async fn a_stopping_instance_finishes_the_request_in_flight_then_exits_cleanly()
     let host = server.address.trim_start_matches("http://").to_string();
     let mut tcp = tokio::net::TcpStream::connect(&host).await.unwrap();
     let head = format!(
-        "POST /api/v1/cohorts/{cohort}/import HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\n\
+        "POST /api/v1/cohorts/{cohort}/import?confirm=true HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\n\
          Content-Type: text/csv\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         token["token"].as_str().unwrap(),
         csv.len()

@@ -86,7 +86,7 @@ async fn a_practice_named_by_another_organism_reaches_none_of_its_trainees() {
          Blanc;Jade;jade@b.fr;aucun;01/02/2025;Dr Anne Roy;roy@lilas.fr;Autre;;\r\n"
     );
     let res = client()
-        .post(app.url(&format!("/api/v1/cohorts/{cohort_b}/import")))
+        .post(app.url(&format!("/api/v1/cohorts/{cohort_b}/import?confirm=true")))
         .bearer_auth(&token_b)
         .header("content-type", "text/csv")
         .body(encoding_rs::WINDOWS_1252.encode(&file_b).0.into_owned())

@@ -67,7 +67,7 @@ async fn a_cookie_call_to_the_api_needs_its_csrf_header_however_the_path_is_spel
     }
     assert_eq!(n_users(&app), before);
     let res = chef
-        .post(app.url(&format!("/%61pi/v1/cohorts/{cohort}/import")))
+        .post(app.url(&format!("/%61pi/v1/cohorts/{cohort}/import?confirm=true")))
         .header("x-csrf-token", &token)
         .header("content-type", "text/csv; charset=utf-8")
         .body(CSV)

@@ -393,6 +393,19 @@ async fn vae_from_public_request_to_partial_decision_with_mails_and_a_shorter_pa
         .await;
     assert_eq!(r.status(), 404);
     assert_eq!(state_of(&app, id), "jury_planifie");
+    // The jury of 15/03/2027 has not met: no decision yet; then it has.
+    let r = step(
+        &app,
+        &staff,
+        &staff_page,
+        id,
+        &[("action", "decide"), ("outcome", "total")],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("15/03/2027 à 14 h 30"));
+    assert_eq!(state_of(&app, id), "jury_planifie");
+    set_jury_at(&app, id, chrono::Duration::minutes(-1));
     let r = step(
         &app,
         &staff,
@@ -1375,4 +1388,122 @@ async fn vae_anonymous_uploads_stop_at_the_hourly_cap_shared_by_every_instance()
     let (c, id) = candidate_with_request(&app, org, "f@exemple.fr").await;
     let r = upload(&app, &c, id, id, "cerfa_12818", pdf_of(700, b'f'), "f.pdf").await;
     assert_eq!(r.status(), 303);
+}
+
+/// Moves a planned jury to now plus `from_now`, as if time had passed.
+fn set_jury_at(app: &TestApp, id: i64, from_now: chrono::Duration) {
+    let at = chrono::Utc::now().naive_utc() + from_now;
+    let mut conn = app.conn();
+    diesel::update(vae_requests::table.find(id))
+        .set(vae_requests::jury_at.eq(Some(at)))
+        .execute(&mut *conn as &mut DbConn)
+        .unwrap();
+}
+
+#[tokio::test]
+async fn vae_recevable_needs_the_livret_1_and_a_decision_waits_for_the_jury() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Institut Santé Plus");
+    let (cand, id) = candidate_with_request(&app, org, "b@exemple.fr").await;
+    let (staff, _) = signed_in(&app, Role::Trainer, Some(org), "t@isp.fr").await;
+    let page = format!("/vae/dossiers/{id}");
+    let mine = format!("/ma-vae/{id}");
+    assert_eq!(
+        step(&app, &staff, &page, id, &[("action", "examine")])
+            .await
+            .status(),
+        303
+    );
+    // Just outside: every piece but the CERFA 12818 form.
+    for kind in ["declaration", "attestation_employeur", "bulletin"] {
+        let r = upload(&app, &cand, id, id, kind, PDF.to_vec(), "piece.pdf").await;
+        assert_eq!(r.status(), 303, "{kind}");
+    }
+    let r = step(&app, &staff, &page, id, &[("action", "accept")]).await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("CERFA 12818"), "{html}");
+    assert_eq!(state_of(&app, id), "en_examen");
+    assert_eq!(transitions_recorded(&app, id), 1);
+    // The API refuses alike, in JSON.
+    let bearer = api_token(&app, "t@isp.fr").await;
+    let r = client()
+        .post(app.url(&format!("/api/v1/vae/requests/{id}/transitions")))
+        .bearer_auth(&bearer)
+        .json(&serde_json::json!({"action": "accept"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("livret 1"),
+        "{body}"
+    );
+    // Just inside: the form is attached.
+    let r = upload(
+        &app,
+        &cand,
+        id,
+        id,
+        "cerfa_12818",
+        PDF.to_vec(),
+        "cerfa.pdf",
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        step(&app, &staff, &page, id, &[("action", "accept")])
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(state_of(&app, id), "recevable");
+
+    let r = upload(&app, &cand, id, id, "livret2", PDF.to_vec(), "livret2.pdf").await;
+    assert_eq!(r.status(), 303);
+    let r = step(&app, &cand, &mine, id, &[("action", "deposit_livret2")]).await;
+    assert_eq!(r.status(), 303);
+    let r = step(
+        &app,
+        &staff,
+        &page,
+        id,
+        &[
+            ("action", "plan_jury"),
+            ("jury_date", "2027-03-15"),
+            ("jury_time", "14:30"),
+            ("jury_place", "Lyon, salle 2"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let decide = [("action", "decide"), ("outcome", "total")];
+    // Just outside: the jury meets in a minute.
+    set_jury_at(&app, id, chrono::Duration::minutes(1));
+    let r = step(&app, &staff, &page, id, &decide).await;
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("ne peut pas être enregistrée avant")
+    );
+    let r = client()
+        .post(app.url(&format!("/api/v1/vae/requests/{id}/transitions")))
+        .bearer_auth(&bearer)
+        .json(&serde_json::json!({"action": "decide", "outcome": "total"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(state_of(&app, id), "jury_planifie");
+    // Just inside: it met a second ago.
+    set_jury_at(&app, id, chrono::Duration::seconds(-1));
+    let r = step(&app, &staff, &page, id, &decide).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(state_of(&app, id), "decision");
 }

@@ -179,6 +179,14 @@ pub fn program_modules(
         .load(conn)
 }
 
+/// The programme's minimum length, in months (what a late entry is checked against).
+pub fn min_months(conn: &mut DbConn, program_id: i64) -> QueryResult<i32> {
+    programs::table
+        .find(program_id)
+        .select(programs::min_months)
+        .first(conn)
+}
+
 /// The programmes an organism's new cohorts may follow, each at its current version: the
 /// references and the organism's own once published.
 pub fn program_choices(
