@@ -263,7 +263,7 @@ fn draft_view(content: &Content, program_id: i64, d: &Draft) -> serde_json::Valu
         "folders": folders,
         "problems": checked.as_ref().err(),
         "modules": modules,
-        "outline": outline(content, d, checked.as_ref().ok()),
+        "outline": outline(content, d, checked.as_deref().ok()),
     })
 }
 
