@@ -197,16 +197,22 @@ async fn a_doctor_marks_the_cpam_copy_from_his_mail_link_on_a_375px_phone() {
     b.assert_no_horizontal_overflow("doctor-link").await;
     // The button is whole on the screen, and big enough for a thumb.
     let (left, right, height): (f64, f64, f64) = b
-        .js("const r = document.querySelector('#attestations button').getBoundingClientRect(); \
-             return [r.left, r.right, r.height]")
+        .js(
+            "const r = document.querySelector('#attestations button').getBoundingClientRect(); \
+             return [r.left, r.right, r.height]",
+        )
         .await;
-    assert!(left >= 0.0 && right <= 375.0 && height >= 44.0, "{left} {right} {height}");
+    assert!(
+        left >= 0.0 && right <= 375.0 && height >= 44.0,
+        "{left} {right} {height}"
+    );
     b.button("Marquer « transmise à la CPAM » aujourd'hui")
         .await
         .click()
         .await
         .unwrap();
-    b.wait_text("p.notice", "transmise à la CPAM aujourd'hui").await;
+    b.wait_text("p.notice", "transmise à la CPAM aujourd'hui")
+        .await;
     b.wait_text("p.good", "Transmise à la CPAM le").await;
     b.check_page("doctor-link-marked").await;
     b.assert_no_horizontal_overflow("doctor-link-marked").await;

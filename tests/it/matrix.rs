@@ -635,10 +635,15 @@ impl Fixture {
                     }
                     // Switched off by whoever may: a new link for each call.
                     ("token", r) if r.starts_with("/medecin/") => {
-                        parcours::accounts::doctor_links::issue(&mut app.conn(), "", self.doctor, "matrix")
-                            .unwrap()
-                            .trim_start_matches("/medecin/")
-                            .to_string()
+                        parcours::accounts::doctor_links::issue(
+                            &mut app.conn(),
+                            "",
+                            self.doctor,
+                            "matrix",
+                        )
+                        .unwrap()
+                        .trim_start_matches("/medecin/")
+                        .to_string()
                     }
                     // A request waiting for its address, new for each call: confirming uses it.
                     ("token", "/vae/confirmation/{token}") => pending_request(app, self.org_a),
