@@ -7,7 +7,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::invite::{hash_token, new_token};
-use super::rules::DOCTOR_LINK_DAYS;
+use super::rules::{DOCTOR_LINK_DAYS, Role};
 use crate::audit::{self, Event};
 use crate::db::schema::{doctor_links, users};
 use crate::db::{self, DbConn};
@@ -52,7 +52,7 @@ pub fn issue(conn: &mut DbConn, base_url: &str, doctor: i64, cause: &str) -> App
                 serde_json::json!({"doctor": doctor, "cause": cause, "expires_at": expires_at}),
             ),
     )?;
-    Ok(format!("{base_url}{PATH}/{token}"))
+    Ok(format!("{}{PATH}/{token}", base_url.trim_end_matches('/')))
 }
 
 /// Looks a token up; a disabled doctor's links are dead with his account.
@@ -61,6 +61,8 @@ pub fn find(conn: &mut DbConn, token: &str) -> QueryResult<Found> {
     let row: Option<Row> = doctor_links::table
         .inner_join(users::table.on(users::id.eq(doctor_links::doctor_id)))
         .filter(doctor_links::token_hash.eq(hash_token(token)))
+        // A person who is no longer a doctor has no assistants to follow.
+        .filter(users::role.eq(Role::Doctor.as_str()))
         .select((
             doctor_links::id,
             users::id,

@@ -228,6 +228,10 @@ mod tests {
         assert_eq!(c.storage.trainee_quota, 100 * 1024 * 1024);
         assert_eq!(c.storage.anonymous_per_hour, 200 * 1024 * 1024);
         assert_eq!(c.sheet_close_hours, 24);
+        assert_eq!(c.bounce_maildir, None);
+        let c = AppConfig::from_sources(&env(&[("PARCOURS_BOUNCE_MAILDIR", "/srv/rebonds")]), None)
+            .unwrap();
+        assert_eq!(c.bounce_maildir, Some(PathBuf::from("/srv/rebonds")));
     }
 
     #[test]

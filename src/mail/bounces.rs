@@ -141,7 +141,7 @@ pub fn failed_to(conn: &mut DbConn, emails: &[String], limit: usize) -> QueryRes
             }
         }
     }
-    out.sort_by(|a, b| b.id.cmp(&a.id));
+    out.sort_by_key(|m| std::cmp::Reverse(m.id));
     out.truncate(limit);
     Ok(out)
 }
