@@ -60,7 +60,7 @@ impl Transport {
                 .map(|_| label.clone())
                 .map_err(|e| Failure {
                     error: format!("{label}: {e}"),
-                    permanent: e.is_permanent(),
+                    permanent: refused_for_good(&e),
                 }),
             Transport::Files(dir) => {
                 let dir = dir.clone();
@@ -76,6 +76,14 @@ impl Transport {
             }
         }
     }
+}
+
+/// A 5xx about the message or its recipients (55x: unknown mailbox, refused domain…) will be
+/// the same at every try. Other 5xx (530/535 authentication, syntax) say our settings are
+/// wrong: those messages keep their retries, to leave once the settings are fixed.
+fn refused_for_good(e: &lettre::transport::smtp::Error) -> bool {
+    use lettre::transport::smtp::response::Category;
+    e.is_permanent() && e.status().is_some_and(|c| c.category == Category::MailSystem)
 }
 
 /// Written under a temporary name and renamed, so a reader never sees half a message;
