@@ -83,7 +83,9 @@ impl Transport {
 /// wrong: those messages keep their retries, to leave once the settings are fixed.
 fn refused_for_good(e: &lettre::transport::smtp::Error) -> bool {
     use lettre::transport::smtp::response::Category;
-    e.is_permanent() && e.status().is_some_and(|c| c.category == Category::MailSystem)
+    e.is_permanent()
+        && e.status()
+            .is_some_and(|c| c.category == Category::MailSystem)
 }
 
 /// Written under a temporary name and renamed, so a reader never sees half a message;

@@ -240,3 +240,26 @@ fn bounce_maildir_files_are_claimed_once_by_concurrent_readers() {
     assert_eq!((files, bounces), (24, 24), "{readings:?}");
     assert_eq!(names_in(&dir.path().join("cur")).len(), 24);
 }
+
+#[tokio::test]
+async fn bounce_mailbox_named_by_the_setting_is_read_by_the_scheduled_jobs() {
+    let dir = maildir(&[("1796631124.V801I2M1.mx1", DSN.to_string())]);
+    let path = dir.path().to_string_lossy().into_owned();
+    let app = spawn_app_with(|env| {
+        env.insert("PARCOURS_JOBS".into(), "true".into());
+        env.insert("PARCOURS_BOUNCE_MAILDIR".into(), path);
+    })
+    .await;
+    // The scheduler's first round runs at start.
+    for _ in 0..200 {
+        let found =
+            parcours::mail::bounces::among(&mut app.conn(), &[DSN_RECIPIENT.to_string()]).unwrap();
+        if let Some(b) = found.first() {
+            assert!(b.reason.starts_with("550 5.1.1"), "{b:?}");
+            assert_eq!(names_in(&dir.path().join("new")), Vec::<String>::new());
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the bounce mailbox was not read");
+}
