@@ -114,6 +114,9 @@ pub fn revoke_all(
             .order(doctor_links::id.asc())
             .select(doctor_links::id)
             .load(conn)?;
+        if ids.is_empty() {
+            return Ok(0);
+        }
         diesel::update(doctor_links::table.filter(doctor_links::id.eq_any(&ids)))
             .set((
                 doctor_links::revoked_at.eq(now),
