@@ -1,6 +1,6 @@
 //! Scheduled jobs, started by `startup` when `PARCOURS_JOBS` is on: expired sessions,
 //! engagement nudges and digests, sign-in sheets left open, follow-up digests, and the purge
-//! of unconfirmed VAE requests. A top-level module, as it calls into several domains.
+//! of unconfirmed VAE requests, the bounce mailbox. A top-level module, as it calls into several domains.
 
 use actix_web::web;
 
@@ -42,6 +42,9 @@ pub async fn run_scheduler(state: web::Data<AppState>) {
         if let Err(e) = result {
             tracing::warn!(error = %e, "scheduled jobs");
         }
+        if let Some(dir) = state.config.bounce_maildir.clone() {
+            read_bounces(&state, dir).await;
+        }
         let dir = state.config.vae.dir.clone();
         let purged = state
             .db(move |c| crate::vae::pending::purge(c, &dir, crate::db::now()))
@@ -51,5 +54,27 @@ pub async fn run_scheduler(state: web::Data<AppState>) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "VAE purge"),
         }
+    }
+}
+
+/// Reads the bounce mailbox (`PARCOURS_BOUNCE_MAILDIR`); a bad file is counted, never fatal.
+async fn read_bounces(state: &web::Data<AppState>, dir: std::path::PathBuf) {
+    let read = state
+        .db(move |c| {
+            crate::mail::bounces::read_maildir(c, &dir).map_err(|e| {
+                crate::web::AppError::Internal(anyhow::anyhow!("{}: {e}", dir.display()))
+            })
+        })
+        .await;
+    match read {
+        Ok(r) if r.files > 0 => tracing::info!(
+            files = r.files,
+            bounces = r.bounces,
+            other = r.other,
+            malformed = r.malformed,
+            "bounce mailbox read"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "bounce mailbox"),
     }
 }

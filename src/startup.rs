@@ -92,6 +92,7 @@ impl Application {
                 .configure(curriculum::markdown_pages::routes)
                 .configure(crate::attestation::pages::routes)
                 .configure(crate::attestation::verify_pages::routes)
+                .configure(crate::attestation::doctor_link_pages::routes)
                 .configure(crate::evidence::pages::routes)
                 .configure(crate::vae::pages::routes)
                 .configure(crate::followup::pages::routes)

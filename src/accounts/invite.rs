@@ -43,7 +43,8 @@ impl Purpose {
     }
 }
 
-fn new_token() -> AppResult<(String, String)> {
+/// A random token and its SHA-256, the only form kept.
+pub(super) fn new_token() -> AppResult<(String, String)> {
     let mut raw = [0u8; 32];
     getrandom::fill(&mut raw).map_err(|e| AppError::Internal(anyhow::anyhow!("random: {e}")))?;
     let token = URL_SAFE_NO_PAD.encode(raw);
@@ -132,6 +133,18 @@ fn issue_link(
     );
     ctx.insert("base_url", mc.base_url);
     ctx.insert("expires_at", &expires_at);
+    // A doctor may follow his assistants before he ever chooses a password.
+    let doctor_link = if purpose == Purpose::Invitation && user.role() == Some(Role::Doctor) {
+        Some(super::doctor_links::issue(
+            conn,
+            mc.base_url,
+            user.id,
+            "invitation",
+        )?)
+    } else {
+        None
+    };
+    ctx.insert("doctor_link", &doctor_link);
     let template = match purpose {
         Purpose::Invitation => "invitation",
         Purpose::Reset => "password_reset",

@@ -3,6 +3,7 @@
 pub mod account_pages;
 pub mod api;
 pub mod api_tokens;
+pub mod doctor_links;
 pub mod invite;
 pub mod links;
 pub mod login;

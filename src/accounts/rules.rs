@@ -208,6 +208,9 @@ pub fn link_state(
 
 pub const INVITATION_DAYS: i64 = 7;
 pub const RESET_HOURS: i64 = 24;
+/// A doctor's link by mail opens his assistants' page for two weeks: the mail's life in an
+/// inbox that is read late, no longer.
+pub const DOCTOR_LINK_DAYS: i64 = 14;
 
 /// Which roles a person may invite into an organism.
 pub fn may_invite(inviter: Role, invitee: Role) -> bool {

@@ -6,6 +6,7 @@ use anyhow::Context as _;
 use super::issue::Issuer;
 use super::rules::{Statement, display_code};
 use super::store::{self, AttestationRow};
+use crate::accounts::doctor_links;
 use crate::audit::{self, Event};
 use crate::cohorts::store::{self as cohorts, TraineeLine};
 use crate::db::{self, DbConn};
@@ -40,19 +41,20 @@ pub(super) fn send(
     let mut sent = 0;
     if let Some(employer) = trainee.employer_id {
         let doctors = store::doctors_of_employer(conn, employer)?;
-        if !doctors.is_empty() {
-            vars.insert(
-                "doctors",
-                &doctors.iter().map(|d| d.0.clone()).collect::<Vec<_>>(),
-            );
-            let to = doctors
-                .into_iter()
-                .map(|(name, email)| Recipient {
-                    name: Some(name),
-                    email,
-                })
-                .collect();
-            queue(conn, "attestation_doctor", to, &vars)?;
+        vars.insert(
+            "doctors",
+            &doctors.iter().map(|d| d.1.clone()).collect::<Vec<_>>(),
+        );
+        // One mail each: each carries his own link to his assistants' page.
+        for (id, name, email) in doctors {
+            let mut own = vars.clone();
+            let link = doctor_links::issue(conn, ctx.base_url, id, cause)?;
+            own.insert("doctor_link", &link);
+            let to = vec![Recipient {
+                name: Some(name),
+                email,
+            }];
+            queue(conn, "attestation_doctor", to, &own)?;
             sent += 1;
         }
     }

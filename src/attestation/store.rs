@@ -306,13 +306,13 @@ pub fn set_identity(
 pub fn doctors_of_employer(
     conn: &mut DbConn,
     employer_id: i64,
-) -> QueryResult<Vec<(String, String)>> {
+) -> QueryResult<Vec<(i64, String, String)>> {
     employer_doctors::table
         .inner_join(users::table.on(users::id.eq(employer_doctors::doctor_id)))
         .filter(employer_doctors::employer_id.eq(employer_id))
         .filter(users::disabled.eq(false))
         .order(users::id.asc())
-        .select((users::name, users::email))
+        .select((users::id, users::name, users::email))
         .load(conn)
 }
 

@@ -251,10 +251,20 @@ async fn mails(
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     me.require_staff_of(id)?;
-    let (organism, lines) = state
+    let (organism, lines, bouncing) = state
         .db(move |c| {
             let o = store::get(c, id)?.ok_or(AppError::NotFound)?;
-            Ok((o, outbox::list_for_organism(c, id, 200)?))
+            let lines = outbox::list_for_organism(c, id, 200)?;
+            let emails: Vec<String> = lines
+                .iter()
+                .flat_map(|l| {
+                    serde_json::from_str::<Vec<crate::mail::Recipient>>(&l.recipients)
+                        .unwrap_or_default()
+                })
+                .map(|r| r.email)
+                .collect();
+            let bouncing = crate::mail::bounces::among(c, &emails)?;
+            Ok((o, lines, bouncing))
         })
         .await?;
     let lines: Vec<serde_json::Value> = lines
@@ -263,6 +273,13 @@ async fn mails(
             let to: Vec<crate::mail::Recipient> =
                 serde_json::from_str(&l.recipients).unwrap_or_default();
             let mut v = serde_json::to_value(&l).unwrap_or_default();
+            // A message that failed to an address known to bounce: the server's reason.
+            v["bounce"] = serde_json::to_value(
+                bouncing
+                    .iter()
+                    .find(|b| to.iter().any(|r| r.email == b.email)),
+            )
+            .unwrap_or_default();
             v["to"] = to
                 .iter()
                 .map(|r| r.email.clone())
@@ -298,6 +315,17 @@ async fn retry_mail(
                     return Err(AppError::Conflict(
                         "Seul un message en échec peut être renvoyé.".into(),
                     ));
+                }
+                // Sending again is staff saying the address works now: it gets another try.
+                let to = outbox::recipients_of(c, mail)?;
+                if crate::mail::bounces::clear(c, &to)? > 0 {
+                    crate::audit::record(
+                        c,
+                        crate::audit::Event::new("mail_bounce_cleared", "outbox", Some(mail))
+                            .by(Some(me.id))
+                            .in_organism(Some(id))
+                            .detail(serde_json::json!({"addresses": to})),
+                    )?;
                 }
                 crate::audit::record(
                     c,

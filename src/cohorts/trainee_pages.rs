@@ -80,6 +80,36 @@ async fn path_of(
         .await
 }
 
+/// Can the trainee and her doctors be reached by mail: the addresses that bounce (date and
+/// reason), the mails not delivered to them, and each doctor's live links to his page.
+async fn reach(state: &State, trainee: &TraineeLine) -> AppResult<serde_json::Value> {
+    let (email, employer) = (trainee.email.clone(), trainee.employer_id);
+    state
+        .db(move |c| {
+            let doctors = match employer {
+                Some(e) => store::doctor_contacts(c, e)?,
+                None => vec![],
+            };
+            let mut emails = vec![email];
+            emails.extend(doctors.iter().map(|d| d.2.clone()));
+            let bouncing = crate::mail::bounces::among(c, &emails)?;
+            let dead: Vec<String> = bouncing.iter().map(|b| b.email.clone()).collect();
+            let not_sent = crate::mail::bounces::failed_to(c, &dead, 10)?;
+            let mut links = Vec::new();
+            for (id, name, email) in &doctors {
+                let (count, until) = crate::accounts::doctor_links::live(c, *id)?;
+                links.push(serde_json::json!({"name": name, "email": email, "count": count, "until": until}));
+            }
+            Ok(serde_json::json!({
+                "bouncing": bouncing,
+                "not_sent": not_sent,
+                "doctors": links,
+                "live_links": links.iter().any(|l| l["count"].as_i64() > Some(0)),
+            }))
+        })
+        .await
+}
+
 async fn render_file(
     req: &HttpRequest,
     state: &State,
@@ -125,6 +155,11 @@ async fn render_file(
             })
             .await?;
         ctx.insert("history", &history);
+        ctx.insert("reach", &reach(state, &trainee).await?);
+        ctx.insert(
+            "links_off",
+            &req.query_string().contains("avis=liens-desactives"),
+        );
         if let Some(d) = departure {
             let reason = d.reason.as_deref().and_then(rules::EndReason::from_db);
             ctx.insert(

@@ -48,6 +48,8 @@ pub struct AppConfig {
     pub mail: MailSettings,
     /// Whether this instance runs the outbox worker (every instance may; they never collide).
     pub mail_worker: bool,
+    /// A Maildir the scheduled jobs read for bounces (delivery-status notifications).
+    pub bounce_maildir: Option<PathBuf>,
     pub study: StudySettings,
     /// Whether this instance runs the scheduled jobs (digests, nudges); safe on every instance.
     pub jobs: bool,
@@ -160,6 +162,7 @@ impl AppConfig {
         let login = sections::login(&src)?;
         let (pool_size, log_json) = sections::process(&src)?;
         let (mail, mail_worker) = sections::outbox(&src)?;
+        let bounce_maildir = sections::bounce_maildir(&src);
         let study = sections::study(&src)?;
         let (jobs, nudge_days, sheet_close_hours) = sections::jobs(&src)?;
         let verify_ip_per_minute = sections::verify_ip_per_minute(&src)?;
@@ -179,6 +182,7 @@ impl AppConfig {
             metrics_token,
             study,
             mail_worker,
+            bounce_maildir,
             mail,
             bind: server.bind,
             database_url: server.database_url,
@@ -224,6 +228,10 @@ mod tests {
         assert_eq!(c.storage.trainee_quota, 100 * 1024 * 1024);
         assert_eq!(c.storage.anonymous_per_hour, 200 * 1024 * 1024);
         assert_eq!(c.sheet_close_hours, 24);
+        assert_eq!(c.bounce_maildir, None);
+        let c = AppConfig::from_sources(&env(&[("PARCOURS_BOUNCE_MAILDIR", "/srv/rebonds")]), None)
+            .unwrap();
+        assert_eq!(c.bounce_maildir, Some(PathBuf::from("/srv/rebonds")));
     }
 
     #[test]

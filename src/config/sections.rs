@@ -112,6 +112,12 @@ pub(super) fn smtp(src: &Sources) -> Result<(Option<SmtpSettings>, String), Conf
     Ok((smtp, mail_from))
 }
 
+/// The Maildir folder where the mail server drops delivery-status notifications, if any.
+pub(super) fn bounce_maildir(src: &Sources) -> Option<PathBuf> {
+    src.text("PARCOURS_BOUNCE_MAILDIR", &src.file.bounce_maildir)
+        .map(PathBuf::from)
+}
+
 /// The templates and the curriculum content.
 pub(super) fn dirs(src: &Sources) -> (PathBuf, PathBuf) {
     let file = &src.file;

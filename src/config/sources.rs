@@ -31,6 +31,7 @@ pub(super) struct FileConfig {
     pub(super) mail_poll_ms: Option<u64>,
     pub(super) mail_lease_secs: Option<i64>,
     pub(super) mail_worker: Option<bool>,
+    pub(super) bounce_maildir: Option<String>,
     pub(super) beat_seconds: Option<i64>,
     pub(super) beat_cap_secs: Option<i64>,
     pub(super) idle_limit_secs: Option<i64>,

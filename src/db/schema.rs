@@ -708,6 +708,28 @@ diesel::table! {
 diesel::joinable!(assignment_submissions -> lessons (lesson_id));
 diesel::joinable!(assignment_files -> assignment_submissions (submission_id));
 
+diesel::table! {
+    doctor_links (id) {
+        id -> BigInt,
+        doctor_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    bouncing_addresses (email) {
+        email -> Text,
+        bounced_at -> Timestamp,
+        reason -> Text,
+        outbox_id -> Nullable<BigInt>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisms,
     users,
@@ -757,5 +779,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     closure_days,
     assignment_submissions,
-    assignment_files
+    assignment_files,
+    doctor_links,
+    bouncing_addresses
 );

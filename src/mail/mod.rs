@@ -1,6 +1,8 @@
 //! Mail that is never lost: messages are rendered and written to the `outbox` table in the
 //! transaction of the event that causes them, then sent by a background worker.
 
+pub mod bounces;
+pub mod dsn;
 pub mod outbox;
 pub mod rules;
 pub mod worker;

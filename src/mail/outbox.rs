@@ -182,21 +182,36 @@ pub fn mark_sent(conn: &mut DbConn, id: i64, instance: &str) -> QueryResult<()> 
     .map(|_| ())
 }
 
-/// Records a failed try: retried later with backoff, or given up after the last attempt.
+/// How a try failed: `permanent` for a refusal that retrying cannot change (SMTP 5xx).
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub error: String,
+    pub permanent: bool,
+}
+
+/// Records a failed try: retried later with backoff, or given up after the last attempt or
+/// a permanent refusal.
 pub fn mark_failure(
     conn: &mut DbConn,
     msg: &Outgoing,
     instance: &str,
-    error: &str,
+    failure: &Failure,
     max_attempts: i32,
     base_secs: i64,
 ) -> QueryResult<()> {
+    let error = &failure.error;
     let now = db::now();
     let error: String = error.chars().take(1000).collect();
     let target = outbox::table
         .find(msg.id)
         .filter(outbox::locked_by.eq(instance));
-    match rules::after_failure(msg.attempts, max_attempts, now, base_secs) {
+    match rules::after_failure(
+        msg.attempts,
+        max_attempts,
+        now,
+        base_secs,
+        failure.permanent,
+    ) {
         AfterFailure::RetryAt(at) => diesel::update(target)
             .set((
                 outbox::status.eq(PENDING),
@@ -273,6 +288,16 @@ pub fn retry(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
         ))
         .execute(conn)
         .map(|n| n == 1)
+}
+
+/// The addresses a message goes to.
+pub fn recipients_of(conn: &mut DbConn, id: i64) -> QueryResult<Vec<String>> {
+    let raw: String = outbox::table
+        .find(id)
+        .select(outbox::recipients)
+        .first(conn)?;
+    let to: Vec<Recipient> = serde_json::from_str(&raw).unwrap_or_default();
+    Ok(to.into_iter().map(|r| r.email).collect())
 }
 
 pub fn status_of(conn: &mut DbConn, id: i64) -> QueryResult<(String, i32, Option<String>)> {

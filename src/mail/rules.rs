@@ -114,13 +114,15 @@ pub enum AfterFailure {
     GiveUp,
 }
 
+/// A permanent refusal (an SMTP 5xx) is given up at once: trying again gets the same answer.
 pub fn after_failure(
     attempts: i32,
     max_attempts: i32,
     now: NaiveDateTime,
     base_secs: i64,
+    permanent: bool,
 ) -> AfterFailure {
-    if attempts >= max_attempts {
+    if permanent || attempts >= max_attempts {
         AfterFailure::GiveUp
     } else {
         AfterFailure::RetryAt(now + backoff(attempts, base_secs))
@@ -200,9 +202,10 @@ mod tests {
             .unwrap()
             .and_hms_opt(8, 0, 0)
             .unwrap();
-        assert_eq!(after_failure(10, 10, now, 60), AfterFailure::GiveUp);
+        assert_eq!(after_failure(10, 10, now, 60, false), AfterFailure::GiveUp);
+        assert_eq!(after_failure(1, 10, now, 60, true), AfterFailure::GiveUp);
         assert_eq!(
-            after_failure(1, 10, now, 60),
+            after_failure(1, 10, now, 60, false),
             AfterFailure::RetryAt(now + Duration::seconds(60))
         );
     }

@@ -8,7 +8,8 @@ use lettre::message::{Attachment as LettreAttachment, Mailbox, MultiPart, Single
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::outbox::{self, Outgoing};
+use super::bounces::{self, Bouncing};
+use super::outbox::{self, Failure, Outgoing};
 use crate::config::{AppConfig, MailSettings, SmtpTls};
 use crate::db::Pool;
 
@@ -51,22 +52,40 @@ impl Transport {
     }
 
     /// Delivers one message; says where it went.
-    async fn deliver(&self, id: i64, message: &Message) -> Result<String, String> {
+    async fn deliver(&self, id: i64, message: &Message) -> Result<String, Failure> {
         match self {
             Transport::Smtp { mailer, label } => mailer
                 .send(message.clone())
                 .await
                 .map(|_| label.clone())
-                .map_err(|e| format!("{label}: {e}")),
+                .map_err(|e| Failure {
+                    error: format!("{label}: {e}"),
+                    permanent: refused_for_good(&e),
+                }),
             Transport::Files(dir) => {
                 let dir = dir.clone();
                 let bytes = message.formatted();
                 tokio::task::spawn_blocking(move || write_eml(&dir, id, &bytes))
                     .await
-                    .map_err(|e| e.to_string())?
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| r)
+                    .map_err(|error| Failure {
+                        error,
+                        permanent: false,
+                    })
             }
         }
     }
+}
+
+/// A 5xx about the message or its recipients (55x: unknown mailbox, refused domain…) will be
+/// the same at every try. Other 5xx (530/535 authentication, syntax) say our settings are
+/// wrong: those messages keep their retries, to leave once the settings are fixed.
+fn refused_for_good(e: &lettre::transport::smtp::Error) -> bool {
+    use lettre::transport::smtp::response::Category;
+    e.is_permanent()
+        && e.status()
+            .is_some_and(|c| c.category == Category::MailSystem)
 }
 
 /// Written under a temporary name and renamed, so a reader never sees half a message;
@@ -171,33 +190,51 @@ impl Worker {
         let batch = self
             .db(move |c| {
                 let ids = outbox::claim(c, &instance, BATCH, lease)?;
-                Ok(if ids.is_empty() {
-                    vec![]
-                } else {
-                    outbox::load(c, &ids)?
-                })
+                if ids.is_empty() {
+                    return Ok(vec![]);
+                }
+                let batch = outbox::load(c, &ids)?;
+                let emails: Vec<String> = batch
+                    .iter()
+                    .flat_map(|m| m.to.iter().map(|r| r.email.clone()))
+                    .collect();
+                let bouncing = bounces::among(c, &emails)?;
+                Ok(batch
+                    .into_iter()
+                    .map(|m| without_bouncing(m, &bouncing))
+                    .collect())
             })
             .await?;
         let n = batch.len();
         // A few deliveries in flight at once; the pooled SMTP transport reuses connections.
         for chunk in batch.chunks(SEND_CONCURRENCY) {
-            let outcomes = futures_util::future::join_all(chunk.iter().map(|msg| async move {
-                match build_message(&self.from, msg) {
-                    Ok(message) => self.transport.deliver(msg.id, &message).await,
-                    Err(e) => Err(format!("message invalide : {e}")),
-                }
-            }))
-            .await;
-            for (msg, outcome) in chunk.iter().zip(&outcomes) {
+            let outcomes =
+                futures_util::future::join_all(chunk.iter().map(|(msg, blocked)| async move {
+                    if let Some(reason) = blocked {
+                        return Err(Failure {
+                            error: bounces::not_sent(reason),
+                            permanent: true,
+                        });
+                    }
+                    match build_message(&self.from, msg) {
+                        Ok(message) => self.transport.deliver(msg.id, &message).await,
+                        Err(e) => Err(Failure {
+                            error: format!("message invalide : {e}"),
+                            permanent: false,
+                        }),
+                    }
+                }))
+                .await;
+            for ((msg, _), outcome) in chunk.iter().zip(&outcomes) {
                 match outcome {
                     Ok(place) => tracing::info!(outbox = msg.id, to = %place, "mail sent"),
-                    Err(error) => {
-                        tracing::warn!(outbox = msg.id, attempt = msg.attempts, %error, "mail not sent")
+                    Err(f) => {
+                        tracing::warn!(outbox = msg.id, attempt = msg.attempts, error = %f.error, permanent = f.permanent, "mail not sent")
                     }
                 }
             }
-            let settled: Vec<(Outgoing, Result<String, String>)> =
-                chunk.iter().cloned().zip(outcomes).collect();
+            let settled: Vec<(Outgoing, Result<String, Failure>)> =
+                chunk.iter().map(|(m, _)| m.clone()).zip(outcomes).collect();
             let instance = self.instance.clone();
             let settings = self.settings.clone();
             self.db(move |c| {
@@ -235,6 +272,23 @@ impl Worker {
             tokio::time::sleep(Duration::from_millis(self.settings.poll_ms)).await;
         }
     }
+}
+
+/// A message without its addresses known to bounce; with the reason when none is left, so
+/// that it is settled as not sent rather than sent to a dead mailbox again.
+fn without_bouncing(mut msg: Outgoing, bouncing: &[Bouncing]) -> (Outgoing, Option<String>) {
+    let dead = |email: &str| bouncing.iter().find(|b| b.email == email);
+    let first = msg.to.iter().find_map(|r| dead(&r.email)).cloned();
+    msg.to.retain(|r| dead(&r.email).is_none());
+    let blocked = match first {
+        Some(b) if msg.to.is_empty() => Some(format!(
+            "{}, le {}",
+            b.reason,
+            crate::base::format::datetime(b.bounced_at)
+        )),
+        _ => None,
+    };
+    (msg, blocked)
 }
 
 fn hostname() -> String {

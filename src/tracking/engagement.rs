@@ -119,6 +119,13 @@ pub fn weekly_digest(
             ctx.insert("assistants", &lines);
             ctx.insert("base_url", mc.base_url);
             ctx.insert("week", &monday);
+            let link = crate::accounts::doctor_links::issue(
+                conn,
+                mc.base_url,
+                id,
+                &format!("weekly_digest:{period}"),
+            )?;
+            ctx.insert("doctor_link", &link);
             queue(
                 conn,
                 mc,

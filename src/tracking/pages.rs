@@ -444,7 +444,7 @@ async fn doctor_dashboard(
     me.require(&[Role::Doctor])?;
     let id = me.id;
     let today = today();
-    let (list, digest) = state
+    let (list, digest, links) = state
         .db(move |c| {
             let trainees = cohorts::assistants_of(c, id)?;
             let mut out = Vec::new();
@@ -463,13 +463,19 @@ async fn doctor_dashboard(
                 .find(id)
                 .select(users::weekly_digest)
                 .first(c)?;
-            Ok((out, digest))
+            let links = crate::accounts::doctor_links::live(c, id)?;
+            Ok((out, digest, links))
         })
         .await?;
     let mut ctx = w::context(&req);
     ctx.insert("me", &me.view());
     ctx.insert("assistants", &list);
     ctx.insert("weekly_digest", &digest);
+    ctx.insert("links", &links);
+    ctx.insert(
+        "links_off",
+        &req.query_string().contains("avis=liens-desactives"),
+    );
     ctx.insert(
         "week_start",
         &(today - Duration::days(today.weekday().num_days_from_monday() as i64)),

@@ -97,6 +97,8 @@ struct Fixture {
     vae_pending: String,
     invitation: String,
     reset: String,
+    /// The token of the doctor's link in the attestation's mail (`/medecin/{token}`).
+    doctor_link: String,
     /// A module in which the trainee has written nothing yet (in M1 her thread exists, and
     /// `/mon-suivi/modules/{M1}` leads to it).
     module_id: i64,
@@ -155,6 +157,7 @@ impl Fixture {
                     ("token", "/calendrier/promotion/{token}") => Ok(self.cohort_feed.clone()),
                     ("token", "/calendrier/stagiaire/{token}") => Ok(self.trainee_feed.clone()),
                     ("token", "/vae/confirmation/{token}") => Ok(self.vae_pending.clone()),
+                    ("token", "/medecin/{token}") => Ok(self.doctor_link.clone()),
                     _ => Err(format!(
                         "GET {route}: no fixture value for {{{name}}}: add one to \
                          Fixture::param in tests/browser/every_page.rs"
@@ -519,6 +522,7 @@ async fn setup(app: &TestApp) -> (Fixture, BTreeMap<Who, reqwest::Client>) {
     .await;
     assert_eq!(res.status(), 303, "invitation");
     let invitation = token_in_outbox(app, "/invitation/");
+    let doctor_link = token_in_outbox(app, "/medecin/");
     let fx_doctor = logins[&Who::Doctor].0.clone();
     let res = post_form(
         app,
@@ -560,6 +564,7 @@ async fn setup(app: &TestApp) -> (Fixture, BTreeMap<Who, reqwest::Client>) {
         vae_pending,
         invitation,
         reset,
+        doctor_link,
         module_id: modules::table
             .inner_join(programs::table)
             .filter(programs::code.eq("CQP-AM"))

@@ -28,7 +28,7 @@ fn plan(app: &Db, program: &str) -> Vec<(i64, i32)> {
 
 /// Credits every planned hour (minus `short_secs` on the first module) and a passed
 /// evaluation of each module.
-fn complete_path(app: &Db, trainee: i64, program: &str, short_secs: i64) {
+pub(crate) fn complete_path(app: &Db, trainee: i64, program: &str, short_secs: i64) {
     let mut conn = app.conn();
     for (i, (module, planned)) in plan(app, program).into_iter().enumerate() {
         let secs = planned as i64 * 60 - if i == 0 { short_secs } else { 0 };
@@ -85,16 +85,16 @@ fn rename(app: &Db, user: i64, name: &str) {
         .unwrap();
 }
 
-struct Setup {
-    org: i64,
-    admin: reqwest::Client,
-    trainee: i64,
-    cohort: i64,
+pub(crate) struct Setup {
+    pub(crate) org: i64,
+    pub(crate) admin: reqwest::Client,
+    pub(crate) trainee: i64,
+    pub(crate) cohort: i64,
 }
 
 /// An organism with its identity, a signed-in organism admin, a CQP trainee employed by a
 /// doctor.
-async fn setup(app: &TestApp, tag: &str) -> Setup {
+pub(crate) async fn setup(app: &TestApp, tag: &str) -> Setup {
     let org = app.create_organism(&format!("Organisme {tag}"));
     {
         let mut conn = app.conn();
@@ -137,7 +137,7 @@ async fn setup(app: &TestApp, tag: &str) -> Setup {
     }
 }
 
-async fn post_issue(
+pub(crate) async fn post_issue(
     app: &TestApp,
     client: &reqwest::Client,
     trainee: i64,

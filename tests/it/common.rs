@@ -480,16 +480,28 @@ pub struct Smtp {
     pub dir: std::path::PathBuf,
     _root: tempfile::TempDir,
     child: Option<std::process::Child>,
+    /// An address the server refuses for good (550 at RCPT TO), if any.
+    refused: Option<String>,
 }
 
 impl Smtp {
     pub fn start() -> Smtp {
+        Smtp::start_with(None)
+    }
+
+    /// A server that answers `550 5.1.1` for `address` (`tests/assets/refusing_mailbox.py`).
+    pub fn refusing(address: &str) -> Smtp {
+        Smtp::start_with(Some(address.to_string()))
+    }
+
+    fn start_with(refused: Option<String>) -> Smtp {
         let root = tempfile::tempdir().unwrap();
         let mut smtp = Smtp {
             port: free_port(),
             dir: root.path().join("maildir"),
             _root: root,
             child: None,
+            refused,
         };
         smtp.resume();
         smtp
@@ -500,10 +512,22 @@ impl Smtp {
     }
 
     pub fn resume(&mut self) {
-        let child = std::process::Command::new("aiosmtpd")
-            .args(["-n", "-l", &format!("127.0.0.1:{}", self.port)])
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(&self.dir)
+        let mut command = std::process::Command::new("aiosmtpd");
+        command.args(["-n", "-l", &format!("127.0.0.1:{}", self.port)]);
+        match &self.refused {
+            None => command
+                .args(["-c", "aiosmtpd.handlers.Mailbox"])
+                .arg(&self.dir),
+            Some(address) => command
+                .env(
+                    "PYTHONPATH",
+                    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/assets"),
+                )
+                .args(["-c", "refusing_mailbox.RefusingMailbox"])
+                .arg(&self.dir)
+                .arg(address),
+        };
+        let child = command
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()

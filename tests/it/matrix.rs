@@ -474,6 +474,14 @@ const ROUTES: &[Route] = &[
     post("/organismes/{id}/identite", OrgAdmin).form("siret=123&nda=&qualiopi_number=&address=&city="),
     get("/verifier", Public),
     get("/verifier/{code}", Public),
+    // src/attestation/doctor_link_pages.rs: the link is the key (a fresh one for each call),
+    // whoever holds it; the attestation is the fixture's, the first call marks it, the rest
+    // find it marked.
+    get("/medecin/{token}", Public),
+    post("/medecin/{token}/attestations/{id}/cpam", Public),
+    post("/medecin/{token}/desactiver", Public),
+    post("/mes-assistants/liens/desactiver", Doctor),
+    post("/stagiaires/{id}/liens-medecin/desactiver", TraineeStaff),
     // src/evidence/pages.rs
     get("/stagiaires/{id}/preuves.zip", TraineeStaff),
     get("/seances/{id}/emargement.pdf", CohortStaff),
@@ -540,6 +548,8 @@ const ROUTES: &[Route] = &[
 /// What the routes name, all of it in organism A.
 struct Fixture {
     org_a: i64,
+    /// The trainee's employer doctor, whose mailed links `/medecin/{token}` opens.
+    doctor: i64,
     cohort: i64,
     trainee: i64,
     trainer: i64,
@@ -587,7 +597,7 @@ impl Fixture {
             // Deleted by whoever may: a new one for each request.
             "id" if route == "/seances/{id}/supprimer" => add_session(app, self.org_a, self.cohort),
             "id" if under(&["/seances/"]) => self.session,
-            "id" if under(&["/attestations/"]) => self.attestation,
+            "id" if under(&["/attestations/", "/medecin/"]) => self.attestation,
             "id" if under(&["/suivi/pieces/"]) => self.attachment,
             "id" if under(&["/suivi/"]) => self.thread,
             "id" if under(&["/tentatives/", "/api/v1/attempts/"]) => self.attempt,
@@ -630,6 +640,18 @@ impl Fixture {
                         parcours::cohorts::store::trainee_ics_token(&mut app.conn(), self.trainee)
                             .unwrap()
                             .unwrap()
+                    }
+                    // Switched off by whoever may: a new link for each call.
+                    ("token", r) if r.starts_with("/medecin/") => {
+                        parcours::accounts::doctor_links::issue(
+                            &mut app.conn(),
+                            "",
+                            self.doctor,
+                            "matrix",
+                        )
+                        .unwrap()
+                        .trim_start_matches("/medecin/")
+                        .to_string()
                     }
                     // A request waiting for its address, new for each call: confirming uses it.
                     ("token", "/vae/confirmation/{token}") => pending_request(app, self.org_a),
@@ -1045,6 +1067,7 @@ async fn setup(app: &TestApp) -> (Fixture, Vec<Caller>) {
         .unwrap();
     let fixture = Fixture {
         org_a,
+        doctor,
         cohort,
         trainee,
         trainer,

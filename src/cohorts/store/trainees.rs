@@ -196,6 +196,19 @@ pub fn assistants_of(conn: &mut DbConn, doctor_id: i64) -> QueryResult<Vec<Train
     trainee_lines(conn, rows)
 }
 
+/// The doctors of an employer, to reach: `(id, name, e-mail)`.
+pub fn doctor_contacts(
+    conn: &mut DbConn,
+    employer_id: i64,
+) -> QueryResult<Vec<(i64, String, String)>> {
+    employer_doctors::table
+        .inner_join(users::table.on(users::id.eq(employer_doctors::doctor_id)))
+        .filter(employer_doctors::employer_id.eq(employer_id))
+        .order(users::id.asc())
+        .select((users::id, users::name, users::email))
+        .load(conn)
+}
+
 pub fn employs(conn: &mut DbConn, doctor_id: i64, trainee_id: i64) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         trainee_profiles::table

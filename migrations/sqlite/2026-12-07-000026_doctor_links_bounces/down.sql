@@ -1,0 +1,2 @@
+DROP TABLE bouncing_addresses;
+DROP TABLE doctor_links;

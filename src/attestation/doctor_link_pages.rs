@@ -1,0 +1,243 @@
+//! The page a doctor's mailed link opens (`/medecin/<token>`): his assistants' progress and
+//! attestations, read-only, with one write: "transmise à la CPAM" in one click. The token is
+//! no session: every other page still asks him to sign in. He may switch his links off from
+//! there (or from `/mes-assistants`), and staff from the trainee's file.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::rules::Kind;
+use super::store;
+use crate::accounts::doctor_links::{self, Found};
+use crate::accounts::{CurrentUser, Role};
+use crate::base::format;
+use crate::base::paris::today;
+use crate::cohorts::access::staff_access;
+use crate::cohorts::store as cohorts;
+use crate::web::csrf::{CsrfForm, Empty};
+use crate::web::{self as w, AppError, AppResult, State};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/medecin/{token}", web::get().to(page))
+        .route(
+            "/medecin/{token}/attestations/{id}/cpam",
+            web::post().to(mark_forwarded),
+        )
+        .route("/medecin/{token}/desactiver", web::post().to(switch_off))
+        .route(
+            "/mes-assistants/liens/desactiver",
+            web::post().to(switch_off_mine),
+        )
+        .route(
+            "/stagiaires/{id}/liens-medecin/desactiver",
+            web::post().to(switch_off_by_staff),
+        );
+}
+
+/// The answer to a link that opens nothing: unknown (404), or expired or switched off (410).
+fn dead(req: &HttpRequest, state: &State, found: &Found) -> AppResult<HttpResponse> {
+    let (status, title, message) = match found {
+        Found::Expired(at) => (
+            StatusCode::GONE,
+            "Lien expiré",
+            format!(
+                "Ce lien a expiré le {}. Le prochain e-mail de Parcours vous en apportera un nouveau ; vous pouvez aussi vous connecter.",
+                format::datetime(*at)
+            ),
+        ),
+        Found::Revoked(at) => (
+            StatusCode::GONE,
+            "Lien désactivé",
+            format!(
+                "Ce lien a été désactivé le {}. Le prochain e-mail de Parcours vous en apportera un nouveau ; vous pouvez aussi vous connecter.",
+                format::datetime(*at)
+            ),
+        ),
+        _ => (
+            StatusCode::NOT_FOUND,
+            "Lien invalide",
+            "Ce lien n'est pas valide. Vérifiez qu'il a été copié en entier.".to_string(),
+        ),
+    };
+    let mut ctx = w::context(req);
+    ctx.insert("title", title);
+    ctx.insert("message", &message);
+    state.render_status(status, "accounts/link_invalid.html", &ctx)
+}
+
+/// The live link a token names: `(link, doctor, name)`, or the page to answer instead.
+async fn live(state: &State, token: &str) -> AppResult<Result<(i64, i64, String), Found>> {
+    let t = token.to_string();
+    let found = state.db(move |c| Ok(doctor_links::find(c, &t)?)).await?;
+    Ok(match found {
+        Found::Valid { link, doctor, name } => Ok((link, doctor, name)),
+        other => Err(other),
+    })
+}
+
+async fn page(req: HttpRequest, state: State, path: web::Path<String>) -> AppResult<HttpResponse> {
+    let token = path.into_inner();
+    let (link, doctor, name) = match live(&state, &token).await? {
+        Ok(l) => l,
+        Err(found) => return dead(&req, &state, &found),
+    };
+    let today = today();
+    let (assistants, attestations) = state
+        .db(move |c| {
+            let trainees = cohorts::assistants_of(c, doctor)?;
+            let mut out = Vec::new();
+            for t in &trainees {
+                let hours = crate::tracking::progress::for_trainee(c, t, today)?.map(|h| h.1);
+                let attendance = crate::tracking::attendance::attendance_of(c, t.id)?;
+                out.push(serde_json::json!({
+                    "trainee": crate::cohorts::access::trainee_view(t, today),
+                    "hours": hours,
+                    "attendance": attendance,
+                }));
+            }
+            let ids: Vec<i64> = trainees.iter().map(|t| t.id).collect();
+            let attestations: Vec<serde_json::Value> = store::of_trainees(c, &ids)?
+                .into_iter()
+                .filter(|a| a.revoked_at.is_none())
+                .map(|a| {
+                    let trainee = trainees
+                        .iter()
+                        .find(|t| t.id == a.trainee_id)
+                        .map(|t| t.name.clone());
+                    serde_json::json!({
+                        "id": a.id,
+                        "number": a.number,
+                        "title": Kind::parse(&a.kind).map_or("Attestation", Kind::title),
+                        "trainee": trainee,
+                        "issued_at": a.issued_at,
+                        "forwarded_on": a.cpam_forwarded_on,
+                    })
+                })
+                .collect();
+            crate::db::transaction(c, |c| {
+                doctor_links::used(c, link, doctor, serde_json::json!({"page": "assistants"}))
+            })?;
+            Ok((out, attestations))
+        })
+        .await?;
+    let mut ctx = w::context(&req);
+    ctx.insert("name", &name);
+    ctx.insert("token", &token);
+    ctx.insert("assistants", &assistants);
+    ctx.insert("attestations", &attestations);
+    ctx.insert("notice", &notice(&req));
+    state.render("attestation/doctor_link.html", &ctx)
+}
+
+/// The `?avis=` the page was sent back with, if it is one we know.
+fn notice(req: &HttpRequest) -> Option<&'static str> {
+    let query = req.query_string();
+    ["avis=transmise", "avis=deja"]
+        .iter()
+        .position(|n| query.split('&').any(|p| p == *n))
+        .map(|i| ["transmise", "deja"][i])
+}
+
+/// The one write the link allows: today's "transmise à la CPAM" on an attestation of one of
+/// his assistants; an attestation already marked keeps its date.
+async fn mark_forwarded(
+    req: HttpRequest,
+    state: State,
+    path: web::Path<(String, i64)>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
+    let (token, id) = path.into_inner();
+    let (link, doctor, _) = match live(&state, &token).await? {
+        Ok(l) => l,
+        Err(found) => return dead(&req, &state, &found),
+    };
+    let already = state
+        .db(move |c| {
+            let row = store::get(c, id)?.ok_or(AppError::NotFound)?;
+            // Another doctor's assistant, or a revoked document: as if it did not exist.
+            if row.revoked_at.is_some() || !cohorts::employs(c, doctor, row.trainee_id)? {
+                return Err(AppError::NotFound);
+            }
+            if row.cpam_forwarded_on.is_some() {
+                return Ok(true);
+            }
+            crate::db::transaction(c, |c| {
+                store::mark_forwarded(c, doctor, &row, Some(today()))?;
+                doctor_links::used(c, link, doctor, serde_json::json!({"attestation": id}))
+            })?;
+            Ok(false)
+        })
+        .await?;
+    let avis = if already { "deja" } else { "transmise" };
+    Ok(w::redirect(&format!(
+        "{}/{token}?avis={avis}#attestations",
+        doctor_links::PATH
+    )))
+}
+
+/// The doctor switches off every link he was sent, from the link's own page.
+async fn switch_off(
+    req: HttpRequest,
+    state: State,
+    path: web::Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
+    let token = path.into_inner();
+    let (_, doctor, _) = match live(&state, &token).await? {
+        Ok(l) => l,
+        Err(found) => return dead(&req, &state, &found),
+    };
+    state
+        .db(move |c| doctor_links::revoke_all(c, doctor, Some(doctor), None))
+        .await?;
+    let mut ctx = w::context(&req);
+    ctx.insert("title", "Liens désactivés");
+    ctx.insert(
+        "message",
+        "Les liens d'accès qui vous ont été envoyés par e-mail sont désactivés. Les prochains e-mails de Parcours en contiendront de nouveaux.",
+    );
+    state.render("accounts/link_invalid.html", &ctx)
+}
+
+/// The same, signed in, from `/mes-assistants`.
+async fn switch_off_mine(
+    state: State,
+    me: CurrentUser,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
+    me.require(&[Role::Doctor])?;
+    let doctor = me.id;
+    state
+        .db(move |c| doctor_links::revoke_all(c, doctor, Some(doctor), None))
+        .await?;
+    Ok(w::redirect("/mes-assistants?avis=liens-desactives"))
+}
+
+/// Staff switch off the links of the trainee's doctors (a mail that reached the wrong person).
+async fn switch_off_by_staff(
+    state: State,
+    me: CurrentUser,
+    path: web::Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
+    let trainee = staff_access(&state, &me, path.into_inner()).await?;
+    let (actor, id, org) = (me.id, trainee.id, trainee.organism_id);
+    let employer = trainee.employer_id;
+    state
+        .db(move |c| {
+            let doctors = match employer {
+                Some(e) => store::doctors_of_employer(c, e)?,
+                None => vec![],
+            };
+            crate::db::transaction(c, |c| {
+                for (doctor, _, _) in &doctors {
+                    doctor_links::revoke_all(c, *doctor, Some(actor), Some(org))?;
+                }
+                Ok::<_, AppError>(())
+            })
+        })
+        .await?;
+    Ok(w::redirect(&format!(
+        "/stagiaires/{id}?avis=liens-desactives"
+    )))
+}
