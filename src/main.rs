@@ -5,12 +5,6 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use parcours::{AppConfig, Application, db, demo};
 
-// The pages allocate many small strings on several threads at once: glibc's malloc spent a
-// fifth of a lesson page's time in its locks (perf, BENCHMARKS.md); mimalloc keeps a heap
-// per thread.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     name = "parcours",
@@ -154,14 +148,16 @@ enum AdminCommand {
     },
 }
 
-/// glibc's malloc now serves the C libraries only (SQLite, libpq), Rust has mimalloc. It gives
-/// each thread that allocates its own arena and keeps what it freed there: two arenas, and
-/// large buffers always mapped (and returned when freed), keep the resident memory flat.
+/// glibc gives each thread that allocates its own arena and keeps what it freed there, and
+/// after a large buffer is freed it serves the next ones from those arenas too: with many
+/// threads rendering large pages between heartbeats, the resident memory only grows. Eight
+/// arenas, and large buffers always mapped (and returned when freed), keep it flat; two made
+/// the threads wait on each other's arena locks (a fifth of the lesson page's time, perf).
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets allocator parameters; called before any thread starts.
     unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_ARENA_MAX, 8);
         libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
     }
 }
