@@ -8,6 +8,7 @@ mod attestation;
 mod authoring;
 mod bounces;
 mod calendar_feeds;
+mod certification;
 mod cohort_version;
 mod cohorts;
 mod common;
