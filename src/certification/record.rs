@@ -86,12 +86,12 @@ pub fn status(
     let state = issue::state_of(conn, &editions, trainee, today)?;
     let records = store::blocs_of(conn, trainee.id)?;
     let cqp = store::cqp_of(conn, trainee.id)?;
-    let sessions: Vec<(i64, NaiveDate)> = records
-        .iter()
-        .filter_map(|r| r.session_id)
-        .filter_map(|id| store::session(conn, id).ok().flatten())
-        .map(|s| (s.id, s.held_on))
-        .collect();
+    let mut sessions: Vec<(i64, NaiveDate)> = Vec::new();
+    for id in records.iter().filter_map(|r| r.session_id) {
+        if let Some(s) = store::session(conn, id)? {
+            sessions.push((s.id, s.held_on));
+        }
+    }
     let Some(state) = state else {
         return Ok(Status {
             program_kind: None,
