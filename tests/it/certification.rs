@@ -1,18 +1,16 @@
 //! The CQP certification record (#20 items 1 and 2): sessions, registrations on a complete
 //! path or with an audited derogation, results per bloc kept for good, a second session for
-//! the failed bloc only, the CQP obtained; the blocs a VAE decision grants; the FAE refused;
+//! the failed bloc only, the CQP obtained (the VAE side is `certification_vae.rs`); the FAE refused;
 //! other organisms told nothing.
 
 use diesel::prelude::*;
 use parcours::accounts::Role;
 use parcours::db::DbConn;
 use parcours::db::schema::{
-    audit_events, certification_blocs, certification_candidates, certification_sessions,
-    certifications, programs, vae_requests,
+    audit_events, certification_candidates, certification_sessions, certifications, programs,
 };
 
 use crate::common::*;
-use crate::vae::{form_path, request_form};
 
 /// Marks these modules of the CQP as fully done for the trainee (a full positionnement
 /// exemption), which makes her path complete for them.
@@ -51,29 +49,6 @@ macro_rules! count {
             .get_result::<i64>(&mut *conn as &mut DbConn)
             .unwrap()
     }};
-}
-
-/// The id of a module of the CQP.
-fn module_id(app: &TestApp, code: &str) -> i64 {
-    use parcours::db::schema::modules;
-    let mut conn = app.conn();
-    modules::table
-        .inner_join(programs::table)
-        .filter(programs::code.eq("CQP-AM"))
-        .filter(modules::code.eq(code))
-        .select(modules::id)
-        .first(&mut *conn as &mut DbConn)
-        .unwrap()
-}
-
-fn blocs_of(app: &TestApp, trainee: i64) -> Vec<(String, String)> {
-    let mut conn = app.conn();
-    certification_blocs::table
-        .filter(certification_blocs::trainee_id.eq(trainee))
-        .order(certification_blocs::id.asc())
-        .select((certification_blocs::bloc, certification_blocs::result))
-        .load(&mut *conn as &mut DbConn)
-        .unwrap()
 }
 
 fn candidate_blocs(app: &TestApp, session: i64, trainee: i64) -> String {
@@ -119,10 +94,24 @@ async fn certification_full_story_from_complete_path_to_cqp() {
     let (_, camille) = app.trainee_in(org, "CQP-AM", "camille@a.fr").await;
     let (_, fae) = app.trainee_in(org, "FAE-AM", "ide@a.fr").await;
 
+    session_refusals(&app, &admin, &trainer, org).await;
+    let first = new_session(&app, &admin, org, &["M1", "M2", "M3", "M4"]).await;
+    registrations(&app, &admin, org, first, camille, fae).await;
+    results_then_second_session(&app, &admin, &trainer, org, first, camille).await;
+    cqp_recorded(&app, &admin, &trainer, camille).await;
+}
+
+/// Bad input creates no session; a trainer reads but does not create.
+async fn session_refusals(
+    app: &TestApp,
+    admin: &reqwest::Client,
+    trainer: &reqwest::Client,
+    org: i64,
+) {
     // Bad input creates no session.
     let r = admin
         .post_form(
-            &app,
+            app,
             &format!("/organismes/{org}/certification"),
             &[
                 ("held_on", "31/02/2026"),
@@ -141,7 +130,7 @@ async fn certification_full_story_from_complete_path_to_cqp() {
     );
     let r = admin
         .post_form(
-            &app,
+            app,
             &format!("/organismes/{org}/certification"),
             &[
                 ("held_on", "2026-11-20"),
@@ -152,11 +141,11 @@ async fn certification_full_story_from_complete_path_to_cqp() {
         )
         .await;
     assert_eq!(r.status(), 422);
-    assert_eq!(count!(&app, certification_sessions::table), 0);
+    assert_eq!(count!(app, certification_sessions::table), 0);
     // A trainer reads but does not create.
     let r = trainer
         .post_form(
-            &app,
+            app,
             &format!("/organismes/{org}/certification"),
             &[
                 ("held_on", "2026-11-20"),
@@ -167,40 +156,48 @@ async fn certification_full_story_from_complete_path_to_cqp() {
         )
         .await;
     assert_eq!(r.status(), 403);
+}
 
-    let first = new_session(&app, &admin, org, &["M1", "M2", "M3", "M4"]).await;
+/// Incomplete path, FAE and duplicate refused; the CQP refused before every bloc.
+async fn registrations(
+    app: &TestApp,
+    admin: &reqwest::Client,
+    org: i64,
+    first: i64,
+    camille: i64,
+    fae: i64,
+) {
     let register = format!("/certification/{first}/candidats");
     let id = camille.to_string();
-
     // Incomplete path, no derogation: refused, nothing registered.
-    complete(&app, org, camille, &["M1", "M2", "M3"]);
+    complete(app, org, camille, &["M1", "M2", "M3"]);
     let r = admin
         .post_form(
-            &app,
+            app,
             &register,
             &[("trainee_id", id.as_str()), ("derogation", "")],
         )
         .await;
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("pas complet pour M4"));
-    assert_eq!(count!(&app, certification_candidates::table), 0);
+    assert_eq!(count!(app, certification_candidates::table), 0);
     // An FAE trainee has no certification.
     let r = admin
         .post_form(
-            &app,
+            app,
             &register,
             &[("trainee_id", fae.to_string().as_str()), ("derogation", "")],
         )
         .await;
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("FAE"));
-    assert_eq!(count!(&app, certification_candidates::table), 0);
+    assert_eq!(count!(app, certification_candidates::table), 0);
 
     // Complete: registered; a second time is refused.
-    complete(&app, org, camille, &["M4"]);
+    complete(app, org, camille, &["M4"]);
     let r = admin
         .post_form(
-            &app,
+            app,
             &register,
             &[("trainee_id", id.as_str()), ("derogation", "")],
         )
@@ -208,19 +205,19 @@ async fn certification_full_story_from_complete_path_to_cqp() {
     assert_eq!(r.status(), 303);
     let r = admin
         .post_form(
-            &app,
+            app,
             &register,
             &[("trainee_id", id.as_str()), ("derogation", "")],
         )
         .await;
     assert_eq!(r.status(), 409);
-    assert_eq!(count!(&app, certification_candidates::table), 1);
+    assert_eq!(count!(app, certification_candidates::table), 1);
 
     // The CQP before every bloc is acquired: refused, nothing kept.
     let cqp = format!("/stagiaires/{camille}/certification");
     let r = admin
         .post_form(
-            &app,
+            app,
             &cqp,
             &[
                 ("obtained_on", "2026-11-30"),
@@ -235,13 +232,25 @@ async fn certification_full_story_from_complete_path_to_cqp() {
             .unwrap()
             .contains("il reste : M1, M2, M3, M4")
     );
-    assert_eq!(count!(&app, certifications::table), 0);
+    assert_eq!(count!(app, certifications::table), 0);
+}
 
+/// M4 not acquired at the first session; registered again for M4 only, then acquired.
+async fn results_then_second_session(
+    app: &TestApp,
+    admin: &reqwest::Client,
+    trainer: &reqwest::Client,
+    org: i64,
+    first: i64,
+    camille: i64,
+) {
+    let id = camille.to_string();
+    let cqp = format!("/stagiaires/{camille}/certification");
     // Results: M4 not acquired.
     let results = format!("/certification/{first}/candidats/{camille}/resultats");
     let r = admin
         .post_form(
-            &app,
+            app,
             &results,
             &[
                 ("bloc_M1", "acquired"),
@@ -254,19 +263,19 @@ async fn certification_full_story_from_complete_path_to_cqp() {
     assert_eq!(r.status(), 303);
     // An acquired bloc stays acquired.
     let r = admin
-        .post_form(&app, &results, &[("bloc_M1", "not_acquired")])
+        .post_form(app, &results, &[("bloc_M1", "not_acquired")])
         .await;
     assert_eq!(r.status(), 409);
     // With results, she is no longer taken off the session.
     let r = admin
         .post_form(
-            &app,
+            app,
             &format!("/certification/{first}/candidats/{camille}/retrait"),
             NO_FIELDS,
         )
         .await;
     assert_eq!(r.status(), 409);
-    let page = trainer.get_text(&app, &cqp).await;
+    let page = trainer.get_text(app, &cqp).await;
     assert!(page.contains("Blocs à passer : M4."), "{page}");
     assert!(
         page.contains("session de certification du 20/11/2026"),
@@ -274,27 +283,36 @@ async fn certification_full_story_from_complete_path_to_cqp() {
     );
 
     // A second session: registered for M4 only.
-    let second = new_session(&app, &admin, org, &["M1", "M2", "M3", "M4"]).await;
+    let second = new_session(app, admin, org, &["M1", "M2", "M3", "M4"]).await;
     let r = admin
         .post_form(
-            &app,
+            app,
             &format!("/certification/{second}/candidats"),
             &[("trainee_id", id.as_str()), ("derogation", "")],
         )
         .await;
     assert_eq!(r.status(), 303);
-    assert_eq!(candidate_blocs(&app, second, camille), r#"["M4"]"#);
+    assert_eq!(candidate_blocs(app, second, camille), r#"["M4"]"#);
     // A bloc she is not registered for is refused.
     let results2 = format!("/certification/{second}/candidats/{camille}/resultats");
     let r = admin
-        .post_form(&app, &results2, &[("bloc_M1", "acquired")])
+        .post_form(app, &results2, &[("bloc_M1", "acquired")])
         .await;
     assert_eq!(r.status(), 422);
     let r = admin
-        .post_form(&app, &results2, &[("bloc_M4", "acquired")])
+        .post_form(app, &results2, &[("bloc_M4", "acquired")])
         .await;
     assert_eq!(r.status(), 303);
+}
 
+/// The CQP: bad and future dates refused; then recorded once, audited, read on the API.
+async fn cqp_recorded(
+    app: &TestApp,
+    admin: &reqwest::Client,
+    trainer: &reqwest::Client,
+    camille: i64,
+) {
+    let cqp = format!("/stagiaires/{camille}/certification");
     // The CQP: bad and future dates refused; then recorded once.
     for (on, number) in [
         ("30/02/2026", "CQP-1"),
@@ -303,17 +321,17 @@ async fn certification_full_story_from_complete_path_to_cqp() {
     ] {
         let r = admin
             .post_form(
-                &app,
+                app,
                 &cqp,
                 &[("obtained_on", on), ("certificate_number", number)],
             )
             .await;
         assert_eq!(r.status(), 422, "{on} {number}");
     }
-    assert_eq!(count!(&app, certifications::table), 0);
+    assert_eq!(count!(app, certifications::table), 0);
     let r = trainer
         .post_form(
-            &app,
+            app,
             &cqp,
             &[
                 ("obtained_on", "2026-11-30"),
@@ -324,7 +342,7 @@ async fn certification_full_story_from_complete_path_to_cqp() {
     assert_eq!(r.status(), 403);
     let r = admin
         .post_form(
-            &app,
+            app,
             &cqp,
             &[
                 ("obtained_on", "2026-11-30"),
@@ -335,7 +353,7 @@ async fn certification_full_story_from_complete_path_to_cqp() {
     assert_eq!(r.status(), 303);
     let r = admin
         .post_form(
-            &app,
+            app,
             &cqp,
             &[
                 ("obtained_on", "2026-11-30"),
@@ -344,17 +362,14 @@ async fn certification_full_story_from_complete_path_to_cqp() {
         )
         .await;
     assert_eq!(r.status(), 409);
-    let page = admin.get_text(&app, &cqp).await;
+    let page = admin.get_text(app, &cqp).await;
     assert!(
         page.contains("CQP obtenu</strong> le 30/11/2026, certificat n° CQP-2026-17"),
         "{page}"
     );
     let api: serde_json::Value = admin
         .get(app.url(&format!("/api/v1/trainees/{camille}/certification")))
-        .header(
-            "x-csrf-token",
-            csrf_from(&admin, &app.url(TOKEN_PAGE)).await,
-        )
+        .header("x-csrf-token", csrf_from(admin, &app.url(TOKEN_PAGE)).await)
         .send()
         .await
         .unwrap()
@@ -490,85 +505,4 @@ async fn certification_a_derogation_is_audited_and_other_organisms_see_nothing()
         .await;
     assert_eq!(r.status(), 303);
     assert_eq!(count!(&app, certification_candidates::table), 0);
-}
-
-#[tokio::test]
-async fn certification_a_partial_vae_decision_grants_its_blocs() {
-    let app = spawn_app().await;
-    let org = app.create_organism("Organisme A");
-    let (staff, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "dir@a.fr").await;
-    let (cand, trainee) = app.trainee_in(org, "CQP-AM", "camille@a.fr").await;
-    let r = cand
-        .post_multipart(&app, &form_path(org), |form| {
-            request_form(form, None, "2000")
-        })
-        .await;
-    assert_eq!(r.status(), 303);
-    let mut conn = app.conn();
-    let id: i64 = vae_requests::table
-        .filter(vae_requests::candidate_id.eq(trainee))
-        .select(vae_requests::id)
-        .first(&mut *conn as &mut DbConn)
-        .unwrap();
-    // Straight to a jury that has met (the steps before are `vae.rs`'s).
-    diesel::update(vae_requests::table.find(id))
-        .set((
-            vae_requests::state.eq("jury_planifie"),
-            vae_requests::jury_at.eq(chrono::Utc::now().naive_utc() - chrono::Duration::hours(1)),
-            vae_requests::jury_place.eq("Lyon"),
-            vae_requests::requested_modules.eq(r#"["M1","M2","M3","M4"]"#),
-        ))
-        .execute(&mut *conn as &mut DbConn)
-        .unwrap();
-    drop(conn);
-    let r = staff
-        .post_form(
-            &app,
-            &format!("/vae/dossiers/{id}/etape"),
-            &[
-                ("action", "decide"),
-                ("outcome", "partial"),
-                ("validated", "M2"),
-                ("validated", "M3"),
-                ("recommendations", ""),
-            ],
-        )
-        .await;
-    assert_eq!(r.status(), 303);
-    assert_eq!(
-        blocs_of(&app, trainee),
-        vec![
-            ("M2".to_string(), "acquired".to_string()),
-            ("M3".to_string(), "acquired".to_string())
-        ]
-    );
-    let page = staff
-        .get_text(&app, &format!("/stagiaires/{trainee}/certification"))
-        .await;
-    assert!(
-        page.contains(&format!("VAE n° {id}, décision du")),
-        "{page}"
-    );
-    assert!(page.contains("Blocs à passer : M1, M4."), "{page}");
-    // The path's VAE exemption comes from the decision; none is typed by hand.
-    let r = staff
-        .post_form(
-            &app,
-            &format!("/stagiaires/{trainee}/parcours"),
-            &[
-                ("module_id", module_id(&app, "M1").to_string().as_str()),
-                ("kind", "vae"),
-                ("exempted_hours", "7"),
-                ("reason", "VAE"),
-                ("document_ref", ""),
-            ],
-        )
-        .await;
-    assert_eq!(r.status(), 422);
-    assert!(r.text().await.unwrap().contains("ne se saisit pas ici"));
-    let file = staff
-        .get_text(&app, &format!("/stagiaires/{trainee}"))
-        .await;
-    assert!(file.contains(&format!("VAE n° {id}")), "{file}");
-    assert!(!file.contains(r#"<option value="vae">"#));
 }

@@ -9,6 +9,7 @@ mod authoring;
 mod bounces;
 mod calendar_feeds;
 mod certification;
+mod certification_vae;
 mod cohort_version;
 mod cohorts;
 mod common;
