@@ -95,6 +95,7 @@ impl Application {
                 .configure(crate::attestation::doctor_link_pages::routes)
                 .configure(crate::evidence::pages::routes)
                 .configure(crate::vae::pages::routes)
+                .configure(crate::certification::pages::routes)
                 .configure(crate::followup::pages::routes)
                 .configure(crate::reporting::pages::routes)
                 .service(
@@ -123,6 +124,7 @@ impl Application {
                         .configure(curriculum::api::routes)
                         .configure(cohorts::api::routes)
                         .configure(crate::vae::api::routes)
+                        .configure(crate::certification::api::routes)
                         .configure(crate::xapi::api::routes)
                         .default_service(web::to(w::not_found)),
                 )

@@ -36,6 +36,7 @@ const DOMAINS: &[&str] = &[
     "tracking",
     "vae",
     "attestation",
+    "certification",
     "evidence",
     "followup",
     "reporting",

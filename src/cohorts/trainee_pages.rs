@@ -262,8 +262,12 @@ async fn adjust_path(
         _ => None,
     }
     .or_else(|| {
-        (!matches!(form.kind.as_str(), "positionnement" | "equivalence" | "vae"))
-            .then(|| "Type d'allègement inconnu.".to_string())
+        // A VAE exemption comes from a recorded VAE decision (`vae::workflow`), not by hand.
+        match form.kind.as_str() {
+            "positionnement" | "equivalence" => None,
+            "vae" => Some("Une dispense par VAE découle de la décision du jury enregistrée dans le dossier VAE : elle ne se saisit pas ici.".to_string()),
+            _ => Some("Type d'allègement inconnu.".to_string()),
+        }
     });
     if let Some(p) = problem {
         return render_file(&req, &state, &me, id, Some(p)).await;

@@ -730,6 +730,59 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    certification_sessions (id) {
+        id -> BigInt,
+        organism_id -> BigInt,
+        held_on -> Date,
+        place -> Text,
+        jury -> Text,
+        blocs -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    certification_candidates (id) {
+        id -> BigInt,
+        session_id -> BigInt,
+        trainee_id -> BigInt,
+        blocs -> Text,
+        derogation -> Nullable<Text>,
+        registered_by -> Nullable<BigInt>,
+        registered_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    certification_blocs (id) {
+        id -> BigInt,
+        trainee_id -> BigInt,
+        bloc -> Text,
+        result -> Text,
+        session_id -> Nullable<BigInt>,
+        vae_request_id -> Nullable<BigInt>,
+        decided_on -> Date,
+        recorded_by -> Nullable<BigInt>,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    certifications (id) {
+        id -> BigInt,
+        trainee_id -> BigInt,
+        obtained_on -> Date,
+        certificate_number -> Text,
+        recorded_by -> Nullable<BigInt>,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(certification_candidates -> certification_sessions (session_id));
+diesel::joinable!(certification_candidates -> users (trainee_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisms,
     users,
@@ -781,5 +834,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     assignment_submissions,
     assignment_files,
     doctor_links,
-    bouncing_addresses
+    bouncing_addresses,
+    certification_sessions,
+    certification_candidates,
+    certification_blocs,
+    certifications
 );

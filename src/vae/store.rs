@@ -406,3 +406,43 @@ pub fn program_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<(i64
         .first(conn)
         .optional()
 }
+
+/// Writes the blocs (module codes) a VAE decision validates into the candidate's
+/// certification record (`certification_blocs`, read by the certification domain, which
+/// cannot be imported from here without a circle), as acquired on the day of the decision.
+/// A bloc already acquired is left as it is. Returns the blocs written.
+pub fn grant_blocs(
+    conn: &mut DbConn,
+    actor: i64,
+    req: &Request,
+    codes: &[String],
+    on: chrono::NaiveDate,
+) -> QueryResult<Vec<String>> {
+    use crate::db::schema::certification_blocs as blocs;
+    let mut written = Vec::new();
+    for code in codes {
+        let held: bool = diesel::select(diesel::dsl::exists(
+            blocs::table
+                .filter(blocs::trainee_id.eq(req.candidate_id))
+                .filter(blocs::bloc.eq(code))
+                .filter(blocs::result.eq("acquired")),
+        ))
+        .get_result(conn)?;
+        if held {
+            continue;
+        }
+        diesel::insert_into(blocs::table)
+            .values((
+                blocs::trainee_id.eq(req.candidate_id),
+                blocs::bloc.eq(code),
+                blocs::result.eq("acquired"),
+                blocs::vae_request_id.eq(req.id),
+                blocs::decided_on.eq(on),
+                blocs::recorded_by.eq(actor),
+                blocs::recorded_at.eq(db::now()),
+            ))
+            .execute(conn)?;
+        written.push(code.clone());
+    }
+    Ok(written)
+}

@@ -422,8 +422,9 @@ pub fn transition(
     })
 }
 
-/// Validated modules are kept for good as path adjustments of kind VAE: the whole module's
-/// hours count as validated (exempted), not as done, whenever the candidate is a trainee.
+/// Validated modules are kept for good: first as acquired blocs of the certification record,
+/// then, derived from that decision, as path adjustments of kind VAE (the whole module's
+/// hours count as validated, not as done) whenever the candidate is a trainee.
 fn keep_validated(
     conn: &mut DbConn,
     actor: i64,
@@ -431,7 +432,27 @@ fn keep_validated(
     validated: &[String],
 ) -> AppResult<()> {
     let modules = crate::cohorts::store::program_modules(conn, req.program_id)?;
-    let on = format::date(crate::base::paris::today());
+    let today = crate::base::paris::today();
+    let known: Vec<String> = validated
+        .iter()
+        .filter(|c| modules.iter().any(|m| &&m.1 == c))
+        .cloned()
+        .collect();
+    let granted = store::grant_blocs(conn, actor, req, &known, today)?;
+    if !granted.is_empty() {
+        audit::record(
+            conn,
+            Event::new(
+                "certification_blocs_granted",
+                "trainee",
+                Some(req.candidate_id),
+            )
+            .by(Some(actor))
+            .in_organism(Some(req.organism_id))
+            .detail(serde_json::json!({"vae_request": req.id, "blocs": granted, "on": today})),
+        )?;
+    }
+    let on = format::date(today);
     for code in validated {
         let Some((module_id, _, _, minutes)) = modules.iter().find(|m| &m.1 == code) else {
             continue;

@@ -95,6 +95,8 @@ struct Fixture {
     vae: i64,
     vae_document: i64,
     vae_pending: String,
+    /// A CQP certification session with the trainee registered by derogation.
+    cert_session: i64,
     invitation: String,
     reset: String,
     /// The token of the doctor's link in the attestation's mail (`/medecin/{token}`).
@@ -131,6 +133,7 @@ impl Fixture {
             "id" if under(&["/devoirs/"]) => self.submission,
             "id" if under(&["/ma-vae/", "/vae/dossiers/"]) => self.vae,
             "id" if under(&["/vae/documents/"]) => self.vae_document,
+            "id" if under(&["/certification/"]) => self.cert_session,
             "module" if under(&["/mon-suivi/"]) => self.module_id,
             _ => {
                 return match (name, route) {
@@ -343,6 +346,37 @@ async fn setup(app: &TestApp) -> (Fixture, BTreeMap<Who, reqwest::Client>) {
     )
     .await;
     assert_eq!(res.status(), 303, "sheet opened");
+
+    // A certification session, the trainee registered for it by derogation.
+    let res = post_form(
+        app,
+        admin_c,
+        &format!("/organismes/{org}/certification"),
+        &[
+            ("held_on", "2026-11-20"),
+            ("place", "Lyon"),
+            ("jury", "Jury de branche"),
+            ("blocs", "M1"),
+            ("blocs", "M2"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303, "certification session");
+    let cert_session: i64 = location(&res)
+        .trim_start_matches("/certification/")
+        .parse()
+        .unwrap();
+    let res = post_form(
+        app,
+        admin_c,
+        &format!("/certification/{cert_session}/candidats"),
+        &[
+            ("trainee_id", trainee.to_string().as_str()),
+            ("derogation", "Accord du jury pour la démonstration"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303, "certification registration");
 
     // An attestation, by derogation.
     let res = post_form(
@@ -562,6 +596,7 @@ async fn setup(app: &TestApp) -> (Fixture, BTreeMap<Who, reqwest::Client>) {
         vae,
         vae_document,
         vae_pending,
+        cert_session,
         invitation,
         reset,
         doctor_link,

@@ -8,6 +8,8 @@ mod attestation;
 mod authoring;
 mod bounces;
 mod calendar_feeds;
+mod certification;
+mod certification_vae;
 mod cohort_version;
 mod cohorts;
 mod common;

@@ -497,6 +497,19 @@ const ROUTES: &[Route] = &[
     get("/vae/dossiers/{id}", VaeStaffFile),
     post("/vae/dossiers/{id}/etape", VaeFile).form("action=decide&note=&reasons=&jury_date=&jury_time=&jury_place=&outcome=&validated=&recommendations="),
     get("/vae/documents/{id}", VaeFile),
+    // src/certification/pages.rs: sessions are hidden (404) outside the organism's staff.
+    get("/organismes/{id}/certification", CohortStaff),
+    // No date nor blocs: refused with 422, nothing created.
+    post("/organismes/{id}/certification", CohortAdmin).form("held_on=&place=&jury="),
+    get("/certification/{id}", CohortStaff),
+    // No trainee: refused with 422, nobody registered.
+    post("/certification/{id}/candidats", CohortAdmin).form("trainee_id=&derogation="),
+    // The trainee is not registered: refused with 409, nothing changed.
+    post("/certification/{id}/candidats/{trainee}/retrait", CohortAdmin),
+    post("/certification/{id}/candidats/{trainee}/resultats", CohortAdmin).form("bloc_M1=acquired"),
+    get("/stagiaires/{id}/certification", TraineeFile),
+    // Blocs still to pass: refused with 422, no CQP recorded.
+    post("/stagiaires/{id}/certification", TraineeAdmin).form("obtained_on=&certificate_number="),
     // src/followup/pages.rs
     get("/mon-suivi", Trainee),
     get("/mon-suivi/modules/{module}", Trainee),
@@ -542,6 +555,9 @@ const ROUTES: &[Route] = &[
     get("/api/v1/vae/requests/{id}", VaeFile),
     post("/api/v1/vae/requests/{id}/transitions", VaeFile).json(r#"{"action": "decide"}"#),
     get("/api/v1/organisms/{id}/vae/counts", Staff),
+    get("/api/v1/organisms/{id}/certification/sessions", CohortStaff),
+    get("/api/v1/certification/sessions/{id}", CohortStaff),
+    get("/api/v1/trainees/{id}/certification", TraineeFile),
     get("/api/v1/organisms/{id}/xapi", Staff),
 ];
 
@@ -563,6 +579,8 @@ struct Fixture {
     attempt: i64,
     vae: i64,
     vae_document: i64,
+    /// A certification session of A, without candidates.
+    cert_session: i64,
     invitation: String,
     reset: String,
     /// A mail of A (the invitation).
@@ -605,6 +623,7 @@ impl Fixture {
             "id" if under(&["/devoirs/"]) => self.submission,
             "id" if under(&["/ma-vae/", "/vae/dossiers/", "/api/v1/vae/requests/"]) => self.vae,
             "id" if under(&["/vae/documents/"]) => self.vae_document,
+            "id" if under(&["/certification/", "/api/v1/certification/"]) => self.cert_session,
             "id" if under(&["/utilisateurs/"]) => self.bystander,
             "id" if under(&["/mon-compte/sessions/"]) => self.other_session,
             "token" if under(&["/organismes/"]) => self.spare_token,
@@ -1021,6 +1040,19 @@ async fn setup(app: &TestApp) -> (Fixture, Vec<Caller>) {
         .select(vae_documents::id)
         .first(&mut *app.conn() as &mut DbConn)
         .unwrap();
+    // A certification session of A.
+    let cert_session = parcours::certification::store::insert_session(
+        &mut app.conn(),
+        admin,
+        org_a,
+        &parcours::certification::rules::NewSession {
+            held_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+            place: "Lyon".into(),
+            jury: "Jury de branche".into(),
+            blocs: vec!["M1".into()],
+        },
+    )
+    .unwrap();
     // A's own programme, a copy of the CQP.
     let res = as_admin
         .client
@@ -1080,6 +1112,7 @@ async fn setup(app: &TestApp) -> (Fixture, Vec<Caller>) {
         attempt,
         vae,
         vae_document,
+        cert_session,
         invitation,
         reset,
         mail,
