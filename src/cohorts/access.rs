@@ -66,10 +66,30 @@ pub async fn staff_access(
     }
 }
 
-/// A trainee's line as the pages show it: labels, deadline and how it reads.
+/// A trainee's certification deadline, her ProA suspensions counted where they apply.
+pub fn deadline_of(t: &TraineeLine, today: NaiveDate) -> NaiveDate {
+    certification_deadline(
+        t.hire_date,
+        Funding::from_db(&t.funding),
+        &t.suspensions,
+        today,
+    )
+}
+
+/// What falls after a trainee's deadline: her current cohort's end and, for the
+/// certification domain to give when it has one, her planned certification date.
+pub fn deadline_flags_of(
+    t: &TraineeLine,
+    today: NaiveDate,
+    planned_certification: Option<NaiveDate>,
+) -> Vec<rules::DeadlineFlag> {
+    rules::deadline_flags(deadline_of(t, today), t.cohort_end, planned_certification)
+}
+
+/// A trainee's line as the pages show it: labels, deadline, how it reads, and what falls
+/// after it (`rules::deadline_flags`: her cohort's end; no certification date is known here).
 pub fn trainee_view(t: &TraineeLine, today: NaiveDate) -> serde_json::Value {
-    let suspension = t.proa_from.map(|f| (f, t.proa_to));
-    let deadline = certification_deadline(t.hire_date, suspension, today);
+    let deadline = deadline_of(t, today);
     let profile = match t.profile.as_str() {
         "ide" => Profile::Ide,
         "as" => Profile::As,
@@ -84,5 +104,9 @@ pub fn trainee_view(t: &TraineeLine, today: NaiveDate) -> serde_json::Value {
     v["days_left"] = days_left.into();
     v["deadline_words"] = rules::deadline_words(days_left).into();
     v["overdue"] = (days_left < 0).into();
+    v["suspendable"] = rules::suspendable(t.hire_date, Funding::from_db(&t.funding)).into();
+    // No certification date is known here yet (see `deadline_flags_of`).
+    v["deadline_flags"] =
+        serde_json::to_value(deadline_flags_of(t, today, None)).unwrap_or_default();
     v
 }

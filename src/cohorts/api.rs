@@ -6,6 +6,7 @@ use super::access::{Access, cohort_for_staff, staff_access, trainee_access, trai
 use super::cohort_pages::{Imported, run_import};
 use super::new_cohort::{self, CohortForm};
 use super::store;
+use super::suspension;
 use super::version;
 use crate::accounts::{CurrentUser, Role};
 use crate::base::paris::today;
@@ -20,6 +21,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/cohorts/{id}/version", web::post().to(move_version))
         .route("/trainees/{id}", web::get().to(trainee))
         .route("/trainees/{id}/transfer", web::post().to(transfer))
+        .route(
+            "/trainees/{id}/proa-suspensions",
+            web::post().to(add_suspension),
+        )
+        .route(
+            "/trainees/{id}/proa-suspensions/{window}/end",
+            web::post().to(end_suspension),
+        )
         .route("/me/assistants", web::get().to(assistants));
 }
 
@@ -145,8 +154,9 @@ async fn trainee(state: State, me: CurrentUser, path: web::Path<i64>) -> AppResu
     if level == Access::Employer {
         // The employer follows progress and the deadline, not the organism's internals.
         if let Some(o) = view.as_object_mut() {
-            o.remove("funding");
-            o.remove("funding_label");
+            for key in ["funding", "funding_label", "suspendable", "suspensions"] {
+                o.remove(key);
+            }
         }
     }
     Ok(HttpResponse::Ok().json(view))
@@ -185,6 +195,71 @@ async fn transfer(
             }))
         }
     })
+}
+
+#[derive(serde::Deserialize)]
+struct SuspensionInput {
+    #[serde(default)]
+    from: String,
+    /// Empty or absent while the suspension lasts.
+    #[serde(default)]
+    to: Option<String>,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Adds a window of ProA funding suspension, as the page does: 422 with the French reason
+/// for a trainee whose delay cannot be suspended; answers the trainee with her new deadline.
+async fn add_suspension(
+    state: State,
+    me: CurrentUser,
+    path: web::Path<i64>,
+    body: web::Json<SuspensionInput>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let trainee = staff_access(&state, &me, id).await?;
+    let body = body.into_inner();
+    let from = suspension::parse_date("from", &body.from)?;
+    let to = suspension::parse_date("to", body.to.as_deref().unwrap_or_default())?;
+    let actor = me.id;
+    let window = state
+        .db(move |c| suspension::add(c, actor, &trainee, from, to, &body.reason))
+        .await?;
+    let mut view = trainee_after(&state, id).await?;
+    view["suspension_id"] = window.into();
+    Ok(HttpResponse::Created().json(view))
+}
+
+#[derive(serde::Deserialize)]
+struct SuspensionEnd {
+    #[serde(default)]
+    to: String,
+}
+
+/// Ends an open window; answers the trainee with her deadline.
+async fn end_suspension(
+    state: State,
+    me: CurrentUser,
+    path: web::Path<(i64, i64)>,
+    body: web::Json<SuspensionEnd>,
+) -> AppResult<HttpResponse> {
+    let (id, window) = path.into_inner();
+    let trainee = staff_access(&state, &me, id).await?;
+    let to = suspension::parse_date("to", &body.to)?;
+    let actor = me.id;
+    state
+        .db(move |c| suspension::end(c, actor, &trainee, window, to))
+        .await?;
+    Ok(HttpResponse::Ok().json(trainee_after(&state, id).await?))
+}
+
+/// The trainee as staff see her, read again after a change.
+async fn trainee_after(state: &State, id: i64) -> AppResult<serde_json::Value> {
+    let t = state
+        .db(move |c| Ok(store::trainee(c, store::Scope::Checked, id)?))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(trainee_view(&t, today()))
 }
 
 async fn assistants(state: State, me: CurrentUser) -> AppResult<HttpResponse> {

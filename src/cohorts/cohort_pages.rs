@@ -254,7 +254,8 @@ pub enum Imported {
     Done(enrolment::ImportSummary),
     Refused(Vec<ImportError>),
     /// Trainees would enter a cohort under way with less than the programme's minimum length
-    /// left: nothing was written; staff confirm and send again.
+    /// left, or one ending after their deadline: nothing was written; staff confirm and send
+    /// again.
     NeedsConfirmation(String),
 }
 
@@ -271,7 +272,8 @@ impl From<diesel::result::Error> for Stop {
 }
 
 /// Runs a whole import for a cohort: parse, then apply in one transaction, rolled back when
-/// it enrols late trainees (`enrolment::ImportSummary::late_entries`) without `confirm`.
+/// it enrols late trainees or trainees whose deadline falls before the cohort's end
+/// (`enrolment::ImportSummary::to_confirm`) without `confirm`.
 pub async fn run_import(
     state: &State,
     me: &CurrentUser,
@@ -298,8 +300,8 @@ pub async fn run_import(
             let done = crate::db::transaction(c, |c| {
                 let s = enrolment::apply(c, &mc, Some(actor), &cohort, &org.name, &rows, |_| {})
                     .map_err(Stop::Failure)?;
-                match (&s.late_warning, confirm) {
-                    (Some(w), false) => Err(Stop::Unconfirmed(w.clone())),
+                match (s.to_confirm(), confirm) {
+                    (Some(w), false) => Err(Stop::Unconfirmed(w)),
                     _ => Ok(s),
                 }
             });
@@ -360,7 +362,7 @@ async fn import_file(
         ),
         Imported::NeedsConfirmation(warning) => (
             serde_json::json!({"errors": [{"line": 0, "column": "", "message": format!(
-                "{warning} Cochez « Je confirme les inscriptions en cours de promotion » et envoyez de nouveau le fichier."
+                "{warning} Cochez « Je confirme les inscriptions signalées » et envoyez de nouveau le fichier."
             )}], "confirm": true}),
             StatusCode::CONFLICT,
         ),

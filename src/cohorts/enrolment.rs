@@ -33,6 +33,25 @@ pub struct ImportSummary {
     pub late_entries: usize,
     #[serde(skip)]
     pub late_warning: Option<String>,
+    /// Trainees enrolled whose certification deadline falls before the cohort's end
+    /// (`rules::deadline_flags`), a line each: staff confirm them as they do late entries.
+    #[serde(skip)]
+    pub deadline_flags: Vec<String>,
+}
+
+impl ImportSummary {
+    /// What staff must confirm before the import is kept, if anything: the late entries and
+    /// the deadlines falling before the cohort's end.
+    pub fn to_confirm(&self) -> Option<String> {
+        let mut parts: Vec<String> = self.late_warning.iter().cloned().collect();
+        if !self.deadline_flags.is_empty() {
+            parts.push(format!(
+                "Échéance de certification avant la fin de la promotion : {}.",
+                self.deadline_flags.join(" ; ")
+            ));
+        }
+        (!parts.is_empty()).then(|| parts.join(" "))
+    }
 }
 
 pub enum ImportFailure {
@@ -106,6 +125,9 @@ pub fn apply(
                 run.late.as_deref().unwrap_or_default()
             ));
         }
+        summary
+            .warnings
+            .extend(summary.deadline_flags.iter().cloned());
         summary.information = rows
             .iter()
             .filter_map(|r| {
@@ -230,6 +252,7 @@ impl Run<'_> {
                     if store::active_cohort(conn, u.id)?.is_none() {
                         store::enrol(conn, self.actor, org, cohort.id, u.id, self.today)?;
                         summary.late_entries += usize::from(self.late.is_some());
+                        self.flag_deadline(conn, row, u.id, summary)?;
                     }
                     Ok(Ok(()))
                 }
@@ -270,6 +293,7 @@ impl Run<'_> {
         store::set_prior_experience(conn, id, row.prior_experience.as_deref())?;
         store::enrol(conn, self.actor, org, cohort.id, id, self.today)?;
         summary.late_entries += usize::from(self.late.is_some());
+        self.flag_deadline(conn, row, id, summary)?;
         let user = users::by_id(conn, id)?.ok_or(AppError::NotFound)?;
         invite::send_invitation(conn, self.mc, &user, self.organism, self.actor)?;
         if let Some(w) = super::rules::program_fit_warning(row.profile, &cohort.program_kind) {
@@ -280,6 +304,60 @@ impl Run<'_> {
         summary.created += 1;
         Ok(())
     }
+}
+
+impl Run<'_> {
+    /// A trainee just enrolled whose deadline falls before the cohort's end: a line for staff
+    /// to confirm, and a row in her history (kept only if they do: else all is rolled back).
+    fn flag_deadline(
+        &self,
+        conn: &mut DbConn,
+        row: &ImportRow,
+        trainee_id: i64,
+        summary: &mut ImportSummary,
+    ) -> Result<(), ImportFailure> {
+        let windows = store::suspensions_of(conn, &[trainee_id])?
+            .remove(&trainee_id)
+            .unwrap_or_default();
+        let deadline =
+            super::rules::certification_deadline(row.hire_date, row.funding, &windows, self.today);
+        let flags = super::rules::deadline_flags(deadline, Some(self.cohort.end_date), None);
+        for f in flags {
+            confirm_flag(
+                conn,
+                self.actor,
+                self.organism.0,
+                trainee_id,
+                self.cohort.id,
+                &f,
+            )?;
+            summary
+                .deadline_flags
+                .push(format!("ligne {} ({}) : {}", row.line, row.name, f.message));
+        }
+        Ok(())
+    }
+}
+
+/// The audit row of a deadline flag staff confirmed at an enrolment.
+fn confirm_flag(
+    conn: &mut DbConn,
+    actor: Option<i64>,
+    organism: i64,
+    trainee_id: i64,
+    cohort: i64,
+    flag: &super::rules::DeadlineFlag,
+) -> QueryResult<()> {
+    audit::record(
+        conn,
+        Event::new("deadline_flag_confirmed", "trainee", Some(trainee_id))
+            .by(actor)
+            .in_organism(Some(organism))
+            .detail(serde_json::json!({
+                "cohort": cohort, "kind": flag.kind, "on": flag.on,
+                "deadline": flag.deadline, "warning": flag.message,
+            })),
+    )
 }
 
 fn line_error(row: &ImportRow, column: &str, message: String) -> ImportError {
@@ -376,8 +454,9 @@ pub enum Transfer {
 }
 
 /// Transfers a trainee to another cohort of their organism on `on`. Into a cohort under way
-/// with less than the programme's minimum length left, it waits for staff to confirm
-/// (`rules::short_stay_warning`); the confirmed warning is audited with the transfer.
+/// with less than the programme's minimum length left (`rules::short_stay_warning`), or
+/// ending after the trainee's certification deadline (`rules::deadline_flags`), it waits for
+/// staff to confirm; the confirmed warnings are audited with the transfer.
 pub fn transfer_checked(
     conn: &mut DbConn,
     actor: i64,
@@ -397,8 +476,12 @@ pub fn transfer_checked(
         };
         let min = u32::try_from(store::min_months(conn, to.program_id)?).unwrap_or(0);
         let warning = super::rules::short_stay_warning(on, to.start_date, to.end_date, min);
-        if let (Some(w), false) = (&warning, confirm) {
-            return Ok(Transfer::NeedsConfirmation(w.clone()));
+        let deadline = super::access::deadline_of(trainee, on);
+        let flags = super::rules::deadline_flags(deadline, Some(to.end_date), None);
+        if !confirm && (warning.is_some() || !flags.is_empty()) {
+            let mut parts: Vec<&str> = warning.iter().map(String::as_str).collect();
+            parts.extend(flags.iter().map(|f| f.message.as_str()));
+            return Ok(Transfer::NeedsConfirmation(parts.join(" ")));
         }
         let id = store::transfer(conn, actor, trainee, target, on)?;
         if let Some(w) = warning {
@@ -409,6 +492,10 @@ pub fn transfer_checked(
                     .in_organism(Some(trainee.organism_id))
                     .detail(serde_json::json!({"cohort": target, "entry": on, "warning": w})),
             )?;
+        }
+        for f in &flags {
+            let org = trainee.organism_id;
+            confirm_flag(conn, Some(actor), org, trainee.id, target, f)?;
         }
         Ok(Transfer::Done(id))
     })

@@ -13,5 +13,6 @@ pub mod new_cohort;
 pub mod pages;
 pub mod rules;
 pub mod store;
+pub mod suspension;
 pub mod trainee_pages;
 pub mod version;

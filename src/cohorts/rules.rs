@@ -6,7 +6,9 @@ use chrono::{Datelike, Months, NaiveDate, NaiveTime, Weekday};
 use crate::base::field::{FieldError, fold};
 use crate::base::format;
 
+mod deadline;
 mod entry;
+pub use deadline::*;
 pub use entry::short_stay_warning;
 
 /// A trainee's care diploma, which decides the training: a diploma leads to the FAE,
@@ -263,41 +265,6 @@ pub fn check_departure(
     Ok((on, reason, Some(note.to_string()).filter(|n| !n.is_empty())))
 }
 
-/// The convention of 22 June 2024 shortened the delay to obtain the certification.
-pub const CONVENTION_2024: NaiveDate = match NaiveDate::from_ymd_opt(2024, 6, 22) {
-    Some(d) => d,
-    None => panic!("valid date"),
-};
-
-/// Certification deadline: 3 years after a hire before 22/06/2024, 2 years from that date,
-/// moved by the days of a ProA funding suspension (an open one counts up to `today`).
-pub fn certification_deadline(
-    hire: NaiveDate,
-    suspension: Option<(NaiveDate, Option<NaiveDate>)>,
-    today: NaiveDate,
-) -> NaiveDate {
-    let years = if hire < CONVENTION_2024 { 36 } else { 24 };
-    let base = hire + Months::new(years);
-    let suspended = suspension
-        .map(|(from, to)| {
-            let to = to.unwrap_or(today).min(today.max(from));
-            (to - from.max(hire)).num_days().max(0)
-        })
-        .unwrap_or(0);
-    base + chrono::Duration::days(suspended)
-}
-
-/// The time left to a deadline in words: never "-92 jours".
-pub fn deadline_words(days_left: i64) -> String {
-    match days_left {
-        d if d < -1 => format!("échéance dépassée depuis {} jours", -d),
-        -1 => "échéance dépassée depuis 1 jour".into(),
-        0 => "échéance aujourd'hui".into(),
-        1 => "1 jour restant".into(),
-        d => format!("{d} jours restants"),
-    }
-}
-
 /// One planned in-person session of a generated rhythm.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedSession {
@@ -421,64 +388,8 @@ mod cohort_tests {
         );
     }
 
-    #[test]
-    fn a_past_deadline_says_so() {
-        assert_eq!(deadline_words(-92), "échéance dépassée depuis 92 jours");
-        assert_eq!(deadline_words(-1), "échéance dépassée depuis 1 jour");
-        assert_eq!(deadline_words(0), "échéance aujourd'hui");
-        assert_eq!(deadline_words(1), "1 jour restant");
-        assert_eq!(deadline_words(400), "400 jours restants");
-    }
-
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
-
-    #[test]
-    fn deadline_changes_on_22_june_2024() {
-        let today = d(2026, 11, 24);
-        assert_eq!(
-            certification_deadline(d(2024, 6, 21), None, today),
-            d(2027, 6, 21)
-        );
-        assert_eq!(
-            certification_deadline(d(2024, 6, 22), None, today),
-            d(2026, 6, 22)
-        );
-        assert_eq!(
-            certification_deadline(d(2025, 1, 15), None, today),
-            d(2027, 1, 15)
-        );
-    }
-
-    #[test]
-    fn a_proa_suspension_moves_the_deadline_by_its_days() {
-        let today = d(2026, 11, 24);
-        let hire = d(2025, 1, 15);
-        // Closed: 30 days.
-        assert_eq!(
-            certification_deadline(hire, Some((d(2025, 3, 1), Some(d(2025, 3, 31)))), today),
-            d(2027, 2, 14)
-        );
-        // Open: counts up to today, so it keeps moving.
-        assert_eq!(
-            certification_deadline(hire, Some((d(2026, 11, 14), None)), today),
-            d(2027, 1, 25)
-        );
-        // Starting in the future: nothing yet.
-        assert_eq!(
-            certification_deadline(hire, Some((d(2026, 12, 1), None)), today),
-            d(2027, 1, 15)
-        );
-        // Across the 2024 change, the suspension still adds.
-        assert_eq!(
-            certification_deadline(
-                d(2024, 6, 21),
-                Some((d(2024, 7, 1), Some(d(2024, 7, 11)))),
-                today
-            ),
-            d(2027, 7, 1)
-        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::access::{Access, staff_access, trainee_access, trainee_view};
 use super::rules;
 use super::store::{self, TraineeLine};
+use super::suspension;
 use crate::accounts::{CurrentUser, Role};
 use crate::base::paris::today;
 use crate::web::csrf::CsrfForm;
@@ -22,6 +23,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(undo_departure),
         )
         .route("/stagiaires/{id}/proa", web::post().to(proa))
+        .route(
+            "/stagiaires/{id}/proa/{window}/fin",
+            web::post().to(end_proa),
+        )
         .route("/ma-promotion", web::get().to(my_cohort));
 }
 
@@ -145,16 +150,18 @@ async fn render_file(
     }
     if access == Access::Staff {
         let (org, tid) = (trainee.organism_id, trainee.id);
-        let (history, cohorts, departure) = state
+        let (history, cohorts, departure, suspensions) = state
             .db(move |c| {
                 Ok((
                     crate::audit::history(c, "trainee", tid, 100)?,
                     store::cohorts_of(c, org)?,
                     store::last_departure(c, tid)?,
+                    store::suspensions(c, tid)?,
                 ))
             })
             .await?;
         ctx.insert("history", &history);
+        ctx.insert("suspensions", &suspensions);
         ctx.insert("reach", &reach(state, &trainee).await?);
         ctx.insert(
             "links_off",
@@ -407,10 +414,16 @@ async fn undo_departure(
 
 #[derive(Deserialize)]
 struct ProaForm {
+    #[serde(default)]
     from: String,
+    #[serde(default)]
     to: String,
+    #[serde(default)]
+    reason: String,
 }
 
+/// Adds a window of ProA funding suspension (several are kept); refused, with the reason,
+/// for a trainee whose delay cannot be suspended.
 async fn proa(
     req: HttpRequest,
     state: State,
@@ -420,60 +433,64 @@ async fn proa(
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let trainee = staff_access(&state, &me, id).await?;
-    let parse = |s: &str| {
-        let s = s.trim();
-        if s.is_empty() {
-            Ok(None)
-        } else {
-            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .ok()
-                .or_else(|| crate::base::format::parse_fr_date(s))
-                .map(Some)
-                .ok_or(())
-        }
-    };
-    let (from, to) = match (parse(&form.from), parse(&form.to)) {
-        (Ok(f), Ok(t)) => (f, t),
-        _ => {
-            return render_file(
-                &req,
-                &state,
-                &me,
-                id,
-                Some("Dates de suspension invalides.".into()),
-            )
-            .await;
-        }
-    };
-    if from.is_none() && to.is_some() {
-        return render_file(
-            &req,
-            &state,
-            &me,
-            id,
-            Some("Une suspension a une date de début.".into()),
-        )
-        .await;
-    }
-    if let (Some(f), Some(t)) = (from, to)
-        && t < f
-    {
-        return render_file(
-            &req,
-            &state,
-            &me,
-            id,
-            Some("La fin de la suspension précède son début.".into()),
-        )
-        .await;
-    }
     let actor = me.id;
-    state
-        .db(move |c| {
-            crate::db::transaction(c, |c| Ok(store::set_proa(c, actor, &trainee, from, to)?))
-        })
-        .await?;
-    Ok(w::redirect(&format!("/stagiaires/{id}")))
+    let done = match (
+        suspension::parse_date("from", &form.from),
+        suspension::parse_date("to", &form.to),
+    ) {
+        (Ok(from), Ok(to)) => {
+            state
+                .db(move |c| suspension::add(c, actor, &trainee, from, to, &form.reason))
+                .await
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
+    after_proa(&req, &state, &me, id, done.map(|_| ())).await
+}
+
+#[derive(Deserialize)]
+struct ProaEndForm {
+    #[serde(default)]
+    to: String,
+}
+
+/// Gives an open suspension window its end.
+async fn end_proa(
+    req: HttpRequest,
+    state: State,
+    me: CurrentUser,
+    path: web::Path<(i64, i64)>,
+    CsrfForm(form): CsrfForm<ProaEndForm>,
+) -> AppResult<HttpResponse> {
+    let (id, window) = path.into_inner();
+    let trainee = staff_access(&state, &me, id).await?;
+    let actor = me.id;
+    let done = match suspension::parse_date("to", &form.to) {
+        Ok(to) => {
+            state
+                .db(move |c| suspension::end(c, actor, &trainee, window, to))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    after_proa(&req, &state, &me, id, done).await
+}
+
+/// Back to the file, or the file with the refusal (422) and nothing changed.
+async fn after_proa(
+    req: &HttpRequest,
+    state: &State,
+    me: &CurrentUser,
+    id: i64,
+    done: AppResult<()>,
+) -> AppResult<HttpResponse> {
+    match done {
+        Ok(()) => Ok(w::redirect(&format!("/stagiaires/{id}#proa-title"))),
+        Err(e @ crate::web::AppError::Invalid(_)) => {
+            render_file(req, state, me, id, Some(e.public_message())).await
+        }
+        Err(e) => Err(e),
+    }
 }
 
 async fn my_cohort(req: HttpRequest, state: State, me: CurrentUser) -> AppResult<HttpResponse> {

@@ -379,11 +379,23 @@ diesel::table! {
         hire_date -> Date,
         funding -> Text,
         employer_id -> Nullable<BigInt>,
-        proa_suspended_from -> Nullable<Date>,
-        proa_suspended_to -> Nullable<Date>,
         ics_token -> Text,
         updated_at -> Timestamp,
         prior_experience -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    proa_suspensions (id) {
+        id -> BigInt,
+        trainee_id -> BigInt,
+        starts_on -> Date,
+        ends_on -> Nullable<Date>,
+        reason -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        ended_by -> Nullable<BigInt>,
+        ended_at -> Nullable<Timestamp>,
     }
 }
 
@@ -838,5 +850,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     certification_sessions,
     certification_candidates,
     certification_blocs,
-    certifications
+    certifications,
+    proa_suspensions
 );

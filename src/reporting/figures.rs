@@ -284,11 +284,13 @@ fn add_hours(
     for (trainee, module, minutes) in cohorts::adjustments_of_many(conn, Trainees::Ids(&ids))? {
         exempted.entry(trainee).or_default().insert(module, minutes);
     }
+    let suspensions = cohorts::suspensions_of(conn, &ids)?;
     for e in members {
         let id = e.enrolment.trainee_id;
         let deadline = crate::cohorts::rules::certification_deadline(
             e.hire_date,
-            e.proa_from.map(|f| (f, e.proa_to)),
+            crate::cohorts::rules::Funding::from_db(&e.funding),
+            suspensions.get(&id).map(Vec::as_slice).unwrap_or(&[]),
             today,
         );
         // The pace inputs (last activity, recent time) do not matter here.

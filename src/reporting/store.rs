@@ -21,8 +21,6 @@ pub struct Enrolled {
     pub email: String,
     pub funding: String,
     pub hire_date: NaiveDate,
-    pub proa_from: Option<NaiveDate>,
-    pub proa_to: Option<NaiveDate>,
     /// Why the enrolment ended early, when it did (not a transfer).
     pub end_reason: Option<String>,
 }
@@ -35,8 +33,6 @@ type EnrolledRow = (
     String,
     String,
     NaiveDate,
-    Option<NaiveDate>,
-    Option<NaiveDate>,
 );
 
 /// Enrolments in the organism's cohorts (or one of them), ended or not, that overlap a
@@ -82,14 +78,12 @@ pub fn enrolled(
             users::email,
             trainee_profiles::funding,
             trainee_profiles::hire_date,
-            trainee_profiles::proa_suspended_from,
-            trainee_profiles::proa_suspended_to,
         ))
         .load(conn)?;
     Ok(rows
         .into_iter()
         .map(
-            |(e, cohort_name, program_id, name, email, funding, hire, pf, pt)| Enrolled {
+            |(e, cohort_name, program_id, name, email, funding, hire)| Enrolled {
                 enrolment: Enrolment {
                     id: e.0,
                     cohort_id: e.1,
@@ -103,8 +97,6 @@ pub fn enrolled(
                 email,
                 funding,
                 hire_date: hire,
-                proa_from: pf,
-                proa_to: pt,
                 end_reason: e.5,
             },
         )

@@ -211,7 +211,7 @@ async fn cohort_table(
     let mut ctx = w::context(&req);
     ctx.insert("me", &me.view());
     ctx.insert("cohort", &cohort);
-    ctx.insert("rows_html", &rows_html(&rows, &achieved));
+    ctx.insert("rows_html", &rows_html(&rows, &achieved, cohort.end_date));
     ctx.insert("count", &rows.len());
     ctx.insert("modules", &plan);
     ctx.insert("tri", &query.tri);
@@ -221,7 +221,12 @@ async fn cohort_table(
 
 /// The table body of a cohort's follow-up, written directly: a thousand rows through the
 /// template engine cost ten times more than the whole rest of the request.
-fn rows_html(rows: &[Row], achieved: &std::collections::HashMap<i64, store::Achieved>) -> String {
+/// A trainee whose deadline falls before the cohort's end carries the flag under her name.
+fn rows_html(
+    rows: &[Row],
+    achieved: &std::collections::HashMap<i64, store::Achieved>,
+    cohort_end: NaiveDate,
+) -> String {
     use std::fmt::Write;
     let e = crate::web::escape_html;
     let hm = |secs: i64| format::minutes(secs / 60);
@@ -229,9 +234,22 @@ fn rows_html(rows: &[Row], achieved: &std::collections::HashMap<i64, store::Achi
     for (h, t) in rows {
         let _ = write!(
             out,
-            r#"<tr><td><a href="/stagiaires/{}/heures">{}</a></td><td><span class="status-{}">{}</span></td>"#,
+            r#"<tr><td><a href="/stagiaires/{}/heures">{}</a>"#,
             t.id,
             e(&t.name),
+        );
+        let flags = crate::cohorts::rules::deadline_flags(h.deadline, Some(cohort_end), None);
+        if !flags.is_empty() {
+            let _ = write!(
+                out,
+                r#"<br><strong class="overdue">échéance dépassée avant la fin de la promotion</strong><br><span class="muted small">échéance le {}, fin le {}</span>"#,
+                format::date(h.deadline),
+                format::date(cohort_end),
+            );
+        }
+        let _ = write!(
+            out,
+            r#"</td><td><span class="status-{}">{}</span></td>"#,
             h.pace.status.code(),
             h.status_label,
         );

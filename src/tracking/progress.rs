@@ -154,11 +154,7 @@ fn hours(
         .map(|t| {
             let exempted = exempted_by.get(&t.id).unwrap_or(&none);
             let recent = recent_by.get(&t.id).copied().unwrap_or(0);
-            let deadline = crate::cohorts::rules::certification_deadline(
-                t.hire_date,
-                t.proa_from.map(|f| (f, t.proa_to)),
-                today,
-            );
+            let deadline = crate::cohorts::access::deadline_of(t, today);
             assemble(
                 t.id,
                 &plan,

@@ -581,6 +581,20 @@ async fn setup(app: &TestApp) -> (Fixture, BTreeMap<Who, reqwest::Client>) {
     let trainee_feed = parcours::cohorts::store::trainee_ics_token(&mut app.conn(), trainee)
         .unwrap()
         .unwrap();
+    // A ProA suspension still open: her file lists it with its end form.
+    let line = parcours::cohorts::store::trainee(
+        &mut app.conn(),
+        parcours::cohorts::store::Scope::Checked,
+        trainee,
+    )
+    .unwrap()
+    .unwrap();
+    let window = parcours::cohorts::rules::Suspension {
+        from: chrono::NaiveDate::from_ymd_opt(2025, 3, 1).unwrap(),
+        to: None,
+    };
+    parcours::cohorts::store::add_suspension(&mut app.conn(), admin, &line, window, "OPCO EP")
+        .unwrap();
     let fixture = Fixture {
         org,
         cohort,

@@ -469,7 +469,11 @@ async fn the_individual_path_proa_and_transfer_are_audited() {
     // A ProA suspension of 30 days moves the deadline.
     let res = post(
         &format!("/stagiaires/{tid}/proa"),
-        vec![("from", "2025-03-01".into()), ("to", "2025-03-31".into())],
+        vec![
+            ("from", "2025-03-01".into()),
+            ("to", "2025-03-31".into()),
+            ("reason", "Prise en charge OPCO EP en attente".into()),
+        ],
     )
     .await;
     assert_eq!(res.status(), 303);
@@ -529,10 +533,13 @@ async fn the_individual_path_proa_and_transfer_are_audited() {
     assert_eq!(
         actions,
         [
+            // Hired on 15/01/2025, her deadline falls before the cohort's end (01/08/2027).
+            "deadline_flag_confirmed",
             "path_adjusted",
-            "proa_suspension_set",
+            "proa_suspension_added",
             "trainee_transferred",
-            "short_stay_confirmed"
+            "short_stay_confirmed",
+            "deadline_flag_confirmed"
         ]
     );
     let active: Vec<i64> = enrolments::table
@@ -1102,7 +1109,7 @@ async fn a_cp1252_file_reads_both_spellings_of_auxiliaire_de_puericulture_as_one
 }
 
 /// A CQP cohort of `org` from `start` to `end`.
-fn cohort_between(
+pub(crate) fn cohort_between(
     app: &TestApp,
     org: i64,
     start: chrono::NaiveDate,
@@ -1148,6 +1155,15 @@ async fn a_transfer_leaving_less_than_the_programme_minimum_waits_for_staff_to_c
     let (_, tid) = signed_in(&app, Role::Trainee, Some(org), "ines@a.fr").await;
     app.enrol(org, first, tid);
     let today = parcours::base::paris::today();
+    // Hired a month ago: her deadline falls after every cohort here, so only the length
+    // is warned (the deadline flag has its own tests, in deadlines.rs).
+    {
+        use parcours::db::schema::trainee_profiles;
+        diesel::update(trainee_profiles::table.filter(trainee_profiles::user_id.eq(tid)))
+            .set(trainee_profiles::hire_date.eq(today - chrono::Months::new(1)))
+            .execute(&mut *app.conn())
+            .unwrap();
+    }
     let started = today - chrono::Months::new(1);
     let ten_months = today + chrono::Months::new(10);
     // Just inside: exactly the 10 months of the CQP are left.
@@ -1246,8 +1262,10 @@ async fn a_late_enrolment_by_import_waits_for_staff_to_confirm_on_the_page_and_t
     let ten_months = today + chrono::Months::new(10);
     let inside = cohort_between(&app, org, started, ten_months);
     let outside = cohort_between(&app, org, started, ten_months - chrono::Duration::days(1));
+    // Hired a month ago: her deadline falls after the cohorts' end, only the length is warned.
+    let hired = parcours::base::format::date(today - chrono::Months::new(1));
     let file = |email: &str| {
-        let text = format!("{HEADER}Martin;Inès;{email};aucun;15/01/2025;Dr A;a@med.fr;ProA\r\n");
+        let text = format!("{HEADER}Martin;Inès;{email};aucun;{hired};Dr A;a@med.fr;ProA\r\n");
         encoding_rs::WINDOWS_1252.encode(&text).0.into_owned()
     };
     let enrolled = |cohort: i64| -> i64 {

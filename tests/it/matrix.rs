@@ -370,7 +370,8 @@ const ROUTES: &[Route] = &[
     post("/stagiaires/{id}/transfert", TraineeAdmin).form("cohort_id=0"),
     post("/stagiaires/{id}/sortie", TraineeAdmin).form("on=&reason=&note="),
     post("/stagiaires/{id}/sortie/annuler", TraineeAdmin),
-    post("/stagiaires/{id}/proa", TraineeStaff).form("from=jamais&to="),
+    post("/stagiaires/{id}/proa", TraineeStaff).form("from=jamais&to=&reason="),
+    post("/stagiaires/{id}/proa/{window}/fin", TraineeStaff).form("to=jamais"),
     get("/ma-promotion", Trainee),
     // src/cohorts/calendar.rs
     get("/promotions/{id}/calendrier", CohortStaff),
@@ -550,6 +551,8 @@ const ROUTES: &[Route] = &[
     post("/api/v1/cohorts/{id}/version", CohortAdmin).json(r#"{"version": 0}"#),
     get("/api/v1/trainees/{id}", TraineeFile),
     post("/api/v1/trainees/{id}/transfer", TraineeAdmin).json(r#"{"cohort_id": 0}"#),
+    post("/api/v1/trainees/{id}/proa-suspensions", TraineeStaff).json(r#"{"from": "jamais"}"#),
+    post("/api/v1/trainees/{id}/proa-suspensions/{window}/end", TraineeStaff).json(r#"{"to": "jamais"}"#),
     get("/api/v1/me/assistants", Doctor),
     get("/api/v1/vae/requests", VaeList),
     get("/api/v1/vae/requests/{id}", VaeFile),
@@ -633,6 +636,8 @@ impl Fixture {
             _ => {
                 return match (name, route) {
                     ("program", _) => "CQP-AM".into(),
+                    // Checked after the date typed, which the matrix gives wrong.
+                    ("window", _) => "0".into(),
                     // A's own copy of the CQP, made by its administrator in the fixture.
                     ("code", r) if r.starts_with("/auteur/") => "A-CQP".into(),
                     ("code", _) => {

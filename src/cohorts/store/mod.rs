@@ -7,10 +7,12 @@ mod trainees;
 mod cohorts;
 mod paths;
 mod sessions;
+mod suspensions;
 mod versions;
 
 pub use cohorts::*;
 pub use paths::*;
 pub use sessions::*;
+pub use suspensions::*;
 pub use trainees::*;
 pub use versions::*;

@@ -1,4 +1,4 @@
-//! Enrolments and individual paths: entry, adjustments, Pro-A suspension, departure, transfer.
+//! Enrolments and individual paths: entry, adjustments, departure, transfer.
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::*;
 use crate::audit::{self, Event};
-use crate::db::schema::{cohorts, enrolments, path_adjustments, trainee_profiles};
+use crate::db::schema::{cohorts, enrolments, path_adjustments};
 use crate::db::{self, DbConn};
 
 /// Enrols a trainee in a cohort (the trainee must not be enrolled elsewhere).
@@ -131,32 +131,6 @@ pub fn set_adjustment(
             .change(
                 before.map(|b| serde_json::json!({"module": b.module_id, "kind": b.kind, "minutes": b.exempted_minutes, "reason": b.reason})),
                 serde_json::json!({"module": module_id, "kind": kind, "minutes": minutes, "reason": reason, "document": document_ref}),
-            ),
-    )
-}
-
-pub fn set_proa(
-    conn: &mut DbConn,
-    actor: i64,
-    trainee: &TraineeLine,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-) -> QueryResult<()> {
-    diesel::update(trainee_profiles::table.filter(trainee_profiles::user_id.eq(trainee.id)))
-        .set((
-            trainee_profiles::proa_suspended_from.eq(from),
-            trainee_profiles::proa_suspended_to.eq(to),
-            trainee_profiles::updated_at.eq(db::now()),
-        ))
-        .execute(conn)?;
-    audit::record(
-        conn,
-        Event::new("proa_suspension_set", "trainee", Some(trainee.id))
-            .by(Some(actor))
-            .in_organism(Some(trainee.organism_id))
-            .change(
-                serde_json::json!({"from": trainee.proa_from, "to": trainee.proa_to}),
-                serde_json::json!({"from": from, "to": to}),
             ),
     )
 }

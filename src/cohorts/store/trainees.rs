@@ -5,7 +5,9 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::sessions::new_ics_token;
-use crate::db::schema::{employer_doctors, employers, enrolments, trainee_profiles, users};
+use crate::db::schema::{
+    cohorts, employer_doctors, employers, enrolments, trainee_profiles, users,
+};
 use crate::db::{self, DbConn};
 
 /// A trainee as staff and the employer see them.
@@ -22,10 +24,12 @@ pub struct TraineeLine {
     pub employer_id: Option<i64>,
     pub employer: Option<String>,
     pub doctors: Vec<String>,
-    pub proa_from: Option<NaiveDate>,
-    pub proa_to: Option<NaiveDate>,
+    /// The windows of a ProA funding suspension, oldest first.
+    pub suspensions: Vec<crate::cohorts::rules::Suspension>,
     pub prior_experience: Option<String>,
     pub cohort_id: Option<i64>,
+    /// The end of her current cohort, which her deadline is weighed against.
+    pub cohort_end: Option<NaiveDate>,
 }
 
 type ProfileRow = (
@@ -38,8 +42,6 @@ type ProfileRow = (
     NaiveDate,
     String,
     Option<i64>,
-    Option<NaiveDate>,
-    Option<NaiveDate>,
     Option<String>,
 );
 
@@ -55,18 +57,24 @@ fn trainee_lines(conn: &mut DbConn, rows: Vec<ProfileRow>) -> QueryResult<Vec<Tr
         .filter(employer_doctors::employer_id.eq_any(&employer_ids))
         .select((employer_doctors::employer_id, users::name))
         .load(conn)?;
-    let cohorts_of: Vec<(i64, i64)> = enrolments::table
+    let cohorts_of: Vec<(i64, (i64, NaiveDate))> = enrolments::table
+        .inner_join(cohorts::table)
         .filter(enrolments::trainee_id.eq_any(&user_ids))
         .filter(enrolments::ended_on.is_null())
-        .select((enrolments::trainee_id, enrolments::cohort_id))
+        .select((
+            enrolments::trainee_id,
+            (enrolments::cohort_id, cohorts::end_date),
+        ))
         .load(conn)?;
+    let mut suspensions = super::suspensions_of(conn, &user_ids)?;
     let employer_names: std::collections::HashMap<i64, String> = names.into_iter().collect();
     let mut doctors_by: std::collections::HashMap<i64, Vec<String>> =
         std::collections::HashMap::new();
     for (employer, name) in doctors {
         doctors_by.entry(employer).or_default().push(name);
     }
-    let cohort_by: std::collections::HashMap<i64, i64> = cohorts_of.into_iter().collect();
+    let cohort_by: std::collections::HashMap<i64, (i64, NaiveDate)> =
+        cohorts_of.into_iter().collect();
     Ok(rows
         .into_iter()
         .map(|r| TraineeLine {
@@ -84,10 +92,10 @@ fn trainee_lines(conn: &mut DbConn, rows: Vec<ProfileRow>) -> QueryResult<Vec<Tr
                 .8
                 .and_then(|e| doctors_by.get(&e).cloned())
                 .unwrap_or_default(),
-            proa_from: r.9,
-            proa_to: r.10,
-            prior_experience: r.11,
-            cohort_id: cohort_by.get(&r.0).copied(),
+            suspensions: suspensions.remove(&r.0).unwrap_or_default(),
+            prior_experience: r.9,
+            cohort_id: cohort_by.get(&r.0).map(|c| c.0),
+            cohort_end: cohort_by.get(&r.0).map(|c| c.1),
         })
         .collect())
 }
@@ -104,8 +112,6 @@ macro_rules! profile_select {
             trainee_profiles::hire_date,
             trainee_profiles::funding,
             trainee_profiles::employer_id,
-            trainee_profiles::proa_suspended_from,
-            trainee_profiles::proa_suspended_to,
             trainee_profiles::prior_experience,
         )
     };
