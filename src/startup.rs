@@ -86,6 +86,7 @@ impl Application {
                 .configure(curriculum::authoring_pages::routes)
                 .configure(curriculum::import_pages::routes)
                 .configure(curriculum::draft_pages::routes)
+                .configure(curriculum::structure_pages::routes)
                 .configure(curriculum::pages::routes)
                 .configure(curriculum::quiz_pages::routes)
                 .configure(curriculum::assignment_pages::routes)

@@ -78,6 +78,19 @@ pub fn excel_csv(out: &mut Vec<u8>) -> csv::Writer<&mut Vec<u8>> {
     csv::WriterBuilder::new().delimiter(b';').from_writer(out)
 }
 
+/// A name as plain lowercase words joined by dashes, at most `max` characters, accents folded
+/// as people would type them (`Éducation thérapeutique – œdème` → `education-therapeutique-oedeme`):
+/// folder and file names made from what authors write.
+pub fn slug(text: &str, max: usize) -> String {
+    let folded = deunicode::deunicode(text).to_ascii_lowercase();
+    let words: Vec<&str> = folded
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let cut: String = words.join("-").chars().take(max).collect();
+    cut.trim_end_matches('-').to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -174,18 +174,7 @@ fn file_name(sent: &str, ext: &str) -> String {
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("fichier");
-    // Accents folded as people would type them: "Éducation thérapeutique" gives
-    // "education-therapeutique".
-    let folded = deunicode::deunicode(stem).to_ascii_lowercase();
-    let words = folded.split(|c: char| !c.is_ascii_alphanumeric());
-    let mut clean: String = words
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join("-")
-        .chars()
-        .take(60)
-        .collect();
-    clean = clean.trim_end_matches('-').to_string();
+    let mut clean = crate::base::format::slug(stem, 60);
     if clean.is_empty() {
         clean = "fichier".into();
     }

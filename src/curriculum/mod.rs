@@ -23,6 +23,7 @@ pub mod quiz_pages;
 pub mod quizzes;
 pub mod rules;
 pub mod store;
+pub mod structure_pages;
 pub mod versions;
 pub mod viewer;
 

@@ -3,7 +3,8 @@
 //! those names (`manifest`), and the draft authors save with a revision, so a second author
 //! saving the same draft is told it changed instead of overwriting it (`drafts`). Who may
 //! edit is `access`; a draft grows by `additions`, is published by `publish` and replaced by a
-//! ZIP by `import`; a programme begun from nothing, its modules and removals are `scratch`.
+//! ZIP by `import`; a programme begun from nothing and its modules are `scratch`, a
+//! module's sequences read and an activity taken out are `sequences`.
 
 pub mod access;
 pub mod additions;
@@ -13,3 +14,4 @@ pub mod import;
 pub mod manifest;
 pub mod publish;
 pub mod scratch;
+pub mod sequences;

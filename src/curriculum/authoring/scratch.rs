@@ -1,10 +1,10 @@
-//! A programme begun from nothing, and the outline of a draft authors change from the editor:
-//! the skeleton `program.toml` of a new programme, a module's folder and `module.toml`, and
-//! an activity taken out of its module's sequences. Pure: the handlers read and save the files.
+//! A programme begun from nothing, and a module added to a draft: the skeleton `program.toml`
+//! of a new programme, a module's folder and `module.toml`. Pure: the handlers save the files.
 
 use serde::Deserialize;
 
 use crate::base::field::FieldError;
+use crate::base::format::slug;
 use crate::curriculum::rules::{Kind, Mission, Modality, Program};
 
 fn quoted(s: &str) -> String {
@@ -212,28 +212,6 @@ fn check_module_code(raw: &str) -> Result<String, FieldError> {
     }
 }
 
-/// A folder name from a title: plain lowercase letters, digits and dashes.
-fn slug_of(title: &str) -> String {
-    let mut out = String::new();
-    for c in title.chars().flat_map(char::to_lowercase) {
-        let c = match c {
-            'a'..='z' | '0'..='9' => c,
-            'é' | 'è' | 'ê' | 'ë' => 'e',
-            'à' | 'â' | 'ä' => 'a',
-            'î' | 'ï' => 'i',
-            'ô' | 'ö' => 'o',
-            'ù' | 'û' | 'ü' => 'u',
-            'ç' => 'c',
-            _ => '-',
-        };
-        if c != '-' || !out.ends_with('-') {
-            out.push(c);
-        }
-    }
-    let out: String = out.trim_matches('-').chars().take(60).collect();
-    out.trim_end_matches('-').to_string()
-}
-
 fn mission_of(raw: &str) -> Option<Mission> {
     Some(match raw {
         "administratif" => Mission::Administratif,
@@ -300,7 +278,7 @@ impl ModuleForm {
             ));
         }
         let slug = match self.folder.trim() {
-            "" => title.as_deref().map(slug_of).filter(|s| s.len() >= 2),
+            "" => title.as_deref().map(|t| slug(t, 60)).filter(|s| s.len() >= 2),
             raw => super::additions::check_slug(raw)
                 .map_err(|mut e| {
                     e.field = "folder".into();
@@ -450,76 +428,6 @@ impl NewModule {
     }
 }
 
-/// `module.toml` without the activity `entry` (`lessons/x.md`…) in any of its sequences; a
-/// sequence left empty goes too (the checks refuse an empty one). Refused when no sequence
-/// lists it.
-pub fn without_activity(text: &str, entry: &str) -> Result<String, String> {
-    let mut doc: toml::Table = toml::from_str(text).map_err(|e| e.message().to_string())?;
-    let Some(sequences) = doc.get_mut("sequences").and_then(|s| s.as_array_mut()) else {
-        return Err(format!(
-            "« {entry} » ne figure dans aucune séquence du module."
-        ));
-    };
-    let mut found = false;
-    for seq in sequences.iter_mut() {
-        if let Some(acts) = seq.get_mut("activities").and_then(|a| a.as_array_mut()) {
-            let before = acts.len();
-            acts.retain(|a| a.as_str() != Some(entry));
-            found |= acts.len() != before;
-        }
-    }
-    if !found {
-        return Err(format!(
-            "« {entry} » ne figure dans aucune séquence du module."
-        ));
-    }
-    sequences.retain(|s| {
-        s.get("activities")
-            .and_then(|a| a.as_array())
-            .is_some_and(|a| !a.is_empty())
-    });
-    toml::to_string_pretty(&doc).map_err(|e| e.to_string())
-}
-
-/// Whether `module.toml` still lists `entry` in a sequence.
-pub fn lists(text: &str, entry: &str) -> bool {
-    toml::from_str::<toml::Table>(text)
-        .ok()
-        .and_then(|d| d.get("sequences")?.as_array().cloned())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|s| s.get("activities")?.as_array().cloned())
-        .flatten()
-        .any(|a| a.as_str() == Some(entry))
-}
-
-/// A module's sequences as its `module.toml` lists them: titles and entries.
-pub fn sequences(text: &str) -> Vec<(String, Vec<String>)> {
-    toml::from_str::<toml::Table>(text)
-        .ok()
-        .and_then(|d| d.get("sequences")?.as_array().cloned())
-        .unwrap_or_default()
-        .iter()
-        .map(|s| {
-            let title = s
-                .get("title")
-                .and_then(|t| t.as_str())
-                .unwrap_or_default()
-                .to_string();
-            let acts = s
-                .get("activities")
-                .and_then(|a| a.as_array())
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|e| e.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
-            (title, acts)
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -618,21 +526,5 @@ mod tests {
         f.distance_hours = "0".into();
         f.presentiel_hours = "0".into();
         assert!(f.check().is_err());
-    }
-
-    #[test]
-    fn an_activity_leaves_its_sequence_and_an_emptied_sequence_goes() {
-        let text = "code = \"M1\"\n\n[[sequences]]\ntitle = \"Un\"\nactivities = [\"lessons/a.md\", \"quizzes/q.toml\"]\n\n\
-                    [[sequences]]\ntitle = \"Deux\"\nactivities = [\"lessons/b.md\"]\n";
-        let out = without_activity(text, "lessons/b.md").unwrap();
-        assert_eq!(sequences(&out).len(), 1);
-        assert!(!lists(&out, "lessons/b.md") && lists(&out, "lessons/a.md"));
-        let out = without_activity(&out, "lessons/a.md").unwrap();
-        assert_eq!(
-            sequences(&out),
-            [("Un".to_string(), vec!["quizzes/q.toml".to_string()])]
-        );
-        assert!(out.starts_with("code = \"M1\""), "{out}");
-        assert!(without_activity(&out, "lessons/a.md").is_err());
     }
 }
