@@ -3,6 +3,11 @@
 //! and the CQP obtained. The FAE has no certification.
 
 pub mod api;
+pub mod copies;
+pub mod cpam_reminders;
+pub mod cqp;
+pub mod cqp_pages;
+pub mod doctor_link_pages;
 pub mod pages;
 pub mod record;
 pub mod rules;

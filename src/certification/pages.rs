@@ -284,13 +284,23 @@ async fn trainee_page(
 ) -> AppResult<HttpResponse> {
     let (trainee, access) = trainee_access(&state, &me, path.into_inner()).await?;
     let t = trainee.clone();
-    let st = state
-        .db(move |c| record::status(c, &content, &t, today()))
+    let (st, cqp, reach, contract) = state
+        .db(move |c| {
+            let st = record::status(c, &content, &t, today())?;
+            let reach = crate::cohorts::doctors::reach(c, t.employer_id)?;
+            let contract = crate::cohorts::doctors::aid_contract_ref(c, t.id)?;
+            Ok((st, super::cqp::of_trainee(c, t.id)?, reach, contract))
+        })
         .await?;
     let mut ctx = w::context(&req);
     ctx.insert("me", &me.view());
     ctx.insert("trainee", &trainee);
     ctx.insert("status", &st);
+    ctx.insert("cqp", &cqp);
+    ctx.insert("doctors", &reach.all);
+    ctx.insert("doctor_not_reached", &reach.not_sent);
+    ctx.insert("aid_contract_ref", &contract);
+    ctx.insert("notice", &notice(&req));
     ctx.insert("is_cqp", &(st.program_kind.as_deref() == Some("cqp")));
     ctx.insert(
         "can_edit",
@@ -298,6 +308,18 @@ async fn trainee_page(
     );
     ctx.insert("today", &today().to_string());
     state.render("certification/trainee.html", &ctx)
+}
+
+/// The `?avis=` a change sent the page back with.
+fn notice(req: &HttpRequest) -> Option<&'static str> {
+    let q = req.query_string();
+    [
+        ("avis=certificat", "Certificat déposé."),
+        ("avis=cpam", "Informations pour la CPAM enregistrées."),
+    ]
+    .into_iter()
+    .find(|(k, _)| q.split('&').any(|p| p == *k))
+    .map(|(_, v)| v)
 }
 
 #[derive(Deserialize)]

@@ -14,6 +14,7 @@ mod cohort_version;
 mod cohorts;
 mod common;
 mod content_check;
+mod cpam_copies;
 mod curriculum;
 mod deadlines;
 mod demo_story;
