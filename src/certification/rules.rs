@@ -348,6 +348,17 @@ mod tests {
     }
 }
 
+/// A jury's results exist only once it sat: none before the session's day.
+pub fn check_results_day(held_on: NaiveDate, today: NaiveDate) -> Result<(), String> {
+    if held_on > today {
+        return Err(format!(
+            "La session a lieu le {} : ses résultats ne peuvent être saisis qu'à partir de ce jour.",
+            format::date(held_on)
+        ));
+    }
+    Ok(())
+}
+
 /// Days after a copy for the CPAM was mailed before its doctor is reminded, and before the
 /// organism is told it is still not marked as forwarded.
 pub const CPAM_REMINDER_DAYS: i64 = 15;
@@ -404,6 +415,15 @@ mod cpam_tests {
         let late = cpam_follow_up(sent, at(31, 11), false, false);
         assert!(late.remind_doctor && late.tell_organism);
         assert_eq!(cpam_follow_up(sent, at(31, 11), true, true), none);
+    }
+
+    #[test]
+    fn results_wait_for_the_session_day() {
+        let day = NaiveDate::from_ymd_opt(2027, 3, 10).unwrap_or_default();
+        assert!(check_results_day(day, day).is_ok());
+        assert!(check_results_day(day, day.succ_opt().unwrap_or_default()).is_ok());
+        let early = check_results_day(day, day.pred_opt().unwrap_or_default());
+        assert!(early.unwrap_err().contains("10/03/2027"));
     }
 
     #[test]
