@@ -9,10 +9,11 @@ use serde::Deserialize;
 
 use super::cqp::{self, Certificate};
 use crate::accounts::{CurrentUser, Role};
+use crate::base::field;
 use crate::base::paris::today;
 use crate::cohorts::access::{staff_access, trainee_access};
+use crate::cohorts::doctors;
 use crate::cohorts::store as cohorts;
-use crate::cohorts::{doctors, rules};
 use crate::mail::MailContext;
 use crate::vae::documents;
 use crate::web::csrf::{self, CsrfForm};
@@ -135,9 +136,9 @@ async fn identifiers(
     let trainee = staff_access(&state, &me, path.into_inner()).await?;
     me.require_org_admin_of(trainee.organism_id)?;
     let contract = optional(&form.aid_contract_ref, 60, "aid_contract_ref")?;
-    let rpps = rules::check_rpps(&form.rpps).map_err(|e| AppError::invalid("rpps", e))?;
+    let rpps = field::check_rpps(&form.rpps).map_err(|e| AppError::invalid("rpps", e))?;
     let am =
-        rules::check_am_number(&form.am_number).map_err(|e| AppError::invalid("am_number", e))?;
+        field::check_am_number(&form.am_number).map_err(|e| AppError::invalid("am_number", e))?;
     let (actor, id) = (me.id, trainee.id);
     state
         .db(move |c| {
@@ -149,7 +150,12 @@ async fn identifiers(
                     if !cohorts::employs(c, doctor, id)? {
                         return Err(AppError::NotFound);
                     }
-                    doctors::set_identifiers(c, doctor, rpps.as_deref(), am.as_deref())?;
+                    crate::accounts::store::set_cpam_identifiers(
+                        c,
+                        doctor,
+                        rpps.as_deref(),
+                        am.as_deref(),
+                    )?;
                     detail["doctor"] =
                         serde_json::json!({"id": doctor, "rpps": rpps, "am_number": am});
                 }

@@ -106,15 +106,3 @@ pub fn set_aid_contract_ref(
         .set(trainee_profiles::aid_contract_ref.eq(value))
         .execute(conn)
 }
-
-/// A doctor's RPPS and Assurance Maladie numbers, as he or staff recorded them.
-pub fn set_identifiers(
-    conn: &mut DbConn,
-    doctor_id: i64,
-    rpps: Option<&str>,
-    am_number: Option<&str>,
-) -> QueryResult<usize> {
-    diesel::update(users::table.find(doctor_id))
-        .set((users::rpps.eq(rpps), users::am_number.eq(am_number)))
-        .execute(conn)
-}

@@ -473,3 +473,55 @@ async fn a_copy_not_forwarded_reminds_the_doctor_at_15_days_and_tells_the_organi
     assert_eq!(run_follow_up(&app, day(32)), 0);
     assert!(mails_to(&app, "cpam_unforwarded", "dir@autre-oubli.fr").is_empty());
 }
+
+#[tokio::test]
+async fn a_doctor_records_his_own_rpps_and_assurance_maladie_numbers() {
+    let app = spawn_app().await;
+    let (doctor, id) = signed_in(&app, Role::Doctor, None, "dr-numeros@cabinet.fr").await;
+    let r = doctor
+        .post_form(
+            &app,
+            "/mon-compte/cpam",
+            &[("rpps", "1010012345"), ("am_number", "")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Le numéro RPPS compte 11 chiffres")
+    );
+    let r = doctor
+        .post_form(
+            &app,
+            "/mon-compte/cpam",
+            &[("rpps", "101 0012 3456"), ("am_number", "69.123.456.7")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let kept: (Option<String>, Option<String>) =
+        parcours::accounts::store::cpam_identifiers(&mut app.conn(), id).unwrap();
+    assert_eq!(kept, (Some("10100123456".into()), Some("691234567".into())));
+    let page = doctor.get_text(&app, "/mon-compte?avis=cpam").await;
+    assert!(
+        page.contains("value=\"10100123456\"") && page.contains("Numéros enregistrés"),
+        "{page}"
+    );
+    // Only a doctor has them.
+    let (trainee, _) = signed_in(&app, Role::Trainee, None, "eleve-numeros@a.fr").await;
+    let r = trainee
+        .post_form(
+            &app,
+            "/mon-compte/cpam",
+            &[("rpps", "10100123456"), ("am_number", "")],
+        )
+        .await;
+    assert_eq!(r.status(), 403);
+    assert!(
+        !trainee
+            .get_text(&app, "/mon-compte")
+            .await
+            .contains("Pour la CPAM")
+    );
+}

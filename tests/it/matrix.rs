@@ -518,6 +518,8 @@ const ROUTES: &[Route] = &[
     // Nothing to change: kept as it was.
     post("/stagiaires/{id}/certification/cpam", TraineeAdmin).form("aid_contract_ref="),
     post("/certifications/{id}/cpam", Doctor).form("forwarded=1"),
+    // src/accounts/account_pages.rs: a doctor's own numbers (empty: none recorded).
+    post("/mon-compte/cpam", Doctor).form("rpps=&am_number="),
     // src/followup/pages.rs
     get("/mon-suivi", Trainee),
     get("/mon-suivi/modules/{module}", Trainee),
