@@ -70,7 +70,8 @@ pub struct Certificate {
 }
 
 /// Attaches the certificate to the CQP recorded and mails it (doctors and trainee), in one
-/// transaction: no certificate recorded without its mails, no mail without the record. A
+/// transaction: no certificate recorded without its mails, no mail without the record. The
+/// file is put in place (`keep`) last, before the commit: a refusal leaves no file behind. A
 /// new upload replaces the file and is mailed again. Returns the doctors mailed.
 pub fn attach_and_send(
     conn: &mut DbConn,
@@ -78,6 +79,7 @@ pub fn attach_and_send(
     actor: i64,
     trainee: &TraineeLine,
     cert: &Certificate,
+    keep: impl FnOnce() -> std::io::Result<()>,
 ) -> AppResult<usize> {
     db::transaction(conn, |conn| {
         let row = of_trainee(conn, trainee.id)?.ok_or_else(|| {
@@ -113,6 +115,7 @@ pub fn attach_and_send(
                     }),
                 ),
         )?;
+        keep().map_err(|e| AppError::Internal(e.into()))?;
         Ok(sent)
     })
 }

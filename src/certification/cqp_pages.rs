@@ -75,12 +75,9 @@ async fn upload(
                 templates: &st.mail_templates,
                 base_url: &st.config.base_url,
             };
-            // Kept before the record points to it; a failed record leaves an unused file
-            // that the storage check finds, never a record without its file.
-            staged
-                .keep(&dir)
-                .map_err(|e| AppError::Internal(e.into()))?;
-            cqp::attach_and_send(c, &mc, actor, &trainee, &cert)
+            cqp::attach_and_send(c, &mc, actor, &trainee, &cert, || {
+                staged.keep(&dir).map(|_| ())
+            })
         })
         .await?;
     Ok(w::redirect(&format!(

@@ -175,6 +175,12 @@ async fn certificate_upload(
         .unwrap();
     let r = upload(app, &s.admin, s.trainee, ("cqp.pdf", pdf.clone())).await;
     assert_eq!(r.status(), 422);
+    let kept = app
+        .dir
+        .path()
+        .join("vae")
+        .join(parcours::base::digest::sha256_hex(&pdf));
+    assert!(!kept.exists(), "a refused certificate leaves no file");
     all_blocs_acquired(app, s.trainee);
     let r = s
         .admin
@@ -252,6 +258,7 @@ async fn certificate_upload(
     )
     .await;
     assert_eq!(r.status(), 303);
+    assert_eq!(std::fs::read(&kept).unwrap(), pdf, "kept under its SHA-256");
     let (subject, text) = mails_to(app, "cqp_doctor", "dr-cqp@cabinet.fr").remove(0);
     assert!(subject.contains("à transmettre à votre CPAM"), "{subject}");
     for part in [
