@@ -47,7 +47,7 @@ impl Application {
             tokio::spawn(worker.run());
         }
         if config.jobs {
-            tokio::spawn(crate::jobs::run_scheduler(state.clone()));
+            tokio::spawn(crate::jobs::run_scheduler(state.clone(), content.clone()));
         }
         let listener = TcpListener::bind(config.bind)
             .map_err(|e| anyhow::anyhow!("PARCOURS_BIND: cannot listen on {}: {e}", config.bind))?;

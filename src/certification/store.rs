@@ -376,3 +376,62 @@ pub fn cqp_trainees(conn: &mut DbConn, organism_id: i64) -> QueryResult<Vec<(i64
         .select((users::id, users::name))
         .load(conn)
 }
+
+/// The next session each of these trainees is registered for, held on `from` or later:
+/// the certification date her deadline is weighed against.
+pub fn next_sessions_of(
+    conn: &mut DbConn,
+    trainee_ids: &[i64],
+    from: NaiveDate,
+) -> QueryResult<std::collections::HashMap<i64, NaiveDate>> {
+    let rows: Vec<(i64, NaiveDate)> = candidates::table
+        .inner_join(sessions::table)
+        .filter(candidates::trainee_id.eq_any(trainee_ids))
+        .filter(sessions::held_on.ge(from))
+        .order((candidates::trainee_id.asc(), sessions::held_on.asc()))
+        .select((candidates::trainee_id, sessions::held_on))
+        .load(conn)?;
+    let mut next = std::collections::HashMap::new();
+    for (trainee, day) in rows {
+        next.entry(trainee).or_insert(day);
+    }
+    Ok(next)
+}
+
+/// Moves a session to another day, with what it makes fall after candidates' deadlines (as
+/// staff confirmed them) in the audit. Refused once a result is recorded: they are dated by it.
+pub fn set_session_date(
+    conn: &mut DbConn,
+    by: By,
+    session: &SessionRow,
+    held_on: NaiveDate,
+    flags: &serde_json::Value,
+) -> AppResult<()> {
+    let results: i64 = blocs::table
+        .filter(blocs::session_id.eq(session.id))
+        .count()
+        .get_result(conn)?;
+    if results > 0 {
+        return Err(AppError::Conflict(
+            "Des résultats sont enregistrés pour cette session : sa date ne peut plus être changée.".into(),
+        ));
+    }
+    diesel::update(sessions::table.find(session.id))
+        .set(sessions::held_on.eq(held_on))
+        .execute(conn)?;
+    audit::record(
+        conn,
+        Event::new(
+            "certification_session.date_changed",
+            "certification_session",
+            Some(session.id),
+        )
+        .by(Some(by.actor))
+        .in_organism(Some(by.organism_id))
+        .change(
+            serde_json::json!({"held_on": session.held_on}),
+            serde_json::json!({"held_on": held_on, "flags": flags}),
+        ),
+    )?;
+    Ok(())
+}

@@ -792,6 +792,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    deadline_alerts (id) {
+        id -> BigInt,
+        trainee_id -> BigInt,
+        threshold_months -> Integer,
+        deadline -> Date,
+        sent_at -> Timestamp,
+        messages -> Integer,
+    }
+}
+
 diesel::joinable!(certification_candidates -> certification_sessions (session_id));
 diesel::joinable!(certification_candidates -> users (trainee_id));
 
@@ -851,5 +862,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     certification_candidates,
     certification_blocs,
     certifications,
-    proa_suspensions
+    proa_suspensions,
+    deadline_alerts
 );

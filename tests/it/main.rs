@@ -15,6 +15,7 @@ mod cohorts;
 mod common;
 mod content_check;
 mod curriculum;
+mod deadline_alerts;
 mod deadlines;
 mod demo_story;
 mod doctor_links;
