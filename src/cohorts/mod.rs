@@ -6,6 +6,7 @@ pub mod calendar;
 mod closure_pages;
 pub mod cohort_pages;
 pub mod employers;
+pub mod end_pages;
 pub mod enrolment;
 pub mod feeds;
 pub mod import;
