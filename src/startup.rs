@@ -75,6 +75,7 @@ impl Application {
                 .configure(accounts::token_pages::routes)
                 .configure(cohorts::pages::routes)
                 .configure(cohorts::cohort_pages::routes)
+                .configure(cohorts::end_pages::routes)
                 .configure(cohorts::trainee_pages::routes)
                 .configure(cohorts::calendar::routes)
                 .configure(cohorts::feeds::routes)
@@ -97,6 +98,7 @@ impl Application {
                 .configure(crate::evidence::pages::routes)
                 .configure(crate::vae::pages::routes)
                 .configure(crate::certification::pages::routes)
+                .configure(crate::certification::date_pages::routes)
                 .configure(crate::followup::pages::routes)
                 .configure(crate::reporting::pages::routes)
                 .service(

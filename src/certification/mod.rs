@@ -3,6 +3,7 @@
 //! and the CQP obtained. The FAE has no certification.
 
 pub mod api;
+pub mod date_pages;
 pub mod deadline_alerts;
 pub mod pages;
 pub mod record;

@@ -16,6 +16,7 @@ mod common;
 mod content_check;
 mod curriculum;
 mod deadline_alerts;
+mod deadline_changes;
 mod deadlines;
 mod demo_story;
 mod doctor_links;
