@@ -288,3 +288,46 @@ fn deadline_alerts_two_concurrent_runs_send_each_alert_once() {
     drop(app);
     drop(rt);
 }
+
+#[tokio::test]
+async fn deadline_alerts_job_runs_once_a_day_from_eight_paris_time() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    app.create_user(
+        Role::OrganismAdmin,
+        Some(org),
+        "chef@a.fr",
+        "mot-de-passe-solide",
+    );
+    cqp_trainee(&app, org, "camille@a.fr");
+    let job = Job::new(&app);
+    let mc = MailContext {
+        templates: &job.tera,
+        base_url: &job.base_url,
+    };
+    let run = |utc: chrono::NaiveDateTime| {
+        parcours::certification::deadline_alerts::run_due(
+            &mut app.conn(),
+            &mc,
+            &job.content,
+            "i1",
+            utc,
+        )
+        .unwrap();
+    };
+    let at = |d: NaiveDate, h: u32, m: u32| d.and_hms_opt(h, m, 0).unwrap();
+    // 07:30 in Paris (winter time, UTC+1): not yet.
+    run(at(day(2027, 3, 15), 6, 30));
+    assert_eq!(count(&app, "alerts"), 0);
+    run(at(day(2027, 3, 15), 7, 30));
+    assert_eq!(count(&app, "alerts"), 1);
+    // The day is done: even with the alert's row gone, nothing runs again that day.
+    diesel::delete(deadline_alerts::table)
+        .execute(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    run(at(day(2027, 3, 15), 15, 0));
+    assert_eq!(count(&app, "alerts"), 0);
+    // The next day runs.
+    run(at(day(2027, 3, 16), 9, 0));
+    assert_eq!(count(&app, "alerts"), 1);
+}
