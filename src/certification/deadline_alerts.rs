@@ -153,6 +153,10 @@ fn alert_one(
     today: NaiveDate,
 ) -> AppResult<bool> {
     db::transaction(conn, |conn| {
+        // Recorded since the list was read: nothing to alert.
+        if store::cqp_of(conn, t.id)?.is_some() {
+            return Ok(false);
+        }
         let values = (
             deadline_alerts::trainee_id.eq(t.id),
             deadline_alerts::threshold_months.eq(threshold.months()),

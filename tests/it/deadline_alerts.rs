@@ -179,7 +179,7 @@ async fn deadline_alerts_go_once_at_six_then_three_months_and_again_when_the_dea
     for phrase in [
         "Personne camille@a.fr",
         "au plus tard le 15/09/2027",
-        "184 jour(s)",
+        "(184 jours restants)",
         "session de certification du 01/09/2027",
         "M1 —",
         "/medecin/",
@@ -190,7 +190,7 @@ async fn deadline_alerts_go_once_at_six_then_three_months_and_again_when_the_dea
     assert!(
         staff_mail.contains(&format!("/stagiaires/{camille}/certification"))
             && staff_mail.contains("alerte (Personne dr@med.fr)")
-            && staff_mail.contains("moins de 6 mois"),
+            && staff_mail.contains("dans 6 mois ou moins"),
         "{staff_mail}"
     );
     let contact_mail = to("contact@c.fr");
