@@ -374,10 +374,11 @@ async fn trainee_page(
 ) -> AppResult<HttpResponse> {
     let (trainee, access) = trainee_access(&state, &me, path.into_inner()).await?;
     let t = trainee.clone();
-    let (st, planned) = state
+    let (st, planned, alerts) = state
         .db(move |c| {
             let next = store::next_sessions_of(c, &[t.id], today())?.remove(&t.id);
-            Ok((record::status(c, &content, &t, today())?, next))
+            let alerts = store::alerts_of(c, t.id)?;
+            Ok((record::status(c, &content, &t, today())?, next, alerts))
         })
         .await?;
     // Her next session is the certification her deadline is weighed against.
@@ -400,6 +401,14 @@ async fn trainee_page(
     );
     ctx.insert("overdue", &(days_left < 0));
     ctx.insert("planned", &planned);
+    let alerts: Vec<serde_json::Value> = alerts
+        .iter()
+        .map(|(months, deadline, at, mails)| {
+            serde_json::json!({"months": months, "deadline": deadline,
+                "at": format::datetime(*at), "mails": mails})
+        })
+        .collect();
+    ctx.insert("alerts", &alerts);
     ctx.insert(
         "deadline_flags",
         &deadline_flags_of(&trainee, today(), planned),

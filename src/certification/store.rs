@@ -9,8 +9,8 @@ use super::rules::{NewSession, Outcome};
 use crate::audit::{self, Event};
 use crate::db::schema::{
     certification_blocs as blocs, certification_candidates as candidates,
-    certification_sessions as sessions, certifications, cohorts, enrolments, modules, programs,
-    users,
+    certification_sessions as sessions, certifications, cohorts, deadline_alerts, enrolments,
+    modules, programs, users,
 };
 use crate::db::{self, DbConn};
 use crate::web::{AppError, AppResult};
@@ -434,4 +434,22 @@ pub fn set_session_date(
         ),
     )?;
     Ok(())
+}
+
+/// The deadline alerts sent about a trainee, the latest first: (months before, deadline,
+/// when, mails queued).
+pub fn alerts_of(
+    conn: &mut DbConn,
+    trainee_id: i64,
+) -> QueryResult<Vec<(i32, NaiveDate, chrono::NaiveDateTime, i32)>> {
+    deadline_alerts::table
+        .filter(deadline_alerts::trainee_id.eq(trainee_id))
+        .order(deadline_alerts::id.desc())
+        .select((
+            deadline_alerts::threshold_months,
+            deadline_alerts::deadline,
+            deadline_alerts::sent_at,
+            deadline_alerts::messages,
+        ))
+        .load(conn)
 }

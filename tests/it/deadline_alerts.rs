@@ -201,6 +201,21 @@ async fn deadline_alerts_go_once_at_six_then_three_months_and_again_when_the_dea
         "{contact_mail}"
     );
     assert!(!mails.iter().any(|m| m.contains("chef@b.fr")));
+    // Staff see it on her certification page.
+    let chef = client();
+    assert_eq!(
+        login(&app, &chef, "chef@a.fr", "mot-de-passe-solide")
+            .await
+            .status(),
+        303
+    );
+    let page = chef
+        .get_text(&app, &format!("/stagiaires/{camille}/certification"))
+        .await;
+    assert!(
+        page.contains("6 mois avant l'échéance du 15/09/2027") && page.contains("2 message(s)"),
+        "{page}"
+    );
     assert!(
         !mails
             .iter()
