@@ -176,22 +176,7 @@ async fn home(
             let received = state
                 .db(move |c| {
                     let assistants = crate::cohorts::store::assistants_of(c, me)?;
-                    let ids: Vec<i64> = assistants.iter().map(|t| t.id).collect();
-                    let list: Vec<serde_json::Value> =
-                        crate::attestation::store::of_trainees(c, &ids)?
-                            .into_iter()
-                            .filter(|a| a.revoked_at.is_none())
-                            .map(|a| {
-                                let name = assistants
-                                    .iter()
-                                    .find(|t| t.id == a.trainee_id)
-                                    .map(|t| t.name.clone());
-                                serde_json::json!({
-                                    "id": a.id, "number": a.number, "trainee": name,
-                                    "issued_at": a.issued_at, "sent_on": a.cpam_forwarded_on,
-                                })
-                            })
-                            .collect();
+                    let list = crate::certification::copies::for_doctor(c, &assistants)?;
                     Ok::<_, AppError>(list)
                 })
                 .await?;

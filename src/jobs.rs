@@ -1,7 +1,7 @@
 //! Scheduled jobs, started by `startup` when `PARCOURS_JOBS` is on: expired sessions,
-//! engagement nudges and digests, sign-in sheets left open, follow-up digests, and the purge
-//! of unconfirmed VAE requests, the bounce mailbox, the alerts before a CQP deadline. A
-//! top-level module, as it calls into several domains.
+//! engagement nudges and digests, sign-in sheets left open, follow-up digests, the copies for
+//! the CPAM not forwarded, the purge of unconfirmed VAE requests, the bounce mailbox, the
+//! alerts before a CQP deadline. A top-level module, as it calls into several domains.
 
 use actix_web::web;
 
@@ -38,6 +38,7 @@ pub async fn run_scheduler(state: web::Data<AppState>, content: web::Data<Conten
                     tracing::info!(closed, "sign-in sheets left open closed by themselves");
                 }
                 crate::followup::digest::send_due(c, &mc, now)?;
+                crate::certification::cpam_reminders::send_due(c, &mc, now)?;
                 crate::followup::staff_digest::send_due(c, &mc, now).map(|_| ())
             })
             .await;

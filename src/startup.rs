@@ -94,11 +94,12 @@ impl Application {
                 .configure(curriculum::markdown_pages::routes)
                 .configure(crate::attestation::pages::routes)
                 .configure(crate::attestation::verify_pages::routes)
-                .configure(crate::attestation::doctor_link_pages::routes)
+                .configure(crate::certification::doctor_link_pages::routes)
                 .configure(crate::evidence::pages::routes)
                 .configure(crate::vae::pages::routes)
                 .configure(crate::certification::pages::routes)
                 .configure(crate::certification::date_pages::routes)
+                .configure(crate::certification::cqp_pages::routes)
                 .configure(crate::followup::pages::routes)
                 .configure(crate::reporting::pages::routes)
                 .service(

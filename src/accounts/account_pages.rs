@@ -1,11 +1,14 @@
 //! A person's own account page: who they are signed in as, and their open sessions, each of
-//! which they can close, or all at once ("se déconnecter partout").
+//! which they can close, or all at once ("se déconnecter partout"); a doctor also keeps there
+//! the numbers his CPAM asks for.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use super::rules::Role;
 use super::session::{self, CurrentUser};
 use super::sessions;
 use crate::audit::{self, Event};
+use crate::base::field;
 use crate::web::csrf::{CsrfForm, Empty};
 use crate::web::{self as w, AppError, AppResult, State};
 
@@ -15,15 +18,29 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/mon-compte/sessions/{id}/fermer",
             web::post().to(close_one),
         )
-        .route("/mon-compte/deconnexion-partout", web::post().to(close_all));
+        .route("/mon-compte/deconnexion-partout", web::post().to(close_all))
+        .route("/mon-compte/cpam", web::post().to(cpam_identifiers));
 }
 
 async fn show(req: HttpRequest, state: State, me: CurrentUser) -> AppResult<HttpResponse> {
-    let id = me.id;
-    let open = state.db(move |c| Ok(sessions::list(c, id)?)).await?;
+    let (id, doctor) = (me.id, me.role == Role::Doctor);
+    let (open, cpam) = state
+        .db(move |c| {
+            let cpam = match doctor {
+                true => Some(super::store::cpam_identifiers(c, id)?),
+                false => None,
+            };
+            Ok((sessions::list(c, id)?, cpam))
+        })
+        .await?;
     let mut ctx = w::context(&req);
     ctx.insert("me", &me.view());
     ctx.insert("sessions", &open);
+    ctx.insert("cpam", &cpam);
+    ctx.insert(
+        "saved",
+        &req.query_string().split('&').any(|p| p == "avis=cpam"),
+    );
     ctx.insert("current", &me.session_id);
     state.render("accounts/account.html", &ctx)
 }
@@ -95,4 +112,45 @@ async fn close_all(
         .cookie(session::removal_cookie())
         .insert_header(("Location", "/connexion"))
         .finish())
+}
+
+#[derive(serde::Deserialize)]
+struct CpamForm {
+    #[serde(default)]
+    rpps: String,
+    #[serde(default)]
+    am_number: String,
+}
+
+/// A doctor records his RPPS and Assurance Maladie numbers, printed in the text he forwards
+/// to his CPAM with his assistant's CQP. Audited.
+async fn cpam_identifiers(
+    state: State,
+    me: CurrentUser,
+    CsrfForm(form): CsrfForm<CpamForm>,
+) -> AppResult<HttpResponse> {
+    me.require(&[Role::Doctor])?;
+    let rpps = field::check_rpps(&form.rpps).map_err(|e| AppError::invalid("rpps", e))?;
+    let am =
+        field::check_am_number(&form.am_number).map_err(|e| AppError::invalid("am_number", e))?;
+    let id = me.id;
+    state
+        .db(move |c| {
+            crate::db::transaction(c, |c| {
+                let before = super::store::cpam_identifiers(c, id)?;
+                super::store::set_cpam_identifiers(c, id, rpps.as_deref(), am.as_deref())?;
+                audit::record(
+                    c,
+                    Event::new("cpam_identifiers", "user", Some(id))
+                        .by(Some(id))
+                        .change(
+                            serde_json::json!({"rpps": before.0, "am_number": before.1}),
+                            serde_json::json!({"rpps": rpps, "am_number": am}),
+                        ),
+                )?;
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(w::redirect("/mon-compte?avis=cpam"))
 }

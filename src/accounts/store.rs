@@ -210,3 +210,26 @@ pub fn count_admins(conn: &mut DbConn) -> QueryResult<i64> {
         .count()
         .get_result(conn)
 }
+
+/// A doctor's RPPS and Assurance Maladie numbers, for the text he forwards to his CPAM.
+pub fn cpam_identifiers(
+    conn: &mut DbConn,
+    id: i64,
+) -> QueryResult<(Option<String>, Option<String>)> {
+    users::table
+        .find(id)
+        .select((users::rpps, users::am_number))
+        .first(conn)
+}
+
+/// Records them (as he or his assistant's organism typed them, checked); audited by the caller.
+pub fn set_cpam_identifiers(
+    conn: &mut DbConn,
+    id: i64,
+    rpps: Option<&str>,
+    am_number: Option<&str>,
+) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set((users::rpps.eq(rpps), users::am_number.eq(am_number)))
+        .execute(conn)
+}

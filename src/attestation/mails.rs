@@ -1,19 +1,23 @@
-//! The mails of an attestation: to the employer's doctors (the PDF to forward to the CPAM)
-//! and to the trainee, when it is issued and when staff send it again.
+//! The mails of an attestation: to the employer's doctors (the FAE's to forward to the CPAM,
+//! the others for information) and to the trainee, when it is issued and when staff send it
+//! again.
 
 use anyhow::Context as _;
 
 use super::issue::Issuer;
-use super::rules::{Statement, display_code};
+use super::rules::{Kind, Statement, display_code};
 use super::store::{self, AttestationRow};
 use crate::accounts::doctor_links;
 use crate::audit::{self, Event};
+use crate::cohorts::doctors;
 use crate::cohorts::store::{self as cohorts, TraineeLine};
 use crate::db::{self, DbConn};
 use crate::mail::{self, Attachment, Mail, Recipient, outbox};
 use crate::web::{AppError, AppResult};
 
-/// Queues the doctor's mail (PDF attached, text to forward to the CPAM) and the trainee's.
+/// Queues the doctors' mails and the trainee's, and records on the attestation why no doctor
+/// was mailed, if none could be. Only the FAE attestation is for the CPAM: the CQP's
+/// end-of-training attestation goes to the doctor for information (the CPAM wants the CQP).
 pub(super) fn send(
     conn: &mut DbConn,
     ctx: &Issuer<'_>,
@@ -38,32 +42,37 @@ pub(super) fn send(
         Ok(())
     };
     let mut vars = mail_vars(ctx, st, code);
-    let mut sent = 0;
-    if let Some(employer) = trainee.employer_id {
-        let doctors = store::doctors_of_employer(conn, employer)?;
-        vars.insert(
-            "doctors",
-            &doctors.iter().map(|d| d.1.clone()).collect::<Vec<_>>(),
-        );
-        // One mail each: each carries his own link to his assistants' page.
-        for (id, name, email) in doctors {
-            let mut own = vars.clone();
-            let link = doctor_links::issue(conn, ctx.base_url, id, cause)?;
-            own.insert("doctor_link", &link);
-            let to = vec![Recipient {
-                name: Some(name),
-                email,
-            }];
-            queue(conn, "attestation_doctor", to, &own)?;
-            sent += 1;
-        }
+    if st.kind == Kind::FinFormation {
+        let next = store::next_certification_day(conn, trainee.id, st.issued_on)?;
+        vars.insert("certification_on", &next.map(crate::base::format::date));
+    }
+    let reach = doctors::reach(conn, trainee.employer_id)?;
+    store::set_doctor_not_sent(conn, &st.number, reach.not_sent.as_deref())?;
+    vars.insert(
+        "doctors",
+        &reach
+            .doctors
+            .iter()
+            .map(|d| d.name.clone())
+            .collect::<Vec<_>>(),
+    );
+    // One mail each: each carries his own link to his assistants' page.
+    for d in &reach.doctors {
+        let mut own = vars.clone();
+        let link = doctor_links::issue(conn, ctx.base_url, d.id, cause)?;
+        own.insert("doctor_link", &link);
+        let to = vec![Recipient {
+            name: Some(d.name.clone()),
+            email: d.email.clone(),
+        }];
+        queue(conn, "attestation_doctor", to, &own)?;
     }
     let to = vec![Recipient {
         name: Some(trainee.name.clone()),
         email: trainee.email.clone(),
     }];
     queue(conn, "attestation_trainee", to, &vars)?;
-    Ok(sent + 1)
+    Ok(reach.doctors.len() + 1)
 }
 
 /// What both mails say of the document.

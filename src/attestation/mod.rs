@@ -2,7 +2,6 @@
 //! certificat de réalisation) as signed PDFs anyone can verify, and their sending.
 
 pub mod completion;
-pub mod doctor_link_pages;
 pub mod issue;
 pub mod mails;
 pub mod pages;

@@ -10,8 +10,9 @@ use serde::Serialize;
 use super::rules::OrganismFacts;
 use crate::audit::{self, Event};
 use crate::db::schema::{
-    attendance_entries, attendance_sheets, attestations, daily_activity, employer_doctors,
-    hour_corrections, organisms, sessions, users,
+    attendance_entries, attendance_sheets, attestations, certification_candidates,
+    certification_sessions, daily_activity, employer_doctors, hour_corrections, organisms,
+    sessions, users,
 };
 use crate::db::{self, DbConn};
 
@@ -38,6 +39,8 @@ pub struct AttestationRow {
     pub revoked_at: Option<NaiveDateTime>,
     pub revoked_reason: Option<String>,
     pub cpam_forwarded_on: Option<NaiveDate>,
+    /// Why no doctor was mailed it (shown to staff as "non envoyé").
+    pub doctor_not_sent: Option<String>,
 }
 
 pub struct NewAttestation<'a> {
@@ -427,6 +430,34 @@ pub fn first_org_admin(conn: &mut DbConn, organism_id: i64) -> QueryResult<Optio
         .filter(users::disabled.eq(false))
         .order(users::id.asc())
         .select((users::id, users::name))
+        .first(conn)
+        .optional()
+}
+
+/// Why no doctor was mailed the attestation numbered `number` (`None`: one was at least).
+pub fn set_doctor_not_sent(
+    conn: &mut DbConn,
+    number: &str,
+    reason: Option<&str>,
+) -> QueryResult<usize> {
+    diesel::update(attestations::table.filter(attestations::number.eq(number)))
+        .set(attestations::doctor_not_sent.eq(reason))
+        .execute(conn)
+}
+
+/// The day of the next certification session the trainee is registered for, from `from` on.
+/// Read here from the certification tables, as that domain builds on this one.
+pub fn next_certification_day(
+    conn: &mut DbConn,
+    trainee_id: i64,
+    from: NaiveDate,
+) -> QueryResult<Option<NaiveDate>> {
+    certification_candidates::table
+        .inner_join(certification_sessions::table)
+        .filter(certification_candidates::trainee_id.eq(trainee_id))
+        .filter(certification_sessions::held_on.ge(from))
+        .order(certification_sessions::held_on.asc())
+        .select(certification_sessions::held_on)
         .first(conn)
         .optional()
 }

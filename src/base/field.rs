@@ -87,6 +87,31 @@ pub fn fold(raw: &str) -> String {
         .collect()
 }
 
+/// Digits only, spaces and dots ignored, of exactly `len` digits; empty is `None`.
+fn digits(raw: &str, len: usize, what: &str) -> Result<Option<String>, String> {
+    let v: String = raw.chars().filter(|c| !matches!(c, ' ' | '.')).collect();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    if v.len() != len || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "Le {what} compte {len} chiffres (reçu : « {} »).",
+            raw.trim()
+        ));
+    }
+    Ok(Some(v))
+}
+
+/// A doctor's RPPS number: 11 digits.
+pub fn check_rpps(raw: &str) -> Result<Option<String>, String> {
+    digits(raw, 11, "numéro RPPS")
+}
+
+/// A doctor's Assurance Maladie (facturation) number: 9 digits.
+pub fn check_am_number(raw: &str) -> Result<Option<String>, String> {
+    digits(raw, 9, "numéro Assurance Maladie")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +152,25 @@ mod tests {
             );
         }
         assert!(validate_name("Marie-Hélène D'Arc").is_ok());
+    }
+
+    #[test]
+    fn identifiers_are_checked_by_their_length() {
+        assert_eq!(
+            check_rpps(" 1010 0123 456 ").unwrap().as_deref(),
+            Some("10100123456")
+        );
+        assert_eq!(check_rpps("").unwrap(), None);
+        assert!(check_rpps("1234").unwrap_err().contains("11 chiffres"));
+        assert!(check_rpps("1010012345A").is_err());
+        assert_eq!(
+            check_am_number("75 1 23456 7").unwrap().as_deref(),
+            Some("751234567")
+        );
+        assert!(
+            check_am_number("7512345678")
+                .unwrap_err()
+                .contains("9 chiffres")
+        );
     }
 }

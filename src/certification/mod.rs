@@ -3,8 +3,13 @@
 //! and the CQP obtained. The FAE has no certification.
 
 pub mod api;
+pub mod copies;
+pub mod cpam_reminders;
+pub mod cqp;
+pub mod cqp_pages;
 pub mod date_pages;
 pub mod deadline_alerts;
+pub mod doctor_link_pages;
 pub mod pages;
 pub mod record;
 pub mod rules;

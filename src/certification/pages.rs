@@ -374,11 +374,15 @@ async fn trainee_page(
 ) -> AppResult<HttpResponse> {
     let (trainee, access) = trainee_access(&state, &me, path.into_inner()).await?;
     let t = trainee.clone();
-    let (st, planned, alerts) = state
+    let (st, cqp, reach, contract, planned, alerts) = state
         .db(move |c| {
+            let st = record::status(c, &content, &t, today())?;
+            let reach = crate::cohorts::doctors::reach(c, t.employer_id)?;
+            let contract = crate::cohorts::doctors::aid_contract_ref(c, t.id)?;
             let next = store::next_sessions_of(c, &[t.id], today())?.remove(&t.id);
             let alerts = store::alerts_of(c, t.id)?;
-            Ok((record::status(c, &content, &t, today())?, next, alerts))
+            let cqp = super::cqp::of_trainee(c, t.id)?;
+            Ok((st, cqp, reach, contract, next, alerts))
         })
         .await?;
     // Her next session is the certification her deadline is weighed against.
@@ -388,6 +392,11 @@ async fn trainee_page(
     ctx.insert("me", &me.view());
     ctx.insert("trainee", &trainee);
     ctx.insert("status", &st);
+    ctx.insert("cqp", &cqp);
+    ctx.insert("doctors", &reach.all);
+    ctx.insert("doctor_not_reached", &reach.not_sent);
+    ctx.insert("aid_contract_ref", &contract);
+    ctx.insert("notice", &notice(&req));
     ctx.insert("is_cqp", &(st.program_kind.as_deref() == Some("cqp")));
     ctx.insert(
         "can_edit",
@@ -414,6 +423,18 @@ async fn trainee_page(
         &deadline_flags_of(&trainee, today(), planned),
     );
     state.render("certification/trainee.html", &ctx)
+}
+
+/// The `?avis=` a change sent the page back with.
+fn notice(req: &HttpRequest) -> Option<&'static str> {
+    let q = req.query_string();
+    [
+        ("avis=certificat", "Certificat déposé."),
+        ("avis=cpam", "Informations pour la CPAM enregistrées."),
+    ]
+    .into_iter()
+    .find(|(k, _)| q.split('&').any(|p| p == *k))
+    .map(|(_, v)| v)
 }
 
 #[derive(Deserialize)]

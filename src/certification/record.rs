@@ -187,7 +187,7 @@ pub fn register(
 }
 
 /// Records a candidate's results, bloc by bloc (`(code, result)`), for the blocs she was
-/// registered for; all or nothing.
+/// registered for, once the session is held; all or nothing.
 pub fn record_results(
     conn: &mut DbConn,
     actor: i64,
@@ -195,6 +195,8 @@ pub fn record_results(
     trainee_id: i64,
     results: &[(String, String)],
 ) -> AppResult<()> {
+    rules::check_results_day(session.held_on, crate::base::paris::today())
+        .map_err(|m| AppError::invalid("results", m))?;
     db::transaction(conn, |conn| {
         let Some(candidate) = store::candidates_of(conn, session.id)?
             .into_iter()

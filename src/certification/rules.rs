@@ -350,3 +350,89 @@ mod tests {
         assert!(check_program("cqp").is_ok());
     }
 }
+
+/// A jury's results exist only once it sat: none before the session's day.
+pub fn check_results_day(held_on: NaiveDate, today: NaiveDate) -> Result<(), String> {
+    if held_on > today {
+        return Err(format!(
+            "La session a lieu le {} : ses résultats ne peuvent être saisis qu'à partir de ce jour.",
+            format::date(held_on)
+        ));
+    }
+    Ok(())
+}
+
+/// Days after a copy for the CPAM was mailed before its doctor is reminded, and before the
+/// organism is told it is still not marked as forwarded.
+pub const CPAM_REMINDER_DAYS: i64 = 15;
+pub const CPAM_ORGANISM_DAYS: i64 = 30;
+/// Copies older than this are never followed up (a first start on old data mails no one).
+pub const CPAM_LOOKBACK_DAYS: i64 = 60;
+
+/// What is due on a copy mailed at `sent_at` and not marked as forwarded: the doctor's
+/// reminder, the organism's notice, each once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CpamFollowUp {
+    pub remind_doctor: bool,
+    pub tell_organism: bool,
+}
+
+pub fn cpam_follow_up(
+    sent_at: chrono::NaiveDateTime,
+    now: chrono::NaiveDateTime,
+    reminded: bool,
+    told: bool,
+) -> CpamFollowUp {
+    let age = now - sent_at;
+    let within = age <= chrono::Duration::days(CPAM_LOOKBACK_DAYS);
+    CpamFollowUp {
+        remind_doctor: within && !reminded && age >= chrono::Duration::days(CPAM_REMINDER_DAYS),
+        tell_organism: within && !told && age >= chrono::Duration::days(CPAM_ORGANISM_DAYS),
+    }
+}
+
+#[cfg(test)]
+mod cpam_tests {
+    use super::*;
+
+    fn at(day: u32, hour: u32) -> chrono::NaiveDateTime {
+        NaiveDate::from_ymd_opt(2027, 3, day)
+            .and_then(|d| d.and_hms_opt(hour, 0, 0))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_doctor_is_reminded_at_15_days_and_the_organism_told_at_30() {
+        let sent = at(1, 10);
+        let none = CpamFollowUp {
+            remind_doctor: false,
+            tell_organism: false,
+        };
+        assert_eq!(cpam_follow_up(sent, at(16, 9), false, false), none);
+        let day15 = cpam_follow_up(sent, at(16, 10), false, false);
+        assert!(day15.remind_doctor && !day15.tell_organism);
+        assert_eq!(cpam_follow_up(sent, at(16, 10), true, false), none);
+        let day30 = cpam_follow_up(sent, at(31, 10), true, false);
+        assert!(!day30.remind_doctor && day30.tell_organism);
+        // Both at once when the job first sees it late, and nothing twice.
+        let late = cpam_follow_up(sent, at(31, 11), false, false);
+        assert!(late.remind_doctor && late.tell_organism);
+        assert_eq!(cpam_follow_up(sent, at(31, 11), true, true), none);
+    }
+
+    #[test]
+    fn results_wait_for_the_session_day() {
+        let day = NaiveDate::from_ymd_opt(2027, 3, 10).unwrap_or_default();
+        assert!(check_results_day(day, day).is_ok());
+        assert!(check_results_day(day, day.succ_opt().unwrap_or_default()).is_ok());
+        let early = check_results_day(day, day.pred_opt().unwrap_or_default());
+        assert!(early.unwrap_err().contains("10/03/2027"));
+    }
+
+    #[test]
+    fn copies_past_the_lookback_are_left_alone() {
+        let sent = at(1, 10);
+        let old = sent + chrono::Duration::days(CPAM_LOOKBACK_DAYS + 1);
+        assert!(!cpam_follow_up(sent, old, false, false).tell_organism);
+    }
+}

@@ -325,6 +325,7 @@ pub fn record_cqp(
     diesel::insert_into(certifications::table)
         .values((
             certifications::trainee_id.eq(trainee_id),
+            certifications::organism_id.eq(by.organism_id),
             certifications::obtained_on.eq(on),
             certifications::certificate_number.eq(number),
             certifications::recorded_by.eq(by.actor),

@@ -5,6 +5,7 @@ pub mod api;
 pub mod calendar;
 mod closure_pages;
 pub mod cohort_pages;
+pub mod doctors;
 pub mod employers;
 pub mod end_pages;
 pub mod enrolment;

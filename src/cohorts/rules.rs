@@ -8,8 +8,10 @@ use crate::base::format;
 
 mod deadline;
 mod entry;
+mod reach;
 pub use deadline::*;
 pub use entry::short_stay_warning;
+pub use reach::{Candidate, not_sent_reason};
 
 /// A trainee's care diploma, which decides the training: a diploma leads to the FAE,
 /// none to the CQP.

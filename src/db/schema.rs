@@ -31,6 +31,8 @@ diesel::table! {
         last_login_at -> Nullable<Timestamp>,
         weekly_digest -> Bool,
         can_author -> Bool,
+        rpps -> Nullable<Text>,
+        am_number -> Nullable<Text>,
     }
 }
 
@@ -382,6 +384,7 @@ diesel::table! {
         ics_token -> Text,
         updated_at -> Timestamp,
         prior_experience -> Nullable<Text>,
+        aid_contract_ref -> Nullable<Text>,
     }
 }
 
@@ -571,6 +574,9 @@ diesel::table! {
         revoked_reason -> Nullable<Text>,
         cpam_forwarded_on -> Nullable<Date>,
         cpam_marked_by -> Nullable<BigInt>,
+        doctor_not_sent -> Nullable<Text>,
+        cpam_reminded_at -> Nullable<Timestamp>,
+        organism_told_at -> Nullable<Timestamp>,
     }
 }
 
@@ -789,6 +795,16 @@ diesel::table! {
         certificate_number -> Text,
         recorded_by -> Nullable<BigInt>,
         recorded_at -> Timestamp,
+        organism_id -> Nullable<BigInt>,
+        certificate_sha256 -> Nullable<Text>,
+        certificate_name -> Nullable<Text>,
+        certificate_mime -> Nullable<Text>,
+        certificate_at -> Nullable<Timestamp>,
+        doctor_not_sent -> Nullable<Text>,
+        cpam_forwarded_on -> Nullable<Date>,
+        cpam_marked_by -> Nullable<BigInt>,
+        cpam_reminded_at -> Nullable<Timestamp>,
+        organism_told_at -> Nullable<Timestamp>,
     }
 }
 

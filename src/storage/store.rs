@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
 use crate::db::schema::{
-    anonymous_upload_hours as hours, assignment_files, assignment_submissions,
+    anonymous_upload_hours as hours, assignment_files, assignment_submissions, certifications,
     followup_attachments, followup_messages, followup_threads, trainee_profiles, vae_documents,
     vae_pending_documents, vae_requests,
 };
@@ -81,8 +81,8 @@ pub fn organism_usage(conn: &mut DbConn, organism_id: i64) -> QueryResult<u64> {
     Ok(bytes(vae) + bytes(followup) + bytes(assignments))
 }
 
-/// Whether any record (VAE document, pending or not, follow-up attachment, assignment file)
-/// uses a file.
+/// Whether any record (VAE document, pending or not, follow-up attachment, assignment file,
+/// CQP certificate) uses a file.
 pub fn is_referenced(conn: &mut DbConn, sha256: &str) -> QueryResult<bool> {
     let documents = diesel::select(exists(
         vae_documents::table.filter(vae_documents::sha256.eq(sha256)),
@@ -100,7 +100,11 @@ pub fn is_referenced(conn: &mut DbConn, sha256: &str) -> QueryResult<bool> {
         assignment_files::table.filter(assignment_files::sha256.eq(sha256)),
     ))
     .get_result(conn)?;
-    Ok(documents || pending || attachments || assignments)
+    let certificates = diesel::select(exists(
+        certifications::table.filter(certifications::certificate_sha256.eq(sha256)),
+    ))
+    .get_result(conn)?;
+    Ok(documents || pending || attachments || assignments || certificates)
 }
 
 /// Bytes anonymous people sent in the clock hour starting at `hour`.

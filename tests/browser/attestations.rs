@@ -1,5 +1,6 @@
-//! The attestation journey in a browser: an organism admin validates a finished path, the
-//! doctor records the CPAM copy, a stranger checks the code on the public page.
+//! The attestation journey in a browser: an organism admin validates a finished FAE path,
+//! the doctor records the CPAM copy, a stranger checks the code on the public page. (The
+//! CQP's journey, to the certificate, is `certification.rs`.)
 
 use diesel::prelude::*;
 use parcours::accounts::Role;
@@ -9,12 +10,12 @@ use parcours::db::schema::{evaluation_attempts, module_totals, modules, programs
 use crate::common::*;
 use crate::driver::{Browser, DESKTOP, PASSWORD, PHONE, Size};
 
-/// Every planned hour credited and every evaluation passed.
-fn finish_path(app: &Db, trainee: i64) {
+/// Every planned hour of the programme credited and every evaluation passed.
+pub(crate) fn finish_path(app: &Db, trainee: i64, program: &str) {
     let mut conn = app.conn();
     let plan: Vec<(i64, i32)> = modules::table
         .inner_join(programs::table)
-        .filter(programs::code.eq("CQP-AM"))
+        .filter(programs::code.eq(program))
         .select((modules::id, modules::planned_minutes))
         .load(&mut *conn as &mut DbConn)
         .unwrap();
@@ -67,7 +68,7 @@ async fn an_admin_validates_a_path_and_anyone_verifies_it(size: Size) {
         )
         .unwrap();
     }
-    let cohort = app.create_cohort(org, "CQP-AM");
+    let cohort = app.create_cohort(org, "FAE-AM");
     let admin = "direction@isp.fr";
     app.create_user(Role::OrganismAdmin, Some(org), admin, PASSWORD);
     let trainee = app.create_user(Role::Trainee, Some(org), "lea@cabinet.fr", PASSWORD);
@@ -75,7 +76,7 @@ async fn an_admin_validates_a_path_and_anyone_verifies_it(size: Size) {
     let doctor_email = "dr.roux@cabinet.fr";
     let doctor = app.create_user(Role::Doctor, None, doctor_email, PASSWORD);
     app.employ(trainee, doctor, "Dr Roux");
-    finish_path(&app, trainee);
+    finish_path(&app, trainee, "FAE-AM");
 
     let b = Browser::start(size, &app.address).await;
     b.sign_in(admin).await;
@@ -136,84 +137,4 @@ async fn an_admin_validates_a_path_and_anyone_verifies_it_on_a_phone() {
 #[tokio::test]
 async fn an_admin_validates_a_path_and_anyone_verifies_it_on_a_desktop() {
     an_admin_validates_a_path_and_anyone_verifies_it(DESKTOP).await;
-}
-
-/// The narrowest phone still common (iPhone SE, 375 px): the doctor opens the link of his
-/// mail, without a password, and marks the attestation sent to the CPAM in one tap.
-const SMALL_PHONE: Size = Size {
-    name: "phone-375",
-    width: 375,
-    height: 667,
-    mobile: true,
-};
-
-#[tokio::test]
-async fn a_doctor_marks_the_cpam_copy_from_his_mail_link_on_a_375px_phone() {
-    let app = spawn_app().await;
-    let org = app.create_organism("Institut Santé Plus");
-    parcours::attestation::store::set_identity(
-        &mut app.conn(),
-        None,
-        org,
-        &parcours::attestation::store::Identity {
-            siret: Some("73282932000074".into()),
-            nda: Some("11755555575".into()),
-            qualiopi_number: Some("Q-ISP-2026".into()),
-            address: Some("8 quai Perrache, 69002 Lyon".into()),
-            city: Some("Lyon".into()),
-        },
-    )
-    .unwrap();
-    let cohort = app.create_cohort(org, "CQP-AM");
-    let (admin, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "direction@isp.fr").await;
-    let trainee = app.create_user(Role::Trainee, Some(org), "lea@cabinet.fr", PASSWORD);
-    app.enrol(org, cohort, trainee);
-    let doctor = app.create_user(Role::Doctor, None, "dr.roux@cabinet.fr", PASSWORD);
-    app.employ(trainee, doctor, "Dr Roux");
-    finish_path(&app, trainee);
-    let res = admin
-        .post_form(
-            &app,
-            &format!("/stagiaires/{trainee}/attestations"),
-            &[("kind", "final")],
-        )
-        .await;
-    assert_eq!(res.status(), 303);
-    let body: String = {
-        use parcours::db::schema::outbox;
-        outbox::table
-            .filter(outbox::kind.eq("attestation_doctor"))
-            .select(outbox::body_text)
-            .first(&mut *app.conn() as &mut DbConn)
-            .unwrap()
-    };
-    let start = body.find("/medecin/").unwrap();
-    let link = body[start..].split_whitespace().next().unwrap().to_string();
-
-    let b = Browser::start(SMALL_PHONE, &app.address).await;
-    b.goto(&link).await;
-    b.wait_title("Vos assistants").await;
-    b.check_page("doctor-link").await;
-    b.assert_no_horizontal_overflow("doctor-link").await;
-    // The button is whole on the screen, and big enough for a thumb.
-    let (left, right, height): (f64, f64, f64) = b
-        .js(
-            "const r = document.querySelector('#attestations button').getBoundingClientRect(); \
-             return [r.left, r.right, r.height]",
-        )
-        .await;
-    assert!(
-        left >= 0.0 && right <= 375.0 && height >= 44.0,
-        "{left} {right} {height}"
-    );
-    b.button("Marquer « transmise à la CPAM » aujourd'hui")
-        .await
-        .click()
-        .await
-        .unwrap();
-    b.wait_text("p.notice", "transmise à la CPAM aujourd'hui")
-        .await;
-    b.wait_text("p.good", "Transmise à la CPAM le").await;
-    b.check_page("doctor-link-marked").await;
-    b.assert_no_horizontal_overflow("doctor-link-marked").await;
 }

@@ -377,6 +377,37 @@ async fn setup(app: &TestApp) -> (Fixture, BTreeMap<Who, reqwest::Client>) {
     )
     .await;
     assert_eq!(res.status(), 303, "certification registration");
+    // Her CQP obtained (recorded as the jury's), its certificate uploaded.
+    let admin_id =
+        parcours::accounts::store::by_email(&mut app.conn(), &logins[&Who::OrganismAdmin].0)
+            .unwrap()
+            .unwrap()
+            .id;
+    parcours::certification::store::record_cqp(
+        &mut app.conn(),
+        parcours::certification::store::By {
+            actor: admin_id,
+            organism_id: org,
+        },
+        trainee,
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+        "CQP-DEMO-1",
+    )
+    .unwrap();
+    let res = admin_c
+        .post_multipart(
+            app,
+            &format!("/stagiaires/{trainee}/certification/certificat"),
+            |f| {
+                f.part(
+                    "certificate",
+                    reqwest::multipart::Part::bytes(b"%PDF-1.4\n%%EOF\n".to_vec())
+                        .file_name("cqp.pdf"),
+                )
+            },
+        )
+        .await;
+    assert_eq!(res.status(), 303, "CQP certificate");
 
     // An attestation, by derogation.
     let res = post_form(

@@ -8,6 +8,7 @@
 mod attendance;
 mod attestations;
 mod authoring;
+mod certification;
 #[allow(dead_code, unused_imports)]
 #[path = "../it/common.rs"]
 mod common;

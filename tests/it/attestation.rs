@@ -95,6 +95,11 @@ pub(crate) struct Setup {
 /// An organism with its identity, a signed-in organism admin, a CQP trainee employed by a
 /// doctor.
 pub(crate) async fn setup(app: &TestApp, tag: &str) -> Setup {
+    setup_on(app, tag, "CQP-AM").await
+}
+
+/// The same, on another programme (`FAE-AM`).
+pub(crate) async fn setup_on(app: &TestApp, tag: &str, program: &str) -> Setup {
     let org = app.create_organism(&format!("Organisme {tag}"));
     {
         let mut conn = app.conn();
@@ -119,7 +124,7 @@ pub(crate) async fn setup(app: &TestApp, tag: &str) -> Setup {
         &format!("direction-{tag}@of.fr"),
     )
     .await;
-    let cohort = app.create_cohort(org, "CQP-AM");
+    let cohort = app.create_cohort(org, program);
     let trainee = app.create_user(
         Role::Trainee,
         Some(org),
@@ -571,7 +576,7 @@ async fn attestation_batch_issues_complete_paths_once() {
 }
 
 /// The PDF attachment of a raw MIME message.
-fn pdf_attachment(raw: &str) -> Vec<u8> {
+pub(crate) fn pdf_attachment(raw: &str) -> Vec<u8> {
     let raw = raw.replace("\r\n", "\n");
     let at = raw
         .find("Content-Type: application/pdf")
@@ -625,11 +630,9 @@ async fn attestation_demo_trainee_end_to_end_mail_to_the_doctor_with_a_pdf_that_
         .find(|m| m.contains(doctor_email.as_str()))
         .expect("the doctor's mail");
     let text = mail_text(to_doctor);
-    assert!(
-        text.contains("envoyer une copie de cette attestation à la CPAM"),
-        "{text}"
-    );
-    assert!(text.contains("Madame, Monsieur"));
+    // The CQP's end of training: for information, the CPAM wants the CQP itself.
+    assert!(text.contains("Pour information seulement"), "{text}");
+    assert!(!text.contains("Madame, Monsieur"), "{text}");
     assert!(text.contains("Julie Moreau"));
     let pdf = pdf_attachment(to_doctor);
     assert!(pdf.starts_with(b"%PDF-"), "the attachment is a PDF");
@@ -665,15 +668,19 @@ async fn attestation_demo_trainee_end_to_end_mail_to_the_doctor_with_a_pdf_that_
             std::fs::write(format!("{keep}.png"), &png).unwrap();
         }
     }
-    // The QR code's URL (also in the mail) verifies as genuine.
-    let path = link_in(&text, "/verifier/");
+    // The QR code's URL (also in the trainee's mail) verifies as genuine.
+    let to_her = mails
+        .iter()
+        .find(|m| m.contains(trainee_email.as_str()))
+        .expect("the trainee's mail");
+    let path = link_in(&mail_text(to_her), "/verifier/");
     let (status, page) = verify_page(&app, &path["/verifier/".len()..]).await;
     assert_eq!(status, 200);
     assert!(page.contains("Document authentique et valide"));
     assert!(page.contains("Julie Moreau"));
     assert!(page.contains("Institut Santé Formation"));
 
-    // The doctor's page lists it and takes "forwarded to the CPAM on …".
+    // The doctor's page lists it as for information; "forwarded to the CPAM" is refused.
     let doctor = client();
     let d = login_of(Role::Doctor);
     assert_eq!(
@@ -690,15 +697,11 @@ async fn attestation_demo_trainee_end_to_end_mail_to_the_doctor_with_a_pdf_that_
         .unwrap();
     assert!(page.contains("Attestation de fin de formation"), "{page}");
     assert!(page.contains("Julie Moreau"));
-    // His home page says it came and has not gone to the CPAM yet.
-    let home_url = app.url("/");
-    let home = |c: reqwest::Client| {
-        let url = home_url.clone();
-        async move { c.get(url).send().await.unwrap().text().await.unwrap() }
-    };
-    let card = home(doctor.clone()).await;
+    // His home page says it came, for information.
+    let card = doctor.get_text(&app, "/").await;
     assert!(
-        card.contains("Julie Moreau : n° ") && card.contains("pas encore transmise à la CPAM"),
+        card.contains("Julie Moreau : Attestation de fin de formation n° ")
+            && card.contains("pour information, pas à transmettre à la CPAM"),
         "{card}"
     );
     let id = rows_of(&app, trainee)[0].0;
@@ -710,28 +713,8 @@ async fn attestation_demo_trainee_end_to_end_mail_to_the_doctor_with_a_pdf_that_
             &[("forwarded", "1"), ("forwarded_on", "")],
         )
         .await;
-    assert_eq!(res.status(), 303);
-    let page = doctor
-        .get(app.url("/mes-attestations"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let today = parcours::base::format::date(
-        parcours::base::paris::to_paris(parcours::db::now()).date_naive(),
-    );
-    assert!(
-        page.contains(&format!("Transmise à la CPAM le {today}")),
-        "{page}"
-    );
-    let card = home(doctor.clone()).await;
-    assert!(
-        card.contains(&format!("transmise à la CPAM le {today}"))
-            && !card.contains("pas encore transmise"),
-        "{card}"
-    );
+    assert_eq!(res.status(), 409);
+    assert!(page.contains("Pour information"), "{page}");
     let res = doctor
         .get(app.url(&format!("/attestations/{id}/pdf")))
         .send()

@@ -8,7 +8,7 @@ use parcours::db::DbConn;
 use parcours::db::schema::{attestations, audit_events, doctor_links, outbox, users};
 use parcours::mail::MailContext;
 
-use crate::attestation::{complete_path, post_issue, setup};
+use crate::attestation::{complete_path, post_issue, setup_on};
 use crate::common::*;
 
 /// The `/medecin/…` link of the latest mail of this kind to this address.
@@ -39,9 +39,10 @@ fn actions(app: &Db, action: &str) -> i64 {
 }
 
 /// An issued final attestation of the setup's trainee; returns its id.
+/// An FAE trainee's: the attestation the doctor forwards to the CPAM.
 async fn issued(app: &TestApp, tag: &str) -> (crate::attestation::Setup, i64) {
-    let s = setup(app, tag).await;
-    complete_path(app, s.trainee, "CQP-AM", 0);
+    let s = setup_on(app, tag, "FAE-AM").await;
+    complete_path(app, s.trainee, "FAE-AM", 0);
     let res = post_issue(app, &s.admin, s.trainee, &[("kind", "final")]).await;
     assert_eq!(res.status(), 303);
     let id = attestations::table
@@ -80,7 +81,7 @@ async fn doctor_link_opens_his_page_marks_the_cpam_in_one_click_and_nothing_else
     assert_eq!(res.status(), 200);
     let page = res.text().await.unwrap();
     assert!(
-        page.contains("Camille Dupont") && page.contains("transmise à la CPAM"),
+        page.contains("Camille Dupont") && page.contains("À transmettre à votre CPAM"),
         "{page}"
     );
     assert!(
@@ -107,7 +108,7 @@ async fn doctor_link_opens_his_page_marks_the_cpam_in_one_click_and_nothing_else
     );
     assert_eq!(forwarded(&app, id), Some(parcours::base::paris::today()));
     let page = doctor.get_text(&app, &link).await;
-    assert!(page.contains("Transmise à la CPAM le"), "{page}");
+    assert!(page.contains("Transmis à la CPAM le"), "{page}");
 
     // Another doctor's assistant: as if the attestation did not exist.
     let res = doctor

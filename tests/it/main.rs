@@ -14,6 +14,7 @@ mod cohort_version;
 mod cohorts;
 mod common;
 mod content_check;
+mod cpam_copies;
 mod curriculum;
 mod deadline_alerts;
 mod deadline_changes;

@@ -477,11 +477,12 @@ const ROUTES: &[Route] = &[
     post("/organismes/{id}/identite", OrgAdmin).form("siret=123&nda=&qualiopi_number=&address=&city="),
     get("/verifier", Public),
     get("/verifier/{code}", Public),
-    // src/attestation/doctor_link_pages.rs: the link is the key (a fresh one for each call),
+    // src/certification/doctor_link_pages.rs: the link is the key (a fresh one for each call),
     // whoever holds it; the attestation is the fixture's, the first call marks it, the rest
     // find it marked.
     get("/medecin/{token}", Public),
     post("/medecin/{token}/attestations/{id}/cpam", Public),
+    post("/medecin/{token}/cqp/{id}/cpam", Public),
     post("/medecin/{token}/desactiver", Public),
     post("/mes-assistants/liens/desactiver", Doctor),
     post("/stagiaires/{id}/liens-medecin/desactiver", TraineeStaff),
@@ -513,6 +514,14 @@ const ROUTES: &[Route] = &[
     get("/stagiaires/{id}/certification", TraineeFile),
     // Blocs still to pass: refused with 422, no CQP recorded.
     post("/stagiaires/{id}/certification", TraineeAdmin).form("obtained_on=&certificate_number="),
+    // src/certification/cqp_pages.rs: no file, refused with 422; the fixture's certificate.
+    post("/stagiaires/{id}/certification/certificat", TraineeAdmin).multipart(""),
+    get("/stagiaires/{id}/certification/certificat", Attestation),
+    // Nothing to change: kept as it was.
+    post("/stagiaires/{id}/certification/cpam", TraineeAdmin).form("aid_contract_ref="),
+    post("/certifications/{id}/cpam", Doctor).form("forwarded=1"),
+    // src/accounts/account_pages.rs: a doctor's own numbers (empty: none recorded).
+    post("/mon-compte/cpam", Doctor).form("rpps=&am_number="),
     // src/certification/date_pages.rs. No date: refused with 422, the session keeps its day.
     post("/certification/{id}/date", CohortAdmin).form("held_on="),
     // src/followup/pages.rs
@@ -586,6 +595,8 @@ struct Fixture {
     attempt: i64,
     vae: i64,
     vae_document: i64,
+    /// The trainee's CQP, with its certificate.
+    cqp: i64,
     /// A certification session of A, without candidates.
     cert_session: i64,
     invitation: String,
@@ -622,6 +633,7 @@ impl Fixture {
             // Deleted by whoever may: a new one for each request.
             "id" if route == "/seances/{id}/supprimer" => add_session(app, self.org_a, self.cohort),
             "id" if under(&["/seances/"]) => self.session,
+            "id" if under(&["/medecin/{token}/cqp/", "/certifications/"]) => self.cqp,
             "id" if under(&["/attestations/", "/medecin/"]) => self.attestation,
             "id" if under(&["/suivi/pieces/"]) => self.attachment,
             "id" if under(&["/suivi/"]) => self.thread,
@@ -1062,6 +1074,37 @@ async fn setup(app: &TestApp) -> (Fixture, Vec<Caller>) {
         },
     )
     .unwrap();
+    // The trainee's CQP obtained, and its certificate uploaded (mailed to her doctor).
+    parcours::certification::store::record_cqp(
+        &mut app.conn(),
+        parcours::certification::store::By {
+            actor: admin,
+            organism_id: org_a,
+        },
+        trainee,
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+        "CQP-MATRICE-1",
+    )
+    .unwrap();
+    let res = as_admin
+        .client
+        .post_multipart(
+            app,
+            &format!("/stagiaires/{trainee}/certification/certificat"),
+            |f| {
+                f.part(
+                    "certificate",
+                    reqwest::multipart::Part::bytes(b"%PDF-1.4\n%%EOF\n".to_vec())
+                        .file_name("cqp.pdf"),
+                )
+            },
+        )
+        .await;
+    assert_eq!(res.status(), 303, "CQP certificate uploaded");
+    let cqp = parcours::certification::cqp::of_trainee(&mut app.conn(), trainee)
+        .unwrap()
+        .unwrap()
+        .id;
     // A's own programme, a copy of the CQP.
     let res = as_admin
         .client
@@ -1122,6 +1165,7 @@ async fn setup(app: &TestApp) -> (Fixture, Vec<Caller>) {
         vae,
         vae_document,
         cert_session,
+        cqp,
         invitation,
         reset,
         mail,

@@ -1,15 +1,17 @@
-//! The page a doctor's mailed link opens (`/medecin/<token>`): his assistants' progress and
-//! attestations, read-only, with one write: "transmise à la CPAM" in one click. The token is
+//! The page a doctor's mailed link opens (`/medecin/<token>`): his assistants' progress,
+//! attestations and CQPs, read-only, with one write: "transmis à la CPAM" in one click, on
+//! what the CPAM wants (the FAE attestation, the CQP certificate). The token is
 //! no session: every other page still asks him to sign in. He may switch his links off from
 //! there (or from `/mes-assistants`), and staff from the trainee's file.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::rules::Kind;
-use super::store;
+use super::cqp;
 use crate::accounts::doctor_links::{self, Found};
 use crate::accounts::{CurrentUser, Role};
+use crate::attestation::rules::Kind;
+use crate::attestation::store;
 use crate::base::format;
 use crate::base::paris::today;
 use crate::cohorts::access::staff_access;
@@ -23,6 +25,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/medecin/{token}/attestations/{id}/cpam",
             web::post().to(mark_forwarded),
         )
+        .route("/medecin/{token}/cqp/{id}/cpam", web::post().to(mark_cqp))
         .route("/medecin/{token}/desactiver", web::post().to(switch_off))
         .route(
             "/mes-assistants/liens/desactiver",
@@ -82,7 +85,7 @@ async fn page(req: HttpRequest, state: State, path: web::Path<String>) -> AppRes
         Err(found) => return dead(&req, &state, &found),
     };
     let today = today();
-    let (assistants, attestations) = state
+    let (assistants, copies) = state
         .db(move |c| {
             let trainees = cohorts::assistants_of(c, doctor)?;
             let mut out = Vec::new();
@@ -95,38 +98,20 @@ async fn page(req: HttpRequest, state: State, path: web::Path<String>) -> AppRes
                     "attendance": attendance,
                 }));
             }
-            let ids: Vec<i64> = trainees.iter().map(|t| t.id).collect();
-            let attestations: Vec<serde_json::Value> = store::of_trainees(c, &ids)?
-                .into_iter()
-                .filter(|a| a.revoked_at.is_none())
-                .map(|a| {
-                    let trainee = trainees
-                        .iter()
-                        .find(|t| t.id == a.trainee_id)
-                        .map(|t| t.name.clone());
-                    serde_json::json!({
-                        "id": a.id,
-                        "number": a.number,
-                        "title": Kind::parse(&a.kind).map_or("Attestation", Kind::title),
-                        "trainee": trainee,
-                        "issued_at": a.issued_at,
-                        "forwarded_on": a.cpam_forwarded_on,
-                    })
-                })
-                .collect();
+            let copies = super::copies::for_doctor(c, &trainees)?;
             crate::db::transaction(c, |c| {
                 doctor_links::used(c, link, doctor, serde_json::json!({"page": "assistants"}))
             })?;
-            Ok((out, attestations))
+            Ok((out, copies))
         })
         .await?;
     let mut ctx = w::context(&req);
     ctx.insert("name", &name);
     ctx.insert("token", &token);
     ctx.insert("assistants", &assistants);
-    ctx.insert("attestations", &attestations);
+    ctx.insert("copies", &copies);
     ctx.insert("notice", &notice(&req));
-    state.render("attestation/doctor_link.html", &ctx)
+    state.render("certification/doctor_link.html", &ctx)
 }
 
 /// The `?avis=` the page was sent back with, if it is one we know.
@@ -158,12 +143,54 @@ async fn mark_forwarded(
             if row.revoked_at.is_some() || !cohorts::employs(c, doctor, row.trainee_id)? {
                 return Err(AppError::NotFound);
             }
+            // Only the FAE attestation goes to the CPAM: the CQP's is for information.
+            if Kind::parse(&row.kind) != Some(Kind::Fae) {
+                return Err(AppError::Conflict(
+                    "Ce document est pour information : il n'est pas à transmettre à la CPAM."
+                        .into(),
+                ));
+            }
             if row.cpam_forwarded_on.is_some() {
                 return Ok(true);
             }
             crate::db::transaction(c, |c| {
                 store::mark_forwarded(c, doctor, &row, Some(today()))?;
                 doctor_links::used(c, link, doctor, serde_json::json!({"attestation": id}))
+            })?;
+            Ok(false)
+        })
+        .await?;
+    let avis = if already { "deja" } else { "transmise" };
+    Ok(w::redirect(&format!(
+        "{}/{token}?avis={avis}#attestations",
+        doctor_links::PATH
+    )))
+}
+
+/// The same one-click "transmis à la CPAM", on the CQP certificate of one of his assistants.
+async fn mark_cqp(
+    req: HttpRequest,
+    state: State,
+    path: web::Path<(String, i64)>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
+    let (token, id) = path.into_inner();
+    let (link, doctor, _) = match live(&state, &token).await? {
+        Ok(l) => l,
+        Err(found) => return dead(&req, &state, &found),
+    };
+    let already = state
+        .db(move |c| {
+            let row = cqp::get(c, id)?.ok_or(AppError::NotFound)?;
+            if row.certificate_at.is_none() || !cohorts::employs(c, doctor, row.trainee_id)? {
+                return Err(AppError::NotFound);
+            }
+            if row.cpam_forwarded_on.is_some() {
+                return Ok(true);
+            }
+            crate::db::transaction(c, |c| {
+                cqp::mark_forwarded(c, doctor, &row, Some(today()))?;
+                doctor_links::used(c, link, doctor, serde_json::json!({"cqp": id}))
             })?;
             Ok(false)
         })

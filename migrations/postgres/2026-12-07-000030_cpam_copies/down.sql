@@ -1,0 +1,17 @@
+ALTER TABLE trainee_profiles DROP COLUMN aid_contract_ref;
+ALTER TABLE users DROP COLUMN am_number;
+ALTER TABLE users DROP COLUMN rpps;
+DROP INDEX certifications_sha_idx;
+ALTER TABLE certifications DROP COLUMN organism_told_at;
+ALTER TABLE certifications DROP COLUMN cpam_reminded_at;
+ALTER TABLE certifications DROP COLUMN cpam_marked_by;
+ALTER TABLE certifications DROP COLUMN cpam_forwarded_on;
+ALTER TABLE certifications DROP COLUMN doctor_not_sent;
+ALTER TABLE certifications DROP COLUMN certificate_at;
+ALTER TABLE certifications DROP COLUMN certificate_mime;
+ALTER TABLE certifications DROP COLUMN certificate_name;
+ALTER TABLE certifications DROP COLUMN certificate_sha256;
+ALTER TABLE certifications DROP COLUMN organism_id;
+ALTER TABLE attestations DROP COLUMN organism_told_at;
+ALTER TABLE attestations DROP COLUMN cpam_reminded_at;
+ALTER TABLE attestations DROP COLUMN doctor_not_sent;
