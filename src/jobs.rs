@@ -1,15 +1,16 @@
 //! Scheduled jobs, started by `startup` when `PARCOURS_JOBS` is on: expired sessions,
 //! engagement nudges and digests, sign-in sheets left open, follow-up digests, the copies for
-//! the CPAM not forwarded, the purge of unconfirmed VAE requests, the bounce mailbox. A
-//! top-level module, as it calls into several domains.
+//! the CPAM not forwarded, the purge of unconfirmed VAE requests, the bounce mailbox, the
+//! alerts before a CQP deadline. A top-level module, as it calls into several domains.
 
 use actix_web::web;
 
+use crate::curriculum::Content;
 use crate::mail::MailContext;
 use crate::web::AppState;
 
 /// Checks every minute whether a scheduled job is due; several instances may all run this.
-pub async fn run_scheduler(state: web::Data<AppState>) {
+pub async fn run_scheduler(state: web::Data<AppState>, content: web::Data<Content>) {
     let instance = format!(
         "{}-{}",
         std::process::id(),
@@ -44,6 +45,7 @@ pub async fn run_scheduler(state: web::Data<AppState>) {
         if let Err(e) = result {
             tracing::warn!(error = %e, "scheduled jobs");
         }
+        deadline_alerts(&state, &content, &instance).await;
         if let Some(dir) = state.config.bounce_maildir.clone() {
             read_bounces(&state, dir).await;
         }
@@ -56,6 +58,33 @@ pub async fn run_scheduler(state: web::Data<AppState>) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "VAE purge"),
         }
+    }
+}
+
+/// The alerts before CQP deadlines, apart: a failure there holds up no other job.
+async fn deadline_alerts(
+    state: &web::Data<AppState>,
+    content: &web::Data<Content>,
+    instance: &str,
+) {
+    let (st, content, inst) = (state.clone(), content.clone(), instance.to_string());
+    let result = state
+        .db(move |c| {
+            let mc = MailContext {
+                templates: &st.mail_templates,
+                base_url: &st.config.base_url,
+            };
+            crate::certification::deadline_alerts::run_due(
+                c,
+                &mc,
+                &content,
+                &inst,
+                crate::db::now(),
+            )
+        })
+        .await;
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "deadline alerts");
     }
 }
 

@@ -47,7 +47,7 @@ impl Application {
             tokio::spawn(worker.run());
         }
         if config.jobs {
-            tokio::spawn(crate::jobs::run_scheduler(state.clone()));
+            tokio::spawn(crate::jobs::run_scheduler(state.clone(), content.clone()));
         }
         let listener = TcpListener::bind(config.bind)
             .map_err(|e| anyhow::anyhow!("PARCOURS_BIND: cannot listen on {}: {e}", config.bind))?;
@@ -75,6 +75,7 @@ impl Application {
                 .configure(accounts::token_pages::routes)
                 .configure(cohorts::pages::routes)
                 .configure(cohorts::cohort_pages::routes)
+                .configure(cohorts::end_pages::routes)
                 .configure(cohorts::trainee_pages::routes)
                 .configure(cohorts::calendar::routes)
                 .configure(cohorts::feeds::routes)
@@ -97,6 +98,7 @@ impl Application {
                 .configure(crate::evidence::pages::routes)
                 .configure(crate::vae::pages::routes)
                 .configure(crate::certification::pages::routes)
+                .configure(crate::certification::date_pages::routes)
                 .configure(crate::certification::cqp_pages::routes)
                 .configure(crate::followup::pages::routes)
                 .configure(crate::reporting::pages::routes)

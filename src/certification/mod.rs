@@ -7,6 +7,8 @@ pub mod copies;
 pub mod cpam_reminders;
 pub mod cqp;
 pub mod cqp_pages;
+pub mod date_pages;
+pub mod deadline_alerts;
 pub mod doctor_link_pages;
 pub mod pages;
 pub mod record;

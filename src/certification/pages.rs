@@ -4,12 +4,19 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
+use super::date_pages::{Confirm, candidate_lines, confirm_page};
 use super::record;
 use super::rules::{self, Outcome, SessionInput};
 use super::store::{self, SessionRow};
 use crate::accounts::CurrentUser;
+use crate::audit::{self, Event};
+use crate::base::format;
 use crate::base::paris::today;
-use crate::cohorts::access::{Access, staff_access, trainee_access};
+use crate::cohorts::access::{
+    Access, NamedFlag, deadline_flags_of, deadline_of, flags_for_change, staff_access,
+    trainee_access,
+};
+use crate::cohorts::store::{self as cohorts, Scope};
 use crate::curriculum::Content;
 use crate::web::csrf::CsrfForm;
 use crate::web::{self as w, AppError, AppResult, State};
@@ -49,7 +56,11 @@ pub(super) async fn session_for_staff(
 }
 
 /// The same, for an administrator of the organism (a trainer only reads).
-async fn session_for_admin(state: &State, me: &CurrentUser, id: i64) -> AppResult<SessionRow> {
+pub(super) async fn session_for_admin(
+    state: &State,
+    me: &CurrentUser,
+    id: i64,
+) -> AppResult<SessionRow> {
     let s = session_for_staff(state, me, id).await?;
     me.require_org_admin_of(s.organism_id)?;
     Ok(s)
@@ -151,13 +162,17 @@ async fn show(
 ) -> AppResult<HttpResponse> {
     let s = session_for_staff(&state, &me, path.into_inner()).await?;
     let (sid, org) = (s.id, s.organism_id);
-    let (candidates, results, titles, trainees) = state
+    let held_on = s.held_on;
+    let s2 = s.clone();
+    let (candidates, results, titles, trainees, flags) = state
         .db(move |c| {
+            let lines = candidate_lines(c, &s2)?;
             Ok((
                 store::candidates_of(c, sid)?,
                 store::results_of(c, sid)?,
                 store::cqp_blocs(c)?,
                 store::cqp_trainees(c, org)?,
+                flags_for_change(&lines, today(), None, Some(held_on)),
             ))
         })
         .await?;
@@ -180,9 +195,14 @@ async fn show(
                 })
                 .collect();
             let has_results = results.iter().any(|r| r.0 == cand.trainee_id);
+            let mine: Vec<&NamedFlag> = flags
+                .iter()
+                .filter(|f| f.trainee_id == cand.trainee_id)
+                .collect();
             serde_json::json!({
                 "trainee_id": cand.trainee_id, "name": cand.name,
                 "derogation": cand.derogation, "blocs": blocs, "has_results": has_results,
+                "flags": mine,
             })
         })
         .collect();
@@ -198,6 +218,7 @@ async fn show(
             .collect::<Vec<_>>(),
     );
     ctx.insert("can_edit", &me.require_org_admin_of(org).is_ok());
+    ctx.insert("has_results", &!results.is_empty());
     state.render("certification/session.html", &ctx)
 }
 
@@ -206,9 +227,31 @@ struct RegisterForm {
     trainee_id: String,
     #[serde(default)]
     derogation: String,
+    /// `1` once staff saw that the session falls after her deadline.
+    #[serde(default)]
+    confirm: String,
+}
+
+/// Why a registration's transaction stops: a refusal, or a deadline to confirm first.
+enum Stop {
+    Refused(AppError),
+    Unconfirmed(Vec<NamedFlag>),
+}
+
+impl From<diesel::result::Error> for Stop {
+    fn from(e: diesel::result::Error) -> Self {
+        Stop::Refused(e.into())
+    }
+}
+
+impl From<AppError> for Stop {
+    fn from(e: AppError) -> Self {
+        Stop::Refused(e)
+    }
 }
 
 async fn register(
+    req: HttpRequest,
     state: State,
     content: web::Data<Content>,
     me: CurrentUser,
@@ -221,20 +264,67 @@ async fn register(
         .trim()
         .parse()
         .map_err(|_| AppError::invalid("trainee_id", "Choisissez une stagiaire."))?;
-    let (actor, sid) = (me.id, s.id);
-    state
+    let (actor, sid, held_on) = (me.id, s.id, s.held_on);
+    let confirm = form.confirm == "1";
+    let derogation = form.derogation.clone();
+    // Her eligibility first (`record::register`), then her deadline: rolled back until confirmed.
+    let done = state
         .db(move |c| {
-            record::register(
-                c,
-                &content,
-                actor,
-                &s,
-                trainee,
-                Some(form.derogation.as_str()),
-            )
+            let result = crate::db::transaction(c, |c| {
+                record::register(c, &content, actor, &s, trainee, Some(derogation.as_str()))?;
+                let lines: Vec<_> = cohorts::trainee(c, Scope::Organism(s.organism_id), trainee)?
+                    .into_iter()
+                    .collect();
+                let flags = flags_for_change(&lines, today(), None, Some(s.held_on));
+                if flags.is_empty() {
+                    return Ok(());
+                }
+                if !confirm {
+                    return Err(Stop::Unconfirmed(flags));
+                }
+                audit::record(
+                    c,
+                    Event::new(
+                        "certification_registered.deadline_confirmed",
+                        "trainee",
+                        Some(trainee),
+                    )
+                    .by(Some(actor))
+                    .in_organism(Some(s.organism_id))
+                    .detail(serde_json::json!({"session": s.id, "flags": flags})),
+                )?;
+                Ok(())
+            });
+            match result {
+                Ok(()) => Ok(None),
+                Err(Stop::Unconfirmed(flags)) => Ok(Some(flags)),
+                Err(Stop::Refused(e)) => Err(e),
+            }
         })
         .await?;
-    Ok(w::redirect(&format!("/certification/{sid}")))
+    let Some(flags) = done else {
+        return Ok(w::redirect(&format!("/certification/{sid}")));
+    };
+    confirm_page(
+        &req,
+        &state,
+        &me,
+        Confirm {
+            title: "Inscrire une candidate après son échéance".into(),
+            intro: format!(
+                "La session du {} a lieu après l'échéance de cette stagiaire pour obtenir le CQP :",
+                format::date(held_on)
+            ),
+            flags: &flags,
+            action: format!("/certification/{sid}/candidats"),
+            fields: vec![
+                ("trainee_id", trainee.to_string()),
+                ("derogation", form.derogation),
+            ],
+            back: format!("/certification/{sid}"),
+            label: "Confirmer l'inscription",
+        },
+    )
 }
 
 async fn unregister(
@@ -284,14 +374,20 @@ async fn trainee_page(
 ) -> AppResult<HttpResponse> {
     let (trainee, access) = trainee_access(&state, &me, path.into_inner()).await?;
     let t = trainee.clone();
-    let (st, cqp, reach, contract) = state
+    let (st, cqp, reach, contract, planned, alerts) = state
         .db(move |c| {
             let st = record::status(c, &content, &t, today())?;
             let reach = crate::cohorts::doctors::reach(c, t.employer_id)?;
             let contract = crate::cohorts::doctors::aid_contract_ref(c, t.id)?;
-            Ok((st, super::cqp::of_trainee(c, t.id)?, reach, contract))
+            let next = store::next_sessions_of(c, &[t.id], today())?.remove(&t.id);
+            let alerts = store::alerts_of(c, t.id)?;
+            let cqp = super::cqp::of_trainee(c, t.id)?;
+            Ok((st, cqp, reach, contract, next, alerts))
         })
         .await?;
+    // Her next session is the certification her deadline is weighed against.
+    let deadline = deadline_of(&trainee, today());
+    let days_left = (deadline - today()).num_days();
     let mut ctx = w::context(&req);
     ctx.insert("me", &me.view());
     ctx.insert("trainee", &trainee);
@@ -307,6 +403,25 @@ async fn trainee_page(
         &(access == Access::Staff && me.require_org_admin_of(trainee.organism_id).is_ok()),
     );
     ctx.insert("today", &today().to_string());
+    ctx.insert("deadline", &deadline);
+    ctx.insert(
+        "deadline_words",
+        &crate::cohorts::rules::deadline_words(days_left),
+    );
+    ctx.insert("overdue", &(days_left < 0));
+    ctx.insert("planned", &planned);
+    let alerts: Vec<serde_json::Value> = alerts
+        .iter()
+        .map(|(months, deadline, at, mails)| {
+            serde_json::json!({"months": months, "deadline": deadline,
+                "at": format::datetime(*at), "mails": mails})
+        })
+        .collect();
+    ctx.insert("alerts", &alerts);
+    ctx.insert(
+        "deadline_flags",
+        &deadline_flags_of(&trainee, today(), planned),
+    );
     state.render("certification/trainee.html", &ctx)
 }
 

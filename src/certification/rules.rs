@@ -10,6 +10,9 @@ use serde::Serialize;
 use crate::attestation::completion::{PathCompletion, check_override_reason};
 use crate::base::format;
 
+mod alerts;
+pub use alerts::*;
+
 /// A candidate's result for one bloc.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

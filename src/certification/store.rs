@@ -9,8 +9,8 @@ use super::rules::{NewSession, Outcome};
 use crate::audit::{self, Event};
 use crate::db::schema::{
     certification_blocs as blocs, certification_candidates as candidates,
-    certification_sessions as sessions, certifications, cohorts, enrolments, modules, programs,
-    users,
+    certification_sessions as sessions, certifications, cohorts, deadline_alerts, enrolments,
+    modules, programs, users,
 };
 use crate::db::{self, DbConn};
 use crate::web::{AppError, AppResult};
@@ -375,5 +375,82 @@ pub fn cqp_trainees(conn: &mut DbConn, organism_id: i64) -> QueryResult<Vec<(i64
         .filter(enrolments::ended_on.is_null())
         .order((users::name.asc(), users::id.asc()))
         .select((users::id, users::name))
+        .load(conn)
+}
+
+/// The next session each of these trainees is registered for, held on `from` or later:
+/// the certification date her deadline is weighed against.
+pub fn next_sessions_of(
+    conn: &mut DbConn,
+    trainee_ids: &[i64],
+    from: NaiveDate,
+) -> QueryResult<std::collections::HashMap<i64, NaiveDate>> {
+    let rows: Vec<(i64, NaiveDate)> = candidates::table
+        .inner_join(sessions::table)
+        .filter(candidates::trainee_id.eq_any(trainee_ids))
+        .filter(sessions::held_on.ge(from))
+        .order((candidates::trainee_id.asc(), sessions::held_on.asc()))
+        .select((candidates::trainee_id, sessions::held_on))
+        .load(conn)?;
+    let mut next = std::collections::HashMap::new();
+    for (trainee, day) in rows {
+        next.entry(trainee).or_insert(day);
+    }
+    Ok(next)
+}
+
+/// Moves a session to another day, with what it makes fall after candidates' deadlines (as
+/// staff confirmed them) in the audit. Refused once a result is recorded: they are dated by it.
+pub fn set_session_date(
+    conn: &mut DbConn,
+    by: By,
+    session: &SessionRow,
+    held_on: NaiveDate,
+    flags: &serde_json::Value,
+) -> AppResult<()> {
+    let results: i64 = blocs::table
+        .filter(blocs::session_id.eq(session.id))
+        .count()
+        .get_result(conn)?;
+    if results > 0 {
+        return Err(AppError::Conflict(
+            "Des résultats sont enregistrés pour cette session : sa date ne peut plus être changée.".into(),
+        ));
+    }
+    diesel::update(sessions::table.find(session.id))
+        .set(sessions::held_on.eq(held_on))
+        .execute(conn)?;
+    audit::record(
+        conn,
+        Event::new(
+            "certification_session.date_changed",
+            "certification_session",
+            Some(session.id),
+        )
+        .by(Some(by.actor))
+        .in_organism(Some(by.organism_id))
+        .change(
+            serde_json::json!({"held_on": session.held_on}),
+            serde_json::json!({"held_on": held_on, "flags": flags}),
+        ),
+    )?;
+    Ok(())
+}
+
+/// The deadline alerts sent about a trainee, the latest first: (months before, deadline,
+/// when, mails queued).
+pub fn alerts_of(
+    conn: &mut DbConn,
+    trainee_id: i64,
+) -> QueryResult<Vec<(i32, NaiveDate, chrono::NaiveDateTime, i32)>> {
+    deadline_alerts::table
+        .filter(deadline_alerts::trainee_id.eq(trainee_id))
+        .order(deadline_alerts::id.desc())
+        .select((
+            deadline_alerts::threshold_months,
+            deadline_alerts::deadline,
+            deadline_alerts::sent_at,
+            deadline_alerts::messages,
+        ))
         .load(conn)
 }

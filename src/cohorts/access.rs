@@ -110,3 +110,34 @@ pub fn trainee_view(t: &TraineeLine, today: NaiveDate) -> serde_json::Value {
         serde_json::to_value(deadline_flags_of(t, today, None)).unwrap_or_default();
     v
 }
+
+/// A flag with the trainee it is about, as a confirmation step and the audit list them.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct NamedFlag {
+    pub trainee_id: i64,
+    pub name: String,
+    #[serde(flatten)]
+    pub flag: rules::DeadlineFlag,
+}
+
+/// What a new cohort end (`cohort_end`) or certification day (`planned_certification`)
+/// makes fall after the deadline of each of these trainees.
+pub fn flags_for_change(
+    trainees: &[TraineeLine],
+    today: NaiveDate,
+    cohort_end: Option<NaiveDate>,
+    planned_certification: Option<NaiveDate>,
+) -> Vec<NamedFlag> {
+    trainees
+        .iter()
+        .flat_map(|t| {
+            rules::deadline_flags(deadline_of(t, today), cohort_end, planned_certification)
+                .into_iter()
+                .map(|flag| NamedFlag {
+                    trainee_id: t.id,
+                    name: t.name.clone(),
+                    flag,
+                })
+        })
+        .collect()
+}

@@ -7,6 +7,7 @@ mod closure_pages;
 pub mod cohort_pages;
 pub mod doctors;
 pub mod employers;
+pub mod end_pages;
 pub mod enrolment;
 pub mod feeds;
 pub mod import;

@@ -808,6 +808,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    deadline_alerts (id) {
+        id -> BigInt,
+        trainee_id -> BigInt,
+        threshold_months -> Integer,
+        deadline -> Date,
+        sent_at -> Timestamp,
+        messages -> Integer,
+    }
+}
+
 diesel::joinable!(certification_candidates -> certification_sessions (session_id));
 diesel::joinable!(certification_candidates -> users (trainee_id));
 
@@ -867,5 +878,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     certification_candidates,
     certification_blocs,
     certifications,
-    proa_suspensions
+    proa_suspensions,
+    deadline_alerts
 );

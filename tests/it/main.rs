@@ -16,6 +16,8 @@ mod common;
 mod content_check;
 mod cpam_copies;
 mod curriculum;
+mod deadline_alerts;
+mod deadline_changes;
 mod deadlines;
 mod demo_story;
 mod doctor_links;

@@ -364,6 +364,8 @@ const ROUTES: &[Route] = &[
     post("/promotions/{id}/formateurs", CohortAdmin).form("trainer={trainer}"),
     // No version 0 is ever current: refused (409), the cohort keeps its version.
     post("/promotions/{id}/version", CohortAdmin).form("version=0"),
+    // src/cohorts/end_pages.rs. No date: refused with 422, the cohort keeps its end.
+    post("/promotions/{id}/fin", CohortAdmin).form("end_date="),
     // src/cohorts/trainee_pages.rs
     get("/stagiaires/{id}", TraineeFile),
     post("/stagiaires/{id}/parcours", TraineeAdmin).form("module_id=0&kind=&exempted_hours=&reason=&document_ref="),
@@ -520,6 +522,8 @@ const ROUTES: &[Route] = &[
     post("/certifications/{id}/cpam", Doctor).form("forwarded=1"),
     // src/accounts/account_pages.rs: a doctor's own numbers (empty: none recorded).
     post("/mon-compte/cpam", Doctor).form("rpps=&am_number="),
+    // src/certification/date_pages.rs. No date: refused with 422, the session keeps its day.
+    post("/certification/{id}/date", CohortAdmin).form("held_on="),
     // src/followup/pages.rs
     get("/mon-suivi", Trainee),
     get("/mon-suivi/modules/{module}", Trainee),

@@ -227,3 +227,35 @@ pub fn program_choices(
         })
         .collect())
 }
+
+/// The programme's range of lengths, in months: (minimum, maximum).
+pub fn program_months(conn: &mut DbConn, program_id: i64) -> QueryResult<(i32, i32)> {
+    programs::table
+        .find(program_id)
+        .select((programs::min_months, programs::max_months))
+        .first(conn)
+}
+
+/// Moves a cohort's end, with what it makes fall after trainees' deadlines (as staff
+/// confirmed them) in the audit.
+pub fn set_end_date(
+    conn: &mut DbConn,
+    actor: i64,
+    cohort: &CohortRow,
+    end: NaiveDate,
+    flags: &serde_json::Value,
+) -> QueryResult<()> {
+    diesel::update(cohorts::table.find(cohort.id))
+        .set(cohorts::end_date.eq(end))
+        .execute(conn)?;
+    audit::record(
+        conn,
+        Event::new("cohort.end_date_changed", "cohort", Some(cohort.id))
+            .by(Some(actor))
+            .in_organism(Some(cohort.organism_id))
+            .change(
+                serde_json::json!({"end_date": cohort.end_date}),
+                serde_json::json!({"end_date": end, "flags": flags}),
+            ),
+    )
+}
