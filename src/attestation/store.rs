@@ -11,8 +11,7 @@ use super::rules::OrganismFacts;
 use crate::audit::{self, Event};
 use crate::db::schema::{
     attendance_entries, attendance_sheets, attestations, certification_candidates,
-    certification_sessions, daily_activity, employer_doctors, hour_corrections, organisms,
-    sessions, users,
+    certification_sessions, daily_activity, hour_corrections, organisms, sessions, users,
 };
 use crate::db::{self, DbConn};
 
@@ -303,20 +302,6 @@ pub fn set_identity(
                 }),
             ),
     )
-}
-
-/// The doctors of an employer (a doctor alone, or a group practice): (name, email).
-pub fn doctors_of_employer(
-    conn: &mut DbConn,
-    employer_id: i64,
-) -> QueryResult<Vec<(i64, String, String)>> {
-    employer_doctors::table
-        .inner_join(users::table.on(users::id.eq(employer_doctors::doctor_id)))
-        .filter(employer_doctors::employer_id.eq(employer_id))
-        .filter(users::disabled.eq(false))
-        .order(users::id.asc())
-        .select((users::id, users::name, users::email))
-        .load(conn)
 }
 
 /// Hours actually done in a period (Paris days, both included), by module: (distance,

@@ -8,7 +8,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::rules::{self, CPAM_LOOKBACK_DAYS, CPAM_REMINDER_DAYS};
-use crate::accounts::{Role, doctor_links, store as accounts};
+use crate::accounts::doctor_links;
 use crate::audit::{self, Event};
 use crate::base::format;
 use crate::base::paris::paris_date;
@@ -211,17 +211,8 @@ fn step(
     };
     let mut to: Vec<(Option<i64>, Recipient)> = Vec::new();
     if organism {
-        for u in accounts::staff_of(conn, p.organism_id)? {
-            if u.role() == Some(Role::OrganismAdmin) && !u.disabled {
-                to.push((
-                    None,
-                    Recipient {
-                        name: Some(u.name),
-                        email: u.email,
-                    },
-                ));
-            }
-        }
+        let staff = super::recipients::organism(conn, p.organism_id)?;
+        to.extend(staff.into_iter().map(|r| (None, r)));
     } else {
         for d in &reach.doctors {
             let r = Recipient {

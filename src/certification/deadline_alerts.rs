@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use super::record;
 use super::rules::{self, AlertFacts, Threshold};
 use super::store;
-use crate::accounts::{Role, doctor_links};
+use crate::accounts::doctor_links;
 use crate::audit::{self, Event};
 use crate::base::format;
 use crate::cohorts::access::deadline_of;
@@ -20,7 +20,7 @@ use crate::cohorts::store::{self as cohorts, Scope, TraineeLine};
 use crate::curriculum::Content;
 use crate::db::schema::{
     certifications, cohorts as cohort_table, deadline_alerts, enrolments, job_runs, programs,
-    trainee_profiles, users,
+    trainee_profiles,
 };
 use crate::db::{self, DbConn};
 use crate::mail::{self, Mail, MailContext, Recipient, outbox};
@@ -233,8 +233,8 @@ fn mail_vars(
     Ok(c)
 }
 
-/// One mail to each doctor of her employer (not disabled), and one to each administrator of
-/// her organism, or to its contact address when it has none: `(doctors, organism)` queued.
+/// One mail to each doctor of her employer who can be reached, and one to each administrator
+/// of her organism, or to its contact address when it has none: `(doctors, organism)` queued.
 fn queue_mails(
     conn: &mut DbConn,
     mc: &MailContext<'_>,
@@ -252,40 +252,21 @@ fn queue_mails(
     };
     let mut ctx = vars.clone();
     ctx.insert("base_url", mc.base_url);
-    if let Some(employer) = t.employer_id {
-        for (id, name, email) in crate::attestation::store::doctors_of_employer(conn, employer)? {
-            let mut own = ctx.clone();
-            own.insert(
-                "doctor_link",
-                &doctor_links::issue(conn, mc.base_url, id, JOB)?,
-            );
-            let to = Recipient {
-                name: Some(name.clone()),
-                email,
-            };
-            queue(conn, "deadline_alert_doctor", to, &own)?;
-            reached.push(name);
-        }
+    // Doctors who can be reached: not disabled, address not bouncing.
+    for d in crate::cohorts::doctors::reach(conn, t.employer_id)?.doctors {
+        let mut own = ctx.clone();
+        own.insert(
+            "doctor_link",
+            &doctor_links::issue(conn, mc.base_url, d.id, JOB)?,
+        );
+        let to = Recipient {
+            name: Some(d.name.clone()),
+            email: d.email,
+        };
+        queue(conn, "deadline_alert_doctor", to, &own)?;
+        reached.push(d.name);
     }
-    let mut staff: Vec<Recipient> = users::table
-        .filter(users::organism_id.eq(t.organism_id))
-        .filter(users::role.eq(Role::OrganismAdmin.as_str()))
-        .filter(users::disabled.eq(false))
-        .order(users::id.asc())
-        .select((users::name, users::email))
-        .load::<(String, String)>(conn)?
-        .into_iter()
-        .map(|(name, email)| Recipient {
-            name: Some(name),
-            email,
-        })
-        .collect();
-    if staff.is_empty() {
-        let contact = crate::organisms::store::get(conn, t.organism_id)?
-            .and_then(|o| o.contact_email)
-            .filter(|e| !e.trim().is_empty());
-        staff.extend(contact.map(|email| Recipient { name: None, email }));
-    }
+    let staff = super::recipients::organism(conn, t.organism_id)?;
     ctx.insert("doctors", &reached);
     let count = staff.len();
     for to in staff {

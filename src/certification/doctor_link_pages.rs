@@ -252,13 +252,11 @@ async fn switch_off_by_staff(
     let employer = trainee.employer_id;
     state
         .db(move |c| {
-            let doctors = match employer {
-                Some(e) => store::doctors_of_employer(c, e)?,
-                None => vec![],
-            };
+            // Every doctor of her employer, disabled or not: a link may outlive an account.
+            let doctors = crate::cohorts::doctors::reach(c, employer)?.all;
             crate::db::transaction(c, |c| {
-                for (doctor, _, _) in &doctors {
-                    doctor_links::revoke_all(c, *doctor, Some(actor), Some(org))?;
+                for d in &doctors {
+                    doctor_links::revoke_all(c, d.id, Some(actor), Some(org))?;
                 }
                 Ok::<_, AppError>(())
             })

@@ -11,6 +11,7 @@ pub mod date_pages;
 pub mod deadline_alerts;
 pub mod doctor_link_pages;
 pub mod pages;
+pub mod recipients;
 pub mod record;
 pub mod rules;
 pub mod store;
