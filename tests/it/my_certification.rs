@@ -101,12 +101,12 @@ fn iso(day: NaiveDate) -> Value {
     json!(day.format("%Y-%m-%d").to_string())
 }
 
-/// The row of the sessions' table for the session of `day`.
+/// What her page says of the session of `day`: its place, her blocs and results there.
 fn session_row(page: &str, day: NaiveDate) -> &str {
     let start = page
-        .find(&format!("<td class=\"nowrap\">{}</td>", format::date(day)))
+        .find(&format!("<h3>Session du {}</h3>", format::date(day)))
         .unwrap_or_else(|| panic!("no session of {day} in {page}"));
-    let end = page[start..].find("</tr>").unwrap() + start;
+    let end = page[start..].find("</ul>").unwrap() + start;
     &page[start..end]
 }
 
@@ -145,7 +145,7 @@ async fn my_certification_follows_a_failed_bloc_to_its_second_session_and_the_cq
     register(&app, &admin, s1, zoe).await;
     let page = camille_c.get_text(&app, PAGE).await;
     let row = session_row(&page, first);
-    assert!(row.contains("Lyon, CCI"), "{row}");
+    assert!(row.contains("Lieu : Lyon, CCI"), "{row}");
     assert_eq!(
         row.matches("résultat pas encore enregistré").count(),
         4,
