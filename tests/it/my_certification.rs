@@ -5,12 +5,16 @@
 //! routes, and a trainee reads only hers.
 
 use chrono::{Duration, NaiveDate};
+use diesel::prelude::*;
 use parcours::accounts::Role;
 use parcours::base::format;
+use parcours::db::DbConn;
+use parcours::db::schema::vae_requests;
 use serde_json::{Value, json};
 
 use crate::certification::complete;
 use crate::common::*;
+use crate::vae::{form_path, request_form};
 
 const PAGE: &str = "/ma-certification";
 const API: &str = "/api/v1/me/certification";
@@ -378,4 +382,77 @@ async fn my_certification_nobody_else_reads_it_through_the_me_routes() {
     let r = record(&app, &lea_c).await;
     assert_eq!(r["sessions"][0]["held_on"], iso(day));
     assert_eq!(bloc(&r, "M1")["registered_on"], iso(day));
+}
+
+#[tokio::test]
+async fn my_certification_shows_the_blocs_a_vae_decision_granted() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let (staff, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "dir@a.fr").await;
+    let (camille_c, camille) = app.trainee_in(org, "CQP-AM", "camille@a.fr").await;
+    let r = camille_c
+        .post_multipart(&app, &form_path(org), |form| {
+            request_form(form, None, "2000")
+        })
+        .await;
+    assert_eq!(r.status(), 303);
+    let mut conn = app.conn();
+    let id: i64 = vae_requests::table
+        .filter(vae_requests::candidate_id.eq(camille))
+        .select(vae_requests::id)
+        .first(&mut *conn as &mut DbConn)
+        .unwrap();
+    // Straight to a jury that has met (the steps before are `vae.rs`'s).
+    diesel::update(vae_requests::table.find(id))
+        .set((
+            vae_requests::state.eq("jury_planifie"),
+            vae_requests::jury_at.eq(chrono::Utc::now().naive_utc() - Duration::hours(1)),
+            vae_requests::jury_place.eq("Lyon"),
+            vae_requests::requested_modules.eq(r#"["M1","M2","M3","M4"]"#),
+        ))
+        .execute(&mut *conn as &mut DbConn)
+        .unwrap();
+    drop(conn);
+    let r = staff
+        .post_form(
+            &app,
+            &format!("/vae/dossiers/{id}/etape"),
+            &[
+                ("action", "decide"),
+                ("outcome", "partial"),
+                ("validated", "M2"),
+                ("validated", "M3"),
+                ("recommendations", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let today = parcours::base::paris::today();
+    let decided = format!("par VAE, décision du {}", format::date(today));
+    let page = camille_c.get_text(&app, PAGE).await;
+    assert_eq!(
+        page.matches(&format!("Acquis</strong> {decided}")).count(),
+        2,
+        "{page}"
+    );
+    assert!(page.contains("Blocs à passer : M1, M4."), "{page}");
+    let r = record(&app, &camille_c).await;
+    let m2 = bloc(&r, "M2");
+    assert_eq!(
+        (
+            &m2["state"],
+            &m2["source"],
+            &m2["on"],
+            &m2["vae_request_id"]
+        ),
+        (&json!("acquired"), &json!("vae"), &iso(today), &json!(id))
+    );
+    assert_eq!(bloc(&r, "M1")["state"], "to_pass");
+    let path = camille_c.get_text(&app, PROGRAMME).await;
+    assert_eq!(
+        path.matches(&format!("Bloc acquis</strong> {decided}"))
+            .count(),
+        2,
+        "{path}"
+    );
 }
