@@ -114,6 +114,26 @@ fn session_row(page: &str, day: NaiveDate) -> &str {
     &page[start..end]
 }
 
+/// Camille's story, and Zoé's at the same sessions.
+struct Story<'a> {
+    app: &'a TestApp,
+    admin: reqwest::Client,
+    org: i64,
+    camille_c: reqwest::Client,
+    camille: i64,
+    zoe_c: reqwest::Client,
+    zoe: i64,
+    /// The first session's day (past) and the second's (to come).
+    first: NaiveDate,
+    second: NaiveDate,
+}
+
+impl Story<'_> {
+    fn days(&self) -> (String, String) {
+        (format::date(self.first), format::date(self.second))
+    }
+}
+
 #[tokio::test]
 async fn my_certification_follows_a_failed_bloc_to_its_second_session_and_the_cqp() {
     let app = spawn_app().await;
@@ -124,31 +144,49 @@ async fn my_certification_follows_a_failed_bloc_to_its_second_session_and_the_cq
     complete(&app, org, camille, &["M1", "M2", "M3", "M4"]);
     complete(&app, org, zoe, &["M1", "M2", "M3", "M4"]);
     let today = parcours::base::paris::today();
-    let (first, second) = (today - Duration::days(14), today + Duration::days(30));
-    let (d1, d2) = (format::date(first), format::date(second));
+    let st = Story {
+        app: &app,
+        admin,
+        org,
+        camille_c,
+        camille,
+        zoe_c,
+        zoe,
+        first: today - Duration::days(14),
+        second: today + Duration::days(30),
+    };
+    before_any_session(&st).await;
+    first_session(&st).await;
+    let s2 = second_session(&st).await;
+    acquired_then_cqp(&st, s2).await;
+}
 
-    // Before any session: four blocs to pass, no session read, no CQP.
-    let page = camille_c.get_text(&app, PAGE).await;
+/// Before any session: four blocs to pass, no session read, no CQP.
+async fn before_any_session(st: &Story<'_>) {
+    let page = st.camille_c.get_text(st.app, PAGE).await;
     assert!(page.contains("<h1>Ma certification</h1>"), "{page}");
     assert_eq!(page.matches("À passer").count(), 4, "{page}");
     assert!(page.contains("Blocs à passer : M1, M2, M3, M4."), "{page}");
     assert!(page.contains("Aucune inscription à une session de certification pour l'instant."));
     assert!(page.contains("Votre CQP n'est pas encore enregistré."));
-    let r = record(&app, &camille_c).await;
+    let r = record(st.app, &st.camille_c).await;
     assert_eq!(r["program_kind"], "cqp");
     assert_eq!(r["sessions"], json!([]));
     assert_eq!(r["cqp"], Value::Null);
     assert_eq!(bloc(&r, "M4")["state"], "to_pass");
-    let path = camille_c.get_text(&app, PROGRAMME).await;
+    let path = st.camille_c.get_text(st.app, PROGRAMME).await;
     assert!(path.contains(r#"<a href="/ma-certification">"#), "{path}");
     assert!(!path.contains("Bloc acquis") && !path.contains("Bloc à repasser"));
+}
 
-    // Registered at a first session; Zoé too.
-    let s1 = session_on(&app, &admin, org, first).await;
-    register(&app, &admin, s1, camille).await;
-    register(&app, &admin, s1, zoe).await;
-    let page = camille_c.get_text(&app, PAGE).await;
-    let row = session_row(&page, first);
+/// Registered at a first session with Zoé; M4 not acquired there.
+async fn first_session(st: &Story<'_>) {
+    let (d1, _) = st.days();
+    let s1 = session_on(st.app, &st.admin, st.org, st.first).await;
+    register(st.app, &st.admin, s1, st.camille).await;
+    register(st.app, &st.admin, s1, st.zoe).await;
+    let page = st.camille_c.get_text(st.app, PAGE).await;
+    let row = session_row(&page, st.first);
     assert!(row.contains("Lieu : Lyon, CCI"), "{row}");
     assert_eq!(
         row.matches("résultat pas encore enregistré").count(),
@@ -157,9 +195,9 @@ async fn my_certification_follows_a_failed_bloc_to_its_second_session_and_the_cq
     );
     assert!(page.contains(&format!("Inscription à la session du {d1}")));
     assert!(!page.contains("zoe@a.fr"));
-    let r = record(&app, &camille_c).await;
-    assert_eq!(r["sessions"][0]["held_on"], iso(first));
-    assert_eq!(bloc(&r, "M4")["registered_on"], iso(first));
+    let r = record(st.app, &st.camille_c).await;
+    assert_eq!(r["sessions"][0]["held_on"], iso(st.first));
+    assert_eq!(bloc(&r, "M4")["registered_on"], iso(st.first));
 
     // Results: M4 not acquired for Camille; M1 absent for Zoé.
     let acquired = [
@@ -168,9 +206,9 @@ async fn my_certification_follows_a_failed_bloc_to_its_second_session_and_the_cq
         ("bloc_M3", "acquired"),
         ("bloc_M4", "not_acquired"),
     ];
-    results(&app, &admin, s1, camille, &acquired).await;
-    results(&app, &admin, s1, zoe, &[("bloc_M1", "absent")]).await;
-    let page = camille_c.get_text(&app, PAGE).await;
+    results(st.app, &st.admin, s1, st.camille, &acquired).await;
+    results(st.app, &st.admin, s1, st.zoe, &[("bloc_M1", "absent")]).await;
+    let page = st.camille_c.get_text(st.app, PAGE).await;
     assert_eq!(
         page.matches(&format!("Acquis</strong> à la session du {d1}"))
             .count(),
@@ -185,20 +223,20 @@ async fn my_certification_follows_a_failed_bloc_to_its_second_session_and_the_cq
         !page.contains("Absence"),
         "Zoé's result is not Camille's: {page}"
     );
-    let r = record(&app, &camille_c).await;
+    let r = record(st.app, &st.camille_c).await;
     let m4 = bloc(&r, "M4");
     assert_eq!(
         (&m4["state"], &m4["source"], &m4["on"], &m4["registered_on"]),
         (
             &json!("not_acquired"),
             &json!("session"),
-            &iso(first),
+            &iso(st.first),
             &Value::Null
         )
     );
     assert_eq!(bloc(&r, "M1")["state"], "acquired");
     assert_eq!(r["remaining"], json!(["M4"]));
-    let path = camille_c.get_text(&app, PROGRAMME).await;
+    let path = st.camille_c.get_text(st.app, PROGRAMME).await;
     assert_eq!(
         path.matches(&format!("Bloc acquis</strong> à la session du {d1}"))
             .count(),
@@ -208,18 +246,21 @@ async fn my_certification_follows_a_failed_bloc_to_its_second_session_and_the_cq
     assert!(path.contains(&format!(
         "Bloc à repasser</strong> : non acquis à la session du {d1}"
     )));
+}
 
-    // A second session: registered again, for M4 alone.
-    let s2 = session_on(&app, &admin, org, second).await;
-    register(&app, &admin, s2, camille).await;
-    let page = camille_c.get_text(&app, PAGE).await;
-    let row = session_row(&page, second);
+/// A second session: registered again, for M4 alone. Returns the session.
+async fn second_session(st: &Story<'_>) -> i64 {
+    let (_, d2) = st.days();
+    let s2 = session_on(st.app, &st.admin, st.org, st.second).await;
+    register(st.app, &st.admin, s2, st.camille).await;
+    let page = st.camille_c.get_text(st.app, PAGE).await;
+    let row = session_row(&page, st.second);
     assert!(row.contains("<li>M4") && row.contains("à venir"), "{row}");
     assert!(!row.contains("<li>M1") && !row.contains("<li>M2"), "{row}");
     assert!(page.contains(&format!("Inscription à la session du {d2}")));
-    let r = record(&app, &camille_c).await;
+    let r = record(st.app, &st.camille_c).await;
     assert_eq!(r["sessions"].as_array().map(Vec::len), Some(2));
-    assert_eq!(r["sessions"][1]["held_on"], iso(second));
+    assert_eq!(r["sessions"][1]["held_on"], iso(st.second));
     assert_eq!(
         r["sessions"][1]["blocs"]
             .as_array()
@@ -230,22 +271,35 @@ async fn my_certification_follows_a_failed_bloc_to_its_second_session_and_the_cq
         [(json!("M4"), Value::Null)]
     );
     assert_eq!(r["sessions"][0]["blocs"][3]["result"], "not_acquired");
-    assert_eq!(bloc(&r, "M4")["registered_on"], iso(second));
+    assert_eq!(bloc(&r, "M4")["registered_on"], iso(st.second));
     assert_eq!(bloc(&r, "M1")["registered_on"], Value::Null);
+    s2
+}
 
-    // Acquired at the second session; then the CQP.
-    results(&app, &admin, s2, camille, &[("bloc_M4", "acquired")]).await;
-    let page = camille_c.get_text(&app, PAGE).await;
+/// M4 acquired at the second session, then the CQP; Zoé reads only her own record.
+async fn acquired_then_cqp(st: &Story<'_>, s2: i64) {
+    let (d1, d2) = st.days();
+    let today = parcours::base::paris::today();
+    results(
+        st.app,
+        &st.admin,
+        s2,
+        st.camille,
+        &[("bloc_M4", "acquired")],
+    )
+    .await;
+    let page = st.camille_c.get_text(st.app, PAGE).await;
     assert!(page.contains(&format!("Acquis</strong> à la session du {d2}")));
     assert!(page.contains("Tous les blocs sont acquis."), "{page}");
-    let path = camille_c.get_text(&app, PROGRAMME).await;
+    let path = st.camille_c.get_text(st.app, PROGRAMME).await;
     assert!(path.contains(&format!("Bloc acquis</strong> à la session du {d2}")));
     assert!(!path.contains("Bloc à repasser"), "{path}");
     let obtained = today.format("%Y-%m-%d").to_string();
-    let r = admin
+    let r = st
+        .admin
         .post_form(
-            &app,
-            &format!("/stagiaires/{camille}/certification"),
+            st.app,
+            &format!("/stagiaires/{}/certification", st.camille),
             &[
                 ("obtained_on", obtained.as_str()),
                 ("certificate_number", "CQP-2026-17"),
@@ -253,7 +307,7 @@ async fn my_certification_follows_a_failed_bloc_to_its_second_session_and_the_cq
         )
         .await;
     assert_eq!(r.status(), 303);
-    let page = camille_c.get_text(&app, PAGE).await;
+    let page = st.camille_c.get_text(st.app, PAGE).await;
     assert!(
         page.contains(&format!(
             "CQP obtenu</strong> le {}, certificat n° <span class=\"nowrap\">CQP-2026-17</span>",
@@ -261,7 +315,7 @@ async fn my_certification_follows_a_failed_bloc_to_its_second_session_and_the_cq
         )),
         "{page}"
     );
-    let r = record(&app, &camille_c).await;
+    let r = record(st.app, &st.camille_c).await;
     assert_eq!(
         r["cqp"],
         json!({"obtained_on": obtained, "certificate_number": "CQP-2026-17"})
@@ -269,7 +323,7 @@ async fn my_certification_follows_a_failed_bloc_to_its_second_session_and_the_cq
     assert_eq!(r["remaining"], json!([]));
 
     // Zoé reads her own record: her absence, her one session, not Camille's CQP.
-    let page = zoe_c.get_text(&app, PAGE).await;
+    let page = st.zoe_c.get_text(st.app, PAGE).await;
     assert!(page.contains(&format!(
         "Absence</strong> à la session du {d1} : à repasser"
     )));
@@ -277,7 +331,7 @@ async fn my_certification_follows_a_failed_bloc_to_its_second_session_and_the_cq
         !page.contains("CQP-2026-17") && !page.contains(&d2),
         "{page}"
     );
-    let r = record(&app, &zoe_c).await;
+    let r = record(st.app, &st.zoe_c).await;
     assert_eq!(r["cqp"], Value::Null);
     assert_eq!(r["sessions"].as_array().map(Vec::len), Some(1));
     assert_eq!(bloc(&r, "M1")["state"], "absent");
