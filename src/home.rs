@@ -151,7 +151,7 @@ async fn home(
         }
         (Role::Trainee, _) => {
             let content = content.clone();
-            let (trainee, in_cohort, next) = state
+            let (trainee, in_cohort, next, kind) = state
                 .db(move |c| {
                     let in_cohort = crate::cohorts::store::active_cohort(c, me)?.is_some();
                     Ok((
@@ -162,6 +162,7 @@ async fn home(
                         )?,
                         in_cohort,
                         content.next_lesson(c, me)?,
+                        crate::certification::store::program_kind_of(c, me)?,
                     ))
                 })
                 .await?;
@@ -171,6 +172,8 @@ async fn home(
             ctx.insert("trainee", &view);
             ctx.insert("in_cohort", &in_cohort);
             ctx.insert("next", &next);
+            // Only the CQP has a certification to follow.
+            ctx.insert("cqp", &(kind.as_deref() == Some("cqp")));
         }
         (Role::Doctor, _) => {
             let received = state

@@ -2,10 +2,11 @@
 
 use actix_web::{HttpResponse, web};
 
+use super::mine;
 use super::pages::session_for_staff;
 use super::record;
 use super::store;
-use crate::accounts::CurrentUser;
+use crate::accounts::{CurrentUser, Role};
 use crate::base::paris::today;
 use crate::cohorts::access::trainee_access;
 use crate::curriculum::Content;
@@ -17,7 +18,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::get().to(sessions),
     )
     .route("/certification/sessions/{id}", web::get().to(session))
-    .route("/trainees/{id}/certification", web::get().to(trainee));
+    .route("/trainees/{id}/certification", web::get().to(trainee))
+    .route("/me/certification", web::get().to(my_certification));
 }
 
 async fn sessions(state: State, me: CurrentUser, path: web::Path<i64>) -> AppResult<HttpResponse> {
@@ -70,4 +72,18 @@ async fn trainee(
         "remaining": st.remaining,
         "cqp": st.cqp.map(|(on, number)| serde_json::json!({"obtained_on": on, "certificate_number": number})),
     })))
+}
+
+/// The signed-in trainee's own record, as her page `/ma-certification` shows it.
+async fn my_certification(
+    state: State,
+    content: web::Data<Content>,
+    me: CurrentUser,
+) -> AppResult<HttpResponse> {
+    me.require(&[Role::Trainee])?;
+    let id = me.id;
+    let record = state
+        .db(move |c| mine::read(c, &content, id, today()))
+        .await?;
+    Ok(HttpResponse::Ok().json(record))
 }

@@ -10,6 +10,8 @@ pub mod cqp_pages;
 pub mod date_pages;
 pub mod deadline_alerts;
 pub mod doctor_link_pages;
+pub mod mine;
+pub mod my_pages;
 pub mod pages;
 pub mod recipients;
 pub mod record;

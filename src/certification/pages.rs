@@ -22,7 +22,8 @@ use crate::web::csrf::CsrfForm;
 use crate::web::{self as w, AppError, AppResult, State};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/organismes/{id}/certification", web::get().to(list))
+    cfg.configure(super::my_pages::routes)
+        .route("/organismes/{id}/certification", web::get().to(list))
         .route("/organismes/{id}/certification", web::post().to(create))
         .route("/certification/{id}", web::get().to(show))
         .route("/certification/{id}/candidats", web::post().to(register))

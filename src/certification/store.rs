@@ -32,7 +32,7 @@ impl SessionRow {
     }
 }
 
-fn parse_list(json: &str) -> Vec<String> {
+pub(super) fn parse_list(json: &str) -> Vec<String> {
     serde_json::from_str(json).unwrap_or_default()
 }
 
@@ -453,4 +453,29 @@ pub fn alerts_of(
             deadline_alerts::messages,
         ))
         .load(conn)
+}
+
+/// The sessions a trainee is registered for, with the blocs of her registration (her own,
+/// not the session's), the earliest first.
+pub fn sessions_of_trainee(
+    conn: &mut DbConn,
+    trainee_id: i64,
+) -> QueryResult<Vec<(SessionRow, String)>> {
+    candidates::table
+        .inner_join(sessions::table)
+        .filter(candidates::trainee_id.eq(trainee_id))
+        .order((sessions::held_on.asc(), sessions::id.asc()))
+        .select((session_select!(), candidates::blocs))
+        .load(conn)
+}
+
+/// The kind of the programme of the trainee's latest cohort, current or left ("cqp", "fae").
+pub fn program_kind_of(conn: &mut DbConn, trainee_id: i64) -> QueryResult<Option<String>> {
+    enrolments::table
+        .inner_join(cohorts::table.inner_join(programs::table))
+        .filter(enrolments::trainee_id.eq(trainee_id))
+        .order(enrolments::id.desc())
+        .select(programs::kind)
+        .first(conn)
+        .optional()
 }

@@ -8,6 +8,7 @@ pub mod assignment_pages;
 pub mod assignments;
 pub mod authoring;
 pub mod authoring_pages;
+pub mod blocs;
 pub mod catalog;
 pub mod check;
 pub mod draft_pages;

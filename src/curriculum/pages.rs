@@ -5,7 +5,8 @@ use std::collections::{HashMap, HashSet};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
-use super::rules::{self, Activity, ActivityKind, ActivityState, Facts, Module};
+use super::blocs::{self, BlocResult, BlocState};
+use super::rules::{self, Activity, ActivityKind, ActivityState, Facts, Kind, Module};
 use super::store::{self, Attempt};
 use super::viewer::{Viewer, viewer, viewer_with};
 use super::{Content, Edition};
@@ -91,15 +92,22 @@ pub struct Record {
     attempts: Vec<Attempt>,
     seconds: HashMap<i64, i64>,
     submissions: HashMap<i64, rules::SubmissionState>,
+    /// Her certification results by bloc: read for the programme page of a CQP only.
+    blocs: Vec<BlocResult>,
 }
 
 fn record(c: &mut DbConn, viewer: Viewer, _: &Edition) -> AppResult<Record> {
     record_of(c, viewer, true)
 }
 
-/// The programme page shows what is done, not the time spent: one query fewer.
-fn progress_record(c: &mut DbConn, viewer: Viewer, _: &Edition) -> AppResult<Record> {
-    record_of(c, viewer, false)
+/// The programme page shows what is done, not the time spent: one query fewer; and, for a
+/// CQP, her blocs acquired or to pass again: one small query more.
+fn progress_record(c: &mut DbConn, viewer: Viewer, ed: &Edition) -> AppResult<Record> {
+    let mut r = record_of(c, viewer, false)?;
+    if let (Viewer::Trainee(id), Kind::Cqp) = (viewer, ed.program.kind) {
+        r.blocs = store::bloc_results(c, id)?;
+    }
+    Ok(r)
 }
 
 fn record_of(c: &mut DbConn, viewer: Viewer, with_times: bool) -> AppResult<Record> {
@@ -113,6 +121,7 @@ fn record_of(c: &mut DbConn, viewer: Viewer, with_times: bool) -> AppResult<Reco
                 HashMap::new()
             },
             submissions: super::assignments::store::states(c, id)?,
+            blocs: Vec::new(),
         },
         Viewer::Preview => Record::default(),
     })
@@ -163,6 +172,8 @@ struct ModuleProgress<'a> {
     required_total: usize,
     percent: usize,
     evaluation_passed: bool,
+    /// Its bloc of the certification, acquired or to pass again, when she has a result.
+    bloc: Option<BlocState>,
 }
 
 fn module_progress<'a>(content: &Edition, m: &'a Module, r: &Record) -> ModuleProgress<'a> {
@@ -189,6 +200,7 @@ fn module_progress<'a>(content: &Edition, m: &'a Module, r: &Record) -> ModulePr
             .checked_div(required.len())
             .unwrap_or(0),
         evaluation_passed: r.evaluation_passed(content, m),
+        bloc: blocs::state_of(&m.code, &r.blocs),
     }
 }
 

@@ -239,3 +239,44 @@ pub fn trainee_version(conn: &mut DbConn, trainee_id: i64) -> QueryResult<Option
         .first(conn)
         .optional()
 }
+
+/// A trainee's certification results by bloc (a CQP module's code), oldest first, with the
+/// day of the session each came from. `certification_blocs` belongs to the certification
+/// domain, which imports this one: read here, for the programme page, without a circle.
+pub fn bloc_results(
+    conn: &mut DbConn,
+    trainee_id: i64,
+) -> QueryResult<Vec<super::blocs::BlocResult>> {
+    use crate::db::schema::{certification_blocs as blocs, certification_sessions as sessions};
+    type Row = (
+        String,
+        String,
+        Option<chrono::NaiveDate>,
+        chrono::NaiveDate,
+        bool,
+    );
+    let rows: Vec<Row> = blocs::table
+        .left_join(sessions::table.on(blocs::session_id.eq(sessions::id.nullable())))
+        .filter(blocs::trainee_id.eq(trainee_id))
+        .order((blocs::decided_on.asc(), blocs::id.asc()))
+        .select((
+            blocs::bloc,
+            blocs::result,
+            sessions::held_on.nullable(),
+            blocs::decided_on,
+            blocs::vae_request_id.is_not_null(),
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(bloc, result, session_on, decided_on, by_vae)| super::blocs::BlocResult {
+                bloc,
+                result,
+                session_on,
+                decided_on,
+                by_vae,
+            },
+        )
+        .collect())
+}

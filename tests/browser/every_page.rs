@@ -377,6 +377,16 @@ async fn setup(app: &TestApp) -> (Fixture, BTreeMap<Who, reqwest::Client>) {
     )
     .await;
     assert_eq!(res.status(), 303, "certification registration");
+    // Her results there: M1 acquired, M2 to pass again, as her own certification page
+    // (`/ma-certification`) and her programme page show them.
+    let res = post_form(
+        app,
+        admin_c,
+        &format!("/certification/{cert_session}/candidats/{trainee}/resultats"),
+        &[("bloc_M1", "acquired"), ("bloc_M2", "not_acquired")],
+    )
+    .await;
+    assert_eq!(res.status(), 303, "certification results");
     // Her CQP obtained (recorded as the jury's), its certificate uploaded.
     let admin_id =
         parcours::accounts::store::by_email(&mut app.conn(), &logins[&Who::OrganismAdmin].0)

@@ -14,7 +14,7 @@ use crate::common::*;
 
 /// Marks these modules of the CQP as fully done for the trainee (a full positionnement
 /// exemption), which makes her path complete for them.
-fn complete(app: &TestApp, org: i64, trainee: i64, codes: &[&str]) {
+pub(crate) fn complete(app: &TestApp, org: i64, trainee: i64, codes: &[&str]) {
     let mut conn = app.conn();
     let pid: i64 = programs::table
         .filter(programs::code.eq("CQP-AM"))

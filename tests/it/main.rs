@@ -34,6 +34,7 @@ mod mail;
 mod markdown_preview;
 mod matrix;
 mod metrics_access;
+mod my_certification;
 mod ops;
 mod practices;
 mod program_import;

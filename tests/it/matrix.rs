@@ -501,6 +501,8 @@ const ROUTES: &[Route] = &[
     get("/vae/dossiers/{id}", VaeStaffFile),
     post("/vae/dossiers/{id}/etape", VaeFile).form("action=decide&note=&reasons=&jury_date=&jury_time=&jury_place=&outcome=&validated=&recommendations="),
     get("/vae/documents/{id}", VaeFile),
+    // src/certification/my_pages.rs: the trainee's own record, hers alone.
+    get("/ma-certification", Trainee),
     // src/certification/pages.rs: sessions are hidden (404) outside the organism's staff.
     get("/organismes/{id}/certification", CohortStaff),
     // No date nor blocs: refused with 422, nothing created.
@@ -574,6 +576,7 @@ const ROUTES: &[Route] = &[
     get("/api/v1/organisms/{id}/certification/sessions", CohortStaff),
     get("/api/v1/certification/sessions/{id}", CohortStaff),
     get("/api/v1/trainees/{id}/certification", TraineeFile),
+    get("/api/v1/me/certification", Trainee),
     get("/api/v1/organisms/{id}/xapi", Staff),
 ];
 
