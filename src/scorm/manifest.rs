@@ -92,7 +92,16 @@ pub(crate) fn document<'a>(file: &str, text: &'a str) -> Result<Document<'a>, Pa
     Document::parse_with_options(text, options).map_err(|e| match e {
         roxmltree::Error::DtdDetected => PackageError::Dtd(file.to_string()),
         other => {
-            let pos = other.pos();
+            let mut pos = other.pos();
+            // A cut file has no position of its own: point at its end.
+            if matches!(
+                other,
+                roxmltree::Error::UnexpectedEndOfStream | roxmltree::Error::UnclosedRootNode
+            ) {
+                let last = text.rsplit('\n').next().unwrap_or_default();
+                pos.row = u32::try_from(text.lines().count().max(1)).unwrap_or(u32::MAX);
+                pos.col = u32::try_from(last.chars().count() + 1).unwrap_or(u32::MAX);
+            }
             PackageError::Malformed {
                 file: file.to_string(),
                 row: pos.row,
