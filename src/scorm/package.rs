@@ -61,9 +61,13 @@ where
 }
 
 fn check_launch(files: &[&str], root: &str, launch: &str) -> Result<(), PackageError> {
-    let file = format!("{root}{}", paths::file_of(launch));
-    let file = file.replace("/./", "/");
-    if files.iter().any(|f| *f == file) {
+    let decoded = format!("{root}{}", paths::file_of(launch)).replace("/./", "/");
+    // A name that really holds `%20` is found as written.
+    let raw = format!(
+        "{root}{}",
+        launch.split(['?', '#']).next().unwrap_or_default()
+    );
+    if files.iter().any(|f| *f == decoded || *f == raw) {
         Ok(())
     } else {
         Err(PackageError::LaunchMissing(launch.to_string()))

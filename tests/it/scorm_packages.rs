@@ -158,6 +158,62 @@ fn several_scos_in_nested_items_in_manifest_order() {
 }
 
 #[test]
+fn scorm2004_fourth_edition_with_two_scos() {
+    let xml = r#"<?xml version="1.0"?>
+<manifest identifier="m" xmlns="http://www.imsglobal.org/xsd/imscp_v1p1"
+  xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_v1p3" xmlns:imsss="http://www.imsglobal.org/xsd/imsss">
+  <metadata><schema>ADL SCORM</schema><schemaversion>2004 4th Edition</schemaversion></metadata>
+  <organizations default="org"><organization identifier="org"><title>Hygiène des mains</title>
+    <item identifier="intro" identifierref="r1"><title>Introduction</title>
+      <adlcp:completionThreshold completedByMeasure="true" minProgressMeasure="0.8"/></item>
+    <item identifier="quiz" identifierref="r2" parameters="?mode=quiz"><title>Évaluation</title>
+      <imsss:sequencing><imsss:objectives>
+        <imsss:primaryObjective objectiveID="p" satisfiedByMeasure="true">
+          <imsss:minNormalizedMeasure>0.7</imsss:minNormalizedMeasure></imsss:primaryObjective>
+      </imsss:objectives></imsss:sequencing></item>
+  </organization></organizations>
+  <resources>
+    <resource identifier="r1" type="webcontent" adlcp:scormType="sco" href="intro/index.html"/>
+    <resource identifier="r2" type="webcontent" adlcp:scormType="sco" href="quiz/index.html?x=1"/>
+  </resources>
+</manifest>"#;
+    let package = zip_of(&[
+        ("imsmanifest.xml", xml),
+        ("intro/index.html", "1"),
+        ("quiz/index.html", "2"),
+    ]);
+    let p = scorm(open_zip(package).unwrap());
+    assert_eq!(
+        p.standard,
+        Standard::Scorm2004 {
+            edition: Edition::Fourth
+        }
+    );
+    assert_eq!(p.title, "Hygiène des mains");
+    assert_eq!(p.scos.len(), 2);
+    assert_eq!(p.scos[1].launch, "quiz/index.html?x=1&mode=quiz");
+    assert_eq!(
+        p.scos[0].mastery,
+        Some(Mastery::Thresholds {
+            scaled_passing_score: None,
+            completion_threshold: Some(0.8)
+        })
+    );
+    // The quiz's passing score reaches the SCO and judges its score.
+    let launch = Launch {
+        mastery: p.scos[1].mastery,
+        ..learner()
+    };
+    let mut rt = Runtime::new(Version::Scorm2004, &launch, None);
+    assert!(rt.initialize(""));
+    assert_eq!(rt.get_value("cmi.scaled_passing_score"), "0.7");
+    assert!(rt.set_value("cmi.score.scaled", "0.65"));
+    assert_eq!(rt.get_value("cmi.success_status"), "failed");
+    let last = rt.terminate("").unwrap();
+    assert_eq!(last.outcome(p.scos[1].mastery).success, Success::Failed);
+}
+
+#[test]
 fn a_package_zipped_in_its_folder_is_found() {
     let xml = manifest12(
         r#"<item identifier="s1" identifierref="r1"><title>Un</title></item>"#,
@@ -284,7 +340,7 @@ fn adapt_first_session(rt: &mut Runtime) -> Snapshot {
     assert!(rt.commit("").is_some());
     assert!(rt.set_value("cmi.core.session_time", "0000:07:41.3"));
     assert!(rt.set_value("cmi.core.exit", "suspend"));
-    let stored = rt.terminate("").unwrap();
+    let stored = rt.finish("").unwrap();
     // Calls after LMSFinish get the standard's code, not an exception.
     assert!(!rt.set_value("cmi.core.lesson_status", "completed"));
     assert_eq!(rt.last_error(), 301);

@@ -307,6 +307,11 @@ impl Runtime {
         Some(self.snapshot())
     }
 
+    /// 1.2's name for `terminate`.
+    pub fn finish(&mut self, arg: &str) -> Option<Snapshot> {
+        self.terminate(arg)
+    }
+
     /// The values the SCO wrote (and those it resumed with).
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
