@@ -85,6 +85,10 @@ where
         .map(String::as_str)
         .filter(|f| !f.ends_with('/') && !is_junk(f))
         .collect();
+    // An entry named `../x` or `/etc/x` would be written outside the package's folder.
+    if let Some(bad) = entries.iter().find(|e| paths::check_relative(e).is_err()) {
+        return Err(PackageError::Escapes(bad.clone()));
+    }
     if let Some(root) = root_of(&files, "imsmanifest.xml") {
         let bytes = read_named(&files, &format!("{root}imsmanifest.xml"), &read)?;
         let package = manifest::parse(&bytes)?;
@@ -143,6 +147,17 @@ mod tests {
             None
         );
         assert_eq!(root_of(&[], "imsmanifest.xml"), None);
+    }
+
+    #[test]
+    fn entries_leaving_the_package_are_refused() {
+        for bad in ["../evil.html", "/etc/cron.d/x", "a/../../x", "C:/x"] {
+            let entries = vec!["imsmanifest.xml".to_string(), bad.to_string()];
+            assert_eq!(
+                open(&entries, |_| None),
+                Err(PackageError::Escapes(bad.to_string()))
+            );
+        }
     }
 
     #[test]

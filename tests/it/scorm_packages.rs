@@ -281,6 +281,17 @@ fn bad_packages_are_refused_with_their_reason() {
             vec![("imsmanifest.xml", manifest12("", ""))],
             PackageError::NothingToLaunch,
         ),
+        (
+            vec![(
+                "imsmanifest.xml",
+                r#"<?xml version="1.0"?><!DOCTYPE m [<!ENTITY x SYSTEM "file:///etc/passwd">]><manifest>&x;</manifest>"#.into(),
+            )],
+            PackageError::Dtd("imsmanifest.xml".into()),
+        ),
+        (
+            vec![("imsmanifest.xml", one("index.html")), ("index.html", "x".into()), ("../evil.sh", "x".into())],
+            PackageError::Escapes("../evil.sh".into()),
+        ),
     ];
     for (files, expected) in cases {
         let files: Vec<(&str, &str)> = files.iter().map(|(n, c)| (*n, c.as_str())).collect();
