@@ -53,6 +53,11 @@ fn scorm(opened: Opened) -> manifest::Package {
 fn adapt_scorm12_package() {
     let opened = open_zip(asset("scorm12_adapt_etce_circular_economy.zip")).unwrap();
     assert_eq!(opened.root, "");
+    // What the upload will keep with the activity.
+    let json = serde_json::to_value(&opened).unwrap();
+    assert_eq!(json["found"]["kind"], "scorm");
+    assert_eq!(json["found"]["standard"]["standard"], "scorm12");
+    assert_eq!(json["found"]["scos"][0]["launch"], "index_lms.html");
     let p = scorm(opened);
     assert_eq!(p.standard, Standard::Scorm12);
     assert_eq!(p.title, "Emerging Technologies for the Circular Economy");
