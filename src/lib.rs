@@ -19,6 +19,7 @@ pub mod openapi;
 pub mod ops;
 pub mod organisms;
 pub mod reporting;
+pub mod scorm;
 pub mod startup;
 pub mod storage;
 pub mod tracking;

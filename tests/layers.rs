@@ -45,6 +45,7 @@ const DOMAINS: &[&str] = &[
     "ops",
     "storage",
     "organisms",
+    "scorm",
 ];
 
 /// Crates the ground floor must not use: it stays pure.

@@ -44,6 +44,7 @@ mod reset_limits;
 mod routes;
 mod schema;
 mod scope_hiding;
+mod scorm_packages;
 mod security;
 mod tracking;
 mod vae;
