@@ -59,6 +59,8 @@ pub struct MySession {
 pub struct Cqp {
     pub obtained_on: NaiveDate,
     pub certificate_number: String,
+    /// Whether the organism uploaded the branch's certificate (she downloads it).
+    pub certificate: bool,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -107,10 +109,15 @@ pub fn read(
         blocs,
         remaining: if cqp { st.remaining } else { Vec::new() },
         sessions,
-        cqp: st.cqp.map(|(obtained_on, certificate_number)| Cqp {
-            obtained_on,
-            certificate_number,
-        }),
+        cqp: match st.cqp {
+            Some((obtained_on, certificate_number)) => Some(Cqp {
+                obtained_on,
+                certificate_number,
+                certificate: super::cqp::of_trainee(conn, trainee_id)?
+                    .is_some_and(|c| c.certificate_at.is_some()),
+            }),
+            None => None,
+        },
     })
 }
 

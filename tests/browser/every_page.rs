@@ -97,6 +97,8 @@ struct Fixture {
     vae_pending: String,
     /// A CQP certification session with the trainee registered by derogation.
     cert_session: i64,
+    /// A trainee of the cohort with her CQP and its certificate.
+    graduate: i64,
     invitation: String,
     reset: String,
     /// The token of the doctor's link in the attestation's mail (`/medecin/{token}`).
@@ -123,6 +125,7 @@ impl Fixture {
             "org" => self.org,
             "id" if under(&["/organismes/", "/api/v1/organisms/"]) => self.org,
             "id" if under(&["/promotions/", "/api/v1/cohorts/"]) => self.cohort,
+            "id" if route == "/stagiaires/{id}/certification/certificat" => self.graduate,
             "id" if under(&["/stagiaires/", "/api/v1/trainees/"]) => self.trainee,
             "id" if under(&["/seances/"]) => self.session,
             "id" if under(&["/attestations/"]) => self.attestation,
@@ -387,27 +390,42 @@ async fn setup(app: &TestApp) -> (Fixture, BTreeMap<Who, reqwest::Client>) {
     )
     .await;
     assert_eq!(res.status(), 303, "certification results");
-    // Her CQP obtained (recorded as the jury's), its certificate uploaded.
-    let admin_id =
-        parcours::accounts::store::by_email(&mut app.conn(), &logins[&Who::OrganismAdmin].0)
-            .unwrap()
-            .unwrap()
-            .id;
-    parcours::certification::store::record_cqp(
-        &mut app.conn(),
-        parcours::certification::store::By {
-            actor: admin_id,
-            organism_id: org,
-        },
-        trainee,
-        chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
-        "CQP-DEMO-1",
+    // Another trainee of the cohort who has every bloc and her CQP, its certificate uploaded.
+    let graduate = app.create_user(
+        Role::Trainee,
+        Some(org),
+        "diplomee@demo.fr",
+        "mot-de-passe-solide",
+    );
+    app.enrol(org, cohort, graduate);
+    for (code, _) in parcours::certification::store::cqp_blocs(&mut app.conn()).unwrap() {
+        use parcours::db::schema::certification_blocs as cb;
+        diesel::insert_into(cb::table)
+            .values((
+                cb::trainee_id.eq(graduate),
+                cb::bloc.eq(code),
+                cb::result.eq("acquired"),
+                cb::decided_on.eq(chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()),
+                cb::recorded_at.eq(parcours::db::now()),
+            ))
+            .execute(&mut *app.conn() as &mut parcours::db::DbConn)
+            .unwrap();
+    }
+    let res = post_form(
+        app,
+        admin_c,
+        &format!("/stagiaires/{graduate}/certification"),
+        &[
+            ("obtained_on", "2026-11-30"),
+            ("certificate_number", "CQP-DEMO-1"),
+        ],
     )
-    .unwrap();
+    .await;
+    assert_eq!(res.status(), 303, "CQP recorded");
     let res = admin_c
         .post_multipart(
             app,
-            &format!("/stagiaires/{trainee}/certification/certificat"),
+            &format!("/stagiaires/{graduate}/certification/certificat"),
             |f| {
                 f.part(
                     "certificate",
@@ -652,6 +670,7 @@ async fn setup(app: &TestApp) -> (Fixture, BTreeMap<Who, reqwest::Client>) {
         vae_document,
         vae_pending,
         cert_session,
+        graduate,
         invitation,
         reset,
         doctor_link,

@@ -296,6 +296,27 @@ async fn certificate_upload(
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.bytes().await.unwrap().to_vec(), pdf);
+    // So does she, from her own certification page.
+    let her = client();
+    let r = login(
+        app,
+        &her,
+        "assistante-cqp@cabinet.fr",
+        "mot-de-passe-solide",
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let mine = her.get_text(app, "/ma-certification").await;
+    assert!(mine.contains("Télécharger le certificat"), "{mine}");
+    let r = her
+        .get(app.url(&format!(
+            "/stagiaires/{}/certification/certificat",
+            s.trainee
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
     let cqp: i64 = certifications::table
         .select(certifications::id)
         .first(&mut *app.conn() as &mut DbConn)

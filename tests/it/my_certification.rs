@@ -316,10 +316,14 @@ async fn acquired_then_cqp(st: &Story<'_>, s2: i64) {
         )),
         "{page}"
     );
+    assert!(
+        page.contains("n'a pas encore déposé le certificat"),
+        "{page}"
+    );
     let r = record(st.app, &st.camille_c).await;
     assert_eq!(
         r["cqp"],
-        json!({"obtained_on": obtained, "certificate_number": "CQP-2026-17"})
+        json!({"obtained_on": obtained, "certificate_number": "CQP-2026-17", "certificate": false})
     );
     assert_eq!(r["remaining"], json!([]));
 
