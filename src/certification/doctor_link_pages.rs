@@ -123,8 +123,8 @@ fn notice(req: &HttpRequest) -> Option<&'static str> {
         .map(|i| ["transmise", "deja"][i])
 }
 
-/// The one write the link allows: today's "transmise à la CPAM" on an attestation of one of
-/// his assistants; an attestation already marked keeps its date.
+/// The one write the link allows: today's "transmis à la CPAM" on the FAE attestation of one
+/// of his assistants; a document already marked keeps its date.
 async fn mark_forwarded(
     req: HttpRequest,
     state: State,
@@ -132,42 +132,28 @@ async fn mark_forwarded(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<HttpResponse> {
     let (token, id) = path.into_inner();
-    let (link, doctor, _) = match live(&state, &token).await? {
-        Ok(l) => l,
-        Err(found) => return dead(&req, &state, &found),
-    };
-    let already = state
-        .db(move |c| {
-            let row = store::get(c, id)?.ok_or(AppError::NotFound)?;
-            // Another doctor's assistant, or a revoked document: as if it did not exist.
-            if row.revoked_at.is_some() || !cohorts::employs(c, doctor, row.trainee_id)? {
-                return Err(AppError::NotFound);
-            }
-            // Only the FAE attestation goes to the CPAM: the CQP's is for information.
-            if Kind::parse(&row.kind) != Some(Kind::Fae) {
-                return Err(AppError::Conflict(
-                    "Ce document est pour information : il n'est pas à transmettre à la CPAM."
-                        .into(),
-                ));
-            }
-            if row.cpam_forwarded_on.is_some() {
-                return Ok(true);
-            }
-            crate::db::transaction(c, |c| {
-                store::mark_forwarded(c, doctor, &row, Some(today()))?;
-                doctor_links::used(c, link, doctor, serde_json::json!({"attestation": id}))
-            })?;
-            Ok(false)
-        })
-        .await?;
-    let avis = if already { "deja" } else { "transmise" };
-    Ok(w::redirect(&format!(
-        "{}/{token}?avis={avis}#attestations",
-        doctor_links::PATH
-    )))
+    one_click(&req, &state, token, move |c, doctor| {
+        let row = store::get(c, id)?.ok_or(AppError::NotFound)?;
+        // Another doctor's assistant, or a revoked document: as if it did not exist.
+        if row.revoked_at.is_some() || !cohorts::employs(c, doctor, row.trainee_id)? {
+            return Err(AppError::NotFound);
+        }
+        // Only the FAE attestation goes to the CPAM: the CQP's is for information.
+        if Kind::parse(&row.kind) != Some(Kind::Fae) {
+            return Err(AppError::Conflict(
+                "Ce document est pour information : il n'est pas à transmettre à la CPAM.".into(),
+            ));
+        }
+        if row.cpam_forwarded_on.is_some() {
+            return Ok(None);
+        }
+        store::mark_forwarded(c, doctor, &row, Some(today()))?;
+        Ok(Some(serde_json::json!({"attestation": id})))
+    })
+    .await
 }
 
-/// The same one-click "transmis à la CPAM", on the CQP certificate of one of his assistants.
+/// The same, on the CQP certificate of one of his assistants.
 async fn mark_cqp(
     req: HttpRequest,
     state: State,
@@ -175,27 +161,47 @@ async fn mark_cqp(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<HttpResponse> {
     let (token, id) = path.into_inner();
-    let (link, doctor, _) = match live(&state, &token).await? {
+    one_click(&req, &state, token, move |c, doctor| {
+        let row = cqp::get(c, id)?.ok_or(AppError::NotFound)?;
+        if row.certificate_at.is_none() || !cohorts::employs(c, doctor, row.trainee_id)? {
+            return Err(AppError::NotFound);
+        }
+        if row.cpam_forwarded_on.is_some() {
+            return Ok(None);
+        }
+        cqp::mark_forwarded(c, doctor, &row, Some(today()))?;
+        Ok(Some(serde_json::json!({"cqp": id})))
+    })
+    .await
+}
+
+/// Runs a marking for the link's doctor in one transaction with the link's use (`mark` gives
+/// what was marked, or `None` when it already was), then back to his page with the notice.
+async fn one_click<F>(
+    req: &HttpRequest,
+    state: &State,
+    token: String,
+    mark: F,
+) -> AppResult<HttpResponse>
+where
+    F: FnOnce(&mut crate::db::DbConn, i64) -> AppResult<Option<serde_json::Value>> + Send + 'static,
+{
+    let (link, doctor, _) = match live(state, &token).await? {
         Ok(l) => l,
-        Err(found) => return dead(&req, &state, &found),
+        Err(found) => return dead(req, state, &found),
     };
-    let already = state
+    let marked = state
         .db(move |c| {
-            let row = cqp::get(c, id)?.ok_or(AppError::NotFound)?;
-            if row.certificate_at.is_none() || !cohorts::employs(c, doctor, row.trainee_id)? {
-                return Err(AppError::NotFound);
-            }
-            if row.cpam_forwarded_on.is_some() {
-                return Ok(true);
-            }
             crate::db::transaction(c, |c| {
-                cqp::mark_forwarded(c, doctor, &row, Some(today()))?;
-                doctor_links::used(c, link, doctor, serde_json::json!({"cqp": id}))
-            })?;
-            Ok(false)
+                let marked = mark(c, doctor)?;
+                if let Some(what) = &marked {
+                    doctor_links::used(c, link, doctor, what.clone())?;
+                }
+                Ok::<_, AppError>(marked.is_some())
+            })
         })
         .await?;
-    let avis = if already { "deja" } else { "transmise" };
+    let avis = if marked { "transmise" } else { "deja" };
     Ok(w::redirect(&format!(
         "{}/{token}?avis={avis}#attestations",
         doctor_links::PATH
