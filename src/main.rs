@@ -80,6 +80,10 @@ enum ImportCommand {
         /// Fichier CSV au format d'Excel en français (voir examples/stagiaires.csv).
         #[arg(value_name = "FICHIER")]
         file: std::path::PathBuf,
+        /// Confirme les inscriptions signalées (entrée tardive, échéance avant la fin de la
+        /// promotion) ; sans cette option, rien n'est importé tant qu'il y en a.
+        #[arg(long)]
+        confirmer: bool,
     },
 }
 
@@ -240,8 +244,13 @@ fn main() -> ExitCode {
             command: AdminCommand::Create { email, name },
         } => admin_create(&config, &email, &name),
         Command::Import {
-            command: ImportCommand::Trainees { cohort, file },
-        } => import_trainees(&config, cohort, &file),
+            command:
+                ImportCommand::Trainees {
+                    cohort,
+                    file,
+                    confirmer,
+                },
+        } => import_trainees(&config, cohort, &file, confirmer),
         Command::Attestations {
             command: AttestationsCommand::Issue { cohort },
         } => issue_attestations(&config, cohort),
@@ -370,6 +379,7 @@ fn import_trainees(
     config: &AppConfig,
     cohort_id: i64,
     file: &std::path::Path,
+    confirm: bool,
 ) -> anyhow::Result<()> {
     use parcours::cohorts::{enrolment, import, store};
     let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
@@ -403,12 +413,25 @@ fn import_trainees(
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         let started = std::time::Instant::now();
-        let result = enrolment::apply(conn, &mc, None, &cohort, &organism.name, &rows, |i| {
-            bar.set_position(i as u64 + 1)
-        });
+        let result = enrolment::apply_confirmed(
+            conn,
+            &mc,
+            None,
+            &cohort,
+            &organism.name,
+            &rows,
+            confirm,
+            |i| bar.set_position(i as u64 + 1),
+        );
         bar.finish_and_clear();
         match result {
-            Ok(s) => {
+            Ok(enrolment::Applied::NeedsConfirmation(w)) => {
+                eprintln!("  {w}");
+                anyhow::bail!(
+                    "rien n'est importé : relancez avec --confirmer pour confirmer ces inscriptions"
+                )
+            }
+            Ok(enrolment::Applied::Done(s)) => {
                 println!(
                     "{} stagiaire(s) ajouté(s), {} mis à jour, {} inchangé(s), {} médecin(s) invité(s) en {:.1} s.",
                     s.created,

@@ -259,18 +259,6 @@ pub enum Imported {
     NeedsConfirmation(String),
 }
 
-/// Why the import's transaction stops: the lines, or a late entry not confirmed.
-enum Stop {
-    Failure(ImportFailure),
-    Unconfirmed(String),
-}
-
-impl From<diesel::result::Error> for Stop {
-    fn from(e: diesel::result::Error) -> Self {
-        Stop::Failure(e.into())
-    }
-}
-
 /// Runs a whole import for a cohort: parse, then apply in one transaction, rolled back when
 /// it enrols late trainees or trainees whose deadline falls before the cohort's end
 /// (`enrolment::ImportSummary::to_confirm`) without `confirm`.
@@ -297,19 +285,21 @@ pub async fn run_import(
                 templates: &st.mail_templates,
                 base_url: &st.config.base_url,
             };
-            let done = crate::db::transaction(c, |c| {
-                let s = enrolment::apply(c, &mc, Some(actor), &cohort, &org.name, &rows, |_| {})
-                    .map_err(Stop::Failure)?;
-                match (s.to_confirm(), confirm) {
-                    (Some(w), false) => Err(Stop::Unconfirmed(w)),
-                    _ => Ok(s),
-                }
-            });
-            match done {
-                Ok(s) => Ok(Imported::Done(s)),
-                Err(Stop::Unconfirmed(w)) => Ok(Imported::NeedsConfirmation(w)),
-                Err(Stop::Failure(ImportFailure::Refused(e))) => Ok(Imported::Refused(e)),
-                Err(Stop::Failure(ImportFailure::Internal(e))) => Err(e),
+            let applied = enrolment::apply_confirmed(
+                c,
+                &mc,
+                Some(actor),
+                &cohort,
+                &org.name,
+                &rows,
+                confirm,
+                |_| {},
+            );
+            match applied {
+                Ok(enrolment::Applied::Done(s)) => Ok(Imported::Done(s)),
+                Ok(enrolment::Applied::NeedsConfirmation(w)) => Ok(Imported::NeedsConfirmation(w)),
+                Err(ImportFailure::Refused(e)) => Ok(Imported::Refused(e)),
+                Err(ImportFailure::Internal(e)) => Err(e),
             }
         })
         .await

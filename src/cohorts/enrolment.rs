@@ -85,6 +85,54 @@ struct Run<'a> {
 /// A line is refused (with its reason) or the run stops on an internal error.
 type LineResult<T> = Result<Result<T, ImportError>, ImportFailure>;
 
+/// What an import came to once applied.
+pub enum Applied {
+    Done(ImportSummary),
+    /// Late entries or deadlines before the cohort's end (`ImportSummary::to_confirm`) that
+    /// staff did not confirm: everything was rolled back.
+    NeedsConfirmation(String),
+}
+
+/// Why the import's transaction stops: the lines, or what staff must confirm.
+enum Stop {
+    Failure(ImportFailure),
+    Unconfirmed(String),
+}
+
+impl From<diesel::result::Error> for Stop {
+    fn from(e: diesel::result::Error) -> Self {
+        Stop::Failure(e.into())
+    }
+}
+
+/// `apply` in one transaction, rolled back when it needs a confirmation that `confirm` does
+/// not give: the page and the command line import the same way.
+#[allow(clippy::too_many_arguments)]
+pub fn apply_confirmed(
+    conn: &mut DbConn,
+    mc: &MailContext<'_>,
+    actor: Option<i64>,
+    cohort: &CohortRow,
+    organism_name: &str,
+    rows: &[ImportRow],
+    confirm: bool,
+    progress: impl FnMut(usize),
+) -> Result<Applied, ImportFailure> {
+    let done = crate::db::transaction(conn, |c| {
+        let s =
+            apply(c, mc, actor, cohort, organism_name, rows, progress).map_err(Stop::Failure)?;
+        match (s.to_confirm(), confirm) {
+            (Some(w), false) => Err(Stop::Unconfirmed(w)),
+            _ => Ok(s),
+        }
+    });
+    match done {
+        Ok(s) => Ok(Applied::Done(s)),
+        Err(Stop::Unconfirmed(w)) => Ok(Applied::NeedsConfirmation(w)),
+        Err(Stop::Failure(f)) => Err(f),
+    }
+}
+
 /// Applies an import to a cohort. Running the same file again changes nothing.
 pub fn apply(
     conn: &mut DbConn,

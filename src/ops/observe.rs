@@ -1,6 +1,7 @@
 //! One middleware per request: a request id (the proxy's `X-Request-Id` when it is a sane
 //! token, a new one otherwise) in a tracing span and the answer's header, one log line when
-//! the answer leaves (JSON with `PARCOURS_LOG_JSON`), and the request metrics.
+//! the answer leaves (JSON with `PARCOURS_LOG_JSON`), and the request metrics. The secret of
+//! a link (a doctor's page, an invitation, a reset, a calendar feed) never reaches the logs.
 
 use std::time::Instant;
 
@@ -25,6 +26,30 @@ pub fn accepted_id(raw: Option<&str>) -> Option<String> {
     .map(str::to_string)
 }
 
+/// Paths whose next segment is a secret: whoever reads the logs must not be able to open
+/// the link.
+const SECRET_AFTER: [&str; 6] = [
+    "/medecin/",
+    "/invitation/",
+    "/mot-de-passe/",
+    "/calendrier/promotion/",
+    "/calendrier/stagiaire/",
+    "/vae/confirmation/",
+];
+
+/// The path as the logs show it: a link's secret replaced by `[secret]`.
+pub fn logged_path(path: &str) -> std::borrow::Cow<'_, str> {
+    for prefix in SECRET_AFTER {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            let tail = rest.find('/').map_or("", |i| &rest[i..]);
+            if rest.len() > tail.len() {
+                return format!("{prefix}[secret]{tail}").into();
+            }
+        }
+    }
+    path.into()
+}
+
 pub async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -34,7 +59,8 @@ pub async fn observe(
         .unwrap_or_else(|| crate::web::random_token(9).unwrap_or_default());
     let method = req.method().to_string();
     let path = req.path().to_string();
-    let span = tracing::info_span!("request", request_id = %id, %method, %path);
+    let logged = logged_path(&path);
+    let span = tracing::info_span!("request", request_id = %id, %method, path = %logged);
     let result = next.call(req).instrument(span.clone()).await;
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     let kind = metrics::route_kind(&path);
@@ -62,7 +88,23 @@ pub async fn observe(
 
 #[cfg(test)]
 mod tests {
-    use super::accepted_id;
+    use super::{accepted_id, logged_path};
+
+    #[test]
+    fn link_secrets_are_not_logged() {
+        assert_eq!(logged_path("/medecin/AbC123"), "/medecin/[secret]");
+        assert_eq!(
+            logged_path("/medecin/AbC123/cqp/4/cpam"),
+            "/medecin/[secret]/cqp/4/cpam"
+        );
+        assert_eq!(logged_path("/mot-de-passe/xyz"), "/mot-de-passe/[secret]");
+        assert_eq!(
+            logged_path("/calendrier/stagiaire/t0k3n"),
+            "/calendrier/stagiaire/[secret]"
+        );
+        assert_eq!(logged_path("/stagiaires/12"), "/stagiaires/12");
+        assert_eq!(logged_path("/medecin/"), "/medecin/");
+    }
 
     #[test]
     fn only_sane_ids_are_kept() {

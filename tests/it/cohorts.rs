@@ -1351,3 +1351,53 @@ async fn a_late_enrolment_by_import_waits_for_staff_to_confirm_on_the_page_and_t
     );
     assert_eq!(enrolled(outside), 2);
 }
+
+#[test]
+fn the_command_line_imports_a_late_entry_only_when_confirmed() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let app = rt.block_on(spawn_app());
+    let org = app.create_organism("Organisme A");
+    let today = parcours::base::paris::today();
+    let started = today - chrono::Months::new(1);
+    let short = today + chrono::Months::new(10) - chrono::Duration::days(1);
+    let cohort = cohort_between(&app, org, started, short);
+    let hired = parcours::base::format::date(today - chrono::Months::new(1));
+    let file = app.dir.path().join("tardive.csv");
+    let text = format!("{HEADER}Martin;Inès;ines@a.fr;aucun;{hired};Dr A;a@med.fr;ProA\r\n");
+    std::fs::write(&file, encoding_rs::WINDOWS_1252.encode(&text).0).unwrap();
+    let enrolled = || -> i64 {
+        enrolments::table
+            .filter(enrolments::cohort_id.eq(cohort))
+            .count()
+            .get_result(&mut *app.conn())
+            .unwrap()
+    };
+    let run = |extra: &[&str]| {
+        let id = cohort.to_string();
+        let mut args: Vec<&std::ffi::OsStr> = vec![
+            "import".as_ref(),
+            "trainees".as_ref(),
+            "--cohort".as_ref(),
+            id.as_ref(),
+            file.as_os_str(),
+        ];
+        args.extend(extra.iter().map(|a| std::ffi::OsStr::new(*a)));
+        app.cli(&args)
+    };
+    let out = run(&[]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("durée minimale du programme") && stderr.contains("--confirmer"),
+        "{stderr}"
+    );
+    assert_eq!(enrolled(), 0, "nothing imported until confirmed");
+    let out = run(&["--confirmer"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(enrolled(), 1);
+    drop(rt);
+}

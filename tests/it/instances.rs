@@ -191,6 +191,18 @@ async fn two_instances_behind_nginx_share_sessions_limits_files_and_hours() {
             answered(&text)
         );
     }
+    // A link's secret does not reach nginx's access log (the instances': `logged_path`).
+    let c = reqwest::Client::new();
+    let r = c
+        .get(url("/medecin/secret-du-lien-de-test"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let log = std::fs::read_to_string(dir.path().join("nginx-access.log")).unwrap();
+    assert!(log.contains("GET /medecin/[secret] "), "{log}");
+    assert!(!log.contains("secret-du-lien-de-test"), "{log}");
     drop(nginx);
     drop((a, b));
     drop(db);

@@ -28,7 +28,11 @@ impl Nginx {
         let site = site
             .replace("127.0.0.1:8081", upstreams[0])
             .replace("127.0.0.1:8082", upstreams[1])
-            .replace("listen 80;", &format!("listen 127.0.0.1:{port};"));
+            .replace("listen 80;", &format!("listen 127.0.0.1:{port};"))
+            .replace(
+                "/var/log/nginx/parcours-access.log",
+                &format!("{}/nginx-access.log", dir.display()),
+            );
         let d = dir.display();
         let master = if workers > 1 { "on" } else { "off" };
         let conf = format!(
