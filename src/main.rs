@@ -292,7 +292,7 @@ fn main() -> ExitCode {
                 config.base_url
             );
             println!(
-                "La promotion de démonstration porte le n° {cohort}. Pour y importer des stagiaires :\n  cargo run --release -- import trainees --cohort {cohort} examples/stagiaires.csv"
+                "La promotion de démonstration porte le n° {cohort}. Elle a commencé : --confirmer confirme les entrées tardives. Pour y importer des stagiaires :\n  cargo run --release -- import trainees --cohort {cohort} --confirmer examples/stagiaires.csv"
             );
             Ok(())
         }),
