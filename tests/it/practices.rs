@@ -102,11 +102,13 @@ async fn a_practice_named_by_another_organism_reaches_none_of_its_trainees() {
         format!("{HEADER}Faure;Marc;marc@b.fr;aucun;01/02/2025;Dr Intrus Deux;intrus2@b.fr;ProA;Cabinet des Lilas;\r\n"),
     )
     .unwrap();
+    // The test cohort has begun: the late entry is confirmed.
     let out = app.cli(&[
         "import".as_ref(),
         "trainees".as_ref(),
         "--cohort".as_ref(),
         cohort_b.to_string().as_ref(),
+        "--confirmer".as_ref(),
         file.as_os_str(),
     ]);
     assert!(
