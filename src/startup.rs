@@ -16,6 +16,44 @@ pub struct Application {
     state: web::Data<AppState>,
 }
 
+/// The pages, in the order they are tried (a file route before the page it would be taken for).
+fn pages(cfg: &mut web::ServiceConfig) {
+    cfg.configure(crate::home::routes);
+    cfg.configure(accounts::pages::routes);
+    cfg.configure(accounts::account_pages::routes);
+    cfg.configure(accounts::links::routes);
+    cfg.configure(accounts::token_pages::routes);
+    cfg.configure(cohorts::pages::routes);
+    cfg.configure(cohorts::cohort_pages::routes);
+    cfg.configure(cohorts::end_pages::routes);
+    cfg.configure(cohorts::trainee_pages::routes);
+    cfg.configure(cohorts::calendar::routes);
+    cfg.configure(cohorts::feeds::routes);
+    cfg.configure(crate::tracking::pages::routes);
+    cfg.configure(crate::tracking::activity_pages::routes);
+    cfg.configure(crate::tracking::attendance_pages::routes);
+    // Before the pages: `/programmes/P/archive.zip` would else be taken for a module.
+    cfg.configure(curriculum::file_pages::routes);
+    cfg.configure(curriculum::authoring_pages::routes);
+    cfg.configure(curriculum::import_pages::routes);
+    cfg.configure(curriculum::draft_pages::routes);
+    cfg.configure(curriculum::structure_pages::routes);
+    cfg.configure(curriculum::pages::routes);
+    cfg.configure(curriculum::quiz_pages::routes);
+    cfg.configure(curriculum::assignment_pages::routes);
+    cfg.configure(curriculum::markdown_pages::routes);
+    cfg.configure(crate::attestation::pages::routes);
+    cfg.configure(crate::attestation::verify_pages::routes);
+    cfg.configure(crate::certification::doctor_link_pages::routes);
+    cfg.configure(crate::evidence::pages::routes);
+    cfg.configure(crate::vae::pages::routes);
+    cfg.configure(crate::certification::pages::routes);
+    cfg.configure(crate::certification::date_pages::routes);
+    cfg.configure(crate::certification::cqp_pages::routes);
+    cfg.configure(crate::followup::pages::routes);
+    cfg.configure(crate::reporting::pages::routes);
+}
+
 impl Application {
     /// Connects, migrates and binds (port 0 picks a free port), ready to run.
     pub async fn build(config: AppConfig) -> anyhow::Result<Application> {
@@ -68,40 +106,7 @@ impl Application {
                 .configure(crate::ops::health::routes)
                 .route("/static/{name}", web::get().to(w::static_file))
                 .route("/documentation/api", web::get().to(crate::openapi::page))
-                .configure(crate::home::routes)
-                .configure(accounts::pages::routes)
-                .configure(accounts::account_pages::routes)
-                .configure(accounts::links::routes)
-                .configure(accounts::token_pages::routes)
-                .configure(cohorts::pages::routes)
-                .configure(cohorts::cohort_pages::routes)
-                .configure(cohorts::end_pages::routes)
-                .configure(cohorts::trainee_pages::routes)
-                .configure(cohorts::calendar::routes)
-                .configure(cohorts::feeds::routes)
-                .configure(crate::tracking::pages::routes)
-                .configure(crate::tracking::activity_pages::routes)
-                .configure(crate::tracking::attendance_pages::routes)
-                // Before the pages: `/programmes/P/archive.zip` would else be taken for a module.
-                .configure(curriculum::file_pages::routes)
-                .configure(curriculum::authoring_pages::routes)
-                .configure(curriculum::import_pages::routes)
-                .configure(curriculum::draft_pages::routes)
-                .configure(curriculum::structure_pages::routes)
-                .configure(curriculum::pages::routes)
-                .configure(curriculum::quiz_pages::routes)
-                .configure(curriculum::assignment_pages::routes)
-                .configure(curriculum::markdown_pages::routes)
-                .configure(crate::attestation::pages::routes)
-                .configure(crate::attestation::verify_pages::routes)
-                .configure(crate::certification::doctor_link_pages::routes)
-                .configure(crate::evidence::pages::routes)
-                .configure(crate::vae::pages::routes)
-                .configure(crate::certification::pages::routes)
-                .configure(crate::certification::date_pages::routes)
-                .configure(crate::certification::cqp_pages::routes)
-                .configure(crate::followup::pages::routes)
-                .configure(crate::reporting::pages::routes)
+                .configure(pages)
                 .service(
                     web::scope("/api/v1")
                         .wrap(from_fn(w::mark_api))
