@@ -396,11 +396,7 @@ async fn cpam(
 ) -> AppResult<HttpResponse> {
     me.require(&[Role::Doctor])?;
     let row = visible(&state, &me, path.into_inner()).await?;
-    if Kind::parse(&row.kind) != Some(Kind::Fae) {
-        return Err(AppError::Conflict(
-            "Ce document est pour information : il n'est pas à transmettre à la CPAM.".into(),
-        ));
-    }
+    rules::check_for_cpam(&row.kind).map_err(|m| AppError::Conflict(m.into()))?;
     let on = match form.forwarded.is_some() {
         false => None,
         true if form.forwarded_on.trim().is_empty() => Some(today()),

@@ -42,6 +42,12 @@ impl Kind {
         }
     }
 
+    /// Whether the doctor forwards it to his CPAM: the FAE's alone (for the CQP, the CPAM
+    /// wants the CQP itself; the others are for information).
+    pub fn for_cpam(self) -> bool {
+        self == Kind::Fae
+    }
+
     /// The end-of-path attestation of a programme kind (`cqp` or `fae`).
     pub fn final_for(program_kind: &str) -> Kind {
         if program_kind == "fae" {
@@ -368,6 +374,14 @@ pub fn is_genuine(key: &[u8; 32], canonical: &str, stored_signature: &str, code:
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A stored kind the doctor may mark "transmise à la CPAM", or why not.
+pub fn check_for_cpam(kind: &str) -> Result<(), &'static str> {
+    match Kind::parse(kind) {
+        Some(k) if k.for_cpam() => Ok(()),
+        _ => Err("Ce document est pour information : il n'est pas à transmettre à la CPAM."),
+    }
 }
 
 #[cfg(test)]

@@ -52,7 +52,7 @@ pub fn for_doctor(conn: &mut DbConn, trainees: &[TraineeLine]) -> QueryResult<Ve
                 title: kind.map_or("Attestation", Kind::title).to_string(),
                 number: a.number,
                 issued_on: paris_date(a.issued_at),
-                for_cpam: kind == Some(Kind::Fae),
+                for_cpam: kind.is_some_and(Kind::for_cpam),
                 forwarded_on: a.cpam_forwarded_on,
             }
         })

@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::cqp;
 use crate::accounts::doctor_links::{self, Found};
 use crate::accounts::{CurrentUser, Role};
-use crate::attestation::rules::Kind;
+use crate::attestation::rules;
 use crate::attestation::store;
 use crate::base::format;
 use crate::base::paris::today;
@@ -138,12 +138,7 @@ async fn mark_forwarded(
         if row.revoked_at.is_some() || !cohorts::employs(c, doctor, row.trainee_id)? {
             return Err(AppError::NotFound);
         }
-        // Only the FAE attestation goes to the CPAM: the CQP's is for information.
-        if Kind::parse(&row.kind) != Some(Kind::Fae) {
-            return Err(AppError::Conflict(
-                "Ce document est pour information : il n'est pas à transmettre à la CPAM.".into(),
-            ));
-        }
+        rules::check_for_cpam(&row.kind).map_err(|m| AppError::Conflict(m.into()))?;
         if row.cpam_forwarded_on.is_some() {
             return Ok(None);
         }

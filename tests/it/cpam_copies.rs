@@ -231,6 +231,37 @@ async fn certificate_upload(
         )
         .await;
     assert_eq!(r.status(), 303);
+    // A doctor who is not her employer's: as if he did not exist, and nothing changed.
+    let stranger_doctor = app.create_user(
+        Role::Doctor,
+        None,
+        "dr-autre@cabinet.fr",
+        "mot-de-passe-solide",
+    );
+    let sd = stranger_doctor.to_string();
+    let r = s
+        .admin
+        .post_form(
+            app,
+            &ids,
+            &[
+                ("aid_contract_ref", "AUTRE"),
+                ("doctor_id", &sd),
+                ("rpps", "10100999999"),
+                ("am_number", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 404);
+    let theirs =
+        parcours::accounts::store::cpam_identifiers(&mut app.conn(), stranger_doctor).unwrap();
+    assert_eq!(theirs, (None, None));
+    assert_eq!(
+        parcours::cohorts::doctors::aid_contract_ref(&mut app.conn(), s.trainee)
+            .unwrap()
+            .as_deref(),
+        Some("CA-69-2026-0042")
+    );
 
     // A file that is no document changes nothing.
     let before = count_kind(app, "cqp_doctor");
