@@ -119,6 +119,59 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    package_attempts (id) {
+        id -> BigInt,
+        trainee_id -> BigInt,
+        lesson_id -> BigInt,
+        item -> Text,
+        standard -> Text,
+        data -> Text,
+        completion -> Text,
+        success -> Text,
+        score_scaled -> Nullable<Double>,
+        score_raw -> Nullable<Double>,
+        package_seconds -> Double,
+        commits -> Integer,
+        started_at -> Timestamp,
+        updated_at -> Timestamp,
+        completed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    package_launches (token_sha256) {
+        token_sha256 -> Text,
+        attempt_id -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        session_id -> Text,
+        fetched -> Bool,
+    }
+}
+
+diesel::table! {
+    cmi5_statements (id) {
+        id -> BigInt,
+        attempt_id -> BigInt,
+        statement_id -> Text,
+        verb -> Text,
+        body -> Text,
+        stored_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cmi5_states (id) {
+        id -> BigInt,
+        attempt_id -> BigInt,
+        state_id -> Text,
+        body -> Text,
+        content_type -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(login_sessions -> users (user_id));
 
 diesel::table! {
@@ -821,9 +874,17 @@ diesel::table! {
 
 diesel::joinable!(certification_candidates -> certification_sessions (session_id));
 diesel::joinable!(certification_candidates -> users (trainee_id));
+diesel::joinable!(package_attempts -> lessons (lesson_id));
+diesel::joinable!(package_launches -> package_attempts (attempt_id));
+diesel::joinable!(cmi5_statements -> package_attempts (attempt_id));
+diesel::joinable!(cmi5_states -> package_attempts (attempt_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organisms,
+    package_attempts,
+    package_launches,
+    cmi5_statements,
+    cmi5_states,
     users,
     login_sessions,
     audit_events,

@@ -11,7 +11,7 @@ pub mod types;
 
 use serde::{Deserialize, Serialize};
 
-pub use runtime::{Launch, Mode, Runtime};
+pub use runtime::{Launch, MAX_ENTRIES, Mode, Runtime, Start};
 pub use snapshot::{Completion, Outcome, Snapshot, Success, session_seconds};
 pub use types::Kind;
 

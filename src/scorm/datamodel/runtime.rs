@@ -47,6 +47,13 @@ impl Default for Launch {
     }
 }
 
+/// A session's opening state, as the player script receives it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Start {
+    pub values: BTreeMap<String, String>,
+    pub written: Vec<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     NotInitialized,
@@ -322,6 +329,15 @@ impl Runtime {
                 .filter(|(k, _)| self.written.contains(*k))
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
+        }
+    }
+
+    /// What the player script starts from: every value the SCO may read, and the names a
+    /// commit hands over (those it resumed with).
+    pub fn start(&self) -> Start {
+        Start {
+            values: self.values.clone(),
+            written: self.written.iter().cloned().collect(),
         }
     }
 
