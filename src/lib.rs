@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod mail;
 pub mod openapi;
 pub mod ops;
+pub mod packages;
 pub mod organisms;
 pub mod reporting;
 pub mod scorm;

@@ -52,11 +52,19 @@ fn pages(cfg: &mut web::ServiceConfig) {
     cfg.configure(crate::certification::cqp_pages::routes);
     cfg.configure(crate::followup::pages::routes);
     cfg.configure(crate::reporting::pages::routes);
+    cfg.configure(crate::packages::launch_pages::routes);
+    cfg.configure(crate::packages::frame_pages::routes);
 }
 
 impl Application {
     /// Connects, migrates and binds (port 0 picks a free port), ready to run.
     pub async fn build(config: AppConfig) -> anyhow::Result<Application> {
+        // Bound first: with port 0 (tests) the addresses it gives out carry the real port.
+        let listener = TcpListener::bind(config.bind)
+            .map_err(|e| anyhow::anyhow!("PARCOURS_BIND: cannot listen on {}: {e}", config.bind))?;
+        let port = listener.local_addr()?.port();
+        let mut config = config;
+        config.with_bound_port(port);
         let config = Arc::new(config);
         let cfg = config.clone();
         let (pool, content) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
@@ -87,20 +95,20 @@ impl Application {
         if config.jobs {
             tokio::spawn(crate::jobs::run_scheduler(state.clone(), content.clone()));
         }
-        let listener = TcpListener::bind(config.bind)
-            .map_err(|e| anyhow::anyhow!("PARCOURS_BIND: cannot listen on {}: {e}", config.bind))?;
-        let port = listener.local_addr()?.port();
         let data = state.clone();
+        let player = web::Data::new(crate::packages::Player::new(&config.data_dir));
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
                 .app_data(content.clone())
                 .app_data(beats.clone())
+                .app_data(player.clone())
                 .app_data(web::FormConfig::default().limit(256 * 1024))
                 .wrap(from_fn(w::error_pages))
                 .wrap(from_fn(accounts::session::renew))
                 .wrap(from_fn(w::csrf::ensure_cookie))
                 .wrap(Compress::default())
+                .wrap(from_fn(crate::packages::frame_pages::origin_guard))
                 .wrap(from_fn(w::security_headers))
                 .wrap(from_fn(crate::ops::observe::observe))
                 .configure(crate::ops::health::routes)

@@ -31,6 +31,7 @@ const FLOORS: &[(&str, &[&str])] = &[
 
 const DOMAINS: &[&str] = &[
     "accounts",
+    "packages",
     "cohorts",
     "curriculum",
     "tracking",

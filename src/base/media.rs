@@ -12,6 +12,8 @@ pub enum Media {
     M4a,
     Mp4,
     Webm,
+    /// A ZIP: only ever an e-learning package, checked further by `scorm::zipped`.
+    Zip,
 }
 
 impl Media {
@@ -25,6 +27,7 @@ impl Media {
             Media::M4a => "audio/mp4",
             Media::Mp4 => "video/mp4",
             Media::Webm => "video/webm",
+            Media::Zip => "application/zip",
         }
     }
 
@@ -39,6 +42,7 @@ impl Media {
             Media::M4a => "m4a",
             Media::Mp4 => "mp4",
             Media::Webm => "webm",
+            Media::Zip => "zip",
         }
     }
 
@@ -49,6 +53,7 @@ impl Media {
             Media::Png | Media::Jpeg => "image",
             Media::Mp3 | Media::Ogg | Media::M4a => "audio",
             Media::Mp4 | Media::Webm => "video",
+            Media::Zip => "package",
         }
     }
 }
@@ -64,6 +69,7 @@ pub fn sniff(head: &[u8]) -> Option<Media> {
         "audio/m4a" | "audio/x-m4a" => Media::M4a,
         "video/mp4" => Media::Mp4,
         "video/webm" => Media::Webm,
+        "application/zip" => Media::Zip,
         _ => return None,
     })
 }

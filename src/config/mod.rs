@@ -35,6 +35,8 @@ pub struct AppConfig {
     pub database_url: String,
     pub data_dir: PathBuf,
     pub base_url: String,
+    /// The separate origin packages are played from (`None`: packages cannot be played).
+    pub packages_url: Option<String>,
     pub secret: Vec<u8>,
     pub smtp: Option<SmtpSettings>,
     pub mail_from: String,
@@ -123,6 +125,7 @@ impl std::fmt::Debug for AppConfig {
             .field("database_url", &redact_url(&self.database_url))
             .field("data_dir", &self.data_dir)
             .field("base_url", &self.base_url)
+        .field("packages_url", &self.packages_url)
             .field("smtp", &self.smtp.as_ref().map(|s| (&s.host, s.port)))
             .finish_non_exhaustive()
     }
@@ -188,6 +191,7 @@ impl AppConfig {
             database_url: server.database_url,
             data_dir: server.data_dir,
             base_url: server.base_url,
+            packages_url: server.packages_url,
             secret,
             smtp,
             mail_from,
@@ -199,6 +203,25 @@ impl AppConfig {
             pool_size,
             log_json,
         })
+    }
+}
+
+impl AppConfig {
+    /// Listening on port 0 (tests), the addresses derived from the bind address get the port
+    /// really bound.
+    pub fn with_bound_port(&mut self, port: u16) {
+        if self.bind.port() != 0 {
+            return;
+        }
+        let fix = |u: &str| match url::Url::parse(u) {
+            Ok(mut parsed) if parsed.port() == Some(0) => {
+                let _ = parsed.set_port(Some(port));
+                parsed.as_str().trim_end_matches('/').to_string()
+            }
+            _ => u.to_string(),
+        };
+        self.base_url = fix(&self.base_url);
+        self.packages_url = self.packages_url.as_deref().map(fix);
     }
 }
 

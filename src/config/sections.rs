@@ -16,6 +16,7 @@ pub(super) struct Server {
     pub data_dir: PathBuf,
     pub database_url: String,
     pub base_url: String,
+    pub packages_url: Option<String>,
 }
 
 pub(super) fn server(src: &Sources) -> Result<Server, ConfigError> {
@@ -56,12 +57,50 @@ pub(super) fn server(src: &Sources) -> Result<Server, ConfigError> {
         ));
     }
     let base_url = base_url.trim_end_matches('/').to_string();
+    let packages_url = packages_url(src, &parsed)?;
     Ok(Server {
         bind,
         data_dir,
         database_url,
         base_url,
+        packages_url,
     })
+}
+
+/// The separate origin e-learning packages are played from (`PARCOURS_PACKAGES_URL`): their
+/// scripts must not share the site's origin, cookies or API. Without the setting, a local
+/// address swaps `127.0.0.1` and `localhost` (two origins, two cookie jars, one server);
+/// any other host plays no package until it is set.
+fn packages_url(src: &Sources, base: &url::Url) -> Result<Option<String>, ConfigError> {
+    let Some(raw) = src.text("PARCOURS_PACKAGES_URL", &src.file.packages_url) else {
+        let swapped = match base.host_str() {
+            Some("127.0.0.1") => "localhost",
+            Some("localhost") => "127.0.0.1",
+            _ => return Ok(None),
+        };
+        let mut url = base.clone();
+        url.set_host(Some(swapped)).ok();
+        return Ok(Some(url.as_str().trim_end_matches('/').to_string()));
+    };
+    let parsed = url::Url::parse(&raw).map_err(|e| {
+        bad(
+            "PARCOURS_PACKAGES_URL",
+            format!("« {raw} » n'est pas une URL : {e}"),
+        )
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.path() != "/" {
+        return Err(bad(
+            "PARCOURS_PACKAGES_URL",
+            "une origine seule est attendue (ex. https://paquets.exemple.fr), sans chemin",
+        ));
+    }
+    if parsed.host_str() == base.host_str() {
+        return Err(bad(
+            "PARCOURS_PACKAGES_URL",
+            "les paquets doivent avoir un autre nom d'hôte que le site (PARCOURS_BASE_URL) : sinon leurs scripts verraient les cookies des stagiaires",
+        ));
+    }
+    Ok(Some(parsed.as_str().trim_end_matches('/').to_string()))
 }
 
 fn check_database_url(url: &str) -> Result<(), ConfigError> {

@@ -16,6 +16,7 @@ pub(super) struct FileConfig {
     pub(super) database_url: Option<String>,
     pub(super) data_dir: Option<String>,
     pub(super) base_url: Option<String>,
+    pub(super) packages_url: Option<String>,
     pub(super) secret: Option<String>,
     pub(super) smtp_url: Option<String>,
     pub(super) mail_from: Option<String>,

@@ -194,7 +194,7 @@ fn accepted(head: &[u8], sent: &str) -> Result<&'static str, String> {
         Some("txt") if text => Ok("txt"),
         _ => Err(format!(
             "« {sent} » n'est ni une image (PNG, JPEG), ni un PDF, ni un son (MP3, OGG, M4A), ni une vidéo \
-             (MP4, WebM), ni un texte (Markdown, CSV) : son contenu a été vérifié, pas seulement son nom."
+             (MP4, WebM), ni un texte (Markdown, CSV), ni un paquet SCORM ou cmi5 (ZIP) : son contenu a été vérifié, pas seulement son nom."
         )),
     }
 }
@@ -298,6 +298,16 @@ async fn upload(
             return Err(AppError::invalid("file", why));
         }
     };
+    if ext == "zip" {
+        let temp2 = temp.clone();
+        let checked = web::block(move || super::package_view::check_zip(&temp2))
+            .await
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+        if let Err(why) = checked {
+            forget(&temp);
+            return Err(AppError::invalid("file", format!("« {sent} » : {why}")));
+        }
+    }
     let name = file_name(&sent, ext);
     let quota = state.config.storage.organism_quota;
     let (content2, me2, code2, temp2) = (content.clone(), me.clone(), code.clone(), temp.clone());

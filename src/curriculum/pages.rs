@@ -370,7 +370,7 @@ pub async fn render_activity(
     req: &HttpRequest,
     state: &State,
     me: &CurrentUser,
-    (viewer, ed, done): (Viewer, &Edition, bool),
+    (viewer, ed, done): (Viewer, &std::sync::Arc<Edition>, bool),
     (mcode, slug): (&str, &str),
 ) -> AppResult<HttpResponse> {
     let (program, module) = (&ed.program, ed.module(mcode).ok_or(AppError::NotFound)?);
@@ -383,7 +383,7 @@ pub async fn render_activity(
         ActivityKind::Assignment => {
             return Ok(w::redirect(&rules::activity_url(&ed.base, mcode, activity)));
         }
-        ActivityKind::Lesson | ActivityKind::Resource => {}
+        ActivityKind::Lesson | ActivityKind::Resource | ActivityKind::Package => {}
     }
     let id = ed.activity_id(mcode, slug).ok_or(AppError::NotFound)?;
     let link = |a: &Activity| serde_json::json!({"title": a.title, "url": rules::activity_url(&ed.base, mcode, a)});
@@ -398,6 +398,22 @@ pub async fn render_activity(
     ctx.insert("position", &(index + 1));
     ctx.insert("count", &module.activities.len());
     ctx.insert("sequence", &module.sequences.get(activity.sequence));
+    let mut framing = None;
+    if let Some(p) = activity.package() {
+        let chosen = web::Query::<HashMap<String, String>>::from_query(req.query_string())
+            .ok()
+            .and_then(|q| q.get("partie").and_then(|v| v.parse().ok()));
+        let origin = state.config.packages_url.clone();
+        let (ed2, m2, a2, p2) = (ed.clone(), mcode.to_string(), activity.clone(), p.clone());
+        let view = state
+            .db(move |c| {
+                super::package_view::view(c, (viewer, &ed2, &m2), &a2, &p2, (chosen, origin.is_some()))
+            })
+            .await?;
+        framing = view.frame.as_ref().and(state.config.packages_url.clone());
+        ctx.insert("package", &view);
+        ctx.insert("package_origin", &framing);
+    }
     if let Some(r) = activity.resource() {
         ctx.insert("resource", r);
         ctx.insert("src", &rules::file_url(&ed.base, mcode, &r.file));
@@ -412,7 +428,13 @@ pub async fn render_activity(
             .map(link),
     );
     ctx.insert("next", &module.activities.get(index + 1).map(link));
-    state.render("curriculum/activity.html", &ctx)
+    let mut res = state.render("curriculum/activity.html", &ctx)?;
+    // Only the page that plays a package may frame the packages' origin.
+    if let Some(v) = framing.and_then(|o| actix_web::http::header::HeaderValue::from_str(&w::csp_framing(&o)).ok()) {
+        res.headers_mut()
+            .insert(actix_web::http::header::CONTENT_SECURITY_POLICY, v);
+    }
+    Ok(res)
 }
 
 /// Marks a lesson or a resource done (quizzes are done when passed, assignments when graded).

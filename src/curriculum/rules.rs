@@ -64,6 +64,7 @@ pub enum ActivityKind {
     Quiz,
     Assignment,
     Resource,
+    Package,
 }
 
 impl ActivityKind {
@@ -73,6 +74,7 @@ impl ActivityKind {
             ActivityKind::Quiz => "quiz",
             ActivityKind::Assignment => "assignment",
             ActivityKind::Resource => "resource",
+            ActivityKind::Package => "package",
         }
     }
 
@@ -82,6 +84,7 @@ impl ActivityKind {
             ActivityKind::Quiz => "Quiz",
             ActivityKind::Assignment => "Devoir",
             ActivityKind::Resource => "Ressource",
+            ActivityKind::Package => "Module e-learning",
         }
     }
 
@@ -92,14 +95,16 @@ impl ActivityKind {
             ActivityKind::Quiz => "quizzes",
             ActivityKind::Assignment => "assignments",
             ActivityKind::Resource => "resources",
+            ActivityKind::Package => "packages",
         }
     }
 
-    pub const ALL: [ActivityKind; 4] = [
+    pub const ALL: [ActivityKind; 5] = [
         ActivityKind::Lesson,
         ActivityKind::Quiz,
         ActivityKind::Assignment,
         ActivityKind::Resource,
+        ActivityKind::Package,
     ];
 }
 
@@ -150,6 +155,63 @@ pub struct Resource {
     pub media: crate::base::media::Media,
 }
 
+/// An e-learning package (SCORM 1.2, SCORM 2004 or cmi5): its ZIP in `files/`, and what its
+/// manifest says, read when the programme was loaded.
+#[derive(Clone, Debug)]
+pub struct PackageActivity {
+    /// Path inside the module folder (`files/….zip`).
+    pub file: String,
+    pub summary: String,
+    pub opened: crate::scorm::package::Opened,
+}
+
+impl PackageActivity {
+    /// The SCOs or AUs the trainee follows, in manifest order: (identifier, title).
+    pub fn items(&self) -> Vec<(&str, &str)> {
+        use crate::scorm::package::Found;
+        match &self.opened.found {
+            Found::Scorm(p) => p
+                .scos
+                .iter()
+                .map(|s| (s.identifier.as_str(), s.title.as_str()))
+                .collect(),
+            Found::Cmi5(c) => c
+                .aus
+                .iter()
+                .map(|a| (a.id.as_str(), a.title.as_str()))
+                .collect(),
+        }
+    }
+
+    /// An AU's `moveOn` (`None` for a SCO).
+    pub fn move_on(&self, item: &str) -> Option<crate::scorm::cmi5::MoveOn> {
+        match &self.opened.found {
+            crate::scorm::package::Found::Cmi5(c) => {
+                c.aus.iter().find(|a| a.id == item).map(|a| a.move_on)
+            }
+            crate::scorm::package::Found::Scorm(_) => None,
+        }
+    }
+
+    /// "SCORM 1.2", "SCORM 2004 (4e édition)", "cmi5".
+    pub fn standard_label(&self) -> String {
+        use crate::scorm::manifest::{Edition, Standard};
+        use crate::scorm::package::Found;
+        match &self.opened.found {
+            Found::Scorm(p) => match p.standard {
+                Standard::Scorm12 => "SCORM 1.2".to_string(),
+                Standard::Scorm2004 { edition } => match edition {
+                    Edition::Second => "SCORM 2004 (2e édition)".to_string(),
+                    Edition::Third => "SCORM 2004 (3e édition)".to_string(),
+                    Edition::Fourth => "SCORM 2004 (4e édition)".to_string(),
+                    Edition::Unspecified => "SCORM 2004".to_string(),
+                },
+            },
+            Found::Cmi5(_) => "cmi5".to_string(),
+        }
+    }
+}
+
 /// What an activity holds besides its common fields.
 #[derive(Clone, Debug)]
 pub enum Body {
@@ -157,6 +219,7 @@ pub enum Body {
     Quiz(Quiz),
     Assignment { html: String, spec: Assignment },
     Resource(Resource),
+    Package(PackageActivity),
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -198,6 +261,13 @@ impl Activity {
     pub fn resource(&self) -> Option<&Resource> {
         match &self.body {
             Body::Resource(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    pub fn package(&self) -> Option<&PackageActivity> {
+        match &self.body {
+            Body::Package(p) => Some(p),
             _ => None,
         }
     }

@@ -147,6 +147,7 @@ diesel::table! {
         expires_at -> Timestamp,
         session_id -> Text,
         fetched -> Bool,
+        base_seconds -> Double,
     }
 }
 

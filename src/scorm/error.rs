@@ -4,6 +4,16 @@ use thiserror::Error;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum PackageError {
+    #[error("Le fichier n'est pas une archive ZIP lisible : un paquet SCORM ou cmi5 est un ZIP.")]
+    NotAZip,
+    #[error("Le paquet contient plus de {0} fichiers : refusé.")]
+    TooManyFiles(usize),
+    #[error(
+        "Le paquet dépasserait {0} Mo une fois décompressé (archive piégée ou trop lourde) : refusé."
+    )]
+    Bomb(u64),
+    #[error("« {0} » est un lien symbolique : les liens sont refusés dans un paquet.")]
+    Link(String),
     #[error(
         "Le paquet ne contient ni imsmanifest.xml ni cmi5.xml à sa racine : ce n'est pas un paquet SCORM ou cmi5."
     )]

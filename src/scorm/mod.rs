@@ -1,7 +1,7 @@
 //! E-learning packages organisms already own (issue #19): SCORM 1.2, SCORM 2004 and cmi5.
-//! This folder holds the pure part only: reading a package's manifest (`manifest`, `cmi5`,
-//! `package`), the run-time data model of each SCORM version and its state machine
-//! (`datamodel`). Storage, pages and the player come next.
+//! Reading a package (`zipped`, `package`, `manifest`, `cmi5`), the run-time data model of
+//! each SCORM version and its state machine (`datamodel`), where a trainee is in a package
+//! (`progress`) and its rows (`store`). The player's pages are the `packages` domain's.
 
 pub mod cmi5;
 pub mod datamodel;
@@ -9,5 +9,8 @@ pub mod error;
 pub mod manifest;
 pub mod package;
 pub mod paths;
+pub mod progress;
+pub mod store;
+pub mod zipped;
 
 pub use error::PackageError;

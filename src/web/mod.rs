@@ -248,6 +248,12 @@ pub struct Assets {
 }
 
 impl Assets {
+    /// A text asset's content, for a page that must inline it (the packages' origin serves
+    /// no `/static/`).
+    pub fn text(&self, name: &str) -> Option<&str> {
+        std::str::from_utf8(&self.files.get(name)?.bytes).ok()
+    }
+
     fn load(dir: &Path) -> anyhow::Result<Assets> {
         let mut files = HashMap::new();
         let entries = std::fs::read_dir(dir)
@@ -314,6 +320,18 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
 frame-ancestors 'none'";
 
+/// The site's own policy, with the packages' origin allowed in frames: the page that plays a
+/// package, and no other, sends it.
+pub fn csp_framing(origin: &str) -> String {
+    CSP.replacen("default-src 'self';", &format!("default-src 'self'; frame-src {origin};"), 1)
+}
+
+fn policy_denies_frames(h: &actix_web::http::header::HeaderMap) -> bool {
+    h.get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("frame-ancestors 'none'"))
+}
+
 /// Security headers on every response.
 pub async fn security_headers(
     req: ServiceRequest,
@@ -321,6 +339,9 @@ pub async fn security_headers(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let mut res = next.call(req).await?;
     let h = res.headers_mut();
+    // A handler that set its own policy (the packages' origin, a page framing a package)
+    // keeps it, and its `frame-ancestors` says who may frame it.
+    let own_policy = h.contains_key(header::CONTENT_SECURITY_POLICY);
     for (name, value) in [
         ("content-security-policy", CSP),
         ("x-content-type-options", "nosniff"),
@@ -331,6 +352,10 @@ pub async fn security_headers(
             "camera=(), microphone=(), geolocation=()",
         ),
     ] {
+        let framable = own_policy && !policy_denies_frames(h);
+        if own_policy && (name == "content-security-policy" || (name == "x-frame-options" && framable)) {
+            continue;
+        }
         h.insert(
             header::HeaderName::from_static(name),
             HeaderValue::from_static(value),

@@ -13,6 +13,19 @@
   ["keydown", "click", "scroll", "touchstart", "pointermove", "wheel"].forEach(function (ev) {
     window.addEventListener(ev, function () { lastUse = Date.now(); }, { passive: true });
   });
+  // A package plays in a frame of another origin: its use is told by message, and only
+  // messages from that origin count.
+  var packageOrigin = page.getAttribute("data-package-origin");
+  if (packageOrigin) {
+    window.addEventListener("message", function (e) {
+      if (e.origin !== packageOrigin || !e.data || e.data.type !== "parcours-package") { return; }
+      lastUse = Date.now();
+      if (e.data.event === "terminated") {
+        // The last commit is on its way: show the new state and the next part once it landed.
+        window.setTimeout(function () { window.location.href = window.location.pathname; }, 1500);
+      }
+    });
+  }
   var body = { page: page.getAttribute("data-study-page"), view: view };
   var lesson = page.getAttribute("data-lesson");
   if (lesson) { body.lesson_id = parseInt(lesson, 10); }

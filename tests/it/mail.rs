@@ -194,8 +194,8 @@ async fn an_expired_invitation_shows_a_clear_page() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let text = mail_text(&eml.expect(".eml written in data/mail"));
-    let link = link_in(&text, "http://127.0.0.1:0/invitation/");
-    let path = link.trim_start_matches("http://127.0.0.1:0");
+    let link = link_in(&text, &app.url("/invitation/"));
+    let path = link.trim_start_matches(app.address.as_str());
     {
         use parcours::db::schema::invitations;
         let mut conn = app.conn();
@@ -511,8 +511,8 @@ async fn password_reset_does_not_reveal_accounts_and_works_once() {
     assert_eq!(smtp.messages().len(), 1, "only the real account gets mail");
     let text = mail_text(&mails[0]);
     assert!(text.contains("Réinitialiser votre mot de passe Parcours"));
-    let link = link_in(&text, "http://127.0.0.1:0/mot-de-passe/");
-    let path = link.trim_start_matches("http://127.0.0.1:0");
+    let link = link_in(&text, &app.url("/mot-de-passe/"));
+    let path = link.trim_start_matches(app.address.as_str());
     let res = c
         .post_form_from(
             &app,

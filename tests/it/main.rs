@@ -36,6 +36,7 @@ mod matrix;
 mod metrics_access;
 mod my_certification;
 mod ops;
+mod packages;
 mod practices;
 mod program_import;
 mod program_scratch;

@@ -33,7 +33,9 @@ CREATE TABLE package_launches (
     created_at TIMESTAMP NOT NULL,
     expires_at TIMESTAMP NOT NULL,
     session_id TEXT NOT NULL,
-    fetched BOOLEAN NOT NULL
+    fetched BOOLEAN NOT NULL,
+    -- The package's own time of the attempt's earlier sessions: this session's is added to it.
+    base_seconds DOUBLE PRECISION NOT NULL
 );
 CREATE INDEX package_launches_attempt ON package_launches(attempt_id);
 

@@ -52,6 +52,7 @@ fn kind_of(raw: &str) -> Option<ActivityKind> {
         "quiz" => ActivityKind::Quiz,
         "assignment" => ActivityKind::Assignment,
         "resource" => ActivityKind::Resource,
+        "package" => ActivityKind::Package,
         _ => return None,
     })
 }
@@ -133,6 +134,12 @@ impl ActivityForm {
                 "Choisissez le fichier de la ressource (envoyez-le d'abord dans le module).",
             ));
         }
+        if kind == Some(ActivityKind::Package) && !self.file.ends_with(".zip") {
+            errors.push(FieldError::new(
+                "file",
+                "Choisissez le paquet SCORM ou cmi5 (un .zip envoyé d'abord dans le module).",
+            ));
+        }
         match (kind, slug, minutes, sequence) {
             (Some(kind), Some(slug), Some(minutes), Some(sequence)) if errors.is_empty() => {
                 Ok(NewActivity {
@@ -160,7 +167,7 @@ impl NewActivity {
     pub fn file_name(&self) -> String {
         let ext = match self.kind {
             ActivityKind::Lesson | ActivityKind::Assignment => "md",
-            ActivityKind::Quiz | ActivityKind::Resource => "toml",
+            ActivityKind::Quiz | ActivityKind::Resource | ActivityKind::Package => "toml",
         };
         format!("{}/{}.{ext}", self.kind.folder(), self.slug)
     }
@@ -186,7 +193,7 @@ impl NewActivity {
                 "+++\n{head}answer = \"text\"\n\n[[rubric]]\ncriterion = \"La consigne est respectée\"\npoints = 5\n\n\
                  [[rubric]]\ncriterion = \"Le travail est exact et complet\"\npoints = 5\n+++\n\n## Consigne\n\nÀ rédiger.\n"
             ),
-            ActivityKind::Resource => {
+            ActivityKind::Resource | ActivityKind::Package => {
                 format!("{head}file = {}\nsummary = \"\"\n", quoted(&self.file))
             }
         }

@@ -66,6 +66,18 @@ struct ResourceFile {
     summary: String,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PackageFile {
+    title: String,
+    minutes: u32,
+    #[serde(default = "yes")]
+    required: bool,
+    file: String,
+    #[serde(default)]
+    summary: String,
+}
+
 /// The module's `files/` folder: what activities point to, checked once each.
 pub(super) struct Files {
     dir: PathBuf,
@@ -135,9 +147,13 @@ impl Files {
                 format!(
                     "« {name} » : contenu refusé ({})",
                     if text_ok {
-                        "texte UTF-8 .md, .csv ou .txt, PDF, PNG ou JPEG"
+                        "texte UTF-8 .md, .csv ou .txt, PDF, PNG ou JPEG".to_string()
                     } else {
-                        "PDF, MP3, OGG, M4A, MP4 ou WebM"
+                        allowed
+                            .iter()
+                            .map(|m| m.ext().to_uppercase())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     }
                 ),
             );
@@ -265,6 +281,7 @@ pub(super) fn load(
         ActivityKind::Lesson => lesson(report, path, text, files),
         ActivityKind::Assignment => assignment(report, path, text, files),
         ActivityKind::Resource => resource(report, path, text, files),
+        ActivityKind::Package => package(report, path, text, files),
         ActivityKind::Quiz => None,
     }
 }
@@ -367,6 +384,32 @@ fn resource(report: &mut Report, path: &Path, text: &str, files: &Files) -> Opti
             file: f.file,
             summary: f.summary,
             media,
+        }),
+    })
+}
+
+/// An e-learning package: a ZIP of `files/` whose manifest says what it launches.
+fn package(report: &mut Report, path: &Path, text: &str, files: &Files) -> Option<Loaded> {
+    let f: PackageFile = parse_toml(report, path, text)?;
+    let before = report.errors.len();
+    check_common(report, path, text, &f.title, f.minutes);
+    let line = line_of(text, "file", 1);
+    files.check(report, path, line, &f.file, &[Media::Zip], false)?;
+    let checked = match crate::curriculum::package_view::check_zip(&files.dir.join(&f.file)) {
+        Ok(c) => c,
+        Err(why) => {
+            report.err(path, line, format!("« {} » : {why}", f.file));
+            return None;
+        }
+    };
+    (report.errors.len() == before).then(|| Loaded {
+        title: f.title.trim().to_string(),
+        minutes: f.minutes,
+        required: f.required,
+        body: Body::Package(PackageActivity {
+            file: f.file,
+            summary: f.summary,
+            opened: checked.opened,
         }),
     })
 }

@@ -55,7 +55,7 @@ fn kind_of(entry: &str) -> Option<(ActivityKind, &str)> {
         .find(|k| k.folder() == folder)?;
     let ext = match kind {
         ActivityKind::Lesson | ActivityKind::Assignment => ".md",
-        ActivityKind::Quiz | ActivityKind::Resource => ".toml",
+        ActivityKind::Quiz | ActivityKind::Resource | ActivityKind::Package => ".toml",
     };
     let slug = name.strip_suffix(ext)?;
     let valid = !slug.is_empty()

@@ -1,0 +1,68 @@
+//! The launch, on the site's origin: the trainee's activity page frames this address, which
+//! opens (or resumes) her attempt at one SCO or AU with a new secret and sends the frame to
+//! the packages' origin. Her cookie is read here, and never leaves this origin.
+
+use actix_web::{HttpResponse, web};
+use chrono::Duration;
+
+use super::play::token_sha;
+use super::rules::LAUNCH_HOURS;
+use crate::scorm::store;
+use crate::accounts::CurrentUser;
+use crate::curriculum::Content;
+use crate::curriculum::viewer::{Viewer, viewer};
+use crate::scorm::manifest::Standard;
+use crate::scorm::package::Found;
+use crate::web::{self as w, AppError, AppResult, State};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/programmes/{program}/{module}/paquets/{slug}/{item}",
+        web::get().to(launch),
+    );
+}
+
+async fn launch(
+    state: State,
+    content: web::Data<Content>,
+    me: CurrentUser,
+    path: web::Path<(String, String, String, usize)>,
+) -> AppResult<HttpResponse> {
+    let (pcode, mcode, slug, index) = path.into_inner();
+    let Some(origin) = state.config.packages_url.clone() else {
+        return Err(AppError::NotFound);
+    };
+    let (viewer, ed) = viewer(&state, &content, &me, &pcode).await?;
+    let module = ed.module(&mcode).ok_or(AppError::NotFound)?;
+    let (_, activity) = module.activity(&slug).ok_or(AppError::NotFound)?;
+    let package = activity.package().ok_or(AppError::NotFound)?;
+    let (item, _) = *package.items().get(index).ok_or(AppError::NotFound)?;
+    let Viewer::Trainee(trainee) = viewer else {
+        return Err(AppError::Forbidden(
+            "L'aperçu ne lance pas les modules e-learning : ils s'ouvrent dans l'espace d'un stagiaire."
+                .into(),
+        ));
+    };
+    let lesson = ed.activity_id(&mcode, &slug).ok_or(AppError::NotFound)?;
+    let standard = match &package.opened.found {
+        Found::Scorm(p) => match p.standard {
+            Standard::Scorm12 => "scorm12",
+            Standard::Scorm2004 { .. } => "scorm2004",
+        },
+        Found::Cmi5(_) => "cmi5",
+    };
+    let token = w::random_token(32)?;
+    let session = w::random_token(16)?;
+    let (sha, item2, session2) = (token_sha(&token), item.to_string(), session.clone());
+    state
+        .db(move |c| {
+            crate::db::transaction(c, |c| {
+                let attempt = store::attempt_for(c, trainee, lesson, &item2, standard)?;
+                let expires = crate::db::now() + Duration::hours(LAUNCH_HOURS);
+                store::add_launch(c, &sha, attempt.id, expires, &session2, attempt.package_seconds)?;
+                Ok::<_, AppError>(())
+            })
+        })
+        .await?;
+    Ok(w::redirect(&format!("{origin}/paquets/{token}/")))
+}
