@@ -18,4 +18,5 @@ mod followup;
 mod journeys;
 #[path = "../it/routes.rs"]
 mod routes;
+mod scorm_runtime;
 mod vae;

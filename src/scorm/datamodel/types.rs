@@ -208,10 +208,12 @@ pub fn timestamp(value: &str) -> bool {
         None => true,
         Some(z) => {
             parts.len() == 3
-                && (z == "Z" || {
-                    let (h, m) = z[1..].split_once(':').unwrap_or((&z[1..], "00"));
-                    digits_in(h, 0..=23) && digits_in(m, 0..=59)
-                })
+                && (z == "Z"
+                    || (!z.starts_with('Z') && {
+                        // `Z01:00` is neither `Z` nor an offset.
+                        let (h, m) = z[1..].split_once(':').unwrap_or((&z[1..], "00"));
+                        digits_in(h, 0..=23) && digits_in(m, 0..=59)
+                    }))
         }
     };
     clock_ok && zone_ok
@@ -370,6 +372,8 @@ mod tests {
             "2026-12T10",
             "2026-12-05T25",
             "2026-12-05T10Z",
+            "2026-12-05T10:30:15Z01:00",
+            "2026-12-05T10:30:15Z+01:00",
             "2026-12-05 10:30",
         ] {
             assert!(!timestamp(bad), "{bad}");
