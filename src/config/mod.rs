@@ -125,7 +125,7 @@ impl std::fmt::Debug for AppConfig {
             .field("database_url", &redact_url(&self.database_url))
             .field("data_dir", &self.data_dir)
             .field("base_url", &self.base_url)
-        .field("packages_url", &self.packages_url)
+            .field("packages_url", &self.packages_url)
             .field("smtp", &self.smtp.as_ref().map(|s| (&s.host, s.port)))
             .finish_non_exhaustive()
     }
@@ -206,6 +206,17 @@ impl AppConfig {
     }
 }
 
+/// `u` with `port` in place of a port 0.
+fn with_port(u: &str, port: u16) -> String {
+    match url::Url::parse(u) {
+        Ok(mut parsed) if parsed.port() == Some(0) => {
+            let _ = parsed.set_port(Some(port));
+            parsed.as_str().trim_end_matches('/').to_string()
+        }
+        _ => u.to_string(),
+    }
+}
+
 impl AppConfig {
     /// Listening on port 0 (tests), the addresses derived from the bind address get the port
     /// really bound.
@@ -213,15 +224,8 @@ impl AppConfig {
         if self.bind.port() != 0 {
             return;
         }
-        let fix = |u: &str| match url::Url::parse(u) {
-            Ok(mut parsed) if parsed.port() == Some(0) => {
-                let _ = parsed.set_port(Some(port));
-                parsed.as_str().trim_end_matches('/').to_string()
-            }
-            _ => u.to_string(),
-        };
-        self.base_url = fix(&self.base_url);
-        self.packages_url = self.packages_url.as_deref().map(fix);
+        self.base_url = with_port(&self.base_url, port);
+        self.packages_url = self.packages_url.as_deref().map(|u| with_port(u, port));
     }
 }
 

@@ -108,6 +108,10 @@ pub fn view(
 pub fn check_zip(path: &std::path::Path) -> Result<crate::scorm::zipped::Checked, String> {
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     let len = file.metadata().map_err(|e| e.to_string())?.len();
-    crate::scorm::zipped::inspect(std::io::BufReader::new(file), len, crate::scorm::zipped::LIMITS)
-        .map_err(|e| e.to_string())
+    crate::scorm::zipped::inspect(
+        std::io::BufReader::new(file),
+        len,
+        crate::scorm::zipped::LIMITS,
+    )
+    .map_err(|e| e.to_string())
 }

@@ -407,7 +407,13 @@ pub async fn render_activity(
         let (ed2, m2, a2, p2) = (ed.clone(), mcode.to_string(), activity.clone(), p.clone());
         let view = state
             .db(move |c| {
-                super::package_view::view(c, (viewer, &ed2, &m2), &a2, &p2, (chosen, origin.is_some()))
+                super::package_view::view(
+                    c,
+                    (viewer, &ed2, &m2),
+                    &a2,
+                    &p2,
+                    (chosen, origin.is_some()),
+                )
             })
             .await?;
         framing = view.frame.as_ref().and(state.config.packages_url.clone());
@@ -430,7 +436,9 @@ pub async fn render_activity(
     ctx.insert("next", &module.activities.get(index + 1).map(link));
     let mut res = state.render("curriculum/activity.html", &ctx)?;
     // Only the page that plays a package may frame the packages' origin.
-    if let Some(v) = framing.and_then(|o| actix_web::http::header::HeaderValue::from_str(&w::csp_framing(&o)).ok()) {
+    if let Some(v) = framing
+        .and_then(|o| actix_web::http::header::HeaderValue::from_str(&w::csp_framing(&o)).ok())
+    {
         res.headers_mut()
             .insert(actix_web::http::header::CONTENT_SECURITY_POLICY, v);
     }

@@ -73,7 +73,9 @@ impl Unpacked {
         if dest.is_dir() {
             Ok(dest)
         } else {
-            Err(std::io::Error::other("package folder missing after unpacking"))
+            Err(std::io::Error::other(
+                "package folder missing after unpacking",
+            ))
         }
     }
 }

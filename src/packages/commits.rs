@@ -5,12 +5,12 @@
 use serde::Serialize;
 
 use super::play::Opened;
-use crate::scorm::progress::{self as rules, ItemState};
-use crate::scorm::store::{self, Committed};
 use crate::curriculum::rules::PackageActivity;
 use crate::db::DbConn;
 use crate::scorm::datamodel::Snapshot;
 use crate::scorm::package::Found;
+use crate::scorm::progress::{self as rules, ItemState};
+use crate::scorm::store::{self, Committed};
 use crate::web::{AppError, AppResult, State};
 
 #[derive(Debug, Serialize)]
@@ -22,7 +22,12 @@ pub struct Saved {
 }
 
 /// Whether every item of the package is done, from the trainee's attempts.
-pub fn all_done(conn: &mut DbConn, package: &PackageActivity, trainee: i64, lesson: i64) -> AppResult<bool> {
+pub fn all_done(
+    conn: &mut DbConn,
+    package: &PackageActivity,
+    trainee: i64,
+    lesson: i64,
+) -> AppResult<bool> {
     let attempts = store::attempts(conn, trainee, lesson)?;
     let state = |item: &str| {
         attempts.iter().find(|a| a.item == item).map(|a| ItemState {
@@ -30,9 +35,10 @@ pub fn all_done(conn: &mut DbConn, package: &PackageActivity, trainee: i64, less
             success: rules::success_of(&a.success),
         })
     };
-    Ok(package.items().iter().all(|(id, _)| {
-        state(id).is_some_and(|st| rules::item_done(package.move_on(id), &st))
-    }))
+    Ok(package
+        .items()
+        .iter()
+        .all(|(id, _)| state(id).is_some_and(|st| rules::item_done(package.move_on(id), &st))))
 }
 
 /// `Ok(Err(why))`: the commit was refused, in French, and nothing changed.
@@ -45,7 +51,11 @@ pub async fn save(
     let Found::Scorm(manifest) = &package.opened.found else {
         return Err(AppError::NotFound);
     };
-    let Some(sco) = manifest.scos.iter().find(|s| s.identifier == o.attempt.item) else {
+    let Some(sco) = manifest
+        .scos
+        .iter()
+        .find(|s| s.identifier == o.attempt.item)
+    else {
         return Err(AppError::NotFound);
     };
     let snapshot = match Snapshot::validate(manifest.standard.version(), &received) {

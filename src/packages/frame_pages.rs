@@ -51,13 +51,17 @@ pub fn on_packages_origin(req: &HttpRequest, state: &State) -> bool {
 
 fn framed(state: &State, mut res: HttpResponse) -> HttpResponse {
     if let Ok(v) = HeaderValue::from_str(&csp(&state.config.base_url)) {
-        res.headers_mut()
-            .insert(header::CONTENT_SECURITY_POLICY, v);
+        res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
     }
     res
 }
 
-async fn opened(req: &HttpRequest, state: &State, content: &web::Data<Content>, token: String) -> AppResult<Opened> {
+async fn opened(
+    req: &HttpRequest,
+    state: &State,
+    content: &web::Data<Content>,
+    token: String,
+) -> AppResult<Opened> {
     if !on_packages_origin(req, state) {
         return Err(AppError::NotFound);
     }

@@ -7,12 +7,12 @@ use chrono::Duration;
 
 use super::play::token_sha;
 use super::rules::LAUNCH_HOURS;
-use crate::scorm::store;
 use crate::accounts::CurrentUser;
 use crate::curriculum::Content;
 use crate::curriculum::viewer::{Viewer, viewer};
 use crate::scorm::manifest::Standard;
 use crate::scorm::package::Found;
+use crate::scorm::store;
 use crate::web::{self as w, AppError, AppResult, State};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -59,7 +59,14 @@ async fn launch(
             crate::db::transaction(c, |c| {
                 let attempt = store::attempt_for(c, trainee, lesson, &item2, standard)?;
                 let expires = crate::db::now() + Duration::hours(LAUNCH_HOURS);
-                store::add_launch(c, &sha, attempt.id, expires, &session2, attempt.package_seconds)?;
+                store::add_launch(
+                    c,
+                    &sha,
+                    attempt.id,
+                    expires,
+                    &session2,
+                    attempt.package_seconds,
+                )?;
                 Ok::<_, AppError>(())
             })
         })

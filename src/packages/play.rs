@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::scorm::store::{self, Attempt, Launch};
 use crate::curriculum::rules::{Activity, Module, PackageActivity};
 use crate::curriculum::{Content, Edition};
 use crate::db::DbConn;
+use crate::scorm::store::{self, Attempt, Launch};
 use crate::web::{AppError, AppResult};
 
 /// The SHA-256 a launch's secret is kept as.
@@ -50,7 +50,10 @@ impl Opened {
 /// The module and activity of an activity id in an edition.
 pub fn locate(ed: &Edition, lesson_id: i64) -> Option<(String, String)> {
     ed.program.modules.iter().find_map(|m| {
-        let index = ed.activity_ids(&m.code).iter().position(|&id| id == lesson_id)?;
+        let index = ed
+            .activity_ids(&m.code)
+            .iter()
+            .position(|&id| id == lesson_id)?;
         Some((m.code.clone(), m.activities.get(index)?.slug.clone()))
     })
 }

@@ -128,7 +128,10 @@ mod tests {
         assert!(!cmi5_done(MoveOn::Passed, &completed));
         assert!(cmi5_done(MoveOn::CompletedOrPassed, &completed));
         assert!(!cmi5_done(MoveOn::CompletedAndPassed, &completed));
-        assert!(cmi5_done(MoveOn::NotApplicable, &st(Completion::Unknown, Success::Unknown)));
+        assert!(cmi5_done(
+            MoveOn::NotApplicable,
+            &st(Completion::Unknown, Success::Unknown)
+        ));
     }
 
     #[test]

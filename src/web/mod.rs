@@ -323,7 +323,11 @@ frame-ancestors 'none'";
 /// The site's own policy, with the packages' origin allowed in frames: the page that plays a
 /// package, and no other, sends it.
 pub fn csp_framing(origin: &str) -> String {
-    CSP.replacen("default-src 'self';", &format!("default-src 'self'; frame-src {origin};"), 1)
+    CSP.replacen(
+        "default-src 'self';",
+        &format!("default-src 'self'; frame-src {origin};"),
+        1,
+    )
 }
 
 fn policy_denies_frames(h: &actix_web::http::header::HeaderMap) -> bool {
@@ -353,7 +357,9 @@ pub async fn security_headers(
         ),
     ] {
         let framable = own_policy && !policy_denies_frames(h);
-        if own_policy && (name == "content-security-policy" || (name == "x-frame-options" && framable)) {
+        if own_policy
+            && (name == "content-security-policy" || (name == "x-frame-options" && framable))
+        {
             continue;
         }
         h.insert(

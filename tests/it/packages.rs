@@ -176,7 +176,10 @@ async fn bad_packages_are_refused_with_their_reason_and_nothing_is_kept() {
         let res = upload(&app, &admin, (name, bytes)).await;
         assert_eq!(res.status(), 422, "{name}");
         let body = res.text().await.unwrap();
-        assert!(body.contains(expected), "{name}: {expected} not in the page");
+        assert!(
+            body.contains(expected),
+            "{name}: {expected} not in the page"
+        );
     }
     // A symbolic link in the ZIP.
     let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
@@ -193,7 +196,12 @@ async fn bad_packages_are_refused_with_their_reason_and_nothing_is_kept() {
     // Nothing was kept: the draft is at the same revision, with no ZIP in it.
     let page = editor(&app, &admin).await;
     assert_eq!(revision_in(&page), rev);
-    assert!(!page.contains(".zip"), "no package file in the draft");
+    let zips = page
+        .split("files/")
+        .filter_map(|s| s.split(['"', '<']).next())
+        .filter(|s| s.ends_with(".zip"))
+        .count();
+    assert_eq!(zips, 0, "no package file in the draft");
 }
 
 /// The path and query of a redirect to the packages' origin, and that origin.
@@ -271,13 +279,20 @@ async fn a_trainee_plays_a_package_on_its_own_origin_resumes_and_completes_it() 
         .unwrap()
         .to_string();
     let html = page.text().await.unwrap();
-    assert!(html.contains("/programmes/CQP-B/M1/paquets/30-golf/0"), "{html}");
+    assert!(
+        html.contains("/programmes/CQP-B/M1/paquets/30-golf/0"),
+        "{html}"
+    );
     assert!(html.contains("SCORM 2004 (3e édition)"));
     let (origin, host) = launch(&app, &trainee, "30-golf").await;
     assert!(csp.contains(&format!("frame-src {origin}")), "{csp}");
     assert_ne!(origin, app.address, "packages play on another origin");
     // The host page, without any cookie: the secret in the path opens it.
-    let res = client().get(format!("{origin}{host}")).send().await.unwrap();
+    let res = client()
+        .get(format!("{origin}{host}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let frame_csp = res.headers()["content-security-policy"]
         .to_str()
@@ -288,7 +303,10 @@ async fn a_trainee_plays_a_package_on_its_own_origin_resumes_and_completes_it() 
     let boot = res.text().await.unwrap();
     assert!(boot.contains(&format!("\"cmi.learner_id\":\"parcours-{id}\"")));
     assert!(boot.contains("\"cmi.entry\":\"ab_initio\""));
-    assert!(boot.contains("API_1484_11"), "the run-time script is in the page");
+    assert!(
+        boot.contains("API_1484_11"),
+        "the run-time script is in the page"
+    );
     // Its files, there and nowhere else; the site's pages are not served on that origin.
     let file = |base: &str, rel: &str| {
         let url = format!("{base}{host}f/{rel}");
@@ -296,11 +314,28 @@ async fn a_trainee_plays_a_package_on_its_own_origin_resumes_and_completes_it() 
     };
     let launchpage = file(&origin, "shared/launchpage.html").await;
     assert_eq!(launchpage.status(), 200);
-    assert!(launchpage.text().await.unwrap().contains("scormfunctions.js"));
+    assert!(
+        launchpage
+            .text()
+            .await
+            .unwrap()
+            .contains("scormfunctions.js")
+    );
     assert_eq!(file(&origin, "..%2F..%2Fparcours.db").await.status(), 404);
-    assert_eq!(file(&app.address, "shared/launchpage.html").await.status(), 404);
-    let login = client().get(format!("{origin}/connexion")).send().await.unwrap();
-    assert_eq!(login.status(), 404, "no sign-in page on the packages' origin");
+    assert_eq!(
+        file(&app.address, "shared/launchpage.html").await.status(),
+        404
+    );
+    let login = client()
+        .get(format!("{origin}/connexion"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        login.status(),
+        404,
+        "no sign-in page on the packages' origin"
+    );
     // A value the standard refuses changes nothing.
     let res = commit(
         &origin,
@@ -310,7 +345,12 @@ async fn a_trainee_plays_a_package_on_its_own_origin_resumes_and_completes_it() 
     .await;
     assert_eq!(res.status(), 422);
     let body: serde_json::Value = res.json().await.unwrap();
-    assert!(body["error"].as_str().unwrap().contains("cmi.completion_status"));
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("cmi.completion_status")
+    );
     // Half-way: suspended, then resumed from a new launch.
     let res = commit(
         &origin,
@@ -375,13 +415,20 @@ async fn a_trainee_plays_a_package_on_its_own_origin_resumes_and_completes_it() 
         .await
         .unwrap();
     assert!(html.contains("Activité terminée"), "{html}");
-    assert!(html.contains("score 90 %") && html.contains("0 h 03"), "{html}");
+    assert!(
+        html.contains("score 90 %") && html.contains("0 h 03"),
+        "{html}"
+    );
     // An expired secret opens nothing.
     diesel::update(package_launches::table)
         .set(package_launches::expires_at.eq(parcours::db::now() - chrono::Duration::minutes(1)))
         .execute(conn)
         .unwrap();
-    let gone = client().get(format!("{origin}{again}")).send().await.unwrap();
+    let gone = client()
+        .get(format!("{origin}{again}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(gone.status(), 404);
 }
 
