@@ -140,6 +140,12 @@ enum Policy {
     VaeList,
     /// One of the trainee's own sessions.
     OwnSession,
+    /// A package's launch: the matrix's programme has none, so whoever may open the programme
+    /// gets 404 and a doctor 403 (`tests/it/packages.rs` launches real ones).
+    PackageLaunch,
+    /// The packages' own origin: on the site's, 404 to everyone, signed in or not
+    /// (`tests/it/packages.rs` drives them on theirs).
+    PackagesOrigin,
 }
 
 impl Policy {
@@ -182,6 +188,8 @@ impl Policy {
             Policy::VaeCandidate       => [A, H, H, H, H, H],
             Policy::VaeList            => [A, A, A, A, A, F],
             Policy::OwnSession         => [A, H, H, H, H, H],
+            Policy::PackageLaunch      => [H, F, H, H, H, H],
+            Policy::PackagesOrigin     => [H, H, H, H, H, H],
         }
     }
 }
@@ -192,6 +200,7 @@ fn expect(policy: Policy, who: Who, api: bool) -> Expect {
     let people = policy.people();
     match who {
         _ if policy == Policy::Public => A,
+        _ if policy == Policy::PackagesOrigin => H,
         Who::Anonymous => Expect::SignIn,
         Who::Token if !api || policy == Policy::TraineeBeat => Expect::SignIn,
         Who::Token => people[3],
@@ -432,6 +441,11 @@ const ROUTES: &[Route] = &[
     // src/curriculum/file_pages.rs
     get("/programmes/{program}/{module}/fichiers/{name}", Learner),
     get("/programmes/{program}/archive.zip", ProgramAdmin),
+    // src/packages/launch_pages.rs and frame_pages.rs
+    get("/programmes/{program}/{module}/paquets/{slug}/{item}", PackageLaunch),
+    get("/paquets/{token}/", PackagesOrigin),
+    get("/paquets/{token}/f/{path:.*}", PackagesOrigin),
+    post("/paquets/{token}/commit", PackagesOrigin),
     // src/attestation/pages.rs
     get("/stagiaires/{id}/attestations", TraineeStaff),
     post("/stagiaires/{id}/attestations", TraineeAdmin).form("kind=&derogation=&reason=&from=&to="),
@@ -698,6 +712,8 @@ impl Fixture {
                     }
                     // A request waiting for its address, new for each call: confirming uses it.
                     ("token", "/vae/confirmation/{token}") => pending_request(app, self.org_a),
+                    ("token", r) if r.starts_with("/paquets/") => "secret-inconnu".into(),
+                    ("item", _) => "0".into(),
                     _ => panic!(
                         "no fixture value for {{{name}}} in {route}: add one to Fixture::param"
                     ),
