@@ -9,7 +9,7 @@ use crate::tracking::per_activity::{ActivityLine, duration, sequence_title};
 
 pub const PATH: &str = "distanciel/activites.csv";
 
-pub const CSV_HEADER: [&str; 17] = [
+pub const CSV_HEADER: [&str; 19] = [
     "Module",
     "Intitulé du module",
     "Séquence",
@@ -27,6 +27,8 @@ pub const CSV_HEADER: [&str; 17] = [
     "Devoir : décision",
     "Devoir : points",
     "Devoir : sur",
+    "Module e-learning : résultat",
+    "Module e-learning : durée indiquée par le module",
 ];
 
 pub fn csv(editions: &Editions, lines: &[ActivityLine]) -> csv::Result<Vec<u8>> {
@@ -62,6 +64,11 @@ pub fn csv(editions: &Editions, lines: &[ActivityLine]) -> csv::Result<Vec<u8>> 
                     .unwrap_or_default(),
                 number(g.and_then(|g| g.points)),
                 number(g.and_then(|g| g.max_points)),
+                l.package.as_ref().map(|p| p.label()).unwrap_or_default(),
+                l.package
+                    .as_ref()
+                    .map(|p| duration(p.package_secs))
+                    .unwrap_or_default(),
             ])?;
         }
         wr.flush()?;
@@ -124,6 +131,7 @@ mod tests {
             required: kind != "resource",
             total_secs: 3000,
             period_secs: Some(1500),
+            package: None,
             attempts: match kind {
                 "quiz" => vec![QuizTry {
                     id: 1,

@@ -432,6 +432,73 @@ async fn a_trainee_plays_a_package_on_its_own_origin_resumes_and_completes_it() 
     assert_eq!(gone.status(), 404);
 }
 
+/// Her dashboard, her evidence pack and the organism's xAPI export show the package's result
+/// and its own time next to ours.
+async fn traces_show_the_result(app: &TestApp, org: i64, trainee: i64, c: &reqwest::Client) {
+    let said = "Réussi, score 90 % · durée indiquée par le module : 0 h 03";
+    let dashboard = c
+        .get(app.url("/tableau-de-bord"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(dashboard.contains(said), "{dashboard}");
+    let (admin, _) = signed_in(app, Role::OrganismAdmin, Some(org), "admin2@a.fr").await;
+    let today = parcours::base::paris::today()
+        .format("%d/%m/%Y")
+        .to_string();
+    let pack = admin
+        .get(app.url(&format!(
+            "/stagiaires/{trainee}/preuves.zip?du=01/01/2026&au={today}"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pack.status(), 200);
+    let bytes = pack.bytes().await.unwrap();
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes.to_vec())).unwrap();
+    let mut csv = String::new();
+    std::io::Read::read_to_string(
+        &mut zip.by_name("distanciel/activites.csv").unwrap(),
+        &mut csv,
+    )
+    .unwrap();
+    let line = csv
+        .lines()
+        .find(|l| l.contains("Le golf, en e-learning"))
+        .expect("the package's line in the pack");
+    assert!(
+        line.contains("Module e-learning") && line.contains("Réussi, score 90 %"),
+        "{line}"
+    );
+    let token = api_token(app, "admin2@a.fr").await;
+    let res = client()
+        .get(app.url(&format!("/api/v1/organisms/{org}/xapi")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = res.json().await.unwrap();
+    let passed = body["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| {
+            s["verb"]["id"] == "http://adlnet.gov/expapi/verbs/passed"
+                && s["object"]["id"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("30-golf#")
+        })
+        .expect("a passed statement for the package");
+    assert_eq!(passed["result"]["score"]["scaled"], 0.9);
+    let own = &passed["result"]["extensions"]
+        [format!("{}/xapi/duree-declaree-par-le-module", app.address)];
+    assert_eq!(own, "PT3M30S");
+}
+
 #[tokio::test]
 async fn only_the_trainee_launches_and_a_flood_of_commits_is_refused() {
     let app = spawn_app().await;
