@@ -66,14 +66,14 @@ impl PackageTrace {
     /// `Réussi, score 90 % · durée indiquée par le module : 0 h 12`, `En cours (1 partie
     /// terminée sur 2)`…
     pub fn label(&self) -> String {
-        let own = (self.package_secs >= 60)
-            .then(|| {
-                format!(
-                    " · durée indiquée par le module : {}",
-                    duration(self.package_secs)
-                )
-            })
-            .unwrap_or_default();
+        let own = if self.package_secs >= 60 {
+            format!(
+                " · durée indiquée par le module : {}",
+                duration(self.package_secs)
+            )
+        } else {
+            String::new()
+        };
         format!("{}{own}", self.state())
     }
 

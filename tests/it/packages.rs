@@ -419,6 +419,7 @@ async fn a_trainee_plays_a_package_on_its_own_origin_resumes_and_completes_it() 
         html.contains("score 90 %") && html.contains("0 h 03"),
         "{html}"
     );
+    traces_show_the_result(&app, a, id, &trainee).await;
     // An expired secret opens nothing.
     diesel::update(package_launches::table)
         .set(package_launches::expires_at.eq(parcours::db::now() - chrono::Duration::minutes(1)))

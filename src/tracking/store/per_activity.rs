@@ -127,6 +127,8 @@ pub fn activity_lines(conn: &mut DbConn, whose: &[Whose]) -> QueryResult<Vec<Act
     Ok(out)
 }
 
+type PackageRow = (i64, i64, String, String, Option<f64>, f64, NaiveDateTime);
+
 /// What the packages recorded, by (trainee, activity): the SCOs or AUs whose last commit
 /// falls in the window.
 fn package_traces(
@@ -134,20 +136,19 @@ fn package_traces(
     ids: &[i64],
     windows: &Windows,
 ) -> QueryResult<HashMap<(i64, i64), per_activity::PackageTrace>> {
-    let rows: Vec<(i64, i64, String, String, Option<f64>, f64, NaiveDateTime)> =
-        package_attempts::table
-            .filter(package_attempts::trainee_id.eq_any(ids))
-            .order(package_attempts::id)
-            .select((
-                package_attempts::trainee_id,
-                package_attempts::lesson_id,
-                package_attempts::completion,
-                package_attempts::success,
-                package_attempts::score_scaled,
-                package_attempts::package_seconds,
-                package_attempts::updated_at,
-            ))
-            .load(conn)?;
+    let rows: Vec<PackageRow> = package_attempts::table
+        .filter(package_attempts::trainee_id.eq_any(ids))
+        .order(package_attempts::id)
+        .select((
+            package_attempts::trainee_id,
+            package_attempts::lesson_id,
+            package_attempts::completion,
+            package_attempts::success,
+            package_attempts::score_scaled,
+            package_attempts::package_seconds,
+            package_attempts::updated_at,
+        ))
+        .load(conn)?;
     let mut out: HashMap<(i64, i64), per_activity::PackageTrace> = HashMap::new();
     let mut scores: HashMap<(i64, i64), Vec<f64>> = HashMap::new();
     for (t, l, completion, success, scaled, secs, at) in rows {
