@@ -419,6 +419,20 @@ async fn a_trainee_plays_a_package_on_its_own_origin_resumes_and_completes_it() 
         html.contains("score 90 %") && html.contains("0 h 03"),
         "{html}"
     );
+    let module = trainee
+        .get(app.url("/programmes/CQP-B/M1"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        module.contains(
+            r#"<li class="activity done"><a href="/programmes/CQP-B/M1/activites/30-golf">"#
+        ),
+        "the module counts the package done"
+    );
     traces_show_the_result(&app, a, id, &trainee).await;
     // An expired secret opens nothing.
     diesel::update(package_launches::table)
