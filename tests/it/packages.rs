@@ -419,6 +419,24 @@ async fn a_trainee_plays_a_package_on_its_own_origin_resumes_and_completes_it() 
         html.contains("score 90 %") && html.contains("0 h 03"),
         "{html}"
     );
+    // Played again, a part already done opens for review and its result stays.
+    let (_, review) = launch(&app, &trainee, "30-golf").await;
+    let boot = client()
+        .get(format!("{origin}{review}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(boot.contains("\"cmi.mode\":\"review\""), "{boot}");
+    let res = commit(
+        &origin,
+        &review,
+        serde_json::json!({ "cmi.completion_status": "incomplete" }),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
     let module = trainee
         .get(app.url("/programmes/CQP-B/M1"))
         .send()
