@@ -44,13 +44,11 @@ const MANIFEST_12: &str = r#"<?xml version="1.0"?>
 </manifest>"#;
 
 async fn editor(app: &TestApp, c: &reqwest::Client) -> String {
-    c.get(app.url("/auteur/programmes/CQP-B"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    text(c, app.url("/auteur/programmes/CQP-B")).await
+}
+
+async fn text(c: &reqwest::Client, url: String) -> String {
+    c.get(url).send().await.unwrap().text().await.unwrap()
 }
 
 async fn upload(
@@ -367,14 +365,7 @@ async fn a_trainee_plays_a_package_on_its_own_origin_resumes_and_completes_it() 
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let (_, again) = launch(&app, &trainee, "30-golf").await;
     assert_ne!(again, host, "a new secret for each launch");
-    let boot = client()
-        .get(format!("{origin}{again}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let boot = text(&client(), format!("{origin}{again}")).await;
     assert!(boot.contains("\"cmi.entry\":\"resume\""), "{boot}");
     assert!(boot.contains("\"cmi.location\":\"5\""));
     assert!(boot.contains("page=5;réponses=a,b"));
@@ -406,14 +397,7 @@ async fn a_trainee_plays_a_package_on_its_own_origin_resumes_and_completes_it() 
         .get_result(conn)
         .unwrap();
     assert_eq!(done, 1);
-    let html = trainee
-        .get(app.url("/programmes/CQP-B/M1/activites/30-golf"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = text(&trainee, app.url("/programmes/CQP-B/M1/activites/30-golf")).await;
     assert!(html.contains("Activité terminée"), "{html}");
     assert!(
         html.contains("score 90 %") && html.contains("0 h 03"),
@@ -421,14 +405,7 @@ async fn a_trainee_plays_a_package_on_its_own_origin_resumes_and_completes_it() 
     );
     // Played again, a part already done opens for review and its result stays.
     let (_, review) = launch(&app, &trainee, "30-golf").await;
-    let boot = client()
-        .get(format!("{origin}{review}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let boot = text(&client(), format!("{origin}{review}")).await;
     assert!(boot.contains("\"cmi.mode\":\"review\""), "{boot}");
     let res = commit(
         &origin,
@@ -437,14 +414,7 @@ async fn a_trainee_plays_a_package_on_its_own_origin_resumes_and_completes_it() 
     )
     .await;
     assert_eq!(res.status(), 200);
-    let module = trainee
-        .get(app.url("/programmes/CQP-B/M1"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let module = text(&trainee, app.url("/programmes/CQP-B/M1")).await;
     assert!(
         module.contains(
             r#"<li class="activity done"><a href="/programmes/CQP-B/M1/activites/30-golf">"#
@@ -469,14 +439,7 @@ async fn a_trainee_plays_a_package_on_its_own_origin_resumes_and_completes_it() 
 /// and its own time next to ours.
 async fn traces_show_the_result(app: &TestApp, org: i64, trainee: i64, c: &reqwest::Client) {
     let said = "Réussi, score 90 % · durée indiquée par le module : 0 h 03";
-    let dashboard = c
-        .get(app.url("/tableau-de-bord"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let dashboard = text(&c, app.url("/tableau-de-bord")).await;
     assert!(dashboard.contains(said), "{dashboard}");
     let (admin, _) = signed_in(app, Role::OrganismAdmin, Some(org), "admin2@a.fr").await;
     let today = parcours::base::paris::today()
@@ -548,14 +511,7 @@ async fn only_the_trainee_launches_and_a_flood_of_commits_is_refused() {
     // Staff preview the page, but do not launch: nothing of theirs would be recorded.
     let res = admin.get(app.url(path)).send().await.unwrap();
     assert_eq!(res.status(), 403);
-    let preview = admin
-        .get(app.url("/programmes/CQP-B/M1/activites/30-golf"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let preview = text(&admin, app.url("/programmes/CQP-B/M1/activites/30-golf")).await;
     assert!(preview.contains("Aperçu : le module e-learning se joue"));
     assert!(!preview.contains("<iframe"));
     let (origin, host) = launch(&app, &trainee, "30-golf").await;
