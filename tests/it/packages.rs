@@ -439,7 +439,7 @@ async fn a_trainee_plays_a_package_on_its_own_origin_resumes_and_completes_it() 
 /// and its own time next to ours.
 async fn traces_show_the_result(app: &TestApp, org: i64, trainee: i64, c: &reqwest::Client) {
     let said = "Réussi, score 90 % · durée indiquée par le module : 0 h 03";
-    let dashboard = text(&c, app.url("/tableau-de-bord")).await;
+    let dashboard = text(c, app.url("/tableau-de-bord")).await;
     assert!(dashboard.contains(said), "{dashboard}");
     let (admin, _) = signed_in(app, Role::OrganismAdmin, Some(org), "admin2@a.fr").await;
     let today = parcours::base::paris::today()
