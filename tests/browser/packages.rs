@@ -1,0 +1,415 @@
+//! Issue #19 in a browser: a trainee plays each shipped SCORM package from her activity page,
+//! at PC and phone size. Rustici's Golf example (SCORM 2004) is driven by clicks inside its
+//! frames (Next, the resume `confirm()`, the answers of its assessment, Exit); the Adapt course
+//! (SCORM 1.2) by clicks for its menu, a question and its resume prompt, then by Adapt's own
+//! functions, run inside its frame, to complete the 58 other questions. Each is left half-way,
+//! resumes where it was, ends completed or passed, and the time on the page is credited.
+//!
+//! axe checks our page around the frame: it is injected into the top document only, so it
+//! cannot audit the package's frame (another origin, with no axe of its own); it counts that
+//! frame as "incomplete" (`frame-tested`), not as a violation.
+
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use fantoccini::Locator;
+use parcours::accounts::Role;
+use parcours::db::DbConn;
+use parcours::db::schema::{activity_totals, package_attempts};
+use serde_json::{Value, json};
+
+use crate::common::*;
+use crate::driver::{Browser, DESKTOP, PHONE, Size};
+
+const PROGRAM: &str = "CQP-B";
+const MODULE_DIR: &str = "01-suivi-parcours-sante";
+
+/// A shipped package, as an activity of M1.
+pub struct Package {
+    pub zip: &'static str,
+    pub slug: &'static str,
+    pub title: &'static str,
+}
+
+pub const GOLF: Package = Package {
+    zip: "scorm2004_3rd_golf_runtimebasiccalls.zip",
+    slug: "30-golf",
+    title: "Le golf, en e-learning",
+};
+
+pub const ADAPT: Package = Package {
+    zip: "scorm12_adapt_etce_circular_economy.zip",
+    slug: "31-economie-circulaire",
+    title: "L'économie circulaire",
+};
+
+fn revision_in(html: &str) -> String {
+    let at = html
+        .find("name=\"revision\" value=\"")
+        .expect("revision field")
+        + 23;
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+async fn editor(app: &TestApp, admin: &reqwest::Client, code: &str) -> String {
+    admin.get_text(app, &format!("/auteur/programmes/{code}")).await
+}
+
+/// Copies the reference CQP into `org` as `code`, adds `package` to M1 and publishes it.
+pub async fn publish_package(
+    app: &TestApp,
+    admin: &reqwest::Client,
+    (org, code): (i64, &str),
+    package: &Package,
+) {
+    let fields = [
+        ("source", "CQP-AM"),
+        ("code", code),
+        ("title", "CQP avec e-learning"),
+    ];
+    let res = admin
+        .post_form(app, &format!("/organismes/{org}/programmes"), &fields)
+        .await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    let bytes = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/assets/scorm")
+            .join(package.zip),
+    )
+    .unwrap();
+    let rev = revision_in(&editor(app, admin, code).await);
+    let name = package.zip.to_string();
+    let res = admin
+        .post_multipart(
+            app,
+            &format!("/auteur/programmes/{code}/modules/{MODULE_DIR}/fichiers"),
+            move |f| {
+                f.text("revision", rev).part(
+                    "file",
+                    reqwest::multipart::Part::bytes(bytes).file_name(name),
+                )
+            },
+        )
+        .await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    let rev = revision_in(&editor(app, admin, code).await);
+    // The name as the upload kept it.
+    let file = editor(app, admin, code)
+        .await
+        .split("files/")
+        .filter_map(|s| s.split(['"', '<']).next())
+        .find(|s| s.ends_with(".zip"))
+        .map(|s| format!("files/{s}"))
+        .expect("the ZIP in the draft");
+    let fields = [
+        ("revision", rev.as_str()),
+        ("module", MODULE_DIR),
+        ("sequence", "nouvelle"),
+        ("sequence_title", "Modules e-learning"),
+        ("kind", "package"),
+        ("slug", package.slug),
+        ("title", package.title),
+        ("minutes", "20"),
+        ("required", "on"),
+        ("file", file.as_str()),
+    ];
+    let res = admin
+        .post_form(app, &format!("/auteur/programmes/{code}/activites"), &fields)
+        .await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    let rev = revision_in(&editor(app, admin, code).await);
+    let res = admin
+        .post_form(
+            app,
+            &format!("/auteur/programmes/{code}/publier"),
+            &[("revision", rev.as_str())],
+        )
+        .await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+}
+
+/// The activity's page, with its frame loaded.
+pub fn activity_path(code: &str, package: &Package) -> String {
+    format!("/programmes/{code}/M1/activites/{}", package.slug)
+}
+
+/// A server with short study beats, the package published in an organism's copy of the CQP,
+/// and a trainee of it signed in: the browser, her id and the server.
+async fn trainee_with(package: &Package, size: Size) -> (TestApp, Browser, i64) {
+    let app = spawn_app_with(|env| {
+        // As in journeys.rs: short, but well under the idle limit of three beats.
+        env.insert("PARCOURS_BEAT_SECONDS".into(), "2".into());
+    })
+    .await;
+    let org = app.create_organism("Organisme A");
+    let (admin, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "admin@a.fr").await;
+    publish_package(&app, &admin, (org, PROGRAM), package).await;
+    let email = "stagiaire@a.fr";
+    let (_, id) = app.trainee_in(org, PROGRAM, email).await;
+    let b = Browser::start(size, &app.address).await;
+    b.sign_in(email).await;
+    (app, b, id)
+}
+
+/// Her attempt at the package's one SCO: completion, success, score, stored data.
+fn attempt(app: &TestApp, trainee: i64) -> Option<(String, String, Option<f64>, String)> {
+    package_attempts::table
+        .filter(package_attempts::trainee_id.eq(trainee))
+        .select((
+            package_attempts::completion,
+            package_attempts::success,
+            package_attempts::score_scaled,
+            package_attempts::data,
+        ))
+        .first(&mut *app.conn() as &mut DbConn)
+        .optional()
+        .unwrap()
+}
+
+/// The study time credited to her on package activities.
+fn credited(app: &TestApp, trainee: i64) -> i64 {
+    activity_totals::table
+        .filter(activity_totals::trainee_id.eq(trainee))
+        .select(activity_totals::seconds)
+        .load::<i64>(&mut *app.conn() as &mut DbConn)
+        .unwrap()
+        .into_iter()
+        .sum()
+}
+
+/// Waits until the stored attempt satisfies `ok` (commits land asynchronously).
+async fn wait_attempt(
+    app: &TestApp,
+    trainee: i64,
+    what: &str,
+    ok: impl Fn(&(String, String, Option<f64>, String)) -> bool,
+) -> (String, String, Option<f64>, String) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let got = attempt(app, trainee);
+        if let Some(a) = got.as_ref().filter(|a| ok(a)) {
+            return a.clone();
+        }
+        assert!(Instant::now() < deadline, "{what}: {got:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The stored data model value `name` of an attempt's snapshot.
+fn stored(data: &str, name: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(data).ok()?;
+    v["values"][name].as_str().map(str::to_string)
+}
+
+/// Opens the activity page and waits for the package's frame to hold the host page.
+async fn open(b: &Browser, package: &Package) {
+    // The Golf page asks `confirm()` while it loads: the navigation may report the open dialog.
+    let _ = b.c.goto(&b.url(&activity_path(PROGRAM, package))).await;
+}
+
+/// Enters the package's frame, then the host page's SCO frame.
+async fn enter_sco(b: &Browser) {
+    b.c.enter_frame(0).await.unwrap();
+    wait_js(b, "the host page's API", "return !!window.ParcoursScorm").await;
+    b.find(Locator::Id("sco")).await.enter_frame().await.unwrap();
+}
+
+/// Like `Browser::wait_until`, in whatever frame is current, without reading the page on
+/// failure (that could dismiss a dialog).
+async fn wait_js(b: &Browser, what: &str, script: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = b.c.execute(script, vec![]).await;
+        if let Ok(Value::Bool(true)) = got {
+            return;
+        }
+        if Instant::now() > deadline {
+            let here = b
+                .c
+                .execute(
+                    "return location.href + ' ' + document.body.innerText.slice(0, 600)",
+                    vec![],
+                )
+                .await;
+            panic!("timed out waiting for {what}: {got:?} in {here:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Accepts the next `alert`/`confirm` whose text contains `text`.
+async fn accept_dialog(b: &Browser, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(got) = b.c.get_alert_text().await {
+            assert!(got.contains(text), "unexpected dialog: {got}");
+            b.c.accept_alert().await.unwrap();
+            return;
+        }
+        assert!(Instant::now() < deadline, "no dialog « {text} »");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The page's checks (axe on our page, phone width) once the frame is there.
+async fn check_activity_page(b: &Browser, name: &str) {
+    b.wait_until(
+        "the package's frame",
+        "return document.readyState === 'complete' && !!document.querySelector('.package-frame iframe')",
+        vec![],
+    )
+    .await;
+    b.check_page(name).await;
+}
+
+/// Back on the activity page after the package ended: the part and the activity are done.
+async fn shows_done(b: &Browser, state: &str) {
+    b.wait_text(".done-box", "Activité terminée ✓").await;
+    b.wait_text(".package-items li", state).await;
+}
+
+async fn click_id(b: &Browser, id: &str) {
+    b.find(Locator::Id(id)).await.click().await.unwrap();
+}
+
+/// Golf's launch page (the SCO): clicks Next until it shows page `to` (0 to 14).
+async fn golf_next_to(b: &Browser, to: i64) {
+    loop {
+        let at: i64 = b.js("return currentPage").await;
+        if at == to {
+            return;
+        }
+        click_id(b, "butNext").await;
+    }
+}
+
+/// Answers Golf's assessment in its content frame: clicks the right choices and types the
+/// numbers (read from the page's own question list), then sends them.
+async fn golf_assessment(b: &Browser) {
+    b.find(Locator::Id("contentFrame"))
+        .await
+        .enter_frame()
+        .await
+        .unwrap();
+    wait_js(
+        b,
+        "Golf's assessment",
+        "return document.readyState === 'complete' && !!document.getElementById('frmTest')",
+    )
+    .await;
+    let questions: Vec<(String, String, Value)> = b
+        .js("return test.Questions.map(q => [q.Id, q.Type,\
+               q.Type === 'choice' ? q.Answers.indexOf(q.CorrectAnswer) : q.CorrectAnswer])")
+        .await;
+    assert!(questions.len() >= 10, "{questions:?}");
+    for (id, kind, right) in &questions {
+        match (kind.as_str(), right) {
+            ("choice", Value::Number(i)) => click_id(b, &format!("question_{id}_{i}")).await,
+            ("true-false", Value::Bool(t)) => {
+                let answer = if *t { "True" } else { "False" };
+                click_id(b, &format!("question_{id}_{answer}")).await
+            }
+            ("numeric", n) => b
+                .find(Locator::Id(&format!("question_{id}_Text")))
+                .await
+                .send_keys(&n.to_string())
+                .await
+                .unwrap(),
+            other => panic!("a question of a kind Golf does not have: {other:?}"),
+        }
+    }
+    b.find(Locator::XPath("//input[@value='Submit Answers']"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_js(
+        b,
+        "Golf's score",
+        "return document.body.innerText.includes('Score: 100')",
+    )
+    .await;
+    b.c.enter_parent_frame().await.unwrap();
+}
+
+/// Waits until the time credited to her is more than `than` seconds.
+async fn credited_over(app: &TestApp, trainee: i64, than: i64) -> i64 {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let s = credited(app, trainee);
+        if s > than {
+            return s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no study time credited past {than} s while the package is used"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The first session: launched from the page, three pages on, left half-way; suspended.
+async fn golf_first_session(app: &TestApp, b: &Browser, me: i64) -> i64 {
+    open(b, &GOLF).await;
+    check_activity_page(b, "paquet-golf").await;
+    b.wait_text(".package-items li", "à faire").await;
+    enter_sco(b).await;
+    wait_js(b, "Golf's first page", "return window.currentPage === 0").await;
+    golf_next_to(b, 3).await;
+    let used = credited_over(app, me, 0).await;
+    // The host page holds what the SCO set.
+    b.c.enter_parent_frame().await.unwrap();
+    let location: Value = b
+        .js("return window.ParcoursScorm.snapshot().values['cmi.location']")
+        .await;
+    assert_eq!(location, json!("3"));
+    // She goes to the module's page: the SCO suspends and terminates as its frame goes.
+    b.goto(&format!("/programmes/{PROGRAM}/M1")).await;
+    let (completion, _, _, data) = wait_attempt(app, me, "Golf suspended", |a| {
+        stored(&a.3, "cmi.exit").as_deref() == Some("suspend")
+    })
+    .await;
+    assert_eq!(completion, "incomplete");
+    assert_eq!(stored(&data, "cmi.location").as_deref(), Some("3"));
+    used
+}
+
+async fn golf(size: Size) {
+    let (app, b, me) = trainee_with(&GOLF, size).await;
+    let used = golf_first_session(&app, &b, me).await;
+    // Reopened: Golf asks whether to resume; accepted, it shows the page she left.
+    open(&b, &GOLF).await;
+    accept_dialog(&b, "resume").await;
+    b.wait_text(".package-items li", "en cours").await;
+    enter_sco(&b).await;
+    wait_js(&b, "Golf back on page 3", "return window.currentPage === 3").await;
+    let src: String = b
+        .js("return document.getElementById('contentFrame').getAttribute('src')")
+        .await;
+    assert!(src.ends_with("Playing/OtherScoring.html"), "{src}");
+    // On to the assessment, all right, then Exit: the SCO terminates, the page reloads.
+    golf_next_to(&b, 14).await;
+    golf_assessment(&b).await;
+    click_id(&b, "butExit").await;
+    b.c.enter_parent_frame().await.unwrap();
+    b.c.enter_parent_frame().await.unwrap();
+    shows_done(&b, "réussi").await;
+    b.wait_text(".package-items li", "score 100 %").await;
+    check_activity_page(&b, "paquet-golf-termine").await;
+    let (completion, success, score, _) = attempt(&app, me).unwrap();
+    assert_eq!(
+        (completion.as_str(), success.as_str(), score),
+        ("completed", "passed", Some(1.0))
+    );
+    credited_over(&app, me, used).await;
+}
+
+#[tokio::test]
+async fn a_trainee_plays_golf_scorm_2004_on_a_desktop() {
+    golf(DESKTOP).await;
+}
+
+#[tokio::test]
+async fn a_trainee_plays_golf_scorm_2004_on_a_phone() {
+    golf(PHONE).await;
+}
