@@ -16,13 +16,17 @@ use diesel::prelude::*;
 use parcours::accounts::Role;
 use parcours::db::DbConn;
 use parcours::db::schema::{
-    assignment_files, assignment_submissions, followup_attachments, followup_messages,
+    assignment_files, assignment_submissions, cohorts, followup_attachments, followup_messages,
     followup_threads, lessons, modules, outbox, programs, vae_documents,
 };
 use reqwest::multipart::{Form, Part};
 
 use crate::common::*;
 use crate::driver::{Browser, DESKTOP, PHONE, Size};
+use crate::packages::{GOLF, activity_path, publish_package};
+
+/// The organism's copy of the CQP that has a package activity.
+const PACKAGE_PROGRAM: &str = "CQP-PAQUET";
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
 
@@ -40,6 +44,9 @@ enum Who {
     Trainer,
     OrganismAdmin,
     PlatformAdmin,
+    /// A trainee of the organism's copy of the CQP that plays an e-learning package: only
+    /// her activity page is visited (the routes are asked by the others).
+    PackageTrainee,
 }
 
 const EVERYONE: [Who; 6] = [
@@ -60,6 +67,7 @@ impl Who {
             Who::Trainer => Some(Role::Trainer),
             Who::OrganismAdmin => Some(Role::OrganismAdmin),
             Who::PlatformAdmin => Some(Role::Admin),
+            Who::PackageTrainee => Some(Role::Trainee),
         }
     }
 
@@ -71,6 +79,7 @@ impl Who {
             Who::Trainer => "formatrice",
             Who::OrganismAdmin => "direction",
             Who::PlatformAdmin => "plateforme",
+            Who::PackageTrainee => "stagiaire-paquet",
         }
     }
 }
@@ -654,6 +663,27 @@ async fn setup(app: &TestApp) -> (Fixture, BTreeMap<Who, reqwest::Client>) {
     };
     parcours::cohorts::store::add_suspension(&mut app.conn(), admin, &line, window, "OPCO EP")
         .unwrap();
+    // The organism's copy of the CQP with the Golf package in M1, and a trainee of it.
+    publish_package(
+        app,
+        &clients[&Who::OrganismAdmin],
+        (org, PACKAGE_PROGRAM),
+        &GOLF,
+    )
+    .await;
+    let email = "paquet@isf-demo.fr";
+    let player = app.create_user(Role::Trainee, Some(org), email, crate::driver::PASSWORD);
+    let promotion = app.create_cohort(org, PACKAGE_PROGRAM);
+    // A short name: the harness's long one would widen the promotions' menus on a phone.
+    diesel::update(cohorts::table.find(promotion))
+        .set(cohorts::name.eq("E-learning"))
+        .execute(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    app.enrol(org, promotion, player);
+    logins.insert(
+        Who::PackageTrainee,
+        (email.into(), crate::driver::PASSWORD.into()),
+    );
     let fixture = Fixture {
         org,
         cohort,
@@ -727,6 +757,12 @@ async fn plan(app: &TestApp, fx: &Fixture, clients: &BTreeMap<Who, reqwest::Clie
         if method != "GET" || route.starts_with("/api/") || last.contains('.') {
             continue;
         }
+        // Not pages of ours: the launch of a package redirects its frame to the packages'
+        // origin, whose routes answer only there and serve the package's own HTML. The frame
+        // they make is in the package activity page, visited below.
+        if route.starts_with("/paquets/") || route.ends_with("/paquets/{slug}/{item}") {
+            continue;
+        }
         let path = match fx.fill(route) {
             Ok(p) => p,
             Err(e) => {
@@ -796,6 +832,15 @@ async fn plan(app: &TestApp, fx: &Fixture, clients: &BTreeMap<Who, reqwest::Clie
             who,
             name: format!("{}-seances-emargement-close", who.slug()),
             path: format!("/seances/{}/emargement", fx.closed_session),
+        });
+    }
+    // A package activity: played by its trainee (its frame goes through the launch and the
+    // packages' origin), previewed by the organism's staff.
+    for who in [Who::PackageTrainee, Who::OrganismAdmin] {
+        visits.push(Visit {
+            who,
+            name: format!("{}-activite-paquet", who.slug()),
+            path: activity_path(PACKAGE_PROGRAM, &GOLF),
         });
     }
     // Error pages.
