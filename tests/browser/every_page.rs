@@ -16,14 +16,14 @@ use diesel::prelude::*;
 use parcours::accounts::Role;
 use parcours::db::DbConn;
 use parcours::db::schema::{
-    assignment_files, assignment_submissions, cohorts, followup_attachments, followup_messages,
+    assignment_files, assignment_submissions, followup_attachments, followup_messages,
     followup_threads, lessons, modules, outbox, programs, vae_documents,
 };
 use reqwest::multipart::{Form, Part};
 
 use crate::common::*;
 use crate::driver::{Browser, DESKTOP, PHONE, Size};
-use crate::packages::{GOLF, activity_path, publish_package};
+use crate::package_fixture::{GOLF, activity_path, package_trainee};
 
 /// The organism's copy of the CQP that has a package activity.
 const PACKAGE_PROGRAM: &str = "CQP-PAQUET";
@@ -663,27 +663,8 @@ async fn setup(app: &TestApp) -> (Fixture, BTreeMap<Who, reqwest::Client>) {
     };
     parcours::cohorts::store::add_suspension(&mut app.conn(), admin, &line, window, "OPCO EP")
         .unwrap();
-    // The organism's copy of the CQP with the Golf package in M1, and a trainee of it.
-    publish_package(
-        app,
-        &clients[&Who::OrganismAdmin],
-        (org, PACKAGE_PROGRAM),
-        &GOLF,
-    )
-    .await;
-    let email = "paquet@isf-demo.fr";
-    let player = app.create_user(Role::Trainee, Some(org), email, crate::driver::PASSWORD);
-    let promotion = app.create_cohort(org, PACKAGE_PROGRAM);
-    // A short name: the harness's long one would widen the promotions' menus on a phone.
-    diesel::update(cohorts::table.find(promotion))
-        .set(cohorts::name.eq("E-learning"))
-        .execute(&mut *app.conn() as &mut DbConn)
-        .unwrap();
-    app.enrol(org, promotion, player);
-    logins.insert(
-        Who::PackageTrainee,
-        (email.into(), crate::driver::PASSWORD.into()),
-    );
+    let player = package_trainee(app, &clients[&Who::OrganismAdmin], org, PACKAGE_PROGRAM).await;
+    logins.insert(Who::PackageTrainee, player);
     let fixture = Fixture {
         org,
         cohort,

@@ -16,6 +16,7 @@ mod driver;
 mod every_page;
 mod followup;
 mod journeys;
+mod package_fixture;
 mod packages;
 #[path = "../it/routes.rs"]
 mod routes;
