@@ -7,7 +7,9 @@
 //! plus a compact header on a phone. Error pages (404, 403, a dead link) are visited too.
 //!
 //! A new route is visited without anyone listing it. A route whose `{parameter}` the fixture
-//! cannot fill, or that nobody gets as a page or a file, fails the test with its name.
+//! cannot fill, or that nobody gets as a page or a file, fails the test with its name. Only
+//! the launch of a package and the packages' own origin are left out (not pages of the site,
+//! see `plan`); the package activity page that frames them is visited.
 
 use std::collections::BTreeMap;
 use std::time::Instant;

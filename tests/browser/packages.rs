@@ -9,8 +9,8 @@
 //! it was, ends completed or passed, and the study time on the page is credited.
 //!
 //! axe checks our page around the frame: it is injected into the top document only, and the
-//! frame is of another origin with no axe of its own, so the package's content is not audited
-//! (Adapt's page has an empty `<title>`, which axe would report).
+//! frame is of another origin with no axe of its own, so axe cannot descend into the
+//! package's content (not ours to fix) and audits our page alone.
 
 use std::time::{Duration, Instant};
 
