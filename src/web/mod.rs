@@ -325,7 +325,8 @@ frame-ancestors 'none'";
 pub fn csp_framing(origin: &str) -> String {
     CSP.replacen(
         "default-src 'self';",
-        &format!("default-src 'self'; frame-src {origin};"),
+        // 'self' too: the frame first opens the launch address on the site, which redirects.
+        &format!("default-src 'self'; frame-src {origin} 'self';"),
         1,
     )
 }

@@ -7,7 +7,9 @@
 //! plus a compact header on a phone. Error pages (404, 403, a dead link) are visited too.
 //!
 //! A new route is visited without anyone listing it. A route whose `{parameter}` the fixture
-//! cannot fill, or that nobody gets as a page or a file, fails the test with its name.
+//! cannot fill, or that nobody gets as a page or a file, fails the test with its name. Only
+//! the launch of a package and the packages' own origin are left out (not pages of the site,
+//! see `plan`); the package activity page that frames them is visited.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -23,6 +25,10 @@ use reqwest::multipart::{Form, Part};
 
 use crate::common::*;
 use crate::driver::{Browser, DESKTOP, PHONE, Size};
+use crate::package_fixture::{GOLF, activity_path, package_trainee};
+
+/// The organism's copy of the CQP that has a package activity.
+const PACKAGE_PROGRAM: &str = "CQP-PAQUET";
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
 
@@ -40,6 +46,9 @@ enum Who {
     Trainer,
     OrganismAdmin,
     PlatformAdmin,
+    /// A trainee of the organism's copy of the CQP that plays an e-learning package: only
+    /// her activity page is visited (the routes are asked by the others).
+    PackageTrainee,
 }
 
 const EVERYONE: [Who; 6] = [
@@ -60,6 +69,7 @@ impl Who {
             Who::Trainer => Some(Role::Trainer),
             Who::OrganismAdmin => Some(Role::OrganismAdmin),
             Who::PlatformAdmin => Some(Role::Admin),
+            Who::PackageTrainee => Some(Role::Trainee),
         }
     }
 
@@ -71,6 +81,7 @@ impl Who {
             Who::Trainer => "formatrice",
             Who::OrganismAdmin => "direction",
             Who::PlatformAdmin => "plateforme",
+            Who::PackageTrainee => "stagiaire-paquet",
         }
     }
 }
@@ -654,6 +665,8 @@ async fn setup(app: &TestApp) -> (Fixture, BTreeMap<Who, reqwest::Client>) {
     };
     parcours::cohorts::store::add_suspension(&mut app.conn(), admin, &line, window, "OPCO EP")
         .unwrap();
+    let player = package_trainee(app, &clients[&Who::OrganismAdmin], org, PACKAGE_PROGRAM).await;
+    logins.insert(Who::PackageTrainee, player);
     let fixture = Fixture {
         org,
         cohort,
@@ -727,6 +740,12 @@ async fn plan(app: &TestApp, fx: &Fixture, clients: &BTreeMap<Who, reqwest::Clie
         if method != "GET" || route.starts_with("/api/") || last.contains('.') {
             continue;
         }
+        // Not pages of ours: the launch of a package redirects its frame to the packages'
+        // origin, whose routes answer only there and serve the package's own HTML. The frame
+        // they make is in the package activity page, visited below.
+        if route.starts_with("/paquets/") || route.ends_with("/paquets/{slug}/{item}") {
+            continue;
+        }
         let path = match fx.fill(route) {
             Ok(p) => p,
             Err(e) => {
@@ -796,6 +815,15 @@ async fn plan(app: &TestApp, fx: &Fixture, clients: &BTreeMap<Who, reqwest::Clie
             who,
             name: format!("{}-seances-emargement-close", who.slug()),
             path: format!("/seances/{}/emargement", fx.closed_session),
+        });
+    }
+    // A package activity: played by its trainee (its frame goes through the launch and the
+    // packages' origin), previewed by the organism's staff.
+    for who in [Who::PackageTrainee, Who::OrganismAdmin] {
+        visits.push(Visit {
+            who,
+            name: format!("{}-activite-paquet", who.slug()),
+            path: activity_path(PACKAGE_PROGRAM, &GOLF),
         });
     }
     // Error pages.

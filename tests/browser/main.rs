@@ -16,6 +16,8 @@ mod driver;
 mod every_page;
 mod followup;
 mod journeys;
+mod package_fixture;
+mod packages;
 #[path = "../it/routes.rs"]
 mod routes;
 mod scorm_runtime;
