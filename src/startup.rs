@@ -54,6 +54,7 @@ fn pages(cfg: &mut web::ServiceConfig) {
     cfg.configure(crate::reporting::pages::routes);
     cfg.configure(crate::packages::launch_pages::routes);
     cfg.configure(crate::packages::frame_pages::routes);
+    cfg.configure(crate::packages::cmi5_pages::routes);
 }
 
 impl Application {

@@ -12,9 +12,9 @@ use parcours::db::schema::{lesson_progress, package_attempts, package_launches};
 use crate::authoring::{copy_of_cqp, revision_in};
 use crate::common::*;
 
-const MODULE: &str = "01-suivi-parcours-sante";
+pub(crate) const MODULE: &str = "01-suivi-parcours-sante";
 
-fn asset(name: &str) -> Vec<u8> {
+pub(crate) fn asset(name: &str) -> Vec<u8> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/assets/scorm")
         .join(name);
@@ -43,7 +43,7 @@ const MANIFEST_12: &str = r#"<?xml version="1.0"?>
     <file href="index.html"/></resource></resources>
 </manifest>"#;
 
-async fn editor(app: &TestApp, c: &reqwest::Client) -> String {
+pub(crate) async fn editor(app: &TestApp, c: &reqwest::Client) -> String {
     c.get(app.url("/auteur/programmes/CQP-B"))
         .send()
         .await
@@ -53,7 +53,7 @@ async fn editor(app: &TestApp, c: &reqwest::Client) -> String {
         .unwrap()
 }
 
-async fn upload(
+pub(crate) async fn upload(
     app: &TestApp,
     c: &reqwest::Client,
     (name, bytes): (&str, Vec<u8>),
@@ -73,7 +73,7 @@ async fn upload(
     .await
 }
 
-async fn add_package(
+pub(crate) async fn add_package(
     app: &TestApp,
     c: &reqwest::Client,
     (slug, title, file): (&str, &str, &str),

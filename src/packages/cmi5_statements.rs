@@ -1,0 +1,205 @@
+//! The statements an AU sends (xAPI §7.2): checked by the rules cmi5 gives an LMS, kept once
+//! per id, and, from `completed`, `passed`, `failed` and `terminated`, its attempt moved on;
+//! the activity is done when every AU is, as a lesson marked done is.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::Value;
+
+use super::Player;
+use super::cmi5_pages::{Session, answer, flooded, open_or_answer, query, refuse, session};
+use super::commits::all_done;
+use crate::curriculum::Content;
+use crate::scorm::cmi5_rules::{self as rules, Checked, Effect, Progress};
+use crate::scorm::cmi5_store::{self, Recorded};
+use crate::scorm::progress::{self as progress, ItemState};
+use crate::scorm::store;
+use crate::web::{AppError, AppResult, State};
+
+/// Statements in one request, more is no AU's doing.
+const MAX_STATEMENTS: usize = 100;
+
+fn parse(body: &[u8]) -> Result<Value, HttpResponse> {
+    serde_json::from_slice(body).map_err(|e| {
+        refuse(
+            StatusCode::BAD_REQUEST,
+            &format!("Déclaration xAPI illisible : {e}"),
+        )
+    })
+}
+
+/// `PUT statements?statementId=…`: one statement with its id; 204.
+pub async fn put(
+    req: HttpRequest,
+    state: State,
+    content: web::Data<Content>,
+    player: web::Data<Player>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let s = open_or_answer!(session(&req, &state, &content, true));
+    if let Some(res) = flooded(&player, &s) {
+        return Ok(res);
+    }
+    let Some(id) = query(&req).remove("statementId") else {
+        return Ok(refuse(
+            StatusCode::BAD_REQUEST,
+            "Le paramètre statementId manque.",
+        ));
+    };
+    let mut stmt = match parse(&body) {
+        Ok(v @ Value::Object(_)) => v,
+        Ok(_) => {
+            return Ok(refuse(
+                StatusCode::BAD_REQUEST,
+                "PUT attend une seule déclaration.",
+            ));
+        }
+        Err(res) => return Ok(res),
+    };
+    match stmt.get("id") {
+        Some(v) if v.as_str() != Some(id.as_str()) => {
+            return Ok(refuse(
+                StatusCode::BAD_REQUEST,
+                "L'id de la déclaration n'est pas le paramètre statementId.",
+            ));
+        }
+        _ => stmt["id"] = Value::String(id),
+    }
+    Ok(match save(&state, s, vec![stmt]).await? {
+        Ok(_) => answer(StatusCode::NO_CONTENT).finish(),
+        Err(res) => res,
+    })
+}
+
+/// `POST statements`: one statement or an array; the ids, in order.
+pub async fn post(
+    req: HttpRequest,
+    state: State,
+    content: web::Data<Content>,
+    player: web::Data<Player>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let s = open_or_answer!(session(&req, &state, &content, true));
+    if let Some(res) = flooded(&player, &s) {
+        return Ok(res);
+    }
+    let mut stmts = match parse(&body) {
+        Ok(Value::Array(v)) if !v.is_empty() && v.len() <= MAX_STATEMENTS => v,
+        Ok(v @ Value::Object(_)) => vec![v],
+        Ok(_) => {
+            return Ok(refuse(
+                StatusCode::BAD_REQUEST,
+                &format!("Une déclaration, ou un tableau de 1 à {MAX_STATEMENTS} déclarations, est attendu."),
+            ));
+        }
+        Err(res) => return Ok(res),
+    };
+    for st in stmts.iter_mut().filter(|s| s.is_object()) {
+        if st.get("id").is_none() {
+            st["id"] = Value::String(new_id()?);
+        }
+    }
+    Ok(match save(&state, s, stmts).await? {
+        Ok(ids) => answer(StatusCode::OK).json(ids),
+        Err(res) => res,
+    })
+}
+
+/// The id the LRS gives a statement sent without one (xAPI §2.4.1).
+fn new_id() -> AppResult<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| AppError::Internal(anyhow::anyhow!("random: {e}")))?;
+    Ok(uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string())
+}
+
+/// Checks every statement, then keeps them all and moves the attempt on, or refuses them all.
+async fn save(
+    state: &State,
+    s: Session,
+    stmts: Vec<Value>,
+) -> AppResult<Result<Vec<String>, HttpResponse>> {
+    let mut checked: Vec<(String, Checked, String)> = Vec::with_capacity(stmts.len());
+    for st in &stmts {
+        let id = st["id"]
+            .as_str()
+            .and_then(|i| uuid::Uuid::parse_str(i).ok())
+            .map(|u| u.hyphenated().to_string());
+        let Some(id) = id else {
+            return Ok(Err(refuse(
+                StatusCode::BAD_REQUEST,
+                "L'id d'une déclaration doit être un UUID.",
+            )));
+        };
+        match rules::check(st, &s.expected) {
+            Ok(c) => checked.push((id, c, st.to_string())),
+            Err(why) => return Ok(Err(refuse(StatusCode::BAD_REQUEST, &why))),
+        }
+    }
+    let ids: Vec<String> = checked.iter().map(|(id, _, _)| id.clone()).collect();
+    let package = s.opened.package().ok_or(AppError::NotFound)?.clone();
+    let move_on = s.au.move_on;
+    let (attempt_id, trainee, lesson) = (
+        s.opened.attempt.id,
+        s.opened.attempt.trainee_id,
+        s.opened.attempt.lesson_id,
+    );
+    let base_seconds = s.opened.launch.base_seconds;
+    let conflict = state
+        .db(move |c| {
+            crate::db::transaction(c, |c| {
+                for (id, _, _) in &checked {
+                    if cmi5_store::statement_attempt(c, id)?.is_some_and(|a| a != attempt_id) {
+                        return Ok(true);
+                    }
+                }
+                let a = store::attempt(c, attempt_id)?;
+                let mut p = Progress {
+                    completion: progress::completion_of(&a.completion),
+                    success: progress::success_of(&a.success),
+                    scaled: a.score_scaled,
+                    seconds: a.package_seconds,
+                };
+                let mut moved = false;
+                for (id, check, body) in &checked {
+                    if cmi5_store::add_statement(c, attempt_id, id, &check.verb, body)?
+                        && check.effect != Effect::None
+                    {
+                        rules::apply(&mut p, check, base_seconds);
+                        moved = true;
+                    }
+                }
+                if !moved {
+                    return Ok(false);
+                }
+                let item = ItemState {
+                    completion: p.completion,
+                    success: p.success,
+                };
+                cmi5_store::record(
+                    c,
+                    attempt_id,
+                    &Recorded {
+                        completion: progress::completion_str(p.completion),
+                        success: progress::success_str(p.success),
+                        score_scaled: p.scaled,
+                        package_seconds: p.seconds,
+                        completed: progress::cmi5_done(move_on, &item),
+                    },
+                )?;
+                if all_done(c, &package, trainee, lesson)? {
+                    crate::curriculum::store::complete_lesson(c, trainee, lesson)?;
+                }
+                Ok::<_, AppError>(false)
+            })
+        })
+        .await?;
+    if conflict {
+        return Ok(Err(refuse(
+            StatusCode::CONFLICT,
+            "Une déclaration porte l'id d'une déclaration d'un autre lancement.",
+        )));
+    }
+    Ok(Ok(ids))
+}

@@ -1,0 +1,126 @@
+//! The rows of a cmi5 AU's xAPI calls: its statements, its state documents, and what the
+//! statements change in its attempt.
+
+use diesel::prelude::*;
+
+use crate::db::schema::{cmi5_states, cmi5_statements, package_attempts};
+use crate::db::{self, DbConn};
+
+/// The attempt a statement id was stored for, if it was.
+pub fn statement_attempt(conn: &mut DbConn, statement_id: &str) -> QueryResult<Option<i64>> {
+    cmi5_statements::table
+        .filter(cmi5_statements::statement_id.eq(statement_id))
+        .select(cmi5_statements::attempt_id)
+        .first(conn)
+        .optional()
+}
+
+/// Keeps a statement; `false` when its id was already kept (sent again: nothing changes).
+pub fn add_statement(
+    conn: &mut DbConn,
+    attempt_id: i64,
+    statement_id: &str,
+    verb: &str,
+    body: &str,
+) -> QueryResult<bool> {
+    let n = db::db_run!(conn, |c| diesel::insert_into(cmi5_statements::table)
+        .values((
+            cmi5_statements::attempt_id.eq(attempt_id),
+            cmi5_statements::statement_id.eq(statement_id),
+            cmi5_statements::verb.eq(verb),
+            cmi5_statements::body.eq(body),
+            cmi5_statements::stored_at.eq(db::now()),
+        ))
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(n == 1)
+}
+
+/// A state document: its body and content type.
+pub fn state(
+    conn: &mut DbConn,
+    attempt_id: i64,
+    state_id: &str,
+) -> QueryResult<Option<(String, String)>> {
+    cmi5_states::table
+        .filter(cmi5_states::attempt_id.eq(attempt_id))
+        .filter(cmi5_states::state_id.eq(state_id))
+        .select((cmi5_states::body, cmi5_states::content_type))
+        .first(conn)
+        .optional()
+}
+
+pub fn put_state(
+    conn: &mut DbConn,
+    attempt_id: i64,
+    state_id: &str,
+    body: &str,
+    content_type: &str,
+) -> QueryResult<()> {
+    let now = db::now();
+    db::db_run!(conn, |c| diesel::insert_into(cmi5_states::table)
+        .values((
+            cmi5_states::attempt_id.eq(attempt_id),
+            cmi5_states::state_id.eq(state_id),
+            cmi5_states::body.eq(body),
+            cmi5_states::content_type.eq(content_type),
+            cmi5_states::updated_at.eq(now),
+        ))
+        .on_conflict((cmi5_states::attempt_id, cmi5_states::state_id))
+        .do_update()
+        .set((
+            cmi5_states::body.eq(body),
+            cmi5_states::content_type.eq(content_type),
+            cmi5_states::updated_at.eq(now),
+        ))
+        .execute(c))
+    .map(|_| ())
+}
+
+/// Deletes one document, or all of the attempt's (`None`).
+pub fn delete_states(
+    conn: &mut DbConn,
+    attempt_id: i64,
+    state_id: Option<&str>,
+) -> QueryResult<()> {
+    let mut q = diesel::delete(cmi5_states::table)
+        .filter(cmi5_states::attempt_id.eq(attempt_id))
+        .into_boxed();
+    if let Some(id) = state_id {
+        q = q.filter(cmi5_states::state_id.eq(id.to_string()));
+    }
+    q.execute(conn).map(|_| ())
+}
+
+/// What the AU's statements say of its attempt.
+pub struct Recorded<'a> {
+    pub completion: &'a str,
+    pub success: &'a str,
+    pub score_scaled: Option<f64>,
+    pub package_seconds: f64,
+    pub completed: bool,
+}
+
+pub fn record(conn: &mut DbConn, attempt_id: i64, r: &Recorded<'_>) -> QueryResult<()> {
+    let now = db::now();
+    diesel::update(package_attempts::table.find(attempt_id))
+        .set((
+            package_attempts::completion.eq(r.completion),
+            package_attempts::success.eq(r.success),
+            package_attempts::score_scaled.eq(r.score_scaled),
+            package_attempts::package_seconds.eq(r.package_seconds),
+            package_attempts::commits.eq(package_attempts::commits + 1),
+            package_attempts::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if r.completed {
+        diesel::update(
+            package_attempts::table
+                .find(attempt_id)
+                .filter(package_attempts::completed_at.is_null()),
+        )
+        .set(package_attempts::completed_at.eq(now))
+        .execute(conn)?;
+    }
+    Ok(())
+}
