@@ -25,13 +25,34 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     use super::cmi5_statements as st;
     cfg.route("/paquets/{token}/xapi/fetch", web::post().to(fetch))
         .route("/paquets/{token}/xapi/{sep:/?}about", web::get().to(about))
-        .route("/paquets/{token}/xapi/{sep:/?}activities/state", web::get().to(state_get))
-        .route("/paquets/{token}/xapi/{sep:/?}activities/state", web::put().to(state_put))
-        .route("/paquets/{token}/xapi/{sep:/?}activities/state", web::post().to(state_post))
-        .route("/paquets/{token}/xapi/{sep:/?}activities/state", web::delete().to(state_delete))
-        .route("/paquets/{token}/xapi/{sep:/?}agents/profile", web::get().to(profile))
-        .route("/paquets/{token}/xapi/{sep:/?}statements", web::put().to(st::put))
-        .route("/paquets/{token}/xapi/{sep:/?}statements", web::post().to(st::post));
+        .route(
+            "/paquets/{token}/xapi/{sep:/?}activities/state",
+            web::get().to(state_get),
+        )
+        .route(
+            "/paquets/{token}/xapi/{sep:/?}activities/state",
+            web::put().to(state_put),
+        )
+        .route(
+            "/paquets/{token}/xapi/{sep:/?}activities/state",
+            web::post().to(state_post),
+        )
+        .route(
+            "/paquets/{token}/xapi/{sep:/?}activities/state",
+            web::delete().to(state_delete),
+        )
+        .route(
+            "/paquets/{token}/xapi/{sep:/?}agents/profile",
+            web::get().to(profile),
+        )
+        .route(
+            "/paquets/{token}/xapi/{sep:/?}statements",
+            web::put().to(st::put),
+        )
+        .route(
+            "/paquets/{token}/xapi/{sep:/?}statements",
+            web::post().to(st::post),
+        );
 }
 
 pub const VERSION: &str = "1.0.3";
@@ -87,8 +108,17 @@ pub async fn session(
     content: &web::Data<Content>,
     auth: bool,
 ) -> AppResult<Result<Session, HttpResponse>> {
-    let unknown = || refuse(StatusCode::NOT_FOUND, "Ce lancement n'existe pas ou a expiré.");
-    let token = req.match_info().get("token").unwrap_or_default().to_string();
+    let unknown = || {
+        refuse(
+            StatusCode::NOT_FOUND,
+            "Ce lancement n'existe pas ou a expiré.",
+        )
+    };
+    let token = req
+        .match_info()
+        .get("token")
+        .unwrap_or_default()
+        .to_string();
     if !on_packages_origin(req, state) || token.is_empty() {
         return Ok(Err(unknown()));
     }
@@ -180,22 +210,27 @@ fn agent_matches(q: &std::collections::HashMap<String, String>, e: &Expected) ->
         .is_some_and(|a| rules::same_agent(&a, e))
 }
 
-/// The checks of a state call; `Ok(state_id)`.
-fn state_call(req: &HttpRequest, s: &Session, need_id: bool) -> Result<Option<String>, HttpResponse> {
+/// The checks of a state call; `Ok(state_id)`, or why it is a bad request.
+fn state_call(
+    req: &HttpRequest,
+    s: &Session,
+    need_id: bool,
+) -> Result<Option<String>, &'static str> {
     let q = query(req);
-    let bad = |m: &str| Err(refuse(StatusCode::BAD_REQUEST, m));
     if q.get("activityId") != Some(&s.au.id) {
-        return bad("Le paramètre activityId n'est pas l'activité du module.");
+        return Err("Le paramètre activityId n'est pas l'activité du module.");
     }
     if !agent_matches(&q, &s.expected) {
-        return bad("Le paramètre agent n'est pas le stagiaire de ce lancement.");
+        return Err("Le paramètre agent n'est pas le stagiaire de ce lancement.");
     }
-    if q.get("registration").is_some_and(|r| *r != s.expected.registration) {
-        return bad("Le paramètre registration n'est pas celui du lancement.");
+    if q.get("registration")
+        .is_some_and(|r| *r != s.expected.registration)
+    {
+        return Err("Le paramètre registration n'est pas celui du lancement.");
     }
     let id = q.get("stateId").filter(|v| !v.is_empty()).cloned();
     if need_id && id.is_none() {
-        return bad("Le paramètre stateId manque.");
+        return Err("Le paramètre stateId manque.");
     }
     Ok(id)
 }
@@ -208,7 +243,7 @@ async fn state_get(
     let s = open_or_answer!(session(&req, &state, &content, true));
     let id = match state_call(&req, &s, true) {
         Ok(id) => id.unwrap_or_default(),
-        Err(res) => return Ok(res),
+        Err(why) => return Ok(refuse(StatusCode::BAD_REQUEST, why)),
     };
     // Written by the LMS before the launch: made from the course structure each time.
     if id == rules::LAUNCH_DATA {
@@ -253,13 +288,16 @@ async fn write_state(
     let s = open_or_answer!(session(&req, &state, &content, true));
     let id = match state_call(&req, &s, true) {
         Ok(id) => id.unwrap_or_default(),
-        Err(res) => return Ok(res),
+        Err(why) => return Ok(refuse(StatusCode::BAD_REQUEST, why)),
     };
     if let Some(res) = refuse_launch_data(&id) {
         return Ok(res);
     }
     let Ok(text) = String::from_utf8(body.to_vec()) else {
-        return Ok(refuse(StatusCode::BAD_REQUEST, "Le document n'est pas en UTF-8."));
+        return Ok(refuse(
+            StatusCode::BAD_REQUEST,
+            "Le document n'est pas en UTF-8.",
+        ));
     };
     let kind = content_type(&req);
     let attempt = s.opened.attempt.id;
@@ -269,7 +307,8 @@ async fn write_state(
                 let mut text = text;
                 if merge {
                     let old = cmi5_store::state(c, attempt, &id)?;
-                    let new: Option<serde_json::Map<String, Value>> = serde_json::from_str(&text).ok();
+                    let new: Option<serde_json::Map<String, Value>> =
+                        serde_json::from_str(&text).ok();
                     match (old.map(|(b, _)| serde_json::from_str::<Value>(&b)), new) {
                         (Some(Ok(Value::Object(mut o))), Some(n)) => {
                             o.extend(n);
@@ -319,7 +358,7 @@ async fn state_delete(
     let s = open_or_answer!(session(&req, &state, &content, true));
     let id = match state_call(&req, &s, false) {
         Ok(id) => id,
-        Err(res) => return Ok(res),
+        Err(why) => return Ok(refuse(StatusCode::BAD_REQUEST, why)),
     };
     if let Some(res) = id.as_deref().and_then(refuse_launch_data) {
         return Ok(res);
@@ -356,10 +395,14 @@ async fn profile(
 
 /// The player's commit limit, shared with the SCORM commits: a flood is a bug or an attack.
 pub fn flooded(player: &Player, s: &Session) -> Option<HttpResponse> {
-    player.commits.check_key(&s.opened.attempt.trainee_id).is_err().then(|| {
-        refuse(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Trop de déclarations envoyées par le module : réessayez dans une minute.",
-        )
-    })
+    player
+        .commits
+        .check_key(&s.opened.attempt.trainee_id)
+        .is_err()
+        .then(|| {
+            refuse(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Trop de déclarations envoyées par le module : réessayez dans une minute.",
+            )
+        })
 }

@@ -19,13 +19,8 @@ use crate::web::{AppError, AppResult, State};
 /// Statements in one request, more is no AU's doing.
 const MAX_STATEMENTS: usize = 100;
 
-fn parse(body: &[u8]) -> Result<Value, HttpResponse> {
-    serde_json::from_slice(body).map_err(|e| {
-        refuse(
-            StatusCode::BAD_REQUEST,
-            &format!("Déclaration xAPI illisible : {e}"),
-        )
-    })
+fn parse(body: &[u8]) -> Result<Value, String> {
+    serde_json::from_slice(body).map_err(|e| format!("Déclaration xAPI illisible : {e}"))
 }
 
 /// `PUT statements?statementId=…`: one statement with its id; 204.
@@ -54,7 +49,7 @@ pub async fn put(
                 "PUT attend une seule déclaration.",
             ));
         }
-        Err(res) => return Ok(res),
+        Err(why) => return Ok(refuse(StatusCode::BAD_REQUEST, &why)),
     };
     match stmt.get("id") {
         Some(v) if v.as_str() != Some(id.as_str()) => {
@@ -89,10 +84,12 @@ pub async fn post(
         Ok(_) => {
             return Ok(refuse(
                 StatusCode::BAD_REQUEST,
-                &format!("Une déclaration, ou un tableau de 1 à {MAX_STATEMENTS} déclarations, est attendu."),
+                &format!(
+                    "Une déclaration, ou un tableau de 1 à {MAX_STATEMENTS} déclarations, est attendu."
+                ),
             ));
         }
-        Err(res) => return Ok(res),
+        Err(why) => return Ok(refuse(StatusCode::BAD_REQUEST, &why)),
     };
     for st in stmts.iter_mut().filter(|s| s.is_object()) {
         if st.get("id").is_none() {

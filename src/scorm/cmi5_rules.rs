@@ -116,7 +116,9 @@ pub fn check(stmt: &Value, e: &Expected) -> Result<Checked, String> {
     }
     let context = &stmt["context"];
     if context["registration"].as_str() != Some(e.registration.as_str()) {
-        return Err("L'inscription (registration) de la déclaration n'est pas celle du lancement.".into());
+        return Err(
+            "L'inscription (registration) de la déclaration n'est pas celle du lancement.".into(),
+        );
     }
     if context["extensions"][SESSION_EXT].as_str() != Some(e.session_id.as_str()) {
         return Err("La déclaration ne porte pas l'identifiant de session du lancement.".into());
@@ -190,9 +192,7 @@ fn check_defined(
         Effect::Failed if result["success"] != Value::Bool(false) => {
             Err("« failed » doit porter result.success à faux.".into())
         }
-        Effect::Passed
-            if matches!((scaled, e.mastery_score), (Some(s), Some(m)) if s < m) =>
-        {
+        Effect::Passed if matches!((scaled, e.mastery_score), (Some(s), Some(m)) if s < m) => {
             Err("« passed » avec un score sous le seuil de réussite du module.".into())
         }
         Effect::Failed if matches!((scaled, e.mastery_score), (Some(s), Some(m)) if s >= m) => {
@@ -271,8 +271,18 @@ mod tests {
     #[test]
     fn defined_statements_and_their_results() {
         let e = expected();
-        let ok = check(&stmt(&e, "passed", json!({"success": true, "score": {"scaled": 0.9}})), &e);
-        assert_eq!(ok.map(|c| (c.effect, c.scaled)), Ok((Effect::Passed, Some(0.9))));
+        let ok = check(
+            &stmt(
+                &e,
+                "passed",
+                json!({"success": true, "score": {"scaled": 0.9}}),
+            ),
+            &e,
+        );
+        assert_eq!(
+            ok.map(|c| (c.effect, c.scaled)),
+            Ok((Effect::Passed, Some(0.9)))
+        );
         let t = check(&stmt(&e, "terminated", json!({"duration": "PT1M30S"})), &e).unwrap();
         assert_eq!(t.duration_seconds, Some(90.0));
         for (verb, result) in [
@@ -284,7 +294,10 @@ mod tests {
             ("terminated", json!({"duration": "une minute"})),
             ("launched", json!({})),
         ] {
-            assert!(check(&stmt(&e, verb, result.clone()), &e).is_err(), "{verb} {result}");
+            assert!(
+                check(&stmt(&e, verb, result.clone()), &e).is_err(),
+                "{verb} {result}"
+            );
         }
         let other = json!({"actor": actor("https://site", 8)});
         let mut s = stmt(&e, "completed", json!({"completion": true}));
@@ -316,7 +329,10 @@ mod tests {
         apply(&mut p, &c(Effect::Passed, Some(0.9), None), 60.0);
         apply(&mut p, &c(Effect::Failed, Some(0.1), None), 60.0);
         apply(&mut p, &c(Effect::Terminated, None, Some(30.0)), 60.0);
-        assert_eq!((p.success, p.scaled, p.seconds), (Success::Passed, Some(0.9), 90.0));
+        assert_eq!(
+            (p.success, p.scaled, p.seconds),
+            (Success::Passed, Some(0.9), 90.0)
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::{cmi5_states, cmi5_statements, package_attempts};
+use crate::db::schema::{cmi5_statements, cmi5_states, package_attempts};
 use crate::db::{self, DbConn};
 
 /// The attempt a statement id was stored for, if it was.

@@ -13,7 +13,8 @@ use crate::authoring::{copy_of_cqp, revision_in};
 use crate::common::*;
 use crate::packages::{add_package, asset, editor, upload};
 
-const AU: &str = "https://w3id.org/xapi/cmi5/catapult/lts/course/geology-intro-single-au-basic-responsive/1";
+const AU: &str =
+    "https://w3id.org/xapi/cmi5/catapult/lts/course/geology-intro-single-au-basic-responsive/1";
 const CATEGORY: &str = "https://w3id.org/xapi/cmi5/context/categories/cmi5";
 
 async fn published_with_catapult(app: &TestApp, org: i64) {
@@ -50,7 +51,10 @@ struct Launched {
 
 impl Launched {
     fn param(&self, name: &str) -> &str {
-        self.params.get(name).map(String::as_str).unwrap_or_default()
+        self.params
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or_default()
     }
 
     /// An xAPI resource under the endpoint, as cmi5.js writes it (`endpoint + "/statements"`).
@@ -100,7 +104,11 @@ fn uuid_like() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(1);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, format!("cmi5-test-{n}").as_bytes()).to_string()
+    uuid::Uuid::new_v5(
+        &uuid::Uuid::NAMESPACE_URL,
+        format!("cmi5-test-{n}").as_bytes(),
+    )
+    .to_string()
 }
 
 fn statements_kept(app: &TestApp) -> i64 {
@@ -154,34 +162,47 @@ async fn start(l: &Launched) -> Au {
     let url = l.xapi("activities/state");
     let res = send(client().get(&url).query(&query("LMS.LaunchData")), None).await;
     assert_eq!(res.status(), 401, "no credentials, no answer");
-    let res = send(client().get(&url).query(&query("LMS.LaunchData")), Some(&au)).await;
+    let res = send(
+        client().get(&url).query(&query("LMS.LaunchData")),
+        Some(&au),
+    )
+    .await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["x-experience-api-version"], "1.0.3");
     let data: Value = res.json().await.unwrap();
     assert_eq!(data["launchMode"], "Normal", "{data}");
     assert_eq!(data["moveOn"], "CompletedOrPassed");
-    let session = &data["contextTemplate"]["extensions"]
-        ["https://w3id.org/xapi/cmi5/context/extensions/sessionid"];
+    let session = &data["contextTemplate"]["extensions"]["https://w3id.org/xapi/cmi5/context/extensions/sessionid"];
     assert!(session.as_str().is_some_and(|s| !s.is_empty()), "{data}");
     au.context = data["contextTemplate"].clone();
     let prefs = send(
-        client()
-            .get(l.xapi("agents/profile"))
-            .query(&[("profileId", "cmi5LearnerPreferences"), ("agent", &au.actor.to_string())]),
+        client().get(l.xapi("agents/profile")).query(&[
+            ("profileId", "cmi5LearnerPreferences"),
+            ("agent", &au.actor.to_string()),
+        ]),
         Some(&au),
     )
     .await;
     assert_eq!(prefs.status(), 200);
-    assert_eq!(prefs.json::<Value>().await.unwrap()["languagePreference"], "fr-FR");
+    assert_eq!(
+        prefs.json::<Value>().await.unwrap()["languagePreference"],
+        "fr-FR"
+    );
     // A bookmark, written then merged.
     let res = send(
-        client().put(&url).query(&query("suspendData")).json(&json!({"bookmark": "page2"})),
+        client()
+            .put(&url)
+            .query(&query("suspendData"))
+            .json(&json!({"bookmark": "page2"})),
         Some(&au),
     )
     .await;
     assert_eq!(res.status(), 204);
     let res = send(
-        client().post(&url).query(&query("suspendData")).json(&json!({"seen": 3})),
+        client()
+            .post(&url)
+            .query(&query("suspendData"))
+            .json(&json!({"seen": 3})),
         Some(&au),
     )
     .await;
@@ -193,7 +214,10 @@ async fn start(l: &Launched) -> Au {
         .unwrap();
     assert_eq!(back, json!({"bookmark": "page2", "seen": 3}));
     let res = send(
-        client().put(&url).query(&query("LMS.LaunchData")).json(&json!({})),
+        client()
+            .put(&url)
+            .query(&query("LMS.LaunchData"))
+            .json(&json!({})),
         Some(&au),
     )
     .await;
@@ -213,11 +237,19 @@ async fn a_trainee_plays_a_cmi5_au_and_its_statements_complete_the_activity() {
         .await
         .unwrap();
     assert_eq!(page.status(), 200);
-    assert!(page.text().await.unwrap().contains("/paquets/40-geologie/0"));
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("/paquets/40-geologie/0")
+    );
     // The launch parameters of cmi5 §8.1.
     let l = launch(&app, &trainee).await;
     let path = l.location.path().to_string();
-    assert!(path.starts_with("/paquets/") && path.ends_with("/f/index.html"), "{path}");
+    assert!(
+        path.starts_with("/paquets/") && path.ends_with("/f/index.html"),
+        "{path}"
+    );
     let origin = l.location.origin().ascii_serialization();
     assert_ne!(origin, app.address, "the AU plays on the packages' origin");
     let base = path.trim_end_matches("f/index.html");
@@ -237,7 +269,11 @@ async fn a_trainee_plays_a_cmi5_au_and_its_statements_complete_the_activity() {
     // initialized, as cmi5.js sends it: PUT with its id, under `xapi//statements`.
     let init = au.statement("initialized", json!({}));
     assert_eq!(put(&l, &init, Some(&au)).await.status(), 204);
-    assert_eq!(put(&l, &init, Some(&au)).await.status(), 204, "sent again: no change");
+    assert_eq!(
+        put(&l, &init, Some(&au)).await.status(),
+        204,
+        "sent again: no change"
+    );
     assert_eq!(statements_kept(&app), 1);
     // Refused, each with its reason, and nothing kept.
     let completed = au.statement("completed", json!({"completion": true, "duration": "PT4M"}));
@@ -273,9 +309,14 @@ async fn a_trainee_plays_a_cmi5_au_and_its_statements_complete_the_activity() {
         .unwrap();
     assert_eq!((completion.as_str(), done_at), ("incomplete", None));
     // completed and passed in one POST, then terminated with the session's duration.
-    let passed = au.statement("passed", json!({"success": true, "score": {"scaled": 0.85}}));
+    let passed = au.statement(
+        "passed",
+        json!({"success": true, "score": {"scaled": 0.85}}),
+    );
     let res = send(
-        client().post(l.xapi("statements")).json(&json!([completed, passed])),
+        client()
+            .post(l.xapi("statements"))
+            .json(&json!([completed, passed])),
         Some(&au),
     )
     .await;
@@ -324,13 +365,17 @@ async fn a_trainee_plays_a_cmi5_au_and_its_statements_complete_the_activity() {
     assert!(html.contains("Activité terminée"), "{html}");
     // A second launch: the time of the first session is kept under the new one's.
     let l2 = launch(&app, &trainee).await;
-    assert_eq!(l2.param("registration"), l.param("registration"), "one registration per attempt");
+    assert_eq!(
+        l2.param("registration"),
+        l.param("registration"),
+        "one registration per attempt"
+    );
     assert_ne!(l2.param("fetch"), l.param("fetch"));
     let unknown = l.param("fetch").replace("/paquets/", "/paquets/x");
     let res = client().post(unknown).send().await.unwrap();
     assert_eq!(res.status(), 404);
     let on_site = client()
-        .post(app.url(&url::Url::parse(l.param("fetch")).unwrap().path().to_string()))
+        .post(app.url(url::Url::parse(l.param("fetch")).unwrap().path()))
         .send()
         .await
         .unwrap();
