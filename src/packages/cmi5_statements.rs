@@ -10,6 +10,7 @@ use super::Player;
 use super::cmi5_pages::{Session, answer, flooded, open_or_answer, query, refuse, session};
 use super::commits::all_done;
 use crate::curriculum::Content;
+use crate::db::DbConn;
 use crate::scorm::cmi5_rules::{self as rules, Checked, Effect, Progress};
 use crate::scorm::cmi5_store::{self, Recorded};
 use crate::scorm::progress::{self as progress, ItemState};
@@ -78,7 +79,7 @@ pub async fn post(
     if let Some(res) = flooded(&player, &s) {
         return Ok(res);
     }
-    let mut stmts = match parse(&body) {
+    let stmts = match parse(&body) {
         Ok(Value::Array(v)) if !v.is_empty() && v.len() <= MAX_STATEMENTS => v,
         Ok(v @ Value::Object(_)) => vec![v],
         Ok(_) => {
@@ -91,27 +92,23 @@ pub async fn post(
         }
         Err(why) => return Ok(refuse(StatusCode::BAD_REQUEST, &why)),
     };
-    for st in stmts.iter_mut().filter(|s| s.is_object()) {
-        if st.get("id").is_none() {
-            st["id"] = Value::String(new_id()?);
-        }
-    }
     Ok(match save(&state, s, stmts).await? {
         Ok(ids) => answer(StatusCode::OK).json(ids),
         Err(res) => res,
     })
 }
 
-/// The id the LRS gives a statement sent without one (xAPI §2.4.1).
-fn new_id() -> AppResult<String> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| AppError::Internal(anyhow::anyhow!("random: {e}")))?;
-    Ok(uuid::Builder::from_random_bytes(bytes)
-        .into_uuid()
-        .to_string())
+/// What became of a request's statements.
+enum Kept {
+    Done,
+    /// An id another attempt's statement has.
+    Conflict,
+    /// Out of the order cmi5 gives them.
+    Refused(String),
 }
 
 /// Checks every statement, then keeps them all and moves the attempt on, or refuses them all.
+/// A statement without an id is refused, as cmi5 asks (§9.1), though xAPI would give it one.
 async fn save(
     state: &State,
     s: Session,
@@ -126,7 +123,7 @@ async fn save(
         let Some(id) = id else {
             return Ok(Err(refuse(
                 StatusCode::BAD_REQUEST,
-                "L'id d'une déclaration doit être un UUID.",
+                "Chaque déclaration doit avoir un id, un UUID.",
             )));
         };
         match rules::check(st, &s.expected) {
@@ -135,68 +132,77 @@ async fn save(
         }
     }
     let ids: Vec<String> = checked.iter().map(|(id, _, _)| id.clone()).collect();
-    let package = s.opened.package().ok_or(AppError::NotFound)?.clone();
-    let move_on = s.au.move_on;
-    let (attempt_id, trainee, lesson) = (
-        s.opened.attempt.id,
-        s.opened.attempt.trainee_id,
-        s.opened.attempt.lesson_id,
-    );
-    let base_seconds = s.opened.launch.base_seconds;
-    let conflict = state
-        .db(move |c| {
-            crate::db::transaction(c, |c| {
-                for (id, _, _) in &checked {
-                    if cmi5_store::statement_attempt(c, id)?.is_some_and(|a| a != attempt_id) {
-                        return Ok(true);
-                    }
-                }
-                let a = store::attempt(c, attempt_id)?;
-                let mut p = Progress {
-                    completion: progress::completion_of(&a.completion),
-                    success: progress::success_of(&a.success),
-                    scaled: a.score_scaled,
-                    seconds: a.package_seconds,
-                };
-                let mut moved = false;
-                for (id, check, body) in &checked {
-                    if cmi5_store::add_statement(c, attempt_id, id, &check.verb, body)?
-                        && check.effect != Effect::None
-                    {
-                        rules::apply(&mut p, check, base_seconds);
-                        moved = true;
-                    }
-                }
-                if !moved {
-                    return Ok(false);
-                }
-                let item = ItemState {
-                    completion: p.completion,
-                    success: p.success,
-                };
-                cmi5_store::record(
-                    c,
-                    attempt_id,
-                    &Recorded {
-                        completion: progress::completion_str(p.completion),
-                        success: progress::success_str(p.success),
-                        score_scaled: p.scaled,
-                        package_seconds: p.seconds,
-                        completed: progress::cmi5_done(move_on, &item),
-                    },
-                )?;
-                if all_done(c, &package, trainee, lesson)? {
-                    crate::curriculum::store::complete_lesson(c, trainee, lesson)?;
-                }
-                Ok::<_, AppError>(false)
-            })
-        })
+    let kept = state
+        .db(move |c| crate::db::transaction(c, |c| keep(c, &s, &checked)))
         .await?;
-    if conflict {
-        return Ok(Err(refuse(
+    match kept {
+        Kept::Done => Ok(Ok(ids)),
+        Kept::Conflict => Ok(Err(refuse(
             StatusCode::CONFLICT,
             "Une déclaration porte l'id d'une déclaration d'un autre lancement.",
-        )));
+        ))),
+        Kept::Refused(why) => Ok(Err(refuse(StatusCode::BAD_REQUEST, &why))),
     }
-    Ok(Ok(ids))
+}
+
+/// In one transaction: the order checked against what was kept, the new statements kept, the
+/// attempt moved on and, when every AU is done, the activity done.
+fn keep(c: &mut DbConn, s: &Session, checked: &[(String, Checked, String)]) -> AppResult<Kept> {
+    let (attempt_id, session) = (s.opened.attempt.id, s.expected.session_id.as_str());
+    let mut new = Vec::with_capacity(checked.len());
+    for (id, check, body) in checked {
+        match cmi5_store::statement_attempt(c, id)? {
+            Some(a) if a != attempt_id => return Ok(Kept::Conflict),
+            // Sent again: kept already.
+            Some(_) => {}
+            None if new.iter().any(|(i, _, _): &(&String, _, _)| *i == id) => {}
+            None => new.push((id, check, body)),
+        }
+    }
+    let mut history: Vec<(Effect, bool)> =
+        cmi5_store::history(c, attempt_id, session, &rules::AU_VERBS)?
+            .iter()
+            .map(|(verb, this)| (rules::effect_of(verb), *this))
+            .collect();
+    for (_, check, _) in &new {
+        if let Err(why) = rules::check_order(&history, check.effect) {
+            return Ok(Kept::Refused(why));
+        }
+        history.push((check.effect, true));
+    }
+    let a = store::attempt(c, attempt_id)?;
+    let mut p = Progress {
+        completion: progress::completion_of(&a.completion),
+        success: progress::success_of(&a.success),
+        scaled: a.score_scaled,
+        seconds: a.package_seconds,
+    };
+    for (id, check, body) in &new {
+        cmi5_store::add_statement(c, attempt_id, session, id, &check.verb, body)?;
+        rules::apply(&mut p, check, s.opened.launch.base_seconds);
+    }
+    if new.iter().all(|(_, check, _)| check.effect == Effect::None) {
+        return Ok(Kept::Done);
+    }
+    let item = ItemState {
+        completion: p.completion,
+        success: p.success,
+    };
+    cmi5_store::record(
+        c,
+        attempt_id,
+        &Recorded {
+            completion: progress::completion_str(p.completion),
+            success: progress::success_str(p.success),
+            score_scaled: p.scaled,
+            package_seconds: p.seconds,
+            completed: progress::cmi5_done(s.au.move_on, &item),
+        },
+    )?;
+    let (trainee, lesson) = (s.opened.attempt.trainee_id, s.opened.attempt.lesson_id);
+    let package = s.opened.package().ok_or(AppError::NotFound)?;
+    if all_done(c, package, trainee, lesson)? {
+        crate::curriculum::store::complete_lesson(c, trainee, lesson)?;
+    }
+    Ok(Kept::Done)
 }

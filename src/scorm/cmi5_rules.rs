@@ -13,6 +13,14 @@ pub const LAUNCH_DATA: &str = "LMS.LaunchData";
 pub const LEARNER_PREFERENCES: &str = "cmi5LearnerPreferences";
 
 const ADL: &str = "http://adlnet.gov/expapi/verbs/";
+/// The verbs cmi5 defines that an AU sends.
+pub const AU_VERBS: [&str; 5] = [
+    "http://adlnet.gov/expapi/verbs/initialized",
+    "http://adlnet.gov/expapi/verbs/completed",
+    "http://adlnet.gov/expapi/verbs/passed",
+    "http://adlnet.gov/expapi/verbs/failed",
+    "http://adlnet.gov/expapi/verbs/terminated",
+];
 /// Verbs only the LMS states: an AU that sends them is refused.
 const LMS_ONLY: [&str; 4] = [
     "http://adlnet.gov/expapi/verbs/launched",
@@ -87,6 +95,49 @@ pub fn same_agent(agent: &Value, e: &Expected) -> bool {
         && account["name"].as_str() == Some(e.name.as_str())
 }
 
+/// The cmi5 defined verb a statement carries, if any.
+pub fn effect_of(verb: &str) -> Effect {
+    match verb.strip_prefix(ADL) {
+        Some("initialized") => Effect::Initialized,
+        Some("completed") => Effect::Completed,
+        Some("passed") => Effect::Passed,
+        Some("failed") => Effect::Failed,
+        Some("terminated") => Effect::Terminated,
+        _ => Effect::None,
+    }
+}
+
+/// The order of statements (cmi5 §9.3): `initialized` first and once in a session, nothing
+/// after `terminated`; `completed` and `passed` once per registration, no `failed` after
+/// `passed`. `history`: the statements kept for the attempt, and whether of this session.
+pub fn check_order(history: &[(Effect, bool)], effect: Effect) -> Result<(), String> {
+    let in_session = |e: Effect| history.iter().any(|&(h, s)| s && h == e);
+    let ever = |e: Effect| history.iter().any(|&(h, _)| h == e);
+    let refuse = |m: &str| Err(m.to_string());
+    if in_session(Effect::Terminated) {
+        return refuse("Cette session du module est terminée : relancez-le pour continuer.");
+    }
+    match effect {
+        Effect::Initialized if in_session(Effect::Initialized) => {
+            refuse("« initialized » a déjà été envoyé dans cette session.")
+        }
+        Effect::Initialized => Ok(()),
+        _ if !in_session(Effect::Initialized) => {
+            refuse("Le module doit envoyer « initialized » avant toute autre déclaration.")
+        }
+        Effect::Completed if ever(Effect::Completed) => {
+            refuse("« completed » a déjà été envoyé pour ce module.")
+        }
+        Effect::Passed if ever(Effect::Passed) => {
+            refuse("« passed » a déjà été envoyé pour ce module.")
+        }
+        Effect::Failed if ever(Effect::Passed) => {
+            refuse("« failed » après « passed » : le module est déjà réussi.")
+        }
+        _ => Ok(()),
+    }
+}
+
 /// What a statement changes in the attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect {
@@ -132,14 +183,7 @@ pub fn check(stmt: &Value, e: &Expected) -> Result<Checked, String> {
             "Le verbe « {verb} » est réservé à la plateforme, pas au module."
         ));
     }
-    let effect = match verb.strip_prefix(ADL) {
-        Some("initialized") => Effect::Initialized,
-        Some("completed") => Effect::Completed,
-        Some("passed") => Effect::Passed,
-        Some("failed") => Effect::Failed,
-        Some("terminated") => Effect::Terminated,
-        _ => Effect::None,
-    };
+    let effect = effect_of(&verb);
     let result = &stmt["result"];
     let scaled = match &result["score"]["scaled"] {
         Value::Null => None,
@@ -333,6 +377,30 @@ mod tests {
             (p.success, p.scaled, p.seconds),
             (Success::Passed, Some(0.9), 90.0)
         );
+    }
+
+    #[test]
+    fn statements_come_in_the_cmi5_order() {
+        use Effect::*;
+        assert!(check_order(&[], Initialized).is_ok());
+        assert!(
+            check_order(&[], Completed)
+                .unwrap_err()
+                .contains("initialized")
+        );
+        assert!(
+            check_order(&[(Initialized, false)], None).is_err(),
+            "another session's"
+        );
+        let open = [(Initialized, true)];
+        assert!(check_order(&open, None).is_ok());
+        assert!(check_order(&open, Initialized).is_err());
+        assert!(check_order(&[(Initialized, true), (Terminated, true)], None).is_err());
+        let done = [(Completed, false), (Passed, false), (Initialized, true)];
+        assert!(check_order(&done, Completed).is_err());
+        assert!(check_order(&done, Passed).is_err());
+        assert!(check_order(&done, Failed).is_err());
+        assert!(check_order(&done, Terminated).is_ok());
     }
 
     #[test]

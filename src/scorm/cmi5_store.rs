@@ -15,10 +15,30 @@ pub fn statement_attempt(conn: &mut DbConn, statement_id: &str) -> QueryResult<O
         .optional()
 }
 
+/// The cmi5 defined statements kept for an attempt: their verb, and whether of this session.
+pub fn history(
+    conn: &mut DbConn,
+    attempt_id: i64,
+    session_id: &str,
+    verbs: &[&str],
+) -> QueryResult<Vec<(String, bool)>> {
+    let rows: Vec<(String, String)> = cmi5_statements::table
+        .filter(cmi5_statements::attempt_id.eq(attempt_id))
+        .filter(cmi5_statements::verb.eq_any(verbs))
+        .order(cmi5_statements::id)
+        .select((cmi5_statements::verb, cmi5_statements::session_id))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(verb, session)| (verb, session == session_id))
+        .collect())
+}
+
 /// Keeps a statement; `false` when its id was already kept (sent again: nothing changes).
 pub fn add_statement(
     conn: &mut DbConn,
     attempt_id: i64,
+    session_id: &str,
     statement_id: &str,
     verb: &str,
     body: &str,
@@ -26,6 +46,7 @@ pub fn add_statement(
     let n = db::db_run!(conn, |c| diesel::insert_into(cmi5_statements::table)
         .values((
             cmi5_statements::attempt_id.eq(attempt_id),
+            cmi5_statements::session_id.eq(session_id),
             cmi5_statements::statement_id.eq(statement_id),
             cmi5_statements::verb.eq(verb),
             cmi5_statements::body.eq(body),

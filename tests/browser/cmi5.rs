@@ -100,10 +100,8 @@ async fn wait_attempt(app: &TestApp, until: impl Fn(&str, &str) -> bool) -> (Str
             .first(conn)
             .optional()
             .unwrap();
-        if let Some((c, s)) = row {
-            if until(&c, &s) {
-                return (c, s);
-            }
+        if let Some((c, s)) = row.filter(|(c, s)| until(c, s)) {
+            return (c, s);
         }
         assert!(
             Instant::now() < deadline,

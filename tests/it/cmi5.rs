@@ -266,6 +266,11 @@ async fn a_trainee_plays_a_cmi5_au_and_its_statements_complete_the_activity() {
     let about = client().get(l.xapi("about")).send().await.unwrap();
     assert_eq!(about.json::<Value>().await.unwrap()["version"][0], "1.0.3");
     let au = start(&l).await;
+    // Nothing before `initialized`.
+    let early = au.statement("completed", json!({"completion": true}));
+    let res = put(&l, &early, Some(&au)).await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("initialized"));
     // initialized, as cmi5.js sends it: PUT with its id, under `xapi//statements`.
     let init = au.statement("initialized", json!({}));
     assert_eq!(put(&l, &init, Some(&au)).await.status(), 204);
@@ -294,6 +299,16 @@ async fn a_trainee_plays_a_cmi5_au_and_its_statements_complete_the_activity() {
         let body: Value = res.json().await.unwrap();
         assert!(body["error"].as_str().unwrap().contains(why), "{body}");
     }
+    let mut anonymous = completed.clone();
+    anonymous.as_object_mut().unwrap().remove("id");
+    let res = send(
+        client()
+            .post(l.xapi("statements"))
+            .json(&json!([anonymous])),
+        Some(&au),
+    )
+    .await;
+    assert_eq!(res.status(), 400, "cmi5 wants an id on every statement");
     assert_eq!(put(&l, &completed, None).await.status(), 401);
     let forged = Au {
         auth: "cGFyY291cnM6Zm9yZ2Vk".into(),
@@ -363,7 +378,12 @@ async fn a_trainee_plays_a_cmi5_au_and_its_statements_complete_the_activity() {
         .await
         .unwrap();
     assert!(html.contains("Activité terminée"), "{html}");
-    // A second launch: the time of the first session is kept under the new one's.
+    // The session is over.
+    let late = au.statement("experienced", json!({}));
+    let res = put(&l, &late, Some(&au)).await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("terminée"));
+    // A second launch, a new session: passed once per registration; its time adds up.
     let l2 = launch(&app, &trainee).await;
     assert_eq!(
         l2.param("registration"),
@@ -371,6 +391,27 @@ async fn a_trainee_plays_a_cmi5_au_and_its_statements_complete_the_activity() {
         "one registration per attempt"
     );
     assert_ne!(l2.param("fetch"), l.param("fetch"));
+    let au2 = start(&l2).await;
+    assert_ne!(au2.context, au.context, "a new session id");
+    let init = au2.statement("initialized", json!({}));
+    assert_eq!(put(&l2, &init, Some(&au2)).await.status(), 204);
+    let again = au2.statement("passed", json!({"success": true}));
+    let res = put(&l2, &again, Some(&au2)).await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("déjà"));
+    assert_eq!(
+        put(&l2, &init, Some(&au)).await.status(),
+        401,
+        "the first launch's credentials open the first launch only"
+    );
+    let end = au2.statement("terminated", json!({"duration": "PT1M"}));
+    assert_eq!(put(&l2, &end, Some(&au2)).await.status(), 204);
+    let seconds: f64 = package_attempts::table
+        .filter(package_attempts::trainee_id.eq(id))
+        .select(package_attempts::package_seconds)
+        .first(conn)
+        .unwrap();
+    assert_eq!(seconds, 390.0);
     let unknown = l.param("fetch").replace("/paquets/", "/paquets/x");
     let res = client().post(unknown).send().await.unwrap();
     assert_eq!(res.status(), 404);
