@@ -225,26 +225,8 @@ async fn start(l: &Launched) -> Au {
     au
 }
 
-#[tokio::test]
-async fn a_trainee_plays_a_cmi5_au_and_its_statements_complete_the_activity() {
-    let app = spawn_app().await;
-    let a = app.create_organism("Organisme A");
-    published_with_catapult(&app, a).await;
-    let (trainee, id) = app.trainee_in(a, "CQP-B", "stagiaire@a.fr").await;
-    let page = trainee
-        .get(app.url("/programmes/CQP-B/M1/activites/40-geologie"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), 200);
-    assert!(
-        page.text()
-            .await
-            .unwrap()
-            .contains("/paquets/40-geologie/0")
-    );
-    // The launch parameters of cmi5 §8.1.
-    let l = launch(&app, &trainee).await;
+/// The launch parameters of cmi5 §8.1, and what the AU finds there.
+async fn launch_parameters(app: &TestApp, l: &Launched, id: i64) {
     let path = l.location.path().to_string();
     assert!(
         path.starts_with("/paquets/") && path.ends_with("/f/index.html"),
@@ -265,6 +247,103 @@ async fn a_trainee_plays_a_cmi5_au_and_its_statements_complete_the_activity() {
     assert!(index.text().await.unwrap().contains("cmi5.min.js"));
     let about = client().get(l.xapi("about")).send().await.unwrap();
     assert_eq!(about.json::<Value>().await.unwrap()["version"][0], "1.0.3");
+}
+
+/// Refused, each with its reason, and nothing kept.
+async fn refusals(app: &TestApp, l: &Launched, au: &Au, completed: &Value) {
+    let mut other = completed.clone();
+    other["actor"]["account"]["name"] = json!("parcours-999");
+    let mut elsewhere = au.statement("completed", json!({"completion": true}));
+    elsewhere["context"]["registration"] = json!("00000000-0000-4000-8000-000000000000");
+    let unfinished = au.statement("completed", json!({}));
+    let launched = au.statement("launched", json!({}));
+    for (stmt, status, why) in [
+        (&other, 400, "acteur"),
+        (&elsewhere, 400, "registration"),
+        (&unfinished, 400, "result.completion"),
+        (&launched, 400, "réservé"),
+    ] {
+        let res = put(l, stmt, Some(au)).await;
+        assert_eq!(res.status().as_u16(), status, "{stmt}");
+        let body: Value = res.json().await.unwrap();
+        assert!(body["error"].as_str().unwrap().contains(why), "{body}");
+    }
+    let mut anonymous = completed.clone();
+    anonymous.as_object_mut().unwrap().remove("id");
+    let res = send(
+        client()
+            .post(l.xapi("statements"))
+            .json(&json!([anonymous])),
+        Some(au),
+    )
+    .await;
+    assert_eq!(res.status(), 400, "cmi5 wants an id on every statement");
+    assert_eq!(put(l, completed, None).await.status(), 401);
+    let forged = Au {
+        auth: "cGFyY291cnM6Zm9yZ2Vk".into(),
+        ..au.clone()
+    };
+    assert_eq!(put(l, completed, Some(&forged)).await.status(), 401);
+    assert_eq!(statements_kept(app), 1, "nothing kept of the refused ones");
+}
+
+/// A second launch, a new session: passed once per registration; its time adds up.
+async fn second_session(
+    app: &TestApp,
+    trainee: &reqwest::Client,
+    (l, au): (&Launched, &Au),
+    id: i64,
+) {
+    let l2 = launch(app, trainee).await;
+    assert_eq!(
+        l2.param("registration"),
+        l.param("registration"),
+        "one registration per attempt"
+    );
+    assert_ne!(l2.param("fetch"), l.param("fetch"));
+    let au2 = start(&l2).await;
+    assert_ne!(au2.context, au.context, "a new session id");
+    let init = au2.statement("initialized", json!({}));
+    assert_eq!(put(&l2, &init, Some(&au2)).await.status(), 204);
+    let again = au2.statement("passed", json!({"success": true}));
+    let res = put(&l2, &again, Some(&au2)).await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("déjà"));
+    assert_eq!(
+        put(&l2, &init, Some(au)).await.status(),
+        401,
+        "the first launch's credentials open the first launch only"
+    );
+    let end = au2.statement("terminated", json!({"duration": "PT1M"}));
+    assert_eq!(put(&l2, &end, Some(&au2)).await.status(), 204);
+    let seconds: f64 = package_attempts::table
+        .filter(package_attempts::trainee_id.eq(id))
+        .select(package_attempts::package_seconds)
+        .first(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    assert_eq!(seconds, 390.0);
+}
+
+#[tokio::test]
+async fn a_trainee_plays_a_cmi5_au_and_its_statements_complete_the_activity() {
+    let app = spawn_app().await;
+    let a = app.create_organism("Organisme A");
+    published_with_catapult(&app, a).await;
+    let (trainee, id) = app.trainee_in(a, "CQP-B", "stagiaire@a.fr").await;
+    let page = trainee
+        .get(app.url("/programmes/CQP-B/M1/activites/40-geologie"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("/paquets/40-geologie/0")
+    );
+    let l = launch(&app, &trainee).await;
+    launch_parameters(&app, &l, id).await;
     let au = start(&l).await;
     // Nothing before `initialized`.
     let early = au.statement("completed", json!({"completion": true}));
@@ -280,42 +359,8 @@ async fn a_trainee_plays_a_cmi5_au_and_its_statements_complete_the_activity() {
         "sent again: no change"
     );
     assert_eq!(statements_kept(&app), 1);
-    // Refused, each with its reason, and nothing kept.
     let completed = au.statement("completed", json!({"completion": true, "duration": "PT4M"}));
-    let mut other = completed.clone();
-    other["actor"]["account"]["name"] = json!("parcours-999");
-    let mut elsewhere = au.statement("completed", json!({"completion": true}));
-    elsewhere["context"]["registration"] = json!("00000000-0000-4000-8000-000000000000");
-    let unfinished = au.statement("completed", json!({}));
-    let launched = au.statement("launched", json!({}));
-    for (stmt, status, why) in [
-        (&other, 400, "acteur"),
-        (&elsewhere, 400, "registration"),
-        (&unfinished, 400, "result.completion"),
-        (&launched, 400, "réservé"),
-    ] {
-        let res = put(&l, stmt, Some(&au)).await;
-        assert_eq!(res.status().as_u16(), status, "{stmt}");
-        let body: Value = res.json().await.unwrap();
-        assert!(body["error"].as_str().unwrap().contains(why), "{body}");
-    }
-    let mut anonymous = completed.clone();
-    anonymous.as_object_mut().unwrap().remove("id");
-    let res = send(
-        client()
-            .post(l.xapi("statements"))
-            .json(&json!([anonymous])),
-        Some(&au),
-    )
-    .await;
-    assert_eq!(res.status(), 400, "cmi5 wants an id on every statement");
-    assert_eq!(put(&l, &completed, None).await.status(), 401);
-    let forged = Au {
-        auth: "cGFyY291cnM6Zm9yZ2Vk".into(),
-        ..au.clone()
-    };
-    assert_eq!(put(&l, &completed, Some(&forged)).await.status(), 401);
-    assert_eq!(statements_kept(&app), 1, "nothing kept of the refused ones");
+    refusals(&app, &l, &au, &completed).await;
     let conn = &mut *app.conn() as &mut DbConn;
     let (completion, done_at): (String, Option<chrono::NaiveDateTime>) = package_attempts::table
         .filter(package_attempts::trainee_id.eq(id))
@@ -383,35 +428,7 @@ async fn a_trainee_plays_a_cmi5_au_and_its_statements_complete_the_activity() {
     let res = put(&l, &late, Some(&au)).await;
     assert_eq!(res.status(), 400);
     assert!(res.text().await.unwrap().contains("terminée"));
-    // A second launch, a new session: passed once per registration; its time adds up.
-    let l2 = launch(&app, &trainee).await;
-    assert_eq!(
-        l2.param("registration"),
-        l.param("registration"),
-        "one registration per attempt"
-    );
-    assert_ne!(l2.param("fetch"), l.param("fetch"));
-    let au2 = start(&l2).await;
-    assert_ne!(au2.context, au.context, "a new session id");
-    let init = au2.statement("initialized", json!({}));
-    assert_eq!(put(&l2, &init, Some(&au2)).await.status(), 204);
-    let again = au2.statement("passed", json!({"success": true}));
-    let res = put(&l2, &again, Some(&au2)).await;
-    assert_eq!(res.status(), 400);
-    assert!(res.text().await.unwrap().contains("déjà"));
-    assert_eq!(
-        put(&l2, &init, Some(&au)).await.status(),
-        401,
-        "the first launch's credentials open the first launch only"
-    );
-    let end = au2.statement("terminated", json!({"duration": "PT1M"}));
-    assert_eq!(put(&l2, &end, Some(&au2)).await.status(), 204);
-    let seconds: f64 = package_attempts::table
-        .filter(package_attempts::trainee_id.eq(id))
-        .select(package_attempts::package_seconds)
-        .first(conn)
-        .unwrap();
-    assert_eq!(seconds, 390.0);
+    second_session(&app, &trainee, (&l, &au), id).await;
     let unknown = l.param("fetch").replace("/paquets/", "/paquets/x");
     let res = client().post(unknown).send().await.unwrap();
     assert_eq!(res.status(), 404);
