@@ -13,6 +13,7 @@ pub const LAUNCH_DATA: &str = "LMS.LaunchData";
 pub const LEARNER_PREFERENCES: &str = "cmi5LearnerPreferences";
 
 const ADL: &str = "http://adlnet.gov/expapi/verbs/";
+const VOIDED: &str = "http://adlnet.gov/expapi/verbs/voided";
 /// The verbs cmi5 defines that an AU sends.
 pub const AU_VERBS: [&str; 5] = [
     "http://adlnet.gov/expapi/verbs/initialized",
@@ -183,6 +184,10 @@ pub fn check(stmt: &Value, e: &Expected) -> Result<Checked, String> {
             "Le verbe « {verb} » est réservé à la plateforme, pas au module."
         ));
     }
+    // Credentials that void statements are not given to an AU (cmi5 §6.3).
+    if verb == VOIDED {
+        return Err("Le module ne peut pas annuler (voided) une déclaration.".into());
+    }
     let effect = effect_of(&verb);
     let result = &stmt["result"];
     let scaled = match &result["score"]["scaled"] {
@@ -337,6 +342,7 @@ mod tests {
             ("passed", json!({"success": true, "score": {"scaled": 2}})),
             ("terminated", json!({"duration": "une minute"})),
             ("launched", json!({})),
+            ("voided", json!({})),
         ] {
             assert!(
                 check(&stmt(&e, verb, result.clone()), &e).is_err(),

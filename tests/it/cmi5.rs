@@ -423,6 +423,7 @@ async fn a_trainee_plays_a_cmi5_au_and_its_statements_complete_the_activity() {
         .await
         .unwrap();
     assert!(html.contains("Activité terminée"), "{html}");
+    assert!(html.contains("score 85 %"), "{html}");
     // The session is over.
     let late = au.statement("experienced", json!({}));
     let res = put(&l, &late, Some(&au)).await;
