@@ -11,16 +11,21 @@ use serde_json::{Value, json};
 
 use crate::authoring::{copy_of_cqp, revision_in};
 use crate::common::*;
-use crate::packages::{add_package, asset, editor, upload};
+use crate::packages::{add_package, asset, editor, upload, zip_of};
 
 const AU: &str =
     "https://w3id.org/xapi/cmi5/catapult/lts/course/geology-intro-single-au-basic-responsive/1";
 const CATEGORY: &str = "https://w3id.org/xapi/cmi5/context/categories/cmi5";
 
 async fn published_with_catapult(app: &TestApp, org: i64) {
+    let zip = asset("cmi5_catapult_single_au_basic_responsive.zip");
+    published_with(app, org, zip).await;
+}
+
+/// An organism's copy of the CQP with this cmi5 package as activity `40-geologie`, published.
+async fn published_with(app: &TestApp, org: i64, zip: Vec<u8>) {
     let (admin, _) = signed_in(app, Role::OrganismAdmin, Some(org), "admin@a.fr").await;
     assert_eq!(copy_of_cqp(app, &admin, org, "CQP-B").await.status(), 303);
-    let zip = asset("cmi5_catapult_single_au_basic_responsive.zip");
     let res = upload(app, &admin, ("geologie.zip", zip)).await;
     assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
     let file = editor(app, &admin)
@@ -439,4 +444,67 @@ async fn a_trainee_plays_a_cmi5_au_and_its_statements_complete_the_activity() {
         .await
         .unwrap();
     assert_eq!(on_site.status(), 404, "not on the site's origin");
+}
+
+const FOREIGN: &str = r#"<courseStructure xmlns="https://w3id.org/xapi/profiles/cmi5/v1/CourseStructure.xsd">
+  <course id="https://au.exemple.fr/cours"><title><langstring lang="fr-FR">Cours</langstring></title></course>
+  <au id="https://au.exemple.fr/cours/1" moveOn="Completed">
+    <title><langstring lang="fr-FR">Géologie</langstring></title>
+    <url>https://au.exemple.fr/cours/index.html?langue=fr</url>
+  </au>
+</courseStructure>"#;
+
+#[tokio::test]
+async fn an_au_on_another_site_is_framed_and_answered_for_its_origin_only() {
+    let app = spawn_app().await;
+    let a = app.create_organism("Organisme A");
+    let zip = zip_of(&[("cmi5.xml", FOREIGN.as_bytes())]);
+    published_with(&app, a, zip).await;
+    let (trainee, _) = app.trainee_in(a, "CQP-B", "stagiaire@a.fr").await;
+    let page = trainee
+        .get(app.url("/programmes/CQP-B/M1/activites/40-geologie"))
+        .send()
+        .await
+        .unwrap();
+    let csp = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains(" https://au.exemple.fr "), "{csp}");
+    let l = launch(&app, &trainee).await;
+    assert_eq!(
+        l.location.as_str().split('&').next().unwrap(),
+        "https://au.exemple.fr/cours/index.html?langue=fr",
+        "its own query first, then the launch parameters"
+    );
+    assert_eq!(l.param("activityId"), "https://au.exemple.fr/cours/1");
+    let preflight = |origin: &'static str| {
+        client()
+            .request(reqwest::Method::OPTIONS, l.xapi("statements"))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "PUT")
+            .send()
+    };
+    let res = preflight("https://au.exemple.fr").await.unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(
+        res.headers()["access-control-allow-origin"],
+        "https://au.exemple.fr"
+    );
+    assert!(
+        res.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .contains("Authorization")
+    );
+    let other = preflight("https://ailleurs.exemple").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+    let fetch = client()
+        .post(l.param("fetch"))
+        .header("Origin", "https://au.exemple.fr")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fetch.status(), 200);
+    assert_eq!(
+        fetch.headers()["access-control-allow-origin"],
+        "https://au.exemple.fr"
+    );
 }
