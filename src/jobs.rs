@@ -27,6 +27,7 @@ pub async fn run_scheduler(state: web::Data<AppState>, content: web::Data<Conten
                     base_url: &st.config.base_url,
                 };
                 crate::accounts::sessions::purge_expired(c)?;
+                crate::scorm::store::forget_expired(c)?;
                 crate::tracking::engagement::run_due(c, &mc, &inst, st.config.nudge_days)?;
                 let now = crate::db::now();
                 let closed = crate::tracking::attendance::close_overdue(

@@ -2,6 +2,8 @@
 //! BENCHMARKS.md's sections. Each bench uses part of it.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::io::BufRead;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -19,7 +19,8 @@ use parcours::curriculum::authoring::manifest;
 use parcours::db::schema::{content_versions, lessons, modules, programs, users};
 use parcours::db::{self, DbConn};
 
-use crate::common::{self, Figures, PASSWORD};
+use crate::common::browser::{field, form, page, redirected, signed_in, words_of};
+use crate::common::{self, Figures};
 
 pub const ROUNDS: usize = 20;
 const CODE: &str = "CQP-BENCH";
@@ -61,86 +62,6 @@ impl Published {
             self.first_ms,
         )
     }
-}
-
-/// A browser of its own: cookies kept, redirects seen rather than followed.
-fn browser() -> reqwest::Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-}
-
-/// The value of the first `name="…"` field of a page.
-fn field<'a>(html: &'a str, name: &str) -> anyhow::Result<&'a str> {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .ok_or_else(|| anyhow::anyhow!("no {name} field"))?
-        + marker.len();
-    let end = html[start..]
-        .find('"')
-        .ok_or_else(|| anyhow::anyhow!("{name} field unclosed"))?;
-    Ok(&html[start..start + end])
-}
-
-async fn page(c: &reqwest::Client, url: &str) -> anyhow::Result<String> {
-    let res = c.get(url).send().await?;
-    anyhow::ensure!(res.status() == 200, "GET {url}: {}", res.status());
-    Ok(res.text().await?)
-}
-
-/// A form sent from `html`, the page that holds it (its CSRF token).
-fn form(
-    c: &reqwest::Client,
-    url: &str,
-    html: &str,
-    fields: &[(&str, &str)],
-) -> anyhow::Result<reqwest::RequestBuilder> {
-    let mut all = vec![("csrf_token", field(html, "csrf_token")?)];
-    all.extend_from_slice(fields);
-    Ok(c.post(url).form(&all))
-}
-
-/// Where a redirect (303) leads; fails with what the page said for any other answer.
-async fn redirected(res: reqwest::Response, what: &str) -> anyhow::Result<String> {
-    if res.status() == 303 {
-        let to = res.headers().get("location").and_then(|l| l.to_str().ok());
-        return Ok(to.unwrap_or_default().to_string());
-    }
-    let status = res.status();
-    let html = res.text().await.unwrap_or_default();
-    anyhow::bail!("{what}: {status} {}", words_of(&html))
-}
-
-/// A page's words without its tags, enough to see why a form was refused.
-fn words_of(html: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                out.push(' ');
-            }
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    let words: Vec<&str> = out.split_whitespace().collect();
-    words.join(" ").chars().take(1500).collect()
-}
-
-async fn signed_in(base: &str, email: &str) -> anyhow::Result<reqwest::Client> {
-    let c = browser()?;
-    let html = page(&c, &format!("{base}/connexion")).await?;
-    let fields = [("email", email), ("password", PASSWORD)];
-    let res = form(&c, &format!("{base}/connexion"), &html, &fields)?
-        .send()
-        .await?;
-    redirected(res, "sign-in").await?;
-    Ok(c)
 }
 
 /// The copy's draft rebuilt as the generated programme, after the checks. Blocking. The

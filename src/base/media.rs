@@ -92,6 +92,7 @@ mod tests {
         assert_eq!(sniff(b"ID3\x04\0\0\0\0\0\0"), Some(Media::Mp3));
         // A text file renamed video.mp4 is still text.
         assert_eq!(sniff(b"Ceci n'est pas une vid\xc3\xa9o."), None);
-        assert_eq!(sniff(b"PK\x03\x04"), None);
+        // A ZIP is only ever an e-learning package, checked further by `scorm::zipped`.
+        assert_eq!(sniff(b"PK\x03\x04\x14\0\0\0"), Some(Media::Zip));
     }
 }

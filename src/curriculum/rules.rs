@@ -550,7 +550,9 @@ pub fn state_of(kind: ActivityKind, f: &Facts) -> ActivityState {
         ActivityState::ToDo
     };
     match kind {
-        ActivityKind::Lesson | ActivityKind::Resource if f.marked_done => ActivityState::Done,
+        ActivityKind::Lesson | ActivityKind::Resource | ActivityKind::Package if f.marked_done => {
+            ActivityState::Done
+        }
         ActivityKind::Quiz if f.passed => ActivityState::Done,
         ActivityKind::Quiz if f.attempted => ActivityState::InProgress,
         ActivityKind::Assignment => match f.submission {

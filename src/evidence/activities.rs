@@ -9,7 +9,7 @@ use crate::tracking::per_activity::{ActivityLine, duration, sequence_title};
 
 pub const PATH: &str = "distanciel/activites.csv";
 
-pub const CSV_HEADER: [&str; 17] = [
+pub const CSV_HEADER: [&str; 19] = [
     "Module",
     "Intitulé du module",
     "Séquence",
@@ -27,6 +27,8 @@ pub const CSV_HEADER: [&str; 17] = [
     "Devoir : décision",
     "Devoir : points",
     "Devoir : sur",
+    "Module e-learning : résultat",
+    "Module e-learning : durée indiquée par le module",
 ];
 
 pub fn csv(editions: &Editions, lines: &[ActivityLine]) -> csv::Result<Vec<u8>> {
@@ -62,6 +64,11 @@ pub fn csv(editions: &Editions, lines: &[ActivityLine]) -> csv::Result<Vec<u8>> 
                     .unwrap_or_default(),
                 number(g.and_then(|g| g.points)),
                 number(g.and_then(|g| g.max_points)),
+                l.package.as_ref().map(|p| p.label()).unwrap_or_default(),
+                l.package
+                    .as_ref()
+                    .map(|p| duration(p.package_secs))
+                    .unwrap_or_default(),
             ])?;
         }
         wr.flush()?;
@@ -124,6 +131,7 @@ mod tests {
             required: kind != "resource",
             total_secs: 3000,
             period_secs: Some(1500),
+            package: None,
             attempts: match kind {
                 "quiz" => vec![QuizTry {
                     id: 1,
@@ -158,12 +166,31 @@ mod tests {
         assert_eq!(
             rows[1],
             "M1;Suivi;Séquence 1;'=Missions;Quiz;oui;1 h 30;0 h 25;0 h 50;1;70;\
-             n° 1 : 70 % (réussie);;;;;"
+             n° 1 : 70 % (réussie);;;;;;;"
         );
         assert_eq!(
             rows[2],
             "M1;Suivi;Séquence 1;'=Missions;Devoir;oui;1 h 30;0 h 25;0 h 50;;;;2;\
-             23/11/2026 à 14 h 05;Noté;16;20"
+             23/11/2026 à 14 h 05;Noté;16;20;;"
+        );
+        let mut package = line("package");
+        package.attempts.clear();
+        package.grade = None;
+        package.package = Some(crate::tracking::per_activity::PackageTrace {
+            parts: 1,
+            completed: 1,
+            passed: 1,
+            score_pct: Some(90),
+            package_secs: 210,
+            ..Default::default()
+        });
+        let bytes = csv(&Editions::default(), &[package]).unwrap();
+        let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+        assert!(
+            text.lines().nth(1).is_some_and(|l| l.ends_with(
+                ";Module e-learning;oui;1 h 30;0 h 25;0 h 50;;;;;;;;;Réussi, score 90 % · durée indiquée par le module : 0 h 03;0 h 03"
+            )),
+            "{text}"
         );
         let s = summary(&lines);
         assert!(

@@ -28,8 +28,9 @@ pub fn accepted_id(raw: Option<&str>) -> Option<String> {
 
 /// Paths whose next segment is a secret: whoever reads the logs must not be able to open
 /// the link.
-const SECRET_AFTER: [&str; 6] = [
+const SECRET_AFTER: [&str; 7] = [
     "/medecin/",
+    "/paquets/",
     "/invitation/",
     "/mot-de-passe/",
     "/calendrier/promotion/",
@@ -101,6 +102,10 @@ mod tests {
         assert_eq!(
             logged_path("/calendrier/stagiaire/t0k3n"),
             "/calendrier/stagiaire/[secret]"
+        );
+        assert_eq!(
+            logged_path("/paquets/s3cr3t/f/index.html"),
+            "/paquets/[secret]/f/index.html"
         );
         assert_eq!(logged_path("/stagiaires/12"), "/stagiaires/12");
         assert_eq!(logged_path("/medecin/"), "/medecin/");

@@ -62,6 +62,14 @@ pub async fn save(
         Ok(s) => s,
         Err(why) => return Ok(Err(why)),
     };
+    if o.attempt.completed_at.is_some() {
+        // Played again for review: the result it reached stays.
+        return Ok(Ok(Saved {
+            completion: rules::completion_str(rules::completion_of(&o.attempt.completion)),
+            success: rules::success_str(rules::success_of(&o.attempt.success)),
+            activity_done: true,
+        }));
+    }
     let outcome = snapshot.outcome(sco.mastery);
     let item = ItemState::from_outcome(&outcome);
     let data = serde_json::to_string(&snapshot).map_err(|e| AppError::Internal(e.into()))?;

@@ -110,11 +110,13 @@ async fn host(
     let name = state
         .db(move |c| Ok(crate::scorm::store::learner_name(c, trainee)?))
         .await?;
+    // A part already done opens for review: what it records then changes no result.
+    let done = o.attempt.completed_at.is_some();
     let launch = Launch {
         learner_id: format!("parcours-{trainee}"),
         learner_name: name,
-        credit: true,
-        mode: Mode::Normal,
+        credit: !done,
+        mode: if done { Mode::Review } else { Mode::Normal },
         launch_data: sco.launch_data.clone(),
         mastery: sco.mastery,
         total_seconds: o.launch.base_seconds,

@@ -49,6 +49,57 @@ impl Grade {
     }
 }
 
+/// What an e-learning package recorded, its SCOs or AUs together. Its own time is what the
+/// package says: shown next to ours, never credited.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct PackageTrace {
+    pub parts: usize,
+    pub completed: usize,
+    pub passed: usize,
+    pub failed: usize,
+    /// The mean of the scores the parts gave, in percent.
+    pub score_pct: Option<i32>,
+    pub package_secs: i64,
+}
+
+impl PackageTrace {
+    /// `Réussi, score 90 % · durée indiquée par le module : 0 h 12`, `En cours (1 partie
+    /// terminée sur 2)`…
+    pub fn label(&self) -> String {
+        let own = if self.package_secs >= 60 {
+            format!(
+                " · durée indiquée par le module : {}",
+                duration(self.package_secs)
+            )
+        } else {
+            String::new()
+        };
+        format!("{}{own}", self.state())
+    }
+
+    fn state(&self) -> String {
+        let score = self
+            .score_pct
+            .map(|s| format!(", score {s} %"))
+            .unwrap_or_default();
+        if self.failed > 0 {
+            format!("Échoué{score}")
+        } else if self.passed == self.parts && self.parts > 0 {
+            format!("Réussi{score}")
+        } else if self.completed == self.parts && self.parts > 0 {
+            format!("Terminé{score}")
+        } else {
+            format!(
+                "En cours ({} partie{} terminée{} sur {}){score}",
+                self.completed,
+                if self.completed > 1 { "s" } else { "" },
+                if self.completed > 1 { "s" } else { "" },
+                self.parts
+            )
+        }
+    }
+}
+
 /// A trainee and one activity.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActivityLine {
@@ -78,6 +129,8 @@ pub struct ActivityLine {
     pub attempts: Vec<QuizTry>,
     /// The latest version handed in (in the window).
     pub grade: Option<Grade>,
+    /// What an e-learning package recorded (in the window).
+    pub package: Option<PackageTrace>,
 }
 
 impl ActivityLine {
@@ -128,6 +181,9 @@ impl ActivityLine {
     pub fn result(&self) -> String {
         if let Some(g) = &self.grade {
             return g.label();
+        }
+        if let Some(p) = &self.package {
+            return p.label();
         }
         let n = self.attempts.len();
         if n == 0 {
@@ -211,6 +267,7 @@ mod tests {
             period_secs: Some(750),
             attempts: vec![],
             grade: None,
+            package: None,
         }
     }
 
@@ -266,6 +323,31 @@ mod tests {
             g.status = "submitted".into();
         }
         assert_eq!(l.result(), "Rendu, en attente de correction");
+    }
+
+    #[test]
+    fn a_package_says_its_parts_and_score() {
+        let mut l = line("package");
+        let mut p = PackageTrace {
+            parts: 2,
+            completed: 1,
+            score_pct: None,
+            ..Default::default()
+        };
+        l.package = Some(p.clone());
+        assert_eq!(l.result(), "En cours (1 partie terminée sur 2)");
+        p.completed = 2;
+        p.passed = 2;
+        p.score_pct = Some(85);
+        l.package = Some(p.clone());
+        assert_eq!(l.result(), "Réussi, score 85 %");
+        p.failed = 1;
+        p.package_secs = 750;
+        l.package = Some(p);
+        assert_eq!(
+            l.result(),
+            "Échoué, score 85 % · durée indiquée par le module : 0 h 12"
+        );
     }
 
     #[test]

@@ -80,7 +80,7 @@ async fn export(
 }
 
 /// The statements of the rows, in a fixed order: days, lessons, evaluations, quizzes,
-/// graded assignments, completions.
+/// graded assignments, completions, packages' results.
 fn statements(origin: &Origin<'_>, rows: &store::Rows) -> Vec<serde_json::Value> {
     let mut out = Vec::new();
     for d in &rows.days {
@@ -187,6 +187,30 @@ fn statements(origin: &Origin<'_>, rows: &store::Rows) -> Vec<serde_json::Value>
             origin,
             &actor(c.trainee_id, &c.trainee),
             &done,
+        ));
+    }
+    for p in &rows.packages {
+        let result = st::PackageResult {
+            row_id: p.id,
+            program: &p.program,
+            module: &p.module,
+            slug: &p.slug,
+            title: &p.title,
+            item: &p.item,
+            success: match p.success.as_str() {
+                "passed" => Some(true),
+                "failed" => Some(false),
+                _ => None,
+            },
+            completed: p.completion == "completed",
+            scaled: p.score_scaled,
+            package_seconds: p.package_seconds.round() as i64,
+            at: p.updated_at,
+        };
+        out.push(st::package_result(
+            origin,
+            &actor(p.trainee_id, &p.trainee),
+            &result,
         ));
     }
     out

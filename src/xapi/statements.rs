@@ -14,6 +14,8 @@ const TYPE_LESSON: &str = "http://adlnet.gov/expapi/activities/lesson";
 const TYPE_ASSESSMENT: &str = "http://adlnet.gov/expapi/activities/assessment";
 const TYPE_ASSIGNMENT: &str = "http://id.tincanapi.com/activitytype/school-assignment";
 const TYPE_COURSE: &str = "http://adlnet.gov/expapi/activities/course";
+/// A SCO or an AU of an e-learning package.
+const TYPE_MODULE_PART: &str = "http://adlnet.gov/expapi/activities/lesson";
 
 /// Who the statements are about: an account on this platform, not an e-mail address.
 pub struct Actor<'a> {
@@ -280,6 +282,58 @@ pub fn completion(o: &Origin<'_>, a: &Actor<'_>, c: &Completion<'_>) -> Value {
         "result": {"completion": true, "success": true},
         "context": ctx,
         "timestamp": timestamp(c.at),
+    })
+}
+
+/// The result a package (SCORM or cmi5) recorded for one SCO or AU: `passed`, `failed` or
+/// `completed`, with its score. The package's own session time goes in an extension: it is what
+/// the package says, never the time credited (that is in the study days).
+pub struct PackageResult<'a> {
+    pub row_id: i64,
+    pub program: &'a str,
+    pub module: &'a str,
+    pub slug: &'a str,
+    pub title: &'a str,
+    pub item: &'a str,
+    pub success: Option<bool>,
+    pub completed: bool,
+    pub scaled: Option<f64>,
+    pub package_seconds: i64,
+    pub at: NaiveDateTime,
+}
+
+pub fn package_result(o: &Origin<'_>, a: &Actor<'_>, p: &PackageResult<'_>) -> Value {
+    let (v, fr) = match p.success {
+        Some(true) => (VERB_PASSED, "a réussi"),
+        Some(false) => (VERB_FAILED, "a échoué à"),
+        None => (VERB_COMPLETED, "a terminé"),
+    };
+    let activity_url = format!(
+        "{}/programmes/{}/{}/activites/{}",
+        o.base_url, p.program, p.module, p.slug
+    );
+    let mut ctx = context(o, p.program);
+    ctx["contextActivities"]["parent"] = json!([{"id": activity_url, "objectType": "Activity"}]);
+    let mut result = json!({ "completion": p.completed });
+    if let Some(success) = p.success {
+        result["success"] = json!(success);
+    }
+    if let Some(scaled) = p.scaled {
+        result["score"] = json!({ "scaled": scaled });
+    }
+    result["extensions"] = json!({
+        format!("{}/xapi/duree-declaree-par-le-module", o.base_url): duration(p.package_seconds)
+    });
+    // Revisions of the same attempt keep one id per state reached: an LRS keeps each once.
+    let key = format!("{}:package_attempt:{}:{v}", o.base_url, p.row_id);
+    json!({
+        "id": statement_id(&key),
+        "actor": actor(o, a),
+        "verb": verb(v, fr),
+        "object": activity(format!("{activity_url}#{}", p.item), TYPE_MODULE_PART, p.title),
+        "result": result,
+        "context": ctx,
+        "timestamp": timestamp(p.at),
     })
 }
 

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use crate::db::DbConn;
 use crate::db::schema::{
     assignment_submissions, attestations, daily_activity, evaluation_attempts, lesson_progress,
-    lessons, modules, programs, users,
+    lessons, modules, package_attempts, programs, users,
 };
 
 /// Rows kept by the export, oldest first; each names the trainee.
@@ -19,6 +19,25 @@ pub struct Rows {
     /// Assignment versions graded.
     pub graded: Vec<Graded>,
     pub completions: Vec<Completion>,
+    /// Packages' SCOs and AUs whose result was last recorded in the period.
+    pub packages: Vec<PackageResult>,
+}
+
+#[derive(Queryable)]
+pub struct PackageResult {
+    pub id: i64,
+    pub trainee_id: i64,
+    pub trainee: String,
+    pub program: String,
+    pub module: String,
+    pub slug: String,
+    pub title: String,
+    pub item: String,
+    pub completion: String,
+    pub success: String,
+    pub score_scaled: Option<f64>,
+    pub package_seconds: f64,
+    pub updated_at: NaiveDateTime,
 }
 
 #[derive(Queryable)]
@@ -123,7 +142,41 @@ pub fn rows(conn: &mut DbConn, organism: i64, from: NaiveDate, to: NaiveDate) ->
         quiz_attempts: quiz_attempt_rows(conn, &w)?,
         graded: graded_rows(conn, &w)?,
         completions: completion_rows(conn, &w)?,
+        packages: package_rows(conn, &w)?,
     })
+}
+
+fn package_rows(conn: &mut DbConn, w: &Window) -> QueryResult<Vec<PackageResult>> {
+    package_attempts::table
+        .inner_join(users::table.on(users::id.eq(package_attempts::trainee_id)))
+        .inner_join(lessons::table.on(lessons::id.eq(package_attempts::lesson_id)))
+        .inner_join(modules::table.on(modules::id.eq(lessons::module_id)))
+        .inner_join(programs::table.on(programs::id.eq(modules::program_id)))
+        .filter(users::organism_id.eq(w.organism))
+        .filter(package_attempts::updated_at.ge(w.start))
+        .filter(package_attempts::updated_at.lt(w.end))
+        .filter(
+            package_attempts::completion
+                .eq("completed")
+                .or(package_attempts::success.ne("unknown")),
+        )
+        .order(package_attempts::id.asc())
+        .select((
+            package_attempts::id,
+            users::id,
+            users::name,
+            programs::code,
+            modules::code,
+            lessons::slug,
+            lessons::title,
+            package_attempts::item,
+            package_attempts::completion,
+            package_attempts::success,
+            package_attempts::score_scaled,
+            package_attempts::package_seconds,
+            package_attempts::updated_at,
+        ))
+        .load(conn)
 }
 
 /// An organism and a period, as Paris days and as their UTC bounds `[start, end)`.

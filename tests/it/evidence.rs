@@ -924,7 +924,7 @@ async fn evidence_pack_says_time_and_results_per_activity() {
     let work = &rows[3];
     assert_eq!(work[4], "Devoir");
     assert_eq!(
-        &work[12..],
+        &work[12..17],
         [
             "2",
             &parcours::base::format::datetime(now),

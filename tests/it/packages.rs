@@ -12,7 +12,7 @@ use parcours::db::schema::{lesson_progress, package_attempts, package_launches};
 use crate::authoring::{copy_of_cqp, revision_in};
 use crate::common::*;
 
-pub(crate) const MODULE: &str = "01-suivi-parcours-sante";
+const MODULE: &str = "01-suivi-parcours-sante";
 
 pub(crate) fn asset(name: &str) -> Vec<u8> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -44,13 +44,11 @@ const MANIFEST_12: &str = r#"<?xml version="1.0"?>
 </manifest>"#;
 
 pub(crate) async fn editor(app: &TestApp, c: &reqwest::Client) -> String {
-    c.get(app.url("/auteur/programmes/CQP-B"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    text(c, app.url("/auteur/programmes/CQP-B")).await
+}
+
+async fn text(c: &reqwest::Client, url: String) -> String {
+    c.get(url).send().await.unwrap().text().await.unwrap()
 }
 
 pub(crate) async fn upload(
@@ -367,14 +365,7 @@ async fn a_trainee_plays_a_package_on_its_own_origin_resumes_and_completes_it() 
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let (_, again) = launch(&app, &trainee, "30-golf").await;
     assert_ne!(again, host, "a new secret for each launch");
-    let boot = client()
-        .get(format!("{origin}{again}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let boot = text(&client(), format!("{origin}{again}")).await;
     assert!(boot.contains("\"cmi.entry\":\"resume\""), "{boot}");
     assert!(boot.contains("\"cmi.location\":\"5\""));
     assert!(boot.contains("page=5;réponses=a,b"));
@@ -406,19 +397,31 @@ async fn a_trainee_plays_a_package_on_its_own_origin_resumes_and_completes_it() 
         .get_result(conn)
         .unwrap();
     assert_eq!(done, 1);
-    let html = trainee
-        .get(app.url("/programmes/CQP-B/M1/activites/30-golf"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = text(&trainee, app.url("/programmes/CQP-B/M1/activites/30-golf")).await;
     assert!(html.contains("Activité terminée"), "{html}");
     assert!(
         html.contains("score 90 %") && html.contains("0 h 03"),
         "{html}"
     );
+    // Played again, a part already done opens for review and its result stays.
+    let (_, review) = launch(&app, &trainee, "30-golf").await;
+    let boot = text(&client(), format!("{origin}{review}")).await;
+    assert!(boot.contains("\"cmi.mode\":\"review\""), "{boot}");
+    let res = commit(
+        &origin,
+        &review,
+        serde_json::json!({ "cmi.completion_status": "incomplete" }),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let module = text(&trainee, app.url("/programmes/CQP-B/M1")).await;
+    assert!(
+        module.contains(
+            r#"<li class="activity done"><a href="/programmes/CQP-B/M1/activites/30-golf">"#
+        ),
+        "the module counts the package done"
+    );
+    traces_show_the_result(&app, a, id, &trainee).await;
     // An expired secret opens nothing.
     diesel::update(package_launches::table)
         .set(package_launches::expires_at.eq(parcours::db::now() - chrono::Duration::minutes(1)))
@@ -430,6 +433,66 @@ async fn a_trainee_plays_a_package_on_its_own_origin_resumes_and_completes_it() 
         .await
         .unwrap();
     assert_eq!(gone.status(), 404);
+}
+
+/// Her dashboard, her evidence pack and the organism's xAPI export show the package's result
+/// and its own time next to ours.
+async fn traces_show_the_result(app: &TestApp, org: i64, trainee: i64, c: &reqwest::Client) {
+    let said = "Réussi, score 90 % · durée indiquée par le module : 0 h 03";
+    let dashboard = text(c, app.url("/tableau-de-bord")).await;
+    assert!(dashboard.contains(said), "{dashboard}");
+    let (admin, _) = signed_in(app, Role::OrganismAdmin, Some(org), "admin2@a.fr").await;
+    let today = parcours::base::paris::today()
+        .format("%d/%m/%Y")
+        .to_string();
+    let pack = admin
+        .get(app.url(&format!(
+            "/stagiaires/{trainee}/preuves.zip?du=01/01/2026&au={today}"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pack.status(), 200);
+    let bytes = pack.bytes().await.unwrap();
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes.to_vec())).unwrap();
+    let mut csv = String::new();
+    std::io::Read::read_to_string(
+        &mut zip.by_name("distanciel/activites.csv").unwrap(),
+        &mut csv,
+    )
+    .unwrap();
+    let line = csv
+        .lines()
+        .find(|l| l.contains("Le golf, en e-learning"))
+        .expect("the package's line in the pack");
+    assert!(
+        line.contains("Module e-learning") && line.contains("Réussi, score 90 %"),
+        "{line}"
+    );
+    let token = api_token(app, "admin2@a.fr").await;
+    let res = client()
+        .get(app.url(&format!("/api/v1/organisms/{org}/xapi")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = res.json().await.unwrap();
+    let passed = body["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| {
+            s["verb"]["id"] == "http://adlnet.gov/expapi/verbs/passed"
+                && s["object"]["id"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("30-golf#")
+        })
+        .expect("a passed statement for the package");
+    assert_eq!(passed["result"]["score"]["scaled"], 0.9);
+    let own = &passed["result"]["extensions"]
+        [format!("{}/xapi/duree-declaree-par-le-module", app.address)];
+    assert_eq!(own, "PT3M30S");
 }
 
 #[tokio::test]
@@ -448,14 +511,7 @@ async fn only_the_trainee_launches_and_a_flood_of_commits_is_refused() {
     // Staff preview the page, but do not launch: nothing of theirs would be recorded.
     let res = admin.get(app.url(path)).send().await.unwrap();
     assert_eq!(res.status(), 403);
-    let preview = admin
-        .get(app.url("/programmes/CQP-B/M1/activites/30-golf"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let preview = text(&admin, app.url("/programmes/CQP-B/M1/activites/30-golf")).await;
     assert!(preview.contains("Aperçu : le module e-learning se joue"));
     assert!(!preview.contains("<iframe"));
     let (origin, host) = launch(&app, &trainee, "30-golf").await;

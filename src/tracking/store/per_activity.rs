@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use crate::db::DbConn;
 use crate::db::schema::{
     activity_totals, assignment_submissions, cohorts, enrolments, evaluation_attempts, lessons,
-    modules, programs, study_sessions,
+    modules, package_attempts, programs, study_sessions,
 };
 use crate::tracking::per_activity::{self, ActivityLine, Grade, QuizTry};
 
@@ -68,9 +68,11 @@ pub fn activity_lines(conn: &mut DbConn, whose: &[Whose]) -> QueryResult<Vec<Act
     let in_window = period_times(conn, whose, &windows)?;
     let attempt_rows = quiz_attempts(conn, &ids, &windows)?;
     let mut grades = latest_grades(conn, &ids, &windows)?;
+    let mut packages = package_traces(conn, &ids, &windows)?;
 
     // The activities concerned, with their module and programme.
     let mut lesson_ids: HashSet<i64> = grades.keys().map(|k| k.1).collect();
+    lesson_ids.extend(packages.keys().map(|k| k.1));
     lesson_ids.extend(
         totals
             .keys()
@@ -89,6 +91,7 @@ pub fn activity_lines(conn: &mut DbConn, whose: &[Whose]) -> QueryResult<Vec<Act
     keys.extend(totals.keys().filter(|(t, _)| windows.unbounded(*t)));
     keys.extend(attempts.keys());
     keys.extend(grades.keys());
+    keys.extend(packages.keys());
     let mut out = Vec::with_capacity(keys.len());
     for (t, l) in keys {
         let Some(lesson) = lessons_by_id.get(&l) else {
@@ -117,9 +120,56 @@ pub fn activity_lines(conn: &mut DbConn, whose: &[Whose]) -> QueryResult<Vec<Act
             period_secs: windowed.then(|| in_window.get(&(t, l)).copied().unwrap_or(0)),
             attempts: attempts.remove(&(t, l)).unwrap_or_default(),
             grade: grades.remove(&(t, l)),
+            package: packages.remove(&(t, l)),
         });
     }
     per_activity::sort(&mut out);
+    Ok(out)
+}
+
+type PackageRow = (i64, i64, String, String, Option<f64>, f64, NaiveDateTime);
+
+/// What the packages recorded, by (trainee, activity): the SCOs or AUs whose last commit
+/// falls in the window.
+fn package_traces(
+    conn: &mut DbConn,
+    ids: &[i64],
+    windows: &Windows,
+) -> QueryResult<HashMap<(i64, i64), per_activity::PackageTrace>> {
+    let rows: Vec<PackageRow> = package_attempts::table
+        .filter(package_attempts::trainee_id.eq_any(ids))
+        .order(package_attempts::id)
+        .select((
+            package_attempts::trainee_id,
+            package_attempts::lesson_id,
+            package_attempts::completion,
+            package_attempts::success,
+            package_attempts::score_scaled,
+            package_attempts::package_seconds,
+            package_attempts::updated_at,
+        ))
+        .load(conn)?;
+    let mut out: HashMap<(i64, i64), per_activity::PackageTrace> = HashMap::new();
+    let mut scores: HashMap<(i64, i64), Vec<f64>> = HashMap::new();
+    for (t, l, completion, success, scaled, secs, at) in rows {
+        if !windows.within(t, at) {
+            continue;
+        }
+        let p = out.entry((t, l)).or_default();
+        p.parts += 1;
+        p.completed += usize::from(completion == "completed");
+        p.passed += usize::from(success == "passed");
+        p.failed += usize::from(success == "failed");
+        p.package_secs += secs.round() as i64;
+        if let Some(s) = scaled {
+            scores.entry((t, l)).or_default().push(s);
+        }
+    }
+    for (k, v) in scores {
+        if let Some(p) = out.get_mut(&k) {
+            p.score_pct = Some((v.iter().sum::<f64>() / v.len() as f64 * 100.0).round() as i32);
+        }
+    }
     Ok(out)
 }
 
