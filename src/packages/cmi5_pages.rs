@@ -95,6 +95,8 @@ fn authorized(req: &HttpRequest, state: &State, token: &str) -> bool {
 /// One launch of one AU, as the xAPI calls see it.
 pub struct Session {
     pub token: String,
+    /// The AU was done before this launch: played again for review, its result stays.
+    pub review: bool,
     pub opened: Opened,
     pub au: Au,
     pub expected: Expected,
@@ -123,7 +125,14 @@ pub async fn session(
         return Ok(Err(unknown()));
     }
     let (content, t) = (content.clone(), token.clone());
-    let opened = match state.db(move |c| play::open(c, &content, &t)).await {
+    let found = state
+        .db(move |c| {
+            let o = play::open(c, &content, &t)?;
+            let at = cmi5_store::launched_at(c, &play::token_sha(&t))?;
+            Ok((o, at))
+        })
+        .await;
+    let (opened, launched_at) = match found {
         Ok(o) => o,
         Err(AppError::NotFound) => return Ok(Err(unknown())),
         Err(e) => return Err(e),
@@ -150,8 +159,10 @@ pub async fn session(
         activity_id: au.id.clone(),
         mastery_score: au.mastery_score,
     };
+    let review = opened.attempt.completed_at.is_some_and(|d| d < launched_at);
     Ok(Ok(Session {
         token,
+        review,
         opened,
         au,
         expected,
@@ -247,7 +258,7 @@ async fn state_get(
     };
     // Written by the LMS before the launch: made from the course structure each time.
     if id == rules::LAUNCH_DATA {
-        let doc = rules::launch_data(&s.au, &s.expected.session_id);
+        let doc = rules::launch_data(&s.au, &s.expected.session_id, s.review);
         return Ok(answer(StatusCode::OK).json(doc));
     }
     let attempt = s.opened.attempt.id;

@@ -170,6 +170,13 @@ fn keep(c: &mut DbConn, s: &Session, checked: &[(String, Checked, String)]) -> A
         }
         history.push((check.effect, true));
     }
+    if s.review {
+        // Played again for review: kept, but the result it reached stays.
+        for (id, check, body) in &new {
+            cmi5_store::add_statement(c, attempt_id, session, id, &check.verb, body)?;
+        }
+        return Ok(Kept::Done);
+    }
     let a = store::attempt(c, attempt_id)?;
     let mut p = Progress {
         completion: progress::completion_of(&a.completion),

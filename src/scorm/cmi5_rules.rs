@@ -66,14 +66,15 @@ fn move_on_str(m: MoveOn) -> &'static str {
 }
 
 /// The `LMS.LaunchData` state document (cmi5 §10). No `returnURL`: the AU plays in a frame
-/// of the activity page, which stays where it is.
-pub fn launch_data(au: &Au, session_id: &str) -> Value {
+/// of the activity page, which stays where it is. An AU already done opens for `review`, as a
+/// SCO does.
+pub fn launch_data(au: &Au, session_id: &str, review: bool) -> Value {
     let mut doc = json!({
         "contextTemplate": {
             "contextActivities": { "grouping": [{ "objectType": "Activity", "id": au.id }] },
             "extensions": { SESSION_EXT: session_id },
         },
-        "launchMode": "Normal",
+        "launchMode": if review { "Review" } else { "Normal" },
         "launchMethod": match au.launch_method {
             LaunchMethod::AnyWindow => "AnyWindow",
             LaunchMethod::OwnWindow => "OwnWindow",
@@ -407,6 +408,27 @@ mod tests {
         assert!(check_order(&done, Passed).is_err());
         assert!(check_order(&done, Failed).is_err());
         assert!(check_order(&done, Terminated).is_ok());
+    }
+
+    #[test]
+    fn launch_data_from_the_course_structure() {
+        let au = Au {
+            id: "https://au/1".into(),
+            title: "Un".into(),
+            url: super::super::cmi5::AuUrl::Relative("index.html".into()),
+            launch_method: LaunchMethod::AnyWindow,
+            move_on: MoveOn::Passed,
+            mastery_score: Some(0.8),
+            launch_parameters: Some("{}".into()),
+            activity_type: None,
+        };
+        let d = launch_data(&au, "s1", false);
+        assert_eq!(d["contextTemplate"]["extensions"][SESSION_EXT], "s1");
+        assert_eq!(
+            (&d["launchMode"], &d["moveOn"], &d["masteryScore"]),
+            (&json!("Normal"), &json!("Passed"), &json!(0.8))
+        );
+        assert_eq!(launch_data(&au, "s2", true)["launchMode"], "Review");
     }
 
     #[test]

@@ -1,10 +1,19 @@
 //! The rows of a cmi5 AU's xAPI calls: its statements, its state documents, and what the
 //! statements change in its attempt.
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{cmi5_statements, cmi5_states, package_attempts};
+use crate::db::schema::{cmi5_statements, cmi5_states, package_attempts, package_launches};
 use crate::db::{self, DbConn};
+
+/// When a launch was made: an AU done before it is played for review.
+pub fn launched_at(conn: &mut DbConn, token_sha256: &str) -> QueryResult<NaiveDateTime> {
+    package_launches::table
+        .find(token_sha256)
+        .select(package_launches::created_at)
+        .first(conn)
+}
 
 /// The attempt a statement id was stored for, if it was.
 pub fn statement_attempt(conn: &mut DbConn, statement_id: &str) -> QueryResult<Option<i64>> {
