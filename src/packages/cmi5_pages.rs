@@ -404,6 +404,36 @@ async fn profile(
     Ok(res)
 }
 
+/// The page in the player's frame for an AU of the package: the AU in a frame of its own, on
+/// this same origin, whose use it tells the activity page (our clock credits the time).
+pub fn host(state: &State, o: &Opened, token: &str) -> AppResult<HttpResponse> {
+    let package = o.package().ok_or(AppError::NotFound)?;
+    let Found::Cmi5(course) = &package.opened.found else {
+        return Err(AppError::NotFound);
+    };
+    let au = course
+        .aus
+        .iter()
+        .find(|a| a.id == o.attempt.item)
+        .ok_or(AppError::NotFound)?;
+    let origin = state
+        .config
+        .packages_url
+        .as_deref()
+        .ok_or(AppError::NotFound)?;
+    let src = super::launch_pages::cmi5_launch_url(
+        au,
+        &package.opened.root,
+        &format!("{origin}/paquets/{token}"),
+        &state.config.base_url,
+        &o.attempt,
+    )?;
+    let mut ctx = tera::Context::new();
+    ctx.insert("title", &au.title);
+    ctx.insert("src", &src);
+    state.render("packages/cmi5_host.html", &ctx)
+}
+
 /// The player's commit limit, shared with the SCORM commits: a flood is a bug or an attack.
 pub fn flooded(player: &Player, s: &Session) -> Option<HttpResponse> {
     player

@@ -83,6 +83,10 @@ async fn launch(
         .find(|a| a.id == item)
         .ok_or(AppError::NotFound)?;
     let base = format!("{origin}/paquets/{token}");
+    // A file of the package plays in a host page that tells this page it is being used.
+    if matches!(au.url, AuUrl::Relative(_)) {
+        return Ok(w::redirect(&format!("{base}/")));
+    }
     let location = cmi5_launch_url(
         au,
         &package.opened.root,
@@ -95,7 +99,7 @@ async fn launch(
 
 /// The AU's address with the launch parameters of cmi5 §8.1: the endpoint is ours on the
 /// packages' origin, and the fetch URL gives the credentials once.
-fn cmi5_launch_url(
+pub(crate) fn cmi5_launch_url(
     au: &Au,
     root: &str,
     base: &str,

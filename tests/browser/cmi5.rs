@@ -143,6 +143,19 @@ async fn the_catapult_cmi5_au_plays_in_chromium_and_completes_the_activity() {
     b.sign_in(email).await;
     b.goto("/programmes/CQP-B/M1/activites/40-geologie").await;
     b.wait_title("La géologie, en cmi5").await;
+    // What the frame tells this page (the study clock listens the same way).
+    b.js::<serde_json::Value>(
+        "window.told = []; window.addEventListener('message', e => window.told.push(e.data.event)); return null",
+    )
+    .await;
+    // The host page on the packages' origin, then the AU in its frame.
+    b.c.enter_frame(0).await.unwrap();
+    b.wait_until(
+        "the AU's frame",
+        "return document.readyState === 'complete' && !!document.getElementById('au')",
+        vec![],
+    )
+    .await;
     b.c.enter_frame(0).await.unwrap();
     // cmi5.js started: fetch, LMS.LaunchData, preferences, then `initialized`.
     b.wait_until(
@@ -153,6 +166,24 @@ async fn the_catapult_cmi5_au_plays_in_chromium_and_completes_the_activity() {
     )
     .await;
     wait_attempt(&app, |c, _| c == "incomplete").await;
+    // A real click in the AU: the host page tells the activity page it is being used.
+    b.find(fantoccini::Locator::Css(
+        "#navmenuitems li[data-pageidx='1']",
+    ))
+    .await
+    .click()
+    .await
+    .unwrap();
+    b.c.enter_parent_frame().await.unwrap();
+    b.c.enter_parent_frame().await.unwrap();
+    b.wait_until(
+        "the AU's use told to the activity page",
+        "return window.told.includes('activity')",
+        vec![],
+    )
+    .await;
+    b.c.enter_frame(0).await.unwrap();
+    b.c.enter_frame(0).await.unwrap();
     // The quiz, answered right: `passed` then `completed`.
     let quiz: u64 = b.js("return course.pageList.indexOf('quiz')").await;
     b.js::<serde_json::Value>(&format!(

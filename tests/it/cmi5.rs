@@ -75,7 +75,22 @@ async fn launch(app: &TestApp, c: &reqwest::Client) -> Launched {
         .await
         .unwrap();
     assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
-    let location = url::Url::parse(res.headers()["location"].to_str().unwrap()).unwrap();
+    let mut location = url::Url::parse(res.headers()["location"].to_str().unwrap()).unwrap();
+    // A file of the package plays in the host page, in a frame: its address is there.
+    if location.path().ends_with('/') {
+        let host = client().get(location.as_str()).send().await.unwrap();
+        assert_eq!(host.status(), 200);
+        let html = host.text().await.unwrap();
+        let src = html
+            .split("src=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let src = src.replace("&amp;", "&").replace("&#x2F;", "/");
+        location = url::Url::parse(&src).unwrap();
+    }
     let params = location.query_pairs().into_owned().collect();
     Launched { location, params }
 }
