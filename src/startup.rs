@@ -109,7 +109,7 @@ impl Application {
                 .wrap(from_fn(accounts::session::renew))
                 .wrap(from_fn(w::csrf::ensure_cookie))
                 .wrap(Compress::default())
-                .wrap(from_fn(crate::packages::cmi5_pages::cors))
+                .wrap(from_fn(crate::packages::cmi5_cors::cors))
                 .wrap(from_fn(crate::packages::frame_pages::origin_guard))
                 .wrap(from_fn(w::security_headers))
                 .wrap(from_fn(crate::ops::observe::observe))
