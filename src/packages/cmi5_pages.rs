@@ -25,6 +25,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     use super::cmi5_statements as st;
     cfg.route("/paquets/{token}/xapi/fetch", web::post().to(fetch))
         .route("/paquets/{token}/xapi/{sep:/?}about", web::get().to(about))
+        .route("/paquets/{token}/fin", web::get().to(end))
         .route(
             "/paquets/{token}/xapi/{sep:/?}activities/state",
             web::get().to(state_get),
@@ -258,7 +259,10 @@ async fn state_get(
     };
     // Written by the LMS before the launch: made from the course structure each time.
     if id == rules::LAUNCH_DATA {
-        let doc = rules::launch_data(&s.au, &s.expected.session_id, s.review);
+        let mut doc = rules::launch_data(&s.au, &s.expected.session_id, s.review);
+        if let Some(origin) = &state.config.packages_url {
+            doc["returnURL"] = json!(format!("{origin}/paquets/{}/fin", s.token));
+        }
         return Ok(answer(StatusCode::OK).json(doc));
     }
     let attempt = s.opened.attempt.id;
@@ -432,6 +436,22 @@ pub fn host(state: &State, o: &Opened, token: &str) -> AppResult<HttpResponse> {
     ctx.insert("title", &au.title);
     ctx.insert("src", &src);
     state.render("packages/cmi5_host.html", &ctx)
+}
+
+/// The AU's `returnURL`: where it goes when it exits, in its frame. The activity page is told,
+/// and shows the part's new state.
+async fn end(
+    req: HttpRequest,
+    state: State,
+    content: web::Data<Content>,
+) -> AppResult<HttpResponse> {
+    open_or_answer!(session(&req, &state, &content, false));
+    let mut res = state.render("packages/cmi5_end.html", &tera::Context::new())?;
+    let csp = super::frame_pages::csp(&state.config.base_url);
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    Ok(res)
 }
 
 /// The player's commit limit, shared with the SCORM commits: a flood is a bug or an attack.

@@ -65,9 +65,8 @@ fn move_on_str(m: MoveOn) -> &'static str {
     }
 }
 
-/// The `LMS.LaunchData` state document (cmi5 §10). No `returnURL`: the AU plays in a frame
-/// of the activity page, which stays where it is. An AU already done opens for `review`, as a
-/// SCO does.
+/// The `LMS.LaunchData` state document (cmi5 §10), but its `returnURL`, an address of the
+/// launch. An AU already done opens for `review`, as a SCO does.
 pub fn launch_data(au: &Au, session_id: &str, review: bool) -> Value {
     let mut doc = json!({
         "contextTemplate": {

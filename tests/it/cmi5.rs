@@ -196,6 +196,18 @@ async fn start(l: &Launched, mode: &str) -> Au {
     let session = &data["contextTemplate"]["extensions"]["https://w3id.org/xapi/cmi5/context/extensions/sessionid"];
     assert!(session.as_str().is_some_and(|s| !s.is_empty()), "{data}");
     au.context = data["contextTemplate"].clone();
+    // Where the AU goes when it exits: a page that has the activity page show the new state.
+    let back = data["returnURL"].as_str().unwrap().to_string();
+    assert!(back.starts_with(&l.param("fetch").replace("xapi/fetch", "fin")));
+    let end = client().get(&back).send().await.unwrap();
+    assert_eq!(end.status(), 200);
+    assert!(
+        end.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'self'")
+    );
+    assert!(end.text().await.unwrap().contains("Module terminé"));
     let prefs = send(
         client().get(l.xapi("agents/profile")).query(&[
             ("profileId", "cmi5LearnerPreferences"),

@@ -453,6 +453,7 @@ const ROUTES: &[Route] = &[
     post("/paquets/{token}/commit", PackagesOrigin),
     // src/packages/cmi5_pages.rs: a cmi5 AU's xAPI calls (`tests/it/cmi5.rs` on their origin)
     post("/paquets/{token}/xapi/fetch", PackagesOrigin),
+    get("/paquets/{token}/fin", PackagesOrigin),
     get("/paquets/{token}/xapi/{sep:/?}about", PackagesOrigin),
     get("/paquets/{token}/xapi/{sep:/?}activities/state", PackagesOrigin),
     get("/paquets/{token}/xapi/{sep:/?}activities/state", PackagesOrigin).method("PUT"),
