@@ -14,7 +14,6 @@ use crate::db::DbConn;
 use crate::scorm::cmi5_rules::{self as rules, Checked, Effect, Progress};
 use crate::scorm::cmi5_store::{self, Recorded};
 use crate::scorm::progress::{self as progress, ItemState};
-use crate::scorm::store;
 use crate::web::{AppError, AppResult, State};
 
 /// Statements in one request, more is no AU's doing.
@@ -149,6 +148,8 @@ async fn save(
 /// attempt moved on and, when every AU is done, the activity done.
 fn keep(c: &mut DbConn, s: &Session, checked: &[(String, Checked, String)]) -> AppResult<Kept> {
     let (attempt_id, session) = (s.opened.attempt.id, s.expected.session_id.as_str());
+    // Locked first: the order and the result are read and moved by one request at a time.
+    let (completion, success, scaled, seconds) = cmi5_store::locked_result(c, attempt_id)?;
     let mut new = Vec::with_capacity(checked.len());
     for (id, check, body) in checked {
         match cmi5_store::statement_attempt(c, id)? {
@@ -177,12 +178,11 @@ fn keep(c: &mut DbConn, s: &Session, checked: &[(String, Checked, String)]) -> A
         }
         return Ok(Kept::Done);
     }
-    let a = store::attempt(c, attempt_id)?;
     let mut p = Progress {
-        completion: progress::completion_of(&a.completion),
-        success: progress::success_of(&a.success),
-        scaled: a.score_scaled,
-        seconds: a.package_seconds,
+        completion: progress::completion_of(&completion),
+        success: progress::success_of(&success),
+        scaled,
+        seconds,
     };
     for (id, check, body) in &new {
         cmi5_store::add_statement(c, attempt_id, session, id, &check.verb, body)?;

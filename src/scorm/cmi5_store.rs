@@ -122,6 +122,25 @@ pub fn delete_states(
     q.execute(conn).map(|_| ())
 }
 
+/// The attempt's result, locked until the transaction ends: two requests of one AU never
+/// both move it from the same state.
+pub fn locked_result(
+    conn: &mut DbConn,
+    attempt_id: i64,
+) -> QueryResult<(String, String, Option<f64>, f64)> {
+    let q = package_attempts::table.find(attempt_id).select((
+        package_attempts::completion,
+        package_attempts::success,
+        package_attempts::score_scaled,
+        package_attempts::package_seconds,
+    ));
+    // Not `db_run!`: SQLite has no FOR UPDATE (its write transaction already locks).
+    match conn {
+        DbConn::Pg(c) => q.for_update().first(c),
+        DbConn::Sqlite(c) => q.first(c),
+    }
+}
+
 /// What the AU's statements say of its attempt.
 pub struct Recorded<'a> {
     pub completion: &'a str,
