@@ -54,6 +54,7 @@ fn pages(cfg: &mut web::ServiceConfig) {
     cfg.configure(crate::reporting::pages::routes);
     cfg.configure(crate::packages::launch_pages::routes);
     cfg.configure(crate::packages::frame_pages::routes);
+    cfg.configure(crate::packages::cmi5_pages::routes);
 }
 
 impl Application {
@@ -108,6 +109,7 @@ impl Application {
                 .wrap(from_fn(accounts::session::renew))
                 .wrap(from_fn(w::csrf::ensure_cookie))
                 .wrap(Compress::default())
+                .wrap(from_fn(crate::packages::cmi5_cors::cors))
                 .wrap(from_fn(crate::packages::frame_pages::origin_guard))
                 .wrap(from_fn(w::security_headers))
                 .wrap(from_fn(crate::ops::observe::observe))

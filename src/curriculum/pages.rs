@@ -436,9 +436,15 @@ pub async fn render_activity(
     ctx.insert("next", &module.activities.get(index + 1).map(link));
     let mut res = state.render("curriculum/activity.html", &ctx)?;
     // Only the page that plays a package may frame the packages' origin.
-    if let Some(v) = framing
-        .and_then(|o| actix_web::http::header::HeaderValue::from_str(&w::csp_framing(&o)).ok())
-    {
+    // And a cmi5 AU's own site, when `cmi5.xml` gives an absolute URL.
+    let foreign = activity
+        .package()
+        .map(crate::packages::cmi5_cors::foreign_origins)
+        .unwrap_or_default();
+    if let Some(v) = framing.and_then(|o| {
+        actix_web::http::header::HeaderValue::from_str(&w::csp_framing(&format!("{o}{foreign}")))
+            .ok()
+    }) {
         res.headers_mut()
             .insert(actix_web::http::header::CONTENT_SECURITY_POLICY, v);
     }

@@ -155,6 +155,7 @@ diesel::table! {
     cmi5_statements (id) {
         id -> BigInt,
         attempt_id -> BigInt,
+        session_id -> Text,
         statement_id -> Text,
         verb -> Text,
         body -> Text,

@@ -90,7 +90,7 @@ async fn host(
     let o = opened(&req, &state, &content, token.clone()).await?;
     let package = o.package().ok_or(AppError::NotFound)?;
     let Found::Scorm(manifest) = &package.opened.found else {
-        return Err(AppError::NotFound);
+        return Ok(framed(&state, super::cmi5_pages::host(&state, &o, &token)?));
     };
     let sco = manifest
         .scos

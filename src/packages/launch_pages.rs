@@ -1,6 +1,7 @@
 //! The launch, on the site's origin: the trainee's activity page frames this address, which
 //! opens (or resumes) her attempt at one SCO or AU with a new secret and sends the frame to
-//! the packages' origin. Her cookie is read here, and never leaves this origin.
+//! the packages' origin (a SCO to its host page, a cmi5 AU to its own address with the
+//! launch parameters). Her cookie is read here, and never leaves this origin.
 
 use actix_web::{HttpResponse, web};
 use chrono::Duration;
@@ -10,6 +11,8 @@ use super::rules::LAUNCH_HOURS;
 use crate::accounts::CurrentUser;
 use crate::curriculum::Content;
 use crate::curriculum::viewer::{Viewer, viewer};
+use crate::scorm::cmi5::{Au, AuUrl};
+use crate::scorm::cmi5_rules;
 use crate::scorm::manifest::Standard;
 use crate::scorm::package::Found;
 use crate::scorm::store;
@@ -54,7 +57,7 @@ async fn launch(
     let token = w::random_token(32)?;
     let session = w::random_token(16)?;
     let (sha, item2, session2) = (token_sha(&token), item.to_string(), session.clone());
-    state
+    let attempt = state
         .db(move |c| {
             crate::db::transaction(c, |c| {
                 let attempt = store::attempt_for(c, trainee, lesson, &item2, standard)?;
@@ -67,9 +70,55 @@ async fn launch(
                     &session2,
                     attempt.package_seconds,
                 )?;
-                Ok::<_, AppError>(())
+                Ok::<_, AppError>(attempt)
             })
         })
         .await?;
-    Ok(w::redirect(&format!("{origin}/paquets/{token}/")))
+    let Found::Cmi5(course) = &package.opened.found else {
+        return Ok(w::redirect(&format!("{origin}/paquets/{token}/")));
+    };
+    let au = course
+        .aus
+        .iter()
+        .find(|a| a.id == item)
+        .ok_or(AppError::NotFound)?;
+    let base = format!("{origin}/paquets/{token}");
+    // A file of the package plays in a host page that tells this page it is being used.
+    if matches!(au.url, AuUrl::Relative(_)) {
+        return Ok(w::redirect(&format!("{base}/")));
+    }
+    let location = cmi5_launch_url(
+        au,
+        &package.opened.root,
+        &base,
+        &state.config.base_url,
+        &attempt,
+    )?;
+    Ok(w::redirect(&location))
+}
+
+/// The AU's address with the launch parameters of cmi5 §8.1: the endpoint is ours on the
+/// packages' origin, and the fetch URL gives the credentials once.
+pub(crate) fn cmi5_launch_url(
+    au: &Au,
+    root: &str,
+    base: &str,
+    site: &str,
+    attempt: &store::Attempt,
+) -> AppResult<String> {
+    let raw = match &au.url {
+        AuUrl::Relative(rel) => format!("{base}/f/{root}{rel}"),
+        AuUrl::Absolute(abs) => abs.clone(),
+    };
+    let mut url = url::Url::parse(&raw)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("AU URL {raw}: {e}")))?;
+    let actor = cmi5_rules::actor(site, attempt.trainee_id).to_string();
+    let registration = cmi5_rules::registration(attempt.id, &attempt.started_at.to_string());
+    url.query_pairs_mut()
+        .append_pair("endpoint", &format!("{base}/xapi/"))
+        .append_pair("fetch", &format!("{base}/xapi/fetch"))
+        .append_pair("actor", &actor)
+        .append_pair("registration", &registration)
+        .append_pair("activityId", &au.id);
+    Ok(url.to_string())
 }

@@ -1,9 +1,13 @@
 //! Playing e-learning packages as activities (issue #19): the launch from the trainee's
 //! activity page (`launch_pages`), the packages' own origin with the host page, the files and
-//! the commits (`frame_pages`, `commits`), the unpacked cache (`cache`), and the player's
+//! the commits (`frame_pages`, `commits`), a cmi5 AU's xAPI calls (`cmi5_pages`,
+//! `cmi5_statements`, `cmi5_cors`), the unpacked cache (`cache`), and the player's
 //! rules (`rules`). Manifests, the run-time data model and the attempts' rows are `scorm`'s.
 
 pub mod cache;
+pub mod cmi5_cors;
+pub mod cmi5_pages;
+pub mod cmi5_statements;
 pub mod commits;
 pub mod frame_pages;
 pub mod launch_pages;

@@ -4,6 +4,8 @@
 //! (`progress`) and its rows (`store`). The player's pages are the `packages` domain's.
 
 pub mod cmi5;
+pub mod cmi5_rules;
+pub mod cmi5_store;
 pub mod datamodel;
 pub mod error;
 pub mod manifest;

@@ -321,7 +321,8 @@ font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-ac
 frame-ancestors 'none'";
 
 /// The site's own policy, with the packages' origin allowed in frames: the page that plays a
-/// package, and no other, sends it.
+/// package, and no other, sends it. `'self'` too: the frame first opens the launch on this
+/// origin, which redirects it there.
 pub fn csp_framing(origin: &str) -> String {
     CSP.replacen(
         "default-src 'self';",

@@ -9,6 +9,7 @@ mod attendance;
 mod attestations;
 mod authoring;
 mod certification;
+mod cmi5;
 #[allow(dead_code, unused_imports)]
 #[path = "../it/common.rs"]
 mod common;

@@ -10,6 +10,7 @@ mod bounces;
 mod calendar_feeds;
 mod certification;
 mod certification_vae;
+mod cmi5;
 mod cohort_version;
 mod cohorts;
 mod common;

@@ -270,6 +270,11 @@ const fn post(path: &'static str, policy: Policy) -> Route {
 }
 
 impl Route {
+    /// The same request with another method (the xAPI paths of cmi5 use PUT and DELETE).
+    const fn method(self, method: &'static str) -> Route {
+        Route { method, ..self }
+    }
+
     const fn form(self, fields: &'static str) -> Route {
         Route {
             body: Body::Form(fields),
@@ -446,6 +451,17 @@ const ROUTES: &[Route] = &[
     get("/paquets/{token}/", PackagesOrigin),
     get("/paquets/{token}/f/{path:.*}", PackagesOrigin),
     post("/paquets/{token}/commit", PackagesOrigin),
+    // src/packages/cmi5_pages.rs: a cmi5 AU's xAPI calls (`tests/it/cmi5.rs` on their origin)
+    post("/paquets/{token}/xapi/fetch", PackagesOrigin),
+    get("/paquets/{token}/fin", PackagesOrigin),
+    get("/paquets/{token}/xapi/{sep:/?}about", PackagesOrigin),
+    get("/paquets/{token}/xapi/{sep:/?}activities/state", PackagesOrigin),
+    get("/paquets/{token}/xapi/{sep:/?}activities/state", PackagesOrigin).method("PUT"),
+    post("/paquets/{token}/xapi/{sep:/?}activities/state", PackagesOrigin).json("{}"),
+    get("/paquets/{token}/xapi/{sep:/?}activities/state", PackagesOrigin).method("DELETE"),
+    get("/paquets/{token}/xapi/{sep:/?}agents/profile", PackagesOrigin),
+    get("/paquets/{token}/xapi/{sep:/?}statements", PackagesOrigin).method("PUT"),
+    post("/paquets/{token}/xapi/{sep:/?}statements", PackagesOrigin).json("[]"),
     // src/attestation/pages.rs
     get("/stagiaires/{id}/attestations", TraineeStaff),
     post("/stagiaires/{id}/attestations", TraineeAdmin).form("kind=&derogation=&reason=&from=&to="),
@@ -714,6 +730,7 @@ impl Fixture {
                     ("token", "/vae/confirmation/{token}") => pending_request(app, self.org_a),
                     ("token", r) if r.starts_with("/paquets/") => "secret-inconnu".into(),
                     ("item", _) => "0".into(),
+                    ("sep:/?", _) => String::new(),
                     _ => panic!(
                         "no fixture value for {{{name}}} in {route}: add one to Fixture::param"
                     ),

@@ -14,14 +14,14 @@ use crate::common::*;
 
 const MODULE: &str = "01-suivi-parcours-sante";
 
-fn asset(name: &str) -> Vec<u8> {
+pub(crate) fn asset(name: &str) -> Vec<u8> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/assets/scorm")
         .join(name);
     std::fs::read(path).unwrap()
 }
 
-fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+pub(crate) fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let o = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
@@ -43,7 +43,7 @@ const MANIFEST_12: &str = r#"<?xml version="1.0"?>
     <file href="index.html"/></resource></resources>
 </manifest>"#;
 
-async fn editor(app: &TestApp, c: &reqwest::Client) -> String {
+pub(crate) async fn editor(app: &TestApp, c: &reqwest::Client) -> String {
     text(c, app.url("/auteur/programmes/CQP-B")).await
 }
 
@@ -51,7 +51,7 @@ async fn text(c: &reqwest::Client, url: String) -> String {
     c.get(url).send().await.unwrap().text().await.unwrap()
 }
 
-async fn upload(
+pub(crate) async fn upload(
     app: &TestApp,
     c: &reqwest::Client,
     (name, bytes): (&str, Vec<u8>),
@@ -71,7 +71,7 @@ async fn upload(
     .await
 }
 
-async fn add_package(
+pub(crate) async fn add_package(
     app: &TestApp,
     c: &reqwest::Client,
     (slug, title, file): (&str, &str, &str),

@@ -44,6 +44,8 @@ CREATE INDEX package_launches_attempt ON package_launches(attempt_id);
 CREATE TABLE cmi5_statements (
     id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
     attempt_id BIGINT NOT NULL REFERENCES package_attempts(id),
+    -- The AU session (one launch) it was sent in: cmi5 orders statements within a session.
+    session_id TEXT NOT NULL,
     statement_id TEXT NOT NULL,
     verb TEXT NOT NULL,
     body TEXT NOT NULL,
