@@ -326,7 +326,6 @@ frame-ancestors 'none'";
 pub fn csp_framing(origin: &str) -> String {
     CSP.replacen(
         "default-src 'self';",
-        // 'self' too: the frame first opens the launch address on the site, which redirects.
         &format!("default-src 'self'; frame-src {origin} 'self';"),
         1,
     )
