@@ -439,7 +439,7 @@ pub async fn render_activity(
     // And a cmi5 AU's own site, when `cmi5.xml` gives an absolute URL.
     let foreign = activity
         .package()
-        .map(crate::packages::cmi5_cors::foreign_origins)
+        .map(super::rules::PackageActivity::foreign_origins)
         .unwrap_or_default();
     if let Some(v) = framing.and_then(|o| {
         actix_web::http::header::HeaderValue::from_str(&w::csp_framing(&format!("{o}{foreign}")))

@@ -193,6 +193,26 @@ impl PackageActivity {
         }
     }
 
+    /// The origins of the package's AUs hosted on other sites, each after a space, for the
+    /// activity page's `frame-src`.
+    pub fn foreign_origins(&self) -> String {
+        let crate::scorm::package::Found::Cmi5(course) = &self.opened.found else {
+            return String::new();
+        };
+        let mut origins: Vec<String> = vec![];
+        for au in &course.aus {
+            if let crate::scorm::cmi5::AuUrl::Absolute(u) = &au.url {
+                let origin = url::Url::parse(u)
+                    .ok()
+                    .map(|u| u.origin().ascii_serialization());
+                if let Some(o) = origin.filter(|o| o != "null" && !origins.contains(o)) {
+                    origins.push(o);
+                }
+            }
+        }
+        origins.iter().map(|o| format!(" {o}")).collect()
+    }
+
     /// "SCORM 1.2", "SCORM 2004 (4e édition)", "cmi5".
     pub fn standard_label(&self) -> String {
         use crate::scorm::manifest::{Edition, Standard};

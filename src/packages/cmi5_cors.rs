@@ -11,26 +11,6 @@ use crate::curriculum::Content;
 use crate::scorm::package::Found;
 use crate::web::State;
 
-/// The origins of a package's AUs hosted on other sites, each after a space, for the
-/// activity page's `frame-src`.
-pub fn foreign_origins(package: &crate::curriculum::rules::PackageActivity) -> String {
-    let Found::Cmi5(course) = &package.opened.found else {
-        return String::new();
-    };
-    let mut origins: Vec<String> = vec![];
-    for au in &course.aus {
-        if let crate::scorm::cmi5::AuUrl::Absolute(u) = &au.url {
-            let origin = url::Url::parse(u)
-                .ok()
-                .map(|u| u.origin().ascii_serialization());
-            if let Some(o) = origin.filter(|o| o != "null" && !origins.contains(o)) {
-                origins.push(o);
-            }
-        }
-    }
-    origins.iter().map(|o| format!(" {o}")).collect()
-}
-
 /// The origin of an AU hosted on another site, for a launch's secret in an xAPI path.
 async fn foreign_au_origin(req: &actix_web::dev::ServiceRequest, origin: &str) -> Option<String> {
     let state = req.app_data::<State>()?;

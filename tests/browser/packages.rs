@@ -432,7 +432,12 @@ async fn adapt(size: Size) {
     wait_js(
         &b,
         "the topic she left, with her answer",
-        "return !!document.querySelector('.mcq.is-complete')",
+        // On a loaded machine a click during Adapt's transitions can be lost: the prompt,
+        // still up, is answered again.
+        "const p = document.querySelector('.notify__popup');\
+         const yes = document.querySelector('.js-notify-btn-prompt');\
+         if (p && yes && getComputedStyle(p).opacity === '1') { yes.click(); }\
+         return !!document.querySelector('.mcq.is-complete')",
     )
     .await;
     // Adapt left with `cmi.core.exit` "" (not "suspend"): SCORM 1.2 then says entry "", and
