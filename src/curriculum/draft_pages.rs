@@ -199,34 +199,35 @@ fn accepted(head: &[u8], sent: &str) -> Result<&'static str, String> {
     }
 }
 
-/// Receives one file for a module of the draft: streamed to disk, checked by its content,
-/// counted against the organism's space, then kept as a blob and named in the draft.
-async fn upload(
-    req: HttpRequest,
-    state: State,
-    content: web::Data<Content>,
-    me: CurrentUser,
-    path: web::Path<(String, String)>,
-    mut payload: Multipart,
-) -> AppResult<HttpResponse> {
-    let (code, module) = path.into_inner();
-    // Who may send is known before a byte of the file is read.
-    let (me2, code2) = (me.clone(), code.clone());
-    state
-        .db(move |c| authored(c, &me2, &code2).map(|_| ()))
-        .await?;
-    crate::vae::documents::check_length(&req, MAX_FILE, 1)?;
-    let tmp = state.config.data_dir.join("programmes").join("tmp");
+/// The one file of an upload, spooled to a private file, with its first bytes (its type).
+struct Staged {
+    temp: std::path::PathBuf,
+    sent: String,
+    done: crate::storage::spool::Spooled,
+    head: Vec<u8>,
+}
+
+/// Reads an upload's form: its small text fields, and its one file streamed to disk under
+/// `tmp`, bounded by `MAX_FILE`. On any refusal no file is left behind.
+async fn receive(
+    payload: &mut Multipart,
+    tmp: &std::path::Path,
+) -> AppResult<(Vec<(String, String)>, Staged)> {
     let mut fields: Vec<(String, String)> = Vec::new();
-    let mut staged: Option<(
-        std::path::PathBuf,
-        String,
-        crate::storage::spool::Spooled,
-        Vec<u8>,
-    )> = None;
+    let mut staged: Option<Staged> = None;
+    let refuse = |staged: &Option<Staged>, e: AppError| {
+        if let Some(s) = staged {
+            let _ = std::fs::remove_file(&s.temp);
+        }
+        e
+    };
     while let Some(field) = payload.next().await {
-        let mut field =
-            field.map_err(|e| AppError::invalid("file", format!("Envoi illisible : {e}")))?;
+        let mut field = field.map_err(|e| {
+            refuse(
+                &staged,
+                AppError::invalid("file", format!("Envoi illisible : {e}")),
+            )
+        })?;
         let name = field.name().unwrap_or_default().to_string();
         let sent = field
             .content_disposition()
@@ -235,9 +236,13 @@ async fn upload(
         let Some(sent) = sent else {
             let mut value = Vec::new();
             while let Some(chunk) = field.next().await {
-                let chunk = chunk.map_err(|e| AppError::invalid(&name, e.to_string()))?;
+                let chunk =
+                    chunk.map_err(|e| refuse(&staged, AppError::invalid(&name, e.to_string())))?;
                 if value.len() + chunk.len() > 4096 {
-                    return Err(AppError::invalid(&name, "Champ trop long."));
+                    return Err(refuse(
+                        &staged,
+                        AppError::invalid(&name, "Champ trop long."),
+                    ));
                 }
                 value.extend_from_slice(&chunk);
             }
@@ -245,7 +250,10 @@ async fn upload(
             continue;
         };
         if staged.is_some() {
-            return Err(AppError::invalid("file", "Un seul fichier à la fois."));
+            return Err(refuse(
+                &staged,
+                AppError::invalid("file", "Un seul fichier à la fois."),
+            ));
         }
         let temp = tmp.join(format!("up-{}", w::random_token(12)?));
         let mut spool = crate::storage::spool::Spool::create(temp.clone());
@@ -277,11 +285,46 @@ async fn upload(
             .finish()
             .await
             .map_err(|e| AppError::Internal(e.into()))?;
-        staged = Some((temp, sent, done, head));
+        staged = Some(Staged {
+            temp,
+            sent,
+            done,
+            head,
+        });
     }
-    let Some((temp, sent, done, head)) = staged else {
-        return Err(AppError::invalid("file", "Choisissez un fichier."));
-    };
+    match staged {
+        Some(s) => Ok((fields, s)),
+        None => Err(AppError::invalid("file", "Choisissez un fichier.")),
+    }
+}
+
+/// Receives one file for a module of the draft: streamed to disk, checked by its content,
+/// counted against the organism's space, then kept as a blob and named in the draft.
+async fn upload(
+    req: HttpRequest,
+    state: State,
+    content: web::Data<Content>,
+    me: CurrentUser,
+    path: web::Path<(String, String)>,
+    mut payload: Multipart,
+) -> AppResult<HttpResponse> {
+    let (code, module) = path.into_inner();
+    // Who may send is known before a byte of the file is read.
+    let (me2, code2) = (me.clone(), code.clone());
+    state
+        .db(move |c| authored(c, &me2, &code2).map(|_| ()))
+        .await?;
+    crate::vae::documents::check_length(&req, MAX_FILE, 1)?;
+    let tmp = state.config.data_dir.join("programmes").join("tmp");
+    let (
+        fields,
+        Staged {
+            temp,
+            sent,
+            done,
+            head,
+        },
+    ) = receive(&mut payload, &tmp).await?;
     let forget = |t: &std::path::Path| {
         let _ = std::fs::remove_file(t);
     };
