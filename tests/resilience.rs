@@ -357,8 +357,11 @@ async fn an_instance_killed_and_restarted_under_load_loses_nothing_and_counts_no
             delivered.iter().filter(|m| m.contains(&to)).count()
         })
         .collect();
+    // A request whose instance died after its commit gets a 502 from nginx: its mail may
+    // go, as for a request with no answer at all; never one more than that, never twice.
+    let lost = others.iter().filter(|(_, status)| *status == 502).count();
     assert!(
-        (asked..=asked + unanswered).contains(&delivered.len()),
+        (asked..=asked + unanswered + lost).contains(&delivered.len()),
         "every acknowledged reset delivered: {} mails for {asked} acknowledged, {unanswered} unanswered ({} seen first); mails per address t0..t7 {per_address:?}; other answers (request, status) {others:?}",
         delivered.len(),
         mails.len()
@@ -369,7 +372,8 @@ async fn an_instance_killed_and_restarted_under_load_loses_nothing_and_counts_no
         assert!(n <= 1, "{to} got {n} mails: each mail once");
     }
     eprintln!(
-        "mail server down for the whole run: {asked} resets acknowledged, {asked} mails delivered once it came back"
+        "mail server down for the whole run: {asked} resets acknowledged, {} mails delivered once it came back",
+        delivered.len()
     );
 
     let mut conn = db.conn();
