@@ -18,6 +18,7 @@ pub mod import_pages;
 pub mod loader;
 pub mod markdown;
 pub mod markdown_pages;
+pub mod package_activity;
 pub mod package_view;
 pub mod pages;
 pub mod quiz;

@@ -87,7 +87,18 @@ async fn host(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let token = path.into_inner();
-    let o = opened(&req, &state, &content, token.clone()).await?;
+    if !on_packages_origin(&req, &state) {
+        return Err(AppError::NotFound);
+    }
+    let (content, t) = (content.clone(), token.clone());
+    // One trip: what the secret opens, and the name the SCO greets her with.
+    let (o, name) = state
+        .db(move |c| {
+            let o = play::open(c, &content, &t)?;
+            let name = crate::scorm::store::learner_name(c, o.attempt.trainee_id)?;
+            Ok((o, name))
+        })
+        .await?;
     let package = o.package().ok_or(AppError::NotFound)?;
     let Found::Scorm(manifest) = &package.opened.found else {
         return Ok(framed(&state, super::cmi5_pages::host(&state, &o, &token)?));
@@ -98,18 +109,10 @@ async fn host(
         .find(|s| s.identifier == o.attempt.item)
         .ok_or(AppError::NotFound)?;
     // The files are unpacked before the SCO asks for them.
-    let zip = o.zip_path().ok_or(AppError::NotFound)?;
-    let player2 = player.clone();
-    web::block(move || player2.unpacked.folder(&zip))
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?
-        .map_err(|e| AppError::Internal(e.into()))?;
+    player.clone().into_inner().folder(&token, &o).await?;
     let version = manifest.standard.version();
     let stored: Option<Snapshot> = serde_json::from_str(&o.attempt.data).ok();
     let trainee = o.attempt.trainee_id;
-    let name = state
-        .db(move |c| Ok(crate::scorm::store::learner_name(c, trainee)?))
-        .await?;
     // A part already done opens for review: what it records then changes no result.
     let done = o.attempt.completed_at.is_some();
     let launch = Launch {
@@ -161,13 +164,13 @@ async fn file(
     if crate::scorm::paths::check_relative(&rel).is_err() {
         return Err(AppError::NotFound);
     }
-    let o = opened(&req, &state, &content, token).await?;
-    let zip = o.zip_path().ok_or(AppError::NotFound)?;
-    let player2 = player.clone();
-    let folder = web::block(move || player2.unpacked.folder(&zip))
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?
-        .map_err(|e| AppError::Internal(e.into()))?;
+    let folder = match player.known_folder(&token) {
+        Some(f) if on_packages_origin(&req, &state) => f,
+        _ => {
+            let o = opened(&req, &state, &content, token.clone()).await?;
+            player.clone().into_inner().folder(&token, &o).await?
+        }
+    };
     let target = folder.join(&rel);
     if !target.starts_with(&folder) || !target.is_file() {
         return Err(AppError::NotFound);

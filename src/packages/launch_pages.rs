@@ -13,7 +13,6 @@ use crate::curriculum::Content;
 use crate::curriculum::viewer::{Viewer, viewer};
 use crate::scorm::cmi5::{Au, AuUrl};
 use crate::scorm::cmi5_rules;
-use crate::scorm::manifest::Standard;
 use crate::scorm::package::Found;
 use crate::scorm::store;
 use crate::web::{self as w, AppError, AppResult, State};
@@ -47,13 +46,7 @@ async fn launch(
         ));
     };
     let lesson = ed.activity_id(&mcode, &slug).ok_or(AppError::NotFound)?;
-    let standard = match &package.opened.found {
-        Found::Scorm(p) => match p.standard {
-            Standard::Scorm12 => "scorm12",
-            Standard::Scorm2004 { .. } => "scorm2004",
-        },
-        Found::Cmi5(_) => "cmi5",
-    };
+    let standard = package.standard_key();
     let token = w::random_token(32)?;
     let session = w::random_token(16)?;
     let (sha, item2, session2) = (token_sha(&token), item.to_string(), session.clone());

@@ -4,14 +4,12 @@
 //! nothing kept, and the activity done when the AU's `moveOn` is met.
 
 use diesel::prelude::*;
-use parcours::accounts::Role;
 use parcours::db::DbConn;
 use parcours::db::schema::{cmi5_statements, lesson_progress, package_attempts};
 use serde_json::{Value, json};
 
-use crate::authoring::{copy_of_cqp, revision_in};
 use crate::common::*;
-use crate::packages::{add_package, asset, editor, upload, zip_of};
+use crate::packages::{asset, zip_of};
 
 const AU: &str =
     "https://w3id.org/xapi/cmi5/catapult/lts/course/geology-intro-single-au-basic-responsive/1";
@@ -24,28 +22,13 @@ async fn published_with_catapult(app: &TestApp, org: i64) {
 
 /// An organism's copy of the CQP with this cmi5 package as activity `40-geologie`, published.
 async fn published_with(app: &TestApp, org: i64, zip: Vec<u8>) {
-    let (admin, _) = signed_in(app, Role::OrganismAdmin, Some(org), "admin@a.fr").await;
-    assert_eq!(copy_of_cqp(app, &admin, org, "CQP-B").await.status(), 303);
-    let res = upload(app, &admin, ("geologie.zip", zip)).await;
-    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
-    let file = editor(app, &admin)
-        .await
-        .split("files/")
-        .filter_map(|s| s.split(['"', '<']).next())
-        .find(|s| s.ends_with(".zip"))
-        .map(|s| format!("files/{s}"))
-        .expect("the ZIP in the draft");
-    let res = add_package(app, &admin, ("40-geologie", "La géologie, en cmi5", &file)).await;
-    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
-    let rev = revision_in(&editor(app, &admin).await);
-    let res = admin
-        .post_form(
-            app,
-            "/auteur/programmes/CQP-B/publier",
-            &[("revision", rev.as_str())],
-        )
-        .await;
-    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    crate::packages::published_with(
+        app,
+        org,
+        ("geologie.zip", zip),
+        ("40-geologie", "La géologie, en cmi5"),
+    )
+    .await;
 }
 
 /// What the launch gives the AU: its address's query parameters.

@@ -233,11 +233,17 @@ async fn commit(origin: &str, host: &str, values: serde_json::Value) -> reqwest:
         .unwrap()
 }
 
-async fn published_with_golf(app: &TestApp, org: i64) -> reqwest::Client {
+/// An organism's copy of the CQP, CQP-B, with `zip` uploaded as `name` and added as the
+/// package activity `slug` of a new sequence, published; its administrator's client.
+pub(crate) async fn published_with(
+    app: &TestApp,
+    org: i64,
+    (name, zip): (&str, Vec<u8>),
+    (slug, title): (&str, &str),
+) -> reqwest::Client {
     let (admin, _) = signed_in(app, Role::OrganismAdmin, Some(org), "admin@a.fr").await;
     assert_eq!(copy_of_cqp(app, &admin, org, "CQP-B").await.status(), 303);
-    let golf = asset("scorm2004_3rd_golf_runtimebasiccalls.zip");
-    let res = upload(app, &admin, ("Golf — règles.zip", golf)).await;
+    let res = upload(app, &admin, (name, zip)).await;
     assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
     let page = editor(app, &admin).await;
     let file = page
@@ -246,7 +252,7 @@ async fn published_with_golf(app: &TestApp, org: i64) -> reqwest::Client {
         .find(|s| s.ends_with(".zip"))
         .map(|s| format!("files/{s}"))
         .expect("the ZIP in the draft");
-    let res = add_package(app, &admin, ("30-golf", "Le golf, en e-learning", &file)).await;
+    let res = add_package(app, &admin, (slug, title, &file)).await;
     assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
     let rev = revision_in(&editor(app, &admin).await);
     let res = admin
@@ -258,6 +264,17 @@ async fn published_with_golf(app: &TestApp, org: i64) -> reqwest::Client {
         .await;
     assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
     admin
+}
+
+async fn published_with_golf(app: &TestApp, org: i64) -> reqwest::Client {
+    let golf = asset("scorm2004_3rd_golf_runtimebasiccalls.zip");
+    published_with(
+        app,
+        org,
+        ("Golf — règles.zip", golf),
+        ("30-golf", "Le golf, en e-learning"),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -349,6 +366,17 @@ async fn a_trainee_plays_a_package_on_its_own_origin_resumes_and_completes_it() 
             .unwrap()
             .contains("cmi.completion_status")
     );
+    // Nor does a body that is not a snapshot at all.
+    let res = client()
+        .post(format!("{origin}{host}commit"))
+        .header("content-type", "application/json")
+        .body("{\"version\": \"scorm2004\", \"values\": [1, 2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("illisibles"), "{body}");
     // Half-way: suspended, then resumed from a new launch.
     let res = commit(
         &origin,
