@@ -376,7 +376,10 @@ async fn a_trainee_plays_a_package_on_its_own_origin_resumes_and_completes_it() 
         .unwrap();
     assert_eq!(res.status(), 422);
     let body: serde_json::Value = res.json().await.unwrap();
-    assert!(body["error"].as_str().unwrap().contains("illisibles"), "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("illisibles"),
+        "{body}"
+    );
     // Half-way: suspended, then resumed from a new launch.
     let res = commit(
         &origin,
