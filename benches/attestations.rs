@@ -159,7 +159,8 @@ fn run(backend: &'static str, url: &str) -> anyhow::Result<Figures> {
     let mut conn = pool.get()?;
     db::migrate(&mut conn)?;
     let data = std::env::temp_dir().join(format!("parcours-bench-att-{}", std::process::id()));
-    let content = parcours::curriculum::load_and_sync(&root.join("content"), &data, &pool)?;
+    let blobs = parcours::objects::folder(&data.join("blobs"))?;
+    let content = parcours::curriculum::load_and_sync(&root.join("content"), &data, blobs, &pool)?;
     let templates = parcours::mail::load_templates(&root.join("templates"))?;
     let (cohort, admin, admin_name) = seed(&mut conn, COHORT_SIZE)?;
     let editions = content.cohort_editions(&mut conn, cohort.organism_id)?;

@@ -9,13 +9,8 @@ mod common;
 use std::io::{Cursor, Read, Write};
 use std::time::{Duration, Instant};
 
-use diesel::prelude::*;
-use parcours::accounts::{Role, password, store as users};
-use parcours::db::schema::programs;
-use parcours::db::{self, DbConn};
-
-use common::browser::{field, form, page, redirected, signed_in};
-use common::{PASSWORD, root};
+use common::browser::{add_and_publish, copy_cqp, redirected, signed_in, upload_file};
+use common::root;
 
 const ROUNDS: usize = 3;
 const MEDIA_MB: usize = 50;
@@ -44,98 +39,12 @@ fn package(round: usize) -> anyhow::Result<Vec<u8>> {
     let stored = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Stored)
         .large_file(false);
-    let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ round as u64;
-    for part in 0..5 {
+    let media = common::incompressible(&[], MEDIA_MB, round as u64);
+    for (part, chunk) in media.chunks(media.len() / 5).enumerate() {
         w.start_file(format!("media/video-{part}.mp4"), stored)?;
-        let mut chunk = vec![0u8; (MEDIA_MB << 20) / 5];
-        for b in chunk.iter_mut() {
-            // xorshift: random enough not to compress, cheap enough to make 50 MB.
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            *b = state as u8;
-        }
-        w.write_all(&chunk)?;
+        w.write_all(chunk)?;
     }
     Ok(w.finish()?.into_inner())
-}
-
-/// The organism and its administrator, before the server starts.
-fn seed(database_url: &str) -> anyhow::Result<i64> {
-    let (pool, _) = db::connect(database_url, 1)?;
-    let mut pooled = pool.get()?;
-    let conn: &mut DbConn = &mut pooled;
-    db::migrate(conn)?;
-    let org = parcours::organisms::store::create(
-        conn,
-        None,
-        &parcours::organisms::rules::Organism {
-            name: "Organisme e-learning".into(),
-            ..Default::default()
-        },
-    )?;
-    let hash = password::hash(PASSWORD)?;
-    users::create(
-        conn,
-        None,
-        users::NewUser {
-            email: "auteur@bench.fr",
-            name: "Autrice",
-            role: Role::OrganismAdmin,
-            organism_id: Some(org),
-            password_hash: Some(&hash),
-        },
-    )?;
-    Ok(org)
-}
-
-/// A trainee in a cohort on the published copy, once it is published.
-fn trainee_on(database_url: &str, org: i64, code: &str, email: &str) -> anyhow::Result<()> {
-    let (pool, _) = db::connect(database_url, 1)?;
-    let mut pooled = pool.get()?;
-    let conn: &mut DbConn = &mut pooled;
-    let (program_id, version_id): (i64, i64) = programs::table
-        .filter(programs::code.eq(code))
-        .select((programs::id, programs::version_id))
-        .first(conn)?;
-    let start = parcours::base::paris::today();
-    let cohort = parcours::cohorts::store::create_cohort(
-        conn,
-        None,
-        &parcours::cohorts::store::NewCohort {
-            organism_id: org,
-            program_id,
-            content_version_id: version_id,
-            name: email,
-            start_date: start,
-            end_date: start + chrono::Months::new(12),
-        },
-    )?;
-    let hash = password::hash(PASSWORD)?;
-    let id = users::create(
-        conn,
-        None,
-        users::NewUser {
-            email,
-            name: "Stagiaire e-learning",
-            role: Role::Trainee,
-            organism_id: Some(org),
-            password_hash: Some(&hash),
-        },
-    )?;
-    parcours::cohorts::store::create_profile(
-        conn,
-        &parcours::cohorts::store::NewProfile {
-            user_id: id,
-            organism_id: org,
-            profile: "aucun",
-            hire_date: start,
-            funding: "proa",
-            employer_id: None,
-        },
-    )?;
-    parcours::cohorts::store::enrol(conn, None, org, cohort, id, start)?;
-    Ok(())
 }
 
 /// The steps of one round, timed apart.
@@ -150,44 +59,11 @@ struct Round {
 async fn round(base: &str, database_url: &str, org: i64, n: usize) -> anyhow::Result<Round> {
     let code = format!("CQP-EL{n}");
     let admin = signed_in(base, "auteur@bench.fr").await?;
-    let list_url = format!("{base}/organismes/{org}/programmes");
-    let list = page(&admin, &list_url).await?;
-    let fields = [
-        ("source", "CQP-AM"),
-        ("code", code.as_str()),
-        ("title", "CQP e-learning"),
-    ];
-    redirected(
-        form(&admin, &list_url, &list, &fields)?.send().await?,
-        "copy",
-    )
-    .await?;
-    let editor = format!("{base}/auteur/programmes/{code}");
+    copy_cqp(&admin, base, org, &code).await?;
     let bytes = package(n)?;
-    let html = page(&admin, &editor).await?;
-    let (rev, csrf) = (
-        field(&html, "revision")?.to_string(),
-        field(&html, "csrf_token")?.to_string(),
-    );
+    let upload = upload_file(&admin, base, (&code, MODULE), bytes, "golf-video.zip").await?;
     let t = Instant::now();
-    let parts = reqwest::multipart::Form::new()
-        .text("csrf_token", csrf)
-        .text("revision", rev)
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(bytes).file_name("golf-video.zip"),
-        );
-    let res = admin
-        .post(format!("{editor}/modules/{MODULE}/fichiers"))
-        .multipart(parts)
-        .send()
-        .await?;
-    redirected(res, "upload").await?;
-    let upload = t.elapsed();
-    let t = Instant::now();
-    let html = page(&admin, &editor).await?;
     let fields = [
-        ("revision", field(&html, "revision")?),
         ("module", MODULE),
         ("sequence", "nouvelle"),
         ("sequence_title", "E-learning"),
@@ -198,26 +74,12 @@ async fn round(base: &str, database_url: &str, org: i64, n: usize) -> anyhow::Re
         ("required", "on"),
         ("file", "files/golf-video.zip"),
     ];
-    let add = form(
-        &admin,
-        &format!("{base}/auteur/programmes/{code}/activites"),
-        &html,
-        &fields,
-    )?;
-    redirected(add.send().await?, "package activity").await?;
-    let html = page(&admin, &editor).await?;
-    let publish = form(
-        &admin,
-        &format!("{editor}/publier"),
-        &html,
-        &[("revision", field(&html, "revision")?)],
-    )?;
-    redirected(publish.send().await?, "publish").await?;
+    add_and_publish(&admin, base, &code, &fields).await?;
     let publish = t.elapsed();
     let email = format!("el{n}@bench.fr");
     let url = database_url.to_string();
     let (code2, email2) = (code.clone(), email.clone());
-    tokio::task::spawn_blocking(move || trainee_on(&url, org, &code2, &email2)).await??;
+    tokio::task::spawn_blocking(move || common::trainee_on(&url, org, &code2, &email2)).await??;
     let trainee = signed_in(base, &email).await?;
     let launch_url = format!("{base}/programmes/{code}/M1/paquets/golf/0");
     let t = Instant::now();
@@ -251,7 +113,8 @@ fn median(mut v: Vec<Duration>) -> f64 {
 async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let database_url = format!("sqlite://{}/parcours.db", dir.path().display());
-    let org = seed(&database_url)?;
+    let org =
+        common::organism_with_admin(&database_url, "Organisme e-learning", "auteur@bench.fr")?;
     let server = common::start(
         &database_url,
         dir.path(),

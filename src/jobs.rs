@@ -1,7 +1,7 @@
 //! Scheduled jobs, started by `startup` when `PARCOURS_JOBS` is on: expired sessions,
 //! engagement nudges and digests, sign-in sheets left open, follow-up digests, the copies for
-//! the CPAM not forwarded, the purge of unconfirmed VAE requests, the bounce mailbox, the
-//! alerts before a CQP deadline. A top-level module, as it calls into several domains.
+//! the CPAM not forwarded, the staff accounts left unused, the purge of unconfirmed VAE
+//! requests, the bounce mailbox, the alerts before a CQP deadline. A top-level module, as it calls into several domains.
 
 use actix_web::web;
 
@@ -40,7 +40,13 @@ pub async fn run_scheduler(state: web::Data<AppState>, content: web::Data<Conten
                 }
                 crate::followup::digest::send_due(c, &mc, now)?;
                 crate::certification::cpam_reminders::send_due(c, &mc, now)?;
-                crate::followup::staff_digest::send_due(c, &mc, now).map(|_| ())
+                crate::followup::staff_digest::send_due(c, &mc, now)?;
+                let months = st.config.retention.staff_inactive_months;
+                let off = crate::accounts::store::disable_inactive_staff(c, now, months)?;
+                if off > 0 {
+                    tracing::info!(off, months, "staff accounts without a sign-in disabled");
+                }
+                Ok(())
             })
             .await;
         if let Err(e) = result {
@@ -50,7 +56,7 @@ pub async fn run_scheduler(state: web::Data<AppState>, content: web::Data<Conten
         if let Some(dir) = state.config.bounce_maildir.clone() {
             read_bounces(&state, dir).await;
         }
-        let dir = state.config.vae.dir.clone();
+        let dir = state.objects.uploads.clone();
         let purged = state
             .db(move |c| crate::vae::pending::purge(c, &dir, crate::db::now()))
             .await;

@@ -54,6 +54,11 @@ enum Command {
         #[command(subcommand)]
         command: MailCommand,
     },
+    /// Les fichiers conservés (programmes et dépôts) : copie vers S3, vérification.
+    Storage {
+        #[command(subcommand)]
+        command: StorageCommand,
+    },
     /// Liste les organismes et leurs promotions, avec leurs numéros.
     List,
     /// Copie la base SQLite dans un fichier pendant que le serveur tourne.
@@ -67,6 +72,23 @@ enum Command {
         /// Sauvegarde à remettre en place.
         #[arg(long)]
         from: std::path::PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum StorageCommand {
+    /// Copie tous les fichiers vers un stockage S3 (reprend là où une copie interrompue s'est
+    /// arrêtée ; chaque copie est vérifiée par son empreinte).
+    Migrate {
+        /// Destination, s3://bucket/préfixe (point d'accès, région et clés : PARCOURS_STORAGE_*).
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
+    /// Cherche les fichiers manquants, abîmés ou orphelins du stockage configuré.
+    Check {
+        /// Compare les tailles sans relire les fichiers.
+        #[arg(long)]
+        quick: bool,
     },
 }
 
@@ -234,6 +256,16 @@ fn main() -> ExitCode {
                     out,
                 },
         } => return parcours::evidence::cli::run(&config, cohort, &from, &to, &out),
+        Command::Storage {
+            command: StorageCommand::Migrate { to },
+        } => parcours::ops::files::migrate::run(&config, &to),
+        Command::Storage {
+            command: StorageCommand::Check { quick },
+        } => match parcours::ops::files::check::run(&config, quick) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::FAILURE,
+            Err(e) => Err(e),
+        },
         Command::Serve => serve(config),
         Command::Migrate => with_db(&config, |conn| {
             let applied = db::migrate(conn)?;
@@ -275,7 +307,13 @@ fn main() -> ExitCode {
         Command::Demo => with_db(&config, |conn| {
             db::migrate(conn)?;
             let (pool, _) = db::connect(&config.database_url, 1)?;
-            parcours::curriculum::load_and_sync(&config.content_dir, &config.data_dir, &pool)?;
+            let objects = parcours::objects::Objects::open(&config.files, &config.data_dir)?;
+            parcours::curriculum::load_and_sync(
+                &config.content_dir,
+                &config.data_dir,
+                objects.programmes,
+                &pool,
+            )?;
             let logins = demo::seed(conn)?;
             println!(
                 "Données de démonstration prêtes. Comptes (mots de passe renouvelés à chaque exécution) :"
@@ -469,8 +507,13 @@ fn issue_attestations(config: &AppConfig, cohort_id: i64) -> anyhow::Result<()> 
     with_db(config, |conn| {
         db::migrate(conn)?;
         let (pool, _) = db::connect(&config.database_url, 1)?;
-        let content =
-            parcours::curriculum::load_and_sync(&config.content_dir, &config.data_dir, &pool)?;
+        let objects = parcours::objects::Objects::open(&config.files, &config.data_dir)?;
+        let content = parcours::curriculum::load_and_sync(
+            &config.content_dir,
+            &config.data_dir,
+            objects.programmes,
+            &pool,
+        )?;
         let cohort = parcours::cohorts::store::cohort(conn, cohort_id)?
             .ok_or_else(|| anyhow::anyhow!("promotion n° {cohort_id} introuvable"))?;
         let editions = content.cohort_editions(conn, cohort.organism_id)?;

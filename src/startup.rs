@@ -23,6 +23,7 @@ fn pages(cfg: &mut web::ServiceConfig) {
     cfg.configure(accounts::account_pages::routes);
     cfg.configure(accounts::links::routes);
     cfg.configure(accounts::token_pages::routes);
+    cfg.configure(accounts::unsubscribe_pages::routes);
     cfg.configure(cohorts::pages::routes);
     cfg.configure(cohorts::cohort_pages::routes);
     cfg.configure(cohorts::end_pages::routes);
@@ -55,6 +56,7 @@ fn pages(cfg: &mut web::ServiceConfig) {
     cfg.configure(crate::packages::launch_pages::routes);
     cfg.configure(crate::packages::frame_pages::routes);
     cfg.configure(crate::packages::cmi5_pages::routes);
+    cfg.configure(crate::privacy::pages::routes);
 }
 
 impl Application {
@@ -68,14 +70,20 @@ impl Application {
         config.with_bound_port(port);
         let config = Arc::new(config);
         let cfg = config.clone();
-        let (pool, content) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let (pool, content, objects) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let (pool, _) = db::connect(&cfg.database_url, cfg.pool_size)?;
             let applied = db::migrate(&mut *pool.get()?)?;
             if !applied.is_empty() {
                 tracing::info!(?applied, "migrations applied");
             }
-            let content = curriculum::load_and_sync(&cfg.content_dir, &cfg.data_dir, &pool)?;
-            Ok((pool, content))
+            let objects = crate::objects::Objects::open(&cfg.files, &cfg.data_dir)?;
+            let content = curriculum::load_and_sync(
+                &cfg.content_dir,
+                &cfg.data_dir,
+                objects.programmes.clone(),
+                &pool,
+            )?;
+            Ok((pool, content, objects))
         })
         .await??;
         let content = web::Data::new(content);
@@ -83,12 +91,17 @@ impl Application {
             pool.clone(),
             crate::tracking::credit_settings(&config),
         )?);
-        let removed = crate::vae::documents::clean_tmp(&config.vae.dir);
+        let removed = crate::vae::documents::clean_tmp(&objects.uploads);
         if removed > 0 {
             tracing::info!(removed, "stale VAE uploads removed");
         }
         let mail_templates = crate::mail::load_templates(&config.templates_dir)?;
-        let state = web::Data::new(AppState::new(config.clone(), pool.clone(), mail_templates)?);
+        let state = web::Data::new(AppState::new(
+            config.clone(),
+            pool.clone(),
+            objects,
+            mail_templates,
+        )?);
         if config.mail_worker {
             let worker = crate::mail::worker::Worker::new(&config, pool)?;
             tokio::spawn(worker.run());

@@ -18,7 +18,7 @@ const FLOORS: &[(&str, &[&str])] = &[
     // Pure basics: French formats, Paris dates, field errors and checks.
     ("ground floor", &["base"]),
     // Plumbing shared by every domain; imports no domain.
-    ("plumbing", &["config", "db", "audit", "web"]),
+    ("plumbing", &["config", "db", "audit", "objects", "web"]),
     // One folder per domain; a domain may import another, without a circle.
     ("domains", DOMAINS),
     // What puts the house together: routes, the home page, scheduled jobs, OpenAPI document,
@@ -47,6 +47,7 @@ const DOMAINS: &[&str] = &[
     "storage",
     "organisms",
     "scorm",
+    "privacy",
 ];
 
 /// Crates the ground floor must not use: it stays pure.

@@ -396,7 +396,7 @@ async fn an_instance_killed_and_restarted_under_load_loses_nothing_and_counts_no
         );
         assert!(*acked > 0, "trainee {id} studied");
     }
-    let dir_files = dir.path().join("vae");
+    let shelf = objects_of(&env).uploads;
     for pdf in &kept {
         let sha: String = {
             use sha2::Digest;
@@ -411,7 +411,7 @@ async fn an_instance_killed_and_restarted_under_load_loses_nothing_and_counts_no
             .get_result(&mut *conn as &mut DbConn)
             .unwrap();
         assert_eq!(rows, 1, "an acknowledged upload is recorded once");
-        assert_eq!(&std::fs::read(dir_files.join(&sha)).unwrap(), pdf);
+        assert_eq!(&read_kept(&shelf, &sha), pdf);
     }
     for (trainee, sessions) in &signed {
         assert!(!sessions.is_empty(), "trainee {trainee} signed");

@@ -82,3 +82,76 @@ pub async fn signed_in(base: &str, email: &str) -> anyhow::Result<reqwest::Clien
     redirected(res, "sign-in").await?;
     Ok(c)
 }
+
+/// The organism's administrator copies the reference CQP as programme `code`, through the
+/// organism's list of programmes.
+pub async fn copy_cqp(
+    admin: &reqwest::Client,
+    base: &str,
+    org: i64,
+    code: &str,
+) -> anyhow::Result<()> {
+    let list_url = format!("{base}/organismes/{org}/programmes");
+    let list = page(admin, &list_url).await?;
+    let fields = [("source", "CQP-AM"), ("code", code), ("title", "CQP copié")];
+    redirected(
+        form(admin, &list_url, &list, &fields)?.send().await?,
+        "copy",
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sends `bytes` as the file `name` into `module` (its folder) of programme `code`'s draft,
+/// through the editor's upload form. Returns how long the upload took, from its sending to
+/// the server's answer that it kept the file (the editor page before it is not counted).
+pub async fn upload_file(
+    admin: &reqwest::Client,
+    base: &str,
+    (code, module): (&str, &str),
+    bytes: Vec<u8>,
+    name: &str,
+) -> anyhow::Result<std::time::Duration> {
+    let editor = format!("{base}/auteur/programmes/{code}");
+    let html = page(admin, &editor).await?;
+    let parts = reqwest::multipart::Form::new()
+        .text("csrf_token", field(&html, "csrf_token")?.to_string())
+        .text("revision", field(&html, "revision")?.to_string())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+        );
+    let t = std::time::Instant::now();
+    let res = admin
+        .post(format!("{editor}/modules/{module}/fichiers"))
+        .multipart(parts)
+        .send()
+        .await?;
+    redirected(res, "upload").await?;
+    Ok(t.elapsed())
+}
+
+/// Adds an activity (the editor's form: `fields` besides the revision) to programme `code`'s
+/// draft, then publishes the draft.
+pub async fn add_and_publish(
+    admin: &reqwest::Client,
+    base: &str,
+    code: &str,
+    fields: &[(&str, &str)],
+) -> anyhow::Result<()> {
+    let editor = format!("{base}/auteur/programmes/{code}");
+    let html = page(admin, &editor).await?;
+    let mut all = vec![("revision", field(&html, "revision")?)];
+    all.extend_from_slice(fields);
+    let add = form(admin, &format!("{editor}/activites"), &html, &all)?;
+    redirected(add.send().await?, "add the activity").await?;
+    let html = page(admin, &editor).await?;
+    let publish = form(
+        admin,
+        &format!("{editor}/publier"),
+        &html,
+        &[("revision", field(&html, "revision")?)],
+    )?;
+    redirected(publish.send().await?, "publish").await?;
+    Ok(())
+}

@@ -111,7 +111,8 @@ pub fn fill(database_url: &str) -> anyhow::Result<(i64, i64)> {
     let mut conn = pool.get()?;
     db::migrate(&mut conn)?;
     let data = std::env::temp_dir().join(format!("parcours-bench-data-{}", std::process::id()));
-    let content = parcours::curriculum::load_and_sync(&content_dir(), &data, &pool)?;
+    let blobs = parcours::objects::folder(&data.join("blobs"))?;
+    let content = parcours::curriculum::load_and_sync(&content_dir(), &data, blobs, &pool)?;
     let cqp = content
         .current(&mut conn, "CQP-AM")?
         .ok_or_else(|| anyhow::anyhow!("CQP-AM missing"))?;
@@ -174,18 +175,7 @@ pub fn fill(database_url: &str) -> anyhow::Result<(i64, i64)> {
                     password_hash: Some(&hash),
                 },
             )?;
-            parcours::cohorts::store::create_profile(
-                c,
-                &parcours::cohorts::store::NewProfile {
-                    user_id: id,
-                    organism_id: org,
-                    profile: "aucun",
-                    hire_date: start,
-                    funding: "proa",
-                    employer_id: None,
-                },
-            )?;
-            parcours::cohorts::store::enrol(c, None, org, cohort, id, start)?;
+            profile_and_enrol(c, org, cohort, id, start)?;
             daily_activity(c, id, i, (start, today), &modules)?;
             if i < 64 {
                 // The module page's states: time on every M2 activity, half the lessons done.
@@ -461,4 +451,112 @@ pub fn first_lesson(database_url: &str) -> anyhow::Result<(i64, String)> {
         .map(|a| a.slug.clone())
         .unwrap_or_default();
     Ok((id, format!("/programmes/CQP-AM/M1/activites/{slug}")))
+}
+
+/// An organism and its administrator `email`, in a database migrated first (before the
+/// server starts).
+pub fn organism_with_admin(database_url: &str, name: &str, email: &str) -> anyhow::Result<i64> {
+    let (pool, _) = db::connect(database_url, 1)?;
+    let mut pooled = pool.get()?;
+    let conn: &mut DbConn = &mut pooled;
+    db::migrate(conn)?;
+    let org = parcours::organisms::store::create(
+        conn,
+        None,
+        &parcours::organisms::rules::Organism {
+            name: name.into(),
+            ..Default::default()
+        },
+    )?;
+    let hash = password::hash(PASSWORD)?;
+    users::create(
+        conn,
+        None,
+        users::NewUser {
+            email,
+            name: "Autrice",
+            role: Role::OrganismAdmin,
+            organism_id: Some(org),
+            password_hash: Some(&hash),
+        },
+    )?;
+    Ok(org)
+}
+
+/// A trainee `email` in a cohort of her own on the current version of programme `code`
+/// (written straight to the database: the pages to do it are not what is measured).
+pub fn trainee_on(database_url: &str, org: i64, code: &str, email: &str) -> anyhow::Result<()> {
+    use parcours::db::schema::programs;
+    let (pool, _) = db::connect(database_url, 1)?;
+    let mut pooled = pool.get()?;
+    let conn: &mut DbConn = &mut pooled;
+    let (program_id, version_id): (i64, i64) = programs::table
+        .filter(programs::code.eq(code))
+        .select((programs::id, programs::version_id))
+        .first(conn)?;
+    let start = parcours::base::paris::today();
+    let cohort = parcours::cohorts::store::create_cohort(
+        conn,
+        None,
+        &parcours::cohorts::store::NewCohort {
+            organism_id: org,
+            program_id,
+            content_version_id: version_id,
+            name: email,
+            start_date: start,
+            end_date: start + chrono::Months::new(12),
+        },
+    )?;
+    let hash = password::hash(PASSWORD)?;
+    let id = users::create(
+        conn,
+        None,
+        users::NewUser {
+            email,
+            name: "Stagiaire",
+            role: Role::Trainee,
+            organism_id: Some(org),
+            password_hash: Some(&hash),
+        },
+    )?;
+    profile_and_enrol(conn, org, cohort, id, start)?;
+    Ok(())
+}
+
+/// A trainee's profile (hired on `start`, ProA) and her enrolment in `cohort` from `start`.
+fn profile_and_enrol(
+    conn: &mut DbConn,
+    org: i64,
+    cohort: i64,
+    id: i64,
+    start: chrono::NaiveDate,
+) -> anyhow::Result<()> {
+    parcours::cohorts::store::create_profile(
+        conn,
+        &parcours::cohorts::store::NewProfile {
+            user_id: id,
+            organism_id: org,
+            profile: "aucun",
+            hire_date: start,
+            funding: "proa",
+            employer_id: None,
+        },
+    )?;
+    parcours::cohorts::store::enrol(conn, None, org, cohort, id, start)?;
+    Ok(())
+}
+
+/// `mb` MB of random bytes from `seed` (xorshift: random enough not to compress, cheap
+/// enough to make 50 MB), after `head`.
+pub fn incompressible(head: &[u8], mb: usize, seed: u64) -> Vec<u8> {
+    let mut bytes = head.to_vec();
+    bytes.reserve(mb << 20);
+    let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ seed;
+    while bytes.len() < (mb << 20) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        bytes.push(state as u8);
+    }
+    bytes
 }

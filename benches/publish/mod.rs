@@ -13,7 +13,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
-use parcours::curriculum::authoring::blobs::Blobs;
 use parcours::curriculum::authoring::drafts::{self, Saved};
 use parcours::curriculum::authoring::manifest;
 use parcours::db::schema::{content_versions, lessons, modules, programs, users};
@@ -81,7 +80,7 @@ fn rebuild_draft(
         .filter(users::email.eq(ADMIN))
         .select(users::id)
         .first(conn)?;
-    let blobs = Blobs::new(data_dir.join("programmes").join("blobs"));
+    let blobs = parcours::objects::folder(&data_dir.join("programmes").join("blobs"))?;
     let draft = drafts::get(conn, program_id)?.ok_or_else(|| anyhow::anyhow!("no draft"))?;
     let generated = programme::generate(&blobs, &draft.manifest)?;
     // What `parcours content check` prints for the folder, and what it must say.

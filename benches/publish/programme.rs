@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use parcours::curriculum::authoring::blobs::Blobs;
+use parcours::objects::Shelf;
 
 use super::text;
 
@@ -31,7 +31,7 @@ pub struct Generated {
 }
 
 /// Writes the draft's files (`files`: path to blob) as a folder, then adds to each module.
-pub fn generate(blobs: &Blobs, files: &BTreeMap<String, String>) -> anyhow::Result<Generated> {
+pub fn generate(blobs: &Shelf, files: &BTreeMap<String, String>) -> anyhow::Result<Generated> {
     let root = tempfile::tempdir()?;
     let dir = root.path().join("programme");
     for (path, sha) in files {

@@ -15,6 +15,8 @@ pub mod session;
 pub mod sessions;
 pub mod store;
 pub mod token_pages;
+pub mod unsubscribe;
+pub mod unsubscribe_pages;
 
 pub use rules::Role;
 pub use session::CurrentUser;

@@ -252,3 +252,153 @@ mod link_tests {
         assert!(!may_invite(Role::Admin, Role::Trainee));
     }
 }
+
+/// A staff account as the inactivity rule reads it (issue #23).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaffSeen {
+    pub id: i64,
+    pub role: Role,
+    pub organism_id: Option<i64>,
+    pub last_login_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+impl StaffSeen {
+    /// Its last sign-in, or its creation when it never signed in.
+    pub fn last_seen(&self) -> NaiveDateTime {
+        self.last_login_at.unwrap_or(self.created_at)
+    }
+}
+
+impl Role {
+    /// Whether an account of this role is disabled after months without a sign-in: staff
+    /// hold access to other people's data; trainees and doctors have their own retention.
+    pub fn disabled_when_inactive(self) -> bool {
+        matches!(self, Role::Admin | Role::OrganismAdmin | Role::Trainer)
+    }
+}
+
+/// Whether `months` calendar months have passed since `last_seen` at `now`. A month after
+/// 31 January is the last day of February, as in `privacy::rules::Period::end`.
+pub fn inactive_at(last_seen: NaiveDateTime, now: NaiveDateTime, months: u32) -> bool {
+    months > 0
+        && last_seen
+            .checked_add_months(chrono::Months::new(months))
+            .is_some_and(|end| end <= now)
+}
+
+/// Which of the active staff accounts to disable at `now`. The platform and each organism keep
+/// one active administrator (the one seen last), or nobody could enable the others again.
+pub fn staff_to_disable(active: &[StaffSeen], now: NaiveDateTime, months: u32) -> Vec<i64> {
+    let mut out: Vec<i64> = active
+        .iter()
+        .filter(|s| s.role.disabled_when_inactive() && inactive_at(s.last_seen(), now, months))
+        .map(|s| s.id)
+        .collect();
+    // `None`: the platform's administrators; `Some(id)`: an organism's.
+    let mut groups: std::collections::BTreeMap<Option<i64>, Vec<&StaffSeen>> = Default::default();
+    for s in active {
+        match s.role {
+            Role::Admin => groups.entry(None).or_default().push(s),
+            Role::OrganismAdmin => groups
+                .entry(Some(s.organism_id.unwrap_or(0)))
+                .or_default()
+                .push(s),
+            _ => {}
+        }
+    }
+    for admins in groups.values() {
+        if admins.iter().all(|a| out.contains(&a.id)) {
+            // The latest seen; on a tie, the oldest account.
+            let spare = admins
+                .iter()
+                .max_by_key(|a| (a.last_seen(), std::cmp::Reverse(a.id)));
+            if let Some(spare) = spare {
+                out.retain(|id| *id != spare.id);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod inactive_tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn at(y: i32, m: u32, d: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(y, m, d)
+            .unwrap()
+            .and_hms_opt(10, 0, 0)
+            .unwrap()
+    }
+
+    fn seen(id: i64, role: Role, org: Option<i64>, login: Option<NaiveDateTime>) -> StaffSeen {
+        StaffSeen {
+            id,
+            role,
+            organism_id: org,
+            last_login_at: login,
+            created_at: at(2020, 1, 1),
+        }
+    }
+
+    #[test]
+    fn months_are_calendar_months_clamped_at_month_ends() {
+        assert!(!inactive_at(at(2026, 1, 31), at(2026, 2, 27), 1));
+        assert!(inactive_at(at(2026, 1, 31), at(2026, 2, 28), 1));
+        assert!(inactive_at(at(2027, 1, 31), at(2028, 2, 29), 13));
+        assert!(!inactive_at(at(2025, 3, 31), at(2026, 3, 30), 12));
+        assert!(inactive_at(at(2025, 3, 31), at(2026, 3, 31), 12));
+        assert!(!inactive_at(at(2020, 1, 1), at(2026, 1, 1), 0));
+    }
+
+    #[test]
+    fn never_signed_in_counts_from_the_creation() {
+        let mut s = seen(1, Role::Trainer, Some(1), None);
+        s.created_at = at(2025, 6, 30);
+        assert_eq!(s.last_seen(), at(2025, 6, 30));
+        assert_eq!(
+            staff_to_disable(&[s.clone()], at(2026, 6, 29), 12),
+            Vec::<i64>::new()
+        );
+        assert_eq!(staff_to_disable(&[s], at(2026, 6, 30), 12), vec![1]);
+    }
+
+    #[test]
+    fn only_staff_roles_are_disabled() {
+        let now = at(2026, 6, 1);
+        let old = Some(at(2021, 1, 1));
+        let all = [
+            seen(1, Role::Trainer, Some(1), old),
+            seen(2, Role::Trainee, Some(1), old),
+            seen(3, Role::Doctor, None, old),
+            seen(4, Role::Trainer, Some(1), Some(at(2025, 7, 1))),
+            seen(5, Role::OrganismAdmin, Some(1), Some(at(2026, 5, 1))),
+            seen(6, Role::OrganismAdmin, Some(1), old),
+        ];
+        assert_eq!(staff_to_disable(&all, now, 12), vec![1, 6]);
+        assert_eq!(staff_to_disable(&all, now, 3), vec![1, 4, 6]);
+    }
+
+    #[test]
+    fn the_last_active_admins_stay() {
+        let now = at(2026, 6, 1);
+        let all = [
+            seen(1, Role::Admin, None, Some(at(2020, 3, 1))),
+            seen(2, Role::Admin, None, Some(at(2021, 3, 1))),
+            seen(3, Role::OrganismAdmin, Some(7), None),
+            seen(4, Role::OrganismAdmin, Some(7), None),
+            seen(5, Role::OrganismAdmin, Some(8), Some(at(2022, 1, 1))),
+            seen(6, Role::Trainer, Some(8), Some(at(2022, 1, 1))),
+        ];
+        // The platform keeps 2 (seen last), organism 7 keeps 3 (tie: the oldest account),
+        // organism 8 keeps 5; a trainer is no administrator.
+        assert_eq!(staff_to_disable(&all, now, 12), vec![1, 4, 6]);
+        // Another active administrator, recent: the old ones all go.
+        let mut more = all.to_vec();
+        more.push(seen(9, Role::Admin, None, Some(at(2026, 5, 1))));
+        more.push(seen(10, Role::OrganismAdmin, Some(8), Some(at(2026, 5, 1))));
+        assert_eq!(staff_to_disable(&more, now, 12), vec![1, 2, 4, 5, 6]);
+    }
+}

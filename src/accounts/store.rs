@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::rules::Role;
+use super::rules::{self, Role, StaffSeen};
 use crate::audit::{self, Event};
 use crate::db::schema::users;
 use crate::db::{self, DbConn};
@@ -152,32 +152,95 @@ pub fn set_role(conn: &mut DbConn, actor: i64, user: &User, role: Role) -> Query
 }
 
 pub fn set_disabled(conn: &mut DbConn, actor: i64, user: &User, disabled: bool) -> QueryResult<()> {
-    diesel::update(users::table.find(user.id))
+    let action = if disabled {
+        "user_disabled"
+    } else {
+        "user_enabled"
+    };
+    let event = Event::new(action, "user", Some(user.id))
+        .by(Some(actor))
+        .change(
+            serde_json::json!({"disabled": user.disabled}),
+            serde_json::json!({"disabled": disabled}),
+        );
+    switch(conn, user, disabled, event).map(|_| ())
+}
+
+/// Disables or enables an account: its sessions and tokens end with the old `token_version`,
+/// and `event` is audited. Only from the state `user` was read in, so that two instances of
+/// the scheduled job switch it once: `false` when it had changed meanwhile.
+fn switch(conn: &mut DbConn, user: &User, disabled: bool, event: Event<'_>) -> QueryResult<bool> {
+    let target = users::table
+        .filter(users::id.eq(user.id))
+        .filter(users::disabled.eq(user.disabled));
+    let changed = diesel::update(target)
         .set((
             users::disabled.eq(disabled),
             users::token_version.eq(users::token_version + 1),
             users::updated_at.eq(db::now()),
         ))
         .execute(conn)?;
+    if changed == 0 {
+        return Ok(false);
+    }
     audit::record(
         conn,
-        Event::new(
-            if disabled {
-                "user_disabled"
-            } else {
-                "user_enabled"
-            },
-            "user",
-            Some(user.id),
-        )
-        .by(Some(actor))
-        .in_organism(user.organism_id)
-        .key(user.email.clone())
-        .change(
-            serde_json::json!({"disabled": user.disabled}),
-            serde_json::json!({"disabled": disabled}),
-        ),
-    )
+        event.in_organism(user.organism_id).key(user.email.clone()),
+    )?;
+    Ok(true)
+}
+
+/// Disables the staff accounts without a sign-in for `months` at `now` (issue #23, the rule
+/// `privacy::rules::Keep::StaffInactive`), each audited with no actor. Run by every instance
+/// every minute: an account already disabled is left alone. Returns how many were disabled.
+pub fn disable_inactive_staff(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    months: u32,
+) -> QueryResult<usize> {
+    let roles: Vec<&str> = Role::ALL
+        .into_iter()
+        .filter(|r| r.disabled_when_inactive())
+        .map(Role::as_str)
+        .collect();
+    let rows: Vec<(User, NaiveDateTime)> = users::table
+        .filter(users::disabled.eq(false))
+        .filter(users::role.eq_any(roles))
+        .select((User::as_select(), users::created_at))
+        .load(conn)?;
+    let pairs: Vec<(&User, StaffSeen)> = rows
+        .iter()
+        .filter_map(|(u, created_at)| {
+            let s = StaffSeen {
+                id: u.id,
+                role: u.role()?,
+                organism_id: u.organism_id,
+                last_login_at: u.last_login_at,
+                created_at: *created_at,
+            };
+            Some((u, s))
+        })
+        .collect();
+    let seen: Vec<StaffSeen> = pairs.iter().map(|(_, s)| s.clone()).collect();
+    let mut disabled = 0;
+    for id in rules::staff_to_disable(&seen, now, months) {
+        let Some((user, s)) = pairs.iter().find(|(u, _)| u.id == id) else {
+            continue;
+        };
+        let event = Event::new("user_disabled", "user", Some(id)).change(
+            serde_json::json!({"disabled": false}),
+            serde_json::json!({
+                "disabled": true,
+                "reason": "staff_inactive",
+                "months": months,
+                "last_seen": s.last_seen(),
+            }),
+        );
+        if db::transaction(conn, |c| switch(c, user, true, event))? {
+            disabled += 1;
+        }
+    }
+    Ok(disabled)
 }
 
 pub fn mark_login(conn: &mut DbConn, user: &User, ip: &str) -> QueryResult<()> {

@@ -47,7 +47,7 @@ async fn upload(
     me.require_org_admin_of(trainee.organism_id)?;
     let limit = state.config.vae.max_upload_bytes;
     documents::check_length(&req, limit, 1)?;
-    let mut up = documents::read(payload, &state.config.vae.dir, limit, 1).await?;
+    let mut up = documents::read(payload, &state.objects.uploads, limit, 1).await?;
     if let Err(e) = csrf::verify(&req, up.get(csrf::FIELD)) {
         up.discard().await;
         return Err(e);
@@ -60,7 +60,7 @@ async fn upload(
             "Choisissez le fichier du certificat (PDF, JPEG ou PNG).",
         ));
     };
-    let (dir, actor, id) = (state.config.vae.dir.clone(), me.id, trainee.id);
+    let (dir, actor, id) = (state.objects.uploads.clone(), me.id, trainee.id);
     let st = state.clone();
     state
         .db(move |c| {
@@ -68,8 +68,10 @@ async fn upload(
                 sha256: staged.sha256.clone(),
                 file_name: format!("cqp-{}.{}", trainee.id, staged.kind.extensions()[0]),
                 mime: staged.kind.mime().into(),
-                bytes: std::fs::read(staged.path().unwrap_or(&dir.join(&staged.sha256)))
-                    .map_err(|e| AppError::Internal(e.into()))?,
+                bytes: match staged.path() {
+                    Some(waiting) => std::fs::read(waiting).map_err(|e| AppError::io("CQP", e))?,
+                    None => documents::read_kept(&dir, &staged.sha256)?,
+                },
             };
             let mc = MailContext {
                 templates: &st.mail_templates,
@@ -102,7 +104,7 @@ async fn download(state: State, me: CurrentUser, path: web::Path<i64>) -> AppRes
     ) else {
         return Err(AppError::NotFound);
     };
-    let dir = state.config.vae.dir.clone();
+    let dir = state.objects.uploads.clone();
     let bytes = web::block(move || documents::read_kept(&dir, &sha))
         .await
         .map_err(|e| AppError::Internal(e.into()))??;

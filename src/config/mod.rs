@@ -1,6 +1,7 @@
 //! Configuration, read once from `PARCOURS_*` variables and an optional `parcours.toml`,
 //! then passed around: no globals, so a test can start an app with its own settings.
 
+mod files;
 mod ip_net;
 mod secret;
 mod sections;
@@ -11,6 +12,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+pub use files::{FileStore, S3Settings, parse_s3_url};
 pub use ip_net::IpNet;
 pub use smtp::{SmtpSettings, SmtpTls, parse_smtp_url};
 
@@ -65,7 +67,11 @@ pub struct AppConfig {
     /// A bearer token that opens `/metrics` from anywhere.
     pub metrics_token: Option<String>,
     pub vae: VaeSettings,
+    /// How long personal data is kept (see `privacy::rules`).
+    pub retention: RetentionSettings,
     pub storage: StorageSettings,
+    /// Where every kept file is (see `crate::objects`).
+    pub files: FileStore,
     /// Reverse proxies whose `X-Forwarded-For` is believed (the per-address limits would
     /// otherwise see one address: the proxy's).
     pub trusted_proxies: Vec<std::net::IpAddr>,
@@ -81,6 +87,15 @@ pub struct VaeSettings {
     pub min_hours: i64,
     /// Months the candidate has to send the livret 2 after the recevabilité.
     pub livret2_months: u32,
+}
+
+/// The configurable lengths of the retention table (`privacy::rules::RULES`).
+#[derive(Clone, Copy, Debug)]
+pub struct RetentionSettings {
+    /// Years the proofs of a training are kept after its end (`PARCOURS_RETENTION_PROOF_YEARS`).
+    pub proof_years: u32,
+    /// Months without a sign-in after which a staff account is to be disabled.
+    pub staff_inactive_months: u32,
 }
 
 /// How much uploaded files (VAE documents, follow-up attachments) may take, in bytes.
@@ -144,12 +159,25 @@ fn redact_url(raw: &str) -> String {
 impl AppConfig {
     /// Reads the process environment and `parcours.toml` (or the file named by `PARCOURS_CONFIG`).
     pub fn load() -> Result<Self, ConfigError> {
-        let env: HashMap<String, String> = std::env::vars().collect();
-        let file = match env.get("PARCOURS_CONFIG") {
-            Some(p) => Some(PathBuf::from(p)),
-            None => Some(PathBuf::from("parcours.toml")).filter(|p| p.exists()),
-        };
+        let (env, file) = process_sources();
         Self::from_sources(&env, file.as_deref())
+    }
+
+    /// The S3 store `url` names, with the other `PARCOURS_STORAGE_*` settings of the process
+    /// environment and file: where `parcours storage migrate --to URL` copies the files.
+    pub fn load_s3_destination(url: &str) -> Result<S3Settings, ConfigError> {
+        let (env, file) = process_sources();
+        Self::s3_destination_from(&env, file.as_deref(), url)
+    }
+
+    /// `load_s3_destination` from explicit sources.
+    pub fn s3_destination_from(
+        env: &HashMap<String, String>,
+        file: Option<&Path>,
+        url: &str,
+    ) -> Result<S3Settings, ConfigError> {
+        let src = sources::Sources::read(env, file)?;
+        files::s3_settings(&src, url, "--to")
     }
 
     /// Builds the configuration from explicit sources, so tests need not touch the process.
@@ -159,6 +187,19 @@ impl AppConfig {
     ) -> Result<Self, ConfigError> {
         let src = sources::Sources::read(env, file)?;
         let server = sections::server(&src)?;
+        let vae = sections::vae(&src, &server.data_dir)?;
+        let files = files::file_store(&src, &server.data_dir, &vae.dir)?;
+        if matches!(files, FileStore::S3(_))
+            && src.get("PARCOURS_SECRET").is_none()
+            && src.file.secret.is_none()
+        {
+            // Instances that share no disk cannot share a generated secret.
+            return Err(bad(
+                "PARCOURS_SECRET",
+                "obligatoire avec PARCOURS_STORAGE_URL : les instances ne partagent pas de disque, \
+                 donnez-leur le même secret (32 caractères au moins)",
+            ));
+        }
         let secret = sections::secret(&src, &server.data_dir)?;
         let (smtp, mail_from) = sections::smtp(&src)?;
         let (templates_dir, content_dir) = sections::dirs(&src);
@@ -170,13 +211,15 @@ impl AppConfig {
         let (jobs, nudge_days, sheet_close_hours) = sections::jobs(&src)?;
         let verify_ip_per_minute = sections::verify_ip_per_minute(&src)?;
         let (metrics_allow, metrics_token) = sections::metrics(&src)?;
-        let vae = sections::vae(&src, &server.data_dir)?;
         let storage = sections::storage(&src)?;
+        let retention = sections::retention(&src)?;
         let trusted_proxies = sections::trusted_proxies(&src)?;
         Ok(AppConfig {
             trusted_proxies,
             vae,
+            retention,
             storage,
+            files,
             jobs,
             nudge_days,
             sheet_close_hours,
@@ -204,6 +247,16 @@ impl AppConfig {
             log_json,
         })
     }
+}
+
+/// The process environment and the settings file, if any.
+fn process_sources() -> (HashMap<String, String>, Option<PathBuf>) {
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let file = match env.get("PARCOURS_CONFIG") {
+        Some(p) => Some(PathBuf::from(p)),
+        None => Some(PathBuf::from("parcours.toml")).filter(|p| p.exists()),
+    };
+    (env, file)
 }
 
 /// `u` with `port` in place of a port 0.
@@ -255,6 +308,8 @@ mod tests {
         assert_eq!(c.storage.trainee_quota, 100 * 1024 * 1024);
         assert_eq!(c.storage.anonymous_per_hour, 200 * 1024 * 1024);
         assert_eq!(c.sheet_close_hours, 24);
+        assert_eq!(c.retention.proof_years, 6);
+        assert_eq!(c.retention.staff_inactive_months, 12);
         assert_eq!(c.bounce_maildir, None);
         let c = AppConfig::from_sources(&env(&[("PARCOURS_BOUNCE_MAILDIR", "/srv/rebonds")]), None)
             .unwrap();
@@ -276,6 +331,9 @@ mod tests {
             ("PARCOURS_VAE_ANONYMOUS_MB_PER_HOUR", "0"),
             ("PARCOURS_SHEET_CLOSE_HOURS", "0"),
             ("PARCOURS_SHEET_CLOSE_HOURS", "demain"),
+            ("PARCOURS_RETENTION_PROOF_YEARS", "0"),
+            ("PARCOURS_RETENTION_PROOF_YEARS", "six"),
+            ("PARCOURS_RETENTION_STAFF_INACTIVE_MONTHS", "61"),
         ] {
             let err = AppConfig::from_sources(&env(&[(key, value)]), None).unwrap_err();
             assert_eq!(err.setting, key, "{key}={value}: {err}");

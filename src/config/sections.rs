@@ -44,18 +44,7 @@ pub(super) fn server(src: &Sources) -> Result<Server, ConfigError> {
     let base_url = src
         .text("PARCOURS_BASE_URL", &file.base_url)
         .unwrap_or_else(|| format!("http://{bind}"));
-    let parsed = url::Url::parse(&base_url).map_err(|e| {
-        bad(
-            "PARCOURS_BASE_URL",
-            format!("« {base_url} » n'est pas une URL : {e}"),
-        )
-    })?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(bad(
-            "PARCOURS_BASE_URL",
-            "l'URL doit commencer par http:// ou https://",
-        ));
-    }
+    let parsed = web_url("PARCOURS_BASE_URL", &base_url)?;
     let base_url = base_url.trim_end_matches('/').to_string();
     let packages_url = packages_url(src, &parsed)?;
     Ok(Server {
@@ -122,6 +111,16 @@ fn check_database_url(url: &str) -> Result<(), ConfigError> {
             "doit commencer par sqlite:// ou postgres://",
         ))
     }
+}
+
+/// An `http(s)://` URL setting, parsed.
+pub(super) fn web_url(setting: &'static str, raw: &str) -> Result<url::Url, ConfigError> {
+    let parsed = url::Url::parse(raw)
+        .map_err(|e| bad(setting, format!("« {raw} » n'est pas une URL : {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(bad(setting, "l'URL doit commencer par http:// ou https://"));
+    }
+    Ok(parsed)
 }
 
 pub(super) fn secret(src: &Sources, data_dir: &Path) -> Result<Vec<u8>, ConfigError> {
@@ -280,6 +279,34 @@ pub(super) fn jobs(src: &Sources) -> Result<(bool, i64, i64), ConfigError> {
         return Err(bad("PARCOURS_SHEET_CLOSE_HOURS", "entre 1 et 720 heures"));
     }
     Ok((jobs, nudge_days, close_hours))
+}
+
+/// How long personal data is kept: the proofs of a training (1 to 30 years after its end) and
+/// the staff accounts left unused (1 to 60 months).
+pub(super) fn retention(src: &Sources) -> Result<super::RetentionSettings, ConfigError> {
+    let proof_years = src.number(
+        "PARCOURS_RETENTION_PROOF_YEARS",
+        src.file.retention_proof_years,
+        6,
+    )?;
+    if !(1..=30).contains(&proof_years) {
+        return Err(bad("PARCOURS_RETENTION_PROOF_YEARS", "entre 1 et 30 ans"));
+    }
+    let staff_inactive_months = src.number(
+        "PARCOURS_RETENTION_STAFF_INACTIVE_MONTHS",
+        src.file.retention_staff_inactive_months,
+        12,
+    )?;
+    if !(1..=60).contains(&staff_inactive_months) {
+        return Err(bad(
+            "PARCOURS_RETENTION_STAFF_INACTIVE_MONTHS",
+            "entre 1 et 60 mois",
+        ));
+    }
+    Ok(super::RetentionSettings {
+        proof_years,
+        staff_inactive_months,
+    })
 }
 
 pub(super) fn verify_ip_per_minute(src: &Sources) -> Result<u32, ConfigError> {

@@ -47,11 +47,19 @@ pub(super) struct FileConfig {
     pub(super) vae_max_upload_mb: Option<u64>,
     pub(super) vae_min_hours: Option<i64>,
     pub(super) vae_livret2_months: Option<u32>,
+    pub(super) retention_proof_years: Option<u32>,
+    pub(super) retention_staff_inactive_months: Option<u32>,
     pub(super) quota_organism_mb: Option<u64>,
     pub(super) quota_candidate_mb: Option<u64>,
     pub(super) quota_trainee_mb: Option<u64>,
     pub(super) vae_anonymous_mb_per_hour: Option<u64>,
     pub(super) trusted_proxies: Option<String>,
+    pub(super) storage_url: Option<String>,
+    pub(super) storage_endpoint: Option<String>,
+    pub(super) storage_region: Option<String>,
+    pub(super) storage_access_key: Option<String>,
+    pub(super) storage_secret_key: Option<String>,
+    pub(super) storage_path_style: Option<bool>,
 }
 
 /// The environment and the file, read once.

@@ -163,7 +163,7 @@ async fn record(
     answer: String,
     staged: Vec<Staged>,
 ) -> AppResult<Result<i32, (StatusCode, String)>> {
-    let dir = state.config.vae.dir.clone();
+    let dir = state.objects.uploads.clone();
     let quotas = state.config.storage;
     let ip = w::client_ip(req).to_string();
     state
@@ -223,7 +223,7 @@ async fn hand_in(
     };
     let limit = state.config.vae.max_upload_bytes;
     documents::check_length(&req, limit, rules::MAX_FILES as u64)?;
-    let dir = &state.config.vae.dir;
+    let dir = &state.objects.uploads;
     let read = documents::read_with(payload, dir, limit, rules::MAX_FILES, files::check_work);
     let up = match read.await {
         Ok(up) => up,
@@ -476,7 +476,7 @@ async fn download(state: State, me: CurrentUser, path: web::Path<i64>) -> AppRes
             staff_access(&state, &me, owner).await?;
         }
     }
-    let dir = state.config.vae.dir.clone();
+    let dir = state.objects.uploads.clone();
     let sha = file.sha256.clone();
     let bytes = web::block(move || documents::read_kept(&dir, &sha))
         .await

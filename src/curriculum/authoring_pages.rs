@@ -399,7 +399,7 @@ async fn file_page(
             let bytes = content2
                 .blobs()
                 .read(sha)
-                .map_err(|e| AppError::Internal(e.into()))?;
+                .map_err(|e| AppError::io("programme file", e))?;
             Ok((draft.revision, String::from_utf8_lossy(&bytes).into_owned()))
         })
         .await?;
@@ -483,7 +483,7 @@ async fn save_file(
             let sha = content2
                 .blobs()
                 .put(body.as_bytes())
-                .map_err(|e| AppError::Internal(e.into()))?;
+                .map_err(|e| AppError::io("programme file", e))?;
             Ok(drafts::save(c, id, revision, &[(file, Some(sha))], me2.id)?)
         })
         .await?;

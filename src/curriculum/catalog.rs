@@ -7,18 +7,18 @@ use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
-use super::authoring::blobs::Blobs;
 use super::authoring::manifest::{self, Manifest};
 use super::edition::{Edition, Editions, ProgramIds};
 use super::rules::{Curriculum, Program};
 use super::versions::{self, VersionRow};
 use crate::db::DbConn;
+use crate::objects::Shelf;
 
 pub struct Content {
     /// The reference programmes as read from `content/` at start, by code, with their version.
     reference: HashMap<String, Arc<Program>>,
     reference_versions: HashMap<String, i64>,
-    blobs: Blobs,
+    blobs: Shelf,
     /// Where versions' files are written out to be read and served.
     cache: PathBuf,
     editions: RwLock<HashMap<i64, Arc<Edition>>>,
@@ -99,13 +99,14 @@ impl std::error::Error for LoadError {}
 
 impl Content {
     /// Syncs the reference programmes read from `dir` (each change is a new version whose
-    /// files are kept as blobs) and keeps their current editions.
+    /// files are kept on the `blobs` shelf) and keeps their current editions. Versions are
+    /// written out under `data_dir`: a cache, rebuilt from the shelf by any instance.
     pub fn start(
         curriculum: Curriculum,
         data_dir: &Path,
+        blobs: Shelf,
         conn: &mut DbConn,
     ) -> anyhow::Result<Content> {
-        let blobs = Blobs::new(data_dir.join("programmes").join("blobs"));
         let mut editions = HashMap::new();
         let mut reference = HashMap::new();
         let mut reference_versions = HashMap::new();
@@ -132,7 +133,7 @@ impl Content {
         })
     }
 
-    pub fn blobs(&self) -> &Blobs {
+    pub fn blobs(&self) -> &Shelf {
         &self.blobs
     }
 

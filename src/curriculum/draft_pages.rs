@@ -101,7 +101,7 @@ async fn add_activity(
                 let bytes = content2
                     .blobs()
                     .read(sha)
-                    .map_err(|e| AppError::Internal(e.into()))?;
+                    .map_err(|e| AppError::io("programme file", e))?;
                 Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
             };
             let Some(module_toml) = read(&format!("{dir}/module.toml"))? else {
@@ -139,7 +139,7 @@ async fn add_activity(
                 content2
                     .blobs()
                     .put(text.as_bytes())
-                    .map_err(|e| AppError::Internal(e.into()))
+                    .map_err(|e| AppError::io("programme file", e))
             };
             let edits = vec![
                 (
@@ -371,7 +371,7 @@ async fn upload(
                     ),
                 ));
             }
-            let sha = content2.blobs().put_file(&temp2).map_err(|e| AppError::Internal(e.into()))?;
+            let sha = content2.blobs().put_file(&temp2).map_err(|e| AppError::io("programme file", e))?.sha256;
             let edits = [(format!("{module}/files/{name}"), Some(sha))];
             Ok(drafts::save(c, id, revision, &edits, me2.id)?)
         })

@@ -140,7 +140,7 @@ async fn put_in_place(
 /// checked: the revision the author saw and the archive, waiting in a temporary file.
 async fn receive(req: &HttpRequest, state: &State, payload: Multipart) -> AppResult<(i32, Staged)> {
     documents::check_length(req, import::MAX_BYTES, 1)?;
-    let dir = &state.config.vae.dir;
+    let dir = &state.objects.uploads;
     let mut up = documents::read_with(payload, dir, import::MAX_BYTES, 1, import::zip_head).await?;
     if let Err(e) = csrf::verify(req, up.get(csrf::FIELD)) {
         up.discard().await;

@@ -38,9 +38,10 @@ pub use rules::Curriculum;
 pub fn load_and_sync(
     dir: &std::path::Path,
     data_dir: &std::path::Path,
+    blobs: crate::objects::Shelf,
     pool: &crate::db::Pool,
 ) -> anyhow::Result<Content> {
     let curriculum = loader::load(dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
     let mut conn = pool.get()?;
-    Content::start(curriculum, data_dir, &mut conn)
+    Content::start(curriculum, data_dir, blobs, &mut conn)
 }

@@ -192,7 +192,7 @@ async fn remove_activity(
             let sha = content2
                 .blobs()
                 .put(text.as_bytes())
-                .map_err(|e| AppError::Internal(e.into()))?;
+                .map_err(|e| AppError::io("programme file", e))?;
             let mut edits = vec![(module, Some(sha))];
             if draft.manifest.contains_key(&file) && !sequences::lists(&text, entry) {
                 edits.push((file, None));

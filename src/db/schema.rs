@@ -877,6 +877,17 @@ diesel::table! {
 diesel::joinable!(certification_candidates -> certification_sessions (session_id));
 diesel::joinable!(certification_candidates -> users (trainee_id));
 diesel::joinable!(package_attempts -> lessons (lesson_id));
+diesel::table! {
+    unsubscribe_links (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(package_launches -> package_attempts (attempt_id));
 diesel::joinable!(cmi5_statements -> package_attempts (attempt_id));
 diesel::joinable!(cmi5_states -> package_attempts (attempt_id));
@@ -942,5 +953,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     certification_blocs,
     certifications,
     proa_suspensions,
-    deadline_alerts
+    deadline_alerts,
+    unsubscribe_links
 );

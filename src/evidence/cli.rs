@@ -52,7 +52,13 @@ pub fn export_cohort(
         .map_err(failed)?
         .ok_or_else(|| CliError::Usage(format!("promotion n° {cohort_id} introuvable")))?;
     let templates = crate::mail::load_templates(&config.templates_dir)?;
-    let content = crate::curriculum::load_and_sync(&config.content_dir, &config.data_dir, &pool)?;
+    let objects = crate::objects::Objects::open(&config.files, &config.data_dir)?;
+    let content = crate::curriculum::load_and_sync(
+        &config.content_dir,
+        &config.data_dir,
+        objects.programmes,
+        &pool,
+    )?;
     let editions = content
         .cohort_editions(&mut conn, cohort.organism_id)
         .map_err(|e| anyhow::anyhow!("{e}"))?;

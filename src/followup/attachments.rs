@@ -31,7 +31,7 @@ fn owner(conn: &mut DbConn, target: &Target) -> AppResult<(i64, i64)> {
 /// Refuses the file past a quota (nothing is kept), or keeps it and says what to record.
 pub fn keep(
     conn: &mut DbConn,
-    dir: &std::path::Path,
+    dir: &crate::objects::Shelf,
     quotas: &StorageSettings,
     target: &Target,
     staged: Staged,

@@ -305,7 +305,7 @@ async fn module_page(
 async fn read_message(req: &HttpRequest, state: &State, payload: Multipart) -> AppResult<Upload> {
     let limit = state.config.vae.max_upload_bytes;
     documents::check_length(req, limit, 1)?;
-    let up = documents::read(payload, &state.config.vae.dir, limit, 1).await?;
+    let up = documents::read(payload, &state.objects.uploads, limit, 1).await?;
     csrf::verify(req, up.get(csrf::FIELD))?;
     Ok(up)
 }
@@ -346,7 +346,7 @@ async fn send(
     parts: Parts,
 ) -> AppResult<Result<i64, Draft>> {
     let author = me.id;
-    let dir = state.config.vae.dir.clone();
+    let dir = state.objects.uploads.clone();
     let quotas = state.config.storage;
     state
         .db(move |c| {
@@ -527,7 +527,7 @@ async fn download(state: State, me: CurrentUser, path: web::Path<i64>) -> AppRes
         .await?
         .ok_or(AppError::NotFound)?;
     side_of(&me, &thread)?;
-    let dir = state.config.vae.dir.clone();
+    let dir = state.objects.uploads.clone();
     let sha = file.sha256.clone();
     let bytes = web::block(move || documents::read_kept(&dir, &sha))
         .await

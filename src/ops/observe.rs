@@ -28,7 +28,7 @@ pub fn accepted_id(raw: Option<&str>) -> Option<String> {
 
 /// Paths whose next segment is a secret: whoever reads the logs must not be able to open
 /// the link.
-const SECRET_AFTER: [&str; 7] = [
+const SECRET_AFTER: [&str; 8] = [
     "/medecin/",
     "/paquets/",
     "/invitation/",
@@ -36,6 +36,7 @@ const SECRET_AFTER: [&str; 7] = [
     "/calendrier/promotion/",
     "/calendrier/stagiaire/",
     "/vae/confirmation/",
+    "/desabonnement/",
 ];
 
 /// The path as the logs show it: a link's secret replaced by `[secret]`.
@@ -99,6 +100,7 @@ mod tests {
             "/medecin/[secret]/cqp/4/cpam"
         );
         assert_eq!(logged_path("/mot-de-passe/xyz"), "/mot-de-passe/[secret]");
+        assert_eq!(logged_path("/desabonnement/xyz"), "/desabonnement/[secret]");
         assert_eq!(
             logged_path("/calendrier/stagiaire/t0k3n"),
             "/calendrier/stagiaire/[secret]"

@@ -82,7 +82,7 @@ pub fn organism_usage(conn: &mut DbConn, organism_id: i64) -> QueryResult<u64> {
 }
 
 /// Whether any record (VAE document, pending or not, follow-up attachment, assignment file,
-/// CQP certificate) uses a file.
+/// CQP certificate) uses a file. `upload_references` reads the same tables.
 pub fn is_referenced(conn: &mut DbConn, sha256: &str) -> QueryResult<bool> {
     let documents = diesel::select(exists(
         vae_documents::table.filter(vae_documents::sha256.eq(sha256)),
@@ -105,6 +105,75 @@ pub fn is_referenced(conn: &mut DbConn, sha256: &str) -> QueryResult<bool> {
     ))
     .get_result(conn)?;
     Ok(documents || pending || attachments || assignments || certificates)
+}
+
+/// A record that uses an uploaded file: its table and id, and the size it recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadReference {
+    pub table: &'static str,
+    pub id: i64,
+    pub sha256: String,
+    pub size: Option<u64>,
+}
+
+/// Every record that uses an uploaded file: the tables of `is_referenced`, read whole (for
+/// `parcours storage check`).
+pub fn upload_references(conn: &mut DbConn) -> QueryResult<Vec<UploadReference>> {
+    let sized = |table: &'static str, rows: Vec<(i64, String, i64)>| {
+        rows.into_iter()
+            .map(move |(id, sha256, size)| UploadReference {
+                table,
+                id,
+                sha256,
+                size: Some(bytes(size)),
+            })
+    };
+    let mut all: Vec<UploadReference> = Vec::new();
+    let rows = vae_documents::table
+        .select((
+            vae_documents::id,
+            vae_documents::sha256,
+            vae_documents::size_bytes,
+        ))
+        .load(conn)?;
+    all.extend(sized("vae_documents", rows));
+    let rows = vae_pending_documents::table
+        .select((
+            vae_pending_documents::id,
+            vae_pending_documents::sha256,
+            vae_pending_documents::size_bytes,
+        ))
+        .load(conn)?;
+    all.extend(sized("vae_pending_documents", rows));
+    let rows = followup_attachments::table
+        .select((
+            followup_attachments::id,
+            followup_attachments::sha256,
+            followup_attachments::size_bytes,
+        ))
+        .load(conn)?;
+    all.extend(sized("followup_attachments", rows));
+    let rows = assignment_files::table
+        .select((
+            assignment_files::id,
+            assignment_files::sha256,
+            assignment_files::size_bytes,
+        ))
+        .load(conn)?;
+    all.extend(sized("assignment_files", rows));
+    let certificates: Vec<(i64, Option<String>)> = certifications::table
+        .filter(certifications::certificate_sha256.is_not_null())
+        .select((certifications::id, certifications::certificate_sha256))
+        .load(conn)?;
+    all.extend(certificates.into_iter().filter_map(|(id, sha)| {
+        Some(UploadReference {
+            table: "certifications",
+            id,
+            sha256: sha?,
+            size: None,
+        })
+    }));
+    Ok(all)
 }
 
 /// Bytes anonymous people sent in the clock hour starting at `hour`.

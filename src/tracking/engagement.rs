@@ -126,6 +126,9 @@ pub fn weekly_digest(
                 &format!("weekly_digest:{period}"),
             )?;
             ctx.insert("doctor_link", &link);
+            let unsubscribe =
+                crate::accounts::unsubscribe::issue(conn, mc.base_url, id, WEEKLY_DIGEST)?;
+            ctx.insert("unsubscribe_link", &unsubscribe);
             queue(
                 conn,
                 mc,

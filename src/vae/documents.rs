@@ -4,7 +4,6 @@
 //! Follow-up attachments and assignment files go through the same layer; an assignment also
 //! takes office documents (`curriculum::assignments::files::check_work`).
 
-use anyhow::Context;
 use std::path::{Path, PathBuf};
 
 use actix_multipart::Multipart;
@@ -12,6 +11,7 @@ use actix_web::HttpResponse;
 use actix_web::http::header;
 use futures_util::StreamExt;
 
+use crate::objects::{Shelf, Stored};
 use crate::storage::spool::Spool;
 use crate::web::{AppError, AppResult};
 
@@ -174,19 +174,19 @@ impl Staged {
         self.temp.as_deref()
     }
 
-    /// Moves the file to `dir/<sha256>` (atomic rename on the same file system). The same
-    /// content uploaded twice is kept once.
-    pub fn keep(mut self, dir: &Path) -> std::io::Result<PathBuf> {
-        let dest = dir.join(&self.sha256);
+    /// Keeps the file on the uploads shelf under its SHA-256 (whole or not at all), then
+    /// removes the waiting copy. The same content uploaded twice is kept once. Blocking.
+    pub fn keep(mut self, shelf: &Shelf) -> std::io::Result<()> {
         if let Some(temp) = self.temp.take() {
-            if dest.exists() {
-                let _ = std::fs::remove_file(&temp);
-            } else if let Err(e) = std::fs::rename(&temp, &dest) {
-                let _ = std::fs::remove_file(&temp);
-                return Err(e);
-            }
+            let stored = Stored {
+                sha256: self.sha256.clone(),
+                size: self.size,
+            };
+            let kept = shelf.put_file_as(&temp, &stored);
+            let _ = std::fs::remove_file(&temp);
+            kept?;
         }
-        Ok(dest)
+        Ok(())
     }
 }
 
@@ -198,12 +198,13 @@ impl Drop for Staged {
     }
 }
 
-/// The bytes of a kept file. Its name on disk is a hex digest: nothing else is ever read.
-pub fn read_kept(dir: &Path, sha256: &str) -> AppResult<Vec<u8>> {
-    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+/// The bytes of a kept file, checked against its name (a hex digest: nothing else is ever
+/// read). Blocking.
+pub fn read_kept(shelf: &Shelf, sha256: &str) -> AppResult<Vec<u8>> {
+    if !crate::objects::is_sha(sha256) {
         return Err(AppError::NotFound);
     }
-    Ok(std::fs::read(dir.join(sha256)).with_context(|| format!("kept file {sha256}"))?)
+    shelf.read(sha256).map_err(|e| AppError::io("kept file", e))
 }
 
 /// A kept file as a download, under an ASCII version of the name its sender gave it.
@@ -228,10 +229,10 @@ pub fn attachment_response(file_name: &str, mime: &str, bytes: Vec<u8>) -> HttpR
         .body(bytes)
 }
 
-/// Removes uploads left half-written in `dir/tmp/` by a process that stopped mid-upload
-/// (older than an hour, so another instance's upload in progress is left alone).
-pub fn clean_tmp(dir: &Path) -> usize {
-    remove_older(&dir.join("tmp"), std::time::Duration::from_secs(3600))
+/// Removes uploads left half-written in the staging folder by a process that stopped
+/// mid-upload (older than an hour, so another instance's upload in progress is left alone).
+pub fn clean_tmp(shelf: &Shelf) -> usize {
+    remove_older(shelf.staging(), std::time::Duration::from_secs(3600))
 }
 
 /// Removes what `dir` holds (files, and folders with all they hold) last changed more than
@@ -320,22 +321,22 @@ pub fn check_length(req: &actix_web::HttpRequest, limit: u64, files: u64) -> App
 /// async worker. On any error, nothing is left behind.
 pub async fn read(
     payload: Multipart,
-    dir: &Path,
+    shelf: &Shelf,
     limit: u64,
     max_files: usize,
 ) -> AppResult<Upload> {
-    read_with(payload, dir, limit, max_files, check_content).await
+    read_with(payload, shelf, limit, max_files, check_content).await
 }
 
 /// `read`, with the content check of the caller (`check_content`, or an assignment's).
 pub async fn read_with(
     mut payload: Multipart,
-    dir: &Path,
+    shelf: &Shelf,
     limit: u64,
     max_files: usize,
     accept: fn(&[u8]) -> Result<FileType, String>,
 ) -> AppResult<Upload> {
-    let tmp_dir = dir.join("tmp");
+    let tmp_dir = shelf.staging().to_path_buf();
     let mut upload = Upload::default();
     while let Some(field) = payload.next().await {
         let mut field =
@@ -518,7 +519,13 @@ mod tests {
                     ("csrf_token", None, b"t"),
                     ("doc_cerfa", Some("cerfa.pdf"), &pdf),
                 ]);
-                read(form, dir.path(), 1 << 20, 1).await
+                read(
+                    form,
+                    &crate::objects::folder(dir.path()).unwrap(),
+                    1 << 20,
+                    1,
+                )
+                .await
             })
             .unwrap();
         assert_eq!(up.get("csrf_token"), Some("t"));
@@ -539,7 +546,7 @@ mod tests {
             let result = worker.block_on(async {
                 read(
                     multipart(&[("f", Some("a.pdf"), content)]),
-                    dir.path(),
+                    &crate::objects::folder(dir.path()).unwrap(),
                     limit,
                     1,
                 )

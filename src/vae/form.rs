@@ -47,7 +47,7 @@ pub async fn read_form(
 ) -> AppResult<Upload> {
     let limit = state.config.vae.max_upload_bytes;
     documents::check_length(req, limit, files)?;
-    let up = documents::read(payload, &state.config.vae.dir, limit, files as usize).await?;
+    let up = documents::read(payload, &state.objects.uploads, limit, files as usize).await?;
     csrf::verify(req, up.get(csrf::FIELD))?;
     Ok(up)
 }

@@ -93,7 +93,7 @@ async fn upload(
     let Some((_, staged)) = up.files.pop() else {
         return Err(AppError::invalid("file", "Choisissez un fichier."));
     };
-    let dir = state.config.vae.dir.clone();
+    let dir = state.objects.uploads.clone();
     let quotas = state.config.storage;
     let cid = me.id;
     state
@@ -196,7 +196,7 @@ async fn step(
 async fn download(state: State, me: CurrentUser, path: web::Path<i64>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let scope = workflow::scope_of(&me).0;
-    let dir = state.config.vae.dir.clone();
+    let dir = state.objects.uploads.clone();
     let (doc, bytes) = state
         .db(move |c| {
             let doc = store::document(c, scope, id)?.ok_or(AppError::NotFound)?;

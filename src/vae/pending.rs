@@ -50,7 +50,7 @@ pub fn hold(
     mc: &MailContext<'_>,
     settings: &Settings,
     quotas: &StorageSettings,
-    dir: &std::path::Path,
+    dir: &crate::objects::Shelf,
     input: RequestInput<'_>,
     files: Vec<(DocKind, Staged)>,
 ) -> AppResult<Held> {
@@ -158,7 +158,7 @@ pub fn hold(
     result
 }
 
-fn forget_files(conn: &mut DbConn, dir: &std::path::Path, docs: &[PendingDocument]) {
+fn forget_files(conn: &mut DbConn, dir: &crate::objects::Shelf, docs: &[PendingDocument]) {
     for d in docs {
         storage::remove_unreferenced(conn, dir, &d.sha256);
     }
@@ -267,7 +267,11 @@ pub struct Purged {
 /// Forgets the requests still unconfirmed `CONFIRM_HOURS` after they were made, then removes
 /// their files unless another record uses them; and the anonymous counts of past days.
 /// Idempotent: several instances may run it at once.
-pub fn purge(conn: &mut DbConn, dir: &std::path::Path, now: NaiveDateTime) -> AppResult<Purged> {
+pub fn purge(
+    conn: &mut DbConn,
+    dir: &crate::objects::Shelf,
+    now: NaiveDateTime,
+) -> AppResult<Purged> {
     let cutoff = rules::pending_cutoff(now);
     let (requests, shas) = db::transaction(conn, |conn| -> AppResult<(usize, Vec<String>)> {
         storage::store::forget_hours_before(conn, now - chrono::Duration::days(1))?;

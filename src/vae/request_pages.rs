@@ -248,7 +248,7 @@ pub(super) async fn submit_request(
     let me2 = me.clone();
     let settings = settings(&state);
     let quotas = state.config.storage;
-    let dir = state.config.vae.dir.clone();
+    let dir = state.objects.uploads.clone();
     let fields = up.fields.clone();
     let result = state
         .db(move |c| {

@@ -533,7 +533,7 @@ pub fn check_quotas(
 /// first, and removed again if the row cannot be written, so no file is left unreferenced.
 pub fn add_document(
     conn: &mut DbConn,
-    dir: &std::path::Path,
+    dir: &crate::objects::Shelf,
     quotas: &StorageSettings,
     candidate_id: i64,
     id: i64,

@@ -80,6 +80,8 @@ impl AppError {
     }
 }
 
+const STORE_DOWN: &str = "Le stockage des fichiers ne répond pas : rien n'a été enregistré. \
+     Réessayez dans quelques minutes ; les pages sans fichier restent disponibles.";
 const DISK_FULL: &str = "L'espace disque du serveur est plein : rien n'a été enregistré. \
      Réessayez plus tard ; l'équipe technique est prévenue.";
 const DATABASE_DOWN: &str = "La base de données est momentanément injoignable : rien n'a été enregistré. Réessayez dans un instant.";
@@ -88,7 +90,10 @@ impl AppError {
     /// A file-system error: a full disk is the operator's to fix, and the person must know
     /// nothing was kept; anything else stays internal.
     pub fn io(context: &str, e: std::io::Error) -> AppError {
-        if e.kind() == std::io::ErrorKind::StorageFull {
+        if crate::objects::is_unavailable(&e) {
+            tracing::error!(error = %e, context, "object storage unavailable");
+            AppError::Unavailable(STORE_DOWN.into())
+        } else if e.kind() == std::io::ErrorKind::StorageFull {
             tracing::error!(error = %e, context, "disk full");
             AppError::Unavailable(DISK_FULL.into())
         } else {

@@ -36,6 +36,8 @@ pub struct AppState {
     pub login_ip_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     /// Look-ups of the public attestation verification page, per address.
     pub verify_ip_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Where every kept file is: the local folder or S3.
+    pub objects: crate::objects::Objects,
 }
 
 pub type State = web::Data<AppState>;
@@ -44,6 +46,7 @@ impl AppState {
     pub fn new(
         config: Arc<AppConfig>,
         pool: Pool,
+        objects: crate::objects::Objects,
         mail_templates: tera::Tera,
     ) -> anyhow::Result<AppState> {
         let assets = Arc::new(Assets::load(&config.templates_dir.join("static"))?);
@@ -56,6 +59,7 @@ impl AppState {
             verify_ip_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(verify_per_minute))),
             config,
             pool,
+            objects,
             templates,
             mail_templates: Arc::new(mail_templates),
             assets,

@@ -114,6 +114,8 @@ struct Fixture {
     reset: String,
     /// The token of the doctor's link in the attestation's mail (`/medecin/{token}`).
     doctor_link: String,
+    /// The token of a doctor's "ne plus recevoir" link (`/desabonnement/{token}`).
+    unsubscribe: String,
     /// A module in which the trainee has written nothing yet (in M1 her thread exists, and
     /// `/mon-suivi/modules/{M1}` leads to it).
     module_id: i64,
@@ -175,6 +177,7 @@ impl Fixture {
                     ("token", "/calendrier/stagiaire/{token}") => Ok(self.trainee_feed.clone()),
                     ("token", "/vae/confirmation/{token}") => Ok(self.vae_pending.clone()),
                     ("token", "/medecin/{token}") => Ok(self.doctor_link.clone()),
+                    ("token", "/desabonnement/{token}") => Ok(self.unsubscribe.clone()),
                     _ => Err(format!(
                         "GET {route}: no fixture value for {{{name}}}: add one to \
                          Fixture::param in tests/browser/every_page.rs"
@@ -628,6 +631,15 @@ async fn setup(app: &TestApp) -> (Fixture, BTreeMap<Who, reqwest::Client>) {
     let invitation = token_in_outbox(app, "/invitation/");
     let doctor_link = token_in_outbox(app, "/medecin/");
     let fx_doctor = logins[&Who::Doctor].0.clone();
+    let unsubscribe = parcours::accounts::unsubscribe::issue(
+        &mut app.conn(),
+        "",
+        user_id(app, &fx_doctor),
+        "weekly_digest",
+    )
+    .unwrap()
+    .trim_start_matches("/desabonnement/")
+    .to_string();
     let res = post_form(
         app,
         &clients[&Who::Anonymous],
@@ -687,6 +699,7 @@ async fn setup(app: &TestApp) -> (Fixture, BTreeMap<Who, reqwest::Client>) {
         invitation,
         reset,
         doctor_link,
+        unsubscribe,
         module_id: modules::table
             .inner_join(programs::table)
             .filter(programs::code.eq("CQP-AM"))

@@ -1,5 +1,6 @@
 //! Test harness: the real application on port 0, on a temporary SQLite file or, when
-//! `PARCOURS_TEST_PG` is set, on a fresh PostgreSQL database.
+//! `PARCOURS_TEST_PG` is set, on a fresh PostgreSQL database; its files in a temporary folder
+//! or, when `PARCOURS_TEST_S3` is set, under a fresh prefix of the S3 test bucket.
 
 use std::collections::HashMap;
 
@@ -16,6 +17,8 @@ pub struct TestApp {
     pub database_url: String,
     pub db: Db,
     pub dir: tempfile::TempDir,
+    /// The app's own shelves of files, to look at what it kept.
+    pub objects: parcours::objects::Objects,
     pg_database: Option<(String, String)>,
 }
 
@@ -43,7 +46,7 @@ pub fn pg_server() -> String {
     pg_base().unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432".into())
 }
 
-fn random_suffix() -> String {
+pub fn random_suffix() -> String {
     let mut raw = [0u8; 6];
     getrandom::fill(&mut raw).unwrap();
     raw.iter().map(|b| format!("{b:02x}")).collect()
@@ -74,7 +77,43 @@ pub fn drop_pg_database(server: &str, name: &str) {
     }
 }
 
+/// The S3-compatible server `.ci/run` starts (s3s-fs), whatever the run's backend.
+pub fn s3_endpoint() -> String {
+    std::env::var("PARCOURS_TEST_S3_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:9014".into())
+}
+
+/// Whether this run keeps every file of every test app on S3 (`.ci/run` does on PostgreSQL).
+pub fn on_s3() -> bool {
+    std::env::var("PARCOURS_TEST_S3").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+/// The settings of a fresh prefix of the test bucket: each app its own, so none sees
+/// another's files.
+pub fn s3_env() -> HashMap<String, String> {
+    HashMap::from([
+        (
+            "PARCOURS_STORAGE_URL".into(),
+            format!("s3://parcours-test/t-{}", random_suffix()),
+        ),
+        ("PARCOURS_STORAGE_ENDPOINT".into(), s3_endpoint()),
+        ("PARCOURS_STORAGE_ACCESS_KEY".into(), "parcours".into()),
+        (
+            "PARCOURS_STORAGE_SECRET_KEY".into(),
+            "parcours-secret-key".into(),
+        ),
+    ])
+}
+
 pub fn base_env(dir: &std::path::Path, database_url: &str) -> HashMap<String, String> {
+    let mut env = plain_env(dir, database_url);
+    if on_s3() {
+        env.extend(s3_env());
+    }
+    env
+}
+
+/// The settings of a test app whatever the run's backend: files on the local folders.
+pub fn plain_env(dir: &std::path::Path, database_url: &str) -> HashMap<String, String> {
     let root = env!("CARGO_MANIFEST_DIR");
     HashMap::from([
         ("PARCOURS_BIND".into(), "127.0.0.1:0".into()),
@@ -94,25 +133,55 @@ pub fn base_env(dir: &std::path::Path, database_url: &str) -> HashMap<String, St
     ])
 }
 
+/// The shelves an app started with `env` keeps its files on.
+pub fn objects_of(env: &HashMap<String, String>) -> parcours::objects::Objects {
+    let config = AppConfig::from_sources(env, None).unwrap();
+    parcours::objects::Objects::open(&config.files, &config.data_dir).unwrap()
+}
+
+/// The names of the files on a shelf. The shelf blocks: listed off this test's runtime,
+/// which also serves the app.
+pub fn names_on(shelf: &parcours::objects::Shelf) -> Vec<String> {
+    let shelf = shelf.clone();
+    std::thread::spawn(move || shelf.list().unwrap())
+        .join()
+        .unwrap()
+        .into_iter()
+        .map(|s| s.sha256)
+        .collect()
+}
+
+/// A kept file's bytes (checked by hash), read off the async runtime.
+pub fn read_kept(shelf: &parcours::objects::Shelf, sha: &str) -> Vec<u8> {
+    let (shelf, sha) = (shelf.clone(), sha.to_string());
+    std::thread::spawn(move || shelf.read(&sha).unwrap())
+        .join()
+        .unwrap()
+}
+
+/// The run's database for a test: a SQLite file in `dir`, or a fresh PostgreSQL database
+/// (its server and name, to drop it) when `PARCOURS_TEST_PG` is set.
+pub fn test_database(dir: &std::path::Path) -> (String, Option<(String, String)>) {
+    match pg_base() {
+        Some(server) => {
+            let (url, name) = create_pg_database(&server);
+            (url, Some((server, name)))
+        }
+        None => (format!("sqlite://{}/parcours.db", dir.display()), None),
+    }
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut HashMap<String, String>)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let (database_url, pg_database) = match pg_base() {
-        Some(server) => {
-            let (url, name) = create_pg_database(&server);
-            (url, Some((server, name)))
-        }
-        None => (
-            format!("sqlite://{}/parcours.db", dir.path().display()),
-            None,
-        ),
-    };
+    let (database_url, pg_database) = test_database(dir.path());
     let mut env = base_env(dir.path(), &database_url);
     tweak(&mut env);
     let config = AppConfig::from_sources(&env, None).unwrap();
+    let objects = parcours::objects::Objects::open(&config.files, &config.data_dir).unwrap();
     let app = Application::build(config).await.expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
@@ -122,6 +191,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut HashMap<String, String>)) ->
         database_url,
         db: Db { pool },
         dir,
+        objects,
         pg_database,
     }
 }
@@ -135,6 +205,23 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
+    /// The names (SHA-256) of the uploads kept, wherever they are kept.
+    pub fn kept_uploads(&self) -> Vec<String> {
+        names_on(&self.objects.uploads)
+    }
+
+    /// The names of the programme files kept.
+    pub fn kept_programme_files(&self) -> Vec<String> {
+        names_on(&self.objects.programmes)
+    }
+
+    /// Uploads waiting in the staging folder (none once a request has answered).
+    pub fn staged_uploads(&self) -> usize {
+        std::fs::read_dir(self.objects.uploads.staging())
+            .map(|d| d.flatten().count())
+            .unwrap_or(0)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
@@ -668,8 +755,23 @@ pub struct Server {
 
 impl Server {
     pub fn start(env: &HashMap<String, String>) -> Server {
+        Self::start_via(&[], env)
+    }
+
+    /// Started through a command that runs another, such as `ip netns exec NS`: that
+    /// command must exec the server in place, so that `kill` reaches the server itself.
+    pub fn start_via(prefix: &[&str], env: &HashMap<String, String>) -> Server {
         use std::io::BufRead;
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_parcours"))
+        let binary = env!("CARGO_BIN_EXE_parcours");
+        let mut command = match prefix.split_first() {
+            Some((first, rest)) => {
+                let mut c = std::process::Command::new(first);
+                c.args(rest).arg(binary);
+                c
+            }
+            None => std::process::Command::new(binary),
+        };
+        let mut child = command
             .arg("serve")
             .envs(env)
             .env("RUST_LOG", "warn")

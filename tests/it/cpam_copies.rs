@@ -124,6 +124,17 @@ async fn a_cqp_trainee_s_doctor_gets_the_attestation_for_information_and_the_cqp
     );
     let (_, to_her) = mails_to(&app, "attestation_trainee", "assistante-cqp@cabinet.fr").remove(0);
     assert!(to_her.contains("il n'est pas le CQP"), "{to_her}");
+    // Essential mails say why they are sent, and name the organism responsible (issue #23).
+    assert!(
+        text.contains("Vous recevez ce message parce que vous êtes le médecin employeur")
+            && text.contains("Organisme responsable : Organisme cqp"),
+        "{text}"
+    );
+    assert!(
+        to_her.contains("Vous recevez ce message parce que Organisme cqp vous remet")
+            && to_her.contains("Organisme responsable : Organisme cqp"),
+        "{to_her}"
+    );
     assert!(
         to_her.contains("en a reçu une copie, pour information"),
         "{to_her}"
@@ -175,12 +186,11 @@ async fn certificate_upload(
         .unwrap();
     let r = upload(app, &s.admin, s.trainee, ("cqp.pdf", pdf.clone())).await;
     assert_eq!(r.status(), 422);
-    let kept = app
-        .dir
-        .path()
-        .join("vae")
-        .join(parcours::base::digest::sha256_hex(&pdf));
-    assert!(!kept.exists(), "a refused certificate leaves no file");
+    let sha = parcours::base::digest::sha256_hex(&pdf);
+    assert!(
+        !app.kept_uploads().contains(&sha),
+        "a refused certificate leaves no file"
+    );
     all_blocs_acquired(app, s.trainee);
     let r = s
         .admin
@@ -289,7 +299,11 @@ async fn certificate_upload(
     )
     .await;
     assert_eq!(r.status(), 303);
-    assert_eq!(std::fs::read(&kept).unwrap(), pdf, "kept under its SHA-256");
+    assert_eq!(
+        read_kept(&app.objects.uploads, &sha),
+        pdf,
+        "kept under its SHA-256"
+    );
     let (subject, text) = mails_to(app, "cqp_doctor", "dr-cqp@cabinet.fr").remove(0);
     assert!(subject.contains("à transmettre à votre CPAM"), "{subject}");
     for part in [

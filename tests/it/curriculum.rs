@@ -685,7 +685,7 @@ async fn a_content_change_makes_a_new_version_and_keeps_progress() {
     let mut conn = app.conn();
     let before = parcours::curriculum::store::version_count(&mut conn, "CQP-AM").unwrap();
     let blobs_dir = tempfile::tempdir().unwrap();
-    let blobs = parcours::curriculum::authoring::blobs::Blobs::new(blobs_dir.path());
+    let blobs = parcours::objects::folder(blobs_dir.path()).unwrap();
     let sync = |conn: &mut parcours::db::DbConn, c: &parcours::curriculum::Curriculum| {
         use parcours::curriculum::{authoring::manifest, versions};
         let p = c.program("CQP-AM").unwrap();

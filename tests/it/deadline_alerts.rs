@@ -40,9 +40,14 @@ impl Job {
     fn new(app: &TestApp) -> Job {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let data = tempfile::tempdir().unwrap();
-        let content =
-            parcours::curriculum::load_and_sync(&root.join("content"), data.path(), &app.pool)
-                .unwrap();
+        let blobs = parcours::objects::folder(&data.path().join("blobs")).unwrap();
+        let content = parcours::curriculum::load_and_sync(
+            &root.join("content"),
+            data.path(),
+            blobs,
+            &app.pool,
+        )
+        .unwrap();
         Job {
             tera: parcours::mail::load_templates(&root.join("templates")).unwrap(),
             content,

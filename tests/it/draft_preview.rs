@@ -110,7 +110,7 @@ async fn an_upload_past_the_organisms_space_keeps_nothing() {
     .await;
     let admin = nantes(&app).await;
     let before = draft(&app);
-    let blobs = files_under(&app, "programmes/blobs");
+    let blobs = app.kept_programme_files();
     let send = |size: usize| {
         let (admin, app, rev) = (&admin, &app, before.0.to_string());
         async move {
@@ -138,7 +138,7 @@ async fn an_upload_past_the_organisms_space_keeps_nothing() {
         "{body}"
     );
     assert_eq!(draft(&app), before);
-    assert_eq!(files_under(&app, "programmes/blobs"), blobs);
+    assert_eq!(app.kept_programme_files(), blobs);
     assert_eq!(
         files_under(&app, "programmes/tmp"),
         Vec::<std::path::PathBuf>::new()

@@ -656,11 +656,7 @@ async fn attachments_past_the_trainee_quota_are_refused_and_nothing_is_kept() {
         v.extend(std::iter::repeat_n(tag, 700 * 1024));
         v
     };
-    let kept = || {
-        std::fs::read_dir(app.dir.path().join("vae"))
-            .map(|d| d.flatten().filter(|e| e.path().is_file()).count())
-            .unwrap_or(0)
-    };
+    let kept = || app.kept_uploads().len();
     let module_page = first_module(&alice, &app).await;
     let work = [("kind", "travail"), ("body", "Mon travail")];
     let first = pdf(b'a');

@@ -473,6 +473,7 @@ const ROUTES: &[Route] = &[
     post("/attestations/{id}/cpam", AttestationDoctor).form("forwarded_on="),
     get("/mes-attestations", TraineeOrDoctor),
     get("/organismes/{id}/identite", OrgAdmin),
+    get("/organismes/{id}/conservation", OrgAdmin),
     get("/organismes/{id}/programmes", Staff),
     post("/organismes/{id}/programmes", OrgAdmin).form("source=CQP-AM&code=&title="),
     // No code nor title: refused with 422, nothing created.
@@ -514,6 +515,8 @@ const ROUTES: &[Route] = &[
     post("/medecin/{token}/attestations/{id}/cpam", Public),
     post("/medecin/{token}/cqp/{id}/cpam", Public),
     post("/medecin/{token}/desactiver", Public),
+    get("/desabonnement/{token}", Public),
+    post("/desabonnement/{token}", Public),
     post("/mes-assistants/liens/desactiver", Doctor),
     post("/stagiaires/{id}/liens-medecin/desactiver", TraineeStaff),
     // src/evidence/pages.rs
@@ -726,6 +729,16 @@ impl Fixture {
                         .trim_start_matches("/medecin/")
                         .to_string()
                     }
+                    // A live link for each call: using one turns the doctor's digest off.
+                    ("token", "/desabonnement/{token}") => parcours::accounts::unsubscribe::issue(
+                        &mut app.conn(),
+                        "",
+                        self.doctor,
+                        "weekly_digest",
+                    )
+                    .unwrap()
+                    .trim_start_matches("/desabonnement/")
+                    .to_string(),
                     // A request waiting for its address, new for each call: confirming uses it.
                     ("token", "/vae/confirmation/{token}") => pending_request(app, self.org_a),
                     ("token", r) if r.starts_with("/paquets/") => "secret-inconnu".into(),

@@ -319,6 +319,7 @@ fn the_sqlite_employers_rebuild_keeps_rows_references_and_ids() {
     parcours::curriculum::load_and_sync(
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("content"),
         dir.path(),
+        parcours::objects::folder(&dir.path().join("blobs")).unwrap(),
         &pool,
     )
     .unwrap();

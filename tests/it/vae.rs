@@ -187,18 +187,11 @@ fn documents_count(app: &TestApp) -> i64 {
         .unwrap()
 }
 
-/// Files kept in the VAE folder (temporary ones included).
+/// Files kept on the uploads shelf, and those still waiting in its staging folder.
 fn stored_files(app: &TestApp) -> Vec<String> {
-    let dir = app.dir.path().join("vae");
-    let mut out = vec![];
-    for d in [dir.clone(), dir.join("tmp")] {
-        if let Ok(entries) = std::fs::read_dir(&d) {
-            for e in entries.flatten() {
-                if e.path().is_file() {
-                    out.push(e.path().display().to_string());
-                }
-            }
-        }
+    let mut out = app.kept_uploads();
+    if let Ok(entries) = std::fs::read_dir(app.objects.uploads.staging()) {
+        out.extend(entries.flatten().map(|e| e.path().display().to_string()));
     }
     out
 }
@@ -1172,9 +1165,9 @@ async fn vae_unconfirmed_requests_and_their_files_are_purged_after_48_hours() {
     );
     backdate_pending(&app, "ancien@exemple.fr", 49);
     backdate_pending(&app, "jeune@exemple.fr", 47);
-    let dir = app.dir.path().join("vae");
+    let dir = app.objects.uploads.clone();
     for pdf in [&shared, &own, &young] {
-        assert!(dir.join(sha_of(pdf)).exists());
+        assert!(app.kept_uploads().contains(&sha_of(pdf)));
     }
     // An expired link confirms nothing, even before the purge runs.
     assert_eq!(confirm_status(&app, &old_link).await, 404);
@@ -1191,12 +1184,13 @@ async fn vae_unconfirmed_requests_and_their_files_are_purged_after_48_hours() {
         },
         "both old requests go; of their files, only the one nothing else uses"
     );
-    assert!(!dir.join(sha_of(&own)).exists());
+    let kept = app.kept_uploads();
+    assert!(!kept.contains(&sha_of(&own)));
     assert!(
-        dir.join(sha_of(&shared)).exists(),
+        kept.contains(&sha_of(&shared)),
         "a confirmed document uses it"
     );
-    assert!(dir.join(sha_of(&young)).exists());
+    assert!(kept.contains(&sha_of(&young)));
     let mut conn = app.conn();
     let left: Vec<String> = vae_pending_requests::table
         .select(vae_pending_requests::email)

@@ -2,8 +2,6 @@
 //! trainee's and her organism's quotas and kept under their digest like follow-up
 //! attachments. Blocking: runs inside `State::db`.
 
-use std::path::Path;
-
 use super::rules;
 use super::store::NewFile;
 use crate::config::StorageSettings;
@@ -43,7 +41,7 @@ pub fn check_work(head: &[u8]) -> Result<FileType, String> {
 /// record. A file kept before a later one fails is removed again.
 pub fn keep(
     conn: &mut DbConn,
-    dir: &Path,
+    dir: &crate::objects::Shelf,
     quotas: &StorageSettings,
     (trainee, organism): (i64, i64),
     staged: Vec<Staged>,
@@ -72,7 +70,7 @@ pub fn keep(
 }
 
 /// Removes kept files that no record uses (a version that could not be recorded).
-pub fn forget(conn: &mut DbConn, dir: &Path, files: &[NewFile]) {
+pub fn forget(conn: &mut DbConn, dir: &crate::objects::Shelf, files: &[NewFile]) {
     for f in files {
         storage::remove_unreferenced(conn, dir, &f.sha256);
     }

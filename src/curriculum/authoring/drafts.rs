@@ -182,7 +182,7 @@ fn checked_json(m: &Manifest) -> QueryResult<String> {
 /// programmes is kept once): what its programmes' space holds.
 pub fn organism_bytes(
     conn: &mut DbConn,
-    blobs: &super::blobs::Blobs,
+    blobs: &crate::objects::Shelf,
     organism: i64,
 ) -> QueryResult<u64> {
     use crate::db::schema::programs;

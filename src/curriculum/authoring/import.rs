@@ -10,7 +10,6 @@ use std::io;
 use std::path::Path;
 use std::time::Duration;
 
-use super::blobs::Blobs;
 use super::drafts::{self, Draft, Saved};
 use super::manifest::{self, Manifest};
 use crate::audit::{self, Event};
@@ -18,6 +17,7 @@ use crate::curriculum::archive;
 use crate::curriculum::catalog::{self, Content};
 use crate::curriculum::check::{self, TempDir};
 use crate::db::{self, DbConn};
+use crate::objects::Shelf;
 use crate::vae::documents::{self, FileType};
 use crate::web::{AppError, AppResult};
 
@@ -128,7 +128,7 @@ fn code_in(dir: &Path) -> Option<String> {
 /// past their space (`quota` bytes of `blobs`, each file counted once, as uploads are).
 pub fn apply(
     conn: &mut DbConn,
-    (blobs, quota): (&Blobs, u64),
+    (blobs, quota): (&Shelf, u64),
     (id, organism, code): (i64, i64, &str),
     (revision, files): (i32, &Manifest),
     by: i64,

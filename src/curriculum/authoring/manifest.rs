@@ -8,7 +8,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::blobs::{self, Blobs};
+use crate::objects::{self, Shelf};
 
 /// Relative path ('/' separators) → SHA-256 of the file (lowercase hex).
 pub type Manifest = BTreeMap<String, String>;
@@ -43,7 +43,7 @@ pub fn check_path(path: &str) -> Result<(), String> {
 pub fn check(m: &Manifest) -> Result<(), String> {
     for (path, sha) in m {
         check_path(path)?;
-        if !blobs::is_sha(sha) {
+        if !objects::is_sha(sha) {
             return Err(format!("empreinte SHA-256 invalide pour {path} : {sha:?}"));
         }
     }
@@ -52,13 +52,13 @@ pub fn check(m: &Manifest) -> Result<(), String> {
 
 /// Keeps every file under `dir` as a blob and lists them. Names starting with '.' are
 /// skipped; a symbolic link, or anything neither a file nor a folder, is refused.
-pub fn from_dir(blobs: &Blobs, dir: &Path) -> io::Result<Manifest> {
+pub fn from_dir(blobs: &Shelf, dir: &Path) -> io::Result<Manifest> {
     let mut m = Manifest::new();
     walk(blobs, dir, "", &mut m)?;
     Ok(m)
 }
 
-fn walk(blobs: &Blobs, dir: &Path, prefix: &str, m: &mut Manifest) -> io::Result<()> {
+fn walk(blobs: &Shelf, dir: &Path, prefix: &str, m: &mut Manifest) -> io::Result<()> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name();
@@ -79,7 +79,7 @@ fn walk(blobs: &Blobs, dir: &Path, prefix: &str, m: &mut Manifest) -> io::Result
         } else if kind.is_dir() {
             walk(blobs, &entry.path(), &format!("{rel}/"), m)?;
         } else if kind.is_file() {
-            m.insert(rel, blobs.put_file(&entry.path())?);
+            m.insert(rel, blobs.put_file(&entry.path())?.sha256);
         } else {
             return Err(invalid(format!("ni fichier ni dossier : {rel}")));
         }
@@ -91,7 +91,7 @@ fn walk(blobs: &Blobs, dir: &Path, prefix: &str, m: &mut Manifest) -> io::Result
 /// folder renamed to `dest` once complete, so nobody sees half a folder. Materialized
 /// folders never change: when `dest` exists, nothing is written. Files are hard links to
 /// their blobs where the file system allows, copies otherwise: never write into them.
-pub fn materialize(blobs: &Blobs, m: &Manifest, dest: &Path) -> io::Result<()> {
+pub fn materialize(blobs: &Shelf, m: &Manifest, dest: &Path) -> io::Result<()> {
     if dest.exists() {
         return Ok(());
     }
@@ -106,11 +106,11 @@ pub fn materialize(blobs: &Blobs, m: &Manifest, dest: &Path) -> io::Result<()> {
     let temp = parent.join(format!(
         ".{}.tmp-{}",
         name.to_string_lossy(),
-        blobs::random_suffix()?
+        random_suffix()?
     ));
     let written = fill(blobs, m, &temp).and_then(|()| fs::rename(&temp, dest));
     match written {
-        Ok(()) => blobs::sync_dir(parent),
+        Ok(()) => sync_dir(parent),
         Err(e) => {
             let _ = fs::remove_dir_all(&temp);
             // Another process materialized the same folder first: it holds the same files.
@@ -119,27 +119,40 @@ pub fn materialize(blobs: &Blobs, m: &Manifest, dest: &Path) -> io::Result<()> {
     }
 }
 
-fn fill(blobs: &Blobs, m: &Manifest, root: &Path) -> io::Result<()> {
+fn fill(blobs: &Shelf, m: &Manifest, root: &Path) -> io::Result<()> {
     fs::create_dir(root)?;
+    blobs.prefetch(m.values())?;
     for (path, sha) in m {
         let target: PathBuf = path.split('/').fold(root.to_path_buf(), |p, s| p.join(s));
         if let Some(dir) = target.parent() {
             fs::create_dir_all(dir)?;
         }
-        let source = blobs
-            .path(sha)
-            .ok_or_else(|| invalid(format!("empreinte invalide : {sha:?}")))?;
-        if !source.is_file() {
-            return Err(io::Error::new(
-                io::ErrorKind::NotFound,
-                format!("blob {sha} absent (fichier {path})"),
-            ));
+        if !objects::is_sha(sha) {
+            return Err(invalid(format!("empreinte invalide : {sha:?}")));
         }
+        // Linked to the file on this disk (on S3, fetched once per instance), not copied.
+        let source = blobs.local_copy(sha)?;
         if fs::hard_link(&source, &target).is_err() {
             fs::copy(&source, &target)?;
             fs::File::open(&target)?.sync_all()?;
         }
     }
+    Ok(())
+}
+
+/// Sixteen random hex digits, for temporary names.
+fn random_suffix() -> io::Result<String> {
+    let mut raw = [0u8; 8];
+    getrandom::fill(&mut raw).map_err(|e| io::Error::other(format!("random: {e}")))?;
+    Ok(crate::base::digest::hex(&raw))
+}
+
+/// Makes a rename inside `dir` durable (Unix; elsewhere a no-op).
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    fs::File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
     Ok(())
 }
 
@@ -244,7 +257,7 @@ mod tests {
 
     fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
         let scratch = tempfile::tempdir().unwrap();
-        let blobs = Blobs::new(scratch.path());
+        let blobs = objects::folder(scratch.path()).unwrap();
         from_dir(&blobs, root)
             .unwrap()
             .into_iter()
@@ -257,7 +270,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let source = dir.path().join("source");
         sample(&source);
-        let blobs = Blobs::new(dir.path().join("blobs"));
+        let blobs = objects::folder(&dir.path().join("blobs")).unwrap();
         let m = from_dir(&blobs, &source).unwrap();
         let paths: Vec<&str> = m.keys().map(String::as_str).collect();
         assert_eq!(
@@ -289,7 +302,7 @@ mod tests {
     #[test]
     fn a_materialized_folder_is_never_written_again() {
         let dir = tempfile::tempdir().unwrap();
-        let blobs = Blobs::new(dir.path().join("blobs"));
+        let blobs = objects::folder(&dir.path().join("blobs")).unwrap();
         let first = Manifest::from([("program.toml".into(), blobs.put(b"v1").unwrap())]);
         let dest = dir.path().join("v1");
         materialize(&blobs, &first, &dest).unwrap();
@@ -301,7 +314,7 @@ mod tests {
     #[test]
     fn a_failed_materialization_leaves_nothing_behind() {
         let dir = tempfile::tempdir().unwrap();
-        let blobs = Blobs::new(dir.path().join("blobs"));
+        let blobs = objects::folder(&dir.path().join("blobs")).unwrap();
         let m = Manifest::from([
             ("a.md".into(), blobs.put(b"a").unwrap()),
             // Never kept: the folder cannot be completed.
@@ -317,7 +330,7 @@ mod tests {
     #[test]
     fn a_path_leaving_the_folder_is_refused_before_anything_is_written() {
         let dir = tempfile::tempdir().unwrap();
-        let blobs = Blobs::new(dir.path().join("blobs"));
+        let blobs = objects::folder(&dir.path().join("blobs")).unwrap();
         let sha = blobs.put(b"x").unwrap();
         for bad in [
             "../x",
@@ -349,7 +362,11 @@ mod tests {
         let source = dir.path().join("source");
         sample(&source);
         std::os::unix::fs::symlink("/etc/passwd", source.join("passwd")).unwrap();
-        let e = from_dir(&Blobs::new(dir.path().join("blobs")), &source).unwrap_err();
+        let e = from_dir(
+            &objects::folder(&dir.path().join("blobs")).unwrap(),
+            &source,
+        )
+        .unwrap_err();
         assert!(
             e.to_string().contains("lien symbolique refusé : passwd"),
             "{e}"

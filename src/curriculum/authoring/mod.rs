@@ -8,7 +8,6 @@
 
 pub mod access;
 pub mod additions;
-pub mod blobs;
 pub mod drafts;
 pub mod import;
 pub mod manifest;

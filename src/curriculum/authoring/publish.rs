@@ -80,7 +80,7 @@ pub fn create(
     let sha = content
         .blobs()
         .put(text.as_bytes())
-        .map_err(|e| AppError::Internal(e.into()))?;
+        .map_err(|e| AppError::io("programme file", e))?;
     let files = Manifest::from([("program.toml".to_string(), sha)]);
     let code = new.code.as_str();
     db::transaction(conn, |conn| {
@@ -122,7 +122,7 @@ pub fn copy(
     let mut files =
         manifest::from_json(&row.manifest).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
     let sha = files.get("program.toml").ok_or(AppError::NotFound)?.clone();
-    let io = |e: std::io::Error| AppError::Internal(e.into());
+    let io = |e: std::io::Error| AppError::io("programme file", e);
     let text = String::from_utf8(content.blobs().read(&sha).map_err(io)?)
         .map_err(|e| AppError::Internal(e.into()))?;
     let text = renamed(&text, code, title).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;

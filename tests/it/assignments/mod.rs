@@ -98,11 +98,9 @@ fn rows(app: &TestApp) -> (i64, i64) {
     )
 }
 
-/// Files kept in the upload folder (temporary ones aside).
+/// Files kept on the uploads shelf (those waiting aside).
 fn kept_files(app: &TestApp) -> usize {
-    std::fs::read_dir(app.dir.path().join("vae"))
-        .map(|d| d.flatten().filter(|e| e.path().is_file()).count())
-        .unwrap_or(0)
+    app.kept_uploads().len()
 }
 
 /// (id, status, points) of a trainee's versions, oldest first.

@@ -1,0 +1,18 @@
+//! Personal data under the GDPR (issue #23): the register of every table's personal data
+//! (`register.rs`), the retention table (`rules.rs`), both pure, and the staff page that shows
+//! them (`pages.rs`). The register written for the DPO is `docs/registre-des-traitements.md`.
+
+pub mod pages;
+pub mod register;
+pub mod rules;
+
+pub use rules::Settings;
+
+impl From<crate::config::RetentionSettings> for Settings {
+    fn from(r: crate::config::RetentionSettings) -> Self {
+        Settings {
+            proof_years: r.proof_years,
+            staff_inactive_months: r.staff_inactive_months,
+        }
+    }
+}
