@@ -1,7 +1,7 @@
 //! Scheduled jobs, started by `startup` when `PARCOURS_JOBS` is on: expired sessions,
 //! engagement nudges and digests, sign-in sheets left open, follow-up digests, the copies for
 //! the CPAM not forwarded, the staff accounts left unused, the purge of unconfirmed VAE
-//! requests, the bounce mailbox, the alerts before a CQP deadline. A top-level module, as it calls into several domains.
+//! requests, the daily erasure of personal data past its period, the bounce mailbox, the alerts before a CQP deadline. A top-level module, as it calls into several domains.
 
 use actix_web::web;
 
@@ -53,6 +53,7 @@ pub async fn run_scheduler(state: web::Data<AppState>, content: web::Data<Conten
             tracing::warn!(error = %e, "scheduled jobs");
         }
         deadline_alerts(&state, &content, &instance).await;
+        erasure(&state, &instance).await;
         if let Some(dir) = state.config.bounce_maildir.clone() {
             read_bounces(&state, dir).await;
         }
@@ -92,6 +93,31 @@ async fn deadline_alerts(
         .await;
     if let Err(e) = result {
         tracing::warn!(error = %e, "deadline alerts");
+    }
+}
+
+/// The daily erasure of what has served its time, apart like the alerts.
+async fn erasure(state: &web::Data<AppState>, instance: &str) {
+    let (st, inst) = (state.clone(), instance.to_string());
+    let result = state
+        .db(move |c| {
+            let key = crate::attestation::rules::derive_key(&st.config.secret);
+            let settings = crate::privacy::Settings::from(st.config.retention);
+            let uploads = &st.objects.uploads;
+            crate::privacy::erasure::job::run_due(
+                c,
+                uploads,
+                &key,
+                &settings,
+                &inst,
+                crate::db::now(),
+            )
+        })
+        .await;
+    match result {
+        Ok(Some(run)) => tracing::info!(?run, "daily erasure"),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "daily erasure"),
     }
 }
 

@@ -106,6 +106,9 @@ pub fn resend(
             "Une attestation révoquée ne peut pas être renvoyée.".into(),
         ));
     }
+    if row.erased_at.is_some() {
+        return Err(AppError::Conflict(super::rules::ERASED.into()));
+    }
     db::transaction(conn, |conn| {
         let trainee = cohorts::trainee(
             conn,

@@ -309,6 +309,9 @@ async fn visible(state: &State, me: &CurrentUser, id: i64) -> AppResult<Attestat
 
 async fn download(state: State, me: CurrentUser, path: web::Path<i64>) -> AppResult<HttpResponse> {
     let row = visible(&state, &me, path.into_inner()).await?;
+    if row.erased_at.is_some() {
+        return Err(AppError::Conflict(super::rules::ERASED.into()));
+    }
     let id = row.id;
     let pdf = state.db(move |c| Ok(store::pdf(c, id)?)).await?;
     let stem = Kind::parse(&row.kind).map_or("attestation", Kind::file_stem);

@@ -372,6 +372,23 @@ pub fn is_genuine(key: &[u8; 32], canonical: &str, stored_signature: &str, code:
         && constant_time_eq(code_from_signature(&expected).as_bytes(), code.as_bytes())
 }
 
+/// Why an erased holder's document has no PDF any more.
+pub const ERASED: &str = "Ce document n'est plus disponible : les données personnelles de son titulaire ont été effacées. Son code reste vérifiable sur la page « Vérifier une attestation ».";
+
+/// The seal of a statement whose holder was erased (issue #23): the pseudonymised statement,
+/// bound to the document's code, signed again when its original was checked genuine.
+pub fn erased_seal(key: &[u8; 32], code: &str, pseudonymised: &str) -> String {
+    signature(key, &format!("erased\n{code}\n{pseudonymised}"))
+}
+
+/// Whether a pseudonymised statement is the one sealed at its erasure.
+pub fn is_genuine_erased(key: &[u8; 32], pseudonymised: &str, seal: &str, code: &str) -> bool {
+    constant_time_eq(
+        erased_seal(key, code, pseudonymised).as_bytes(),
+        seal.as_bytes(),
+    )
+}
+
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -40,6 +40,10 @@ pub struct AttestationRow {
     pub cpam_forwarded_on: Option<NaiveDate>,
     /// Why no doctor was mailed it (shown to staff as "non envoyé").
     pub doctor_not_sent: Option<String>,
+    /// Its holder's data was erased: the statement is pseudonymised, the PDF gone.
+    pub erased_at: Option<NaiveDateTime>,
+    #[serde(skip)]
+    pub erased_signature: Option<String>,
 }
 
 pub struct NewAttestation<'a> {

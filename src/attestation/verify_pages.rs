@@ -25,6 +25,8 @@ enum Verification {
     Tampered,
     Genuine {
         statement: Box<Statement>,
+        /// Its holder's personal data was erased: valid, without a name.
+        erased: bool,
         revoked: Option<(chrono::NaiveDateTime, Option<String>)>,
     },
 }
@@ -38,7 +40,12 @@ fn look_up(conn: &mut DbConn, key: &[u8; 32], raw: &str) -> AppResult<Verificati
     let Some(row) = store::by_code(conn, &code)? else {
         return Ok(Verification::Unknown);
     };
-    if !rules::is_genuine(key, &row.payload, &row.signature, &row.code) {
+    let genuine = match (row.erased_at, row.erased_signature.as_deref()) {
+        (Some(_), Some(seal)) => rules::is_genuine_erased(key, &row.payload, seal, &row.code),
+        (Some(_), None) => false,
+        (None, _) => rules::is_genuine(key, &row.payload, &row.signature, &row.code),
+    };
+    if !genuine {
         tracing::warn!(
             attestation = row.id,
             "attestation content does not match its signature"
@@ -50,6 +57,7 @@ fn look_up(conn: &mut DbConn, key: &[u8; 32], raw: &str) -> AppResult<Verificati
     };
     Ok(Verification::Genuine {
         statement: Box::new(statement),
+        erased: row.erased_at.is_some(),
         revoked: row.revoked_at.map(|at| (at, row.revoked_reason.clone())),
     })
 }
@@ -104,7 +112,11 @@ async fn verify(
             ctx.insert("outcome", "tampered");
             actix_web::http::StatusCode::NOT_FOUND
         }
-        Verification::Genuine { statement, revoked } => {
+        Verification::Genuine {
+            statement,
+            erased,
+            revoked,
+        } => {
             ctx.insert(
                 "outcome",
                 if revoked.is_some() {
@@ -121,6 +133,7 @@ async fn verify(
                     "title": statement.kind.title(),
                     "number": statement.number,
                     "trainee_name": statement.trainee_name,
+                    "erased": erased,
                     "program_title": statement.program_title,
                     "certification": statement.certification,
                     "period_from": statement.period_from,

@@ -13,6 +13,7 @@ diesel::table! {
         created_at -> Timestamp,
         city -> Nullable<Text>,
         alsace_moselle -> Bool,
+        proof_years -> Nullable<Integer>,
     }
 }
 
@@ -33,6 +34,7 @@ diesel::table! {
         can_author -> Bool,
         rpps -> Nullable<Text>,
         am_number -> Nullable<Text>,
+        erased_at -> Nullable<Timestamp>,
     }
 }
 
@@ -171,6 +173,41 @@ diesel::table! {
         body -> Text,
         content_type -> Text,
         updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    legal_holds (id) {
+        id -> BigInt,
+        organism_id -> BigInt,
+        cohort_id -> Nullable<BigInt>,
+        trainee_id -> Nullable<BigInt>,
+        reason -> Text,
+        set_by -> Nullable<BigInt>,
+        set_at -> Timestamp,
+        lifted_at -> Nullable<Timestamp>,
+        lifted_by -> Nullable<BigInt>,
+        lifted_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    erasure_requests (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        requested_at -> Timestamp,
+        accepted -> Bool,
+        reason -> Text,
+        erase_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    erasure_files (id) {
+        id -> BigInt,
+        shelf -> Text,
+        sha256 -> Text,
+        queued_at -> Timestamp,
     }
 }
 
@@ -632,6 +669,8 @@ diesel::table! {
         doctor_not_sent -> Nullable<Text>,
         cpam_reminded_at -> Nullable<Timestamp>,
         organism_told_at -> Nullable<Timestamp>,
+        erased_at -> Nullable<Timestamp>,
+        erased_signature -> Nullable<Text>,
     }
 }
 
@@ -891,6 +930,8 @@ diesel::table! {
 diesel::joinable!(package_launches -> package_attempts (attempt_id));
 diesel::joinable!(cmi5_statements -> package_attempts (attempt_id));
 diesel::joinable!(cmi5_states -> package_attempts (attempt_id));
+diesel::joinable!(legal_holds -> organisms (organism_id));
+diesel::joinable!(erasure_requests -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organisms,
@@ -954,5 +995,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     certifications,
     proa_suspensions,
     deadline_alerts,
-    unsubscribe_links
+    unsubscribe_links,
+    legal_holds,
+    erasure_requests,
+    erasure_files
 );

@@ -2,6 +2,7 @@
 //! (`register.rs`), the retention table (`rules.rs`), both pure, and the staff page that shows
 //! them (`pages.rs`). The register written for the DPO is `docs/registre-des-traitements.md`.
 
+pub mod erasure;
 pub mod pages;
 pub mod register;
 pub mod rules;

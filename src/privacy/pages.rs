@@ -31,10 +31,26 @@ async fn retention_page(
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     me.require_org_admin_of(id)?;
-    let organism = state
-        .db(move |c| crate::organisms::store::get(c, id)?.ok_or(AppError::NotFound))
+    let (organism, own_years, holds, targets, last_run) = state
+        .db(move |c| {
+            use super::erasure::holds;
+            let organism = crate::organisms::store::get(c, id)?.ok_or(AppError::NotFound)?;
+            // The date only: the counts are the whole installation's, not this organism's.
+            let last = holds::last_run(c)?.map(|at| serde_json::json!({ "at": at }));
+            Ok((
+                organism,
+                holds::proof_years(c, id)?,
+                holds::of_organism(c, id)?,
+                holds::targets(c, id)?,
+                last,
+            ))
+        })
         .await?;
-    let settings = super::Settings::from(state.config.retention);
+    let mut settings = super::Settings::from(state.config.retention);
+    let installation_years = settings.proof_years;
+    if let Some(y) = own_years.and_then(|y| u32::try_from(y).ok()) {
+        settings.proof_years = y;
+    }
     let activities: Vec<ActivityView> = Activity::ALL
         .iter()
         .map(|&a| ActivityView {
@@ -48,5 +64,17 @@ async fn retention_page(
     ctx.insert("organism_name", &organism.name);
     ctx.insert("rules", &rules::shown(&settings));
     ctx.insert("activities", &activities);
+    ctx.insert("own_years", &own_years);
+    ctx.insert("installation_years", &installation_years);
+    ctx.insert(
+        "years_range",
+        &[
+            *super::erasure::rules::PROOF_YEARS.start(),
+            *super::erasure::rules::PROOF_YEARS.end(),
+        ],
+    );
+    ctx.insert("holds", &holds);
+    ctx.insert("targets", &targets);
+    ctx.insert("last_run", &last_run);
     state.render("privacy/retention.html", &ctx)
 }

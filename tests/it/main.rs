@@ -26,6 +26,7 @@ mod doctor_links;
 mod draft_preview;
 mod drafts;
 mod engagement;
+mod erasure;
 mod evidence;
 mod followup;
 mod foundation;

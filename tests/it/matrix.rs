@@ -349,6 +349,9 @@ const ROUTES: &[Route] = &[
     get("/mon-compte", SignedIn),
     post("/mon-compte/sessions/{id}/fermer", OwnSession),
     post("/mon-compte/deconnexion-partout", SignedIn).last(),
+    get("/mon-compte/effacement", SignedIn),
+    // Without the confirmation box: refused with 422, nothing recorded.
+    post("/mon-compte/effacement", SignedIn),
     // src/accounts/links.rs
     get("/invitation/{token}", Public),
     post("/invitation/{token}", Public).form("password=un-mot-de-passe&password_confirm=un-autre"),
@@ -474,6 +477,10 @@ const ROUTES: &[Route] = &[
     get("/mes-attestations", TraineeOrDoctor),
     get("/organismes/{id}/identite", OrgAdmin),
     get("/organismes/{id}/conservation", OrgAdmin),
+    // src/privacy/erasure/pages.rs: nothing chosen, no reason, not a number: refused with 422.
+    post("/organismes/{id}/gels", OrgAdmin).form("target=&reason="),
+    post("/organismes/{id}/gels/{hold}/levee", OrgAdmin).form("reason="),
+    post("/organismes/{id}/conservation/duree", OrgAdmin).form("years=deux"),
     get("/organismes/{id}/programmes", Staff),
     post("/organismes/{id}/programmes", OrgAdmin).form("source=CQP-AM&code=&title="),
     // No code nor title: refused with 422, nothing created.
@@ -688,6 +695,8 @@ impl Fixture {
             _ => {
                 return match (name, route) {
                     ("program", _) => "CQP-AM".into(),
+                    // Refused for its empty reason before it is looked up.
+                    ("hold", _) => "1".into(),
                     // Checked after the date typed, which the matrix gives wrong.
                     ("window", _) => "0".into(),
                     // A's own copy of the CQP, made by its administrator in the fixture.
