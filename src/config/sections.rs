@@ -281,7 +281,8 @@ pub(super) fn jobs(src: &Sources) -> Result<(bool, i64, i64), ConfigError> {
     Ok((jobs, nudge_days, close_hours))
 }
 
-/// How long personal data is kept: the proofs of a training (1 to 30 years after its end) and
+/// How long personal data is kept: the proofs of a training (3 to 30 years after its end, the
+/// range an organism may choose its own in) and
 /// the staff accounts left unused (1 to 60 months).
 pub(super) fn retention(src: &Sources) -> Result<super::RetentionSettings, ConfigError> {
     let proof_years = src.number(
@@ -289,8 +290,8 @@ pub(super) fn retention(src: &Sources) -> Result<super::RetentionSettings, Confi
         src.file.retention_proof_years,
         6,
     )?;
-    if !(1..=30).contains(&proof_years) {
-        return Err(bad("PARCOURS_RETENTION_PROOF_YEARS", "entre 1 et 30 ans"));
+    if !(3..=30).contains(&proof_years) {
+        return Err(bad("PARCOURS_RETENTION_PROOF_YEARS", "entre 3 et 30 ans"));
     }
     let staff_inactive_months = src.number(
         "PARCOURS_RETENTION_STAFF_INACTIVE_MONTHS",

@@ -1,6 +1,6 @@
 //! The retention table: each kind of personal data, how long it is kept, from when, why, and
-//! whether the code already enforces it. Pure: the staff page and the README show it, and a
-//! daily erasure job will ask `Rule::erase_after` for each row of the register.
+//! where the code enforces it. Pure: the staff page and the README show it; the daily erasure
+//! (`erasure/`) applies it.
 
 use chrono::{Duration, Months, NaiveDateTime};
 use serde::Serialize;
@@ -147,10 +147,17 @@ pub struct Rule {
 }
 
 impl Rule {
-    /// When data of this kind whose period started at `from` may be erased: what a daily
-    /// erasure job asks for each row (`None`: never by time alone).
+    /// When data of this kind whose period started at `from` may be erased (`None`: never by
+    /// time alone).
     pub fn erase_after(&self, s: &Settings, from: NaiveDateTime) -> Option<NaiveDateTime> {
         self.period.end(s, from)
+    }
+
+    /// The earliest start of a period not yet over at `now`: data whose period started before
+    /// it is due (`None`: never by time alone).
+    pub fn kept_since(&self, s: &Settings, now: NaiveDateTime) -> Option<NaiveDateTime> {
+        let length = self.period.end(s, now)? - now;
+        now.checked_sub_signed(length)
     }
 }
 
@@ -160,9 +167,11 @@ pub const RULES: &[Rule] = &[
         keep: Keep::Proof,
         data: "Preuves de la formation : attestations et certificats de réalisation, feuilles d'émargement, temps et traces de l'activité à distance, évaluations, devoirs, échanges de suivi, résultats de certification",
         period: Period::ProofYears,
-        from: "la fin de la formation (sortie de la promotion)",
+        from: "la fin de la formation (sortie de la promotion) ; durée réglable par organisme",
         why: "obligation légale et contrôles : financeurs (OPCO), services de contrôle de la formation professionnelle, audits Qualiopi (Code du travail L6353-1, D6313-3-1)",
-        enforced_by: None,
+        enforced_by: Some(
+            "privacy::erasure::job, chaque nuit à partir de 3 h (tâches planifiées), sauf gel",
+        ),
     },
     Rule {
         keep: Keep::Vae,
@@ -170,7 +179,9 @@ pub const RULES: &[Rule] = &[
         period: Period::ProofYears,
         from: "la dernière décision du dossier",
         why: "preuve de la recevabilité et de la validation, blocs acquis opposables",
-        enforced_by: None,
+        enforced_by: Some(
+            "privacy::erasure::job, chaque nuit à partir de 3 h (tâches planifiées), sauf gel",
+        ),
     },
     Rule {
         keep: Keep::PendingVae,
@@ -188,7 +199,9 @@ pub const RULES: &[Rule] = &[
         period: Period::ProofYears,
         from: "la fin de la conservation des données dont il prouve les changements",
         why: "intérêt légitime : prouver l'intégrité des preuves de formation aussi longtemps qu'elles sont gardées",
-        enforced_by: None,
+        enforced_by: Some(
+            "privacy::erasure::store::erase_person : nom et adresse de la personne remplacés dans le journal à son effacement",
+        ),
     },
     Rule {
         keep: Keep::Account,
@@ -196,7 +209,9 @@ pub const RULES: &[Rule] = &[
         period: Period::ProofYears,
         from: "la fin de la dernière formation liée au compte",
         why: "exécution de la formation, puis nom de la personne sur les preuves gardées",
-        enforced_by: None,
+        enforced_by: Some(
+            "privacy::erasure::job, chaque nuit : le compte est rendu anonyme avec les preuves (médecins : sans connexion ni stagiaire restant pendant la durée)",
+        ),
     },
     Rule {
         keep: Keep::StaffInactive,
@@ -234,7 +249,9 @@ pub const RULES: &[Rule] = &[
         period: Period::Months(12),
         from: "l'envoi",
         why: "intérêt légitime : prouver qu'une information a été envoyée et traiter les échecs",
-        enforced_by: None,
+        enforced_by: Some(
+            "privacy::erasure::expired::purge_mails, chaque nuit (tâches planifiées)",
+        ),
     },
     Rule {
         keep: Keep::Authoring,

@@ -16,11 +16,7 @@ use crate::privacy::rules::{self, Keep};
 /// links older than the mail rule's period; returns how many mails went. Mails still to send
 /// are never deleted.
 pub fn purge_mails(conn: &mut DbConn, s: &Settings, now: NaiveDateTime) -> QueryResult<usize> {
-    let Some(before) = rules::rule(Keep::Mail).and_then(|r| {
-        // The period runs from the sending: anything older than `now - period` is over.
-        let back = r.erase_after(s, now)? - now;
-        Some(now - back)
-    }) else {
+    let Some(before) = rules::rule(Keep::Mail).and_then(|r| r.kept_since(s, now)) else {
         return Ok(0);
     };
     let old = outbox::table

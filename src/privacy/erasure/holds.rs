@@ -30,34 +30,29 @@ pub enum Target {
     Trainee(i64),
 }
 
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = legal_holds)]
+struct HoldRow {
+    id: i64,
+    cohort_id: Option<i64>,
+    trainee_id: Option<i64>,
+    reason: String,
+    set_at: NaiveDateTime,
+    set_by: Option<i64>,
+    lifted_at: Option<NaiveDateTime>,
+    lifted_reason: Option<String>,
+}
+
 /// The organism's holds, the active ones first, newest first.
 pub fn of_organism(conn: &mut DbConn, organism: i64) -> QueryResult<Vec<Hold>> {
-    let rows: Vec<(
-        i64,
-        Option<i64>,
-        Option<i64>,
-        String,
-        NaiveDateTime,
-        Option<i64>,
-        Option<NaiveDateTime>,
-        Option<String>,
-    )> = legal_holds::table
+    let rows: Vec<HoldRow> = legal_holds::table
         .filter(legal_holds::organism_id.eq(organism))
         .order((legal_holds::lifted_at.is_not_null(), legal_holds::id.desc()))
-        .select((
-            legal_holds::id,
-            legal_holds::cohort_id,
-            legal_holds::trainee_id,
-            legal_holds::reason,
-            legal_holds::set_at,
-            legal_holds::set_by,
-            legal_holds::lifted_at,
-            legal_holds::lifted_reason,
-        ))
+        .select(HoldRow::as_select())
         .load(conn)?;
     let mut out = Vec::with_capacity(rows.len());
-    for (id, cohort, trainee, reason, set_at, set_by, lifted_at, lifted_reason) in rows {
-        let on = match (cohort, trainee) {
+    for r in rows {
+        let on = match (r.cohort_id, r.trainee_id) {
             (Some(c), _) => cohorts::table
                 .find(c)
                 .select(cohorts::name)
@@ -66,18 +61,18 @@ pub fn of_organism(conn: &mut DbConn, organism: i64) -> QueryResult<Vec<Hold>> {
             (None, Some(t)) => name_of(conn, t)?.unwrap_or_default(),
             (None, None) => String::new(),
         };
-        let set_by = match set_by {
+        let set_by = match r.set_by {
             Some(u) => name_of(conn, u)?,
             None => None,
         };
         out.push(Hold {
-            id,
+            id: r.id,
             on,
-            reason,
-            set_at,
+            reason: r.reason,
+            set_at: r.set_at,
             set_by,
-            lifted_at,
-            lifted_reason,
+            lifted_at: r.lifted_at,
+            lifted_reason: r.lifted_reason,
         });
     }
     Ok(out)

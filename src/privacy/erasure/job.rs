@@ -44,24 +44,15 @@ pub fn run(
     let today = crate::base::paris::paris_date(now);
     let mut run = Run::default();
     for (person, facts) in store::facts(conn, s, None)? {
-        if !rules::due(&facts, today) {
+        if rules::due(&facts, today) {
+            erase_one(conn, key, person, &mut run);
+        } else {
             let over = rules::due_on(&facts).is_some_and(|d| d <= today);
             run.held += usize::from(facts.held && over);
-            continue;
         }
-        match store::erase_person(conn, key, person, store::Cause::Retention, None) {
-            Ok(Some(e)) => {
-                run.erased += 1;
-                run.rows += e.rows;
-                run.attestations += e.attestations;
-                run.mails += e.mails;
-            }
-            Ok(None) => {}
-            Err(e) => {
-                run.failed += 1;
-                tracing::warn!(person, error = %e, "erasure of a person failed");
-            }
-        }
+    }
+    for doctor in store::idle_doctors(conn, s, now)? {
+        erase_one(conn, key, doctor, &mut run);
     }
     run.mails += expired::purge_mails(conn, s, now)?;
     run.files = store::delete_queued_files(conn, uploads)?;
@@ -70,6 +61,24 @@ pub fn run(
         Event::new("personal_data.erasure_run", "erasure", None).detail(run),
     )?;
     Ok(run)
+}
+
+/// Erases one person and counts it; a failure is logged and counted, and the next run tries
+/// again.
+fn erase_one(conn: &mut DbConn, key: &[u8; 32], person: i64, run: &mut Run) {
+    match store::erase_person(conn, key, person, store::Cause::Retention, None) {
+        Ok(Some(e)) => {
+            run.erased += 1;
+            run.rows += e.rows;
+            run.attestations += e.attestations;
+            run.mails += e.mails;
+        }
+        Ok(None) => {}
+        Err(e) => {
+            run.failed += 1;
+            tracing::warn!(person, error = %e, "erasure of a person failed");
+        }
+    }
 }
 
 /// Once a day from 3:00 (Paris): a day is recorded when its run ended, so a run that failed

@@ -29,6 +29,10 @@ diesel::define_sql_function! {
     fn replace_nullable(s: diesel::sql_types::Nullable<diesel::sql_types::Text>, from: diesel::sql_types::Text, to: diesel::sql_types::Text) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
 }
 
+/// An enrolment as the rules weigh it: person, cohort, its end or the cohort's, the proof
+/// period of the organism.
+type TrainingRow = (i64, i64, Option<NaiveDate>, NaiveDate, Option<i32>);
+
 fn years(organism: Option<i32>, s: &Settings) -> u32 {
     organism
         .and_then(|y| u32::try_from(y).ok())
@@ -50,7 +54,7 @@ pub fn facts(
             .filter(users::id.between(lo, hi))
             .select(users::id)
     };
-    let trainings: Vec<(i64, i64, Option<NaiveDate>, NaiveDate, Option<i32>)> = enrolments::table
+    let trainings: Vec<TrainingRow> = enrolments::table
         .inner_join(cohorts::table)
         .inner_join(organisms::table.on(organisms::id.eq(cohorts::organism_id)))
         .filter(enrolments::trainee_id.eq_any(living()))
@@ -382,4 +386,39 @@ pub fn delete_queued_files(
         diesel::delete(erasure_files::table.find(id)).execute(conn)?;
     }
     Ok(deleted)
+}
+
+/// Doctors whose account has served its time: no trainee of theirs is left unerased, and
+/// they have not signed in (or, never signed in, were created) for the proof period.
+pub fn idle_doctors(conn: &mut DbConn, s: &Settings, now: NaiveDateTime) -> QueryResult<Vec<i64>> {
+    let Some(before) = now.checked_sub_months(chrono::Months::new(s.proof_years * 12)) else {
+        return Ok(Vec::new());
+    };
+    let doctors: Vec<(i64, Option<NaiveDateTime>, NaiveDateTime)> = users::table
+        .filter(users::role.eq(crate::accounts::Role::Doctor.as_str()))
+        .filter(users::erased_at.is_null())
+        .filter(users::created_at.lt(before))
+        .select((users::id, users::last_login_at, users::created_at))
+        .load(conn)?;
+    let mut out = Vec::new();
+    for (id, last_login, created) in doctors {
+        if last_login.unwrap_or(created) >= before {
+            continue;
+        }
+        let practices = employer_doctors::table
+            .filter(employer_doctors::doctor_id.eq(id))
+            .select(employer_doctors::employer_id.nullable());
+        let trainees = trainee_profiles::table
+            .filter(trainee_profiles::employer_id.eq_any(practices))
+            .select(trainee_profiles::user_id);
+        let living: i64 = users::table
+            .filter(users::id.eq_any(trainees))
+            .filter(users::erased_at.is_null())
+            .count()
+            .get_result(conn)?;
+        if living == 0 {
+            out.push(id);
+        }
+    }
+    Ok(out)
 }
