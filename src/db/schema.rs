@@ -33,6 +33,9 @@ diesel::table! {
         can_author -> Bool,
         rpps -> Nullable<Text>,
         am_number -> Nullable<Text>,
+        nudge -> Bool,
+        followup_digest -> Bool,
+        followup_staff_digest -> Bool,
     }
 }
 
@@ -236,6 +239,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         sent_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        list_unsubscribe -> Nullable<Text>,
     }
 }
 
@@ -260,6 +264,33 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    email_changes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        new_email -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    identity_corrections (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        organism_id -> BigInt,
+        current_name -> Text,
+        requested_name -> Text,
+        note -> Text,
+        state -> Text,
+        created_at -> Timestamp,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        decision_reason -> Nullable<Text>,
     }
 }
 
@@ -954,5 +985,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     certifications,
     proa_suspensions,
     deadline_alerts,
-    unsubscribe_links
+    unsubscribe_links,
+    email_changes,
+    identity_corrections
 );

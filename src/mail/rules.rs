@@ -96,7 +96,25 @@ impl Mail {
             text,
             html,
             attachments,
+            list_unsubscribe: None,
         })
+    }
+
+    /// An optional mail's unsubscribe URL, sent as its `List-Unsubscribe` header with the
+    /// one-click POST of RFC 8058. Only an https or http URL without spaces or brackets is
+    /// taken: it goes into a header as it is.
+    pub fn unsubscribe_at(mut self, url: &str) -> Result<Mail, MailError> {
+        let plain = (url.starts_with("https://") || url.starts_with("http://"))
+            && url.is_ascii()
+            && !url.contains(|c: char| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
+        if !plain {
+            return Err(MailError::Invalid(format!(
+                "Lien de désabonnement invalide : {}.",
+                one_line(url)
+            )));
+        }
+        self.list_unsubscribe = Some(url.to_string());
+        Ok(self)
     }
 }
 
