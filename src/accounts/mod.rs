@@ -3,6 +3,7 @@
 pub mod account_pages;
 pub mod api;
 pub mod api_tokens;
+pub mod contact_pages;
 pub mod doctor_links;
 pub mod email_change;
 pub mod invite;
