@@ -58,6 +58,7 @@ fn pages(cfg: &mut web::ServiceConfig) {
     cfg.configure(crate::packages::frame_pages::routes);
     cfg.configure(crate::packages::cmi5_pages::routes);
     cfg.configure(crate::privacy::pages::routes);
+    cfg.configure(crate::privacy::correction_pages::routes);
 }
 
 impl Application {

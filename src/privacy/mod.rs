@@ -1,7 +1,9 @@
 //! Personal data under the GDPR (issue #23): the register of every table's personal data
 //! (`register.rs`), the retention table (`rules.rs`), both pure, and the staff page that shows
-//! them (`pages.rs`). The register written for the DPO is `docs/registre-des-traitements.md`.
+//! them (`pages.rs`); corrections of a person's name through her organism (`corrections.rs`). The register written for the DPO is `docs/registre-des-traitements.md`.
 
+pub mod correction_pages;
+pub mod corrections;
 pub mod pages;
 pub mod register;
 pub mod rules;
