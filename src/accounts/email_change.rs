@@ -14,8 +14,7 @@ use crate::db::{self, DbConn};
 use crate::mail::{self, Mail, MailContext, Recipient, outbox};
 use crate::web::{AppError, AppResult};
 
-/// How long the link mailed to the new address works.
-pub const CONFIRM_HOURS: i64 = 48;
+use super::rules::EMAIL_CHANGE_HOURS;
 /// The path the link's page lives under.
 pub const PATH: &str = "/adresse/confirmation";
 
@@ -58,7 +57,7 @@ pub fn create(conn: &mut DbConn, user: i64, raw: &str) -> AppResult<(String, Pen
     diesel::delete(email_changes::table.filter(email_changes::user_id.eq(user))).execute(conn)?;
     let (hash, token) = new_token()?;
     let now = db::now();
-    let expires_at = now + Duration::hours(CONFIRM_HOURS);
+    let expires_at = now + Duration::hours(EMAIL_CHANGE_HOURS);
     let id: i64 = diesel::insert_into(email_changes::table)
         .values((
             email_changes::user_id.eq(user),
