@@ -101,9 +101,7 @@ async fn find(state: &State, token: String) -> AppResult<Option<email_change::Pe
     if token.len() < 20 {
         return Ok(None);
     }
-    state
-        .db(move |c| Ok(email_change::find(c, &token)?))
-        .await
+    state.db(move |c| Ok(email_change::find(c, &token)?)).await
 }
 
 async fn confirm_page(

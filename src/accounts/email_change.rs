@@ -31,10 +31,7 @@ pub struct Pending {
 /// account's.
 fn check(conn: &mut DbConn, user: i64, raw: &str) -> AppResult<String> {
     let email = field::normalize_email(raw).map_err(|m| AppError::invalid("email", m))?;
-    let current: String = users::table
-        .find(user)
-        .select(users::email)
-        .first(conn)?;
+    let current: String = users::table.find(user).select(users::email).first(conn)?;
     if email == current {
         return Err(AppError::invalid(
             "email",
@@ -195,7 +192,10 @@ pub fn confirm(conn: &mut DbConn, mc: &MailContext<'_>, pending: &Pending) -> Ap
         }
         let now = db::now();
         diesel::update(users::table.find(pending.user))
-            .set((users::email.eq(&pending.new_email), users::updated_at.eq(now)))
+            .set((
+                users::email.eq(&pending.new_email),
+                users::updated_at.eq(now),
+            ))
             .execute(conn)?;
         diesel::delete(email_changes::table.filter(email_changes::user_id.eq(pending.user)))
             .execute(conn)?;

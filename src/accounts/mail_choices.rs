@@ -112,7 +112,9 @@ pub fn set(conn: &mut DbConn, user: i64, kind: &str, want: bool, via: Via<'_>) -
             WEEKLY_DIGEST => diesel::update(row)
                 .set(users::weekly_digest.eq(want))
                 .execute(conn)?,
-            NUDGE => diesel::update(row).set(users::nudge.eq(want)).execute(conn)?,
+            NUDGE => diesel::update(row)
+                .set(users::nudge.eq(want))
+                .execute(conn)?,
             FOLLOWUP_DIGEST => diesel::update(row)
                 .set(users::followup_digest.eq(want))
                 .execute(conn)?,
@@ -121,7 +123,10 @@ pub fn set(conn: &mut DbConn, user: i64, kind: &str, want: bool, via: Via<'_>) -
                 .execute(conn)?,
         };
         let (action, detail) = match via {
-            Via::Link(link) => ("unsubscribed", serde_json::json!({"kind": kind, "link": link})),
+            Via::Link(link) => (
+                "unsubscribed",
+                serde_json::json!({"kind": kind, "link": link}),
+            ),
             Via::Page(page) => (
                 "mail_choice_set",
                 serde_json::json!({"kind": kind, "wanted": want, "page": page}),

@@ -22,8 +22,8 @@
 use diesel::prelude::*;
 
 use super::invite::{hash_token, new_token};
-use crate::audit::{self, Event};
 use super::mail_choices::{self, Via};
+use crate::audit::{self, Event};
 use crate::db::schema::unsubscribe_links;
 use crate::db::{self, DbConn};
 use crate::web::AppResult;

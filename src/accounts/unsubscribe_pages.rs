@@ -47,7 +47,11 @@ async fn page(req: HttpRequest, state: State, path: web::Path<String>) -> AppRes
 }
 
 /// The button of the page and the mail client's one-click POST; the body is not read.
-async fn confirm(req: HttpRequest, state: State, path: web::Path<String>) -> AppResult<HttpResponse> {
+async fn confirm(
+    req: HttpRequest,
+    state: State,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let Some(link) = find(&state, path.into_inner()).await? else {
         return invalid(&req, &state);
     };

@@ -9,11 +9,11 @@ use diesel::dsl::max;
 use diesel::prelude::*;
 
 use super::rules::{self, MessageKind, Pending};
+use crate::accounts::mail_choices::{self, FOLLOWUP_DIGEST};
 use crate::db::schema::{
     followup_digests, followup_messages, followup_reads, followup_threads, users,
 };
 use crate::db::{self, DbConn};
-use crate::accounts::mail_choices::{self, FOLLOWUP_DIGEST};
 use crate::mail::MailContext;
 use crate::mail::Recipient;
 use crate::web::AppResult;

@@ -16,10 +16,7 @@ use crate::web::{self as w, AppError, AppResult, State};
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/mon-compte/identite", web::get().to(own_page))
         .route("/mon-compte/identite", web::post().to(ask))
-        .route(
-            "/organismes/{id}/corrections",
-            web::get().to(organism_page),
-        )
+        .route("/organismes/{id}/corrections", web::get().to(organism_page))
         .route("/corrections/{id}", web::post().to(decide));
 }
 
@@ -31,9 +28,7 @@ fn view(c: &Correction) -> serde_json::Value {
 
 async fn own_page(req: HttpRequest, state: State, me: CurrentUser) -> AppResult<HttpResponse> {
     let id = me.id;
-    let list = state
-        .db(move |c| Ok(corrections::of_user(c, id)?))
-        .await?;
+    let list = state.db(move |c| Ok(corrections::of_user(c, id)?)).await?;
     let mut ctx = w::context(&req);
     ctx.insert("me", &me.view());
     ctx.insert("has_organism", &me.organism_id.is_some());
@@ -133,7 +128,12 @@ async fn decide(
     let decision = match form.decision.as_str() {
         "appliquer" => Decision::Apply,
         "refuser" => Decision::Refuse,
-        _ => return Err(AppError::invalid("decision", "Choisissez d'appliquer ou de refuser la demande.")),
+        _ => {
+            return Err(AppError::invalid(
+                "decision",
+                "Choisissez d'appliquer ou de refuser la demande.",
+            ));
+        }
     };
     let reason = corrections::check_reason(decision, &form.reason)
         .map_err(|m| AppError::invalid("reason", m))?;

@@ -89,7 +89,11 @@ pub fn request(
 ) -> AppResult<i64> {
     let requested = field::validate_name(requested).map_err(|m| AppError::invalid("name", m))?;
     let note = note.trim().to_string();
-    if note.chars().count() > NOTE_MAX || note.chars().any(|c| c.is_control() && c != '\n' && c != '\r') {
+    if note.chars().count() > NOTE_MAX
+        || note
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r')
+    {
         return Err(AppError::invalid(
             "note",
             "La précision ne doit pas dépasser 1 000 caractères.",
@@ -131,14 +135,18 @@ pub fn request(
             .get_result(conn)?;
         audit::record(
             conn,
-            Event::new("identity_correction_requested", "identity_correction", Some(id))
-                .by(Some(user))
-                .in_organism(Some(org))
-                .key(user.to_string())
-                .change(
-                    serde_json::json!({"name": current}),
-                    serde_json::json!({"name": requested}),
-                ),
+            Event::new(
+                "identity_correction_requested",
+                "identity_correction",
+                Some(id),
+            )
+            .by(Some(user))
+            .in_organism(Some(org))
+            .key(user.to_string())
+            .change(
+                serde_json::json!({"name": current}),
+                serde_json::json!({"name": requested}),
+            ),
         )?;
         tell_admins(conn, mc, org, id, (&current, &requested, &note))?;
         Ok(id)
@@ -177,7 +185,15 @@ fn tell_admins(
             email,
         };
         let cause = format!("identity_correction:{id}");
-        send(conn, mc, "identity_correction_request", &ctx, to, org, &cause)?;
+        send(
+            conn,
+            mc,
+            "identity_correction_request",
+            &ctx,
+            to,
+            org,
+            &cause,
+        )?;
     }
     Ok(())
 }
@@ -376,10 +392,7 @@ pub fn decide(
         ctx.insert("applied", &(decision == Decision::Apply));
         ctx.insert("requested_name", &correction.requested_name);
         ctx.insert("reason", &reason);
-        let to = Recipient {
-            name: None,
-            email,
-        };
+        let to = Recipient { name: None, email };
         let cause = format!("identity_correction_decided:{}", correction.id);
         send(
             conn,

@@ -374,8 +374,7 @@ async fn the_follow_up_digests_carry_their_link_and_the_account_page_turns_them_
     let app = spawn_app().await;
     let org = app.create_organism("Organisme Ouest");
     let (alice, alice_id) = app.trainee_in(org, "CQP-AM", "alice@a.fr").await;
-    let (trainer, trainer_id) =
-        signed_in(&app, Role::Trainer, Some(org), "formatrice@a.fr").await;
+    let (trainer, trainer_id) = signed_in(&app, Role::Trainer, Some(org), "formatrice@a.fr").await;
     let cohort = parcours::cohorts::store::active_cohort(&mut app.conn(), alice_id)
         .unwrap()
         .unwrap();
@@ -389,7 +388,10 @@ async fn the_follow_up_digests_carry_their_link_and_the_account_page_turns_them_
         "{page}"
     );
     assert!(page.contains("depuis plusieurs jours"));
-    assert!(!page.contains("progression de mes assistants") && !page.contains("questions des stagiaires"));
+    assert!(
+        !page.contains("progression de mes assistants")
+            && !page.contains("questions des stagiaires")
+    );
     assert!(!page.contains("non reçu"));
     let page = trainer.get_text(&app, "/mon-compte").await;
     assert!(page.contains("questions des stagiaires") && !page.contains("depuis plusieurs jours"));
@@ -398,7 +400,11 @@ async fn the_follow_up_digests_carry_their_link_and_the_account_page_turns_them_
     for (kind, wanted, message) in [
         ("weekly_digest", "0", "ne vous est pas envoyé"),
         ("invitation", "0", "ne vous est pas envoyé"),
-        ("followup_digest", "peut-être", "Choisissez de recevoir ou non"),
+        (
+            "followup_digest",
+            "peut-être",
+            "Choisissez de recevoir ou non",
+        ),
     ] {
         let res = toggle(&app, &alice, kind, wanted).await;
         assert_eq!(res.status(), 422, "{kind}");
@@ -414,18 +420,37 @@ async fn the_follow_up_digests_carry_their_link_and_the_account_page_turns_them_
         &app,
         &module_page,
         &module_page,
-        &[("kind", "question"), ("body", "Comment coder une consultation ?")],
+        &[
+            ("kind", "question"),
+            ("body", "Comment coder une consultation ?"),
+        ],
         None,
     )
     .await;
     assert_eq!(res.status(), 303);
     let thread = crate::followup::thread_of(&crate::followup::location(&res));
-    assert_eq!(toggle(&app, &trainer, "followup_staff_digest", "0").await.status(), 303);
-    assert_eq!(choice(&app, trainer_id, "followup_staff_digest"), Some(false));
+    assert_eq!(
+        toggle(&app, &trainer, "followup_staff_digest", "0")
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        choice(&app, trainer_id, "followup_staff_digest"),
+        Some(false)
+    );
     let page = trainer.get_text(&app, "/mon-compte").await;
-    assert!(page.contains("non reçu") && page.contains("Recevoir de nouveau"), "{page}");
+    assert!(
+        page.contains("non reçu") && page.contains("Recevoir de nouveau"),
+        "{page}"
+    );
     assert_eq!(run_followup(&app, staff_digest::send_due), 0);
-    assert_eq!(toggle(&app, &trainer, "followup_staff_digest", "1").await.status(), 303);
+    assert_eq!(
+        toggle(&app, &trainer, "followup_staff_digest", "1")
+            .await
+            .status(),
+        303
+    );
     assert_eq!(run_followup(&app, staff_digest::send_due), 1);
     assert_eq!(audited(&app, "mail_choice_set", "followup_staff_digest"), 2);
     let (text, html, link) = optional_mail(&app, "followup_staff_digest", "formatrice@a.fr");
@@ -447,9 +472,15 @@ async fn the_follow_up_digests_carry_their_link_and_the_account_page_turns_them_
     )
     .await;
     assert_eq!(res.status(), 303);
-    assert_eq!(toggle(&app, &alice, "followup_digest", "0").await.status(), 303);
+    assert_eq!(
+        toggle(&app, &alice, "followup_digest", "0").await.status(),
+        303
+    );
     assert_eq!(run_followup(&app, digest::send_due), 0);
-    assert_eq!(toggle(&app, &alice, "followup_digest", "1").await.status(), 303);
+    assert_eq!(
+        toggle(&app, &alice, "followup_digest", "1").await.status(),
+        303
+    );
     assert_eq!(run_followup(&app, digest::send_due), 1);
     let (text, _, link) = optional_mail(&app, "followup_digest", "alice@a.fr");
     assert!(
@@ -462,9 +493,15 @@ async fn the_follow_up_digests_carry_their_link_and_the_account_page_turns_them_
     let path = link.trim_start_matches(&app.address).to_string();
     let stranger = client();
     let page = stranger.get_text(&app, &path).await;
-    assert!(page.contains("Ne plus recevoir le récapitulatif des réponses"), "{page}");
+    assert!(
+        page.contains("Ne plus recevoir le récapitulatif des réponses"),
+        "{page}"
+    );
     let res = stranger.post_form_of(&app, &page, &path, NO_FIELDS).await;
     assert_eq!(res.status(), 200);
     assert_eq!(choice(&app, alice_id, "followup_digest"), Some(false));
-    assert_eq!(choice(&app, trainer_id, "followup_staff_digest"), Some(true));
+    assert_eq!(
+        choice(&app, trainer_id, "followup_staff_digest"),
+        Some(true)
+    );
 }
