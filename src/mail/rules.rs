@@ -237,4 +237,35 @@ mod tests {
         assert_eq!(message_id(7, t, "ex.fr"), message_id(7, t, "ex.fr"));
         assert_ne!(message_id(7, t, "ex.fr"), message_id(8, t, "ex.fr"));
     }
+
+    /// The unsubscribe URL goes into a header as it is: nothing that could end or fold it.
+    #[test]
+    fn an_unsubscribe_url_is_a_plain_web_address() {
+        let mail = || {
+            Mail::new(
+                "nudge",
+                to("a@b.fr", None),
+                "Objet",
+                "x".into(),
+                None,
+                vec![],
+            )
+            .unwrap()
+        };
+        let ok = mail()
+            .unsubscribe_at("https://p.fr/desabonnement/abc_-1")
+            .unwrap();
+        assert_eq!(
+            ok.list_unsubscribe.as_deref(),
+            Some("https://p.fr/desabonnement/abc_-1")
+        );
+        for bad in [
+            "mailto:x@p.fr",
+            "https://p.fr/a b",
+            "https://p.fr/a>\r\nBcc: x@y.fr",
+            "https://p.fr/é",
+        ] {
+            assert!(mail().unsubscribe_at(bad).is_err(), "{bad}");
+        }
+    }
 }
