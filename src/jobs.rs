@@ -28,6 +28,7 @@ pub async fn run_scheduler(state: web::Data<AppState>, content: web::Data<Conten
                 };
                 crate::accounts::sessions::purge_expired(c)?;
                 crate::scorm::store::forget_expired(c)?;
+                crate::accounts::email_change::purge(c, crate::db::now())?;
                 crate::tracking::engagement::run_due(c, &mc, &inst, st.config.nudge_days)?;
                 let now = crate::db::now();
                 let closed = crate::tracking::attendance::close_overdue(

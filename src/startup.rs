@@ -21,6 +21,7 @@ fn pages(cfg: &mut web::ServiceConfig) {
     cfg.configure(crate::home::routes);
     cfg.configure(accounts::pages::routes);
     cfg.configure(accounts::account_pages::routes);
+    cfg.configure(accounts::contact_pages::routes);
     cfg.configure(accounts::links::routes);
     cfg.configure(accounts::token_pages::routes);
     cfg.configure(accounts::unsubscribe_pages::routes);
@@ -58,6 +59,7 @@ fn pages(cfg: &mut web::ServiceConfig) {
     cfg.configure(crate::packages::cmi5_pages::routes);
     cfg.configure(crate::privacy::pages::routes);
     cfg.configure(crate::privacy::erasure::pages::routes);
+    cfg.configure(crate::privacy::correction_pages::routes);
 }
 
 impl Application {

@@ -1,6 +1,7 @@
 //! A person's own account page: who they are signed in as, and their open sessions, each of
 //! which they can close, or all at once ("se déconnecter partout"); a doctor also keeps there
-//! the numbers his CPAM asks for.
+//! the numbers his CPAM asks for. Its other forms, the optional mails and the e-mail address,
+//! are handled in `contact_pages.rs`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -23,17 +24,32 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn show(req: HttpRequest, state: State, me: CurrentUser) -> AppResult<HttpResponse> {
-    let (id, doctor) = (me.id, me.role == Role::Doctor);
-    let (open, cpam) = state
+    let (id, doctor, role) = (me.id, me.role == Role::Doctor, me.role);
+    let (open, cpam, choices, waiting) = state
         .db(move |c| {
             let cpam = match doctor {
                 true => Some(super::store::cpam_identifiers(c, id)?),
                 false => None,
             };
-            Ok((sessions::list(c, id)?, cpam))
+            let choices: Vec<serde_json::Value> = super::mail_choices::of(c, id, role)?
+                .into_iter()
+                .map(|(o, wanted)| {
+                    serde_json::json!({"kind": o.kind, "label": o.label, "wanted": wanted})
+                })
+                .collect();
+            let waiting = super::email_change::waiting(c, id)?;
+            Ok((sessions::list(c, id)?, cpam, choices, waiting))
         })
         .await?;
     let mut ctx = w::context(&req);
+    ctx.insert("mail_choices", &choices);
+    ctx.insert("email_waiting", &waiting);
+    let notice = req
+        .query_string()
+        .split('&')
+        .find_map(|p| p.strip_prefix("avis="))
+        .unwrap_or_default();
+    ctx.insert("notice", notice);
     ctx.insert("me", &me.view());
     ctx.insert("sessions", &open);
     ctx.insert("cpam", &cpam);

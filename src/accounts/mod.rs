@@ -3,10 +3,13 @@
 pub mod account_pages;
 pub mod api;
 pub mod api_tokens;
+pub mod contact_pages;
 pub mod doctor_links;
+pub mod email_change;
 pub mod invite;
 pub mod links;
 pub mod login;
+pub mod mail_choices;
 pub mod next_page;
 pub mod pages;
 pub mod password;

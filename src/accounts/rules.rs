@@ -208,6 +208,8 @@ pub fn link_state(
 
 pub const INVITATION_DAYS: i64 = 7;
 pub const RESET_HOURS: i64 = 24;
+/// How long the link mailed to a new e-mail address confirms the change.
+pub const EMAIL_CHANGE_HOURS: i64 = 48;
 /// A doctor's link by mail opens his assistants' page for two weeks: the mail's life in an
 /// inbox that is read late, no longer.
 pub const DOCTOR_LINK_DAYS: i64 = 14;

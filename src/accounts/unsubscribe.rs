@@ -4,39 +4,36 @@
 //! second use changes nothing. Every link issued and used is audited.
 //!
 //! Which mails are non-essential (may be turned off) and which are not:
-//! - `weekly_digest` (the doctor's Monday summary of his assistants): information he can read on
-//!   `/mes-assistants` at any time; non-essential. Its choice is `users.weekly_digest`, which
-//!   the doctor's page already switched: the link switches the same column, one way to do it.
-//! - `nudge` (a trainee inactive for some days), `followup_digest` and `followup_staff_digest`
-//!   (summaries of unread follow-up messages): reminders of what the platform shows anyway;
-//!   non-essential, but they carry no link yet (see the README's mail section).
-//! - Essential, never turned off: `invitation` and `password_reset` (asked for, or the way into
-//!   an account), the attestations and CQP copies (the documents themselves), `cpam_reminder`
-//!   and `cpam_unforwarded` (the doctor's legal duty to forward the copy to his CPAM, for the
-//!   aid he receives), `deadline_alert_doctor` and `deadline_alert_organism` (the legal deadline
-//!   to obtain the CQP of the doctor's own employee, on which his aid depends), `vae_*` (the
-//!   answer to a request the person made).
+//! - `weekly_digest` (the doctor's Monday summary of his assistants), `nudge` (a trainee
+//!   inactive for some days), `followup_digest` and `followup_staff_digest` (summaries of
+//!   unread answers and of waiting questions): reminders of what the platform shows anyway;
+//!   non-essential. Their list and their stored choices are `mail_choices.rs`; each such mail
+//!   carries its link in its text and as its `List-Unsubscribe` header (RFC 8058: a one-click
+//!   POST to the same address, without session or CSRF token, the token being the proof).
+//! - Essential, never turned off, and each says why it is sent: `invitation` and
+//!   `password_reset` (asked for, or the way into an account), the attestations and CQP copies
+//!   (the documents themselves), `cpam_reminder` and `cpam_unforwarded` (the doctor's legal
+//!   duty to forward the copy to his CPAM, for the aid he receives), `deadline_alert_doctor`
+//!   and `deadline_alert_organism` (the legal deadline to obtain the CQP of the doctor's own
+//!   employee, on which his aid depends), `vae_*` (the answer to a request the person made),
+//!   the e-mail change and identity correction mails (asked for by the person, or her
+//!   organism's duty to answer).
 
 use diesel::prelude::*;
 
 use super::invite::{hash_token, new_token};
+use super::mail_choices::{self, Via};
 use crate::audit::{self, Event};
-use crate::db::schema::{unsubscribe_links, users};
+use crate::db::schema::unsubscribe_links;
 use crate::db::{self, DbConn};
 use crate::web::AppResult;
 
 /// The path a link's page lives under (`/desabonnement/<token>`).
 pub const PATH: &str = "/desabonnement";
 
-/// The kinds a link may turn off, with how the page names them.
-pub const OPTIONAL: [(&str, &str); 1] = [(
-    "weekly_digest",
-    "le résumé hebdomadaire de la progression de vos assistants",
-)];
-
 /// How the confirmation page names a kind; `None` for a kind no link may turn off.
 pub fn label(kind: &str) -> Option<&'static str> {
-    OPTIONAL.iter().find(|(k, _)| *k == kind).map(|(_, l)| *l)
+    mail_choices::optional(kind).map(|o| o.what)
 }
 
 /// What a live token names.
@@ -71,19 +68,6 @@ pub fn issue(conn: &mut DbConn, base_url: &str, user: i64, kind: &str) -> AppRes
     Ok(format!("{}{PATH}/{token}", base_url.trim_end_matches('/')))
 }
 
-/// Whether `user` wants mails of `kind`.
-fn wanted(conn: &mut DbConn, user: i64, kind: &str) -> QueryResult<Option<bool>> {
-    match kind {
-        "weekly_digest" => users::table
-            .find(user)
-            .filter(users::disabled.eq(false))
-            .select(users::weekly_digest)
-            .first(conn)
-            .optional(),
-        _ => Ok(None),
-    }
-}
-
 /// Looks a token up: `None` for an unknown token, a disabled account or a kind no longer
 /// optional.
 pub fn find(conn: &mut DbConn, token: &str) -> QueryResult<Option<Link>> {
@@ -99,7 +83,7 @@ pub fn find(conn: &mut DbConn, token: &str) -> QueryResult<Option<Link>> {
     let Some((id, user, kind)) = row else {
         return Ok(None);
     };
-    Ok(wanted(conn, user, &kind)?.map(|wanted| Link {
+    Ok(mail_choices::wanted(conn, user, &kind)?.map(|wanted| Link {
         id,
         user,
         kind,
@@ -112,25 +96,12 @@ pub fn find(conn: &mut DbConn, token: &str) -> QueryResult<Option<Link>> {
 pub fn turn_off(conn: &mut DbConn, link: &Link) -> AppResult<bool> {
     let link = link.clone();
     db::transaction(conn, |conn| {
-        let was_on = wanted(conn, link.user, &link.kind)?.unwrap_or(false);
-        if !was_on {
-            return Ok(false);
-        }
-        if link.kind == "weekly_digest" {
-            diesel::update(users::table.find(link.user))
-                .set(users::weekly_digest.eq(false))
+        let done = mail_choices::set(conn, link.user, &link.kind, false, Via::Link(link.id))?;
+        if done {
+            diesel::update(unsubscribe_links::table.find(link.id))
+                .set(unsubscribe_links::used_at.eq(db::now()))
                 .execute(conn)?;
         }
-        diesel::update(unsubscribe_links::table.find(link.id))
-            .set(unsubscribe_links::used_at.eq(db::now()))
-            .execute(conn)?;
-        audit::record(
-            conn,
-            Event::new("unsubscribed", "user", Some(link.user))
-                .by(Some(link.user))
-                .key(link.user.to_string())
-                .detail(serde_json::json!({"kind": link.kind, "link": link.id})),
-        )?;
-        Ok(true)
+        Ok(done)
     })
 }

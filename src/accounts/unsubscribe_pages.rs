@@ -1,12 +1,13 @@
 //! The page of a mailed "ne plus recevoir" link (`/desabonnement/<token>`): GET asks to
-//! confirm, POST turns the kind off. The token is the proof, as on the doctor's link page: no
-//! session is needed, and the form carries the page's CSRF token like every other form.
+//! confirm, POST turns the kind off. The token is the proof: no session and no CSRF token are
+//! needed, so the same URL is the mail's `List-Unsubscribe` header, which a mail client POSTs
+//! to with `List-Unsubscribe=One-Click` (RFC 8058) from no page of ours. A forged request
+//! would need the secret token, and it can only turn a mail off.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::unsubscribe::{self, Link};
-use crate::web::csrf::{CsrfForm, Empty};
 use crate::web::{self as w, AppResult, State};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -45,11 +46,11 @@ async fn page(req: HttpRequest, state: State, path: web::Path<String>) -> AppRes
     state.render("accounts/unsubscribe.html", &ctx)
 }
 
+/// The button of the page and the mail client's one-click POST; the body is not read.
 async fn confirm(
     req: HttpRequest,
     state: State,
     path: web::Path<String>,
-    CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<HttpResponse> {
     let Some(link) = find(&state, path.into_inner()).await? else {
         return invalid(&req, &state);

@@ -190,6 +190,8 @@ fn step(
     vars.insert("sent_on", &format::date(paris_date(p.sent_at)));
     vars.insert("days", &(now - p.sent_at).num_days());
     vars.insert("reminded", &p.reminded);
+    let organism_name = crate::organisms::store::get(conn, p.organism_id)?.map(|o| o.name);
+    vars.insert("organism", &organism_name);
     vars.insert("base_url", mc.base_url);
     vars.insert(
         "doctors",

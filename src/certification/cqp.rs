@@ -146,6 +146,8 @@ fn send(
     );
     vars.insert("base_url", mc.base_url);
     vars.insert("doctors_mailed", &reach.doctors.len());
+    let organism = crate::organisms::store::get(conn, trainee.organism_id)?.map(|o| o.name);
+    vars.insert("organism", &organism);
     let queue = |conn: &mut DbConn, template: &str, to: Recipient, vars: &tera::Context| {
         let (subject, text, html) =
             mail::render(mc.templates, template, vars).context("CQP mail")?;

@@ -34,6 +34,9 @@ diesel::table! {
         can_author -> Bool,
         rpps -> Nullable<Text>,
         am_number -> Nullable<Text>,
+        nudge -> Bool,
+        followup_digest -> Bool,
+        followup_staff_digest -> Bool,
         erased_at -> Nullable<Timestamp>,
     }
 }
@@ -273,6 +276,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         sent_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        list_unsubscribe -> Nullable<Text>,
     }
 }
 
@@ -297,6 +301,33 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    email_changes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        new_email -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    identity_corrections (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        organism_id -> BigInt,
+        current_name -> Text,
+        requested_name -> Text,
+        note -> Text,
+        state -> Text,
+        created_at -> Timestamp,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        decision_reason -> Nullable<Text>,
     }
 }
 
@@ -998,5 +1029,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     unsubscribe_links,
     legal_holds,
     erasure_requests,
-    erasure_files
+    erasure_files,
+    email_changes,
+    identity_corrections
 );

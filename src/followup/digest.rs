@@ -9,6 +9,7 @@ use diesel::dsl::max;
 use diesel::prelude::*;
 
 use super::rules::{self, MessageKind, Pending};
+use crate::accounts::mail_choices::{self, FOLLOWUP_DIGEST};
 use crate::db::schema::{
     followup_digests, followup_messages, followup_reads, followup_threads, users,
 };
@@ -136,6 +137,10 @@ fn queue_one(
     items: &[&StaffMessage],
 ) -> AppResult<bool> {
     db::transaction(conn, |conn| {
+        // She turned these off: nothing is claimed, her page still shows the answers.
+        if mail_choices::wanted(conn, trainee, FOLLOWUP_DIGEST)? != Some(true) {
+            return Ok(false);
+        }
         if !claim(conn, trainee, today, last)? {
             return Ok(false);
         }
@@ -173,12 +178,15 @@ fn queue_one(
         crate::tracking::engagement::queue(
             conn,
             mc,
-            "followup_digest",
-            &ctx,
-            Recipient {
-                name: Some(name),
-                email,
-            },
+            FOLLOWUP_DIGEST,
+            &mut ctx,
+            (
+                trainee,
+                Recipient {
+                    name: Some(name),
+                    email,
+                },
+            ),
             &format!("followup_digest:{today}:{trainee}"),
         )?;
         Ok(true)

@@ -13,6 +13,7 @@ use diesel::prelude::*;
 use super::digest;
 use super::rules::ThreadKind;
 use crate::accounts::Role;
+use crate::accounts::mail_choices::{self, FOLLOWUP_STAFF_DIGEST};
 use crate::db::schema::{cohort_trainers, followup_messages, followup_threads, users};
 use crate::db::{self, DbConn};
 use crate::mail::MailContext;
@@ -131,6 +132,10 @@ fn queue_one(
     now: NaiveDateTime,
 ) -> AppResult<bool> {
     db::transaction(conn, |conn| {
+        // Turned off: nothing is claimed, the waiting questions stay on the staff's list.
+        if mail_choices::wanted(conn, person, FOLLOWUP_STAFF_DIGEST)? != Some(true) {
+            return Ok(false);
+        }
         if !digest::claim(conn, person, today, newest)? {
             return Ok(false);
         }
@@ -167,12 +172,15 @@ fn queue_one(
         crate::tracking::engagement::queue(
             conn,
             mc,
-            "followup_staff_digest",
-            &ctx,
-            Recipient {
-                name: Some(name),
-                email,
-            },
+            FOLLOWUP_STAFF_DIGEST,
+            &mut ctx,
+            (
+                person,
+                Recipient {
+                    name: Some(name),
+                    email,
+                },
+            ),
             &format!("followup_staff_digest:{today}:{person}"),
         )?;
         Ok(true)

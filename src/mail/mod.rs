@@ -33,6 +33,8 @@ pub struct Mail {
     pub text: String,
     pub html: Option<String>,
     pub attachments: Vec<Attachment>,
+    /// The unsubscribe URL of an optional mail (`List-Unsubscribe`).
+    pub list_unsubscribe: Option<String>,
 }
 
 /// What a mail needs from the running app: its templates, and the address of the app for

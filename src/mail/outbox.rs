@@ -38,6 +38,7 @@ pub fn enqueue(
             outbox::attempts.eq(0),
             outbox::next_attempt_at.eq(now),
             outbox::created_at.eq(now),
+            outbox::list_unsubscribe.eq(&mail.list_unsubscribe),
         ))
         .returning(outbox::id)
         .get_result(conn)?;
@@ -114,10 +115,20 @@ pub struct Outgoing {
     pub message_id: String,
     pub attempts: i32,
     pub attachments: Vec<Attachment>,
+    pub list_unsubscribe: Option<String>,
 }
 
 pub fn load(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<Outgoing>> {
-    type Row = (i64, String, String, String, Option<String>, String, i32);
+    type Row = (
+        i64,
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+        i32,
+        Option<String>,
+    );
     let rows: Vec<Row> = outbox::table
         .filter(outbox::id.eq_any(ids))
         .order(outbox::id.asc())
@@ -129,6 +140,7 @@ pub fn load(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<Outgoing>> {
             outbox::body_html,
             outbox::message_id,
             outbox::attempts,
+            outbox::list_unsubscribe,
         ))
         .load(conn)?;
     let files: Vec<(i64, String, String, Vec<u8>)> = outbox_attachments::table
@@ -144,7 +156,7 @@ pub fn load(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<Outgoing>> {
     Ok(rows
         .into_iter()
         .map(
-            |(id, to, subject, text, html, message_id, attempts)| Outgoing {
+            |(id, to, subject, text, html, message_id, attempts, list_unsubscribe)| Outgoing {
                 id,
                 to: serde_json::from_str(&to).unwrap_or_default(),
                 subject,
@@ -161,6 +173,7 @@ pub fn load(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<Outgoing>> {
                         content: content.clone(),
                     })
                     .collect(),
+                list_unsubscribe,
             },
         )
         .collect())

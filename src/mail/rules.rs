@@ -96,7 +96,25 @@ impl Mail {
             text,
             html,
             attachments,
+            list_unsubscribe: None,
         })
+    }
+
+    /// An optional mail's unsubscribe URL, sent as its `List-Unsubscribe` header with the
+    /// one-click POST of RFC 8058. Only an https or http URL without spaces or brackets is
+    /// taken: it goes into a header as it is.
+    pub fn unsubscribe_at(mut self, url: &str) -> Result<Mail, MailError> {
+        let plain = (url.starts_with("https://") || url.starts_with("http://"))
+            && url.is_ascii()
+            && !url.contains(|c: char| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
+        if !plain {
+            return Err(MailError::Invalid(format!(
+                "Lien de désabonnement invalide : {}.",
+                one_line(url)
+            )));
+        }
+        self.list_unsubscribe = Some(url.to_string());
+        Ok(self)
     }
 }
 
@@ -218,5 +236,36 @@ mod tests {
             .unwrap();
         assert_eq!(message_id(7, t, "ex.fr"), message_id(7, t, "ex.fr"));
         assert_ne!(message_id(7, t, "ex.fr"), message_id(8, t, "ex.fr"));
+    }
+
+    /// The unsubscribe URL goes into a header as it is: nothing that could end or fold it.
+    #[test]
+    fn an_unsubscribe_url_is_a_plain_web_address() {
+        let mail = || {
+            Mail::new(
+                "nudge",
+                to("a@b.fr", None),
+                "Objet",
+                "x".into(),
+                None,
+                vec![],
+            )
+            .unwrap()
+        };
+        let ok = mail()
+            .unsubscribe_at("https://p.fr/desabonnement/abc_-1")
+            .unwrap();
+        assert_eq!(
+            ok.list_unsubscribe.as_deref(),
+            Some("https://p.fr/desabonnement/abc_-1")
+        );
+        for bad in [
+            "mailto:x@p.fr",
+            "https://p.fr/a b",
+            "https://p.fr/a>\r\nBcc: x@y.fr",
+            "https://p.fr/é",
+        ] {
+            assert!(mail().unsubscribe_at(bad).is_err(), "{bad}");
+        }
     }
 }

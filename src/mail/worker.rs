@@ -112,6 +112,18 @@ pub fn build_message(from: &Mailbox, m: &Outgoing) -> Result<Message, String> {
             .map_err(|e| format!("adresse {}: {e}", r.email))?;
         builder = builder.to(Mailbox::new(r.name.clone(), address));
     }
+    if let Some(url) = &m.list_unsubscribe {
+        // RFC 2369 and RFC 8058: the mail client may unsubscribe with one POST to the URL.
+        builder = builder
+            .raw_header(header::HeaderValue::new(
+                header::HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                format!("<{url}>"),
+            ))
+            .raw_header(header::HeaderValue::new(
+                header::HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                "List-Unsubscribe=One-Click".into(),
+            ));
+    }
     let body = match &m.html {
         Some(html) => MultiPart::alternative_plain_html(m.text.clone(), html.clone()),
         None => MultiPart::mixed().singlepart(SinglePart::plain(m.text.clone())),

@@ -1,7 +1,11 @@
 //! Personal data under the GDPR (issue #23): the register of every table's personal data
 //! (`register.rs`), the retention table (`rules.rs`), both pure, and the staff page that shows
-//! them (`pages.rs`). The register written for the DPO is `docs/registre-des-traitements.md`.
+//! them (`pages.rs`); corrections of a person's name through her organism (`corrections.rs`);
+//! erasure by time, request and hold (`erasure/`). The register written for the DPO is
+//! `docs/registre-des-traitements.md`.
 
+pub mod correction_pages;
+pub mod corrections;
 pub mod erasure;
 pub mod pages;
 pub mod register;

@@ -77,6 +77,7 @@ pub enum Keep {
     Proof,
     Vae,
     PendingVae,
+    EmailChange,
     Audit,
     Account,
     StaffInactive,
@@ -191,6 +192,16 @@ pub const RULES: &[Rule] = &[
         why: "la personne n'a pas confirmé son adresse : rien ne justifie de garder sa demande",
         enforced_by: Some(
             "vae::pending::purge, dans les tâches planifiées (jobs.rs), chaque minute",
+        ),
+    },
+    Rule {
+        keep: Keep::EmailChange,
+        data: "Changements d'adresse e-mail non confirmés (nouvelle adresse, empreinte du lien)",
+        period: Period::Hours(crate::accounts::rules::EMAIL_CHANGE_HOURS),
+        from: "la demande",
+        why: "le lien envoyé à la nouvelle adresse n'a pas servi : la demande n'a plus d'objet",
+        enforced_by: Some(
+            "accounts::email_change::purge, dans les tâches planifiées (jobs.rs), chaque minute",
         ),
     },
     Rule {

@@ -10,20 +10,32 @@ use diesel::prelude::*;
 use super::progress;
 use crate::cohorts::store as cohorts;
 use crate::db::schema::{
-    cohorts as cohort_table, enrolments, job_runs, module_totals, nudges, users,
+    cohorts as cohort_table, enrolments, job_runs, module_totals, nudges, organisms, users,
 };
 use crate::db::{self, DbConn};
 use crate::mail::MailContext;
 use crate::mail::{self, Mail, Recipient, outbox};
 use crate::web::AppResult;
 
-pub const WEEKLY_DIGEST: &str = "weekly_digest";
+pub use crate::accounts::mail_choices::{NUDGE, WEEKLY_DIGEST};
 pub const NUDGES: &str = "nudges";
 
 /// `2026-W48`: one digest per ISO week.
 pub fn week_period(day: NaiveDate) -> String {
     let w = day.iso_week();
     format!("{}-W{:02}", w.year(), w.week())
+}
+
+/// The organisms of a doctor's assistants, for his digest's footer ("A, B").
+fn organisms_of(conn: &mut DbConn, trainees: &[i64]) -> QueryResult<Option<String>> {
+    let names: Vec<String> = users::table
+        .inner_join(organisms::table.on(users::organism_id.eq(organisms::id.nullable())))
+        .filter(users::id.eq_any(trainees))
+        .select(organisms::name)
+        .distinct()
+        .order(organisms::name.asc())
+        .load(conn)?;
+    Ok((!names.is_empty()).then(|| names.join(", ")))
 }
 
 /// Records that this instance runs `job` for `period`; false when another one already did.
@@ -53,20 +65,40 @@ fn finish(conn: &mut DbConn, job: &str, period: &str, messages: usize) -> QueryR
     .map(|_| ())
 }
 
+/// Queues an optional mail (its kind is its template) to one person: with its own
+/// unsubscribe link, in the text (`unsubscribe_link`) and as its `List-Unsubscribe` header,
+/// and the organism responsible in its footer.
 pub(crate) fn queue(
     conn: &mut DbConn,
     mc: &MailContext<'_>,
     template: &str,
-    ctx: &tera::Context,
-    to: Recipient,
+    ctx: &mut tera::Context,
+    to: (i64, Recipient),
     cause: &str,
 ) -> AppResult<()> {
+    let (user, to) = to;
+    let link = crate::accounts::unsubscribe::issue(conn, mc.base_url, user, template)?;
+    ctx.insert("unsubscribe_link", &link);
+    if !ctx.contains_key("organism") {
+        ctx.insert("organism", &organism_of(conn, user)?);
+    }
     let (subject, text, html) =
         mail::render(mc.templates, template, ctx).context("engagement mail")?;
-    let message =
-        Mail::new(template, vec![to], &subject, text, html, vec![]).context("engagement mail")?;
+    let message = Mail::new(template, vec![to], &subject, text, html, vec![])
+        .and_then(|m| m.unsubscribe_at(&link))
+        .context("engagement mail")?;
     outbox::enqueue(conn, None, cause, &message, &mc.domain())?;
     Ok(())
+}
+
+/// The name of a person's organism, for the footer of her mail.
+fn organism_of(conn: &mut DbConn, user: i64) -> QueryResult<Option<String>> {
+    users::table
+        .inner_join(organisms::table.on(users::organism_id.eq(organisms::id.nullable())))
+        .filter(users::id.eq(user))
+        .select(organisms::name)
+        .first(conn)
+        .optional()
 }
 
 /// The week's digest to every doctor who wants it; `None` when this week's already went.
@@ -83,6 +115,7 @@ pub fn weekly_digest(
         }
         let doctors: Vec<(i64, String, String)> = users::table
             .filter(users::role.eq("doctor"))
+            // Those who turned it off (from its link or their pages) are skipped.
             .filter(users::weekly_digest.eq(true))
             .filter(users::disabled.eq(false))
             .filter(users::password_hash.is_not_null())
@@ -92,6 +125,7 @@ pub fn weekly_digest(
         let mut sent = 0;
         for (id, name, email) in doctors {
             let mut lines = Vec::new();
+            let mut trainees = Vec::new();
             for t in cohorts::assistants_of(conn, id)? {
                 let Some((_, h)) = progress::for_trainee(conn, &t, today)? else {
                     continue;
@@ -110,6 +144,7 @@ pub fn weekly_digest(
                     "deadline_words": crate::cohorts::rules::deadline_words((h.deadline - today).num_days()),
                     "overdue": h.deadline < today,
                 }));
+                trainees.push(t.id);
             }
             if lines.is_empty() {
                 continue;
@@ -126,18 +161,19 @@ pub fn weekly_digest(
                 &format!("weekly_digest:{period}"),
             )?;
             ctx.insert("doctor_link", &link);
-            let unsubscribe =
-                crate::accounts::unsubscribe::issue(conn, mc.base_url, id, WEEKLY_DIGEST)?;
-            ctx.insert("unsubscribe_link", &unsubscribe);
+            ctx.insert("organism", &organisms_of(conn, &trainees)?);
             queue(
                 conn,
                 mc,
-                "weekly_digest",
-                &ctx,
-                Recipient {
-                    name: Some(name.clone()),
-                    email,
-                },
+                WEEKLY_DIGEST,
+                &mut ctx,
+                (
+                    id,
+                    Recipient {
+                        name: Some(name.clone()),
+                        email,
+                    },
+                ),
                 &format!("weekly_digest:{period}:{id}"),
             )?;
             sent += 1;
@@ -166,6 +202,7 @@ pub fn nudges(
             .inner_join(cohort_table::table.on(cohort_table::id.eq(enrolments::cohort_id)))
             .filter(enrolments::ended_on.is_null())
             .filter(users::disabled.eq(false))
+            .filter(users::nudge.eq(true))
             .filter(users::password_hash.is_not_null())
             .filter(cohort_table::start_date.le(since))
             .filter(cohort_table::end_date.ge(today))
@@ -204,12 +241,15 @@ pub fn nudges(
             queue(
                 conn,
                 mc,
-                "nudge",
-                &ctx,
-                Recipient {
-                    name: Some(name),
-                    email,
-                },
+                NUDGE,
+                &mut ctx,
+                (
+                    id,
+                    Recipient {
+                        name: Some(name),
+                        email,
+                    },
+                ),
                 &format!("nudge:{period}:{id}"),
             )?;
             diesel::insert_into(nudges::table)

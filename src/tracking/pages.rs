@@ -514,22 +514,16 @@ async fn digest_choice(
 ) -> AppResult<HttpResponse> {
     me.require(&[Role::Doctor])?;
     let (id, wanted) = (me.id, form.weekly_digest.as_deref() == Some("1"));
+    // The same choice as on /mon-compte and the mail's link: one column, one audit event.
     state
         .db(move |c| {
-            use crate::db::schema::users;
-            use diesel::prelude::*;
-            crate::db::transaction(c, |c| {
-                diesel::update(users::table.find(id))
-                    .set(users::weekly_digest.eq(wanted))
-                    .execute(c)?;
-                crate::audit::record(
-                    c,
-                    crate::audit::Event::new("weekly_digest_set", "user", Some(id))
-                        .by(Some(id))
-                        .detail(serde_json::json!({"weekly_digest": wanted})),
-                )?;
-                Ok(())
-            })
+            crate::accounts::mail_choices::set(
+                c,
+                id,
+                super::engagement::WEEKLY_DIGEST,
+                wanted,
+                crate::accounts::mail_choices::Via::Page("/mes-assistants"),
+            )
         })
         .await?;
     Ok(w::redirect("/mes-assistants"))

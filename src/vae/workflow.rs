@@ -67,6 +67,8 @@ fn notify(
     let status = req.status();
     let mut ctx = tera::Context::new();
     ctx.insert("name", &candidate.name);
+    let organism = crate::organisms::store::get(conn, req.organism_id)?.map(|o| o.name);
+    ctx.insert("organism", &organism);
     ctx.insert("status", status.label());
     ctx.insert("state", status.as_str());
     ctx.insert("id", &req.id);

@@ -116,6 +116,8 @@ struct Fixture {
     doctor_link: String,
     /// The token of a doctor's "ne plus recevoir" link (`/desabonnement/{token}`).
     unsubscribe: String,
+    /// The token of a change of the trainee's address (`/adresse/confirmation/{token}`).
+    email_change: String,
     /// A module in which the trainee has written nothing yet (in M1 her thread exists, and
     /// `/mon-suivi/modules/{M1}` leads to it).
     module_id: i64,
@@ -178,6 +180,7 @@ impl Fixture {
                     ("token", "/vae/confirmation/{token}") => Ok(self.vae_pending.clone()),
                     ("token", "/medecin/{token}") => Ok(self.doctor_link.clone()),
                     ("token", "/desabonnement/{token}") => Ok(self.unsubscribe.clone()),
+                    ("token", "/adresse/confirmation/{token}") => Ok(self.email_change.clone()),
                     _ => Err(format!(
                         "GET {route}: no fixture value for {{{name}}}: add one to \
                          Fixture::param in tests/browser/every_page.rs"
@@ -640,6 +643,31 @@ async fn setup(app: &TestApp) -> (Fixture, BTreeMap<Who, reqwest::Client>) {
     .unwrap()
     .trim_start_matches("/desabonnement/")
     .to_string();
+    // The trainee asks for a new address and her organism to correct her name: the
+    // confirmation page, her request and the staff's list of requests have something to show.
+    let fx_trainee = user_id(app, &logins[&Who::Trainee].0);
+    let email_change = parcours::accounts::email_change::create(
+        &mut app.conn(),
+        fx_trainee,
+        "nouvelle-adresse@exemple.fr",
+    )
+    .unwrap()
+    .0;
+    {
+        use parcours::db::schema::identity_corrections as ic;
+        diesel::insert_into(ic::table)
+            .values((
+                ic::user_id.eq(fx_trainee),
+                ic::organism_id.eq(org),
+                ic::current_name.eq("Nom actuel"),
+                ic::requested_name.eq("Nom corrigé de naissance"),
+                ic::note.eq("Une précision."),
+                ic::state.eq("pending"),
+                ic::created_at.eq(parcours::db::now()),
+            ))
+            .execute(&mut *app.conn() as &mut DbConn)
+            .unwrap();
+    }
     let res = post_form(
         app,
         &clients[&Who::Anonymous],
@@ -700,6 +728,7 @@ async fn setup(app: &TestApp) -> (Fixture, BTreeMap<Who, reqwest::Client>) {
         reset,
         doctor_link,
         unsubscribe,
+        email_change,
         module_id: modules::table
             .inner_join(programs::table)
             .filter(programs::code.eq("CQP-AM"))

@@ -518,6 +518,16 @@ async fn a_copy_not_forwarded_reminds_the_doctor_at_15_days_and_tells_the_organi
         "{:?}",
         reminders[0]
     );
+    // Essential: it says why it is sent and names the organism responsible (#23).
+    assert!(
+        reminders[0].1.contains(
+            "Vous recevez ce message parce que vous êtes le médecin employeur de Camille Dupont"
+        ) && reminders[0]
+            .1
+            .contains("Organisme responsable : Organisme oubli"),
+        "{}",
+        reminders[0].1
+    );
     assert_eq!(run_follow_up(&app, day(20)), 0);
     assert_eq!(count_kind(&app, "cpam_unforwarded"), 0);
     // At 30 days the organism's admins hear of it, once.
@@ -525,7 +535,9 @@ async fn a_copy_not_forwarded_reminds_the_doctor_at_15_days_and_tells_the_organi
     let notice = mails_to(&app, "cpam_unforwarded", "direction-oubli@of.fr");
     assert_eq!(notice.len(), 1);
     assert!(
-        notice[0].1.contains("malgré un rappel au médecin"),
+        notice[0].1.contains("malgré un rappel au médecin")
+            && notice[0].1.contains("Vous recevez ce message parce que vous faites partie de l'équipe de Organisme oubli")
+            && notice[0].1.contains("Organisme responsable : Organisme oubli"),
         "{}",
         notice[0].1
     );

@@ -191,7 +191,19 @@ async fn deadline_alerts_go_once_at_six_then_three_months_and_again_when_the_dea
     ] {
         assert!(doctor_mail.contains(phrase), "{phrase}: {doctor_mail}");
     }
+    // An essential mail says why it is sent and names the organism responsible (#23).
+    assert!(
+        doctor_mail.contains("Vous recevez ce message parce que vous êtes le médecin employeur")
+            && doctor_mail.contains("Organisme responsable : Organisme A"),
+        "{doctor_mail}"
+    );
     let staff_mail = to("chef@a.fr");
+    assert!(
+        staff_mail.contains(
+            "Vous recevez ce message parce que vous faites partie de l'équipe de Organisme A"
+        ) && staff_mail.contains("Organisme responsable : Organisme A"),
+        "{staff_mail}"
+    );
     assert!(
         staff_mail.contains(&format!("/stagiaires/{camille}/certification"))
             && staff_mail.contains("alerte (Personne dr@med.fr)")

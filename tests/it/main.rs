@@ -16,6 +16,7 @@ mod cohorts;
 mod common;
 mod consent;
 mod content_check;
+mod corrections;
 mod cpam_copies;
 mod curriculum;
 mod deadline_alerts;

@@ -140,6 +140,8 @@ enum Policy {
     VaeList,
     /// One of the trainee's own sessions.
     OwnSession,
+    /// A request to correct a name: the administrators of the person's own organism only.
+    OwnPersonAdmin,
     /// A package's launch: the matrix's programme has none, so whoever may open the programme
     /// gets 404 and a doctor 403 (`tests/it/packages.rs` launches real ones).
     PackageLaunch,
@@ -188,6 +190,7 @@ impl Policy {
             Policy::VaeCandidate       => [A, H, H, H, H, H],
             Policy::VaeList            => [A, A, A, A, A, F],
             Policy::OwnSession         => [A, H, H, H, H, H],
+            Policy::OwnPersonAdmin     => [H, H, H, A, H, H],
             Policy::PackageLaunch      => [H, F, H, H, H, H],
             Policy::PackagesOrigin     => [H, H, H, H, H, H],
         }
@@ -524,6 +527,16 @@ const ROUTES: &[Route] = &[
     post("/medecin/{token}/desactiver", Public),
     get("/desabonnement/{token}", Public),
     post("/desabonnement/{token}", Public),
+    // src/accounts/contact_pages.rs: refused values (an unknown kind, no address).
+    post("/mon-compte/courriels", SignedIn).form("kind=inconnu&wanted=1"),
+    post("/mon-compte/adresse", SignedIn).form("email="),
+    get("/adresse/confirmation/{token}", Public),
+    post("/adresse/confirmation/{token}", Public),
+    // src/privacy/correction_pages.rs: an empty name, a refusal without its reason.
+    get("/mon-compte/identite", SignedIn),
+    post("/mon-compte/identite", SignedIn).form("name=&note="),
+    get("/organismes/{id}/corrections", OwnAdmin),
+    post("/corrections/{id}", OwnPersonAdmin).form("decision=refuser&reason="),
     post("/mes-assistants/liens/desactiver", Doctor),
     post("/stagiaires/{id}/liens-medecin/desactiver", TraineeStaff),
     // src/evidence/pages.rs
@@ -688,6 +701,7 @@ impl Fixture {
             "id" if under(&["/certification/", "/api/v1/certification/"]) => self.cert_session,
             "id" if under(&["/utilisateurs/"]) => self.bystander,
             "id" if under(&["/mon-compte/sessions/"]) => self.other_session,
+            "id" if under(&["/corrections/"]) => name_correction(app, self.trainee, self.org_a),
             "token" if under(&["/organismes/"]) => self.spare_token,
             // Removed by whoever may: a new one for each request.
             "closure" => add_closure(app, self.org_a, self.trainer),
@@ -748,6 +762,20 @@ impl Fixture {
                     .unwrap()
                     .trim_start_matches("/desabonnement/")
                     .to_string(),
+                    // A change of address of a person of its own, new for each call: confirming
+                    // it changes her address only.
+                    ("token", "/adresse/confirmation/{token}") => {
+                        let user = app.create_user(
+                            Role::Trainee,
+                            None,
+                            &format!("adresse-{}@exemple.fr", random_suffix()),
+                            PASSWORD,
+                        );
+                        let new = format!("nouvelle-{}@exemple.fr", random_suffix());
+                        parcours::accounts::email_change::create(&mut app.conn(), user, &new)
+                            .unwrap()
+                            .0
+                    }
                     // A request waiting for its address, new for each call: confirming uses it.
                     ("token", "/vae/confirmation/{token}") => pending_request(app, self.org_a),
                     ("token", r) if r.starts_with("/paquets/") => "secret-inconnu".into(),
@@ -892,6 +920,24 @@ fn answers(expect: Expect, api: bool, status: u16, location: &str) -> bool {
 }
 
 /// A closure day of the organism; returns its id.
+/// A request of the trainee to correct her name, waiting for A's answer.
+fn name_correction(app: &TestApp, trainee: i64, org: i64) -> i64 {
+    use parcours::db::schema::identity_corrections as ic;
+    diesel::insert_into(ic::table)
+        .values((
+            ic::user_id.eq(trainee),
+            ic::organism_id.eq(org),
+            ic::current_name.eq("Alice"),
+            ic::requested_name.eq("Alice Martin"),
+            ic::note.eq(""),
+            ic::state.eq("pending"),
+            ic::created_at.eq(parcours::db::now()),
+        ))
+        .returning(ic::id)
+        .get_result(&mut *app.conn() as &mut DbConn)
+        .unwrap()
+}
+
 fn add_closure(app: &TestApp, org: i64, by: i64) -> i64 {
     let closure =
         parcours::organisms::rules::validate_closure("2027-08-02", "", "Fermeture").unwrap();

@@ -1076,6 +1076,22 @@ async fn vae_a_request_waits_for_its_address_and_never_tells_whether_it_has_an_a
         ["vae_confirm", "vae_status"],
         "no invitation for an account"
     );
+    // Both say why they are sent and name the organism responsible (#23).
+    let bodies: Vec<String> = outbox::table
+        .filter(outbox::recipients.like("%lea@exemple.fr%"))
+        .order(outbox::id.asc())
+        .select(outbox::body_text)
+        .load(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    assert!(
+        bodies[0].contains("Vous recevez ce message parce qu'une demande de VAE a été faite")
+            && bodies[1]
+                .contains("Vous recevez ce message parce que vous avez déposé ce dossier de VAE")
+            && bodies
+                .iter()
+                .all(|b| b.contains("Organisme responsable : ")),
+        "{bodies:?}"
+    );
     assert_eq!(documents_count(&app), 1);
     let list = staff
         .get(app.url(&format!("/organismes/{org}/vae")))

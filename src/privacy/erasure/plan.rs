@@ -99,6 +99,9 @@ pub const PLAN: &[Step] = &[
     delete("login_sessions", "user_id = {p}"),
     delete("invitations", "user_id = {p}"),
     delete("unsubscribe_links", "user_id = {p}"),
+    delete("email_changes", "user_id = {p}"),
+    // Her name as it was and as she asked it: nothing left to correct.
+    delete("identity_corrections", "user_id = {p}"),
     delete("doctor_links", "doctor_id = {p}"),
     // A doctor leaves the practice; the practice and its other doctors stay.
     delete("employer_doctors", "doctor_id = {p}"),

@@ -1,0 +1,2 @@
+DROP TABLE identity_corrections;
+DROP TABLE email_changes;
