@@ -57,6 +57,7 @@ fn pages(cfg: &mut web::ServiceConfig) {
     cfg.configure(crate::packages::frame_pages::routes);
     cfg.configure(crate::packages::cmi5_pages::routes);
     cfg.configure(crate::privacy::pages::routes);
+    cfg.configure(crate::privacy::export_pages::routes);
 }
 
 impl Application {

@@ -1,7 +1,15 @@
 //! Personal data under the GDPR (issue #23): the register of every table's personal data
 //! (`register.rs`), the retention table (`rules.rs`), both pure, and the staff page that shows
 //! them (`pages.rs`). The register written for the DPO is `docs/registre-des-traitements.md`.
+//! A person's data as a ZIP (right of access and portability): what it holds
+//! (`export_rules.rs`, `export_summary.rs`), its rows (`export_store.rs`), its building in the
+//! background (`export.rs`) and its pages (`export_pages.rs`).
 
+pub mod export;
+pub mod export_pages;
+pub mod export_rules;
+pub mod export_store;
+pub mod export_summary;
 pub mod pages;
 pub mod register;
 pub mod rules;

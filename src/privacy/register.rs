@@ -338,4 +338,9 @@ pub const TABLES: &[Table] = &[
         &["user_id"],
         &["id", "kind", "token_hash", "created_at", "used_at"],
     ),
+    Table::personal("data_exports", Activity::Accounts, Keep::DataExport,
+        &["user_id", "requested_by", "reference", "sha256"],
+        &["id", "organism_id", "status", "attempts", "locked_by", "locked_until", "size_bytes",
+          "error", "created_at", "ready_at", "expires_at"],
+    ),
 ];

@@ -18,6 +18,7 @@ mod consent;
 mod content_check;
 mod cpam_copies;
 mod curriculum;
+mod data_export;
 mod deadline_alerts;
 mod deadline_changes;
 mod deadlines;
