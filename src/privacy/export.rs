@@ -182,7 +182,10 @@ fn settle(conn: &mut DbConn, b: &Builder<'_>, row: &ExportRow, file: &Stored) ->
         ctx.insert("person", &person.first().map(|(_, n)| n.as_str()));
         ctx.insert("reference", &row.reference);
         ctx.insert("link", &format!("{}/mon-compte/donnees", b.mail.base_url));
-        ctx.insert("expires_at", &(now + chrono::Duration::days(rules::EXPIRY_DAYS)));
+        ctx.insert(
+            "expires_at",
+            &(now + chrono::Duration::days(rules::EXPIRY_DAYS)),
+        );
         ctx.insert("base_url", b.mail.base_url);
         ctx.insert("organism", &organism);
         let mail_error = |e: mail::MailError| AppError::Internal(anyhow::anyhow!("{e}"));
@@ -211,7 +214,9 @@ fn settle(conn: &mut DbConn, b: &Builder<'_>, row: &ExportRow, file: &Stored) ->
             c,
             Event::new("data_export_ready", "user", Some(row.user_id))
                 .in_organism(row.organism_id)
-                .detail(json!({"export": row.id, "bytes": file.size, "requested_by": row.requested_by})),
+                .detail(
+                    json!({"export": row.id, "bytes": file.size, "requested_by": row.requested_by}),
+                ),
         )?;
         Ok(true)
     })

@@ -74,7 +74,11 @@ async fn mine(req: HttpRequest, state: State, me: CurrentUser) -> AppResult<Http
     let (rows, names) = state
         .db(move |c| {
             let rows = store::requested_by(c, id)?;
-            let others: Vec<i64> = rows.iter().map(|r| r.user_id).filter(|u| *u != id).collect();
+            let others: Vec<i64> = rows
+                .iter()
+                .map(|r| r.user_id)
+                .filter(|u| *u != id)
+                .collect();
             Ok((rows, store::names(c, &others)?))
         })
         .await?;
@@ -175,7 +179,12 @@ async fn download(
             ));
         }
     };
-    let (st, user, organism, key) = (state.clone(), row.user_id, row.organism_id, me.email.clone());
+    let (st, user, organism, key) = (
+        state.clone(),
+        row.user_id,
+        row.organism_id,
+        me.email.clone(),
+    );
     let (bytes, name) = state
         .db(move |c| {
             let bytes = st

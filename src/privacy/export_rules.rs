@@ -377,8 +377,14 @@ mod tests {
         let cols = columns(s);
         assert!(cols.contains(&"email") && !cols.contains(&"password_hash"));
         let lite = select_sql(s.table, &cols, s.filter, false);
-        assert!(lite.starts_with("SELECT json_object('id', t.\"id\""), "{lite}");
-        assert!(lite.ends_with("FROM users t WHERE id = ?1 ORDER BY t.id"), "{lite}");
+        assert!(
+            lite.starts_with("SELECT json_object('id', t.\"id\""),
+            "{lite}"
+        );
+        assert!(
+            lite.ends_with("FROM users t WHERE id = ?1 ORDER BY t.id"),
+            "{lite}"
+        );
         let pg = select_sql(s.table, &cols, s.filter, true);
         assert!(pg.contains("json_build_object(") && pg.contains("::text AS j"));
         assert!(pg.contains("WHERE id = $1") && !pg.contains("?1"), "{pg}");
@@ -429,6 +435,9 @@ mod tests {
         assert_eq!(safe_name(".."), "fichier");
         assert!(check_reference(" ").is_err());
         assert!(check_reference("a\nb").is_err());
-        assert_eq!(check_reference(" Lettre du 02/12 ").as_deref(), Ok("Lettre du 02/12"));
+        assert_eq!(
+            check_reference(" Lettre du 02/12 ").as_deref(),
+            Ok("Lettre du 02/12")
+        );
     }
 }

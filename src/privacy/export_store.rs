@@ -97,7 +97,10 @@ pub fn of_organism(
         .order(data_exports::id.desc())
         .select(ExportRow::as_select())
         .load(conn)?;
-    let mut ids: Vec<i64> = rows.iter().flat_map(|r| [r.user_id, r.requested_by]).collect();
+    let mut ids: Vec<i64> = rows
+        .iter()
+        .flat_map(|r| [r.user_id, r.requested_by])
+        .collect();
     ids.sort_unstable();
     ids.dedup();
     let names: BTreeMap<i64, String> = names(conn, &ids)?.into_iter().collect();
@@ -254,12 +257,7 @@ pub fn rows_of(conn: &mut DbConn, person: i64) -> QueryResult<Rows> {
     let pg = !conn.is_sqlite();
     let mut out = Rows::default();
     for source in rules::SOURCES {
-        let sql = rules::select_sql(
-            source.table,
-            &rules::columns(source),
-            source.filter,
-            pg,
-        );
+        let sql = rules::select_sql(source.table, &rules::columns(source), source.filter, pg);
         let rows = json_rows(conn, &sql, Some(person))?;
         let into = match source.part {
             Part::Own => &mut out.own,
@@ -336,9 +334,18 @@ pub fn names(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<(i64, String)>> 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Kept {
     /// On the uploads shelf, by its SHA-256.
-    Shelf { folder: &'static str, id: i64, name: String, sha256: String },
+    Shelf {
+        folder: &'static str,
+        id: i64,
+        name: String,
+        sha256: String,
+    },
     /// In the database (an attestation's PDF).
-    Bytes { folder: &'static str, name: String, bytes: Vec<u8> },
+    Bytes {
+        folder: &'static str,
+        name: String,
+        bytes: Vec<u8>,
+    },
 }
 
 /// Every file kept for her: VAE documents (confirmed or not), the attachments of her
@@ -356,14 +363,15 @@ pub fn files_of(conn: &mut DbConn, person: i64) -> QueryResult<Vec<Kept>> {
     let rows = vae_documents::table
         .inner_join(vae_requests::table.on(vae_requests::id.eq(vae_documents::request_id)))
         .filter(vae_requests::candidate_id.eq(person))
-        .select((vae_documents::id, vae_documents::file_name, vae_documents::sha256))
+        .select((
+            vae_documents::id,
+            vae_documents::file_name,
+            vae_documents::sha256,
+        ))
         .order(vae_documents::id)
         .load(conn)?;
     out.extend(shelf("vae", rows));
-    let email: String = users::table
-        .find(person)
-        .select(users::email)
-        .first(conn)?;
+    let email: String = users::table.find(person).select(users::email).first(conn)?;
     let rows = vae_pending_documents::table
         .inner_join(vae_pending_requests::table)
         .filter(vae_pending_requests::email.eq(email))

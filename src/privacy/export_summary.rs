@@ -229,10 +229,7 @@ pub fn write(rows: &Rows, fmt: Fmt, v: &Value) -> String {
             .as_str()
             .and_then(crate::accounts::Role::parse)
             .map(|r| r.label().to_string()),
-        Person => v
-            .as_i64()
-            .and_then(|id| rows.people.get(&id))
-            .cloned(),
+        Person => v.as_i64().and_then(|id| rows.people.get(&id)).cloned(),
         Module => reference(rows, "modules", v)
             .map(|m| format!("{} — {}", field(Some(m), "code"), field(Some(m), "title"))),
         Lesson => reference(rows, "lessons", v).map(|l| field(Some(l), "title")),
@@ -254,17 +251,24 @@ mod tests {
         let mut rows = Rows::default();
         rows.own.insert(
             "daily_activity",
-            vec![json!({"day": "2026-03-02", "module_id": 7, "distance_seconds": 3900,
-                "first_at": "2026-03-02T08:05:00.5", "last_at": "2026-03-02 09:10:00"})],
+            vec![
+                json!({"day": "2026-03-02", "module_id": 7, "distance_seconds": 3900,
+                "first_at": "2026-03-02T08:05:00.5", "last_at": "2026-03-02 09:10:00"}),
+            ],
         );
         rows.own.insert(
             "attendance_entries",
             vec![json!({"sheet_id": 3, "status": "present", "minutes_credited": 210})],
         );
         rows.own.insert("nudges", vec![]);
-        rows.references.insert("modules", vec![json!({"id": 7, "code": "M1", "title": "Accueil"})]);
-        rows.references.insert("attendance_sheets", vec![json!({"id": 3, "session_id": 9})]);
-        rows.references.insert("sessions", vec![json!({"id": 9, "day": "2026-03-05"})]);
+        rows.references.insert(
+            "modules",
+            vec![json!({"id": 7, "code": "M1", "title": "Accueil"})],
+        );
+        rows.references
+            .insert("attendance_sheets", vec![json!({"id": 3, "session_id": 9})]);
+        rows.references
+            .insert("sessions", vec![json!({"id": 9, "day": "2026-03-05"})]);
         rows
     }
 
@@ -277,7 +281,13 @@ mod tests {
         // Paris is UTC+1 in March: stored times are UTC.
         assert_eq!(
             s[0].rows[0],
-            vec!["02/03/2026", "M1 — Accueil", "1 h 05", "02/03/2026 à 09 h 05", "02/03/2026 à 10 h 10"]
+            vec![
+                "02/03/2026",
+                "M1 — Accueil",
+                "1 h 05",
+                "02/03/2026 à 09 h 05",
+                "02/03/2026 à 10 h 10"
+            ]
         );
         assert_eq!(s[1].rows[0][0], "05/03/2026", "the sheet's session's day");
         assert_eq!(s[1].rows[0][4], "3 h 30");
@@ -293,6 +303,9 @@ mod tests {
         assert_eq!(write(&rows, Yes, &json!(1)), "oui");
         assert_eq!(write(&rows, Yes, &json!(false)), "non");
         assert_eq!(write(&rows, Role, &json!("doctor")), "Médecin employeur");
-        assert_eq!(counts(&rows), vec![("attendance_entries", 1, 0), ("daily_activity", 1, 0)]);
+        assert_eq!(
+            counts(&rows),
+            vec![("attendance_entries", 1, 0), ("daily_activity", 1, 0)]
+        );
     }
 }

@@ -7,9 +7,9 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
 use crate::db::schema::{
-    anonymous_upload_hours as hours, assignment_files, data_exports, assignment_submissions, certifications,
-    followup_attachments, followup_messages, followup_threads, trainee_profiles, vae_documents,
-    vae_pending_documents, vae_requests,
+    anonymous_upload_hours as hours, assignment_files, assignment_submissions, certifications,
+    data_exports, followup_attachments, followup_messages, followup_threads, trainee_profiles,
+    vae_documents, vae_pending_documents, vae_requests,
 };
 use crate::db::{self, DbConn};
 

@@ -104,10 +104,34 @@ async fn a_trainee_downloads_all_her_data_and_no_one_else_can() {
     let (alice, alice_id) = app.trainee_in(org, "CQP-AM", "alice@a.fr").await;
     let (bob, bob_id) = app.trainee_in(org, "CQP-AM", "bob@a.fr").await;
     let (admin, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "admin@a.fr").await;
+    parcours::attestation::store::set_identity(
+        &mut app.conn(),
+        None,
+        org,
+        &parcours::attestation::store::Identity {
+            siret: Some("73282932000074".into()),
+            nda: Some("11755555575".into()),
+            qualiopi_number: Some("Q-TEST-1".into()),
+            address: Some("3 rue de la Paix, 69002 Lyon".into()),
+            city: None,
+        },
+    )
+    .unwrap();
     // Her data: a question with a file, an attestation; Bob's: a question of his own.
     let module = first_module(&alice, &app).await;
-    let fields = [("kind", "question"), ("body", "Où trouver le protocole d'Alice ?")];
-    let res = post_message(&alice, &app, &module, &module, &fields, Some(("protocole.pdf", PDF))).await;
+    let fields = [
+        ("kind", "question"),
+        ("body", "Où trouver le protocole d'Alice ?"),
+    ];
+    let res = post_message(
+        &alice,
+        &app,
+        &module,
+        &module,
+        &fields,
+        Some(("protocole.pdf", PDF)),
+    )
+    .await;
     assert_eq!(res.status(), 303);
     let module_b = first_module(&bob, &app).await;
     let fields = [("kind", "question"), ("body", "Message secret de Bob")];
@@ -117,28 +141,48 @@ async fn a_trainee_downloads_all_her_data_and_no_one_else_can() {
         .post_form(
             &app,
             &format!("/stagiaires/{alice_id}/attestations"),
-            &[("kind", "final"), ("derogation", "1"), ("reason", "Décision du jury")],
+            &[
+                ("kind", "final"),
+                ("derogation", "1"),
+                ("reason", "Décision du jury"),
+            ],
         )
         .await;
     assert_eq!(res.status(), 303, "attestation issued");
 
     let page = alice.get_text(&app, "/mon-compte").await;
-    assert!(page.contains("/mon-compte/donnees"), "the account page links to it");
+    assert!(
+        page.contains("/mon-compte/donnees"),
+        "the account page links to it"
+    );
     let res = ask_mine(&alice, &app).await;
     assert_eq!(res.status(), 303);
-    assert_eq!(res.headers()["location"], "/mon-compte/donnees?avis=demande");
+    assert_eq!(
+        res.headers()["location"],
+        "/mon-compte/donnees?avis=demande"
+    );
     let id = *exports_for(&app, alice_id).last().unwrap();
     let (status, sha) = ready(&app, id).await;
     assert_eq!(status, "ready");
     let sha = sha.unwrap();
-    assert!(app.kept_uploads().contains(&sha), "the archive is on the uploads shelf");
+    assert!(
+        app.kept_uploads().contains(&sha),
+        "the archive is on the uploads shelf"
+    );
 
     // She is told by mail, with the page to download it from.
     let mails = ready_mails(&app, "alice@a.fr");
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].0, "Vos données Parcours sont prêtes");
-    assert!(mails[0].1.contains(&app.url("/mon-compte/donnees")), "{}", mails[0].1);
-    assert!(mails[0].1.contains("Vous recevez ce message parce que"), "essential mail says why");
+    assert!(
+        mails[0].1.contains(&app.url("/mon-compte/donnees")),
+        "{}",
+        mails[0].1
+    );
+    assert!(
+        mails[0].1.contains("Vous recevez ce message parce qu"),
+        "essential mail says why"
+    );
     let page = alice.get_text(&app, "/mon-compte/donnees").await;
     let link = format!("/mon-compte/donnees/{id}/archive.zip");
     assert!(page.contains(&link), "{page}");
@@ -146,14 +190,26 @@ async fn a_trainee_downloads_all_her_data_and_no_one_else_can() {
     let res = alice.get(app.url(&link)).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "application/zip");
-    assert!(res.headers()["content-disposition"].to_str().unwrap().contains("donnees-personne-alice"));
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("donnees-personne-alice")
+    );
     let bytes = res.bytes().await.unwrap();
     let files = unzip(&bytes);
     for name in ["donnees.html", "donnees.json", "SHA256SUMS"] {
         assert!(files.contains_key(name), "{name} in {:?}", files.keys());
     }
-    assert!(files.keys().any(|k| k.starts_with("fichiers/suivi/") && k.ends_with("-protocole.pdf")));
-    let pdfs: Vec<&String> = files.keys().filter(|k| k.starts_with("fichiers/attestations/")).collect();
+    assert!(
+        files
+            .keys()
+            .any(|k| k.starts_with("fichiers/suivi/") && k.ends_with("-protocole.pdf"))
+    );
+    let pdfs: Vec<&String> = files
+        .keys()
+        .filter(|k| k.starts_with("fichiers/attestations/"))
+        .collect();
     assert_eq!(pdfs.len(), 1, "{:?}", files.keys());
     assert!(files[pdfs[0]].starts_with(b"%PDF"));
     // The manifest holds every other file's SHA-256.
@@ -170,9 +226,22 @@ async fn a_trainee_downloads_all_her_data_and_no_one_else_can() {
     assert_eq!(json["donnees"]["enrolments"].as_array().unwrap().len(), 1);
     assert_eq!(json["donnees"]["attestations"].as_array().unwrap().len(), 1);
     let messages = json["donnees"]["followup_messages"].as_array().unwrap();
-    assert!(messages.iter().any(|m| m["body"] == "Où trouver le protocole d'Alice ?"));
-    assert!(!json["donnees"]["audit_events"].as_array().unwrap().is_empty());
-    assert!(json["references"]["modules"].as_array().is_some_and(|m| !m.is_empty()));
+    assert!(
+        messages
+            .iter()
+            .any(|m| m["body"] == "Où trouver le protocole d'Alice ?")
+    );
+    assert!(
+        !json["donnees"]["audit_events"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        json["references"]["modules"]
+            .as_array()
+            .is_some_and(|m| !m.is_empty())
+    );
     // Nothing of Bob's, no secret, nothing binary in the JSON.
     let everything: Vec<u8> = files.values().flatten().copied().collect();
     let text = String::from_utf8_lossy(&everything);
@@ -181,15 +250,26 @@ async fn a_trainee_downloads_all_her_data_and_no_one_else_can() {
     assert!(!text.contains("ics_token"));
     let html = String::from_utf8(files["donnees.html"].clone()).unwrap();
     assert!(html.contains("Données personnelles de Personne alice@a.fr"));
-    assert!(html.contains("Messages de suivi") && html.contains("Où trouver le protocole d&#x27;Alice ?"));
+    assert!(
+        html.contains("Messages de suivi")
+            && html.contains("Où trouver le protocole d&#x27;Alice ?")
+    );
     assert!(html.contains("Inscriptions") && html.contains("Attestations"));
 
     // No one else, not even with the link: the id names nothing for them.
     assert_eq!(bob.get(app.url(&link)).send().await.unwrap().status(), 404);
-    assert_eq!(admin.get(app.url(&link)).send().await.unwrap().status(), 404);
+    assert_eq!(
+        admin.get(app.url(&link)).send().await.unwrap().status(),
+        404
+    );
     let res = client().get(app.url(&link)).send().await.unwrap();
     assert_eq!(res.status(), 303, "sign in first");
-    assert!(res.headers()["location"].to_str().unwrap().starts_with("/connexion"));
+    assert!(
+        res.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/connexion")
+    );
     let downloads: i64 = audit_events::table
         .filter(audit_events::action.eq("data_export_downloaded"))
         .filter(audit_events::subject_id.eq(alice_id))
@@ -227,14 +307,22 @@ async fn an_expired_archive_is_refused_then_erased_with_its_file() {
     // Past its date: refused to her with the date, still nothing to anyone else.
     let past = parcours::db::now() - chrono::Duration::minutes(1);
     diesel::update(data_exports::table.find(id))
-        .set((data_exports::status.eq("ready"), data_exports::expires_at.eq(past)))
+        .set((
+            data_exports::status.eq("ready"),
+            data_exports::expires_at.eq(past),
+        ))
         .execute(&mut *app.conn() as &mut DbConn)
         .unwrap();
     let res = alice.get(app.url(&link)).send().await.unwrap();
     assert_eq!(res.status(), 410);
     let page = res.text().await.unwrap();
     assert!(page.contains("n'est plus disponible depuis le"), "{page}");
-    assert!(!alice.get_text(&app, "/mon-compte/donnees").await.contains(&link));
+    assert!(
+        !alice
+            .get_text(&app, "/mon-compte/donnees")
+            .await
+            .contains(&link)
+    );
     assert_eq!(bob.get(app.url(&link)).send().await.unwrap().status(), 404);
 
     // The job erases row and file, audits it, and runs again without harm.
@@ -246,7 +334,10 @@ async fn an_expired_archive_is_refused_then_erased_with_its_file() {
     assert!(!app.kept_uploads().contains(&sha), "the file is erased too");
     let again = parcours::privacy::export::forget_expired(&mut app.conn(), &shelf, now).unwrap();
     assert_eq!(again, 0);
-    assert_eq!(alice.get(app.url(&link)).send().await.unwrap().status(), 404);
+    assert_eq!(
+        alice.get(app.url(&link)).send().await.unwrap().status(),
+        404
+    );
     let erased_events: i64 = audit_events::table
         .filter(audit_events::action.eq("data_export_erased"))
         .count()
@@ -269,7 +360,12 @@ async fn an_administrator_prepares_the_archive_of_a_person_who_wrote() {
         let app = &app;
         async move {
             admin
-                .post_form_from(app, &page, &page, &[("email", email), ("reference", reference)])
+                .post_form_from(
+                    app,
+                    &page,
+                    &page,
+                    &[("email", email), ("reference", reference)],
+                )
                 .await
         }
     };
@@ -277,7 +373,12 @@ async fn an_administrator_prepares_the_archive_of_a_person_who_wrote() {
     // Another organism's trainee, an unknown address, no reference: refused, nothing made.
     let res = send("zoe@b.fr", "Lettre du 02/12/2026").await;
     assert_eq!(res.status(), 422);
-    assert!(res.text().await.unwrap().contains("Aucune personne de l&#x27;organisme n&#x27;a l&#x27;adresse zoe@b.fr"));
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Aucune personne de l&#x27;organisme n&#x27;a l&#x27;adresse zoe@b.fr")
+    );
     let res = send("personne@nulle.part", "Lettre du 02/12/2026").await;
     assert_eq!(res.status(), 422);
     let res = send("alice@a.fr", "  ").await;
@@ -291,10 +392,17 @@ async fn an_administrator_prepares_the_archive_of_a_person_who_wrote() {
     assert_eq!(ready(&app, id).await.0, "ready");
     let (by, organism, reference): (i64, Option<i64>, Option<String>) = data_exports::table
         .find(id)
-        .select((data_exports::requested_by, data_exports::organism_id, data_exports::reference))
+        .select((
+            data_exports::requested_by,
+            data_exports::organism_id,
+            data_exports::reference,
+        ))
         .first(&mut *app.conn() as &mut DbConn)
         .unwrap();
-    assert_eq!((by, organism, reference.as_deref()), (admin_id, Some(org), Some("Lettre du 02/12/2026")));
+    assert_eq!(
+        (by, organism, reference.as_deref()),
+        (admin_id, Some(org), Some("Lettre du 02/12/2026"))
+    );
     let actors: Vec<Option<i64>> = audit_events::table
         .filter(audit_events::action.eq("data_export_requested"))
         .select(audit_events::actor_user_id)
@@ -304,21 +412,35 @@ async fn an_administrator_prepares_the_archive_of_a_person_who_wrote() {
     // The administrator is told, not the person; he downloads it, she cannot.
     let mails = ready_mails(&app, "admin@a.fr");
     assert_eq!(mails.len(), 1);
-    assert_eq!(mails[0].0, "Archive des données de Personne alice@a.fr prête");
+    assert_eq!(
+        mails[0].0,
+        "Archive des données de Personne alice@a.fr prête"
+    );
     assert!(mails[0].1.contains("Lettre du 02/12/2026"));
     assert!(ready_mails(&app, "alice@a.fr").is_empty());
     let listed = admin.get_text(&app, &page).await;
     let link = format!("/mon-compte/donnees/{id}/archive.zip");
-    assert!(listed.contains(&link) && listed.contains("Lettre du 02/12/2026"), "{listed}");
+    assert!(
+        listed.contains(&link) && listed.contains("Lettre du 02/12/2026"),
+        "{listed}"
+    );
     let res = admin.get(app.url(&link)).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let files = unzip(&res.bytes().await.unwrap());
     let json: serde_json::Value = serde_json::from_slice(&files["donnees.json"]).unwrap();
     assert_eq!(json["personne"]["email"], "alice@a.fr");
     assert_eq!(json["demande"]["reference"], "Lettre du 02/12/2026");
-    assert_eq!(alice.get(app.url(&link)).send().await.unwrap().status(), 404);
+    assert_eq!(
+        alice.get(app.url(&link)).send().await.unwrap().status(),
+        404
+    );
     // Her own page lists only her own requests.
-    assert!(!alice.get_text(&app, "/mon-compte/donnees").await.contains(&link));
+    assert!(
+        !alice
+            .get_text(&app, "/mon-compte/donnees")
+            .await
+            .contains(&link)
+    );
 }
 
 /// Two instances looking for work at once: one builds, the other finds nothing; when the
@@ -328,7 +450,12 @@ async fn an_administrator_prepares_the_archive_of_a_person_who_wrote() {
 async fn one_request_is_built_by_one_instance_at_a_time() {
     let app = spawn_app().await;
     let org = app.create_organism("Organisme A");
-    let alice = app.create_user(Role::Trainee, Some(org), "alice@a.fr", "mot-de-passe-solide");
+    let alice = app.create_user(
+        Role::Trainee,
+        Some(org),
+        "alice@a.fr",
+        "mot-de-passe-solide",
+    );
     let now = parcours::db::now();
     let new = store::NewRequest {
         user_id: alice,
@@ -340,7 +467,11 @@ async fn one_request_is_built_by_one_instance_at_a_time() {
     let lease = chrono::Duration::minutes(15);
     let first = store::claim(&mut app.conn(), "a", now, lease).unwrap();
     assert_eq!(first.map(|r| r.id), Some(id));
-    assert!(store::claim(&mut app.conn(), "b", now, lease).unwrap().is_none());
+    assert!(
+        store::claim(&mut app.conn(), "b", now, lease)
+            .unwrap()
+            .is_none()
+    );
     let later = now + chrono::Duration::minutes(16);
     let taken = store::claim(&mut app.conn(), "b", later, lease).unwrap();
     assert_eq!(taken.map(|r| (r.id, r.attempts)), Some((id, 2)));
@@ -354,10 +485,18 @@ async fn one_request_is_built_by_one_instance_at_a_time() {
     let id = store::insert(&mut app.conn(), &new, now).unwrap();
     for (i, instance) in ["c", "d", "e"].into_iter().enumerate() {
         let at = now + chrono::Duration::minutes(16 * i as i64);
-        assert!(store::claim(&mut app.conn(), instance, at, lease).unwrap().is_some());
+        assert!(
+            store::claim(&mut app.conn(), instance, at, lease)
+                .unwrap()
+                .is_some()
+        );
     }
     let at = now + chrono::Duration::minutes(16 * 3);
-    assert!(store::claim(&mut app.conn(), "f", at, lease).unwrap().is_none());
+    assert!(
+        store::claim(&mut app.conn(), "f", at, lease)
+            .unwrap()
+            .is_none()
+    );
     let status: String = data_exports::table
         .find(id)
         .select(data_exports::status)
