@@ -120,7 +120,7 @@ pub const SECTIONS: &[Section] = &[
     own("Journal d'audit : ce qui vous concerne", "audit_events", &[c("at", "Le", At),
         c("action", "Action", Text), c("actor_user_id", "Par", Person),
         c("subject_type", "Sur", Text), c("ip", "Adresse IP", Text)]),
-    Section { title: "Journal d'audit : vos actions sur d'autres données", table: "audit_events",
+    Section { title: "Journal d'audit : ce que vous avez fait", table: "audit_events",
         acted: true, columns: &[c("at", "Le", At), c("action", "Action", Text),
         c("subject_type", "Sur", Text), c("subject_id", "N°", Text)] },
     own("Courriels qui vous ont été envoyés", "outbox", &[c("created_at", "Le", At),
