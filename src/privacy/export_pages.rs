@@ -118,7 +118,20 @@ async fn ask(state: &State, me: &CurrentUser, new: NewRequest, key: String) -> A
                             .into(),
                     ));
                 }
-                let id = store::insert(c, &new, crate::db::now())?;
+                let now = crate::db::now();
+                let day_ago = now - chrono::Duration::days(1);
+                if store::asked_since(c, new.user_id, new.requested_by, day_ago)? >= rules::PER_DAY
+                {
+                    return Err(AppError::TooManyRequests {
+                        message: format!(
+                            "Cette archive a déjà été demandée {} fois en 24 heures : \
+                             téléchargez la dernière, ou demandez-la à nouveau demain.",
+                            rules::PER_DAY
+                        ),
+                        retry_after: 3600,
+                    });
+                }
+                let id = store::insert(c, &new, now)?;
                 audit::record(
                     c,
                     Event::new("data_export_requested", "user", Some(subject))

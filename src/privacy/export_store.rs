@@ -69,6 +69,21 @@ pub fn in_progress(conn: &mut DbConn, user_id: i64, requested_by: i64) -> QueryR
     .get_result(conn)
 }
 
+/// How many archives of this person this requester asked for since `since`.
+pub fn asked_since(
+    conn: &mut DbConn,
+    user_id: i64,
+    requested_by: i64,
+    since: NaiveDateTime,
+) -> QueryResult<i64> {
+    data_exports::table
+        .filter(data_exports::user_id.eq(user_id))
+        .filter(data_exports::requested_by.eq(requested_by))
+        .filter(data_exports::created_at.ge(since))
+        .count()
+        .get_result(conn)
+}
+
 pub fn get(conn: &mut DbConn, id: i64) -> QueryResult<Option<ExportRow>> {
     data_exports::table
         .find(id)

@@ -347,6 +347,27 @@ async fn an_expired_archive_is_refused_then_erased_with_its_file() {
 }
 
 #[tokio::test]
+async fn three_archives_a_day_at_most() {
+    let app = spawn_app().await;
+    let org = app.create_organism("Organisme A");
+    let (alice, alice_id) = app.trainee_in(org, "CQP-AM", "alice@a.fr").await;
+    for _ in 0..3 {
+        assert_eq!(ask_mine(&alice, &app).await.status(), 303);
+        let id = *exports_for(&app, alice_id).last().unwrap();
+        assert_eq!(ready(&app, id).await.0, "ready");
+    }
+    let res = ask_mine(&alice, &app).await;
+    assert_eq!(res.status(), 429);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("déjà été demandée 3 fois en 24 heures")
+    );
+    assert_eq!(exports_for(&app, alice_id).len(), 3, "nothing more is made");
+}
+
+#[tokio::test]
 async fn an_administrator_prepares_the_archive_of_a_person_who_wrote() {
     let app = spawn_app().await;
     let org = app.create_organism("Organisme A");
@@ -441,6 +462,29 @@ async fn an_administrator_prepares_the_archive_of_a_person_who_wrote() {
             .await
             .contains(&link)
     );
+
+    // A doctor belongs to no organism: the platform's administrator asks for his.
+    let doctor = app.create_user(Role::Doctor, None, "dr@cabinet.fr", "mot-de-passe-solide");
+    assert_eq!(
+        send("dr@cabinet.fr", "Lettre du 03/12/2026").await.status(),
+        422
+    );
+    let (platform, _) = signed_in(&app, Role::Admin, None, "plateforme@parcours.fr").await;
+    let res = platform
+        .post_form_from(
+            &app,
+            &page,
+            &page,
+            &[
+                ("email", "dr@cabinet.fr"),
+                ("reference", "Lettre du 03/12/2026"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let id = exports_for(&app, doctor)[0];
+    assert_eq!(ready(&app, id).await.0, "ready");
+    assert_eq!(ready_mails(&app, "plateforme@parcours.fr").len(), 1);
 }
 
 /// Two instances looking for work at once: one builds, the other finds nothing; when the
