@@ -1,7 +1,9 @@
 //! Scheduled jobs, started by `startup` when `PARCOURS_JOBS` is on: expired sessions,
 //! engagement nudges and digests, sign-in sheets left open, follow-up digests, the copies for
 //! the CPAM not forwarded, the staff accounts left unused, the purge of unconfirmed VAE
-//! requests, the daily erasure of personal data past its period, the bounce mailbox, the alerts before a CQP deadline. A top-level module, as it calls into several domains.
+//! requests, the daily erasure of personal data past its period, the bounce mailbox, the alerts
+//! before a CQP deadline, the data exports asked for (built, then erased once expired). A
+//! top-level module, as it calls into several domains.
 
 use actix_web::web;
 
@@ -55,6 +57,7 @@ pub async fn run_scheduler(state: web::Data<AppState>, content: web::Data<Conten
         }
         deadline_alerts(&state, &content, &instance).await;
         erasure(&state, &instance).await;
+        crate::privacy::export::run(state.clone()).await;
         if let Some(dir) = state.config.bounce_maildir.clone() {
             read_bounces(&state, dir).await;
         }

@@ -60,6 +60,7 @@ fn pages(cfg: &mut web::ServiceConfig) {
     cfg.configure(crate::privacy::pages::routes);
     cfg.configure(crate::privacy::erasure::pages::routes);
     cfg.configure(crate::privacy::correction_pages::routes);
+    cfg.configure(crate::privacy::export_pages::routes);
 }
 
 impl Application {

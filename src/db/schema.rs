@@ -958,6 +958,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    data_exports (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        requested_by -> BigInt,
+        organism_id -> Nullable<BigInt>,
+        reference -> Nullable<Text>,
+        status -> Text,
+        attempts -> Integer,
+        locked_by -> Nullable<Text>,
+        locked_until -> Nullable<Timestamp>,
+        sha256 -> Nullable<Text>,
+        size_bytes -> Nullable<BigInt>,
+        error -> Nullable<Text>,
+        created_at -> Timestamp,
+        ready_at -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(package_launches -> package_attempts (attempt_id));
 diesel::joinable!(cmi5_statements -> package_attempts (attempt_id));
 diesel::joinable!(cmi5_states -> package_attempts (attempt_id));
@@ -1031,5 +1051,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     erasure_requests,
     erasure_files,
     email_changes,
-    identity_corrections
+    identity_corrections,
+    data_exports
 );

@@ -358,4 +358,9 @@ pub const TABLES: &[Table] = &[
         &["user_id", "current_name", "requested_name", "note", "decided_by", "decision_reason"],
         &["id", "organism_id", "state", "created_at", "decided_at"],
     ),
+    Table::personal("data_exports", Activity::Accounts, Keep::DataExport,
+        &["user_id", "requested_by", "reference", "sha256"],
+        &["id", "organism_id", "status", "attempts", "locked_by", "locked_until", "size_bytes",
+          "error", "created_at", "ready_at", "expires_at"],
+    ),
 ];

@@ -86,6 +86,8 @@ pub enum Keep {
     Mail,
     Authoring,
     Relation,
+    /// A person's data as a ZIP, for her (right of access): `privacy::export`.
+    DataExport,
 }
 
 /// How long, as the code knows it.
@@ -279,6 +281,16 @@ pub const RULES: &[Rule] = &[
         from: "le début de la relation",
         why: "exécution du contrat entre l'organisme, l'employeur et la plateforme",
         enforced_by: None,
+    },
+    Rule {
+        keep: Keep::DataExport,
+        data: "Archives des données d'une personne (droit d'accès et à la portabilité) et leur demande",
+        period: Period::Days(super::export_rules::EXPIRY_DAYS),
+        from: "la préparation de l'archive",
+        why: "remettre ses données à la personne qui les demande, le temps de les télécharger ; la demande reste prouvée par le journal d'audit",
+        enforced_by: Some(
+            "privacy::export::forget_expired, dans les tâches planifiées (jobs.rs), chaque minute",
+        ),
     },
 ];
 

@@ -8,8 +8,8 @@ use diesel::sql_types::BigInt;
 
 use crate::db::schema::{
     anonymous_upload_hours as hours, assignment_files, assignment_submissions, certifications,
-    followup_attachments, followup_messages, followup_threads, trainee_profiles, vae_documents,
-    vae_pending_documents, vae_requests,
+    data_exports, followup_attachments, followup_messages, followup_threads, trainee_profiles,
+    vae_documents, vae_pending_documents, vae_requests,
 };
 use crate::db::{self, DbConn};
 
@@ -104,7 +104,11 @@ pub fn is_referenced(conn: &mut DbConn, sha256: &str) -> QueryResult<bool> {
         certifications::table.filter(certifications::certificate_sha256.eq(sha256)),
     ))
     .get_result(conn)?;
-    Ok(documents || pending || attachments || assignments || certificates)
+    let exports = diesel::select(exists(
+        data_exports::table.filter(data_exports::sha256.eq(sha256)),
+    ))
+    .get_result(conn)?;
+    Ok(documents || pending || attachments || assignments || certificates || exports)
 }
 
 /// A record that uses an uploaded file: its table and id, and the size it recorded.
@@ -171,6 +175,22 @@ pub fn upload_references(conn: &mut DbConn) -> QueryResult<Vec<UploadReference>>
             id,
             sha256: sha?,
             size: None,
+        })
+    }));
+    let exports: Vec<(i64, Option<String>, Option<i64>)> = data_exports::table
+        .filter(data_exports::sha256.is_not_null())
+        .select((
+            data_exports::id,
+            data_exports::sha256,
+            data_exports::size_bytes,
+        ))
+        .load(conn)?;
+    all.extend(exports.into_iter().filter_map(|(id, sha, size)| {
+        Some(UploadReference {
+            table: "data_exports",
+            id,
+            sha256: sha?,
+            size: size.map(bytes),
         })
     }));
     Ok(all)

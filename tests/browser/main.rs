@@ -13,6 +13,7 @@ mod cmi5;
 #[allow(dead_code, unused_imports)]
 #[path = "../it/common.rs"]
 mod common;
+mod data_export;
 mod driver;
 mod every_page;
 mod followup;

@@ -19,6 +19,7 @@ mod content_check;
 mod corrections;
 mod cpam_copies;
 mod curriculum;
+mod data_export;
 mod deadline_alerts;
 mod deadline_changes;
 mod deadlines;

@@ -142,6 +142,8 @@ enum Policy {
     OwnSession,
     /// A request to correct a name: the administrators of the person's own organism only.
     OwnPersonAdmin,
+    /// A data export the trainee asked for: hers to download, no one else's.
+    OwnExport,
     /// A package's launch: the matrix's programme has none, so whoever may open the programme
     /// gets 404 and a doctor 403 (`tests/it/packages.rs` launches real ones).
     PackageLaunch,
@@ -191,6 +193,7 @@ impl Policy {
             Policy::VaeList            => [A, A, A, A, A, F],
             Policy::OwnSession         => [A, H, H, H, H, H],
             Policy::OwnPersonAdmin     => [H, H, H, A, H, H],
+            Policy::OwnExport          => [A, H, H, H, H, H],
             Policy::PackageLaunch      => [H, F, H, H, H, H],
             Policy::PackagesOrigin     => [H, H, H, H, H, H],
         }
@@ -484,6 +487,13 @@ const ROUTES: &[Route] = &[
     post("/organismes/{id}/gels", OrgAdmin).form("target=&reason="),
     post("/organismes/{id}/gels/{hold}/levee", OrgAdmin).form("reason="),
     post("/organismes/{id}/conservation/duree", OrgAdmin).form("years=deux"),
+    // src/privacy/export_pages.rs: every signed-in person asks for her own data.
+    get("/mon-compte/donnees", SignedIn),
+    post("/mon-compte/donnees", SignedIn),
+    get("/mon-compte/donnees/{id}/archive.zip", OwnExport),
+    get("/organismes/{id}/donnees-personnelles", OrgAdmin),
+    // No address nor reference: refused with 422, nothing made.
+    post("/organismes/{id}/donnees-personnelles", OrgAdmin).form("email=&reference="),
     get("/organismes/{id}/programmes", Staff),
     post("/organismes/{id}/programmes", OrgAdmin).form("source=CQP-AM&code=&title="),
     // No code nor title: refused with 422, nothing created.
@@ -702,6 +712,9 @@ impl Fixture {
             "id" if under(&["/utilisateurs/"]) => self.bystander,
             "id" if under(&["/mon-compte/sessions/"]) => self.other_session,
             "id" if under(&["/corrections/"]) => name_correction(app, self.trainee, self.org_a),
+            "id" if under(&["/mon-compte/donnees/"]) => {
+                crate::data_export::ready_export(app, self.trainee)
+            }
             "token" if under(&["/organismes/"]) => self.spare_token,
             // Removed by whoever may: a new one for each request.
             "closure" => add_closure(app, self.org_a, self.trainer),

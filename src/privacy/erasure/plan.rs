@@ -100,6 +100,8 @@ pub const PLAN: &[Step] = &[
     delete("invitations", "user_id = {p}"),
     delete("unsubscribe_links", "user_id = {p}"),
     delete("email_changes", "user_id = {p}"),
+    // Her data as a ZIP: the archive goes with the row.
+    delete_files("data_exports", "user_id = {p}", "sha256"),
     // Her name as it was and as she asked it: nothing left to correct.
     delete("identity_corrections", "user_id = {p}"),
     delete("doctor_links", "doctor_id = {p}"),
