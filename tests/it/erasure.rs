@@ -574,3 +574,121 @@ async fn an_erasure_cut_off_before_its_files_is_finished_by_the_next_run() {
         .unwrap();
     assert_eq!(left, 0);
 }
+
+#[tokio::test]
+async fn a_file_or_a_practice_another_trainee_still_uses_stays() {
+    use parcours::db::schema::{employers, trainee_profiles};
+    let app = spawn_app().await;
+    let s = setup(&app, "partage").await;
+    let colleague = app.create_user(
+        Role::Trainee,
+        Some(s.org),
+        "collegue-partage@cabinet.fr",
+        "mot-de-passe-solide",
+    );
+    app.enrol(s.org, s.cohort, colleague);
+    // Both work at the same group practice, and both sent the same scanned form.
+    let practice: Option<i64> = trainee_profiles::table
+        .filter(trainee_profiles::user_id.eq(s.trainee))
+        .select(trainee_profiles::employer_id)
+        .first(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    diesel::update(trainee_profiles::table.filter(trainee_profiles::user_id.eq(colleague)))
+        .set(trainee_profiles::employer_id.eq(practice))
+        .execute(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    let bytes = b"%PDF-1.4 formulaire du cabinet";
+    let sha = thread_with_file(&app, s.org, s.cohort, s.trainee, bytes);
+    assert_eq!(
+        thread_with_file(&app, s.org, s.cohort, colleague, bytes),
+        sha
+    );
+    let now = at_noon(cohort_end(&app, s.cohort) + Months::new(7 * 12));
+    // Her colleague holds a hold of her own (a dispute), so only she is erased.
+    diesel::insert_into(legal_holds::table)
+        .values((
+            legal_holds::organism_id.eq(s.org),
+            legal_holds::trainee_id.eq(colleague),
+            legal_holds::reason.eq("Litige aux prud'hommes"),
+            legal_holds::set_at.eq(parcours::db::now()),
+        ))
+        .execute(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    let run = {
+        let mut conn = app.conn();
+        job::run(&mut conn, &app.objects.uploads, &key(), &settings(), now).unwrap()
+    };
+    assert_eq!((run.erased, run.held), (1, 1), "{run:?}");
+    assert!(
+        name_and_email(&app, s.trainee)
+            .0
+            .starts_with("Personne effacée")
+    );
+    assert_eq!(
+        name_and_email(&app, colleague).1,
+        "collegue-partage@cabinet.fr"
+    );
+    assert!(
+        app.kept_uploads().contains(&sha),
+        "her colleague's copy stays"
+    );
+    let colleague_threads: i64 = followup_threads::table
+        .filter(followup_threads::trainee_id.eq(colleague))
+        .count()
+        .get_result(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    assert_eq!(colleague_threads, 1);
+    let practices: i64 = employers::table
+        .filter(employers::id.nullable().eq(practice))
+        .count()
+        .get_result(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    assert_eq!(practices, 1, "the practice stays");
+}
+
+#[tokio::test]
+async fn two_instances_running_the_erasure_at_once_erase_each_person_once() {
+    let app = spawn_app().await;
+    let mut trainees = Vec::new();
+    let s = setup(&app, "deux-instances").await;
+    trainees.push(s.trainee);
+    for n in 0..5 {
+        let t = app.create_user(
+            Role::Trainee,
+            Some(s.org),
+            &format!("stagiaire-{n}-deux@cabinet.fr"),
+            "mot-de-passe-solide",
+        );
+        app.enrol(s.org, s.cohort, t);
+        thread_with_file(&app, s.org, s.cohort, t, format!("pièce {n}").as_bytes());
+        trainees.push(t);
+    }
+    let now = at_noon(cohort_end(&app, s.cohort) + Months::new(7 * 12));
+    let runs: Vec<job::Run> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                let (db, uploads) = (&app.db, &app.objects.uploads);
+                scope.spawn(move || {
+                    let mut conn = db.conn();
+                    job::run(&mut conn, uploads, &key(), &settings(), now).unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let erased: usize = runs.iter().map(|r| r.erased).sum();
+    let failed: usize = runs.iter().map(|r| r.failed).sum();
+    // Six trainees and the doctor employing the first one.
+    assert_eq!((erased, failed), (7, 0), "{runs:?}");
+    let files: usize = runs.iter().map(|r| r.files).sum();
+    assert_eq!(files, 5, "{runs:?}");
+    let marks: i64 = audit_events::table
+        .filter(audit_events::action.eq("personal_data.erased"))
+        .count()
+        .get_result(&mut *app.conn() as &mut DbConn)
+        .unwrap();
+    assert_eq!(marks, 7, "each person erased once");
+    for t in trainees {
+        assert!(name_and_email(&app, t).0.starts_with("Personne effacée"));
+    }
+}

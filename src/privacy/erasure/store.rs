@@ -18,7 +18,7 @@ use crate::db::schema::{
 };
 use crate::db::{self, DbConn};
 use crate::privacy::Settings;
-use crate::web::AppResult;
+use crate::web::{AppError, AppResult};
 
 diesel::define_sql_function! {
     #[sql_name = "REPLACE"]
@@ -357,8 +357,9 @@ fn pseudonymise_user(c: &mut DbConn, person: i64) -> QueryResult<()> {
     Ok(())
 }
 
-/// The files queued by erasures: deletes each one no record uses any more, and forgets it;
-/// one the store could not delete stays queued for the next run. Returns how many went.
+/// The files queued by erasures: deletes each one no record uses any more, and forgets it.
+/// Each is taken in a transaction of its own, so two instances never both delete one, and one
+/// the store could not delete stays queued for the next run. Returns how many went.
 pub fn delete_queued_files(
     conn: &mut DbConn,
     uploads: &crate::objects::Shelf,
@@ -373,17 +374,23 @@ pub fn delete_queued_files(
         .load(conn)?;
     let mut deleted = 0;
     for (id, shelf, sha) in queued {
-        let keep = shelf != plan::Shelf::Uploads.name()
-            || !crate::objects::is_sha(&sha)
-            || crate::storage::store::is_referenced(conn, &sha)?;
-        if !keep {
-            if let Err(e) = uploads.delete(&sha) {
-                tracing::warn!(error = %e, "an erased file could not be deleted yet");
-                continue;
+        let done = db::transaction(conn, |c| {
+            if diesel::delete(erasure_files::table.find(id)).execute(c)? == 0 {
+                return Ok(false);
             }
-            deleted += 1;
+            let ours = shelf == plan::Shelf::Uploads.name() && crate::objects::is_sha(&sha);
+            if !ours || crate::storage::store::is_referenced(c, &sha)? {
+                return Ok(false);
+            }
+            uploads
+                .delete(&sha)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("{sha}: {e}")))?;
+            Ok::<bool, AppError>(true)
+        });
+        match done {
+            Ok(went) => deleted += usize::from(went),
+            Err(e) => tracing::warn!(error = %e, "an erased file could not be deleted yet"),
         }
-        diesel::delete(erasure_files::table.find(id)).execute(conn)?;
     }
     Ok(deleted)
 }
