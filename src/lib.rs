@@ -12,6 +12,7 @@ pub mod db;
 pub mod demo;
 pub mod evidence;
 pub mod followup;
+pub mod funding;
 pub mod home;
 pub mod jobs;
 pub mod mail;

@@ -54,6 +54,7 @@ fn pages(cfg: &mut web::ServiceConfig) {
     cfg.configure(crate::certification::cqp_pages::routes);
     cfg.configure(crate::followup::pages::routes);
     cfg.configure(crate::reporting::pages::routes);
+    cfg.configure(crate::funding::pages::routes);
     cfg.configure(crate::packages::launch_pages::routes);
     cfg.configure(crate::packages::frame_pages::routes);
     cfg.configure(crate::packages::cmi5_pages::routes);

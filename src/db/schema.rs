@@ -214,6 +214,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    funding_files (id) {
+        id -> BigInt,
+        enrolment_id -> BigInt,
+        trainee_id -> BigInt,
+        organism_id -> BigInt,
+        funder -> Text,
+        scheme -> Text,
+        file_number -> Text,
+        status -> Text,
+        sent_on -> Nullable<Date>,
+        decided_on -> Nullable<Date>,
+        approved_cents -> Nullable<BigInt>,
+        approved_minutes -> Nullable<Integer>,
+        refusal_reason -> Nullable<Text>,
+        updated_by -> Nullable<BigInt>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    funding_events (id) {
+        id -> BigInt,
+        file_id -> BigInt,
+        status -> Text,
+        reason -> Nullable<Text>,
+        at -> Timestamp,
+        by_user -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(login_sessions -> users (user_id));
 
 diesel::table! {
@@ -983,6 +1014,8 @@ diesel::joinable!(cmi5_statements -> package_attempts (attempt_id));
 diesel::joinable!(cmi5_states -> package_attempts (attempt_id));
 diesel::joinable!(legal_holds -> organisms (organism_id));
 diesel::joinable!(erasure_requests -> users (user_id));
+diesel::joinable!(funding_files -> enrolments (enrolment_id));
+diesel::joinable!(funding_events -> funding_files (file_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organisms,
@@ -1052,5 +1085,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     erasure_files,
     email_changes,
     identity_corrections,
-    data_exports
+    data_exports,
+    funding_files,
+    funding_events
 );

@@ -103,6 +103,8 @@ pub const SOURCES: &[Source] = &[
     own("organisms", concat!("contact_email = ", email!())),
     own("enrolments", "trainee_id = ?1"),
     own("proa_suspensions", "trainee_id = ?1"),
+    own("funding_files", "trainee_id = ?1"),
+    own("funding_events", "file_id IN (SELECT f.id FROM funding_files f WHERE f.trainee_id = ?1)"),
     own("path_adjustments", "trainee_id = ?1"),
     own("daily_activity", "trainee_id = ?1"),
     own("module_totals", "trainee_id = ?1"),
@@ -179,6 +181,11 @@ pub const SOURCES: &[Source] = &[
         &["id", "bloc", "session_id", "recorded_by", "recorded_at"]),
     acted("proa_suspensions", "(created_by = ?1 OR ended_by = ?1) AND trainee_id <> ?1",
         &["id", "created_by", "created_at", "ended_by", "ended_at"]),
+    acted("funding_files", "updated_by = ?1 AND trainee_id <> ?1",
+        &["id", "updated_by", "updated_at"]),
+    acted("funding_events", "by_user = ?1 AND file_id NOT IN \
+        (SELECT f.id FROM funding_files f WHERE f.trainee_id = ?1)",
+        &["id", "by_user", "at"]),
     acted("path_adjustments", "updated_by = ?1 AND trainee_id <> ?1",
         &["id", "module_id", "kind", "updated_by", "updated_at"]),
     acted("vae_documents", "uploaded_by = ?1 AND request_id NOT IN \

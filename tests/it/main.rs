@@ -31,6 +31,7 @@ mod engagement;
 mod erasure;
 mod evidence;
 mod followup;
+mod funding;
 mod foundation;
 mod holidays;
 mod inactive_staff;

@@ -603,6 +603,10 @@ const ROUTES: &[Route] = &[
     get("/organismes/{id}/financeurs", Staff),
     get("/organismes/{id}/financeurs.csv", Staff),
     get("/organismes/{id}/financeurs.xlsx", Staff),
+    // src/funding/pages.rs. An unknown status: refused with 422, nothing kept.
+    get("/stagiaires/{id}/financement", TraineeStaff),
+    post("/stagiaires/{id}/financement", TraineeStaff).form("funder=opco_ep&scheme=proa&status=jamais"),
+    get("/organismes/{id}/financements", Staff),
     get("/organismes/{id}/qualiopi", Staff),
     get("/organismes/{id}/qualiopi.csv", Staff),
     get("/organismes/{id}/qualiopi.xlsx", Staff),

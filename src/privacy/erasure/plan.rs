@@ -89,6 +89,7 @@ const MESSAGES: &str = "message_id IN (SELECT id FROM followup_messages WHERE th
                         (SELECT id FROM followup_threads WHERE trainee_id = {p}))";
 const SUBMISSIONS: &str =
     "submission_id IN (SELECT id FROM assignment_submissions WHERE trainee_id = {p})";
+const FUNDING: &str = "file_id IN (SELECT id FROM funding_files WHERE trainee_id = {p})";
 const ATTEMPTS: &str = "attempt_id IN (SELECT id FROM package_attempts WHERE trainee_id = {p})";
 
 /// The steps, in order: children before their parents, files before their rows. The user row
@@ -176,6 +177,13 @@ pub const PLAN: &[Step] = &[
         "path_adjustments",
         "trainee_id = {p}",
         &[("reason", Value::Erased), ("document_ref", Value::Null)],
+    ),
+    // Funding files stay as proof of the training's funding; free texts go.
+    blank("funding_events", FUNDING, &[("reason", Value::Null)]),
+    blank(
+        "funding_files",
+        "trainee_id = {p}",
+        &[("refusal_reason", Value::Null)],
     ),
     blank(
         "proa_suspensions",

@@ -1,0 +1,2 @@
+DROP TABLE funding_events;
+DROP TABLE funding_files;
