@@ -135,7 +135,7 @@ async fn a_funding_file_goes_from_sent_to_approved_with_checks_history_and_audit
     let list = chef
         .get_text(&app, &format!("/organismes/{org}/financements"))
         .await;
-    assert!(list.contains("Aucun dossier n&#x27;attend"), "{list}");
+    assert!(list.contains("Aucun dossier n'attend"), "{list}");
 
     // Back to "sent": only with a reason, which the history keeps.
     let res = post(vec![("status", "envoye".into()), sent()]).await;
