@@ -249,7 +249,15 @@ pub fn issue_in(
         today,
     };
     let id = issuing.insert(conn)?;
-    let statement = issuing.statement(id, organism, place, modules)?;
+    // The funders read the certificate: it names their file.
+    let funding_ref = match issuing.terms.kind {
+        Kind::Realisation => {
+            crate::funding::store::file_for_cohort(conn, trainee.id, state.cohort.id)?
+                .and_then(|f| crate::funding::rules::reference(&f.funder, &f.file_number))
+        }
+        _ => None,
+    };
+    let statement = issuing.statement(id, organism, place, modules, funding_ref)?;
     let (code, pdf) = issuing.seal(conn, id, &statement)?;
     issuing.audit(conn, id, &statement)?;
     if !matches!(request, Request::Realisation { notify: false, .. }) {
@@ -410,6 +418,7 @@ impl Issuing<'_> {
         organism: OrganismFacts,
         place: String,
         modules: Vec<ModuleLine>,
+        funding_ref: Option<String>,
     ) -> AppResult<Statement> {
         let (t, cohort) = (self.trainee, &self.state.cohort);
         let program = self.ctx.editions.program(cohort.content_version_id);
@@ -436,6 +445,7 @@ impl Issuing<'_> {
             signatory: self.by.name.clone(),
             by_derogation: self.terms.derogation.is_some(),
             nonce: crate::web::random_token(12)?,
+            funding_ref,
         })
     }
 

@@ -145,6 +145,9 @@ fn training(p: &mut Pen<'_, '_>, st: &Statement, period: &str) {
     p.fact("Nature de l'action :", &st.nature);
     p.fact("Modalités :", &st.modalities);
     p.fact("Dates :", period);
+    if let Some(f) = &st.funding_ref {
+        p.fact("Dossier de financement :", f);
+    }
     p.y += 10.0;
 }
 
@@ -383,6 +386,7 @@ mod tests {
             signatory: "Nadia Benali".into(),
             by_derogation: false,
             nonce: "n".into(),
+            funding_ref: None,
         }
     }
 

@@ -220,6 +220,10 @@ pub struct Statement {
     pub by_derogation: bool,
     /// Random salt: two identical statements still get different codes.
     pub nonce: String,
+    /// The funding file's reference ("OPCO EP n° …") on a certificate; absent from the
+    /// statements signed before it existed, which so re-serialise as they were signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub funding_ref: Option<String>,
 }
 
 impl Statement {

@@ -170,7 +170,8 @@ async fn waiting(
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    me.hide_unless_staff_of(id)?;
+    // As the organism's other pages: its id is no secret, its files are.
+    me.require_staff_of(id)?;
     let (organism, lines) = state
         .db(move |c| {
             let organism = crate::organisms::store::get(c, id)?.ok_or(AppError::NotFound)?;

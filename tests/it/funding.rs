@@ -193,7 +193,7 @@ async fn only_the_trainees_organism_sees_or_changes_her_funding_file() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 404);
+    assert_eq!(res.status(), 403);
     let res = trainee_client.get(app.url(&page)).send().await.unwrap();
     assert_eq!(res.status(), 403);
     assert!(kept(&app, trainee).is_none());
@@ -207,4 +207,52 @@ async fn only_the_trainees_organism_sees_or_changes_her_funding_file() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn the_certificate_names_the_funding_file_and_old_certificates_still_verify() {
+    use parcours::attestation::rules::Statement;
+    use parcours::db::schema::attestations;
+    let app = spawn_app().await;
+    let s = crate::attestation::setup(&app, "financement").await;
+    // A first certificate before any file: no reference, as before.
+    let form = [("kind", "realisation"), ("from", "01/09/2026"), ("to", "30/09/2026")];
+    let res = crate::attestation::post_issue(&app, &s.admin, s.trainee, &form).await;
+    assert_eq!(res.status(), 303);
+    let page = format!("/stagiaires/{}/financement", s.trainee);
+    let res = s
+        .admin
+        .post_form_from(&app, &page, &page, &fields(&[]))
+        .await;
+    assert_eq!(res.status(), 303);
+    let form = [("kind", "realisation"), ("from", "01/10/2026"), ("to", "31/10/2026")];
+    let res = crate::attestation::post_issue(&app, &s.admin, s.trainee, &form).await;
+    assert_eq!(res.status(), 303);
+    let rows: Vec<(String, String)> = attestations::table
+        .filter(attestations::trainee_id.eq(s.trainee))
+        .order(attestations::id.asc())
+        .select((attestations::code, attestations::payload))
+        .load(&mut *app.conn())
+        .unwrap();
+    let [(old_code, old), (new_code, new)] = &rows[..] else {
+        panic!("two certificates: {rows:?}");
+    };
+    assert!(!old.contains("funding_ref"), "{old}");
+    let old_st: Statement = serde_json::from_str(old).unwrap();
+    assert_eq!(&old_st.canonical(), old, "an old statement re-serialises as signed");
+    let new_st: Statement = serde_json::from_str(new).unwrap();
+    assert_eq!(
+        new_st.funding_ref.as_deref(),
+        Some("OPCO EP n° EP-2026-0042")
+    );
+    for code in [old_code, new_code] {
+        let res = client()
+            .get(app.url(&format!("/verifier/{code}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let body = res.text().await.unwrap();
+        assert!(!body.contains("ne peut pas être authentifié"), "{body}");
+    }
 }
