@@ -242,3 +242,22 @@ pub fn waiting(conn: &mut DbConn, organism_id: i64) -> QueryResult<Vec<WaitingLi
         ))
         .load(conn)
 }
+
+/// The printed reference of each of these enrolments' files, by enrolment id.
+pub fn references(
+    conn: &mut DbConn,
+    enrolment_ids: &[i64],
+) -> QueryResult<std::collections::HashMap<i64, String>> {
+    let rows: Vec<(i64, String, String)> = funding_files::table
+        .filter(funding_files::enrolment_id.eq_any(enrolment_ids))
+        .select((
+            funding_files::enrolment_id,
+            funding_files::funder,
+            funding_files::file_number,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, funder, number)| Some((id, super::rules::reference(&funder, &number)?)))
+        .collect())
+}

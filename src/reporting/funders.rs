@@ -17,7 +17,7 @@ use crate::tracking::per_activity::{ActivityLine, sequence_title};
 use crate::tracking::store::{self as tracking, Whose};
 use crate::web::AppResult;
 
-pub const HOURS_HEADER: [&str; 16] = [
+pub const HOURS_HEADER: [&str; 17] = [
     "Organisme",
     "Promotion",
     "Stagiaire",
@@ -34,6 +34,7 @@ pub const HOURS_HEADER: [&str; 16] = [
     "Validé sans suivi : VAE, équivalences (h)",
     "Total réalisé (h)",
     "Motif de sortie",
+    "Dossier de financement",
 ];
 
 pub const ABSENCES_HEADER: [&str; 12] = [
@@ -112,6 +113,8 @@ pub fn export(
         .map(|(e, (start, end))| (e.enrolment.trainee_id, *start, *end))
         .collect();
     let done_in = crate::attestation::store::hours_in_periods(conn, &periods)?;
+    let enrolment_ids: Vec<i64> = within.iter().map(|(e, _)| e.enrolment.id).collect();
+    let references = crate::funding::store::references(conn, &enrolment_ids)?;
     let activities = activities(conn, editions, organism, &within)?;
     for ((e, _), done) in within.into_iter().zip(done_in) {
         let trainee = e.enrolment.trainee_id;
@@ -120,6 +123,9 @@ pub fn export(
             .as_deref()
             .and_then(EndReason::from_db)
             .map_or("", |r| r.label());
+        let reference = references
+            .get(&e.enrolment.id)
+            .map_or("", String::as_str);
         let plan = match plans.entry(e.program_id) {
             Entry::Occupied(p) => p.into_mut(),
             Entry::Vacant(v) => v.insert(cohorts::program_modules(conn, e.program_id)?),
@@ -144,6 +150,7 @@ pub fn export(
                 Cell::Hours(exempt),
                 Cell::Hours(d + p + c),
                 Cell::text(departure),
+                Cell::text(reference),
             ]);
         }
     }

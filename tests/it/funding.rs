@@ -245,6 +245,30 @@ async fn the_certificate_names_the_funding_file_and_old_certificates_still_verif
         new_st.funding_ref.as_deref(),
         Some("OPCO EP n° EP-2026-0042")
     );
+    // The funders' export names the file too, on every line of the trainee.
+    let query = "du=2026-09-01&au=2026-10-31";
+    let csv = s
+        .admin
+        .get(app.url(&format!("/organismes/{}/financeurs.csv?{query}", s.org)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].ends_with("Dossier de financement"), "{csv}");
+    assert!(lines.len() > 1 && lines[1..].iter().all(|l| l.ends_with("OPCO EP n° EP-2026-0042")), "{csv}");
+    let html = s
+        .admin
+        .get(app.url(&format!("/organismes/{}/financeurs?{query}", s.org)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("OPCO EP n° EP-2026-0042"), "{html}");
     for code in [old_code, new_code] {
         let res = client()
             .get(app.url(&format!("/verifier/{code}")))

@@ -473,7 +473,7 @@ async fn reporting_names_survive_a_csv_round_trip_and_an_xlsx_without_formulas()
     assert!(
         rows[1..]
             .iter()
-            .all(|r| r[0] == "Organisme; \"Injection\"" && r.len() == 16)
+            .all(|r| r[0] == "Organisme; \"Injection\"" && r.len() == 17)
     );
     for r in &rows[1..] {
         for cell in r {
