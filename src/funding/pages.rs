@@ -81,7 +81,10 @@ async fn render(
     ctx.insert("me", &me.view());
     ctx.insert("trainee", &json!({"id": trainee.id, "name": trainee.name}));
     ctx.insert("enrolled", &loaded.is_some());
-    ctx.insert("programme_hours", &loaded.as_ref().map(|l| format::minutes(l.2)));
+    ctx.insert(
+        "programme_hours",
+        &loaded.as_ref().map(|l| format::minutes(l.2)),
+    );
     ctx.insert("kept", &kept.map(|k| file_view(&k.file)));
     let history: Vec<_> = history
         .iter()
@@ -194,7 +197,10 @@ async fn waiting(
         .collect();
     let mut ctx = w::context(&req);
     ctx.insert("me", &me.view());
-    ctx.insert("organism", &json!({"id": organism.id, "name": organism.name}));
+    ctx.insert(
+        "organism",
+        &json!({"id": organism.id, "name": organism.name}),
+    );
     ctx.insert("lines", &lines);
     ctx.insert("alert_after", &rules::ALERT_AFTER_DAYS);
     state.render("funding/waiting.html", &ctx)

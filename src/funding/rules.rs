@@ -140,7 +140,10 @@ pub fn check(
     }
     let status = Status::from_db(form.status.trim());
     if status.is_none() {
-        err("status", "Choisissez le statut du dossier dans la liste.".into());
+        err(
+            "status",
+            "Choisissez le statut du dossier dans la liste.".into(),
+        );
     }
     let file_number = form.file_number.trim().to_string();
     if file_number.chars().count() > MAX_NUMBER {
@@ -150,7 +153,12 @@ pub fn check(
         );
     }
     let sent_on = day(&mut err, "sent_on", "La date d'envoi", &form.sent_on);
-    let decided_on = day(&mut err, "decided_on", "La date de décision", &form.decided_on);
+    let decided_on = day(
+        &mut err,
+        "decided_on",
+        "La date de décision",
+        &form.decided_on,
+    );
     let refusal = text(&form.refusal_reason);
     let back_reason = text(&form.back_reason);
     if [&refusal, &back_reason]
@@ -245,7 +253,10 @@ fn step_fields(
         None => err("decided_on", "Indiquez la date de la décision.".into()),
         Some(d) if d > today => err(
             "decided_on",
-            format!("La date de décision ({}) est dans le futur.", format::date(d)),
+            format!(
+                "La date de décision ({}) est dans le futur.",
+                format::date(d)
+            ),
         ),
         Some(d) if sent_on.is_some_and(|s| d < s) => err(
             "decided_on",
@@ -314,7 +325,12 @@ pub fn parse_euros(raw: &str) -> Result<i64, String> {
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '\u{202f}')
         .collect();
-    let bad = || format!("Le montant accordé « {} » n'est pas un nombre d'euros (par exemple 1 250,00).", raw.trim());
+    let bad = || {
+        format!(
+            "Le montant accordé « {} » n'est pas un nombre d'euros (par exemple 1 250,00).",
+            raw.trim()
+        )
+    };
     if cleaned.is_empty() {
         return Err("Indiquez le montant accordé, en euros.".into());
     }
@@ -345,18 +361,26 @@ pub fn parse_hours(raw: &str) -> Result<i32, String> {
     if t.is_empty() {
         return Err("Indiquez le nombre d'heures accordées.".into());
     }
-    let bad = || format!("Les heures accordées « {t} » ne sont pas un nombre d'heures (par exemple 450 ou 12 h 30).");
+    let bad = || {
+        format!(
+            "Les heures accordées « {t} » ne sont pas un nombre d'heures (par exemple 450 ou 12 h 30)."
+        )
+    };
     let compact: String = t.chars().filter(|c| !c.is_whitespace()).collect();
     let minutes = if let Some((h, m)) = compact.split_once('h') {
         let h: i64 = h.parse().map_err(|_| bad())?;
-        let m: i64 = if m.is_empty() { 0 } else { m.parse().map_err(|_| bad())? };
+        let m: i64 = if m.is_empty() {
+            0
+        } else {
+            m.parse().map_err(|_| bad())?
+        };
         if m >= 60 {
             return Err(bad());
         }
         h.checked_mul(60).and_then(|h| h.checked_add(m))
     } else {
         let v: f64 = compact.replace(',', ".").parse().map_err(|_| bad())?;
-        (v.is_finite() && v >= 0.0 && v < 1e6).then(|| (v * 60.0).round() as i64)
+        (v.is_finite() && (0.0..1e6).contains(&v)).then(|| (v * 60.0).round() as i64)
     };
     match minutes.and_then(|m| i32::try_from(m).ok()) {
         Some(0) => Err("Les heures accordées doivent être supérieures à zéro.".into()),
@@ -370,7 +394,7 @@ pub fn euros(cents: i64) -> String {
     let units = (cents / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in units.chars().enumerate() {
-        if i > 0 && (units.len() - i) % 3 == 0 {
+        if i > 0 && (units.len() - i).is_multiple_of(3) {
             grouped.push('\u{a0}');
         }
         grouped.push(c);

@@ -123,9 +123,7 @@ pub fn export(
             .as_deref()
             .and_then(EndReason::from_db)
             .map_or("", |r| r.label());
-        let reference = references
-            .get(&e.enrolment.id)
-            .map_or("", String::as_str);
+        let reference = references.get(&e.enrolment.id).map_or("", String::as_str);
         let plan = match plans.entry(e.program_id) {
             Entry::Occupied(p) => p.into_mut(),
             Entry::Vacant(v) => v.insert(cohorts::program_modules(conn, e.program_id)?),

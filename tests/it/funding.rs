@@ -67,14 +67,21 @@ async fn a_funding_file_goes_from_sent_to_approved_with_checks_history_and_audit
     let org = app.create_organism("Organisme A");
     let cohort = app.create_cohort(org, "CQP-AM");
     let (chef, _) = signed_in(&app, Role::OrganismAdmin, Some(org), "chef@a.fr").await;
-    let trainee = app.create_user(Role::Trainee, Some(org), "alice@a.fr", "mot-de-passe-solide");
+    let trainee = app.create_user(
+        Role::Trainee,
+        Some(org),
+        "alice@a.fr",
+        "mot-de-passe-solide",
+    );
     app.enrol(org, cohort, trainee);
     let page = format!("/stagiaires/{trainee}/financement");
     let post = |changes: Vec<(&'static str, String)>| {
         let (app, chef, page) = (&app, &chef, page.clone());
         async move {
-            let changes: Vec<(&str, &str)> = changes.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            chef.post_form_from(app, &page, &page, &fields(&changes)).await
+            let changes: Vec<(&str, &str)> =
+                changes.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            chef.post_form_from(app, &page, &page, &fields(&changes))
+                .await
         }
     };
     let text = chef.get_text(&app, &page).await;
@@ -93,7 +100,9 @@ async fn a_funding_file_goes_from_sent_to_approved_with_checks_history_and_audit
     let sent_on = today() - Duration::days(45);
     let sent = || ("sent_on", sent_on.to_string());
     assert_eq!(
-        post(vec![("status", "envoye".into()), sent()]).await.status(),
+        post(vec![("status", "envoye".into()), sent()])
+            .await
+            .status(),
         303
     );
     let list = chef
@@ -114,7 +123,10 @@ async fn a_funding_file_goes_from_sent_to_approved_with_checks_history_and_audit
     .await;
     assert_eq!(res.status(), 422);
     let body = res.text().await.unwrap();
-    assert!(body.contains("n&#x27;est pas un nombre d&#x27;euros"), "{body}");
+    assert!(
+        body.contains("n&#x27;est pas un nombre d&#x27;euros"),
+        "{body}"
+    );
     assert!(body.contains("dépassent les"), "{body}");
     assert_eq!(kept(&app, trainee).unwrap().0, "envoye");
     let res = post(vec![
@@ -128,10 +140,18 @@ async fn a_funding_file_goes_from_sent_to_approved_with_checks_history_and_audit
     assert_eq!(res.status(), 303);
     assert_eq!(
         kept(&app, trainee).unwrap(),
-        ("accorde".into(), "EP-2026-0042".into(), Some(125_000), Some(7200))
+        (
+            "accorde".into(),
+            "EP-2026-0042".into(),
+            Some(125_000),
+            Some(7200)
+        )
     );
     let text = chef.get_text(&app, &page).await;
-    assert!(text.contains("1\u{a0}250,00\u{a0}€") && text.contains("120 h"), "{text}");
+    assert!(
+        text.contains("1\u{a0}250,00\u{a0}€") && text.contains("120 h"),
+        "{text}"
+    );
     let list = chef
         .get_text(&app, &format!("/organismes/{org}/financements"))
         .await;
@@ -140,17 +160,28 @@ async fn a_funding_file_goes_from_sent_to_approved_with_checks_history_and_audit
     // Back to "sent": only with a reason, which the history keeps.
     let res = post(vec![("status", "envoye".into()), sent()]).await;
     assert_eq!(res.status(), 422);
-    assert!(res.text().await.unwrap().contains("motif de ce retour en arrière"));
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("motif de ce retour en arrière")
+    );
     assert_eq!(kept(&app, trainee).unwrap().0, "accorde");
     let res = post(vec![
         ("status", "envoye".into()),
         sent(),
-        ("back_reason", "Accord saisi sur la mauvaise stagiaire".into()),
+        (
+            "back_reason",
+            "Accord saisi sur la mauvaise stagiaire".into(),
+        ),
     ])
     .await;
     assert_eq!(res.status(), 303);
     let text = chef.get_text(&app, &page).await;
-    assert!(text.contains("Accord saisi sur la mauvaise stagiaire"), "{text}");
+    assert!(
+        text.contains("Accord saisi sur la mauvaise stagiaire"),
+        "{text}"
+    );
 
     // Refused: only with the funder's reason.
     let res = post(vec![("status", "refuse".into()), sent(), decided.clone()]).await;
@@ -216,7 +247,11 @@ async fn the_certificate_names_the_funding_file_and_old_certificates_still_verif
     let app = spawn_app().await;
     let s = crate::attestation::setup(&app, "financement").await;
     // A first certificate before any file: no reference, as before.
-    let form = [("kind", "realisation"), ("from", "01/09/2026"), ("to", "30/09/2026")];
+    let form = [
+        ("kind", "realisation"),
+        ("from", "01/09/2026"),
+        ("to", "30/09/2026"),
+    ];
     let res = crate::attestation::post_issue(&app, &s.admin, s.trainee, &form).await;
     assert_eq!(res.status(), 303);
     let page = format!("/stagiaires/{}/financement", s.trainee);
@@ -225,7 +260,11 @@ async fn the_certificate_names_the_funding_file_and_old_certificates_still_verif
         .post_form_from(&app, &page, &page, &fields(&[]))
         .await;
     assert_eq!(res.status(), 303);
-    let form = [("kind", "realisation"), ("from", "01/10/2026"), ("to", "31/10/2026")];
+    let form = [
+        ("kind", "realisation"),
+        ("from", "01/10/2026"),
+        ("to", "31/10/2026"),
+    ];
     let res = crate::attestation::post_issue(&app, &s.admin, s.trainee, &form).await;
     assert_eq!(res.status(), 303);
     let rows: Vec<(String, String)> = attestations::table
@@ -239,7 +278,11 @@ async fn the_certificate_names_the_funding_file_and_old_certificates_still_verif
     };
     assert!(!old.contains("funding_ref"), "{old}");
     let old_st: Statement = serde_json::from_str(old).unwrap();
-    assert_eq!(&old_st.canonical(), old, "an old statement re-serialises as signed");
+    assert_eq!(
+        &old_st.canonical(),
+        old,
+        "an old statement re-serialises as signed"
+    );
     let new_st: Statement = serde_json::from_str(new).unwrap();
     assert_eq!(
         new_st.funding_ref.as_deref(),
@@ -258,7 +301,13 @@ async fn the_certificate_names_the_funding_file_and_old_certificates_still_verif
         .unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert!(lines[0].ends_with("Dossier de financement"), "{csv}");
-    assert!(lines.len() > 1 && lines[1..].iter().all(|l| l.ends_with("OPCO EP n° EP-2026-0042")), "{csv}");
+    assert!(
+        lines.len() > 1
+            && lines[1..]
+                .iter()
+                .all(|l| l.ends_with("OPCO EP n° EP-2026-0042")),
+        "{csv}"
+    );
     let html = s
         .admin
         .get(app.url(&format!("/organismes/{}/financeurs?{query}", s.org)))
