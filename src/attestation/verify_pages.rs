@@ -146,6 +146,7 @@ async fn verify(
                     "presentiel_secs": statement.presentiel_secs(),
                     "exempted_secs": statement.exempted_secs(),
                     "is_final": statement.kind.is_final(),
+                    "funding_ref": statement.funding_ref,
                 }),
             );
             actix_web::http::StatusCode::OK

@@ -94,8 +94,7 @@ pub fn file_of(conn: &mut DbConn, enrolment_id: i64) -> QueryResult<Option<FileR
         .map(|r| r.map(from_row))
 }
 
-/// The file of the enrolment whose dates cover `day` (or the latest before it), for the
-/// certificate and the funders' export.
+/// The file of the trainee's latest enrolment in this cohort, for her certificate.
 pub fn file_for_cohort(
     conn: &mut DbConn,
     trainee_id: i64,

@@ -327,5 +327,7 @@ async fn the_certificate_names_the_funding_file_and_old_certificates_still_verif
         assert_eq!(res.status(), 200);
         let body = res.text().await.unwrap();
         assert!(!body.contains("ne peut pas être authentifié"), "{body}");
+        let named = body.contains("OPCO EP n° EP-2026-0042");
+        assert_eq!(named, code == new_code, "only the new one names the file");
     }
 }

@@ -231,6 +231,8 @@ fn pseudonymise_attestations(
             Some(mut st) if genuine => {
                 st.trainee_name = String::new();
                 st.employer = None;
+                // The funder's file number points at her too.
+                st.funding_ref = None;
                 let text = serde_json::to_string(&st).unwrap_or_default();
                 let seal = ar::erased_seal(key, code, &text);
                 (text, Some(seal))
