@@ -705,6 +705,18 @@ async fn setup(app: &TestApp) -> (Fixture, BTreeMap<Who, reqwest::Client>) {
     };
     parcours::cohorts::store::add_suspension(&mut app.conn(), admin, &line, window, "OPCO EP")
         .unwrap();
+    // A funding file sent 45 days ago: her funding page shows it and its history, the
+    // organism's list flags it.
+    let sent_on = parcours::base::paris::today() - chrono::Duration::days(45);
+    let funding = parcours::funding::rules::Form {
+        funder: "opco_ep".into(),
+        scheme: "proa".into(),
+        file_number: "EP-2026-0042".into(),
+        status: "envoye".into(),
+        sent_on: sent_on.to_string(),
+        ..Default::default()
+    };
+    parcours::funding::file::save(&mut app.conn(), admin, &line, &funding).unwrap();
     let player = package_trainee(app, &clients[&Who::OrganismAdmin], org, PACKAGE_PROGRAM).await;
     logins.insert(Who::PackageTrainee, player);
     let fixture = Fixture {
