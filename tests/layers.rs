@@ -48,6 +48,7 @@ const DOMAINS: &[&str] = &[
     "organisms",
     "scorm",
     "privacy",
+    "catalogue",
 ];
 
 /// Crates the ground floor must not use: it stays pure.

@@ -984,8 +984,27 @@ diesel::joinable!(cmi5_states -> package_attempts (attempt_id));
 diesel::joinable!(legal_holds -> organisms (organism_id));
 diesel::joinable!(erasure_requests -> users (user_id));
 
+diesel::table! {
+    catalogue_entries (cohort_id) {
+        cohort_id -> BigInt,
+        city -> Text,
+        region -> Text,
+        distance_percent -> Integer,
+        seats -> Integer,
+        price_cents -> BigInt,
+        funding_routes -> Text,
+        contact_email -> Text,
+        contact_phone -> Text,
+        published -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(catalogue_entries -> cohorts (cohort_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisms,
+    catalogue_entries,
     package_attempts,
     package_launches,
     cmi5_statements,
