@@ -145,7 +145,11 @@ async fn main() -> anyhow::Result<()> {
     // The filters a doctor uses: a region and a programme, or a month, or a distance share.
     let queries: Vec<String> = (0..REGIONS.len())
         .map(|r| format!("region={}&programme=cqp", REGIONS[r].0))
-        .chain(["distance=50".to_string(), "programme=fae".to_string(), String::new()])
+        .chain([
+            "distance=50".to_string(),
+            "programme=fae".to_string(),
+            String::new(),
+        ])
         .collect();
     let sample = client
         .get(format!("{base}/catalogue?{}", queries[0]))

@@ -90,7 +90,11 @@ async fn render(
     ctx.insert("published", &entry.as_ref().is_some_and(|e| e.published));
     ctx.insert("programme_distance", &distance);
     ctx.insert("regions", REGIONS);
-    ctx.insert("routes", FUNDING_ROUTES);
+    let routes: Vec<(&str, &str, bool)> = FUNDING_ROUTES
+        .iter()
+        .map(|(code, label)| (*code, *label, form.funding.iter().any(|f| f == code)))
+        .collect();
+    ctx.insert("routes", &routes);
     state.render_status(status, "catalogue/entry.html", &ctx)
 }
 

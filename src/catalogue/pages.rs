@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::feed;
 use super::listing::{cards, detail, raw_filter};
-use super::rules::{self, DISTANCE_STEPS, FUNDING_ROUTES, REGIONS};
+use super::rules::{self, DISTANCE_STEPS, REGIONS};
 use super::view::{self, Card};
 use crate::base::field::FieldError;
 use crate::base::format;
@@ -57,7 +57,6 @@ async fn one(req: HttpRequest, state: State, path: web::Path<i64>) -> AppResult<
     );
     ctx.insert("figures", &view::figures(&outcomes));
     ctx.insert("card", &card);
-    ctx.insert("routes", FUNDING_ROUTES);
     state.render("catalogue/one.html", &ctx)
 }
 

@@ -223,7 +223,7 @@ async fn bad_input_is_refused_in_french_and_changes_nothing() {
         .await
         .unwrap();
     assert_eq!(res.status(), 404);
-    let token = csrf_from(&chef_b, &app.url("/catalogue")).await;
+    let token = csrf_from(&chef_b, &app.url(&format!("/organismes/{b}/promotions"))).await;
     let mut form = GOOD.to_vec();
     form.push(("csrf_token", &token));
     let res = chef_b
