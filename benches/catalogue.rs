@@ -8,7 +8,6 @@ mod common;
 use std::time::Instant;
 
 use common::{Figures, content_dir, drive, load_average, start, write_section};
-use diesel::prelude::*;
 use parcours::catalogue::rules::{Entry, FUNDING_ROUTES, REGIONS};
 use parcours::db::{self, DbConn};
 
@@ -46,7 +45,7 @@ fn fill(database_url: &str) -> anyhow::Result<()> {
             )?;
             for k in 0..COHORTS_PER_ORGANISM {
                 let n = o * COHORTS_PER_ORGANISM + k;
-                let (program_id, version_id) = if n % 2 == 0 {
+                let (program_id, version_id) = if n.is_multiple_of(2) {
                     (cqp.program_id, cqp.version_id)
                 } else {
                     (fae.program_id, fae.version_id)
