@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod attestation;
 pub mod audit;
 pub mod base;
+pub mod catalogue;
 pub mod certification;
 pub mod cohorts;
 pub mod config;

@@ -57,6 +57,21 @@ pub fn document() -> Value {
     })
 }
 
+/// A published cohort as the catalogue's API gives it.
+fn catalogue_cohort() -> Value {
+    let s = json!({"type": "string"});
+    let i = json!({"type": "integer"});
+    json!({"type": "object", "properties": {
+        "id": i, "organism_id": i, "organism": s, "cohort": s,
+        "programme": {"type": "string", "enum": ["cqp", "fae"]}, "programme_label": s, "programme_title": s,
+        "start_date": {"type": "string", "format": "date"}, "end_date": {"type": "string", "format": "date"},
+        "starts": s, "ends": s, "city": s, "region": s, "region_label": s,
+        "distance_percent": i, "seats": i, "seats_left": i, "price_cents": i, "price": s,
+        "funding_routes": {"type": "array", "items": {"type": "string", "enum": ["opco-ep", "france-travail", "employeur", "autofinancement", "autre"]}},
+        "funding_labels": {"type": "array", "items": s}, "contact_email": s, "contact_phone": s
+    }})
+}
+
 /// The shapes named by `$ref`.
 fn schemas() -> Value {
     let xapi_export = json!({"type": "object", "required": ["from", "to", "count", "statements"], "properties": {
@@ -77,6 +92,7 @@ fn schemas() -> Value {
             }}}
         },
         "XapiExport": xapi_export,
+        "CatalogueCohort": catalogue_cohort(),
         "Token": {"type": "object", "required": ["token", "token_type", "expires_at"], "properties": {
             "token": {"type": "string"}, "token_type": {"type": "string", "enum": ["Bearer"]}, "expires_at": {"type": "integer", "description": "Unix time"}
         }},
@@ -140,7 +156,7 @@ fn paths() -> Value {
                 {"name": "to", "in": "query", "required": false, "description": "Last day, YYYY-MM-DD (default: today); 366 days at most", "schema": {"type": "string", "format": "date"}}],
                 "responses": {"200": ok("Statements", json!({"$ref": "#/components/schemas/XapiExport"})), "422": error_response("Invalid or too long period")}}),
     );
-    json!({
+    let mut paths = json!({
         "/auth/token": {"post": {
             "summary": "Exchange an e-mail and password for a one-hour Bearer token",
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["email", "password"], "properties": {"email": {"type": "string"}, "password": {"type": "string"}}}}}},
@@ -205,7 +221,36 @@ fn paths() -> Value {
         "/trainees/{id}/hours": {"get": secured(json!({"summary": "A trainee's hours by module (staff of their organism, or their employer doctor)", "parameters": [id_param("id", "Trainee id")], "responses": {"200": ok("Hours", object.clone()), "404": error_response("Unknown, or not in the caller's scope")}}))},
         "/organisms/{id}/xapi": {"get": xapi},
         "/openapi.json": {"get": {"summary": "This document", "responses": {"200": ok("OpenAPI 3 document", object)}}}
-    })
+    });
+    if let Some(all) = paths.as_object_mut() {
+        all.extend(catalogue_paths());
+    }
+    paths
+}
+
+/// The public catalogue: no token needed.
+fn catalogue_paths() -> serde_json::Map<String, Value> {
+    let query = |name: &str, description: &str| json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": "string"}});
+    let filters = json!([
+        query(
+            "region",
+            "A region's slug, e.g. `ile-de-france`, `auvergne-rhone-alpes`"
+        ),
+        query("programme", "`cqp` or `fae`"),
+        query("mois", "Start month, YYYY-MM"),
+        query("distance", "Minimum share of distance hours, 0 to 100")
+    ]);
+    let card = json!({"$ref": "#/components/schemas/CatalogueCohort"});
+    let one = json!({"type": "object", "properties": {
+        "cohort": card,
+        "rhythm": {"type": "string", "nullable": true, "description": "The in-person days, e.g. `12 journées en présentiel, environ 2 par mois`"},
+        "training_days": {"type": "array", "items": {"type": "string", "format": "date"}},
+        "qualiopi": {"type": "object", "description": "The organism's success and drop-out rates of its latest year with a finished path (`year` null: no figure yet)", "properties": {"year": {"type": "integer", "nullable": true}, "success_rate": {"type": "number", "nullable": true}, "dropout_rate": {"type": "number", "nullable": true}, "success": {"type": "string"}, "dropout": {"type": "string"}, "completions": {"type": "integer"}, "dropouts": {"type": "integer"}}}
+    }});
+    let mut m = serde_json::Map::new();
+    m.insert("/catalogue".into(), json!({"get": {"summary": "Published upcoming cohorts of every organism, by start date (public, no token)", "parameters": filters, "responses": {"200": ok("Cohorts", json!({"type": "object", "properties": {"cohorts": {"type": "array", "items": card}}})), "422": error_response("Invalid filter (French message per field)")}}}));
+    m.insert("/catalogue/{id}".into(), json!({"get": {"summary": "One published upcoming cohort with its calendar rhythm and its organism's Qualiopi figures (public, no token)", "parameters": [id_param("id", "Cohort id")], "responses": {"200": ok("Cohort", one), "404": error_response("Unknown, unpublished or already started")}}}));
+    m
 }
 
 pub async fn serve() -> HttpResponse {

@@ -62,6 +62,8 @@ fn pages(cfg: &mut web::ServiceConfig) {
     cfg.configure(crate::privacy::erasure::pages::routes);
     cfg.configure(crate::privacy::correction_pages::routes);
     cfg.configure(crate::privacy::export_pages::routes);
+    cfg.configure(crate::catalogue::pages::routes);
+    cfg.configure(crate::catalogue::entry_pages::routes);
 }
 
 impl Application {
@@ -163,6 +165,7 @@ impl Application {
                         .configure(crate::vae::api::routes)
                         .configure(crate::certification::api::routes)
                         .configure(crate::xapi::api::routes)
+                        .configure(crate::catalogue::api::routes)
                         .default_service(web::to(w::not_found)),
                 )
                 .default_service(web::to(w::not_found))

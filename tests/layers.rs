@@ -49,6 +49,7 @@ const DOMAINS: &[&str] = &[
     "scorm",
     "privacy",
     "funding",
+    "catalogue",
 ];
 
 /// Crates the ground floor must not use: it stays pure.

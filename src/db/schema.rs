@@ -1017,8 +1017,27 @@ diesel::joinable!(erasure_requests -> users (user_id));
 diesel::joinable!(funding_files -> enrolments (enrolment_id));
 diesel::joinable!(funding_events -> funding_files (file_id));
 
+diesel::table! {
+    catalogue_entries (cohort_id) {
+        cohort_id -> BigInt,
+        city -> Text,
+        region -> Text,
+        distance_percent -> Integer,
+        seats -> Integer,
+        price_cents -> BigInt,
+        funding_routes -> Text,
+        contact_email -> Text,
+        contact_phone -> Text,
+        published -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(catalogue_entries -> cohorts (cohort_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisms,
+    catalogue_entries,
     package_attempts,
     package_launches,
     cmi5_statements,

@@ -172,6 +172,11 @@ pub const TABLES: &[Table] = &[
         &["id", "organism_id", "program_id", "content_version_id", "name", "start_date",
           "end_date", "created_at", "ics_token"],
     ),
+    // The organism's public offer; the contact is the organism's own, not a person's.
+    Table::other("catalogue_entries",
+        &["cohort_id", "city", "region", "distance_percent", "seats", "price_cents",
+          "funding_routes", "contact_email", "contact_phone", "published", "updated_at"],
+    ),
     Table::personal("enrolments", Activity::Training, Keep::Proof,
         &["trainee_id", "started_on", "ended_on", "end_reason", "end_note"],
         &["id", "cohort_id", "created_at"],

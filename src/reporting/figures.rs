@@ -134,6 +134,52 @@ pub fn of_year(
     ])
 }
 
+/// The organism's end-of-path results of a year, as the cohorts table counts them: those
+/// who completed (final attestation issued in the year) and those who dropped out, out of
+/// those enrolled. The public catalogue shows them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Outcomes {
+    pub year: i32,
+    pub enrolled: i64,
+    pub completions: i64,
+    pub dropouts: i64,
+}
+
+impl Outcomes {
+    /// Completions among those who left the path (completed or dropped out).
+    pub fn success_rate(&self) -> Option<f64> {
+        rules::rate(self.completions, self.completions + self.dropouts)
+    }
+
+    /// As the Qualiopi table's "Taux d'abandon".
+    pub fn dropout_rate(&self) -> Option<f64> {
+        rules::rate(self.dropouts, self.enrolled)
+    }
+}
+
+/// The year's outcomes of every cohort of the organism, without the hours the full table
+/// also computes.
+pub fn outcomes(conn: &mut DbConn, organism_id: i64, year: i32) -> AppResult<Option<Outcomes>> {
+    let Some(y) = Year::of(year) else {
+        return Ok(None);
+    };
+    let facts = facts(conn, organism_id, &y)?;
+    let mut out = Outcomes {
+        year,
+        ..Outcomes::default()
+    };
+    for (cohort, _) in cohorts::cohorts_of(conn, organism_id)? {
+        let flow = rules::flow(cohort.id, &facts.all, &facts.finals, y.days());
+        out.enrolled += flow.enrolled;
+        out.dropouts += flow.dropouts;
+        out.completions += facts
+            .completed
+            .get(&cohort.id)
+            .map_or(0, |s| s.len() as i64);
+    }
+    Ok(Some(out))
+}
+
 /// A calendar year: its first and last days, and its bounds as stored times (Paris
 /// midnights), end excluded.
 struct Year {

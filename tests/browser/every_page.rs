@@ -128,6 +128,8 @@ struct Fixture {
     submission_file: i64,
     cohort_feed: String,
     trainee_feed: String,
+    /// A cohort published in the catalogue.
+    listed: i64,
     /// `(email, password)` of each signed-in kind of person.
     logins: BTreeMap<Who, (String, String)>,
 }
@@ -140,6 +142,7 @@ impl Fixture {
             "org" => self.org,
             "id" if under(&["/organismes/", "/api/v1/organisms/"]) => self.org,
             "id" if under(&["/promotions/", "/api/v1/cohorts/"]) => self.cohort,
+            "id" if under(&["/catalogue/"]) => self.listed,
             "id" if route == "/stagiaires/{id}/certification/certificat" => self.graduate,
             "id" if under(&["/stagiaires/", "/api/v1/trainees/"]) => self.trainee,
             "id" if under(&["/seances/"]) => self.session,
@@ -754,6 +757,7 @@ async fn setup(app: &TestApp) -> (Fixture, BTreeMap<Who, reqwest::Client>) {
         submission_file,
         cohort_feed,
         trainee_feed,
+        listed: app.listed_cohort(org),
         logins,
     };
     (fixture, clients)

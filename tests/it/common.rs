@@ -948,6 +948,34 @@ impl Db {
         .unwrap()
     }
 
+    /// A CQP cohort of this organism starting in 400 days, published in the catalogue.
+    pub fn listed_cohort(&self, org: i64) -> i64 {
+        use parcours::db::schema::cohorts;
+        let id = self.create_cohort(org, "CQP-AM");
+        let start = parcours::base::paris::today() + chrono::Days::new(400);
+        let mut conn = self.conn();
+        diesel::update(cohorts::table.find(id))
+            .set((
+                cohorts::start_date.eq(start),
+                cohorts::end_date.eq(start + chrono::Months::new(11)),
+            ))
+            .execute(&mut *conn)
+            .unwrap();
+        let entry = parcours::catalogue::rules::Entry {
+            city: "Lyon".into(),
+            region: "auvergne-rhone-alpes".into(),
+            distance_percent: 50,
+            seats: 10,
+            price_cents: 240_000,
+            funding_routes: vec!["opco-ep".into()],
+            contact_email: "contact@organisme.fr".into(),
+            contact_phone: "04 72 00 00 00".into(),
+            published: true,
+        };
+        parcours::catalogue::store::save(&mut conn, id, &entry, parcours::db::now()).unwrap();
+        id
+    }
+
     /// Enrols a trainee, giving them a profile (hired on 15/01/2025, no care diploma) if
     /// they have none.
     pub fn enrol(&self, org: i64, cohort: i64, trainee: i64) {

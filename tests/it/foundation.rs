@@ -800,12 +800,19 @@ async fn the_openapi_document_lists_every_api_route() {
             "{p} on the readable page"
         );
     }
-    // Every documented route answers (401 without a token, not 404).
+    // Every documented route answers (401 without a token, not 404). The catalogue is
+    // public: its cohort must exist and be published.
+    let listed = app.listed_cohort(app.create_organism("Organisme du catalogue"));
     for (path, ops) in paths {
+        let id = if path.starts_with("/catalogue/") {
+            listed.to_string()
+        } else {
+            "1".to_string()
+        };
         for method in ops.as_object().unwrap().keys() {
             let url = app.url(&format!(
                 "/api/v1{}",
-                path.replace("{id}", "1")
+                path.replace("{id}", &id)
                     .replace("{program}", "CQP-AM")
                     .replace("{module}", "M1")
                     .replace("{slug}", "x")

@@ -8,6 +8,7 @@ mod attestation;
 mod authoring;
 mod bounces;
 mod calendar_feeds;
+mod catalogue;
 mod certification;
 mod certification_vae;
 mod cmi5;

@@ -610,6 +610,13 @@ const ROUTES: &[Route] = &[
     get("/organismes/{id}/qualiopi", Staff),
     get("/organismes/{id}/qualiopi.csv", Staff),
     get("/organismes/{id}/qualiopi.xlsx", Staff),
+    // src/catalogue/pages.rs, entry_pages.rs
+    get("/catalogue", Public),
+    get("/catalogue.atom", Public),
+    get("/catalogue/{id}", Public),
+    get("/promotions/{id}/catalogue", CohortAdmin),
+    post("/promotions/{id}/catalogue", CohortAdmin).form("city=&region=&distance_percent=&seats=&price=&contact_email=&contact_phone="),
+    post("/promotions/{id}/catalogue/retirer", CohortAdmin),
     // The API, src/*/api.rs and src/startup.rs.
     post("/api/v1/study/heartbeats", TraineeBeat).json(r#"{"page": "inconnue", "view": "v1", "seq": 0}"#),
     get("/api/v1/me/hours", Trainee),
@@ -645,6 +652,8 @@ const ROUTES: &[Route] = &[
     get("/api/v1/trainees/{id}/certification", TraineeFile),
     get("/api/v1/me/certification", Trainee),
     get("/api/v1/organisms/{id}/xapi", Staff),
+    get("/api/v1/catalogue", Public),
+    get("/api/v1/catalogue/{id}", Public),
 ];
 
 /// What the routes name, all of it in organism A.
@@ -687,6 +696,8 @@ struct Fixture {
     assignment: String,
     submission: i64,
     submission_file: i64,
+    /// A cohort of A published in the catalogue, starting next year.
+    listed: i64,
 }
 
 impl Fixture {
@@ -699,6 +710,7 @@ impl Fixture {
             "mail" => self.mail,
             "id" if under(&["/organismes/", "/api/v1/organisms/"]) => self.org_a,
             "id" if under(&["/promotions/", "/api/v1/cohorts/"]) => self.cohort,
+            "id" if under(&["/catalogue/", "/api/v1/catalogue/"]) => self.listed,
             "id" if under(&["/stagiaires/", "/api/v1/trainees/"]) => self.trainee,
             // Deleted by whoever may: a new one for each request.
             "id" if route == "/seances/{id}/supprimer" => add_session(app, self.org_a, self.cohort),
@@ -1299,6 +1311,7 @@ async fn setup(app: &TestApp) -> (Fixture, Vec<Caller>) {
         assignment,
         submission,
         submission_file,
+        listed: app.listed_cohort(org_a),
     };
     (fixture, callers)
 }
