@@ -236,6 +236,15 @@ pub fn issue_in(
     {
         return Ok(Outcome::AlreadyIssued(id));
     }
+    // An erased person's name is gone: a new document would print her pseudonym.
+    use diesel::prelude::*;
+    let erased: Option<chrono::NaiveDateTime> = crate::db::schema::users::table
+        .find(trainee.id)
+        .select(crate::db::schema::users::erased_at)
+        .first(conn)?;
+    if erased.is_some() {
+        return Err(AppError::Conflict(rules::ERASED_HOLDER.into()));
+    }
     let terms = terms_of(state, request, today)?;
     let (organism, place) = printed_identity(conn, trainee.organism_id)?;
     let facts = line_facts(conn, trainee.id, state, &terms)?;

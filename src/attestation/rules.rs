@@ -379,6 +379,9 @@ pub fn is_genuine(key: &[u8; 32], canonical: &str, stored_signature: &str, code:
 /// Why an erased holder's document has no PDF any more.
 pub const ERASED: &str = "Ce document n'est plus disponible : les données personnelles de son titulaire ont été effacées. Son code reste vérifiable sur la page « Vérifier une attestation ».";
 
+/// Why nothing more is issued to a person whose data was erased.
+pub const ERASED_HOLDER: &str = "Les données personnelles de ce stagiaire ont été effacées : aucun document ne peut plus lui être délivré. Ses attestations déjà émises restent vérifiables par leur code.";
+
 /// The seal of a statement whose holder was erased (issue #23): the pseudonymised statement,
 /// bound to the document's code, signed again when its original was checked genuine.
 pub fn erased_seal(key: &[u8; 32], code: &str, pseudonymised: &str) -> String {

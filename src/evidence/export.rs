@@ -61,8 +61,13 @@ fn certificate(
                 .into(),
         ));
     };
-    if let Some((id, number)) = store::realisation_of(conn, ask.trainee.id, cohort.id, ask.period)?
+    if let Some((id, number, erased)) =
+        store::realisation_of(conn, ask.trainee.id, cohort.id, ask.period)?
     {
+        // Its PDF went with her name: the pack says so rather than holding an empty file.
+        if erased {
+            return Ok(Err(crate::attestation::rules::ERASED.into()));
+        }
         return Ok(Ok((attestations::pdf(conn, id)?, number)));
     }
     if done_secs == 0 {

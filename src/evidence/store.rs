@@ -235,13 +235,14 @@ pub fn attempts(conn: &mut DbConn, trainee_id: i64, p: Period) -> QueryResult<Ve
         .load(conn)
 }
 
-/// A valid certificate of realisation of exactly this trainee, cohort and period: (id, number).
+/// A valid certificate of realisation of exactly this trainee, cohort and period: (id, number,
+/// whether its holder was erased).
 pub fn realisation_of(
     conn: &mut DbConn,
     trainee_id: i64,
     cohort_id: i64,
     p: Period,
-) -> QueryResult<Option<(i64, String)>> {
+) -> QueryResult<Option<(i64, String, bool)>> {
     attestations::table
         .filter(attestations::trainee_id.eq(trainee_id))
         .filter(attestations::cohort_id.eq(cohort_id))
@@ -250,7 +251,11 @@ pub fn realisation_of(
         .filter(attestations::period_to.eq(p.to))
         .filter(attestations::revoked_at.is_null())
         .order(attestations::id.desc())
-        .select((attestations::id, attestations::number))
+        .select((
+            attestations::id,
+            attestations::number,
+            attestations::erased_at.is_not_null(),
+        ))
         .first(conn)
         .optional()
 }

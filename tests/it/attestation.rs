@@ -76,7 +76,7 @@ fn employ(app: &Db, trainee: i64, email: &str) -> i64 {
     doctor
 }
 
-fn rename(app: &Db, user: i64, name: &str) {
+pub(crate) fn rename(app: &Db, user: i64, name: &str) {
     use parcours::db::schema::users;
     let mut conn = app.conn();
     diesel::update(users::table.find(user))
@@ -334,7 +334,7 @@ async fn attestation_a_trainer_cannot_issue_and_another_organism_neither_issues_
     assert_eq!(res.status(), 404);
 }
 
-async fn verify_page(app: &TestApp, code: &str) -> (u16, String) {
+pub(crate) async fn verify_page(app: &TestApp, code: &str) -> (u16, String) {
     let res = client()
         .get(app.url(&format!("/verifier/{code}")))
         .send()

@@ -15,7 +15,7 @@ use parcours::db::schema::{
 };
 use parcours::privacy::erasure::{job, store};
 
-use crate::attestation::{complete_path, post_issue, setup};
+use crate::attestation::{complete_path, post_issue, rename, setup, verify_page};
 use crate::common::*;
 
 fn key() -> [u8; 32] {
@@ -54,28 +54,12 @@ fn actions(app: &Db) -> Vec<String> {
         .unwrap()
 }
 
-fn rename(app: &Db, user: i64, name: &str) {
-    diesel::update(users::table.find(user))
-        .set(users::name.eq(name))
-        .execute(&mut *app.conn() as &mut DbConn)
-        .unwrap();
-}
-
 fn codes_of(app: &Db, trainee: i64) -> Vec<String> {
     attestations::table
         .filter(attestations::trainee_id.eq(trainee))
         .select(attestations::code)
         .load(&mut *app.conn() as &mut DbConn)
         .unwrap()
-}
-
-async fn verify(app: &TestApp, code: &str) -> (u16, String) {
-    let res = client()
-        .get(app.url(&format!("/verifier/{code}")))
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
 }
 
 /// A follow-up thread of the trainee with a message and an attachment kept on the uploads
@@ -231,7 +215,7 @@ async fn a_cohort_ended_seven_years_ago_is_erased_by_the_job_and_its_attestation
     assert_eq!(name_and_email(&app, running.trainee).0, "Jeanne En-Cours");
 
     for code in codes_of(&app, s.trainee) {
-        let (status, html) = verify(&app, &code).await;
+        let (status, html) = verify_page(&app, &code).await;
         assert_eq!(status, 200, "{html}");
         assert!(html.contains("Document authentique et valide"), "{html}");
         assert!(html.contains("données personnelles effacées"), "{html}");
@@ -285,7 +269,7 @@ async fn a_forged_or_altered_erased_attestation_does_not_verify() {
     };
     assert!(erased.is_some());
     let code = codes_of(&app, s.trainee).remove(0);
-    assert_eq!(verify(&app, &code).await.0, 200);
+    assert_eq!(verify_page(&app, &code).await.0, 200);
     // Someone with the database writes a name back into the pseudonymised statement.
     let payload: String = attestations::table
         .filter(attestations::code.eq(&code))
@@ -300,7 +284,7 @@ async fn a_forged_or_altered_erased_attestation_does_not_verify() {
         )))
         .execute(&mut *app.conn() as &mut DbConn)
         .unwrap();
-    let (status, html) = verify(&app, &code).await;
+    let (status, html) = verify_page(&app, &code).await;
     assert_eq!(status, 404);
     assert!(!html.contains("authentique et valide"), "{html}");
     // A second erasure of the same person finds nothing to do.
@@ -396,6 +380,13 @@ async fn the_rest_of_the_cohort_s_pages_exports_and_evidence_still_work_after_on
         let res = post_issue(&app, &s.admin, t, &[("kind", "final")]).await;
         assert_eq!(res.status(), 303);
     }
+    let form = [
+        ("kind", "realisation"),
+        ("from", "2026-09-01"),
+        ("to", "2026-10-31"),
+    ];
+    let res = post_issue(&app, &s.admin, s.trainee, &form).await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
     {
         let mut conn = app.conn();
         store::erase_person(&mut conn, &key(), s.trainee, store::Cause::Request, None).unwrap();
@@ -414,6 +405,29 @@ async fn the_rest_of_the_cohort_s_pages_exports_and_evidence_still_work_after_on
         ),
         format!("/stagiaires/{}", s.trainee),
     ];
+    // Nothing more is issued to her, and her pack says why it holds no certificate.
+    let form = [
+        ("kind", "realisation"),
+        ("from", "2026-09-01"),
+        ("to", "2026-09-30"),
+    ];
+    let res = post_issue(&app, &s.admin, s.trainee, &form).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("effacées"));
+    let pack = s
+        .admin
+        .get(app.url(&format!(
+            "/stagiaires/{}/preuves.zip?du=01/09/2026&au=31/10/2026",
+            s.trainee
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pack.status(), 200);
+    let (dir, names) = crate::evidence::unpack(&pack.bytes().await.unwrap());
+    assert!(!names.iter().any(|n| n.contains("certificat")), "{names:?}");
+    let readme = std::fs::read_to_string(dir.path().join("LISEZMOI.txt")).unwrap();
+    assert!(readme.contains("effacées"), "{readme}");
     for page in &pages {
         let res = s.admin.get(app.url(page)).send().await.unwrap();
         let status = res.status().as_u16();
